@@ -1,0 +1,52 @@
+//! Errors of the extractor: each names what went wrong and what the user can do about it.
+
+use std::path::PathBuf;
+
+use crate::status::UserStatus;
+
+/// Why pages could not be produced.
+#[derive(Debug, thiserror::Error)]
+pub enum ExtractError {
+    /// A file of a recorded run could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file that failed.
+        path: PathBuf,
+        /// The underlying I/O error.
+        source: std::io::Error,
+    },
+    /// The recording's `index.json` is missing or malformed.
+    #[error(
+        "{path} is not a valid recorded-run index: {reason} (see \"Recorded-run format\" in the README)"
+    )]
+    InvalidIndex {
+        /// The index file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A page body is not a Zoom users page.
+    #[error("page {path} is not a valid Zoom users page: {reason}")]
+    InvalidPage {
+        /// The page file (or request) that failed.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A status's sweep stops on a page that still has a `next_page_token`.
+    #[error(
+        "the recording is incomplete: the last `{status}` page ({path}) has next_page_token \"{token_hint}\"; \
+         record the run again so every status ends on a page with an empty token"
+    )]
+    IncompleteSweep {
+        /// The status whose sweep is cut short.
+        status: UserStatus,
+        /// The last page of that status.
+        path: PathBuf,
+        /// The first characters of the dangling token.
+        token_hint: String,
+    },
+    /// The consumer of pages went away (the run is being aborted).
+    #[error("the pipeline stopped reading pages")]
+    ConsumerGone,
+}

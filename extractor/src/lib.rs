@@ -1,0 +1,21 @@
+//! Reads raw user pages from Zoom.
+//!
+//! The extractor knows Zoom and nothing else: how a `GET /v2/users` page is shaped, how a run of pages
+//! is recorded on disk, and how pages are produced by a [`PageSource`]. It never looks inside a user
+//! record beyond locating it in the page: turning users into license rows is the transform's job.
+
+pub mod error;
+pub mod page;
+pub mod recording;
+pub mod replay;
+pub mod source;
+pub mod status;
+pub mod user;
+
+pub use error::ExtractError;
+pub use page::{PageMeta, UsersPage};
+pub use recording::{PageEntry, PageRequest, RecordingIndex, RecordingWriter};
+pub use replay::ReplaySource;
+pub use source::{PageSource, SourceReport, StatusReport};
+pub use status::UserStatus;
+pub use user::{PlanUnitedType, ZoomUser};

@@ -1,0 +1,151 @@
+//! One page of `GET /v2/users`, parsed once: the envelope is read and each user record is located,
+//! but user records stay raw JSON text so that one bad record never spoils its page.
+
+use std::ops::Range;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::status::UserStatus;
+
+/// The envelope fields of a users page (everything but the users themselves).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageMeta {
+    /// `page_count`; Zoom sends it on the first page only.
+    pub page_count: Option<u64>,
+    /// `page_number`; first page only.
+    pub page_number: Option<u64>,
+    /// `page_size`, the effective page size.
+    pub page_size: Option<u64>,
+    /// `total_records` for this status.
+    pub total_records: Option<u64>,
+    /// `next_page_token`; Zoom sends `""` on the last page.
+    pub next_page_token: String,
+}
+
+impl PageMeta {
+    /// Whether this is the last page of its sweep.
+    pub fn is_last(&self) -> bool {
+        self.next_page_token.is_empty()
+    }
+}
+
+/// A users page: its status sweep, envelope, and the raw JSON of each user record.
+#[derive(Debug, Clone)]
+pub struct UsersPage {
+    /// The sweep this page belongs to (the `status` query parameter).
+    pub status: UserStatus,
+    /// Position of the page in the run, from 1, in fetch order.
+    pub sequence: u64,
+    /// The envelope fields.
+    pub meta: PageMeta,
+    body: String,
+    users: Vec<Range<usize>>,
+}
+
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    page_count: Option<u64>,
+    page_number: Option<u64>,
+    page_size: Option<u64>,
+    total_records: Option<u64>,
+    next_page_token: Option<String>,
+    #[serde(borrow)]
+    users: Option<Vec<&'a RawValue>>,
+    code: Option<i64>,
+    message: Option<String>,
+}
+
+impl UsersPage {
+    /// Parses a page body exactly as Zoom sent it; fails when the body is not a users page.
+    pub fn parse(status: UserStatus, sequence: u64, body: String) -> Result<Self, String> {
+        let envelope: Envelope<'_> =
+            serde_json::from_str(&body).map_err(|e| format!("invalid JSON: {e}"))?;
+        let users = match (envelope.users, envelope.code, envelope.message) {
+            (Some(users), _, _) => users,
+            (None, Some(code), Some(message)) => {
+                return Err(format!("Zoom error {code}: {message}"));
+            }
+            (None, _, _) => Vec::new(),
+        };
+        let base = body.as_ptr() as usize;
+        // Each raw record borrows from `body`, so its offset locates it without copying.
+        let users = users
+            .iter()
+            .map(|raw| {
+                let start = raw.get().as_ptr() as usize - base;
+                start..start + raw.get().len()
+            })
+            .collect();
+        let meta = PageMeta {
+            page_count: envelope.page_count,
+            page_number: envelope.page_number,
+            page_size: envelope.page_size,
+            total_records: envelope.total_records,
+            next_page_token: envelope.next_page_token.unwrap_or_default(),
+        };
+        Ok(UsersPage {
+            status,
+            sequence,
+            meta,
+            body,
+            users,
+        })
+    }
+
+    /// Number of user records on the page.
+    pub fn len(&self) -> usize {
+        self.users.len()
+    }
+
+    /// Whether the page holds no user records.
+    pub fn is_empty(&self) -> bool {
+        self.users.is_empty()
+    }
+
+    /// The raw JSON text of each user record, in page order.
+    pub fn users(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        self.users.iter().map(|r| &self.body[r.clone()])
+    }
+
+    /// The page body exactly as received.
+    pub fn body(&self) -> &str {
+        &self.body
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locates_each_user_record_verbatim() {
+        let body = r#"{"page_size":2,"next_page_token":"","users":[{"email":"a@x","type":1} , {"email":"b\"@x","type":2}]}"#;
+        let page = UsersPage::parse(UserStatus::Active, 1, body.to_string()).unwrap();
+        let users: Vec<&str> = page.users().collect();
+        assert_eq!(
+            users,
+            vec![r#"{"email":"a@x","type":1}"#, r#"{"email":"b\"@x","type":2}"#]
+        );
+        assert!(page.meta.is_last());
+        assert_eq!(page.meta.page_count, None);
+    }
+
+    #[test]
+    fn an_error_body_is_not_a_page() {
+        let err = UsersPage::parse(
+            UserStatus::Active,
+            1,
+            r#"{"code":124,"message":"Invalid access token."}"#.into(),
+        )
+        .unwrap_err();
+        assert!(err.contains("124"), "{err}");
+    }
+
+    #[test]
+    fn a_truncated_body_is_not_a_page() {
+        let err =
+            UsersPage::parse(UserStatus::Active, 1, r#"{"users":[{"email":"a"#.into()).unwrap_err();
+        assert!(err.starts_with("invalid JSON"), "{err}");
+    }
+}

@@ -1,0 +1,55 @@
+//! The `PageSource` trait: anything that produces Zoom users pages, live or replayed.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use crate::error::ExtractError;
+use crate::page::UsersPage;
+use crate::status::UserStatus;
+
+/// Produces users pages into a bounded channel, so the stages after it set the pace.
+pub trait PageSource: Send {
+    /// Sends every page in fetch order, then reports what was read.
+    fn run(
+        self,
+        pages: mpsc::Sender<UsersPage>,
+    ) -> impl Future<Output = Result<SourceReport, ExtractError>> + Send;
+}
+
+/// What a source read, per status, for the manifest.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct SourceReport {
+    /// The Zoom account the pages belong to, when known.
+    pub account_id: Option<String>,
+    /// Pages read across all statuses.
+    pub pages: u64,
+    /// Pages and users per status.
+    pub statuses: BTreeMap<UserStatus, StatusReport>,
+}
+
+/// Pages and users of one status sweep.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct StatusReport {
+    /// Pages read.
+    pub pages: u64,
+    /// User records received.
+    pub users_received: u64,
+    /// `total_records` as Zoom last reported it, when it did.
+    pub total_records: Option<u64>,
+}
+
+impl SourceReport {
+    /// Counts one page into the report.
+    pub fn count_page(&mut self, page: &UsersPage) {
+        self.pages += 1;
+        let status = self.statuses.entry(page.status).or_default();
+        status.pages += 1;
+        status.users_received += page.len() as u64;
+        if let Some(total) = page.meta.total_records {
+            status.total_records = Some(total);
+        }
+    }
+}

@@ -1,0 +1,84 @@
+//! Reads the cells of a batch for the text formats (CSV, NDJSON), which render values one by one.
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Int32Type, TimestampMicrosecondType};
+use arrow_array::{Array, Int32Array, RecordBatch, StringArray, TimestampMicrosecondArray};
+use arrow_schema::{DataType, TimeUnit};
+use chrono::{DateTime, SecondsFormat};
+
+use crate::error::SinkError;
+
+/// One cell's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cell<'a> {
+    /// No value.
+    Null,
+    /// A text value.
+    Text(&'a str),
+    /// A 32-bit integer.
+    Int(i32),
+    /// A UTC timestamp in microseconds since the epoch.
+    Time(i64),
+}
+
+/// A typed view of one column.
+pub enum Column<'a> {
+    /// A `Utf8` column.
+    Text(&'a StringArray),
+    /// An `Int32` column.
+    Int(&'a Int32Array),
+    /// A `Timestamp(Microsecond, _)` column.
+    Time(&'a TimestampMicrosecondArray),
+}
+
+impl Column<'_> {
+    /// The value at `row`.
+    pub fn cell(&self, row: usize) -> Cell<'_> {
+        match self {
+            Column::Text(a) if a.is_valid(row) => Cell::Text(a.value(row)),
+            Column::Int(a) if a.is_valid(row) => Cell::Int(a.value(row)),
+            Column::Time(a) if a.is_valid(row) => Cell::Time(a.value(row)),
+            _ => Cell::Null,
+        }
+    }
+}
+
+/// Typed views of every column of `batch`, or an error naming a column of another type.
+pub fn columns(batch: &RecordBatch) -> Result<Vec<Column<'_>>, SinkError> {
+    let schema = batch.schema_ref();
+    batch
+        .columns()
+        .iter()
+        .zip(schema.fields())
+        .map(|(array, field)| match field.data_type() {
+            DataType::Utf8 => Ok(Column::Text(array.as_string::<i32>())),
+            DataType::Int32 => Ok(Column::Int(array.as_primitive::<Int32Type>())),
+            DataType::Timestamp(TimeUnit::Microsecond, _) => Ok(Column::Time(
+                array.as_primitive::<TimestampMicrosecondType>(),
+            )),
+            other => Err(SinkError::UnsupportedColumn {
+                name: field.name().clone(),
+                data_type: other.clone(),
+            }),
+        })
+        .collect()
+}
+
+/// RFC 3339 in UTC with a `Z`, with fractional seconds only when there are any.
+pub fn format_time(micros: i64) -> String {
+    match DateTime::from_timestamp_micros(micros) {
+        Some(t) => t.to_rfc3339_opts(SecondsFormat::AutoSi, true),
+        None => micros.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_rfc3339_utc() {
+        assert_eq!(format_time(1_577_934_245_000_000), "2020-01-02T03:04:05Z");
+        assert_eq!(format_time(1_577_934_245_123_000), "2020-01-02T03:04:05.123Z");
+    }
+}

@@ -1,0 +1,99 @@
+//! CSV for people: a header row, RFC 4180 quoting and CRLF line ends, RFC 3339 UTC timestamps.
+//!
+//! Spreadsheet programs run cells that start with `=`, `+`, `-`, `@`, tab or carriage return as
+//! formulas, so a display name like `=HYPERLINK(…)` is an attack on whoever opens the file (OWASP
+//! "CSV injection"). Such text cells get a leading `'` unless the user asked for raw output.
+
+use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
+
+use crate::cells::{Cell, columns, format_time};
+use crate::error::SinkError;
+use crate::output::Output;
+use crate::{FinishedOutput, RecordSink};
+
+/// Writes batches as CSV.
+pub struct CsvSink {
+    writer: csv::Writer<Output>,
+    name: String,
+    raw: bool,
+    rows: u64,
+}
+
+impl CsvSink {
+    /// A CSV sink; `raw` turns off formula neutralization.
+    pub fn new(output: Output, raw: bool) -> Self {
+        let name = output.name().to_owned();
+        let writer = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::CRLF)
+            .buffer_capacity(64 * 1024)
+            .from_writer(output);
+        CsvSink {
+            writer,
+            name,
+            raw,
+            rows: 0,
+        }
+    }
+
+    fn err(&self, e: csv::Error) -> SinkError {
+        SinkError::Io {
+            path: self.name.clone(),
+            source: e.into(),
+        }
+    }
+}
+
+/// Whether a spreadsheet would treat `text` as a formula.
+pub fn looks_like_formula(text: &str) -> bool {
+    matches!(
+        text.as_bytes().first(),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
+    )
+}
+
+impl RecordSink for CsvSink {
+    fn begin(&mut self, schema: &SchemaRef) -> Result<(), SinkError> {
+        let header: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+        self.writer.write_record(&header).map_err(|e| self.err(e))
+    }
+
+    fn write_batch(&mut self, batch: &RecordBatch) -> Result<(), SinkError> {
+        let columns = columns(batch)?;
+        let mut neutral = String::new();
+        for row in 0..batch.num_rows() {
+            for column in &columns {
+                let result = match column.cell(row) {
+                    Cell::Null => self.writer.write_field(""),
+                    Cell::Text(text) if !self.raw && looks_like_formula(text) => {
+                        neutral.clear();
+                        neutral.push('\'');
+                        neutral.push_str(text);
+                        self.writer.write_field(&neutral)
+                    }
+                    Cell::Text(text) => self.writer.write_field(text),
+                    Cell::Int(n) => self.writer.write_field(n.to_string()),
+                    Cell::Time(t) => self.writer.write_field(format_time(t)),
+                };
+                result.map_err(|e| self.err(e))?;
+            }
+            self.writer
+                .write_record(None::<&[u8]>)
+                .map_err(|e| self.err(e))?;
+        }
+        self.rows += batch.num_rows() as u64;
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>) -> Result<FinishedOutput, SinkError> {
+        let name = self.name.clone();
+        let output = self.writer.into_inner().map_err(|e| SinkError::Io {
+            path: name,
+            source: e.into_error(),
+        })?;
+        Ok(FinishedOutput {
+            rows: self.rows,
+            pending: output.into_pending()?,
+        })
+    }
+}

@@ -1,0 +1,57 @@
+//! Errors of the sinks.
+
+use std::io;
+
+use arrow_schema::{ArrowError, DataType};
+use parquet::errors::ParquetError;
+
+/// Why an output could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum SinkError {
+    /// Reading or writing a file, or stdout, failed.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        /// The file (or `-` for stdout).
+        path: String,
+        /// The underlying I/O error.
+        source: io::Error,
+    },
+    /// The Parquet encoder failed.
+    #[error("cannot write Parquet to {path}: {source}")]
+    Parquet {
+        /// The file (or `-` for stdout).
+        path: String,
+        /// The underlying error.
+        source: ParquetError,
+    },
+    /// A column has a type this sink cannot render.
+    #[error("column `{name}` has type {data_type}, which this sink cannot write")]
+    UnsupportedColumn {
+        /// The column.
+        name: String,
+        /// Its type.
+        data_type: DataType,
+    },
+    /// The sink was used out of order (a batch before `begin`).
+    #[error("sink used out of order: {0}")]
+    Misuse(&'static str),
+    /// An Arrow operation failed.
+    #[error(transparent)]
+    Arrow(#[from] ArrowError),
+}
+
+impl SinkError {
+    /// Whether the reader of stdout went away (`| head`): not a failure of the run.
+    pub fn is_broken_pipe(&self) -> bool {
+        match self {
+            SinkError::Io { source, .. } => source.kind() == io::ErrorKind::BrokenPipe,
+            SinkError::Parquet {
+                source: ParquetError::External(e),
+                ..
+            } => e
+                .downcast_ref::<io::Error>()
+                .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe),
+            _ => false,
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! Builds Arrow record batches straight from rows, column by column, with no intermediate copies.
+
+use std::sync::Arc;
+
+use arrow_array::builder::{Int32Builder, StringBuilder, TimestampMicrosecondBuilder};
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_schema::ArrowError;
+
+use crate::row::{LicenseRow, Rejection};
+use crate::rules::RunContext;
+use crate::schema::{license_schema, rejects_schema};
+
+fn timestamps(capacity: usize) -> TimestampMicrosecondBuilder {
+    TimestampMicrosecondBuilder::with_capacity(capacity).with_timezone("UTC")
+}
+
+fn text(capacity: usize) -> StringBuilder {
+    StringBuilder::with_capacity(capacity, capacity * 16)
+}
+
+/// Accumulates license rows into one batch of the license schema.
+pub struct LicenseBatchBuilder {
+    len: usize,
+    user_key: StringBuilder,
+    user_id: StringBuilder,
+    email: StringBuilder,
+    display_name: StringBuilder,
+    first_name: StringBuilder,
+    last_name: StringBuilder,
+    status: StringBuilder,
+    plan: StringBuilder,
+    plan_type_code: Int32Builder,
+    plan_united_type: StringBuilder,
+    licenses: StringBuilder,
+    department: StringBuilder,
+    role_id: StringBuilder,
+    timezone: StringBuilder,
+    user_created_at: TimestampMicrosecondBuilder,
+    last_login_at: TimestampMicrosecondBuilder,
+    last_client_version: StringBuilder,
+}
+
+impl LicenseBatchBuilder {
+    /// A builder sized for about `capacity` rows.
+    pub fn with_capacity(capacity: usize) -> Self {
+        LicenseBatchBuilder {
+            len: 0,
+            user_key: text(capacity),
+            user_id: text(capacity),
+            email: text(capacity),
+            display_name: text(capacity),
+            first_name: text(capacity),
+            last_name: text(capacity),
+            status: text(capacity),
+            plan: text(capacity),
+            plan_type_code: Int32Builder::with_capacity(capacity),
+            plan_united_type: text(capacity),
+            licenses: text(capacity),
+            department: text(capacity),
+            role_id: text(capacity),
+            timezone: text(capacity),
+            user_created_at: timestamps(capacity),
+            last_login_at: timestamps(capacity),
+            last_client_version: text(capacity),
+        }
+    }
+
+    /// Number of rows appended since the last `finish`.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether no row was appended since the last `finish`.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Appends one row.
+    pub fn append(&mut self, row: &LicenseRow<'_>) {
+        self.len += 1;
+        self.user_key.append_value(&row.user_key);
+        self.user_id.append_option(row.user_id.as_deref());
+        self.email.append_value(&row.email);
+        self.display_name.append_option(row.display_name.as_deref());
+        self.first_name.append_option(row.first_name.as_deref());
+        self.last_name.append_option(row.last_name.as_deref());
+        self.status.append_value(&row.status);
+        self.plan.append_value(row.plan);
+        self.plan_type_code.append_value(row.plan_type_code);
+        self.plan_united_type
+            .append_option(row.plan_united_type.as_deref());
+        self.licenses.append_option(row.licenses);
+        self.department.append_option(row.department.as_deref());
+        self.role_id.append_option(row.role_id.as_deref());
+        self.timezone.append_option(row.timezone.as_deref());
+        self.user_created_at.append_option(row.user_created_at);
+        self.last_login_at.append_option(row.last_login_at);
+        self.last_client_version
+            .append_option(row.last_client_version.as_deref());
+    }
+
+    /// Takes the rows appended so far as a batch, stamped with the run's constants.
+    pub fn finish(&mut self, ctx: &RunContext) -> Result<RecordBatch, ArrowError> {
+        let n = std::mem::take(&mut self.len);
+        let columns: Vec<ArrayRef> = vec![
+            repeat_text("zoom", n),
+            repeat_option(ctx.account_id.as_deref(), n),
+            Arc::new(self.user_key.finish()),
+            Arc::new(self.user_id.finish()),
+            Arc::new(self.email.finish()),
+            Arc::new(self.display_name.finish()),
+            Arc::new(self.first_name.finish()),
+            Arc::new(self.last_name.finish()),
+            Arc::new(self.status.finish()),
+            Arc::new(self.plan.finish()),
+            Arc::new(self.plan_type_code.finish()),
+            Arc::new(self.plan_united_type.finish()),
+            Arc::new(self.licenses.finish()),
+            Arc::new(self.department.finish()),
+            Arc::new(self.role_id.finish()),
+            Arc::new(self.timezone.finish()),
+            Arc::new(self.user_created_at.finish()),
+            Arc::new(self.last_login_at.finish()),
+            Arc::new(self.last_client_version.finish()),
+            repeat_time(ctx.extracted_at_micros, n),
+            repeat_text(&ctx.run_id, n),
+        ];
+        RecordBatch::try_new(license_schema(), columns)
+    }
+}
+
+/// Accumulates rejections into one batch of the rejects schema.
+pub struct RejectBatchBuilder {
+    len: usize,
+    user_key: StringBuilder,
+    user_id: StringBuilder,
+    email: StringBuilder,
+    status: StringBuilder,
+    plan_type_code: Int32Builder,
+    reason: StringBuilder,
+    detail: StringBuilder,
+    raw: StringBuilder,
+}
+
+impl Default for RejectBatchBuilder {
+    fn default() -> Self {
+        let capacity = 16;
+        RejectBatchBuilder {
+            len: 0,
+            user_key: text(capacity),
+            user_id: text(capacity),
+            email: text(capacity),
+            status: text(capacity),
+            plan_type_code: Int32Builder::with_capacity(capacity),
+            reason: text(capacity),
+            detail: text(capacity),
+            raw: text(capacity),
+        }
+    }
+}
+
+impl RejectBatchBuilder {
+    /// Number of rejections appended since the last `finish`.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether no rejection was appended since the last `finish`.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Appends one rejection.
+    pub fn append(&mut self, rejection: &Rejection<'_>) {
+        self.len += 1;
+        self.user_key.append_option(rejection.user_key.as_deref());
+        self.user_id.append_option(rejection.user_id.as_deref());
+        self.email.append_option(rejection.email.as_deref());
+        self.status.append_option(rejection.status.as_deref());
+        self.plan_type_code.append_option(rejection.plan_type_code);
+        self.reason.append_value(rejection.reason.as_str());
+        self.detail.append_value(&rejection.detail);
+        self.raw.append_value(rejection.raw);
+    }
+
+    /// Takes the rejections appended so far as a batch.
+    pub fn finish(&mut self, ctx: &RunContext) -> Result<RecordBatch, ArrowError> {
+        let n = std::mem::take(&mut self.len);
+        let columns: Vec<ArrayRef> = vec![
+            repeat_text(&ctx.run_id, n),
+            Arc::new(self.user_key.finish()),
+            Arc::new(self.user_id.finish()),
+            Arc::new(self.email.finish()),
+            Arc::new(self.status.finish()),
+            Arc::new(self.plan_type_code.finish()),
+            Arc::new(self.reason.finish()),
+            Arc::new(self.detail.finish()),
+            Arc::new(self.raw.finish()),
+        ];
+        RecordBatch::try_new(rejects_schema(), columns)
+    }
+}
+
+fn repeat_text(value: &str, n: usize) -> ArrayRef {
+    repeat_option(Some(value), n)
+}
+
+fn repeat_option(value: Option<&str>, n: usize) -> ArrayRef {
+    let mut builder = StringBuilder::with_capacity(n, value.map_or(0, str::len) * n);
+    for _ in 0..n {
+        builder.append_option(value);
+    }
+    Arc::new(builder.finish())
+}
+
+fn repeat_time(micros: i64, n: usize) -> ArrayRef {
+    let mut builder = timestamps(n);
+    builder.append_slice(&vec![micros; n]);
+    Arc::new(builder.finish())
+}

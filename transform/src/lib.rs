@@ -1,0 +1,22 @@
+//! Turns raw Zoom user records into the normalized license table and its rejects.
+//!
+//! Pure by design: no I/O, no clock, no logging. Everything a rule needs (run id, extraction time,
+//! account) arrives in a [`RunContext`]; everything it decides leaves as rows, rejections and
+//! [`TransformStats`]. That keeps the rules snapshot-testable over recorded pages.
+
+pub mod batch;
+pub mod dedup;
+pub mod plan;
+pub mod row;
+pub mod rules;
+pub mod schema;
+pub mod stats;
+pub mod transformer;
+
+pub use batch::{LicenseBatchBuilder, RejectBatchBuilder};
+pub use plan::Plan;
+pub use row::{LicenseRow, RejectReason, Rejection};
+pub use rules::{Outcome, RunContext, classify};
+pub use schema::{SCHEMA_VERSION, license_schema, rejects_schema};
+pub use stats::TransformStats;
+pub use transformer::{TransformedPage, Transformer};

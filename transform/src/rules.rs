@@ -1,0 +1,306 @@
+//! The rules that turn one raw user record into a license row or a rejection.
+//!
+//! In order: a record that cannot be read is `invalid_record`; a deactivated user is `deactivated`;
+//! a plan code outside 1, 2, 4, 99 is `unsupported_plan`; a timestamp that cannot be read makes the
+//! record `invalid_record`. Every rejection keeps the record's JSON text.
+
+use std::borrow::Cow;
+
+use chrono::DateTime;
+use extractor::{UserStatus, ZoomUser};
+
+use crate::plan::{Plan, unsupported_detail};
+use crate::row::{LicenseRow, RejectReason, Rejection};
+
+/// What a run stamps on every row; given by the caller so the rules never read the clock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunContext {
+    /// The run id written to every row.
+    pub run_id: String,
+    /// The Zoom account, when known.
+    pub account_id: Option<String>,
+    /// `extracted_at`, microseconds since the epoch, UTC.
+    pub extracted_at_micros: i64,
+}
+
+/// The decision for one record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome<'a> {
+    /// The record belongs in the license table.
+    Row(LicenseRow<'a>),
+    /// The record is left out, with its reason.
+    Reject(Rejection<'a>),
+}
+
+impl Outcome<'_> {
+    /// The user key, when one could be worked out; used to drop repeats.
+    pub fn user_key(&self) -> Option<&str> {
+        match self {
+            Outcome::Row(row) => Some(&row.user_key),
+            Outcome::Reject(rejection) => rejection.user_key.as_deref(),
+        }
+    }
+}
+
+/// Decides what one user record (its raw JSON text) becomes; `sweep` is the status it was listed under.
+pub fn classify(raw: &str, sweep: UserStatus) -> Outcome<'_> {
+    // serde would read a JSON array positionally into the struct; a user is always an object.
+    if !raw.trim_start().starts_with('{') {
+        let detail = "not a user object: expected a JSON object".to_string();
+        return Outcome::Reject(invalid_from_text(raw, sweep, detail));
+    }
+    let mut de = serde_json::Deserializer::from_str(raw);
+    let user: ZoomUser<'_> = match serde_path_to_error::deserialize(&mut de) {
+        Ok(user) => user,
+        Err(err) => {
+            let path = err.path().to_string();
+            let detail = if path == "." {
+                format!("not a user object: {}", err.inner())
+            } else {
+                format!("field `{path}`: {}", err.inner())
+            };
+            return Outcome::Reject(invalid_from_text(raw, sweep, detail));
+        }
+    };
+    classify_user(raw, user, sweep)
+}
+
+fn non_empty(value: Option<Cow<'_, str>>) -> Option<Cow<'_, str>> {
+    value.filter(|v| !v.is_empty())
+}
+
+fn user_key<'a>(id: Option<&Cow<'a, str>>, email: &str) -> Cow<'a, str> {
+    match id {
+        Some(id) => id.clone(),
+        None => Cow::Owned(format!("pending:{}", email.to_lowercase())),
+    }
+}
+
+fn classify_user<'a>(raw: &'a str, user: ZoomUser<'a>, sweep: UserStatus) -> Outcome<'a> {
+    let user_id = non_empty(user.id);
+    let status = non_empty(user.status).unwrap_or(Cow::Borrowed(sweep.as_str()));
+    let plan_code = user.plan_type;
+    let reject = |user_key, email, reason, detail| {
+        Outcome::Reject(Rejection {
+            user_key,
+            user_id: user_id.clone(),
+            email,
+            status: Some(status.clone()),
+            plan_type_code: plan_code.and_then(|c| i32::try_from(c).ok()),
+            reason,
+            detail,
+            raw,
+        })
+    };
+    let Some(email) = non_empty(user.email) else {
+        return reject(
+            user_id.clone(),
+            None,
+            RejectReason::InvalidRecord,
+            "missing `email`".into(),
+        );
+    };
+    let key = user_key(user_id.as_ref(), &email);
+    if status == UserStatus::Inactive.as_str() {
+        return reject(
+            Some(key),
+            Some(email),
+            RejectReason::Deactivated,
+            "deactivated by an admin (status inactive)".into(),
+        );
+    }
+    let Some(code) = plan_code else {
+        return reject(
+            Some(key),
+            Some(email),
+            RejectReason::InvalidRecord,
+            "missing `type`".into(),
+        );
+    };
+    let Some(plan) = Plan::from_code(code) else {
+        return reject(
+            Some(key),
+            Some(email),
+            RejectReason::UnsupportedPlan,
+            unsupported_detail(code),
+        );
+    };
+    let created = match parse_time("user_created_at", user.user_created_at.as_deref())
+        .and_then(|t| match t {
+            Some(t) => Ok(Some(t)),
+            None => parse_time("created_at", user.created_at.as_deref()),
+        }) {
+        Ok(t) => t,
+        Err(detail) => {
+            return reject(Some(key), Some(email), RejectReason::InvalidRecord, detail);
+        }
+    };
+    let last_login = match parse_time("last_login_time", user.last_login_time.as_deref()) {
+        Ok(t) => t,
+        Err(detail) => {
+            return reject(Some(key), Some(email), RejectReason::InvalidRecord, detail);
+        }
+    };
+    Outcome::Row(LicenseRow {
+        user_key: key,
+        user_id,
+        email,
+        display_name: user.display_name,
+        first_name: user.first_name,
+        last_name: user.last_name,
+        status,
+        plan: plan.as_str(),
+        // `from_code` accepted it, so it is one of 1, 2, 4, 99.
+        plan_type_code: code as i32,
+        plan_united_type: user
+            .plan_united_type
+            .map(|p| p.into_text())
+            .filter(|p| !p.is_empty()),
+        licenses: user.license_info_list.map(|l| l.get()),
+        department: non_empty(user.dept),
+        role_id: non_empty(user.role_id),
+        timezone: non_empty(user.timezone),
+        user_created_at: created,
+        last_login_at: last_login,
+        last_client_version: non_empty(user.last_client_version),
+    })
+}
+
+/// Reads an RFC 3339 timestamp as UTC microseconds; empty or absent is `None`.
+fn parse_time(field: &str, value: Option<&str>) -> Result<Option<i64>, String> {
+    match value {
+        None | Some("") => Ok(None),
+        Some(text) => DateTime::parse_from_rfc3339(text)
+            .map(|t| Some(t.timestamp_micros()))
+            .map_err(|e| format!("field `{field}`: \"{text}\" is not an RFC 3339 timestamp ({e})")),
+    }
+}
+
+/// Builds an `invalid_record` rejection from whatever identity fields can still be read.
+fn invalid_from_text(raw: &str, sweep: UserStatus, detail: String) -> Rejection<'_> {
+    let object = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(raw).ok();
+    let text = |name: &str| -> Option<Cow<'static, str>> {
+        object
+            .as_ref()
+            .and_then(|o| o.get(name))
+            .and_then(|v| v.as_str())
+            .filter(|s| !s.is_empty())
+            .map(|s| Cow::Owned(s.to_owned()))
+    };
+    let user_id = text("id");
+    let email = text("email");
+    let user_key = match (&user_id, &email) {
+        (Some(id), _) => Some(id.clone()),
+        (None, Some(email)) => Some(Cow::Owned(format!("pending:{}", email.to_lowercase()))),
+        (None, None) => None,
+    };
+    let plan_type_code = object
+        .as_ref()
+        .and_then(|o| o.get("type"))
+        .and_then(|v| v.as_i64())
+        .and_then(|c| i32::try_from(c).ok());
+    Rejection {
+        user_key,
+        user_id,
+        email,
+        status: text("status").or(Some(Cow::Borrowed(sweep.as_str()))),
+        plan_type_code,
+        reason: RejectReason::InvalidRecord,
+        detail,
+        raw,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reject(raw: &str) -> Rejection<'_> {
+        match classify(raw, UserStatus::Active) {
+            Outcome::Reject(r) => r,
+            Outcome::Row(row) => panic!("expected a rejection, got {row:?}"),
+        }
+    }
+
+    fn row(raw: &str, sweep: UserStatus) -> LicenseRow<'_> {
+        match classify(raw, sweep) {
+            Outcome::Row(row) => row,
+            Outcome::Reject(r) => panic!("expected a row, got {r:?}"),
+        }
+    }
+
+    #[test]
+    fn plan_names_follow_the_codes() {
+        for (code, plan) in [(1, "basic"), (2, "licensed"), (4, "unassigned"), (99, "none")] {
+            let raw = format!(r#"{{"id":"u","email":"a@x","type":{code}}}"#);
+            assert_eq!(row(&raw, UserStatus::Active).plan, plan);
+        }
+    }
+
+    #[test]
+    fn deactivated_users_are_rejected() {
+        let r = reject(r#"{"id":"u","email":"a@x","type":2,"status":"inactive"}"#);
+        assert_eq!(r.reason, RejectReason::Deactivated);
+        assert_eq!(r.user_key.as_deref(), Some("u"));
+    }
+
+    #[test]
+    fn the_sweep_status_stands_in_for_a_missing_status() {
+        let raw = r#"{"id":"u","email":"a@x","type":2}"#;
+        assert_eq!(
+            reject_under(raw, UserStatus::Inactive).reason,
+            RejectReason::Deactivated
+        );
+        assert_eq!(row(raw, UserStatus::Pending).status, "pending");
+    }
+
+    fn reject_under(raw: &str, sweep: UserStatus) -> Rejection<'_> {
+        match classify(raw, sweep) {
+            Outcome::Reject(r) => r,
+            Outcome::Row(row) => panic!("expected a rejection, got {row:?}"),
+        }
+    }
+
+    #[test]
+    fn unsupported_plans_name_the_code() {
+        let r = reject(r#"{"id":"u","email":"a@x","type":7}"#);
+        assert_eq!(r.reason, RejectReason::UnsupportedPlan);
+        assert!(r.detail.contains('7'), "{}", r.detail);
+        assert_eq!(r.plan_type_code, Some(7));
+        let legacy = reject(r#"{"id":"u","email":"a@x","type":3}"#);
+        assert!(legacy.detail.contains("On-prem"), "{}", legacy.detail);
+    }
+
+    #[test]
+    fn pending_users_are_keyed_by_lower_cased_email() {
+        let r = row(
+            r#"{"email":"New.Hire@Example.com","type":1,"status":"pending"}"#,
+            UserStatus::Pending,
+        );
+        assert_eq!(r.user_key, "pending:new.hire@example.com");
+        assert_eq!(r.user_id, None);
+    }
+
+    #[test]
+    fn unreadable_records_say_which_field() {
+        let r = reject(r#"{"id":"u","email":"a@x","type":"2"}"#);
+        assert_eq!(r.reason, RejectReason::InvalidRecord);
+        assert!(r.detail.starts_with("field `type`"), "{}", r.detail);
+        assert_eq!(r.user_key.as_deref(), Some("u"));
+        let r = reject(r#"{"id":"u","email":"a@x","type":2,"last_login_time":"yesterday"}"#);
+        assert!(r.detail.contains("last_login_time"), "{}", r.detail);
+        let r = reject(r#"{"id":"u","type":2}"#);
+        assert_eq!(r.detail, "missing `email`");
+        let r = reject(r#"["not", "a", "user"]"#);
+        assert_eq!(r.user_key, None);
+    }
+
+    #[test]
+    fn created_at_stands_in_for_user_created_at() {
+        let r = row(
+            r#"{"id":"u","email":"a@x","type":1,"created_at":"2020-01-02T03:04:05Z"}"#,
+            UserStatus::Active,
+        );
+        assert_eq!(r.user_created_at, Some(1_577_934_245_000_000));
+    }
+}

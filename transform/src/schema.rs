@@ -1,0 +1,84 @@
+//! License schema v1 and the rejects schema: one Arrow schema each, shared by every sink.
+
+use std::sync::{Arc, OnceLock};
+
+use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+
+/// Version of the license and rejects schemas; bumped on any change to names, order or types.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The timestamp type of every time column: microseconds, zone `UTC`.
+pub fn timestamp_type() -> DataType {
+    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+}
+
+fn text(name: &str, nullable: bool) -> Field {
+    Field::new(name, DataType::Utf8, nullable)
+}
+
+/// The license table: one row per registered user with a supported plan.
+pub fn license_schema() -> SchemaRef {
+    static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
+    SCHEMA
+        .get_or_init(|| {
+            Arc::new(Schema::new(vec![
+                text("source", false),
+                text("account_id", true),
+                text("user_key", false),
+                text("user_id", true),
+                text("email", false),
+                text("display_name", true),
+                text("first_name", true),
+                text("last_name", true),
+                text("status", false),
+                text("plan", false),
+                Field::new("plan_type_code", DataType::Int32, false),
+                text("plan_united_type", true),
+                text("licenses", true),
+                text("department", true),
+                text("role_id", true),
+                text("timezone", true),
+                Field::new("user_created_at", timestamp_type(), true),
+                Field::new("last_login_at", timestamp_type(), true),
+                text("last_client_version", true),
+                Field::new("extracted_at", timestamp_type(), false),
+                text("run_id", false),
+            ]))
+        })
+        .clone()
+}
+
+/// The rejects table: every record left out of the license table, with its reason.
+pub fn rejects_schema() -> SchemaRef {
+    static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
+    SCHEMA
+        .get_or_init(|| {
+            Arc::new(Schema::new(vec![
+                text("run_id", false),
+                text("user_key", true),
+                text("user_id", true),
+                text("email", true),
+                text("status", true),
+                Field::new("plan_type_code", DataType::Int32, true),
+                text("reason", false),
+                text("detail", false),
+                text("raw", false),
+            ]))
+        })
+        .clone()
+}
+
+/// Columns whose values repeat across users, so dictionary encoding pays off in Parquet.
+pub const LOW_CARDINALITY_COLUMNS: &[&str] = &[
+    "source",
+    "account_id",
+    "status",
+    "plan",
+    "plan_united_type",
+    "department",
+    "role_id",
+    "timezone",
+    "last_client_version",
+    "run_id",
+    "reason",
+];
