@@ -8,12 +8,12 @@ use crate::status::UserStatus;
 #[derive(Debug, thiserror::Error)]
 pub enum ExtractError {
     /// A file of a recorded run could not be read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {error}")]
     Io {
         /// The file that failed.
         path: PathBuf,
         /// The underlying I/O error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The recording's `index.json` is missing or malformed.
     #[error(

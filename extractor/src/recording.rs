@@ -72,7 +72,7 @@ impl RecordingIndex {
         let path = dir.join(INDEX_FILE);
         let text = fs::read_to_string(&path).map_err(|source| ExtractError::Io {
             path: path.clone(),
-            source,
+            error: source,
         })?;
         let invalid = |reason: String| ExtractError::InvalidIndex {
             path: path.clone(),
@@ -124,7 +124,7 @@ impl RecordingWriter {
         let pages = dir.join("pages");
         fs::create_dir_all(&pages).map_err(|source| ExtractError::Io {
             path: pages.clone(),
-            source,
+            error: source,
         })?;
         Ok(RecordingWriter {
             dir: dir.to_path_buf(),
@@ -153,7 +153,7 @@ impl RecordingWriter {
             request.status
         );
         let path = self.dir.join(&file);
-        fs::write(&path, body).map_err(|source| ExtractError::Io { path, source })?;
+        fs::write(&path, body).map_err(|source| ExtractError::Io { path, error: source })?;
         self.index.pages.push(PageEntry {
             file,
             request,
@@ -168,7 +168,7 @@ impl RecordingWriter {
         let path = self.dir.join(INDEX_FILE);
         let io = |source| ExtractError::Io {
             path: path.clone(),
-            source,
+            error: source,
         };
         let mut tmp = tempfile::Builder::new()
             .prefix(".index.json.")

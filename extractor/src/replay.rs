@@ -56,7 +56,7 @@ impl PageSource for ReplaySource {
                 .await
                 .map_err(|source| ExtractError::Io {
                     path: path.clone(),
-                    source,
+                    error: source,
                 })?;
             let body = String::from_utf8(bytes).map_err(|e| ExtractError::InvalidPage {
                 path: path.clone(),

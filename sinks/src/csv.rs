@@ -39,7 +39,7 @@ impl CsvSink {
     fn err(&self, e: csv::Error) -> SinkError {
         SinkError::Io {
             path: self.name.clone(),
-            source: e.into(),
+            error: e.into(),
         }
     }
 }
@@ -89,7 +89,7 @@ impl RecordSink for CsvSink {
         let name = self.name.clone();
         let output = self.writer.into_inner().map_err(|e| SinkError::Io {
             path: name,
-            source: e.into_error(),
+            error: e.into_error(),
         })?;
         Ok(FinishedOutput {
             rows: self.rows,

@@ -9,20 +9,20 @@ use parquet::errors::ParquetError;
 #[derive(Debug, thiserror::Error)]
 pub enum SinkError {
     /// Reading or writing a file, or stdout, failed.
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}: {error}")]
     Io {
         /// The file (or `-` for stdout).
         path: String,
         /// The underlying I/O error.
-        source: io::Error,
+        error: io::Error,
     },
     /// The Parquet encoder failed.
-    #[error("cannot write Parquet to {path}: {source}")]
+    #[error("cannot write Parquet to {path}: {error}")]
     Parquet {
         /// The file (or `-` for stdout).
         path: String,
         /// The underlying error.
-        source: ParquetError,
+        error: ParquetError,
     },
     /// A column has a type this sink cannot render.
     #[error("column `{name}` has type {data_type}, which this sink cannot write")]
@@ -44,9 +44,9 @@ impl SinkError {
     /// Whether the reader of stdout went away (`| head`): not a failure of the run.
     pub fn is_broken_pipe(&self) -> bool {
         match self {
-            SinkError::Io { source, .. } => source.kind() == io::ErrorKind::BrokenPipe,
+            SinkError::Io { error, .. } => error.kind() == io::ErrorKind::BrokenPipe,
             SinkError::Parquet {
-                source: ParquetError::External(e),
+                error: ParquetError::External(e),
                 ..
             } => e
                 .downcast_ref::<io::Error>()

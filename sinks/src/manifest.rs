@@ -18,7 +18,7 @@ pub fn write_json_atomically<T: Serialize>(
     let mut output = Output::open(&destination)?;
     let io_err = |source| SinkError::Io {
         path: destination.display_name(),
-        source,
+        error: source,
     };
     serde_json::to_writer_pretty(&mut output, value).map_err(|e| io_err(e.into()))?;
     output.write_all(b"\n").map_err(io_err)?;

@@ -32,7 +32,7 @@ impl NdjsonSink {
     fn io(&self, source: std::io::Error) -> SinkError {
         SinkError::Io {
             path: self.output.name().to_owned(),
-            source,
+            error: source,
         }
     }
 

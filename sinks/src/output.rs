@@ -56,7 +56,7 @@ impl Output {
             Destination::File(target) => {
                 let io_err = |source| SinkError::Io {
                     path: name.clone(),
-                    source,
+                    error: source,
                 };
                 let dir = parent_dir(target);
                 fs::create_dir_all(dir).map_err(io_err)?;
@@ -64,7 +64,12 @@ impl Output {
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
-                let temp = tempfile::Builder::new()
+                let mut builder = tempfile::Builder::new();
+                // Data files are for other programs too: 0666 less the umask, like any new file
+                // (tempfile's own default is 0600).
+                #[cfg(unix)]
+                builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+                let temp = builder
                     .prefix(&format!(".{file_name}."))
                     .suffix(".tmp")
                     .tempfile_in(dir)
@@ -90,7 +95,7 @@ impl Output {
         let name = self.name;
         let io_err = |source| SinkError::Io {
             path: name.clone(),
-            source,
+            error: source,
         };
         let file = match self.sink {
             Sink::Stdout(mut out) => {
@@ -146,7 +151,7 @@ impl PendingOutput {
         if let Some((temp, target)) = self.file {
             let io_err = |source| SinkError::Io {
                 path: self.name.clone(),
-                source,
+                error: source,
             };
             let file = temp.persist(&target).map_err(|e| io_err(e.error))?;
             drop(file);

@@ -47,7 +47,7 @@ impl ParquetSink {
     fn err(&self, source: ParquetError) -> SinkError {
         SinkError::Parquet {
             path: self.name.clone(),
-            source,
+            error: source,
         }
     }
 
@@ -101,11 +101,10 @@ impl RecordSink for ParquetSink {
     }
 
     fn finish(mut self: Box<Self>) -> Result<FinishedOutput, SinkError> {
-        let State::Writing(mut writer) = std::mem::replace(&mut self.state, State::Spent) else {
+        let State::Writing(writer) = std::mem::replace(&mut self.state, State::Spent) else {
             return Err(SinkError::Misuse("finish called before begin"));
         };
-        let metadata = writer.finish().map_err(|e| self.err(e))?;
-        debug_assert_eq!(metadata.file_metadata().num_rows() as u64, self.rows);
+        // `into_inner` writes the footer; calling `finish` first would make it fail.
         let output = writer.into_inner().map_err(|e| self.err(e))?;
         Ok(FinishedOutput {
             rows: self.rows,

@@ -1,0 +1,53 @@
+//! Exit codes and the error that carries one: `main` maps every failure to a code a scheduler can act on.
+
+use std::fmt;
+use std::process::ExitCode;
+
+/// Everything worked.
+pub const OK: u8 = 0;
+/// The run failed; retrying as is will not help.
+pub const FAILED: u8 = 1;
+/// Bad usage or configuration: fix the command or the setup.
+pub const USAGE: u8 = 2;
+/// Interrupted by SIGINT (128 + 2, the shell convention).
+pub const INTERRUPTED: u8 = 130;
+/// Stopped by SIGTERM (128 + 15).
+pub const TERMINATED: u8 = 143;
+
+/// A failed run: what went wrong, and the exit code it maps to.
+#[derive(Debug)]
+pub struct Failure {
+    /// The exit code.
+    pub code: u8,
+    /// What went wrong, with context.
+    pub error: anyhow::Error,
+}
+
+impl Failure {
+    /// A usage or configuration error (exit 2).
+    pub fn usage(message: impl fmt::Display) -> Self {
+        Failure {
+            code: USAGE,
+            error: anyhow::anyhow!("{message}"),
+        }
+    }
+
+    /// A failed run (exit 1).
+    pub fn failed(error: impl Into<anyhow::Error>) -> Self {
+        Failure {
+            code: FAILED,
+            error: error.into(),
+        }
+    }
+
+    /// The process exit code.
+    pub fn exit_code(&self) -> ExitCode {
+        ExitCode::from(self.code)
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:#}", self.error)
+    }
+}

@@ -1,0 +1,145 @@
+//! The run manifest: what was read, decided and written. Written last, so its presence means the
+//! outputs it lists are complete.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use extractor::{SourceReport, StatusReport, UserStatus};
+use serde::Serialize;
+use sinks::OutputReceipt;
+use transform::{RejectReason, TransformStats};
+
+use crate::config::ExtractConfig;
+
+/// Version of the manifest's own layout.
+pub const MANIFEST_VERSION: u32 = 1;
+
+/// The manifest document.
+#[derive(Debug, Clone, Serialize)]
+pub struct Manifest {
+    /// Layout version of this document.
+    pub manifest_version: u32,
+    /// The run id stamped on every row.
+    pub run_id: String,
+    /// Tool name and version.
+    pub tool: Tool,
+    /// Version of the license and rejects schemas.
+    pub schema_version: u32,
+    /// Where the pages came from.
+    pub source: Source,
+    /// When the run started.
+    pub started_at: String,
+    /// When the run finished.
+    pub finished_at: String,
+    /// The `extracted_at` stamped on every row.
+    pub extracted_at: String,
+    /// Pages read.
+    pub pages_read: u64,
+    /// Pages, users received and Zoom's `total_records`, per status.
+    pub statuses: BTreeMap<UserStatus, StatusReport>,
+    /// User records read, repeats included.
+    pub users_seen: u64,
+    /// Rows in the license table.
+    pub rows_written: u64,
+    /// Records left out, per reason (every reason listed, zeros included).
+    pub rejects: BTreeMap<&'static str, u64>,
+    /// Records dropped because their user key was already seen.
+    pub duplicates: u64,
+    /// Rows per plan.
+    pub by_plan: BTreeMap<String, u64>,
+    /// Rows per status.
+    pub by_status: BTreeMap<String, u64>,
+    /// The files written.
+    pub outputs: Outputs,
+}
+
+/// Tool identity.
+#[derive(Debug, Clone, Serialize)]
+pub struct Tool {
+    /// `zoom-licenses`.
+    pub name: &'static str,
+    /// The crate version.
+    pub version: &'static str,
+}
+
+/// The page source.
+#[derive(Debug, Clone, Serialize)]
+pub struct Source {
+    /// `replay` (or `zoom` for live runs).
+    pub kind: &'static str,
+    /// The recording replayed.
+    pub path: Option<String>,
+    /// The Zoom account, when known.
+    pub account_id: Option<String>,
+}
+
+/// The data outputs.
+#[derive(Debug, Clone, Serialize)]
+pub struct Outputs {
+    /// Output format.
+    pub format: String,
+    /// The license table.
+    pub licenses: OutputReceipt,
+    /// The rejects table.
+    pub rejects: OutputReceipt,
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+impl Manifest {
+    /// Assembles the manifest of a finished run.
+    pub fn new(
+        cfg: &ExtractConfig,
+        report: &SourceReport,
+        stats: &TransformStats,
+        licenses: OutputReceipt,
+        rejects: OutputReceipt,
+        finished_at: DateTime<Utc>,
+    ) -> Self {
+        let all_reasons = [
+            RejectReason::Deactivated,
+            RejectReason::UnsupportedPlan,
+            RejectReason::InvalidRecord,
+        ];
+        Manifest {
+            manifest_version: MANIFEST_VERSION,
+            run_id: cfg.run_id.clone(),
+            tool: Tool {
+                name: crate::TOOL,
+                version: crate::VERSION,
+            },
+            schema_version: transform::SCHEMA_VERSION,
+            source: Source {
+                kind: "replay",
+                path: Some(cfg.replay.display().to_string()),
+                account_id: report.account_id.clone(),
+            },
+            started_at: rfc3339(cfg.started_at),
+            finished_at: rfc3339(finished_at),
+            extracted_at: rfc3339(cfg.extracted_at),
+            pages_read: report.pages,
+            statuses: report.statuses.clone(),
+            users_seen: stats.users_seen,
+            rows_written: stats.rows,
+            rejects: all_reasons
+                .iter()
+                .map(|r| (r.as_str(), stats.rejects.get(r).copied().unwrap_or(0)))
+                .collect(),
+            duplicates: stats.duplicates,
+            by_plan: stats.by_plan.clone(),
+            by_status: stats.by_status.clone(),
+            outputs: Outputs {
+                format: cfg.format.to_string(),
+                licenses,
+                rejects,
+            },
+        }
+    }
+
+    /// Records left out, all reasons together.
+    pub fn rejected(&self) -> u64 {
+        self.rejects.values().sum()
+    }
+}

@@ -1,0 +1,236 @@
+//! Wires the stages: a page source task, a transform thread and a sink thread, joined by bounded
+//! channels so memory stays flat and the sink writes while the next page is read.
+//!
+//! Nothing reaches its target path until every stage succeeded: sinks finish into temporary files,
+//! which are committed only then, and the manifest is written last.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::{Context, anyhow};
+use extractor::{ExtractError, PageSource, ReplaySource, UsersPage};
+use sinks::{FinishedOutput, OutputReceipt, RecordSink, SinkError, SinkOptions};
+use tokio::sync::mpsc;
+use transform::{RunContext, TransformStats, TransformedPage, Transformer};
+
+use crate::config::ExtractConfig;
+use crate::exit::{self, Failure};
+use crate::manifest::Manifest;
+
+/// Pages waiting between the source and the transform.
+const PAGE_QUEUE: usize = 4;
+/// Transformed pages waiting between the transform and the sinks.
+const BATCH_QUEUE: usize = 4;
+
+/// What a finished run produced.
+#[derive(Debug)]
+pub struct RunResult {
+    /// The manifest as written.
+    pub manifest: Manifest,
+    /// Where it was written.
+    pub manifest_path: std::path::PathBuf,
+}
+
+/// Why a stage stopped.
+enum StageError {
+    /// The stage failed for a reason of its own.
+    Failed(Failure),
+    /// The stage stopped because another stage went away or the run was cancelled.
+    Stopped,
+}
+
+/// Runs one extract to completion, or fails leaving no output at any target path.
+pub async fn run_extract(cfg: &ExtractConfig) -> Result<RunResult, Failure> {
+    let source = ReplaySource::open(&cfg.replay).map_err(|e| Failure {
+        code: exit::USAGE,
+        error: anyhow!(e).context(format!("--replay {}", cfg.replay.display())),
+    })?;
+    let ctx = RunContext {
+        run_id: cfg.run_id.clone(),
+        account_id: source.index().account_id.clone(),
+        extracted_at_micros: cfg.extracted_at.timestamp_micros(),
+    };
+    let options = sink_options(cfg);
+    let open = |dest| {
+        sinks::open_sink(cfg.format, dest, &options)
+            .map_err(|e| Failure::failed(anyhow!(e).context("cannot open output")))
+    };
+    let licenses_sink = open(&cfg.output)?;
+    let rejects_sink = open(&cfg.rejects)?;
+
+    let cancelled = Arc::new(AtomicBool::new(false));
+    let (page_tx, page_rx) = mpsc::channel::<UsersPage>(PAGE_QUEUE);
+    let (batch_tx, batch_rx) = std::sync::mpsc::sync_channel::<TransformedPage>(BATCH_QUEUE);
+
+    let source_task = tokio::spawn(source.run(page_tx));
+    let transform_task = {
+        let cancelled = cancelled.clone();
+        tokio::task::spawn_blocking(move || transform_stage(ctx, page_rx, batch_tx, &cancelled))
+    };
+    let sink_task = {
+        let cancelled = cancelled.clone();
+        tokio::task::spawn_blocking(move || {
+            sink_stage(licenses_sink, rejects_sink, batch_rx, &cancelled)
+        })
+    };
+
+    let source_abort = source_task.abort_handle();
+    let stages = async {
+        let source = source_task.await;
+        let transform = transform_task.await;
+        let sinks = sink_task.await;
+        (source, transform, sinks)
+    };
+    tokio::pin!(stages);
+    let (source, transform, sinks) = tokio::select! {
+        joined = &mut stages => joined,
+        signal = crate::signals::interrupted() => {
+            tracing::warn!(message = "Interrupted: stopping and removing partial outputs.", signal);
+            cancelled.store(true, Ordering::Relaxed);
+            source_abort.abort();
+            let _ = stages.await;
+            return Err(Failure {
+                code: if signal == "SIGTERM" { exit::TERMINATED } else { exit::INTERRUPTED },
+                error: anyhow!("interrupted by {signal}; no output was written"),
+            });
+        }
+    };
+
+    // Report the stage that failed first in the data flow's terms: a sink error explains why the
+    // transform and source were told to stop, not the other way round.
+    let (licenses, rejects) = match sinks {
+        Ok(Ok(outputs)) => Some(outputs),
+        Ok(Err(StageError::Failed(f))) => return Err(f),
+        Ok(Err(StageError::Stopped)) => None,
+        Err(join) => return Err(Failure::failed(anyhow!("sink stage panicked: {join}"))),
+    }
+    .unzip();
+    let stats = match transform {
+        Ok(Ok(stats)) => Some(stats),
+        Ok(Err(StageError::Failed(f))) => return Err(f),
+        Ok(Err(StageError::Stopped)) => None,
+        Err(join) => return Err(Failure::failed(anyhow!("transform stage panicked: {join}"))),
+    };
+    let report = match source {
+        Ok(Ok(report)) => report,
+        Ok(Err(e)) => return Err(source_failure(e, cfg)),
+        Err(join) => return Err(Failure::failed(anyhow!("source stage panicked: {join}"))),
+    };
+    let (Some(licenses), Some(rejects), Some(stats)) = (licenses, rejects, stats) else {
+        return Err(Failure::failed(anyhow!("the pipeline stopped early")));
+    };
+
+    let licenses = commit(licenses)?;
+    let rejects = commit(rejects)?;
+    let manifest = Manifest::new(cfg, &report, &stats, licenses, rejects, chrono::Utc::now());
+    sinks::write_json_atomically(&cfg.manifest, &manifest)
+        .map_err(|e| Failure::failed(anyhow!(e).context("cannot write the manifest")))?;
+    Ok(RunResult {
+        manifest,
+        manifest_path: cfg.manifest.clone(),
+    })
+}
+
+fn sink_options(cfg: &ExtractConfig) -> SinkOptions {
+    SinkOptions {
+        csv_raw: cfg.csv_raw,
+        metadata: vec![
+            ("run_id".into(), cfg.run_id.clone()),
+            (
+                "schema_version".into(),
+                transform::SCHEMA_VERSION.to_string(),
+            ),
+            ("tool".into(), crate::TOOL.into()),
+            ("tool_version".into(), crate::VERSION.into()),
+        ],
+        dictionary_columns: transform::schema::LOW_CARDINALITY_COLUMNS
+            .iter()
+            .map(|c| c.to_string())
+            .collect(),
+        created_by: Some(format!("{} {}", crate::TOOL, crate::VERSION)),
+    }
+}
+
+fn source_failure(e: ExtractError, cfg: &ExtractConfig) -> Failure {
+    Failure::failed(anyhow!(e).context(format!("replaying {}", cfg.replay.display())))
+}
+
+fn sink_failure(e: SinkError) -> StageError {
+    if e.is_broken_pipe() {
+        // The reader of stdout went away (`| head`): stop quietly, as Unix tools do.
+        return StageError::Failed(Failure {
+            code: exit::OK,
+            error: anyhow!(e),
+        });
+    }
+    StageError::Failed(Failure::failed(anyhow!(e)))
+}
+
+fn commit(finished: FinishedOutput) -> Result<OutputReceipt, Failure> {
+    finished
+        .commit()
+        .map_err(|e| Failure::failed(anyhow!(e).context("cannot move the output into place")))
+}
+
+fn transform_stage(
+    ctx: RunContext,
+    mut pages: mpsc::Receiver<UsersPage>,
+    batches: std::sync::mpsc::SyncSender<TransformedPage>,
+    cancelled: &AtomicBool,
+) -> Result<TransformStats, StageError> {
+    let mut transformer = Transformer::new(ctx);
+    while let Some(page) = pages.blocking_recv() {
+        if cancelled.load(Ordering::Relaxed) {
+            return Err(StageError::Stopped);
+        }
+        let started = std::time::Instant::now();
+        let transformed = transformer
+            .transform_page(&page)
+            .context("cannot build a record batch")
+            .map_err(|e| StageError::Failed(Failure::failed(e)))?;
+        tracing::trace!(
+            message = "Transformed page.",
+            sequence = page.sequence,
+            rows = transformed.licenses.num_rows(),
+            rejects = transformed.rejects.num_rows(),
+            micros = started.elapsed().as_micros() as u64
+        );
+        if batches.send(transformed).is_err() {
+            return Err(StageError::Stopped);
+        }
+    }
+    Ok(transformer.into_stats())
+}
+
+fn sink_stage(
+    mut licenses: Box<dyn RecordSink>,
+    mut rejects: Box<dyn RecordSink>,
+    batches: std::sync::mpsc::Receiver<TransformedPage>,
+    cancelled: &AtomicBool,
+) -> Result<(FinishedOutput, FinishedOutput), StageError> {
+    licenses
+        .begin(&transform::license_schema())
+        .map_err(sink_failure)?;
+    rejects
+        .begin(&transform::rejects_schema())
+        .map_err(sink_failure)?;
+    for page in batches {
+        if cancelled.load(Ordering::Relaxed) {
+            return Err(StageError::Stopped);
+        }
+        if page.licenses.num_rows() > 0 {
+            licenses.write_batch(&page.licenses).map_err(sink_failure)?;
+        }
+        if page.rejects.num_rows() > 0 {
+            rejects.write_batch(&page.rejects).map_err(sink_failure)?;
+        }
+    }
+    if cancelled.load(Ordering::Relaxed) {
+        return Err(StageError::Stopped);
+    }
+    Ok((
+        licenses.finish().map_err(sink_failure)?,
+        rejects.finish().map_err(sink_failure)?,
+    ))
+}
+

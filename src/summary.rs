@@ -1,0 +1,46 @@
+//! The short summary printed to stderr at the end of a run: users by plan, exclusions by reason.
+
+use std::fmt::Write;
+
+use crate::manifest::Manifest;
+
+/// The summary text (several lines, no trailing newline).
+pub fn render(manifest: &Manifest, manifest_path: &std::path::Path) -> String {
+    let mut out = String::new();
+    let join = |counts: &mut dyn Iterator<Item = (String, u64)>| {
+        counts
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let _ = writeln!(
+        out,
+        "zoom-licenses: run {} read {} pages, {} user records",
+        manifest.run_id, manifest.pages_read, manifest.users_seen
+    );
+    let _ = writeln!(
+        out,
+        "  users written: {} -> {}",
+        manifest.rows_written, manifest.outputs.licenses.path
+    );
+    let by_plan = join(&mut manifest.by_plan.iter().map(|(k, v)| (k.clone(), *v)));
+    let _ = writeln!(
+        out,
+        "  by plan: {}",
+        if by_plan.is_empty() { "-" } else { &by_plan }
+    );
+    let _ = writeln!(
+        out,
+        "  excluded: {} ({}) -> {}",
+        manifest.rejected(),
+        join(&mut manifest.rejects.iter().map(|(k, v)| (k.to_string(), *v))),
+        manifest.outputs.rejects.path
+    );
+    let _ = writeln!(
+        out,
+        "  duplicates dropped: {}",
+        manifest.duplicates
+    );
+    let _ = write!(out, "  manifest: {}", manifest_path.display());
+    out
+}
