@@ -2,7 +2,8 @@
 //!
 //! In order: a record that cannot be read is `invalid_record`; a deactivated user is `deactivated`;
 //! a plan code outside 1, 2, 4, 99 is `unsupported_plan`; a timestamp that cannot be read makes the
-//! record `invalid_record`. Every rejection keeps the record's JSON text.
+//! record `invalid_record`. Every rejection keeps the record's JSON text. Optional text that Zoom
+//! sends as `""` becomes null, like an absent field, so "unknown" has one spelling in the table.
 
 use std::borrow::Cow;
 
@@ -145,9 +146,9 @@ fn classify_user<'a>(raw: &'a str, user: ZoomUser<'a>, sweep: UserStatus) -> Out
         user_key: key,
         user_id,
         email,
-        display_name: user.display_name,
-        first_name: user.first_name,
-        last_name: user.last_name,
+        display_name: non_empty(user.display_name),
+        first_name: non_empty(user.first_name),
+        last_name: non_empty(user.last_name),
         status,
         plan: plan.as_str(),
         // `from_code` accepted it, so it is one of 1, 2, 4, 99.
