@@ -57,8 +57,8 @@ impl Rng {
     fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
+    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len() as u64) as usize]
     }
     fn chance(&mut self, percent: u64) -> bool {
         self.below(100) < percent
@@ -76,20 +76,55 @@ const FIRST: &[&str] = &[
     "Amara", "Mateo", "Priya", "Elena", "Oscar", "Chloé", "Björn", "Aisha", "Diego", "Hana",
 ];
 const LAST: &[&str] = &[
-    "Chill", "Khan", "García", "Zhang", "Smith", "Müller", "Okafor", "Rossi", "Tanaka", "Novak",
-    "Dubois", "Silva", "Kowalski", "Nguyen", "O'Brien", "Johansson", "Haddad", "Patel", "Kim",
+    "Chill",
+    "Khan",
+    "García",
+    "Zhang",
+    "Smith",
+    "Müller",
+    "Okafor",
+    "Rossi",
+    "Tanaka",
+    "Novak",
+    "Dubois",
+    "Silva",
+    "Kowalski",
+    "Nguyen",
+    "O'Brien",
+    "Johansson",
+    "Haddad",
+    "Patel",
+    "Kim",
     "López",
 ];
 const DEPTS: &[&str] = &[
-    "Sales", "Engineering", "Support", "Finance", "Marketing", "HR", "Legal", "Operations", "",
+    "Sales",
+    "Engineering",
+    "Support",
+    "Finance",
+    "Marketing",
+    "HR",
+    "Legal",
+    "Operations",
+    "",
 ];
 const ZONES: &[&str] = &[
-    "America/New_York", "America/Los_Angeles", "Europe/London", "Europe/Berlin", "Asia/Tokyo",
-    "Asia/Kolkata", "Australia/Sydney", "America/Sao_Paulo",
+    "America/New_York",
+    "America/Los_Angeles",
+    "Europe/London",
+    "Europe/Berlin",
+    "Asia/Tokyo",
+    "Asia/Kolkata",
+    "Australia/Sydney",
+    "America/Sao_Paulo",
 ];
 const CLIENTS: &[&str] = &[
-    "6.2.5.40123(mac)", "6.2.3.39718(win)", "6.1.11.39163(win)", "5.17.11.34827(android)",
-    "6.0.2.33403(iphone)", "5.16.10.26186(linux)",
+    "6.2.5.40123(mac)",
+    "6.2.3.39718(win)",
+    "6.1.11.39163(win)",
+    "5.17.11.34827(android)",
+    "6.0.2.33403(iphone)",
+    "5.16.10.26186(linux)",
 ];
 
 #[derive(Serialize)]
@@ -149,8 +184,8 @@ fn time(t: DateTime<Utc>) -> String {
 }
 
 fn user(rng: &mut Rng, n: u64, status: UserStatus, now: DateTime<Utc>) -> User {
-    let first = *rng.pick(FIRST);
-    let last = *rng.pick(LAST);
+    let first = rng.pick(FIRST);
+    let last = rng.pick(LAST);
     let plain = |s: &str| {
         s.chars()
             .map(|c| match c {
@@ -166,7 +201,9 @@ fn user(rng: &mut Rng, n: u64, status: UserStatus, now: DateTime<Utc>) -> User {
             .to_lowercase()
     };
     let email = format!("{}.{}{}@example.com", plain(first), plain(last), n);
-    let created = now - Duration::days(rng.below(2000) as i64 + 1) - Duration::seconds(rng.below(86_400) as i64);
+    let created = now
+        - Duration::days(rng.below(2000) as i64 + 1)
+        - Duration::seconds(rng.below(86_400) as i64);
     let plan_type = match (status, rng.below(100)) {
         (UserStatus::Pending, p) if p < 70 => 1,
         (UserStatus::Pending, _) => 2,
@@ -186,28 +223,42 @@ fn user(rng: &mut Rng, n: u64, status: UserStatus, now: DateTime<Utc>) -> User {
         email,
         plan_type,
         pmi: (status != UserStatus::Pending).then(|| 2_000_000_000 + rng.below(7_999_999_999)),
-        timezone: *rng.pick(ZONES),
+        timezone: rng.pick(ZONES),
         verified: u8::from(status != UserStatus::Pending),
-        dept: *rng.pick(DEPTS),
+        dept: rng.pick(DEPTS),
         user_created_at: time(created),
         created_at: time(created + Duration::days(rng.below(30) as i64)),
         last_login_time: logged_in
             .then(|| time(now - Duration::minutes(rng.below(60 * 24 * 400) as i64))),
-        last_client_version: logged_in.then(|| *rng.pick(CLIENTS)),
-        plan_united_type: (licensed && rng.chance(6)).then(|| *rng.pick(&["1", "2", "4", "131072"])),
+        last_client_version: logged_in.then(|| rng.pick(CLIENTS)),
+        plan_united_type: (licensed && rng.chance(6)).then(|| rng.pick(&["1", "2", "4", "131072"])),
         license_info_list: (licensed && rng.chance(30)).then(|| {
             vec![License {
-                license_type: *rng.pick(&["MEETING", "ZOOM_WORKPLACE_BUNDLE"]),
+                license_type: rng.pick(&["MEETING", "ZOOM_WORKPLACE_BUNDLE"]),
                 // Real values exceed 2^53; keep them there so float-parsing readers get caught.
                 license_option: (1u64 << 53) + rng.below(1 << 40),
                 subscription_id: rng.token(12),
             }]
         }),
         language: "en-US",
-        phone_number: if rng.chance(20) { format!("+1 555 01{:02}", rng.below(100)) } else { String::new() },
+        phone_number: if rng.chance(20) {
+            format!("+1 555 01{:02}", rng.below(100))
+        } else {
+            String::new()
+        },
         status: status.as_str(),
-        role_id: if n == 0 { "0" } else if rng.chance(3) { "1" } else { "2" },
-        group_ids: if rng.chance(40) { vec![rng.token(22)] } else { Vec::new() },
+        role_id: if n == 0 {
+            "0"
+        } else if rng.chance(3) {
+            "1"
+        } else {
+            "2"
+        },
+        group_ids: if rng.chance(40) {
+            vec![rng.token(22)]
+        } else {
+            Vec::new()
+        },
         im_group_ids: Vec::new(),
     }
 }
@@ -216,15 +267,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     let mut rng = Rng(args.seed);
     let counts = [
-        (UserStatus::Active, args.active.unwrap_or(args.users * 85 / 100)),
-        (UserStatus::Pending, args.pending.unwrap_or(args.users * 7 / 100)),
+        (
+            UserStatus::Active,
+            args.active.unwrap_or(args.users * 85 / 100),
+        ),
+        (
+            UserStatus::Pending,
+            args.pending.unwrap_or(args.users * 7 / 100),
+        ),
         (
             UserStatus::Inactive,
             args.inactive
                 .unwrap_or(args.users - args.users * 85 / 100 - args.users * 7 / 100),
         ),
     ];
-    let now = Utc.with_ymd_and_hms(2026, 11, 2, 8, 0, 0).single().ok_or("bad time")?;
+    let now = Utc
+        .with_ymd_and_hms(2026, 11, 2, 8, 0, 0)
+        .single()
+        .ok_or("bad time")?;
     let mut fetched_at = now;
     let mut writer = RecordingWriter::create(&args.out, args.account_id.clone(), now)?;
     let mut n = 0u64;

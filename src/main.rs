@@ -76,7 +76,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 manifest = %result.manifest_path.display()
             );
             if !cli.log.quiet {
-                eprintln!("{}", summary::render(&result.manifest, &result.manifest_path));
+                eprintln!(
+                    "{}",
+                    summary::render(&result.manifest, &result.manifest_path)
+                );
             }
             Ok(())
         }

@@ -233,4 +233,3 @@ fn sink_stage(
         rejects.finish().map_err(sink_failure)?,
     ))
 }
-

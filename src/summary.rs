@@ -36,11 +36,7 @@ pub fn render(manifest: &Manifest, manifest_path: &std::path::Path) -> String {
         join(&mut manifest.rejects.iter().map(|(k, v)| (k.to_string(), *v))),
         manifest.outputs.rejects.path
     );
-    let _ = writeln!(
-        out,
-        "  duplicates dropped: {}",
-        manifest.duplicates
-    );
+    let _ = writeln!(out, "  duplicates dropped: {}", manifest.duplicates);
     let _ = write!(out, "  manifest: {}", manifest_path.display());
     out
 }

@@ -125,7 +125,10 @@ mod tests {
         let users: Vec<&str> = page.users().collect();
         assert_eq!(
             users,
-            vec![r#"{"email":"a@x","type":1}"#, r#"{"email":"b\"@x","type":2}"#]
+            vec![
+                r#"{"email":"a@x","type":1}"#,
+                r#"{"email":"b\"@x","type":2}"#
+            ]
         );
         assert!(page.meta.is_last());
         assert_eq!(page.meta.page_count, None);

@@ -78,7 +78,8 @@ impl RecordingIndex {
             path: path.clone(),
             reason,
         };
-        let index: RecordingIndex = serde_json::from_str(&text).map_err(|e| invalid(e.to_string()))?;
+        let index: RecordingIndex =
+            serde_json::from_str(&text).map_err(|e| invalid(e.to_string()))?;
         if index.format != FORMAT_NAME {
             return Err(invalid(format!(
                 "`format` is \"{}\", expected \"{FORMAT_NAME}\"",
@@ -153,7 +154,10 @@ impl RecordingWriter {
             request.status
         );
         let path = self.dir.join(&file);
-        fs::write(&path, body).map_err(|source| ExtractError::Io { path, error: source })?;
+        fs::write(&path, body).map_err(|source| ExtractError::Io {
+            path,
+            error: source,
+        })?;
         self.index.pages.push(PageEntry {
             file,
             request,

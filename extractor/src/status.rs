@@ -19,7 +19,11 @@ pub enum UserStatus {
 
 impl UserStatus {
     /// Every status, in the order a full extract sweeps them.
-    pub const ALL: [UserStatus; 3] = [UserStatus::Active, UserStatus::Pending, UserStatus::Inactive];
+    pub const ALL: [UserStatus; 3] = [
+        UserStatus::Active,
+        UserStatus::Pending,
+        UserStatus::Inactive,
+    ];
 
     /// The value Zoom uses in the query string and in user records.
     pub fn as_str(self) -> &'static str {

@@ -97,9 +97,10 @@ mod tests {
 
     #[test]
     fn nulls_read_as_absent() {
-        let user: ZoomUser<'_> =
-            serde_json::from_str(r#"{"email":"a@x","type":1,"dept":null,"license_info_list":null}"#)
-                .unwrap();
+        let user: ZoomUser<'_> = serde_json::from_str(
+            r#"{"email":"a@x","type":1,"dept":null,"license_info_list":null}"#,
+        )
+        .unwrap();
         assert!(user.dept.is_none());
         assert!(user.license_info_list.is_none());
     }

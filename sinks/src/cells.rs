@@ -79,6 +79,9 @@ mod tests {
     #[test]
     fn times_are_rfc3339_utc() {
         assert_eq!(format_time(1_577_934_245_000_000), "2020-01-02T03:04:05Z");
-        assert_eq!(format_time(1_577_934_245_123_000), "2020-01-02T03:04:05.123Z");
+        assert_eq!(
+            format_time(1_577_934_245_123_000),
+            "2020-01-02T03:04:05.123Z"
+        );
     }
 }

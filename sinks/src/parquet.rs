@@ -20,7 +20,7 @@ pub const ROW_GROUP_ROWS: usize = 128 * 1024;
 pub const ZSTD_LEVEL: i32 = 3;
 
 enum State {
-    Ready(Output),
+    Ready(Box<Output>),
     Writing(Box<ArrowWriter<Output>>),
     Spent,
 }
@@ -38,7 +38,7 @@ impl ParquetSink {
     pub fn new(output: Output, options: &SinkOptions) -> Self {
         ParquetSink {
             name: output.name().to_owned(),
-            state: State::Ready(output),
+            state: State::Ready(Box::new(output)),
             options: options.clone(),
             rows: 0,
         }
@@ -68,7 +68,8 @@ impl ParquetSink {
         }
         for column in &self.options.dictionary_columns {
             if schema.field_with_name(column).is_ok() {
-                builder = builder.set_column_dictionary_enabled(ColumnPath::from(column.as_str()), true);
+                builder =
+                    builder.set_column_dictionary_enabled(ColumnPath::from(column.as_str()), true);
             }
         }
         Ok(builder.build())
@@ -80,7 +81,7 @@ impl RecordSink for ParquetSink {
         let props = self.properties(schema).map_err(|e| self.err(e))?;
         match std::mem::replace(&mut self.state, State::Spent) {
             State::Ready(output) => {
-                let writer = ArrowWriter::try_new(output, schema.clone(), Some(props))
+                let writer = ArrowWriter::try_new(*output, schema.clone(), Some(props))
                     .map_err(|e| self.err(e))?;
                 self.state = State::Writing(Box::new(writer));
                 Ok(())

