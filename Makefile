@@ -47,9 +47,9 @@ $(LARGE)/users-1m/index.json:
 measure-large: fixtures-large
 	$(CARGO) build --release --quiet
 	@for n in 100k 1m; do \
-	  /usr/bin/time -f "replay users-$$n -> parquet: %e s wall, %M KiB peak RSS" \
+	  $(PYTHON) scripts/measure.py "replay users-$$n -> parquet" 3 -- \
 	    target/release/zoom-licenses -q extract --replay $(LARGE)/users-$$n \
-	      --output target/measure/users-$$n.parquet; \
+	      --output target/measure/users-$$n.parquet || exit 1; \
 	done
 
 clean:

@@ -15,7 +15,7 @@ use crate::output::Output;
 use crate::{FinishedOutput, RecordSink, SinkOptions};
 
 /// Rows per row group: large enough for good compression, small enough to bound buffered memory.
-pub const ROW_GROUP_ROWS: usize = 128 * 1024;
+pub const ROW_GROUP_ROWS: usize = 64 * 1024;
 /// zstd level: 3 is zstd's own default, a good speed/size balance for text-heavy tables.
 pub const ZSTD_LEVEL: i32 = 3;
 
