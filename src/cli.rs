@@ -69,6 +69,25 @@ pub struct ExtractArgs {
     /// Read pages from a recorded run (a directory with index.json) instead of the Zoom API.
     #[arg(long, value_name = "DIR")]
     pub replay: Option<PathBuf>,
+    /// Zoom connection and request behaviour (live runs).
+    #[command(flatten)]
+    pub zoom: ZoomArgs,
+    /// Record every page received into DIR as a recorded run (replayable with --replay).
+    #[arg(long, value_name = "DIR")]
+    pub record: Option<PathBuf>,
+    /// User statuses to list, comma-separated: active, pending, inactive (inactive users are
+    /// listed to audit them and land in the rejects as `deactivated`).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "active,pending",
+        value_name = "LIST"
+    )]
+    pub statuses: Vec<String>,
+    /// Users per page; Zoom documents 2000 as the maximum (300 on older accounts: the run falls
+    /// back to 300 once if Zoom refuses).
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(1..=2000))]
+    pub page_size: u32,
     /// Output format.
     #[arg(long, value_enum, default_value_t = FormatArg::Parquet)]
     pub format: FormatArg,
@@ -90,4 +109,45 @@ pub struct ExtractArgs {
     /// CSV: keep formula-like text cells (`=`, `+`, `-`, `@`, tab, CR) as they are.
     #[arg(long)]
     pub csv_raw: bool,
+}
+
+/// Zoom credentials, endpoints and request behaviour.
+#[derive(Debug, Args)]
+pub struct ZoomArgs {
+    /// Zoom account id of the Server-to-Server OAuth app.
+    #[arg(long, env = "ZOOM_ACCOUNT_ID", value_name = "ID")]
+    pub account_id: Option<String>,
+    /// Client id of the Server-to-Server OAuth app.
+    #[arg(long, env = "ZOOM_CLIENT_ID", value_name = "ID")]
+    pub client_id: Option<String>,
+    /// Client secret of the app; prefer the environment variable (flags show up in `ps`).
+    #[arg(
+        long,
+        env = "ZOOM_CLIENT_SECRET",
+        hide_env_values = true,
+        value_name = "SECRET"
+    )]
+    pub client_secret: Option<String>,
+    /// Zoom API base URL (Zoom for Government: https://api.zoomgov.com/v2).
+    #[arg(long, env = "ZOOM_API_URL", default_value = extractor::endpoint::DEFAULT_API_URL, value_name = "URL")]
+    pub api_url: String,
+    /// Zoom OAuth base URL (Zoom for Government: https://zoomgov.com).
+    #[arg(long, env = "ZOOM_OAUTH_URL", default_value = extractor::endpoint::DEFAULT_OAUTH_URL, value_name = "URL")]
+    pub oauth_url: String,
+    /// Most requests per second, for all statuses together (Zoom's Medium bucket is shared by every
+    /// app on the account: 20/s on Pro).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub max_rps: u32,
+    /// Retries of one request (network errors, timeouts, bad bodies, 5xx, 429) before giving up.
+    #[arg(long, default_value_t = 8)]
+    pub max_retries: usize,
+    /// Timeout of each request, in seconds.
+    #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
+    pub timeout: f64,
+    /// Longest wait for a daily quota reset, in seconds; a reset further away fails fast (exit 75).
+    #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
+    pub max_wait: f64,
+    /// First retry delay in milliseconds; later ones double (with jitter) up to 30 s.
+    #[arg(long, default_value_t = 500, value_name = "MS")]
+    pub retry_min_delay_ms: u64,
 }

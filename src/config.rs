@@ -2,10 +2,14 @@
 
 use std::path::{Path, PathBuf};
 
+use std::num::NonZeroU32;
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
+use extractor::{ClientConfig, Secret, ServerToServer, UserStatus};
 use sinks::{Destination, Format};
 
-use crate::cli::{ExtractArgs, FormatArg};
+use crate::cli::{ExtractArgs, FormatArg, ZoomArgs};
 use crate::exit::Failure;
 
 /// Default output directory.
@@ -13,11 +17,33 @@ pub const DEFAULT_DIR: &str = "out";
 /// Default output file stem.
 pub const DEFAULT_STEM: &str = "zoom_users";
 
+/// Where pages come from.
+#[derive(Debug, Clone)]
+pub enum SourceConfig {
+    /// A recorded run.
+    Replay(PathBuf),
+    /// The Zoom API.
+    Live(Box<LiveConfig>),
+}
+
+/// A live run's settings.
+#[derive(Debug, Clone)]
+pub struct LiveConfig {
+    /// How to talk to Zoom.
+    pub client: ClientConfig,
+    /// Statuses to sweep.
+    pub statuses: Vec<UserStatus>,
+    /// Requested page size.
+    pub page_size: u32,
+    /// Where to record pages, if anywhere.
+    pub record: Option<PathBuf>,
+}
+
 /// Everything one extract run needs, checked.
 #[derive(Debug, Clone)]
 pub struct ExtractConfig {
-    /// The recording to replay.
-    pub replay: PathBuf,
+    /// Where pages come from.
+    pub source: SourceConfig,
     /// Output format, for the licenses and the rejects.
     pub format: Format,
     /// Where the license table goes.
@@ -39,11 +65,19 @@ pub struct ExtractConfig {
 impl ExtractConfig {
     /// Checks the arguments; `now` is the run's start time.
     pub fn from_args(args: ExtractArgs, now: DateTime<Utc>) -> Result<Self, Failure> {
-        let Some(replay) = args.replay else {
-            return Err(Failure::usage(
-                "no page source: pass `--replay DIR` with a recorded run (live extraction from the \
-                 Zoom API is not built yet)",
-            ));
+        let source = match (args.replay, args.record) {
+            (Some(_), Some(_)) => {
+                return Err(Failure::usage(
+                    "--record saves pages of a live run; it cannot be combined with --replay",
+                ));
+            }
+            (Some(dir), None) => SourceConfig::Replay(dir),
+            (None, record) => SourceConfig::Live(Box::new(live_config(
+                &args.zoom,
+                &args.statuses,
+                args.page_size,
+                record,
+            )?)),
         };
         let format = match args.format {
             FormatArg::Parquet => Format::Parquet,
@@ -114,7 +148,7 @@ impl ExtractConfig {
             None => uuid::Uuid::now_v7().to_string(),
         };
         Ok(ExtractConfig {
-            replay,
+            source,
             format,
             output,
             rejects,
@@ -125,4 +159,87 @@ impl ExtractConfig {
             csv_raw: args.csv_raw,
         })
     }
+}
+
+fn live_config(
+    zoom: &ZoomArgs,
+    statuses: &[String],
+    page_size: u32,
+    record: Option<PathBuf>,
+) -> Result<LiveConfig, Failure> {
+    let missing: Vec<&str> = [
+        (zoom.account_id.is_none(), "ZOOM_ACCOUNT_ID (--account-id)"),
+        (zoom.client_id.is_none(), "ZOOM_CLIENT_ID (--client-id)"),
+        (
+            zoom.client_secret.is_none(),
+            "ZOOM_CLIENT_SECRET (--client-secret)",
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(absent, name)| absent.then_some(name))
+    .collect();
+    if !missing.is_empty() {
+        return Err(Failure::usage(format!(
+            "no page source: set {} for a Server-to-Server OAuth app, or pass --replay DIR",
+            missing.join(", ")
+        )));
+    }
+    let credentials = ServerToServer {
+        account_id: zoom.account_id.clone().unwrap_or_default(),
+        client_id: zoom.client_id.clone().unwrap_or_default(),
+        client_secret: Secret::new(zoom.client_secret.clone().unwrap_or_default()),
+    };
+    let api_url =
+        extractor::endpoint::parse_base_url("--api-url", &zoom.api_url).map_err(Failure::usage)?;
+    let oauth_url = extractor::endpoint::parse_base_url("--oauth-url", &zoom.oauth_url)
+        .map_err(Failure::usage)?;
+    let mut parsed: Vec<UserStatus> = Vec::new();
+    for status in statuses {
+        let status: UserStatus = status
+            .trim()
+            .parse()
+            .map_err(|e| Failure::usage(format!("--statuses: {e}")))?;
+        if !parsed.contains(&status) {
+            parsed.push(status);
+        }
+    }
+    if parsed.is_empty() {
+        return Err(Failure::usage("--statuses must name at least one status"));
+    }
+    let seconds = |flag: &str, value: f64| {
+        if value.is_finite() && value >= 0.0 {
+            Ok(Duration::from_secs_f64(value))
+        } else {
+            Err(Failure::usage(format!(
+                "{flag} must be a number of seconds, not {value}"
+            )))
+        }
+    };
+    let timeout = seconds("--timeout", zoom.timeout)?;
+    if timeout.is_zero() {
+        return Err(Failure::usage("--timeout must be more than 0 seconds"));
+    }
+    if let Some(dir) = &record
+        && std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some())
+    {
+        return Err(Failure::usage(format!(
+            "--record {} is not empty; record into a new directory so no earlier recording is mixed in",
+            dir.display()
+        )));
+    }
+    Ok(LiveConfig {
+        client: ClientConfig {
+            api_url,
+            oauth_url,
+            credentials,
+            max_rps: NonZeroU32::new(zoom.max_rps).unwrap_or(NonZeroU32::MIN),
+            max_retries: zoom.max_retries,
+            timeout,
+            retry_min_delay: Duration::from_millis(zoom.retry_min_delay_ms),
+            max_wait: seconds("--max-wait", zoom.max_wait)?,
+        },
+        statuses: parsed,
+        page_size,
+        record,
+    })
 }

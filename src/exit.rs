@@ -9,6 +9,8 @@ pub const OK: u8 = 0;
 pub const FAILED: u8 = 1;
 /// Bad usage or configuration: fix the command or the setup.
 pub const USAGE: u8 = 2;
+/// A temporary failure (rate limit, daily quota, network): retry later (BSD `EX_TEMPFAIL`).
+pub const TEMPORARY: u8 = 75;
 /// Interrupted by SIGINT (128 + 2, the shell convention).
 pub const INTERRUPTED: u8 = 130;
 /// Stopped by SIGTERM (128 + 15).
@@ -37,6 +39,14 @@ impl Failure {
         Failure {
             code: FAILED,
             error: error.into(),
+        }
+    }
+
+    /// A failed run (exit 1) from a message.
+    pub fn failed_msg(message: impl fmt::Display) -> Self {
+        Failure {
+            code: FAILED,
+            error: anyhow::anyhow!("{message}"),
         }
     }
 

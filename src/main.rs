@@ -63,7 +63,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             tracing::info!(
                 message = "Extract started.",
                 run_id = %cfg.run_id,
-                replay = %cfg.replay.display(),
+                source = %match &cfg.source {
+                    config::SourceConfig::Replay(dir) => dir.display().to_string(),
+                    config::SourceConfig::Live(live) => live.client.api_url.to_string(),
+                },
                 format = %cfg.format,
                 output = %cfg.output.display_name()
             );

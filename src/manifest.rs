@@ -9,7 +9,7 @@ use serde::Serialize;
 use sinks::OutputReceipt;
 use transform::{RejectReason, TransformStats};
 
-use crate::config::ExtractConfig;
+use crate::config::{ExtractConfig, SourceConfig};
 
 /// Version of the manifest's own layout.
 pub const MANIFEST_VERSION: u32 = 1;
@@ -49,6 +49,9 @@ pub struct Manifest {
     pub by_plan: BTreeMap<String, u64>,
     /// Rows per status.
     pub by_status: BTreeMap<String, u64>,
+    /// Requests, retries, rate limits and page size (live runs only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api: Option<extractor::live::ApiReport>,
     /// The files written.
     pub outputs: Outputs,
 }
@@ -65,10 +68,13 @@ pub struct Tool {
 /// The page source.
 #[derive(Debug, Clone, Serialize)]
 pub struct Source {
-    /// `replay` (or `zoom` for live runs).
+    /// `replay` or `zoom`.
     pub kind: &'static str,
-    /// The recording replayed.
+    /// The recording replayed, or the API base URL.
     pub path: Option<String>,
+    /// Where the pages were recorded (live runs with `--record`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recorded_to: Option<String>,
     /// The Zoom account, when known.
     pub account_id: Option<String>,
 }
@@ -111,10 +117,19 @@ impl Manifest {
                 version: crate::VERSION,
             },
             schema_version: transform::SCHEMA_VERSION,
-            source: Source {
-                kind: "replay",
-                path: Some(cfg.replay.display().to_string()),
-                account_id: report.account_id.clone(),
+            source: match &cfg.source {
+                SourceConfig::Replay(dir) => Source {
+                    kind: "replay",
+                    path: Some(dir.display().to_string()),
+                    recorded_to: None,
+                    account_id: report.account_id.clone(),
+                },
+                SourceConfig::Live(live) => Source {
+                    kind: "zoom",
+                    path: Some(live.client.api_url.to_string()),
+                    recorded_to: live.record.as_ref().map(|d| d.display().to_string()),
+                    account_id: report.account_id.clone(),
+                },
             },
             started_at: rfc3339(cfg.started_at),
             finished_at: rfc3339(finished_at),
@@ -130,6 +145,7 @@ impl Manifest {
             duplicates: stats.duplicates,
             by_plan: stats.by_plan.clone(),
             by_status: stats.by_status.clone(),
+            api: report.api.clone(),
             outputs: Outputs {
                 format: cfg.format.to_string(),
                 licenses,

@@ -8,12 +8,15 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, anyhow};
-use extractor::{ExtractError, PageSource, ReplaySource, UsersPage};
+use extractor::{
+    ErrorClass, ExtractError, LiveSource, PageSource, RecordingWriter, ReplaySource, SourceReport,
+    UsersPage, ZoomClient,
+};
 use sinks::{FinishedOutput, OutputReceipt, RecordSink, SinkError, SinkOptions};
 use tokio::sync::mpsc;
 use transform::{RunContext, TransformStats, TransformedPage, Transformer};
 
-use crate::config::ExtractConfig;
+use crate::config::{ExtractConfig, SourceConfig};
 use crate::exit::{self, Failure};
 use crate::manifest::Manifest;
 
@@ -39,15 +42,62 @@ enum StageError {
     Stopped,
 }
 
+/// Either page source; `PageSource` returns `impl Future`, so it is not object-safe.
+enum AnySource {
+    Replay(ReplaySource),
+    Live(LiveSource),
+}
+
+impl AnySource {
+    fn open(cfg: &ExtractConfig) -> Result<(Self, Option<String>), Failure> {
+        match &cfg.source {
+            SourceConfig::Replay(dir) => {
+                let source = ReplaySource::open(dir).map_err(|e| Failure {
+                    code: exit::USAGE,
+                    error: anyhow!(e).context(format!("--replay {}", dir.display())),
+                })?;
+                let account = source.index().account_id.clone();
+                Ok((AnySource::Replay(source), account))
+            }
+            SourceConfig::Live(live) => {
+                let account = live.client.credentials.account_id.clone();
+                let api_url = live.client.api_url.to_string();
+                let client = ZoomClient::new(live.client.clone()).map_err(Failure::failed_msg)?;
+                let recorder = match &live.record {
+                    Some(dir) => Some(
+                        RecordingWriter::create(dir, Some(account.clone()), cfg.started_at)
+                            .map_err(|e| Failure::usage(format!("--record: {e}")))?,
+                    ),
+                    None => None,
+                };
+                let source = LiveSource::new(
+                    std::sync::Arc::new(client),
+                    api_url,
+                    live.statuses.clone(),
+                    live.page_size,
+                    recorder,
+                );
+                Ok((AnySource::Live(source), Some(account)))
+            }
+        }
+    }
+}
+
+impl PageSource for AnySource {
+    async fn run(self, pages: mpsc::Sender<UsersPage>) -> Result<SourceReport, ExtractError> {
+        match self {
+            AnySource::Replay(source) => source.run(pages).await,
+            AnySource::Live(source) => source.run(pages).await,
+        }
+    }
+}
+
 /// Runs one extract to completion, or fails leaving no output at any target path.
 pub async fn run_extract(cfg: &ExtractConfig) -> Result<RunResult, Failure> {
-    let source = ReplaySource::open(&cfg.replay).map_err(|e| Failure {
-        code: exit::USAGE,
-        error: anyhow!(e).context(format!("--replay {}", cfg.replay.display())),
-    })?;
+    let (source, account_id) = AnySource::open(cfg)?;
     let ctx = RunContext {
         run_id: cfg.run_id.clone(),
-        account_id: source.index().account_id.clone(),
+        account_id,
         extracted_at_micros: cfg.extracted_at.timestamp_micros(),
     };
     let options = sink_options(cfg);
@@ -152,7 +202,22 @@ fn sink_options(cfg: &ExtractConfig) -> SinkOptions {
 }
 
 fn source_failure(e: ExtractError, cfg: &ExtractConfig) -> Failure {
-    Failure::failed(anyhow!(e).context(format!("replaying {}", cfg.replay.display())))
+    let code = match e.class() {
+        ErrorClass::Configuration => exit::USAGE,
+        ErrorClass::Temporary => exit::TEMPORARY,
+        ErrorClass::Failed => exit::FAILED,
+    };
+    let context = match &cfg.source {
+        SourceConfig::Replay(dir) => format!("replaying {}", dir.display()),
+        SourceConfig::Live(live) => format!(
+            "extracting account {} from {}",
+            live.client.credentials.account_id, live.client.api_url
+        ),
+    };
+    Failure {
+        code,
+        error: anyhow!(e).context(context),
+    }
 }
 
 fn sink_failure(e: SinkError) -> StageError {

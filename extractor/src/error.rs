@@ -4,6 +4,17 @@ use std::path::PathBuf;
 
 use crate::status::UserStatus;
 
+/// What kind of failure an error is, for exit codes: fix the setup, retry later, or neither.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// Configuration or credentials: fix them (exit 2).
+    Configuration,
+    /// Rate limits, quotas, the network: retry later (exit 75).
+    Temporary,
+    /// Anything else (exit 1).
+    Failed,
+}
+
 /// Why pages could not be produced.
 #[derive(Debug, thiserror::Error)]
 pub enum ExtractError {
@@ -46,7 +57,43 @@ pub enum ExtractError {
         /// The first characters of the dangling token.
         token_hint: String,
     },
+    /// A request to Zoom failed for good.
+    #[error("listing `{status}` users: {error}")]
+    Api {
+        /// The sweep that failed.
+        status: UserStatus,
+        /// Why.
+        error: crate::client::ApiError,
+    },
+    /// A bug or an impossible state.
+    #[error("internal error: {0}")]
+    Internal(String),
     /// The consumer of pages went away (the run is being aborted).
     #[error("the pipeline stopped reading pages")]
     ConsumerGone,
+}
+
+impl ExtractError {
+    /// The kind of failure.
+    pub fn class(&self) -> ErrorClass {
+        use crate::auth::AuthError;
+        use crate::client::ApiError;
+        match self {
+            ExtractError::Api { error, .. } => match error {
+                ApiError::MissingScope { .. }
+                | ApiError::Unauthorized { .. }
+                | ApiError::Auth(AuthError::Rejected(_)) => ErrorClass::Configuration,
+                ApiError::DailyLimit { .. }
+                | ApiError::RateLimited { .. }
+                | ApiError::Network { .. }
+                | ApiError::ServerError { .. }
+                | ApiError::BadBody(_)
+                | ApiError::Auth(AuthError::Unavailable(_)) => ErrorClass::Temporary,
+                ApiError::PageTokenExpired(_)
+                | ApiError::PageSizeRejected(_)
+                | ApiError::Rejected { .. } => ErrorClass::Failed,
+            },
+            _ => ErrorClass::Failed,
+        }
+    }
 }

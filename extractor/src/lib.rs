@@ -4,18 +4,28 @@
 //! is recorded on disk, and how pages are produced by a [`PageSource`]. It never looks inside a user
 //! record beyond locating it in the page: turning users into license rows is the transform's job.
 
+pub mod auth;
+pub mod client;
+pub mod endpoint;
 pub mod error;
+pub mod live;
 pub mod page;
+pub mod ratelimit;
 pub mod recording;
 pub mod replay;
+pub mod secret;
 pub mod source;
 pub mod status;
 pub mod user;
 
-pub use error::ExtractError;
+pub use auth::ServerToServer;
+pub use client::{ClientConfig, ZoomClient};
+pub use error::{ErrorClass, ExtractError};
+pub use live::LiveSource;
 pub use page::{PageMeta, UsersPage};
 pub use recording::{PageEntry, PageRequest, RecordingIndex, RecordingWriter};
 pub use replay::ReplaySource;
+pub use secret::Secret;
 pub use source::{PageSource, SourceReport, StatusReport};
 pub use status::UserStatus;
 pub use user::{PlanUnitedType, ZoomUser};

@@ -20,7 +20,7 @@ pub trait PageSource: Send {
 }
 
 /// What a source read, per status, for the manifest.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct SourceReport {
     /// The Zoom account the pages belong to, when known.
     pub account_id: Option<String>,
@@ -28,6 +28,8 @@ pub struct SourceReport {
     pub pages: u64,
     /// Pages and users per status.
     pub statuses: BTreeMap<UserStatus, StatusReport>,
+    /// Requests, retries and limits, for live runs.
+    pub api: Option<crate::live::ApiReport>,
 }
 
 /// Pages and users of one status sweep.
@@ -39,6 +41,8 @@ pub struct StatusReport {
     pub users_received: u64,
     /// `total_records` as Zoom last reported it, when it did.
     pub total_records: Option<u64>,
+    /// Times the sweep restarted from its first page (an expired page token).
+    pub restarts: u64,
 }
 
 impl SourceReport {

@@ -1,0 +1,510 @@
+//! The Zoom API client: one `GET /v2/users` page at a time, through the rate gate, with a fresh
+//! token, retried with exponential backoff and jitter when the failure is worth retrying.
+//!
+//! What is retried: connection errors, timeouts, truncated or unparsable bodies, 5xx, 429 (after its
+//! `Retry-After`), and an unreachable token endpoint. An HTTP 401 with code 124 renews the token and
+//! repeats the request once. Everything else fails at once with a message saying what to fix.
+
+use std::collections::BTreeMap;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use backon::{ExponentialBuilder, Retryable};
+use chrono::{DateTime, Days, NaiveTime, Utc};
+use reqwest::header::HeaderMap;
+use reqwest::{StatusCode, Url};
+use serde::Deserialize;
+
+use crate::auth::{AccessToken, AuthError, ServerToServer, TokenCache};
+use crate::page::UsersPage;
+use crate::ratelimit::RateGate;
+use crate::status::UserStatus;
+
+/// The scope a granular Zoom app needs to list users.
+pub const NEEDED_SCOPE: &str = "user:read:list_users:admin";
+/// The classic scope that also allows it.
+pub const CLASSIC_SCOPE: &str = "user:read:admin";
+
+/// How the client talks to Zoom.
+#[derive(Debug, Clone)]
+pub struct ClientConfig {
+    /// API base, e.g. `https://api.zoom.us/v2/`.
+    pub api_url: Url,
+    /// OAuth base, e.g. `https://zoom.us/`.
+    pub oauth_url: Url,
+    /// Server-to-server credentials.
+    pub credentials: ServerToServer,
+    /// Requests per second, across all sweeps.
+    pub max_rps: NonZeroU32,
+    /// Retries per request before giving up.
+    pub max_retries: usize,
+    /// Timeout of each request.
+    pub timeout: Duration,
+    /// First retry delay; later ones grow exponentially (with jitter) up to 30 s.
+    pub retry_min_delay: Duration,
+    /// The longest wait for a daily quota to reset before failing fast instead.
+    pub max_wait: Duration,
+}
+
+/// Why a page could not be fetched.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The connection failed or timed out.
+    #[error("network error talking to Zoom: {message}")]
+    Network {
+        /// Whether it was a timeout.
+        timeout: bool,
+        /// What happened.
+        message: String,
+    },
+    /// A 200 whose body is cut off or is not a users page.
+    #[error("Zoom sent an unreadable page: {0}")]
+    BadBody(String),
+    /// A 5xx answer.
+    #[error("Zoom answered HTTP {status}: {message}")]
+    ServerError {
+        /// The HTTP status.
+        status: u16,
+        /// Zoom's message, if any.
+        message: String,
+    },
+    /// A per-second (or concurrency) 429.
+    #[error("Zoom's rate limit was hit (HTTP 429) and retries ran out")]
+    RateLimited {
+        /// How long Zoom asked to wait, when it said.
+        wait: Option<Duration>,
+    },
+    /// A daily-limit 429 whose reset is further away than `--max-wait`.
+    #[error(
+        "Zoom's daily API quota for this account is used up; it resets at {} (in {}). Run again after that.",
+        resets_at.format("%Y-%m-%dT%H:%M:%SZ"),
+        human_duration(*resets_at - Utc::now())
+    )]
+    DailyLimit {
+        /// When the quota resets.
+        resets_at: DateTime<Utc>,
+    },
+    /// Zoom refused the access token (code 124).
+    #[error("Zoom refused the access token (code 124: {message})")]
+    Unauthorized {
+        /// Zoom's message.
+        message: String,
+        /// The token refused.
+        stale: Arc<AccessToken>,
+    },
+    /// The app lacks the scope to list users.
+    #[error(
+        "the Zoom app may not list users (Zoom: code {code}, \"{message}\"). Add the scope \
+         `{NEEDED_SCOPE}` (classic apps: `{CLASSIC_SCOPE}`) to the app in the Zoom App Marketplace \
+         (Manage → your app → Scopes), then run again."
+    )]
+    MissingScope {
+        /// 4711 or 4700.
+        code: i64,
+        /// Zoom's message.
+        message: String,
+    },
+    /// The `next_page_token` expired (code 300 on a page request with a token).
+    #[error("the next page token expired: {0}")]
+    PageTokenExpired(String),
+    /// Zoom refused the page size (code 300 on a first page).
+    #[error("Zoom refused the page size: {0}")]
+    PageSizeRejected(String),
+    /// Any other refusal.
+    #[error("Zoom refused the request: HTTP {status}, code {code}: {message}")]
+    Rejected {
+        /// The HTTP status.
+        status: u16,
+        /// Zoom's error code (0 when absent).
+        code: i64,
+        /// Zoom's message.
+        message: String,
+    },
+    /// No access token could be had.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+}
+
+impl ApiError {
+    /// Whether trying again later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            ApiError::Network { .. }
+                | ApiError::BadBody(_)
+                | ApiError::ServerError { .. }
+                | ApiError::RateLimited { .. }
+                | ApiError::Auth(AuthError::Unavailable(_))
+        )
+    }
+
+    /// The retry cause this error counts under in the manifest.
+    pub fn cause(&self) -> &'static str {
+        match self {
+            ApiError::Network { timeout: true, .. } => "timeout",
+            ApiError::Network { .. } => "network",
+            ApiError::BadBody(_) => "bad_body",
+            ApiError::ServerError { .. } => "server_error",
+            ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::Auth(_) => "token_endpoint",
+            _ => "other",
+        }
+    }
+}
+
+/// `2h 5m`, `42s`.
+pub fn human_duration(d: chrono::TimeDelta) -> String {
+    let secs = d.num_seconds().max(0);
+    match (secs / 3600, (secs % 3600) / 60, secs % 60) {
+        (0, 0, s) => format!("{s}s"),
+        (0, m, s) => format!("{m}m {s}s"),
+        (h, m, _) => format!("{h}h {m}m"),
+    }
+}
+
+/// A fetched users page with when it arrived.
+#[derive(Debug)]
+pub struct FetchedPage {
+    /// The page (its `sequence` is set by the caller).
+    pub page: UsersPage,
+    /// When the response arrived.
+    pub fetched_at: DateTime<Utc>,
+}
+
+/// Counters for the manifest.
+#[derive(Debug, Default)]
+struct Counters {
+    requests: u64,
+    retries: BTreeMap<&'static str, u64>,
+    http_429: u64,
+}
+
+/// What the client did, for the manifest.
+#[derive(Debug, Clone, Default, serde::Serialize, PartialEq)]
+pub struct RequestStats {
+    /// HTTP requests sent to the API (token requests excluded).
+    pub requests: u64,
+    /// Retries, by cause.
+    pub retries: BTreeMap<&'static str, u64>,
+    /// 429 answers received.
+    pub http_429: u64,
+    /// Seconds requests spent waiting on rate limits, summed over requests.
+    pub rate_limit_wait_seconds: f64,
+    /// Access tokens fetched after the first.
+    pub token_renewals: u64,
+}
+
+#[derive(Deserialize, Default)]
+struct ZoomErrorBody {
+    #[serde(default)]
+    code: i64,
+    #[serde(default)]
+    message: String,
+}
+
+/// The client.
+pub struct ZoomClient {
+    http: reqwest::Client,
+    users_url: Url,
+    tokens: TokenCache,
+    gate: RateGate,
+    backoff: ExponentialBuilder,
+    max_wait: Duration,
+    counters: Mutex<Counters>,
+}
+
+impl ZoomClient {
+    /// Builds the client; fails only when the HTTP stack cannot start.
+    pub fn new(config: ClientConfig) -> Result<Self, String> {
+        let loopback = crate::endpoint::is_loopback(&config.api_url)
+            && crate::endpoint::is_loopback(&config.oauth_url);
+        let mut builder = reqwest::Client::builder()
+            .user_agent(concat!("zoom-licenses/", env!("CARGO_PKG_VERSION")))
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout.min(Duration::from_secs(10)))
+            // A redirect could carry the Authorization header somewhere else: never follow one.
+            .redirect(reqwest::redirect::Policy::none());
+        if loopback {
+            builder = builder.no_proxy();
+        }
+        let http = builder
+            .build()
+            .map_err(|e| format!("cannot start the HTTP client: {e}"))?;
+        let users_url = config
+            .api_url
+            .join("users")
+            .map_err(|e| format!("bad API URL: {e}"))?;
+        Ok(ZoomClient {
+            tokens: TokenCache::new(http.clone(), &config.oauth_url, config.credentials),
+            http,
+            users_url,
+            gate: RateGate::new(config.max_rps),
+            backoff: ExponentialBuilder::default()
+                .with_jitter()
+                .with_min_delay(config.retry_min_delay)
+                .with_max_delay(Duration::from_secs(30))
+                .with_max_times(config.max_retries),
+            max_wait: config.max_wait,
+            counters: Mutex::new(Counters::default()),
+        })
+    }
+
+    /// The account the client reads.
+    pub fn account_id(&self) -> &str {
+        self.tokens.account_id()
+    }
+
+    /// A token, fetched now if needed (used by connection checks).
+    pub async fn token(&self) -> Result<Arc<AccessToken>, ApiError> {
+        let fetch = || self.tokens.get();
+        Ok(fetch
+            .retry(self.backoff)
+            .when(|e: &AuthError| matches!(e, AuthError::Unavailable(_)))
+            .notify(|e, wait| self.note_retry("token_endpoint", e, wait))
+            .await?)
+    }
+
+    /// What the client did so far.
+    pub fn stats(&self) -> RequestStats {
+        let counters = self.counters.lock().unwrap_or_else(|e| e.into_inner());
+        RequestStats {
+            requests: counters.requests,
+            retries: counters.retries.clone(),
+            http_429: counters.http_429,
+            rate_limit_wait_seconds: (self.gate.waited().as_secs_f64() * 1000.0).round() / 1000.0,
+            token_renewals: self.tokens.renewals(),
+        }
+    }
+
+    fn count<F: FnOnce(&mut Counters)>(&self, f: F) {
+        f(&mut self.counters.lock().unwrap_or_else(|e| e.into_inner()));
+    }
+
+    fn note_retry(&self, cause: &'static str, error: &dyn std::fmt::Display, wait: Duration) {
+        self.count(|c| *c.retries.entry(cause).or_default() += 1);
+        tracing::warn!(
+            message = "Retrying request.",
+            cause,
+            wait_ms = wait.as_millis() as u64,
+            %error
+        );
+    }
+
+    /// Fetches one page, retrying what is worth retrying and renewing a refused token once.
+    pub async fn users_page(
+        &self,
+        status: UserStatus,
+        page_size: u32,
+        page_token: Option<&str>,
+    ) -> Result<FetchedPage, ApiError> {
+        let mut renewed = false;
+        loop {
+            let attempt = || self.attempt(status, page_size, page_token);
+            let result = attempt
+                .retry(self.backoff)
+                .when(ApiError::is_retryable)
+                .adjust(|error, backoff| match (error, backoff) {
+                    // Zoom said how long to wait: honour it, and hold every other request too.
+                    (ApiError::RateLimited { wait: Some(wait) }, Some(_)) => {
+                        self.gate.pause_for(*wait);
+                        Some(*wait)
+                    }
+                    (ApiError::RateLimited { wait: None }, Some(backoff)) => {
+                        self.gate.pause_for(backoff);
+                        Some(backoff)
+                    }
+                    (_, backoff) => backoff,
+                })
+                .notify(|error, wait| {
+                    if matches!(error, ApiError::RateLimited { .. }) {
+                        self.gate.add_wait(wait);
+                    }
+                    self.note_retry(error.cause(), error, wait)
+                })
+                .await;
+            match result {
+                Err(ApiError::Unauthorized { stale, message }) if !renewed => {
+                    tracing::info!(message = "Access token refused; renewing it.", zoom = %message);
+                    renewed = true;
+                    self.tokens.renew(&stale).await?;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn attempt(
+        &self,
+        status: UserStatus,
+        page_size: u32,
+        page_token: Option<&str>,
+    ) -> Result<FetchedPage, ApiError> {
+        self.gate.ready().await;
+        // No retry loop of its own here: the caller's loop retries an unreachable token endpoint.
+        let token = self.tokens.get().await?;
+        let mut url = self.users_url.clone();
+        {
+            let mut query = url.query_pairs_mut();
+            query
+                .append_pair("status", status.as_str())
+                .append_pair("page_size", &page_size.to_string());
+            if let Some(t) = page_token {
+                query.append_pair("next_page_token", t);
+            }
+        }
+        self.count(|c| c.requests += 1);
+        let started = std::time::Instant::now();
+        let response = self
+            .http
+            .get(url)
+            .bearer_auth(token.value.expose())
+            .send()
+            .await
+            .map_err(network_error)?;
+        let http_status = response.status();
+        let headers = response.headers().clone();
+        let body = response.text().await.map_err(network_error)?;
+        let fetched_at = Utc::now();
+        tracing::debug!(
+            message = "Fetched page.",
+            %status,
+            page_size,
+            page_token_sent = page_token.is_some(),
+            http_status = http_status.as_u16(),
+            millis = started.elapsed().as_millis() as u64,
+            bytes = body.len()
+        );
+        if http_status == StatusCode::OK {
+            if header(&headers, "x-ratelimit-remaining") == Some("0") {
+                self.gate
+                    .pause_for(retry_after(&headers).unwrap_or(Duration::from_secs(1)));
+            }
+            let page = UsersPage::parse(status, 0, body).map_err(ApiError::BadBody)?;
+            return Ok(FetchedPage { page, fetched_at });
+        }
+        let zoom: ZoomErrorBody = serde_json::from_str(&body).unwrap_or_default();
+        let message = if zoom.message.is_empty() {
+            body.chars().take(200).collect()
+        } else {
+            zoom.message
+        };
+        if http_status == StatusCode::TOO_MANY_REQUESTS {
+            self.count(|c| c.http_429 += 1);
+            return Err(self.rate_limited(&headers));
+        }
+        if http_status.is_server_error() {
+            return Err(ApiError::ServerError {
+                status: http_status.as_u16(),
+                message,
+            });
+        }
+        // Zoom has sent code 124 with HTTP 400 too: key on the code.
+        if zoom.code == 124 || (http_status == StatusCode::UNAUTHORIZED && zoom.code == 0) {
+            return Err(ApiError::Unauthorized {
+                message,
+                stale: token,
+            });
+        }
+        if matches!(zoom.code, 4700 | 4711) {
+            return Err(ApiError::MissingScope {
+                code: zoom.code,
+                message,
+            });
+        }
+        if http_status == StatusCode::BAD_REQUEST && zoom.code == 300 {
+            if page_token.is_some() {
+                return Err(ApiError::PageTokenExpired(message));
+            }
+            return Err(ApiError::PageSizeRejected(message));
+        }
+        Err(ApiError::Rejected {
+            status: http_status.as_u16(),
+            code: zoom.code,
+            message,
+        })
+    }
+
+    fn rate_limited(&self, headers: &HeaderMap) -> ApiError {
+        let daily = header(headers, "x-ratelimit-type")
+            .is_some_and(|t| t.eq_ignore_ascii_case("daily-limit"));
+        if !daily {
+            return ApiError::RateLimited {
+                wait: retry_after(headers),
+            };
+        }
+        let now = Utc::now();
+        let resets_at = header(headers, "retry-after")
+            .and_then(|v| parse_retry_after(v, now))
+            .map(|wait| now + wait)
+            .unwrap_or_else(|| next_utc_midnight(now));
+        match (resets_at - now).to_std() {
+            Ok(wait) if wait <= self.max_wait => ApiError::RateLimited { wait: Some(wait) },
+            Err(_) => ApiError::RateLimited { wait: None },
+            Ok(_) => ApiError::DailyLimit { resets_at },
+        }
+    }
+}
+
+fn network_error(e: reqwest::Error) -> ApiError {
+    ApiError::Network {
+        timeout: e.is_timeout(),
+        // The URL may hold a page token: leave it out of messages.
+        message: e.without_url().to_string(),
+    }
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+}
+
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    header(headers, "retry-after")
+        .and_then(|v| parse_retry_after(v, Utc::now()))
+        .and_then(|d| d.to_std().ok())
+}
+
+/// `Retry-After` as seconds, an RFC 3339 timestamp (Zoom's daily limit) or an HTTP date.
+pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<chrono::TimeDelta> {
+    if let Ok(secs) = value.parse::<u64>() {
+        return chrono::TimeDelta::try_seconds(secs as i64);
+    }
+    let at = DateTime::parse_from_rfc3339(value)
+        .or_else(|_| DateTime::parse_from_rfc2822(value))
+        .ok()?;
+    Some((at.with_timezone(&Utc) - now).max(chrono::TimeDelta::zero()))
+}
+
+/// Daily quotas reset at 00:00 UTC.
+fn next_utc_midnight(now: DateTime<Utc>) -> DateTime<Utc> {
+    now.date_naive()
+        .checked_add_days(Days::new(1))
+        .map(|d| d.and_time(NaiveTime::MIN).and_utc())
+        .unwrap_or(now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_takes_seconds_and_dates() {
+        let now = DateTime::parse_from_rfc3339("2026-11-28T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let secs = |v| parse_retry_after(v, now).map(|d| d.num_seconds());
+        assert_eq!(secs("7"), Some(7));
+        assert_eq!(secs("2026-11-29T00:00:00Z"), Some(14 * 3600));
+        assert_eq!(secs("Sat, 28 Nov 2026 10:00:30 GMT"), Some(30));
+        assert_eq!(secs("2020-05-31T00:00:00Z"), Some(0));
+        assert_eq!(secs("soon"), None);
+        assert_eq!(
+            next_utc_midnight(now).to_rfc3339(),
+            "2026-11-29T00:00:00+00:00"
+        );
+    }
+}

@@ -1,0 +1,72 @@
+//! One gate every request passes: a steady requests-per-second limit (governor), and a shared
+//! "not before" instant that a 429 or `X-RateLimit-Remaining: 0` pushes forward for all requests.
+//!
+//! Zoom's limits are per account and per category, shared by every app on the account, so one
+//! sweep hitting a limit must pause the others too.
+
+use std::num::NonZeroU32;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use tokio::time::Instant;
+
+/// The shared gate.
+pub struct RateGate {
+    limiter: DefaultDirectRateLimiter,
+    not_before: Mutex<Option<Instant>>,
+    waited_micros: AtomicU64,
+}
+
+impl RateGate {
+    /// A gate letting through at most `max_rps` requests per second, evenly spaced (no bursts).
+    pub fn new(max_rps: NonZeroU32) -> Self {
+        // A hair (1%) over the exact spacing, so that jitter on the way to Zoom never packs
+        // `max_rps + 1` requests into one of Zoom's one-second windows.
+        let spacing = Duration::from_secs(1) / max_rps.get() * 101 / 100;
+        let quota = Quota::with_period(spacing)
+            .unwrap_or_else(|| Quota::per_second(max_rps))
+            .allow_burst(NonZeroU32::MIN);
+        RateGate {
+            limiter: RateLimiter::direct(quota),
+            not_before: Mutex::new(None),
+            waited_micros: AtomicU64::new(0),
+        }
+    }
+
+    /// Waits until a request may be sent.
+    pub async fn ready(&self) {
+        let started = Instant::now();
+        loop {
+            let until = *self.not_before.lock().unwrap_or_else(|e| e.into_inner());
+            match until {
+                Some(t) if t > Instant::now() => tokio::time::sleep_until(t).await,
+                _ => break,
+            }
+        }
+        self.limiter.until_ready().await;
+        let waited = started.elapsed().as_micros() as u64;
+        self.waited_micros.fetch_add(waited, Ordering::Relaxed);
+    }
+
+    /// Holds every request back for `wait` from now (never shortens an existing pause).
+    pub fn pause_for(&self, wait: Duration) {
+        let until = Instant::now() + wait;
+        let mut not_before = self.not_before.lock().unwrap_or_else(|e| e.into_inner());
+        if not_before.is_none_or(|t| t < until) {
+            *not_before = Some(until);
+        }
+    }
+
+    /// Counts a wait spent outside the gate (a retry sleeping out a 429).
+    pub fn add_wait(&self, wait: Duration) {
+        self.waited_micros
+            .fetch_add(wait.as_micros() as u64, Ordering::Relaxed);
+    }
+
+    /// Total time requests spent waiting on rate limits, summed over requests.
+    pub fn waited(&self) -> Duration {
+        Duration::from_micros(self.waited_micros.load(Ordering::Relaxed))
+    }
+}

@@ -1,0 +1,596 @@
+//! A mock of the Zoom API for tests, listening on 127.0.0.1 only.
+//!
+//! It serves `POST /oauth/token` (server-to-server grant) and `GET /v2/users` the way Zoom does
+//! (see `shared/zoom-api.md`): one status per request, `page_count`/`page_number` on the first page
+//! only, `"next_page_token": ""` on the last, pending users without `id`, `{"reason","error"}` token
+//! errors, 401/124 for bad tokens, 400/4711 for a missing scope, 400/300 for an expired page token or
+//! a page size above the maximum. Faults (429s, 5xx, dropped connections, truncated bodies, expiring
+//! tokens) are scripted by request number, and the mock measures the highest request rate it saw.
+//!
+//! It is a deliberately small hand-written HTTP/1.1 server (`Connection: close` on every answer) so
+//! that it can also misbehave at the socket level, which a well-behaved HTTP framework cannot.
+
+use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// The account the mock serves.
+#[derive(Debug, Clone)]
+pub struct Account {
+    /// Expected `account_id`.
+    pub account_id: String,
+    /// Expected client id.
+    pub client_id: String,
+    /// Expected client secret.
+    pub client_secret: String,
+    /// Scopes granted to tokens (space-separated, as Zoom sends them).
+    pub scopes: String,
+    /// `expires_in` of issued tokens.
+    pub token_ttl_secs: u64,
+    /// The largest `page_size` accepted; above it, 400 code 300.
+    pub max_page_size: u32,
+    /// User objects per status (`active`, `pending`, `inactive`).
+    pub users: BTreeMap<String, Vec<Value>>,
+}
+
+impl Account {
+    /// An account with these users and sensible credentials.
+    pub fn new(users: BTreeMap<String, Vec<Value>>) -> Self {
+        Account {
+            account_id: "mockAccount123".into(),
+            client_id: "mockClientId".into(),
+            client_secret: "mock-client-secret-7f3a9c".into(),
+            scopes: "user:read:list_users:admin".into(),
+            token_ttl_secs: 3600,
+            max_page_size: 2000,
+            users,
+        }
+    }
+}
+
+/// A misbehaviour, applied to one `GET /v2/users` request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fault {
+    /// HTTP 429 (per-second), with or without `Retry-After` (seconds).
+    TooManyRequests {
+        /// `Retry-After` value, if any.
+        retry_after: Option<String>,
+    },
+    /// HTTP 429 daily limit with `Retry-After` as a timestamp.
+    DailyLimit {
+        /// `Retry-After` value.
+        retry_after: String,
+    },
+    /// An HTTP 5xx.
+    ServerError(u16),
+    /// Close the connection without answering.
+    Drop,
+    /// Announce the full body length but send half of it, then close.
+    Truncate,
+    /// A 200 whose JSON body is cut in half (valid HTTP).
+    HalfJson,
+    /// Every token issued so far expires now: 401 code 124 "Access token is expired.".
+    ExpireTokens,
+    /// 400 code 300: the next page token is invalid or expired (only on a request with a token).
+    ExpirePageToken,
+    /// A normal page, with `X-RateLimit-Remaining: 0`.
+    RemainingZero,
+}
+
+/// What the mock saw.
+#[derive(Debug, Clone, Default)]
+pub struct Seen {
+    /// `GET /v2/users` requests, in arrival order: (status, page_size, page token sent).
+    pub requests: Vec<(String, u32, bool)>,
+    /// Token requests.
+    pub token_requests: u64,
+    /// Tokens issued.
+    pub tokens_issued: Vec<String>,
+    /// The most requests seen within any one-second window.
+    pub max_requests_per_second: usize,
+    /// Faults applied.
+    pub faults_applied: Vec<Fault>,
+}
+
+struct State {
+    account: Account,
+    faults: BTreeMap<u64, Fault>,
+    pending_faults: VecDeque<Fault>,
+    latency: Duration,
+    valid_tokens: HashSet<String>,
+    request_times: Vec<Instant>,
+    seen: Seen,
+}
+
+/// A running mock; stops when dropped.
+pub struct MockZoom {
+    addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for MockZoom {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl MockZoom {
+    /// Starts serving `account` on an ephemeral 127.0.0.1 port; `faults` maps the 1-based number of
+    /// a `GET /v2/users` request to its fault (a page-token fault waits for a request with a token).
+    pub async fn start(account: Account, faults: BTreeMap<u64, Fault>, latency: Duration) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1");
+        let addr = listener.local_addr().expect("local addr");
+        let state = Arc::new(Mutex::new(State {
+            account,
+            faults,
+            pending_faults: VecDeque::new(),
+            latency,
+            valid_tokens: HashSet::new(),
+            request_times: Vec::new(),
+            seen: Seen::default(),
+        }));
+        let serving = state.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let state = serving.clone();
+                tokio::spawn(async move {
+                    let _ = handle(stream, state).await;
+                });
+            }
+        });
+        MockZoom { addr, state, task }
+    }
+
+    /// `http://127.0.0.1:PORT`, the OAuth base URL.
+    pub fn oauth_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// `http://127.0.0.1:PORT/v2`, the API base URL.
+    pub fn api_url(&self) -> String {
+        format!("http://{}/v2", self.addr)
+    }
+
+    /// What the mock saw so far.
+    pub fn seen(&self) -> Seen {
+        let state = self.state.lock().expect("mock state");
+        let mut seen = state.seen.clone();
+        let times = &state.request_times;
+        let mut start = 0;
+        for end in 0..times.len() {
+            while times[end].duration_since(times[start]) >= Duration::from_secs(1) {
+                start += 1;
+            }
+            seen.max_requests_per_second = seen.max_requests_per_second.max(end - start + 1);
+        }
+        seen
+    }
+
+    /// The account served.
+    pub fn account(&self) -> Account {
+        self.state.lock().expect("mock state").account.clone()
+    }
+}
+
+struct Request {
+    method: String,
+    path: String,
+    query: BTreeMap<String, String>,
+    headers: BTreeMap<String, String>,
+}
+
+async fn read_request(stream: &mut TcpStream) -> std::io::Result<Option<Request>> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(None);
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break pos;
+        }
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let mut first = lines.next().unwrap_or_default().split(' ');
+    let method = first.next().unwrap_or_default().to_string();
+    let target = first.next().unwrap_or_default().to_string();
+    let headers: BTreeMap<String, String> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let length: usize = headers
+        .get("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let mut have = buf.len() - head_end - 4;
+    while have < length {
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            break;
+        }
+        have += n;
+    }
+    let url = url::Url::parse(&format!("http://mock{target}"))
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    Ok(Some(Request {
+        method,
+        path: url.path().to_string(),
+        query: url.query_pairs().into_owned().collect(),
+        headers,
+    }))
+}
+
+async fn respond(
+    stream: &mut TcpStream,
+    status: u16,
+    headers: &[(&str, String)],
+    body: &[u8],
+) -> std::io::Result<()> {
+    let reason = match status {
+        200 => "OK",
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        404 => "Not Found",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        _ => "Status",
+    };
+    let mut head = format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json;charset=UTF-8\r\nContent-Length: {}\r\nConnection: close\r\nx-zm-trackingid: v=2.0;clid=us01;rid=MOCK\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).await?;
+    stream.write_all(body).await?;
+    stream.shutdown().await
+}
+
+async fn handle(mut stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<()> {
+    let Some(request) = read_request(&mut stream).await? else {
+        return Ok(());
+    };
+    let latency = state.lock().expect("mock state").latency;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    match (request.method.as_str(), request.path.as_str()) {
+        ("POST", "/oauth/token") => {
+            let (status, body) = token(&request, &state);
+            respond(&mut stream, status, &[], body.to_string().as_bytes()).await
+        }
+        ("GET", "/v2/users") => users(&mut stream, &request, &state).await,
+        _ => {
+            let body = json!({"code": 404, "message": "Not found."});
+            respond(&mut stream, 404, &[], body.to_string().as_bytes()).await
+        }
+    }
+}
+
+fn token(request: &Request, state: &Mutex<State>) -> (u16, Value) {
+    let mut state = state.lock().expect("mock state");
+    state.seen.token_requests += 1;
+    let account = state.account.clone();
+    let expected = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD
+            .encode(format!("{}:{}", account.client_id, account.client_secret))
+    );
+    if request.query.get("grant_type").map(String::as_str) != Some("account_credentials") {
+        return (
+            400,
+            json!({"reason": "unsupported grant type", "error": "unsupported_grant_type"}),
+        );
+    }
+    if request.headers.get("authorization") != Some(&expected) {
+        return (
+            400,
+            json!({"reason": "Invalid client_id or client_secret", "error": "invalid_client"}),
+        );
+    }
+    if request.query.get("account_id") != Some(&account.account_id) {
+        return (
+            400,
+            json!({"reason": "Invalid account_id", "error": "invalid_request"}),
+        );
+    }
+    let n = state.seen.tokens_issued.len() + 1;
+    let token = format!("mock-access-token-{n}-eyJhbGciOiJIUzUxMiJ9");
+    state.valid_tokens.insert(token.clone());
+    state.seen.tokens_issued.push(token.clone());
+    (
+        200,
+        json!({
+            "access_token": token,
+            "token_type": "bearer",
+            "expires_in": account.token_ttl_secs,
+            "scope": account.scopes,
+            "api_url": "https://api.zoom.us"
+        }),
+    )
+}
+
+fn error_body(code: i64, message: &str) -> Vec<u8> {
+    json!({"code": code, "message": message})
+        .to_string()
+        .into_bytes()
+}
+
+/// What to answer a users request with, decided under the lock.
+enum Answer {
+    Respond(u16, Vec<(&'static str, String)>, Vec<u8>),
+    Drop,
+    Truncate(Vec<u8>),
+}
+
+async fn users(
+    stream: &mut TcpStream,
+    request: &Request,
+    state: &Mutex<State>,
+) -> std::io::Result<()> {
+    let answer = users_answer(request, &mut state.lock().expect("mock state"));
+    match answer {
+        Answer::Respond(status, headers, body) => respond(stream, status, &headers, &body).await,
+        Answer::Drop => Ok(()),
+        Answer::Truncate(body) => {
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            stream.write_all(head.as_bytes()).await?;
+            stream.write_all(&body[..body.len() / 2]).await?;
+            stream.shutdown().await
+        }
+    }
+}
+
+fn users_answer(request: &Request, state: &mut State) -> Answer {
+    state.request_times.push(Instant::now());
+    let number = state.request_times.len() as u64;
+    let status = request
+        .query
+        .get("status")
+        .cloned()
+        .unwrap_or_else(|| "active".into());
+    let page_size: u32 = request
+        .query
+        .get("page_size")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(30);
+    let page_token = request.query.get("next_page_token").cloned();
+    state
+        .seen
+        .requests
+        .push((status.clone(), page_size, page_token.is_some()));
+
+    if request.query.contains_key("access_token") {
+        return Answer::Respond(
+            401,
+            vec![],
+            error_body(
+                124,
+                "Invalid access token, this access token is not supported as query parameter string.",
+            ),
+        );
+    }
+    let bearer = request
+        .headers
+        .get("authorization")
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_string);
+    match &bearer {
+        Some(t) if state.valid_tokens.contains(t) => {}
+        Some(t) if state.seen.tokens_issued.contains(t) => {
+            return Answer::Respond(401, vec![], error_body(124, "Access token is expired."));
+        }
+        _ => return Answer::Respond(401, vec![], error_body(124, "Invalid access token.")),
+    }
+
+    if let Some(fault) = state.faults.remove(&number) {
+        state.pending_faults.push_back(fault);
+    }
+    let fault = match state.pending_faults.front() {
+        Some(Fault::ExpirePageToken) if page_token.is_none() => None,
+        Some(_) => state.pending_faults.pop_front(),
+        None => None,
+    };
+    if let Some(fault) = &fault {
+        state.seen.faults_applied.push(fault.clone());
+    }
+    let mut extra = vec![("X-RateLimit-Category", "Medium".to_string())];
+    match fault {
+        Some(Fault::TooManyRequests { retry_after }) => {
+            let mut headers = vec![
+                ("X-RateLimit-Category", "Medium".to_string()),
+                ("X-RateLimit-Type", "QPS".to_string()),
+            ];
+            if let Some(v) = retry_after {
+                headers.push(("Retry-After", v));
+            }
+            return Answer::Respond(
+                429,
+                headers,
+                error_body(
+                    429,
+                    "You have reached the maximum per-second rate limit for this API. Try again later.",
+                ),
+            );
+        }
+        Some(Fault::DailyLimit { retry_after }) => {
+            return Answer::Respond(
+                429,
+                vec![
+                    ("X-RateLimit-Category", "Medium".to_string()),
+                    ("X-RateLimit-Type", "Daily-limit".to_string()),
+                    ("X-RateLimit-Limit", "2000".to_string()),
+                    ("X-RateLimit-Remaining", "0".to_string()),
+                    ("Retry-After", retry_after),
+                ],
+                error_body(
+                    429,
+                    "You have reached the maximum daily rate limit for this API. Refer to the response header for details on when you can make another request.",
+                ),
+            );
+        }
+        Some(Fault::ServerError(code)) => {
+            return Answer::Respond(code, vec![], error_body(code as i64, "Internal Error"));
+        }
+        Some(Fault::Drop) => return Answer::Drop,
+        Some(Fault::ExpireTokens) => {
+            state.valid_tokens.clear();
+            return Answer::Respond(401, vec![], error_body(124, "Access token is expired."));
+        }
+        Some(Fault::ExpirePageToken) => {
+            return Answer::Respond(
+                400,
+                vec![],
+                error_body(300, "The next page token is invalid or expired."),
+            );
+        }
+        Some(Fault::RemainingZero) => extra.push(("X-RateLimit-Remaining", "0".to_string())),
+        Some(Fault::Truncate) | Some(Fault::HalfJson) | None => {}
+    }
+
+    let scopes = &state.account.scopes;
+    if !scopes
+        .split_whitespace()
+        .any(|s| s == "user:read:list_users:admin" || s == "user:read:admin")
+    {
+        return Answer::Respond(
+            400,
+            vec![],
+            error_body(
+                4711,
+                "Invalid access token, does not contain scopes:[user:read:list_users:admin].",
+            ),
+        );
+    }
+    if page_size > state.account.max_page_size {
+        let body = json!({"code": 300, "message": "Validation Failed.",
+            "errors": [{"field": "page_size", "message": "Invalid field."}]});
+        return Answer::Respond(400, vec![], body.to_string().into_bytes());
+    }
+    let all = state
+        .account
+        .users
+        .get(&status)
+        .cloned()
+        .unwrap_or_default();
+    let offset = match &page_token {
+        None => 0,
+        Some(token) => match parse_page_token(token, &status) {
+            Some(offset) => offset,
+            None => {
+                return Answer::Respond(
+                    400,
+                    vec![],
+                    error_body(300, "The next page token is invalid or expired."),
+                );
+            }
+        },
+    };
+    let end = (offset + page_size as usize).min(all.len());
+    let next = if end < all.len() {
+        format!("pt{status}x{end}xQ7w2")
+    } else {
+        String::new()
+    };
+    let mut page = serde_json::Map::new();
+    if page_token.is_none() {
+        page.insert(
+            "page_count".into(),
+            json!(all.len().div_ceil(page_size as usize)),
+        );
+        page.insert("page_number".into(), json!(1));
+    }
+    page.insert("page_size".into(), json!(page_size));
+    page.insert("total_records".into(), json!(all.len()));
+    page.insert("next_page_token".into(), json!(next));
+    page.insert(
+        "users".into(),
+        Value::Array(all[offset.min(end)..end].to_vec()),
+    );
+    let body = Value::Object(page).to_string().into_bytes();
+    match fault {
+        Some(Fault::Truncate) => Answer::Truncate(body),
+        Some(Fault::HalfJson) => Answer::Respond(200, extra, body[..body.len() / 2].to_vec()),
+        _ => Answer::Respond(200, extra, body),
+    }
+}
+
+fn parse_page_token(token: &str, status: &str) -> Option<usize> {
+    let rest = token
+        .strip_prefix("pt")?
+        .strip_prefix(status)?
+        .strip_prefix('x')?;
+    rest.strip_suffix("xQ7w2")?.parse().ok()
+}
+
+/// A realistic account: `active` users with ids, `pending` without, `inactive` deactivated.
+pub fn generated_users(
+    active: usize,
+    pending: usize,
+    inactive: usize,
+) -> BTreeMap<String, Vec<Value>> {
+    let user = |n: usize, status: &str| {
+        let plan = [1, 2, 2, 4, 99][n % 5];
+        let dept = ["Sales", "Engineering", ""][n % 3];
+        let mut u = json!({
+            "first_name": format!("First{n}"),
+            "last_name": format!("Last{n}"),
+            "display_name": format!("First{n} Last{n}"),
+            "email": format!("user{n}@example.com"),
+            "type": plan,
+            "timezone": "Europe/Berlin",
+            "verified": 1,
+            "dept": dept,
+            "user_created_at": "2024-03-01T10:00:00Z",
+            "created_at": "2024-03-01T10:00:00Z",
+            "role_id": "2",
+            "group_ids": [],
+            "im_group_ids": [],
+            "status": status,
+        });
+        if status != "pending" {
+            u["id"] = json!(format!("id{n:06}aBcDeFgHiJkLmN"));
+            u["pmi"] = json!(5_000_000_000u64 + n as u64);
+            u["last_login_time"] = json!("2026-11-20T08:30:00Z");
+            u["last_client_version"] = json!("6.2.5.40123(mac)");
+        }
+        u
+    };
+    let mut users = BTreeMap::new();
+    users.insert(
+        "active".to_string(),
+        (0..active).map(|n| user(n, "active")).collect(),
+    );
+    users.insert(
+        "pending".to_string(),
+        (active..active + pending)
+            .map(|n| user(n, "pending"))
+            .collect(),
+    );
+    users.insert(
+        "inactive".to_string(),
+        (active + pending..active + pending + inactive)
+            .map(|n| user(n, "inactive"))
+            .collect(),
+    );
+    users
+}
