@@ -506,3 +506,21 @@ fn a_closed_stdout_ends_the_run_quietly() {
     assert_eq!(status.code(), Some(0), "{stderr}");
     assert!(stderr.is_empty(), "{stderr}");
 }
+
+#[test]
+fn a_sink_that_fails_mid_write_leaves_no_files_behind() {
+    // stdout on /dev/full: the NDJSON sink fails once its buffer is flushed, mid-run.
+    let work = tempfile::tempdir().unwrap();
+    let full = fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_zoom-licenses"))
+        .current_dir(work.path())
+        .args(["extract", "--format", "ndjson", "--output", "-", "--replay"])
+        .arg(fixture("sample"))
+        .stdout(full)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("No space left on device"), "{stderr}");
+    assert!(dir_entries(&work.path().join("out")).is_empty());
+}
