@@ -21,6 +21,12 @@ pub struct Cli {
 pub enum Command {
     /// Extract every registered user's license into Parquet, CSV or NDJSON.
     Extract(ExtractArgs),
+    /// Connect a Zoom account with an OAuth app: authorize once in a browser, store the tokens.
+    Auth(AuthArgs),
+    /// Test Connection: get a token, list one user, and report what an extract would see.
+    Check(CheckArgs),
+    /// Revoke the stored token at Zoom and delete the token file.
+    Revoke(RevokeArgs),
 }
 
 /// Logging flags.
@@ -69,9 +75,15 @@ pub struct ExtractArgs {
     /// Read pages from a recorded run (a directory with index.json) instead of the Zoom API.
     #[arg(long, value_name = "DIR")]
     pub replay: Option<PathBuf>,
-    /// Zoom connection and request behaviour (live runs).
+    /// Which account and how to authenticate (live runs).
     #[command(flatten)]
-    pub zoom: ZoomArgs,
+    pub connect: ConnectArgs,
+    /// Request behaviour (live runs).
+    #[command(flatten)]
+    pub requests: RequestArgs,
+    /// Extract every active account of the --config file, each into OUTPUT_DIR/NAME/.
+    #[arg(long, conflicts_with = "account")]
+    pub all_accounts: bool,
     /// Record every page received into DIR as a recorded run (replayable with --replay).
     #[arg(long, value_name = "DIR")]
     pub record: Option<PathBuf>,
@@ -111,13 +123,20 @@ pub struct ExtractArgs {
     pub csv_raw: bool,
 }
 
-/// Zoom credentials, endpoints and request behaviour.
+/// Which Zoom account, and how to authenticate.
 #[derive(Debug, Args)]
-pub struct ZoomArgs {
-    /// Zoom account id of the Server-to-Server OAuth app.
+pub struct ConnectArgs {
+    /// A TOML file of accounts (see "A file of accounts" in the README).
+    #[arg(long, env = "ZOOM_LICENSES_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Use the account of this name from the --config file.
+    #[arg(long, value_name = "NAME")]
+    pub account: Option<String>,
+    /// Zoom account id of a Server-to-Server OAuth app; without it, the token file of
+    /// `zoom-licenses auth` is used.
     #[arg(long, env = "ZOOM_ACCOUNT_ID", value_name = "ID")]
     pub account_id: Option<String>,
-    /// Client id of the Server-to-Server OAuth app.
+    /// Client id of the OAuth app.
     #[arg(long, env = "ZOOM_CLIENT_ID", value_name = "ID")]
     pub client_id: Option<String>,
     /// Client secret of the app; prefer the environment variable (flags show up in `ps`).
@@ -128,16 +147,25 @@ pub struct ZoomArgs {
         value_name = "SECRET"
     )]
     pub client_secret: Option<String>,
-    /// Zoom API base URL (Zoom for Government: https://api.zoomgov.com/v2).
-    #[arg(long, env = "ZOOM_API_URL", default_value = extractor::endpoint::DEFAULT_API_URL, value_name = "URL")]
-    pub api_url: String,
-    /// Zoom OAuth base URL (Zoom for Government: https://zoomgov.com).
-    #[arg(long, env = "ZOOM_OAUTH_URL", default_value = extractor::endpoint::DEFAULT_OAUTH_URL, value_name = "URL")]
-    pub oauth_url: String,
-    /// Most requests per second, for all statuses together (Zoom's Medium bucket is shared by every
-    /// app on the account: 20/s on Pro).
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
-    pub max_rps: u32,
+    /// Token file of the authorization-code flow [default: ~/.config/zoom-licenses/token.json].
+    #[arg(long, env = "ZOOM_TOKEN_FILE", value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Zoom API base URL [default: https://api.zoom.us/v2; Zoom for Government:
+    /// https://api.zoomgov.com/v2].
+    #[arg(long, env = "ZOOM_API_URL", value_name = "URL")]
+    pub api_url: Option<String>,
+    /// Zoom OAuth base URL [default: https://zoom.us; Zoom for Government: https://zoomgov.com].
+    #[arg(long, env = "ZOOM_OAUTH_URL", value_name = "URL")]
+    pub oauth_url: Option<String>,
+}
+
+/// How requests behave.
+#[derive(Debug, Args)]
+pub struct RequestArgs {
+    /// Most requests per second, for all statuses together [default: 10; Zoom's Medium bucket is
+    /// shared by every app on the account: 20/s on Pro].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub max_rps: Option<u32>,
     /// Retries of one request (network errors, timeouts, bad bodies, 5xx, 429) before giving up.
     #[arg(long, default_value_t = 8)]
     pub max_retries: usize,
@@ -150,4 +178,60 @@ pub struct ZoomArgs {
     /// First retry delay in milliseconds; later ones double (with jitter) up to 30 s.
     #[arg(long, default_value_t = 500, value_name = "MS")]
     pub retry_min_delay_ms: u64,
+}
+
+/// `auth` flags.
+#[derive(Debug, Args)]
+pub struct AuthArgs {
+    /// Client id of the OAuth app (admin-managed, user:read:list_users:admin).
+    #[arg(long, env = "ZOOM_CLIENT_ID", value_name = "ID")]
+    pub client_id: Option<String>,
+    /// Client secret of the app; prefer the environment variable.
+    #[arg(
+        long,
+        env = "ZOOM_CLIENT_SECRET",
+        hide_env_values = true,
+        value_name = "SECRET"
+    )]
+    pub client_secret: Option<String>,
+    /// The redirect URL registered in the app: http://localhost:PORT[/path].
+    #[arg(long, env = "ZOOM_REDIRECT_URI", value_name = "URL")]
+    pub redirect_uri: Option<String>,
+    /// Token file to write [default: ~/.config/zoom-licenses/token.json].
+    #[arg(long, env = "ZOOM_TOKEN_FILE", value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Zoom OAuth base URL.
+    #[arg(long, env = "ZOOM_OAUTH_URL", value_name = "URL")]
+    pub oauth_url: Option<String>,
+    /// Print the authorize URL instead of opening a browser.
+    #[arg(long)]
+    pub no_browser: bool,
+    /// Seconds to wait for the browser's redirect (or a pasted URL).
+    #[arg(long, default_value_t = 300, value_name = "SECONDS")]
+    pub wait: u64,
+    /// Use the account of this name from the --config file.
+    #[arg(long, value_name = "NAME")]
+    pub account: Option<String>,
+    /// A TOML file of accounts.
+    #[arg(long, env = "ZOOM_LICENSES_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// `check` flags.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Which account and how to authenticate.
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// Request behaviour.
+    #[command(flatten)]
+    pub requests: RequestArgs,
+}
+
+/// `revoke` flags.
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    /// Which account and how to authenticate.
+    #[command(flatten)]
+    pub connect: ConnectArgs,
 }

@@ -6,10 +6,12 @@ use std::num::NonZeroU32;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use extractor::{ClientConfig, Secret, ServerToServer, UserStatus};
+use extractor::token_store::{StoredToken, TokenStoreError};
+use extractor::{AuthCodeApp, ClientConfig, Credentials, Secret, ServerToServer, UserStatus};
 use sinks::{Destination, Format};
 
-use crate::cli::{ExtractArgs, FormatArg, ZoomArgs};
+use crate::accounts::AccountEntry;
+use crate::cli::{ConnectArgs, ExtractArgs, FormatArg, RequestArgs};
 use crate::exit::Failure;
 
 /// Default output directory.
@@ -37,6 +39,8 @@ pub struct LiveConfig {
     pub page_size: u32,
     /// Where to record pages, if anywhere.
     pub record: Option<PathBuf>,
+    /// The account's name in the --config file, if any.
+    pub account_name: Option<String>,
 }
 
 /// Everything one extract run needs, checked.
@@ -63,21 +67,45 @@ pub struct ExtractConfig {
 }
 
 impl ExtractConfig {
-    /// Checks the arguments; `now` is the run's start time.
-    pub fn from_args(args: ExtractArgs, now: DateTime<Utc>) -> Result<Self, Failure> {
-        let source = match (args.replay, args.record) {
+    /// The account's name in the --config file, if the run is for one.
+    pub fn account_name(&self) -> Option<&str> {
+        match &self.source {
+            SourceConfig::Live(live) => live.account_name.as_deref(),
+            SourceConfig::Replay(_) => None,
+        }
+    }
+
+    /// Checks the arguments; `now` is the run's start time. With `entry` (an account of the
+    /// --config file) and `per_account`, outputs and recordings go into a folder named after it.
+    pub fn from_args(
+        args: &ExtractArgs,
+        entry: Option<&AccountEntry>,
+        per_account: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Self, Failure> {
+        let sub = |path: &Path| match (per_account, entry) {
+            (true, Some(e)) => path.join(&e.name),
+            _ => path.to_path_buf(),
+        };
+        let source = match (&args.replay, &args.record) {
             (Some(_), Some(_)) => {
                 return Err(Failure::usage(
                     "--record saves pages of a live run; it cannot be combined with --replay",
                 ));
             }
-            (Some(dir), None) => SourceConfig::Replay(dir),
-            (None, record) => SourceConfig::Live(Box::new(live_config(
-                &args.zoom,
-                &args.statuses,
-                args.page_size,
-                record,
-            )?)),
+            (Some(dir), None) => SourceConfig::Replay(dir.clone()),
+            (None, record) => {
+                let connection = connection(&args.connect, args.requests.max_rps, entry)?;
+                let record = record.as_deref().map(sub);
+                check_record_dir(&record)?;
+                SourceConfig::Live(Box::new(LiveConfig {
+                    client: client_config(&connection, &args.requests)?,
+                    statuses: parse_statuses(&args.statuses)?,
+                    page_size: args.page_size,
+                    record,
+                    account_name: connection.name,
+                }))
+            }
         };
         let format = match args.format {
             FormatArg::Parquet => Format::Parquet,
@@ -86,9 +114,21 @@ impl ExtractConfig {
         };
         let ext = format.extension();
         let output = match &args.output {
-            Some(p) if p.as_os_str() == "-" => Destination::Stdout,
-            Some(p) => Destination::File(p.clone()),
-            None => Destination::File(Path::new(DEFAULT_DIR).join(format!("{DEFAULT_STEM}.{ext}"))),
+            Some(p) if p.as_os_str() == "-" => {
+                if per_account {
+                    return Err(Failure::usage(
+                        "--all-accounts writes one output per account: give --output a file path, not -",
+                    ));
+                }
+                Destination::Stdout
+            }
+            Some(p) => Destination::File(match (p.parent(), p.file_name()) {
+                (Some(dir), Some(name)) => sub(dir).join(name),
+                _ => p.clone(),
+            }),
+            None => Destination::File(
+                sub(Path::new(DEFAULT_DIR)).join(format!("{DEFAULT_STEM}.{ext}")),
+            ),
         };
         let (dir, stem) = match &output {
             Destination::File(p) => (
@@ -101,13 +141,16 @@ impl ExtractConfig {
             Destination::Stdout => (PathBuf::from(DEFAULT_DIR), DEFAULT_STEM.to_string()),
         };
         let rejects = match &args.rejects {
-            Some(p) if p.as_os_str() == "-" => Destination::Stdout,
-            Some(p) => Destination::File(p.clone()),
+            Some(p) if p.as_os_str() == "-" && !per_account => Destination::Stdout,
+            Some(p) => Destination::File(sub(p.parent().unwrap_or(Path::new(""))).join(
+                p.file_name().unwrap_or_default(),
+            )),
             None => Destination::File(dir.join(format!("{stem}_rejects.{ext}"))),
         };
-        let manifest = args
-            .manifest
-            .unwrap_or_else(|| dir.join(format!("{stem}_manifest.json")));
+        let manifest = match &args.manifest {
+            Some(p) => sub(p.parent().unwrap_or(Path::new(""))).join(p.file_name().unwrap_or_default()),
+            None => dir.join(format!("{stem}_manifest.json")),
+        };
         if output == rejects {
             return Err(Failure::usage(format!(
                 "--output and --rejects both point at {}; give them different paths",
@@ -140,7 +183,7 @@ impl ExtractConfig {
                 })?
                 .with_timezone(&Utc),
         };
-        let run_id = match args.run_id {
+        let run_id = match args.run_id.clone() {
             Some(id) if id.trim().is_empty() => {
                 return Err(Failure::usage("--run-id must not be empty"));
             }
@@ -161,38 +204,177 @@ impl ExtractConfig {
     }
 }
 
-fn live_config(
-    zoom: &ZoomArgs,
-    statuses: &[String],
-    page_size: u32,
-    record: Option<PathBuf>,
-) -> Result<LiveConfig, Failure> {
-    let missing: Vec<&str> = [
-        (zoom.account_id.is_none(), "ZOOM_ACCOUNT_ID (--account-id)"),
-        (zoom.client_id.is_none(), "ZOOM_CLIENT_ID (--client-id)"),
-        (
-            zoom.client_secret.is_none(),
-            "ZOOM_CLIENT_SECRET (--client-secret)",
-        ),
-    ]
-    .into_iter()
-    .filter_map(|(absent, name)| absent.then_some(name))
-    .collect();
-    if !missing.is_empty() {
-        return Err(Failure::usage(format!(
-            "no page source: set {} for a Server-to-Server OAuth app, or pass --replay DIR",
-            missing.join(", ")
-        )));
-    }
-    let credentials = ServerToServer {
-        account_id: zoom.account_id.clone().unwrap_or_default(),
-        client_id: zoom.client_id.clone().unwrap_or_default(),
-        client_secret: Secret::new(zoom.client_secret.clone().unwrap_or_default()),
-    };
+/// A resolved connection to one Zoom account.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    /// The account's name in the --config file, if it came from there.
+    pub name: Option<String>,
+    /// How to authenticate.
+    pub credentials: Credentials,
+    /// API base URL.
+    pub api_url: reqwest::Url,
+    /// OAuth base URL.
+    pub oauth_url: reqwest::Url,
+    /// Requests per second.
+    pub max_rps: NonZeroU32,
+}
+
+/// The default requests per second: half of Zoom's Medium bucket on Pro, which every app shares.
+pub const DEFAULT_MAX_RPS: u32 = 10;
+
+/// Resolves which account and credentials to use: flags, then environment (clap merges those two),
+/// then the --config entry, then defaults.
+pub fn connection(
+    args: &ConnectArgs,
+    max_rps: Option<u32>,
+    entry: Option<&AccountEntry>,
+) -> Result<Connection, Failure> {
+    let api_url = args
+        .api_url
+        .clone()
+        .or_else(|| entry.and_then(|e| e.api_url.clone()))
+        .unwrap_or_else(|| extractor::endpoint::DEFAULT_API_URL.into());
+    let oauth_url = args
+        .oauth_url
+        .clone()
+        .or_else(|| entry.and_then(|e| e.oauth_url.clone()))
+        .unwrap_or_else(|| extractor::endpoint::DEFAULT_OAUTH_URL.into());
     let api_url =
-        extractor::endpoint::parse_base_url("--api-url", &zoom.api_url).map_err(Failure::usage)?;
-    let oauth_url = extractor::endpoint::parse_base_url("--oauth-url", &zoom.oauth_url)
-        .map_err(Failure::usage)?;
+        extractor::endpoint::parse_base_url("--api-url", &api_url).map_err(Failure::usage)?;
+    let oauth_url =
+        extractor::endpoint::parse_base_url("--oauth-url", &oauth_url).map_err(Failure::usage)?;
+    let max_rps = max_rps
+        .or_else(|| entry.and_then(|e| e.max_rps))
+        .unwrap_or(DEFAULT_MAX_RPS);
+    let max_rps = NonZeroU32::new(max_rps)
+        .ok_or_else(|| Failure::usage("max_rps must be at least 1"))?;
+    let credentials = match entry {
+        Some(entry) => entry_credentials(entry, &oauth_url)?,
+        None => flag_credentials(args, &oauth_url)?,
+    };
+    Ok(Connection {
+        name: entry.map(|e| e.name.clone()),
+        credentials,
+        api_url,
+        oauth_url,
+        max_rps,
+    })
+}
+
+fn entry_credentials(entry: &AccountEntry, oauth_url: &reqwest::Url) -> Result<Credentials, Failure> {
+    let client_secret = entry.secret()?;
+    Ok(match &entry.account_id {
+        Some(account_id) => Credentials::ServerToServer(ServerToServer {
+            account_id: account_id.clone(),
+            client_id: entry.client_id.clone(),
+            client_secret,
+        }),
+        None => Credentials::AuthorizationCode {
+            app: AuthCodeApp {
+                oauth_url: oauth_url.clone(),
+                client_id: entry.client_id.clone(),
+                client_secret,
+                redirect_uri: entry.redirect_uri.clone(),
+            },
+            token_file: match &entry.token_file {
+                Some(file) => file.clone(),
+                None => default_token_file()?,
+            },
+        },
+    })
+}
+
+/// The token file path: the flag or variable, else the default under the config directory.
+pub fn token_file_or_default(flag: &Option<PathBuf>) -> Result<PathBuf, Failure> {
+    match flag {
+        Some(path) => Ok(path.clone()),
+        None => default_token_file(),
+    }
+}
+
+fn default_token_file() -> Result<PathBuf, Failure> {
+    extractor::token_store::default_token_file().ok_or_else(|| {
+        Failure::usage("cannot tell where the token file goes (no HOME): pass --token-file")
+    })
+}
+
+fn flag_credentials(args: &ConnectArgs, oauth_url: &reqwest::Url) -> Result<Credentials, Failure> {
+    if let Some(account_id) = &args.account_id {
+        let missing: Vec<&str> = [
+            (args.client_id.is_none(), "ZOOM_CLIENT_ID (--client-id)"),
+            (args.client_secret.is_none(), "ZOOM_CLIENT_SECRET (--client-secret)"),
+        ]
+        .into_iter()
+        .filter_map(|(absent, name)| absent.then_some(name))
+        .collect();
+        if !missing.is_empty() {
+            return Err(Failure::usage(format!(
+                "ZOOM_ACCOUNT_ID is set, so this is a Server-to-Server OAuth app: set {} too",
+                missing.join(" and ")
+            )));
+        }
+        return Ok(Credentials::ServerToServer(ServerToServer {
+            account_id: account_id.clone(),
+            client_id: args.client_id.clone().unwrap_or_default(),
+            client_secret: Secret::new(args.client_secret.clone().unwrap_or_default()),
+        }));
+    }
+    let token_file = token_file_or_default(&args.token_file)?;
+    let stored = match StoredToken::load(&token_file) {
+        Ok(stored) => stored,
+        Err(TokenStoreError::Missing(path)) => {
+            return Err(Failure::usage(format!(
+                "no Zoom credentials: set ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET for                  a Server-to-Server OAuth app, or run `zoom-licenses auth` to connect an OAuth app                  (no token file at {}), or pass --replay DIR",
+                path.display()
+            )));
+        }
+        Err(e) => return Err(Failure::usage(e)),
+    };
+    let Some(client_secret) = args.client_secret.clone() else {
+        return Err(Failure::usage(format!(
+            "ZOOM_CLIENT_SECRET (--client-secret) is needed to renew the tokens in {}",
+            token_file.display()
+        )));
+    };
+    Ok(Credentials::AuthorizationCode {
+        app: AuthCodeApp {
+            oauth_url: oauth_url.clone(),
+            client_id: args.client_id.clone().unwrap_or(stored.client_id),
+            client_secret: Secret::new(client_secret),
+            redirect_uri: None,
+        },
+        token_file,
+    })
+}
+
+/// The client settings for a connection.
+pub fn client_config(connection: &Connection, requests: &RequestArgs) -> Result<ClientConfig, Failure> {
+    let seconds = |flag: &str, value: f64| {
+        if value.is_finite() && value >= 0.0 {
+            Ok(Duration::from_secs_f64(value))
+        } else {
+            Err(Failure::usage(format!(
+                "{flag} must be a number of seconds, not {value}"
+            )))
+        }
+    };
+    let timeout = seconds("--timeout", requests.timeout)?;
+    if timeout.is_zero() {
+        return Err(Failure::usage("--timeout must be more than 0 seconds"));
+    }
+    Ok(ClientConfig {
+        api_url: connection.api_url.clone(),
+        oauth_url: connection.oauth_url.clone(),
+        credentials: connection.credentials.clone(),
+        max_rps: connection.max_rps,
+        max_retries: requests.max_retries,
+        timeout,
+        retry_min_delay: Duration::from_millis(requests.retry_min_delay_ms),
+        max_wait: seconds("--max-wait", requests.max_wait)?,
+    })
+}
+
+fn parse_statuses(statuses: &[String]) -> Result<Vec<UserStatus>, Failure> {
     let mut parsed: Vec<UserStatus> = Vec::new();
     for status in statuses {
         let status: UserStatus = status
@@ -206,20 +388,11 @@ fn live_config(
     if parsed.is_empty() {
         return Err(Failure::usage("--statuses must name at least one status"));
     }
-    let seconds = |flag: &str, value: f64| {
-        if value.is_finite() && value >= 0.0 {
-            Ok(Duration::from_secs_f64(value))
-        } else {
-            Err(Failure::usage(format!(
-                "{flag} must be a number of seconds, not {value}"
-            )))
-        }
-    };
-    let timeout = seconds("--timeout", zoom.timeout)?;
-    if timeout.is_zero() {
-        return Err(Failure::usage("--timeout must be more than 0 seconds"));
-    }
-    if let Some(dir) = &record
+    Ok(parsed)
+}
+
+fn check_record_dir(record: &Option<PathBuf>) -> Result<(), Failure> {
+    if let Some(dir) = record
         && std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some())
     {
         return Err(Failure::usage(format!(
@@ -227,19 +400,5 @@ fn live_config(
             dir.display()
         )));
     }
-    Ok(LiveConfig {
-        client: ClientConfig {
-            api_url,
-            oauth_url,
-            credentials,
-            max_rps: NonZeroU32::new(zoom.max_rps).unwrap_or(NonZeroU32::MIN),
-            max_retries: zoom.max_retries,
-            timeout,
-            retry_min_delay: Duration::from_millis(zoom.retry_min_delay_ms),
-            max_wait: seconds("--max-wait", zoom.max_wait)?,
-        },
-        statuses: parsed,
-        page_size,
-        record,
-    })
+    Ok(())
 }

@@ -4,7 +4,9 @@
 //! wires the extractor, transform and sinks crates together, and maps every outcome to an exit code.
 //! Business rules live in the library crates.
 
+mod accounts;
 mod cli;
+mod commands;
 mod config;
 mod exit;
 mod logging;
@@ -39,7 +41,10 @@ fn main() -> ExitCode {
         }
     };
     let json_logs = cli.log.log_format == cli::LogFormat::Json;
-    match runtime.block_on(run(cli)) {
+    let result = runtime.block_on(run(cli));
+    // `auth` may leave a blocking read of stdin behind; do not wait for it.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(failure) if failure.code == exit::OK => {
             tracing::debug!(message = "Stopped early.", reason = %failure);
@@ -57,34 +62,11 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), Failure> {
+    let quiet = cli.log.quiet;
     match cli.command {
-        Command::Extract(args) => {
-            let cfg = config::ExtractConfig::from_args(args, chrono::Utc::now())?;
-            tracing::info!(
-                message = "Extract started.",
-                run_id = %cfg.run_id,
-                source = %match &cfg.source {
-                    config::SourceConfig::Replay(dir) => dir.display().to_string(),
-                    config::SourceConfig::Live(live) => live.client.api_url.to_string(),
-                },
-                format = %cfg.format,
-                output = %cfg.output.display_name()
-            );
-            let result = pipeline::run_extract(&cfg).await?;
-            tracing::info!(
-                message = "Extract finished.",
-                rows = result.manifest.rows_written,
-                rejected = result.manifest.rejected(),
-                duplicates = result.manifest.duplicates,
-                manifest = %result.manifest_path.display()
-            );
-            if !cli.log.quiet {
-                eprintln!(
-                    "{}",
-                    summary::render(&result.manifest, &result.manifest_path)
-                );
-            }
-            Ok(())
-        }
+        Command::Extract(args) => commands::extract::run(args, quiet).await,
+        Command::Auth(args) => commands::auth::run(args).await,
+        Command::Check(args) => commands::check::run(args).await,
+        Command::Revoke(args) => commands::revoke::run(args).await,
     }
 }

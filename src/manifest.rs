@@ -77,6 +77,9 @@ pub struct Source {
     pub recorded_to: Option<String>,
     /// The Zoom account, when known.
     pub account_id: Option<String>,
+    /// The account's name in the --config file, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_name: Option<String>,
 }
 
 /// The data outputs.
@@ -123,12 +126,14 @@ impl Manifest {
                     path: Some(dir.display().to_string()),
                     recorded_to: None,
                     account_id: report.account_id.clone(),
+                    account_name: None,
                 },
                 SourceConfig::Live(live) => Source {
                     kind: "zoom",
                     path: Some(live.client.api_url.to_string()),
                     recorded_to: live.record.as_ref().map(|d| d.display().to_string()),
                     account_id: report.account_id.clone(),
+                    account_name: live.account_name.clone(),
                 },
             },
             started_at: rfc3339(cfg.started_at),

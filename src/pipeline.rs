@@ -60,12 +60,12 @@ impl AnySource {
                 Ok((AnySource::Replay(source), account))
             }
             SourceConfig::Live(live) => {
-                let account = live.client.credentials.account_id.clone();
+                let account = live.client.credentials.account_id().map(str::to_owned);
                 let api_url = live.client.api_url.to_string();
                 let client = ZoomClient::new(live.client.clone()).map_err(Failure::failed_msg)?;
                 let recorder = match &live.record {
                     Some(dir) => Some(
-                        RecordingWriter::create(dir, Some(account.clone()), cfg.started_at)
+                        RecordingWriter::create(dir, account.clone(), cfg.started_at)
                             .map_err(|e| Failure::usage(format!("--record: {e}")))?,
                     ),
                     None => None,
@@ -77,7 +77,7 @@ impl AnySource {
                     live.page_size,
                     recorder,
                 );
-                Ok((AnySource::Live(source), Some(account)))
+                Ok((AnySource::Live(source), account))
             }
         }
     }
@@ -210,8 +210,13 @@ fn source_failure(e: ExtractError, cfg: &ExtractConfig) -> Failure {
     let context = match &cfg.source {
         SourceConfig::Replay(dir) => format!("replaying {}", dir.display()),
         SourceConfig::Live(live) => format!(
-            "extracting account {} from {}",
-            live.client.credentials.account_id, live.client.api_url
+            "extracting {} from {}",
+            match (&live.account_name, live.client.credentials.account_id()) {
+                (Some(name), _) => format!("account `{name}`"),
+                (None, Some(id)) => format!("account {id}"),
+                (None, None) => "the authorized account".to_string(),
+            },
+            live.client.api_url
         ),
     };
     Failure {

@@ -15,6 +15,44 @@ use crate::secret::Secret;
 /// Renew this long before Zoom's `expires_in` runs out, so no request carries a dying token.
 pub const RENEW_MARGIN: Duration = Duration::from_secs(120);
 
+/// When to renew a token that lives `lifetime` from now: [`RENEW_MARGIN`] early, or halfway for
+/// short-lived tokens, so a run never renews before every request.
+pub fn renew_at(lifetime: Duration) -> Instant {
+    Instant::now() + lifetime - RENEW_MARGIN.min(lifetime / 2)
+}
+
+/// How the tool authenticates.
+#[derive(Debug, Clone)]
+pub enum Credentials {
+    /// A Server-to-Server OAuth app (account credentials grant).
+    ServerToServer(ServerToServer),
+    /// An OAuth app authorized once in a browser, with its token file.
+    AuthorizationCode {
+        /// The app.
+        app: crate::authcode::AuthCodeApp,
+        /// The token file.
+        token_file: std::path::PathBuf,
+    },
+}
+
+impl Credentials {
+    /// The account id, when known (server-to-server only).
+    pub fn account_id(&self) -> Option<&str> {
+        match self {
+            Credentials::ServerToServer(s2s) => Some(&s2s.account_id),
+            Credentials::AuthorizationCode { .. } => None,
+        }
+    }
+
+    /// `server-to-server` or `authorization-code`.
+    pub fn mode(&self) -> &'static str {
+        match self {
+            Credentials::ServerToServer(_) => "server-to-server",
+            Credentials::AuthorizationCode { .. } => "authorization-code",
+        }
+    }
+}
+
 /// Credentials of a Server-to-Server OAuth app.
 #[derive(Debug, Clone)]
 pub struct ServerToServer {
@@ -31,7 +69,7 @@ pub struct ServerToServer {
 pub struct AccessToken {
     /// The bearer token.
     pub value: Secret,
-    /// When to stop using it (Zoom's `expires_in`, less [`RENEW_MARGIN`]).
+    /// When to stop using it (see [`renew_at`]).
     pub renew_at: Instant,
     /// The scopes granted, as Zoom listed them.
     pub scopes: Vec<String>,
@@ -102,21 +140,23 @@ pub fn explain_token_error(http_status: u16, body: &str) -> String {
 pub struct TokenCache {
     http: reqwest::Client,
     token_url: Url,
-    credentials: ServerToServer,
+    credentials: Credentials,
     current: Mutex<Option<Arc<AccessToken>>>,
     fetched: AtomicU64,
 }
 
 impl TokenCache {
-    /// A cache for `credentials` at `{oauth_url}oauth/token`.
-    pub fn new(http: reqwest::Client, oauth_url: &Url, credentials: ServerToServer) -> Self {
+    /// A cache for `credentials`; server-to-server tokens come from `{oauth_url}oauth/token`.
+    pub fn new(http: reqwest::Client, oauth_url: &Url, credentials: Credentials) -> Self {
         let mut token_url = oauth_url
             .join("oauth/token")
             .unwrap_or_else(|_| oauth_url.clone());
-        token_url
-            .query_pairs_mut()
-            .append_pair("grant_type", "account_credentials")
-            .append_pair("account_id", &credentials.account_id);
+        if let Credentials::ServerToServer(s2s) = &credentials {
+            token_url
+                .query_pairs_mut()
+                .append_pair("grant_type", "account_credentials")
+                .append_pair("account_id", &s2s.account_id);
+        }
         TokenCache {
             http,
             token_url,
@@ -126,9 +166,9 @@ impl TokenCache {
         }
     }
 
-    /// The account the tokens are for.
-    pub fn account_id(&self) -> &str {
-        &self.credentials.account_id
+    /// How the cache authenticates.
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
     }
 
     /// Tokens fetched after the first one (renewals).
@@ -144,7 +184,7 @@ impl TokenCache {
         {
             return Ok(token.clone());
         }
-        let token = Arc::new(self.fetch().await?);
+        let token = Arc::new(self.fetch(None).await?);
         *current = Some(token.clone());
         Ok(token)
     }
@@ -157,19 +197,30 @@ impl TokenCache {
         {
             return Ok(token.clone());
         }
-        let token = Arc::new(self.fetch().await?);
+        let token = Arc::new(self.fetch(Some(stale)).await?);
         *current = Some(token.clone());
         Ok(token)
     }
 
-    async fn fetch(&self) -> Result<AccessToken, AuthError> {
-        tracing::debug!(message = "Requesting an access token.", account_id = %self.credentials.account_id);
+    async fn fetch(&self, stale: Option<&AccessToken>) -> Result<AccessToken, AuthError> {
+        let token = match &self.credentials {
+            Credentials::ServerToServer(s2s) => self.fetch_s2s(s2s).await?,
+            Credentials::AuthorizationCode { app, token_file } => {
+                app.access_token(&self.http, token_file, stale).await?
+            }
+        };
+        self.fetched.fetch_add(1, Ordering::Relaxed);
+        Ok(token)
+    }
+
+    async fn fetch_s2s(&self, credentials: &ServerToServer) -> Result<AccessToken, AuthError> {
+        tracing::debug!(message = "Requesting an access token.", account_id = %credentials.account_id);
         let response = self
             .http
             .post(self.token_url.clone())
             .basic_auth(
-                &self.credentials.client_id,
-                Some(self.credentials.client_secret.expose()),
+                &credentials.client_id,
+                Some(credentials.client_secret.expose()),
             )
             .header(
                 reqwest::header::CONTENT_TYPE,
@@ -201,10 +252,9 @@ impl TokenCache {
             ));
         };
         let lifetime = Duration::from_secs(parsed.expires_in.unwrap_or(3600));
-        self.fetched.fetch_add(1, Ordering::Relaxed);
         Ok(AccessToken {
             value: Secret::new(value),
-            renew_at: Instant::now() + lifetime.saturating_sub(RENEW_MARGIN),
+            renew_at: renew_at(lifetime),
             scopes: parsed.scope.split_whitespace().map(str::to_owned).collect(),
         })
     }

@@ -17,7 +17,7 @@ use reqwest::header::HeaderMap;
 use reqwest::{StatusCode, Url};
 use serde::Deserialize;
 
-use crate::auth::{AccessToken, AuthError, ServerToServer, TokenCache};
+use crate::auth::{AccessToken, AuthError, Credentials, TokenCache};
 use crate::page::UsersPage;
 use crate::ratelimit::RateGate;
 use crate::status::UserStatus;
@@ -34,8 +34,8 @@ pub struct ClientConfig {
     pub api_url: Url,
     /// OAuth base, e.g. `https://zoom.us/`.
     pub oauth_url: Url,
-    /// Server-to-server credentials.
-    pub credentials: ServerToServer,
+    /// How to authenticate.
+    pub credentials: Credentials,
     /// Requests per second, across all sweeps.
     pub max_rps: NonZeroU32,
     /// Retries per request before giving up.
@@ -128,6 +128,25 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// The kind of failure, for exit codes.
+    pub fn class(&self) -> crate::error::ErrorClass {
+        use crate::error::ErrorClass;
+        match self {
+            ApiError::MissingScope { .. }
+            | ApiError::Unauthorized { .. }
+            | ApiError::Auth(AuthError::Rejected(_)) => ErrorClass::Configuration,
+            ApiError::DailyLimit { .. }
+            | ApiError::RateLimited { .. }
+            | ApiError::Network { .. }
+            | ApiError::ServerError { .. }
+            | ApiError::BadBody(_)
+            | ApiError::Auth(AuthError::Unavailable(_)) => ErrorClass::Temporary,
+            ApiError::PageTokenExpired(_)
+            | ApiError::PageSizeRejected(_)
+            | ApiError::Rejected { .. } => ErrorClass::Failed,
+        }
+    }
+
     /// Whether trying again later may succeed.
     pub fn is_retryable(&self) -> bool {
         matches!(
@@ -171,6 +190,19 @@ pub struct FetchedPage {
     pub page: UsersPage,
     /// When the response arrived.
     pub fetched_at: DateTime<Utc>,
+    /// Zoom's rate-limit headers on the response.
+    pub rate_limit: RateLimitHeaders,
+}
+
+/// `X-RateLimit-*` headers as Zoom sent them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RateLimitHeaders {
+    /// `X-RateLimit-Category`, e.g. `Medium`.
+    pub category: Option<String>,
+    /// `X-RateLimit-Limit`.
+    pub limit: Option<String>,
+    /// `X-RateLimit-Remaining`.
+    pub remaining: Option<String>,
 }
 
 /// Counters for the manifest.
@@ -251,9 +283,14 @@ impl ZoomClient {
         })
     }
 
-    /// The account the client reads.
-    pub fn account_id(&self) -> &str {
-        self.tokens.account_id()
+    /// How the client authenticates.
+    pub fn credentials(&self) -> &Credentials {
+        self.tokens.credentials()
+    }
+
+    /// The HTTP client (no redirects, timeouts set), for OAuth calls outside the API.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
     }
 
     /// A token, fetched now if needed (used by connection checks).
@@ -301,7 +338,7 @@ impl ZoomClient {
     ) -> Result<FetchedPage, ApiError> {
         let mut renewed = false;
         loop {
-            let attempt = || self.attempt(status, page_size, page_token);
+            let attempt = move || self.attempt(status, page_size, page_token);
             let result = attempt
                 .retry(self.backoff)
                 .when(ApiError::is_retryable)
@@ -382,7 +419,17 @@ impl ZoomClient {
                     .pause_for(retry_after(&headers).unwrap_or(Duration::from_secs(1)));
             }
             let page = UsersPage::parse(status, 0, body).map_err(ApiError::BadBody)?;
-            return Ok(FetchedPage { page, fetched_at });
+            let text = |name| header(&headers, name).map(str::to_owned);
+            let rate_limit = RateLimitHeaders {
+                category: text("x-ratelimit-category"),
+                limit: text("x-ratelimit-limit"),
+                remaining: text("x-ratelimit-remaining"),
+            };
+            return Ok(FetchedPage {
+                page,
+                fetched_at,
+                rate_limit,
+            });
         }
         let zoom: ZoomErrorBody = serde_json::from_str(&body).unwrap_or_default();
         let message = if zoom.message.is_empty() {

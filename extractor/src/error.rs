@@ -76,23 +76,8 @@ pub enum ExtractError {
 impl ExtractError {
     /// The kind of failure.
     pub fn class(&self) -> ErrorClass {
-        use crate::auth::AuthError;
-        use crate::client::ApiError;
         match self {
-            ExtractError::Api { error, .. } => match error {
-                ApiError::MissingScope { .. }
-                | ApiError::Unauthorized { .. }
-                | ApiError::Auth(AuthError::Rejected(_)) => ErrorClass::Configuration,
-                ApiError::DailyLimit { .. }
-                | ApiError::RateLimited { .. }
-                | ApiError::Network { .. }
-                | ApiError::ServerError { .. }
-                | ApiError::BadBody(_)
-                | ApiError::Auth(AuthError::Unavailable(_)) => ErrorClass::Temporary,
-                ApiError::PageTokenExpired(_)
-                | ApiError::PageSizeRejected(_)
-                | ApiError::Rejected { .. } => ErrorClass::Failed,
-            },
+            ExtractError::Api { error, .. } => error.class(),
             _ => ErrorClass::Failed,
         }
     }

@@ -5,6 +5,7 @@
 //! record beyond locating it in the page: turning users into license rows is the transform's job.
 
 pub mod auth;
+pub mod authcode;
 pub mod client;
 pub mod endpoint;
 pub mod error;
@@ -16,9 +17,11 @@ pub mod replay;
 pub mod secret;
 pub mod source;
 pub mod status;
+pub mod token_store;
 pub mod user;
 
-pub use auth::ServerToServer;
+pub use auth::{Credentials, ServerToServer};
+pub use authcode::AuthCodeApp;
 pub use client::{ClientConfig, ZoomClient};
 pub use error::{ErrorClass, ExtractError};
 pub use live::LiveSource;

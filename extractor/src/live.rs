@@ -106,7 +106,7 @@ impl PageSource for LiveSource {
             tracing::info!(message = "Recorded run.", pages = index.pages.len());
         }
         Ok(SourceReport {
-            account_id: Some(self.client.account_id().to_owned()),
+            account_id: self.client.credentials().account_id().map(str::to_owned),
             pages: statuses.values().map(|s: &StatusReport| s.pages).sum(),
             statuses,
             api: Some(ApiReport {

@@ -37,6 +37,12 @@ pub struct Account {
     pub max_page_size: u32,
     /// User objects per status (`active`, `pending`, `inactive`).
     pub users: BTreeMap<String, Vec<Value>>,
+    /// Authorization code flow: the redirect URL registered in the app.
+    pub redirect_uri: Option<String>,
+    /// Authorization code flow: the admin denies consent.
+    pub deny_consent: bool,
+    /// Authorization code flow: wait this long before answering a refresh (after rotating).
+    pub refresh_delay: Duration,
 }
 
 impl Account {
@@ -50,6 +56,9 @@ impl Account {
             token_ttl_secs: 3600,
             max_page_size: 2000,
             users,
+            redirect_uri: None,
+            deny_consent: false,
+            refresh_delay: Duration::ZERO,
         }
     }
 }
@@ -96,10 +105,20 @@ pub struct Seen {
     pub max_requests_per_second: usize,
     /// Faults applied.
     pub faults_applied: Vec<Fault>,
+    /// Refresh tokens issued, in order (the last one is the valid one).
+    pub refresh_tokens_issued: Vec<String>,
+    /// Refreshes answered (rotations).
+    pub refreshes: u64,
+    /// Tokens revoked.
+    pub revoked: Vec<String>,
 }
 
 struct State {
     account: Account,
+    /// Issued authorization codes: code → (PKCE challenge, redirect_uri).
+    codes: BTreeMap<String, (String, String)>,
+    /// The one refresh token that is valid now (Zoom rotates them).
+    refresh_token: Option<String>,
     faults: BTreeMap<u64, Fault>,
     pending_faults: VecDeque<Fault>,
     latency: Duration,
@@ -131,6 +150,8 @@ impl MockZoom {
         let addr = listener.local_addr().expect("local addr");
         let state = Arc::new(Mutex::new(State {
             account,
+            codes: BTreeMap::new(),
+            refresh_token: None,
             faults,
             pending_faults: VecDeque::new(),
             latency,
@@ -186,6 +207,8 @@ struct Request {
     path: String,
     query: BTreeMap<String, String>,
     headers: BTreeMap<String, String>,
+    /// Form fields of an `application/x-www-form-urlencoded` body.
+    form: BTreeMap<String, String>,
 }
 
 async fn read_request(stream: &mut TcpStream) -> std::io::Result<Option<Request>> {
@@ -214,14 +237,15 @@ async fn read_request(stream: &mut TcpStream) -> std::io::Result<Option<Request>
         .get("content-length")
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
-    let mut have = buf.len() - head_end - 4;
-    while have < length {
+    let mut body = buf[head_end + 4..].to_vec();
+    while body.len() < length {
         let n = stream.read(&mut chunk).await?;
         if n == 0 {
             break;
         }
-        have += n;
+        body.extend_from_slice(&chunk[..n]);
     }
+    let form = url::form_urlencoded::parse(&body).into_owned().collect();
     let url = url::Url::parse(&format!("http://mock{target}"))
         .map_err(|e| std::io::Error::other(e.to_string()))?;
     Ok(Some(Request {
@@ -229,6 +253,7 @@ async fn read_request(stream: &mut TcpStream) -> std::io::Result<Option<Request>
         path: url.path().to_string(),
         query: url.query_pairs().into_owned().collect(),
         headers,
+        form,
     }))
 }
 
@@ -240,6 +265,7 @@ async fn respond(
 ) -> std::io::Result<()> {
     let reason = match status {
         200 => "OK",
+        302 => "Found",
         400 => "Bad Request",
         401 => "Unauthorized",
         404 => "Not Found",
@@ -272,7 +298,30 @@ async fn handle(mut stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Res
     }
     match (request.method.as_str(), request.path.as_str()) {
         ("POST", "/oauth/token") => {
-            let (status, body) = token(&request, &state);
+            let grant = request
+                .query
+                .get("grant_type")
+                .or_else(|| request.form.get("grant_type"))
+                .cloned()
+                .unwrap_or_default();
+            let (status, body, delay) = match grant.as_str() {
+                "authorization_code" | "refresh_token" => oauth_grant(&request, &state, &grant),
+                _ => {
+                    let (status, body) = token(&request, &state);
+                    (status, body, Duration::ZERO)
+                }
+            };
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            respond(&mut stream, status, &[], body.to_string().as_bytes()).await
+        }
+        ("GET", "/oauth/authorize") => {
+            let (status, headers, body) = authorize(&request, &state);
+            respond(&mut stream, status, &headers, body.as_bytes()).await
+        }
+        ("POST", "/oauth/revoke") => {
+            let (status, body) = revoke(&request, &state);
             respond(&mut stream, status, &[], body.to_string().as_bytes()).await
         }
         ("GET", "/v2/users") => users(&mut stream, &request, &state).await,
@@ -287,11 +336,7 @@ fn token(request: &Request, state: &Mutex<State>) -> (u16, Value) {
     let mut state = state.lock().expect("mock state");
     state.seen.token_requests += 1;
     let account = state.account.clone();
-    let expected = format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD
-            .encode(format!("{}:{}", account.client_id, account.client_secret))
-    );
+    let expected = basic_auth(&account);
     if request.query.get("grant_type").map(String::as_str) != Some("account_credentials") {
         return (
             400,
@@ -310,10 +355,7 @@ fn token(request: &Request, state: &Mutex<State>) -> (u16, Value) {
             json!({"reason": "Invalid account_id", "error": "invalid_request"}),
         );
     }
-    let n = state.seen.tokens_issued.len() + 1;
-    let token = format!("mock-access-token-{n}-eyJhbGciOiJIUzUxMiJ9");
-    state.valid_tokens.insert(token.clone());
-    state.seen.tokens_issued.push(token.clone());
+    let token = issue_access_token(&mut state);
     (
         200,
         json!({
@@ -324,6 +366,139 @@ fn token(request: &Request, state: &Mutex<State>) -> (u16, Value) {
             "api_url": "https://api.zoom.us"
         }),
     )
+}
+
+fn basic_auth(account: &Account) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD
+            .encode(format!("{}:{}", account.client_id, account.client_secret))
+    )
+}
+
+fn issue_access_token(state: &mut State) -> String {
+    let n = state.seen.tokens_issued.len() + 1;
+    let token = format!("mock-access-token-{n}-eyJhbGciOiJIUzUxMiJ9");
+    state.valid_tokens.insert(token.clone());
+    state.seen.tokens_issued.push(token.clone());
+    token
+}
+
+/// `GET /oauth/authorize`: checks the request like Zoom, then redirects to the app's redirect URL
+/// with a code (or `error=access_denied` when consent is denied).
+fn authorize(request: &Request, state: &Mutex<State>) -> (u16, Vec<(&'static str, String)>, String) {
+    let mut state = state.lock().expect("mock state");
+    let account = state.account.clone();
+    let q = &request.query;
+    let problem = if q.get("response_type").map(String::as_str) != Some("code") {
+        Some("response_type must be code")
+    } else if q.get("client_id") != Some(&account.client_id) {
+        Some("Invalid client_id")
+    } else if q.get("redirect_uri") != account.redirect_uri.as_ref() {
+        Some("4709 Redirect URI mismatch")
+    } else if q.contains_key("scope") {
+        Some("Invalid scopes")
+    } else if q.get("code_challenge_method").map(String::as_str) != Some("S256")
+        || !q.contains_key("code_challenge")
+    {
+        Some("PKCE S256 challenge required by this mock")
+    } else {
+        None
+    };
+    if let Some(problem) = problem {
+        return (400, vec![], format!("<html><body>{problem}</body></html>"));
+    }
+    let redirect = account.redirect_uri.clone().unwrap_or_default();
+    let app_state = q.get("state").cloned().unwrap_or_default();
+    let mut location = url::Url::parse(&redirect).expect("redirect uri");
+    if account.deny_consent {
+        location
+            .query_pairs_mut()
+            .append_pair("error", "access_denied")
+            .append_pair("state", &app_state);
+    } else {
+        let code = format!("authcode{}", state.codes.len() + 1);
+        state.codes.insert(
+            code.clone(),
+            (q["code_challenge"].clone(), redirect.clone()),
+        );
+        location
+            .query_pairs_mut()
+            .append_pair("code", &code)
+            .append_pair("state", &app_state);
+    }
+    (302, vec![("Location", location.to_string())], String::new())
+}
+
+/// `POST /oauth/token` for `authorization_code` and `refresh_token`, with rotation.
+fn oauth_grant(request: &Request, state: &Mutex<State>, grant: &str) -> (u16, Value, Duration) {
+    let mut state = state.lock().expect("mock state");
+    state.seen.token_requests += 1;
+    let account = state.account.clone();
+    let invalid_grant = json!({"reason": "Invalid Token!", "error": "invalid_grant"});
+    if request.headers.get("authorization") != Some(&basic_auth(&account)) {
+        return (
+            400,
+            json!({"reason": "Invalid client_id or client_secret", "error": "invalid_client"}),
+            Duration::ZERO,
+        );
+    }
+    let form = &request.form;
+    let delay = if grant == "authorization_code" {
+        let code = form.get("code").cloned().unwrap_or_default();
+        let Some((challenge, redirect)) = state.codes.remove(&code) else {
+            return (400, invalid_grant, Duration::ZERO);
+        };
+        let verifier = form.get("code_verifier").cloned().unwrap_or_default();
+        let digest = <sha2::Sha256 as sha2::Digest>::digest(verifier.as_bytes());
+        let expected = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest);
+        if expected != challenge || form.get("redirect_uri") != Some(&redirect) {
+            return (400, invalid_grant, Duration::ZERO);
+        }
+        Duration::ZERO
+    } else {
+        let presented = form.get("refresh_token");
+        if presented.is_none() || presented != state.refresh_token.as_ref() {
+            return (400, invalid_grant, Duration::ZERO);
+        }
+        state.seen.refreshes += 1;
+        account.refresh_delay
+    };
+    let access = issue_access_token(&mut state);
+    let refresh = format!("mock-refresh-token-{}-rT9", state.seen.refresh_tokens_issued.len() + 1);
+    state.refresh_token = Some(refresh.clone());
+    state.seen.refresh_tokens_issued.push(refresh.clone());
+    (
+        200,
+        json!({
+            "access_token": access,
+            "token_type": "bearer",
+            "refresh_token": refresh,
+            "expires_in": account.token_ttl_secs,
+            "scope": account.scopes,
+            "api_url": "https://api.zoom.us"
+        }),
+        delay,
+    )
+}
+
+/// `POST /oauth/revoke`: the token stops working; the app is deauthorized.
+fn revoke(request: &Request, state: &Mutex<State>) -> (u16, Value) {
+    let mut state = state.lock().expect("mock state");
+    let account = state.account.clone();
+    if request.headers.get("authorization") != Some(&basic_auth(&account)) {
+        return (
+            400,
+            json!({"reason": "Invalid client_id or client_secret", "error": "invalid_client"}),
+        );
+    }
+    let token = request.form.get("token").cloned().unwrap_or_default();
+    if !state.valid_tokens.remove(&token) {
+        return (400, json!({"reason": "Invalid Token!", "error": "invalid_request"}));
+    }
+    state.refresh_token = None;
+    state.seen.revoked.push(token);
+    (200, json!({"status": "success"}))
 }
 
 fn error_body(code: i64, message: &str) -> Vec<u8> {

@@ -1,0 +1,315 @@
+//! `zoom-licenses auth`: connects a Zoom account through an admin-managed OAuth app, the way admins
+//! know it: authorize once in a browser, Zoom redirects to `http://localhost:PORT`, where this
+//! command listens; or, when the browser cannot reach it, paste the redirected URL at the prompt.
+
+use std::time::Duration;
+
+use extractor::AuthCodeApp;
+use extractor::client::{CLASSIC_SCOPE, NEEDED_SCOPE};
+use reqwest::Url;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
+
+use crate::accounts;
+use crate::cli::AuthArgs;
+use crate::config::token_file_or_default;
+use crate::exit::{self, Failure};
+
+/// What the redirect brought back.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Redirect {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+impl Redirect {
+    fn from_url(url: &Url) -> Option<Self> {
+        let mut redirect = Redirect::default();
+        for (key, value) in url.query_pairs() {
+            let value = Some(value.into_owned());
+            match key.as_ref() {
+                "code" => redirect.code = value,
+                "state" => redirect.state = value,
+                "error" => redirect.error = value,
+                "error_description" => redirect.error_description = value,
+                _ => {}
+            }
+        }
+        (redirect.code.is_some() || redirect.error.is_some()).then_some(redirect)
+    }
+}
+
+/// Runs `auth`.
+pub async fn run(args: AuthArgs) -> Result<(), Failure> {
+    let entry = accounts::selected(&args.config, &args.account)?;
+    let client_id = args
+        .client_id
+        .clone()
+        .or_else(|| entry.as_ref().map(|e| e.client_id.clone()))
+        .ok_or_else(|| Failure::usage("set ZOOM_CLIENT_ID (--client-id): the OAuth app's client id"))?;
+    let client_secret = match (&args.client_secret, &entry) {
+        (Some(secret), _) => extractor::Secret::new(secret.clone()),
+        (None, Some(entry)) => entry.secret()?,
+        (None, None) => {
+            return Err(Failure::usage(
+                "set ZOOM_CLIENT_SECRET (--client-secret): the OAuth app's client secret",
+            ));
+        }
+    };
+    let redirect_uri = args
+        .redirect_uri
+        .clone()
+        .or_else(|| entry.as_ref().and_then(|e| e.redirect_uri.clone()))
+        .ok_or_else(|| {
+            Failure::usage(
+                "set --redirect-uri (ZOOM_REDIRECT_URI) to the app's redirect URL, e.g. http://localhost:4199",
+            )
+        })?;
+    let token_file = match (&args.token_file, entry.as_ref().and_then(|e| e.token_file.clone())) {
+        (Some(file), _) => file.clone(),
+        (None, Some(file)) => file,
+        (None, None) => token_file_or_default(&None)?,
+    };
+    let oauth_url = args
+        .oauth_url
+        .clone()
+        .or_else(|| entry.as_ref().and_then(|e| e.oauth_url.clone()))
+        .unwrap_or_else(|| extractor::endpoint::DEFAULT_OAUTH_URL.into());
+    let oauth_url =
+        extractor::endpoint::parse_base_url("--oauth-url", &oauth_url).map_err(Failure::usage)?;
+    let (port, path) = listen_target(&redirect_uri)?;
+    let app = AuthCodeApp {
+        oauth_url,
+        client_id,
+        client_secret,
+        redirect_uri: Some(redirect_uri.clone()),
+    };
+    let pending = app.authorize().map_err(|e| Failure::usage(e))?;
+
+    let listener = match TcpListener::bind(("127.0.0.1", port)).await {
+        Ok(listener) => Some(listener),
+        Err(e) => {
+            eprintln!(
+                "zoom-licenses: cannot listen on 127.0.0.1:{port} ({e}); paste the redirected URL instead."
+            );
+            None
+        }
+    };
+    eprintln!("Open this URL in a browser and approve the app:\n\n  {}\n", pending.url);
+    if !args.no_browser
+        && let Err(e) = open::that_detached(pending.url.as_str())
+    {
+        eprintln!("zoom-licenses: could not open a browser ({e}); open the URL above yourself.");
+    }
+    eprintln!(
+        "Waiting for Zoom to send the browser to {redirect_uri} …\nIf the browser shows an error \
+         page instead, paste the whole URL from its address bar here and press Enter:"
+    );
+
+    let wait = Duration::from_secs(args.wait);
+    let (redirect, browser) = tokio::select! {
+        answer = accept_redirect(listener, &path) => answer,
+        answer = read_pasted() => (answer, None),
+        () = tokio::time::sleep(wait) => {
+            return Err(Failure::failed_msg(format!(
+                "no answer within {} s: run `zoom-licenses auth` again, approve the app in the \
+                 browser, and paste the redirected URL if the browser cannot reach this machine",
+                wait.as_secs()
+            )));
+        }
+    };
+    let verdict = check_redirect(&redirect, &pending.state);
+    if let Some(mut browser) = browser {
+        let page = match &verdict {
+            Ok(_) => "zoom-licenses received the authorization. You can close this window and return to the terminal.".to_string(),
+            Err(f) => format!("zoom-licenses could not connect: {}", html_escape(&f.to_string())),
+        };
+        let body = format!("<!doctype html><html><head><meta charset=\"utf-8\"><title>zoom-licenses</title></head><body><p>{page}</p></body></html>");
+        let response = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let _ = browser.write_all(response.as_bytes()).await;
+        let _ = browser.shutdown().await;
+    }
+    let code = verdict?;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .map_err(Failure::failed_msg)?;
+    let stored = app.exchange(&http, pending, &code).await.map_err(|e| {
+        let code = match e {
+            extractor::auth::AuthError::Rejected(_) => exit::USAGE,
+            extractor::auth::AuthError::Unavailable(_) => exit::TEMPORARY,
+        };
+        Failure {
+            code,
+            error: anyhow::anyhow!("cannot exchange the authorization code: {e}"),
+        }
+    })?;
+    stored.save(&token_file).map_err(Failure::failed)?;
+    let has_scope = stored
+        .scopes
+        .iter()
+        .any(|s| s == NEEDED_SCOPE || s == CLASSIC_SCOPE);
+    eprintln!(
+        "Connected. Tokens saved to {} (mode 0600); scopes: {}.",
+        token_file.display(),
+        stored.scopes.join(" ")
+    );
+    if !has_scope {
+        eprintln!(
+            "Warning: the app was not granted {NEEDED_SCOPE}; add it under Scopes in the Zoom App \
+             Marketplace and run `zoom-licenses auth` again, or extracts will fail."
+        );
+    }
+    eprintln!("Next: `zoom-licenses check` tests the connection.");
+    Ok(())
+}
+
+/// The port and path to listen on for `http://localhost:PORT[/path]`.
+fn listen_target(redirect_uri: &str) -> Result<(u16, String), Failure> {
+    let url = Url::parse(redirect_uri)
+        .map_err(|e| Failure::usage(format!("--redirect-uri \"{redirect_uri}\": {e}")))?;
+    let local = matches!(url.host_str(), Some("localhost" | "127.0.0.1"));
+    match (url.scheme(), local, url.port()) {
+        ("http", true, Some(port)) => Ok((port, url.path().to_string())),
+        _ => Err(Failure::usage(format!(
+            "--redirect-uri \"{redirect_uri}\" must be http://localhost:PORT[/path] (with the port), \
+             exactly as registered in the Zoom app"
+        ))),
+    }
+}
+
+/// Serves the redirect URL's path on the listener until a request with `code` or `error` arrives;
+/// returns it with the connection, to answer once it is checked.
+async fn accept_redirect(
+    listener: Option<TcpListener>,
+    path: &str,
+) -> (Redirect, Option<tokio::net::TcpStream>) {
+    let Some(listener) = listener else {
+        return std::future::pending().await;
+    };
+    loop {
+        let Ok((mut stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let mut buf = vec![0u8; 16 * 1024];
+        let mut len = 0;
+        while len < buf.len() {
+            match stream.read(&mut buf[len..]).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => len += n,
+            }
+            if buf[..len].windows(4).any(|w| w == b"\r\n\r\n") {
+                break;
+            }
+        }
+        let head = String::from_utf8_lossy(&buf[..len]);
+        let target = head
+            .lines()
+            .next()
+            .and_then(|line| line.split(' ').nth(1))
+            .unwrap_or("/");
+        let redirect = Url::parse(&format!("http://localhost{target}"))
+            .ok()
+            .filter(|url| url.path() == path)
+            .and_then(|url| Redirect::from_url(&url));
+        match redirect {
+            Some(redirect) => return (redirect, Some(stream)),
+            None => {
+                let _ = stream
+                    .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                    .await;
+            }
+        }
+    }
+}
+
+/// Reads pasted lines until one is a redirected URL; waits forever if stdin closes.
+async fn read_pasted() -> Redirect {
+    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        match Url::parse(line).ok().and_then(|url| Redirect::from_url(&url)) {
+            Some(redirect) => return redirect,
+            None => eprintln!(
+                "That is not the redirected URL (it has no code= or error=); paste the whole address \
+                 from the browser's address bar:"
+            ),
+        }
+    }
+    std::future::pending().await
+}
+
+/// The code, once the redirect is checked: state first, then Zoom's error, then the code.
+fn check_redirect(redirect: &Redirect, expected_state: &str) -> Result<String, Failure> {
+    if redirect.state.as_deref() != Some(expected_state) {
+        return Err(Failure::failed_msg(
+            "the redirect's state does not match this authorization (it comes from an older or \
+             foreign attempt, or was tampered with); nothing was stored. Run `zoom-licenses auth` again.",
+        ));
+    }
+    if let Some(error) = &redirect.error {
+        let why = match error.as_str() {
+            "access_denied" => "the authorization was denied in the browser".to_string(),
+            other => format!("Zoom answered error={other}"),
+        };
+        let detail = redirect
+            .error_description
+            .as_deref()
+            .map(|d| format!(" ({d})"))
+            .unwrap_or_default();
+        return Err(Failure::failed_msg(format!(
+            "{why}{detail}; nothing was stored. Run `zoom-licenses auth` again and approve the app."
+        )));
+    }
+    redirect
+        .code
+        .clone()
+        .ok_or_else(|| Failure::failed_msg("the redirect carries no code"))
+}
+
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_redirect_target_needs_localhost_and_a_port() {
+        assert_eq!(
+            listen_target("http://localhost:4199").unwrap(),
+            (4199, "/".into())
+        );
+        assert_eq!(
+            listen_target("http://127.0.0.1:8080/zoom/callback").unwrap(),
+            (8080, "/zoom/callback".into())
+        );
+        assert!(listen_target("http://localhost/cb").is_err());
+        assert!(listen_target("https://example.com:443/cb").is_err());
+    }
+
+    #[test]
+    fn state_is_checked_before_anything_else() {
+        let url = Url::parse("http://localhost:1/?code=c&state=other").unwrap();
+        let redirect = Redirect::from_url(&url).unwrap();
+        assert!(check_redirect(&redirect, "mine").is_err());
+        let url = Url::parse("http://localhost:1/?error=access_denied&state=mine").unwrap();
+        let err = check_redirect(&Redirect::from_url(&url).unwrap(), "mine").unwrap_err();
+        assert!(err.to_string().contains("denied"));
+        let url = Url::parse("http://localhost:1/?code=c&state=mine").unwrap();
+        assert_eq!(check_redirect(&Redirect::from_url(&url).unwrap(), "mine").unwrap(), "c");
+        assert!(Redirect::from_url(&Url::parse("http://localhost:1/?x=1").unwrap()).is_none());
+    }
+}

@@ -1,0 +1,174 @@
+//! `zoom-licenses extract`: one account, one named account, or every active account of a file.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::accounts::{self, AccountEntry};
+use crate::cli::ExtractArgs;
+use crate::config::{ExtractConfig, SourceConfig};
+use crate::exit::{self, Failure};
+use crate::{pipeline, summary};
+
+/// Runs `extract`.
+pub async fn run(args: ExtractArgs, quiet: bool) -> Result<(), Failure> {
+    let now = chrono::Utc::now();
+    if args.all_accounts {
+        return run_all(&args, quiet, now).await;
+    }
+    let entry = accounts::selected(&args.connect.config, &args.connect.account)?;
+    let cfg = ExtractConfig::from_args(&args, entry.as_ref(), false, now)?;
+    run_one(&cfg, quiet).await
+}
+
+async fn run_one(cfg: &ExtractConfig, quiet: bool) -> Result<(), Failure> {
+    tracing::info!(
+        message = "Extract started.",
+        run_id = %cfg.run_id,
+        account = cfg.account_name().unwrap_or("-"),
+        source = %match &cfg.source {
+            SourceConfig::Replay(dir) => dir.display().to_string(),
+            SourceConfig::Live(live) => live.client.api_url.to_string(),
+        },
+        format = %cfg.format,
+        output = %cfg.output.display_name()
+    );
+    let result = pipeline::run_extract(cfg).await?;
+    tracing::info!(
+        message = "Extract finished.",
+        rows = result.manifest.rows_written,
+        rejected = result.manifest.rejected(),
+        duplicates = result.manifest.duplicates,
+        manifest = %result.manifest_path.display()
+    );
+    if !quiet {
+        eprintln!(
+            "{}",
+            summary::render(&result.manifest, &result.manifest_path)
+        );
+    }
+    Ok(())
+}
+
+/// One account's outcome in an `--all-accounts` run.
+#[derive(Debug, Serialize)]
+struct AccountOutcome {
+    name: String,
+    /// `ok`, `failed` or `skipped` (inactive).
+    status: &'static str,
+    exit_code: Option<u8>,
+    error: Option<String>,
+    manifest: Option<String>,
+}
+
+/// The `--all-accounts` run's own manifest.
+#[derive(Debug, Serialize)]
+struct AccountsManifest {
+    run_id: String,
+    config: String,
+    accounts: Vec<AccountOutcome>,
+}
+
+async fn run_all(
+    args: &ExtractArgs,
+    quiet: bool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), Failure> {
+    let Some(path) = &args.connect.config else {
+        return Err(Failure::usage(
+            "--all-accounts needs the accounts file: pass --config FILE or set ZOOM_LICENSES_CONFIG",
+        ));
+    };
+    if args.replay.is_some() {
+        return Err(Failure::usage(
+            "--all-accounts reads every account from Zoom; it cannot be combined with --replay",
+        ));
+    }
+    let entries = accounts::load(path)?;
+    let run_id = args
+        .run_id
+        .clone()
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    let mut outcomes = Vec::new();
+    let mut output_dir: Option<PathBuf> = None;
+    for entry in &entries {
+        if !entry.active {
+            tracing::info!(message = "Skipping inactive account.", account = %entry.name);
+            outcomes.push(outcome(entry, "skipped", None, None));
+            continue;
+        }
+        let result = match ExtractConfig::from_args(args, Some(entry), true, now) {
+            Ok(mut cfg) => {
+                cfg.run_id = run_id.clone();
+                output_dir.get_or_insert_with(|| accounts_root(&cfg, entry));
+                run_one(&cfg, quiet).await.map(|()| cfg.manifest.clone())
+            }
+            Err(failure) => Err(failure),
+        };
+        match result {
+            Ok(manifest) => outcomes.push(AccountOutcome {
+                manifest: Some(manifest.display().to_string()),
+                ..outcome(entry, "ok", None, None)
+            }),
+            Err(failure) => {
+                tracing::error!(message = "Account failed.", account = %entry.name, error = %failure);
+                eprintln!("zoom-licenses: account {}: error: {failure}", entry.name);
+                outcomes.push(outcome(entry, "failed", Some(failure.code), Some(failure.to_string())));
+            }
+        }
+    }
+    let root = output_dir.unwrap_or_else(|| PathBuf::from(crate::config::DEFAULT_DIR));
+    let manifest_path = root.join("accounts_manifest.json");
+    let manifest = AccountsManifest {
+        run_id,
+        config: path.display().to_string(),
+        accounts: outcomes,
+    };
+    sinks::write_json_atomically(&manifest_path, &manifest)
+        .map_err(|e| Failure::failed(anyhow::anyhow!(e).context("cannot write the accounts manifest")))?;
+    let failed: Vec<&AccountOutcome> = manifest
+        .accounts
+        .iter()
+        .filter(|a| a.status == "failed")
+        .collect();
+    if failed.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<&str> = failed.iter().map(|a| a.name.as_str()).collect();
+    let all_temporary = failed.iter().all(|a| a.exit_code == Some(exit::TEMPORARY));
+    Err(Failure {
+        code: if all_temporary { exit::TEMPORARY } else { exit::FAILED },
+        error: anyhow::anyhow!(
+            "{} of {} accounts failed: {} (see {})",
+            failed.len(),
+            manifest.accounts.len(),
+            names.join(", "),
+            manifest_path.display()
+        ),
+    })
+}
+
+fn outcome(
+    entry: &AccountEntry,
+    status: &'static str,
+    exit_code: Option<u8>,
+    error: Option<String>,
+) -> AccountOutcome {
+    AccountOutcome {
+        name: entry.name.clone(),
+        status,
+        exit_code,
+        error,
+        manifest: None,
+    }
+}
+
+/// The folder holding every account's folder: the parent of this account's manifest folder.
+fn accounts_root(cfg: &ExtractConfig, entry: &AccountEntry) -> PathBuf {
+    let dir = cfg.manifest.parent().unwrap_or(Path::new("."));
+    if dir.file_name().is_some_and(|n| n == entry.name.as_str()) {
+        dir.parent().unwrap_or(Path::new(".")).to_path_buf()
+    } else {
+        dir.to_path_buf()
+    }
+}
