@@ -106,7 +106,8 @@ pub fn load(path: &Path) -> Result<Vec<AccountEntry>, Failure> {
             }
             _ => {}
         }
-        if entry.is_server_to_server() && (entry.token_file.is_some() || entry.redirect_uri.is_some())
+        if entry.is_server_to_server()
+            && (entry.token_file.is_some() || entry.redirect_uri.is_some())
         {
             return Err(bad(format!(
                 "account `{name}`: account_id means Server-to-Server OAuth, which has no token_file or redirect_uri"

@@ -126,9 +126,9 @@ impl ExtractConfig {
                 (Some(dir), Some(name)) => sub(dir).join(name),
                 _ => p.clone(),
             }),
-            None => Destination::File(
-                sub(Path::new(DEFAULT_DIR)).join(format!("{DEFAULT_STEM}.{ext}")),
-            ),
+            None => {
+                Destination::File(sub(Path::new(DEFAULT_DIR)).join(format!("{DEFAULT_STEM}.{ext}")))
+            }
         };
         let (dir, stem) = match &output {
             Destination::File(p) => (
@@ -142,13 +142,15 @@ impl ExtractConfig {
         };
         let rejects = match &args.rejects {
             Some(p) if p.as_os_str() == "-" && !per_account => Destination::Stdout,
-            Some(p) => Destination::File(sub(p.parent().unwrap_or(Path::new(""))).join(
-                p.file_name().unwrap_or_default(),
-            )),
+            Some(p) => Destination::File(
+                sub(p.parent().unwrap_or(Path::new(""))).join(p.file_name().unwrap_or_default()),
+            ),
             None => Destination::File(dir.join(format!("{stem}_rejects.{ext}"))),
         };
         let manifest = match &args.manifest {
-            Some(p) => sub(p.parent().unwrap_or(Path::new(""))).join(p.file_name().unwrap_or_default()),
+            Some(p) => {
+                sub(p.parent().unwrap_or(Path::new(""))).join(p.file_name().unwrap_or_default())
+            }
             None => dir.join(format!("{stem}_manifest.json")),
         };
         if output == rejects {
@@ -246,8 +248,8 @@ pub fn connection(
     let max_rps = max_rps
         .or_else(|| entry.and_then(|e| e.max_rps))
         .unwrap_or(DEFAULT_MAX_RPS);
-    let max_rps = NonZeroU32::new(max_rps)
-        .ok_or_else(|| Failure::usage("max_rps must be at least 1"))?;
+    let max_rps =
+        NonZeroU32::new(max_rps).ok_or_else(|| Failure::usage("max_rps must be at least 1"))?;
     let credentials = match entry {
         Some(entry) => entry_credentials(entry, &oauth_url)?,
         None => flag_credentials(args, &oauth_url)?,
@@ -261,7 +263,10 @@ pub fn connection(
     })
 }
 
-fn entry_credentials(entry: &AccountEntry, oauth_url: &reqwest::Url) -> Result<Credentials, Failure> {
+fn entry_credentials(
+    entry: &AccountEntry,
+    oauth_url: &reqwest::Url,
+) -> Result<Credentials, Failure> {
     let client_secret = entry.secret()?;
     Ok(match &entry.account_id {
         Some(account_id) => Credentials::ServerToServer(ServerToServer {
@@ -302,7 +307,10 @@ fn flag_credentials(args: &ConnectArgs, oauth_url: &reqwest::Url) -> Result<Cred
     if let Some(account_id) = &args.account_id {
         let missing: Vec<&str> = [
             (args.client_id.is_none(), "ZOOM_CLIENT_ID (--client-id)"),
-            (args.client_secret.is_none(), "ZOOM_CLIENT_SECRET (--client-secret)"),
+            (
+                args.client_secret.is_none(),
+                "ZOOM_CLIENT_SECRET (--client-secret)",
+            ),
         ]
         .into_iter()
         .filter_map(|(absent, name)| absent.then_some(name))
@@ -348,7 +356,10 @@ fn flag_credentials(args: &ConnectArgs, oauth_url: &reqwest::Url) -> Result<Cred
 }
 
 /// The client settings for a connection.
-pub fn client_config(connection: &Connection, requests: &RequestArgs) -> Result<ClientConfig, Failure> {
+pub fn client_config(
+    connection: &Connection,
+    requests: &RequestArgs,
+) -> Result<ClientConfig, Failure> {
     let seconds = |flag: &str, value: f64| {
         if value.is_finite() && value >= 0.0 {
             Ok(Duration::from_secs_f64(value))

@@ -511,7 +511,10 @@ fn a_closed_stdout_ends_the_run_quietly() {
 fn a_sink_that_fails_mid_write_leaves_no_files_behind() {
     // stdout on /dev/full: the NDJSON sink fails once its buffer is flushed, mid-run.
     let work = tempfile::tempdir().unwrap();
-    let full = fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let full = fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_zoom-licenses"))
         .current_dir(work.path())
         .args(["extract", "--format", "ndjson", "--output", "-", "--replay"])

@@ -97,7 +97,8 @@ impl AuthCodeApp {
                     .map_err(|e| AuthError::Rejected(e.to_string()))?,
             )
             .set_token_uri(
-                TokenUrl::new(url("oauth/token")?).map_err(|e| AuthError::Rejected(e.to_string()))?,
+                TokenUrl::new(url("oauth/token")?)
+                    .map_err(|e| AuthError::Rejected(e.to_string()))?,
             );
         if let Some(redirect) = &self.redirect_uri {
             client = client.set_redirect_uri(
@@ -205,9 +206,7 @@ impl AuthCodeApp {
         tracing::info!(message = "Refreshing the access token.", token_file = %token_file.display());
         let response = self
             .client()?
-            .exchange_refresh_token(&RefreshToken::new(
-                stored.refresh_token.expose().to_owned(),
-            ))
+            .exchange_refresh_token(&RefreshToken::new(stored.refresh_token.expose().to_owned()))
             .request_async(&adapter(http))
             .await
             .map_err(|e| token_error(e, Some((interrupted, token_file))))?;
@@ -242,10 +241,8 @@ fn to_access(stored: &StoredToken) -> AccessToken {
     }
 }
 
-type TokenRequestError = RequestTokenError<
-    reqwest::Error,
-    oauth2::StandardErrorResponse<BasicErrorResponseType>,
->;
+type TokenRequestError =
+    RequestTokenError<reqwest::Error, oauth2::StandardErrorResponse<BasicErrorResponseType>>;
 
 /// Turns a token-endpoint failure into a message saying what to do.
 fn token_error(
@@ -260,7 +257,7 @@ fn token_error(
                     AuthError::Rejected(format!(
                         "Zoom refused the stored refresh token (invalid_grant). A previous run was \
                          interrupted while renewing it (at {}), after Zoom had already replaced it, \
-                         so the token in {} is dead. Run `zoom-licenses auth` again to reconnect.",
+                         so the token in {} is dead: run `zoom-licenses auth` again to reconnect.",
                         at.format("%Y-%m-%dT%H:%M:%SZ"),
                         file.display()
                     ))
@@ -268,14 +265,14 @@ fn token_error(
                 (BasicErrorResponseType::InvalidGrant, Some((None, file))) => {
                     AuthError::Rejected(format!(
                         "Zoom refused the stored refresh token in {} (invalid_grant): it was revoked, \
-                         expired, or replaced by another copy of this token file. Run \
+                         expired, or replaced by another copy of this token file: run \
                          `zoom-licenses auth` again to reconnect.",
                         file.display()
                     ))
                 }
                 (BasicErrorResponseType::InvalidGrant, None) => AuthError::Rejected(
                     "Zoom refused the authorization code (invalid_grant): it expired (codes live 5 \
-                     minutes), was already used, or the PKCE verifier did not match. Run \
+                     minutes), was already used, or the PKCE verifier did not match: run \
                      `zoom-licenses auth` again."
                         .into(),
                 ),

@@ -59,7 +59,9 @@ pub enum TokenStoreError {
         error: std::io::Error,
     },
     /// It is not a token file of this version.
-    #[error("token file {path} is damaged ({reason}); run `zoom-licenses auth` again to replace it")]
+    #[error(
+        "token file {path} is damaged ({reason}); run `zoom-licenses auth` again to replace it"
+    )]
     Invalid {
         /// The file.
         path: PathBuf,

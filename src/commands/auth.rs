@@ -48,7 +48,9 @@ pub async fn run(args: AuthArgs) -> Result<(), Failure> {
         .client_id
         .clone()
         .or_else(|| entry.as_ref().map(|e| e.client_id.clone()))
-        .ok_or_else(|| Failure::usage("set ZOOM_CLIENT_ID (--client-id): the OAuth app's client id"))?;
+        .ok_or_else(|| {
+            Failure::usage("set ZOOM_CLIENT_ID (--client-id): the OAuth app's client id")
+        })?;
     let client_secret = match (&args.client_secret, &entry) {
         (Some(secret), _) => extractor::Secret::new(secret.clone()),
         (None, Some(entry)) => entry.secret()?,
@@ -67,7 +69,10 @@ pub async fn run(args: AuthArgs) -> Result<(), Failure> {
                 "set --redirect-uri (ZOOM_REDIRECT_URI) to the app's redirect URL, e.g. http://localhost:4199",
             )
         })?;
-    let token_file = match (&args.token_file, entry.as_ref().and_then(|e| e.token_file.clone())) {
+    let token_file = match (
+        &args.token_file,
+        entry.as_ref().and_then(|e| e.token_file.clone()),
+    ) {
         (Some(file), _) => file.clone(),
         (None, Some(file)) => file,
         (None, None) => token_file_or_default(&None)?,
@@ -86,7 +91,7 @@ pub async fn run(args: AuthArgs) -> Result<(), Failure> {
         client_secret,
         redirect_uri: Some(redirect_uri.clone()),
     };
-    let pending = app.authorize().map_err(|e| Failure::usage(e))?;
+    let pending = app.authorize().map_err(Failure::usage)?;
 
     let listener = match TcpListener::bind(("127.0.0.1", port)).await {
         Ok(listener) => Some(listener),
@@ -97,7 +102,10 @@ pub async fn run(args: AuthArgs) -> Result<(), Failure> {
             None
         }
     };
-    eprintln!("Open this URL in a browser and approve the app:\n\n  {}\n", pending.url);
+    eprintln!(
+        "Open this URL in a browser and approve the app:\n\n  {}\n",
+        pending.url
+    );
     if !args.no_browser
         && let Err(e) = open::that_detached(pending.url.as_str())
     {
@@ -126,7 +134,9 @@ pub async fn run(args: AuthArgs) -> Result<(), Failure> {
             Ok(_) => "zoom-licenses received the authorization. You can close this window and return to the terminal.".to_string(),
             Err(f) => format!("zoom-licenses could not connect: {}", html_escape(&f.to_string())),
         };
-        let body = format!("<!doctype html><html><head><meta charset=\"utf-8\"><title>zoom-licenses</title></head><body><p>{page}</p></body></html>");
+        let body = format!(
+            "<!doctype html><html><head><meta charset=\"utf-8\"><title>zoom-licenses</title></head><body><p>{page}</p></body></html>"
+        );
         let response = format!(
             "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
@@ -222,7 +232,9 @@ async fn accept_redirect(
             Some(redirect) => return (redirect, Some(stream)),
             None => {
                 let _ = stream
-                    .write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                    .write_all(
+                        b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                    )
                     .await;
             }
         }
@@ -237,7 +249,10 @@ async fn read_pasted() -> Redirect {
         if line.is_empty() {
             continue;
         }
-        match Url::parse(line).ok().and_then(|url| Redirect::from_url(&url)) {
+        match Url::parse(line)
+            .ok()
+            .and_then(|url| Redirect::from_url(&url))
+        {
             Some(redirect) => return redirect,
             None => eprintln!(
                 "That is not the redirected URL (it has no code= or error=); paste the whole address \
@@ -309,7 +324,10 @@ mod tests {
         let err = check_redirect(&Redirect::from_url(&url).unwrap(), "mine").unwrap_err();
         assert!(err.to_string().contains("denied"));
         let url = Url::parse("http://localhost:1/?code=c&state=mine").unwrap();
-        assert_eq!(check_redirect(&Redirect::from_url(&url).unwrap(), "mine").unwrap(), "c");
+        assert_eq!(
+            check_redirect(&Redirect::from_url(&url).unwrap(), "mine").unwrap(),
+            "c"
+        );
         assert!(Redirect::from_url(&Url::parse("http://localhost:1/?x=1").unwrap()).is_none());
     }
 }

@@ -35,11 +35,15 @@ pub async fn run(args: CheckArgs) -> Result<(), Failure> {
         say(format!("account name:   {name}"));
     }
     say(format!("api url:        {}", connection.api_url));
-    let token = client.token().await.map_err(|e| api_failure(e.into()))?;
+    let token = client.token().await.map_err(api_failure)?;
     let granted = token.scopes.join(" ");
     say(format!(
         "token:          ok; scopes granted: {}",
-        if granted.is_empty() { "(none listed)" } else { &granted }
+        if granted.is_empty() {
+            "(none listed)"
+        } else {
+            &granted
+        }
     ));
     let has_scope = token
         .scopes
@@ -47,11 +51,7 @@ pub async fn run(args: CheckArgs) -> Result<(), Failure> {
         .any(|s| s == NEEDED_SCOPE || s == CLASSIC_SCOPE);
     say(format!(
         "scope needed:   {NEEDED_SCOPE} (classic apps: {CLASSIC_SCOPE}): {}",
-        if has_scope {
-            "granted"
-        } else {
-            "NOT granted"
-        }
+        if has_scope { "granted" } else { "NOT granted" }
     ));
     let fetched = client
         .users_page(UserStatus::Active, 1, None)

@@ -113,7 +113,12 @@ async fn run_all(
             Err(failure) => {
                 tracing::error!(message = "Account failed.", account = %entry.name, error = %failure);
                 eprintln!("zoom-licenses: account {}: error: {failure}", entry.name);
-                outcomes.push(outcome(entry, "failed", Some(failure.code), Some(failure.to_string())));
+                outcomes.push(outcome(
+                    entry,
+                    "failed",
+                    Some(failure.code),
+                    Some(failure.to_string()),
+                ));
             }
         }
     }
@@ -124,8 +129,9 @@ async fn run_all(
         config: path.display().to_string(),
         accounts: outcomes,
     };
-    sinks::write_json_atomically(&manifest_path, &manifest)
-        .map_err(|e| Failure::failed(anyhow::anyhow!(e).context("cannot write the accounts manifest")))?;
+    sinks::write_json_atomically(&manifest_path, &manifest).map_err(|e| {
+        Failure::failed(anyhow::anyhow!(e).context("cannot write the accounts manifest"))
+    })?;
     let failed: Vec<&AccountOutcome> = manifest
         .accounts
         .iter()
@@ -137,7 +143,11 @@ async fn run_all(
     let names: Vec<&str> = failed.iter().map(|a| a.name.as_str()).collect();
     let all_temporary = failed.iter().all(|a| a.exit_code == Some(exit::TEMPORARY));
     Err(Failure {
-        code: if all_temporary { exit::TEMPORARY } else { exit::FAILED },
+        code: if all_temporary {
+            exit::TEMPORARY
+        } else {
+            exit::FAILED
+        },
         error: anyhow::anyhow!(
             "{} of {} accounts failed: {} (see {})",
             failed.len(),

@@ -37,10 +37,7 @@ pub async fn run(args: RevokeArgs) -> Result<(), Failure> {
         .await
         .map_err(|e| Failure {
             code: exit::TEMPORARY,
-            error: anyhow::anyhow!(
-                "cannot reach Zoom to revoke the token: {}",
-                e.without_url()
-            ),
+            error: anyhow::anyhow!("cannot reach Zoom to revoke the token: {}", e.without_url()),
         })?;
     let status = response.status();
     let body = response.text().await.unwrap_or_default();
@@ -56,9 +53,8 @@ pub async fn run(args: RevokeArgs) -> Result<(), Failure> {
             error: anyhow::anyhow!("Zoom did not revoke the token: {message}"),
         });
     }
-    std::fs::remove_file(token_file).map_err(|e| {
-        Failure::failed_msg(format!("cannot delete {}: {e}", token_file.display()))
-    })?;
+    std::fs::remove_file(token_file)
+        .map_err(|e| Failure::failed_msg(format!("cannot delete {}: {e}", token_file.display())))?;
     let mut lock = token_file.as_os_str().to_owned();
     lock.push(".lock");
     let _ = std::fs::remove_file(lock);

@@ -386,7 +386,10 @@ fn issue_access_token(state: &mut State) -> String {
 
 /// `GET /oauth/authorize`: checks the request like Zoom, then redirects to the app's redirect URL
 /// with a code (or `error=access_denied` when consent is denied).
-fn authorize(request: &Request, state: &Mutex<State>) -> (u16, Vec<(&'static str, String)>, String) {
+fn authorize(
+    request: &Request,
+    state: &Mutex<State>,
+) -> (u16, Vec<(&'static str, String)>, String) {
     let mut state = state.lock().expect("mock state");
     let account = state.account.clone();
     let q = &request.query;
@@ -465,7 +468,10 @@ fn oauth_grant(request: &Request, state: &Mutex<State>, grant: &str) -> (u16, Va
         account.refresh_delay
     };
     let access = issue_access_token(&mut state);
-    let refresh = format!("mock-refresh-token-{}-rT9", state.seen.refresh_tokens_issued.len() + 1);
+    let refresh = format!(
+        "mock-refresh-token-{}-rT9",
+        state.seen.refresh_tokens_issued.len() + 1
+    );
     state.refresh_token = Some(refresh.clone());
     state.seen.refresh_tokens_issued.push(refresh.clone());
     (
@@ -494,7 +500,10 @@ fn revoke(request: &Request, state: &Mutex<State>) -> (u16, Value) {
     }
     let token = request.form.get("token").cloned().unwrap_or_default();
     if !state.valid_tokens.remove(&token) {
-        return (400, json!({"reason": "Invalid Token!", "error": "invalid_request"}));
+        return (
+            400,
+            json!({"reason": "Invalid Token!", "error": "invalid_request"}),
+        );
     }
     state.refresh_token = None;
     state.seen.revoked.push(token);

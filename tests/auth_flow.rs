@@ -1,0 +1,521 @@
+//! The authorization-code flow, the token store, `check`, `revoke` and the accounts file, end to end
+//! against the mock Zoom (authorize, token and API endpoints) on 127.0.0.1.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Output, Stdio};
+use std::time::Duration;
+
+use common::*;
+use mock_zoom::{Account, MockZoom, generated_users};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Setup {
+    mock: MockZoom,
+    port: u16,
+    redirect: String,
+    work: tempfile::TempDir,
+}
+
+impl Setup {
+    async fn new(configure: impl FnOnce(&mut Account)) -> Self {
+        let port = free_port();
+        let redirect = format!("http://localhost:{port}/callback");
+        let mut account = Account::new(generated_users(120, 30, 10));
+        account.redirect_uri = Some(redirect.clone());
+        configure(&mut account);
+        let mock = MockZoom::start(account, BTreeMap::new(), Duration::ZERO).await;
+        Setup {
+            mock,
+            port,
+            redirect,
+            work: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn token_file(&self) -> PathBuf {
+        self.work.path().join("config/token.json")
+    }
+
+    /// A command with the app's credentials and the mock's URLs in its environment.
+    fn command(&self, args: &[&str]) -> std::process::Command {
+        let account = self.mock.account();
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_zoom-licenses"));
+        cmd.current_dir(self.work.path())
+            .env_remove("RUST_LOG")
+            .env_remove("ZOOM_ACCOUNT_ID")
+            .env("ZOOM_CLIENT_ID", &account.client_id)
+            .env("ZOOM_CLIENT_SECRET", &account.client_secret)
+            .env("ZOOM_OAUTH_URL", self.mock.oauth_url())
+            .env("ZOOM_API_URL", self.mock.api_url())
+            .env("ZOOM_TOKEN_FILE", self.token_file())
+            .env("ZOOM_REDIRECT_URI", &self.redirect)
+            .args(args);
+        cmd
+    }
+
+    async fn run(&self, args: &[&str]) -> Output {
+        let mut cmd = self.command(args);
+        cmd.stdin(Stdio::null());
+        tokio::task::spawn_blocking(move || cmd.output().unwrap())
+            .await
+            .unwrap()
+    }
+
+    /// Starts `auth --no-browser` and returns it with the authorize URL it printed.
+    #[allow(
+        clippy::zombie_processes,
+        reason = "the caller waits for the returned child"
+    )]
+    async fn start_auth(&self) -> (Child, String) {
+        let mut cmd = self.command(&["auth", "--no-browser", "--wait", "20"]);
+        cmd.stdin(Stdio::piped()).stderr(Stdio::piped());
+        tokio::task::spawn_blocking(move || {
+            let mut child = cmd.spawn().unwrap();
+            let mut stderr = BufReader::new(child.stderr.take().unwrap());
+            let mut line = String::new();
+            loop {
+                line.clear();
+                assert!(
+                    stderr.read_line(&mut line).unwrap() > 0,
+                    "auth printed no URL"
+                );
+                if let Some(url) = line.trim().strip_prefix("http") {
+                    let url = format!("http{url}");
+                    // Keep draining stderr so the child never blocks on a full pipe.
+                    std::thread::spawn(move || {
+                        let mut rest = String::new();
+                        let _ = std::io::Read::read_to_string(&mut stderr, &mut rest);
+                        eprintln!("auth stderr: {rest}");
+                    });
+                    return (child, url);
+                }
+            }
+        })
+        .await
+        .unwrap()
+    }
+
+    /// Connects through the paste-the-URL fallback.
+    async fn connect(&self) {
+        let (mut child, url) = self.start_auth().await;
+        let location = redirect_location(&url).await;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{location}\n").as_bytes())
+            .unwrap();
+        let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+            .await
+            .unwrap();
+        assert!(status.success(), "auth failed");
+    }
+}
+
+/// Where the mock's authorize endpoint sends the browser.
+async fn redirect_location(authorize_url: &str) -> String {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .unwrap();
+    let response = http.get(authorize_url).send().await.unwrap();
+    assert_eq!(response.status(), 302, "{}", response.text().await.unwrap());
+    response.headers()["location"].to_str().unwrap().to_string()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+async fn wait_for(child: Child) -> Output {
+    tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap()
+}
+
+#[cfg(unix)]
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_browser_flow_stores_tokens_then_check_and_extract_work() {
+    let setup = Setup::new(|_| {}).await;
+    let (child, url) = setup.start_auth().await;
+    // The browser: follow Zoom's redirect to the listener, which answers with a closing page.
+    let browser = reqwest::Client::builder().no_proxy().build().unwrap();
+    let page = browser.get(&url).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains("You can close this window")
+    );
+    let output = wait_for(child).await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    #[cfg(unix)]
+    assert_eq!(mode(&setup.token_file()), 0o600);
+    // The authorize URL carried PKCE and no scope.
+    assert!(url.contains("code_challenge_method=S256"), "{url}");
+    assert!(!url.contains("scope="), "{url}");
+
+    let check = setup.run(&["check"]).await;
+    assert!(check.status.success(), "{}", text(&check.stderr));
+    let report = text(&check.stdout);
+    assert!(report.contains("authorization-code"), "{report}");
+    assert!(report.contains("users visible:  120 active"), "{report}");
+    assert!(report.contains("category Medium"), "{report}");
+    assert!(report.contains("connection ok"), "{report}");
+
+    let extract = setup
+        .run(&["extract", "--format", "ndjson", "--output", "u.ndjson"])
+        .await;
+    assert!(extract.status.success(), "{}", text(&extract.stderr));
+    let rows = std::fs::read_to_string(setup.work.path().join("u.ndjson")).unwrap();
+    assert_eq!(rows.lines().count(), 150);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pasting_the_redirected_url_works_when_the_port_is_taken() {
+    let setup = Setup::new(|_| {}).await;
+    let _occupied = std::net::TcpListener::bind(("127.0.0.1", setup.port)).unwrap();
+    setup.connect().await;
+    assert!(setup.token_file().exists());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_state_mismatch_stores_nothing() {
+    let setup = Setup::new(|_| {}).await;
+    let (mut child, url) = setup.start_auth().await;
+    let location = redirect_location(&url).await;
+    let forged = location.replace("state=", "state=forged");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{forged}\n").as_bytes())
+        .unwrap();
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(status.code(), Some(1));
+    assert!(!setup.token_file().exists());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn denied_consent_ends_with_a_clear_message() {
+    let setup = Setup::new(|a| a.deny_consent = true).await;
+    let (child, url) = setup.start_auth().await;
+    let browser = reqwest::Client::builder().no_proxy().build().unwrap();
+    let page = browser
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("denied"), "{page}");
+    let status = tokio::task::spawn_blocking(move || {
+        let mut child = child;
+        child.wait().unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(status.code(), Some(1));
+    assert!(!setup.token_file().exists());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn refresh_tokens_rotate_across_runs() {
+    // Tokens that live 30 s are always inside the renewal margin: every run refreshes.
+    let setup = Setup::new(|a| a.token_ttl_secs = 30).await;
+    setup.connect().await;
+    for run in 1..=3 {
+        let output = setup.run(&["extract", "--output", "u.parquet"]).await;
+        assert!(
+            output.status.success(),
+            "run {run}: {}",
+            text(&output.stderr)
+        );
+    }
+    let seen = setup.mock.seen();
+    assert_eq!(seen.refreshes, 3);
+    let stored: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(setup.token_file()).unwrap()).unwrap();
+    assert_eq!(
+        stored["refresh_token"].as_str().unwrap(),
+        seen.refresh_tokens_issued.last().unwrap()
+    );
+    assert!(stored["refresh_started_at"].is_null());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_refresh_token_says_run_auth_again() {
+    let setup = Setup::new(|a| a.token_ttl_secs = 30).await;
+    setup.connect().await;
+    let path = setup.token_file();
+    let mut stored: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    stored["refresh_token"] = "a-refresh-token-zoom-no-longer-knows".into();
+    std::fs::write(&path, stored.to_string()).unwrap();
+    let output = setup.run(&["extract", "--output", "u.parquet"]).await;
+    assert_eq!(output.status.code(), Some(2), "{}", text(&output.stderr));
+    assert!(text(&output.stderr).contains("run `zoom-licenses auth` again"));
+    assert!(!setup.work.path().join("u.parquet").exists());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_crash_right_after_a_refresh_says_exactly_what_to_do() {
+    // Zoom rotates the refresh token, then the answer takes 10 s: the process is killed meanwhile.
+    let setup = Setup::new(|a| {
+        a.token_ttl_secs = 30;
+        a.refresh_delay = Duration::from_secs(10);
+    })
+    .await;
+    setup.connect().await;
+    let mut cmd = setup.command(&["extract", "--output", "u.parquet"]);
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    for _ in 0..200 {
+        if setup.mock.seen().refreshes == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(setup.mock.seen().refreshes, 1, "the run never refreshed");
+    child.kill().unwrap();
+    let _ = child.wait();
+
+    let output = setup.run(&["extract", "--output", "u.parquet"]).await;
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("interrupted while renewing"), "{stderr}");
+    assert!(
+        stderr.contains("run `zoom-licenses auth` again"),
+        "{stderr}"
+    );
+    // Reconnecting fixes it.
+    setup.connect().await;
+    let output = setup.run(&["check"]).await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn revoke_revokes_at_zoom_and_deletes_the_token_file() {
+    let setup = Setup::new(|_| {}).await;
+    setup.connect().await;
+    let output = setup.run(&["revoke"]).await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(!setup.token_file().exists());
+    assert_eq!(setup.mock.seen().revoked.len(), 1);
+}
+
+/// A mock account served with server-to-server credentials.
+async fn s2s_mock(configure: impl FnOnce(&mut Account)) -> MockZoom {
+    let mut account = Account::new(generated_users(40, 5, 5));
+    configure(&mut account);
+    MockZoom::start(account, BTreeMap::new(), Duration::ZERO).await
+}
+
+fn s2s(mock: &MockZoom, args: &[&str]) -> assert_cmd::Command {
+    let account = mock.account();
+    let mut cmd = zoom_licenses();
+    cmd.env("ZOOM_ACCOUNT_ID", &account.account_id)
+        .env("ZOOM_CLIENT_ID", &account.client_id)
+        .env("ZOOM_CLIENT_SECRET", &account.client_secret)
+        .env("ZOOM_API_URL", mock.api_url())
+        .env("ZOOM_OAUTH_URL", mock.oauth_url())
+        .args(args);
+    cmd
+}
+
+async fn output(mut cmd: assert_cmd::Command) -> Output {
+    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_reports_a_working_server_to_server_connection() {
+    let mock = s2s_mock(|_| {}).await;
+    let out = output(s2s(&mock, &["check"])).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report = text(&out.stdout);
+    assert!(
+        report.contains("server-to-server (account mockAccount123)"),
+        "{report}"
+    );
+    assert!(
+        report.contains("user:read:list_users:admin (classic apps: user:read:admin): granted"),
+        "{report}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_names_a_wrong_secret_and_a_missing_scope() {
+    let mock = s2s_mock(|_| {}).await;
+    let mut cmd = s2s(&mock, &["check"]);
+    cmd.env("ZOOM_CLIENT_SECRET", "wrong");
+    let out = output(cmd).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("client ID or client secret"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let mock = s2s_mock(|a| a.scopes = "meeting:read:list_meetings:admin".into()).await;
+    let out = output(s2s(&mock, &["check"])).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stdout).contains("NOT granted"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(text(&out.stderr).contains("Add the scope `user:read:list_users:admin`"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn all_accounts_runs_the_active_ones_and_names_the_failed() {
+    let good = s2s_mock(|_| {}).await;
+    let work = tempfile::tempdir().unwrap();
+    let account = good.account();
+    let config = format!(
+        r#"
+[[account]]
+name = "good"
+account_id = "{id}"
+client_id = "{client}"
+client_secret_env = "GOOD_SECRET"
+api_url = "{api}"
+oauth_url = "{oauth}"
+
+[[account]]
+name = "paused"
+active = false
+account_id = "x"
+client_id = "y"
+client_secret_env = "NOT_SET_ANYWHERE"
+
+[[account]]
+name = "broken"
+account_id = "{id}"
+client_id = "{client}"
+client_secret_env = "BROKEN_SECRET"
+api_url = "{api}"
+oauth_url = "{oauth}"
+max_rps = 5
+"#,
+        id = account.account_id,
+        client = account.client_id,
+        api = good.api_url(),
+        oauth = good.oauth_url()
+    );
+    std::fs::write(work.path().join("accounts.toml"), config).unwrap();
+    let mut cmd = zoom_licenses();
+    cmd.current_dir(work.path())
+        .env_remove("ZOOM_ACCOUNT_ID")
+        .env("GOOD_SECRET", &account.client_secret)
+        .env("BROKEN_SECRET", "not-the-secret")
+        .args(["extract", "--all-accounts", "--config", "accounts.toml"]);
+    let out = output(cmd).await;
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("1 of 3 accounts failed: broken"),
+        "{stderr}"
+    );
+    assert!(work.path().join("out/good/zoom_users.parquet").exists());
+    assert!(
+        work.path()
+            .join("out/good/zoom_users_manifest.json")
+            .exists()
+    );
+    assert!(!work.path().join("out/paused").exists());
+    assert!(dir_entries(&work.path().join("out/broken")).is_empty());
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(work.path().join("out/accounts_manifest.json")).unwrap(),
+    )
+    .unwrap();
+    let statuses: Vec<(&str, &str)> = summary["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["name"].as_str().unwrap(), a["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        statuses,
+        [("good", "ok"), ("paused", "skipped"), ("broken", "failed")]
+    );
+    let manifest: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(work.path().join("out/good/zoom_users_manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest["source"]["account_name"], "good");
+    assert_eq!(manifest["run_id"], summary["run_id"]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_accounts_file_is_checked_strictly() {
+    let work = tempfile::tempdir().unwrap();
+    let path = work.path().join("accounts.toml");
+    std::fs::write(
+        &path,
+        "[[account]]\nname = \"a\"\naccount_id = \"x\"\nclient_id = \"y\"\nclient_secret_env = \"S\"\nmax_rsp = 3\n",
+    )
+    .unwrap();
+    let out = output({
+        let mut cmd = zoom_licenses();
+        cmd.args(["check", "--account", "a", "--config"]).arg(&path);
+        cmd
+    })
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("max_rsp"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    std::fs::write(
+        &path,
+        "[[account]]\nname = \"a\"\naccount_id = \"x\"\nclient_id = \"y\"\nclient_secret = \"in-the-file\"\n",
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let out = output({
+            let mut cmd = zoom_licenses();
+            cmd.args(["check", "--account", "a", "--config"]).arg(&path);
+            cmd
+        })
+        .await;
+        assert_eq!(out.status.code(), Some(2));
+        assert!(
+            text(&out.stderr).contains("chmod 600"),
+            "{}",
+            text(&out.stderr)
+        );
+        assert!(!text(&out.stderr).contains("in-the-file"));
+    }
+}
