@@ -281,10 +281,10 @@ async fn a_refused_refresh_token_says_run_auth_again() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_crash_right_after_a_refresh_says_exactly_what_to_do() {
-    // Zoom rotates the refresh token, then the answer takes 10 s: the process is killed meanwhile.
+    // Zoom rotates the refresh token, then the answer takes 3 s: the process is killed meanwhile.
     let setup = Setup::new(|a| {
         a.token_ttl_secs = 30;
-        a.refresh_delay = Duration::from_secs(10);
+        a.refresh_delay = Duration::from_secs(3);
     })
     .await;
     setup.connect().await;
