@@ -112,6 +112,17 @@ pub struct ExtractArgs {
     /// Manifest file, written last [default: <output dir>/<output name>_manifest.json].
     #[arg(long, value_name = "PATH")]
     pub manifest: Option<PathBuf>,
+    /// Write hive-style partitions under DIR instead of single files:
+    /// DIR/zoom_users/dt=DATE/account=NAME/part-0.<format>, replaced atomically on re-runs.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["output", "rejects", "manifest"])]
+    pub output_dir: Option<PathBuf>,
+    /// The partition's date, e.g. Airflow's {{ ds }} [default: the UTC date of extracted_at].
+    #[arg(long, value_name = "YYYY-MM-DD", requires = "output_dir")]
+    pub partition_date: Option<String>,
+    /// The partition's account value [default: the --config account name, else the Zoom account
+    /// id, else `default`].
+    #[arg(long, value_name = "NAME", requires = "output_dir")]
+    pub partition_account: Option<String>,
     /// Run id stamped on every row [default: a new UUIDv7].
     #[arg(long, value_name = "ID")]
     pub run_id: Option<String>,

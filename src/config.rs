@@ -64,6 +64,56 @@ pub struct ExtractConfig {
     pub started_at: DateTime<Utc>,
     /// Whether CSV formula neutralization is off.
     pub csv_raw: bool,
+    /// Hive-style partitioned output, instead of `output`/`rejects`/`manifest`.
+    pub partition: Option<PartitionConfig>,
+}
+
+/// Where a partitioned run writes.
+#[derive(Debug, Clone)]
+pub struct PartitionConfig {
+    /// The output root holding the table folders.
+    pub root: PathBuf,
+    /// The `dt=` value.
+    pub date: chrono::NaiveDate,
+    /// The `account=` value, if fixed by flags or the --config entry.
+    pub account: Option<String>,
+}
+
+/// Folder of the license table under a partitioned output root.
+pub const LICENSES_TABLE: &str = "zoom_users";
+/// Folder of the rejects table under a partitioned output root.
+pub const REJECTS_TABLE: &str = "zoom_user_rejects";
+/// The manifest's name inside a partition.
+pub const PARTITION_MANIFEST: &str = "_manifest.json";
+
+impl PartitionConfig {
+    /// The partition folder of `table` for `account`.
+    pub fn dir(&self, table: &str, account: &str) -> PathBuf {
+        self.root
+            .join(table)
+            .join(format!("dt={}", self.date.format("%Y-%m-%d")))
+            .join(format!("account={account}"))
+    }
+}
+
+/// Whether a value can name a folder: letters, digits, `-`, `_`, `.`, not starting with `.`.
+pub fn is_folder_name(value: &str) -> bool {
+    !value.is_empty()
+        && !value.starts_with('.')
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// Checks a partition value: it becomes a folder name.
+fn partition_value(flag: &str, value: &str) -> Result<String, Failure> {
+    if is_folder_name(value) {
+        Ok(value.to_string())
+    } else {
+        Err(Failure::usage(format!(
+            "{flag} \"{value}\" must be letters, digits, `-`, `_` or `.` (it names a folder)"
+        )))
+    }
 }
 
 impl ExtractConfig {
@@ -185,6 +235,30 @@ impl ExtractConfig {
                 })?
                 .with_timezone(&Utc),
         };
+        let partition =
+            match &args.output_dir {
+                None => None,
+                Some(root) => {
+                    let date = match &args.partition_date {
+                    Some(text) => chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|e| {
+                        Failure::usage(format!(
+                            "--partition-date \"{text}\" is not a date like 2026-11-28 ({e})"
+                        ))
+                    })?,
+                    None => extracted_at.date_naive(),
+                };
+                    let account = match (&args.partition_account, entry) {
+                        (Some(name), _) => Some(partition_value("--partition-account", name)?),
+                        (None, Some(entry)) => Some(entry.name.clone()),
+                        (None, None) => None,
+                    };
+                    Some(PartitionConfig {
+                        root: root.clone(),
+                        date,
+                        account,
+                    })
+                }
+            };
         let run_id = match args.run_id.clone() {
             Some(id) if id.trim().is_empty() => {
                 return Err(Failure::usage("--run-id must not be empty"));
@@ -202,6 +276,7 @@ impl ExtractConfig {
             extracted_at,
             started_at: now,
             csv_raw: args.csv_raw,
+            partition,
         })
     }
 }

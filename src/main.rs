@@ -12,6 +12,7 @@ mod exit;
 mod logging;
 mod manifest;
 mod pipeline;
+mod progress;
 mod signals;
 mod summary;
 
@@ -62,9 +63,11 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), Failure> {
-    let quiet = cli.log.quiet;
+    // JSON logs mean a machine reads stderr: no free-text summary there.
+    let quiet = cli.log.quiet || cli.log.log_format == cli::LogFormat::Json;
+    let progress = progress::wanted(&cli.log);
     match cli.command {
-        Command::Extract(args) => commands::extract::run(args, quiet).await,
+        Command::Extract(args) => commands::extract::run(args, quiet, progress).await,
         Command::Auth(args) => commands::auth::run(args).await,
         Command::Check(args) => commands::check::run(args).await,
         Command::Revoke(args) => commands::revoke::run(args).await,

@@ -52,8 +52,20 @@ pub struct Manifest {
     /// Requests, retries, rate limits and page size (live runs only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api: Option<extractor::live::ApiReport>,
+    /// The hive partition written (partitioned output only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partition: Option<PartitionInfo>,
     /// The files written.
     pub outputs: Outputs,
+}
+
+/// A hive partition's keys.
+#[derive(Debug, Clone, Serialize)]
+pub struct PartitionInfo {
+    /// `dt=`.
+    pub dt: String,
+    /// `account=`.
+    pub account: String,
 }
 
 /// Tool identity.
@@ -151,6 +163,7 @@ impl Manifest {
             by_plan: stats.by_plan.clone(),
             by_status: stats.by_status.clone(),
             api: report.api.clone(),
+            partition: None,
             outputs: Outputs {
                 format: cfg.format.to_string(),
                 licenses,

@@ -16,9 +16,17 @@ use sinks::{FinishedOutput, OutputReceipt, RecordSink, SinkError, SinkOptions};
 use tokio::sync::mpsc;
 use transform::{RunContext, TransformStats, TransformedPage, Transformer};
 
-use crate::config::{ExtractConfig, SourceConfig};
+use std::path::PathBuf;
+
+use sinks::Destination;
+use sinks::partition::StagingArea;
+
+use crate::config::{
+    ExtractConfig, LICENSES_TABLE, PARTITION_MANIFEST, REJECTS_TABLE, SourceConfig,
+};
 use crate::exit::{self, Failure};
-use crate::manifest::Manifest;
+use crate::manifest::{Manifest, PartitionInfo};
+use crate::progress::Progress;
 
 /// Pages waiting between the source and the transform.
 const PAGE_QUEUE: usize = 4;
@@ -49,7 +57,10 @@ enum AnySource {
 }
 
 impl AnySource {
-    fn open(cfg: &ExtractConfig) -> Result<(Self, Option<String>), Failure> {
+    /// Opens the source; returns it, the account id when known, and the live client.
+    fn open(
+        cfg: &ExtractConfig,
+    ) -> Result<(Self, Option<String>, Option<std::sync::Arc<ZoomClient>>), Failure> {
         match &cfg.source {
             SourceConfig::Replay(dir) => {
                 let source = ReplaySource::open(dir).map_err(|e| Failure {
@@ -57,7 +68,7 @@ impl AnySource {
                     error: anyhow!(e).context(format!("--replay {}", dir.display())),
                 })?;
                 let account = source.index().account_id.clone();
-                Ok((AnySource::Replay(source), account))
+                Ok((AnySource::Replay(source), account, None))
             }
             SourceConfig::Live(live) => {
                 let account = live.client.credentials.account_id().map(str::to_owned);
@@ -70,14 +81,15 @@ impl AnySource {
                     ),
                     None => None,
                 };
+                let client = std::sync::Arc::new(client);
                 let source = LiveSource::new(
-                    std::sync::Arc::new(client),
+                    client.clone(),
                     api_url,
                     live.statuses.clone(),
                     live.page_size,
                     recorder,
                 );
-                Ok((AnySource::Live(source), account))
+                Ok((AnySource::Live(source), account, Some(client)))
             }
         }
     }
@@ -93,8 +105,10 @@ impl PageSource for AnySource {
 }
 
 /// Runs one extract to completion, or fails leaving no output at any target path.
-pub async fn run_extract(cfg: &ExtractConfig) -> Result<RunResult, Failure> {
-    let (source, account_id) = AnySource::open(cfg)?;
+pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<RunResult, Failure> {
+    let (source, account_id, client) = AnySource::open(cfg)?;
+    let progress = show_progress.then(|| Progress::start(client));
+    let mut targets = Targets::new(cfg, account_id.as_deref())?;
     let ctx = RunContext {
         run_id: cfg.run_id.clone(),
         account_id,
@@ -105,8 +119,8 @@ pub async fn run_extract(cfg: &ExtractConfig) -> Result<RunResult, Failure> {
         sinks::open_sink(cfg.format, dest, &options)
             .map_err(|e| Failure::failed(anyhow!(e).context("cannot open output")))
     };
-    let licenses_sink = open(&cfg.output)?;
-    let rejects_sink = open(&cfg.rejects)?;
+    let licenses_sink = open(&targets.output)?;
+    let rejects_sink = open(&targets.rejects)?;
 
     let cancelled = Arc::new(AtomicBool::new(false));
     let (page_tx, page_rx) = mpsc::channel::<UsersPage>(PAGE_QUEUE);
@@ -115,7 +129,10 @@ pub async fn run_extract(cfg: &ExtractConfig) -> Result<RunResult, Failure> {
     let source_task = tokio::spawn(source.run(page_tx));
     let transform_task = {
         let cancelled = cancelled.clone();
-        tokio::task::spawn_blocking(move || transform_stage(ctx, page_rx, batch_tx, &cancelled))
+        let progress = progress.clone();
+        tokio::task::spawn_blocking(move || {
+            transform_stage(ctx, page_rx, batch_tx, &cancelled, progress.as_deref())
+        })
     };
     let sink_task = {
         let cancelled = cancelled.clone();
@@ -146,6 +163,9 @@ pub async fn run_extract(cfg: &ExtractConfig) -> Result<RunResult, Failure> {
         }
     };
 
+    if let Some(progress) = &progress {
+        progress.finish();
+    }
     // Report the stage that failed first in the data flow's terms: a sink error explains why the
     // transform and source were told to stop, not the other way round.
     let (licenses, rejects) = match sinks {
@@ -170,15 +190,117 @@ pub async fn run_extract(cfg: &ExtractConfig) -> Result<RunResult, Failure> {
         return Err(Failure::failed(anyhow!("the pipeline stopped early")));
     };
 
-    let licenses = commit(licenses)?;
-    let rejects = commit(rejects)?;
-    let manifest = Manifest::new(cfg, &report, &stats, licenses, rejects, chrono::Utc::now());
-    sinks::write_json_atomically(&cfg.manifest, &manifest)
-        .map_err(|e| Failure::failed(anyhow!(e).context("cannot write the manifest")))?;
+    let mut licenses = commit(licenses)?;
+    let mut rejects = commit(rejects)?;
+    let mut partition = None;
+    if let Some(staged) = &targets.staged {
+        // Receipts name the files where readers will find them, not the staging area.
+        licenses.path = staged.final_output.display().to_string();
+        rejects.path = staged.final_rejects.display().to_string();
+        partition = Some(staged.info.clone());
+    }
+    let mut manifest = Manifest::new(cfg, &report, &stats, licenses, rejects, chrono::Utc::now());
+    manifest.partition = partition;
+    let write_manifest = |path: &std::path::Path| {
+        sinks::write_json_atomically(path, &manifest)
+            .map_err(|e| Failure::failed(anyhow!(e).context("cannot write the manifest")))
+    };
+    for path in &targets.extra_manifests {
+        write_manifest(path)?;
+    }
+    write_manifest(&targets.manifest)?;
+    let manifest_path = match targets.staged.take() {
+        None => targets.manifest.clone(),
+        Some(staged) => staged.publish()?,
+    };
     Ok(RunResult {
         manifest,
-        manifest_path: cfg.manifest.clone(),
+        manifest_path,
     })
+}
+
+/// Where one run writes: the configured files, or a staging area published as partitions.
+struct Targets {
+    output: Destination,
+    rejects: Destination,
+    manifest: PathBuf,
+    /// Copies of the manifest (the rejects partition's `_manifest.json`).
+    extra_manifests: Vec<PathBuf>,
+    staged: Option<Staged>,
+}
+
+/// A partitioned run's staging area and where its partitions go.
+struct Staged {
+    area: StagingArea,
+    /// Partition folders in publishing order: rejects first, licenses (the one readers key on) last.
+    partitions: Vec<PathBuf>,
+    final_output: PathBuf,
+    final_rejects: PathBuf,
+    final_manifest: PathBuf,
+    info: PartitionInfo,
+}
+
+impl Staged {
+    /// Swaps the partitions into place; returns the published manifest's path.
+    fn publish(self) -> Result<PathBuf, Failure> {
+        self.area
+            .publish(&self.partitions)
+            .map_err(|e| Failure::failed(anyhow!(e).context("cannot publish the partitions")))?;
+        Ok(self.final_manifest)
+    }
+}
+
+impl Targets {
+    fn new(cfg: &ExtractConfig, account_id: Option<&str>) -> Result<Self, Failure> {
+        let Some(partition) = &cfg.partition else {
+            return Ok(Targets {
+                output: cfg.output.clone(),
+                rejects: cfg.rejects.clone(),
+                manifest: cfg.manifest.clone(),
+                extra_manifests: Vec::new(),
+                staged: None,
+            });
+        };
+        let account = match (&partition.account, account_id) {
+            (Some(name), _) => name.clone(),
+            (None, Some(id)) if crate::config::is_folder_name(id) => id.to_string(),
+            (None, Some(id)) => {
+                return Err(Failure::usage(format!(
+                    "the account id \"{id}\" cannot name a partition folder: pass --partition-account NAME"
+                )));
+            }
+            (None, None) => "default".to_string(),
+        };
+        let ext = cfg.format.extension();
+        let licenses_dir = partition.dir(LICENSES_TABLE, &account);
+        let rejects_dir = partition.dir(REJECTS_TABLE, &account);
+        let area = StagingArea::create(&partition.root).map_err(|e| {
+            Failure::failed(anyhow!(e).context(format!(
+                "cannot create a staging folder under {}",
+                partition.root.display()
+            )))
+        })?;
+        let final_output = licenses_dir.join(format!("part-0.{ext}"));
+        let final_rejects = rejects_dir.join(format!("part-0.{ext}"));
+        let final_manifest = licenses_dir.join(PARTITION_MANIFEST);
+        Ok(Targets {
+            output: Destination::File(area.staged(&final_output)),
+            rejects: Destination::File(area.staged(&final_rejects)),
+            manifest: area.staged(&final_manifest),
+            extra_manifests: vec![area.staged(&rejects_dir.join(PARTITION_MANIFEST))],
+            staged: Some(Staged {
+                area,
+                partitions: vec![rejects_dir, licenses_dir],
+                final_output,
+                final_rejects,
+                final_manifest,
+                info: PartitionInfo {
+                    dt: partition.date.format("%Y-%m-%d").to_string(),
+                    account,
+                },
+            }),
+        })
+    }
 }
 
 fn sink_options(cfg: &ExtractConfig) -> SinkOptions {
@@ -247,11 +369,15 @@ fn transform_stage(
     mut pages: mpsc::Receiver<UsersPage>,
     batches: std::sync::mpsc::SyncSender<TransformedPage>,
     cancelled: &AtomicBool,
+    progress: Option<&Progress>,
 ) -> Result<TransformStats, StageError> {
     let mut transformer = Transformer::new(ctx);
     while let Some(page) = pages.blocking_recv() {
         if cancelled.load(Ordering::Relaxed) {
             return Err(StageError::Stopped);
+        }
+        if let Some(progress) = progress {
+            progress.page(page.status, page.len(), page.meta.total_records);
         }
         let started = std::time::Instant::now();
         let transformed = transformer

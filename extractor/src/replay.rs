@@ -44,6 +44,7 @@ impl PageSource for ReplaySource {
         let mut last: BTreeMap<UserStatus, (PathBuf, String)> = BTreeMap::new();
         for entry in &self.index.pages {
             let path = self.dir.join(&entry.file);
+            let started = std::time::Instant::now();
             if entry.http_status != 200 {
                 tracing::debug!(
                     message = "Skipping a recorded non-200 response.",
@@ -75,7 +76,8 @@ impl PageSource for ReplaySource {
                 message = "Replayed page.",
                 %status,
                 sequence = page.sequence,
-                users = page.len()
+                users = page.len(),
+                micros = started.elapsed().as_micros() as u64
             );
             pages
                 .send(page)

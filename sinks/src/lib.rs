@@ -12,6 +12,7 @@ pub mod manifest;
 pub mod ndjson;
 pub mod output;
 pub mod parquet;
+pub mod partition;
 
 use std::fmt;
 use std::str::FromStr;

@@ -10,18 +10,19 @@ use crate::config::{ExtractConfig, SourceConfig};
 use crate::exit::{self, Failure};
 use crate::{pipeline, summary};
 
-/// Runs `extract`.
-pub async fn run(args: ExtractArgs, quiet: bool) -> Result<(), Failure> {
+/// Runs `extract`; `quiet` (or JSON logs) leaves out the text summary.
+pub async fn run(args: ExtractArgs, quiet: bool, progress: bool) -> Result<(), Failure> {
     let now = chrono::Utc::now();
     if args.all_accounts {
-        return run_all(&args, quiet, now).await;
+        return run_all(&args, quiet, progress, now).await;
     }
     let entry = accounts::selected(&args.connect.config, &args.connect.account)?;
     let cfg = ExtractConfig::from_args(&args, entry.as_ref(), false, now)?;
-    run_one(&cfg, quiet).await
+    run_one(&cfg, quiet, progress).await.map(|_| ())
 }
 
-async fn run_one(cfg: &ExtractConfig, quiet: bool) -> Result<(), Failure> {
+/// Runs one account; returns where its manifest was published.
+async fn run_one(cfg: &ExtractConfig, quiet: bool, progress: bool) -> Result<PathBuf, Failure> {
     tracing::info!(
         message = "Extract started.",
         run_id = %cfg.run_id,
@@ -33,21 +34,27 @@ async fn run_one(cfg: &ExtractConfig, quiet: bool) -> Result<(), Failure> {
         format = %cfg.format,
         output = %cfg.output.display_name()
     );
-    let result = pipeline::run_extract(cfg).await?;
+    let result = pipeline::run_extract(cfg, progress).await?;
+    let m = &result.manifest;
     tracing::info!(
         message = "Extract finished.",
-        rows = result.manifest.rows_written,
-        rejected = result.manifest.rejected(),
-        duplicates = result.manifest.duplicates,
+        pages = m.pages_read,
+        users_seen = m.users_seen,
+        rows = m.rows_written,
+        rejected = m.rejected(),
+        duplicates = m.duplicates,
+        by_plan = %serde_json::to_string(&m.by_plan).unwrap_or_default(),
+        rejects = %serde_json::to_string(&m.rejects).unwrap_or_default(),
         manifest = %result.manifest_path.display()
     );
     if !quiet {
-        eprintln!(
-            "{}",
-            summary::render(&result.manifest, &result.manifest_path)
-        );
+        eprintln!("{}", summary::render(m, &result.manifest_path));
     }
-    Ok(())
+    if cfg.output != sinks::Destination::Stdout {
+        // Schedulers read the last stdout line (Airflow pushes it to XCom): the manifest's path.
+        println!("{}", result.manifest_path.display());
+    }
+    Ok(result.manifest_path)
 }
 
 /// One account's outcome in an `--all-accounts` run.
@@ -72,6 +79,7 @@ struct AccountsManifest {
 async fn run_all(
     args: &ExtractArgs,
     quiet: bool,
+    progress: bool,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), Failure> {
     let Some(path) = &args.connect.config else {
@@ -101,7 +109,7 @@ async fn run_all(
             Ok(mut cfg) => {
                 cfg.run_id = run_id.clone();
                 output_dir.get_or_insert_with(|| accounts_root(&cfg, entry));
-                run_one(&cfg, quiet).await.map(|()| cfg.manifest.clone())
+                run_one(&cfg, quiet, progress).await
             }
             Err(failure) => Err(failure),
         };
@@ -111,8 +119,7 @@ async fn run_all(
                 ..outcome(entry, "ok", None, None)
             }),
             Err(failure) => {
-                tracing::error!(message = "Account failed.", account = %entry.name, error = %failure);
-                eprintln!("zoom-licenses: account {}: error: {failure}", entry.name);
+                tracing::error!(message = "Account failed.", account = %entry.name, exit_code = failure.code, error = %failure);
                 outcomes.push(outcome(
                     entry,
                     "failed",
@@ -122,8 +129,22 @@ async fn run_all(
             }
         }
     }
-    let root = output_dir.unwrap_or_else(|| PathBuf::from(crate::config::DEFAULT_DIR));
-    let manifest_path = root.join("accounts_manifest.json");
+    let manifest_path = match &args.output_dir {
+        // Per date, beside the partitions (readers of `*.parquet` ignore it).
+        Some(root) => {
+            let date = ExtractConfig::from_args(args, None, true, now)
+                .ok()
+                .and_then(|c| c.partition)
+                .map(|p| p.date.format("%Y-%m-%d").to_string())
+                .unwrap_or_else(|| now.format("%Y-%m-%d").to_string());
+            root.join(crate::config::LICENSES_TABLE)
+                .join(format!("dt={date}"))
+                .join("_accounts_manifest.json")
+        }
+        None => output_dir
+            .unwrap_or_else(|| PathBuf::from(crate::config::DEFAULT_DIR))
+            .join("accounts_manifest.json"),
+    };
     let manifest = AccountsManifest {
         run_id,
         config: path.display().to_string(),
@@ -132,6 +153,7 @@ async fn run_all(
     sinks::write_json_atomically(&manifest_path, &manifest).map_err(|e| {
         Failure::failed(anyhow::anyhow!(e).context("cannot write the accounts manifest"))
     })?;
+    println!("{}", manifest_path.display());
     let failed: Vec<&AccountOutcome> = manifest
         .accounts
         .iter()

@@ -1,0 +1,151 @@
+//! Hive-style partitions replaced atomically: a run writes its partitions into a staging area beside
+//! the table folders, then swaps each one into place, so a reader sees the old partition or the new
+//! one, never a mix, and other partitions are never touched.
+//!
+//! On Linux the swap is one `renameat2(RENAME_EXCHANGE)`: truly atomic. Elsewhere (or on file systems
+//! without it) the old partition is renamed away first and the new one renamed in: never mixed, but
+//! absent for an instant. A run killed with SIGKILL leaves its staging folder behind, never a
+//! half-written partition; staging folders are hidden (`.zoom-licenses-staging`), outside every table
+//! folder, so `…/zoom_users/**/*.parquet` globs never see them.
+
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Name of the staging folder under the output root.
+pub const STAGING_DIR: &str = ".zoom-licenses-staging";
+
+/// A private folder where a run builds its partitions before publishing them.
+#[derive(Debug)]
+pub struct StagingArea {
+    root: PathBuf,
+    dir: PathBuf,
+    published: bool,
+}
+
+impl StagingArea {
+    /// Creates a fresh staging folder under `root/.zoom-licenses-staging/`.
+    pub fn create(root: &Path) -> io::Result<Self> {
+        let base = root.join(STAGING_DIR);
+        fs::create_dir_all(&base)?;
+        let dir = tempfile::Builder::new()
+            .prefix("run-")
+            .tempdir_in(&base)?
+            .keep();
+        Ok(StagingArea {
+            root: root.to_path_buf(),
+            dir,
+            published: false,
+        })
+    }
+
+    /// Where a path under the output root is built in the staging area.
+    pub fn staged(&self, final_path: &Path) -> PathBuf {
+        match final_path.strip_prefix(&self.root) {
+            Ok(relative) => self.dir.join(relative),
+            Err(_) => self.dir.join(final_path.file_name().unwrap_or_default()),
+        }
+    }
+
+    /// Swaps each staged partition folder into place, in order, then removes the staging folder.
+    pub fn publish(mut self, partitions: &[PathBuf]) -> io::Result<()> {
+        for target in partitions {
+            let staged = self.staged(target);
+            let parent = target.parent().unwrap_or(Path::new("."));
+            fs::create_dir_all(parent)?;
+            swap_into_place(&staged, target)?;
+            fs::File::open(parent)?.sync_all()?;
+        }
+        self.published = true;
+        fs::remove_dir_all(&self.dir)?;
+        // The shared staging folder goes too, unless another run is using it.
+        let _ = fs::remove_dir(self.root.join(STAGING_DIR));
+        Ok(())
+    }
+}
+
+impl Drop for StagingArea {
+    fn drop(&mut self) {
+        if !self.published {
+            let _ = fs::remove_dir_all(&self.dir);
+            let _ = fs::remove_dir(self.root.join(STAGING_DIR));
+        }
+    }
+}
+
+/// Puts `staged` at `target`; an existing `target` is replaced and deleted.
+fn swap_into_place(staged: &Path, target: &Path) -> io::Result<()> {
+    if !target.exists() {
+        return fs::rename(staged, target);
+    }
+    if exchange(staged, target)? {
+        // `staged` now holds the old partition.
+        return fs::remove_dir_all(staged);
+    }
+    let old = staged.with_extension("old");
+    fs::rename(target, &old)?;
+    fs::rename(staged, target)?;
+    fs::remove_dir_all(&old)
+}
+
+/// Atomically exchanges two paths; false when the platform or file system cannot.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> io::Result<bool> {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    match renameat_with(CWD, a, CWD, b, RenameFlags::EXCHANGE) {
+        Ok(()) => Ok(true),
+        Err(e) if e == rustix::io::Errno::INVAL || e == rustix::io::Errno::NOSYS => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_a: &Path, _b: &Path) -> io::Result<bool> {
+    Ok(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn publishing_replaces_exactly_the_staged_partitions() {
+        let root = tempfile::tempdir().unwrap();
+        let keep = root.path().join("t/dt=2026-11-01/account=a");
+        let replace = root.path().join("t/dt=2026-11-02/account=a");
+        for dir in [&keep, &replace] {
+            fs::create_dir_all(dir).unwrap();
+            fs::write(dir.join("part-0.parquet"), "old").unwrap();
+            fs::write(dir.join("stale-extra.parquet"), "old").unwrap();
+        }
+        let staging = StagingArea::create(root.path()).unwrap();
+        let staged = staging.staged(&replace);
+        fs::create_dir_all(&staged).unwrap();
+        fs::write(staged.join("part-0.parquet"), "new").unwrap();
+        staging.publish(std::slice::from_ref(&replace)).unwrap();
+
+        assert_eq!(
+            fs::read_to_string(replace.join("part-0.parquet")).unwrap(),
+            "new"
+        );
+        assert!(
+            !replace.join("stale-extra.parquet").exists(),
+            "old files mixed in"
+        );
+        assert_eq!(
+            fs::read_to_string(keep.join("part-0.parquet")).unwrap(),
+            "old"
+        );
+        assert!(!root.path().join(STAGING_DIR).exists());
+    }
+
+    #[test]
+    fn an_unpublished_staging_area_is_removed() {
+        let root = tempfile::tempdir().unwrap();
+        let staging = StagingArea::create(root.path()).unwrap();
+        let staged = staging.staged(&root.path().join("t/dt=1/account=a"));
+        fs::create_dir_all(&staged).unwrap();
+        drop(staging);
+        assert!(!root.path().join(STAGING_DIR).exists());
+    }
+}

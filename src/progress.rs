@@ -1,0 +1,97 @@
+//! Progress bars on stderr, one per status sweep: users so far of Zoom's `total_records`, requests
+//! made and time spent waiting on rate limits. Shown only to a person: when stderr is a terminal,
+//! logs are text and not quiet. Log lines are printed above the bars, never through them.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use extractor::{UserStatus, ZoomClient};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::cli::{LogArgs, LogFormat};
+
+/// The bars being drawn, if any; the log writer prints around them.
+static BARS: OnceLock<MultiProgress> = OnceLock::new();
+
+/// Whether progress bars should be drawn for these logging settings.
+pub fn wanted(log: &LogArgs) -> bool {
+    use std::io::IsTerminal;
+    io::stderr().is_terminal() && log.log_format == LogFormat::Text && !log.quiet
+}
+
+/// Progress of one extract.
+pub struct Progress {
+    bars: Mutex<BTreeMap<UserStatus, ProgressBar>>,
+    client: Option<Arc<ZoomClient>>,
+}
+
+impl Progress {
+    /// Starts drawing; `client` supplies request and wait counts for live runs.
+    pub fn start(client: Option<Arc<ZoomClient>>) -> Arc<Self> {
+        BARS.get_or_init(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
+        Arc::new(Progress {
+            bars: Mutex::new(BTreeMap::new()),
+            client,
+        })
+    }
+
+    /// Counts a page of `users` records of `status`, out of `total` when Zoom said.
+    pub fn page(&self, status: UserStatus, users: usize, total: Option<u64>) {
+        let Some(multi) = BARS.get() else { return };
+        let mut bars = self.bars.lock().unwrap_or_else(|e| e.into_inner());
+        let bar = bars.entry(status).or_insert_with(|| {
+            let bar = multi.add(ProgressBar::new(total.unwrap_or(0)));
+            bar.set_style(
+                ProgressStyle::with_template("{prefix:>9} [{bar:30}] {pos}/{len} users  {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+            );
+            bar.set_prefix(status.as_str());
+            bar
+        });
+        if let Some(total) = total {
+            bar.set_length(total);
+        }
+        bar.inc(users as u64);
+        if let Some(client) = &self.client {
+            let stats = client.stats();
+            let message = format!(
+                "{} requests, {:.1} s waiting on rate limits",
+                stats.requests, stats.rate_limit_wait_seconds
+            );
+            for bar in bars.values() {
+                bar.set_message(message.clone());
+            }
+        }
+    }
+
+    /// Clears the bars (the summary follows).
+    pub fn finish(&self) {
+        let bars = self.bars.lock().unwrap_or_else(|e| e.into_inner());
+        for bar in bars.values() {
+            bar.finish_and_clear();
+        }
+        if let Some(multi) = BARS.get() {
+            let _ = multi.clear();
+        }
+    }
+}
+
+/// stderr for log lines: printed above the bars when bars are drawn.
+pub struct LogWriter;
+
+impl Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match BARS.get() {
+            Some(multi) => multi
+                .suspend(|| io::stderr().write_all(buf))
+                .map(|()| buf.len()),
+            None => io::stderr().write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        io::stderr().flush()
+    }
+}
