@@ -1,0 +1,315 @@
+//! What a scheduler relies on: partitions replaced atomically and exactly, a killed run leaving the
+//! previous partition whole, exit codes, the manifest path as the last stdout line, JSON logs, and
+//! no progress bars or colours when stderr is not a terminal.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use common::*;
+use mock_zoom::{Account, MockZoom, generated_users};
+use serde_json::Value;
+
+/// Every file under `dir` with its bytes, by path relative to `dir`.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                files.insert(
+                    path.strip_prefix(dir).unwrap().to_path_buf(),
+                    fs::read(&path).unwrap(),
+                );
+            }
+        }
+    }
+    files
+}
+
+fn replay_into(root: &Path, recording: &str, account: &str, date: &str, run_id: &str) {
+    zoom_licenses()
+        .args(["-q", "extract", "--replay"])
+        .arg(fixture(recording))
+        .arg("--output-dir")
+        .arg(root)
+        .args(["--partition-date", date, "--partition-account", account])
+        .args(["--run-id", run_id])
+        .assert()
+        .success();
+}
+
+#[test]
+fn re_running_a_date_and_account_replaces_exactly_that_partition() {
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("wh");
+    for date in ["2026-11-26", "2026-11-27"] {
+        replay_into(&root, "sample", "emea", date, "first");
+        replay_into(&root, "plan-types", "us", date, "first");
+    }
+    let part = |table: &str, date: &str, account: &str| {
+        root.join(table)
+            .join(format!("dt={date}"))
+            .join(format!("account={account}"))
+    };
+    let licenses = part("zoom_users", "2026-11-27", "emea");
+    assert_eq!(dir_entries(&licenses), ["_manifest.json", "part-0.parquet"]);
+    assert_eq!(
+        dir_entries(&part("zoom_user_rejects", "2026-11-27", "emea")),
+        ["_manifest.json", "part-0.parquet"]
+    );
+    let before = snapshot(&root);
+    // A stray file in the old partition must not survive the replacement.
+    fs::write(licenses.join("part-1.parquet"), "stale").unwrap();
+
+    replay_into(&root, "duplicates", "emea", "2026-11-27", "second");
+    let after = snapshot(&root);
+    for (path, bytes) in &before {
+        let inside = path.starts_with("zoom_users/dt=2026-11-27/account=emea")
+            || path.starts_with("zoom_user_rejects/dt=2026-11-27/account=emea");
+        if !inside {
+            assert_eq!(after.get(path), Some(bytes), "{} changed", path.display());
+        }
+    }
+    assert_eq!(dir_entries(&licenses), ["_manifest.json", "part-0.parquet"]);
+    let manifest: Value =
+        serde_json::from_str(&fs::read_to_string(licenses.join("_manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["run_id"], "second");
+    assert_eq!(manifest["partition"]["dt"], "2026-11-27");
+    assert_eq!(manifest["partition"]["account"], "emea");
+    assert_eq!(manifest["rows_written"], 4);
+    let (batches, _) = read_parquet(&licenses.join("part-0.parquet"));
+    assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 4);
+    assert_eq!(
+        manifest["outputs"]["licenses"]["path"],
+        licenses.join("part-0.parquet").display().to_string()
+    );
+    assert!(!root.join(".zoom-licenses-staging").exists());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_killed_mid_way_leaves_the_previous_partition_whole() {
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("wh");
+    // 40 ms per request, 10 users a page: the second run takes seconds, long enough to kill.
+    let mock = MockZoom::start(
+        Account::new(generated_users(600, 0, 0)),
+        BTreeMap::new(),
+        Duration::from_millis(40),
+    )
+    .await;
+    let account = mock.account();
+    let command = |run_id: &str| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_zoom-licenses"));
+        cmd.env("ZOOM_ACCOUNT_ID", &account.account_id)
+            .env("ZOOM_CLIENT_ID", &account.client_id)
+            .env("ZOOM_CLIENT_SECRET", &account.client_secret)
+            .env("ZOOM_API_URL", mock.api_url())
+            .env("ZOOM_OAUTH_URL", mock.oauth_url())
+            .args(["-q", "extract", "--max-rps", "100", "--page-size", "50"])
+            .arg("--output-dir")
+            .arg(&root)
+            .args(["--partition-date", "2026-11-27", "--run-id", run_id])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        cmd
+    };
+    let mut first = command("complete");
+    let status = tokio::task::spawn_blocking(move || first.status().unwrap())
+        .await
+        .unwrap();
+    assert!(status.success());
+    let partition = root.join("zoom_users/dt=2026-11-27/account=mockAccount123");
+    let before = snapshot(&partition);
+
+    let mut second = command("killed").spawn().unwrap();
+    // Wait until it is writing into its staging area, then SIGKILL it.
+    let staging = root.join(".zoom-licenses-staging");
+    for _ in 0..400 {
+        if snapshot_if_exists(&staging).len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        !snapshot_if_exists(&staging).is_empty(),
+        "never saw the run's staging files"
+    );
+    second.kill().unwrap();
+    second.wait().unwrap();
+
+    assert_eq!(
+        snapshot(&partition),
+        before,
+        "the previous partition changed"
+    );
+    let manifest: Value =
+        serde_json::from_str(&fs::read_to_string(partition.join("_manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["run_id"], "complete");
+    let (batches, _) = read_parquet(&partition.join("part-0.parquet"));
+    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+    assert_eq!(rows as u64, manifest["rows_written"].as_u64().unwrap());
+    assert_eq!(rows, 600);
+}
+
+fn snapshot_if_exists(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    if dir.exists() {
+        // The run may rename or delete files while we look: tolerate it.
+        std::panic::catch_unwind(|| snapshot(dir)).unwrap_or_default()
+    } else {
+        BTreeMap::new()
+    }
+}
+
+#[test]
+fn the_last_stdout_line_is_the_manifest_path() {
+    let work = tempfile::tempdir().unwrap();
+    let assert = zoom_licenses()
+        .current_dir(work.path())
+        .args(["extract", "--replay"])
+        .arg(fixture("statuses"))
+        .args(["--output-dir", "wh", "--partition-date", "2026-11-27"])
+        .assert()
+        .success();
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    assert_eq!(
+        stdout.lines().last(),
+        Some("wh/zoom_users/dt=2026-11-27/account=default/_manifest.json")
+    );
+    assert!(work.path().join(stdout.trim()).exists());
+
+    let assert = zoom_licenses()
+        .current_dir(work.path())
+        .args(["-q", "extract", "--replay"])
+        .arg(fixture("statuses"))
+        .assert()
+        .success();
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    assert_eq!(stdout, "out/zoom_users_manifest.json\n");
+}
+
+#[test]
+fn exit_codes_tell_done_failed_misconfigured_and_temporary_apart() {
+    let work = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        zoom_licenses()
+            .current_dir(work.path())
+            .env_remove("ZOOM_ACCOUNT_ID")
+            .env("ZOOM_TOKEN_FILE", work.path().join("no-token.json"))
+            .args(args)
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    let sample = fixture("sample").display().to_string();
+    assert_eq!(run(&["-q", "extract", "--replay", &sample]), Some(0));
+    // A recording whose page is corrupt: the run fails.
+    let broken = work.path().join("broken");
+    fs::create_dir_all(broken.join("pages")).unwrap();
+    fs::copy(
+        fixture("statuses").join("index.json"),
+        broken.join("index.json"),
+    )
+    .unwrap();
+    for entry in fs::read_dir(fixture("statuses").join("pages")).unwrap() {
+        let entry = entry.unwrap();
+        fs::write(
+            broken.join("pages").join(entry.file_name()),
+            "{\"users\": [",
+        )
+        .unwrap();
+    }
+    assert_eq!(
+        run(&["-q", "extract", "--replay", broken.to_str().unwrap()]),
+        Some(1)
+    );
+    assert_eq!(run(&["extract", "--format", "xlsx"]), Some(2));
+    assert_eq!(
+        run(&["extract"]),
+        Some(2),
+        "no credentials is configuration"
+    );
+    // Nothing listens here: network errors outlast the retries, which is temporary.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dead = format!("http://127.0.0.1:{port}");
+    let code = zoom_licenses()
+        .current_dir(work.path())
+        .env("ZOOM_ACCOUNT_ID", "a")
+        .env("ZOOM_CLIENT_ID", "b")
+        .env("ZOOM_CLIENT_SECRET", "c")
+        .args([
+            "-q",
+            "extract",
+            "--max-retries",
+            "1",
+            "--retry-min-delay-ms",
+            "5",
+        ])
+        .args(["--api-url", &format!("{dead}/v2"), "--oauth-url", &dead])
+        .output()
+        .unwrap()
+        .status
+        .code();
+    assert_eq!(code, Some(75));
+}
+
+#[test]
+fn json_logs_are_one_object_per_line_with_structured_fields() {
+    let work = tempfile::tempdir().unwrap();
+    let assert = zoom_licenses()
+        .current_dir(work.path())
+        .args(["-v", "--log-format", "json", "extract", "--replay"])
+        .arg(fixture("sample"))
+        .assert()
+        .success();
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    let events: Vec<Value> = stderr
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l:?}: {e}")))
+        .collect();
+    assert!(
+        events
+            .iter()
+            .all(|e| e["level"].is_string() && e["timestamp"].is_string())
+    );
+    let finished = events
+        .iter()
+        .find(|e| e["message"] == "Extract finished.")
+        .expect("a summary event");
+    assert_eq!(finished["rows"], 842);
+    assert_eq!(finished["users_seen"], 1000);
+    let pages: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["message"] == "Replayed page.")
+        .collect();
+    assert_eq!(pages.len(), 11, "one debug line per page");
+    assert!(pages.iter().all(|p| p["micros"].is_u64()));
+}
+
+#[test]
+fn no_progress_bars_or_colours_when_stderr_is_not_a_terminal() {
+    let work = tempfile::tempdir().unwrap();
+    let assert = zoom_licenses()
+        .current_dir(work.path())
+        .args(["-v", "extract", "--replay"])
+        .arg(fixture("sample"))
+        .assert()
+        .success();
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(stderr.contains("Extract finished."));
+    assert!(!stderr.contains('\u{1b}'), "ANSI escape in: {stderr:?}");
+    assert!(!stderr.contains("[==="), "a progress bar in: {stderr}");
+}
