@@ -20,7 +20,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Extract every registered user's license into Parquet, CSV or NDJSON.
-    Extract(ExtractArgs),
+    Extract(Box<ExtractArgs>),
     /// Connect a Zoom account with an OAuth app: authorize once in a browser, store the tokens.
     Auth(AuthArgs),
     /// Test Connection: get a token, list one user, and report what an extract would see.

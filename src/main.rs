@@ -67,7 +67,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     let quiet = cli.log.quiet || cli.log.log_format == cli::LogFormat::Json;
     let progress = progress::wanted(&cli.log);
     match cli.command {
-        Command::Extract(args) => commands::extract::run(args, quiet, progress).await,
+        Command::Extract(args) => commands::extract::run(*args, quiet, progress).await,
         Command::Auth(args) => commands::auth::run(args).await,
         Command::Check(args) => commands::check::run(args).await,
         Command::Revoke(args) => commands::revoke::run(args).await,

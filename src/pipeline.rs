@@ -50,6 +50,15 @@ enum StageError {
     Stopped,
 }
 
+/// An opened page source with what the run needs to know about it.
+struct OpenedSource {
+    source: AnySource,
+    /// The Zoom account id, when known.
+    account_id: Option<String>,
+    /// The live client, for progress counts.
+    client: Option<std::sync::Arc<ZoomClient>>,
+}
+
 /// Either page source; `PageSource` returns `impl Future`, so it is not object-safe.
 enum AnySource {
     Replay(ReplaySource),
@@ -58,9 +67,7 @@ enum AnySource {
 
 impl AnySource {
     /// Opens the source; returns it, the account id when known, and the live client.
-    fn open(
-        cfg: &ExtractConfig,
-    ) -> Result<(Self, Option<String>, Option<std::sync::Arc<ZoomClient>>), Failure> {
+    fn open(cfg: &ExtractConfig) -> Result<OpenedSource, Failure> {
         match &cfg.source {
             SourceConfig::Replay(dir) => {
                 let source = ReplaySource::open(dir).map_err(|e| Failure {
@@ -68,7 +75,11 @@ impl AnySource {
                     error: anyhow!(e).context(format!("--replay {}", dir.display())),
                 })?;
                 let account = source.index().account_id.clone();
-                Ok((AnySource::Replay(source), account, None))
+                Ok(OpenedSource {
+                    source: AnySource::Replay(source),
+                    account_id: account,
+                    client: None,
+                })
             }
             SourceConfig::Live(live) => {
                 let account = live.client.credentials.account_id().map(str::to_owned);
@@ -89,7 +100,11 @@ impl AnySource {
                     live.page_size,
                     recorder,
                 );
-                Ok((AnySource::Live(source), account, Some(client)))
+                Ok(OpenedSource {
+                    source: AnySource::Live(source),
+                    account_id: account,
+                    client: Some(client),
+                })
             }
         }
     }
@@ -106,7 +121,11 @@ impl PageSource for AnySource {
 
 /// Runs one extract to completion, or fails leaving no output at any target path.
 pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<RunResult, Failure> {
-    let (source, account_id, client) = AnySource::open(cfg)?;
+    let OpenedSource {
+        source,
+        account_id,
+        client,
+    } = AnySource::open(cfg)?;
     let progress = show_progress.then(|| Progress::start(client));
     let mut targets = Targets::new(cfg, account_id.as_deref())?;
     let ctx = RunContext {
