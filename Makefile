@@ -3,17 +3,19 @@
 CARGO   ?= cargo
 PYTHON  ?= python3
 VENV    := .venv
+AIRFLOW_VENV := .venv-airflow
 SAMPLE  := fixtures/sample
 LARGE   := target/fixtures
 
-.PHONY: run test fmt-check clippy cargo-test readers-test fixtures-large measure-large bench clean
+.PHONY: run test fmt-check clippy cargo-test readers-test warehouse-test airflow-test fixtures-large measure-large bench clean
 
 ## Replay the bundled sample recording into out/ (Parquet, rejects, manifest) and print the summary.
 run:
 	$(CARGO) run --release --quiet -- extract --replay $(SAMPLE)
 
-## Everything CI checks: formatting, lints, every Rust test, and the Parquet read back by pyarrow and DuckDB.
-test: fmt-check clippy cargo-test readers-test
+## Everything CI checks: formatting, lints, every Rust test, the Parquet read back by pyarrow and
+## DuckDB, the warehouse load and the example pipelines (Make, and Airflow with the real package).
+test: fmt-check clippy cargo-test readers-test warehouse-test airflow-test
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
@@ -29,10 +31,22 @@ $(VENV)/.installed: tests/python/requirements.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
 	touch $@
 
+$(AIRFLOW_VENV)/.installed: tests/python/requirements-airflow.txt
+	$(PYTHON) -m venv $(AIRFLOW_VENV)
+	$(AIRFLOW_VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/python/requirements-airflow.txt
+	touch $@
+
 readers-test: $(VENV)/.installed
 	rm -rf target/readers-test
 	$(CARGO) run --quiet -- -q extract --replay $(SAMPLE) --output target/readers-test/zoom_users.parquet
 	$(VENV)/bin/python tests/python/check_readers.py target/readers-test
+
+warehouse-test: $(VENV)/.installed
+	$(CARGO) build --quiet
+	$(VENV)/bin/python -m pytest -q tests/python/test_warehouse.py
+
+airflow-test: $(AIRFLOW_VENV)/.installed
+	AIRFLOW__CORE__LOAD_EXAMPLES=False $(AIRFLOW_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/python/test_airflow_dag.py
 
 ## Generate 100,000- and 1,000,000-user recordings (seeded, reproducible) under target/fixtures/.
 fixtures-large: $(LARGE)/users-100k/index.json $(LARGE)/users-1m/index.json
@@ -53,4 +67,4 @@ measure-large: fixtures-large
 	done
 
 clean:
-	rm -rf out target/readers-test target/measure $(LARGE)
+	rm -rf out target/readers-test target/measure $(LARGE) $(VENV) $(AIRFLOW_VENV)

@@ -1,0 +1,53 @@
+"""Loads one day of zoom-licenses partitions into a DuckDB database, replacing that day.
+
+Usage: python load_duckdb.py OUTPUT_DIR DATE DATABASE
+
+OUTPUT_DIR is the --output-dir of `zoom-licenses extract`; DATE the --partition-date. Only published
+partitions are visible there (each is swapped in whole, with its _manifest.json), so loading never
+sees half an account. Re-running a day replaces that day's rows and nothing else.
+"""
+
+import glob
+import sys
+
+import duckdb
+
+TABLES = ("zoom_users", "zoom_user_rejects")
+
+
+def load_day(output_dir: str, date: str, database: str) -> dict:
+    """Replaces `date` in both tables; returns the rows loaded per table."""
+    con = duckdb.connect(database)
+    loaded = {}
+    try:
+        con.execute("BEGIN TRANSACTION")
+        for table in TABLES:
+            pattern = f"{output_dir}/{table}/dt={date}/*/*.parquet"
+            files = sorted(glob.glob(pattern))
+            if not files:
+                loaded[table] = 0
+                continue
+            source = (
+                f"read_parquet({files!r}, hive_partitioning = true, "
+                "hive_types = {'dt': DATE, 'account': VARCHAR})"
+            )
+            con.execute(f"CREATE TABLE IF NOT EXISTS {table} AS SELECT * FROM {source} LIMIT 0")
+            con.execute(f"DELETE FROM {table} WHERE dt = CAST(? AS DATE)", [date])
+            con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM {source}")
+            loaded[table] = con.execute(
+                f"SELECT count(*) FROM {table} WHERE dt = CAST(? AS DATE)", [date]
+            ).fetchone()[0]
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.close()
+    return loaded
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 4:
+        sys.exit("usage: load_duckdb.py OUTPUT_DIR DATE DATABASE")
+    counts = load_day(*sys.argv[1:])
+    print(f"loaded {counts['zoom_users']} users and {counts['zoom_user_rejects']} rejects for {sys.argv[2]}")

@@ -1,0 +1,123 @@
+"""Loads a multi-account, multi-date partitioned run into DuckDB and checks types, counts and a real
+question, with expectations computed from the recorded JSON, not from the tool's code."""
+
+import json
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import duckdb
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DATES = ["2026-11-26", "2026-11-27"]
+ACCOUNTS = {"emea": "sample", "us": "awkward-text"}
+AS_OF = datetime(2026, 11, 27, tzinfo=timezone.utc)
+
+
+def extract(binary, recording, account, date, out):
+    subprocess.run(
+        [binary, "-q", "extract", "--replay", str(recording), "--output-dir", str(out),
+         "--partition-date", date, "--partition-account", account, "--run-id", f"{date}-{account}"],
+        check=True, stdout=subprocess.PIPE,
+    )
+
+
+def recorded_users(recording: Path):
+    index = json.loads((recording / "index.json").read_text())
+    for page in index["pages"]:
+        body = json.loads((recording / page["file"]).read_text())
+        for user in body["users"]:
+            yield page["request"]["status"], user
+
+
+def expected_stale_licensed(recording: Path) -> int:
+    """Licensed users (type 2, not deactivated) without a login in the 90 days before AS_OF."""
+    cutoff = AS_OF - timedelta(days=90)
+    count = 0
+    for sweep, user in recorded_users(recording):
+        if user.get("status", sweep) == "inactive" or user.get("type") != 2:
+            continue
+        login = user.get("last_login_time")
+        if not login or datetime.fromisoformat(login.replace("Z", "+00:00")) < cutoff:
+            count += 1
+    return count
+
+
+@pytest.fixture(scope="module")
+def warehouse(binary, fixtures, tmp_path_factory):
+    out = tmp_path_factory.mktemp("wh")
+    for date in DATES:
+        for account, recording in ACCOUNTS.items():
+            extract(binary, fixtures / recording, account, date, out)
+    return out
+
+
+def test_types_arrive_intact(warehouse):
+    con = duckdb.connect()
+    described = dict(
+        (row[0], row[1])
+        for row in con.execute(
+            f"DESCRIBE SELECT * FROM read_parquet('{warehouse}/zoom_users/**/*.parquet', "
+            "hive_partitioning = true)"
+        ).fetchall()
+    )
+    for column in ("user_created_at", "last_login_at", "extracted_at"):
+        assert described[column] == "TIMESTAMP WITH TIME ZONE", described
+    assert described["plan_type_code"] == "INTEGER"
+    assert described["dt"] == "DATE"
+    assert described["account"] == "VARCHAR"
+
+
+def test_row_counts_equal_the_manifests(warehouse):
+    con = duckdb.connect()
+    counts = dict(
+        ((str(dt), account), n)
+        for dt, account, n in con.execute(
+            f"SELECT dt, account, count(*) FROM read_parquet('{warehouse}/zoom_users/**/*.parquet', "
+            "hive_partitioning = true) GROUP BY ALL"
+        ).fetchall()
+    )
+    assert len(counts) == len(DATES) * len(ACCOUNTS)
+    for (dt, account), n in counts.items():
+        manifest = json.loads(
+            (warehouse / "zoom_users" / f"dt={dt}" / f"account={account}" / "_manifest.json").read_text()
+        )
+        assert manifest["rows_written"] == n
+        rejects = con.execute(
+            f"SELECT count(*) FROM read_parquet('{warehouse}/zoom_user_rejects/dt={dt}/account={account}/*.parquet')"
+        ).fetchone()[0]
+        assert rejects == sum(manifest["rejects"].values())
+
+
+def test_licensed_users_without_a_login_in_90_days_per_account(warehouse, fixtures):
+    con = duckdb.connect()
+    rows = con.execute(
+        f"""
+        SELECT account, count(*) AS stale
+        FROM read_parquet('{warehouse}/zoom_users/**/*.parquet', hive_partitioning = true)
+        WHERE dt = DATE '2026-11-27'
+          AND plan = 'licensed'
+          AND (last_login_at IS NULL
+               OR last_login_at < TIMESTAMPTZ '2026-11-27 00:00:00+00' - INTERVAL 90 DAY)
+        GROUP BY account ORDER BY account
+        """
+    ).fetchall()
+    expected = {a: expected_stale_licensed(fixtures / r) for a, r in ACCOUNTS.items()}
+    assert dict(rows) == {a: n for a, n in expected.items() if n}
+    assert expected["emea"] > 0, "the sample should have stale licensed users to find"
+
+
+def test_the_make_example_loads_a_day_idempotently(binary, tmp_path):
+    args = [
+        "make", "--no-print-directory", "-f", str(ROOT / "examples/make/Makefile"),
+        "DATE=2026-11-27", f"ZOOM_LICENSES={binary}", f"PYTHON={sys.executable}",
+        f"WAREHOUSE={tmp_path / 'wh'}",
+        f"EXTRACT_ARGS=--replay {ROOT / 'fixtures/sample'} --partition-account emea",
+    ]
+    for _ in range(2):
+        done = subprocess.run(args, check=True, capture_output=True, text=True)
+        assert "loaded 842 users and 158 rejects for 2026-11-27" in done.stdout, done.stdout
+    con = duckdb.connect(str(tmp_path / "wh" / "zoom.duckdb"))
+    assert con.execute("SELECT count(*) FROM zoom_users").fetchone()[0] == 842
