@@ -334,7 +334,7 @@ fn sink_options(cfg: &ExtractConfig) -> SinkOptions {
             ("tool".into(), crate::TOOL.into()),
             ("tool_version".into(), crate::VERSION.into()),
         ],
-        dictionary_columns: transform::schema::LOW_CARDINALITY_COLUMNS
+        dictionary_columns: transform::schema::DICTIONARY_COLUMNS
             .iter()
             .map(|c| c.to_string())
             .collect(),

@@ -68,17 +68,20 @@ pub fn rejects_schema() -> SchemaRef {
         .clone()
 }
 
-/// Columns whose values repeat across users, so dictionary encoding pays off in Parquet.
-pub const LOW_CARDINALITY_COLUMNS: &[&str] = &[
+/// Columns whose values repeat across users, so dictionary encoding pays off in Parquet (and the
+/// constant ones shrink to a run-length, sparing the compressor megabytes of repeats).
+pub const DICTIONARY_COLUMNS: &[&str] = &[
     "source",
     "account_id",
     "status",
     "plan",
+    "plan_type_code",
     "plan_united_type",
     "department",
     "role_id",
     "timezone",
     "last_client_version",
+    "extracted_at",
     "run_id",
     "reason",
 ];
