@@ -66,5 +66,9 @@ measure-large: fixtures-large
 	      --output target/measure/users-$$n.parquet || exit 1; \
 	done
 
+## Throughput, wall time and peak RSS: replay (10k, 100k, 1M users) and live against the mock.
+bench:
+	$(PYTHON) bench/run.py
+
 clean:
 	rm -rf out target/readers-test target/measure $(LARGE) $(VENV) $(AIRFLOW_VENV)

@@ -130,9 +130,10 @@ mod borrow_tests {
 
     #[test]
     fn plain_strings_are_borrowed_and_escaped_ones_owned() {
-        let user: ZoomUser<'_> =
-            serde_json::from_str(r#"{"email":"a@x","type":1,"dept":"Sales","display_name":"A \"B\""}"#)
-                .unwrap();
+        let user: ZoomUser<'_> = serde_json::from_str(
+            r#"{"email":"a@x","type":1,"dept":"Sales","display_name":"A \"B\""}"#,
+        )
+        .unwrap();
         assert!(matches!(user.email, Some(Cow::Borrowed("a@x"))));
         assert!(matches!(user.dept, Some(Cow::Borrowed("Sales"))));
         assert_eq!(user.display_name.as_deref(), Some("A \"B\""));

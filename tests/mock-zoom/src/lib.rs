@@ -115,6 +115,8 @@ pub struct Seen {
 
 struct State {
     account: Account,
+    /// Each status's users as JSON text, rendered once: pages are built by joining slices.
+    rendered: BTreeMap<String, Arc<Vec<String>>>,
     /// Issued authorization codes: code → (PKCE challenge, redirect_uri).
     codes: BTreeMap<String, (String, String)>,
     /// The one refresh token that is valid now (Zoom rotates them).
@@ -144,12 +146,32 @@ impl MockZoom {
     /// Starts serving `account` on an ephemeral 127.0.0.1 port; `faults` maps the 1-based number of
     /// a `GET /v2/users` request to its fault (a page-token fault waits for a request with a token).
     pub async fn start(account: Account, faults: BTreeMap<u64, Fault>, latency: Duration) -> Self {
+        let rendered = account
+            .users
+            .iter()
+            .map(|(status, users)| {
+                let texts = users.iter().map(Value::to_string).collect();
+                (status.clone(), Arc::new(texts))
+            })
+            .collect();
+        Self::start_rendered(account, rendered, faults, latency).await
+    }
+
+    /// Like [`MockZoom::start`], with each status's users already rendered as JSON text (the
+    /// account's `users` are then ignored): how benchmarks serve a million users cheaply.
+    pub async fn start_rendered(
+        account: Account,
+        rendered: BTreeMap<String, Arc<Vec<String>>>,
+        faults: BTreeMap<u64, Fault>,
+        latency: Duration,
+    ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1");
         let addr = listener.local_addr().expect("local addr");
         let state = Arc::new(Mutex::new(State {
             account,
+            rendered,
             codes: BTreeMap::new(),
             refresh_token: None,
             faults,
@@ -670,12 +692,7 @@ fn users_answer(request: &Request, state: &mut State) -> Answer {
             "errors": [{"field": "page_size", "message": "Invalid field."}]});
         return Answer::Respond(400, vec![], body.to_string().into_bytes());
     }
-    let all = state
-        .account
-        .users
-        .get(&status)
-        .cloned()
-        .unwrap_or_default();
+    let all = state.rendered.get(&status).cloned().unwrap_or_default();
     let offset = match &page_token {
         None => 0,
         Some(token) => match parse_page_token(token, &status) {
@@ -690,27 +707,33 @@ fn users_answer(request: &Request, state: &mut State) -> Answer {
         },
     };
     let end = (offset + page_size as usize).min(all.len());
+    let slice = &all[offset.min(end)..end];
     let next = if end < all.len() {
         format!("pt{status}x{end}xQ7w2")
     } else {
         String::new()
     };
-    let mut page = serde_json::Map::new();
+    // Zoom's key order: page_count and page_number on the first page only, users last.
+    let mut body = String::with_capacity(256 + slice.iter().map(|u| u.len() + 1).sum::<usize>());
+    body.push('{');
     if page_token.is_none() {
-        page.insert(
-            "page_count".into(),
-            json!(all.len().div_ceil(page_size as usize)),
-        );
-        page.insert("page_number".into(), json!(1));
+        body.push_str(&format!(
+            "\"page_count\":{},\"page_number\":1,",
+            all.len().div_ceil(page_size as usize)
+        ));
     }
-    page.insert("page_size".into(), json!(page_size));
-    page.insert("total_records".into(), json!(all.len()));
-    page.insert("next_page_token".into(), json!(next));
-    page.insert(
-        "users".into(),
-        Value::Array(all[offset.min(end)..end].to_vec()),
-    );
-    let body = Value::Object(page).to_string().into_bytes();
+    body.push_str(&format!(
+        "\"page_size\":{page_size},\"total_records\":{},\"next_page_token\":\"{next}\",\"users\":[",
+        all.len()
+    ));
+    for (i, user) in slice.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str(user);
+    }
+    body.push_str("]}");
+    let body = body.into_bytes();
     match fault {
         Some(Fault::Truncate) => Answer::Truncate(body),
         Some(Fault::HalfJson) => Answer::Respond(200, extra, body[..body.len() / 2].to_vec()),
@@ -732,49 +755,45 @@ pub fn generated_users(
     pending: usize,
     inactive: usize,
 ) -> BTreeMap<String, Vec<Value>> {
-    let user = |n: usize, status: &str| {
-        let plan = [1, 2, 2, 4, 99][n % 5];
-        let dept = ["Sales", "Engineering", ""][n % 3];
-        let mut u = json!({
-            "first_name": format!("First{n}"),
-            "last_name": format!("Last{n}"),
-            "display_name": format!("First{n} Last{n}"),
-            "email": format!("user{n}@example.com"),
-            "type": plan,
-            "timezone": "Europe/Berlin",
-            "verified": 1,
-            "dept": dept,
-            "user_created_at": "2024-03-01T10:00:00Z",
-            "created_at": "2024-03-01T10:00:00Z",
-            "role_id": "2",
-            "group_ids": [],
-            "im_group_ids": [],
-            "status": status,
-        });
-        if status != "pending" {
-            u["id"] = json!(format!("id{n:06}aBcDeFgHiJkLmN"));
-            u["pmi"] = json!(5_000_000_000u64 + n as u64);
-            u["last_login_time"] = json!("2026-11-20T08:30:00Z");
-            u["last_client_version"] = json!("6.2.5.40123(mac)");
-        }
-        u
-    };
-    let mut users = BTreeMap::new();
-    users.insert(
-        "active".to_string(),
-        (0..active).map(|n| user(n, "active")).collect(),
-    );
-    users.insert(
-        "pending".to_string(),
-        (active..active + pending)
-            .map(|n| user(n, "pending"))
-            .collect(),
-    );
-    users.insert(
-        "inactive".to_string(),
-        (active + pending..active + pending + inactive)
-            .map(|n| user(n, "inactive"))
-            .collect(),
-    );
-    users
+    let ranges = [
+        ("active", 0..active),
+        ("pending", active..active + pending),
+        ("inactive", active + pending..active + pending + inactive),
+    ];
+    ranges
+        .into_iter()
+        .map(|(status, range)| {
+            let users = range.map(|n| generated_user(n, status)).collect();
+            (status.to_string(), users)
+        })
+        .collect()
+}
+
+/// User number `n` of a generated account, with `status`.
+pub fn generated_user(n: usize, status: &str) -> Value {
+    let plan = [1, 2, 2, 4, 99][n % 5];
+    let dept = ["Sales", "Engineering", ""][n % 3];
+    let mut u = json!({
+        "first_name": format!("First{n}"),
+        "last_name": format!("Last{n}"),
+        "display_name": format!("First{n} Last{n}"),
+        "email": format!("user{n}@example.com"),
+        "type": plan,
+        "timezone": "Europe/Berlin",
+        "verified": 1,
+        "dept": dept,
+        "user_created_at": "2024-03-01T10:00:00Z",
+        "created_at": "2024-03-01T10:00:00Z",
+        "role_id": "2",
+        "group_ids": [],
+        "im_group_ids": [],
+        "status": status,
+    });
+    if status != "pending" {
+        u["id"] = json!(format!("id{n:06}aBcDeFgHiJkLmN"));
+        u["pmi"] = json!(5_000_000_000u64 + n as u64);
+        u["last_login_time"] = json!("2026-11-20T08:30:00Z");
+        u["last_client_version"] = json!("6.2.5.40123(mac)");
+    }
+    u
 }

@@ -1,0 +1,174 @@
+"""`make bench`: replay and live throughput, wall time and peak RSS of zoom-licenses.
+
+Generates seeded recordings (10k, 100k, 1M users), replays each into Parquet, CSV and NDJSON, and
+runs live extracts against the mock Zoom API (tests/mock-zoom) with 0 ms and 50 ms per request.
+Whole-process runs are repeated; the median wall time and the highest peak RSS (ru_maxrss of the
+child, read with wait4) are reported. Prints a Markdown table and writes it to target/bench/results.md.
+
+Usage: python3 bench/run.py [--quick]   (--quick: 10k and 100k only, for trying changes)
+"""
+
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = ROOT / "target/release/zoom-licenses"
+MOCK = ROOT / "target/release/mock-zoom"
+GEN = ROOT / "target/release/examples/generate_recording"
+WORK = ROOT / "target/bench"
+SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
+SEEDS = {"10k": 10, "100k": 100, "1m": 1000}
+PAGE_SIZE = 2000
+
+
+def run_measured(cmd, env=None):
+    """Runs cmd; returns (wall seconds, peak RSS in MiB)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    stderr = proc.stderr.read().decode(errors="replace")
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"bench: {' '.join(map(str, cmd))} failed:\n{stderr}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def repeat(cmd, runs, env=None, before=None):
+    walls, rss = [], 0.0
+    for _ in range(runs):
+        if before:
+            before()
+        wall, peak = run_measured(cmd, env)
+        walls.append(wall)
+        rss = max(rss, peak)
+    return statistics.median(walls), rss
+
+
+def build():
+    subprocess.run(
+        ["cargo", "build", "--release", "--quiet", "--bin", "zoom-licenses",
+         "--example", "generate_recording"], cwd=ROOT, check=True)
+    subprocess.run(
+        ["cargo", "build", "--release", "--quiet", "-p", "zoom-licenses-mock-zoom"],
+        cwd=ROOT, check=True)
+
+
+def recording(name):
+    path = ROOT / "target/fixtures" / f"users-{name}"
+    if not (path / "index.json").exists():
+        shutil.rmtree(path, ignore_errors=True)
+        subprocess.run(
+            [GEN, "--users", str(SIZES[name]), "--seed", str(SEEDS[name]),
+             "--page-size", str(PAGE_SIZE), "--out", path], check=True)
+    return path
+
+
+def bench_replay(names):
+    rows = []
+    out = WORK / "replay"
+    for name in names:
+        rec = recording(name)
+        runs = 3 if name == "1m" else 5
+        for fmt in ("parquet", "csv", "ndjson"):
+            target = out / f"{name}.{fmt}"
+            wall, rss = repeat(
+                [BIN, "-q", "extract", "--replay", rec, "--format", fmt, "--output", target],
+                runs, before=lambda: shutil.rmtree(out, ignore_errors=True))
+            rows.append((name, fmt, SIZES[name] / wall, wall, rss, runs))
+            print(f"replay {name:>4} -> {fmt:<7} {SIZES[name] / wall:>10,.0f} users/s "
+                  f"{wall:6.2f} s  {rss:6.1f} MiB", flush=True)
+    return rows
+
+
+def start_mock(total, latency_ms):
+    active, pending = total * 85 // 100, total * 7 // 100
+    inactive = total - active - pending
+    proc = subprocess.Popen(
+        [MOCK, str(active), str(pending), str(inactive), str(latency_ms)],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    env = dict(os.environ)
+    for line in proc.stdout:
+        key, _, value = line.strip().removeprefix("export ").partition("=")
+        if key == "MOCK_ZOOM_READY":
+            break
+        env[key] = value
+    env.pop("RUST_LOG", None)
+    return proc, env, active, pending
+
+
+def bench_live(names):
+    rows = []
+    out = WORK / "live"
+    for name in names:
+        for latency in (0, 50):
+            proc, env, active, pending = start_mock(SIZES[name], latency)
+            try:
+                runs = 3
+                wall, rss = repeat(
+                    [BIN, "-q", "extract", "--max-rps", "1000", "--page-size", str(PAGE_SIZE),
+                     "--output", out / f"{name}.parquet"],
+                    runs, env=env, before=lambda: shutil.rmtree(out, ignore_errors=True))
+            finally:
+                proc.terminate()
+                proc.wait()
+            users = active + pending
+            pages = -(-active // PAGE_SIZE)
+            floor = pages * latency / 1000
+            rows.append((name, latency, users, users / wall, wall, floor, rss, runs))
+            versus = f"{(wall / floor - 1) * 100:+5.1f}% vs floor {floor:5.2f} s" if floor else ""
+            print(f"live   {name:>4} @ {latency:>2} ms {users / wall:>10,.0f} users/s "
+                  f"{wall:6.2f} s  {rss:6.1f} MiB  {versus}", flush=True)
+    return rows
+
+
+def machine():
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, {platform.system()} {platform.release()}"
+
+
+def table(replay, live):
+    lines = [f"Machine: {machine()}", "",
+             "| replay | format | users/s | wall (median) | peak RSS | runs |",
+             "|---|---|---:|---:|---:|---:|"]
+    for name, fmt, rate, wall, rss, runs in replay:
+        lines.append(f"| {name} | {fmt} | {rate:,.0f} | {wall:.2f} s | {rss:.1f} MiB | {runs} |")
+    lines += ["", "| live (mock) | latency | users | users/s | wall (median) | floor | vs floor | peak RSS | runs |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, latency, users, rate, wall, floor, rss, runs in live:
+        versus = f"{(wall / floor - 1) * 100:+.1f}%" if floor else "n/a"
+        lines.append(f"| {name} | {latency} ms | {users:,} | {rate:,.0f} | {wall:.2f} s | "
+                     f"{floor:.2f} s | {versus} | {rss:.1f} MiB | {runs} |")
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    quick = "--quick" in sys.argv
+    names = ["10k", "100k"] if quick else ["10k", "100k", "1m"]
+    started = time.perf_counter()
+    build()
+    replay = bench_replay(names)
+    live = bench_live(names)
+    text = table(replay, live)
+    WORK.mkdir(parents=True, exist_ok=True)
+    (WORK / "results.md").write_text(text)
+    print()
+    print(text)
+    print(f"bench: done in {time.perf_counter() - started:.0f} s; table in {WORK / 'results.md'}")
+
+
+if __name__ == "__main__":
+    main()
