@@ -89,9 +89,11 @@ def bench_replay(names):
 def start_mock(total, latency_ms):
     active, pending = total * 85 // 100, total * 7 // 100
     inactive = total - active - pending
+    # Pages are rendered ahead so that serving one costs the mock only the write.
     proc = subprocess.Popen(
         [MOCK, str(active), str(pending), str(inactive), str(latency_ms)],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        env={**os.environ, "MOCK_ZOOM_PRERENDER_PAGE_SIZE": str(PAGE_SIZE)})
     env = dict(os.environ)
     for line in proc.stdout:
         key, _, value = line.strip().removeprefix("export ").partition("=")

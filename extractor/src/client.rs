@@ -336,9 +336,24 @@ impl ZoomClient {
         page_size: u32,
         page_token: Option<&str>,
     ) -> Result<FetchedPage, ApiError> {
+        self.users_page_with_lookahead(status, page_size, page_token, None)
+            .await
+    }
+
+    /// Like [`ZoomClient::users_page`]; as soon as a response body arrives, before it is parsed,
+    /// its non-empty `next_page_token` is sent on `lookahead`, so the next request can leave early.
+    pub async fn users_page_with_lookahead(
+        &self,
+        status: UserStatus,
+        page_size: u32,
+        page_token: Option<&str>,
+        lookahead: Option<tokio::sync::oneshot::Sender<String>>,
+    ) -> Result<FetchedPage, ApiError> {
+        let lookahead = Mutex::new(lookahead);
+        let lookahead = &lookahead;
         let mut renewed = false;
         loop {
-            let attempt = move || self.attempt(status, page_size, page_token);
+            let attempt = move || self.attempt(status, page_size, page_token, lookahead);
             let result = attempt
                 .retry(self.backoff)
                 .when(ApiError::is_retryable)
@@ -377,6 +392,7 @@ impl ZoomClient {
         status: UserStatus,
         page_size: u32,
         page_token: Option<&str>,
+        lookahead: &Mutex<Option<tokio::sync::oneshot::Sender<String>>>,
     ) -> Result<FetchedPage, ApiError> {
         self.gate.ready().await;
         // No retry loop of its own here: the caller's loop retries an unreachable token endpoint.
@@ -402,7 +418,10 @@ impl ZoomClient {
             .map_err(network_error)?;
         let http_status = response.status();
         let headers = response.headers().clone();
-        let body = response.text().await.map_err(network_error)?;
+        // Bytes, then UTF-8 in place: `text()` would decode into a second copy of the page.
+        let bytes = response.bytes().await.map_err(network_error)?;
+        let body = String::from_utf8(Vec::from(bytes))
+            .map_err(|e| ApiError::BadBody(format!("not UTF-8: {e}")))?;
         let fetched_at = Utc::now();
         tracing::debug!(
             message = "Fetched page.",
@@ -417,6 +436,11 @@ impl ZoomClient {
             if header(&headers, "x-ratelimit-remaining") == Some("0") {
                 self.gate
                     .pause_for(retry_after(&headers).unwrap_or(Duration::from_secs(1)));
+            }
+            if let Some(next) = crate::page::peek_next_page_token(&body).filter(|t| !t.is_empty())
+                && let Some(sender) = lookahead.lock().unwrap_or_else(|e| e.into_inner()).take()
+            {
+                let _ = sender.send(next);
             }
             let page = UsersPage::parse(status, 0, body).map_err(ApiError::BadBody)?;
             let text = |name| header(&headers, name).map(str::to_owned);

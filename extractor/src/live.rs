@@ -13,7 +13,9 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
-use crate::client::{ApiError, RequestStats, ZoomClient};
+use tokio::sync::oneshot;
+
+use crate::client::{ApiError, FetchedPage, RequestStats, ZoomClient};
 use crate::error::ExtractError;
 use crate::page::UsersPage;
 use crate::recording::{PageRequest, RecordingWriter};
@@ -119,19 +121,59 @@ impl PageSource for LiveSource {
     }
 }
 
+/// A page request running in the background, with the lookahead of its response's next token.
+struct Inflight {
+    token: Option<String>,
+    page_size: u32,
+    task: tokio::task::JoinHandle<Result<FetchedPage, ApiError>>,
+    lookahead: oneshot::Receiver<String>,
+}
+
+impl Inflight {
+    fn start(shared: &Arc<Shared>, status: UserStatus, token: Option<String>) -> Self {
+        let page_size = shared.page_size.load(Ordering::Relaxed);
+        let (sender, lookahead) = oneshot::channel();
+        let client = shared.client.clone();
+        let sent = token.clone();
+        let task = tokio::spawn(async move {
+            client
+                .users_page_with_lookahead(status, page_size, sent.as_deref(), Some(sender))
+                .await
+        });
+        Inflight {
+            token,
+            page_size,
+            task,
+            lookahead,
+        }
+    }
+}
+
+impl Drop for Inflight {
+    fn drop(&mut self) {
+        // A request nobody will read (an error or restart elsewhere) must not keep running.
+        self.task.abort();
+    }
+}
+
 async fn sweep(
     shared: Arc<Shared>,
     status: UserStatus,
 ) -> Result<(UserStatus, StatusReport), ExtractError> {
     let mut report = StatusReport::default();
-    let mut token: Option<String> = None;
+    let mut current = Inflight::start(&shared, status, None);
     loop {
-        let page_size = shared.page_size.load(Ordering::Relaxed);
-        let fetched = match shared
-            .client
-            .users_page(status, page_size, token.as_deref())
+        // As soon as this response's body arrives, its next token starts the next request, which
+        // then travels while this page is parsed and handed on: the network sets the pace.
+        let mut next = match (&mut current.lookahead).await {
+            Ok(token) => Some(Inflight::start(&shared, status, Some(token))),
+            Err(_) => None,
+        };
+        let joined = (&mut current.task)
             .await
-        {
+            .map_err(|e| ExtractError::Internal(format!("a page request panicked: {e}")))?;
+        let page_size = current.page_size;
+        let fetched = match joined {
             Ok(fetched) => fetched,
             Err(ApiError::PageTokenExpired(message)) if report.restarts < MAX_RESTARTS => {
                 report.restarts += 1;
@@ -142,7 +184,7 @@ async fn sweep(
                     zoom = %message,
                     restart = report.restarts
                 );
-                token = None;
+                current = Inflight::start(&shared, status, None);
                 continue;
             }
             Err(ApiError::PageSizeRejected(message)) if page_size > FALLBACK_PAGE_SIZE => {
@@ -157,6 +199,7 @@ async fn sweep(
                     fallback = FALLBACK_PAGE_SIZE,
                     zoom = %message
                 );
+                current = Inflight::start(&shared, status, current.token.clone());
                 continue;
             }
             Err(error) => return Err(ExtractError::Api { status, error }),
@@ -167,7 +210,7 @@ async fn sweep(
             let request = PageRequest {
                 status,
                 page_size,
-                page_token_sent: token.is_some(),
+                page_token_sent: current.token.is_some(),
             };
             recorder
                 .lock()
@@ -179,21 +222,25 @@ async fn sweep(
         if let Some(total) = page.meta.total_records {
             report.total_records = Some(total);
         }
-        let next = page.meta.next_page_token.clone();
+        let token = page.meta.next_page_token.clone();
+        if !token.is_empty() && current.token.as_deref() == Some(token.as_str()) {
+            return Err(ExtractError::Internal(format!(
+                "Zoom sent the same next_page_token twice for status `{status}`; stopping instead of looping"
+            )));
+        }
         shared
             .pages
             .send(page)
             .await
             .map_err(|_| ExtractError::ConsumerGone)?;
-        if next.is_empty() {
+        if token.is_empty() {
             break;
         }
-        if token.as_deref() == Some(next.as_str()) {
-            return Err(ExtractError::Internal(format!(
-                "Zoom sent the same next_page_token twice for status `{status}`; stopping instead of looping"
-            )));
-        }
-        token = Some(next);
+        // The page a retry finally parsed names the next token; a lookahead for another is dropped.
+        current = match next.take() {
+            Some(inflight) if inflight.token.as_deref() == Some(token.as_str()) => inflight,
+            _ => Inflight::start(&shared, status, Some(token)),
+        };
     }
     match report.total_records {
         Some(total) if total != report.users_received => tracing::warn!(

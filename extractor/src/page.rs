@@ -56,6 +56,44 @@ struct Envelope<'a> {
     message: Option<String>,
 }
 
+/// The `next_page_token` read from the start of a page body, without scanning its users: Zoom sends
+/// the envelope fields before `users`, so the next request can leave while this page is parsed.
+/// `None` when the token does not come before `users`, or the body does not start like a page.
+pub fn peek_next_page_token(body: &str) -> Option<String> {
+    use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+
+    /// Stops at the token (or at `users`) by failing on purpose, keeping what it found.
+    struct Peek<'s>(&'s mut Option<String>);
+
+    impl<'de> Visitor<'de> for Peek<'_> {
+        type Value = ();
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a users page")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                match key.as_ref() {
+                    "next_page_token" => {
+                        *self.0 = Some(map.next_value::<Option<String>>()?.unwrap_or_default());
+                        return Err(de::Error::custom("found"));
+                    }
+                    "users" => return Err(de::Error::custom("users come first")),
+                    _ => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+
+    let mut found = None;
+    let _ = serde_json::Deserializer::from_str(body).deserialize_map(Peek(&mut found));
+    found
+}
+
 impl UsersPage {
     /// Parses a page body exactly as Zoom sent it; fails when the body is not a users page.
     pub fn parse(status: UserStatus, sequence: u64, body: String) -> Result<Self, String> {
@@ -132,6 +170,21 @@ mod tests {
         );
         assert!(page.meta.is_last());
         assert_eq!(page.meta.page_count, None);
+    }
+
+    #[test]
+    fn the_next_token_is_peeked_without_reading_users() {
+        let body = r#"{"page_size":2,"next_page_token":"tok","users":[{"email":"a@x","type":1"#;
+        assert_eq!(peek_next_page_token(body).as_deref(), Some("tok"));
+        assert_eq!(
+            peek_next_page_token(r#"{"next_page_token":"","users":[]}"#).as_deref(),
+            Some("")
+        );
+        assert_eq!(
+            peek_next_page_token(r#"{"users":[],"next_page_token":"late"}"#),
+            None
+        );
+        assert_eq!(peek_next_page_token("<html>"), None);
     }
 
     #[test]

@@ -113,8 +113,13 @@ pub struct Seen {
     pub revoked: Vec<String>,
 }
 
+/// A pre-rendered page: (status, offset, page size, first page).
+type PageKey = (String, usize, u32, bool);
+
 struct State {
     account: Account,
+    /// Pages rendered ahead by [`MockZoom::prerender`], served without rendering work.
+    pages: std::collections::HashMap<PageKey, Arc<Vec<u8>>>,
     /// Each status's users as JSON text, rendered once: pages are built by joining slices.
     rendered: BTreeMap<String, Arc<Vec<String>>>,
     /// Issued authorization codes: code → (PKCE challenge, redirect_uri).
@@ -171,6 +176,7 @@ impl MockZoom {
         let addr = listener.local_addr().expect("local addr");
         let state = Arc::new(Mutex::new(State {
             account,
+            pages: std::collections::HashMap::new(),
             rendered,
             codes: BTreeMap::new(),
             refresh_token: None,
@@ -216,6 +222,26 @@ impl MockZoom {
             seen.max_requests_per_second = seen.max_requests_per_second.max(end - start + 1);
         }
         seen
+    }
+
+    /// Renders every page of every status at `page_size` ahead of time, so that serving a page
+    /// costs only writing it: benchmarks then measure the client, not the mock.
+    pub fn prerender(&self, page_size: u32) {
+        let mut state = self.state.lock().expect("mock state");
+        let mut pages = std::collections::HashMap::new();
+        for (status, all) in &state.rendered {
+            let mut offset = 0;
+            loop {
+                let key = (status.clone(), offset, page_size, offset == 0);
+                let body = render_page(all, status, offset, page_size, offset == 0);
+                pages.insert(key, Arc::new(body));
+                offset += page_size as usize;
+                if offset >= all.len() {
+                    break;
+                }
+            }
+        }
+        state.pages = pages;
     }
 
     /// The account served.
@@ -706,6 +732,26 @@ fn users_answer(request: &Request, state: &mut State) -> Answer {
             }
         },
     };
+    let key = (status.clone(), offset, page_size, page_token.is_none());
+    let body = match state.pages.get(&key) {
+        Some(body) => body.as_ref().clone(),
+        None => render_page(&all, &status, offset, page_size, page_token.is_none()),
+    };
+    match fault {
+        Some(Fault::Truncate) => Answer::Truncate(body),
+        Some(Fault::HalfJson) => Answer::Respond(200, extra, body[..body.len() / 2].to_vec()),
+        _ => Answer::Respond(200, extra, body),
+    }
+}
+
+/// One page's body, in Zoom's key order: `page_count`/`page_number` on the first page only.
+fn render_page(
+    all: &[String],
+    status: &str,
+    offset: usize,
+    page_size: u32,
+    first: bool,
+) -> Vec<u8> {
     let end = (offset + page_size as usize).min(all.len());
     let slice = &all[offset.min(end)..end];
     let next = if end < all.len() {
@@ -713,10 +759,9 @@ fn users_answer(request: &Request, state: &mut State) -> Answer {
     } else {
         String::new()
     };
-    // Zoom's key order: page_count and page_number on the first page only, users last.
     let mut body = String::with_capacity(256 + slice.iter().map(|u| u.len() + 1).sum::<usize>());
     body.push('{');
-    if page_token.is_none() {
+    if first {
         body.push_str(&format!(
             "\"page_count\":{},\"page_number\":1,",
             all.len().div_ceil(page_size as usize)
@@ -733,12 +778,7 @@ fn users_answer(request: &Request, state: &mut State) -> Answer {
         body.push_str(user);
     }
     body.push_str("]}");
-    let body = body.into_bytes();
-    match fault {
-        Some(Fault::Truncate) => Answer::Truncate(body),
-        Some(Fault::HalfJson) => Answer::Respond(200, extra, body[..body.len() / 2].to_vec()),
-        _ => Answer::Respond(200, extra, body),
-    }
+    body.into_bytes()
 }
 
 fn parse_page_token(token: &str, status: &str) -> Option<usize> {

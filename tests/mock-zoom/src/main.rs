@@ -48,6 +48,9 @@ async fn main() {
         latency,
     )
     .await;
+    if let Ok(size) = std::env::var("MOCK_ZOOM_PRERENDER_PAGE_SIZE") {
+        mock.prerender(size.parse().unwrap_or(2000));
+    }
     let account = mock.account();
     println!("export ZOOM_API_URL={}", mock.api_url());
     println!("export ZOOM_OAUTH_URL={}", mock.oauth_url());
