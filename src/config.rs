@@ -96,6 +96,36 @@ impl PartitionConfig {
     }
 }
 
+/// `extracted_at`: `--as-of` when given, else the run's start.
+pub fn extracted_at(args: &ExtractArgs, now: DateTime<Utc>) -> Result<DateTime<Utc>, Failure> {
+    match &args.as_of {
+        None => Ok(now),
+        Some(text) => DateTime::parse_from_rfc3339(text)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| {
+                Failure::usage(format!(
+                    "--as-of \"{text}\" is not an RFC 3339 timestamp ({e}); \
+                     write it like 2026-11-28T00:00:00Z"
+                ))
+            }),
+    }
+}
+
+/// The `dt=` of a partitioned run: `--partition-date`, else the UTC date of `extracted_at`.
+pub fn partition_date(
+    args: &ExtractArgs,
+    extracted_at: DateTime<Utc>,
+) -> Result<chrono::NaiveDate, Failure> {
+    match &args.partition_date {
+        Some(text) => chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|e| {
+            Failure::usage(format!(
+                "--partition-date \"{text}\" is not a date like 2026-11-28 ({e})"
+            ))
+        }),
+        None => Ok(extracted_at.date_naive()),
+    }
+}
+
 /// Whether a value can name a folder: letters, digits, `-`, `_`, `.`, not starting with `.`.
 pub fn is_folder_name(value: &str) -> bool {
     !value.is_empty()
@@ -224,41 +254,23 @@ impl ExtractConfig {
                 ));
             }
         }
-        let extracted_at = match &args.as_of {
-            None => now,
-            Some(text) => DateTime::parse_from_rfc3339(text)
-                .map_err(|e| {
-                    Failure::usage(format!(
-                        "--as-of \"{text}\" is not an RFC 3339 timestamp ({e}); \
-                         write it like 2026-11-28T00:00:00Z"
-                    ))
-                })?
-                .with_timezone(&Utc),
-        };
-        let partition =
-            match &args.output_dir {
-                None => None,
-                Some(root) => {
-                    let date = match &args.partition_date {
-                    Some(text) => chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|e| {
-                        Failure::usage(format!(
-                            "--partition-date \"{text}\" is not a date like 2026-11-28 ({e})"
-                        ))
-                    })?,
-                    None => extracted_at.date_naive(),
+        let extracted_at = extracted_at(args, now)?;
+        let partition = match &args.output_dir {
+            None => None,
+            Some(root) => {
+                let date = partition_date(args, extracted_at)?;
+                let account = match (&args.partition_account, entry) {
+                    (Some(name), _) => Some(partition_value("--partition-account", name)?),
+                    (None, Some(entry)) => Some(entry.name.clone()),
+                    (None, None) => None,
                 };
-                    let account = match (&args.partition_account, entry) {
-                        (Some(name), _) => Some(partition_value("--partition-account", name)?),
-                        (None, Some(entry)) => Some(entry.name.clone()),
-                        (None, None) => None,
-                    };
-                    Some(PartitionConfig {
-                        root: root.clone(),
-                        date,
-                        account,
-                    })
-                }
-            };
+                Some(PartitionConfig {
+                    root: root.clone(),
+                    date,
+                    account,
+                })
+            }
+        };
         let run_id = match args.run_id.clone() {
             Some(id) if id.trim().is_empty() => {
                 return Err(Failure::usage("--run-id must not be empty"));

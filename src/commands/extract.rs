@@ -132,11 +132,8 @@ async fn run_all(
     let manifest_path = match &args.output_dir {
         // Per date, beside the partitions (readers of `*.parquet` ignore it).
         Some(root) => {
-            let date = ExtractConfig::from_args(args, None, true, now)
-                .ok()
-                .and_then(|c| c.partition)
-                .map(|p| p.date.format("%Y-%m-%d").to_string())
-                .unwrap_or_else(|| now.format("%Y-%m-%d").to_string());
+            let at = crate::config::extracted_at(args, now)?;
+            let date = crate::config::partition_date(args, at)?.format("%Y-%m-%d");
             root.join(crate::config::LICENSES_TABLE)
                 .join(format!("dt={date}"))
                 .join("_accounts_manifest.json")
