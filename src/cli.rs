@@ -194,38 +194,18 @@ pub struct RequestArgs {
 /// `auth` flags.
 #[derive(Debug, Args)]
 pub struct AuthArgs {
-    /// Client id of the OAuth app (admin-managed, user:read:list_users:admin).
-    #[arg(long, env = "ZOOM_CLIENT_ID", value_name = "ID")]
-    pub client_id: Option<String>,
-    /// Client secret of the app; prefer the environment variable.
-    #[arg(
-        long,
-        env = "ZOOM_CLIENT_SECRET",
-        hide_env_values = true,
-        value_name = "SECRET"
-    )]
-    pub client_secret: Option<String>,
+    /// The OAuth app (its account id, if any, is not used here).
+    #[command(flatten)]
+    pub connect: ConnectArgs,
     /// The redirect URL registered in the app: http://localhost:PORT[/path].
     #[arg(long, env = "ZOOM_REDIRECT_URI", value_name = "URL")]
     pub redirect_uri: Option<String>,
-    /// Token file to write [default: ~/.config/zoom-licenses/token.json].
-    #[arg(long, env = "ZOOM_TOKEN_FILE", value_name = "FILE")]
-    pub token_file: Option<PathBuf>,
-    /// Zoom OAuth base URL.
-    #[arg(long, env = "ZOOM_OAUTH_URL", value_name = "URL")]
-    pub oauth_url: Option<String>,
     /// Print the authorize URL instead of opening a browser.
     #[arg(long)]
     pub no_browser: bool,
     /// Seconds to wait for the browser's redirect (or a pasted URL).
     #[arg(long, default_value_t = 300, value_name = "SECONDS")]
     pub wait: u64,
-    /// Use the account of this name from the --config file.
-    #[arg(long, value_name = "NAME")]
-    pub account: Option<String>,
-    /// A TOML file of accounts.
-    #[arg(long, env = "ZOOM_LICENSES_CONFIG", value_name = "FILE")]
-    pub config: Option<PathBuf>,
 }
 
 /// `check` flags.

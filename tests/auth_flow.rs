@@ -336,14 +336,8 @@ async fn s2s_mock(configure: impl FnOnce(&mut Account)) -> MockZoom {
 }
 
 fn s2s(mock: &MockZoom, args: &[&str]) -> assert_cmd::Command {
-    let account = mock.account();
-    let mut cmd = zoom_licenses();
-    cmd.env("ZOOM_ACCOUNT_ID", &account.account_id)
-        .env("ZOOM_CLIENT_ID", &account.client_id)
-        .env("ZOOM_CLIENT_SECRET", &account.client_secret)
-        .env("ZOOM_API_URL", mock.api_url())
-        .env("ZOOM_OAUTH_URL", mock.oauth_url())
-        .args(args);
+    let mut cmd = against_mock(mock);
+    cmd.args(args);
     cmd
 }
 

@@ -15,14 +15,8 @@ use serde_json::Value;
 
 /// A command for a live run against `mock`, writing NDJSON into `out`.
 fn live(mock: &MockZoom, out: &Path) -> Command {
-    let account = mock.account();
-    let mut cmd = zoom_licenses();
-    cmd.env("ZOOM_ACCOUNT_ID", &account.account_id)
-        .env("ZOOM_CLIENT_ID", &account.client_id)
-        .env("ZOOM_CLIENT_SECRET", &account.client_secret)
-        .env("ZOOM_API_URL", mock.api_url())
-        .env("ZOOM_OAUTH_URL", mock.oauth_url())
-        .args(["extract", "--retry-min-delay-ms", "20"])
+    let mut cmd = against_mock(mock);
+    cmd.args(["extract", "--retry-min-delay-ms", "20"])
         .args(["--format", "ndjson", "--output"])
         .arg(out.join("u.ndjson"));
     cmd

@@ -43,15 +43,16 @@ impl Redirect {
 
 /// Runs `auth`.
 pub async fn run(args: AuthArgs) -> Result<(), Failure> {
-    let entry = accounts::selected(&args.config, &args.account)?;
-    let client_id = args
+    let connect = &args.connect;
+    let entry = accounts::selected(&connect.config, &connect.account)?;
+    let client_id = connect
         .client_id
         .clone()
         .or_else(|| entry.as_ref().map(|e| e.client_id.clone()))
         .ok_or_else(|| {
             Failure::usage("set ZOOM_CLIENT_ID (--client-id): the OAuth app's client id")
         })?;
-    let client_secret = match (&args.client_secret, &entry) {
+    let client_secret = match (&connect.client_secret, &entry) {
         (Some(secret), _) => extractor::Secret::new(secret.clone()),
         (None, Some(entry)) => entry.secret()?,
         (None, None) => {
@@ -70,14 +71,14 @@ pub async fn run(args: AuthArgs) -> Result<(), Failure> {
             )
         })?;
     let token_file = match (
-        &args.token_file,
+        &connect.token_file,
         entry.as_ref().and_then(|e| e.token_file.clone()),
     ) {
         (Some(file), _) => file.clone(),
         (None, Some(file)) => file,
         (None, None) => token_file_or_default(&None)?,
     };
-    let oauth_url = args
+    let oauth_url = connect
         .oauth_url
         .clone()
         .or_else(|| entry.as_ref().and_then(|e| e.oauth_url.clone()))

@@ -19,6 +19,18 @@ pub fn zoom_licenses() -> Command {
     cmd
 }
 
+/// The binary with server-to-server credentials and the endpoints of `mock` in its environment.
+pub fn against_mock(mock: &mock_zoom::MockZoom) -> Command {
+    let account = mock.account();
+    let mut cmd = zoom_licenses();
+    cmd.env("ZOOM_ACCOUNT_ID", &account.account_id)
+        .env("ZOOM_CLIENT_ID", &account.client_id)
+        .env("ZOOM_CLIENT_SECRET", &account.client_secret)
+        .env("ZOOM_API_URL", mock.api_url())
+        .env("ZOOM_OAUTH_URL", mock.oauth_url());
+    cmd
+}
+
 /// A fixture set's directory.
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
