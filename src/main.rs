@@ -15,6 +15,7 @@ mod pipeline;
 mod progress;
 mod signals;
 mod summary;
+mod targets;
 
 use std::process::ExitCode;
 

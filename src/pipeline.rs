@@ -16,17 +16,11 @@ use sinks::{FinishedOutput, OutputReceipt, RecordSink, SinkError, SinkOptions};
 use tokio::sync::mpsc;
 use transform::{RunContext, TransformStats, TransformedPage, Transformer};
 
-use std::path::PathBuf;
-
-use sinks::Destination;
-use sinks::partition::StagingArea;
-
-use crate::config::{
-    ExtractConfig, LICENSES_TABLE, PARTITION_MANIFEST, REJECTS_TABLE, SourceConfig,
-};
+use crate::config::{ExtractConfig, SourceConfig};
 use crate::exit::{self, Failure};
-use crate::manifest::{Manifest, PartitionInfo};
+use crate::manifest::Manifest;
 use crate::progress::Progress;
+use crate::targets::Targets;
 
 /// Pages waiting between the source and the transform.
 const PAGE_QUEUE: usize = 4;
@@ -236,90 +230,6 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
         manifest,
         manifest_path,
     })
-}
-
-/// Where one run writes: the configured files, or a staging area published as partitions.
-struct Targets {
-    output: Destination,
-    rejects: Destination,
-    manifest: PathBuf,
-    /// Copies of the manifest (the rejects partition's `_manifest.json`).
-    extra_manifests: Vec<PathBuf>,
-    staged: Option<Staged>,
-}
-
-/// A partitioned run's staging area and where its partitions go.
-struct Staged {
-    area: StagingArea,
-    /// Partition folders in publishing order: rejects first, licenses (the one readers key on) last.
-    partitions: Vec<PathBuf>,
-    final_output: PathBuf,
-    final_rejects: PathBuf,
-    final_manifest: PathBuf,
-    info: PartitionInfo,
-}
-
-impl Staged {
-    /// Swaps the partitions into place; returns the published manifest's path.
-    fn publish(self) -> Result<PathBuf, Failure> {
-        self.area
-            .publish(&self.partitions)
-            .map_err(|e| Failure::failed(anyhow!(e).context("cannot publish the partitions")))?;
-        Ok(self.final_manifest)
-    }
-}
-
-impl Targets {
-    fn new(cfg: &ExtractConfig, account_id: Option<&str>) -> Result<Self, Failure> {
-        let Some(partition) = &cfg.partition else {
-            return Ok(Targets {
-                output: cfg.output.clone(),
-                rejects: cfg.rejects.clone(),
-                manifest: cfg.manifest.clone(),
-                extra_manifests: Vec::new(),
-                staged: None,
-            });
-        };
-        let account = match (&partition.account, account_id) {
-            (Some(name), _) => name.clone(),
-            (None, Some(id)) if crate::config::is_folder_name(id) => id.to_string(),
-            (None, Some(id)) => {
-                return Err(Failure::usage(format!(
-                    "the account id \"{id}\" cannot name a partition folder: pass --partition-account NAME"
-                )));
-            }
-            (None, None) => "default".to_string(),
-        };
-        let ext = cfg.format.extension();
-        let licenses_dir = partition.dir(LICENSES_TABLE, &account);
-        let rejects_dir = partition.dir(REJECTS_TABLE, &account);
-        let area = StagingArea::create(&partition.root).map_err(|e| {
-            Failure::failed(anyhow!(e).context(format!(
-                "cannot create a staging folder under {}",
-                partition.root.display()
-            )))
-        })?;
-        let final_output = licenses_dir.join(format!("part-0.{ext}"));
-        let final_rejects = rejects_dir.join(format!("part-0.{ext}"));
-        let final_manifest = licenses_dir.join(PARTITION_MANIFEST);
-        Ok(Targets {
-            output: Destination::File(area.staged(&final_output)),
-            rejects: Destination::File(area.staged(&final_rejects)),
-            manifest: area.staged(&final_manifest),
-            extra_manifests: vec![area.staged(&rejects_dir.join(PARTITION_MANIFEST))],
-            staged: Some(Staged {
-                area,
-                partitions: vec![rejects_dir, licenses_dir],
-                final_output,
-                final_rejects,
-                final_manifest,
-                info: PartitionInfo {
-                    dt: partition.date.format("%Y-%m-%d").to_string(),
-                    account,
-                },
-            }),
-        })
-    }
 }
 
 fn sink_options(cfg: &ExtractConfig) -> SinkOptions {

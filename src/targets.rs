@@ -1,0 +1,104 @@
+//! Where one run writes: the configured files, or, for partitioned output, a staging area whose
+//! partition folders are swapped into place once everything in them is written.
+
+use std::path::PathBuf;
+
+use anyhow::anyhow;
+use sinks::Destination;
+use sinks::partition::StagingArea;
+
+use crate::config::{ExtractConfig, LICENSES_TABLE, PARTITION_MANIFEST, REJECTS_TABLE};
+use crate::exit::Failure;
+use crate::manifest::PartitionInfo;
+
+/// Where one run writes: the configured files, or a staging area published as partitions.
+pub struct Targets {
+    /// The license table's destination.
+    pub output: Destination,
+    /// The rejects' destination.
+    pub rejects: Destination,
+    /// Where the manifest is written (in the staging area when partitioned).
+    pub manifest: PathBuf,
+    /// Copies of the manifest (the rejects partition's `_manifest.json`).
+    pub extra_manifests: Vec<PathBuf>,
+    /// The staging area, for partitioned output.
+    pub staged: Option<Staged>,
+}
+
+/// A partitioned run's staging area and where its partitions go.
+pub struct Staged {
+    area: StagingArea,
+    /// Partition folders in publishing order: rejects first, licenses (the one readers key on) last.
+    partitions: Vec<PathBuf>,
+    /// Where readers find the license table.
+    pub final_output: PathBuf,
+    /// Where readers find the rejects.
+    pub final_rejects: PathBuf,
+    final_manifest: PathBuf,
+    /// The partition's keys, for the manifest.
+    pub info: PartitionInfo,
+}
+
+impl Staged {
+    /// Swaps the partitions into place; returns the published manifest's path.
+    pub fn publish(self) -> Result<PathBuf, Failure> {
+        self.area
+            .publish(&self.partitions)
+            .map_err(|e| Failure::failed(anyhow!(e).context("cannot publish the partitions")))?;
+        Ok(self.final_manifest)
+    }
+}
+
+impl Targets {
+    /// The targets of `cfg`; a partitioned run's `account=` falls back to `account_id`.
+    pub fn new(cfg: &ExtractConfig, account_id: Option<&str>) -> Result<Self, Failure> {
+        let Some(partition) = &cfg.partition else {
+            return Ok(Targets {
+                output: cfg.output.clone(),
+                rejects: cfg.rejects.clone(),
+                manifest: cfg.manifest.clone(),
+                extra_manifests: Vec::new(),
+                staged: None,
+            });
+        };
+        let account = match (&partition.account, account_id) {
+            (Some(name), _) => name.clone(),
+            (None, Some(id)) if crate::config::is_folder_name(id) => id.to_string(),
+            (None, Some(id)) => {
+                return Err(Failure::usage(format!(
+                    "the account id \"{id}\" cannot name a partition folder: pass --partition-account NAME"
+                )));
+            }
+            (None, None) => "default".to_string(),
+        };
+        let ext = cfg.format.extension();
+        let licenses_dir = partition.dir(LICENSES_TABLE, &account);
+        let rejects_dir = partition.dir(REJECTS_TABLE, &account);
+        let area = StagingArea::create(&partition.root).map_err(|e| {
+            Failure::failed(anyhow!(e).context(format!(
+                "cannot create a staging folder under {}",
+                partition.root.display()
+            )))
+        })?;
+        let final_output = licenses_dir.join(format!("part-0.{ext}"));
+        let final_rejects = rejects_dir.join(format!("part-0.{ext}"));
+        let final_manifest = licenses_dir.join(PARTITION_MANIFEST);
+        Ok(Targets {
+            output: Destination::File(area.staged(&final_output)),
+            rejects: Destination::File(area.staged(&final_rejects)),
+            manifest: area.staged(&final_manifest),
+            extra_manifests: vec![area.staged(&rejects_dir.join(PARTITION_MANIFEST))],
+            staged: Some(Staged {
+                area,
+                partitions: vec![rejects_dir, licenses_dir],
+                final_output,
+                final_rejects,
+                final_manifest,
+                info: PartitionInfo {
+                    dt: partition.date.format("%Y-%m-%d").to_string(),
+                    account,
+                },
+            }),
+        })
+    }
+}
