@@ -4,6 +4,8 @@
 //! is recorded on disk, and how pages are produced by a [`PageSource`]. It never looks inside a user
 //! record beyond locating it in the page: turning users into license rows is the transform's job.
 
+#![warn(missing_docs)]
+
 pub mod auth;
 pub mod authcode;
 pub mod client;

@@ -5,6 +5,8 @@
 //! failed run never leaves a half-written file where a finished one is expected. Nothing here knows
 //! about Zoom: a sink sees Arrow batches and options.
 
+#![warn(missing_docs)]
+
 pub mod cells;
 pub mod csv;
 pub mod error;

@@ -4,6 +4,8 @@
 //! account) arrives in a [`RunContext`]; everything it decides leaves as rows, rejections and
 //! [`TransformStats`]. That keeps the rules snapshot-testable over recorded pages.
 
+#![warn(missing_docs)]
+
 pub mod batch;
 pub mod dedup;
 pub mod plan;

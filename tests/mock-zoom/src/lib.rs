@@ -10,6 +10,8 @@
 //! It is a deliberately small hand-written HTTP/1.1 server (`Connection: close` on every answer) so
 //! that it can also misbehave at the socket level, which a well-behaved HTTP framework cannot.
 
+#![warn(missing_docs)]
+
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
