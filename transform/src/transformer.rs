@@ -45,6 +45,12 @@ impl Transformer {
 
     /// Turns one page into batches.
     pub fn transform_page(&mut self, page: &UsersPage) -> Result<TransformedPage, ArrowError> {
+        // A sweep's first page says how many users it has: size the key set once for all of them.
+        if page.meta.page_number == Some(1)
+            && let Some(total) = page.meta.total_records
+        {
+            self.seen.reserve(usize::try_from(total).unwrap_or(0));
+        }
         let mut licenses = LicenseBatchBuilder::with_capacity(page.len());
         for raw in page.users() {
             self.stats.users_seen += 1;
