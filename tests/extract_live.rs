@@ -386,17 +386,9 @@ async fn no_secret_or_token_appears_in_logs_outputs_or_recordings() {
             String::from_utf8_lossy(&output.stdout).into_owned(),
         ),
     ];
-    let mut dirs = vec![out.path().to_path_buf()];
-    while let Some(dir) = dirs.pop() {
-        for entry in fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                dirs.push(path);
-            } else {
-                let text = String::from_utf8_lossy(&fs::read(&path).unwrap()).into_owned();
-                haystacks.push((path.display().to_string(), text));
-            }
-        }
+    for (path, bytes) in files_under(out.path()) {
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        haystacks.push((path.display().to_string(), text));
     }
     assert!(haystacks.len() > 5);
     for (name, text) in &haystacks {

@@ -13,26 +13,6 @@ use common::*;
 use mock_zoom::{Account, MockZoom, generated_users};
 use serde_json::Value;
 
-/// Every file under `dir` with its bytes, by path relative to `dir`.
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut files = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                files.insert(
-                    path.strip_prefix(dir).unwrap().to_path_buf(),
-                    fs::read(&path).unwrap(),
-                );
-            }
-        }
-    }
-    files
-}
-
 fn replay_into(root: &Path, recording: &str, account: &str, date: &str, run_id: &str) {
     zoom_licenses()
         .args(["-q", "extract", "--replay"])
@@ -64,12 +44,12 @@ fn re_running_a_date_and_account_replaces_exactly_that_partition() {
         dir_entries(&part("zoom_user_rejects", "2026-11-27", "emea")),
         ["_manifest.json", "part-0.parquet"]
     );
-    let before = snapshot(&root);
+    let before = files_under(&root);
     // A stray file in the old partition must not survive the replacement.
     fs::write(licenses.join("part-1.parquet"), "stale").unwrap();
 
     replay_into(&root, "duplicates", "emea", "2026-11-27", "second");
-    let after = snapshot(&root);
+    let after = files_under(&root);
     for (path, bytes) in &before {
         let inside = path.starts_with("zoom_users/dt=2026-11-27/account=emea")
             || path.starts_with("zoom_user_rejects/dt=2026-11-27/account=emea");
@@ -127,7 +107,7 @@ async fn a_run_killed_mid_way_leaves_the_previous_partition_whole() {
         .unwrap();
     assert!(status.success());
     let partition = root.join("zoom_users/dt=2026-11-27/account=mockAccount123");
-    let before = snapshot(&partition);
+    let before = files_under(&partition);
 
     let mut second = command("killed").spawn().unwrap();
     // Wait until it is writing into its staging area, then SIGKILL it.
@@ -146,7 +126,7 @@ async fn a_run_killed_mid_way_leaves_the_previous_partition_whole() {
     second.wait().unwrap();
 
     assert_eq!(
-        snapshot(&partition),
+        files_under(&partition),
         before,
         "the previous partition changed"
     );
@@ -163,7 +143,7 @@ async fn a_run_killed_mid_way_leaves_the_previous_partition_whole() {
 fn snapshot_if_exists(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     if dir.exists() {
         // The run may rename or delete files while we look: tolerate it.
-        std::panic::catch_unwind(|| snapshot(dir)).unwrap_or_default()
+        std::panic::catch_unwind(|| files_under(dir)).unwrap_or_default()
     } else {
         BTreeMap::new()
     }
