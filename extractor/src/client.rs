@@ -437,10 +437,19 @@ impl ZoomClient {
                 self.gate
                     .pause_for(retry_after(&headers).unwrap_or(Duration::from_secs(1)));
             }
-            if let Some(next) = crate::page::peek_next_page_token(&body).filter(|t| !t.is_empty())
-                && let Some(sender) = lookahead.lock().unwrap_or_else(|e| e.into_inner()).take()
-            {
-                let _ = sender.send(next);
+            let sender = lookahead.lock().unwrap_or_else(|e| e.into_inner()).take();
+            if let Some(sender) = sender {
+                match crate::page::peek_next_page_token(&body).filter(|t| !t.is_empty()) {
+                    Some(next) => {
+                        let _ = sender.send(next);
+                        // Let the woken sweep send the next request before this task parses for a
+                        // millisecond or two: tokio would otherwise run it only after this task
+                        // yields (a woken task waits in the worker's LIFO slot).
+                        tokio::task::yield_now().await;
+                    }
+                    // Not peekable (or the last page): the sweep waits for the parsed page.
+                    None => drop(sender),
+                }
             }
             let page = UsersPage::parse(status, 0, body).map_err(ApiError::BadBody)?;
             let text = |name| header(&headers, name).map(str::to_owned);
