@@ -4,7 +4,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Int32Type, TimestampMicrosecondType};
 use arrow_array::{Array, Int32Array, RecordBatch, StringArray, TimestampMicrosecondArray};
 use arrow_schema::{DataType, TimeUnit};
-use chrono::{DateTime, SecondsFormat};
+use chrono::{DateTime, Datelike, Timelike};
 
 use crate::error::SinkError;
 
@@ -66,15 +66,62 @@ pub fn columns(batch: &RecordBatch) -> Result<Vec<Column<'_>>, SinkError> {
 
 /// RFC 3339 in UTC with a `Z`, with fractional seconds only when there are any.
 pub fn format_time(micros: i64) -> String {
-    match DateTime::from_timestamp_micros(micros) {
-        Some(t) => t.to_rfc3339_opts(SecondsFormat::AutoSi, true),
-        None => micros.to_string(),
+    let mut out = String::with_capacity(27);
+    write_time(micros, &mut out);
+    out
+}
+
+/// Appends [`format_time`]'s text to `out`: the text sinks call it for every timestamp cell, so it
+/// writes into a reused buffer instead of allocating.
+pub fn write_time(micros: i64, out: &mut String) {
+    use std::fmt::Write;
+    let Some(t) = DateTime::from_timestamp_micros(micros) else {
+        let _ = write!(out, "{micros}");
+        return;
+    };
+    let _ = write!(
+        out,
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    );
+    // Like chrono's `SecondsFormat::AutoSi`: milliseconds when they suffice, else microseconds.
+    let fraction = micros.rem_euclid(1_000_000);
+    if fraction != 0 {
+        if fraction % 1000 == 0 {
+            let _ = write!(out, ".{:03}", fraction / 1000);
+        } else {
+            let _ = write!(out, ".{fraction:06}");
+        }
     }
+    out.push('Z');
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_match_chrono_rfc3339() {
+        use chrono::SecondsFormat;
+        for micros in [
+            0,
+            1_577_934_245_000_000,
+            1_577_934_245_123_000,
+            1_577_934_245_123_456,
+            -1_500_000,
+            253_402_300_799_999_999,
+        ] {
+            let chrono = DateTime::from_timestamp_micros(micros)
+                .unwrap()
+                .to_rfc3339_opts(SecondsFormat::AutoSi, true);
+            assert_eq!(format_time(micros), chrono, "{micros}");
+        }
+    }
 
     #[test]
     fn times_are_rfc3339_utc() {

@@ -7,7 +7,9 @@
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 
-use crate::cells::{Cell, columns, format_time};
+use std::fmt::Write as _;
+
+use crate::cells::{Cell, columns, write_time};
 use crate::error::SinkError;
 use crate::output::Output;
 use crate::{FinishedOutput, RecordSink};
@@ -60,7 +62,9 @@ impl RecordSink for CsvSink {
 
     fn write_batch(&mut self, batch: &RecordBatch) -> Result<(), SinkError> {
         let columns = columns(batch)?;
+        // Reused for every formatted cell: no allocation per number or timestamp.
         let mut neutral = String::new();
+        let mut scratch = String::new();
         for row in 0..batch.num_rows() {
             for column in &columns {
                 let result = match column.cell(row) {
@@ -72,8 +76,16 @@ impl RecordSink for CsvSink {
                         self.writer.write_field(&neutral)
                     }
                     Cell::Text(text) => self.writer.write_field(text),
-                    Cell::Int(n) => self.writer.write_field(n.to_string()),
-                    Cell::Time(t) => self.writer.write_field(format_time(t)),
+                    Cell::Int(n) => {
+                        scratch.clear();
+                        let _ = write!(scratch, "{n}");
+                        self.writer.write_field(&scratch)
+                    }
+                    Cell::Time(t) => {
+                        scratch.clear();
+                        write_time(t, &mut scratch);
+                        self.writer.write_field(&scratch)
+                    }
                 };
                 result.map_err(|e| self.err(e))?;
             }

@@ -7,7 +7,7 @@ use std::io::Write;
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 
-use crate::cells::{Cell, columns, format_time};
+use crate::cells::{Cell, columns, write_time};
 use crate::error::SinkError;
 use crate::output::Output;
 use crate::{FinishedOutput, RecordSink};
@@ -17,6 +17,7 @@ pub struct NdjsonSink {
     output: Output,
     keys: Vec<String>,
     rows: u64,
+    buffer: Vec<u8>,
 }
 
 impl NdjsonSink {
@@ -26,6 +27,7 @@ impl NdjsonSink {
             output,
             keys: Vec::new(),
             rows: 0,
+            buffer: Vec::new(),
         }
     }
 
@@ -36,23 +38,35 @@ impl NdjsonSink {
         }
     }
 
+    /// Renders the whole batch into one reused buffer, then writes (and hashes) it at once: a
+    /// write per cell made the hashing writer the largest cost of NDJSON output.
     fn write_rows(&mut self, batch: &RecordBatch) -> std::io::Result<()> {
         let columns = columns(batch).map_err(std::io::Error::other)?;
-        let out = &mut self.output;
+        let mut text = std::mem::take(&mut self.buffer);
+        let mut time = String::with_capacity(32);
+        text.clear();
         for row in 0..batch.num_rows() {
             for (i, (column, key)) in columns.iter().zip(&self.keys).enumerate() {
-                out.write_all(if i == 0 { b"{" } else { b"," })?;
-                out.write_all(key.as_bytes())?;
+                text.push(if i == 0 { b'{' } else { b',' });
+                text.extend_from_slice(key.as_bytes());
                 match column.cell(row) {
-                    Cell::Null => out.write_all(b"null")?,
-                    Cell::Text(text) => serde_json::to_writer(&mut *out, text)?,
-                    Cell::Int(n) => write!(out, "{n}")?,
-                    Cell::Time(t) => write!(out, "\"{}\"", format_time(t))?,
+                    Cell::Null => text.extend_from_slice(b"null"),
+                    Cell::Text(value) => serde_json::to_writer(&mut text, value)?,
+                    Cell::Int(n) => write!(text, "{n}")?,
+                    Cell::Time(t) => {
+                        time.clear();
+                        write_time(t, &mut time);
+                        text.push(b'"');
+                        text.extend_from_slice(time.as_bytes());
+                        text.push(b'"');
+                    }
                 }
             }
-            out.write_all(b"}\n")?;
+            text.extend_from_slice(b"}\n");
         }
-        Ok(())
+        let result = self.output.write_all(&text);
+        self.buffer = text;
+        result
     }
 }
 
