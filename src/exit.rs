@@ -16,6 +16,15 @@ pub const INTERRUPTED: u8 = 130;
 /// Stopped by SIGTERM (128 + 15).
 pub const TERMINATED: u8 = 143;
 
+/// The exit code for a kind of extractor failure.
+pub fn code_for(class: extractor::ErrorClass) -> u8 {
+    match class {
+        extractor::ErrorClass::Configuration => USAGE,
+        extractor::ErrorClass::Temporary => TEMPORARY,
+        extractor::ErrorClass::Failed => FAILED,
+    }
+}
+
 /// A failed run: what went wrong, and the exit code it maps to.
 #[derive(Debug)]
 pub struct Failure {

@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, anyhow};
 use extractor::{
-    ErrorClass, ExtractError, LiveSource, PageSource, RecordingWriter, ReplaySource, SourceReport,
-    UsersPage, ZoomClient,
+    ExtractError, LiveSource, PageSource, RecordingWriter, ReplaySource, SourceReport, UsersPage,
+    ZoomClient,
 };
 use sinks::{FinishedOutput, OutputReceipt, RecordSink, SinkError, SinkOptions};
 use tokio::sync::mpsc;
@@ -253,11 +253,7 @@ fn sink_options(cfg: &ExtractConfig) -> SinkOptions {
 }
 
 fn source_failure(e: ExtractError, cfg: &ExtractConfig) -> Failure {
-    let code = match e.class() {
-        ErrorClass::Configuration => exit::USAGE,
-        ErrorClass::Temporary => exit::TEMPORARY,
-        ErrorClass::Failed => exit::FAILED,
-    };
+    let code = exit::code_for(e.class());
     let context = match &cfg.source {
         SourceConfig::Replay(dir) => format!("replaying {}", dir.display()),
         SourceConfig::Live(live) => format!(

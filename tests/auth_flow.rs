@@ -467,6 +467,13 @@ max_rps = 5
     assert_eq!(manifest["run_id"], summary["run_id"]);
 }
 
+/// `check --account a --config PATH`.
+async fn check_account_a(path: &Path) -> Output {
+    let mut cmd = zoom_licenses();
+    cmd.args(["check", "--account", "a", "--config"]).arg(path);
+    output(cmd).await
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn the_accounts_file_is_checked_strictly() {
     let work = tempfile::tempdir().unwrap();
@@ -476,12 +483,7 @@ async fn the_accounts_file_is_checked_strictly() {
         "[[account]]\nname = \"a\"\naccount_id = \"x\"\nclient_id = \"y\"\nclient_secret_env = \"S\"\nmax_rsp = 3\n",
     )
     .unwrap();
-    let out = output({
-        let mut cmd = zoom_licenses();
-        cmd.args(["check", "--account", "a", "--config"]).arg(&path);
-        cmd
-    })
-    .await;
+    let out = check_account_a(&path).await;
     assert_eq!(out.status.code(), Some(2));
     assert!(
         text(&out.stderr).contains("max_rsp"),
@@ -498,12 +500,7 @@ async fn the_accounts_file_is_checked_strictly() {
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-        let out = output({
-            let mut cmd = zoom_licenses();
-            cmd.args(["check", "--account", "a", "--config"]).arg(&path);
-            cmd
-        })
-        .await;
+        let out = check_account_a(&path).await;
         assert_eq!(out.status.code(), Some(2));
         assert!(
             text(&out.stderr).contains("chmod 600"),

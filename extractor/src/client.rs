@@ -288,11 +288,6 @@ impl ZoomClient {
         self.tokens.credentials()
     }
 
-    /// The HTTP client (no redirects, timeouts set), for OAuth calls outside the API.
-    pub fn http(&self) -> &reqwest::Client {
-        &self.http
-    }
-
     /// A token, fetched now if needed (used by connection checks).
     pub async fn token(&self) -> Result<Arc<AccessToken>, ApiError> {
         let fetch = || self.tokens.get();

@@ -217,11 +217,7 @@ async fn sweep(
                 .unwrap_or_else(|e| e.into_inner())
                 .record_page(request, 200, fetched.fetched_at, page.body().as_bytes())?;
         }
-        report.pages += 1;
-        report.users_received += page.len() as u64;
-        if let Some(total) = page.meta.total_records {
-            report.total_records = Some(total);
-        }
+        report.count_page(&page);
         let token = page.meta.next_page_token.clone();
         if !token.is_empty() && current.token.as_deref() == Some(token.as_str()) {
             return Err(ExtractError::Internal(format!(

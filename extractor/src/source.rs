@@ -49,11 +49,20 @@ impl SourceReport {
     /// Counts one page into the report.
     pub fn count_page(&mut self, page: &UsersPage) {
         self.pages += 1;
-        let status = self.statuses.entry(page.status).or_default();
-        status.pages += 1;
-        status.users_received += page.len() as u64;
+        self.statuses
+            .entry(page.status)
+            .or_default()
+            .count_page(page);
+    }
+}
+
+impl StatusReport {
+    /// Counts one page of this status.
+    pub fn count_page(&mut self, page: &UsersPage) {
+        self.pages += 1;
+        self.users_received += page.len() as u64;
         if let Some(total) = page.meta.total_records {
-            status.total_records = Some(total);
+            self.total_records = Some(total);
         }
     }
 }

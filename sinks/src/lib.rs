@@ -17,7 +17,6 @@ pub mod parquet;
 pub mod partition;
 
 use std::fmt;
-use std::str::FromStr;
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
@@ -77,21 +76,6 @@ impl Format {
 impl fmt::Display for Format {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.extension())
-    }
-}
-
-impl FromStr for Format {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "parquet" => Ok(Format::Parquet),
-            "csv" => Ok(Format::Csv),
-            "ndjson" | "jsonl" => Ok(Format::Ndjson),
-            other => Err(format!(
-                "unknown format `{other}`: expected parquet, csv or ndjson"
-            )),
-        }
     }
 }
 

@@ -81,13 +81,8 @@ pub async fn run(args: CheckArgs) -> Result<(), Failure> {
 }
 
 fn api_failure(error: extractor::client::ApiError) -> Failure {
-    let code = match error.class() {
-        extractor::ErrorClass::Configuration => exit::USAGE,
-        extractor::ErrorClass::Temporary => exit::TEMPORARY,
-        extractor::ErrorClass::Failed => exit::FAILED,
-    };
     Failure {
-        code,
+        code: exit::code_for(error.class()),
         error: anyhow::anyhow!("connection check failed: {error}"),
     }
 }

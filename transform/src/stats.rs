@@ -22,10 +22,3 @@ pub struct TransformStats {
     /// Rows per status.
     pub by_status: BTreeMap<String, u64>,
 }
-
-impl TransformStats {
-    /// Total rejected records.
-    pub fn rejected(&self) -> u64 {
-        self.rejects.values().sum()
-    }
-}

@@ -38,11 +38,6 @@ impl Transformer {
         }
     }
 
-    /// The run's context.
-    pub fn context(&self) -> &RunContext {
-        &self.ctx
-    }
-
     /// Turns one page into batches.
     pub fn transform_page(&mut self, page: &UsersPage) -> Result<TransformedPage, ArrowError> {
         // A sweep's first page says how many users it has: size the key set once for all of them.
