@@ -9,6 +9,7 @@ mod cli;
 mod commands;
 mod config;
 mod exit;
+mod keylog;
 mod logging;
 mod manifest;
 mod pipeline;

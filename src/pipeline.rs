@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use anyhow::{Context, anyhow};
+use anyhow::anyhow;
 use extractor::{
     ExtractError, LiveSource, PageSource, RecordingWriter, ReplaySource, SourceReport, UsersPage,
     ZoomClient,
@@ -18,6 +18,7 @@ use transform::{RunContext, TransformStats, TransformedPage, Transformer};
 
 use crate::config::{ExtractConfig, SourceConfig};
 use crate::exit::{self, Failure};
+use crate::keylog::FileKeyLog;
 use crate::manifest::Manifest;
 use crate::progress::Progress;
 use crate::targets::Targets;
@@ -135,6 +136,19 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
     let licenses_sink = open(&targets.output)?;
     let rejects_sink = open(&targets.rejects)?;
 
+    let key_log_dir = targets
+        .manifest
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let key_log = FileKeyLog::create_in(key_log_dir).map_err(|e| {
+        Failure::failed(anyhow!(e).context(format!(
+            "cannot create the temporary log of seen users in {}",
+            key_log_dir.display()
+        )))
+    })?;
+    let transformer = Transformer::with_key_log(ctx, Box::new(key_log));
+
     let cancelled = Arc::new(AtomicBool::new(false));
     let (page_tx, page_rx) = mpsc::channel::<UsersPage>(PAGE_QUEUE);
     let (batch_tx, batch_rx) = std::sync::mpsc::sync_channel::<TransformedPage>(BATCH_QUEUE);
@@ -144,7 +158,13 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
         let cancelled = cancelled.clone();
         let progress = progress.clone();
         tokio::task::spawn_blocking(move || {
-            transform_stage(ctx, page_rx, batch_tx, &cancelled, progress.as_deref())
+            transform_stage(
+                transformer,
+                page_rx,
+                batch_tx,
+                &cancelled,
+                progress.as_deref(),
+            )
         })
     };
     let sink_task = {
@@ -290,13 +310,12 @@ fn commit(finished: FinishedOutput) -> Result<OutputReceipt, Failure> {
 }
 
 fn transform_stage(
-    ctx: RunContext,
+    mut transformer: Transformer,
     mut pages: mpsc::Receiver<UsersPage>,
     batches: std::sync::mpsc::SyncSender<TransformedPage>,
     cancelled: &AtomicBool,
     progress: Option<&Progress>,
 ) -> Result<TransformStats, StageError> {
-    let mut transformer = Transformer::new(ctx);
     while let Some(page) = pages.blocking_recv() {
         if cancelled.load(Ordering::Relaxed) {
             return Err(StageError::Stopped);
@@ -307,8 +326,7 @@ fn transform_stage(
         let started = std::time::Instant::now();
         let transformed = transformer
             .transform_page(&page)
-            .context("cannot build a record batch")
-            .map_err(|e| StageError::Failed(Failure::failed(e)))?;
+            .map_err(|e| StageError::Failed(Failure::failed(anyhow!(e))))?;
         tracing::trace!(
             message = "Transformed page.",
             sequence = page.sequence,
@@ -320,7 +338,14 @@ fn transform_stage(
             return Err(StageError::Stopped);
         }
     }
-    Ok(transformer.into_stats())
+    // Records the de-duplication held back are decided now, and go last.
+    let (held, stats) = transformer
+        .finish()
+        .map_err(|e| StageError::Failed(Failure::failed(anyhow!(e))))?;
+    if batches.send(held).is_err() {
+        return Err(StageError::Stopped);
+    }
+    Ok(stats)
 }
 
 fn sink_stage(

@@ -1,82 +1,199 @@
-//! Remembers which user keys a run has already emitted, in about 18 bytes per user.
+//! Remembers which user keys a run has already emitted, exactly, in about 2 bytes of memory per user.
 //!
 //! Zoom gives no ordering guarantee and a restarted sweep re-reads pages, so the same user can arrive
-//! twice. Keeping every key as a `String` would cost ~60 bytes per user; a 128-bit XXH3 fingerprint
-//! keeps a million users in ~18 MiB with a collision chance far below one in 10^20.
+//! twice. Each key becomes a 128-bit XXH3 fingerprint (a collision chance far below one in 10^20 per
+//! run). Keeping every fingerprint in memory costs 16 bytes or more per user, 18 MiB at a million,
+//! and made memory grow with the account. Instead:
 //!
-//! The table is a flat open-addressing array (linear probing, 90% load) rather than a general hash
-//! set: no per-slot control bytes, no power-of-two rounding (a general set needs 2^21 slots, 36 MiB,
-//! for a million keys), and it can be sized up front from Zoom's `total_records`, so it never holds
-//! an old and a new table at once in the middle of a large run.
+//! - a blocked Bloom filter (16 bits per user, one cache line per lookup) says "certainly new" for
+//!   all but about 1 in 1,000 new keys;
+//! - the fingerprint of each key admitted that way is appended to a [`KeyLog`], which the binary
+//!   keeps in an unnamed temporary file, so it costs disk, not memory;
+//! - a key the filter cannot rule out is *held*: [`Seen::Unsure`] tells the caller to keep its record
+//!   aside, and at the end of the run one pass over the log ([`SeenKeys::resolve_held`]) tells which
+//!   held keys really were emitted before. The filter never says "new" for a key it has seen, so
+//!   the result is exact, whatever the filter's luck.
+//!
+//! The filter is sized from Zoom's `total_records` ([`SeenKeys::reserve`]); when more keys arrive
+//! than announced, a further filter is added rather than letting the first one overfill.
+
+use std::collections::HashSet;
 
 use xxhash_rust::xxh3::xxh3_128;
 
-/// Fill the table up to this fraction (in tenths) before growing it.
-const MAX_LOAD_TENTHS: usize = 9;
+/// Filter bits per expected key: about 1 in 1,000 new keys is a false "maybe seen".
+const BITS_PER_KEY: usize = 16;
+/// Bits set per key, all within one 512-bit block.
+const PROBES: u32 = 11;
+/// Keys a filter is sized for when nothing better is known.
+const MIN_CAPACITY: usize = 1024;
+
+/// The 128-bit fingerprint a key is remembered by.
+pub fn fingerprint(key: &str) -> u128 {
+    xxh3_128(key.as_bytes())
+}
+
+/// Where the fingerprints of admitted keys are kept, so that they need not stay in memory.
+pub trait KeyLog: Send {
+    /// Appends one fingerprint.
+    fn append(&mut self, fingerprint: u128) -> std::io::Result<()>;
+    /// Calls `visit` with every fingerprint appended so far.
+    fn scan(&mut self, visit: &mut dyn FnMut(u128)) -> std::io::Result<()>;
+}
+
+/// The in-memory log: for tests and small runs.
+impl KeyLog for Vec<u128> {
+    fn append(&mut self, fingerprint: u128) -> std::io::Result<()> {
+        self.push(fingerprint);
+        Ok(())
+    }
+
+    fn scan(&mut self, visit: &mut dyn FnMut(u128)) -> std::io::Result<()> {
+        self.iter().for_each(|&f| visit(f));
+        Ok(())
+    }
+}
+
+/// What [`SeenKeys::check`] decided about a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seen {
+    /// Certainly new: emit the record (its fingerprint was logged).
+    New,
+    /// Certainly a repeat of a key already emitted or held: drop the record.
+    Repeat,
+    /// Maybe a repeat: hold the record until [`SeenKeys::resolve_held`] decides.
+    Unsure,
+}
 
 /// The set of user keys seen so far in a run.
-#[derive(Default)]
 pub struct SeenKeys {
-    /// Fingerprints; 0 marks an empty slot (a fingerprint of 0 is stored as 1).
-    slots: Vec<u128>,
-    len: usize,
+    filters: Vec<BloomFilter>,
+    held: HashSet<u128>,
+    log: Box<dyn KeyLog>,
+    admitted: usize,
+}
+
+impl Default for SeenKeys {
+    fn default() -> Self {
+        SeenKeys::new(Box::<Vec<u128>>::default())
+    }
 }
 
 impl SeenKeys {
-    /// Records `key`; returns false when it was seen before.
-    pub fn insert(&mut self, key: &str) -> bool {
-        if (self.len + 1) * 10 > self.slots.len() * MAX_LOAD_TENTHS {
-            self.grow_to(((self.len + 1) * 2).max(1024));
+    /// An empty set that logs admitted fingerprints to `log`.
+    pub fn new(log: Box<dyn KeyLog>) -> Self {
+        SeenKeys {
+            filters: Vec::new(),
+            held: HashSet::new(),
+            log,
+            admitted: 0,
         }
-        let fingerprint = xxh3_128(key.as_bytes()).max(1);
-        let mut i = self.home(fingerprint);
-        loop {
-            match self.slots[i] {
-                0 => {
-                    self.slots[i] = fingerprint;
-                    self.len += 1;
-                    return true;
-                }
-                f if f == fingerprint => return false,
-                _ => i = if i + 1 == self.slots.len() { 0 } else { i + 1 },
+    }
+
+    /// Decides whether the key with `fingerprint` was seen, and remembers it.
+    pub fn check(&mut self, fingerprint: u128) -> std::io::Result<Seen> {
+        if self.held.contains(&fingerprint) {
+            return Ok(Seen::Repeat);
+        }
+        if self.filters.iter().any(|f| f.contains(fingerprint)) {
+            self.held.insert(fingerprint);
+            return Ok(Seen::Unsure);
+        }
+        self.log.append(fingerprint)?;
+        self.admitted += 1;
+        let filter = match self.filters.last_mut() {
+            Some(f) if f.len < f.capacity => f,
+            _ => {
+                self.filters
+                    .push(BloomFilter::with_capacity(self.admitted.max(MIN_CAPACITY)));
+                self.filters.last_mut().expect("a filter was just pushed")
             }
-        }
+        };
+        filter.insert(fingerprint);
+        Ok(Seen::New)
     }
 
-    /// Makes room for `additional` more keys without growing again (Zoom's `total_records`).
+    /// Makes room for `additional` more keys at the designed error rate (Zoom's `total_records`).
     pub fn reserve(&mut self, additional: usize) {
-        let wanted = self.len + additional;
-        if wanted * 10 > self.slots.len() * MAX_LOAD_TENTHS {
-            self.grow_to(wanted);
+        let spare = self.filters.last().map_or(0, |f| f.capacity - f.len);
+        if additional > spare {
+            self.filters
+                .push(BloomFilter::with_capacity(additional.max(MIN_CAPACITY)));
         }
     }
 
-    /// Number of distinct keys seen.
+    /// Number of keys held so far (see [`Seen::Unsure`]).
+    pub fn held(&self) -> usize {
+        self.held.len()
+    }
+
+    /// Number of distinct keys seen, held ones included.
     pub fn len(&self) -> usize {
-        self.len
+        self.admitted + self.held.len()
     }
 
     /// Whether no key was seen yet.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
 
-    /// The slot a fingerprint starts probing at (multiply-shift: any table size works).
-    fn home(&self, fingerprint: u128) -> usize {
-        ((u128::from(fingerprint as u64) * self.slots.len() as u128) >> 64) as usize
-    }
-
-    /// Rehashes into a table holding `keys` keys at the maximum load.
-    fn grow_to(&mut self, keys: usize) {
-        let size = keys * 10 / MAX_LOAD_TENTHS + 1;
-        let old = std::mem::replace(&mut self.slots, vec![0; size]);
-        for fingerprint in old.into_iter().filter(|&f| f != 0) {
-            let mut i = self.home(fingerprint);
-            while self.slots[i] != 0 {
-                i = if i + 1 == self.slots.len() { 0 } else { i + 1 };
-            }
-            self.slots[i] = fingerprint;
+    /// The held fingerprints whose key was emitted before (their records are repeats); the others
+    /// are new. Reads the whole log once; call at the end of the run.
+    pub fn resolve_held(&mut self) -> std::io::Result<HashSet<u128>> {
+        let mut repeats = HashSet::new();
+        if self.held.is_empty() {
+            return Ok(repeats);
         }
+        let held = &self.held;
+        self.log.scan(&mut |f| {
+            if held.contains(&f) {
+                repeats.insert(f);
+            }
+        })?;
+        Ok(repeats)
+    }
+}
+
+/// A Bloom filter whose probes for one key all fall in one 64-byte block (one cache miss).
+struct BloomFilter {
+    blocks: Vec<[u64; 8]>,
+    capacity: usize,
+    len: usize,
+}
+
+impl BloomFilter {
+    fn with_capacity(capacity: usize) -> Self {
+        let blocks = (capacity * BITS_PER_KEY).div_ceil(512).max(1);
+        BloomFilter {
+            blocks: vec![[0; 8]; blocks],
+            capacity,
+            len: 0,
+        }
+    }
+
+    /// The block (from the high half, multiply-shift) and the bit probes (from the low half).
+    fn probes(&self, fingerprint: u128) -> (usize, impl Iterator<Item = u32> + use<>) {
+        let high = (fingerprint >> 64) as u64;
+        let block = ((u128::from(high) * self.blocks.len() as u128) >> 64) as usize;
+        let h1 = fingerprint as u32;
+        let h2 = ((fingerprint as u64) >> 32) as u32 | 1;
+        let bits = (0..PROBES).map(move |i| h1.wrapping_add(i.wrapping_mul(h2)) >> 23);
+        (block, bits)
+    }
+
+    fn insert(&mut self, fingerprint: u128) {
+        let (block, bits) = self.probes(fingerprint);
+        let block = &mut self.blocks[block];
+        for bit in bits {
+            block[(bit / 64) as usize] |= 1 << (bit % 64);
+        }
+        self.len += 1;
+    }
+
+    fn contains(&self, fingerprint: u128) -> bool {
+        let (block, mut bits) = self.probes(fingerprint);
+        let block = &self.blocks[block];
+        bits.all(|bit| block[(bit / 64) as usize] & (1 << (bit % 64)) != 0)
     }
 }
 
@@ -84,31 +201,52 @@ impl SeenKeys {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_key_is_new_only_once() {
-        let mut keys = SeenKeys::default();
-        assert!(keys.insert("u1"));
-        assert!(keys.insert("pending:a@x"));
-        assert!(!keys.insert("u1"));
-        assert_eq!(keys.len(), 2);
+    fn check(keys: &mut SeenKeys, key: &str) -> Seen {
+        keys.check(fingerprint(key)).unwrap()
     }
 
     #[test]
-    fn growth_and_reservation_keep_every_key() {
+    fn a_key_is_new_only_once() {
+        let mut keys = SeenKeys::default();
+        assert_eq!(check(&mut keys, "u1"), Seen::New);
+        assert_eq!(check(&mut keys, "pending:a@x"), Seen::New);
+        assert_ne!(check(&mut keys, "u1"), Seen::New);
+        assert_eq!(keys.len(), 2 + keys.held());
+    }
+
+    #[test]
+    fn a_repeat_is_never_new_and_held_keys_resolve_exactly() {
         let mut keys = SeenKeys::default();
         keys.reserve(10);
+        let mut unsure_new = Vec::new();
         for n in 0..50_000 {
-            assert!(keys.insert(&format!("user-{n}")), "user-{n} seen twice");
+            match check(&mut keys, &format!("user-{n}")) {
+                Seen::New => {}
+                Seen::Unsure => unsure_new.push(fingerprint(&format!("user-{n}"))),
+                Seen::Repeat => panic!("user-{n} seen twice"),
+            }
         }
-        keys.reserve(30_000);
-        let slots = keys.slots.len();
         for n in 0..50_000 {
-            assert!(!keys.insert(&format!("user-{n}")));
+            assert_ne!(check(&mut keys, &format!("user-{n}")), Seen::New);
         }
-        for n in 50_000..80_000 {
-            assert!(keys.insert(&format!("user-{n}")));
+        let repeats = keys.resolve_held().unwrap();
+        // Every held key that is not a first sighting is a repeat, and no first sighting is.
+        for f in &unsure_new {
+            assert!(!repeats.contains(f), "a first sighting was called a repeat");
         }
-        assert_eq!(keys.slots.len(), slots, "a reservation was not enough");
-        assert_eq!(keys.len(), 80_000);
+        assert_eq!(repeats.len(), keys.held() - unsure_new.len());
+    }
+
+    #[test]
+    fn the_filter_rarely_holds_new_keys_even_past_its_reservation() {
+        let mut keys = SeenKeys::default();
+        keys.reserve(100_000);
+        // Twice the announced number: a second filter takes the overflow.
+        for n in 0..200_000 {
+            check(&mut keys, &format!("user-{n}"));
+        }
+        let rate = keys.held() as f64 / 200_000.0;
+        assert!(rate < 0.003, "{} of 200,000 new keys held", keys.held());
+        assert!(keys.filters.len() >= 2);
     }
 }

@@ -16,9 +16,10 @@ pub mod stats;
 pub mod transformer;
 
 pub use batch::{LicenseBatchBuilder, RejectBatchBuilder};
+pub use dedup::KeyLog;
 pub use plan::Plan;
 pub use row::{LicenseRow, RejectReason, Rejection};
 pub use rules::{Outcome, RunContext, classify};
 pub use schema::{SCHEMA_VERSION, license_schema, rejects_schema};
 pub use stats::TransformStats;
-pub use transformer::{TransformedPage, Transformer};
+pub use transformer::{TransformError, TransformedPage, Transformer};

@@ -65,7 +65,10 @@ fn transform_recording(name: &str) -> String {
         render_rows(&out.licenses, &mut rows);
         render_rows(&out.rejects, &mut rejects);
     }
-    let stats = serde_json::to_string_pretty(transformer.stats()).unwrap();
+    let (held, stats) = transformer.finish().unwrap();
+    render_rows(&held.licenses, &mut rows);
+    render_rows(&held.rejects, &mut rejects);
+    let stats = serde_json::to_string_pretty(&stats).unwrap();
     format!("## stats\n{stats}\n## rows\n{rows}## rejects\n{rejects}")
 }
 
