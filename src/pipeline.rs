@@ -25,8 +25,9 @@ use crate::targets::Targets;
 
 /// Pages waiting between the source and the transform.
 const PAGE_QUEUE: usize = 4;
-/// Transformed pages waiting between the transform and the sinks.
-const BATCH_QUEUE: usize = 4;
+/// Transformed pages waiting between the transform and the sinks: one is enough to keep both busy,
+/// and each can hold a megabyte of rejected records' raw JSON.
+const BATCH_QUEUE: usize = 1;
 
 /// What a finished run produced.
 #[derive(Debug)]

@@ -15,6 +15,7 @@ pub mod ndjson;
 pub mod output;
 pub mod parquet;
 pub mod partition;
+pub mod spill;
 
 use std::fmt;
 

@@ -85,7 +85,15 @@ impl Output {
         })
     }
 
-    /// The destination's display name.
+    /// Where temporary working files belong: beside the target, or the system's temporary directory.
+    pub fn scratch_dir(&self) -> PathBuf {
+        match &self.sink {
+            Sink::File(_, target) => parent_dir(target).to_path_buf(),
+            Sink::Stdout(_) => std::env::temp_dir(),
+        }
+    }
+
+    /// The destination as shown to people.
     pub fn name(&self) -> &str {
         &self.name
     }
