@@ -144,7 +144,15 @@ pub struct RejectBatchBuilder {
 
 impl Default for RejectBatchBuilder {
     fn default() -> Self {
-        let capacity = 16;
+        Self::with_capacity(16, 16 * 16)
+    }
+}
+
+impl RejectBatchBuilder {
+    /// A builder for `capacity` rejections whose raw JSON takes `raw_bytes` in all: sized exactly,
+    /// since a page of rejected records can carry a megabyte of raw text and a builder left to grow
+    /// by doubling would hold up to twice that.
+    pub fn with_capacity(capacity: usize, raw_bytes: usize) -> Self {
         RejectBatchBuilder {
             len: 0,
             user_key: text(capacity),
@@ -154,12 +162,10 @@ impl Default for RejectBatchBuilder {
             plan_type_code: Int32Builder::with_capacity(capacity),
             reason: text(capacity),
             detail: text(capacity),
-            raw: text(capacity),
+            raw: StringBuilder::with_capacity(capacity, raw_bytes),
         }
     }
-}
 
-impl RejectBatchBuilder {
     /// Number of rejections appended since the last `finish`.
     pub fn len(&self) -> usize {
         self.len

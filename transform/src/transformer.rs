@@ -36,7 +36,6 @@ pub struct Transformer {
     ctx: RunContext,
     seen: SeenKeys,
     stats: TransformStats,
-    rejects: RejectBatchBuilder,
     held: Held,
 }
 
@@ -62,7 +61,6 @@ impl Transformer {
             ctx,
             seen: SeenKeys::new(log),
             stats: TransformStats::default(),
-            rejects: RejectBatchBuilder::default(),
             held: Held::default(),
         }
     }
@@ -76,6 +74,8 @@ impl Transformer {
             self.seen.reserve(usize::try_from(total).unwrap_or(0));
         }
         let mut licenses = LicenseBatchBuilder::with_capacity(page.len());
+        // Rejections are gathered first so that their batch can be sized exactly.
+        let mut rejections = Vec::new();
         for raw in page.users() {
             self.stats.users_seen += 1;
             let outcome = classify(raw, page.status);
@@ -97,7 +97,7 @@ impl Transformer {
                     }
                     Outcome::Reject(rejection) => {
                         *self.stats.rejects.entry(rejection.reason).or_default() += 1;
-                        self.rejects.append(&rejection);
+                        rejections.push(rejection);
                     }
                 },
                 (Seen::Unsure, fp) => match outcome {
@@ -116,9 +116,12 @@ impl Transformer {
                 },
             }
         }
+        let raw_bytes = rejections.iter().map(|r| r.raw.len()).sum();
+        let mut rejects = RejectBatchBuilder::with_capacity(rejections.len(), raw_bytes);
+        rejections.iter().for_each(|r| rejects.append(r));
         Ok(TransformedPage {
             licenses: licenses.finish(&self.ctx)?,
-            rejects: self.rejects.finish(&self.ctx)?,
+            rejects: rejects.finish(&self.ctx)?,
         })
     }
 
