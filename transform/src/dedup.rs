@@ -18,6 +18,7 @@
 //! than announced, a further filter is added rather than letting the first one overfill.
 
 use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use xxhash_rust::xxh3::xxh3_128;
 
@@ -27,6 +28,32 @@ const BITS_PER_KEY: usize = 16;
 const PROBES: u32 = 11;
 /// Keys a filter is sized for when nothing better is known.
 const MIN_CAPACITY: usize = 1024;
+
+/// Fingerprints are already uniform hashes: a set of them needs no hashing of its own.
+type FingerprintSet = HashSet<u128, BuildHasherDefault<FingerprintHasher>>;
+
+/// Hashes a fingerprint to its low 64 bits.
+#[derive(Default)]
+struct FingerprintHasher(u64);
+
+impl Hasher for FingerprintHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u128` is used; any other input is folded in rather than ignored.
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = self.0.rotate_left(29) ^ u64::from_le_bytes(word);
+        }
+    }
+
+    fn write_u128(&mut self, value: u128) {
+        self.0 = value as u64;
+    }
+}
 
 /// The 128-bit fingerprint a key is remembered by.
 pub fn fingerprint(key: &str) -> u128 {
@@ -68,7 +95,7 @@ pub enum Seen {
 /// The set of user keys seen so far in a run.
 pub struct SeenKeys {
     filters: Vec<BloomFilter>,
-    held: HashSet<u128>,
+    held: FingerprintSet,
     log: Box<dyn KeyLog>,
     admitted: usize,
 }
@@ -84,7 +111,7 @@ impl SeenKeys {
     pub fn new(log: Box<dyn KeyLog>) -> Self {
         SeenKeys {
             filters: Vec::new(),
-            held: HashSet::new(),
+            held: FingerprintSet::default(),
             log,
             admitted: 0,
         }
