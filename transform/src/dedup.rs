@@ -10,9 +10,10 @@
 //! - the fingerprint of each key admitted that way is appended to a [`KeyLog`], which the binary
 //!   keeps in an unnamed temporary file, so it costs disk, not memory;
 //! - a key the filter cannot rule out is *held*: [`Seen::Unsure`] tells the caller to keep its record
-//!   aside, and at the end of the run one pass over the log ([`SeenKeys::resolve_held`]) tells which
-//!   held keys really were emitted before. The filter never says "new" for a key it has seen, so
-//!   the result is exact, whatever the filter's luck.
+//!   aside, and one pass over the log ([`SeenKeys::resolve_held`]) tells which held keys really were
+//!   emitted before: at the end of the run, or as soon as enough records are held (a restarted sweep
+//!   repeats every key of its earlier pages, and all of those are held). The filter never says
+//!   "new" for a key it has seen, so the result is exact, whatever the filter's luck.
 //!
 //! The filter is sized from Zoom's `total_records` ([`SeenKeys::reserve`]); when more keys arrive
 //! than announced, a further filter is added rather than letting the first one overfill.
@@ -164,8 +165,8 @@ impl SeenKeys {
         self.len() == 0
     }
 
-    /// The held fingerprints whose key was emitted before (their records are repeats); the others
-    /// are new. Reads the whole log once; call at the end of the run.
+    /// Decides the held keys: returns those emitted before (their records are repeats); the others
+    /// are admitted as new (logged) and the held set starts empty again. Reads the whole log once.
     pub fn resolve_held(&mut self) -> std::io::Result<HashSet<u128>> {
         let mut repeats = HashSet::new();
         if self.held.is_empty() {
@@ -177,6 +178,11 @@ impl SeenKeys {
                 repeats.insert(f);
             }
         })?;
+        for &f in self.held.iter().filter(|f| !repeats.contains(f)) {
+            self.log.append(f)?;
+            self.admitted += 1;
+        }
+        self.held.clear();
         Ok(repeats)
     }
 }
@@ -256,12 +262,19 @@ mod tests {
         for n in 0..50_000 {
             assert_ne!(check(&mut keys, &format!("user-{n}")), Seen::New);
         }
+        let held = keys.held();
         let repeats = keys.resolve_held().unwrap();
         // Every held key that is not a first sighting is a repeat, and no first sighting is.
         for f in &unsure_new {
             assert!(!repeats.contains(f), "a first sighting was called a repeat");
         }
-        assert_eq!(repeats.len(), keys.held() - unsure_new.len());
+        assert_eq!(repeats.len(), held - unsure_new.len());
+        // Decided keys are remembered as seen: none of them is new again.
+        assert_eq!(keys.held(), 0);
+        for n in 0..50_000 {
+            assert_ne!(check(&mut keys, &format!("user-{n}")), Seen::New);
+        }
+        assert!(keys.resolve_held().unwrap().len() == 50_000);
     }
 
     #[test]

@@ -9,7 +9,12 @@ use crate::batch::{LicenseBatchBuilder, RejectBatchBuilder};
 use crate::dedup::{KeyLog, Seen, SeenKeys, fingerprint};
 use crate::row::RejectReason;
 use crate::rules::{Outcome, RunContext, classify};
+use crate::schema::{license_schema, rejects_schema};
 use crate::stats::TransformStats;
+
+/// Held records that make the transform decide them before the end of the run: a few MiB of
+/// records at most, and one read of the key log per this many (a restarted sweep holds every repeat).
+pub const HELD_LIMIT: usize = 8192;
 
 /// The batches made from one page.
 #[derive(Debug, Clone)]
@@ -119,10 +124,20 @@ impl Transformer {
         let raw_bytes = rejections.iter().map(|r| r.raw.len()).sum();
         let mut rejects = RejectBatchBuilder::with_capacity(rejections.len(), raw_bytes);
         rejections.iter().for_each(|r| rejects.append(r));
-        Ok(TransformedPage {
+        let mut out = TransformedPage {
             licenses: licenses.finish(&self.ctx)?,
             rejects: rejects.finish(&self.ctx)?,
-        })
+        };
+        if self.held() >= HELD_LIMIT {
+            // Bound memory: decide the held records now and send the new ones after this page's.
+            let decided = self.decide_held()?;
+            let concat = arrow_select::concat::concat_batches;
+            out = TransformedPage {
+                licenses: concat(&license_schema(), [&out.licenses, &decided.licenses])?,
+                rejects: concat(&rejects_schema(), [&out.rejects, &decided.rejects])?,
+            };
+        }
+        Ok(out)
     }
 
     /// The counts so far (records still held for the end of the run are not counted yet).
@@ -130,9 +145,20 @@ impl Transformer {
         &self.stats
     }
 
+    /// Records held for the final check so far (see [`crate::dedup`]); never more than [`HELD_LIMIT`].
+    pub fn held(&self) -> usize {
+        self.held.license_keys.len() + self.held.reject_keys.len()
+    }
+
     /// Ends the run: decides the held records (the last batches: those that were not repeats) and
     /// returns them with the final counts.
     pub fn finish(mut self) -> Result<(TransformedPage, TransformStats), TransformError> {
+        let page = self.decide_held()?;
+        Ok((page, self.stats))
+    }
+
+    /// Decides the held records now; returns those that were not repeats.
+    fn decide_held(&mut self) -> Result<TransformedPage, TransformError> {
         let repeats = self.seen.resolve_held()?;
         let held = std::mem::take(&mut self.held);
         let licenses = match held.licenses {
@@ -168,7 +194,7 @@ impl Transformer {
             })
             .collect();
         let rejects = arrow_select::filter::filter_record_batch(&rejects, &keep)?;
-        Ok((TransformedPage { licenses, rejects }, self.stats))
+        Ok(TransformedPage { licenses, rejects })
     }
 }
 

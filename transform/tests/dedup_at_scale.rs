@@ -5,12 +5,19 @@ use std::collections::BTreeSet;
 
 use arrow_array::cast::AsArray;
 use extractor::{UserStatus, UsersPage};
-use transform::{RunContext, Transformer};
+use transform::transformer::HELD_LIMIT;
+use transform::{RunContext, TransformStats, TransformedPage, Transformer};
 
-fn user(n: usize, plan: u8) -> String {
-    format!(
-        r#"{{"id":"u{n:07}","email":"user{n}@example.com","type":{plan},"status":"active","user_created_at":"2024-01-01T00:00:00Z"}}"#
-    )
+/// 40,000 users, plan 3 (unsupported) for every tenth so that held rejects are covered too.
+fn users() -> Vec<String> {
+    (0..40_000)
+        .map(|n| {
+            let plan = if n % 10 == 0 { 3 } else { 2 };
+            format!(
+                r#"{{"id":"u{n:07}","email":"user{n}@example.com","type":{plan},"status":"active","user_created_at":"2024-01-01T00:00:00Z"}}"#
+            )
+        })
+        .collect()
 }
 
 fn page(sequence: u64, first: bool, total: usize, users: &[String]) -> UsersPage {
@@ -26,54 +33,97 @@ fn page(sequence: u64, first: bool, total: usize, users: &[String]) -> UsersPage
     UsersPage::parse(UserStatus::Active, sequence, body).unwrap()
 }
 
-#[test]
-fn every_repeat_is_dropped_and_every_first_sighting_kept() {
+/// What a run wrote: license keys in order, reject count, the last (held) batch, and the counts.
+struct Written {
+    keys: Vec<String>,
+    rejects: usize,
+    last: TransformedPage,
+    stats: TransformStats,
+}
+
+/// Transforms `records` in pages of 2,000, checking after each page that held records stay bounded.
+fn run(records: &[String]) -> Written {
     let mut transformer = Transformer::new(RunContext {
         run_id: "r".into(),
         account_id: None,
         extracted_at_micros: 0,
     });
-    // 40,000 users, plan 3 (unsupported) for every tenth so that held rejects are covered too, and
-    // then 10,000 of them again, as a restarted sweep would send them.
-    let users: Vec<String> = (0..40_000)
-        .map(|n| user(n, if n % 10 == 0 { 3 } else { 2 }))
-        .collect();
-    let repeats: Vec<String> = (0..40_000).step_by(4).map(|n| users[n].clone()).collect();
-    let mut keys = Vec::new();
-    let mut rejects = 0;
-    let mut collect = |out: &transform::TransformedPage| {
+    let mut written = Written {
+        keys: Vec::new(),
+        rejects: 0,
+        last: TransformedPage {
+            licenses: arrow_array::RecordBatch::new_empty(transform::license_schema()),
+            rejects: arrow_array::RecordBatch::new_empty(transform::rejects_schema()),
+        },
+        stats: TransformStats::default(),
+    };
+    let collect = |out: &TransformedPage, written: &mut Written| {
         let column = out
             .licenses
             .column_by_name("user_key")
             .unwrap()
             .as_string::<i32>();
-        keys.extend(column.iter().map(|k| k.unwrap().to_owned()));
-        rejects += out.rejects.num_rows();
+        written
+            .keys
+            .extend(column.iter().map(|k| k.unwrap().to_owned()));
+        written.rejects += out.rejects.num_rows();
     };
-    for (i, chunk) in users.chunks(2_000).chain(repeats.chunks(2_000)).enumerate() {
+    for (i, chunk) in records.chunks(2_000).enumerate() {
         let out = transformer
             .transform_page(&page(i as u64 + 1, i == 0, 40_000, chunk))
             .unwrap();
-        collect(&out);
+        collect(&out, &mut written);
+        assert!(
+            transformer.held() <= HELD_LIMIT,
+            "{} records held",
+            transformer.held()
+        );
     }
-    let (held, stats) = transformer.finish().unwrap();
+    let (last, stats) = transformer.finish().unwrap();
+    collect(&last, &mut written);
+    written.last = last;
+    written.stats = stats;
+    written
+}
+
+fn assert_distinct(keys: &[String]) {
+    let distinct: BTreeSet<&String> = keys.iter().collect();
+    assert_eq!(distinct.len(), keys.len(), "a user was written twice");
+}
+
+#[test]
+fn first_sightings_the_filter_cannot_rule_out_are_written_last() {
+    let w = run(&users());
     // Some first sightings were held back and written last: the exact path is covered.
     assert!(
-        held.licenses.num_rows() > 0,
+        w.last.licenses.num_rows() > 0,
         "nothing held: the test misses the held path"
     );
     assert!(
-        held.rejects.num_rows() > 0,
+        w.last.rejects.num_rows() > 0,
         "no reject held: the test misses that path"
     );
-    collect(&held);
+    assert_distinct(&w.keys);
+    assert_eq!((w.keys.len(), w.rejects), (36_000, 4_000));
+    assert_eq!((w.stats.rows, w.stats.duplicates), (36_000, 0));
+}
 
-    let distinct: BTreeSet<&String> = keys.iter().collect();
-    assert_eq!(distinct.len(), keys.len(), "a user was written twice");
-    assert_eq!(keys.len(), 36_000);
-    assert_eq!(rejects, 4_000);
-    assert_eq!(stats.rows, 36_000);
-    assert_eq!(stats.duplicates, 10_000);
-    assert_eq!(stats.users_seen, 50_000);
-    assert_eq!(stats.rejects.values().sum::<u64>(), 4_000);
+#[test]
+fn every_repeat_is_dropped_even_when_a_whole_sweep_is_read_again() {
+    let users = users();
+    // A quarter of them again, then all of them again, as a sweep restarted from its first page
+    // sends them: far more repeats than may be held at once.
+    let records: Vec<String> = users
+        .iter()
+        .cloned()
+        .chain(users.iter().step_by(4).cloned())
+        .chain(users.iter().cloned())
+        .collect();
+    let w = run(&records);
+    assert_distinct(&w.keys);
+    assert_eq!((w.keys.len(), w.rejects), (36_000, 4_000));
+    assert_eq!(w.stats.rows, 36_000);
+    assert_eq!(w.stats.duplicates, 50_000);
+    assert_eq!(w.stats.users_seen, 90_000);
+    assert_eq!(w.stats.rejects.values().sum::<u64>(), 4_000);
 }
