@@ -137,15 +137,7 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
     let licenses_sink = open(&targets.output)?;
     let rejects_sink = open(&targets.rejects)?;
 
-    // Beside the license output (its folder exists now that the sink is open), or in the system's
-    // temporary directory when the output is stdout.
-    let key_log_dir = match &targets.output {
-        sinks::Destination::File(path) => match path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-            _ => std::path::PathBuf::from("."),
-        },
-        sinks::Destination::Stdout => std::env::temp_dir(),
-    };
+    let key_log_dir = targets.output.scratch_dir();
     let key_log = FileKeyLog::create_in(&key_log_dir).map_err(|e| {
         Failure::failed(anyhow!(e).context(format!(
             "cannot create the temporary log of seen users in {}",

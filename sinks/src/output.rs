@@ -23,6 +23,15 @@ pub enum Destination {
 }
 
 impl Destination {
+    /// Where temporary working files belong: beside the file (same file system, and its folder is
+    /// known to be writable once the output is open), or the system's temporary directory for stdout.
+    pub fn scratch_dir(&self) -> PathBuf {
+        match self {
+            Destination::File(target) => parent_dir(target).to_path_buf(),
+            Destination::Stdout => std::env::temp_dir(),
+        }
+    }
+
     /// The path as shown to people and in the manifest (`-` for stdout).
     pub fn display_name(&self) -> String {
         match self {
@@ -85,11 +94,11 @@ impl Output {
         })
     }
 
-    /// Where temporary working files belong: beside the target, or the system's temporary directory.
+    /// Where temporary working files belong (see [`Destination::scratch_dir`]).
     pub fn scratch_dir(&self) -> PathBuf {
         match &self.sink {
             Sink::File(_, target) => parent_dir(target).to_path_buf(),
-            Sink::Stdout(_) => std::env::temp_dir(),
+            Sink::Stdout(_) => Destination::Stdout.scratch_dir(),
         }
     }
 

@@ -129,15 +129,14 @@ impl SeenKeys {
         }
         self.log.append(fingerprint)?;
         self.admitted += 1;
-        let filter = match self.filters.last_mut() {
-            Some(f) if f.len < f.capacity => f,
-            _ => {
-                self.filters
-                    .push(BloomFilter::with_capacity(self.admitted.max(MIN_CAPACITY)));
-                self.filters.last_mut().expect("a filter was just pushed")
-            }
-        };
-        filter.insert(fingerprint);
+        if self.filters.last().is_none_or(|f| f.len >= f.capacity) {
+            // More keys than announced: a further filter, as large as all so far.
+            self.filters
+                .push(BloomFilter::with_capacity(self.admitted.max(MIN_CAPACITY)));
+        }
+        if let Some(filter) = self.filters.last_mut() {
+            filter.insert(fingerprint);
+        }
         Ok(Seen::New)
     }
 
