@@ -24,7 +24,7 @@ use crate::progress::Progress;
 use crate::targets::Targets;
 
 /// Pages waiting between the source and the transform.
-const PAGE_QUEUE: usize = 4;
+const PAGE_QUEUE: usize = 2;
 /// Transformed pages waiting between the transform and the sinks: one is enough to keep both busy,
 /// and each can hold a megabyte of rejected records' raw JSON.
 const BATCH_QUEUE: usize = 1;
@@ -306,6 +306,14 @@ fn commit(finished: FinishedOutput) -> Result<OutputReceipt, Failure> {
         .map_err(|e| Failure::failed(anyhow!(e).context("cannot move the output into place")))
 }
 
+/// Threads that build pages (parsing and classifying records is most of a run's work); the
+/// de-duplication that follows needs pages in order and runs on the stage's own thread.
+fn build_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().clamp(1, 4))
+}
+
+/// Builds pages on [`build_threads`] threads and accepts them in page order. Page `i` goes to
+/// builder `i % n` and its result is taken from that builder, so order needs no reordering buffer.
 fn transform_stage(
     mut transformer: Transformer,
     mut pages: mpsc::Receiver<UsersPage>,
@@ -313,36 +321,84 @@ fn transform_stage(
     cancelled: &AtomicBool,
     progress: Option<&Progress>,
 ) -> Result<TransformStats, StageError> {
-    while let Some(page) = pages.blocking_recv() {
-        if cancelled.load(Ordering::Relaxed) {
-            return Err(StageError::Stopped);
+    use std::sync::mpsc::sync_channel;
+
+    let threads = build_threads();
+    std::thread::scope(|scope| {
+        let mut to_builders = Vec::with_capacity(threads);
+        let mut from_builders = Vec::with_capacity(threads);
+        for _ in 0..threads {
+            let (page_tx, page_rx) = sync_channel::<UsersPage>(1);
+            let (built_tx, built_rx) = sync_channel(1);
+            let builder = transformer.builder();
+            scope.spawn(move || {
+                for page in page_rx {
+                    let started = std::time::Instant::now();
+                    let built = builder.build(&page);
+                    tracing::trace!(
+                        message = "Built page.",
+                        sequence = page.sequence,
+                        micros = started.elapsed().as_micros() as u64
+                    );
+                    if built_tx.send(built).is_err() {
+                        break;
+                    }
+                }
+            });
+            to_builders.push(page_tx);
+            from_builders.push(built_rx);
         }
-        if let Some(progress) = progress {
-            progress.page(page.status, page.len(), page.meta.total_records);
+        // Hands pages out in turn; returns how many, or `None` when it had to stop early.
+        let dispatcher = scope.spawn(move || {
+            let mut sent = 0;
+            while let Some(page) = pages.blocking_recv() {
+                if cancelled.load(Ordering::Relaxed) {
+                    return None;
+                }
+                if let Some(progress) = progress {
+                    progress.page(page.status, page.len(), page.meta.total_records);
+                }
+                if to_builders[sent % threads].send(page).is_err() {
+                    return None;
+                }
+                sent += 1;
+            }
+            Some(sent)
+        });
+
+        let mut accepted = 0;
+        // A builder's channel closes once the pages have run out: page `accepted` does not exist.
+        while let Ok(built) = from_builders[accepted % threads].recv() {
+            if cancelled.load(Ordering::Relaxed) {
+                return Err(StageError::Stopped);
+            }
+            let transformed = built
+                .and_then(|built| transformer.accept(built))
+                .map_err(|e| StageError::Failed(Failure::failed(anyhow!(e))))?;
+            if batches.send(transformed).is_err() {
+                return Err(StageError::Stopped);
+            }
+            accepted += 1;
         }
-        let started = std::time::Instant::now();
-        let transformed = transformer
-            .transform_page(&page)
+        drop(from_builders);
+        match dispatcher.join() {
+            Ok(Some(sent)) if sent == accepted => {}
+            Ok(_) => return Err(StageError::Stopped),
+            Err(_) => {
+                return Err(StageError::Failed(Failure::failed(anyhow!(
+                    "the page dispatcher panicked"
+                ))));
+            }
+        }
+        // Records the de-duplication held back are decided now, and go last.
+        let (held, stats) = transformer
+            .finish()
             .map_err(|e| StageError::Failed(Failure::failed(anyhow!(e))))?;
-        tracing::trace!(
-            message = "Transformed page.",
-            sequence = page.sequence,
-            rows = transformed.licenses.num_rows(),
-            rejects = transformed.rejects.num_rows(),
-            micros = started.elapsed().as_micros() as u64
-        );
-        if batches.send(transformed).is_err() {
+        if batches.send(held).is_err() {
             return Err(StageError::Stopped);
         }
-    }
-    // Records the de-duplication held back are decided now, and go last.
-    let (held, stats) = transformer
-        .finish()
-        .map_err(|e| StageError::Failed(Failure::failed(anyhow!(e))))?;
-    if batches.send(held).is_err() {
-        return Err(StageError::Stopped);
-    }
-    Ok(stats)
+        Ok(stats)
+    })
 }
 
 fn sink_stage(
@@ -361,11 +417,11 @@ fn sink_stage(
         if cancelled.load(Ordering::Relaxed) {
             return Err(StageError::Stopped);
         }
-        if page.licenses.num_rows() > 0 {
-            licenses.write_batch(&page.licenses).map_err(sink_failure)?;
+        for batch in &page.licenses {
+            licenses.write_batch(batch).map_err(sink_failure)?;
         }
-        if page.rejects.num_rows() > 0 {
-            rejects.write_batch(&page.rejects).map_err(sink_failure)?;
+        for batch in &page.rejects {
+            rejects.write_batch(batch).map_err(sink_failure)?;
         }
     }
     if cancelled.load(Ordering::Relaxed) {

@@ -16,6 +16,7 @@ pub mod page;
 pub mod ratelimit;
 pub mod recording;
 pub mod replay;
+pub mod scan;
 pub mod secret;
 pub mod source;
 pub mod status;

@@ -1,10 +1,8 @@
-//! One page of `GET /v2/users`, parsed once: the envelope is read and each user record is located,
-//! but user records stay raw JSON text so that one bad record never spoils its page.
+//! One page of `GET /v2/users`, parsed once: the envelope is read and each user record is located
+//! (see [`crate::scan`]), but user records stay raw JSON text so that one bad record never spoils
+//! its page.
 
 use std::ops::Range;
-
-use serde::Deserialize;
-use serde_json::value::RawValue;
 
 use crate::status::UserStatus;
 
@@ -43,17 +41,38 @@ pub struct UsersPage {
     users: Vec<Range<usize>>,
 }
 
-#[derive(Deserialize)]
-struct Envelope<'a> {
+/// The envelope fields of a page, read one member at a time.
+#[derive(Default)]
+struct Envelope {
     page_count: Option<u64>,
     page_number: Option<u64>,
     page_size: Option<u64>,
     total_records: Option<u64>,
     next_page_token: Option<String>,
-    #[serde(borrow)]
-    users: Option<Vec<&'a RawValue>>,
     code: Option<i64>,
     message: Option<String>,
+}
+
+impl Envelope {
+    /// Reads one member (`key` and `value` as JSON text); members it does not know are ignored.
+    fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
+        fn read<T: serde::de::DeserializeOwned>(key: &str, value: &str) -> Result<T, String> {
+            serde_json::from_str(value).map_err(|e| format!("field `{key}`: {e}"))
+        }
+        let key: std::borrow::Cow<'_, str> =
+            serde_json::from_str(key).map_err(|e| format!("a key: {e}"))?;
+        match key.as_ref() {
+            "page_count" => self.page_count = read(&key, value)?,
+            "page_number" => self.page_number = read(&key, value)?,
+            "page_size" => self.page_size = read(&key, value)?,
+            "total_records" => self.total_records = read(&key, value)?,
+            "next_page_token" => self.next_page_token = read(&key, value)?,
+            "code" => self.code = read(&key, value)?,
+            "message" => self.message = read(&key, value)?,
+            _ => {}
+        }
+        Ok(())
+    }
 }
 
 /// The `next_page_token` read from the start of a page body, without scanning its users: Zoom sends
@@ -97,24 +116,20 @@ pub fn peek_next_page_token(body: &str) -> Option<String> {
 impl UsersPage {
     /// Parses a page body exactly as Zoom sent it; fails when the body is not a users page.
     pub fn parse(status: UserStatus, sequence: u64, body: String) -> Result<Self, String> {
-        let envelope: Envelope<'_> =
-            serde_json::from_str(&body).map_err(|e| format!("invalid JSON: {e}"))?;
-        let users = match (envelope.users, envelope.code, envelope.message) {
+        let layout = crate::scan::scan_page(&body).map_err(|e| format!("invalid JSON: {e}"))?;
+        let mut envelope = Envelope::default();
+        for (key, value) in &layout.members {
+            envelope
+                .set(&body[key.clone()], &body[value.clone()])
+                .map_err(|e| format!("invalid JSON: {e}"))?;
+        }
+        let users = match (layout.users, envelope.code, envelope.message) {
             (Some(users), _, _) => users,
             (None, Some(code), Some(message)) => {
                 return Err(format!("Zoom error {code}: {message}"));
             }
             (None, _, _) => Vec::new(),
         };
-        let base = body.as_ptr() as usize;
-        // Each raw record borrows from `body`, so its offset locates it without copying.
-        let users = users
-            .iter()
-            .map(|raw| {
-                let start = raw.get().as_ptr() as usize - base;
-                start..start + raw.get().len()
-            })
-            .collect();
         let meta = PageMeta {
             page_count: envelope.page_count,
             page_number: envelope.page_number,

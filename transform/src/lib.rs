@@ -22,4 +22,4 @@ pub use row::{LicenseRow, RejectReason, Rejection};
 pub use rules::{Outcome, RunContext, classify};
 pub use schema::{SCHEMA_VERSION, license_schema, rejects_schema};
 pub use stats::TransformStats;
-pub use transformer::{TransformError, TransformedPage, Transformer};
+pub use transformer::{BuiltPage, PageBuilder, TransformError, TransformedPage, Transformer};

@@ -22,3 +22,21 @@ pub struct TransformStats {
     /// Rows per status.
     pub by_status: BTreeMap<String, u64>,
 }
+
+impl TransformStats {
+    /// Adds `other`'s counts to these.
+    pub fn add(&mut self, other: &TransformStats) {
+        self.users_seen += other.users_seen;
+        self.rows += other.rows;
+        self.duplicates += other.duplicates;
+        for (reason, n) in &other.rejects {
+            *self.rejects.entry(*reason).or_default() += n;
+        }
+        for (plan, n) in &other.by_plan {
+            *self.by_plan.entry(plan.clone()).or_default() += n;
+        }
+        for (status, n) in &other.by_status {
+            *self.by_status.entry(status.clone()).or_default() += n;
+        }
+    }
+}

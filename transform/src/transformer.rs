@@ -1,8 +1,21 @@
-//! The stateful part of the transform: one page in, one license batch and one rejects batch out,
-//! with repeats dropped and every decision counted.
+//! One page in, one license batch and one rejects batch out, with repeats dropped and every decision
+//! counted, in two steps so that the heavy one can run on several threads:
+//!
+//! - [`PageBuilder::build`] parses and classifies a page's records and builds its Arrow batches. It
+//!   needs nothing from other pages, so pages can be built on any thread, in any order.
+//! - [`Transformer::accept`] takes the built pages **in page order** and drops repeats (the first
+//!   occurrence wins, so order matters), adjusting the counts. It touches only rows that are repeats
+//!   or held back (see [`crate::dedup`]); a page without any passes through untouched.
 
-use arrow_array::{BooleanArray, RecordBatch};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::{RecordBatch, UInt32Array};
 use arrow_schema::ArrowError;
+use arrow_select::concat::concat_batches;
+use arrow_select::filter::filter_record_batch;
+use arrow_select::take::take_record_batch;
 use extractor::UsersPage;
 
 use crate::batch::{LicenseBatchBuilder, RejectBatchBuilder};
@@ -16,13 +29,26 @@ use crate::stats::TransformStats;
 /// records at most, and one read of the key log per this many (a restarted sweep holds every repeat).
 pub const HELD_LIMIT: usize = 8192;
 
-/// The batches made from one page.
-#[derive(Debug, Clone)]
+/// The batches made from one page, in order: usually one each; when repeats were dropped, the
+/// slices between them (no copy).
+#[derive(Debug, Clone, Default)]
 pub struct TransformedPage {
-    /// Rows for the license table (possibly empty).
-    pub licenses: RecordBatch,
-    /// Rows for the rejects table (possibly empty).
-    pub rejects: RecordBatch,
+    /// Rows for the license table.
+    pub licenses: Vec<RecordBatch>,
+    /// Rows for the rejects table.
+    pub rejects: Vec<RecordBatch>,
+}
+
+impl TransformedPage {
+    /// Number of license rows.
+    pub fn license_rows(&self) -> usize {
+        self.licenses.iter().map(RecordBatch::num_rows).sum()
+    }
+
+    /// Number of rejected records.
+    pub fn reject_rows(&self) -> usize {
+        self.rejects.iter().map(RecordBatch::num_rows).sum()
+    }
 }
 
 /// Why the transform could not go on.
@@ -36,21 +62,95 @@ pub enum TransformError {
     KeyLog(#[from] std::io::Error),
 }
 
-/// Transforms the pages of one run, in order.
+/// A page built into batches, repeats not yet dropped (see [`Transformer::accept`]).
+pub struct BuiltPage {
+    /// The page's position in the run, from 1.
+    pub sequence: u64,
+    /// The sweep's `total_records`, on its first page.
+    announced: Option<usize>,
+    licenses: RecordBatch,
+    rejects: RecordBatch,
+    /// The key fingerprint of each license row.
+    license_keys: Vec<u128>,
+    /// The key fingerprint (when the record had a key) and reason of each rejection.
+    reject_keys: Vec<(Option<u128>, RejectReason)>,
+    /// This page's counts, as if none of its records were a repeat.
+    counts: TransformStats,
+}
+
+/// Builds pages into batches; cheap to clone, one per thread.
+#[derive(Clone)]
+pub struct PageBuilder {
+    ctx: Arc<RunContext>,
+}
+
+impl PageBuilder {
+    /// A builder for one run.
+    pub fn new(ctx: RunContext) -> Self {
+        PageBuilder { ctx: Arc::new(ctx) }
+    }
+
+    /// Parses, classifies and builds one page.
+    pub fn build(&self, page: &UsersPage) -> Result<BuiltPage, TransformError> {
+        let mut counts = TransformStats::default();
+        let mut licenses = LicenseBatchBuilder::with_capacity(page.len());
+        let mut license_keys = Vec::with_capacity(page.len());
+        // Rejections are gathered first so that their batch can be sized exactly.
+        let mut rejections = Vec::new();
+        for raw in page.users() {
+            counts.users_seen += 1;
+            match classify(raw, page.status) {
+                Outcome::Row(row) => {
+                    counts.rows += 1;
+                    bump(&mut counts.by_plan, row.plan);
+                    bump(&mut counts.by_status, &row.status);
+                    license_keys.push(fingerprint(&row.user_key));
+                    licenses.append(&row);
+                }
+                Outcome::Reject(rejection) => {
+                    *counts.rejects.entry(rejection.reason).or_default() += 1;
+                    rejections.push(rejection);
+                }
+            }
+        }
+        let raw_bytes = rejections.iter().map(|r| r.raw.len()).sum();
+        let mut rejects = RejectBatchBuilder::with_capacity(rejections.len(), raw_bytes);
+        let mut reject_keys = Vec::with_capacity(rejections.len());
+        for r in &rejections {
+            rejects.append(r);
+            reject_keys.push((r.user_key.as_deref().map(fingerprint), r.reason));
+        }
+        let announced = match (page.meta.page_number, page.meta.total_records) {
+            (Some(1), Some(total)) => Some(usize::try_from(total).unwrap_or(0)),
+            _ => None,
+        };
+        Ok(BuiltPage {
+            sequence: page.sequence,
+            announced,
+            licenses: licenses.finish(&self.ctx)?,
+            rejects: rejects.finish(&self.ctx)?,
+            license_keys,
+            reject_keys,
+            counts,
+        })
+    }
+}
+
+/// Drops repeats from built pages taken in page order, and keeps the run's counts.
 pub struct Transformer {
-    ctx: RunContext,
+    builder: PageBuilder,
     seen: SeenKeys,
     stats: TransformStats,
     held: Held,
 }
 
-/// Records whose key the de-duplication could not rule out as seen: they wait for the end of the
-/// run (see [`crate::dedup`]), with what their counts need.
+/// Records whose key the de-duplication could not rule out as seen, waiting to be decided (see
+/// [`crate::dedup`]); they are not in the counts until then.
 #[derive(Default)]
 struct Held {
-    licenses: Option<LicenseBatchBuilder>,
-    license_keys: Vec<(u128, &'static str, String)>,
-    rejects: RejectBatchBuilder,
+    licenses: Vec<RecordBatch>,
+    license_keys: Vec<u128>,
+    rejects: Vec<RecordBatch>,
     reject_keys: Vec<(u128, RejectReason)>,
 }
 
@@ -63,91 +163,98 @@ impl Transformer {
     /// A transformer for one run that logs seen user keys to `log` (e.g. a temporary file).
     pub fn with_key_log(ctx: RunContext, log: Box<dyn KeyLog>) -> Self {
         Transformer {
-            ctx,
+            builder: PageBuilder::new(ctx),
             seen: SeenKeys::new(log),
             stats: TransformStats::default(),
             held: Held::default(),
         }
     }
 
-    /// Turns one page into batches.
+    /// A builder for this run's pages, for other threads.
+    pub fn builder(&self) -> PageBuilder {
+        self.builder.clone()
+    }
+
+    /// Builds and accepts one page, on this thread.
     pub fn transform_page(&mut self, page: &UsersPage) -> Result<TransformedPage, TransformError> {
+        let built = self.builder.build(page)?;
+        self.accept(built)
+    }
+
+    /// Takes the next built page, in page order; returns its rows that are not repeats.
+    pub fn accept(&mut self, page: BuiltPage) -> Result<TransformedPage, TransformError> {
         // A sweep's first page says how many users it has: size the key filter once for all of them.
-        if page.meta.page_number == Some(1)
-            && let Some(total) = page.meta.total_records
-        {
-            self.seen.reserve(usize::try_from(total).unwrap_or(0));
+        if let Some(total) = page.announced {
+            self.seen.reserve(total);
         }
-        let mut licenses = LicenseBatchBuilder::with_capacity(page.len());
-        // Rejections are gathered first so that their batch can be sized exactly.
-        let mut rejections = Vec::new();
-        for raw in page.users() {
-            self.stats.users_seen += 1;
-            let outcome = classify(raw, page.status);
-            let verdict = match outcome.user_key() {
-                Some(key) => {
-                    let fp = fingerprint(key);
-                    (self.seen.check(fp)?, fp)
-                }
-                None => (Seen::New, 0),
-            };
+        self.stats.add(&page.counts);
+        let (licenses, rejects) = (page.licenses, page.rejects);
+
+        let mut verdicts = Vec::with_capacity(page.license_keys.len());
+        for &fp in &page.license_keys {
+            verdicts.push(self.seen.check(fp)?);
+        }
+        for (i, verdict) in verdicts.iter().enumerate() {
+            if *verdict == Seen::New {
+                continue;
+            }
+            // Not written now: out of the counts (a held row comes back in when it is decided).
+            if let Some((plan, status)) = plan_and_status(&licenses, i) {
+                self.stats.rows -= 1;
+                unbump(&mut self.stats.by_plan, plan);
+                unbump(&mut self.stats.by_status, status);
+            }
             match verdict {
-                (Seen::Repeat, _) => self.stats.duplicates += 1,
-                (Seen::New, _) => match outcome {
-                    Outcome::Row(row) => {
-                        self.stats.rows += 1;
-                        bump(&mut self.stats.by_plan, row.plan);
-                        bump(&mut self.stats.by_status, &row.status);
-                        licenses.append(&row);
-                    }
-                    Outcome::Reject(rejection) => {
-                        *self.stats.rejects.entry(rejection.reason).or_default() += 1;
-                        rejections.push(rejection);
-                    }
-                },
-                (Seen::Unsure, fp) => match outcome {
-                    Outcome::Row(row) => {
-                        let held = &mut self.held;
-                        held.licenses
-                            .get_or_insert_with(|| LicenseBatchBuilder::with_capacity(16))
-                            .append(&row);
-                        held.license_keys
-                            .push((fp, row.plan, row.status.into_owned()));
-                    }
-                    Outcome::Reject(rejection) => {
-                        self.held.rejects.append(&rejection);
-                        self.held.reject_keys.push((fp, rejection.reason));
-                    }
-                },
+                Seen::Repeat => self.stats.duplicates += 1,
+                _ => self.held.license_keys.push(page.license_keys[i]),
             }
         }
-        let raw_bytes = rejections.iter().map(|r| r.raw.len()).sum();
-        let mut rejects = RejectBatchBuilder::with_capacity(rejections.len(), raw_bytes);
-        rejections.iter().for_each(|r| rejects.append(r));
-        let mut out = TransformedPage {
-            licenses: licenses.finish(&self.ctx)?,
-            rejects: rejects.finish(&self.ctx)?,
-        };
+        let (licenses, held) = split(licenses, &verdicts)?;
+        self.held.licenses.extend(held);
+
+        let mut verdicts = Vec::with_capacity(page.reject_keys.len());
+        for (fp, _) in &page.reject_keys {
+            verdicts.push(match fp {
+                Some(fp) => self.seen.check(*fp)?,
+                None => Seen::New,
+            });
+        }
+        for (verdict, (fp, reason)) in verdicts.iter().zip(&page.reject_keys) {
+            if *verdict == Seen::New {
+                continue;
+            }
+            if let Some(n) = self.stats.rejects.get_mut(reason) {
+                *n -= 1;
+                if *n == 0 {
+                    self.stats.rejects.remove(reason);
+                }
+            }
+            match (verdict, fp) {
+                (Seen::Unsure, Some(fp)) => self.held.reject_keys.push((*fp, *reason)),
+                _ => self.stats.duplicates += 1,
+            }
+        }
+        let (rejects, held) = split(rejects, &verdicts)?;
+        self.held.rejects.extend(held);
+
+        let mut out = TransformedPage { licenses, rejects };
         if self.held() >= HELD_LIMIT {
             // Bound memory: decide the held records now and send the new ones after this page's.
             let decided = self.decide_held()?;
-            let concat = arrow_select::concat::concat_batches;
-            out = TransformedPage {
-                licenses: concat(&license_schema(), [&out.licenses, &decided.licenses])?,
-                rejects: concat(&rejects_schema(), [&out.rejects, &decided.rejects])?,
-            };
+            out.licenses.extend(decided.licenses);
+            out.rejects.extend(decided.rejects);
         }
         Ok(out)
-    }
-
-    /// The counts so far (records still held for the end of the run are not counted yet).
-    pub fn stats(&self) -> &TransformStats {
-        &self.stats
     }
 
     /// Records held for the final check so far (see [`crate::dedup`]); never more than [`HELD_LIMIT`].
     pub fn held(&self) -> usize {
         self.held.license_keys.len() + self.held.reject_keys.len()
+    }
+
+    /// The counts so far (records still held for the end of the run are not counted yet).
+    pub fn stats(&self) -> &TransformStats {
+        &self.stats
     }
 
     /// Ends the run: decides the held records (the last batches: those that were not repeats) and
@@ -157,30 +264,32 @@ impl Transformer {
         Ok((page, self.stats))
     }
 
-    /// Decides the held records now; returns those that were not repeats.
+    /// Decides the held records now; returns those that were not repeats, and counts them all.
     fn decide_held(&mut self) -> Result<TransformedPage, TransformError> {
         let repeats = self.seen.resolve_held()?;
         let held = std::mem::take(&mut self.held);
-        let licenses = match held.licenses {
-            Some(mut builder) => builder.finish(&self.ctx)?,
-            None => LicenseBatchBuilder::with_capacity(0).finish(&self.ctx)?,
-        };
-        let mut keep = Vec::with_capacity(held.license_keys.len());
-        for (fp, plan, status) in &held.license_keys {
-            let new = !repeats.contains(fp);
-            if new {
-                self.stats.rows += 1;
-                bump(&mut self.stats.by_plan, plan);
-                bump(&mut self.stats.by_status, status);
-            } else {
-                self.stats.duplicates += 1;
-            }
-            keep.push(new);
-        }
-        let licenses = arrow_select::filter::filter_record_batch(&licenses, &keep.into())?;
-        let mut rejects_builder = held.rejects;
-        let rejects = rejects_builder.finish(&self.ctx)?;
-        let keep: BooleanArray = held
+
+        let licenses = concat_batches(&license_schema(), &held.licenses)?;
+        let keep: Vec<bool> = held
+            .license_keys
+            .iter()
+            .enumerate()
+            .map(|(i, fp)| {
+                let new = !repeats.contains(fp);
+                if !new {
+                    self.stats.duplicates += 1;
+                } else if let Some((plan, status)) = plan_and_status(&licenses, i) {
+                    self.stats.rows += 1;
+                    bump(&mut self.stats.by_plan, plan);
+                    bump(&mut self.stats.by_status, status);
+                }
+                new
+            })
+            .collect();
+        let licenses = filter_record_batch(&licenses, &keep.into())?;
+
+        let rejects = concat_batches(&rejects_schema(), &held.rejects)?;
+        let keep: Vec<bool> = held
             .reject_keys
             .iter()
             .map(|(fp, reason)| {
@@ -190,19 +299,82 @@ impl Transformer {
                 } else {
                     self.stats.duplicates += 1;
                 }
-                Some(new)
+                new
             })
             .collect();
-        let rejects = arrow_select::filter::filter_record_batch(&rejects, &keep)?;
-        Ok(TransformedPage { licenses, rejects })
+        let rejects = filter_record_batch(&rejects, &keep.into())?;
+        Ok(TransformedPage {
+            licenses: non_empty(licenses),
+            rejects: non_empty(rejects),
+        })
     }
 }
 
-fn bump(counts: &mut std::collections::BTreeMap<String, u64>, key: &str) {
+/// Splits a batch by its rows' verdicts: the runs of new rows as slices of it (no copy), and a copy
+/// of the held rows when there are any (a few per page at most, unless a sweep is read again).
+fn split(
+    batch: RecordBatch,
+    verdicts: &[Seen],
+) -> Result<(Vec<RecordBatch>, Option<RecordBatch>), ArrowError> {
+    if verdicts.iter().all(|v| *v == Seen::New) {
+        return Ok((non_empty(batch), None));
+    }
+    let mut kept = Vec::new();
+    let mut run_start = 0;
+    for (i, verdict) in verdicts.iter().enumerate() {
+        if *verdict != Seen::New {
+            if i > run_start {
+                kept.push(batch.slice(run_start, i - run_start));
+            }
+            run_start = i + 1;
+        }
+    }
+    if verdicts.len() > run_start {
+        kept.push(batch.slice(run_start, verdicts.len() - run_start));
+    }
+    let held: Vec<u32> = (0..verdicts.len() as u32)
+        .filter(|&i| verdicts[i as usize] == Seen::Unsure)
+        .collect();
+    let held = match held.is_empty() {
+        true => None,
+        false => Some(take_record_batch(&batch, &UInt32Array::from(held))?),
+    };
+    Ok((kept, held))
+}
+
+/// The batch as a list, left out when it has no rows.
+fn non_empty(batch: RecordBatch) -> Vec<RecordBatch> {
+    match batch.num_rows() {
+        0 => Vec::new(),
+        _ => vec![batch],
+    }
+}
+
+/// The plan and status a license row was counted under.
+fn plan_and_status(batch: &RecordBatch, row: usize) -> Option<(&str, &str)> {
+    let text = |name| {
+        batch
+            .column_by_name(name)
+            .map(|c| c.as_string::<i32>().value(row))
+    };
+    Some((text("plan")?, text("status")?))
+}
+
+fn bump(counts: &mut BTreeMap<String, u64>, key: &str) {
     match counts.get_mut(key) {
         Some(n) => *n += 1,
         None => {
             counts.insert(key.to_owned(), 1);
+        }
+    }
+}
+
+/// Takes one back from `key`, forgetting it at zero (as if it had never been counted).
+fn unbump(counts: &mut BTreeMap<String, u64>, key: &str) {
+    if let Some(n) = counts.get_mut(key) {
+        *n -= 1;
+        if *n == 0 {
+            counts.remove(key);
         }
     }
 }

@@ -62,12 +62,16 @@ fn transform_recording(name: &str) -> String {
         let body = std::fs::read_to_string(dir.join(&entry.file)).unwrap();
         let page = UsersPage::parse(entry.request.status, i as u64 + 1, body).unwrap();
         let out = transformer.transform_page(&page).unwrap();
-        render_rows(&out.licenses, &mut rows);
-        render_rows(&out.rejects, &mut rejects);
+        out.licenses.iter().for_each(|b| render_rows(b, &mut rows));
+        out.rejects
+            .iter()
+            .for_each(|b| render_rows(b, &mut rejects));
     }
     let (held, stats) = transformer.finish().unwrap();
-    render_rows(&held.licenses, &mut rows);
-    render_rows(&held.rejects, &mut rejects);
+    held.licenses.iter().for_each(|b| render_rows(b, &mut rows));
+    held.rejects
+        .iter()
+        .for_each(|b| render_rows(b, &mut rejects));
     let stats = serde_json::to_string_pretty(&stats).unwrap();
     format!("## stats\n{stats}\n## rows\n{rows}## rejects\n{rejects}")
 }
