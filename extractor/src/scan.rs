@@ -166,19 +166,6 @@ impl Scanner<'_> {
     /// Skips a string, from its opening quote to past its closing one.
     fn string(&mut self) -> Result<(), ScanError> {
         self.i += 1;
-        // Most strings in a page are short keys and values: look at a few bytes before paying for
-        // a `memchr` call.
-        let quick_end = (self.i + 16).min(self.b.len());
-        while self.i < quick_end {
-            match self.b[self.i] {
-                b'"' => {
-                    self.i += 1;
-                    return Ok(());
-                }
-                b'\\' => break,
-                _ => self.i += 1,
-            }
-        }
         loop {
             match memchr::memchr2(b'"', b'\\', &self.b[self.i..]) {
                 None => {
