@@ -53,6 +53,8 @@ struct OpenedSource {
     account_id: Option<String>,
     /// The live client, for progress counts.
     client: Option<std::sync::Arc<ZoomClient>>,
+    /// A recording's page files in order, to name the file of a page that fails.
+    page_files: Vec<String>,
 }
 
 /// Either page source; `PageSource` returns `impl Future`, so it is not object-safe.
@@ -71,10 +73,17 @@ impl AnySource {
                     error: anyhow!(e).context(format!("--replay {}", dir.display())),
                 })?;
                 let account = source.index().account_id.clone();
+                let page_files = source
+                    .index()
+                    .pages
+                    .iter()
+                    .map(|p| p.file.clone())
+                    .collect();
                 Ok(OpenedSource {
                     source: AnySource::Replay(source),
                     account_id: account,
                     client: None,
+                    page_files,
                 })
             }
             SourceConfig::Live(live) => {
@@ -100,6 +109,7 @@ impl AnySource {
                     source: AnySource::Live(source),
                     account_id: account,
                     client: Some(client),
+                    page_files: Vec::new(),
                 })
             }
         }
@@ -121,6 +131,7 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
         source,
         account_id,
         client,
+        page_files,
     } = AnySource::open(cfg)?;
     let progress = show_progress.then(|| Progress::start(client));
     let mut targets = Targets::new(cfg, account_id.as_deref())?;
@@ -208,18 +219,24 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
     .unzip();
     let stats = match transform {
         Ok(Ok(stats)) => Some(stats),
-        Ok(Err(StageError::Failed(f))) => return Err(f),
+        Ok(Err(StageError::Failed(f))) => return Err(name_page_file(f, &page_files, cfg)),
         Ok(Err(StageError::Stopped)) => None,
         Err(join) => return Err(Failure::failed(anyhow!("transform stage panicked: {join}"))),
     };
-    let report = match source {
+    let mut report = match source {
         Ok(Ok(report)) => report,
         Ok(Err(e)) => return Err(source_failure(e, cfg)),
         Err(join) => return Err(Failure::failed(anyhow!("source stage panicked: {join}"))),
     };
-    let (Some(licenses), Some(rejects), Some(stats)) = (licenses, rejects, stats) else {
+    let (Some(licenses), Some(rejects), Some((stats, users_by_status))) =
+        (licenses, rejects, stats)
+    else {
         return Err(Failure::failed(anyhow!("the pipeline stopped early")));
     };
+    // Replayed pages are read lazily: their users are counted by the transform, not the source.
+    for (status, users) in users_by_status {
+        report.statuses.entry(status).or_default().users_received = users;
+    }
 
     let mut licenses = commit(licenses)?;
     let mut rejects = commit(rejects)?;
@@ -290,6 +307,24 @@ fn source_failure(e: ExtractError, cfg: &ExtractConfig) -> Failure {
     }
 }
 
+/// Names the recorded file of a page the transform found broken (pages read lazily are only
+/// checked whole while their records are parsed).
+fn name_page_file(mut failure: Failure, page_files: &[String], cfg: &ExtractConfig) -> Failure {
+    let page = match failure.error.downcast_ref::<transform::TransformError>() {
+        Some(transform::TransformError::Page { sequence, .. }) => *sequence,
+        _ => return failure,
+    };
+    let file = usize::try_from(page.saturating_sub(1))
+        .ok()
+        .and_then(|i| page_files.get(i));
+    if let (Some(file), SourceConfig::Replay(dir)) = (file, &cfg.source) {
+        failure.error = failure
+            .error
+            .context(format!("replaying {}: {file}", dir.display()));
+    }
+    failure
+}
+
 fn sink_failure(e: SinkError) -> StageError {
     if e.is_broken_pipe() {
         // The reader of stdout went away (`| head`): stop quietly, as Unix tools do.
@@ -317,6 +352,9 @@ fn build_threads() -> usize {
 
 /// Builds pages on [`build_threads`] threads and accepts them in page order. Page `i` goes to
 /// builder `i % n` and its result is taken from that builder, so order needs no reordering buffer.
+/// User records read, per status sweep.
+type UsersByStatus = std::collections::BTreeMap<extractor::UserStatus, u64>;
+
 fn transform_stage(
     mut transformer: Transformer,
     threads: usize,
@@ -324,10 +362,11 @@ fn transform_stage(
     batches: std::sync::mpsc::SyncSender<TransformedPage>,
     cancelled: &AtomicBool,
     progress: Option<&Progress>,
-) -> Result<TransformStats, StageError> {
+) -> Result<(TransformStats, UsersByStatus), StageError> {
     use std::sync::mpsc::sync_channel;
 
     let threads = threads.max(1);
+    let mut users_by_status = UsersByStatus::new();
     std::thread::scope(|scope| {
         let mut to_builders = Vec::with_capacity(threads);
         let mut from_builders = Vec::with_capacity(threads);
@@ -359,9 +398,6 @@ fn transform_stage(
                 if cancelled.load(Ordering::Relaxed) {
                     return None;
                 }
-                if let Some(progress) = progress {
-                    progress.page(page.status, page.len(), page.meta.total_records);
-                }
                 if to_builders[sent % threads].send(page).is_err() {
                     return None;
                 }
@@ -376,9 +412,15 @@ fn transform_stage(
             if cancelled.load(Ordering::Relaxed) {
                 return Err(StageError::Stopped);
             }
-            let transformed = built
-                .and_then(|built| transformer.accept(built))
-                .map_err(|e| StageError::Failed(Failure::failed(anyhow!(e))))?;
+            let failed =
+                |e: transform::TransformError| StageError::Failed(Failure::failed(anyhow!(e)));
+            let built = built.map_err(failed)?;
+            // Counted here: a page read lazily only knows its users once they are parsed.
+            *users_by_status.entry(built.status).or_default() += built.users();
+            if let Some(progress) = progress {
+                progress.page(built.status, built.users() as usize, built.total_records);
+            }
+            let transformed = transformer.accept(built).map_err(failed)?;
             if batches.send(transformed).is_err() {
                 return Err(StageError::Stopped);
             }
@@ -401,7 +443,7 @@ fn transform_stage(
         if batches.send(held).is_err() {
             return Err(StageError::Stopped);
         }
-        Ok(stats)
+        Ok((stats, users_by_status))
     })
 }
 
@@ -441,8 +483,8 @@ fn sink_stage(
 mod tests {
     use super::*;
 
-    /// Every page of a recording, parsed.
-    fn pages(set: &str) -> Vec<UsersPage> {
+    /// Every page of a recording, parsed, its records located now or while they are read.
+    fn pages(set: &str, lazily: bool) -> Vec<UsersPage> {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("fixtures")
             .join(set);
@@ -453,13 +495,17 @@ mod tests {
             .enumerate()
             .map(|(i, entry)| {
                 let body = std::fs::read_to_string(dir.join(&entry.file)).unwrap();
-                UsersPage::parse(entry.request.status, i as u64 + 1, body).unwrap()
+                let parse = match lazily {
+                    true => UsersPage::parse_lazily,
+                    false => UsersPage::parse,
+                };
+                parse(entry.request.status, i as u64 + 1, body).unwrap()
             })
             .collect()
     }
 
     /// The transform stage's output with `threads` builders: every page's batches, then the counts.
-    fn run(set: &str, threads: usize) -> (Vec<TransformedPage>, TransformStats) {
+    fn run(set: &str, threads: usize, lazily: bool) -> (Vec<TransformedPage>, TransformStats) {
         let transformer = Transformer::new(RunContext {
             run_id: "r".into(),
             account_id: None,
@@ -467,7 +513,7 @@ mod tests {
         });
         let (page_tx, page_rx) = mpsc::channel(2);
         let (batch_tx, batch_rx) = std::sync::mpsc::sync_channel(1);
-        let pages = pages(set);
+        let pages = pages(set, lazily);
         let feeder = std::thread::spawn(move || {
             for page in pages {
                 page_tx.blocking_send(page).unwrap();
@@ -475,18 +521,26 @@ mod tests {
         });
         let collector = std::thread::spawn(move || batch_rx.into_iter().collect::<Vec<_>>());
         let cancelled = AtomicBool::new(false);
-        let stats = transform_stage(transformer, threads, page_rx, batch_tx, &cancelled, None)
+        let (stats, _) = transform_stage(transformer, threads, page_rx, batch_tx, &cancelled, None)
             .unwrap_or_else(|_| panic!("the stage failed"));
         feeder.join().unwrap();
         (collector.join().unwrap(), stats)
     }
 
+    /// Pages read lazily (records found while parsed) or located first, by one builder or several:
+    /// the same batches in the same order, and the same counts.
     #[test]
-    fn several_builders_give_the_same_batches_in_the_same_order_as_one() {
-        for set in ["sample", "duplicates", "malformed", "statuses"] {
-            let (one, one_stats) = run(set, 1);
-            for threads in [2, 3, 5] {
-                let (many, many_stats) = run(set, threads);
+    fn every_way_of_building_gives_the_same_batches_in_the_same_order() {
+        for set in [
+            "sample",
+            "duplicates",
+            "malformed",
+            "statuses",
+            "awkward-text",
+        ] {
+            let (one, one_stats) = run(set, 1, false);
+            for (threads, lazily) in [(1, true), (2, false), (3, true), (5, false)] {
+                let (many, many_stats) = run(set, threads, lazily);
                 assert_eq!(many_stats, one_stats, "{set} with {threads} builders");
                 assert_eq!(many.len(), one.len(), "{set} with {threads} builders");
                 for (a, b) in many.iter().zip(&one) {
@@ -494,10 +548,11 @@ mod tests {
                     assert_eq!(a.rejects, b.rejects, "{set} with {threads} builders");
                 }
             }
-            assert_eq!(
-                one_stats.users_seen as usize,
-                pages(set).iter().map(|p| p.len()).sum::<usize>()
-            );
+            let located: usize = pages(set, false)
+                .iter()
+                .filter_map(UsersPage::record_count)
+                .sum();
+            assert_eq!(one_stats.users_seen as usize, located);
         }
     }
 }

@@ -279,6 +279,35 @@ fn ndjson_on_stdout_carries_only_data_even_with_debug_logs() {
     );
 }
 
+/// A recorded page is read in one pass, its records found while parsed: one broken in the middle
+/// (a missing comma, the body still ending like a page) fails the run there, naming the file.
+#[test]
+fn a_page_broken_between_records_fails_the_run_and_names_its_file() {
+    let work = tempfile::tempdir().unwrap();
+    let recording = work.path().join("recording");
+    copy_dir(&fixture("sample"), &recording);
+    let page = recording.join("pages/00005-active.json");
+    let body = fs::read_to_string(&page).unwrap();
+    let between = body[body.len() / 2..].find("},{").unwrap() + body.len() / 2;
+    fs::write(
+        &page,
+        format!("{} {}", &body[..=between], &body[between + 2..]),
+    )
+    .unwrap();
+
+    let out = work.path().join("out");
+    zoom_licenses()
+        .args(["-q", "extract", "--replay"])
+        .arg(&recording)
+        .arg("--output")
+        .arg(out.join("zoom_users.parquet"))
+        .assert()
+        .code(1)
+        .stderr(contains("pages/00005-active.json"))
+        .stderr(contains("invalid JSON: expected `,` or `]`"));
+    assert!(dir_entries(&out).is_empty(), "{:?}", dir_entries(&out));
+}
+
 #[test]
 fn a_run_that_fails_mid_write_leaves_no_output_and_keeps_the_previous_one() {
     let work = tempfile::tempdir().unwrap();

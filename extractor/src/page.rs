@@ -5,6 +5,7 @@
 use std::ops::Range;
 
 use crate::status::UserStatus;
+use crate::user::ZoomUser;
 
 /// The envelope fields of a users page (everything but the users themselves).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -38,7 +39,17 @@ pub struct UsersPage {
     /// The envelope fields.
     pub meta: PageMeta,
     body: String,
-    users: Vec<Range<usize>>,
+    records: Records,
+}
+
+/// Where a page's user records are.
+#[derive(Debug, Clone)]
+enum Records {
+    /// Located one by one when the page was read.
+    Located(Vec<Range<usize>>),
+    /// Not located yet: the `[` and `]` of the `users` array; the records are found while they are
+    /// parsed ([`UsersPage::visit_records`]).
+    InArray(Range<usize>),
 }
 
 /// The envelope fields of a page, read one member at a time.
@@ -142,23 +153,118 @@ impl UsersPage {
             sequence,
             meta,
             body,
-            users,
+            records: Records::Located(users),
         })
     }
 
-    /// Number of user records on the page.
-    pub fn len(&self) -> usize {
-        self.users.len()
+    /// Like [`parse`](Self::parse), but when `users` is the page's last member (as in every page
+    /// Zoom sends) its records are not located now: [`visit_records`](Self::visit_records) finds
+    /// each one while parsing it, so a page is read once instead of twice. Meant for recorded
+    /// pages; a live page is checked whole before it is accepted, so that a cut one is retried.
+    pub fn parse_lazily(status: UserStatus, sequence: u64, body: String) -> Result<Self, String> {
+        let Some((layout, array)) =
+            crate::scan::users_array_last(&body).map_err(|e| format!("invalid JSON: {e}"))?
+        else {
+            return Self::parse(status, sequence, body);
+        };
+        let mut envelope = Envelope::default();
+        for (key, value) in &layout.members {
+            envelope
+                .set(&body[key.clone()], &body[value.clone()])
+                .map_err(|e| format!("invalid JSON: {e}"))?;
+        }
+        let meta = PageMeta {
+            page_count: envelope.page_count,
+            page_number: envelope.page_number,
+            page_size: envelope.page_size,
+            total_records: envelope.total_records,
+            next_page_token: envelope.next_page_token.unwrap_or_default(),
+        };
+        Ok(UsersPage {
+            status,
+            sequence,
+            meta,
+            body,
+            records: Records::InArray(array),
+        })
     }
 
-    /// Whether the page holds no user records.
-    pub fn is_empty(&self) -> bool {
-        self.users.is_empty()
+    /// Number of user records on the page; `None` until they are located (see
+    /// [`parse_lazily`](Self::parse_lazily)).
+    pub fn record_count(&self) -> Option<usize> {
+        match &self.records {
+            Records::Located(users) => Some(users.len()),
+            Records::InArray(_) => None,
+        }
     }
 
-    /// The raw JSON text of each user record, in page order.
-    pub fn users(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
-        self.users.iter().map(|r| &self.body[r.clone()])
+    /// A guess at the number of records, for sizing buffers.
+    pub fn len_hint(&self) -> usize {
+        self.record_count()
+            .or(self.meta.page_size.and_then(|n| usize::try_from(n).ok()))
+            .unwrap_or(0)
+            .min(10_000)
+    }
+
+    /// Calls `visit` with the raw JSON text of each user record, in page order, and with the record
+    /// read as a [`ZoomUser`] when the page was read lazily and the record is a readable user
+    /// object (`None` otherwise: the caller parses the text itself). Fails when the page turns out
+    /// not to be well-formed JSON.
+    pub fn visit_records<'a>(
+        &'a self,
+        mut visit: impl FnMut(&'a str, Option<ZoomUser<'a>>),
+    ) -> Result<(), String> {
+        let array = match &self.records {
+            Records::Located(users) => {
+                users
+                    .iter()
+                    .for_each(|r| visit(&self.body[r.clone()], None));
+                return Ok(());
+            }
+            Records::InArray(array) => array,
+        };
+        let (body, bytes, close) = (self.body.as_str(), self.body.as_bytes(), array.end);
+        let skip_ws = |mut at: usize| {
+            while at < close && matches!(bytes[at], b' ' | b'\t' | b'\n' | b'\r') {
+                at += 1;
+            }
+            at
+        };
+        let invalid = |e: crate::scan::ScanError| format!("invalid JSON: {e}");
+        let mut at = skip_ws(array.start + 1);
+        if at == close {
+            return Ok(());
+        }
+        loop {
+            let start = at;
+            let mut user = None;
+            let mut end = None;
+            if bytes[start] == b'{' {
+                let mut stream = serde_json::Deserializer::from_str(&body[start..close])
+                    .into_iter::<ZoomUser<'a>>();
+                if let Some(Ok(parsed)) = stream.next() {
+                    end = Some(start + stream.byte_offset());
+                    user = Some(parsed);
+                }
+            }
+            // Not a readable user: find where the record ends; its own parse will say what is wrong.
+            let end = match end {
+                Some(end) => end,
+                None => crate::scan::value_end(body, start, close).map_err(invalid)?,
+            };
+            visit(&body[start..end], user);
+            at = skip_ws(end);
+            if at == close {
+                return Ok(());
+            }
+            if bytes[at] != b',' {
+                return Err(format!("invalid JSON: expected `,` or `]` at byte {at}"));
+            }
+            at = skip_ws(at + 1);
+            if at == close {
+                return Err(format!("invalid JSON: expected a value at byte {at}"));
+            }
+        }
     }
 
     /// The page body exactly as received.
@@ -175,7 +281,8 @@ mod tests {
     fn locates_each_user_record_verbatim() {
         let body = r#"{"page_size":2,"next_page_token":"","users":[{"email":"a@x","type":1} , {"email":"b\"@x","type":2}]}"#;
         let page = UsersPage::parse(UserStatus::Active, 1, body.to_string()).unwrap();
-        let users: Vec<&str> = page.users().collect();
+        let mut users: Vec<&str> = Vec::new();
+        page.visit_records(|raw, _| users.push(raw)).unwrap();
         assert_eq!(
             users,
             vec![
@@ -185,6 +292,61 @@ mod tests {
         );
         assert!(page.meta.is_last());
         assert_eq!(page.meta.page_count, None);
+    }
+
+    /// Records of a lazily read page: raw text, and whether it came parsed.
+    fn visit(body: &str) -> Result<Vec<(String, bool)>, String> {
+        let page = UsersPage::parse_lazily(UserStatus::Active, 1, body.to_string())?;
+        let mut seen = Vec::new();
+        page.visit_records(|raw, user| seen.push((raw.to_string(), user.is_some())))?;
+        Ok(seen)
+    }
+
+    #[test]
+    fn a_lazily_read_page_finds_and_parses_each_record_once() {
+        let body = r#"{"next_page_token":"t","users":[ {"email":"a@x","type":1} ,
+            {"email":"b@x","type":"two"},[1],"s",{"email":"c\"}@x","type":2}]}"#;
+        let page = UsersPage::parse_lazily(UserStatus::Active, 1, body.to_string()).unwrap();
+        assert_eq!(
+            page.record_count(),
+            None,
+            "records are not located up front"
+        );
+        assert_eq!(page.meta.next_page_token, "t");
+        assert_eq!(
+            visit(body).unwrap(),
+            vec![
+                (r#"{"email":"a@x","type":1}"#.to_string(), true),
+                // Not a readable user: handed over as text, for its own parse to explain.
+                (r#"{"email":"b@x","type":"two"}"#.to_string(), false),
+                ("[1]".to_string(), false),
+                (r#""s""#.to_string(), false),
+                (r#"{"email":"c\"}@x","type":2}"#.to_string(), true),
+            ]
+        );
+        assert_eq!(visit(r#"{"users":[ ]}"#).unwrap(), vec![]);
+    }
+
+    #[test]
+    fn a_lazily_read_page_that_is_not_json_fails_when_read() {
+        for bad in [
+            r#"{"users":[{"email":"a"} {"email":"b"}]}"#,
+            r#"{"users":[{"email":"a"},]}"#,
+            r#"{"users":[{"email":"a"]}"#,
+            r#"{"users":[{"email":"a"},}]}"#,
+        ] {
+            assert!(visit(bad).is_err(), "accepted {bad}");
+        }
+    }
+
+    #[test]
+    fn a_page_with_members_after_users_is_read_whole() {
+        let body = r#"{"users":[{"email":"a@x","type":1}],"next_page_token":"late"}"#;
+        let page = UsersPage::parse_lazily(UserStatus::Active, 1, body.to_string()).unwrap();
+        assert_eq!(page.record_count(), Some(1));
+        assert_eq!(page.meta.next_page_token, "late");
+        // A truncated page is refused up front either way.
+        assert!(UsersPage::parse_lazily(UserStatus::Active, 1, body[..30].to_string()).is_err());
     }
 
     #[test]

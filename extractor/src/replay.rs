@@ -64,19 +64,19 @@ impl PageSource for ReplaySource {
                 reason: format!("not UTF-8: {e}"),
             })?;
             let status = entry.request.status;
-            let page = UsersPage::parse(status, report.pages + 1, body).map_err(|reason| {
-                ExtractError::InvalidPage {
-                    path: path.clone(),
-                    reason,
-                }
-            })?;
+            let page =
+                UsersPage::parse_lazily(status, report.pages + 1, body).map_err(|reason| {
+                    ExtractError::InvalidPage {
+                        path: path.clone(),
+                        reason,
+                    }
+                })?;
             report.count_page(&page);
             last.insert(status, (path, page.meta.next_page_token.clone()));
             tracing::debug!(
                 message = "Replayed page.",
                 %status,
                 sequence = page.sequence,
-                users = page.len(),
                 micros = started.elapsed().as_micros() as u64
             );
             pages

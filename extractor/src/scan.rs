@@ -83,6 +83,59 @@ pub fn scan_page(body: &str) -> Result<PageLayout, ScanError> {
     Ok(layout)
 }
 
+/// Where the `users` array starts and ends (the indices of its `[` and `]`) in a page whose last
+/// member it is, as Zoom sends pages, with the members before it; `None` for any other layout.
+/// The elements are not looked at: whoever parses them must check that they end exactly at the `]`.
+pub fn users_array_last(body: &str) -> Result<Option<(PageLayout, Range<usize>)>, ScanError> {
+    let before_brace = body.trim_end().strip_suffix('}').map(str::trim_end);
+    let Some(close) = before_brace
+        .filter(|b| b.ends_with(']'))
+        .map(|b| b.len() - 1)
+    else {
+        return Ok(None);
+    };
+    let mut s = Scanner {
+        b: body.as_bytes(),
+        i: 0,
+    };
+    let mut layout = PageLayout::default();
+    s.skip_ws();
+    s.eat(b'{', "expected `{`")?;
+    loop {
+        s.skip_ws();
+        if s.peek() != Some(b'"') {
+            return Ok(None);
+        }
+        let key_start = s.i;
+        s.string()?;
+        let key = key_start..s.i;
+        s.skip_ws();
+        s.eat(b':', "expected `:`")?;
+        s.skip_ws();
+        if &s.b[key.clone()] == b"\"users\"" {
+            return Ok((s.peek() == Some(b'[') && s.i < close).then_some((layout, s.i..close)));
+        }
+        let start = s.i;
+        s.value()?;
+        layout.members.push((key, start..s.i));
+        s.skip_ws();
+        match s.peek() {
+            Some(b',') => s.i += 1,
+            _ => return Ok(None),
+        }
+    }
+}
+
+/// The end of the JSON value starting at `start`, looking no further than `limit`.
+pub fn value_end(body: &str, start: usize, limit: usize) -> Result<usize, ScanError> {
+    let mut s = Scanner {
+        b: &body.as_bytes()[..limit.min(body.len())],
+        i: start,
+    };
+    s.value()?;
+    Ok(s.i)
+}
+
 struct Scanner<'a> {
     b: &'a [u8],
     i: usize,

@@ -37,7 +37,7 @@ pub struct SourceReport {
 pub struct StatusReport {
     /// Pages read.
     pub pages: u64,
-    /// User records received.
+    /// User records received (for replayed pages, counted once the transform has read them).
     pub users_received: u64,
     /// `total_records` as Zoom last reported it, when it did.
     pub total_records: Option<u64>,
@@ -60,7 +60,7 @@ impl StatusReport {
     /// Counts one page of this status.
     pub fn count_page(&mut self, page: &UsersPage) {
         self.pages += 1;
-        self.users_received += page.len() as u64;
+        self.users_received += page.record_count().unwrap_or(0) as u64;
         if let Some(total) = page.meta.total_records {
             self.total_records = Some(total);
         }

@@ -66,6 +66,12 @@ pub fn classify(raw: &str, sweep: UserStatus) -> Outcome<'_> {
     classify_user(raw, user, sweep)
 }
 
+/// Like [`classify`], for a record already read as a user object (see
+/// `UsersPage::visit_records`).
+pub fn classify_parsed<'a>(raw: &'a str, user: ZoomUser<'a>, sweep: UserStatus) -> Outcome<'a> {
+    classify_user(raw, user, sweep)
+}
+
 /// Says which field made a record unreadable.
 fn unreadable_detail(raw: &str) -> String {
     let mut de = serde_json::Deserializer::from_str(raw);

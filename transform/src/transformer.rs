@@ -21,7 +21,7 @@ use extractor::UsersPage;
 use crate::batch::{LicenseBatchBuilder, RejectBatchBuilder};
 use crate::dedup::{KeyLog, Seen, SeenKeys, fingerprint};
 use crate::row::RejectReason;
-use crate::rules::{Outcome, RunContext, classify};
+use crate::rules::{Outcome, RunContext, classify, classify_parsed};
 use crate::schema::{license_schema, rejects_schema};
 use crate::stats::TransformStats;
 
@@ -57,6 +57,14 @@ pub enum TransformError {
     /// A batch could not be built.
     #[error("cannot build a record batch: {0}")]
     Batch(#[from] ArrowError),
+    /// The page is not well-formed JSON (found while reading its records).
+    #[error("page {sequence}: {reason}")]
+    Page {
+        /// The page's position in the run.
+        sequence: u64,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The log of seen user keys could not be written or read.
     #[error("cannot keep the log of seen user keys: {0}")]
     KeyLog(#[from] std::io::Error),
@@ -66,6 +74,10 @@ pub enum TransformError {
 pub struct BuiltPage {
     /// The page's position in the run, from 1.
     pub sequence: u64,
+    /// The sweep the page belongs to.
+    pub status: extractor::UserStatus,
+    /// `total_records` as the page gives it.
+    pub total_records: Option<u64>,
     /// The sweep's `total_records`, on its first page.
     announced: Option<usize>,
     licenses: RecordBatch,
@@ -76,6 +88,13 @@ pub struct BuiltPage {
     reject_keys: Vec<(Option<u128>, RejectReason)>,
     /// This page's counts, as if none of its records were a repeat.
     counts: TransformStats,
+}
+
+impl BuiltPage {
+    /// Number of user records the page held.
+    pub fn users(&self) -> u64 {
+        self.counts.users_seen
+    }
 }
 
 /// Builds pages into batches; cheap to clone, one per thread.
@@ -93,13 +112,17 @@ impl PageBuilder {
     /// Parses, classifies and builds one page.
     pub fn build(&self, page: &UsersPage) -> Result<BuiltPage, TransformError> {
         let mut counts = TransformStats::default();
-        let mut licenses = LicenseBatchBuilder::with_capacity(page.len());
-        let mut license_keys = Vec::with_capacity(page.len());
+        let mut licenses = LicenseBatchBuilder::with_capacity(page.len_hint());
+        let mut license_keys = Vec::with_capacity(page.len_hint());
         // Rejections are gathered first so that their batch can be sized exactly.
         let mut rejections = Vec::new();
-        for raw in page.users() {
+        let visited = page.visit_records(|raw, user| {
             counts.users_seen += 1;
-            match classify(raw, page.status) {
+            let outcome = match user {
+                Some(user) => classify_parsed(raw, user, page.status),
+                None => classify(raw, page.status),
+            };
+            match outcome {
                 Outcome::Row(row) => {
                     counts.rows += 1;
                     bump(&mut counts.by_plan, row.plan);
@@ -112,7 +135,11 @@ impl PageBuilder {
                     rejections.push(rejection);
                 }
             }
-        }
+        });
+        visited.map_err(|reason| TransformError::Page {
+            sequence: page.sequence,
+            reason,
+        })?;
         let raw_bytes = rejections.iter().map(|r| r.raw.len()).sum();
         let mut rejects = RejectBatchBuilder::with_capacity(rejections.len(), raw_bytes);
         let mut reject_keys = Vec::with_capacity(rejections.len());
@@ -126,6 +153,8 @@ impl PageBuilder {
         };
         Ok(BuiltPage {
             sequence: page.sequence,
+            status: page.status,
+            total_records: page.meta.total_records,
             announced,
             licenses: licenses.finish(&self.ctx)?,
             rejects: rejects.finish(&self.ctx)?,
