@@ -1,5 +1,6 @@
-//! Wires the stages: a page source task, a transform thread and a sink thread, joined by bounded
-//! channels so memory stays flat and the sink writes while the next page is read.
+//! Wires the stages: a page source task, page builder threads, one thread that takes the built
+//! pages in order and drops repeats, and a sink thread, joined by bounded channels so memory stays
+//! flat and every stage works while the others do.
 //!
 //! Nothing reaches its target path until every stage succeeded: sinks finish into temporary files,
 //! which are committed only then, and the manifest is written last.

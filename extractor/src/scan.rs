@@ -6,6 +6,10 @@
 //! quote or backslash with `memchr`), brackets and the commas between values. It checks that the
 //! page is one well-nested JSON object and not cut short, which is what a retry of a truncated body
 //! needs; whether each record's numbers and escapes are valid is for the record's own parse.
+//!
+//! A recorded page need not be located at all: [`users_array_last`] reads only its envelope, and
+//! the records are found while they are parsed (`UsersPage::parse_lazily`); [`value_end`] skips
+//! one that cannot be read.
 
 use std::ops::Range;
 

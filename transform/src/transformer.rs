@@ -86,6 +86,9 @@ pub struct BuiltPage {
     license_keys: Vec<u128>,
     /// The key fingerprint (when the record had a key) and reason of each rejection.
     reject_keys: Vec<(Option<u128>, RejectReason)>,
+    /// For each record in page order, whether it became a license row (else a rejection): repeats
+    /// are decided in this order, so the first occurrence wins within a page too.
+    row_order: Vec<bool>,
     /// This page's counts, as if none of its records were a repeat.
     counts: TransformStats,
 }
@@ -116,6 +119,7 @@ impl PageBuilder {
         let mut license_keys = Vec::with_capacity(page.len_hint());
         // Rejections are gathered first so that their batch can be sized exactly.
         let mut rejections = Vec::new();
+        let mut row_order = Vec::with_capacity(page.len_hint());
         let visited = page.visit_records(|raw, user| {
             counts.users_seen += 1;
             let outcome = match user {
@@ -124,6 +128,7 @@ impl PageBuilder {
             };
             match outcome {
                 Outcome::Row(row) => {
+                    row_order.push(true);
                     counts.rows += 1;
                     bump(&mut counts.by_plan, row.plan);
                     bump(&mut counts.by_status, &row.status);
@@ -131,6 +136,7 @@ impl PageBuilder {
                     licenses.append(&row);
                 }
                 Outcome::Reject(rejection) => {
+                    row_order.push(false);
                     *counts.rejects.entry(rejection.reason).or_default() += 1;
                     rejections.push(rejection);
                 }
@@ -160,6 +166,7 @@ impl PageBuilder {
             rejects: rejects.finish(&self.ctx)?,
             license_keys,
             reject_keys,
+            row_order,
             counts,
         })
     }
@@ -219,9 +226,23 @@ impl Transformer {
         self.stats.add(&page.counts);
         let (licenses, rejects) = (page.licenses, page.rejects);
 
+        // Decided in page order; then each batch is split by its own verdicts.
         let mut verdicts = Vec::with_capacity(page.license_keys.len());
-        for &fp in &page.license_keys {
-            verdicts.push(self.seen.check(fp)?);
+        let mut reject_verdicts = Vec::with_capacity(page.reject_keys.len());
+        let (mut rows, mut rejected) = (page.license_keys.iter(), page.reject_keys.iter());
+        for is_row in &page.row_order {
+            let fp = match is_row {
+                true => rows.next().copied(),
+                false => rejected.next().and_then(|(fp, _)| *fp),
+            };
+            let verdict = match fp {
+                Some(fp) => self.seen.check(fp)?,
+                None => Seen::New,
+            };
+            match is_row {
+                true => verdicts.push(verdict),
+                false => reject_verdicts.push(verdict),
+            }
         }
         for (i, verdict) in verdicts.iter().enumerate() {
             if *verdict == Seen::New {
@@ -241,13 +262,7 @@ impl Transformer {
         let (licenses, held) = split(licenses, &verdicts)?;
         self.held.licenses.extend(held);
 
-        let mut verdicts = Vec::with_capacity(page.reject_keys.len());
-        for (fp, _) in &page.reject_keys {
-            verdicts.push(match fp {
-                Some(fp) => self.seen.check(*fp)?,
-                None => Seen::New,
-            });
-        }
+        let verdicts = reject_verdicts;
         for (verdict, (fp, reason)) in verdicts.iter().zip(&page.reject_keys) {
             if *verdict == Seen::New {
                 continue;

@@ -122,3 +122,25 @@ fn every_repeat_is_dropped_even_when_a_whole_sweep_is_read_again() {
     assert_eq!(w.stats.users_seen, 90_000);
     assert_eq!(w.stats.rejects.values().sum::<u64>(), 4_000);
 }
+
+/// Within one page too, the first occurrence wins, whether it became a row or a rejection.
+#[test]
+fn the_first_occurrence_in_a_page_wins_whatever_it_became() {
+    let bad_time = r#"{"id":"u1","email":"a@x","type":2,"user_created_at":"yesterday"}"#;
+    let good = r#"{"id":"u1","email":"a@x","type":2,"user_created_at":"2024-01-01T00:00:00Z"}"#;
+    for (records, rows, rejects) in [([bad_time, good], 0, 1), ([good, bad_time], 1, 0)] {
+        let records: Vec<String> = records.iter().map(|r| r.to_string()).collect();
+        let mut transformer = Transformer::new(RunContext {
+            run_id: "r".into(),
+            account_id: None,
+            extracted_at_micros: 0,
+        });
+        let out = transformer
+            .transform_page(&page(1, true, 2, &records))
+            .unwrap();
+        let (held, stats) = transformer.finish().unwrap();
+        assert_eq!(out.license_rows() + held.license_rows(), rows);
+        assert_eq!(out.reject_rows() + held.reject_rows(), rejects);
+        assert_eq!((stats.rows as usize, stats.duplicates), (rows, 1));
+    }
+}
