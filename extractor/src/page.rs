@@ -65,6 +65,28 @@ struct Envelope {
 }
 
 impl Envelope {
+    /// Reads the members `scan` located in `body`.
+    fn read(body: &str, members: &[(Range<usize>, Range<usize>)]) -> Result<Self, String> {
+        let mut envelope = Envelope::default();
+        for (key, value) in members {
+            envelope
+                .set(&body[key.clone()], &body[value.clone()])
+                .map_err(|e| format!("invalid JSON: {e}"))?;
+        }
+        Ok(envelope)
+    }
+
+    /// The page's envelope fields.
+    fn into_meta(self) -> PageMeta {
+        PageMeta {
+            page_count: self.page_count,
+            page_number: self.page_number,
+            page_size: self.page_size,
+            total_records: self.total_records,
+            next_page_token: self.next_page_token.unwrap_or_default(),
+        }
+    }
+
     /// Reads one member (`key` and `value` as JSON text); members it does not know are ignored.
     fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
         fn read<T: serde::de::DeserializeOwned>(key: &str, value: &str) -> Result<T, String> {
@@ -128,26 +150,15 @@ impl UsersPage {
     /// Parses a page body exactly as Zoom sent it; fails when the body is not a users page.
     pub fn parse(status: UserStatus, sequence: u64, body: String) -> Result<Self, String> {
         let layout = crate::scan::scan_page(&body).map_err(|e| format!("invalid JSON: {e}"))?;
-        let mut envelope = Envelope::default();
-        for (key, value) in &layout.members {
-            envelope
-                .set(&body[key.clone()], &body[value.clone()])
-                .map_err(|e| format!("invalid JSON: {e}"))?;
-        }
-        let users = match (layout.users, envelope.code, envelope.message) {
+        let mut envelope = Envelope::read(&body, &layout.members)?;
+        let users = match (layout.users, envelope.code.take(), envelope.message.take()) {
             (Some(users), _, _) => users,
             (None, Some(code), Some(message)) => {
                 return Err(format!("Zoom error {code}: {message}"));
             }
             (None, _, _) => Vec::new(),
         };
-        let meta = PageMeta {
-            page_count: envelope.page_count,
-            page_number: envelope.page_number,
-            page_size: envelope.page_size,
-            total_records: envelope.total_records,
-            next_page_token: envelope.next_page_token.unwrap_or_default(),
-        };
+        let meta = envelope.into_meta();
         Ok(UsersPage {
             status,
             sequence,
@@ -167,19 +178,7 @@ impl UsersPage {
         else {
             return Self::parse(status, sequence, body);
         };
-        let mut envelope = Envelope::default();
-        for (key, value) in &layout.members {
-            envelope
-                .set(&body[key.clone()], &body[value.clone()])
-                .map_err(|e| format!("invalid JSON: {e}"))?;
-        }
-        let meta = PageMeta {
-            page_count: envelope.page_count,
-            page_number: envelope.page_number,
-            page_size: envelope.page_size,
-            total_records: envelope.total_records,
-            next_page_token: envelope.next_page_token.unwrap_or_default(),
-        };
+        let meta = Envelope::read(&body, &layout.members)?.into_meta();
         Ok(UsersPage {
             status,
             sequence,

@@ -51,16 +51,7 @@ pub fn scan_page(body: &str) -> Result<PageLayout, ScanError> {
         s.i += 1;
     } else {
         loop {
-            s.skip_ws();
-            if s.peek() != Some(b'"') {
-                return Err(s.err("expected a key"));
-            }
-            let key_start = s.i;
-            s.string()?;
-            let key = key_start..s.i;
-            s.skip_ws();
-            s.eat(b':', "expected `:`")?;
-            s.skip_ws();
+            let key = s.member_key()?.ok_or_else(|| s.err("expected a key"))?;
             if &s.b[key.clone()] == b"\"users\"" && s.peek() == Some(b'[') {
                 layout.users = Some(s.elements()?);
             } else {
@@ -106,16 +97,9 @@ pub fn users_array_last(body: &str) -> Result<Option<(PageLayout, Range<usize>)>
     s.skip_ws();
     s.eat(b'{', "expected `{`")?;
     loop {
-        s.skip_ws();
-        if s.peek() != Some(b'"') {
+        let Some(key) = s.member_key()? else {
             return Ok(None);
-        }
-        let key_start = s.i;
-        s.string()?;
-        let key = key_start..s.i;
-        s.skip_ws();
-        s.eat(b':', "expected `:`")?;
-        s.skip_ws();
+        };
         if &s.b[key.clone()] == b"\"users\"" {
             return Ok((s.peek() == Some(b'[') && s.i < close).then_some((layout, s.i..close)));
         }
@@ -169,6 +153,21 @@ impl Scanner<'_> {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
             self.i += 1;
         }
+    }
+
+    /// A member's key (its JSON text) and the `:` after it; `None` when no key starts here.
+    fn member_key(&mut self) -> Result<Option<Range<usize>>, ScanError> {
+        self.skip_ws();
+        if self.peek() != Some(b'"') {
+            return Ok(None);
+        }
+        let start = self.i;
+        self.string()?;
+        let key = start..self.i;
+        self.skip_ws();
+        self.eat(b':', "expected `:`")?;
+        self.skip_ws();
+        Ok(Some(key))
     }
 
     /// The elements of the array starting here.
