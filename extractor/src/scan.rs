@@ -39,13 +39,8 @@ pub struct PageLayout {
 
 /// Locates the members of the page object in `body`, and each element of its `users` array.
 pub fn scan_page(body: &str) -> Result<PageLayout, ScanError> {
-    let mut s = Scanner {
-        b: body.as_bytes(),
-        i: 0,
-    };
+    let mut s = Scanner::open_object(body)?;
     let mut layout = PageLayout::default();
-    s.skip_ws();
-    s.eat(b'{', "expected `{`")?;
     s.skip_ws();
     if s.peek() == Some(b'}') {
         s.i += 1;
@@ -55,9 +50,7 @@ pub fn scan_page(body: &str) -> Result<PageLayout, ScanError> {
             if &s.b[key.clone()] == b"\"users\"" && s.peek() == Some(b'[') {
                 layout.users = Some(s.elements()?);
             } else {
-                let start = s.i;
-                s.value()?;
-                layout.members.push((key, start..s.i));
+                s.member_value(key, &mut layout)?;
             }
             s.skip_ws();
             match s.peek() {
@@ -89,13 +82,8 @@ pub fn users_array_last(body: &str) -> Result<Option<(PageLayout, Range<usize>)>
     else {
         return Ok(None);
     };
-    let mut s = Scanner {
-        b: body.as_bytes(),
-        i: 0,
-    };
+    let mut s = Scanner::open_object(body)?;
     let mut layout = PageLayout::default();
-    s.skip_ws();
-    s.eat(b'{', "expected `{`")?;
     loop {
         let Some(key) = s.member_key()? else {
             return Ok(None);
@@ -103,9 +91,7 @@ pub fn users_array_last(body: &str) -> Result<Option<(PageLayout, Range<usize>)>
         if &s.b[key.clone()] == b"\"users\"" {
             return Ok((s.peek() == Some(b'[') && s.i < close).then_some((layout, s.i..close)));
         }
-        let start = s.i;
-        s.value()?;
-        layout.members.push((key, start..s.i));
+        s.member_value(key, &mut layout)?;
         s.skip_ws();
         match s.peek() {
             Some(b',') => s.i += 1,
@@ -129,7 +115,30 @@ struct Scanner<'a> {
     i: usize,
 }
 
-impl Scanner<'_> {
+impl<'a> Scanner<'a> {
+    /// A scanner past the `{` that opens `body`.
+    fn open_object(body: &'a str) -> Result<Self, ScanError> {
+        let mut s = Scanner {
+            b: body.as_bytes(),
+            i: 0,
+        };
+        s.skip_ws();
+        s.eat(b'{', "expected `{`")?;
+        Ok(s)
+    }
+
+    /// Skips the value of the member `key` and records both in `layout`.
+    fn member_value(
+        &mut self,
+        key: Range<usize>,
+        layout: &mut PageLayout,
+    ) -> Result<(), ScanError> {
+        let start = self.i;
+        self.value()?;
+        layout.members.push((key, start..self.i));
+        Ok(())
+    }
+
     fn err(&self, what: &'static str) -> ScanError {
         ScanError { what, at: self.i }
     }
