@@ -367,6 +367,7 @@ fn transform_stage(
     use std::sync::mpsc::sync_channel;
 
     let threads = threads.max(1);
+    let failed = |e: transform::TransformError| StageError::Failed(Failure::failed(anyhow!(e)));
     let mut users_by_status = UsersByStatus::new();
     std::thread::scope(|scope| {
         let mut to_builders = Vec::with_capacity(threads);
@@ -413,8 +414,6 @@ fn transform_stage(
             if cancelled.load(Ordering::Relaxed) {
                 return Err(StageError::Stopped);
             }
-            let failed =
-                |e: transform::TransformError| StageError::Failed(Failure::failed(anyhow!(e)));
             let built = built.map_err(failed)?;
             // Counted here: a page read lazily only knows its users once they are parsed.
             *users_by_status.entry(built.status).or_default() += built.users();
@@ -438,9 +437,7 @@ fn transform_stage(
             }
         }
         // Records the de-duplication held back are decided now, and go last.
-        let (held, stats) = transformer
-            .finish()
-            .map_err(|e| StageError::Failed(Failure::failed(anyhow!(e))))?;
+        let (held, stats) = transformer.finish().map_err(failed)?;
         if batches.send(held).is_err() {
             return Err(StageError::Stopped);
         }

@@ -72,8 +72,6 @@ pub enum TransformError {
 
 /// A page built into batches, repeats not yet dropped (see [`Transformer::accept`]).
 pub struct BuiltPage {
-    /// The page's position in the run, from 1.
-    pub sequence: u64,
     /// The sweep the page belongs to.
     pub status: extractor::UserStatus,
     /// `total_records` as the page gives it.
@@ -158,7 +156,6 @@ impl PageBuilder {
             _ => None,
         };
         Ok(BuiltPage {
-            sequence: page.sequence,
             status: page.status,
             total_records: page.meta.total_records,
             announced,
@@ -267,12 +264,7 @@ impl Transformer {
             if *verdict == Seen::New {
                 continue;
             }
-            if let Some(n) = self.stats.rejects.get_mut(reason) {
-                *n -= 1;
-                if *n == 0 {
-                    self.stats.rejects.remove(reason);
-                }
-            }
+            unbump(&mut self.stats.rejects, reason);
             match (verdict, fp) {
                 (Seen::Unsure, Some(fp)) => self.held.reject_keys.push((*fp, *reason)),
                 _ => self.stats.duplicates += 1,
@@ -294,11 +286,6 @@ impl Transformer {
     /// Records held for the final check so far (see [`crate::dedup`]); never more than [`HELD_LIMIT`].
     pub fn held(&self) -> usize {
         self.held.license_keys.len() + self.held.reject_keys.len()
-    }
-
-    /// The counts so far (records still held for the end of the run are not counted yet).
-    pub fn stats(&self) -> &TransformStats {
-        &self.stats
     }
 
     /// Ends the run: decides the held records (the last batches: those that were not repeats) and
@@ -414,7 +401,11 @@ fn bump(counts: &mut BTreeMap<String, u64>, key: &str) {
 }
 
 /// Takes one back from `key`, forgetting it at zero (as if it had never been counted).
-fn unbump(counts: &mut BTreeMap<String, u64>, key: &str) {
+fn unbump<K, Q>(counts: &mut BTreeMap<K, u64>, key: &Q)
+where
+    K: Ord + std::borrow::Borrow<Q>,
+    Q: Ord + ?Sized,
+{
     if let Some(n) = counts.get_mut(key) {
         *n -= 1;
         if *n == 0 {
