@@ -13,6 +13,7 @@ pub mod endpoint;
 pub mod error;
 pub mod live;
 pub mod page;
+mod quick_user;
 pub mod ratelimit;
 pub mod recording;
 pub mod replay;

@@ -238,7 +238,10 @@ impl UsersPage {
             let start = at;
             let mut user = None;
             let mut end = None;
-            if bytes[start] == b'{' {
+            if let Some((parsed, past)) = crate::quick_user::read_user(body, start, close) {
+                end = Some(past);
+                user = Some(parsed);
+            } else if bytes[start] == b'{' {
                 let mut stream = serde_json::Deserializer::from_str(&body[start..close])
                     .into_iter::<ZoomUser<'a>>();
                 if let Some(Ok(parsed)) = stream.next() {

@@ -56,7 +56,7 @@ pub fn classify(raw: &str, sweep: UserStatus) -> Outcome<'_> {
     }
     // The plain parse is the hot path; only a failure is parsed again to name the field, since
     // tracking the path costs an allocation per field of every record.
-    let user: ZoomUser<'_> = match serde_json::from_str(raw) {
+    let user = match ZoomUser::from_json(raw) {
         Ok(user) => user,
         Err(_) => {
             let detail = unreadable_detail(raw);
