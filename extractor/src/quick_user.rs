@@ -17,6 +17,7 @@ use crate::user::{PlanUnitedType, ZoomUser};
 
 /// Reads the user object starting at `start` in `text`, looking no further than `limit`; returns
 /// the user and the index just past its `}`, or `None` when serde_json must read it instead.
+#[inline]
 pub(crate) fn read_user(text: &str, start: usize, limit: usize) -> Option<(ZoomUser<'_>, usize)> {
     let mut r = Reader {
         text,
@@ -67,24 +68,85 @@ fn special_byte(b: &[u8], from: usize) -> usize {
         .unwrap_or(b.len().saturating_sub(i))
 }
 
-/// Bit of each field in the set of fields already read (a repeated field is serde's error).
-mod seen {
-    pub const ID: u32 = 1;
-    pub const EMAIL: u32 = 1 << 1;
-    pub const FIRST_NAME: u32 = 1 << 2;
-    pub const LAST_NAME: u32 = 1 << 3;
-    pub const DISPLAY_NAME: u32 = 1 << 4;
-    pub const TYPE: u32 = 1 << 5;
-    pub const STATUS: u32 = 1 << 6;
-    pub const DEPT: u32 = 1 << 7;
-    pub const ROLE_ID: u32 = 1 << 8;
-    pub const TIMEZONE: u32 = 1 << 9;
-    pub const USER_CREATED_AT: u32 = 1 << 10;
-    pub const CREATED_AT: u32 = 1 << 11;
-    pub const LAST_LOGIN_TIME: u32 = 1 << 12;
-    pub const LAST_CLIENT_VERSION: u32 = 1 << 13;
-    pub const PLAN_UNITED_TYPE: u32 = 1 << 14;
-    pub const LICENSE_INFO_LIST: u32 = 1 << 15;
+/// Whether two short byte strings are equal, compared eight bytes at a time (the last word
+/// overlapping) instead of through a call to `bcmp`.
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    fn word(bytes: &[u8], at: usize) -> u64 {
+        let mut w = [0; 8];
+        w.copy_from_slice(&bytes[at..at + 8]);
+        u64::from_ne_bytes(w)
+    }
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if n < 8 {
+        return a.iter().zip(b).all(|(x, y)| x == y);
+    }
+    let mut at = 0;
+    while at + 8 < n {
+        if word(a, at) != word(b, at) {
+            return false;
+        }
+        at += 8;
+    }
+    word(a, n - 8) == word(b, n - 8)
+}
+
+/// A member the user model keeps, or any other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Key {
+    Id,
+    Email,
+    FirstName,
+    LastName,
+    DisplayName,
+    Type,
+    Status,
+    Dept,
+    RoleId,
+    Timezone,
+    UserCreatedAt,
+    CreatedAt,
+    LastLoginTime,
+    LastClientVersion,
+    PlanUnitedType,
+    LicenseInfoList,
+    Other,
+}
+
+impl Key {
+    /// The member's name in a Zoom user record.
+    fn name(self) -> &'static [u8] {
+        match self {
+            Key::Id => b"id",
+            Key::Email => b"email",
+            Key::FirstName => b"first_name",
+            Key::LastName => b"last_name",
+            Key::DisplayName => b"display_name",
+            Key::Type => b"type",
+            Key::Status => b"status",
+            Key::Dept => b"dept",
+            Key::RoleId => b"role_id",
+            Key::Timezone => b"timezone",
+            Key::UserCreatedAt => b"user_created_at",
+            Key::CreatedAt => b"created_at",
+            Key::LastLoginTime => b"last_login_time",
+            Key::LastClientVersion => b"last_client_version",
+            Key::PlanUnitedType => b"plan_united_type",
+            Key::LicenseInfoList => b"license_info_list",
+            Key::Other => b"",
+        }
+    }
+
+    /// The key's bit in the set of fields already read (a repeated field is serde's error); 0 for
+    /// an ignored member, which may repeat.
+    fn bit(self) -> u32 {
+        match self {
+            Key::Other => 0,
+            known => 1 << known as u32,
+        }
+    }
 }
 
 struct Reader<'a> {
@@ -108,6 +170,7 @@ impl<'a> Reader<'a> {
         (self.peek()? == byte).then(|| self.i += 1)
     }
 
+    #[inline]
     fn object(&mut self) -> Option<ZoomUser<'a>> {
         let mut user = ZoomUser::default();
         let mut seen = 0u32;
@@ -117,11 +180,11 @@ impl<'a> Reader<'a> {
             return Some(user);
         }
         loop {
-            let key = self.plain_string()?;
+            let key = self.key()?;
             self.skip_ws();
             self.eat(b':')?;
             self.skip_ws();
-            let bit = self.member(key.as_bytes(), &mut user)?;
+            let bit = self.member(key, &mut user)?;
             if seen & bit != 0 {
                 return None;
             }
@@ -141,45 +204,75 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// A member's key, past its closing quote: one the user model keeps, told by its length and
+    /// first byte and then checked whole, or any other plain string.
+    fn key(&mut self) -> Option<Key> {
+        let name = self.plain_string()?.as_bytes();
+        let key = match (name.len(), name.first()) {
+            (2, Some(b'i')) => Key::Id,
+            (5, Some(b'e')) => Key::Email,
+            (10, Some(b'f')) => Key::FirstName,
+            (9, Some(b'l')) => Key::LastName,
+            (15, Some(b'l')) => Key::LastLoginTime,
+            (17, Some(b'l')) => Key::LicenseInfoList,
+            (19, Some(b'l')) => Key::LastClientVersion,
+            (12, Some(b'd')) => Key::DisplayName,
+            (4, Some(b'd')) => Key::Dept,
+            (4, Some(b't')) => Key::Type,
+            (8, Some(b't')) => Key::Timezone,
+            (6, Some(b's')) => Key::Status,
+            (7, Some(b'r')) => Key::RoleId,
+            (15, Some(b'u')) => Key::UserCreatedAt,
+            (10, Some(b'c')) => Key::CreatedAt,
+            (16, Some(b'p')) => Key::PlanUnitedType,
+            _ => return Some(Key::Other),
+        };
+        Some(if same_bytes(name, key.name()) {
+            key
+        } else {
+            Key::Other
+        })
+    }
+
     /// Reads the value of member `key` into `user`; returns the field's bit (0 for an ignored one).
-    fn member(&mut self, key: &[u8], user: &mut ZoomUser<'a>) -> Option<u32> {
-        let (field, bit) = match key {
-            b"id" => (&mut user.id, seen::ID),
-            b"email" => (&mut user.email, seen::EMAIL),
-            b"first_name" => (&mut user.first_name, seen::FIRST_NAME),
-            b"last_name" => (&mut user.last_name, seen::LAST_NAME),
-            b"display_name" => (&mut user.display_name, seen::DISPLAY_NAME),
-            b"status" => (&mut user.status, seen::STATUS),
-            b"dept" => (&mut user.dept, seen::DEPT),
-            b"role_id" => (&mut user.role_id, seen::ROLE_ID),
-            b"timezone" => (&mut user.timezone, seen::TIMEZONE),
-            b"user_created_at" => (&mut user.user_created_at, seen::USER_CREATED_AT),
-            b"created_at" => (&mut user.created_at, seen::CREATED_AT),
-            b"last_login_time" => (&mut user.last_login_time, seen::LAST_LOGIN_TIME),
-            b"last_client_version" => (&mut user.last_client_version, seen::LAST_CLIENT_VERSION),
-            b"type" => {
+    fn member(&mut self, key: Key, user: &mut ZoomUser<'a>) -> Option<u32> {
+        let field = match key {
+            Key::Id => &mut user.id,
+            Key::Email => &mut user.email,
+            Key::FirstName => &mut user.first_name,
+            Key::LastName => &mut user.last_name,
+            Key::DisplayName => &mut user.display_name,
+            Key::Status => &mut user.status,
+            Key::Dept => &mut user.dept,
+            Key::RoleId => &mut user.role_id,
+            Key::Timezone => &mut user.timezone,
+            Key::UserCreatedAt => &mut user.user_created_at,
+            Key::CreatedAt => &mut user.created_at,
+            Key::LastLoginTime => &mut user.last_login_time,
+            Key::LastClientVersion => &mut user.last_client_version,
+            Key::Type => {
                 user.plan_type = match self.null()? {
                     true => None,
                     false => Some(self.integer()?),
                 };
-                return Some(seen::TYPE);
+                return Some(key.bit());
             }
-            b"plan_united_type" => {
+            Key::PlanUnitedType => {
                 user.plan_united_type = match self.peek()? {
                     b'"' => Some(PlanUnitedType::Text(Cow::Borrowed(self.plain_string()?))),
                     _ if self.null()? => None,
                     _ => Some(PlanUnitedType::Number(u64::try_from(self.integer()?).ok()?)),
                 };
-                return Some(seen::PLAN_UNITED_TYPE);
+                return Some(key.bit());
             }
-            b"license_info_list" => {
+            Key::LicenseInfoList => {
                 user.license_info_list = match self.null()? {
                     true => None,
                     false => Some(self.raw_value()?),
                 };
-                return Some(seen::LICENSE_INFO_LIST);
+                return Some(key.bit());
             }
-            _ => {
+            Key::Other => {
                 self.ignored_value()?;
                 return Some(0);
             }
@@ -188,7 +281,7 @@ impl<'a> Reader<'a> {
             true => None,
             false => Some(Cow::Borrowed(self.plain_string()?)),
         };
-        Some(bit)
+        Some(key.bit())
     }
 
     /// Consumes `null` when it is next; says whether it was.
@@ -361,6 +454,29 @@ mod tests {
                         );
                     }
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn short_byte_strings_compare_as_slices_do() {
+        let names = [
+            &b""[..],
+            b"id",
+            b"ie",
+            b"dept",
+            b"type",
+            b"timezone",
+            b"timezonf",
+            b"last_name",
+            b"last_login_time",
+            b"last_login_timf",
+            b"xast_login_time",
+            b"last_client_version",
+        ];
+        for a in names {
+            for b in names {
+                assert_eq!(same_bytes(a, b), a == b, "{a:?} {b:?}");
             }
         }
     }
