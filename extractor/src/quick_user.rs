@@ -11,8 +11,6 @@
 
 use std::borrow::Cow;
 
-use serde_json::value::RawValue;
-
 use crate::user::{PlanUnitedType, ZoomUser};
 
 /// Reads the user object starting at `start` in `text`, looking no further than `limit`; returns
@@ -41,6 +39,7 @@ pub(crate) fn read_whole(text: &str) -> Option<ZoomUser<'_>> {
 /// The index of the first `"`, `\\` or control character in `b` from `from` on (`b.len()` when
 /// there is none), eight bytes at a time: strings in user records are short, and `memchr`'s set-up
 /// cost more than the search.
+#[inline(always)]
 fn special_byte(b: &[u8], from: usize) -> usize {
     const ONES: u64 = u64::from_ne_bytes([1; 8]);
     const HIGH: u64 = ONES * 0x80;
@@ -149,6 +148,9 @@ impl Key {
     }
 }
 
+/// How deeply the values of ignored members may nest before serde_json is left to read them.
+const MAX_DEPTH: u8 = 16;
+
 struct Reader<'a> {
     text: &'a str,
     b: &'a [u8],
@@ -204,34 +206,45 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// A member's key, past its closing quote: one the user model keeps, told by its length and
-    /// first byte and then checked whole, or any other plain string.
+    /// A member's key, past its closing quote. A key the user model keeps is guessed from one or
+    /// two of its bytes and then checked in place, without searching for its end; any other key is
+    /// read as a plain string.
     fn key(&mut self) -> Option<Key> {
-        let name = self.plain_string()?.as_bytes();
-        let key = match (name.len(), name.first()) {
-            (2, Some(b'i')) => Key::Id,
-            (5, Some(b'e')) => Key::Email,
-            (10, Some(b'f')) => Key::FirstName,
-            (9, Some(b'l')) => Key::LastName,
-            (15, Some(b'l')) => Key::LastLoginTime,
-            (17, Some(b'l')) => Key::LicenseInfoList,
-            (19, Some(b'l')) => Key::LastClientVersion,
-            (12, Some(b'd')) => Key::DisplayName,
-            (4, Some(b'd')) => Key::Dept,
-            (4, Some(b't')) => Key::Type,
-            (8, Some(b't')) => Key::Timezone,
-            (6, Some(b's')) => Key::Status,
-            (7, Some(b'r')) => Key::RoleId,
-            (15, Some(b'u')) => Key::UserCreatedAt,
-            (10, Some(b'c')) => Key::CreatedAt,
-            (16, Some(b'p')) => Key::PlanUnitedType,
-            _ => return Some(Key::Other),
+        if self.peek()? != b'"' {
+            return None;
+        }
+        let rest = &self.b[self.i + 1..];
+        let at = |n: usize| rest.get(n).copied();
+        let guess = match at(0)? {
+            b'i' => Key::Id,
+            b'e' => Key::Email,
+            b'f' => Key::FirstName,
+            b'l' => match at(5) {
+                Some(b'n') => Key::LastName,
+                Some(b'l') => Key::LastLoginTime,
+                Some(b'c') => Key::LastClientVersion,
+                _ => Key::LicenseInfoList,
+            },
+            b'd' if at(1) == Some(b'i') => Key::DisplayName,
+            b'd' => Key::Dept,
+            b't' if at(1) == Some(b'y') => Key::Type,
+            b't' => Key::Timezone,
+            b's' => Key::Status,
+            b'r' => Key::RoleId,
+            b'u' => Key::UserCreatedAt,
+            b'c' => Key::CreatedAt,
+            b'p' => Key::PlanUnitedType,
+            _ => Key::Other,
         };
-        Some(if same_bytes(name, key.name()) {
-            key
-        } else {
-            Key::Other
-        })
+        let name = guess.name();
+        if guess != Key::Other
+            && rest.get(name.len()) == Some(&b'"')
+            && same_bytes(&rest[..name.len()], name)
+        {
+            self.i += name.len() + 2;
+            return Some(guess);
+        }
+        self.plain_string().map(|_| Key::Other)
     }
 
     /// Reads the value of member `key` into `user`; returns the field's bit (0 for an ignored one).
@@ -273,7 +286,7 @@ impl<'a> Reader<'a> {
                 return Some(key.bit());
             }
             Key::Other => {
-                self.ignored_value()?;
+                self.plain_value(0)?;
                 return Some(0);
             }
         };
@@ -310,6 +323,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A string without escapes or control characters, borrowed; the cursor ends past its quote.
+    #[inline(always)]
     fn plain_string(&mut self) -> Option<&'a str> {
         self.eat(b'"')?;
         let start = self.i;
@@ -342,28 +356,88 @@ impl<'a> Reader<'a> {
         Some(if negative { -value } else { value })
     }
 
-    /// A value kept verbatim; checked by serde_json unless it is an empty array.
-    fn raw_value(&mut self) -> Option<&'a RawValue> {
-        let start = self.i;
-        self.i = crate::scan::value_end(self.text, start, self.b.len()).ok()?;
-        let text = self.text.get(start..self.i)?;
-        serde_json::from_str::<&RawValue>(text).ok()
+    /// Skips a number of any size as JSON writes numbers (`-`, no leading zero, optional fraction
+    /// and exponent): an ignored or verbatim value is only checked, never converted.
+    fn number(&mut self) -> Option<()> {
+        let digits = |r: &mut Self| {
+            let n = r.b[r.i..].iter().take_while(|c| c.is_ascii_digit()).count();
+            r.i += n;
+            n
+        };
+        if self.peek()? == b'-' {
+            self.i += 1;
+        }
+        let first = self.peek()?;
+        let n = digits(self);
+        if n == 0 || (first == b'0' && n > 1) {
+            return None;
+        }
+        if self.peek() == Some(b'.') {
+            self.i += 1;
+            (digits(self) > 0).then_some(())?;
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            self.i += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.i += 1;
+            }
+            (digits(self) > 0).then_some(())?;
+        }
+        self.delimited()
     }
 
-    /// Skips a value of a field the user model does not keep, as long as it is plainly valid JSON.
-    fn ignored_value(&mut self) -> Option<()> {
+    /// A value kept verbatim: its text, once it is read as plainly valid JSON.
+    fn raw_value(&mut self) -> Option<&'a str> {
+        let start = self.i;
+        self.plain_value(0)?;
+        self.text.get(start..self.i)
+    }
+
+    /// Skips a plain value: a plain string, an integer, `true`, `false`, `null`, or an array or
+    /// object of plain values (nested at most [`MAX_DEPTH`] deep).
+    fn plain_value(&mut self, depth: u8) -> Option<()> {
         match self.peek()? {
             b'"' => self.plain_string().map(drop),
             b'n' => self.literal(b"null"),
             b't' => self.literal(b"true"),
             b'f' => self.literal(b"false"),
-            b'-' | b'0'..=b'9' => self.integer().map(drop),
-            b'[' if self.b.get(self.i + 1) == Some(&b']') => {
-                self.i += 2;
-                Some(())
-            }
-            b'[' | b'{' => self.raw_value().map(drop),
+            b'-' | b'0'..=b'9' => self.number(),
+            b'[' | b'{' if depth < MAX_DEPTH => self.plain_container(depth + 1),
             _ => None,
+        }
+    }
+
+    /// Skips an array or object of plain values.
+    fn plain_container(&mut self, depth: u8) -> Option<()> {
+        let close = match self.peek()? {
+            b'[' => b']',
+            _ => b'}',
+        };
+        self.i += 1;
+        self.skip_ws();
+        if self.eat(close).is_some() {
+            return Some(());
+        }
+        loop {
+            if close == b'}' {
+                self.plain_string()?;
+                self.skip_ws();
+                self.eat(b':')?;
+                self.skip_ws();
+            }
+            self.plain_value(depth)?;
+            self.skip_ws();
+            match self.peek()? {
+                b',' => {
+                    self.i += 1;
+                    self.skip_ws();
+                }
+                c if c == close => {
+                    self.i += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
         }
     }
 }
@@ -406,6 +480,10 @@ mod tests {
             r#"{"email":"a@x","type":-7,"plan_united_type":17,"license_info_list":null}"#,
         );
         reads_as_serde(r#"{"email":"a@x","type":null,"plan_united_type":null}"#);
+        reads_as_serde(
+            r#"{"x":[0,-0,1.5,-2e10,3E+2,4.25e-3,18446744073709551616],"y":{"a":{"b":[[],{}]},"a":1}}"#,
+        );
+        reads_as_serde(r#"{"license_info_list":[{"license_option":18446744073709551615}]}"#);
     }
 
     #[test]
@@ -423,7 +501,14 @@ mod tests {
             r#"{"id":"a","id":"b"}"#,
             r#"{"email":"a@x",}"#,
             r#"{"email":"a@x" "id":"b"}"#,
-            r#"{"pmi":1.5}"#,
+            r#"{"pmi":01}"#,
+            r#"{"pmi":1.}"#,
+            r#"{"pmi":-}"#,
+            r#"{"pmi":1e}"#,
+            r#"{"pmi":.5}"#,
+            r#"{"x":[1,]}"#,
+            r#"{"x":{"a" 1}}"#,
+            r#"{"x":{1:2}}"#,
             r#"{"x":nul}"#,
             r#"{"x":nullx}"#,
             r#"{"x":{"a":}}"#,
@@ -511,7 +596,7 @@ mod tests {
         #[derive(serde::Deserialize)]
         struct Page<'a> {
             #[serde(borrow)]
-            users: Option<Vec<&'a RawValue>>,
+            users: Option<Vec<&'a serde_json::value::RawValue>>,
         }
         let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures");
         let (mut read, mut declined, mut mutants) = (0, 0, 0);

@@ -56,9 +56,9 @@ pub struct ZoomUser<'a> {
     /// Zoom United plan, a string code such as `"1"`; only for United users.
     #[serde(borrow, default)]
     pub plan_united_type: Option<PlanUnitedType<'a>>,
-    /// `license_info_list` exactly as received (its `license_option` values exceed 2^53).
-    #[serde(borrow, default)]
-    pub license_info_list: Option<&'a RawValue>,
+    /// `license_info_list`'s JSON text exactly as received (its `license_option` values exceed 2^53).
+    #[serde(borrow, default, deserialize_with = "raw_text")]
+    pub license_info_list: Option<&'a str>,
 }
 
 /// Reads an optional string without copying it unless it has escapes.
@@ -74,6 +74,14 @@ impl<'a> ZoomUser<'a> {
             None => serde_json::from_str(raw),
         }
     }
+}
+
+/// A value's JSON text, borrowed from the page; `null` reads as absent.
+fn raw_text<'de: 'a, 'a, D>(deserializer: D) -> Result<Option<&'a str>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    Ok(Option::<&'a RawValue>::deserialize(deserializer)?.map(RawValue::get))
 }
 
 fn borrowed<'de: 'a, 'a, D>(deserializer: D) -> Result<Option<Cow<'a, str>>, D::Error>
@@ -114,7 +122,7 @@ mod tests {
         let json = r#"{"email":"a@x","type":2,"license_info_list":[{"license_type":"MEETING","license_option":9007199254740993}]}"#;
         let user: ZoomUser<'_> = serde_json::from_str(json).unwrap();
         assert_eq!(
-            user.license_info_list.unwrap().get(),
+            user.license_info_list.unwrap(),
             r#"[{"license_type":"MEETING","license_option":9007199254740993}]"#
         );
     }

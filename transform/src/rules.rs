@@ -179,7 +179,7 @@ fn classify_user<'a>(raw: &'a str, user: ZoomUser<'a>, sweep: UserStatus) -> Out
             .plan_united_type
             .map(|p| p.into_text())
             .filter(|p| !p.is_empty()),
-        licenses: user.license_info_list.map(|l| l.get()),
+        licenses: user.license_info_list,
         department: non_empty(user.dept),
         role_id: non_empty(user.role_id),
         timezone: non_empty(user.timezone),
