@@ -140,6 +140,18 @@ impl SeenKeys {
         Ok(Seen::New)
     }
 
+    /// Reads the filter blocks of `fingerprints` ahead of checking them: the reads do not depend
+    /// on each other, so their cache misses overlap instead of coming one per check.
+    pub fn prefetch(&self, fingerprints: impl Iterator<Item = u128>) {
+        let mut touched = 0u64;
+        for fingerprint in fingerprints {
+            for filter in &self.filters {
+                touched ^= filter.first_word(fingerprint);
+            }
+        }
+        std::hint::black_box(touched);
+    }
+
     /// Makes room for `additional` more keys at the designed error rate (Zoom's `total_records`).
     pub fn reserve(&mut self, additional: usize) {
         let spare = self.filters.last().map_or(0, |f| f.capacity - f.len);
@@ -211,6 +223,12 @@ impl BloomFilter {
         let h2 = ((fingerprint as u64) >> 32) as u32 | 1;
         let bits = (0..PROBES).map(move |i| h1.wrapping_add(i.wrapping_mul(h2)) >> 23);
         (block, bits)
+    }
+
+    /// The first word of the key's block (read to bring the block into the cache).
+    fn first_word(&self, fingerprint: u128) -> u64 {
+        let (block, _) = self.probes(fingerprint);
+        self.blocks[block][0]
     }
 
     fn insert(&mut self, fingerprint: u128) {

@@ -223,6 +223,9 @@ impl Transformer {
         self.stats.add(&page.counts);
         let (licenses, rejects) = (page.licenses, page.rejects);
 
+        let keys = page.license_keys.iter().copied();
+        self.seen
+            .prefetch(keys.chain(page.reject_keys.iter().filter_map(|(fp, _)| *fp)));
         // Decided in page order; then each batch is split by its own verdicts.
         let mut verdicts = Vec::with_capacity(page.license_keys.len());
         let mut reject_verdicts = Vec::with_capacity(page.reject_keys.len());
