@@ -236,25 +236,32 @@ impl UsersPage {
         }
         loop {
             let start = at;
-            let mut user = None;
-            let mut end = None;
-            if let Some((parsed, past)) = crate::quick_user::read_user(body, start, close) {
-                end = Some(past);
-                user = Some(parsed);
-            } else if bytes[start] == b'{' {
-                let mut stream = serde_json::Deserializer::from_str(&body[start..close])
-                    .into_iter::<ZoomUser<'a>>();
-                if let Some(Ok(parsed)) = stream.next() {
-                    end = Some(start + stream.byte_offset());
-                    user = Some(parsed);
+            let end = match crate::quick_user::read_user(body, start, close) {
+                // The common case, handed on without a detour (a user is a few hundred bytes).
+                Some((user, end)) => {
+                    visit(&body[start..end], Some(user));
+                    end
                 }
-            }
-            // Not a readable user: find where the record ends; its own parse will say what is wrong.
-            let end = match end {
-                Some(end) => end,
-                None => crate::scan::value_end(body, start, close).map_err(invalid)?,
+                None => {
+                    let mut user = None;
+                    let mut end = None;
+                    if bytes[start] == b'{' {
+                        let mut stream = serde_json::Deserializer::from_str(&body[start..close])
+                            .into_iter::<ZoomUser<'a>>();
+                        if let Some(Ok(parsed)) = stream.next() {
+                            end = Some(start + stream.byte_offset());
+                            user = Some(parsed);
+                        }
+                    }
+                    // Not a readable user: find where it ends; its own parse says what is wrong.
+                    let end = match end {
+                        Some(end) => end,
+                        None => crate::scan::value_end(body, start, close).map_err(invalid)?,
+                    };
+                    visit(&body[start..end], user);
+                    end
+                }
             };
-            visit(&body[start..end], user);
             at = skip_ws(end);
             if at == close {
                 return Ok(());

@@ -13,6 +13,7 @@ pub mod row;
 pub mod rules;
 pub mod schema;
 pub mod stats;
+pub mod timestamp;
 pub mod transformer;
 
 pub use batch::{LicenseBatchBuilder, RejectBatchBuilder};

@@ -7,7 +7,6 @@
 
 use std::borrow::Cow;
 
-use chrono::DateTime;
 use extractor::{UserStatus, ZoomUser};
 
 use crate::plan::{Plan, unsupported_detail};
@@ -193,8 +192,8 @@ fn classify_user<'a>(raw: &'a str, user: ZoomUser<'a>, sweep: UserStatus) -> Out
 fn parse_time(field: &str, value: Option<&str>) -> Result<Option<i64>, String> {
     match value {
         None | Some("") => Ok(None),
-        Some(text) => DateTime::parse_from_rfc3339(text)
-            .map(|t| Some(t.timestamp_micros()))
+        Some(text) => crate::timestamp::rfc3339_micros(text)
+            .map(Some)
             .map_err(|e| format!("field `{field}`: \"{text}\" is not an RFC 3339 timestamp ({e})")),
     }
 }
