@@ -284,6 +284,10 @@ fn sink_options(cfg: &ExtractConfig) -> SinkOptions {
             .iter()
             .map(|c| c.to_string())
             .collect(),
+        no_statistics_columns: transform::schema::NO_STATISTICS_COLUMNS
+            .iter()
+            .map(|c| c.to_string())
+            .collect(),
         created_by: Some(format!("{} {}", crate::TOOL, crate::VERSION)),
     }
 }

@@ -89,6 +89,8 @@ pub struct SinkOptions {
     pub metadata: Vec<(String, String)>,
     /// Parquet: columns to dictionary-encode (the low-cardinality ones).
     pub dictionary_columns: Vec<String>,
+    /// Parquet: columns written without min/max statistics.
+    pub no_statistics_columns: Vec<String>,
     /// Parquet: the `created_by` string.
     pub created_by: Option<String>,
 }

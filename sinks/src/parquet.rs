@@ -11,7 +11,7 @@ use parquet::arrow::arrow_writer::ArrowWriterOptions;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::errors::ParquetError;
 use parquet::file::metadata::KeyValue;
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 
 use crate::error::SinkError;
@@ -80,6 +80,14 @@ impl ParquetSink {
             if schema.field_with_name(column).is_ok() {
                 builder =
                     builder.set_column_dictionary_enabled(ColumnPath::from(column.as_str()), true);
+            }
+        }
+        for column in &self.options.no_statistics_columns {
+            if schema.field_with_name(column).is_ok() {
+                builder = builder.set_column_statistics_enabled(
+                    ColumnPath::from(column.as_str()),
+                    EnabledStatistics::None,
+                );
             }
         }
         Ok(builder.build())
@@ -188,5 +196,42 @@ mod tests {
             }
         }
         assert_eq!(next as usize, rows);
+    }
+
+    #[test]
+    fn listed_columns_are_written_without_statistics() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("s.parquet");
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("email", DataType::Utf8, false),
+            Field::new("display_name", DataType::Utf8, false),
+        ]));
+        let options = SinkOptions {
+            no_statistics_columns: vec!["display_name".into(), "absent".into()],
+            ..SinkOptions::default()
+        };
+        let output = Output::open(&Destination::File(target.clone())).unwrap();
+        let mut sink: Box<dyn RecordSink> = Box::new(ParquetSink::new(output, &options));
+        sink.begin(&schema).unwrap();
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from(vec!["b@x", "a@x"])),
+            Arc::new(StringArray::from(vec!["Bo", "Al"])),
+        ];
+        sink.write_batch(&RecordBatch::try_new(schema, columns).unwrap())
+            .unwrap();
+        sink.finish().unwrap().commit().unwrap();
+
+        let file = std::fs::File::open(&target).unwrap();
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
+        let group = reader.metadata().row_group(0);
+        let email = group
+            .column(0)
+            .statistics()
+            .expect("email keeps its statistics");
+        assert_eq!(email.min_bytes_opt(), Some(&b"a@x"[..]));
+        assert!(
+            group.column(1).statistics().is_none(),
+            "display_name has none"
+        );
     }
 }
