@@ -335,8 +335,9 @@ impl ZoomClient {
             .await
     }
 
-    /// Like [`ZoomClient::users_page`]; as soon as a response body arrives, before it is parsed,
-    /// its non-empty `next_page_token` is sent on `lookahead`, so the next request can leave early.
+    /// Like [`ZoomClient::users_page`]; as soon as the page's non-empty `next_page_token` has
+    /// arrived (Zoom sends it before the users), it is sent on `lookahead`, so the next request
+    /// leaves while the rest of this page is still arriving.
     pub async fn users_page_with_lookahead(
         &self,
         status: UserStatus,
@@ -413,10 +414,15 @@ impl ZoomClient {
             .map_err(network_error)?;
         let http_status = response.status();
         let headers = response.headers().clone();
-        // Bytes, then UTF-8 in place: `text()` would decode into a second copy of the page.
-        let bytes = response.bytes().await.map_err(network_error)?;
-        let body = String::from_utf8(Vec::from(bytes))
-            .map_err(|e| ApiError::BadBody(format!("not UTF-8: {e}")))?;
+        // Only a page's token may send the next request early.
+        let lookahead = match http_status == StatusCode::OK {
+            true => lookahead.lock().unwrap_or_else(|e| e.into_inner()).take(),
+            false => None,
+        };
+        let bytes = read_body(response, lookahead).await?;
+        // UTF-8 in place: `text()` would decode into a second copy of the page.
+        let body =
+            String::from_utf8(bytes).map_err(|e| ApiError::BadBody(format!("not UTF-8: {e}")))?;
         let fetched_at = Utc::now();
         tracing::debug!(
             message = "Fetched page.",
@@ -431,20 +437,6 @@ impl ZoomClient {
             if header(&headers, "x-ratelimit-remaining") == Some("0") {
                 self.gate
                     .pause_for(retry_after(&headers).unwrap_or(Duration::from_secs(1)));
-            }
-            let sender = lookahead.lock().unwrap_or_else(|e| e.into_inner()).take();
-            if let Some(sender) = sender {
-                match crate::page::peek_next_page_token(&body).filter(|t| !t.is_empty()) {
-                    Some(next) => {
-                        let _ = sender.send(next);
-                        // Let the woken sweep send the next request before this task parses for a
-                        // millisecond or two: tokio would otherwise run it only after this task
-                        // yields (a woken task waits in the worker's LIFO slot).
-                        tokio::task::yield_now().await;
-                    }
-                    // Not peekable (or the last page): the sweep waits for the parsed page.
-                    None => drop(sender),
-                }
             }
             let page = UsersPage::parse(status, 0, body).map_err(ApiError::BadBody)?;
             let text = |name| header(&headers, name).map(str::to_owned);
@@ -520,6 +512,47 @@ impl ZoomClient {
             Ok(_) => ApiError::DailyLimit { resets_at },
         }
     }
+}
+
+/// How much of a body is looked at for its `next_page_token` (Zoom sends it in the first few
+/// hundred bytes); past this the sweep waits for the parsed page.
+const TOKEN_PEEK_LIMIT: usize = 64 * 1024;
+
+/// Reads a response body chunk by chunk. While `lookahead` waits, each chunk is checked for the
+/// page's `next_page_token`; once the token has arrived whole it is sent on, so the next request
+/// leaves while the rest of this page is still arriving (the page itself is checked whole later,
+/// and retried if it turns out cut). A page without a token drops `lookahead`: the sweep then
+/// waits for the parsed page.
+async fn read_body(
+    mut response: reqwest::Response,
+    mut lookahead: Option<tokio::sync::oneshot::Sender<String>>,
+) -> Result<Vec<u8>, ApiError> {
+    let expected = response
+        .content_length()
+        .and_then(|n| usize::try_from(n).ok());
+    let mut bytes = Vec::with_capacity(expected.unwrap_or(64 * 1024).min(64 * 1024 * 1024));
+    while let Some(chunk) = response.chunk().await.map_err(network_error)? {
+        bytes.extend_from_slice(&chunk);
+        if lookahead.is_none() {
+            continue;
+        }
+        let prefix = match std::str::from_utf8(&bytes) {
+            Ok(text) => text,
+            Err(e) => std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default(),
+        };
+        let told = match crate::page::peek_token_in_prefix(prefix) {
+            Some(told) => told,
+            None if bytes.len() > TOKEN_PEEK_LIMIT => None,
+            None => continue,
+        };
+        if let (Some(sender), Some(next)) = (lookahead.take(), told.filter(|t| !t.is_empty())) {
+            let _ = sender.send(next);
+            // Let the woken sweep send the next request now: tokio would otherwise run it only
+            // after this task yields (a woken task waits in the worker's LIFO slot).
+            tokio::task::yield_now().await;
+        }
+    }
+    Ok(bytes)
 }
 
 fn network_error(e: reqwest::Error) -> ApiError {

@@ -112,6 +112,13 @@ impl Envelope {
 /// the envelope fields before `users`, so the next request can leave while this page is parsed.
 /// `None` when the token does not come before `users`, or the body does not start like a page.
 pub fn peek_next_page_token(body: &str) -> Option<String> {
+    peek_token_in_prefix(body).flatten()
+}
+
+/// Like [`peek_next_page_token`], on the part of a body received so far: `None` when that part
+/// ends before it can tell, `Some(None)` when the page has no token before `users` (or does not
+/// start like a page), `Some(Some(token))` when the token has arrived whole.
+pub fn peek_token_in_prefix(prefix: &str) -> Option<Option<String>> {
     use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 
     /// Stops at the token (or at `users`) by failing on purpose, keeping what it found.
@@ -142,8 +149,11 @@ pub fn peek_next_page_token(body: &str) -> Option<String> {
     }
 
     let mut found = None;
-    let _ = serde_json::Deserializer::from_str(body).deserialize_map(Peek(&mut found));
-    found
+    match serde_json::Deserializer::from_str(prefix).deserialize_map(Peek(&mut found)) {
+        _ if found.is_some() => Some(found),
+        Err(e) if e.is_eof() => None,
+        _ => Some(None),
+    }
 }
 
 impl UsersPage {
@@ -356,6 +366,34 @@ mod tests {
         assert_eq!(page.meta.next_page_token, "late");
         // A truncated page is refused up front either way.
         assert!(UsersPage::parse_lazily(UserStatus::Active, 1, body[..30].to_string()).is_err());
+    }
+
+    #[test]
+    fn a_token_is_peeked_once_its_prefix_has_arrived() {
+        let body =
+            r#"{"page_count":2,"page_size":2000,"next_page_token":"tok-1","users":[{"id":"a"}]}"#;
+        let at = body.find("\"tok-1\"").unwrap() + "\"tok-1\"".len();
+        for end in 0..body.len() {
+            let expected = if end < at {
+                None
+            } else {
+                Some(Some("tok-1".to_string()))
+            };
+            assert_eq!(
+                peek_token_in_prefix(&body[..end]),
+                expected,
+                "{}",
+                &body[..end]
+            );
+        }
+        let last = r#"{"page_size":2000,"next_page_token":"","users":[]}"#;
+        assert_eq!(peek_token_in_prefix(last), Some(Some(String::new())));
+        assert_eq!(
+            peek_token_in_prefix(r#"{"page_size":2000,"users":["#),
+            Some(None)
+        );
+        assert_eq!(peek_token_in_prefix(r#"<html>"#), Some(None));
+        assert_eq!(peek_token_in_prefix(r#"{"page_size":2000,"#), None);
     }
 
     #[test]
