@@ -36,7 +36,7 @@ pub(crate) fn read_whole(text: &str) -> Option<ZoomUser<'_>> {
         .then_some(user)
 }
 
-/// The index of the first `"`, `\\` or control character in `b` from `from` on (`b.len()` when
+/// The index of the first `"`, `\` or control character in `b` from `from` on (`b.len()` when
 /// there is none), eight bytes at a time: strings in user records are short, and `memchr`'s set-up
 /// cost more than the search.
 #[inline(always)]
@@ -336,7 +336,8 @@ impl<'a> Reader<'a> {
         self.text.get(start..end)
     }
 
-    /// An integer as serde_json reads one into an `i64`: no fraction, no exponent, no leading zero.
+    /// An integer as serde_json reads one into an `i64`: no fraction, no exponent, no leading zero,
+    /// and not `-0` (which serde_json reads as a float).
     fn integer(&mut self) -> Option<i64> {
         let negative = self.peek()? == b'-';
         let start = self.i + usize::from(negative);
@@ -344,7 +345,8 @@ impl<'a> Reader<'a> {
             .iter()
             .take_while(|c| c.is_ascii_digit())
             .count();
-        if digits == 0 || digits > 18 || (digits > 1 && self.b[start] == b'0') {
+        let zero = digits > 0 && self.b[start] == b'0';
+        if digits == 0 || digits > 18 || (zero && (digits > 1 || negative)) {
             return None;
         }
         let mut value: i64 = 0;
@@ -496,6 +498,8 @@ mod tests {
             r#"{"type":1e3}"#,
             r#"{"type":"2"}"#,
             r#"{"type":02}"#,
+            r#"{"type":-0}"#,
+            r#"{"plan_united_type":-0}"#,
             r#"{"type":99999999999999999999}"#,
             r#"{"plan_united_type":-1}"#,
             r#"{"id":"a","id":"b"}"#,
