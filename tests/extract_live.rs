@@ -219,6 +219,32 @@ async fn rate_limit_remaining_zero_pauses_and_completes() {
     );
 }
 
+/// The pause holds the request that the paused page's own token would send early, too.
+#[tokio::test(flavor = "multi_thread")]
+async fn no_request_leaves_during_a_remaining_zero_pause() {
+    // Pages of 300 arrive in several chunks, the token in the first.
+    let users = generated_users(3000, 70, 20);
+    let faults = BTreeMap::from([(2, Fault::RemainingZero)]);
+    let mock = MockZoom::start(Account::new(users.clone()), faults, Duration::ZERO).await;
+    let out = tempfile::tempdir().unwrap();
+    let mut cmd = live(&mock, out.path());
+    cmd.args(["--page-size", "300"]);
+    let output = run(cmd).await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_exact_users(out.path(), &users, &["active", "pending"]);
+    let offsets = mock.seen().request_offsets;
+    let paused_at = offsets[1];
+    // Only the other sweep's request, if it was already on its way, may arrive within the pause.
+    let during = offsets[2..]
+        .iter()
+        .filter(|t| **t < paused_at + Duration::from_millis(900))
+        .count();
+    assert!(
+        during <= 1,
+        "{during} requests during the pause: {offsets:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_daily_limit_within_max_wait_is_waited_out() {
     let soon = (chrono::Utc::now() + chrono::TimeDelta::seconds(2))

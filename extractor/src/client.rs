@@ -414,6 +414,11 @@ impl ZoomClient {
             .map_err(network_error)?;
         let http_status = response.status();
         let headers = response.headers().clone();
+        // Zoom says no requests are left: hold the next one, which the token below may send early.
+        if http_status == StatusCode::OK && header(&headers, "x-ratelimit-remaining") == Some("0") {
+            self.gate
+                .pause_for(retry_after(&headers).unwrap_or(Duration::from_secs(1)));
+        }
         // Only a page's token may send the next request early.
         let lookahead = match http_status == StatusCode::OK {
             true => lookahead.lock().unwrap_or_else(|e| e.into_inner()).take(),
@@ -434,10 +439,6 @@ impl ZoomClient {
             bytes = body.len()
         );
         if http_status == StatusCode::OK {
-            if header(&headers, "x-ratelimit-remaining") == Some("0") {
-                self.gate
-                    .pause_for(retry_after(&headers).unwrap_or(Duration::from_secs(1)));
-            }
             let page = UsersPage::parse(status, 0, body).map_err(ApiError::BadBody)?;
             let text = |name| header(&headers, name).map(str::to_owned);
             let rate_limit = RateLimitHeaders {

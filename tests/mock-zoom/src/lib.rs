@@ -105,6 +105,8 @@ pub struct Seen {
     pub tokens_issued: Vec<String>,
     /// The most requests seen within any one-second window.
     pub max_requests_per_second: usize,
+    /// When each `GET /v2/users` request arrived, from the first one.
+    pub request_offsets: Vec<Duration>,
     /// Faults applied.
     pub faults_applied: Vec<Fault>,
     /// Refresh tokens issued, in order (the last one is the valid one).
@@ -216,6 +218,7 @@ impl MockZoom {
         let state = self.state.lock().expect("mock state");
         let mut seen = state.seen.clone();
         let times = &state.request_times;
+        seen.request_offsets = times.iter().map(|t| t.duration_since(times[0])).collect();
         let mut start = 0;
         for end in 0..times.len() {
             while times[end].duration_since(times[start]) >= Duration::from_secs(1) {
