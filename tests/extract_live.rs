@@ -219,29 +219,47 @@ async fn rate_limit_remaining_zero_pauses_and_completes() {
     );
 }
 
+/// Zoom sends `next_page_token` before the users: the next request leaves once it has arrived, not
+/// once the whole page has.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_next_request_leaves_before_a_slow_page_has_arrived() {
+    let users = generated_users(3000, 0, 0);
+    let faults = BTreeMap::from([(2, Fault::SlowBody)]);
+    let mock = MockZoom::start(Account::new(users.clone()), faults, Duration::ZERO).await;
+    let out = tempfile::tempdir().unwrap();
+    let mut cmd = live(&mock, out.path());
+    cmd.args(["--page-size", "300", "--statuses", "active"]);
+    let output = run(cmd).await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_exact_users(out.path(), &users, &["active"]);
+    let offsets = mock.seen().request_offsets;
+    // The page's second half comes 0.3 s after its first, which holds the token.
+    let gap = offsets[2] - offsets[1];
+    assert!(
+        gap < Duration::from_millis(250),
+        "the next request waited {gap:?} for the whole page"
+    );
+}
+
 /// The pause holds the request that the paused page's own token would send early, too.
 #[tokio::test(flavor = "multi_thread")]
 async fn no_request_leaves_during_a_remaining_zero_pause() {
-    // Pages of 300 arrive in several chunks, the token in the first.
-    let users = generated_users(3000, 70, 20);
+    // One sweep, so requests go one after another. The paused page's body arrives in two halves
+    // 0.3 s apart: its token, in the first half, must not send the next request past the pause.
+    let users = generated_users(3000, 0, 0);
     let faults = BTreeMap::from([(2, Fault::RemainingZero)]);
     let mock = MockZoom::start(Account::new(users.clone()), faults, Duration::ZERO).await;
     let out = tempfile::tempdir().unwrap();
     let mut cmd = live(&mock, out.path());
-    cmd.args(["--page-size", "300"]);
+    cmd.args(["--page-size", "300", "--statuses", "active"]);
     let output = run(cmd).await;
     assert!(output.status.success(), "{}", stderr(&output));
-    assert_exact_users(out.path(), &users, &["active", "pending"]);
+    assert_exact_users(out.path(), &users, &["active"]);
     let offsets = mock.seen().request_offsets;
-    let paused_at = offsets[1];
-    // Only the other sweep's request, if it was already on its way, may arrive within the pause.
-    let during = offsets[2..]
-        .iter()
-        .filter(|t| **t < paused_at + Duration::from_millis(900))
-        .count();
+    let gap = offsets[2] - offsets[1];
     assert!(
-        during <= 1,
-        "{during} requests during the pause: {offsets:?}"
+        gap >= Duration::from_millis(900),
+        "the request after the paused page left {gap:?} after it"
     );
 }
 

@@ -90,8 +90,11 @@ pub enum Fault {
     ExpireTokens,
     /// 400 code 300: the next page token is invalid or expired (only on a request with a token).
     ExpirePageToken,
-    /// A normal page, with `X-RateLimit-Remaining: 0`.
+    /// A normal page, with `X-RateLimit-Remaining: 0`; its body comes as in [`Fault::SlowBody`].
     RemainingZero,
+    /// A normal page whose body comes in two halves 0.3 s apart, as over a slow network: a client
+    /// acting on the first half acts before the page is whole.
+    SlowBody,
 }
 
 /// What the mock saw.
@@ -316,6 +319,17 @@ async fn respond(
     headers: &[(&str, String)],
     body: &[u8],
 ) -> std::io::Result<()> {
+    respond_paced(stream, status, headers, body, None).await
+}
+
+/// Like [`respond`]; with a `gap`, the body's second half follows its first that much later.
+async fn respond_paced(
+    stream: &mut TcpStream,
+    status: u16,
+    headers: &[(&str, String)],
+    body: &[u8],
+    gap: Option<Duration>,
+) -> std::io::Result<()> {
     let reason = match status {
         200 => "OK",
         302 => "Found",
@@ -337,7 +351,16 @@ async fn respond(
     }
     head.push_str("\r\n");
     stream.write_all(head.as_bytes()).await?;
-    stream.write_all(body).await?;
+    match gap {
+        None => stream.write_all(body).await?,
+        Some(gap) => {
+            let (first, second) = body.split_at(body.len() / 2);
+            stream.write_all(first).await?;
+            stream.flush().await?;
+            tokio::time::sleep(gap).await;
+            stream.write_all(second).await?;
+        }
+    }
     stream.shutdown().await
 }
 
@@ -572,6 +595,8 @@ fn error_body(code: i64, message: &str) -> Vec<u8> {
 /// What to answer a users request with, decided under the lock.
 enum Answer {
     Respond(u16, Vec<(&'static str, String)>, Vec<u8>),
+    /// A 200 whose body's second half follows its first after a pause.
+    Paced(Vec<(&'static str, String)>, Vec<u8>, Duration),
     Drop,
     Truncate(Vec<u8>),
 }
@@ -584,6 +609,9 @@ async fn users(
     let answer = users_answer(request, &mut state.lock().expect("mock state"));
     match answer {
         Answer::Respond(status, headers, body) => respond(stream, status, &headers, &body).await,
+        Answer::Paced(headers, body, gap) => {
+            respond_paced(stream, 200, &headers, &body, Some(gap)).await
+        }
         Answer::Drop => Ok(()),
         Answer::Truncate(body) => {
             let head = format!(
@@ -701,7 +729,7 @@ fn users_answer(request: &Request, state: &mut State) -> Answer {
             );
         }
         Some(Fault::RemainingZero) => extra.push(("X-RateLimit-Remaining", "0".to_string())),
-        Some(Fault::Truncate) | Some(Fault::HalfJson) | None => {}
+        Some(Fault::Truncate) | Some(Fault::HalfJson) | Some(Fault::SlowBody) | None => {}
     }
 
     let scopes = &state.account.scopes;
@@ -745,6 +773,9 @@ fn users_answer(request: &Request, state: &mut State) -> Answer {
     match fault {
         Some(Fault::Truncate) => Answer::Truncate(body),
         Some(Fault::HalfJson) => Answer::Respond(200, extra, body[..body.len() / 2].to_vec()),
+        Some(Fault::RemainingZero | Fault::SlowBody) => {
+            Answer::Paced(extra, body, Duration::from_millis(300))
+        }
         _ => Answer::Respond(200, extra, body),
     }
 }
