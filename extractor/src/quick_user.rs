@@ -138,6 +138,29 @@ impl Key {
         }
     }
 
+    /// The user's field for a key whose value is a string; `None` for the others.
+    fn text_field<'u, 'a>(
+        self,
+        user: &'u mut ZoomUser<'a>,
+    ) -> Option<&'u mut Option<Cow<'a, str>>> {
+        Some(match self {
+            Key::Id => &mut user.id,
+            Key::Email => &mut user.email,
+            Key::FirstName => &mut user.first_name,
+            Key::LastName => &mut user.last_name,
+            Key::DisplayName => &mut user.display_name,
+            Key::Status => &mut user.status,
+            Key::Dept => &mut user.dept,
+            Key::RoleId => &mut user.role_id,
+            Key::Timezone => &mut user.timezone,
+            Key::UserCreatedAt => &mut user.user_created_at,
+            Key::CreatedAt => &mut user.created_at,
+            Key::LastLoginTime => &mut user.last_login_time,
+            Key::LastClientVersion => &mut user.last_client_version,
+            Key::Type | Key::PlanUnitedType | Key::LicenseInfoList | Key::Other => return None,
+        })
+    }
+
     /// The key's bit in the set of fields already read (a repeated field is serde's error); 0 for
     /// an ignored member, which may repeat.
     fn bit(self) -> u32 {
@@ -249,52 +272,40 @@ impl<'a> Reader<'a> {
 
     /// Reads the value of member `key` into `user`; returns the field's bit (0 for an ignored one).
     fn member(&mut self, key: Key, user: &mut ZoomUser<'a>) -> Option<u32> {
-        let field = match key {
-            Key::Id => &mut user.id,
-            Key::Email => &mut user.email,
-            Key::FirstName => &mut user.first_name,
-            Key::LastName => &mut user.last_name,
-            Key::DisplayName => &mut user.display_name,
-            Key::Status => &mut user.status,
-            Key::Dept => &mut user.dept,
-            Key::RoleId => &mut user.role_id,
-            Key::Timezone => &mut user.timezone,
-            Key::UserCreatedAt => &mut user.user_created_at,
-            Key::CreatedAt => &mut user.created_at,
-            Key::LastLoginTime => &mut user.last_login_time,
-            Key::LastClientVersion => &mut user.last_client_version,
-            Key::Type => {
-                user.plan_type = match self.null()? {
-                    true => None,
-                    false => Some(self.integer()?),
-                };
-                return Some(key.bit());
-            }
+        match key {
+            Key::Type => user.plan_type = self.nullable(Self::integer)?,
             Key::PlanUnitedType => {
-                user.plan_united_type = match self.peek()? {
-                    b'"' => Some(PlanUnitedType::Text(Cow::Borrowed(self.plain_string()?))),
-                    _ if self.null()? => None,
-                    _ => Some(PlanUnitedType::Number(u64::try_from(self.integer()?).ok()?)),
-                };
-                return Some(key.bit());
+                user.plan_united_type = self.nullable(|r| match r.peek()? {
+                    b'"' => Some(PlanUnitedType::Text(r.text()?)),
+                    _ => Some(PlanUnitedType::Number(u64::try_from(r.integer()?).ok()?)),
+                })?
             }
-            Key::LicenseInfoList => {
-                user.license_info_list = match self.null()? {
-                    true => None,
-                    false => Some(self.raw_value()?),
-                };
-                return Some(key.bit());
+            Key::LicenseInfoList => user.license_info_list = self.nullable(Self::raw_value)?,
+            Key::Other => self.plain_value(0)?,
+            // One copy of the string reading for the thirteen text fields.
+            _ => {
+                let value = self.nullable(Self::text)?;
+                if let Some(field) = key.text_field(user) {
+                    *field = value;
+                }
             }
-            Key::Other => {
-                self.plain_value(0)?;
-                return Some(0);
-            }
-        };
-        *field = match self.null()? {
-            true => None,
-            false => Some(Cow::Borrowed(self.plain_string()?)),
-        };
+        }
         Some(key.bit())
+    }
+
+    /// `null` as `None`, anything else as `read` reads it; `None` outside when neither can.
+    #[inline(always)]
+    fn nullable<T>(&mut self, read: impl FnOnce(&mut Self) -> Option<T>) -> Option<Option<T>> {
+        match self.null()? {
+            true => Some(None),
+            false => read(self).map(Some),
+        }
+    }
+
+    /// A plain string, borrowed.
+    #[inline(always)]
+    fn text(&mut self) -> Option<Cow<'a, str>> {
+        self.plain_string().map(Cow::Borrowed)
     }
 
     /// Consumes `null` when it is next; says whether it was.
