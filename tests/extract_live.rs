@@ -219,12 +219,11 @@ async fn rate_limit_remaining_zero_pauses_and_completes() {
     );
 }
 
-/// Zoom sends `next_page_token` before the users: the next request leaves once it has arrived, not
-/// once the whole page has.
-#[tokio::test(flavor = "multi_thread")]
-async fn the_next_request_leaves_before_a_slow_page_has_arrived() {
+/// One sweep of 300-user pages (so requests go one after another) whose second page has `fault`;
+/// checks every user arrived and returns how long after that page the third request came.
+async fn gap_after_second_page(fault: Fault) -> Duration {
     let users = generated_users(3000, 0, 0);
-    let faults = BTreeMap::from([(2, Fault::SlowBody)]);
+    let faults = BTreeMap::from([(2, fault)]);
     let mock = MockZoom::start(Account::new(users.clone()), faults, Duration::ZERO).await;
     let out = tempfile::tempdir().unwrap();
     let mut cmd = live(&mock, out.path());
@@ -233,8 +232,15 @@ async fn the_next_request_leaves_before_a_slow_page_has_arrived() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert_exact_users(out.path(), &users, &["active"]);
     let offsets = mock.seen().request_offsets;
+    offsets[2] - offsets[1]
+}
+
+/// Zoom sends `next_page_token` before the users: the next request leaves once it has arrived, not
+/// once the whole page has.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_next_request_leaves_before_a_slow_page_has_arrived() {
     // The page's second half comes 0.3 s after its first, which holds the token.
-    let gap = offsets[2] - offsets[1];
+    let gap = gap_after_second_page(Fault::SlowBody).await;
     assert!(
         gap < Duration::from_millis(250),
         "the next request waited {gap:?} for the whole page"
@@ -244,19 +250,9 @@ async fn the_next_request_leaves_before_a_slow_page_has_arrived() {
 /// The pause holds the request that the paused page's own token would send early, too.
 #[tokio::test(flavor = "multi_thread")]
 async fn no_request_leaves_during_a_remaining_zero_pause() {
-    // One sweep, so requests go one after another. The paused page's body arrives in two halves
-    // 0.3 s apart: its token, in the first half, must not send the next request past the pause.
-    let users = generated_users(3000, 0, 0);
-    let faults = BTreeMap::from([(2, Fault::RemainingZero)]);
-    let mock = MockZoom::start(Account::new(users.clone()), faults, Duration::ZERO).await;
-    let out = tempfile::tempdir().unwrap();
-    let mut cmd = live(&mock, out.path());
-    cmd.args(["--page-size", "300", "--statuses", "active"]);
-    let output = run(cmd).await;
-    assert!(output.status.success(), "{}", stderr(&output));
-    assert_exact_users(out.path(), &users, &["active"]);
-    let offsets = mock.seen().request_offsets;
-    let gap = offsets[2] - offsets[1];
+    // The paused page's body also comes in two halves 0.3 s apart: its token, in the first half,
+    // must not send the next request past the pause.
+    let gap = gap_after_second_page(Fault::RemainingZero).await;
     assert!(
         gap >= Duration::from_millis(900),
         "the request after the paused page left {gap:?} after it"
