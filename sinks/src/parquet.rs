@@ -147,6 +147,22 @@ mod tests {
     use super::*;
     use crate::output::Destination;
 
+    /// Writes `batches` with `options` into a Parquet file at `target` and commits it.
+    fn write_file(
+        target: &std::path::Path,
+        options: &SinkOptions,
+        schema: &SchemaRef,
+        batches: impl IntoIterator<Item = RecordBatch>,
+    ) {
+        let output = Output::open(&Destination::File(target.to_path_buf())).unwrap();
+        let mut sink: Box<dyn RecordSink> = Box::new(ParquetSink::new(output, options));
+        sink.begin(schema).unwrap();
+        for batch in batches {
+            sink.write_batch(&batch).unwrap();
+        }
+        sink.finish().unwrap().commit().unwrap();
+    }
+
     /// Several row groups, so finished pages go through the spill files and come back in order.
     #[test]
     fn spilled_row_groups_read_back_whole_and_leave_no_files() {
@@ -156,20 +172,15 @@ mod tests {
             Field::new("n", DataType::Int64, false),
             Field::new("text", DataType::Utf8, false),
         ]));
-        let output = Output::open(&Destination::File(target.clone())).unwrap();
-        let mut sink: Box<dyn RecordSink> =
-            Box::new(ParquetSink::new(output, &SinkOptions::default()));
-        sink.begin(&schema).unwrap();
         let rows = 3 * ROW_GROUP_ROWS + 1234;
-        for start in (0..rows).step_by(10_000) {
+        let batches = (0..rows).step_by(10_000).map(|start| {
             let end = (start + 10_000).min(rows);
             let n = Int64Array::from_iter_values(start as i64..end as i64);
             let text = StringArray::from_iter_values((start..end).map(|i| format!("{i:x}-{i}")));
             let columns: Vec<ArrayRef> = vec![Arc::new(n), Arc::new(text)];
-            sink.write_batch(&RecordBatch::try_new(schema.clone(), columns).unwrap())
-                .unwrap();
-        }
-        sink.finish().unwrap().commit().unwrap();
+            RecordBatch::try_new(schema.clone(), columns).unwrap()
+        });
+        write_file(&target, &SinkOptions::default(), &schema, batches);
 
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(names.len(), 1, "only the finished file remains");
@@ -210,16 +221,12 @@ mod tests {
             no_statistics_columns: vec!["display_name".into(), "absent".into()],
             ..SinkOptions::default()
         };
-        let output = Output::open(&Destination::File(target.clone())).unwrap();
-        let mut sink: Box<dyn RecordSink> = Box::new(ParquetSink::new(output, &options));
-        sink.begin(&schema).unwrap();
         let columns: Vec<ArrayRef> = vec![
             Arc::new(StringArray::from(vec!["b@x", "a@x"])),
             Arc::new(StringArray::from(vec!["Bo", "Al"])),
         ];
-        sink.write_batch(&RecordBatch::try_new(schema, columns).unwrap())
-            .unwrap();
-        sink.finish().unwrap().commit().unwrap();
+        let batch = RecordBatch::try_new(schema.clone(), columns).unwrap();
+        write_file(&target, &options, &schema, [batch]);
 
         let file = std::fs::File::open(&target).unwrap();
         let reader = ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
