@@ -279,21 +279,30 @@ fn ndjson_on_stdout_carries_only_data_even_with_debug_logs() {
     );
 }
 
+/// A copy of the `sample` recording in a new temporary directory, with page `name` rewritten by
+/// `edit`; returns the directory and the recording's path in it.
+fn sample_with_page(
+    name: &str,
+    edit: impl FnOnce(Vec<u8>) -> Vec<u8>,
+) -> (tempfile::TempDir, std::path::PathBuf) {
+    let work = tempfile::tempdir().unwrap();
+    let recording = work.path().join("recording");
+    copy_dir(&fixture("sample"), &recording);
+    let page = recording.join("pages").join(name);
+    let body = fs::read(&page).unwrap();
+    fs::write(&page, edit(body)).unwrap();
+    (work, recording)
+}
+
 /// A recorded page is read in one pass, its records found while parsed: one broken in the middle
 /// (a missing comma, the body still ending like a page) fails the run there, naming the file.
 #[test]
 fn a_page_broken_between_records_fails_the_run_and_names_its_file() {
-    let work = tempfile::tempdir().unwrap();
-    let recording = work.path().join("recording");
-    copy_dir(&fixture("sample"), &recording);
-    let page = recording.join("pages/00005-active.json");
-    let body = fs::read_to_string(&page).unwrap();
-    let between = body[body.len() / 2..].find("},{").unwrap() + body.len() / 2;
-    fs::write(
-        &page,
-        format!("{} {}", &body[..=between], &body[between + 2..]),
-    )
-    .unwrap();
+    let (work, recording) = sample_with_page("00005-active.json", |body| {
+        let body = String::from_utf8(body).unwrap();
+        let between = body[body.len() / 2..].find("},{").unwrap() + body.len() / 2;
+        format!("{} {}", &body[..=between], &body[between + 2..]).into_bytes()
+    });
 
     let out = work.path().join("out");
     zoom_licenses()
@@ -310,13 +319,10 @@ fn a_page_broken_between_records_fails_the_run_and_names_its_file() {
 
 #[test]
 fn a_run_that_fails_mid_write_leaves_no_output_and_keeps_the_previous_one() {
-    let work = tempfile::tempdir().unwrap();
-    let recording = work.path().join("recording");
-    copy_dir(&fixture("sample"), &recording);
     // Cut the last page in half, as a dropped connection would.
-    let last = recording.join("pages/00011-inactive.json");
-    let body = fs::read(&last).unwrap();
-    fs::write(&last, &body[..body.len() / 2]).unwrap();
+    let (work, recording) = sample_with_page("00011-inactive.json", |body| {
+        body[..body.len() / 2].to_vec()
+    });
 
     let out = work.path().join("out");
     fs::create_dir_all(&out).unwrap();
