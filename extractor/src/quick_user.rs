@@ -26,14 +26,12 @@ pub(crate) fn read_user(text: &str, start: usize, limit: usize) -> Option<(ZoomU
     Some((user, r.i))
 }
 
-/// Reads `text` whole as one user object (whitespace around it allowed), or `None` as above.
+/// Reads `text` whole as one user object (JSON whitespace around it allowed), or `None` as above.
 pub(crate) fn read_whole(text: &str) -> Option<ZoomUser<'_>> {
-    let start = text.len() - text.trim_start().len();
+    let json_ws = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    let start = text.bytes().take_while(json_ws).count();
     let (user, end) = read_user(text, start, text.len())?;
-    text[end..]
-        .bytes()
-        .all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
-        .then_some(user)
+    text.as_bytes()[end..].iter().all(json_ws).then_some(user)
 }
 
 /// The index of the first `"`, `\` or control character in `b` from `from` on (`b.len()` when
@@ -530,6 +528,9 @@ mod tests {
             r#"{"email":1}"#,
             r#"{"email":"a@x""#,
             r#"["a@x"]"#,
+            // Unicode spaces are not JSON whitespace.
+            "\u{a0}{\"email\":\"a@x\"}",
+            "{\"email\":\"a@x\"}\u{2028}",
         ] {
             declines(json);
         }
