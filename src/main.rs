@@ -5,6 +5,7 @@
 //! Business rules live in the library crates.
 
 mod accounts;
+mod budget;
 mod cli;
 mod commands;
 mod config;

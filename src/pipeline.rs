@@ -17,6 +17,7 @@ use sinks::{FinishedOutput, OutputReceipt, RecordSink, SinkError, SinkOptions};
 use tokio::sync::mpsc;
 use transform::{RunContext, TransformStats, TransformedPage, Transformer};
 
+use crate::budget::{ByteBudget, Held};
 use crate::config::{ExtractConfig, SourceConfig};
 use crate::exit::{self, Failure};
 use crate::keylog::FileKeyLog;
@@ -29,6 +30,13 @@ const PAGE_QUEUE: usize = 2;
 /// Transformed pages waiting between the transform and the sinks: one is enough to keep both busy,
 /// and each can hold a megabyte of rejected records' raw JSON.
 const BATCH_QUEUE: usize = 1;
+/// Bytes of transformed pages accepted but not yet written past which no new page goes to a
+/// builder ([`ByteBudget`]): more than the pages of licenses in flight ever hold (about 0.4 MB
+/// each, three at most), less than three pages of rejects with their raw JSON (about 1.1 MB each).
+const BATCHES_IN_FLIGHT_BYTES: usize = 2 << 20;
+
+/// A transformed page on its way to the sinks, with the bytes it holds against the budget.
+type QueuedPage = (TransformedPage, Held);
 
 /// What a finished run produced.
 #[derive(Debug)]
@@ -160,7 +168,8 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
 
     let cancelled = Arc::new(AtomicBool::new(false));
     let (page_tx, page_rx) = mpsc::channel::<UsersPage>(PAGE_QUEUE);
-    let (batch_tx, batch_rx) = std::sync::mpsc::sync_channel::<TransformedPage>(BATCH_QUEUE);
+    let (batch_tx, batch_rx) = std::sync::mpsc::sync_channel::<QueuedPage>(BATCH_QUEUE);
+    let budget = ByteBudget::new(BATCHES_IN_FLIGHT_BYTES);
 
     let source_task = tokio::spawn(source.run(page_tx));
     let transform_task = {
@@ -171,7 +180,7 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
                 transformer,
                 build_threads(),
                 page_rx,
-                batch_tx,
+                (batch_tx, &budget),
                 &cancelled,
                 progress.as_deref(),
             )
@@ -355,16 +364,18 @@ fn build_threads() -> usize {
     std::thread::available_parallelism().map_or(1, |n| (n.get() - 1).clamp(1, 4))
 }
 
-/// Builds pages on [`build_threads`] threads and accepts them in page order. Page `i` goes to
-/// builder `i % n` and its result is taken from that builder, so order needs no reordering buffer.
 /// User records read, per status sweep.
 type UsersByStatus = std::collections::BTreeMap<extractor::UserStatus, u64>;
 
+/// Builds pages on [`build_threads`] threads and accepts them in page order. Page `i` goes to
+/// builder `i % n` and its result is taken from that builder, so order needs no reordering buffer.
+/// Accepted pages hold their bytes against `budget` until the sinks drop them; while it is over
+/// its limit, no new page goes to a builder.
 fn transform_stage(
     mut transformer: Transformer,
     threads: usize,
     mut pages: mpsc::Receiver<UsersPage>,
-    batches: std::sync::mpsc::SyncSender<TransformedPage>,
+    (batches, budget): (std::sync::mpsc::SyncSender<QueuedPage>, &Arc<ByteBudget>),
     cancelled: &AtomicBool,
     progress: Option<&Progress>,
 ) -> Result<(TransformStats, UsersByStatus), StageError> {
@@ -401,7 +412,7 @@ fn transform_stage(
         let dispatcher = scope.spawn(move || {
             let mut sent = 0;
             while let Some(page) = pages.blocking_recv() {
-                if cancelled.load(Ordering::Relaxed) {
+                if !budget.wait_within_limit(cancelled) {
                     return None;
                 }
                 if to_builders[sent % threads].send(page).is_err() {
@@ -425,7 +436,8 @@ fn transform_stage(
                 progress.page(built.status, built.users() as usize, built.total_records);
             }
             let transformed = transformer.accept(built).map_err(failed)?;
-            if batches.send(transformed).is_err() {
+            let held = budget.hold(transformed.memory_size());
+            if batches.send((transformed, held)).is_err() {
                 return Err(StageError::Stopped);
             }
             accepted += 1;
@@ -441,8 +453,9 @@ fn transform_stage(
             }
         }
         // Records the de-duplication held back are decided now, and go last.
-        let (held, stats) = transformer.finish().map_err(failed)?;
-        if batches.send(held).is_err() {
+        let (last, stats) = transformer.finish().map_err(failed)?;
+        let held = budget.hold(last.memory_size());
+        if batches.send((last, held)).is_err() {
             return Err(StageError::Stopped);
         }
         Ok((stats, users_by_status))
@@ -452,7 +465,7 @@ fn transform_stage(
 fn sink_stage(
     mut licenses: Box<dyn RecordSink>,
     mut rejects: Box<dyn RecordSink>,
-    batches: std::sync::mpsc::Receiver<TransformedPage>,
+    batches: std::sync::mpsc::Receiver<QueuedPage>,
     cancelled: &AtomicBool,
 ) -> Result<(FinishedOutput, FinishedOutput), StageError> {
     licenses
@@ -461,7 +474,8 @@ fn sink_stage(
     rejects
         .begin(&transform::rejects_schema())
         .map_err(sink_failure)?;
-    for page in batches {
+    // Each page's bytes are released when it is dropped, once written.
+    for (page, _held) in batches {
         if cancelled.load(Ordering::Relaxed) {
             return Err(StageError::Stopped);
         }
@@ -506,8 +520,17 @@ mod tests {
             .collect()
     }
 
-    /// The transform stage's output with `threads` builders: every page's batches, then the counts.
-    fn run(set: &str, threads: usize, lazily: bool) -> (Vec<TransformedPage>, TransformStats) {
+    /// Starts the transform stage over a fixture set on a thread of its own: returns what it sends
+    /// towards the sinks, and the stage's counts once it is done.
+    fn start(
+        set: &str,
+        threads: usize,
+        lazily: bool,
+        budget: Arc<ByteBudget>,
+    ) -> (
+        std::sync::mpsc::Receiver<QueuedPage>,
+        std::thread::JoinHandle<TransformStats>,
+    ) {
         let transformer = Transformer::new(RunContext {
             run_id: "r".into(),
             account_id: None,
@@ -521,12 +544,34 @@ mod tests {
                 page_tx.blocking_send(page).unwrap();
             }
         });
-        let collector = std::thread::spawn(move || batch_rx.into_iter().collect::<Vec<_>>());
-        let cancelled = AtomicBool::new(false);
-        let (stats, _) = transform_stage(transformer, threads, page_rx, batch_tx, &cancelled, None)
-            .unwrap_or_else(|_| panic!("the stage failed"));
-        feeder.join().unwrap();
-        (collector.join().unwrap(), stats)
+        let stage = std::thread::spawn(move || {
+            let cancelled = AtomicBool::new(false);
+            let batches = (batch_tx, &budget);
+            let (stats, _) =
+                transform_stage(transformer, threads, page_rx, batches, &cancelled, None)
+                    .unwrap_or_else(|_| panic!("the stage failed"));
+            feeder.join().unwrap();
+            stats
+        });
+        (batch_rx, stage)
+    }
+
+    /// The transform stage's output with `threads` builders and a budget of `budget_bytes`: every
+    /// page's batches, then the counts.
+    fn run_with_budget(
+        set: &str,
+        threads: usize,
+        lazily: bool,
+        budget_bytes: usize,
+    ) -> (Vec<TransformedPage>, TransformStats) {
+        let (batches, stage) = start(set, threads, lazily, ByteBudget::new(budget_bytes));
+        let pages = batches.into_iter().map(|(page, _held)| page).collect();
+        (pages, stage.join().unwrap())
+    }
+
+    /// The transform stage's output with `threads` builders and the run's budget.
+    fn run(set: &str, threads: usize, lazily: bool) -> (Vec<TransformedPage>, TransformStats) {
+        run_with_budget(set, threads, lazily, BATCHES_IN_FLIGHT_BYTES)
     }
 
     /// Pages read lazily (records found while parsed) or located first, by one builder or several:
@@ -555,6 +600,43 @@ mod tests {
                 .filter_map(UsersPage::record_count)
                 .sum();
             assert_eq!(one_stats.users_seen as usize, located);
+        }
+    }
+
+    /// While the pages waiting for the sinks hold more than the budget, no page is built; once
+    /// they are written, the run goes on and loses nothing.
+    #[test]
+    fn no_page_is_built_while_the_budget_is_spent() {
+        for (held, expect_wait) in [(1_001, true), (1_000, false)] {
+            let budget = ByteBudget::new(1_000);
+            // Pages the sinks have not written yet.
+            let unwritten = budget.hold(held);
+            let (batches, stage) = start("sample", 2, true, budget.clone());
+            // Released on arrival, as the sinks release a page once it is written.
+            let first = batches
+                .recv_timeout(std::time::Duration::from_millis(300))
+                .map(|(page, _held)| page);
+            assert_eq!(first.is_err(), expect_wait, "{held} bytes held");
+            drop(unwritten);
+            let rest: Vec<_> = batches.into_iter().map(|(page, _held)| page).collect();
+            let stats = stage.join().unwrap();
+            let (whole, whole_stats) = run("sample", 1, false);
+            assert_eq!(stats, whole_stats);
+            assert_eq!(rest.len() + usize::from(first.is_ok()), whole.len());
+            assert_eq!(budget.used(), 0, "every page's bytes are released");
+        }
+    }
+
+    /// A budget smaller than any page lets pages through one at a time, in order, all of them.
+    #[test]
+    fn a_budget_smaller_than_a_page_still_lets_every_page_through() {
+        let (one_at_a_time, stats) = run_with_budget("duplicates", 2, true, 1);
+        let (whole, whole_stats) = run("duplicates", 1, false);
+        assert_eq!(stats, whole_stats);
+        assert_eq!(one_at_a_time.len(), whole.len());
+        for (a, b) in one_at_a_time.iter().zip(&whole) {
+            assert_eq!(a.licenses, b.licenses);
+            assert_eq!(a.rejects, b.rejects);
         }
     }
 }

@@ -49,6 +49,15 @@ impl TransformedPage {
     pub fn reject_rows(&self) -> usize {
         self.rejects.iter().map(RecordBatch::num_rows).sum()
     }
+
+    /// Bytes of memory the page's batches hold (buffers shared between batches count once each).
+    pub fn memory_size(&self) -> usize {
+        self.licenses
+            .iter()
+            .chain(&self.rejects)
+            .map(RecordBatch::get_array_memory_size)
+            .sum()
+    }
 }
 
 /// Why the transform could not go on.
