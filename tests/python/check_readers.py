@@ -29,6 +29,10 @@ DUCKDB_TYPES = {
     "extracted_at": "TIMESTAMP WITH TIME ZONE",
     "email": "VARCHAR",
 }
+# Written without min/max statistics (transform::schema::NO_STATISTICS_COLUMNS): no people's names
+# or email addresses in the footer. Every other column keeps them.
+NO_STATISTICS = {"user_key", "user_id", "email", "display_name", "first_name", "last_name",
+                 "licenses"}
 
 
 def fail(message):
@@ -52,6 +56,15 @@ def main(out_dir):
     codec = pq.ParquetFile(path).metadata.row_group(0).column(0).compression
     if codec != "ZSTD":
         fail(f"compression is {codec}, expected ZSTD")
+    group = pq.ParquetFile(path).metadata.row_group(0)
+    with_statistics = {
+        group.column(i).path_in_schema
+        for i in range(group.num_columns)
+        if group.column(i).statistics is not None and group.column(i).statistics.has_min_max
+    }
+    if with_statistics != {name for name, _ in EXPECTED} - NO_STATISTICS:
+        fail(f"columns with min/max statistics: {sorted(with_statistics)}; expected all but "
+             f"{sorted(NO_STATISTICS)}")
 
     con = duckdb.connect()
     described = {
