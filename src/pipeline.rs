@@ -31,8 +31,9 @@ const PAGE_QUEUE: usize = 2;
 /// and each can hold a megabyte of rejected records' raw JSON.
 const BATCH_QUEUE: usize = 1;
 /// Bytes of transformed pages accepted but not yet written past which no new page goes to a
-/// builder ([`ByteBudget`]): more than the pages of licenses in flight ever hold (about 0.4 MB
-/// each, three at most), less than three pages of rejects with their raw JSON (about 1.1 MB each).
+/// builder ([`ByteBudget`]). As allocated, a page of 2,000 licenses holds about 0.9 MB and a page of
+/// 2,000 rejects with their raw JSON about 2.2 MB: two pages of licenses, or one of rejects, keep
+/// the de-duplication and the sinks busy without letting a run of rejects pile up.
 const BATCHES_IN_FLIGHT_BYTES: usize = 2 << 20;
 
 /// A transformed page on its way to the sinks, with the bytes it holds against the budget.
