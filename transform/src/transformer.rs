@@ -28,6 +28,9 @@ use crate::stats::TransformStats;
 /// Held records that make the transform decide them before the end of the run: a few MiB of
 /// records at most, and one read of the key log per this many (a restarted sweep holds every repeat).
 pub const HELD_LIMIT: usize = 8192;
+/// Held batches (each a page's one or two held rows) merged into one once there are this many: a
+/// batch of one row costs a few KiB of array headers and aligned buffers, more than the row.
+const HELD_BATCHES: usize = 32;
 
 /// The batches made from one page, in order: usually one each; when repeats were dropped, the
 /// slices between them (no copy).
@@ -196,6 +199,21 @@ struct Held {
     reject_keys: Vec<(u128, RejectReason)>,
 }
 
+impl Held {
+    /// Merges the held batches of each table into one once there are [`HELD_BATCHES`] of them.
+    fn compact(&mut self) -> Result<(), ArrowError> {
+        for (batches, schema) in [
+            (&mut self.licenses, license_schema()),
+            (&mut self.rejects, rejects_schema()),
+        ] {
+            if batches.len() >= HELD_BATCHES {
+                *batches = vec![concat_batches(&schema, batches.iter())?];
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Transformer {
     /// A transformer for one run that keeps the seen user keys in memory.
     pub fn new(ctx: RunContext) -> Self {
@@ -284,6 +302,7 @@ impl Transformer {
         }
         let (rejects, held) = split(rejects, &verdicts)?;
         self.held.rejects.extend(held);
+        self.held.compact()?;
 
         let mut out = TransformedPage { licenses, rejects };
         if self.held() >= HELD_LIMIT {
@@ -423,5 +442,55 @@ where
         if *n == 0 {
             counts.remove(key);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use extractor::UserStatus;
+
+    /// A page of `n` users numbered from `from`; the first page of a sweep announces `total`.
+    fn page(sequence: u64, from: usize, n: usize, total: Option<usize>) -> UsersPage {
+        let users: Vec<String> = (from..from + n)
+            .map(|i| format!(r#"{{"id":"u{i}","email":"u{i}@example.com","type":2}}"#))
+            .collect();
+        let meta = total.map_or(String::new(), |t| format!(r#""total_records":{t},"#));
+        let body = format!(
+            r#"{{{meta}"next_page_token":"t","users":[{}]}}"#,
+            users.join(",")
+        );
+        UsersPage::parse(UserStatus::Active, sequence, body).unwrap()
+    }
+
+    /// Held rows from many pages are merged as they come, so each costs its bytes rather than a
+    /// batch's headers; and they are still decided exactly at the end.
+    #[test]
+    fn held_rows_from_many_pages_are_merged_and_decided() {
+        let mut transformer = Transformer::new(RunContext {
+            run_id: "r".into(),
+            account_id: None,
+            extracted_at_micros: 0,
+        });
+        let mut written = 0;
+        // 50 pages of 20 users, then the same pages again, as a restarted sweep sends them: the
+        // filter says "maybe seen" for every record of the second pass, so each is held.
+        for p in 0..100 {
+            let first = p % 50 * 20;
+            let total = (p == 0).then_some(1_000);
+            let out = transformer
+                .transform_page(&page(p as u64 + 1, first, 20, total))
+                .unwrap();
+            written += out.license_rows();
+            assert!(
+                transformer.held.licenses.len() < HELD_BATCHES,
+                "{} held batches after page {p}",
+                transformer.held.licenses.len()
+            );
+        }
+        assert_eq!(transformer.held(), 1_000, "the second pass is held");
+        let (last, stats) = transformer.finish().unwrap();
+        assert_eq!((written, last.license_rows()), (1_000, 0));
+        assert_eq!((stats.rows, stats.duplicates), (1_000, 1_000));
     }
 }
