@@ -3,10 +3,10 @@
 //! The queues between the stages count pages, but pages are not all the same size: a page of
 //! rejected users carries every record's raw JSON, about 2.2 MB as allocated per 2,000 users,
 //! where a page of licenses holds about 0.9 MB. Counted in pages, a run of rejected pages (an
-//! inactive sweep) holds two and a half times the memory of the pages before it. The budget counts the bytes of the
-//! transformed pages that are accepted but not yet written; while they are over the limit, no new
-//! page goes to a builder. Bytes are released when the page is dropped, so a sink that fails or
-//! goes away releases them too and nothing waits for ever.
+//! inactive sweep) holds two and a half times the memory of the pages before it. The budget
+//! counts the bytes of the transformed pages that are accepted but not yet written; while they are
+//! over the limit, no new page goes to a builder. Bytes are released when the page is dropped, so
+//! a sink that fails or goes away releases them too and nothing waits for ever.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};

@@ -28,12 +28,12 @@ use crate::targets::Targets;
 /// Pages waiting between the source and the transform.
 const PAGE_QUEUE: usize = 2;
 /// Transformed pages waiting between the transform and the sinks: one is enough to keep both busy,
-/// and each can hold a megabyte of rejected records' raw JSON.
+/// and each can hold 2 MB of rejected records' raw JSON.
 const BATCH_QUEUE: usize = 1;
 /// Bytes of transformed pages accepted but not yet written past which no new page goes to a
-/// builder ([`ByteBudget`]). As allocated, a page of 2,000 licenses holds about 0.9 MB and a page of
-/// 2,000 rejects with their raw JSON about 2.2 MB: two pages of licenses, or one of rejects, keep
-/// the de-duplication and the sinks busy without letting a run of rejects pile up.
+/// builder ([`ByteBudget`]). As allocated, a page of 2,000 licenses holds about 0.9 MB and a page
+/// of 2,000 rejects with their raw JSON about 2.2 MB: two pages of licenses, or one of rejects,
+/// keep the de-duplication and the sinks busy without letting a run of rejects pile up.
 const BATCHES_IN_FLIGHT_BYTES: usize = 2 << 20;
 
 /// A transformed page on its way to the sinks, with the bytes it holds against the budget.
@@ -613,10 +613,10 @@ mod tests {
             // Pages the sinks have not written yet.
             let unwritten = budget.hold(held);
             let (batches, stage) = start("sample", 2, true, budget.clone());
-            // Released on arrival, as the sinks release a page once it is written.
-            let first = batches
-                .recv_timeout(std::time::Duration::from_millis(300))
-                .map(|(page, _held)| page);
+            // Waited for briefly where nothing may come, and long enough on a loaded machine
+            // where a page must; released on arrival, as the sinks release a written page.
+            let wait = std::time::Duration::from_millis(if expect_wait { 300 } else { 10_000 });
+            let first = batches.recv_timeout(wait).map(|(page, _held)| page);
             assert_eq!(first.is_err(), expect_wait, "{held} bytes held");
             drop(unwritten);
             let rest: Vec<_> = batches.into_iter().map(|(page, _held)| page).collect();
