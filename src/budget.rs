@@ -91,7 +91,6 @@ impl Drop for Held {
 mod tests {
     use super::*;
     use std::sync::mpsc;
-    use std::time::Instant;
 
     #[test]
     fn held_bytes_are_released_when_dropped() {
@@ -136,13 +135,17 @@ mod tests {
         let budget = ByteBudget::new(0);
         let _held = budget.hold(1);
         let cancelled = Arc::new(AtomicBool::new(false));
+        let (done_tx, done_rx) = mpsc::channel();
         let waiter = {
             let (budget, cancelled) = (budget.clone(), cancelled.clone());
-            std::thread::spawn(move || budget.wait_within_limit(&cancelled))
+            std::thread::spawn(move || {
+                let went_on = budget.wait_within_limit(&cancelled);
+                done_tx.send(went_on).unwrap();
+            })
         };
-        let started = Instant::now();
+        // Fails rather than hangs if the wait ignored the cancellation.
         cancelled.store(true, Ordering::Relaxed);
-        assert!(!waiter.join().unwrap());
-        assert!(started.elapsed() < Duration::from_secs(5));
+        assert_eq!(done_rx.recv_timeout(Duration::from_secs(5)), Ok(false));
+        waiter.join().unwrap();
     }
 }

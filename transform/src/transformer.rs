@@ -53,7 +53,8 @@ impl TransformedPage {
         self.rejects.iter().map(RecordBatch::num_rows).sum()
     }
 
-    /// Bytes of memory the page's batches hold (buffers shared between batches count once each).
+    /// Bytes of memory the page's batches hold. A buffer that several of them share (slices around
+    /// dropped repeats) counts once per batch, so this can overstate, never understate.
     pub fn memory_size(&self) -> usize {
         self.licenses
             .iter()
