@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use clap::Parser;
-use extractor::{PageRequest, RecordingWriter, UserStatus};
+use extractor::{RecordingWriter, UserStatus};
 use serde::Serialize;
 
 /// Generate a recorded run.
@@ -175,7 +175,7 @@ struct Page<'a> {
     page_number: Option<u64>,
     page_size: u64,
     total_records: u64,
-    next_page_token: String,
+    next_page_token: &'a str,
     users: &'a [User],
 }
 
@@ -292,6 +292,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut body = Vec::new();
     for (status, total) in counts {
         let pages = total.div_ceil(args.page_size).max(1);
+        let sweep = &extractor::zoom::users::sweeps(&[status], args.page_size as u32)[0];
+        let mut request = sweep.clone();
         for page in 0..pages {
             users.clear();
             let here = (total - page * args.page_size).min(args.page_size);
@@ -300,23 +302,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 n += 1;
             }
             let last = page + 1 == pages;
+            let next_page_token = if last { String::new() } else { rng.token(33) };
             let envelope = Page {
                 page_count: (page == 0).then_some(pages),
                 page_number: (page == 0).then_some(1),
                 page_size: args.page_size,
                 total_records: total,
-                next_page_token: if last { String::new() } else { rng.token(33) },
+                next_page_token: &next_page_token,
                 users: &users,
             };
             body.clear();
             serde_json::to_writer(&mut body, &envelope)?;
             fetched_at += Duration::milliseconds(350 + rng.below(400) as i64);
-            let request = PageRequest {
-                status,
-                page_size: args.page_size as u32,
-                page_token_sent: page > 0,
-            };
-            writer.record_page(request, 200, fetched_at, &body)?;
+            writer.record_page(&request, 200, fetched_at, &body)?;
+            request = sweep.next(&next_page_token);
         }
     }
     let index = writer.finish()?;

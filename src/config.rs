@@ -6,7 +6,7 @@ use std::num::NonZeroU32;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use extractor::token_store::{StoredToken, TokenStoreError};
+use extractor::auth::token_store::{StoredToken, TokenStoreError};
 use extractor::{AuthCodeApp, ClientConfig, Credentials, Secret, ServerToServer, UserStatus};
 use sinks::{Destination, Format};
 
@@ -322,16 +322,16 @@ pub fn connection(
         .api_url
         .clone()
         .or_else(|| entry.and_then(|e| e.api_url.clone()))
-        .unwrap_or_else(|| extractor::endpoint::DEFAULT_API_URL.into());
+        .unwrap_or_else(|| extractor::http::base_url::DEFAULT_API_URL.into());
     let oauth_url = args
         .oauth_url
         .clone()
         .or_else(|| entry.and_then(|e| e.oauth_url.clone()))
-        .unwrap_or_else(|| extractor::endpoint::DEFAULT_OAUTH_URL.into());
+        .unwrap_or_else(|| extractor::http::base_url::DEFAULT_OAUTH_URL.into());
     let api_url =
-        extractor::endpoint::parse_base_url("--api-url", &api_url).map_err(Failure::usage)?;
-    let oauth_url =
-        extractor::endpoint::parse_base_url("--oauth-url", &oauth_url).map_err(Failure::usage)?;
+        extractor::http::base_url::parse_base_url("--api-url", &api_url).map_err(Failure::usage)?;
+    let oauth_url = extractor::http::base_url::parse_base_url("--oauth-url", &oauth_url)
+        .map_err(Failure::usage)?;
     let max_rps = max_rps
         .or_else(|| entry.and_then(|e| e.max_rps))
         .unwrap_or(DEFAULT_MAX_RPS);
@@ -385,7 +385,7 @@ pub fn token_file_or_default(flag: &Option<PathBuf>) -> Result<PathBuf, Failure>
 }
 
 fn default_token_file() -> Result<PathBuf, Failure> {
-    extractor::token_store::default_token_file().ok_or_else(|| {
+    extractor::auth::token_store::default_token_file().ok_or_else(|| {
         Failure::usage("cannot tell where the token file goes (no HOME): pass --token-file")
     })
 }

@@ -5,12 +5,10 @@
 //! Business rules live in the library crates.
 
 mod accounts;
-mod budget;
 mod cli;
 mod commands;
 mod config;
 mod exit;
-mod keylog;
 mod logging;
 mod manifest;
 mod pipeline;

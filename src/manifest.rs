@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use extractor::{SourceReport, StatusReport, UserStatus};
+use extractor::source::ApiReport;
+use extractor::{SourceReport, USERS, UserStatus};
 use serde::Serialize;
 use sinks::OutputReceipt;
 use transform::{RejectReason, TransformStats};
@@ -36,7 +37,7 @@ pub struct Manifest {
     /// Pages read.
     pub pages_read: u64,
     /// Pages, users received and Zoom's `total_records`, per status.
-    pub statuses: BTreeMap<UserStatus, StatusReport>,
+    pub statuses: BTreeMap<UserStatus, StatusCounts>,
     /// User records read, repeats included.
     pub users_seen: u64,
     /// Rows in the license table.
@@ -51,12 +52,25 @@ pub struct Manifest {
     pub by_status: BTreeMap<String, u64>,
     /// Requests, retries, rate limits and page size (live runs only).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub api: Option<extractor::live::ApiReport>,
+    pub api: Option<ApiReport>,
     /// The hive partition written (partitioned output only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub partition: Option<PartitionInfo>,
     /// The files written.
     pub outputs: Outputs,
+}
+
+/// Pages and users of one status's sweep of `GET /users`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct StatusCounts {
+    /// Pages read.
+    pub pages: u64,
+    /// User records received (after a restart, those of the last pass only).
+    pub users_received: u64,
+    /// `total_records` as Zoom last reported it, when it did.
+    pub total_records: Option<u64>,
+    /// Times the sweep restarted from its first page (an expired page token).
+    pub restarts: u64,
 }
 
 /// A hive partition's keys.
@@ -152,7 +166,7 @@ impl Manifest {
             finished_at: rfc3339(finished_at),
             extracted_at: rfc3339(cfg.extracted_at),
             pages_read: report.pages,
-            statuses: report.statuses.clone(),
+            statuses: statuses(report),
             users_seen: stats.users_seen,
             rows_written: stats.rows,
             rejects: all_reasons
@@ -176,4 +190,23 @@ impl Manifest {
     pub fn rejected(&self) -> u64 {
         self.rejects.values().sum()
     }
+}
+
+/// The users sweeps of a report, by status.
+fn statuses(report: &SourceReport) -> BTreeMap<UserStatus, StatusCounts> {
+    let users = report
+        .sweeps
+        .iter()
+        .filter(|s| s.request.endpoint == &USERS);
+    users
+        .filter_map(|sweep| {
+            let counts = StatusCounts {
+                pages: sweep.pages,
+                users_received: sweep.records_received,
+                total_records: sweep.total_records,
+                restarts: sweep.restarts,
+            };
+            Some((UserStatus::of(&sweep.request).ok()?, counts))
+        })
+        .collect()
 }

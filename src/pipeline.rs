@@ -1,6 +1,6 @@
-//! Wires the stages: a page source task, page builder threads, one thread that takes the built
-//! pages in order and drops repeats, and a sink thread, joined by bounded channels so memory stays
-//! flat and every stage works while the others do.
+//! Wires the stages: one page source task, one transform thread, one sink thread, joined by
+//! bounded channels, which are the only back-pressure: memory stays flat and each stage works while
+//! the others do.
 //!
 //! Nothing reaches its target path until every stage succeeded: sinks finish into temporary files,
 //! which are committed only then, and the manifest is written last.
@@ -10,34 +10,23 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::anyhow;
 use extractor::{
-    ExtractError, LiveSource, PageSource, RecordingWriter, ReplaySource, SourceReport, UsersPage,
-    ZoomClient,
+    ExtractError, LiveSource, Page, PageSource, RecordingWriter, ReplaySource, SourceReport, USERS,
+    UserStatus, ZoomClient,
 };
 use sinks::{FinishedOutput, OutputReceipt, RecordSink, SinkError, SinkOptions};
 use tokio::sync::mpsc;
 use transform::{RunContext, TransformStats, TransformedPage, Transformer};
 
-use crate::budget::{ByteBudget, Held};
 use crate::config::{ExtractConfig, SourceConfig};
 use crate::exit::{self, Failure};
-use crate::keylog::FileKeyLog;
 use crate::manifest::Manifest;
 use crate::progress::Progress;
 use crate::targets::Targets;
 
 /// Pages waiting between the source and the transform.
 const PAGE_QUEUE: usize = 2;
-/// Transformed pages waiting between the transform and the sinks: one is enough to keep both busy,
-/// and each can hold 2 MB of rejected records' raw JSON.
+/// Transformed pages waiting between the transform and the sinks: one keeps both busy.
 const BATCH_QUEUE: usize = 1;
-/// Bytes of transformed pages accepted but not yet written past which no new page goes to a
-/// builder ([`ByteBudget`]). As allocated, a page of 2,000 licenses holds about 0.9 MB and a page
-/// of 2,000 rejects with their raw JSON about 2.2 MB: two pages of licenses, or one of rejects,
-/// keep the de-duplication and the sinks busy without letting a run of rejects pile up.
-const BATCHES_IN_FLIGHT_BYTES: usize = 2 << 20;
-
-/// A transformed page on its way to the sinks, with the bytes it holds against the budget.
-type QueuedPage = (TransformedPage, Held);
 
 /// What a finished run produced.
 #[derive(Debug)]
@@ -56,44 +45,35 @@ enum StageError {
     Stopped,
 }
 
-/// An opened page source with what the run needs to know about it.
-struct OpenedSource {
-    source: AnySource,
-    /// The Zoom account id, when known.
-    account_id: Option<String>,
-    /// The live client, for progress counts.
-    client: Option<std::sync::Arc<ZoomClient>>,
-    /// A recording's page files in order, to name the file of a page that fails.
-    page_files: Vec<String>,
-}
-
 /// Either page source; `PageSource` returns `impl Future`, so it is not object-safe.
 enum AnySource {
     Replay(ReplaySource),
     Live(LiveSource),
 }
 
+/// An opened page source with what the run needs to know about it.
+struct OpenedSource {
+    source: AnySource,
+    /// The Zoom account id, when known.
+    account_id: Option<String>,
+    /// The live client, for progress counts.
+    client: Option<Arc<ZoomClient>>,
+}
+
 impl AnySource {
-    /// Opens the source; returns it, the account id when known, and the live client.
+    /// Opens the source for `cfg`.
     fn open(cfg: &ExtractConfig) -> Result<OpenedSource, Failure> {
         match &cfg.source {
             SourceConfig::Replay(dir) => {
-                let source = ReplaySource::open(dir).map_err(|e| Failure {
+                let source = ReplaySource::open(dir, &[&USERS]).map_err(|e| Failure {
                     code: exit::USAGE,
                     error: anyhow!(e).context(format!("--replay {}", dir.display())),
                 })?;
-                let account = source.index().account_id.clone();
-                let page_files = source
-                    .index()
-                    .pages
-                    .iter()
-                    .map(|p| p.file.clone())
-                    .collect();
+                let account_id = source.index().account_id.clone();
                 Ok(OpenedSource {
                     source: AnySource::Replay(source),
-                    account_id: account,
+                    account_id,
                     client: None,
-                    page_files,
                 })
             }
             SourceConfig::Live(live) => {
@@ -107,19 +87,13 @@ impl AnySource {
                     ),
                     None => None,
                 };
-                let client = std::sync::Arc::new(client);
-                let source = LiveSource::new(
-                    client.clone(),
-                    api_url,
-                    live.statuses.clone(),
-                    live.page_size,
-                    recorder,
-                );
+                let client = Arc::new(client);
+                let sweeps = extractor::zoom::users::sweeps(&live.statuses, live.page_size);
+                let source = LiveSource::new(client.clone(), api_url, sweeps, recorder);
                 Ok(OpenedSource {
                     source: AnySource::Live(source),
                     account_id: account,
                     client: Some(client),
-                    page_files: Vec::new(),
                 })
             }
         }
@@ -127,7 +101,7 @@ impl AnySource {
 }
 
 impl PageSource for AnySource {
-    async fn run(self, pages: mpsc::Sender<UsersPage>) -> Result<SourceReport, ExtractError> {
+    async fn run(self, pages: mpsc::Sender<Page>) -> Result<SourceReport, ExtractError> {
         match self {
             AnySource::Replay(source) => source.run(pages).await,
             AnySource::Live(source) => source.run(pages).await,
@@ -141,15 +115,14 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
         source,
         account_id,
         client,
-        page_files,
     } = AnySource::open(cfg)?;
     let progress = show_progress.then(|| Progress::start(client));
     let mut targets = Targets::new(cfg, account_id.as_deref())?;
-    let ctx = RunContext {
+    let transformer = Transformer::new(RunContext {
         run_id: cfg.run_id.clone(),
         account_id,
         extracted_at_micros: cfg.extracted_at.timestamp_micros(),
-    };
+    });
     let options = sink_options(cfg);
     let open = |dest| {
         sinks::open_sink(cfg.format, dest, &options)
@@ -158,19 +131,9 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
     let licenses_sink = open(&targets.output)?;
     let rejects_sink = open(&targets.rejects)?;
 
-    let key_log_dir = targets.output.scratch_dir();
-    let key_log = FileKeyLog::create_in(&key_log_dir).map_err(|e| {
-        Failure::failed(anyhow!(e).context(format!(
-            "cannot create the temporary log of seen users in {}",
-            key_log_dir.display()
-        )))
-    })?;
-    let transformer = Transformer::with_key_log(ctx, Box::new(key_log));
-
     let cancelled = Arc::new(AtomicBool::new(false));
-    let (page_tx, page_rx) = mpsc::channel::<UsersPage>(PAGE_QUEUE);
-    let (batch_tx, batch_rx) = std::sync::mpsc::sync_channel::<QueuedPage>(BATCH_QUEUE);
-    let budget = ByteBudget::new(BATCHES_IN_FLIGHT_BYTES);
+    let (page_tx, page_rx) = mpsc::channel::<Page>(PAGE_QUEUE);
+    let (batch_tx, batch_rx) = std::sync::mpsc::sync_channel::<TransformedPage>(BATCH_QUEUE);
 
     let source_task = tokio::spawn(source.run(page_tx));
     let transform_task = {
@@ -179,9 +142,8 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
         tokio::task::spawn_blocking(move || {
             transform_stage(
                 transformer,
-                build_threads(),
                 page_rx,
-                (batch_tx, &budget),
+                batch_tx,
                 &cancelled,
                 progress.as_deref(),
             )
@@ -230,24 +192,18 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
     .unzip();
     let stats = match transform {
         Ok(Ok(stats)) => Some(stats),
-        Ok(Err(StageError::Failed(f))) => return Err(name_page_file(f, &page_files, cfg)),
+        Ok(Err(StageError::Failed(f))) => return Err(f),
         Ok(Err(StageError::Stopped)) => None,
         Err(join) => return Err(Failure::failed(anyhow!("transform stage panicked: {join}"))),
     };
-    let mut report = match source {
+    let report = match source {
         Ok(Ok(report)) => report,
         Ok(Err(e)) => return Err(source_failure(e, cfg)),
         Err(join) => return Err(Failure::failed(anyhow!("source stage panicked: {join}"))),
     };
-    let (Some(licenses), Some(rejects), Some((stats, users_by_status))) =
-        (licenses, rejects, stats)
-    else {
+    let (Some(licenses), Some(rejects), Some(stats)) = (licenses, rejects, stats) else {
         return Err(Failure::failed(anyhow!("the pipeline stopped early")));
     };
-    // Replayed pages are read lazily: their users are counted by the transform, not the source.
-    for (status, users) in users_by_status {
-        report.statuses.entry(status).or_default().users_received = users;
-    }
 
     let mut licenses = commit(licenses)?;
     let mut rejects = commit(rejects)?;
@@ -322,24 +278,6 @@ fn source_failure(e: ExtractError, cfg: &ExtractConfig) -> Failure {
     }
 }
 
-/// Names the recorded file of a page the transform found broken (pages read lazily are only
-/// checked whole while their records are parsed).
-fn name_page_file(mut failure: Failure, page_files: &[String], cfg: &ExtractConfig) -> Failure {
-    let page = match failure.error.downcast_ref::<transform::TransformError>() {
-        Some(transform::TransformError::Page { sequence, .. }) => *sequence,
-        _ => return failure,
-    };
-    let file = usize::try_from(page.saturating_sub(1))
-        .ok()
-        .and_then(|i| page_files.get(i));
-    if let (Some(file), SourceConfig::Replay(dir)) = (file, &cfg.source) {
-        failure.error = failure
-            .error
-            .context(format!("replaying {}: {file}", dir.display()));
-    }
-    failure
-}
-
 fn sink_failure(e: SinkError) -> StageError {
     if e.is_broken_pipe() {
         // The reader of stdout went away (`| head`): stop quietly, as Unix tools do.
@@ -357,116 +295,41 @@ fn commit(finished: FinishedOutput) -> Result<OutputReceipt, Failure> {
         .map_err(|e| Failure::failed(anyhow!(e).context("cannot move the output into place")))
 }
 
-/// Threads that build pages (parsing and classifying records is the largest share of a run's
-/// work): one per core beyond the first, which the source, the de-duplication and the sinks share.
-/// On the 2-core benchmark machine one builder was as fast as two and used 10 MiB less memory
-/// (BENCHMARKS.md); more cores give more builders, up to four.
-fn build_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| (n.get() - 1).clamp(1, 4))
-}
-
-/// User records read, per status sweep.
-type UsersByStatus = std::collections::BTreeMap<extractor::UserStatus, u64>;
-
-/// Builds pages on [`build_threads`] threads and accepts them in page order. Page `i` goes to
-/// builder `i % n` and its result is taken from that builder, so order needs no reordering buffer.
-/// Accepted pages hold their bytes against `budget` until the sinks drop them; while it is over
-/// its limit, no new page goes to a builder.
+/// Transforms pages as they come, in order, and hands their batches to the sinks.
 fn transform_stage(
     mut transformer: Transformer,
-    threads: usize,
-    mut pages: mpsc::Receiver<UsersPage>,
-    (batches, budget): (std::sync::mpsc::SyncSender<QueuedPage>, &Arc<ByteBudget>),
+    mut pages: mpsc::Receiver<Page>,
+    batches: std::sync::mpsc::SyncSender<TransformedPage>,
     cancelled: &AtomicBool,
     progress: Option<&Progress>,
-) -> Result<(TransformStats, UsersByStatus), StageError> {
-    use std::sync::mpsc::sync_channel;
-
-    let threads = threads.max(1);
-    let failed = |e: transform::TransformError| StageError::Failed(Failure::failed(anyhow!(e)));
-    let mut users_by_status = UsersByStatus::new();
-    std::thread::scope(|scope| {
-        let mut to_builders = Vec::with_capacity(threads);
-        let mut from_builders = Vec::with_capacity(threads);
-        for _ in 0..threads {
-            let (page_tx, page_rx) = sync_channel::<UsersPage>(1);
-            let (built_tx, built_rx) = sync_channel(1);
-            let builder = transformer.builder();
-            scope.spawn(move || {
-                for page in page_rx {
-                    let started = std::time::Instant::now();
-                    let built = builder.build(&page);
-                    tracing::trace!(
-                        message = "Built page.",
-                        sequence = page.sequence,
-                        micros = started.elapsed().as_micros() as u64
-                    );
-                    if built_tx.send(built).is_err() {
-                        break;
-                    }
-                }
-            });
-            to_builders.push(page_tx);
-            from_builders.push(built_rx);
-        }
-        // Hands pages out in turn; returns how many, or `None` when it had to stop early.
-        let dispatcher = scope.spawn(move || {
-            let mut sent = 0;
-            while let Some(page) = pages.blocking_recv() {
-                if !budget.wait_within_limit(cancelled) {
-                    return None;
-                }
-                if to_builders[sent % threads].send(page).is_err() {
-                    return None;
-                }
-                sent += 1;
-            }
-            Some(sent)
-        });
-
-        let mut accepted = 0;
-        // A builder's channel closes once the pages have run out: page `accepted` does not exist.
-        while let Ok(built) = from_builders[accepted % threads].recv() {
-            if cancelled.load(Ordering::Relaxed) {
-                return Err(StageError::Stopped);
-            }
-            let built = built.map_err(failed)?;
-            // Counted here: a page read lazily only knows its users once they are parsed.
-            *users_by_status.entry(built.status).or_default() += built.users();
-            if let Some(progress) = progress {
-                progress.page(built.status, built.users() as usize, built.total_records);
-            }
-            let transformed = transformer.accept(built).map_err(failed)?;
-            let held = budget.hold(transformed.memory_size());
-            if batches.send((transformed, held)).is_err() {
-                return Err(StageError::Stopped);
-            }
-            accepted += 1;
-        }
-        drop(from_builders);
-        match dispatcher.join() {
-            Ok(Some(sent)) if sent == accepted => {}
-            Ok(_) => return Err(StageError::Stopped),
-            Err(_) => {
-                return Err(StageError::Failed(Failure::failed(anyhow!(
-                    "the page dispatcher panicked"
-                ))));
-            }
-        }
-        // Records the de-duplication held back are decided now, and go last.
-        let (last, stats) = transformer.finish().map_err(failed)?;
-        let held = budget.hold(last.memory_size());
-        if batches.send((last, held)).is_err() {
+) -> Result<TransformStats, StageError> {
+    while let Some(page) = pages.blocking_recv() {
+        if cancelled.load(Ordering::Relaxed) {
             return Err(StageError::Stopped);
         }
-        Ok((stats, users_by_status))
-    })
+        let started = std::time::Instant::now();
+        let transformed = transformer
+            .transform_page(&page)
+            .map_err(|e| StageError::Failed(Failure::failed(anyhow!(e))))?;
+        tracing::trace!(
+            message = "Transformed page.",
+            sequence = page.sequence,
+            micros = started.elapsed().as_micros() as u64
+        );
+        if let (Some(progress), Ok(status)) = (progress, UserStatus::of(&page.request)) {
+            progress.page(status, page.record_count(), page.meta.total_records);
+        }
+        if batches.send(transformed).is_err() {
+            return Err(StageError::Stopped);
+        }
+    }
+    Ok(transformer.finish())
 }
 
 fn sink_stage(
     mut licenses: Box<dyn RecordSink>,
     mut rejects: Box<dyn RecordSink>,
-    batches: std::sync::mpsc::Receiver<QueuedPage>,
+    batches: std::sync::mpsc::Receiver<TransformedPage>,
     cancelled: &AtomicBool,
 ) -> Result<(FinishedOutput, FinishedOutput), StageError> {
     licenses
@@ -475,15 +338,14 @@ fn sink_stage(
     rejects
         .begin(&transform::rejects_schema())
         .map_err(sink_failure)?;
-    // Each page's bytes are released when it is dropped, once written.
-    for (page, _held) in batches {
+    for page in batches {
         if cancelled.load(Ordering::Relaxed) {
             return Err(StageError::Stopped);
         }
-        for batch in &page.licenses {
+        if let Some(batch) = &page.licenses {
             licenses.write_batch(batch).map_err(sink_failure)?;
         }
-        for batch in &page.rejects {
+        if let Some(batch) = &page.rejects {
             rejects.write_batch(batch).map_err(sink_failure)?;
         }
     }
@@ -494,150 +356,4 @@ fn sink_stage(
         licenses.finish().map_err(sink_failure)?,
         rejects.finish().map_err(sink_failure)?,
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Every page of a recording, parsed, its records located now or while they are read.
-    fn pages(set: &str, lazily: bool) -> Vec<UsersPage> {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures")
-            .join(set);
-        let index = extractor::RecordingIndex::read(&dir).unwrap();
-        index
-            .pages
-            .iter()
-            .enumerate()
-            .map(|(i, entry)| {
-                let body = std::fs::read_to_string(dir.join(&entry.file)).unwrap();
-                let parse = match lazily {
-                    true => UsersPage::parse_lazily,
-                    false => UsersPage::parse,
-                };
-                parse(entry.request.status, i as u64 + 1, body).unwrap()
-            })
-            .collect()
-    }
-
-    /// Starts the transform stage over a fixture set on a thread of its own: returns what it sends
-    /// towards the sinks, and the stage's counts once it is done.
-    fn start(
-        set: &str,
-        threads: usize,
-        lazily: bool,
-        budget: Arc<ByteBudget>,
-    ) -> (
-        std::sync::mpsc::Receiver<QueuedPage>,
-        std::thread::JoinHandle<TransformStats>,
-    ) {
-        let transformer = Transformer::new(RunContext {
-            run_id: "r".into(),
-            account_id: None,
-            extracted_at_micros: 0,
-        });
-        let (page_tx, page_rx) = mpsc::channel(2);
-        let (batch_tx, batch_rx) = std::sync::mpsc::sync_channel(1);
-        let pages = pages(set, lazily);
-        let feeder = std::thread::spawn(move || {
-            for page in pages {
-                page_tx.blocking_send(page).unwrap();
-            }
-        });
-        let stage = std::thread::spawn(move || {
-            let cancelled = AtomicBool::new(false);
-            let batches = (batch_tx, &budget);
-            let (stats, _) =
-                transform_stage(transformer, threads, page_rx, batches, &cancelled, None)
-                    .unwrap_or_else(|_| panic!("the stage failed"));
-            feeder.join().unwrap();
-            stats
-        });
-        (batch_rx, stage)
-    }
-
-    /// The transform stage's output with `threads` builders and a budget of `budget_bytes`: every
-    /// page's batches, then the counts.
-    fn run_with_budget(
-        set: &str,
-        threads: usize,
-        lazily: bool,
-        budget_bytes: usize,
-    ) -> (Vec<TransformedPage>, TransformStats) {
-        let (batches, stage) = start(set, threads, lazily, ByteBudget::new(budget_bytes));
-        let pages = batches.into_iter().map(|(page, _held)| page).collect();
-        (pages, stage.join().unwrap())
-    }
-
-    /// The transform stage's output with `threads` builders and the run's budget.
-    fn run(set: &str, threads: usize, lazily: bool) -> (Vec<TransformedPage>, TransformStats) {
-        run_with_budget(set, threads, lazily, BATCHES_IN_FLIGHT_BYTES)
-    }
-
-    /// Pages read lazily (records found while parsed) or located first, by one builder or several:
-    /// the same batches in the same order, and the same counts.
-    #[test]
-    fn every_way_of_building_gives_the_same_batches_in_the_same_order() {
-        for set in [
-            "sample",
-            "duplicates",
-            "malformed",
-            "statuses",
-            "awkward-text",
-        ] {
-            let (one, one_stats) = run(set, 1, false);
-            for (threads, lazily) in [(1, true), (2, false), (3, true), (5, false)] {
-                let (many, many_stats) = run(set, threads, lazily);
-                assert_eq!(many_stats, one_stats, "{set} with {threads} builders");
-                assert_eq!(many.len(), one.len(), "{set} with {threads} builders");
-                for (a, b) in many.iter().zip(&one) {
-                    assert_eq!(a.licenses, b.licenses, "{set} with {threads} builders");
-                    assert_eq!(a.rejects, b.rejects, "{set} with {threads} builders");
-                }
-            }
-            let located: usize = pages(set, false)
-                .iter()
-                .filter_map(UsersPage::record_count)
-                .sum();
-            assert_eq!(one_stats.users_seen as usize, located);
-        }
-    }
-
-    /// While the pages waiting for the sinks hold more than the budget, no page is built; once
-    /// they are written, the run goes on and loses nothing.
-    #[test]
-    fn no_page_is_built_while_the_budget_is_spent() {
-        for (held, expect_wait) in [(1_001, true), (1_000, false)] {
-            let budget = ByteBudget::new(1_000);
-            // Pages the sinks have not written yet.
-            let unwritten = budget.hold(held);
-            let (batches, stage) = start("sample", 2, true, budget.clone());
-            // Waited for briefly where nothing may come, and long enough on a loaded machine
-            // where a page must; released on arrival, as the sinks release a written page.
-            let wait = std::time::Duration::from_millis(if expect_wait { 300 } else { 10_000 });
-            let first = batches.recv_timeout(wait).map(|(page, _held)| page);
-            assert_eq!(first.is_err(), expect_wait, "{held} bytes held");
-            drop(unwritten);
-            let rest: Vec<_> = batches.into_iter().map(|(page, _held)| page).collect();
-            let stats = stage.join().unwrap();
-            let (whole, whole_stats) = run("sample", 1, false);
-            assert_eq!(stats, whole_stats);
-            assert_eq!(rest.len() + usize::from(first.is_ok()), whole.len());
-            assert_eq!(budget.used(), 0, "every page's bytes are released");
-        }
-    }
-
-    /// A budget smaller than any page lets pages through one at a time, in order, all of them.
-    #[test]
-    fn a_budget_smaller_than_a_page_still_lets_every_page_through() {
-        let (one_at_a_time, stats) = run_with_budget("duplicates", 2, true, 1);
-        let (whole, whole_stats) = run("duplicates", 1, false);
-        assert_eq!(stats, whole_stats);
-        assert_eq!(one_at_a_time.len(), whole.len());
-        for (a, b) in one_at_a_time.iter().zip(&whole) {
-            assert_eq!(a.licenses, b.licenses);
-            assert_eq!(a.rejects, b.rejects);
-        }
-    }
 }

@@ -177,7 +177,7 @@ async fn the_browser_flow_stores_tokens_then_check_and_extract_work() {
     assert!(check.status.success(), "{}", text(&check.stderr));
     let report = text(&check.stdout);
     assert!(report.contains("authorization-code"), "{report}");
-    assert!(report.contains("users visible:  120 active"), "{report}");
+    assert!(report.contains("users listed:   120 active, "), "{report}");
     assert!(report.contains("category Medium"), "{report}");
     assert!(report.contains("connection ok"), "{report}");
 

@@ -294,11 +294,11 @@ fn sample_with_page(
     (work, recording)
 }
 
-/// A recorded page is read in one pass, its records found while parsed: one broken in the middle
+/// A recorded page is read whole before any of its records: one broken in the middle
 /// (a missing comma, the body still ending like a page) fails the run there, naming the file.
 #[test]
 fn a_page_broken_between_records_fails_the_run_and_names_its_file() {
-    let (work, recording) = sample_with_page("00005-active.json", |body| {
+    let (work, recording) = sample_with_page("00005-users-active.json", |body| {
         let body = String::from_utf8(body).unwrap();
         let between = body[body.len() / 2..].find("},{").unwrap() + body.len() / 2;
         format!("{} {}", &body[..=between], &body[between + 2..]).into_bytes()
@@ -312,7 +312,7 @@ fn a_page_broken_between_records_fails_the_run_and_names_its_file() {
         .arg(out.join("zoom_users.parquet"))
         .assert()
         .code(1)
-        .stderr(contains("pages/00005-active.json"))
+        .stderr(contains("pages/00005-users-active.json"))
         .stderr(contains("invalid JSON: expected `,` or `]`"));
     assert!(dir_entries(&out).is_empty(), "{:?}", dir_entries(&out));
 }
@@ -320,7 +320,7 @@ fn a_page_broken_between_records_fails_the_run_and_names_its_file() {
 #[test]
 fn a_run_that_fails_mid_write_leaves_no_output_and_keeps_the_previous_one() {
     // Cut the last page in half, as a dropped connection would.
-    let (work, recording) = sample_with_page("00011-inactive.json", |body| {
+    let (work, recording) = sample_with_page("00011-users-inactive.json", |body| {
         body[..body.len() / 2].to_vec()
     });
 
@@ -334,7 +334,7 @@ fn a_run_that_fails_mid_write_leaves_no_output_and_keeps_the_previous_one() {
         .arg(out.join("zoom_users.parquet"))
         .assert()
         .code(1)
-        .stderr(contains("00011-inactive.json"))
+        .stderr(contains("00011-users-inactive.json"))
         .stderr(contains("invalid JSON"));
     assert_eq!(dir_entries(&out), ["zoom_users.parquet"]);
     assert_eq!(
@@ -510,7 +510,7 @@ fn bad_input_gets_a_clear_error_and_the_right_exit_code() {
         .assert()
         .code(1)
         .stderr(contains("incomplete"))
-        .stderr(contains("`active`"));
+        .stderr(contains("`users?status=active`"));
     assert!(dir_entries(&work.path().join("out")).is_empty());
 }
 

@@ -2,18 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::status::UserStatus;
-
-/// What kind of failure an error is, for exit codes: fix the setup, retry later, or neither.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorClass {
-    /// Configuration or credentials: fix them (exit 2).
-    Configuration,
-    /// Rate limits, quotas, the network: retry later (exit 75).
-    Temporary,
-    /// Anything else (exit 1).
-    Failed,
-}
+use crate::http::error::{ApiError, ErrorClass};
 
 /// Why pages could not be produced.
 #[derive(Debug, thiserror::Error)]
@@ -36,34 +25,34 @@ pub enum ExtractError {
         /// What is wrong with it.
         reason: String,
     },
-    /// A page body is not a Zoom users page.
-    #[error("page {path} is not a valid Zoom users page: {reason}")]
+    /// A page body is not a page of its endpoint.
+    #[error("page {path} is not a valid Zoom page: {reason}")]
     InvalidPage {
         /// The page file (or request) that failed.
         path: PathBuf,
         /// What is wrong with it.
         reason: String,
     },
-    /// A status's sweep stops on a page that still has a `next_page_token`.
+    /// A sweep stops on a page that still has a `next_page_token`.
     #[error(
-        "the recording is incomplete: the last `{status}` page ({path}) has next_page_token \"{token_hint}\"; \
-         record the run again so every status ends on a page with an empty token"
+        "the recording is incomplete: the last `{sweep}` page ({path}) has next_page_token \"{token_hint}\"; \
+         record the run again so every sweep ends on a page with an empty token"
     )]
     IncompleteSweep {
-        /// The status whose sweep is cut short.
-        status: UserStatus,
-        /// The last page of that status.
+        /// The sweep cut short, e.g. `users?status=active`.
+        sweep: String,
+        /// The last page of that sweep.
         path: PathBuf,
         /// The first characters of the dangling token.
         token_hint: String,
     },
     /// A request to Zoom failed for good.
-    #[error("listing `{status}` users: {error}")]
+    #[error("reading `{sweep}`: {error}")]
     Api {
-        /// The sweep that failed.
-        status: UserStatus,
+        /// The sweep that failed, e.g. `users?status=active`.
+        sweep: String,
         /// Why.
-        error: crate::client::ApiError,
+        error: ApiError,
     },
     /// A bug or an impossible state.
     #[error("internal error: {0}")]

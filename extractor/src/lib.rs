@@ -1,38 +1,29 @@
-//! Reads raw user pages from Zoom.
+//! Reads pages from Zoom's API, live or from a recorded run, and records them.
 //!
-//! The extractor knows Zoom and nothing else: how a `GET /v2/users` page is shaped, how a run of pages
-//! is recorded on disk, and how pages are produced by a [`PageSource`]. It never looks inside a user
-//! record beyond locating it in the page: turning users into license rows is the transform's job.
+//! The extractor knows Zoom and nothing else: its endpoints (described as data, one file each, in
+//! [`zoom`]), how to authenticate ([`auth`]), how to fetch pages within Zoom's limits ([`http`]),
+//! and where pages come from ([`source`]). It reads a page's envelope and finds its records, but
+//! never reads a record: turning users into license rows is the transform's job.
 
 #![warn(missing_docs)]
 
 pub mod auth;
-pub mod authcode;
-pub mod client;
-pub mod endpoint;
 pub mod error;
-pub mod live;
-pub mod page;
-mod quick_user;
-pub mod ratelimit;
-pub mod recording;
-pub mod replay;
-pub mod scan;
-pub mod secret;
+pub mod http;
 pub mod source;
-pub mod status;
-pub mod token_store;
-pub mod user;
+pub mod zoom;
 
-pub use auth::{Credentials, ServerToServer};
-pub use authcode::AuthCodeApp;
-pub use client::{ClientConfig, ZoomClient};
-pub use error::{ErrorClass, ExtractError};
-pub use live::LiveSource;
-pub use page::{PageMeta, UsersPage};
-pub use recording::{PageEntry, PageRequest, RecordingIndex, RecordingWriter};
-pub use replay::ReplaySource;
-pub use secret::Secret;
-pub use source::{PageSource, SourceReport, StatusReport};
-pub use status::UserStatus;
-pub use user::{PlanUnitedType, ZoomUser};
+pub use auth::Credentials;
+pub use auth::authcode::AuthCodeApp;
+pub use auth::secret::Secret;
+pub use auth::server_to_server::ServerToServer;
+pub use error::ExtractError;
+pub use http::error::{ApiError, ErrorClass};
+pub use http::{ClientConfig, ZoomClient};
+pub use source::live::LiveSource;
+pub use source::recording::{PageEntry, RecordedRequest, RecordingIndex, RecordingWriter};
+pub use source::replay::ReplaySource;
+pub use source::{PageSource, SourceReport, SweepReport};
+pub use zoom::endpoint::{Endpoint, PageRequest};
+pub use zoom::page::{Page, PageMeta};
+pub use zoom::users::{PlanUnitedType, USERS, UserStatus, ZoomUser};

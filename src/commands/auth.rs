@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use extractor::AuthCodeApp;
-use extractor::client::{CLASSIC_SCOPE, NEEDED_SCOPE};
+use extractor::{AuthCodeApp, USERS};
+
 use reqwest::Url;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
@@ -82,9 +82,9 @@ pub async fn run(args: AuthArgs) -> Result<(), Failure> {
         .oauth_url
         .clone()
         .or_else(|| entry.as_ref().and_then(|e| e.oauth_url.clone()))
-        .unwrap_or_else(|| extractor::endpoint::DEFAULT_OAUTH_URL.into());
-    let oauth_url =
-        extractor::endpoint::parse_base_url("--oauth-url", &oauth_url).map_err(Failure::usage)?;
+        .unwrap_or_else(|| extractor::http::base_url::DEFAULT_OAUTH_URL.into());
+    let oauth_url = extractor::http::base_url::parse_base_url("--oauth-url", &oauth_url)
+        .map_err(Failure::usage)?;
     let (port, path) = listen_target(&redirect_uri)?;
     let app = AuthCodeApp {
         oauth_url,
@@ -153,8 +153,8 @@ pub async fn run(args: AuthArgs) -> Result<(), Failure> {
         .map_err(Failure::failed_msg)?;
     let stored = app.exchange(&http, pending, &code).await.map_err(|e| {
         let code = match e {
-            extractor::auth::AuthError::Rejected(_) => exit::USAGE,
-            extractor::auth::AuthError::Unavailable(_) => exit::TEMPORARY,
+            extractor::auth::token::AuthError::Rejected(_) => exit::USAGE,
+            extractor::auth::token::AuthError::Unavailable(_) => exit::TEMPORARY,
         };
         Failure {
             code,
@@ -165,7 +165,7 @@ pub async fn run(args: AuthArgs) -> Result<(), Failure> {
     let has_scope = stored
         .scopes
         .iter()
-        .any(|s| s == NEEDED_SCOPE || s == CLASSIC_SCOPE);
+        .any(|s| USERS.scopes.contains(&s.as_str()));
     eprintln!(
         "Connected. Tokens saved to {} (mode 0600); scopes: {}.",
         token_file.display(),
@@ -173,8 +173,9 @@ pub async fn run(args: AuthArgs) -> Result<(), Failure> {
     );
     if !has_scope {
         eprintln!(
-            "Warning: the app was not granted {NEEDED_SCOPE}; add it under Scopes in the Zoom App \
-             Marketplace and run `zoom-licenses auth` again, or extracts will fail."
+            "Warning: the app was not granted {}; add it under Scopes in the Zoom App \
+             Marketplace and run `zoom-licenses auth` again, or extracts will fail.",
+            USERS.scopes[0]
         );
     }
     eprintln!("Next: `zoom-licenses check` tests the connection.");

@@ -1,10 +1,12 @@
-//! `zoom-licenses check`, the "Test Connection" step: gets a token, lists one user, and reports what
-//! an extract would see. Exit 0 only when an extract would work.
+//! `zoom-licenses check`, the "Test Connection" step: gets a token, lists one user of each status,
+//! reads Zoom's own user counts when the app may, and reports what an extract would see. Exit 0 only
+//! when an extract would work.
 
 use std::io::Write;
 
-use extractor::client::{CLASSIC_SCOPE, NEEDED_SCOPE};
-use extractor::{Credentials, UserStatus, ZoomClient};
+use extractor::zoom::users::{self, USERS, UserStatus};
+use extractor::zoom::users_summary::{self, USERS_SUMMARY, UsersSummary};
+use extractor::{Credentials, ZoomClient};
 
 use crate::accounts;
 use crate::cli::CheckArgs;
@@ -45,26 +47,48 @@ pub async fn run(args: CheckArgs) -> Result<(), Failure> {
             &granted
         }
     ));
-    let has_scope = token
-        .scopes
-        .iter()
-        .any(|s| s == NEEDED_SCOPE || s == CLASSIC_SCOPE);
+    let has_scope = |scopes: &[&str]| token.scopes.iter().any(|s| scopes.contains(&s.as_str()));
     say(format!(
-        "scope needed:   {NEEDED_SCOPE} (classic apps: {CLASSIC_SCOPE}): {}",
-        if has_scope { "granted" } else { "NOT granted" }
+        "scope needed:   {} (classic apps: {}): {}",
+        USERS.scopes[0],
+        USERS.scopes[1],
+        if has_scope(USERS.scopes) {
+            "granted"
+        } else {
+            "NOT granted"
+        }
     ));
-    let fetched = client
-        .users_page(UserStatus::Active, 1, None)
-        .await
-        .map_err(api_failure)?;
+    // One user of each status: Zoom's total_records says how many an extract would list.
+    let mut listed = Vec::new();
+    let mut fetched = None;
+    for request in users::sweeps(&UserStatus::ALL, 1) {
+        let page = client.fetch(&request).await.map_err(api_failure)?;
+        let total = page.page.meta.total_records;
+        let status = request.param("status").unwrap_or_default();
+        listed.push(format!(
+            "{} {status}",
+            total.map_or("?".into(), |n| n.to_string())
+        ));
+        fetched.get_or_insert(page);
+    }
     say(format!(
-        "users visible:  {} active (Zoom's total_records)",
-        fetched
-            .page
-            .meta
-            .total_records
-            .map_or_else(|| "unknown".to_string(), |n| n.to_string())
+        "users listed:   {} (total_records of GET /users)",
+        listed.join(", ")
     ));
+    // Zoom's own counts, when the app may read them: the second opinion an extract is held to.
+    let summary = match has_scope(USERS_SUMMARY.scopes) {
+        false => format!("not read: scope {} not granted", USERS_SUMMARY.scopes[0]),
+        true => {
+            let page = client.fetch(&users_summary::request()).await;
+            let page = page.map_err(api_failure)?;
+            let summary = UsersSummary::from_page(&page.page).map_err(Failure::failed_msg)?;
+            render_summary(&summary)
+        }
+    };
+    say(format!("users summary:  {summary}"));
+    let Some(fetched) = fetched else {
+        return Err(Failure::failed_msg("no users page was fetched"));
+    };
     let limits = &fetched.rate_limit;
     say(format!(
         "rate limit:     category {}, remaining {}{}",
@@ -80,9 +104,25 @@ pub async fn run(args: CheckArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-fn api_failure(error: extractor::client::ApiError) -> Failure {
+fn api_failure(error: extractor::ApiError) -> Failure {
     Failure {
         code: exit::code_for(error.class()),
         error: anyhow::anyhow!("connection check failed: {error}"),
     }
+}
+
+/// `3000 total: 1000 licensed, 1500 basic, …; 300 pending (GET /users/summary)`.
+fn render_summary(s: &UsersSummary) -> String {
+    let n = |count: Option<u64>| count.map_or("?".to_string(), |n| n.to_string());
+    format!(
+        "{} total: {} licensed, {} basic, {} join-only, {} on-prem, {} room; {} pending \
+         (GET /users/summary)",
+        n(s.total_users_count),
+        n(s.licensed_users_count),
+        n(s.basic_users_count),
+        n(s.join_only_users_count),
+        n(s.on_prem_users_count),
+        n(s.room_users_count),
+        n(s.pending_users_count)
+    )
 }

@@ -2,7 +2,7 @@
 //! also deauthorizes the app, and deletes the token file.
 
 use extractor::Credentials;
-use extractor::token_store::StoredToken;
+use extractor::auth::token_store::StoredToken;
 
 use crate::accounts;
 use crate::cli::RevokeArgs;
@@ -43,7 +43,8 @@ pub async fn run(args: RevokeArgs) -> Result<(), Failure> {
     let body = response.text().await.unwrap_or_default();
     let already_dead = status.is_client_error() && body.contains("Invalid Token");
     if !status.is_success() && !already_dead {
-        let message = extractor::auth::explain_token_error(status.as_u16(), &body);
+        let message =
+            extractor::auth::server_to_server::explain_token_error(status.as_u16(), &body);
         return Err(Failure {
             code: if status.is_server_error() {
                 exit::TEMPORARY

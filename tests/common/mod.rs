@@ -108,7 +108,7 @@ pub fn expected_keys(dir: &Path) -> BTreeSet<String> {
         serde_json::from_str(&std::fs::read_to_string(dir.join("index.json")).unwrap()).unwrap();
     let mut keys = BTreeSet::new();
     for page in index["pages"].as_array().unwrap() {
-        let sweep = page["request"]["status"].as_str().unwrap();
+        let sweep = page["request"]["query"]["status"].as_str().unwrap();
         let body: Value = serde_json::from_str(
             &std::fs::read_to_string(dir.join(page["file"].as_str().unwrap())).unwrap(),
         )

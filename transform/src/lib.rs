@@ -7,20 +7,17 @@
 #![warn(missing_docs)]
 
 pub mod batch;
-pub mod dedup;
 pub mod plan;
 pub mod row;
 pub mod rules;
 pub mod schema;
 pub mod stats;
-pub mod timestamp;
 pub mod transformer;
 
 pub use batch::{LicenseBatchBuilder, RejectBatchBuilder};
-pub use dedup::KeyLog;
 pub use plan::Plan;
 pub use row::{LicenseRow, RejectReason, Rejection};
 pub use rules::{Outcome, RunContext, classify};
 pub use schema::{SCHEMA_VERSION, license_schema, rejects_schema};
 pub use stats::TransformStats;
-pub use transformer::{BuiltPage, PageBuilder, TransformError, TransformedPage, Transformer};
+pub use transformer::{TransformError, TransformedPage, Transformer};

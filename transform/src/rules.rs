@@ -55,19 +55,13 @@ pub fn classify(raw: &str, sweep: UserStatus) -> Outcome<'_> {
     }
     // The plain parse is the hot path; only a failure is parsed again to name the field, since
     // tracking the path costs an allocation per field of every record.
-    let user = match ZoomUser::from_json(raw) {
+    let user = match serde_json::from_str::<ZoomUser<'_>>(raw) {
         Ok(user) => user,
         Err(_) => {
             let detail = unreadable_detail(raw);
             return Outcome::Reject(Box::new(invalid_from_text(raw, sweep, detail)));
         }
     };
-    classify_user(raw, user, sweep)
-}
-
-/// Like [`classify`], for a record already read as a user object (see
-/// `UsersPage::visit_records`).
-pub fn classify_parsed<'a>(raw: &'a str, user: ZoomUser<'a>, sweep: UserStatus) -> Outcome<'a> {
     classify_user(raw, user, sweep)
 }
 
@@ -192,8 +186,8 @@ fn classify_user<'a>(raw: &'a str, user: ZoomUser<'a>, sweep: UserStatus) -> Out
 fn parse_time(field: &str, value: Option<&str>) -> Result<Option<i64>, String> {
     match value {
         None | Some("") => Ok(None),
-        Some(text) => crate::timestamp::rfc3339_micros(text)
-            .map(Some)
+        Some(text) => chrono::DateTime::parse_from_rfc3339(text)
+            .map(|t| Some(t.timestamp_micros()))
             .map_err(|e| format!("field `{field}`: \"{text}\" is not an RFC 3339 timestamp ({e})")),
     }
 }

@@ -8,7 +8,7 @@ use arrow_array::cast::AsArray;
 use arrow_array::types::{Int32Type, TimestampMicrosecondType};
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::DataType;
-use extractor::{RecordingIndex, UsersPage};
+use extractor::{PageRequest, RecordingIndex, USERS};
 use transform::{RunContext, Transformer};
 
 fn fixtures() -> PathBuf {
@@ -60,18 +60,20 @@ fn transform_recording(name: &str) -> String {
     let (mut rows, mut rejects) = (String::new(), String::new());
     for (i, entry) in index.pages.iter().enumerate() {
         let body = std::fs::read_to_string(dir.join(&entry.file)).unwrap();
-        let page = UsersPage::parse(entry.request.status, i as u64 + 1, body).unwrap();
+        let recorded = &entry.request;
+        let request = PageRequest {
+            endpoint: &USERS,
+            query: recorded.query.clone(),
+            page_token: recorded.page_token.clone(),
+        };
+        let page = extractor::Page::parse(request, i as u64 + 1, body).unwrap();
         let out = transformer.transform_page(&page).unwrap();
         out.licenses.iter().for_each(|b| render_rows(b, &mut rows));
         out.rejects
             .iter()
             .for_each(|b| render_rows(b, &mut rejects));
     }
-    let (held, stats) = transformer.finish().unwrap();
-    held.licenses.iter().for_each(|b| render_rows(b, &mut rows));
-    held.rejects
-        .iter()
-        .for_each(|b| render_rows(b, &mut rejects));
+    let stats = transformer.finish();
     let stats = serde_json::to_string_pretty(&stats).unwrap();
     format!("## stats\n{stats}\n## rows\n{rows}## rejects\n{rejects}")
 }

@@ -1,26 +1,24 @@
-//! The live page source: every status sweep of `GET /v2/users`, run concurrently under one rate
-//! limit, each following `next_page_token` until Zoom sends `""` (never trusting `page_count`).
+//! The live page source: sweeps of any endpoint (for users, one per status), run concurrently
+//! under one rate limit, each following `next_page_token` until Zoom sends `""` or none (never
+//! trusting `page_count`).
 //!
 //! An expired page token restarts that sweep from its first page (the transform drops the repeats);
 //! a refused page size falls back to 300 once for every sweep. With a recorder, every page is
 //! written to a recorded run as it arrives, so `--replay` gives the same rows later.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use serde::Serialize;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 
-use tokio::sync::oneshot;
-
-use crate::client::{ApiError, FetchedPage, RequestStats, ZoomClient};
 use crate::error::ExtractError;
-use crate::page::UsersPage;
-use crate::recording::{PageRequest, RecordingWriter};
-use crate::source::{PageSource, SourceReport, StatusReport};
-use crate::status::UserStatus;
+use crate::http::error::ApiError;
+use crate::http::{FetchedPage, ZoomClient};
+use crate::source::recording::RecordingWriter;
+use crate::source::{ApiReport, PageSource, SourceReport, SweepReport};
+use crate::zoom::endpoint::PageRequest;
+use crate::zoom::page::Page;
 
 /// The largest page size Zoom documents (since its October 2024 spec).
 pub const MAX_PAGE_SIZE: u32 = 2000;
@@ -29,43 +27,27 @@ pub const FALLBACK_PAGE_SIZE: u32 = 300;
 /// How often one sweep may restart after its page token expired.
 pub const MAX_RESTARTS: u64 = 3;
 
-/// What the live source adds to the report.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
-pub struct ApiReport {
-    /// The API base URL.
-    pub api_url: String,
-    /// The page size used in the end.
-    pub page_size: u32,
-    /// Whether Zoom refused the requested page size and 300 was used instead.
-    pub page_size_fallback: bool,
-    /// Requests, retries, 429s, waits and token renewals.
-    #[serde(flatten)]
-    pub requests: RequestStats,
-}
-
-/// Reads users from the Zoom API.
+/// Reads pages from the Zoom API.
 pub struct LiveSource {
     client: Arc<ZoomClient>,
     api_url: String,
-    statuses: Vec<UserStatus>,
-    page_size: u32,
+    sweeps: Vec<PageRequest>,
     recorder: Option<RecordingWriter>,
 }
 
 impl LiveSource {
-    /// A source sweeping `statuses` with `page_size`; `recorder` records every page.
+    /// A source running a sweep from each of `sweeps` (first-page requests, their `page_size`
+    /// parameter the one asked for); `recorder` records every page.
     pub fn new(
         client: Arc<ZoomClient>,
         api_url: String,
-        statuses: Vec<UserStatus>,
-        page_size: u32,
+        sweeps: Vec<PageRequest>,
         recorder: Option<RecordingWriter>,
     ) -> Self {
         LiveSource {
             client,
             api_url,
-            statuses,
-            page_size,
+            sweeps,
             recorder,
         }
     }
@@ -74,7 +56,7 @@ impl LiveSource {
 /// State the sweeps share.
 struct Shared {
     client: Arc<ZoomClient>,
-    pages: mpsc::Sender<UsersPage>,
+    pages: mpsc::Sender<Page>,
     sequence: AtomicU64,
     page_size: AtomicU32,
     fell_back: AtomicBool,
@@ -82,24 +64,33 @@ struct Shared {
 }
 
 impl PageSource for LiveSource {
-    async fn run(self, pages: mpsc::Sender<UsersPage>) -> Result<SourceReport, ExtractError> {
+    async fn run(self, pages: mpsc::Sender<Page>) -> Result<SourceReport, ExtractError> {
+        let page_size = self
+            .sweeps
+            .iter()
+            .filter_map(|r| r.param("page_size")?.parse().ok())
+            .max()
+            .unwrap_or(0);
         let shared = Arc::new(Shared {
             client: self.client.clone(),
             pages,
             sequence: AtomicU64::new(0),
-            page_size: AtomicU32::new(self.page_size),
+            page_size: AtomicU32::new(page_size),
             fell_back: AtomicBool::new(false),
             recorder: self.recorder.map(Mutex::new),
         });
-        let mut sweeps = JoinSet::new();
-        for status in self.statuses {
-            sweeps.spawn(sweep(shared.clone(), status));
+        let mut running = JoinSet::new();
+        for (i, request) in self.sweeps.into_iter().enumerate() {
+            let shared = shared.clone();
+            running.spawn(async move { (i, sweep(shared, request).await) });
         }
-        let mut statuses = BTreeMap::new();
-        while let Some(joined) = sweeps.join_next().await {
-            let (status, report) = joined.map_err(|e| ExtractError::Internal(e.to_string()))??;
-            statuses.insert(status, report);
+        let mut sweeps = Vec::new();
+        while let Some(joined) = running.join_next().await {
+            let (i, report) = joined.map_err(|e| ExtractError::Internal(e.to_string()))?;
+            sweeps.push((i, report?));
         }
+        sweeps.sort_by_key(|(i, _)| *i);
+        let sweeps: Vec<SweepReport> = sweeps.into_iter().map(|(_, report)| report).collect();
         let shared = Arc::into_inner(shared)
             .ok_or_else(|| ExtractError::Internal("a sweep outlived the source".into()))?;
         if let Some(recorder) = shared.recorder {
@@ -109,8 +100,8 @@ impl PageSource for LiveSource {
         }
         Ok(SourceReport {
             account_id: self.client.credentials().account_id().map(str::to_owned),
-            pages: statuses.values().map(|s: &StatusReport| s.pages).sum(),
-            statuses,
+            pages: sweeps.iter().map(|s| s.pages).sum(),
+            sweeps,
             api: Some(ApiReport {
                 api_url: self.api_url,
                 page_size: shared.page_size.load(Ordering::Relaxed),
@@ -123,29 +114,33 @@ impl PageSource for LiveSource {
 
 /// A page request running in the background, with the lookahead of its response's next token.
 struct Inflight {
-    token: Option<String>,
-    page_size: u32,
+    request: PageRequest,
     task: tokio::task::JoinHandle<Result<FetchedPage, ApiError>>,
     lookahead: oneshot::Receiver<String>,
 }
 
 impl Inflight {
-    fn start(shared: &Arc<Shared>, status: UserStatus, token: Option<String>) -> Self {
-        let page_size = shared.page_size.load(Ordering::Relaxed);
+    /// Sends `request`, with the run's page size (which a fallback may have lowered).
+    fn start(shared: &Arc<Shared>, mut request: PageRequest) -> Self {
+        if let Some(size) = request.query.get_mut("page_size") {
+            *size = shared.page_size.load(Ordering::Relaxed).to_string();
+        }
         let (sender, lookahead) = oneshot::channel();
         let client = shared.client.clone();
-        let sent = token.clone();
-        let task = tokio::spawn(async move {
-            client
-                .users_page_with_lookahead(status, page_size, sent.as_deref(), Some(sender))
-                .await
-        });
+        let sent = request.clone();
+        let task =
+            tokio::spawn(async move { client.fetch_with_lookahead(&sent, Some(sender)).await });
         Inflight {
-            token,
-            page_size,
+            request,
             task,
             lookahead,
         }
+    }
+
+    /// The page size this request asked for.
+    fn page_size(&self) -> u32 {
+        let size = self.request.param("page_size").and_then(|s| s.parse().ok());
+        size.unwrap_or(0)
     }
 }
 
@@ -156,35 +151,34 @@ impl Drop for Inflight {
     }
 }
 
-async fn sweep(
-    shared: Arc<Shared>,
-    status: UserStatus,
-) -> Result<(UserStatus, StatusReport), ExtractError> {
-    let mut report = StatusReport::default();
-    let mut current = Inflight::start(&shared, status, None);
+/// Follows one sweep from `first` to its last page, sending each page on.
+async fn sweep(shared: Arc<Shared>, first: PageRequest) -> Result<SweepReport, ExtractError> {
+    let sweep = first.sweep();
+    let mut report = SweepReport::new(first.clone());
+    let mut current = Inflight::start(&shared, first.clone());
     loop {
         // As soon as this response's body arrives, its next token starts the next request, which
         // then travels while this page is parsed and handed on: the network sets the pace.
         let mut next = match (&mut current.lookahead).await {
-            Ok(token) => Some(Inflight::start(&shared, status, Some(token))),
+            Ok(token) => Some(Inflight::start(&shared, current.request.next(&token))),
             Err(_) => None,
         };
         let joined = (&mut current.task)
             .await
             .map_err(|e| ExtractError::Internal(format!("a page request panicked: {e}")))?;
-        let page_size = current.page_size;
+        let page_size = current.page_size();
         let fetched = match joined {
             Ok(fetched) => fetched,
             Err(ApiError::PageTokenExpired(message)) if report.restarts < MAX_RESTARTS => {
                 report.restarts += 1;
-                report.users_received = 0;
+                report.records_received = 0;
                 tracing::warn!(
                     message = "Page token expired; restarting the sweep from its first page.",
-                    %status,
+                    %sweep,
                     zoom = %message,
                     restart = report.restarts
                 );
-                current = Inflight::start(&shared, status, None);
+                current = Inflight::start(&shared, first.clone());
                 continue;
             }
             Err(ApiError::PageSizeRejected(message)) if page_size > FALLBACK_PAGE_SIZE => {
@@ -194,34 +188,35 @@ async fn sweep(
                 shared.fell_back.store(true, Ordering::Relaxed);
                 tracing::warn!(
                     message = "Zoom refused the page size; falling back.",
-                    %status,
+                    %sweep,
                     page_size,
                     fallback = FALLBACK_PAGE_SIZE,
                     zoom = %message
                 );
-                current = Inflight::start(&shared, status, current.token.clone());
+                current = Inflight::start(&shared, current.request.clone());
                 continue;
             }
-            Err(error) => return Err(ExtractError::Api { status, error }),
+            Err(error) => return Err(ExtractError::Api { sweep, error }),
         };
         let mut page = fetched.page;
         page.sequence = shared.sequence.fetch_add(1, Ordering::Relaxed) + 1;
         if let Some(recorder) = &shared.recorder {
-            let request = PageRequest {
-                status,
-                page_size,
-                page_token_sent: current.token.is_some(),
-            };
             recorder
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .record_page(request, 200, fetched.fetched_at, page.body().as_bytes())?;
+                .record_page(
+                    &page.request,
+                    200,
+                    fetched.fetched_at,
+                    page.body().as_bytes(),
+                )?;
         }
         report.count_page(&page);
         let token = page.meta.next_page_token.clone();
-        if !token.is_empty() && current.token.as_deref() == Some(token.as_str()) {
+        let paginated = page.request.endpoint.paginated;
+        if !token.is_empty() && current.request.page_token.as_deref() == Some(token.as_str()) {
             return Err(ExtractError::Internal(format!(
-                "Zoom sent the same next_page_token twice for status `{status}`; stopping instead of looping"
+                "Zoom sent the same next_page_token twice for `{sweep}`; stopping instead of looping"
             )));
         }
         shared
@@ -229,29 +224,31 @@ async fn sweep(
             .send(page)
             .await
             .map_err(|_| ExtractError::ConsumerGone)?;
-        if token.is_empty() {
+        if token.is_empty() || !paginated {
             break;
         }
         // The page a retry finally parsed names the next token; a lookahead for another is dropped.
         current = match next.take() {
-            Some(inflight) if inflight.token.as_deref() == Some(token.as_str()) => inflight,
-            _ => Inflight::start(&shared, status, Some(token)),
+            Some(inflight) if inflight.request.page_token.as_deref() == Some(token.as_str()) => {
+                inflight
+            }
+            _ => Inflight::start(&shared, current.request.next(&token)),
         };
     }
     match report.total_records {
-        Some(total) if total != report.users_received => tracing::warn!(
-            message = "Users received differ from Zoom's total_records.",
-            %status,
-            received = report.users_received,
+        Some(total) if total != report.records_received => tracing::warn!(
+            message = "Records received differ from Zoom's total_records.",
+            %sweep,
+            received = report.records_received,
             total_records = total
         ),
         _ => {}
     }
     tracing::info!(
-        message = "Status finished.",
-        %status,
+        message = "Sweep finished.",
+        %sweep,
         pages = report.pages,
-        users = report.users_received
+        records = report.records_received
     );
-    Ok((status, report))
+    Ok(report)
 }

@@ -1,12 +1,97 @@
-//! The raw Zoom user record of `GET /v2/users`, borrowed from its page.
+//! `GET /users`, the list of an account's users, one `status` per sweep: the endpoint, its sweeps,
+//! and the user record as Zoom sends it, borrowed from its page.
 //!
-//! Every field except `email` and `type` is optional in Zoom's spec and is omitted rather than sent
-//! as `null`; both forms read as `None` here. Unknown fields are ignored: Zoom adds fields often.
+//! Every field of a user except `email` and `type` is optional in Zoom's spec and is omitted rather
+//! than sent as `null`; both forms read as `None` here. Unknown fields are ignored: Zoom adds fields
+//! often.
 
 use std::borrow::Cow;
+use std::fmt;
+use std::str::FromStr;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+
+use crate::zoom::endpoint::{Endpoint, PageRequest};
+
+/// `GET /users` ([Zoom's reference](https://developers.zoom.us/docs/api/users/#tag/users/GET/users)).
+pub static USERS: Endpoint = Endpoint {
+    path: "users",
+    fixed_query: &[],
+    records: Some("users"),
+    paginated: true,
+    scopes: &["user:read:list_users:admin", "user:read:admin"],
+};
+
+/// The first request of each status's sweep.
+pub fn sweeps(statuses: &[UserStatus], page_size: u32) -> Vec<PageRequest> {
+    statuses
+        .iter()
+        .map(|status| {
+            let query = [
+                ("status", status.as_str().to_string()),
+                ("page_size", page_size.to_string()),
+            ];
+            PageRequest::first(&USERS, &query)
+        })
+        .collect()
+}
+
+/// A user status as Zoom names it; each is listed by its own sweep of `GET /v2/users?status=…`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UserStatus {
+    /// Users that exist on the account (Zoom's default sweep).
+    Active,
+    /// Invited users who have not activated yet; Zoom gives them no `id`.
+    Pending,
+    /// Users an admin deactivated.
+    Inactive,
+}
+
+impl UserStatus {
+    /// Every status, in the order a full extract sweeps them.
+    pub const ALL: [UserStatus; 3] = [
+        UserStatus::Active,
+        UserStatus::Pending,
+        UserStatus::Inactive,
+    ];
+
+    /// The value Zoom uses in the query string and in user records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UserStatus::Active => "active",
+            UserStatus::Pending => "pending",
+            UserStatus::Inactive => "inactive",
+        }
+    }
+
+    /// The status a request lists: its `status` parameter, which Zoom takes as `active` when absent.
+    pub fn of(request: &PageRequest) -> Result<UserStatus, String> {
+        request.param("status").unwrap_or("active").parse()
+    }
+}
+
+impl fmt::Display for UserStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for UserStatus {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "active" => Ok(UserStatus::Active),
+            "pending" => Ok(UserStatus::Pending),
+            "inactive" => Ok(UserStatus::Inactive),
+            other => Err(format!(
+                "unknown user status `{other}`: expected active, pending or inactive"
+            )),
+        }
+    }
+}
 
 /// One user record as Zoom sends it, with only the fields the license table uses.
 #[derive(Debug, Default, Deserialize)]
@@ -61,21 +146,6 @@ pub struct ZoomUser<'a> {
     pub license_info_list: Option<&'a str>,
 }
 
-/// Reads an optional string without copying it unless it has escapes.
-///
-/// serde borrows a `Cow<'a, str>` only when it is a field's whole type; inside an `Option` it would
-/// allocate every value, which made allocation the largest cost of a replay.
-impl<'a> ZoomUser<'a> {
-    /// Reads one record's JSON text: quickly when it has the plain shape Zoom sends, otherwise with
-    /// serde_json, whose error says what is wrong.
-    pub fn from_json(raw: &'a str) -> Result<Self, serde_json::Error> {
-        match crate::quick_user::read_whole(raw) {
-            Some(user) => Ok(user),
-            None => serde_json::from_str(raw),
-        }
-    }
-}
-
 /// A value's JSON text, borrowed from the page; `null` reads as absent.
 fn raw_text<'de: 'a, 'a, D>(deserializer: D) -> Result<Option<&'a str>, D::Error>
 where
@@ -84,6 +154,8 @@ where
     Ok(Option::<&'a RawValue>::deserialize(deserializer)?.map(RawValue::get))
 }
 
+/// Reads an optional string without copying it unless it has escapes: serde borrows a `Cow<'a, str>`
+/// only when it is a field's whole type, and inside an `Option` it would allocate every value.
 fn borrowed<'de: 'a, 'a, D>(deserializer: D) -> Result<Option<Cow<'a, str>>, D::Error>
 where
     D: serde::Deserializer<'de>,
@@ -141,11 +213,6 @@ mod tests {
     fn type_as_a_string_is_an_error() {
         assert!(serde_json::from_str::<ZoomUser<'_>>(r#"{"email":"a@x","type":"2"}"#).is_err());
     }
-}
-
-#[cfg(test)]
-mod borrow_tests {
-    use super::*;
 
     #[test]
     fn plain_strings_are_borrowed_and_escaped_ones_owned() {

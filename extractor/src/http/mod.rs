@@ -1,4 +1,4 @@
-//! The Zoom API client: one `GET /v2/users` page at a time, through the rate gate, with a fresh
+//! The Zoom API client: one page of any endpoint at a time, through the rate gate, with a fresh
 //! token, retried with exponential backoff and jitter when the failure is worth retrying.
 //!
 //! What is retried: connection errors, timeouts, truncated or unparsable bodies, 5xx, 429 (after its
@@ -17,15 +17,16 @@ use reqwest::header::HeaderMap;
 use reqwest::{StatusCode, Url};
 use serde::Deserialize;
 
-use crate::auth::{AccessToken, AuthError, Credentials, TokenCache};
-use crate::page::UsersPage;
-use crate::ratelimit::RateGate;
-use crate::status::UserStatus;
+pub mod base_url;
+pub mod error;
+pub mod rate_gate;
 
-/// The scope a granular Zoom app needs to list users.
-pub const NEEDED_SCOPE: &str = "user:read:list_users:admin";
-/// The classic scope that also allows it.
-pub const CLASSIC_SCOPE: &str = "user:read:admin";
+use crate::auth::token::{AccessToken, AuthError};
+use crate::auth::{Credentials, TokenCache};
+use crate::zoom::endpoint::PageRequest;
+use crate::zoom::page::{Page, peek_token_in_prefix};
+use error::ApiError;
+use rate_gate::RateGate;
 
 /// How the client talks to Zoom.
 #[derive(Debug, Clone)]
@@ -48,146 +49,11 @@ pub struct ClientConfig {
     pub max_wait: Duration,
 }
 
-/// Why a page could not be fetched.
-#[derive(Debug, thiserror::Error)]
-pub enum ApiError {
-    /// The connection failed or timed out.
-    #[error("network error talking to Zoom: {message}")]
-    Network {
-        /// Whether it was a timeout.
-        timeout: bool,
-        /// What happened.
-        message: String,
-    },
-    /// A 200 whose body is cut off or is not a users page.
-    #[error("Zoom sent an unreadable page: {0}")]
-    BadBody(String),
-    /// A 5xx answer.
-    #[error("Zoom answered HTTP {status}: {message}")]
-    ServerError {
-        /// The HTTP status.
-        status: u16,
-        /// Zoom's message, if any.
-        message: String,
-    },
-    /// A per-second (or concurrency) 429.
-    #[error("Zoom's rate limit was hit (HTTP 429) and retries ran out")]
-    RateLimited {
-        /// How long Zoom asked to wait, when it said.
-        wait: Option<Duration>,
-    },
-    /// A daily-limit 429 whose reset is further away than `--max-wait`.
-    #[error(
-        "Zoom's daily API quota for this account is used up; it resets at {} (in {}). Run again after that.",
-        resets_at.format("%Y-%m-%dT%H:%M:%SZ"),
-        human_duration(*resets_at - Utc::now())
-    )]
-    DailyLimit {
-        /// When the quota resets.
-        resets_at: DateTime<Utc>,
-    },
-    /// Zoom refused the access token (code 124).
-    #[error("Zoom refused the access token (code 124: {message})")]
-    Unauthorized {
-        /// Zoom's message.
-        message: String,
-        /// The token refused.
-        stale: Arc<AccessToken>,
-    },
-    /// The app lacks the scope to list users.
-    #[error(
-        "the Zoom app may not list users (Zoom: code {code}, \"{message}\"). Add the scope \
-         `{NEEDED_SCOPE}` (classic apps: `{CLASSIC_SCOPE}`) to the app in the Zoom App Marketplace \
-         (Manage → your app → Scopes), then run again."
-    )]
-    MissingScope {
-        /// 4711 or 4700.
-        code: i64,
-        /// Zoom's message.
-        message: String,
-    },
-    /// The `next_page_token` expired (code 300 on a page request with a token).
-    #[error("the next page token expired: {0}")]
-    PageTokenExpired(String),
-    /// Zoom refused the page size (code 300 on a first page).
-    #[error("Zoom refused the page size: {0}")]
-    PageSizeRejected(String),
-    /// Any other refusal.
-    #[error("Zoom refused the request: HTTP {status}, code {code}: {message}")]
-    Rejected {
-        /// The HTTP status.
-        status: u16,
-        /// Zoom's error code (0 when absent).
-        code: i64,
-        /// Zoom's message.
-        message: String,
-    },
-    /// No access token could be had.
-    #[error(transparent)]
-    Auth(#[from] AuthError),
-}
-
-impl ApiError {
-    /// The kind of failure, for exit codes.
-    pub fn class(&self) -> crate::error::ErrorClass {
-        use crate::error::ErrorClass;
-        match self {
-            ApiError::MissingScope { .. }
-            | ApiError::Unauthorized { .. }
-            | ApiError::Auth(AuthError::Rejected(_)) => ErrorClass::Configuration,
-            ApiError::DailyLimit { .. }
-            | ApiError::RateLimited { .. }
-            | ApiError::Network { .. }
-            | ApiError::ServerError { .. }
-            | ApiError::BadBody(_)
-            | ApiError::Auth(AuthError::Unavailable(_)) => ErrorClass::Temporary,
-            ApiError::PageTokenExpired(_)
-            | ApiError::PageSizeRejected(_)
-            | ApiError::Rejected { .. } => ErrorClass::Failed,
-        }
-    }
-
-    /// Whether trying again later may succeed.
-    pub fn is_retryable(&self) -> bool {
-        matches!(
-            self,
-            ApiError::Network { .. }
-                | ApiError::BadBody(_)
-                | ApiError::ServerError { .. }
-                | ApiError::RateLimited { .. }
-                | ApiError::Auth(AuthError::Unavailable(_))
-        )
-    }
-
-    /// The retry cause this error counts under in the manifest.
-    pub fn cause(&self) -> &'static str {
-        match self {
-            ApiError::Network { timeout: true, .. } => "timeout",
-            ApiError::Network { .. } => "network",
-            ApiError::BadBody(_) => "bad_body",
-            ApiError::ServerError { .. } => "server_error",
-            ApiError::RateLimited { .. } => "rate_limited",
-            ApiError::Auth(_) => "token_endpoint",
-            _ => "other",
-        }
-    }
-}
-
-/// `2h 5m`, `42s`.
-pub fn human_duration(d: chrono::TimeDelta) -> String {
-    let secs = d.num_seconds().max(0);
-    match (secs / 3600, (secs % 3600) / 60, secs % 60) {
-        (0, 0, s) => format!("{s}s"),
-        (0, m, s) => format!("{m}m {s}s"),
-        (h, m, _) => format!("{h}h {m}m"),
-    }
-}
-
-/// A fetched users page with when it arrived.
+/// A fetched page with when it arrived.
 #[derive(Debug)]
 pub struct FetchedPage {
     /// The page (its `sequence` is set by the caller).
-    pub page: UsersPage,
+    pub page: Page,
     /// When the response arrived.
     pub fetched_at: DateTime<Utc>,
     /// Zoom's rate-limit headers on the response.
@@ -239,7 +105,7 @@ struct ZoomErrorBody {
 /// The client.
 pub struct ZoomClient {
     http: reqwest::Client,
-    users_url: Url,
+    api_url: Url,
     tokens: TokenCache,
     gate: RateGate,
     backoff: ExponentialBuilder,
@@ -250,8 +116,8 @@ pub struct ZoomClient {
 impl ZoomClient {
     /// Builds the client; fails only when the HTTP stack cannot start.
     pub fn new(config: ClientConfig) -> Result<Self, String> {
-        let loopback = crate::endpoint::is_loopback(&config.api_url)
-            && crate::endpoint::is_loopback(&config.oauth_url);
+        let loopback =
+            base_url::is_loopback(&config.api_url) && base_url::is_loopback(&config.oauth_url);
         let mut builder = reqwest::Client::builder()
             .user_agent(concat!("zoom-licenses/", env!("CARGO_PKG_VERSION")))
             .timeout(config.timeout)
@@ -264,14 +130,10 @@ impl ZoomClient {
         let http = builder
             .build()
             .map_err(|e| format!("cannot start the HTTP client: {e}"))?;
-        let users_url = config
-            .api_url
-            .join("users")
-            .map_err(|e| format!("bad API URL: {e}"))?;
         Ok(ZoomClient {
             tokens: TokenCache::new(http.clone(), &config.oauth_url, config.credentials),
             http,
-            users_url,
+            api_url: config.api_url,
             gate: RateGate::new(config.max_rps),
             backoff: ExponentialBuilder::default()
                 .with_jitter()
@@ -325,31 +187,23 @@ impl ZoomClient {
     }
 
     /// Fetches one page, retrying what is worth retrying and renewing a refused token once.
-    pub async fn users_page(
-        &self,
-        status: UserStatus,
-        page_size: u32,
-        page_token: Option<&str>,
-    ) -> Result<FetchedPage, ApiError> {
-        self.users_page_with_lookahead(status, page_size, page_token, None)
-            .await
+    pub async fn fetch(&self, request: &PageRequest) -> Result<FetchedPage, ApiError> {
+        self.fetch_with_lookahead(request, None).await
     }
 
-    /// Like [`ZoomClient::users_page`]; as soon as the page's non-empty `next_page_token` has
-    /// arrived (Zoom sends it before the users), it is sent on `lookahead`, so the next request
-    /// leaves while the rest of this page is still arriving.
-    pub async fn users_page_with_lookahead(
+    /// Like [`ZoomClient::fetch`]; as soon as the page's non-empty `next_page_token` has arrived
+    /// (Zoom sends it before the records), it is sent on `lookahead`, so the next request leaves
+    /// while the rest of this page is still arriving.
+    pub async fn fetch_with_lookahead(
         &self,
-        status: UserStatus,
-        page_size: u32,
-        page_token: Option<&str>,
+        request: &PageRequest,
         lookahead: Option<tokio::sync::oneshot::Sender<String>>,
     ) -> Result<FetchedPage, ApiError> {
         let lookahead = Mutex::new(lookahead);
         let lookahead = &lookahead;
         let mut renewed = false;
         loop {
-            let attempt = move || self.attempt(status, page_size, page_token, lookahead);
+            let attempt = move || self.attempt(request, lookahead);
             let result = attempt
                 .retry(self.backoff)
                 .when(ApiError::is_retryable)
@@ -385,21 +239,22 @@ impl ZoomClient {
 
     async fn attempt(
         &self,
-        status: UserStatus,
-        page_size: u32,
-        page_token: Option<&str>,
+        request: &PageRequest,
         lookahead: &Mutex<Option<tokio::sync::oneshot::Sender<String>>>,
     ) -> Result<FetchedPage, ApiError> {
         self.gate.ready().await;
         // No retry loop of its own here: the caller's loop retries an unreachable token endpoint.
         let token = self.tokens.get().await?;
-        let mut url = self.users_url.clone();
+        let endpoint = request.endpoint;
+        let mut url = self
+            .api_url
+            .join(endpoint.path)
+            .map_err(|e| ApiError::BadBody(format!("bad endpoint path: {e}")))?;
         {
             let mut query = url.query_pairs_mut();
-            query
-                .append_pair("status", status.as_str())
-                .append_pair("page_size", &page_size.to_string());
-            if let Some(t) = page_token {
+            query.extend_pairs(endpoint.fixed_query);
+            query.extend_pairs(&request.query);
+            if let Some(t) = &request.page_token {
                 query.append_pair("next_page_token", t);
             }
         }
@@ -420,9 +275,13 @@ impl ZoomClient {
                 .pause_for(retry_after(&headers).unwrap_or(Duration::from_secs(1)));
         }
         // Only a page's token may send the next request early.
-        let lookahead = match http_status == StatusCode::OK {
-            true => lookahead.lock().unwrap_or_else(|e| e.into_inner()).take(),
-            false => None,
+        let lookahead = match (http_status == StatusCode::OK, endpoint.records) {
+            (true, Some(records)) => lookahead
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take()
+                .map(|sender| (sender, records)),
+            _ => None,
         };
         let bytes = read_body(response, lookahead).await?;
         // UTF-8 in place: `text()` would decode into a second copy of the page.
@@ -431,15 +290,14 @@ impl ZoomClient {
         let fetched_at = Utc::now();
         tracing::debug!(
             message = "Fetched page.",
-            %status,
-            page_size,
-            page_token_sent = page_token.is_some(),
+            sweep = %request.sweep(),
+            page_token_sent = request.page_token.is_some(),
             http_status = http_status.as_u16(),
             millis = started.elapsed().as_millis() as u64,
             bytes = body.len()
         );
         if http_status == StatusCode::OK {
-            let page = UsersPage::parse(status, 0, body).map_err(ApiError::BadBody)?;
+            let page = Page::parse(request.clone(), 0, body).map_err(ApiError::BadBody)?;
             let text = |name| header(&headers, name).map(str::to_owned);
             let rate_limit = RateLimitHeaders {
                 category: text("x-ratelimit-category"),
@@ -477,12 +335,14 @@ impl ZoomClient {
         }
         if matches!(zoom.code, 4700 | 4711) {
             return Err(ApiError::MissingScope {
+                path: endpoint.path,
+                scopes: endpoint.scopes,
                 code: zoom.code,
                 message,
             });
         }
         if http_status == StatusCode::BAD_REQUEST && zoom.code == 300 {
-            if page_token.is_some() {
+            if request.page_token.is_some() {
                 return Err(ApiError::PageTokenExpired(message));
             }
             return Err(ApiError::PageSizeRejected(message));
@@ -520,14 +380,18 @@ impl ZoomClient {
 const TOKEN_PEEK_LIMIT: usize = 64 * 1024;
 
 /// Reads a response body chunk by chunk. While `lookahead` waits, each chunk is checked for the
-/// page's `next_page_token`; once the token has arrived whole it is sent on, so the next request
-/// leaves while the rest of this page is still arriving (the page itself is checked whole later,
-/// and retried if it turns out cut). A page without a token drops `lookahead`: the sweep then
-/// waits for the parsed page.
+/// page's `next_page_token` (before the records, under the member it names); once the token has
+/// arrived whole it is sent on, so the next request leaves while the rest of this page is still
+/// arriving (the page itself is checked whole later, and retried if it turns out cut). A page
+/// without a token drops `lookahead`: the sweep then waits for the parsed page.
 async fn read_body(
     mut response: reqwest::Response,
-    mut lookahead: Option<tokio::sync::oneshot::Sender<String>>,
+    lookahead: Option<(tokio::sync::oneshot::Sender<String>, &str)>,
 ) -> Result<Vec<u8>, ApiError> {
+    let (mut lookahead, records) = match lookahead {
+        Some((sender, records)) => (Some(sender), records),
+        None => (None, ""),
+    };
     let expected = response
         .content_length()
         .and_then(|n| usize::try_from(n).ok());
@@ -541,7 +405,7 @@ async fn read_body(
             Ok(text) => text,
             Err(e) => std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default(),
         };
-        let told = match crate::page::peek_token_in_prefix(prefix) {
+        let told = match peek_token_in_prefix(prefix, records) {
             Some(told) => told,
             None if bytes.len() > TOKEN_PEEK_LIMIT => None,
             None => continue,

@@ -16,9 +16,9 @@ use oauth2::{
 };
 use reqwest::Url;
 
-use crate::auth::{AccessToken, AuthError, RENEW_MARGIN, renew_at};
-use crate::secret::Secret;
-use crate::token_store::{StoredToken, TOKEN_FILE_VERSION, TokenLock};
+use crate::auth::secret::Secret;
+use crate::auth::token::{AccessToken, AuthError, RENEW_MARGIN, renew_at};
+use crate::auth::token_store::{StoredToken, TOKEN_FILE_VERSION, TokenLock};
 
 type ZoomOAuthClient =
     BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
@@ -183,7 +183,8 @@ impl AuthCodeApp {
         token_file: &Path,
         stale: Option<&AccessToken>,
     ) -> Result<AccessToken, AuthError> {
-        let store_err = |e: crate::token_store::TokenStoreError| AuthError::Rejected(e.to_string());
+        let store_err =
+            |e: crate::auth::token_store::TokenStoreError| AuthError::Rejected(e.to_string());
         let usable = |stored: &StoredToken| {
             stale.is_none_or(|s| s.value != stored.access_token)
                 && stored.expires_at - Utc::now()

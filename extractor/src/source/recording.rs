@@ -1,9 +1,12 @@
 //! The recorded-run format: one file per page holding the body exactly as Zoom sent it, and an
-//! `index.json` listing the pages in fetch order with their request, HTTP status and fetch time.
+//! `index.json` listing the pages in fetch order with the request each answered (endpoint, query,
+//! page token), its HTTP status and fetch time.
 //!
 //! Replay reads it ([`crate::ReplaySource`]); live extraction writes it with `--record`; the fixture
 //! generator writes it too. The format is documented in the README ("Recorded-run format").
+//! Version 2 names each page's endpoint and query; version 1 (users pages only) is still read.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -12,12 +15,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ExtractError;
-use crate::status::UserStatus;
+use crate::zoom::endpoint::PageRequest;
 
 /// Value of `format` in every index.
 pub const FORMAT_NAME: &str = "zoom-licenses/recorded-run";
-/// The version of the format this build reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+/// The version of the format this build writes.
+pub const FORMAT_VERSION: u32 = 2;
 /// Name of the index file in a recording directory.
 pub const INDEX_FILE: &str = "index.json";
 
@@ -27,10 +30,8 @@ pub const INDEX_FILE: &str = "index.json";
 pub struct RecordingIndex {
     /// Always [`FORMAT_NAME`].
     pub format: String,
-    /// Always [`FORMAT_VERSION`].
+    /// [`FORMAT_VERSION`] when written; version 1 indexes are read as if they were version 2.
     pub version: u32,
-    /// The endpoint the pages came from, `GET /v2/users`.
-    pub endpoint: String,
     /// The Zoom account the pages belong to, when known.
     #[serde(default)]
     pub account_id: Option<String>,
@@ -47,23 +48,91 @@ pub struct PageEntry {
     /// The body file, relative to the recording directory.
     pub file: String,
     /// The request that fetched it.
-    pub request: PageRequest,
+    pub request: RecordedRequest,
     /// The HTTP status of the response; replay uses only 200 pages.
     pub http_status: u16,
     /// When the response arrived.
     pub fetched_at: DateTime<Utc>,
 }
 
-/// The request behind a page (never any credential).
+/// The request behind a page (never any credential; a page token is a cursor, not a secret).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
-pub struct PageRequest {
-    /// The `status` query parameter.
-    pub status: UserStatus,
-    /// The `page_size` query parameter.
-    pub page_size: u32,
-    /// Whether a `next_page_token` was sent (false on the first page of a sweep).
-    pub page_token_sent: bool,
+pub struct RecordedRequest {
+    /// The endpoint's path, e.g. `users`.
+    pub endpoint: String,
+    /// The query parameters, e.g. `{"page_size": "2000", "status": "active"}`.
+    pub query: BTreeMap<String, String>,
+    /// The `next_page_token` sent, or `null` on a first page. Version 1 recordings kept only
+    /// whether one was sent: theirs read as `""`.
+    pub page_token: Option<String>,
+}
+
+impl RecordedRequest {
+    /// How a recording names `request`.
+    pub fn of(request: &PageRequest) -> Self {
+        RecordedRequest {
+            endpoint: request.endpoint.path.to_string(),
+            query: request.query.clone(),
+            page_token: request.page_token.clone(),
+        }
+    }
+}
+
+/// `index.json` of version 1: users pages only, each request a status and page size.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IndexV1 {
+    format: String,
+    version: u32,
+    #[serde(rename = "endpoint")]
+    _endpoint: String,
+    #[serde(default)]
+    account_id: Option<String>,
+    recorded_at: DateTime<Utc>,
+    pages: Vec<PageEntryV1>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PageEntryV1 {
+    file: String,
+    request: RequestV1,
+    http_status: u16,
+    fetched_at: DateTime<Utc>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequestV1 {
+    status: String,
+    page_size: u32,
+    page_token_sent: bool,
+}
+
+impl From<IndexV1> for RecordingIndex {
+    fn from(v1: IndexV1) -> Self {
+        let pages = v1.pages.into_iter().map(|p| PageEntry {
+            file: p.file,
+            request: RecordedRequest {
+                endpoint: "users".into(),
+                query: BTreeMap::from([
+                    ("page_size".to_string(), p.request.page_size.to_string()),
+                    ("status".to_string(), p.request.status),
+                ]),
+                page_token: p.request.page_token_sent.then(String::new),
+            },
+            http_status: p.http_status,
+            fetched_at: p.fetched_at,
+        });
+        RecordingIndex {
+            format: v1.format,
+            version: v1.version,
+            account_id: v1.account_id,
+            recorded_at: v1.recorded_at,
+            pages: pages.collect(),
+        }
+    }
 }
 
 impl RecordingIndex {
@@ -78,17 +147,25 @@ impl RecordingIndex {
             path: path.clone(),
             reason,
         };
-        let index: RecordingIndex =
-            serde_json::from_str(&text).map_err(|e| invalid(e.to_string()))?;
+        #[derive(Deserialize)]
+        struct Version {
+            version: Option<u32>,
+        }
+        let version = serde_json::from_str::<Version>(&text).map_or(None, |v| v.version);
+        let index: RecordingIndex = match version {
+            Some(1) => serde_json::from_str::<IndexV1>(&text).map(Into::into),
+            _ => serde_json::from_str(&text),
+        }
+        .map_err(|e| invalid(e.to_string()))?;
         if index.format != FORMAT_NAME {
             return Err(invalid(format!(
                 "`format` is \"{}\", expected \"{FORMAT_NAME}\"",
                 index.format
             )));
         }
-        if index.version != FORMAT_VERSION {
+        if !(1..=FORMAT_VERSION).contains(&index.version) {
             return Err(invalid(format!(
-                "`version` is {}, this build reads version {FORMAT_VERSION}",
+                "`version` is {}, this build reads versions 1 to {FORMAT_VERSION}",
                 index.version
             )));
         }
@@ -132,7 +209,6 @@ impl RecordingWriter {
             index: RecordingIndex {
                 format: FORMAT_NAME.into(),
                 version: FORMAT_VERSION,
-                endpoint: "GET /v2/users".into(),
                 account_id,
                 recorded_at,
                 pages: Vec::new(),
@@ -143,16 +219,20 @@ impl RecordingWriter {
     /// Writes one response body and lists it in the index.
     pub fn record_page(
         &mut self,
-        request: PageRequest,
+        request: &PageRequest,
         http_status: u16,
         fetched_at: DateTime<Utc>,
         body: &[u8],
     ) -> Result<(), ExtractError> {
-        let file = format!(
-            "pages/{:05}-{}.json",
-            self.index.pages.len() + 1,
-            request.status
-        );
+        // `00001-users-active.json`: the endpoint, then the query's values but the page size.
+        let mut name = request.endpoint.path.replace('/', "-");
+        for (key, value) in &request.query {
+            let plain = value.len() <= 32 && value.chars().all(|c| c.is_ascii_alphanumeric());
+            if key != "page_size" && plain {
+                name = format!("{name}-{value}");
+            }
+        }
+        let file = format!("pages/{:05}-{name}.json", self.index.pages.len() + 1);
         let path = self.dir.join(&file);
         fs::write(&path, body).map_err(|source| ExtractError::Io {
             path,
@@ -160,7 +240,7 @@ impl RecordingWriter {
         })?;
         self.index.pages.push(PageEntry {
             file,
-            request,
+            request: RecordedRequest::of(request),
             http_status,
             fetched_at,
         });

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::secret::Secret;
+use crate::auth::secret::Secret;
 
 /// Layout version of the token file.
 pub const TOKEN_FILE_VERSION: u32 = 1;

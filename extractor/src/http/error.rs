@@ -1,0 +1,166 @@
+//! Why a request to Zoom failed, and what kind of failure that is.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use crate::auth::token::{AccessToken, AuthError};
+
+/// What kind of failure an error is, for exit codes: fix the setup, retry later, or neither.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// Configuration or credentials: fix them (exit 2).
+    Configuration,
+    /// Rate limits, quotas, the network: retry later (exit 75).
+    Temporary,
+    /// Anything else (exit 1).
+    Failed,
+}
+
+/// Why a page could not be fetched.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The connection failed or timed out.
+    #[error("network error talking to Zoom: {message}")]
+    Network {
+        /// Whether it was a timeout.
+        timeout: bool,
+        /// What happened.
+        message: String,
+    },
+    /// A 200 whose body is cut off or is not a page of the endpoint.
+    #[error("Zoom sent an unreadable page: {0}")]
+    BadBody(String),
+    /// A 5xx answer.
+    #[error("Zoom answered HTTP {status}: {message}")]
+    ServerError {
+        /// The HTTP status.
+        status: u16,
+        /// Zoom's message, if any.
+        message: String,
+    },
+    /// A per-second (or concurrency) 429.
+    #[error("Zoom's rate limit was hit (HTTP 429) and retries ran out")]
+    RateLimited {
+        /// How long Zoom asked to wait, when it said.
+        wait: Option<Duration>,
+    },
+    /// A daily-limit 429 whose reset is further away than `--max-wait`.
+    #[error(
+        "Zoom's daily API quota for this account is used up; it resets at {} (in {}). Run again after that.",
+        resets_at.format("%Y-%m-%dT%H:%M:%SZ"),
+        human_duration(*resets_at - Utc::now())
+    )]
+    DailyLimit {
+        /// When the quota resets.
+        resets_at: DateTime<Utc>,
+    },
+    /// Zoom refused the access token (code 124).
+    #[error("Zoom refused the access token (code 124: {message})")]
+    Unauthorized {
+        /// Zoom's message.
+        message: String,
+        /// The token refused.
+        stale: Arc<AccessToken>,
+    },
+    /// The app lacks a scope the endpoint needs.
+    #[error(
+        "the Zoom app may not read `{path}` (Zoom: code {code}, \"{message}\"). Add the scope {} to \
+         the app in the Zoom App Marketplace (Manage → your app → Scopes), then run again.",
+        scope_names(scopes)
+    )]
+    MissingScope {
+        /// The endpoint's path.
+        path: &'static str,
+        /// The scopes that allow it, the granular one first.
+        scopes: &'static [&'static str],
+        /// 4711 or 4700.
+        code: i64,
+        /// Zoom's message.
+        message: String,
+    },
+    /// The `next_page_token` expired (code 300 on a page request with a token).
+    #[error("the next page token expired: {0}")]
+    PageTokenExpired(String),
+    /// Zoom refused the page size (code 300 on a first page).
+    #[error("Zoom refused the page size: {0}")]
+    PageSizeRejected(String),
+    /// Any other refusal.
+    #[error("Zoom refused the request: HTTP {status}, code {code}: {message}")]
+    Rejected {
+        /// The HTTP status.
+        status: u16,
+        /// Zoom's error code (0 when absent).
+        code: i64,
+        /// Zoom's message.
+        message: String,
+    },
+    /// No access token could be had.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+}
+
+impl ApiError {
+    /// The kind of failure, for exit codes.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            ApiError::MissingScope { .. }
+            | ApiError::Unauthorized { .. }
+            | ApiError::Auth(AuthError::Rejected(_)) => ErrorClass::Configuration,
+            ApiError::DailyLimit { .. }
+            | ApiError::RateLimited { .. }
+            | ApiError::Network { .. }
+            | ApiError::ServerError { .. }
+            | ApiError::BadBody(_)
+            | ApiError::Auth(AuthError::Unavailable(_)) => ErrorClass::Temporary,
+            ApiError::PageTokenExpired(_)
+            | ApiError::PageSizeRejected(_)
+            | ApiError::Rejected { .. } => ErrorClass::Failed,
+        }
+    }
+
+    /// Whether trying again later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self,
+            ApiError::Network { .. }
+                | ApiError::BadBody(_)
+                | ApiError::ServerError { .. }
+                | ApiError::RateLimited { .. }
+                | ApiError::Auth(AuthError::Unavailable(_))
+        )
+    }
+
+    /// The retry cause this error counts under in the manifest.
+    pub fn cause(&self) -> &'static str {
+        match self {
+            ApiError::Network { timeout: true, .. } => "timeout",
+            ApiError::Network { .. } => "network",
+            ApiError::BadBody(_) => "bad_body",
+            ApiError::ServerError { .. } => "server_error",
+            ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::Auth(_) => "token_endpoint",
+            _ => "other",
+        }
+    }
+}
+
+/// `2h 5m`, `42s`.
+pub fn human_duration(d: chrono::TimeDelta) -> String {
+    let secs = d.num_seconds().max(0);
+    match (secs / 3600, (secs % 3600) / 60, secs % 60) {
+        (0, 0, s) => format!("{s}s"),
+        (0, m, s) => format!("{m}m {s}s"),
+        (h, m, _) => format!("{h}h {m}m"),
+    }
+}
+
+/// `` `user:read:list_users:admin` (classic apps: `user:read:admin`) ``.
+fn scope_names(scopes: &[&str]) -> String {
+    match scopes {
+        [granular, classic, ..] => format!("`{granular}` (classic apps: `{classic}`)"),
+        [only] => format!("`{only}`"),
+        [] => "the endpoint needs".to_string(),
+    }
+}

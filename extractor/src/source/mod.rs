@@ -1,0 +1,89 @@
+//! Where pages come from: the [`PageSource`] trait, its live and replayed sources, the recorded-run
+//! format that joins them, and the report of what a source read.
+
+pub mod live;
+pub mod recording;
+pub mod replay;
+
+use std::future::Future;
+
+use serde::Serialize;
+use tokio::sync::mpsc;
+
+use crate::error::ExtractError;
+use crate::http::RequestStats;
+use crate::zoom::endpoint::PageRequest;
+use crate::zoom::page::Page;
+
+/// Produces pages into a bounded channel, so the stages after it set the pace.
+pub trait PageSource: Send {
+    /// Sends every page in fetch order, then reports what was read.
+    fn run(
+        self,
+        pages: mpsc::Sender<Page>,
+    ) -> impl Future<Output = Result<SourceReport, ExtractError>> + Send;
+}
+
+/// What a source read, for the manifest.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SourceReport {
+    /// The Zoom account the pages belong to, when known.
+    pub account_id: Option<String>,
+    /// Pages read across all sweeps.
+    pub pages: u64,
+    /// What each sweep read, in the order the sweeps were asked for (or first recorded).
+    pub sweeps: Vec<SweepReport>,
+    /// Requests, retries and limits, for live runs.
+    pub api: Option<ApiReport>,
+}
+
+/// The pages and records of one sweep: a first page and the pages its tokens led to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SweepReport {
+    /// The sweep's first request.
+    pub request: PageRequest,
+    /// Pages read.
+    pub pages: u64,
+    /// Records received (after a restart, those of the last pass only).
+    pub records_received: u64,
+    /// `total_records` as Zoom last reported it, when it did.
+    pub total_records: Option<u64>,
+    /// Times the sweep restarted from its first page (an expired page token).
+    pub restarts: u64,
+}
+
+impl SweepReport {
+    /// An empty report of the sweep starting with `request`.
+    pub fn new(request: PageRequest) -> Self {
+        SweepReport {
+            request,
+            pages: 0,
+            records_received: 0,
+            total_records: None,
+            restarts: 0,
+        }
+    }
+
+    /// Counts one page of this sweep.
+    pub fn count_page(&mut self, page: &Page) {
+        self.pages += 1;
+        self.records_received += page.record_count() as u64;
+        if let Some(total) = page.meta.total_records {
+            self.total_records = Some(total);
+        }
+    }
+}
+
+/// What the live source adds to the report.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct ApiReport {
+    /// The API base URL.
+    pub api_url: String,
+    /// The page size used in the end.
+    pub page_size: u32,
+    /// Whether Zoom refused the requested page size and 300 was used instead.
+    pub page_size_fallback: bool,
+    /// Requests, retries, 429s, waits and token renewals.
+    #[serde(flatten)]
+    pub requests: RequestStats,
+}

@@ -1,0 +1,135 @@
+//! Replays a recorded run as a [`PageSource`]: the tests' and `make run`'s source of pages.
+
+use std::path::{Path, PathBuf};
+
+use tokio::sync::mpsc;
+
+use crate::error::ExtractError;
+use crate::source::recording::{RecordedRequest, RecordingIndex};
+use crate::source::{PageSource, SourceReport, SweepReport};
+use crate::zoom::endpoint::{Endpoint, PageRequest};
+use crate::zoom::page::Page;
+
+/// A page source reading a recording directory in fetch order.
+#[derive(Debug)]
+pub struct ReplaySource {
+    dir: PathBuf,
+    index: RecordingIndex,
+    endpoints: Vec<&'static Endpoint>,
+}
+
+impl ReplaySource {
+    /// Opens a recording, checking its index; its pages of `endpoints` are replayed, the others
+    /// (recorded for another kind of run) are skipped.
+    pub fn open(dir: &Path, endpoints: &[&'static Endpoint]) -> Result<Self, ExtractError> {
+        let index = RecordingIndex::read(dir)?;
+        Ok(ReplaySource {
+            dir: dir.to_path_buf(),
+            index,
+            endpoints: endpoints.to_vec(),
+        })
+    }
+
+    /// The recording's index.
+    pub fn index(&self) -> &RecordingIndex {
+        &self.index
+    }
+
+    /// The request a recorded page answered, when it is of an endpoint this source replays.
+    fn request(&self, recorded: &RecordedRequest) -> Option<PageRequest> {
+        let endpoint = self
+            .endpoints
+            .iter()
+            .find(|e| e.path == recorded.endpoint)?;
+        Some(PageRequest {
+            endpoint,
+            query: recorded.query.clone(),
+            page_token: recorded.page_token.clone(),
+        })
+    }
+}
+
+impl PageSource for ReplaySource {
+    async fn run(self, pages: mpsc::Sender<Page>) -> Result<SourceReport, ExtractError> {
+        let mut report = SourceReport {
+            account_id: self.index.account_id.clone(),
+            ..SourceReport::default()
+        };
+        // The last page of each sweep, to prove that every sweep ran to its empty token.
+        let mut last: Vec<(PathBuf, String)> = Vec::new();
+        for entry in &self.index.pages {
+            let path = self.dir.join(&entry.file);
+            let started = std::time::Instant::now();
+            let Some(request) = self.request(&entry.request) else {
+                tracing::info!(
+                    message = "Skipping a recorded page of an endpoint this run does not read.",
+                    file = %entry.file,
+                    endpoint = %entry.request.endpoint
+                );
+                continue;
+            };
+            if entry.http_status != 200 {
+                tracing::debug!(
+                    message = "Skipping a recorded non-200 response.",
+                    file = %entry.file,
+                    http_status = entry.http_status
+                );
+                continue;
+            }
+            let bytes = tokio::fs::read(&path)
+                .await
+                .map_err(|source| ExtractError::Io {
+                    path: path.clone(),
+                    error: source,
+                })?;
+            let body = String::from_utf8(bytes).map_err(|e| ExtractError::InvalidPage {
+                path: path.clone(),
+                reason: format!("not UTF-8: {e}"),
+            })?;
+            let page = Page::parse(request, report.pages + 1, body).map_err(|reason| {
+                ExtractError::InvalidPage {
+                    path: path.clone(),
+                    reason,
+                }
+            })?;
+            report.pages += 1;
+            let sweep = page.request.sweep();
+            let at = match report
+                .sweeps
+                .iter()
+                .position(|s| s.request.sweep() == sweep)
+            {
+                Some(at) => at,
+                None => {
+                    report.sweeps.push(SweepReport::new(page.request.clone()));
+                    last.push((path.clone(), String::new()));
+                    report.sweeps.len() - 1
+                }
+            };
+            report.sweeps[at].count_page(&page);
+            if page.request.endpoint.paginated {
+                last[at] = (path, page.meta.next_page_token.clone());
+            }
+            tracing::debug!(
+                message = "Replayed page.",
+                %sweep,
+                sequence = page.sequence,
+                micros = started.elapsed().as_micros() as u64
+            );
+            pages
+                .send(page)
+                .await
+                .map_err(|_| ExtractError::ConsumerGone)?;
+        }
+        for (sweep, (path, token)) in report.sweeps.iter().zip(last) {
+            if !token.is_empty() {
+                return Err(ExtractError::IncompleteSweep {
+                    sweep: sweep.request.sweep(),
+                    path,
+                    token_hint: token.chars().take(8).collect(),
+                });
+            }
+        }
+        Ok(report)
+    }
+}

@@ -1,0 +1,72 @@
+//! A Zoom GET endpoint described as data, and one request to it. Every endpoint is fetched, paced,
+//! retried, paginated, recorded and replayed by the same code; what differs is written here once.
+
+use std::collections::BTreeMap;
+
+/// Where a Zoom endpoint is and how its answers are shaped.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    /// The path under the API base URL, e.g. `users`; also its name in recordings and logs.
+    pub path: &'static str,
+    /// Query parameters sent with every request to it.
+    pub fixed_query: &'static [(&'static str, &'static str)],
+    /// The member holding a page's records (`users`), or `None` when the answer is one object.
+    pub records: Option<&'static str>,
+    /// Whether answers chain with `next_page_token`, the last page having `""` or none.
+    pub paginated: bool,
+    /// Scopes that allow it, the granular one first: named when Zoom says one is missing.
+    pub scopes: &'static [&'static str],
+}
+
+/// One request to an endpoint: its query and, past the first page, the page token sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageRequest {
+    /// The endpoint asked.
+    pub endpoint: &'static Endpoint,
+    /// Query parameters besides the endpoint's fixed ones and the page token (`status`, `page_size`).
+    pub query: BTreeMap<String, String>,
+    /// The `next_page_token` sent; `None` on a first page.
+    pub page_token: Option<String>,
+}
+
+impl PageRequest {
+    /// The first page of `endpoint` with `query`.
+    pub fn first(endpoint: &'static Endpoint, query: &[(&str, String)]) -> Self {
+        PageRequest {
+            endpoint,
+            query: query
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.clone()))
+                .collect(),
+            page_token: None,
+        }
+    }
+
+    /// The page after this one: the same query with `token`.
+    pub fn next(&self, token: &str) -> Self {
+        PageRequest {
+            page_token: Some(token.to_string()),
+            ..self.clone()
+        }
+    }
+
+    /// A query parameter's value.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.query.get(name).map(String::as_str)
+    }
+
+    /// The sweep this request belongs to, for logs, errors and reports: the endpoint and its
+    /// query without `page_size` (which a fallback may change mid-sweep), e.g. `users?status=active`.
+    pub fn sweep(&self) -> String {
+        let query: Vec<String> = self
+            .query
+            .iter()
+            .filter(|(k, _)| k.as_str() != "page_size")
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        match query.is_empty() {
+            true => self.endpoint.path.to_string(),
+            false => format!("{}?{}", self.endpoint.path, query.join("&")),
+        }
+    }
+}

@@ -1,0 +1,297 @@
+//! One answer of a Zoom endpoint, read once with serde_json: its envelope fields, and where each
+//! record is in the body. Records stay raw JSON text, each read on its own by whoever needs it, so
+//! that one bad record never spoils its page.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::ops::Range;
+
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+use serde_json::value::RawValue;
+
+use crate::zoom::endpoint::PageRequest;
+
+/// The envelope fields of a page (everything but the records).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageMeta {
+    /// `page_count`; Zoom sends it on the first page only.
+    pub page_count: Option<u64>,
+    /// `page_number`; first page only.
+    pub page_number: Option<u64>,
+    /// `page_size`, the effective page size.
+    pub page_size: Option<u64>,
+    /// `total_records` across the sweep's pages.
+    pub total_records: Option<u64>,
+    /// `next_page_token`; Zoom sends `""` on the last page.
+    pub next_page_token: String,
+}
+
+impl PageMeta {
+    /// Whether this is the last page of its sweep.
+    pub fn is_last(&self) -> bool {
+        self.next_page_token.is_empty()
+    }
+}
+
+/// A page: the request it answered, its envelope, and the raw JSON of each record.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// The request this page answered.
+    pub request: PageRequest,
+    /// Position of the page in the run, from 1, in fetch order.
+    pub sequence: u64,
+    /// The envelope fields.
+    pub meta: PageMeta,
+    body: String,
+    /// Where each record's JSON text is in `body`.
+    records: Vec<Range<usize>>,
+}
+
+impl Page {
+    /// Reads a body exactly as Zoom sent it; fails when it is not well-formed JSON, not an object,
+    /// a Zoom error, or when the endpoint's records member is not an array.
+    pub fn parse(request: PageRequest, sequence: u64, body: String) -> Result<Self, String> {
+        let mut reader = serde_json::Deserializer::from_str(&body);
+        let envelope = EnvelopeSeed(request.endpoint.records)
+            .deserialize(&mut reader)
+            .and_then(|envelope| reader.end().map(|()| envelope))
+            .map_err(|e| format!("invalid JSON: {e}"))?;
+        let records = match (envelope.records, envelope.code, envelope.message) {
+            (Some(records), _, _) => records.iter().map(|r| range_in(&body, r.get())).collect(),
+            (None, Some(code), Some(message)) => {
+                return Err(format!("Zoom error {code}: {message}"));
+            }
+            (None, _, _) => Vec::new(),
+        };
+        Ok(Page {
+            request,
+            sequence,
+            meta: envelope.meta,
+            body,
+            records,
+        })
+    }
+
+    /// The raw JSON text of each record, in page order.
+    pub fn records(&self) -> impl ExactSizeIterator<Item = &str> {
+        self.records.iter().map(|r| &self.body[r.clone()])
+    }
+
+    /// Number of records on the page.
+    pub fn record_count(&self) -> usize {
+        self.records.len()
+    }
+
+    /// The body exactly as received.
+    pub fn body(&self) -> &str {
+        &self.body
+    }
+}
+
+/// Where `part`, a slice borrowed from `whole`, lies in it.
+fn range_in(whole: &str, part: &str) -> Range<usize> {
+    let start = part.as_ptr() as usize - whole.as_ptr() as usize;
+    start..start + part.len()
+}
+
+/// What a page body holds, its records borrowed from it.
+#[derive(Default)]
+struct Envelope<'a> {
+    meta: PageMeta,
+    records: Option<Vec<&'a RawValue>>,
+    code: Option<i64>,
+    message: Option<String>,
+}
+
+/// Reads an [`Envelope`] whose records are under the key it holds (serde's derive cannot take the
+/// key at run time).
+struct EnvelopeSeed(Option<&'static str>);
+
+impl<'de> DeserializeSeed<'de> for EnvelopeSeed {
+    type Value = Envelope<'de>;
+
+    fn deserialize<D: de::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for EnvelopeSeed {
+    type Value = Envelope<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut e = Envelope::default();
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match key.as_ref() {
+                k if Some(k) == self.0 => e.records = Some(map.next_value()?),
+                "page_count" => e.meta.page_count = map.next_value()?,
+                "page_number" => e.meta.page_number = map.next_value()?,
+                "page_size" => e.meta.page_size = map.next_value()?,
+                "total_records" => e.meta.total_records = map.next_value()?,
+                "next_page_token" => {
+                    e.meta.next_page_token =
+                        map.next_value::<Option<String>>()?.unwrap_or_default();
+                }
+                "code" => e.code = map.next_value()?,
+                "message" => e.message = map.next_value()?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(e)
+    }
+}
+
+/// The `next_page_token` read from the part of a page body received so far, without reading its
+/// records (under the member `records`): Zoom sends the envelope fields first, so the next request
+/// can leave while the rest of this page arrives. `None` when that part ends before it can tell,
+/// `Some(None)` when the page has no token before its records (or does not start like a page),
+/// `Some(Some(token))` when the token has arrived whole.
+pub fn peek_token_in_prefix(prefix: &str, records: &str) -> Option<Option<String>> {
+    use serde::de::Deserializer;
+
+    /// Stops at the token (or at the records) by failing on purpose, keeping what it found.
+    struct Peek<'s>(&'s mut Option<String>, &'s str);
+
+    impl<'de> Visitor<'de> for Peek<'_> {
+        type Value = ();
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a page")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                match key.as_ref() {
+                    "next_page_token" => {
+                        *self.0 = Some(map.next_value::<Option<String>>()?.unwrap_or_default());
+                        return Err(de::Error::custom("found"));
+                    }
+                    k if k == self.1 => return Err(de::Error::custom("records come first")),
+                    _ => {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+            }
+            Ok(())
+        }
+    }
+
+    let mut found = None;
+    match serde_json::Deserializer::from_str(prefix).deserialize_map(Peek(&mut found, records)) {
+        _ if found.is_some() => Some(found),
+        Err(e) if e.is_eof() => None,
+        _ => Some(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::zoom::users::USERS;
+
+    fn parse(body: &str) -> Result<Page, String> {
+        let request = PageRequest::first(&USERS, &[("status", "active".to_string())]);
+        Page::parse(request, 1, body.to_string())
+    }
+
+    #[test]
+    fn each_record_is_kept_verbatim() {
+        let body = r#"{"page_size":2,"next_page_token":"","users":[{"email":"a@x","type":1} , {"email":"b\"@x","type":2},[1],"s"]}"#;
+        let page = parse(body).unwrap();
+        let records: Vec<&str> = page.records().collect();
+        assert_eq!(
+            records,
+            vec![
+                r#"{"email":"a@x","type":1}"#,
+                r#"{"email":"b\"@x","type":2}"#,
+                "[1]",
+                r#""s""#
+            ]
+        );
+        assert!(page.meta.is_last());
+        assert_eq!(page.meta.page_count, None);
+        assert_eq!(page.meta.page_size, Some(2));
+    }
+
+    #[test]
+    fn members_after_the_records_are_read_too() {
+        let page =
+            parse(r#"{"users":[{"email":"a@x","type":1}],"next_page_token":"late"}"#).unwrap();
+        assert_eq!(page.record_count(), 1);
+        assert_eq!(page.meta.next_page_token, "late");
+    }
+
+    #[test]
+    fn a_body_that_is_not_a_page_is_refused() {
+        for bad in [
+            r#"{"users":[{"email":"a"} {"email":"b"}]}"#,
+            r#"{"users":[{"email":"a"},]}"#,
+            r#"{"users":[{"email":"a"#,
+            r#"{"users":{"email":"a"}}"#,
+            r#"{"users":[]} x"#,
+            r#"[1]"#,
+            "<html>",
+        ] {
+            let err = parse(bad).unwrap_err();
+            assert!(err.starts_with("invalid JSON"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_token_is_peeked_once_its_prefix_has_arrived() {
+        let body =
+            r#"{"page_count":2,"page_size":2000,"next_page_token":"tok-1","users":[{"id":"a"}]}"#;
+        let at = body.find("\"tok-1\"").unwrap() + "\"tok-1\"".len();
+        for end in 0..body.len() {
+            let expected = if end < at {
+                None
+            } else {
+                Some(Some("tok-1".to_string()))
+            };
+            assert_eq!(
+                peek_token_in_prefix(&body[..end], "users"),
+                expected,
+                "{}",
+                &body[..end]
+            );
+        }
+        let last = r#"{"page_size":2000,"next_page_token":"","users":[]}"#;
+        assert_eq!(
+            peek_token_in_prefix(last, "users"),
+            Some(Some(String::new()))
+        );
+        assert_eq!(
+            peek_token_in_prefix(r#"{"page_size":2000,"users":["#, "users"),
+            Some(None)
+        );
+        assert_eq!(peek_token_in_prefix(r#"<html>"#, "users"), Some(None));
+        assert_eq!(peek_token_in_prefix(r#"{"page_size":2000,"#, "users"), None);
+    }
+
+    #[test]
+    fn the_next_token_is_peeked_without_reading_users() {
+        let body = r#"{"page_size":2,"next_page_token":"tok","users":[{"email":"a@x","type":1"#;
+        let peek = |body| peek_token_in_prefix(body, "users").flatten();
+        assert_eq!(peek(body).as_deref(), Some("tok"));
+        assert_eq!(
+            peek(r#"{"next_page_token":"","users":[]}"#).as_deref(),
+            Some("")
+        );
+        assert_eq!(peek(r#"{"users":[],"next_page_token":"late"}"#), None);
+        assert_eq!(peek("<html>"), None);
+    }
+
+    #[test]
+    fn an_error_body_is_not_a_page() {
+        let err = parse(r#"{"code":124,"message":"Invalid access token."}"#).unwrap_err();
+        assert!(err.contains("124"), "{err}");
+    }
+}
