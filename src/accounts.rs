@@ -80,7 +80,7 @@ pub fn load(path: &Path) -> Result<Vec<AccountEntry>, Failure> {
     let mut names = std::collections::BTreeSet::new();
     for entry in &file.accounts {
         let name = &entry.name;
-        if !crate::config::is_folder_name(name) {
+        if !sinks::partition::is_folder_name(name) {
             return Err(bad(format!(
                 "account name `{name}` must be letters, digits, `-`, `_` or `.` (it names output folders)"
             )));

@@ -126,18 +126,9 @@ pub fn partition_date(
     }
 }
 
-/// Whether a value can name a folder: letters, digits, `-`, `_`, `.`, not starting with `.`.
-pub fn is_folder_name(value: &str) -> bool {
-    !value.is_empty()
-        && !value.starts_with('.')
-        && value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-}
-
 /// Checks a partition value: it becomes a folder name.
 fn partition_value(flag: &str, value: &str) -> Result<String, Failure> {
-    if is_folder_name(value) {
+    if sinks::partition::is_folder_name(value) {
         Ok(value.to_string())
     } else {
         Err(Failure::usage(format!(

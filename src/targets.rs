@@ -63,7 +63,7 @@ impl Targets {
         };
         let account = match (&partition.account, account_id) {
             (Some(name), _) => name.clone(),
-            (None, Some(id)) if crate::config::is_folder_name(id) => id.to_string(),
+            (None, Some(id)) if sinks::partition::is_folder_name(id) => id.to_string(),
             (None, Some(id)) => {
                 return Err(Failure::usage(format!(
                     "the account id \"{id}\" cannot name a partition folder: pass --partition-account NAME"

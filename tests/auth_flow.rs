@@ -361,6 +361,39 @@ async fn check_reports_a_working_server_to_server_connection() {
         report.contains("user:read:list_users:admin (classic apps: user:read:admin): granted"),
         "{report}"
     );
+    // generated_users(40, 5, 5): each status's total_records.
+    assert!(
+        report.contains("users listed:   40 active, 5 pending, 5 inactive"),
+        "{report}"
+    );
+    // Without its scope, Zoom's summary is not asked for, and the check still passes.
+    assert!(
+        report.contains("users summary:  not read: scope user:read:summary:admin not granted"),
+        "{report}"
+    );
+}
+
+/// With `user:read:summary:admin`, `check` reads `GET /users/summary` through the generic fetch
+/// and prints Zoom's counts beside what the list endpoint says.
+#[tokio::test(flavor = "multi_thread")]
+async fn check_prints_zooms_user_summary_when_its_scope_is_granted() {
+    let mock = s2s_mock(|a| {
+        a.scopes = "user:read:list_users:admin user:read:summary:admin".into();
+    })
+    .await;
+    let out = output(s2s(&mock, &["check"])).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report = text(&out.stdout);
+    // The 40 active users of generated_users have plan types 1, 2, 2, 4, 99 in turn: 16 licensed
+    // (type 2), 8 basic (type 1) and 16 join-only (types 4 and 99); 5 pending apart.
+    assert!(
+        report.contains(
+            "users summary:  40 total: 16 licensed, 8 basic, 16 join-only, 0 on-prem, 0 room; \
+             5 pending (GET /users/summary)"
+        ),
+        "{report}"
+    );
+    assert!(report.contains("connection ok"), "{report}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -15,6 +15,15 @@ use std::path::{Path, PathBuf};
 /// Name of the staging folder under the output root.
 pub const STAGING_DIR: &str = ".zoom-licenses-staging";
 
+/// Whether a value can name a folder: letters, digits, `-`, `_`, `.`, not starting with `.`.
+pub fn is_folder_name(value: &str) -> bool {
+    !value.is_empty()
+        && !value.starts_with('.')
+        && value
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
 /// A private folder where a run builds its partitions before publishing them.
 #[derive(Debug)]
 pub struct StagingArea {

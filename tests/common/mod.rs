@@ -104,9 +104,15 @@ pub fn dir_entries(dir: &Path) -> Vec<String> {
 /// with the transform's code): users of the active and pending sweeps whose `type` is 1, 2, 4 or
 /// 99, keyed by `id` or `pending:` + lower-cased email, each once. Only for well-formed recordings.
 pub fn expected_keys(dir: &Path) -> BTreeSet<String> {
+    expected_keys_in_order(dir).into_iter().collect()
+}
+
+/// Like [`expected_keys`], in the order the recording's pages hold them (first occurrence wins).
+pub fn expected_keys_in_order(dir: &Path) -> Vec<String> {
     let index: Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("index.json")).unwrap()).unwrap();
-    let mut keys = BTreeSet::new();
+    let mut seen = BTreeSet::new();
+    let mut keys = Vec::new();
     for page in index["pages"].as_array().unwrap() {
         let sweep = page["request"]["query"]["status"].as_str().unwrap();
         let body: Value = serde_json::from_str(
@@ -116,14 +122,15 @@ pub fn expected_keys(dir: &Path) -> BTreeSet<String> {
         for user in body["users"].as_array().unwrap() {
             let status = user["status"].as_str().unwrap_or(sweep);
             let supported = matches!(user["type"].as_i64(), Some(1 | 2 | 4 | 99));
-            if status == "inactive" || !supported {
+            let key = match user["id"].as_str() {
+                Some(id) if !id.is_empty() => id.to_string(),
+                _ => format!("pending:{}", user["email"].as_str().unwrap().to_lowercase()),
+            };
+            // A repeat is dropped even when its first occurrence was rejected.
+            if !seen.insert(key.clone()) || status == "inactive" || !supported {
                 continue;
             }
-            let key = match user["id"].as_str() {
-                Some(id) => id.to_string(),
-                None => format!("pending:{}", user["email"].as_str().unwrap().to_lowercase()),
-            };
-            keys.insert(key);
+            keys.push(key);
         }
     }
     keys

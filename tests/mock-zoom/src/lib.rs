@@ -1,7 +1,7 @@
 //! A mock of the Zoom API for tests, listening on 127.0.0.1 only.
 //!
-//! It serves `POST /oauth/token` (server-to-server grant) and `GET /v2/users` the way Zoom does
-//! (see `shared/zoom-api.md`): one status per request, `page_count`/`page_number` on the first page
+//! It serves `POST /oauth/token` (server-to-server grant), `GET /v2/users` and `GET /v2/users/summary`
+//! the way Zoom does (see `shared/zoom-api.md`): one status per request, `page_count`/`page_number` on the first page
 //! only, `"next_page_token": ""` on the last, pending users without `id`, `{"reason","error"}` token
 //! errors, 401/124 for bad tokens, 400/4711 for a missing scope, 400/300 for an expired page token or
 //! a page size above the maximum. Faults (429s, 5xx, dropped connections, truncated bodies, expiring
@@ -401,6 +401,10 @@ async fn handle(mut stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Res
             respond(&mut stream, status, &[], body.to_string().as_bytes()).await
         }
         ("GET", "/v2/users") => users(&mut stream, &request, &state).await,
+        ("GET", "/v2/users/summary") => {
+            let (status, body) = users_summary(&request, &state);
+            respond(&mut stream, status, &[], body.to_string().as_bytes()).await
+        }
         _ => {
             let body = json!({"code": 404, "message": "Not found."});
             respond(&mut stream, 404, &[], body.to_string().as_bytes()).await
@@ -584,6 +588,55 @@ fn revoke(request: &Request, state: &Mutex<State>) -> (u16, Value) {
     state.refresh_token = None;
     state.seen.revoked.push(token);
     (200, json!({"status": "success"}))
+}
+
+/// `GET /v2/users/summary`: the account's users counted by plan `type`, as Zoom's spec describes
+/// the fields (pending users counted apart, not in the total).
+fn users_summary(request: &Request, state: &Mutex<State>) -> (u16, Value) {
+    let state = state.lock().expect("mock state");
+    let bearer = request
+        .headers
+        .get("authorization")
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if !bearer.is_some_and(|t| state.valid_tokens.contains(t)) {
+        return (
+            401,
+            json!({"code": 124, "message": "Invalid access token."}),
+        );
+    }
+    let scopes = &state.account.scopes;
+    if !scopes
+        .split_whitespace()
+        .any(|s| s == "user:read:summary:admin" || s == "user:read:admin")
+    {
+        let message = "Invalid access token, does not contain scopes:[user:read:summary:admin].";
+        return (400, json!({"code": 4711, "message": message}));
+    }
+    let users = &state.account.users;
+    let active = users.get("active").map(Vec::as_slice).unwrap_or_default();
+    let of_type = |codes: &[i64]| {
+        let typed = active
+            .iter()
+            .filter(|u| codes.contains(&u["type"].as_i64().unwrap_or(0)));
+        typed.count()
+    };
+    let (licensed, basic, join_only, on_prem) = (
+        of_type(&[2]),
+        of_type(&[1]),
+        of_type(&[4, 99]),
+        of_type(&[3]),
+    );
+    let pending = users.get("pending").map_or(0, Vec::len);
+    let body = json!({
+        "licensed_users_count": licensed,
+        "basic_users_count": basic,
+        "on_prem_users_count": on_prem,
+        "room_users_count": 0,
+        "pending_users_count": pending,
+        "join_only_users_count": join_only,
+        "total_users_count": licensed + basic + join_only + on_prem,
+    });
+    (200, body)
 }
 
 fn error_body(code: i64, message: &str) -> Vec<u8> {
