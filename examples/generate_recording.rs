@@ -1,4 +1,4 @@
-//! Generates a realistic recorded run of `GET /v2/users` pages, reproducibly from a seed.
+//! Generates a realistic recorded run of `GET /users` pages, reproducibly from a seed.
 //!
 //! Used for `fixtures/sample` (committed) and for the large runs of `make fixtures-large` and
 //! `make bench`, which are generated rather than committed.
@@ -168,7 +168,7 @@ struct User {
 }
 
 #[derive(Serialize)]
-struct Page<'a> {
+struct PageBody<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     page_count: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -303,7 +303,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             let last = page + 1 == pages;
             let next_page_token = if last { String::new() } else { rng.token(33) };
-            let envelope = Page {
+            let envelope = PageBody {
                 page_count: (page == 0).then_some(pages),
                 page_number: (page == 0).then_some(1),
                 page_size: args.page_size,

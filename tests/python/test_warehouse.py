@@ -29,7 +29,7 @@ def recorded_users(recording: Path):
     for page in index["pages"]:
         body = json.loads((recording / page["file"]).read_text())
         for user in body["users"]:
-            yield page["request"]["status"], user
+            yield page["request"]["query"]["status"], user
 
 
 def expected_stale_licensed(recording: Path) -> int:

@@ -3,9 +3,10 @@
 //!
 //! Repeats: Zoom gives no ordering guarantee and a restarted sweep re-reads pages, so the same user
 //! can arrive twice. The first occurrence of a key wins; later ones are counted as duplicates and
-//! dropped. Seen keys are remembered as 128-bit XXH3 fingerprints in a `HashSet` (about 36 bytes
-//! per user as allocated): two different keys share a fingerprint with odds of about n²/2¹²⁹ for n
-//! users (10⁻²⁷ at a million), and if they ever did, the second user would be dropped as a repeat.
+//! dropped. Seen keys are remembered as 128-bit XXH3 fingerprints in a `HashSet` (2²¹ slots of 17
+//! bytes for a million users: 34 MiB): two different keys share a fingerprint with odds of about
+//! n²/2¹²⁹ for n users (10⁻²⁷ at a million), and if they ever did, the second user would be dropped
+//! as a repeat.
 
 use std::collections::{BTreeMap, HashSet};
 
