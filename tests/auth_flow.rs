@@ -12,12 +12,19 @@ use std::time::Duration;
 use common::*;
 use mock_zoom::{Account, MockZoom, generated_users};
 
+/// A port for `auth` to listen on, free now and given to no other test of this run. It comes from
+/// below Linux's ephemeral range (32768 and up), which `bind` to port 0 draws from, so no mock
+/// server started meanwhile can take it between this check and `auth`'s own bind.
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    static NEXT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
+    let base = 20_000 + (std::process::id() % 500) as u16 * 20;
+    loop {
+        let port = base + NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        assert!(port < 32_000, "no free port below the ephemeral range");
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 struct Setup {
@@ -72,12 +79,13 @@ impl Setup {
             .unwrap()
     }
 
-    /// Starts `auth --no-browser` and returns it with the authorize URL it printed.
+    /// Starts `auth --no-browser` and returns it with the authorize URL it printed, and the rest of
+    /// its stderr once it exits.
     #[allow(
         clippy::zombie_processes,
         reason = "the caller waits for the returned child"
     )]
-    async fn start_auth(&self) -> (Child, String) {
+    async fn start_auth(&self) -> (Child, String, std::thread::JoinHandle<String>) {
         let mut cmd = self.command(&["auth", "--no-browser", "--wait", "20"]);
         cmd.stdin(Stdio::piped()).stderr(Stdio::piped());
         tokio::task::spawn_blocking(move || {
@@ -93,12 +101,13 @@ impl Setup {
                 if let Some(url) = line.trim().strip_prefix("http") {
                     let url = format!("http{url}");
                     // Keep draining stderr so the child never blocks on a full pipe.
-                    std::thread::spawn(move || {
+                    let rest = std::thread::spawn(move || {
                         let mut rest = String::new();
                         let _ = std::io::Read::read_to_string(&mut stderr, &mut rest);
                         eprintln!("auth stderr: {rest}");
+                        rest
                     });
-                    return (child, url);
+                    return (child, url, rest);
                 }
             }
         })
@@ -108,7 +117,7 @@ impl Setup {
 
     /// Connects through the paste-the-URL fallback.
     async fn connect(&self) {
-        let (mut child, url) = self.start_auth().await;
+        let (mut child, url, _) = self.start_auth().await;
         let location = redirect_location(&url).await;
         child
             .stdin
@@ -154,7 +163,7 @@ fn mode(path: &Path) -> u32 {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_browser_flow_stores_tokens_then_check_and_extract_work() {
     let setup = Setup::new(|_| {}).await;
-    let (child, url) = setup.start_auth().await;
+    let (child, url, _) = setup.start_auth().await;
     // The browser: follow Zoom's redirect to the listener, which answers with a closing page.
     let browser = reqwest::Client::builder().no_proxy().build().unwrap();
     let page = browser.get(&url).send().await.unwrap();
@@ -200,7 +209,7 @@ async fn pasting_the_redirected_url_works_when_the_port_is_taken() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_state_mismatch_stores_nothing() {
     let setup = Setup::new(|_| {}).await;
-    let (mut child, url) = setup.start_auth().await;
+    let (mut child, url, stderr) = setup.start_auth().await;
     let location = redirect_location(&url).await;
     let forged = location.replace("state=", "state=forged");
     child
@@ -213,13 +222,23 @@ async fn a_state_mismatch_stores_nothing() {
         .await
         .unwrap();
     assert_eq!(status.code(), Some(1));
+    let stderr = stderr.join().unwrap();
+    assert!(
+        stderr.contains("state does not match") && stderr.contains("nothing was stored"),
+        "{stderr}"
+    );
     assert!(!setup.token_file().exists());
+    assert_eq!(
+        setup.mock.seen().token_requests,
+        0,
+        "the forged code was exchanged"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn denied_consent_ends_with_a_clear_message() {
     let setup = Setup::new(|a| a.deny_consent = true).await;
-    let (child, url) = setup.start_auth().await;
+    let (child, url, stderr) = setup.start_auth().await;
     let browser = reqwest::Client::builder().no_proxy().build().unwrap();
     let page = browser
         .get(&url)
@@ -237,6 +256,12 @@ async fn denied_consent_ends_with_a_clear_message() {
     .await
     .unwrap();
     assert_eq!(status.code(), Some(1));
+    let stderr = stderr.join().unwrap();
+    assert!(
+        stderr.contains("the authorization was denied in the browser")
+            && stderr.contains("approve the app"),
+        "{stderr}"
+    );
     assert!(!setup.token_file().exists());
 }
 
@@ -281,10 +306,11 @@ async fn a_refused_refresh_token_says_run_auth_again() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_crash_right_after_a_refresh_says_exactly_what_to_do() {
-    // Zoom rotates the refresh token, then the answer takes 3 s: the process is killed meanwhile.
+    // Zoom rotates the refresh token, then holds its answer for a minute: the process is killed
+    // meanwhile, however slowly this machine runs.
     let setup = Setup::new(|a| {
         a.token_ttl_secs = 30;
-        a.refresh_delay = Duration::from_secs(3);
+        a.refresh_delay = Duration::from_secs(60);
     })
     .await;
     setup.connect().await;

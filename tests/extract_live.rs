@@ -163,12 +163,46 @@ async fn a_429_storm_with_retry_after_is_waited_out() {
     assert!(m["api"]["rate_limit_wait_seconds"].as_f64().unwrap() >= 1.0);
 }
 
+/// 429s without `Retry-After` are retried after growing waits: the first retry of a page at least
+/// `--retry-min-delay-ms` after the refusal, the second at least twice that.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_429_storm_without_retry_after_backs_off() {
     let storm = Fault::TooManyRequests { retry_after: None };
-    let m = survive(&[(1, storm.clone()), (2, storm.clone()), (5, storm)], &[]).await;
-    assert_eq!(m["api"]["http_429"], 3);
-    assert_eq!(m["api"]["retries"]["rate_limited"], 3);
+    let users = generated_users(230, 0, 0);
+    let faults = BTreeMap::from([(2, storm.clone()), (3, storm)]);
+    let mock = MockZoom::start(Account::new(users.clone()), faults, Duration::ZERO).await;
+    let out = tempfile::tempdir().unwrap();
+    let mut cmd = against_mock(&mock);
+    // A single sweep, so requests 2, 3 and 4 are page 2 and its two retries.
+    cmd.args([
+        "extract",
+        "--retry-min-delay-ms",
+        "300",
+        "--format",
+        "ndjson",
+        "--output",
+    ])
+    .arg(out.path().join("u.ndjson"))
+    .args(["--page-size", "50", "--statuses", "active"]);
+    let output = run(cmd).await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_exact_users(out.path(), &users, &["active"]);
+    let seen = mock.seen();
+    assert_eq!(seen.faults_applied.len(), 2);
+    let gap = |i: usize| seen.request_offsets[i] - seen.request_offsets[i - 1];
+    assert!(
+        gap(2) >= Duration::from_millis(300),
+        "first retry after {:?}",
+        gap(2)
+    );
+    assert!(
+        gap(3) >= Duration::from_millis(600),
+        "second retry after {:?}",
+        gap(3)
+    );
+    let m = manifest(out.path());
+    assert_eq!(m["api"]["http_429"], 2);
+    assert_eq!(m["api"]["retries"]["rate_limited"], 2);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -239,10 +273,11 @@ async fn gap_after_second_page(fault: Fault) -> Duration {
 /// once the whole page has.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_next_request_leaves_before_a_slow_page_has_arrived() {
-    // The page's second half comes 0.3 s after its first, which holds the token.
+    // The page's second half comes a second after its first, which holds the token: a run that
+    // waited for the whole page asks for the next one a second later at the earliest.
     let gap = gap_after_second_page(Fault::SlowBody).await;
     assert!(
-        gap < Duration::from_millis(250),
+        gap < mock_zoom::SLOW_BODY_GAP * 7 / 10,
         "the next request waited {gap:?} for the whole page"
     );
 }
@@ -259,16 +294,26 @@ async fn no_request_leaves_during_a_remaining_zero_pause() {
     );
 }
 
+/// A daily limit that resets within `--max-wait` is waited for, then the run completes.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_daily_limit_within_max_wait_is_waited_out() {
-    let soon = (chrono::Utc::now() + chrono::TimeDelta::seconds(2))
+    // Zoom's Retry-After is a timestamp in whole seconds: this one is 2 to 3 s away.
+    let soon = (chrono::Utc::now() + chrono::TimeDelta::seconds(3))
         .format("%Y-%m-%dT%H:%M:%SZ")
         .to_string();
-    survive(
+    let started = std::time::Instant::now();
+    let m = survive(
         &[(2, Fault::DailyLimit { retry_after: soon })],
         &["--max-wait", "30"],
     )
     .await;
+    // Without the wait this run takes well under a second.
+    assert!(
+        started.elapsed() >= Duration::from_secs(2),
+        "the run did not wait: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(m["api"]["http_429"], 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -290,9 +335,22 @@ async fn a_refused_page_size_falls_back_to_300_once() {
 /// Runs against `account` with `faults` and expects a failure with `code` and `message`, and no
 /// output files.
 async fn refuse(account: Account, faults: BTreeMap<u64, Fault>, code: i32, message: &str) {
+    refuse_with(account, faults, &[], code, message).await;
+}
+
+/// Like [`refuse`], with `extra` arguments; returns the mock to look at what it saw.
+async fn refuse_with(
+    account: Account,
+    faults: BTreeMap<u64, Fault>,
+    extra: &[&str],
+    code: i32,
+    message: &str,
+) -> MockZoom {
     let mock = MockZoom::start(account, faults, Duration::ZERO).await;
     let out = tempfile::tempdir().unwrap();
-    let output = run(live(&mock, out.path())).await;
+    let mut cmd = live(&mock, out.path());
+    cmd.args(extra);
+    let output = run(cmd).await;
     let text = stderr(&output);
     assert_eq!(output.status.code(), Some(code), "{text}");
     assert!(text.contains(message), "expected {message:?} in: {text}");
@@ -301,6 +359,122 @@ async fn refuse(account: Account, faults: BTreeMap<u64, Fault>, code: i32, messa
         "{:?}",
         dir_entries(out.path())
     );
+    mock
+}
+
+/// One sweep of 230 active users, 50 a page: request N is page N unless a fault repeats one.
+const ONE_SWEEP: &[&str] = &["--statuses", "active", "--page-size", "50"];
+
+/// Zoom refusing the renewed token as well is a configuration problem: exit 2 on the second
+/// refusal, after exactly one renewal.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_refused_twice_ends_the_run_with_exit_2() {
+    let faults = BTreeMap::from([(2, Fault::ExpireTokens), (3, Fault::ExpireTokens)]);
+    let account = Account::new(generated_users(230, 0, 0));
+    let mock = refuse_with(
+        account,
+        faults,
+        ONE_SWEEP,
+        2,
+        "Zoom refused the access token",
+    )
+    .await;
+    assert_eq!(mock.seen().token_requests, 2, "one token, then one renewal");
+}
+
+/// An expired page token restarts its sweep at most three times; the fourth expiry ends the run.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_fourth_expired_page_token_ends_the_run() {
+    // Each fault waits for a request that sends a page token.
+    let faults = (2..=5).map(|n| (n, Fault::ExpirePageToken)).collect();
+    let account = Account::new(generated_users(230, 0, 0));
+    let mock = refuse_with(account, faults, ONE_SWEEP, 1, "the next page token expired").await;
+    assert_eq!(mock.seen().faults_applied.len(), 4);
+    let first_pages = mock.seen().requests.iter().filter(|r| !r.2).count();
+    assert_eq!(first_pages, 4, "the first page and three restarts");
+}
+
+/// A page that hands back the token it was asked with would loop for ever: the run stops instead.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_same_next_page_token_twice_stops_the_run() {
+    let faults = BTreeMap::from([(2, Fault::SameToken)]);
+    let account = Account::new(generated_users(230, 0, 0));
+    let mock = refuse_with(
+        account,
+        faults,
+        ONE_SWEEP,
+        1,
+        "the same next_page_token twice",
+    )
+    .await;
+    assert_eq!(
+        mock.seen().requests.len(),
+        2,
+        "it asked again with the same token"
+    );
+}
+
+/// A refusal that is neither about the token, the scope, rate limits nor paging is exit 1, with
+/// Zoom's code and message.
+#[tokio::test(flavor = "multi_thread")]
+async fn any_other_4xx_is_exit_1_with_zooms_code_and_message() {
+    for status in [403, 404] {
+        let faults = BTreeMap::from([(2, Fault::Refused(status, 200))]);
+        let account = Account::new(generated_users(230, 0, 0));
+        let message = format!("HTTP {status}, code 200: No permission.");
+        refuse_with(account, faults, ONE_SWEEP, 1, &message).await;
+    }
+}
+
+/// `--timeout` bounds each request: a page that never comes is retried, then the run ends (exit 75)
+/// long before the page would have.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_past_timeout_is_retried_then_temporary() {
+    let faults = BTreeMap::from([(2, Fault::Stall), (3, Fault::Stall)]);
+    let account = Account::new(generated_users(230, 0, 0));
+    let started = std::time::Instant::now();
+    let extra = [ONE_SWEEP, &["--timeout", "1", "--max-retries", "1"]].concat();
+    let mock = refuse_with(account, faults, &extra, 75, "network error").await;
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(mock.seen().requests.len(), 3, "page 2 and one retry");
+}
+
+/// A live run that fails leaves the pages it recorded, but no `index.json`: the recording cannot be
+/// replayed as if it were whole.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_recording_has_no_index() {
+    let faults = BTreeMap::from([(3, Fault::Refused(403, 200))]);
+    let mock = MockZoom::start(
+        Account::new(generated_users(230, 0, 0)),
+        faults,
+        Duration::ZERO,
+    )
+    .await;
+    let out = tempfile::tempdir().unwrap();
+    let recording = tempfile::tempdir().unwrap();
+    let mut cmd = live(&mock, out.path());
+    cmd.args(ONE_SWEEP)
+        .arg("--record")
+        .arg(recording.path().join("rec"));
+    let output = run(cmd).await;
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let rec = recording.path().join("rec");
+    assert_eq!(
+        dir_entries(&rec.join("pages")).len(),
+        2,
+        "the pages that came"
+    );
+    assert!(!rec.join("index.json").exists());
+    zoom_licenses()
+        .args(["extract", "--replay"])
+        .arg(&rec)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("index.json"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -392,15 +566,16 @@ async fn the_limiter_holds_max_rps_across_concurrent_sweeps() {
     assert!(output.status.success(), "{}", stderr(&output));
     let seen = mock.seen();
     assert_eq!(seen.requests.len(), 30);
+    // Evenly spaced at 8 a second, the 30 requests span at least 29/8 s. A busy machine can only
+    // delay requests, except the first, whose delay shortens the span: 0.25 s is allowed for it.
+    // Without the limiter they would all come within a fraction of a second.
+    let span = seen.request_offsets[29] - seen.request_offsets[0];
+    let spaced = Duration::from_secs(29) / 8;
     assert!(
-        seen.max_requests_per_second <= 8,
-        "the mock saw {} requests within one second",
-        seen.max_requests_per_second
+        span >= spaced - Duration::from_millis(250),
+        "30 requests came within {span:?}: more than 8 a second"
     );
-    assert!(
-        seen.max_requests_per_second >= 6,
-        "the limiter is far too slow"
-    );
+    assert!(span < spaced * 3, "the limiter is far too slow: {span:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

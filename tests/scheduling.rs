@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::*;
-use mock_zoom::{Account, MockZoom, generated_users};
+use mock_zoom::{Account, Fault, MockZoom, generated_users};
 use serde_json::Value;
 
 fn replay_into(root: &Path, recording: &str, account: &str, date: &str, run_id: &str) {
@@ -78,11 +78,12 @@ fn re_running_a_date_and_account_replaces_exactly_that_partition() {
 async fn a_run_killed_mid_way_leaves_the_previous_partition_whole() {
     let work = tempfile::tempdir().unwrap();
     let root = work.path().join("wh");
-    // 40 ms per request, 10 users a page: the second run takes seconds, long enough to kill.
+    // 50 users a page: 13 requests for the first run; the second run's 4th request (the mock's
+    // 17th) is held for a minute, so the run is surely still going when it is killed.
     let mock = MockZoom::start(
         Account::new(generated_users(600, 0, 0)),
-        BTreeMap::new(),
-        Duration::from_millis(40),
+        BTreeMap::from([(17, Fault::Stall)]),
+        Duration::ZERO,
     )
     .await;
     let account = mock.account();
@@ -110,14 +111,19 @@ async fn a_run_killed_mid_way_leaves_the_previous_partition_whole() {
     let before = files_under(&partition);
 
     let mut second = command("killed").spawn().unwrap();
-    // Wait until it is writing into its staging area, then SIGKILL it.
+    // Wait until it has asked for the held page, with pages written into its staging area.
     let staging = root.join(".zoom-licenses-staging");
-    for _ in 0..400 {
-        if snapshot_if_exists(&staging).len() >= 2 {
+    for _ in 0..1000 {
+        if mock.seen().requests.len() >= 17 && !snapshot_if_exists(&staging).is_empty() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    assert_eq!(
+        mock.seen().requests.len(),
+        17,
+        "the run is not at the held page"
+    );
     assert!(
         !snapshot_if_exists(&staging).is_empty(),
         "never saw the run's staging files"

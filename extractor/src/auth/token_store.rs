@@ -175,8 +175,8 @@ mod tests {
         let token = StoredToken {
             version: TOKEN_FILE_VERSION,
             client_id: "cid".into(),
-            access_token: Secret::new("at"),
-            refresh_token: Secret::new("rt"),
+            access_token: Secret::new("access-7Qx2"),
+            refresh_token: Secret::new("refresh-9Kz4"),
             expires_at: Utc::now(),
             scopes: vec!["user:read:list_users:admin".into()],
             obtained_at: Utc::now(),
@@ -190,8 +190,13 @@ mod tests {
             assert_eq!(mode, 0o600);
         }
         let back = StoredToken::load(&path).unwrap();
-        assert_eq!(back.refresh_token.expose(), "rt");
-        assert!(!format!("{back:?}").contains("\"rt\""));
+        assert_eq!(back.refresh_token.expose(), "refresh-9Kz4");
+        // Neither token shows in Debug, quoted or not.
+        let debug = format!("{back:?}");
+        assert!(
+            !debug.contains("7Qx2") && !debug.contains("9Kz4"),
+            "{debug}"
+        );
         assert!(matches!(
             StoredToken::load(&dir.path().join("nope.json")),
             Err(TokenStoreError::Missing(_))

@@ -35,19 +35,28 @@ impl RateGate {
         }
     }
 
-    /// Waits until a request may be sent.
+    /// Waits until a request may be sent: past every pause, and its turn at the limiter.
     pub async fn ready(&self) {
         let started = Instant::now();
         loop {
-            let until = *self.not_before.lock().unwrap_or_else(|e| e.into_inner());
-            match until {
-                Some(t) if t > Instant::now() => tokio::time::sleep_until(t).await,
-                _ => break,
+            if let Some(until) = self.paused_until() {
+                tokio::time::sleep_until(until).await;
+                continue;
+            }
+            self.limiter.until_ready().await;
+            // A pause that began while this request waited for its turn holds it too.
+            if self.paused_until().is_none() {
+                break;
             }
         }
-        self.limiter.until_ready().await;
         let waited = started.elapsed().as_micros() as u64;
         self.waited_micros.fetch_add(waited, Ordering::Relaxed);
+    }
+
+    /// The end of the current pause, if one is on.
+    fn paused_until(&self) -> Option<Instant> {
+        let until = *self.not_before.lock().unwrap_or_else(|e| e.into_inner());
+        until.filter(|t| *t > Instant::now())
     }
 
     /// Holds every request back for `wait` from now (never shortens an existing pause).
@@ -68,5 +77,32 @@ impl RateGate {
     /// Total time requests spent waiting on rate limits, summed over requests.
     pub fn waited(&self) -> Duration {
         Duration::from_micros(self.waited_micros.load(Ordering::Relaxed))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A request already waiting for its turn when another's 429 pauses the account does not
+    /// leave before the pause ends.
+    #[tokio::test]
+    async fn a_pause_holds_requests_already_waiting_for_their_turn() {
+        let gate = std::sync::Arc::new(RateGate::new(NonZeroU32::new(20).unwrap()));
+        gate.ready().await;
+        let started = Instant::now();
+        let waiting = tokio::spawn({
+            let gate = gate.clone();
+            async move { gate.ready().await }
+        });
+        // The second request now waits its 50 ms turn at the limiter; then the pause comes.
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        gate.pause_for(Duration::from_millis(300));
+        waiting.await.unwrap();
+        assert!(
+            started.elapsed() >= Duration::from_millis(300),
+            "left {:?} after the pause began",
+            started.elapsed()
+        );
     }
 }

@@ -43,7 +43,8 @@ pub struct Account {
     pub redirect_uri: Option<String>,
     /// Authorization code flow: the admin denies consent.
     pub deny_consent: bool,
-    /// Authorization code flow: wait this long before answering a refresh (after rotating).
+    /// Authorization code flow: wait this long before answering the first refresh (after
+    /// rotating); later refreshes are answered at once.
     pub refresh_delay: Duration,
 }
 
@@ -90,12 +91,25 @@ pub enum Fault {
     ExpireTokens,
     /// 400 code 300: the next page token is invalid or expired (only on a request with a token).
     ExpirePageToken,
-    /// A normal page, with `X-RateLimit-Remaining: 0`; its body comes as in [`Fault::SlowBody`].
+    /// A normal page, with `X-RateLimit-Remaining: 0`; its body comes in two halves 0.3 s apart.
     RemainingZero,
-    /// A normal page whose body comes in two halves 0.3 s apart, as over a slow network: a client
-    /// acting on the first half acts before the page is whole.
+    /// A normal page whose body comes in two halves [`SLOW_BODY_GAP`] apart, as over a slow
+    /// network: a client acting on the first half acts before the page is whole.
     SlowBody,
+    /// A normal page answered only after 60 s: the run is busy with it for as long as a test needs.
+    Stall,
+    /// A page whose `next_page_token` is the token the request sent (only on a request with one).
+    SameToken,
+    /// An HTTP error answer with this status and Zoom code, e.g. 403 with code 200 "No permission.".
+    Refused(u16, i64),
 }
+
+/// How long after its first half the second half of a [`Fault::SlowBody`] page comes: long
+/// enough that a client which waits for the whole page cannot be mistaken, even on a busy machine,
+/// for one that acts on the first half.
+pub const SLOW_BODY_GAP: Duration = Duration::from_secs(1);
+/// How long a [`Fault::Stall`] answer is held.
+const STALL: Duration = Duration::from_secs(60);
 
 /// What the mock saw.
 #[derive(Debug, Clone, Default)]
@@ -545,7 +559,10 @@ fn oauth_grant(request: &Request, state: &Mutex<State>, grant: &str) -> (u16, Va
             return (400, invalid_grant, Duration::ZERO);
         }
         state.seen.refreshes += 1;
-        account.refresh_delay
+        match state.seen.refreshes {
+            1 => account.refresh_delay,
+            _ => Duration::ZERO,
+        }
     };
     let access = issue_access_token(&mut state);
     let refresh = format!(
@@ -650,6 +667,8 @@ enum Answer {
     Respond(u16, Vec<(&'static str, String)>, Vec<u8>),
     /// A 200 whose body's second half follows its first after a pause.
     Paced(Vec<(&'static str, String)>, Vec<u8>, Duration),
+    /// A 200 sent after [`STALL`].
+    Stalled(Vec<(&'static str, String)>, Vec<u8>),
     Drop,
     Truncate(Vec<u8>),
 }
@@ -662,6 +681,10 @@ async fn users(
     let answer = users_answer(request, &mut state.lock().expect("mock state"));
     match answer {
         Answer::Respond(status, headers, body) => respond(stream, status, &headers, &body).await,
+        Answer::Stalled(headers, body) => {
+            tokio::time::sleep(STALL).await;
+            respond(stream, 200, &headers, &body).await
+        }
         Answer::Paced(headers, body, gap) => {
             respond_paced(stream, 200, &headers, &body, Some(gap)).await
         }
@@ -724,7 +747,7 @@ fn users_answer(request: &Request, state: &mut State) -> Answer {
         state.pending_faults.push_back(fault);
     }
     let fault = match state.pending_faults.front() {
-        Some(Fault::ExpirePageToken) if page_token.is_none() => None,
+        Some(Fault::ExpirePageToken | Fault::SameToken) if page_token.is_none() => None,
         Some(_) => state.pending_faults.pop_front(),
         None => None,
     };
@@ -766,6 +789,9 @@ fn users_answer(request: &Request, state: &mut State) -> Answer {
                 ),
             );
         }
+        Some(Fault::Refused(status, code)) => {
+            return Answer::Respond(status, vec![], error_body(code, "No permission."));
+        }
         Some(Fault::ServerError(code)) => {
             return Answer::Respond(code, vec![], error_body(code as i64, "Internal Error"));
         }
@@ -782,7 +808,16 @@ fn users_answer(request: &Request, state: &mut State) -> Answer {
             );
         }
         Some(Fault::RemainingZero) => extra.push(("X-RateLimit-Remaining", "0".to_string())),
-        Some(Fault::Truncate) | Some(Fault::HalfJson) | Some(Fault::SlowBody) | None => {}
+        Some(Fault::Truncate | Fault::HalfJson | Fault::SlowBody | Fault::Stall) | None => {}
+        Some(Fault::SameToken) => {
+            let token = page_token.clone().unwrap_or_default();
+            let all = state.rendered.get(&status).cloned().unwrap_or_default();
+            let mut page: Value =
+                serde_json::from_slice(&render_page(&all, &status, 0, page_size, false))
+                    .unwrap_or_default();
+            page["next_page_token"] = json!(token);
+            return Answer::Respond(200, extra, page.to_string().into_bytes());
+        }
     }
 
     let scopes = &state.account.scopes;
@@ -826,9 +861,9 @@ fn users_answer(request: &Request, state: &mut State) -> Answer {
     match fault {
         Some(Fault::Truncate) => Answer::Truncate(body),
         Some(Fault::HalfJson) => Answer::Respond(200, extra, body[..body.len() / 2].to_vec()),
-        Some(Fault::RemainingZero | Fault::SlowBody) => {
-            Answer::Paced(extra, body, Duration::from_millis(300))
-        }
+        Some(Fault::RemainingZero) => Answer::Paced(extra, body, Duration::from_millis(300)),
+        Some(Fault::SlowBody) => Answer::Paced(extra, body, SLOW_BODY_GAP),
+        Some(Fault::Stall) => Answer::Stalled(extra, body),
         _ => Answer::Respond(200, extra, body),
     }
 }
