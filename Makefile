@@ -39,7 +39,7 @@ $(AIRFLOW_VENV)/.installed: tests/python/requirements-airflow.txt
 readers-test: $(VENV)/.installed
 	rm -rf target/readers-test
 	$(CARGO) run --quiet -- -q extract --replay $(SAMPLE) --output target/readers-test/zoom_users.parquet
-	$(VENV)/bin/python tests/python/check_readers.py target/readers-test
+	$(VENV)/bin/python tests/python/check_readers.py target/readers-test $(SAMPLE)
 
 warehouse-test: $(VENV)/.installed
 	$(CARGO) build --quiet

@@ -3,11 +3,14 @@
 Generates seeded recordings (10k, 100k, 1M users), replays each into Parquet, CSV and NDJSON, and
 runs live extracts against the mock Zoom API (tests/mock-zoom) with 0 ms and 50 ms per request.
 Whole-process runs are repeated; the median wall time and the highest peak RSS (ru_maxrss of the
-child, read with wait4) are reported. Prints a Markdown table and writes it to target/bench/results.md.
+child, read with wait4) are reported. Every run's rows are checked against what the recording or the
+mock holds (a fast wrong run is not a result). Prints a Markdown table and writes it to
+target/bench/results.md.
 
 Usage: python3 bench/run.py [--quick]   (--quick: 10k and 100k only, for trying changes)
 """
 
+import json
 import os
 import platform
 import shutil
@@ -39,7 +42,7 @@ def run_measured(cmd, env=None):
     return wall, usage.ru_maxrss / 1024
 
 
-def repeat(cmd, runs, env=None, before=None):
+def repeat(cmd, runs, env=None, before=None, after=None):
     walls, rss = [], 0.0
     for _ in range(runs):
         if before:
@@ -47,6 +50,8 @@ def repeat(cmd, runs, env=None, before=None):
         wall, peak = run_measured(cmd, env)
         walls.append(wall)
         rss = max(rss, peak)
+        if after:
+            after()
     return statistics.median(walls), rss
 
 
@@ -69,6 +74,39 @@ def recording(name):
     return path
 
 
+def expected_rows(recording):
+    """License rows a recording holds, from its JSON alone (cached beside it): users of a sweep
+    other than `inactive` whose plan type is 1, 2, 4 or 99, each key once."""
+    cache = recording / "expected_rows.json"
+    if cache.exists():
+        return json.loads(cache.read_text())
+    index = json.loads((recording / "index.json").read_text())
+    seen, rows = set(), 0
+    for page in index["pages"]:
+        sweep = page["request"]["query"]["status"]
+        for user in json.loads((recording / page["file"]).read_text())["users"]:
+            key = user.get("id") or "pending:" + user["email"].lower()
+            if key in seen:
+                continue
+            seen.add(key)
+            if user.get("status", sweep) != "inactive" and user["type"] in (1, 2, 4, 99):
+                rows += 1
+    cache.write_text(json.dumps(rows))
+    return rows
+
+
+def check_rows(output, want):
+    """Fails the benchmark unless the run's manifest, and for text formats its file, hold `want` rows."""
+    manifest = json.loads(output.with_name(output.stem + "_manifest.json").read_text())
+    got = [manifest["rows_written"]]
+    if output.suffix == ".csv":
+        got.append(sum(1 for _ in output.open("rb")) - 1)
+    elif output.suffix == ".ndjson":
+        got.append(sum(1 for _ in output.open("rb")))
+    if any(n != want for n in got):
+        sys.exit(f"bench: {output} holds {got} rows, expected {want}")
+
+
 def bench_replay(names):
     rows = []
     out = WORK / "replay"
@@ -79,7 +117,8 @@ def bench_replay(names):
             target = out / f"{name}.{fmt}"
             wall, rss = repeat(
                 [BIN, "-q", "extract", "--replay", rec, "--format", fmt, "--output", target],
-                runs, before=lambda: shutil.rmtree(out, ignore_errors=True))
+                runs, before=lambda: shutil.rmtree(out, ignore_errors=True),
+                after=lambda: check_rows(target, expected_rows(rec)))
             rows.append((name, fmt, SIZES[name] / wall, wall, rss, runs))
             print(f"replay {name:>4} -> {fmt:<7} {SIZES[name] / wall:>10,.0f} users/s "
                   f"{wall:6.2f} s  {rss:6.1f} MiB", flush=True)
@@ -112,10 +151,13 @@ def bench_live(names):
             proc, env, active, pending = start_mock(SIZES[name], latency)
             try:
                 runs = 3
+                target = out / f"{name}.parquet"
+                # The mock's users all have supported plans: every active and pending one is a row.
                 wall, rss = repeat(
                     [BIN, "-q", "extract", "--max-rps", "1000", "--page-size", str(PAGE_SIZE),
-                     "--output", out / f"{name}.parquet"],
-                    runs, env=env, before=lambda: shutil.rmtree(out, ignore_errors=True))
+                     "--output", target],
+                    runs, env=env, before=lambda: shutil.rmtree(out, ignore_errors=True),
+                    after=lambda: check_rows(target, active + pending))
             finally:
                 proc.terminate()
                 proc.wait()

@@ -569,3 +569,264 @@ async fn the_accounts_file_is_checked_strictly() {
         assert!(!text(&out.stderr).contains("in-the-file"));
     }
 }
+
+/// `auth` gives up after `--wait` seconds without a redirect or a pasted URL, saying what to do,
+/// and stores nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn auth_gives_up_after_its_wait() {
+    let setup = Setup::new(|_| {}).await;
+    let mut cmd = setup.command(&["auth", "--no-browser", "--wait", "1"]);
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    // Held open, never written: no URL is pasted.
+    let stdin = child.stdin.take();
+    let started = std::time::Instant::now();
+    let output = wait_for(child).await;
+    drop(stdin);
+    assert_eq!(output.status.code(), Some(1), "{}", text(&output.stderr));
+    assert!(started.elapsed() >= Duration::from_secs(1));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("no answer within 1 s"), "{stderr}");
+    assert!(
+        stderr.contains("run `zoom-licenses auth` again"),
+        "{stderr}"
+    );
+    assert!(!setup.token_file().exists());
+}
+
+/// Two runs sharing a token file refresh one after the other (the lock file): each spends the
+/// refresh token the other saved, never the same one twice, so both succeed.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_runs_refreshing_at_once_take_turns() {
+    // Every run refreshes (tokens of 30 s are inside the renewal margin); the first refresh is
+    // answered after 2 s, so the second run asks while the first is still waiting.
+    let setup = Setup::new(|a| {
+        a.token_ttl_secs = 30;
+        a.refresh_delay = Duration::from_secs(2);
+    })
+    .await;
+    setup.connect().await;
+    let mut first = setup.command(&["extract", "--output", "a.parquet"]);
+    let mut second = setup.command(&["extract", "--output", "b.parquet"]);
+    let first = first
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let second = second
+        .stdin(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (first, second) = tokio::join!(wait_for(first), wait_for(second));
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    assert!(second.status.success(), "{}", text(&second.stderr));
+    let seen = setup.mock.seen();
+    assert_eq!(
+        seen.refreshes, 2,
+        "each run refreshed once, with a live refresh token"
+    );
+    let stored: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(setup.token_file()).unwrap()).unwrap();
+    assert_eq!(
+        stored["refresh_token"].as_str().unwrap(),
+        seen.refresh_tokens_issued.last().unwrap()
+    );
+}
+
+/// The secrets of the authorization-code flow (client secret, every access and refresh token Zoom
+/// issued) appear in no output, log or error of auth, check, extract, a failed run or `--help`,
+/// at trace level; only the token file holds them.
+#[tokio::test(flavor = "multi_thread")]
+async fn no_secret_of_the_authorization_code_flow_appears_anywhere() {
+    let setup = Setup::new(|a| a.token_ttl_secs = 30).await;
+    let (child, url, auth_stderr) = setup.start_auth().await;
+    let browser = reqwest::Client::builder().no_proxy().build().unwrap();
+    browser.get(&url).send().await.unwrap();
+    let auth = wait_for(child).await;
+    assert!(auth.status.success());
+    let mut said = vec![text(&auth.stdout), auth_stderr.join().unwrap()];
+    let traced = |args: &[&str]| {
+        let mut cmd = setup.command(args);
+        cmd.env("RUST_LOG", "trace").stdin(Stdio::null());
+        cmd
+    };
+    for args in [
+        &["-vv", "check"][..],
+        &[
+            "-vv", "extract", "--format", "ndjson", "--output", "u.ndjson",
+        ],
+        &["extract", "--help"],
+        &[
+            "-vv",
+            "extract",
+            "--api-url",
+            "http://127.0.0.1:9/v2",
+            "--max-retries",
+            "0",
+        ],
+    ] {
+        let mut cmd = traced(args);
+        let output = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+            .await
+            .unwrap();
+        said.push(text(&output.stdout));
+        said.push(text(&output.stderr));
+    }
+    // A failed refresh: the client secret is wrong.
+    let mut wrong = traced(&["-vv", "check"]);
+    wrong.env("ZOOM_CLIENT_SECRET", "wrong-secret");
+    let output = tokio::task::spawn_blocking(move || wrong.output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    said.push(text(&output.stdout));
+    said.push(text(&output.stderr));
+    for (path, bytes) in files_under(setup.work.path()) {
+        if !path.starts_with("config") {
+            said.push(String::from_utf8_lossy(&bytes).into_owned());
+        }
+    }
+
+    let seen = setup.mock.seen();
+    assert!(seen.refreshes >= 2, "the runs refreshed");
+    let mut secrets = seen.tokens_issued.clone();
+    secrets.extend(seen.refresh_tokens_issued.clone());
+    secrets.push(setup.mock.account().client_secret);
+    for secret in &secrets {
+        for text in &said {
+            assert!(!text.contains(secret.as_str()), "a secret in: {text}");
+        }
+    }
+    assert!(
+        said.iter().any(|t| t.contains("ZOOM_CLIENT_SECRET")),
+        "--help was read"
+    );
+}
+
+/// An `[[account]]` entry of the accounts file pointing at `mock`, its secret in `secret_env`.
+fn account_entry(name: &str, mock: &MockZoom, secret_env: &str) -> String {
+    let account = mock.account();
+    format!(
+        "[[account]]\nname = \"{name}\"\naccount_id = \"{}\"\nclient_id = \"{}\"\n\
+         client_secret_env = \"{secret_env}\"\napi_url = \"{}\"\noauth_url = \"{}\"\n\n",
+        account.account_id,
+        account.client_id,
+        mock.api_url(),
+        mock.oauth_url()
+    )
+}
+
+/// `--all-accounts` exits 0 when every active account succeeded, and 75 when every failure was
+/// temporary (a daily limit hours away), so a scheduler retries only then.
+#[tokio::test(flavor = "multi_thread")]
+async fn all_accounts_exits_0_when_all_succeed_and_75_when_failures_are_temporary() {
+    let (a, b) = (s2s_mock(|_| {}).await, s2s_mock(|_| {}).await);
+    let tomorrow = (chrono::Utc::now() + chrono::TimeDelta::hours(20))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let limited = MockZoom::start(
+        Account::new(generated_users(40, 5, 5)),
+        BTreeMap::from([(
+            1,
+            mock_zoom::Fault::DailyLimit {
+                retry_after: tomorrow,
+            },
+        )]),
+        Duration::ZERO,
+    )
+    .await;
+    let secret = a.account().client_secret;
+    for (entries, code, says) in [
+        (vec![("a", &a), ("b", &b)], 0, None),
+        (
+            vec![("a", &a), ("limited", &limited)],
+            75,
+            Some("1 of 2 accounts failed: limited"),
+        ),
+    ] {
+        let work = tempfile::tempdir().unwrap();
+        let config: String = entries
+            .iter()
+            .map(|(name, mock)| account_entry(name, mock, "SHARED_SECRET"))
+            .collect();
+        std::fs::write(work.path().join("accounts.toml"), config).unwrap();
+        let mut cmd = zoom_licenses();
+        cmd.current_dir(work.path())
+            .env_remove("ZOOM_ACCOUNT_ID")
+            .env("SHARED_SECRET", &secret)
+            .args(["extract", "--all-accounts", "--config", "accounts.toml"]);
+        let out = output(cmd).await;
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{stderr}");
+        if let Some(says) = says {
+            assert!(stderr.contains(says), "{stderr}");
+        }
+        assert!(work.path().join("out/a/zoom_users.parquet").exists());
+    }
+}
+
+/// Settings come from flags, then the environment, then the accounts file: shown by the API URL
+/// `check` uses (a dead loopback port where the winner must not be).
+#[tokio::test(flavor = "multi_thread")]
+async fn flags_beat_the_environment_which_beats_the_accounts_file() {
+    let mock = s2s_mock(|_| {}).await;
+    let dead = "http://127.0.0.1:9/v2";
+    let work = tempfile::tempdir().unwrap();
+    let file_with = |api: &str| {
+        let entry = account_entry("a", &mock, "A_SECRET").replace(&mock.api_url(), api);
+        std::fs::write(work.path().join("accounts.toml"), entry).unwrap();
+    };
+    let check = |env_api: Option<&str>, flag_api: Option<&str>| {
+        let mut cmd = zoom_licenses();
+        cmd.current_dir(work.path())
+            .env_remove("ZOOM_API_URL")
+            .env("A_SECRET", mock.account().client_secret)
+            .args([
+                "check",
+                "--max-retries",
+                "0",
+                "--account",
+                "a",
+                "--config",
+                "accounts.toml",
+            ]);
+        if let Some(api) = env_api {
+            cmd.env("ZOOM_API_URL", api);
+        }
+        if let Some(api) = flag_api {
+            cmd.args(["--api-url", api]);
+        }
+        cmd.output().unwrap()
+    };
+    let api_line = |out: &Output| {
+        let stdout = text(&out.stdout);
+        stdout
+            .lines()
+            .find(|l| l.starts_with("api url:"))
+            .unwrap_or_default()
+            .to_string()
+    };
+    // The file alone.
+    file_with(&mock.api_url());
+    let out = check(None, None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        api_line(&out),
+        format!("api url:        {}/", mock.api_url())
+    );
+    // The environment over the file.
+    let out = check(Some(dead), None);
+    assert_eq!(out.status.code(), Some(75), "{}", text(&out.stderr));
+    assert_eq!(api_line(&out), format!("api url:        {dead}/"));
+    // The flag over both.
+    file_with(dead);
+    let out = check(Some(dead), Some(&mock.api_url()));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        api_line(&out),
+        format!("api url:        {}/", mock.api_url())
+    );
+}

@@ -657,3 +657,190 @@ fn a_version_1_recording_replays_like_its_version_2_twin() {
     assert_eq!(old, new);
     assert_eq!(new.3, 842);
 }
+
+/// A copy of a fixture set whose `index.json` is rewritten by `edit`.
+fn with_index(set: &str, edit: impl FnOnce(&mut Value)) -> (tempfile::TempDir, std::path::PathBuf) {
+    let work = tempfile::tempdir().unwrap();
+    let recording = work.path().join("recording");
+    copy_dir(&fixture(set), &recording);
+    let path = recording.join("index.json");
+    let mut index: Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+    edit(&mut index);
+    fs::write(&path, index.to_string()).unwrap();
+    (work, recording)
+}
+
+/// The license keys a replay of `recording` writes, as NDJSON on stdout.
+fn replayed_keys(recording: &std::path::Path) -> Vec<String> {
+    let output = zoom_licenses()
+        .args([
+            "-q", "extract", "--format", "ndjson", "--output", "-", "--replay",
+        ])
+        .arg(recording)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    ndjson_lines(&String::from_utf8(output.stdout).unwrap())
+        .iter()
+        .map(|row| row["user_key"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A recorded retry (a 429 or 5xx before the page that worked) is skipped on replay: its body is
+/// never read as a page, and the rows are those of the recording without it.
+#[test]
+fn recorded_non_200_answers_are_skipped() {
+    let (_work, recording) = with_index("pagination", |index| {
+        let pages = index["pages"].as_array_mut().unwrap();
+        let mut retry = pages[1].clone();
+        retry["file"] = "pages/retry-429.json".into();
+        retry["http_status"] = 429.into();
+        pages.insert(1, retry);
+    });
+    // Not a page at all: read as one, it would fail the run.
+    let body = r#"{"code":429,"message":"You have reached the maximum per-second rate limit."}"#;
+    fs::write(recording.join("pages/retry-429.json"), body).unwrap();
+    assert_eq!(
+        replayed_keys(&recording),
+        replayed_keys(&fixture("pagination"))
+    );
+}
+
+/// Page files must lie inside the recording: an absolute path or `..` is refused before anything
+/// is read, and so is any field the format does not define.
+#[test]
+fn a_recording_index_is_checked_strictly() {
+    let cases: [(&str, fn(&mut Value), &str); 4] = [
+        (
+            "..",
+            |index| index["pages"][0]["file"] = "../outside.json".into(),
+            "must be a relative path inside the recording",
+        ),
+        (
+            "absolute",
+            |index| index["pages"][0]["file"] = "/etc/hostname".into(),
+            "must be a relative path inside the recording",
+        ),
+        (
+            "unknown field",
+            |index| index["pages"][0]["request"]["note"] = "x".into(),
+            "unknown field `note`",
+        ),
+        (
+            "unknown version",
+            |index| index["version"] = 3.into(),
+            "this build reads versions 1 to 2",
+        ),
+    ];
+    for (name, edit, message) in cases {
+        let (work, recording) = with_index("pagination", edit);
+        zoom_licenses()
+            .current_dir(work.path())
+            .args(["extract", "--replay"])
+            .arg(&recording)
+            .assert()
+            .code(2)
+            .stderr(contains("not a valid recorded-run index"))
+            .stderr(contains(message))
+            .stderr(contains("Recorded-run format"));
+        assert!(dir_entries(&work.path().join("out")).is_empty(), "{name}");
+    }
+}
+
+/// Timestamps with an offset, fractions of a second or lower-case `t`/`z` arrive as the same instant
+/// in UTC, in every format; one that is not RFC 3339 makes its record a reject. (The UTC values
+/// below are worked out by hand from the fixture.)
+#[test]
+fn timestamps_with_offsets_and_fractions_arrive_in_utc() {
+    let expected = [
+        (
+            "tsOffsetPlus",
+            "2024-03-01T08:00:00Z",
+            "2026-11-20T13:30:00Z",
+        ),
+        (
+            "tsFraction",
+            "2024-03-01T10:00:00.500Z",
+            "2026-11-20T08:30:00.123456Z",
+        ),
+        (
+            "tsLowerCase",
+            "2024-03-01T10:00:00Z",
+            "2026-11-20T23:29:59Z",
+        ),
+        (
+            "tsDayBefore",
+            "2024-02-29T19:00:00Z",
+            "2024-03-01T00:00:59.999999Z",
+        ),
+    ];
+    let work = tempfile::tempdir().unwrap();
+    let output = zoom_licenses()
+        .current_dir(work.path())
+        .args([
+            "-q", "extract", "--format", "ndjson", "--output", "-", "--replay",
+        ])
+        .arg(fixture("timestamps"))
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let rows: Vec<(String, String, String)> =
+        ndjson_lines(&String::from_utf8(output.stdout).unwrap())
+            .iter()
+            .map(|r| {
+                let text = |name: &str| r[name].as_str().unwrap().to_string();
+                (
+                    text("user_key"),
+                    text("user_created_at"),
+                    text("last_login_at"),
+                )
+            })
+            .collect();
+    let want: Vec<(String, String, String)> = expected
+        .iter()
+        .map(|(k, c, l)| (k.to_string(), c.to_string(), l.to_string()))
+        .collect();
+    assert_eq!(rows, want);
+    let rejects = fs::read_to_string(work.path().join("out/zoom_users_rejects.ndjson")).unwrap();
+    let rejects = ndjson_lines(&rejects);
+    assert_eq!(rejects.len(), 1);
+    assert_eq!(rejects[0]["user_key"], "tsNotRfc");
+    assert!(
+        rejects[0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("user_created_at")
+    );
+
+    // Parquet holds the same instants, as microseconds since the epoch in UTC.
+    let out = work.path().join("parquet");
+    zoom_licenses()
+        .args(["-q", "extract", "--replay"])
+        .arg(fixture("timestamps"))
+        .arg("--output")
+        .arg(out.join("u.parquet"))
+        .assert()
+        .success();
+    let (batches, _) = read_parquet(&out.join("u.parquet"));
+    let micros = |name: &str| -> Vec<i64> {
+        use arrow_array::cast::AsArray;
+        use arrow_array::types::TimestampMicrosecondType;
+        batches
+            .iter()
+            .flat_map(|b| {
+                let col = b.column_by_name(name).unwrap();
+                col.as_primitive::<TimestampMicrosecondType>()
+                    .values()
+                    .to_vec()
+            })
+            .collect()
+    };
+    // 2024-03-01T08:00:00Z is 1,709,280,000 s after the epoch; 2024-02-29T19:00:00Z 13 hours less.
+    assert_eq!(micros("user_created_at")[0], 1_709_280_000_000_000);
+    assert_eq!(micros("user_created_at")[1], 1_709_287_200_500_000);
+    assert_eq!(micros("user_created_at")[3], 1_709_233_200_000_000);
+}

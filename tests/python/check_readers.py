@@ -1,7 +1,8 @@
 """Reads a run's Parquet output back with pyarrow and DuckDB and checks the types survive.
 
-Usage: check_readers.py OUT_DIR   (a directory written by `zoom-licenses extract --replay fixtures/sample`)
-Exits non-zero with a message naming the first mismatch.
+Usage: check_readers.py OUT_DIR RECORDING   (OUT_DIR written by `zoom-licenses extract --replay RECORDING`)
+Rows, plans and rejects are compared with what the recording's JSON holds (recorded.py), not with
+the run's own manifest. Exits non-zero with a message naming the first mismatch.
 """
 
 import json
@@ -11,6 +12,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from recorded import expected
 
 UTC_US = pa.timestamp("us", tz="UTC")
 EXPECTED = [
@@ -40,16 +43,18 @@ def fail(message):
     sys.exit(1)
 
 
-def main(out_dir):
+def main(out_dir, recording):
     manifest = json.loads((out_dir / "zoom_users_manifest.json").read_text())
+    held = expected(recording)
     path = out_dir / "zoom_users.parquet"
 
     table = pq.read_table(path)
     got = [(f.name, f.type) for f in table.schema]
     if got != EXPECTED:
         fail(f"pyarrow schema differs:\n got {got}\nwant {EXPECTED}")
-    if table.num_rows != manifest["rows_written"]:
-        fail(f"pyarrow reads {table.num_rows} rows, manifest says {manifest['rows_written']}")
+    if table.column("user_key").to_pylist() != held["keys"]:
+        fail(f"pyarrow reads {table.num_rows} rows; the recording holds {len(held['keys'])} "
+             "(or they differ, or come in another order)")
     meta = pq.read_metadata(path).metadata
     if meta.get(b"schema_version") != b"1" or meta.get(b"run_id") != manifest["run_id"].encode():
         fail(f"key-value metadata wrong: {meta}")
@@ -75,25 +80,25 @@ def main(out_dir):
         if described.get(column) != want:
             fail(f"DuckDB reads {column} as {described.get(column)}, expected {want}")
     rows = con.execute(f"SELECT count(*) FROM read_parquet('{path}')").fetchone()[0]
-    if rows != manifest["rows_written"]:
-        fail(f"DuckDB reads {rows} rows, manifest says {manifest['rows_written']}")
+    if rows != len(held["keys"]):
+        fail(f"DuckDB reads {rows} rows, the recording holds {len(held['keys'])}")
     plans = dict(
         con.execute(
             f"SELECT plan, count(*) FROM read_parquet('{path}') GROUP BY plan"
         ).fetchall()
     )
-    if plans != manifest["by_plan"]:
-        fail(f"DuckDB plan counts {plans} differ from the manifest's {manifest['by_plan']}")
+    if plans != held["by_plan"]:
+        fail(f"DuckDB plan counts {plans} differ from the recording's {held['by_plan']}")
     rejects = con.execute(
         f"SELECT count(*) FROM read_parquet('{out_dir / 'zoom_users_rejects.parquet'}')"
     ).fetchone()[0]
-    if rejects != sum(manifest["rejects"].values()):
-        fail(f"DuckDB reads {rejects} rejects, manifest says {manifest['rejects']}")
+    if rejects != held["rejects"]:
+        fail(f"DuckDB reads {rejects} rejects, the recording holds {held['rejects']}")
     print(f"check_readers: pyarrow {pa.__version__} and DuckDB {duckdb.__version__} read "
           f"{rows} rows and {rejects} rejects with the expected types")
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        fail("usage: check_readers.py OUT_DIR")
-    main(Path(sys.argv[1]))
+    if len(sys.argv) != 3:
+        fail("usage: check_readers.py OUT_DIR RECORDING")
+    main(Path(sys.argv[1]), Path(sys.argv[2]))

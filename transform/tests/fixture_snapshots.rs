@@ -1,6 +1,7 @@
 //! Snapshots of the transform over every recorded fixture set: the license rows, the rejects and the
 //! counts, one JSON line per row with columns in schema order.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
@@ -98,6 +99,160 @@ snapshot!(duplicates, "duplicates");
 snapshot!(malformed, "malformed");
 snapshot!(statuses, "statuses");
 snapshot!(sample, "sample");
+snapshot!(timestamps, "timestamps");
+
+/// What a fixture set should give, worked out from its JSON by a model written apart from the
+/// transform's rules (serde_json values, chrono only to tell an RFC 3339 time): the license keys in
+/// order, the rejects per reason and the duplicates. Checked against every set, so that a wrong
+/// snapshot cannot be accepted unnoticed.
+#[derive(Debug, Default, PartialEq)]
+struct Expected {
+    keys: Vec<String>,
+    rejects: BTreeMap<&'static str, u64>,
+    duplicates: u64,
+}
+
+fn model(name: &str) -> Expected {
+    use serde_json::Value;
+    let dir = fixtures().join(name);
+    let index: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("index.json")).unwrap()).unwrap();
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Expected::default();
+    for page in index["pages"].as_array().unwrap() {
+        let sweep = page["request"]["query"]["status"]
+            .as_str()
+            .unwrap_or("active");
+        let body: Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join(page["file"].as_str().unwrap())).unwrap(),
+        )
+        .unwrap();
+        for user in body["users"].as_array().unwrap() {
+            let text = |field: &str| {
+                user.get(field)
+                    .and_then(Value::as_str)
+                    .filter(|s| !s.is_empty())
+            };
+            let key = match (text("id"), text("email")) {
+                (Some(id), _) => Some(id.to_string()),
+                (None, Some(email)) => Some(format!("pending:{}", email.to_lowercase())),
+                (None, None) => None,
+            };
+            if let Some(key) = &key
+                && !seen.insert(key.clone())
+            {
+                out.duplicates += 1;
+                continue;
+            }
+            let reason = verdict(user, sweep);
+            match reason {
+                None => out.keys.push(key.unwrap()),
+                Some(reason) => *out.rejects.entry(reason).or_default() += 1,
+            }
+        }
+    }
+    out
+}
+
+/// `None` for a license row, else the reason it is left out.
+fn verdict(user: &serde_json::Value, sweep: &str) -> Option<&'static str> {
+    use serde_json::Value;
+    let Some(object) = user.as_object() else {
+        return Some("invalid_record");
+    };
+    let strings = [
+        "id",
+        "email",
+        "first_name",
+        "last_name",
+        "display_name",
+        "status",
+        "dept",
+        "role_id",
+        "timezone",
+        "user_created_at",
+        "created_at",
+        "last_login_time",
+        "last_client_version",
+    ];
+    let typed = strings
+        .iter()
+        .all(|f| matches!(object.get(*f), None | Some(Value::Null | Value::String(_))))
+        && matches!(
+            object.get("type"),
+            None | Some(Value::Null) | Some(Value::Number(_))
+        )
+        && object.get("type").is_none_or(|t| t.is_null() || t.is_i64());
+    let present = |f: &str| {
+        object
+            .get(f)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    };
+    if !typed || present("email").is_none() {
+        return Some("invalid_record");
+    }
+    if present("status").unwrap_or(sweep) == "inactive" {
+        return Some("deactivated");
+    }
+    let Some(code) = object.get("type").and_then(Value::as_i64) else {
+        return Some("invalid_record");
+    };
+    if ![1, 2, 4, 99].contains(&code) {
+        return Some("unsupported_plan");
+    }
+    let created = present("user_created_at").or(present("created_at"));
+    let times = [created, present("last_login_time")];
+    if times
+        .iter()
+        .flatten()
+        .any(|t| chrono::DateTime::parse_from_rfc3339(t).is_err())
+    {
+        return Some("invalid_record");
+    }
+    None
+}
+
+#[test]
+fn every_fixture_set_gives_what_an_independent_model_of_its_json_expects() {
+    use arrow_array::cast::AsArray;
+    for entry in std::fs::read_dir(fixtures()).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        let dir = fixtures().join(&name);
+        let index = RecordingIndex::read(&dir).unwrap();
+        let mut transformer = Transformer::new(RunContext {
+            run_id: "r".into(),
+            account_id: None,
+            extracted_at_micros: 0,
+        });
+        let mut keys = Vec::new();
+        for (i, entry) in index.pages.iter().enumerate() {
+            let body = std::fs::read_to_string(dir.join(&entry.file)).unwrap();
+            let request = PageRequest {
+                endpoint: &USERS,
+                query: entry.request.query.clone(),
+                page_token: entry.request.page_token.clone(),
+            };
+            let page = extractor::Page::parse(request, i as u64 + 1, body).unwrap();
+            let out = transformer.transform_page(&page).unwrap();
+            for batch in &out.licenses {
+                let column = batch.column_by_name("user_key").unwrap().as_string::<i32>();
+                keys.extend(column.iter().map(|k| k.unwrap().to_string()));
+            }
+        }
+        let stats = transformer.finish();
+        let got = Expected {
+            keys,
+            rejects: stats
+                .rejects
+                .iter()
+                .map(|(r, n)| (r.as_str(), *n))
+                .collect(),
+            duplicates: stats.duplicates,
+        };
+        assert_eq!(got, model(&name), "{name}");
+    }
+}
 
 #[test]
 fn every_fixture_set_has_a_snapshot() {
