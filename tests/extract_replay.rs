@@ -714,7 +714,9 @@ fn recorded_non_200_answers_are_skipped() {
 /// is read, and so is any field the format does not define.
 #[test]
 fn a_recording_index_is_checked_strictly() {
-    let cases: [(&str, fn(&mut Value), &str); 4] = [
+    /// A case: its name, how it breaks the index, and what the error must say.
+    type Case = (&'static str, fn(&mut Value), &'static str);
+    let cases: [Case; 4] = [
         (
             "..",
             |index| index["pages"][0]["file"] = "../outside.json".into(),
