@@ -61,7 +61,7 @@ pub struct Manifest {
 }
 
 /// Pages and users of one status's sweep of `GET /users`.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct StatusCounts {
     /// Pages read.
     pub pages: u64,
@@ -192,21 +192,25 @@ impl Manifest {
     }
 }
 
-/// The users sweeps of a report, by status.
+/// The users sweeps of a report, by status (sweeps of one status added up).
 fn statuses(report: &SourceReport) -> BTreeMap<UserStatus, StatusCounts> {
+    let mut statuses: BTreeMap<UserStatus, StatusCounts> = BTreeMap::new();
     let users = report
         .sweeps
         .iter()
         .filter(|s| s.request.endpoint == &USERS);
-    users
-        .filter_map(|sweep| {
-            let counts = StatusCounts {
-                pages: sweep.pages,
-                users_received: sweep.records_received,
-                total_records: sweep.total_records,
-                restarts: sweep.restarts,
-            };
-            Some((UserStatus::of(&sweep.request).ok()?, counts))
-        })
-        .collect()
+    for sweep in users {
+        let Ok(status) = UserStatus::of(&sweep.request) else {
+            continue;
+        };
+        let counts = statuses.entry(status).or_default();
+        counts.pages += sweep.pages;
+        counts.users_received += sweep.records_received;
+        counts.restarts += sweep.restarts;
+        counts.total_records = match (counts.total_records, sweep.total_records) {
+            (Some(a), Some(b)) => Some(a + b),
+            (a, b) => a.or(b),
+        };
+    }
+    statuses
 }

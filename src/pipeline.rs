@@ -1,6 +1,7 @@
 //! Wires the stages: one page source task, one transform thread, one sink thread, joined by
-//! bounded channels, which are the only back-pressure: memory stays flat and each stage works while
-//! the others do.
+//! bounded channels, which are the only back-pressure: the pages in flight are bounded (memory
+//! grows with the account only by the transform's set of seen keys) and each stage works while the
+//! others do.
 //!
 //! Nothing reaches its target path until every stage succeeded: sinks finish into temporary files,
 //! which are committed only then, and the manifest is written last.

@@ -125,6 +125,38 @@ async fn every_registered_user_across_pages_and_statuses_and_the_same_on_replay(
         fs::read(live_out.join("u_rejects.ndjson")).unwrap(),
         fs::read(replay_out.join("u_rejects.ndjson")).unwrap()
     );
+    assert_recorded_requests(&recording, "1000");
+}
+
+/// Every recorded page names the request that fetched it: the `users` endpoint, its status and
+/// `page_size` (the size actually sent), and the page token sent, which is the previous page of its
+/// sweep's `next_page_token` (none on a first page). Checked against the recorded bodies.
+fn assert_recorded_requests(recording: &Path, page_size: &str) {
+    let index: Value =
+        serde_json::from_str(&fs::read_to_string(recording.join("index.json")).unwrap()).unwrap();
+    let mut next: BTreeMap<String, String> = BTreeMap::new();
+    for page in index["pages"].as_array().unwrap() {
+        let request = &page["request"];
+        assert_eq!(request["endpoint"], "users");
+        assert_eq!(request["query"]["page_size"], page_size, "{page}");
+        let status = request["query"]["status"].as_str().unwrap().to_string();
+        match next.get(&status) {
+            None => assert!(request["page_token"].is_null(), "{page}"),
+            Some(token) => assert_eq!(request["page_token"], token.as_str(), "{page}"),
+        }
+        let body: Value = serde_json::from_str(
+            &fs::read_to_string(recording.join(page["file"].as_str().unwrap())).unwrap(),
+        )
+        .unwrap();
+        next.insert(
+            status,
+            body["next_page_token"].as_str().unwrap().to_string(),
+        );
+    }
+    assert!(
+        next.values().all(String::is_empty),
+        "every sweep ran to its last page"
+    );
 }
 
 /// Runs the default extract (active and pending, 50 users a page) with `faults` and checks that
@@ -323,13 +355,17 @@ async fn a_refused_page_size_falls_back_to_300_once() {
     account.max_page_size = 300;
     let mock = MockZoom::start(account, BTreeMap::new(), Duration::ZERO).await;
     let out = tempfile::tempdir().unwrap();
-    let output = run(live(&mock, out.path())).await;
+    let mut cmd = live(&mock, out.path());
+    cmd.arg("--record").arg(out.path().join("recording"));
+    let output = run(cmd).await;
     assert!(output.status.success(), "{}", stderr(&output));
     assert_exact_users(out.path(), &users, &["active", "pending"]);
     let m = manifest(out.path());
     assert_eq!(m["api"]["page_size"], 300);
     assert_eq!(m["api"]["page_size_fallback"], true);
     assert_eq!(m["statuses"]["active"]["pages"], 3);
+    // Only answered pages are recorded, each with the size that was sent.
+    assert_recorded_requests(&out.path().join("recording"), "300");
 }
 
 /// Runs against `account` with `faults` and expects a failure with `code` and `message`, and no

@@ -716,7 +716,26 @@ fn recorded_non_200_answers_are_skipped() {
 fn a_recording_index_is_checked_strictly() {
     /// A case: its name, how it breaks the index, and what the error must say.
     type Case = (&'static str, fn(&mut Value), &'static str);
-    let cases: [Case; 4] = [
+    let cases: [Case; 7] = [
+        (
+            "unknown endpoint",
+            |index| index["pages"][1]["request"]["endpoint"] = "user".into(),
+            "is of endpoint `user`, which this build does not know",
+        ),
+        (
+            "unknown status",
+            |index| index["pages"][3]["request"]["query"]["status"] = "suspended".into(),
+            "pages/00004-pending.json: unknown user status `suspended`",
+        ),
+        (
+            "no users page",
+            |index| {
+                for page in index["pages"].as_array_mut().unwrap() {
+                    page["request"]["endpoint"] = "users/summary".into();
+                }
+            },
+            "it holds no page of `users`",
+        ),
         (
             "..",
             |index| index["pages"][0]["file"] = "../outside.json".into(),
@@ -845,4 +864,48 @@ fn timestamps_with_offsets_and_fractions_arrive_in_utc() {
     assert_eq!(micros("user_created_at")[0], 1_709_280_000_000_000);
     assert_eq!(micros("user_created_at")[1], 1_709_287_200_500_000);
     assert_eq!(micros("user_created_at")[3], 1_709_233_200_000_000);
+}
+
+/// A sweep recorded twice from its first page (a restart after an expired page token) replays as
+/// one restart: its repeats are dropped as duplicates and the rows are those of one pass; pages of
+/// another known endpoint are skipped.
+#[test]
+fn a_recorded_restart_and_other_endpoints_replay_as_they_were() {
+    let (work, recording) = with_index("pagination", |index| {
+        let pages = index["pages"].as_array_mut().unwrap();
+        let again = [pages[0].clone(), pages[1].clone()];
+        let mut summary = pages[0].clone();
+        summary["file"] = "pages/summary.json".into();
+        summary["request"] =
+            serde_json::json!({"endpoint": "users/summary", "query": {}, "page_token": null});
+        pages.splice(2..2, again);
+        pages.insert(0, summary);
+    });
+    fs::write(
+        recording.join("pages/summary.json"),
+        r#"{"total_users_count":1}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        replayed_keys(&recording),
+        replayed_keys(&fixture("pagination"))
+    );
+    let out = work.path().join("out");
+    zoom_licenses()
+        .args(["-q", "extract", "--replay"])
+        .arg(&recording)
+        .arg("--output")
+        .arg(out.join("u.parquet"))
+        .assert()
+        .success();
+    let m = manifest(&out.join("u_manifest.json"));
+    let active = &m["statuses"]["active"];
+    assert_eq!(
+        (active["restarts"].as_u64(), active["pages"].as_u64()),
+        (Some(1), Some(5))
+    );
+    assert_eq!(active["users_received"], active["total_records"]);
+    // The first pass's two pages (6 users, 3 each) came again.
+    assert_eq!(m["duplicates"], 6);
+    assert_eq!(m["pages_read"], 6);
 }

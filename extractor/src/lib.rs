@@ -2,8 +2,9 @@
 //!
 //! The extractor knows Zoom and nothing else: its endpoints (described as data, one file each, in
 //! [`zoom`]), how to authenticate ([`auth`]), how to fetch pages within Zoom's limits ([`http`]),
-//! and where pages come from ([`source`]). It reads a page's envelope and finds its records, but
-//! never reads a record: turning users into license rows is the transform's job.
+//! and where pages come from ([`source`]). It reads a page's envelope and finds its records; the
+//! records' shapes are described here (`ZoomUser`), but reading them into rows is the transform's
+//! job.
 
 #![warn(missing_docs)]
 

@@ -101,8 +101,9 @@ pub fn dir_entries(dir: &Path) -> Vec<String> {
 }
 
 /// The user keys a recording should yield, worked out from its JSON with serde_json alone (not
-/// with the transform's code): users of the active and pending sweeps whose `type` is 1, 2, 4 or
-/// 99, keyed by `id` or `pending:` + lower-cased email, each once. Only for well-formed recordings.
+/// with the transform's code): users whose status (or their sweep's) is not `inactive` and whose
+/// `type` is 1, 2, 4 or 99, keyed by `id` or `pending:` + lower-cased email, each once. Only for
+/// well-formed recordings.
 pub fn expected_keys(dir: &Path) -> BTreeSet<String> {
     expected_keys_in_order(dir).into_iter().collect()
 }
@@ -114,6 +115,9 @@ pub fn expected_keys_in_order(dir: &Path) -> Vec<String> {
     let mut seen = BTreeSet::new();
     let mut keys = Vec::new();
     for page in index["pages"].as_array().unwrap() {
+        if page["http_status"] != 200 {
+            continue;
+        }
         let sweep = page["request"]["query"]["status"].as_str().unwrap();
         let body: Value = serde_json::from_str(
             &std::fs::read_to_string(dir.join(page["file"].as_str().unwrap())).unwrap(),

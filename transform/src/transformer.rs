@@ -19,9 +19,10 @@ use crate::batch::{LicenseBatchBuilder, RejectBatchBuilder};
 use crate::rules::{Outcome, RunContext, classify};
 use crate::stats::TransformStats;
 
-/// The most users the set of seen keys is sized for up front, from Zoom's `total_records` (past
-/// that it grows as needed): a hostile or mistaken count must not reserve gigabytes.
-const MAX_RESERVED: u64 = 4_000_000;
+/// The most users the set of seen keys is sized for up front from Zoom's `total_records`: what fits
+/// 2²¹ slots (34 MiB). Past that it grows as needed, so a hostile or mistaken count cannot make it
+/// reserve more.
+const MAX_RESERVED: u64 = 1_835_000;
 
 /// The batches made from one page; `None` when the page gave no such rows.
 #[derive(Debug, Clone, Default)]
@@ -52,8 +53,8 @@ pub enum TransformError {
 pub struct Transformer {
     ctx: RunContext,
     seen: HashSet<u128>,
-    /// Users the sweeps' first pages announced (`total_records`), summed.
-    announced: u64,
+    /// Users each sweep's first page announced (`total_records`; a restarted sweep's again).
+    announced: BTreeMap<String, u64>,
     stats: TransformStats,
 }
 
@@ -63,7 +64,7 @@ impl Transformer {
         Transformer {
             ctx,
             seen: HashSet::new(),
-            announced: 0,
+            announced: BTreeMap::new(),
             stats: TransformStats::default(),
         }
     }
@@ -81,9 +82,11 @@ impl Transformer {
         }
         let sweep = UserStatus::of(&page.request).map_err(invalid)?;
         if page.request.page_token.is_none() {
-            // A sweep's first page says how many users it has: size the set once for all of them.
-            self.announced += page.meta.total_records.unwrap_or(0).min(MAX_RESERVED);
-            let wanted = self.announced.min(MAX_RESERVED) as usize;
+            // A sweep's first page says how many users it has: size the set for all sweeps at once,
+            // so that it does not grow (and briefly double) mid-run.
+            let total = page.meta.total_records.unwrap_or(0).min(MAX_RESERVED);
+            self.announced.insert(page.request.sweep(), total);
+            let wanted = self.announced.values().sum::<u64>().min(MAX_RESERVED) as usize;
             self.seen.reserve(wanted.saturating_sub(self.seen.len()));
         }
         let mut licenses = LicenseBatchBuilder::with_capacity(page.record_count());
@@ -205,6 +208,27 @@ mod tests {
         assert!(none_new.licenses.is_none());
         let stats = t.finish();
         assert_eq!((stats.users_seen, stats.rows, stats.duplicates), (13, 5, 8));
+    }
+
+    /// A repeat is dropped whatever its first occurrence became: a row after a rejection of the
+    /// same key, and a rejection after a row, are both counted as duplicates.
+    #[test]
+    fn the_first_occurrence_wins_whatever_it_became() {
+        let body = r#"{"next_page_token":"","users":[
+            {"id":"a","email":"a@x","type":7},
+            {"id":"a","email":"a@x","type":2},
+            {"id":"b","email":"b@x","type":2},
+            {"id":"b","email":"b@x","type":2,"status":"inactive"}]}"#;
+        let request = PageRequest::first(&USERS, &[("status", "active".to_string())]);
+        let page = Page::parse(request, 1, body.to_string()).unwrap();
+        let mut t = transformer();
+        let out = t.transform_page(&page).unwrap();
+        assert_eq!(keys(&out), ["b"]);
+        assert_eq!(out.rejects.map(|b| b.num_rows()), Some(1));
+        let stats = t.finish();
+        assert_eq!((stats.users_seen, stats.rows, stats.duplicates), (4, 1, 2));
+        let unsupported = stats.rejects.get(&crate::RejectReason::UnsupportedPlan);
+        assert_eq!(unsupported, Some(&1));
     }
 
     #[test]

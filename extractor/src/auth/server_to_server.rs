@@ -7,7 +7,7 @@ use reqwest::Url;
 use serde::Deserialize;
 
 use crate::auth::secret::Secret;
-use crate::auth::token::{AccessToken, AuthError, renew_at};
+use crate::auth::token::{AccessToken, AuthError, explain_token_error, renew_at};
 
 /// Credentials of a Server-to-Server OAuth app.
 #[derive(Debug, Clone)]
@@ -26,48 +26,6 @@ struct TokenResponse {
     expires_in: Option<u64>,
     #[serde(default)]
     scope: String,
-}
-
-#[derive(Deserialize, Default)]
-struct TokenErrorBody {
-    #[serde(default)]
-    error: String,
-    #[serde(default)]
-    reason: String,
-}
-
-/// Turns a token-endpoint refusal (`{"reason","error"}`) into a message that says what to fix.
-pub fn explain_token_error(http_status: u16, body: &str) -> String {
-    let parsed: TokenErrorBody = serde_json::from_str(body).unwrap_or_default();
-    let reason = parsed.reason.to_lowercase();
-    let said = if parsed.error.is_empty() && parsed.reason.is_empty() {
-        format!("HTTP {http_status}")
-    } else {
-        format!("{}: {}", parsed.error, parsed.reason)
-    };
-    if reason.contains("deactivat") || reason.contains("disabled") {
-        format!(
-            "The Zoom app is deactivated ({said}). Activate it in the Zoom App Marketplace: \
-             Manage → your Server-to-Server OAuth app → Activation."
-        )
-    } else if reason.contains("account") {
-        format!(
-            "Zoom does not accept the account ID for this app ({said}). Copy the Account ID from \
-             the app's \"App Credentials\" page (ZOOM_ACCOUNT_ID)."
-        )
-    } else if parsed.error == "invalid_client" {
-        format!(
-            "Zoom rejected the client ID or client secret ({said}). Copy both again from the app's \
-             \"App Credentials\" page in the Zoom App Marketplace (ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET)."
-        )
-    } else if parsed.error == "unsupported_grant_type" {
-        format!(
-            "This app cannot use the account_credentials grant ({said}): create a \
-             Server-to-Server OAuth app in the Zoom App Marketplace."
-        )
-    } else {
-        format!("Zoom's token endpoint refused the credentials ({said}).")
-    }
 }
 
 /// Asks `token_url` (`…/oauth/token?grant_type=account_credentials&account_id=…`) for a token.
@@ -118,30 +76,4 @@ pub async fn fetch_token(
         renew_at: renew_at(lifetime),
         scopes: parsed.scope.split_whitespace().map(str::to_owned).collect(),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn token_errors_say_what_to_fix() {
-        let m = explain_token_error(
-            400,
-            r#"{"reason":"Invalid client_id or client_secret","error":"invalid_client"}"#,
-        );
-        assert!(m.contains("client ID or client secret"), "{m}");
-        let m = explain_token_error(
-            400,
-            r#"{"reason":"Invalid account_id","error":"invalid_request"}"#,
-        );
-        assert!(m.contains("ZOOM_ACCOUNT_ID"), "{m}");
-        let m = explain_token_error(
-            400,
-            r#"{"reason":"App has been deactivated","error":"invalid_client_app"}"#,
-        );
-        assert!(m.contains("deactivated"), "{m}");
-        let m = explain_token_error(502, "<html>");
-        assert!(m.contains("HTTP 502"), "{m}");
-    }
 }

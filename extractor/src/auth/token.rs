@@ -1,7 +1,9 @@
-//! An access token, whichever app it came from, and why one could not be had.
+//! An access token, whichever app it came from; why one could not be had; and what a refusal of
+//! Zoom's token endpoint means, in words that say what to fix.
 
 use std::time::Duration;
 
+use serde::Deserialize;
 use tokio::time::Instant;
 
 use crate::auth::secret::Secret;
@@ -35,4 +37,72 @@ pub enum AuthError {
     /// The token endpoint could not be reached or answered with a server error.
     #[error("Zoom's token endpoint is unavailable: {0}")]
     Unavailable(String),
+}
+
+#[derive(Deserialize, Default)]
+struct TokenErrorBody {
+    #[serde(default)]
+    error: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// Turns a token-endpoint refusal (`{"reason","error"}`) into a message that says what to fix.
+pub fn explain_token_error(http_status: u16, body: &str) -> String {
+    let parsed: TokenErrorBody = serde_json::from_str(body).unwrap_or_default();
+    let reason = parsed.reason.to_lowercase();
+    let said = if parsed.error.is_empty() && parsed.reason.is_empty() {
+        format!("HTTP {http_status}")
+    } else {
+        format!("{}: {}", parsed.error, parsed.reason)
+    };
+    if reason.contains("deactivat") || reason.contains("disabled") {
+        format!(
+            "The Zoom app is deactivated ({said}). Activate it in the Zoom App Marketplace: \
+             Manage → your Server-to-Server OAuth app → Activation."
+        )
+    } else if reason.contains("account") {
+        format!(
+            "Zoom does not accept the account ID for this app ({said}). Copy the Account ID from \
+             the app's \"App Credentials\" page (ZOOM_ACCOUNT_ID)."
+        )
+    } else if parsed.error == "invalid_client" {
+        format!(
+            "Zoom rejected the client ID or client secret ({said}). Copy both again from the app's \
+             \"App Credentials\" page in the Zoom App Marketplace (ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET)."
+        )
+    } else if parsed.error == "unsupported_grant_type" {
+        format!(
+            "This app cannot use the account_credentials grant ({said}): create a \
+             Server-to-Server OAuth app in the Zoom App Marketplace."
+        )
+    } else {
+        format!("Zoom's token endpoint refused the credentials ({said}).")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_errors_say_what_to_fix() {
+        let m = explain_token_error(
+            400,
+            r#"{"reason":"Invalid client_id or client_secret","error":"invalid_client"}"#,
+        );
+        assert!(m.contains("client ID or client secret"), "{m}");
+        let m = explain_token_error(
+            400,
+            r#"{"reason":"Invalid account_id","error":"invalid_request"}"#,
+        );
+        assert!(m.contains("ZOOM_ACCOUNT_ID"), "{m}");
+        let m = explain_token_error(
+            400,
+            r#"{"reason":"App has been deactivated","error":"invalid_client_app"}"#,
+        );
+        assert!(m.contains("deactivated"), "{m}");
+        let m = explain_token_error(502, "<html>");
+        assert!(m.contains("HTTP 502"), "{m}");
+    }
 }

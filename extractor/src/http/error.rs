@@ -96,6 +96,9 @@ pub enum ApiError {
         /// Zoom's message.
         message: String,
     },
+    /// The endpoint's URL could not be made from the API base URL (a bug, not Zoom's doing).
+    #[error("cannot make the URL of endpoint {0}")]
+    BadUrl(String),
     /// No access token could be had.
     #[error(transparent)]
     Auth(#[from] AuthError),
@@ -116,7 +119,8 @@ impl ApiError {
             | ApiError::Auth(AuthError::Unavailable(_)) => ErrorClass::Temporary,
             ApiError::PageTokenExpired(_)
             | ApiError::PageSizeRejected(_)
-            | ApiError::Rejected { .. } => ErrorClass::Failed,
+            | ApiError::Rejected { .. }
+            | ApiError::BadUrl(_) => ErrorClass::Failed,
         }
     }
 

@@ -249,7 +249,7 @@ impl ZoomClient {
         let mut url = self
             .api_url
             .join(endpoint.path)
-            .map_err(|e| ApiError::BadBody(format!("bad endpoint path: {e}")))?;
+            .map_err(|e| ApiError::BadUrl(format!("{}: {e}", endpoint.path)))?;
         {
             let mut query = url.query_pairs_mut();
             query.extend_pairs(endpoint.fixed_query);
@@ -276,7 +276,7 @@ impl ZoomClient {
         }
         // Only a page's token may send the next request early.
         let lookahead = match (http_status == StatusCode::OK, endpoint.records) {
-            (true, Some(records)) => lookahead
+            (true, Some(records)) if endpoint.paginated => lookahead
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .take()

@@ -44,7 +44,7 @@ pub struct SweepReport {
     pub request: PageRequest,
     /// Pages read.
     pub pages: u64,
-    /// Records received (after a restart, those of the last pass only).
+    /// Records received; after a restart (recorded ones too), those of the last pass only.
     pub records_received: u64,
     /// `total_records` as Zoom last reported it, when it did.
     pub total_records: Option<u64>,

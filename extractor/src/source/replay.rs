@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 use tokio::sync::mpsc;
 
 use crate::error::ExtractError;
-use crate::source::recording::{RecordedRequest, RecordingIndex};
+use crate::source::recording::{PageEntry, RecordedRequest, RecordingIndex};
 use crate::source::{PageSource, SourceReport, SweepReport};
+use crate::zoom::ENDPOINTS;
 use crate::zoom::endpoint::{Endpoint, PageRequest};
 use crate::zoom::page::Page;
 
@@ -20,9 +21,35 @@ pub struct ReplaySource {
 
 impl ReplaySource {
     /// Opens a recording, checking its index; its pages of `endpoints` are replayed, the others
-    /// (recorded for another kind of run) are skipped.
+    /// (recorded for another kind of run) are skipped. Fails when a page names an endpoint this
+    /// build does not know or a query its endpoint would not send, or when no page is of
+    /// `endpoints`.
     pub fn open(dir: &Path, endpoints: &[&'static Endpoint]) -> Result<Self, ExtractError> {
         let index = RecordingIndex::read(dir)?;
+        let invalid = |reason: String| ExtractError::InvalidIndex {
+            path: dir.join(crate::source::recording::INDEX_FILE),
+            reason,
+        };
+        for entry in &index.pages {
+            let recorded = &entry.request;
+            let Some(endpoint) = ENDPOINTS.iter().find(|e| e.path == recorded.endpoint) else {
+                return Err(invalid(format!(
+                    "page {} is of endpoint `{}`, which this build does not know",
+                    entry.file, recorded.endpoint
+                )));
+            };
+            let request = as_request(endpoint, recorded);
+            let checked = (endpoint.check_query)(&request);
+            checked.map_err(|e| invalid(format!("page {}: {e}", entry.file)))?;
+        }
+        let replayed = |p: &PageEntry| endpoints.iter().any(|e| e.path == p.request.endpoint);
+        if !index.pages.iter().any(replayed) {
+            let names: Vec<&str> = endpoints.iter().map(|e| e.path).collect();
+            return Err(invalid(format!(
+                "it holds no page of `{}`",
+                names.join("`, `")
+            )));
+        }
         Ok(ReplaySource {
             dir: dir.to_path_buf(),
             index,
@@ -41,11 +68,16 @@ impl ReplaySource {
             .endpoints
             .iter()
             .find(|e| e.path == recorded.endpoint)?;
-        Some(PageRequest {
-            endpoint,
-            query: recorded.query.clone(),
-            page_token: recorded.page_token.clone(),
-        })
+        Some(as_request(endpoint, recorded))
+    }
+}
+
+/// A recorded request of `endpoint` as the request it was.
+fn as_request(endpoint: &'static Endpoint, recorded: &RecordedRequest) -> PageRequest {
+    PageRequest {
+        endpoint,
+        query: recorded.query.clone(),
+        page_token: recorded.page_token.clone(),
     }
 }
 
@@ -61,7 +93,7 @@ impl PageSource for ReplaySource {
             let path = self.dir.join(&entry.file);
             let started = std::time::Instant::now();
             let Some(request) = self.request(&entry.request) else {
-                tracing::info!(
+                tracing::debug!(
                     message = "Skipping a recorded page of an endpoint this run does not read.",
                     file = %entry.file,
                     endpoint = %entry.request.endpoint
@@ -99,6 +131,12 @@ impl PageSource for ReplaySource {
                 .iter()
                 .position(|s| s.request.sweep() == sweep)
             {
+                // A sweep's first page again: it was restarted (its page token had expired).
+                Some(at) if page.request.page_token.is_none() => {
+                    report.sweeps[at].restarts += 1;
+                    report.sweeps[at].records_received = 0;
+                    at
+                }
                 Some(at) => at,
                 None => {
                     report.sweeps.push(SweepReport::new(page.request.clone()));

@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-/// Where a Zoom endpoint is and how its answers are shaped.
-#[derive(Debug, PartialEq, Eq)]
+/// Where a Zoom endpoint is and how its answers are shaped; endpoints are told apart by path.
+#[derive(Debug)]
 pub struct Endpoint {
     /// The path under the API base URL, e.g. `users`; also its name in recordings and logs.
     pub path: &'static str,
@@ -16,6 +16,22 @@ pub struct Endpoint {
     pub paginated: bool,
     /// Scopes that allow it, the granular one first: named when Zoom says one is missing.
     pub scopes: &'static [&'static str],
+    /// Whether a request's query is one this endpoint is asked with (replay refuses a recording
+    /// whose request it would not send); `Err` says what is wrong.
+    pub check_query: fn(&PageRequest) -> Result<(), String>,
+}
+
+impl PartialEq for Endpoint {
+    fn eq(&self, other: &Self) -> bool {
+        self.path == other.path
+    }
+}
+
+impl Eq for Endpoint {}
+
+/// For an endpoint that takes any query.
+pub fn any_query(_: &PageRequest) -> Result<(), String> {
+    Ok(())
 }
 
 /// One request to an endpoint: its query and, past the first page, the page token sent.

@@ -5,3 +5,8 @@ pub mod endpoint;
 pub mod page;
 pub mod users;
 pub mod users_summary;
+
+use endpoint::Endpoint;
+
+/// Every endpoint this build knows, for reading recordings: a new endpoint file adds itself here.
+pub static ENDPOINTS: &[&Endpoint] = &[&users::USERS, &users_summary::USERS_SUMMARY];

@@ -57,7 +57,10 @@ impl Page {
             .and_then(|envelope| reader.end().map(|()| envelope))
             .map_err(|e| format!("invalid JSON: {e}"))?;
         let records = match (envelope.records, envelope.code, envelope.message) {
-            (Some(records), _, _) => records.iter().map(|r| range_in(&body, r.get())).collect(),
+            (Some(records), _, _) => records
+                .iter()
+                .map(|r| range_in(&body, r.get()))
+                .collect::<Result<_, _>>()?,
             (None, Some(code), Some(message)) => {
                 return Err(format!("Zoom error {code}: {message}"));
             }
@@ -88,10 +91,15 @@ impl Page {
     }
 }
 
-/// Where `part`, a slice borrowed from `whole`, lies in it.
-fn range_in(whole: &str, part: &str) -> Range<usize> {
-    let start = part.as_ptr() as usize - whole.as_ptr() as usize;
-    start..start + part.len()
+/// Where `part`, a slice borrowed from `whole` (as serde_json's borrowed `RawValue`s are from the
+/// text they were read from), lies in it.
+fn range_in(whole: &str, part: &str) -> Result<Range<usize>, String> {
+    let start = (part.as_ptr() as usize).wrapping_sub(whole.as_ptr() as usize);
+    let range = start..start.wrapping_add(part.len());
+    match whole.get(range.clone()) {
+        Some(found) if std::ptr::eq(found, part) => Ok(range),
+        _ => Err("a record that is not part of its page".to_string()),
+    }
 }
 
 /// What a page body holds, its records borrowed from it.
@@ -129,7 +137,8 @@ impl<'de> Visitor<'de> for EnvelopeSeed {
         let mut e = Envelope::default();
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             match key.as_ref() {
-                k if Some(k) == self.0 => e.records = Some(map.next_value()?),
+                // `null` reads as absent, as Zoom's omitted optional members do.
+                k if Some(k) == self.0 => e.records = map.next_value()?,
                 "page_count" => e.meta.page_count = map.next_value()?,
                 "page_number" => e.meta.page_number = map.next_value()?,
                 "page_size" => e.meta.page_size = map.next_value()?,
@@ -227,6 +236,29 @@ mod tests {
             parse(r#"{"users":[{"email":"a@x","type":1}],"next_page_token":"late"}"#).unwrap();
         assert_eq!(page.record_count(), 1);
         assert_eq!(page.meta.next_page_token, "late");
+    }
+
+    /// A page without records (the member absent, `null` or `[]`) is an empty page.
+    #[test]
+    fn absent_null_and_empty_records_are_no_records() {
+        for body in [
+            r#"{"next_page_token":""}"#,
+            r#"{"next_page_token":"","users":null}"#,
+            r#"{"next_page_token":"","users":[]}"#,
+            r#"{"next_page_token":"","users":[ ]}"#,
+        ] {
+            assert_eq!(parse(body).unwrap().record_count(), 0, "{body}");
+        }
+    }
+
+    /// A body cut anywhere (a dropped connection) is refused, so that a live run retries it.
+    #[test]
+    fn every_cut_of_a_page_is_refused() {
+        let body = r#"{"page_size":2,"total_records":2,"next_page_token":"","users":[{"id":"a","email":"a@x","type":1,"dept":"R&D \"x\""},{"id":"b","email":"b@x","type":2}]}"#;
+        parse(body).unwrap();
+        for end in 0..body.len() {
+            assert!(parse(&body[..end]).is_err(), "accepted {}", &body[..end]);
+        }
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub static USERS: Endpoint = Endpoint {
     records: Some("users"),
     paginated: true,
     scopes: &["user:read:list_users:admin", "user:read:admin"],
+    check_query: |request| UserStatus::of(request).map(|_| ()),
 };
 
 /// The first request of each status's sweep.

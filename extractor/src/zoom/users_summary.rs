@@ -1,10 +1,12 @@
 //! `GET /users/summary`: Zoom's own count of an account's users by kind, to hold an extract's
-//! counts against. Fields as in Zoom's User API spec (`../shared/zoom-api.md` §2.1; the generated
-//! client pankajgarkoti/zoom-python, `docs/InlineResponse20086.md`, documents the same seven).
+//! counts against. The seven fields are those of Zoom's User API spec (scope
+//! `user:read:summary:admin`, rate label Medium); their meanings below are the spec's descriptions
+//! as a client generated from it carries them (github.com/pankajgarkoti/zoom-python,
+//! `docs/InlineResponse20086.md`). No real response body was found to check them against.
 
 use serde::{Deserialize, Serialize};
 
-use crate::zoom::endpoint::{Endpoint, PageRequest};
+use crate::zoom::endpoint::{Endpoint, PageRequest, any_query};
 use crate::zoom::page::Page;
 
 /// `GET /users/summary`: one object, no pages.
@@ -14,6 +16,7 @@ pub static USERS_SUMMARY: Endpoint = Endpoint {
     records: None,
     paginated: false,
     scopes: &["user:read:summary:admin", "user:read:admin"],
+    check_query: any_query,
 };
 
 /// The one request the endpoint takes.

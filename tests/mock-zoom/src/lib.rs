@@ -607,8 +607,9 @@ fn revoke(request: &Request, state: &Mutex<State>) -> (u16, Value) {
     (200, json!({"status": "success"}))
 }
 
-/// `GET /v2/users/summary`: the account's users counted by plan `type`, as Zoom's spec describes
-/// the fields (pending users counted apart, not in the total).
+/// `GET /v2/users/summary`: the account's users counted by plan `type`. Pending users are counted
+/// apart and not in the total, as Zoom's spec describes the fields; counting types 4 and 99 as
+/// join-only is this mock's own choice (no real body was found to say how Zoom counts them).
 fn users_summary(request: &Request, state: &Mutex<State>) -> (u16, Value) {
     let state = state.lock().expect("mock state");
     let bearer = request
