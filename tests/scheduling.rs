@@ -79,7 +79,8 @@ async fn a_run_killed_mid_way_leaves_the_previous_partition_whole() {
     let work = tempfile::tempdir().unwrap();
     let root = work.path().join("wh");
     // 50 users a page: 13 requests for the first run; the second run's 4th request (the mock's
-    // 17th) is held for a minute, so the run is surely still going when it is killed.
+    // 17th) is held for a minute, so the run is surely still going when it is killed (its other
+    // sweep may go on meanwhile, but the run cannot end without the held page).
     let mock = MockZoom::start(
         Account::new(generated_users(600, 0, 0)),
         BTreeMap::from([(17, Fault::Stall)]),
@@ -119,9 +120,8 @@ async fn a_run_killed_mid_way_leaves_the_previous_partition_whole() {
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    assert_eq!(
-        mock.seen().requests.len(),
-        17,
+    assert!(
+        mock.seen().requests.len() >= 17,
         "the run is not at the held page"
     );
     assert!(
