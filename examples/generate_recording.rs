@@ -292,7 +292,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut body = Vec::new();
     for (status, total) in counts {
         let pages = total.div_ceil(args.page_size).max(1);
-        let sweep = &extractor::zoom::users::sweeps(&[status], args.page_size as u32)[0];
+        let sweep = &extractor::zoom::users::sweeps(&[status], args.page_size as u32, false)[0];
         let mut request = sweep.clone();
         for page in 0..pages {
             users.clear();

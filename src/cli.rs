@@ -58,6 +58,14 @@ pub enum LogFormat {
     Json,
 }
 
+/// Fields `--include-fields` can ask Zoom for (never `host_key`: it is a secret).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum IncludeField {
+    /// The user's custom attributes (`[{key, name, value}]`), as JSON text.
+    #[value(name = "custom_attributes")]
+    CustomAttributes,
+}
+
 /// Output formats as the CLI names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FormatArg {
@@ -129,9 +137,14 @@ pub struct ExtractArgs {
     /// Fix `extracted_at` (RFC 3339), making a replay byte-for-byte reproducible.
     #[arg(long, value_name = "RFC3339")]
     pub as_of: Option<String>,
-    /// CSV: keep formula-like text cells (`=`, `+`, `-`, `@`, tab, CR) as they are.
+    /// CSV: keep formula-like cells of the free-text columns (`=`, `+`, `-`, `@`, tab, CR) as they
+    /// are.
     #[arg(long)]
     pub csv_raw: bool,
+    /// Extra user fields to ask Zoom for (live runs): `custom_attributes` fills the column of that
+    /// name, which is null otherwise.
+    #[arg(long, value_enum, value_delimiter = ',', value_name = "FIELD")]
+    pub include_fields: Vec<IncludeField>,
 }
 
 /// Which Zoom account, and how to authenticate.

@@ -11,7 +11,7 @@ use extractor::{AuthCodeApp, ClientConfig, Credentials, Secret, ServerToServer, 
 use sinks::{Destination, Format};
 
 use crate::accounts::AccountEntry;
-use crate::cli::{ConnectArgs, ExtractArgs, FormatArg, RequestArgs};
+use crate::cli::{ConnectArgs, ExtractArgs, FormatArg, IncludeField, RequestArgs};
 use crate::exit::Failure;
 
 /// Default output directory.
@@ -41,6 +41,8 @@ pub struct LiveConfig {
     pub record: Option<PathBuf>,
     /// The account's name in the --config file, if any.
     pub account_name: Option<String>,
+    /// Whether users are asked for with `include_fields=custom_attributes`.
+    pub custom_attributes: bool,
 }
 
 /// Everything one extract run needs, checked.
@@ -164,6 +166,12 @@ impl ExtractConfig {
                     "--record saves pages of a live run; it cannot be combined with --replay",
                 ));
             }
+            (Some(_), None) if !args.include_fields.is_empty() => {
+                return Err(Failure::usage(
+                    "--include-fields asks Zoom for more fields; a replay reads what was recorded \
+                     (record with --include-fields to have them)",
+                ));
+            }
             (Some(dir), None) => SourceConfig::Replay(dir.clone()),
             (None, record) => {
                 let connection = connection(&args.connect, args.requests.max_rps, entry)?;
@@ -175,6 +183,9 @@ impl ExtractConfig {
                     page_size: args.page_size,
                     record,
                     account_name: connection.name,
+                    custom_attributes: args
+                        .include_fields
+                        .contains(&IncludeField::CustomAttributes),
                 }))
             }
         };

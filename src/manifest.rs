@@ -106,6 +106,9 @@ pub struct Source {
     /// The account's name in the --config file, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account_name: Option<String>,
+    /// The extra user fields the users were asked for (`include_fields`); `custom_attributes` is
+    /// null in every row unless it is listed.
+    pub include_fields: Vec<String>,
 }
 
 /// The data outputs.
@@ -153,6 +156,7 @@ impl Manifest {
                     recorded_to: None,
                     account_id: report.account_id.clone(),
                     account_name: None,
+                    include_fields: include_fields(report),
                 },
                 SourceConfig::Live(live) => Source {
                     kind: "zoom",
@@ -160,6 +164,7 @@ impl Manifest {
                     recorded_to: live.record.as_ref().map(|d| d.display().to_string()),
                     account_id: report.account_id.clone(),
                     account_name: live.account_name.clone(),
+                    include_fields: include_fields(report),
                 },
             },
             started_at: rfc3339(cfg.started_at),
@@ -190,6 +195,17 @@ impl Manifest {
     pub fn rejected(&self) -> u64 {
         self.rejects.values().sum()
     }
+}
+
+/// The `include_fields` the users sweeps asked for, each once.
+fn include_fields(report: &SourceReport) -> Vec<String> {
+    let users = report
+        .sweeps
+        .iter()
+        .filter(|s| s.request.endpoint == &USERS);
+    let asked = users.filter_map(|s| s.request.param("include_fields"));
+    let fields: std::collections::BTreeSet<&str> = asked.flat_map(|f| f.split(',')).collect();
+    fields.into_iter().map(str::to_owned).collect()
 }
 
 /// The users sweeps of a report, by status (sweeps of one status added up).

@@ -89,7 +89,11 @@ impl AnySource {
                     None => None,
                 };
                 let client = Arc::new(client);
-                let sweeps = extractor::zoom::users::sweeps(&live.statuses, live.page_size);
+                let sweeps = extractor::zoom::users::sweeps(
+                    &live.statuses,
+                    live.page_size,
+                    live.custom_attributes,
+                );
                 let source = LiveSource::new(client.clone(), api_url, sweeps, recorder);
                 Ok(OpenedSource {
                     source: AnySource::Live(source),
@@ -238,6 +242,7 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
 fn sink_options(cfg: &ExtractConfig) -> SinkOptions {
     SinkOptions {
         csv_raw: cfg.csv_raw,
+        free_text_columns: names(transform::schema::FREE_TEXT_COLUMNS),
         metadata: vec![
             ("run_id".into(), cfg.run_id.clone()),
             (
@@ -247,16 +252,14 @@ fn sink_options(cfg: &ExtractConfig) -> SinkOptions {
             ("tool".into(), crate::TOOL.into()),
             ("tool_version".into(), crate::VERSION.into()),
         ],
-        dictionary_columns: transform::schema::DICTIONARY_COLUMNS
-            .iter()
-            .map(|c| c.to_string())
-            .collect(),
-        no_statistics_columns: transform::schema::NO_STATISTICS_COLUMNS
-            .iter()
-            .map(|c| c.to_string())
-            .collect(),
+        dictionary_columns: names(transform::schema::DICTIONARY_COLUMNS),
+        no_statistics_columns: names(transform::schema::NO_STATISTICS_COLUMNS),
         created_by: Some(format!("{} {}", crate::TOOL, crate::VERSION)),
     }
+}
+
+fn names(columns: &[&str]) -> Vec<String> {
+    columns.iter().map(|c| c.to_string()).collect()
 }
 
 fn source_failure(e: ExtractError, cfg: &ExtractConfig) -> Failure {

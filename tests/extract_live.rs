@@ -652,3 +652,67 @@ async fn no_secret_or_token_appears_in_logs_outputs_or_recordings() {
         );
     }
 }
+
+/// `--include-fields custom_attributes` asks Zoom for them (the mock sends them only then) and
+/// fills the column with their JSON exactly as sent; without it the column is null. The manifest
+/// says which fields were asked for.
+#[tokio::test(flavor = "multi_thread")]
+async fn include_fields_custom_attributes_reaches_the_request_and_the_column() {
+    let users = generated_users(40, 5, 0);
+    let mock = MockZoom::start(Account::new(users.clone()), BTreeMap::new(), Duration::ZERO).await;
+    for asked in [true, false] {
+        let out = tempfile::tempdir().unwrap();
+        let mut cmd = live(&mock, out.path());
+        if asked {
+            cmd.args(["--include-fields", "custom_attributes"]);
+        }
+        let output = run(cmd).await;
+        assert!(output.status.success(), "{}", stderr(&output));
+        let rows: Vec<Value> = fs::read_to_string(out.path().join("u.ndjson"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(rows.len(), 45);
+        for row in &rows {
+            let email = row["email"].as_str().unwrap();
+            let user = users
+                .values()
+                .flatten()
+                .find(|u| u["email"] == email)
+                .unwrap();
+            let want = match asked {
+                true => Value::from(
+                    mock_zoom::with_custom_attributes(user)["custom_attributes"].to_string(),
+                ),
+                false => Value::Null,
+            };
+            assert_eq!(row["custom_attributes"], want, "{email}");
+        }
+        let fields = manifest(out.path())["source"]["include_fields"].clone();
+        let want: Vec<&str> = if asked {
+            vec!["custom_attributes"]
+        } else {
+            vec![]
+        };
+        assert_eq!(fields, serde_json::json!(want));
+    }
+    // host_key is a secret: it cannot be asked for, and a replay cannot ask at all.
+    zoom_licenses()
+        .args(["extract", "--include-fields", "host_key"])
+        .assert()
+        .code(2);
+    zoom_licenses()
+        .args([
+            "extract",
+            "--include-fields",
+            "custom_attributes",
+            "--replay",
+        ])
+        .arg(fixture("sample"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "a replay reads what was recorded",
+        ));
+}

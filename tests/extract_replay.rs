@@ -65,7 +65,7 @@ fn sample_to_parquet_holds_exactly_the_active_and_pending_users_with_supported_p
 }
 
 #[test]
-fn parquet_has_license_schema_v1_with_utc_timestamps_and_run_metadata() {
+fn parquet_has_license_schema_v2_with_utc_timestamps_and_run_metadata() {
     let out = tempfile::tempdir().unwrap();
     let target = out.path().join("users.parquet");
     zoom_licenses()
@@ -100,6 +100,20 @@ fn parquet_has_license_schema_v1_with_utc_timestamps_and_run_metadata() {
         ("last_client_version", DataType::Utf8, true),
         ("extracted_at", utc, false),
         ("run_id", DataType::Utf8, false),
+        // Version 2's columns, after all of version 1's.
+        (
+            "group_ids",
+            DataType::List(std::sync::Arc::new(arrow_schema::Field::new(
+                "item",
+                DataType::Utf8,
+                true,
+            ))),
+            true,
+        ),
+        ("employee_unique_id", DataType::Utf8, true),
+        ("verified", DataType::Boolean, true),
+        ("language", DataType::Utf8, true),
+        ("custom_attributes", DataType::Utf8, true),
     ];
     let actual: Vec<(&str, DataType, bool)> = schema
         .fields()
@@ -109,7 +123,7 @@ fn parquet_has_license_schema_v1_with_utc_timestamps_and_run_metadata() {
     assert_eq!(actual, expected);
     let kv: std::collections::BTreeMap<_, _> = kv.into_iter().collect();
     assert_eq!(kv["run_id"], "run-42");
-    assert_eq!(kv["schema_version"], "1");
+    assert_eq!(kv["schema_version"], "2");
     assert_eq!(kv["tool_version"], env!("CARGO_PKG_VERSION"));
 
     let (rejects, _) = read_parquet(&out.path().join("users_rejects.parquet"));
@@ -267,7 +281,7 @@ fn ndjson_on_stdout_carries_only_data_even_with_debug_logs() {
     assert_eq!(rows.len(), 842);
     for row in &rows {
         let object = row.as_object().unwrap();
-        assert_eq!(object.len(), 21);
+        assert_eq!(object.len(), 26);
         assert!(row["extracted_at"].as_str().unwrap().ends_with('Z'));
     }
     assert!(stdout.starts_with("{\"source\":\"zoom\",\"account_id\":"));
@@ -908,4 +922,163 @@ fn a_recorded_restart_and_other_endpoints_replay_as_they_were() {
     // The first pass's two pages (6 users, 3 each) came again.
     assert_eq!(m["duplicates"], 6);
     assert_eq!(m["pages_read"], 6);
+}
+
+/// The license rows' and rejects' `user_key` and `user_id` of `set`, as one output format writes
+/// them (`args` chooses it), read back as text.
+fn ids_written(set: &str, args: &[&str]) -> Vec<Option<String>> {
+    let work = tempfile::tempdir().unwrap();
+    let format = args[1];
+    let out = work.path().join(format!("u.{format}"));
+    zoom_licenses()
+        .args(["-q", "extract", "--replay"])
+        .arg(fixture(set))
+        .args(args)
+        .arg("--output")
+        .arg(&out)
+        .assert()
+        .success();
+    let rejects = work.path().join(format!("u_rejects.{format}"));
+    let mut ids = Vec::new();
+    for (path, columns) in [
+        (&out, ["user_key", "user_id"]),
+        (&rejects, ["user_key", "user_id"]),
+    ] {
+        for column in columns {
+            ids.extend(match format {
+                "parquet" => text_column(&read_parquet(path).0, column),
+                "ndjson" => ndjson_lines(&fs::read_to_string(path).unwrap())
+                    .iter()
+                    .map(|r| r[column].as_str().map(str::to_owned))
+                    .collect(),
+                _ => {
+                    let mut reader = csv::Reader::from_path(path).unwrap();
+                    let at = reader
+                        .headers()
+                        .unwrap()
+                        .iter()
+                        .position(|h| h == column)
+                        .unwrap();
+                    reader
+                        .records()
+                        .map(|r| Some(r.unwrap()[at].to_string()).filter(|v| !v.is_empty()))
+                        .collect()
+                }
+            });
+        }
+    }
+    ids
+}
+
+/// Identifiers are never altered: every `user_key` and `user_id` of every fixture, in licenses and
+/// rejects, is the same bytes in Parquet, NDJSON and CSV (with and without `--csv-raw`), and each
+/// `user_id` is an `id` exactly as the recording holds it (the sample has ids beginning with `-`).
+#[test]
+fn every_id_is_written_byte_for_byte_in_every_format() {
+    let mut dashed = 0;
+    for entry in fs::read_dir(fixture("")).unwrap() {
+        let set = entry.unwrap().file_name().to_string_lossy().into_owned();
+        let parquet = ids_written(&set, &["--format", "parquet"]);
+        assert_eq!(ids_written(&set, &["--format", "ndjson"]), parquet, "{set}");
+        assert_eq!(ids_written(&set, &["--format", "csv"]), parquet, "{set}");
+        assert_eq!(
+            ids_written(&set, &["--format", "csv", "--csv-raw"]),
+            parquet,
+            "{set}"
+        );
+        let recorded = fs::read_dir(fixture(&set).join("pages"))
+            .unwrap()
+            .map(|p| fs::read_to_string(p.unwrap().path()).unwrap())
+            .collect::<String>();
+        for id in parquet
+            .iter()
+            .flatten()
+            .filter(|k| !k.starts_with("pending:"))
+        {
+            assert!(
+                recorded.contains(&format!("\"{id}\"")),
+                "{set}: {id} is not a recorded id"
+            );
+            dashed += usize::from(set == "sample" && id.starts_with('-'));
+        }
+    }
+    // The sample's ids beginning with `-` (8 license rows and 1 reject, worked out from its JSON),
+    // each counted as user_key and user_id.
+    assert_eq!(dashed, 18);
+}
+
+/// `group_ids` is a list in every format: Parquet `List<Utf8>`, an NDJSON array, one CSV cell of
+/// the ids joined by `;`; `verified` a boolean; and the new columns come as Zoom sent them.
+#[test]
+fn group_ids_and_the_other_new_columns_round_trip() {
+    let work = tempfile::tempdir().unwrap();
+    let run = |format: &str| {
+        let out = work.path().join(format!("u.{format}"));
+        zoom_licenses()
+            .args(["-q", "extract", "--format", format, "--replay"])
+            .arg(fixture("real-shapes"))
+            .arg("--output")
+            .arg(&out)
+            .assert()
+            .success();
+        out
+    };
+    // From fixtures/real-shapes, by hand: the active users, then the pending ones.
+    let groups: [Option<Vec<&str>>; 5] = [
+        Some(vec!["-gOps9Zx3"]),
+        Some(vec!["-gOps9Zx3", "_gSales2Lm"]),
+        Some(vec![]),
+        None,
+        None,
+    ];
+    let rows = ndjson_lines(&fs::read_to_string(run("ndjson")).unwrap());
+    let as_json: Vec<Value> = groups
+        .iter()
+        .map(|g| g.as_ref().map_or(Value::Null, |ids| serde_json::json!(ids)))
+        .collect();
+    let got: Vec<Value> = rows.iter().map(|r| r["group_ids"].clone()).collect();
+    assert_eq!(got, as_json);
+    let verified: Vec<Value> = rows.iter().map(|r| r["verified"].clone()).collect();
+    assert_eq!(verified, [true, true, false, false, false].map(Value::from));
+    assert_eq!(rows[1]["employee_unique_id"], "EMP-20417");
+    assert_eq!(rows[0]["language"], "es-ES");
+    assert!(rows.iter().all(|r| r["custom_attributes"].is_null()));
+
+    let mut reader = csv::Reader::from_path(run("csv")).unwrap();
+    let at = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "group_ids")
+        .unwrap();
+    let cells: Vec<String> = reader
+        .records()
+        .map(|r| r.unwrap()[at].to_string())
+        .collect();
+    assert_eq!(cells, ["-gOps9Zx3", "-gOps9Zx3;_gSales2Lm", "", "", ""]);
+
+    let (batches, _) = read_parquet(&run("parquet"));
+    let mut lists: Vec<Option<Vec<String>>> = Vec::new();
+    for batch in &batches {
+        use arrow_array::Array;
+        use arrow_array::cast::AsArray;
+        let column = batch.column_by_name("group_ids").unwrap().as_list::<i32>();
+        for row in 0..column.len() {
+            lists.push(column.is_valid(row).then(|| {
+                let ids = column.value(row);
+                ids.as_string::<i32>()
+                    .iter()
+                    .map(|v| v.unwrap().to_string())
+                    .collect()
+            }));
+        }
+    }
+    let want: Vec<Option<Vec<String>>> = groups
+        .iter()
+        .map(|g| {
+            g.as_ref()
+                .map(|ids| ids.iter().map(|s| s.to_string()).collect())
+        })
+        .collect();
+    assert_eq!(lists, want);
 }

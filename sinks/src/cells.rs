@@ -2,14 +2,16 @@
 
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Int32Type, TimestampMicrosecondType};
-use arrow_array::{Array, Int32Array, RecordBatch, StringArray, TimestampMicrosecondArray};
+use arrow_array::{
+    Array, BooleanArray, Int32Array, ListArray, RecordBatch, StringArray, TimestampMicrosecondArray,
+};
 use arrow_schema::{DataType, TimeUnit};
 use chrono::{DateTime, Datelike, Timelike};
 
 use crate::error::SinkError;
 
 /// One cell's value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub enum Cell<'a> {
     /// No value.
     Null,
@@ -19,6 +21,10 @@ pub enum Cell<'a> {
     Int(i32),
     /// A UTC timestamp in microseconds since the epoch.
     Time(i64),
+    /// A boolean.
+    Bool(bool),
+    /// A list of texts: the values of `list` from `start`, `len` of them.
+    TextList(&'a StringArray, usize, usize),
 }
 
 /// A typed view of one column.
@@ -29,6 +35,10 @@ pub enum Column<'a> {
     Int(&'a Int32Array),
     /// A `Timestamp(Microsecond, _)` column.
     Time(&'a TimestampMicrosecondArray),
+    /// A `Boolean` column.
+    Bool(&'a BooleanArray),
+    /// A `List<Utf8>` column and its values.
+    TextList(&'a ListArray, &'a StringArray),
 }
 
 impl Column<'_> {
@@ -38,6 +48,12 @@ impl Column<'_> {
             Column::Text(a) if a.is_valid(row) => Cell::Text(a.value(row)),
             Column::Int(a) if a.is_valid(row) => Cell::Int(a.value(row)),
             Column::Time(a) if a.is_valid(row) => Cell::Time(a.value(row)),
+            Column::Bool(a) if a.is_valid(row) => Cell::Bool(a.value(row)),
+            Column::TextList(a, values) if a.is_valid(row) => {
+                let offsets = a.value_offsets();
+                let (start, end) = (offsets[row] as usize, offsets[row + 1] as usize);
+                Cell::TextList(values, start, end - start)
+            }
             _ => Cell::Null,
         }
     }
@@ -56,6 +72,11 @@ pub fn columns(batch: &RecordBatch) -> Result<Vec<Column<'_>>, SinkError> {
             DataType::Timestamp(TimeUnit::Microsecond, _) => Ok(Column::Time(
                 array.as_primitive::<TimestampMicrosecondType>(),
             )),
+            DataType::Boolean => Ok(Column::Bool(array.as_boolean())),
+            DataType::List(item) if item.data_type() == &DataType::Utf8 => {
+                let list = array.as_list::<i32>();
+                Ok(Column::TextList(list, list.values().as_string::<i32>()))
+            }
             other => Err(SinkError::UnsupportedColumn {
                 name: field.name().clone(),
                 data_type: other.clone(),

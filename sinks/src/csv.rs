@@ -2,7 +2,10 @@
 //!
 //! Spreadsheet programs run cells that start with `=`, `+`, `-`, `@`, tab or carriage return as
 //! formulas, so a display name like `=HYPERLINK(…)` is an attack on whoever opens the file (OWASP
-//! "CSV injection"). Such text cells get a leading `'` unless the user asked for raw output.
+//! "CSV injection"). Such cells of the free-text columns (text a person typed: names, department)
+//! get a leading `'` unless the user asked for raw output. Every other column (identifiers, which
+//! can begin with `-`, emails, codes, times, JSON) is written exactly as it is. A list is one cell,
+//! its items joined by `;`.
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
@@ -18,13 +21,16 @@ use crate::{FinishedOutput, RecordSink};
 pub struct CsvSink {
     writer: csv::Writer<Output>,
     name: String,
-    raw: bool,
+    /// The columns whose formula-like cells are neutralized.
+    free_text: Vec<String>,
+    /// For each column of the schema begun, whether it is one of `free_text`.
+    neutralized: Vec<bool>,
     rows: u64,
 }
 
 impl CsvSink {
-    /// A CSV sink; `raw` turns off formula neutralization.
-    pub fn new(output: Output, raw: bool) -> Self {
+    /// A CSV sink neutralizing formula-like cells of the `free_text` columns (none when raw).
+    pub fn new(output: Output, free_text: Vec<String>) -> Self {
         let name = output.name().to_owned();
         let writer = csv::WriterBuilder::new()
             .terminator(csv::Terminator::CRLF)
@@ -33,7 +39,8 @@ impl CsvSink {
         CsvSink {
             writer,
             name,
-            raw,
+            free_text,
+            neutralized: Vec::new(),
             rows: 0,
         }
     }
@@ -57,6 +64,10 @@ pub fn looks_like_formula(text: &str) -> bool {
 impl RecordSink for CsvSink {
     fn begin(&mut self, schema: &SchemaRef) -> Result<(), SinkError> {
         let header: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+        self.neutralized = header
+            .iter()
+            .map(|name| self.free_text.iter().any(|c| c == name))
+            .collect();
         self.writer.write_record(&header).map_err(|e| self.err(e))
     }
 
@@ -65,11 +76,14 @@ impl RecordSink for CsvSink {
         // Reused for every formatted cell: no allocation per number or timestamp.
         let mut neutral = String::new();
         let mut scratch = String::new();
+        if self.neutralized.len() != columns.len() {
+            return Err(SinkError::Misuse("batch written before begin"));
+        }
         for row in 0..batch.num_rows() {
-            for column in &columns {
+            for (column, neutralize) in columns.iter().zip(&self.neutralized) {
                 let result = match column.cell(row) {
                     Cell::Null => self.writer.write_field(""),
-                    Cell::Text(text) if !self.raw && looks_like_formula(text) => {
+                    Cell::Text(text) if *neutralize && looks_like_formula(text) => {
                         neutral.clear();
                         neutral.push('\'');
                         neutral.push_str(text);
@@ -84,6 +98,17 @@ impl RecordSink for CsvSink {
                     Cell::Time(t) => {
                         scratch.clear();
                         write_time(t, &mut scratch);
+                        self.writer.write_field(&scratch)
+                    }
+                    Cell::Bool(b) => self.writer.write_field(if b { "true" } else { "false" }),
+                    Cell::TextList(values, start, len) => {
+                        scratch.clear();
+                        for i in start..start + len {
+                            if i > start {
+                                scratch.push(';');
+                            }
+                            scratch.push_str(values.value(i));
+                        }
                         self.writer.write_field(&scratch)
                     }
                 };

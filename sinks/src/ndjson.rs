@@ -1,6 +1,6 @@
 //! NDJSON for pipes: one JSON object per line, columns in schema order, nulls as `null`, timestamps as
-//! RFC 3339 UTC strings. Text columns stay strings (`licenses` too, so its 64-bit numbers survive
-//! readers that parse JSON numbers as doubles).
+//! RFC 3339 UTC strings, lists as arrays. Text columns stay strings (`licenses` too, so its 64-bit
+//! numbers survive readers that parse JSON numbers as doubles).
 
 use std::io::Write;
 
@@ -53,6 +53,17 @@ impl NdjsonSink {
                     Cell::Null => text.extend_from_slice(b"null"),
                     Cell::Text(value) => serde_json::to_writer(&mut text, value)?,
                     Cell::Int(n) => write!(text, "{n}")?,
+                    Cell::Bool(b) => write!(text, "{b}")?,
+                    Cell::TextList(values, start, len) => {
+                        text.push(b'[');
+                        for i in start..start + len {
+                            if i > start {
+                                text.push(b',');
+                            }
+                            serde_json::to_writer(&mut text, values.value(i))?;
+                        }
+                        text.push(b']');
+                    }
                     Cell::Time(t) => {
                         time.clear();
                         write_time(t, &mut time);

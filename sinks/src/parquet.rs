@@ -3,7 +3,7 @@
 //! identity in the footer's key-value metadata.
 
 use arrow_array::RecordBatch;
-use arrow_schema::SchemaRef;
+use arrow_schema::{DataType, Field, SchemaRef};
 use std::sync::Arc;
 
 use parquet::arrow::ArrowWriter;
@@ -77,20 +77,30 @@ impl ParquetSink {
             builder = builder.set_created_by(created_by.clone());
         }
         for column in &self.options.dictionary_columns {
-            if schema.field_with_name(column).is_ok() {
-                builder =
-                    builder.set_column_dictionary_enabled(ColumnPath::from(column.as_str()), true);
+            if let Ok(field) = schema.field_with_name(column) {
+                builder = builder.set_column_dictionary_enabled(leaf_path(field), true);
             }
         }
         for column in &self.options.no_statistics_columns {
-            if schema.field_with_name(column).is_ok() {
-                builder = builder.set_column_statistics_enabled(
-                    ColumnPath::from(column.as_str()),
-                    EnabledStatistics::None,
-                );
+            if let Ok(field) = schema.field_with_name(column) {
+                builder = builder
+                    .set_column_statistics_enabled(leaf_path(field), EnabledStatistics::None);
             }
         }
         Ok(builder.build())
+    }
+}
+
+/// The Parquet path of a column's values: its name, or for a list `name.list.<item>`, as the Arrow
+/// writer lays lists out.
+fn leaf_path(field: &Field) -> ColumnPath {
+    match field.data_type() {
+        DataType::List(item) => ColumnPath::new(vec![
+            field.name().clone(),
+            "list".into(),
+            item.name().clone(),
+        ]),
+        _ => ColumnPath::from(field.name().as_str()),
     }
 }
 

@@ -61,7 +61,7 @@ pub async fn run(args: CheckArgs) -> Result<(), Failure> {
     // One user of each status: Zoom's total_records says how many an extract would list.
     let mut listed = Vec::new();
     let mut fetched = None;
-    for request in users::sweeps(&UserStatus::ALL, 1) {
+    for request in users::sweeps(&UserStatus::ALL, 1, false) {
         let page = client.fetch(&request).await.map_err(api_failure)?;
         let total = page.page.meta.total_records;
         let status = request.param("status").unwrap_or_default();

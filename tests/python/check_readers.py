@@ -24,6 +24,8 @@ EXPECTED = [
     ("licenses", pa.string()), ("department", pa.string()), ("role_id", pa.string()),
     ("timezone", pa.string()), ("user_created_at", UTC_US), ("last_login_at", UTC_US),
     ("last_client_version", pa.string()), ("extracted_at", UTC_US), ("run_id", pa.string()),
+    ("group_ids", pa.list_(pa.string())), ("employee_unique_id", pa.string()),
+    ("verified", pa.bool_()), ("language", pa.string()), ("custom_attributes", pa.string()),
 ]
 DUCKDB_TYPES = {
     "plan_type_code": "INTEGER",
@@ -31,11 +33,13 @@ DUCKDB_TYPES = {
     "last_login_at": "TIMESTAMP WITH TIME ZONE",
     "extracted_at": "TIMESTAMP WITH TIME ZONE",
     "email": "VARCHAR",
+    "group_ids": "VARCHAR[]",
+    "verified": "BOOLEAN",
 }
 # Written without min/max statistics (transform::schema::NO_STATISTICS_COLUMNS): no people's names
 # or email addresses in the footer. Every other column keeps them.
 NO_STATISTICS = {"user_key", "user_id", "email", "display_name", "first_name", "last_name",
-                 "licenses"}
+                 "licenses", "group_ids", "employee_unique_id", "custom_attributes"}
 
 
 def fail(message):
@@ -56,7 +60,7 @@ def main(out_dir, recording):
         fail(f"pyarrow reads {table.num_rows} rows; the recording holds {len(held['keys'])} "
              "(or they differ, or come in another order)")
     meta = pq.read_metadata(path).metadata
-    if meta.get(b"schema_version") != b"1" or meta.get(b"run_id") != manifest["run_id"].encode():
+    if meta.get(b"schema_version") != b"2" or meta.get(b"run_id") != manifest["run_id"].encode():
         fail(f"key-value metadata wrong: {meta}")
     codec = pq.ParquetFile(path).metadata.row_group(0).column(0).compression
     if codec != "ZSTD":

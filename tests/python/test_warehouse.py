@@ -7,7 +7,10 @@ import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import shutil
+
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 
 from recorded import expected
@@ -121,3 +124,32 @@ def test_the_make_example_loads_a_day_idempotently(binary, tmp_path):
         assert "loaded 842 users and 158 rejects for 2026-11-27" in done.stdout, done.stdout
     con = duckdb.connect(str(tmp_path / "wh" / "zoom.duckdb"))
     assert con.execute("SELECT count(*) FROM zoom_users").fetchone()[0] == 842
+
+
+def test_a_table_of_version_1_and_version_2_partitions_reads_by_name(binary, fixtures, tmp_path):
+    """A warehouse folder with a partition written by schema version 1 (a file kept from a v1
+    release, tests/python/data/schema-v1) and one by version 2 reads as one table by name: the
+    added columns are null in version 1 rows."""
+    v1_file = ROOT / "tests/python/data/schema-v1/zoom_users.parquet"
+    assert pq.read_metadata(v1_file).metadata[b"schema_version"] == b"1"
+    v1 = tmp_path / "zoom_users" / "dt=2026-11-26" / "account=emea"
+    v1.mkdir(parents=True)
+    shutil.copy(v1_file, v1 / "part-0.parquet")
+    extract(binary, fixtures / "real-shapes", "emea", "2026-11-27", tmp_path)
+    con = duckdb.connect()
+    source = (f"read_parquet('{tmp_path}/zoom_users/**/*.parquet', hive_partitioning = true, "
+              "union_by_name = true)")
+    described = dict(row[:2] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall())
+    assert described["group_ids"] == "VARCHAR[]", described
+    assert described["verified"] == "BOOLEAN", described
+    rows = con.execute(
+        f"SELECT CAST(dt AS VARCHAR), user_key, group_ids, verified FROM {source} ORDER BY ALL"
+    ).fetchall()
+    old = [r for r in rows if r[0] == "2026-11-26"]
+    new = [r for r in rows if r[0] == "2026-11-27"]
+    assert [r[1] for r in old] == sorted(expected(fixtures / "statuses")["keys"])
+    assert all(r[2] is None and r[3] is None for r in old)
+    assert [r[1] for r in new] == sorted(expected(fixtures / "real-shapes")["keys"])
+    groups = {r[1]: r[2] for r in new}
+    assert groups["_Qm3rTn8VbX1yZ2aB3cD4e"] == ["-gOps9Zx3", "_gSales2Lm"]
+    assert groups["-Kx8aPq2TzWnB4cVd1eF0g"] == ["-gOps9Zx3"]

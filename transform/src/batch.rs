@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use arrow_array::builder::{Int32Builder, StringBuilder, TimestampMicrosecondBuilder};
+use arrow_array::builder::{
+    BooleanBuilder, Int32Builder, ListBuilder, StringBuilder, TimestampMicrosecondBuilder,
+};
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::ArrowError;
 
@@ -38,6 +40,11 @@ pub struct LicenseBatchBuilder {
     user_created_at: TimestampMicrosecondBuilder,
     last_login_at: TimestampMicrosecondBuilder,
     last_client_version: StringBuilder,
+    group_ids: ListBuilder<StringBuilder>,
+    employee_unique_id: StringBuilder,
+    verified: BooleanBuilder,
+    language: StringBuilder,
+    custom_attributes: StringBuilder,
 }
 
 impl LicenseBatchBuilder {
@@ -62,6 +69,11 @@ impl LicenseBatchBuilder {
             user_created_at: timestamps(capacity),
             last_login_at: timestamps(capacity),
             last_client_version: text(capacity),
+            group_ids: ListBuilder::with_capacity(text(capacity), capacity),
+            employee_unique_id: text(capacity),
+            verified: BooleanBuilder::with_capacity(capacity),
+            language: text(capacity),
+            custom_attributes: text(capacity),
         }
     }
 
@@ -97,6 +109,19 @@ impl LicenseBatchBuilder {
         self.last_login_at.append_option(row.last_login_at);
         self.last_client_version
             .append_option(row.last_client_version.as_deref());
+        match &row.group_ids {
+            Some(ids) => {
+                ids.iter()
+                    .for_each(|id| self.group_ids.values().append_value(id));
+                self.group_ids.append(true);
+            }
+            None => self.group_ids.append(false),
+        }
+        self.employee_unique_id
+            .append_option(row.employee_unique_id.as_deref());
+        self.verified.append_option(row.verified);
+        self.language.append_option(row.language.as_deref());
+        self.custom_attributes.append_option(row.custom_attributes);
     }
 
     /// Takes the rows appended so far as a batch, stamped with the run's constants.
@@ -124,6 +149,11 @@ impl LicenseBatchBuilder {
             Arc::new(self.last_client_version.finish()),
             repeat_time(ctx.extracted_at_micros, n),
             repeat_text(&ctx.run_id, n),
+            Arc::new(self.group_ids.finish()),
+            Arc::new(self.employee_unique_id.finish()),
+            Arc::new(self.verified.finish()),
+            Arc::new(self.language.finish()),
+            Arc::new(self.custom_attributes.finish()),
         ];
         RecordBatch::try_new(license_schema(), columns)
     }

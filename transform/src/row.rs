@@ -42,6 +42,16 @@ pub struct LicenseRow<'a> {
     pub last_login_at: Option<i64>,
     /// Client version of the last login.
     pub last_client_version: Option<Cow<'a, str>>,
+    /// Ids of the user's groups (`None` when Zoom sent none).
+    pub group_ids: Option<Vec<String>>,
+    /// Employee id of SSO accounts.
+    pub employee_unique_id: Option<Cow<'a, str>>,
+    /// Whether the email address is verified.
+    pub verified: Option<bool>,
+    /// Language, e.g. `en-US`.
+    pub language: Option<Cow<'a, str>>,
+    /// `custom_attributes` JSON exactly as received (sent only when asked for).
+    pub custom_attributes: Option<&'a str>,
 }
 
 /// Why a record was left out of the license table.

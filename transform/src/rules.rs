@@ -1,9 +1,10 @@
 //! The rules that turn one raw user record into a license row or a rejection.
 //!
 //! In order: a record that cannot be read is `invalid_record`; a deactivated user is `deactivated`;
-//! a plan code outside 1, 2, 4, 99 is `unsupported_plan`; a timestamp that cannot be read makes the
-//! record `invalid_record`. Every rejection keeps the record's JSON text. Optional text that Zoom
-//! sends as `""` becomes null, like an absent field, so "unknown" has one spelling in the table.
+//! a plan code outside 1, 2, 4, 99 is `unsupported_plan`; a timestamp that cannot be read, or a
+//! `verified` other than 0 and 1, makes the record `invalid_record`. Every rejection keeps the
+//! record's JSON text. Optional text that Zoom sends as `""` becomes null, like an absent field, so
+//! "unknown" has one spelling in the table.
 
 use std::borrow::Cow;
 
@@ -141,16 +142,28 @@ fn classify_user<'a>(raw: &'a str, user: ZoomUser<'a>, sweep: UserStatus) -> Out
             unsupported_detail(code),
         );
     };
+    // A pending user's `created_at` is the time of the API call, not of the user: only active and
+    // inactive users fall back to it (on theirs it equals `user_created_at`).
+    let fallback = match status == UserStatus::Pending.as_str() {
+        true => None,
+        false => user.created_at.as_deref(),
+    };
     let created =
         match parse_time("user_created_at", user.user_created_at.as_deref()).and_then(|t| match t {
             Some(t) => Ok(Some(t)),
-            None => parse_time("created_at", user.created_at.as_deref()),
+            None => parse_time("created_at", fallback),
         }) {
             Ok(t) => t,
             Err(detail) => {
                 return reject(Some(key), Some(email), RejectReason::InvalidRecord, detail);
             }
         };
+    let verified = match user.verified.map(|v| v.flag()).transpose() {
+        Ok(verified) => verified,
+        Err(detail) => {
+            return reject(Some(key), Some(email), RejectReason::InvalidRecord, detail);
+        }
+    };
     let last_login = match parse_time("last_login_time", user.last_login_time.as_deref()) {
         Ok(t) => t,
         Err(detail) => {
@@ -179,6 +192,11 @@ fn classify_user<'a>(raw: &'a str, user: ZoomUser<'a>, sweep: UserStatus) -> Out
         user_created_at: created,
         last_login_at: last_login,
         last_client_version: non_empty(user.last_client_version),
+        group_ids: user.group_ids,
+        employee_unique_id: non_empty(user.employee_unique_id),
+        verified,
+        language: non_empty(user.language),
+        custom_attributes: user.custom_attributes,
     })
 }
 
@@ -323,5 +341,29 @@ mod tests {
             UserStatus::Active,
         );
         assert_eq!(r.user_created_at, Some(1_577_934_245_000_000));
+    }
+
+    /// A pending user's `created_at` is the time of the API call: it never stands in.
+    #[test]
+    fn a_pending_users_created_at_is_not_its_creation_time() {
+        let only_created_at = r#"{"id":"","email":"a@x","type":1,"status":"pending","created_at":"2026-11-02T08:00:00Z"}"#;
+        assert_eq!(
+            row(only_created_at, UserStatus::Pending).user_created_at,
+            None
+        );
+        let both = r#"{"email":"a@x","type":1,"user_created_at":"2020-01-02T03:04:05Z","created_at":"2026-11-02T08:00:00Z"}"#;
+        let r = row(both, UserStatus::Pending);
+        assert_eq!(r.user_created_at, Some(1_577_934_245_000_000));
+    }
+
+    #[test]
+    fn verified_is_a_flag_and_other_numbers_are_refused() {
+        let with = |v: &str| format!(r#"{{"id":"u","email":"a@x","type":1,"verified":{v}}}"#);
+        assert_eq!(row(&with("1"), UserStatus::Active).verified, Some(true));
+        assert_eq!(row(&with("0"), UserStatus::Active).verified, Some(false));
+        assert_eq!(row(&with("true"), UserStatus::Active).verified, Some(true));
+        assert_eq!(row(&with("null"), UserStatus::Active).verified, None);
+        let two = with("2");
+        assert_eq!(reject(&two).detail, "field `verified`: 2 is not 0 or 1");
     }
 }

@@ -1,11 +1,14 @@
-//! License schema v1 and the rejects schema: one Arrow schema each, shared by every sink.
+//! License schema v2 and the rejects schema: one Arrow schema each, shared by every sink.
+//!
+//! Version 2 appends `group_ids`, `employee_unique_id`, `verified`, `language` and
+//! `custom_attributes` to version 1's columns, which keep their names, types and places.
 
 use std::sync::{Arc, OnceLock};
 
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
 /// Version of the license and rejects schemas; bumped on any change to names, order or types.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// The timestamp type of every time column: microseconds, zone `UTC`.
 pub fn timestamp_type() -> DataType {
@@ -14,6 +17,11 @@ pub fn timestamp_type() -> DataType {
 
 fn text(name: &str, nullable: bool) -> Field {
     Field::new(name, DataType::Utf8, nullable)
+}
+
+/// The type of `group_ids`: a list of strings (Arrow's default item field, as its builder makes).
+pub fn text_list_type() -> DataType {
+    DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, true)))
 }
 
 /// The license table: one row per registered user with a supported plan.
@@ -43,6 +51,11 @@ pub fn license_schema() -> SchemaRef {
                 text("last_client_version", true),
                 Field::new("extracted_at", timestamp_type(), false),
                 text("run_id", false),
+                Field::new("group_ids", text_list_type(), true),
+                text("employee_unique_id", true),
+                Field::new("verified", DataType::Boolean, true),
+                text("language", true),
+                text("custom_attributes", true),
             ]))
         })
         .clone()
@@ -84,7 +97,12 @@ pub const DICTIONARY_COLUMNS: &[&str] = &[
     "extracted_at",
     "run_id",
     "reason",
+    "language",
 ];
+
+/// Text a person typed (names, department): the only cells CSV neutralizes when they look like a
+/// formula. Identifiers, emails, codes, timestamps and JSON are never altered, in any format.
+pub const FREE_TEXT_COLUMNS: &[&str] = &["display_name", "first_name", "last_name", "department"];
 
 /// Columns whose Parquet min/max statistics name no range a query could skip row groups by: free
 /// text and JSON, and the identifiers and emails, which come in no order (every row group of the
@@ -100,4 +118,7 @@ pub const NO_STATISTICS_COLUMNS: &[&str] = &[
     "last_name",
     "licenses",
     "raw",
+    "group_ids",
+    "employee_unique_id",
+    "custom_attributes",
 ];

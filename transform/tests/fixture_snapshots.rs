@@ -27,6 +27,15 @@ fn render_rows(batch: &RecordBatch, out: &mut String) {
                 match field.data_type() {
                     DataType::Utf8 => column.as_string::<i32>().value(row).into(),
                     DataType::Int32 => column.as_primitive::<Int32Type>().value(row).into(),
+                    DataType::Boolean => column.as_boolean().value(row).into(),
+                    DataType::List(_) => {
+                        let items = column.as_list::<i32>().value(row);
+                        let items = items.as_string::<i32>();
+                        items
+                            .iter()
+                            .map(|v| v.unwrap_or_default().to_string())
+                            .collect()
+                    }
                     DataType::Timestamp(..) => {
                         let micros = column.as_primitive::<TimestampMicrosecondType>().value(row);
                         chrono::DateTime::from_timestamp_micros(micros)
@@ -100,6 +109,7 @@ snapshot!(malformed, "malformed");
 snapshot!(statuses, "statuses");
 snapshot!(sample, "sample");
 snapshot!(timestamps, "timestamps");
+snapshot!(real_shapes, "real-shapes");
 
 /// What a fixture set should give, worked out from its JSON by a model written apart from the
 /// transform's rules (serde_json values, chrono only to tell an RFC 3339 time): the license keys in
@@ -174,7 +184,19 @@ fn verdict(user: &serde_json::Value, sweep: &str) -> Option<&'static str> {
         "created_at",
         "last_login_time",
         "last_client_version",
+        "employee_unique_id",
+        "language",
     ];
+    let groups_typed = match object.get("group_ids") {
+        None | Some(Value::Null) => true,
+        Some(Value::Array(ids)) => ids.iter().all(Value::is_string),
+        Some(_) => false,
+    };
+    let verified_typed = match object.get("verified") {
+        None | Some(Value::Null | Value::Bool(_)) => true,
+        Some(Value::Number(n)) => n.is_i64(),
+        Some(_) => false,
+    };
     let typed = strings
         .iter()
         .all(|f| matches!(object.get(*f), None | Some(Value::Null | Value::String(_))))
@@ -182,7 +204,9 @@ fn verdict(user: &serde_json::Value, sweep: &str) -> Option<&'static str> {
             object.get("type"),
             None | Some(Value::Null) | Some(Value::Number(_))
         )
-        && object.get("type").is_none_or(|t| t.is_null() || t.is_i64());
+        && object.get("type").is_none_or(|t| t.is_null() || t.is_i64())
+        && groups_typed
+        && verified_typed;
     let present = |f: &str| {
         object
             .get(f)
@@ -201,12 +225,21 @@ fn verdict(user: &serde_json::Value, sweep: &str) -> Option<&'static str> {
     if ![1, 2, 4, 99].contains(&code) {
         return Some("unsupported_plan");
     }
-    let created = present("user_created_at").or(present("created_at"));
+    // A pending user's `created_at` (the time of the request) is never read.
+    let pending = present("status").unwrap_or(sweep) == "pending";
+    let created = present("user_created_at").or(present("created_at").filter(|_| !pending));
     let times = [created, present("last_login_time")];
     if times
         .iter()
         .flatten()
         .any(|t| chrono::DateTime::parse_from_rfc3339(t).is_err())
+    {
+        return Some("invalid_record");
+    }
+    if object
+        .get("verified")
+        .and_then(Value::as_i64)
+        .is_some_and(|v| v != 0 && v != 1)
     {
         return Some("invalid_record");
     }

@@ -14,6 +14,10 @@ use serde_json::value::RawValue;
 
 use crate::zoom::endpoint::{Endpoint, PageRequest};
 
+/// What `include_fields` may ask `GET /users` for: only `custom_attributes` (`host_key`, the other
+/// value Zoom takes, is a secret and never asked for).
+pub const INCLUDE_CUSTOM_ATTRIBUTES: &str = "custom_attributes";
+
 /// `GET /users` ([Zoom's reference](https://developers.zoom.us/docs/api/users/#tag/users/GET/users)).
 pub static USERS: Endpoint = Endpoint {
     path: "users",
@@ -21,18 +25,31 @@ pub static USERS: Endpoint = Endpoint {
     records: Some("users"),
     paginated: true,
     scopes: &["user:read:list_users:admin", "user:read:admin"],
-    check_query: |request| UserStatus::of(request).map(|_| ()),
+    check_query: |request| {
+        match request.param("include_fields") {
+            None | Some(INCLUDE_CUSTOM_ATTRIBUTES) => {}
+            Some(other) => return Err(format!("include_fields `{other}` is never asked for")),
+        }
+        UserStatus::of(request).map(|_| ())
+    },
 };
 
-/// The first request of each status's sweep.
-pub fn sweeps(statuses: &[UserStatus], page_size: u32) -> Vec<PageRequest> {
+/// The first request of each status's sweep; with `custom_attributes`, each asks for them too.
+pub fn sweeps(
+    statuses: &[UserStatus],
+    page_size: u32,
+    custom_attributes: bool,
+) -> Vec<PageRequest> {
     statuses
         .iter()
         .map(|status| {
-            let query = [
+            let mut query = vec![
                 ("status", status.as_str().to_string()),
                 ("page_size", page_size.to_string()),
             ];
+            if custom_attributes {
+                query.push(("include_fields", INCLUDE_CUSTOM_ATTRIBUTES.to_string()));
+            }
             PageRequest::first(&USERS, &query)
         })
         .collect()
@@ -145,6 +162,43 @@ pub struct ZoomUser<'a> {
     /// `license_info_list`'s JSON text exactly as received (its `license_option` values exceed 2^53).
     #[serde(borrow, default, deserialize_with = "raw_text")]
     pub license_info_list: Option<&'a str>,
+    /// Ids of the (web) groups the user belongs to.
+    #[serde(default)]
+    pub group_ids: Option<Vec<String>>,
+    /// The employee id of SSO accounts (SAML, login type 101).
+    #[serde(borrow, default, deserialize_with = "borrowed")]
+    pub employee_unique_id: Option<Cow<'a, str>>,
+    /// Whether the email address is verified: Zoom sends `1` or `0`.
+    #[serde(default)]
+    pub verified: Option<Verified>,
+    /// The user's language, e.g. `en-US` (sent in list bodies, though not in Zoom's spec).
+    #[serde(borrow, default, deserialize_with = "borrowed")]
+    pub language: Option<Cow<'a, str>>,
+    /// `custom_attributes`' JSON text exactly as received; sent only when the request asked for it
+    /// with `include_fields=custom_attributes`.
+    #[serde(borrow, default, deserialize_with = "raw_text")]
+    pub custom_attributes: Option<&'a str>,
+}
+
+/// `verified` as sent: Zoom documents the integers 1 and 0; a JSON boolean is taken as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum Verified {
+    /// `1` or `0` (another integer is not a verified flag).
+    Code(i64),
+    /// `true` or `false`.
+    Flag(bool),
+}
+
+impl Verified {
+    /// The flag, or `Err` naming the value when it is an integer other than 0 and 1.
+    pub fn flag(self) -> Result<bool, String> {
+        match self {
+            Verified::Code(1) | Verified::Flag(true) => Ok(true),
+            Verified::Code(0) | Verified::Flag(false) => Ok(false),
+            Verified::Code(other) => Err(format!("field `verified`: {other} is not 0 or 1")),
+        }
+    }
 }
 
 /// A value's JSON text, borrowed from the page; `null` reads as absent.

@@ -855,9 +855,24 @@ fn users_answer(request: &Request, state: &mut State) -> Answer {
         },
     };
     let key = (status.clone(), offset, page_size, page_token.is_none());
-    let body = match state.pages.get(&key) {
-        Some(body) => body.as_ref().clone(),
-        None => render_page(&all, &status, offset, page_size, page_token.is_none()),
+    let include = request.query.get("include_fields").map(String::as_str);
+    let body = match (state.pages.get(&key), include) {
+        // Zoom sends custom attributes only to a request that asks for them.
+        (_, Some("custom_attributes")) => {
+            let users = state
+                .account
+                .users
+                .get(&status)
+                .cloned()
+                .unwrap_or_default();
+            let with: Vec<String> = users
+                .iter()
+                .map(|u| with_custom_attributes(u).to_string())
+                .collect();
+            render_page(&with, &status, offset, page_size, page_token.is_none())
+        }
+        (Some(body), _) => body.as_ref().clone(),
+        (None, _) => render_page(&all, &status, offset, page_size, page_token.is_none()),
     };
     match fault {
         Some(Fault::Truncate) => Answer::Truncate(body),
@@ -867,6 +882,18 @@ fn users_answer(request: &Request, state: &mut State) -> Answer {
         Some(Fault::Stall) => Answer::Stalled(extra, body),
         _ => Answer::Respond(200, extra, body),
     }
+}
+
+/// `user` with the custom attributes an admin gave it: a cost centre from its email's number.
+pub fn with_custom_attributes(user: &Value) -> Value {
+    let mut user = user.clone();
+    let email = user["email"].as_str().unwrap_or_default().to_string();
+    let digits: String = email.chars().filter(char::is_ascii_digit).collect();
+    let centre = digits.parse::<u64>().unwrap_or(0) % 7;
+    user["custom_attributes"] = json!([
+        {"key": "cbf_cost_centre", "name": "Cost centre", "value": format!("CC-{centre}")}
+    ]);
+    user
 }
 
 /// One page's body, in Zoom's key order: `page_count`/`page_number` on the first page only.
@@ -950,10 +977,18 @@ pub fn generated_user(n: usize, status: &str) -> Value {
         "user_created_at": "2024-03-01T10:00:00Z",
         "created_at": "2024-03-01T10:00:00Z",
         "role_id": "2",
-        "group_ids": [],
+        "group_ids": match n % 3 {
+            0 => json!([]),
+            1 => json!(["g-Sales4x7Q"]),
+            _ => json!(["g-Sales4x7Q", "-gEngR2d2"]),
+        },
         "im_group_ids": [],
+        "language": "en-US",
         "status": status,
     });
+    if n.is_multiple_of(4) {
+        u["employee_unique_id"] = json!(format!("E{n:05}"));
+    }
     if status != "pending" {
         u["id"] = json!(format!("id{n:06}aBcDeFgHiJkLmN"));
         u["pmi"] = json!(5_000_000_000u64 + n as u64);
