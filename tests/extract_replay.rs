@@ -951,19 +951,10 @@ fn ids_written(set: &str, args: &[&str]) -> Vec<Option<String>> {
                     .iter()
                     .map(|r| r[column].as_str().map(str::to_owned))
                     .collect(),
-                _ => {
-                    let mut reader = csv::Reader::from_path(path).unwrap();
-                    let at = reader
-                        .headers()
-                        .unwrap()
-                        .iter()
-                        .position(|h| h == column)
-                        .unwrap();
-                    reader
-                        .records()
-                        .map(|r| Some(r.unwrap()[at].to_string()).filter(|v| !v.is_empty()))
-                        .collect()
-                }
+                _ => csv_cells(path, column)
+                    .into_iter()
+                    .map(|v| Some(v).filter(|v| !v.is_empty()))
+                    .collect(),
             });
         }
     }
@@ -1044,17 +1035,7 @@ fn group_ids_and_the_other_new_columns_round_trip() {
     assert_eq!(rows[0]["language"], "es-ES");
     assert!(rows.iter().all(|r| r["custom_attributes"].is_null()));
 
-    let mut reader = csv::Reader::from_path(run("csv")).unwrap();
-    let at = reader
-        .headers()
-        .unwrap()
-        .iter()
-        .position(|h| h == "group_ids")
-        .unwrap();
-    let cells: Vec<String> = reader
-        .records()
-        .map(|r| r.unwrap()[at].to_string())
-        .collect();
+    let cells = csv_cells(&run("csv"), "group_ids");
     assert_eq!(cells, ["-gOps9Zx3", "-gOps9Zx3;_gSales2Lm", "", "", ""]);
 
     let (batches, _) = read_parquet(&run("parquet"));
