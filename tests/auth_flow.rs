@@ -830,3 +830,53 @@ async fn flags_beat_the_environment_which_beats_the_accounts_file() {
         format!("api url:        {}/", mock.api_url())
     );
 }
+
+/// `max_rps` comes from the flag, else the accounts file, else the default of 10, shown by how long
+/// the mock saw the same 11 requests take (lower bounds only: a busy machine can only slow them).
+#[tokio::test(flavor = "multi_thread")]
+async fn max_rps_comes_from_the_flag_then_the_file_then_the_default() {
+    let span = |file_rps: Option<u32>, flag_rps: Option<&'static str>| async move {
+        // 250 active users at 25 a page and one pending page: 11 requests.
+        let mock = MockZoom::start(
+            Account::new(generated_users(250, 1, 0)),
+            BTreeMap::new(),
+            Duration::ZERO,
+        )
+        .await;
+        let work = tempfile::tempdir().unwrap();
+        let mut entry = account_entry("a", &mock, "A_SECRET");
+        if let Some(rps) = file_rps {
+            entry.push_str(&format!("max_rps = {rps}\n"));
+        }
+        std::fs::write(work.path().join("accounts.toml"), entry).unwrap();
+        let mut cmd = zoom_licenses();
+        cmd.current_dir(work.path())
+            .env("A_SECRET", mock.account().client_secret)
+            .args(["-q", "extract", "--page-size", "25", "--account", "a"])
+            .args(["--config", "accounts.toml"]);
+        if let Some(rps) = flag_rps {
+            cmd.args(["--max-rps", rps]);
+        }
+        let out = output(cmd).await;
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let offsets = mock.seen().request_offsets;
+        assert_eq!(offsets.len(), 11);
+        offsets[10] - offsets[0]
+    };
+    // 10 gaps at 4 a second take 2.5 s; at 10 a second 1 s; at 100 a second 0.1 s.
+    let file = span(Some(4), None).await;
+    assert!(
+        file >= Duration::from_millis(2_300),
+        "the file's 4/s was not used: {file:?}"
+    );
+    let flag = span(Some(100), Some("4")).await;
+    assert!(
+        flag >= Duration::from_millis(2_300),
+        "the flag's 4/s was not used: {flag:?}"
+    );
+    let default = span(None, None).await;
+    assert!(
+        default >= Duration::from_millis(900),
+        "the default 10/s was not used: {default:?}"
+    );
+}
