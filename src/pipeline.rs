@@ -242,7 +242,7 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
 fn sink_options(cfg: &ExtractConfig) -> SinkOptions {
     SinkOptions {
         csv_raw: cfg.csv_raw,
-        free_text_columns: names(transform::schema::FREE_TEXT_COLUMNS),
+        verbatim_columns: names(transform::schema::VERBATIM_COLUMNS),
         metadata: vec![
             ("run_id".into(), cfg.run_id.clone()),
             (

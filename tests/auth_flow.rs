@@ -320,7 +320,7 @@ async fn a_crash_right_after_a_refresh_says_exactly_what_to_do() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    for _ in 0..200 {
+    for _ in 0..2400 {
         if setup.mock.seen().refreshes == 1 {
             break;
         }
@@ -628,6 +628,12 @@ async fn two_runs_refreshing_at_once_take_turns() {
         seen.refreshes, 2,
         "each run refreshed once, with a live refresh token"
     );
+    // The second refresh waited for the first to be answered (2 s after it arrived).
+    let turn = seen.refreshed_at[1] - seen.refreshed_at[0];
+    assert!(
+        turn >= Duration::from_millis(1_900),
+        "refreshed {turn:?} apart"
+    );
     let stored: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(setup.token_file()).unwrap()).unwrap();
     assert_eq!(
@@ -861,22 +867,33 @@ async fn max_rps_comes_from_the_flag_then_the_file_then_the_default() {
         assert!(out.status.success(), "{}", text(&out.stderr));
         let offsets = mock.seen().request_offsets;
         assert_eq!(offsets.len(), 11);
-        offsets[10] - offsets[0]
+        let manifest: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(work.path().join("out/zoom_users_manifest.json")).unwrap(),
+        )
+        .unwrap();
+        (
+            offsets[10] - offsets[0],
+            manifest["api"]["max_rps"].as_u64(),
+        )
     };
     // 10 gaps at 4 a second take 2.5 s; at 10 a second 1 s; at 100 a second 0.1 s.
-    let file = span(Some(4), None).await;
+    // The manifest says which rate was used; the mock's clock shows it was kept.
+    let (file, rps) = span(Some(4), None).await;
+    assert_eq!(rps, Some(4));
     assert!(
         file >= Duration::from_millis(2_300),
-        "the file's 4/s was not used: {file:?}"
+        "the file's 4/s was not kept: {file:?}"
     );
-    let flag = span(Some(100), Some("4")).await;
+    let (flag, rps) = span(Some(100), Some("4")).await;
+    assert_eq!(rps, Some(4));
     assert!(
         flag >= Duration::from_millis(2_300),
-        "the flag's 4/s was not used: {flag:?}"
+        "the flag's 4/s was not kept: {flag:?}"
     );
-    let default = span(None, None).await;
+    let (default, rps) = span(None, None).await;
+    assert_eq!(rps, Some(10));
     assert!(
         default >= Duration::from_millis(900),
-        "the default 10/s was not used: {default:?}"
+        "the default 10/s was not kept: {default:?}"
     );
 }

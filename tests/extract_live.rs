@@ -309,7 +309,7 @@ async fn the_next_request_leaves_before_a_slow_page_has_arrived() {
     // waited for the whole page asks for the next one a second later at the earliest.
     let gap = gap_after_second_page(Fault::SlowBody).await;
     assert!(
-        gap < mock_zoom::SLOW_BODY_GAP * 7 / 10,
+        gap < mock_zoom::SLOW_BODY_GAP * 2 / 3,
         "the next request waited {gap:?} for the whole page"
     );
 }
@@ -603,15 +603,15 @@ async fn the_limiter_holds_max_rps_across_concurrent_sweeps() {
     let seen = mock.seen();
     assert_eq!(seen.requests.len(), 30);
     // Evenly spaced at 8 a second, the 30 requests span at least 29/8 s. A busy machine can only
-    // delay requests, except the first, whose delay shortens the span: 0.25 s is allowed for it.
-    // Without the limiter they would all come within a fraction of a second.
+    // delay requests, but a delay of the first ones shortens the span: a second is allowed for
+    // it. Without the limiter they would all come within a fraction of a second.
     let span = seen.request_offsets[29] - seen.request_offsets[0];
     let spaced = Duration::from_secs(29) / 8;
     assert!(
-        span >= spaced - Duration::from_millis(250),
+        span >= spaced - Duration::from_secs(1),
         "30 requests came within {span:?}: more than 8 a second"
     );
-    assert!(span < spaced * 3, "the limiter is far too slow: {span:?}");
+    assert!(span < spaced * 5, "the limiter is far too slow: {span:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -664,7 +664,8 @@ async fn include_fields_custom_attributes_reaches_the_request_and_the_column() {
         let out = tempfile::tempdir().unwrap();
         let mut cmd = live(&mock, out.path());
         if asked {
-            cmd.args(["--include-fields", "custom_attributes"]);
+            cmd.args(["--include-fields", "custom_attributes", "--record"])
+                .arg(out.path().join("recording"));
         }
         let output = run(cmd).await;
         assert!(output.status.success(), "{}", stderr(&output));
@@ -696,6 +697,32 @@ async fn include_fields_custom_attributes_reaches_the_request_and_the_column() {
             vec![]
         };
         assert_eq!(fields, serde_json::json!(want));
+        if asked {
+            // Replayed, the recording gives the same column and says it was asked for.
+            let replayed = out.path().join("replayed");
+            zoom_licenses()
+                .args(["-q", "extract", "--format", "ndjson", "--replay"])
+                .arg(out.path().join("recording"))
+                .arg("--output")
+                .arg(replayed.join("u.ndjson"))
+                .assert()
+                .success();
+            let again = fs::read_to_string(replayed.join("u.ndjson")).unwrap();
+            let again: Vec<Value> = again
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
+            let column = |rows: &[Value]| -> Vec<Value> {
+                rows.iter()
+                    .map(|r| r["custom_attributes"].clone())
+                    .collect()
+            };
+            assert_eq!(column(&again), column(&rows));
+            assert_eq!(
+                manifest(&replayed)["source"]["include_fields"],
+                serde_json::json!(want)
+            );
+        }
     }
     // host_key is a secret: it cannot be asked for, and a replay cannot ask at all.
     zoom_licenses()

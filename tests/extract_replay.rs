@@ -252,6 +252,9 @@ fn csv_neutralizes_formula_cells_unless_raw() {
         ]
     );
     assert_eq!(csv_cells(&safe, "department")[8], "'\rCarriage");
+    assert_eq!(csv_cells(&safe, "department")[7], "'@sales");
+    assert_eq!(csv_cells(&safe, "first_name")[5], "'+1");
+    assert_eq!(csv_cells(&safe, "last_name")[6], "'-2");
     let raw_names = csv_cells(&raw, "display_name");
     assert_eq!(
         raw_names[4],
@@ -730,7 +733,12 @@ fn recorded_non_200_answers_are_skipped() {
 fn a_recording_index_is_checked_strictly() {
     /// A case: its name, how it breaks the index, and what the error must say.
     type Case = (&'static str, fn(&mut Value), &'static str);
-    let cases: [Case; 7] = [
+    let cases: [Case; 8] = [
+        (
+            "host_key asked for",
+            |index| index["pages"][0]["request"]["query"]["include_fields"] = "host_key".into(),
+            "include_fields `host_key` is never asked for",
+        ),
         (
             "unknown endpoint",
             |index| index["pages"][1]["request"]["endpoint"] = "user".into(),
@@ -1032,6 +1040,14 @@ fn group_ids_and_the_other_new_columns_round_trip() {
     let verified: Vec<Value> = rows.iter().map(|r| r["verified"].clone()).collect();
     assert_eq!(verified, [true, true, false, false, false].map(Value::from));
     assert_eq!(rows[1]["employee_unique_id"], "EMP-20417");
+    // The pending users: creation from `user_created_at` only (the second sends only the
+    // `created_at` Zoom sets to the time of the request), and no login.
+    let created: Vec<&Value> = rows[3..].iter().map(|r| &r["user_created_at"]).collect();
+    assert_eq!(
+        created,
+        [&Value::from("2026-10-28T14:03:09Z"), &Value::Null]
+    );
+    assert!(rows[3..].iter().all(|r| r["last_login_at"].is_null()));
     assert_eq!(rows[0]["language"], "es-ES");
     assert!(rows.iter().all(|r| r["custom_attributes"].is_null()));
 
@@ -1062,4 +1078,54 @@ fn group_ids_and_the_other_new_columns_round_trip() {
         })
         .collect();
     assert_eq!(lists, want);
+}
+
+/// A hostile value in any text column but the identifiers, emails and JSON (here codes Zoom never
+/// sends in that shape, in a license row and in a reject) is neutralized in CSV; the identifiers
+/// and emails, which can begin with `-` or `+`, and the JSON are written exactly as received, and
+/// NDJSON alters nothing.
+#[test]
+fn csv_neutralizes_every_formula_but_never_an_identifier_email_or_json() {
+    let work = tempfile::tempdir().unwrap();
+    let recording = work.path().join("recording");
+    copy_dir(&fixture("pagination"), &recording);
+    let row = r#"{"id":"-row1","email":"+row@example.com","type":2,"status":"active","timezone":"=1+1","role_id":"@2","last_client_version":"-3","language":"+4","group_ids":["-g1"],"employee_unique_id":"=E5"}"#;
+    let reject =
+        r#"{"id":"-rej1","email":"-rej@example.com","type":7,"status":"=cmd|' /C calc'!A0"}"#;
+    let body = format!(r#"{{"next_page_token":"","users":[{row},{reject}]}}"#);
+    fs::write(recording.join("pages/00004-pending.json"), body).unwrap();
+    let out = work.path().join("out");
+    for format in ["csv", "ndjson"] {
+        zoom_licenses()
+            .args(["-q", "extract", "--format", format, "--replay"])
+            .arg(&recording)
+            .arg("--output")
+            .arg(out.join(format!("u.{format}")))
+            .assert()
+            .success();
+    }
+    let csv = |file: &str, column: &str| csv_cells(&out.join(file), column).pop().unwrap();
+    for (column, cell) in [
+        ("user_key", "-row1"),
+        ("user_id", "-row1"),
+        ("email", "+row@example.com"),
+        ("group_ids", "-g1"),
+        ("employee_unique_id", "=E5"),
+        ("timezone", "'=1+1"),
+        ("role_id", "'@2"),
+        ("last_client_version", "'-3"),
+        ("language", "'+4"),
+    ] {
+        assert_eq!(csv("u.csv", column), cell, "{column}");
+    }
+    assert_eq!(csv("u_rejects.csv", "user_key"), "-rej1");
+    assert_eq!(csv("u_rejects.csv", "email"), "-rej@example.com");
+    assert_eq!(csv("u_rejects.csv", "status"), "'=cmd|' /C calc'!A0");
+    assert_eq!(csv("u_rejects.csv", "raw"), reject);
+    let rows = ndjson_lines(&fs::read_to_string(out.join("u.ndjson")).unwrap());
+    let last = rows.last().unwrap();
+    assert_eq!(
+        (last["timezone"].as_str(), last["user_id"].as_str()),
+        (Some("=1+1"), Some("-row1"))
+    );
 }

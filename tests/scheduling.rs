@@ -114,7 +114,7 @@ async fn a_run_killed_mid_way_leaves_the_previous_partition_whole() {
     let mut second = command("killed").spawn().unwrap();
     // Wait until it has asked for the held page, with pages written into its staging area.
     let staging = root.join(".zoom-licenses-staging");
-    for _ in 0..1000 {
+    for _ in 0..6000 {
         if mock.seen().requests.len() >= 17 && !snapshot_if_exists(&staging).is_empty() {
             break;
         }

@@ -2,10 +2,9 @@
 //!
 //! Spreadsheet programs run cells that start with `=`, `+`, `-`, `@`, tab or carriage return as
 //! formulas, so a display name like `=HYPERLINK(…)` is an attack on whoever opens the file (OWASP
-//! "CSV injection"). Such cells of the free-text columns (text a person typed: names, department)
-//! get a leading `'` unless the user asked for raw output. Every other column (identifiers, which
-//! can begin with `-`, emails, codes, times, JSON) is written exactly as it is. A list is one cell,
-//! its items joined by `;`.
+//! "CSV injection"). Such text cells get a leading `'` unless the user asked for raw output, or the
+//! column is one whose values must never be altered (identifiers, which can begin with `-`, emails,
+//! JSON), which is written exactly as it is. A list is one cell, its items joined by `;`.
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
@@ -21,16 +20,19 @@ use crate::{FinishedOutput, RecordSink};
 pub struct CsvSink {
     writer: csv::Writer<Output>,
     name: String,
-    /// The columns whose formula-like cells are neutralized.
-    free_text: Vec<String>,
-    /// For each column of the schema begun, whether it is one of `free_text`.
+    /// Whether formula-like cells are left as they are (`--csv-raw`).
+    raw: bool,
+    /// The columns written exactly as received.
+    verbatim: Vec<String>,
+    /// For each column of the schema begun, whether its formula-like cells are neutralized.
     neutralized: Vec<bool>,
     rows: u64,
 }
 
 impl CsvSink {
-    /// A CSV sink neutralizing formula-like cells of the `free_text` columns (none when raw).
-    pub fn new(output: Output, free_text: Vec<String>) -> Self {
+    /// A CSV sink neutralizing formula-like cells of every text column but the `verbatim` ones, or
+    /// of none when `raw`.
+    pub fn new(output: Output, raw: bool, verbatim: Vec<String>) -> Self {
         let name = output.name().to_owned();
         let writer = csv::WriterBuilder::new()
             .terminator(csv::Terminator::CRLF)
@@ -39,7 +41,8 @@ impl CsvSink {
         CsvSink {
             writer,
             name,
-            free_text,
+            raw,
+            verbatim,
             neutralized: Vec::new(),
             rows: 0,
         }
@@ -66,7 +69,7 @@ impl RecordSink for CsvSink {
         let header: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
         self.neutralized = header
             .iter()
-            .map(|name| self.free_text.iter().any(|c| c == name))
+            .map(|name| !self.raw && !self.verbatim.iter().any(|c| c == name))
             .collect();
         self.writer.write_record(&header).map_err(|e| self.err(e))
     }

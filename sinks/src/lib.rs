@@ -85,8 +85,8 @@ impl fmt::Display for Format {
 pub struct SinkOptions {
     /// CSV: write text cells as they are, without neutralizing formula-like values.
     pub csv_raw: bool,
-    /// CSV: the free-text columns (text a person typed), the only ones ever neutralized.
-    pub free_text_columns: Vec<String>,
+    /// CSV: text columns never neutralized (identifiers, emails, JSON): written as received.
+    pub verbatim_columns: Vec<String>,
     /// Parquet: key-value metadata written into the file footer.
     pub metadata: Vec<(String, String)>,
     /// Parquet: columns to dictionary-encode (the low-cardinality ones).
@@ -106,13 +106,11 @@ pub fn open_sink(
     let output = output::Output::open(destination)?;
     Ok(match format {
         Format::Parquet => Box::new(parquet::ParquetSink::new(output, options)),
-        Format::Csv => {
-            let free_text = match options.csv_raw {
-                true => Vec::new(),
-                false => options.free_text_columns.clone(),
-            };
-            Box::new(csv::CsvSink::new(output, free_text))
-        }
+        Format::Csv => Box::new(csv::CsvSink::new(
+            output,
+            options.csv_raw,
+            options.verbatim_columns.clone(),
+        )),
         Format::Ndjson => Box::new(ndjson::NdjsonSink::new(output)),
     })
 }

@@ -143,7 +143,7 @@ fn classify_user<'a>(raw: &'a str, user: ZoomUser<'a>, sweep: UserStatus) -> Out
         );
     };
     // A pending user's `created_at` is the time of the API call, not of the user: only active and
-    // inactive users fall back to it (on theirs it equals `user_created_at`).
+    // inactive users fall back to it (real records show theirs equal to `user_created_at`).
     let fallback = match status == UserStatus::Pending.as_str() {
         true => None,
         false => user.created_at.as_deref(),

@@ -100,9 +100,23 @@ pub const DICTIONARY_COLUMNS: &[&str] = &[
     "language",
 ];
 
-/// Text a person typed (names, department): the only cells CSV neutralizes when they look like a
-/// formula. Identifiers, emails, codes, timestamps and JSON are never altered, in any format.
-pub const FREE_TEXT_COLUMNS: &[&str] = &["display_name", "first_name", "last_name", "department"];
+/// Text columns whose values are written exactly as received in every format, even in CSV where a
+/// value starting with `=`, `+`, `-` or `@` would be a formula: identifiers (Zoom ids can begin
+/// with `-`), emails and JSON. Every other text column (names and department, which people type,
+/// and codes such as `status` or `timezone`, whose real values never start like a formula) has
+/// such a cell neutralized in CSV, so that a hostile value cannot run in a spreadsheet.
+pub const VERBATIM_COLUMNS: &[&str] = &[
+    "account_id",
+    "user_key",
+    "user_id",
+    "email",
+    "licenses",
+    "run_id",
+    "group_ids",
+    "employee_unique_id",
+    "custom_attributes",
+    "raw",
+];
 
 /// Columns whose Parquet min/max statistics name no range a query could skip row groups by: free
 /// text and JSON, and the identifiers and emails, which come in no order (every row group of the

@@ -110,6 +110,7 @@ pub struct ZoomClient {
     gate: RateGate,
     backoff: ExponentialBuilder,
     max_wait: Duration,
+    max_rps: u32,
     counters: Mutex<Counters>,
 }
 
@@ -141,8 +142,14 @@ impl ZoomClient {
                 .with_max_delay(Duration::from_secs(30))
                 .with_max_times(config.max_retries),
             max_wait: config.max_wait,
+            max_rps: config.max_rps.get(),
             counters: Mutex::new(Counters::default()),
         })
+    }
+
+    /// The requests per second it allows itself.
+    pub fn max_rps(&self) -> u32 {
+        self.max_rps
     }
 
     /// How the client authenticates.

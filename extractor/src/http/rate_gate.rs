@@ -88,19 +88,24 @@ mod tests {
     /// leave before the pause ends.
     #[tokio::test]
     async fn a_pause_holds_requests_already_waiting_for_their_turn() {
-        let gate = std::sync::Arc::new(RateGate::new(NonZeroU32::new(20).unwrap()));
+        let gate = std::sync::Arc::new(RateGate::new(NonZeroU32::new(1).unwrap()));
         gate.ready().await;
         let started = Instant::now();
         let waiting = tokio::spawn({
             let gate = gate.clone();
             async move { gate.ready().await }
         });
-        // The second request now waits its 50 ms turn at the limiter; then the pause comes.
+        // The second request now waits its 1 s turn at the limiter (a second of slack for a busy
+        // machine); then the pause comes.
         tokio::time::sleep(Duration::from_millis(10)).await;
-        gate.pause_for(Duration::from_millis(300));
+        assert!(
+            !waiting.is_finished(),
+            "the second request did not wait its turn"
+        );
+        gate.pause_for(Duration::from_secs(2));
         waiting.await.unwrap();
         assert!(
-            started.elapsed() >= Duration::from_millis(300),
+            started.elapsed() >= Duration::from_secs(2),
             "left {:?} after the pause began",
             started.elapsed()
         );

@@ -104,6 +104,7 @@ impl PageSource for LiveSource {
             sweeps,
             api: Some(ApiReport {
                 api_url: self.api_url,
+                max_rps: self.client.max_rps(),
                 page_size: shared.page_size.load(Ordering::Relaxed),
                 page_size_fallback: shared.fell_back.load(Ordering::Relaxed),
                 requests: self.client.stats(),

@@ -79,6 +79,8 @@ impl SweepReport {
 pub struct ApiReport {
     /// The API base URL.
     pub api_url: String,
+    /// The requests per second the run allowed itself (`--max-rps`, the accounts file, or 10).
+    pub max_rps: u32,
     /// The page size used in the end.
     pub page_size: u32,
     /// Whether Zoom refused the requested page size and 300 was used instead.

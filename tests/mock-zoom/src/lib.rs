@@ -105,9 +105,9 @@ pub enum Fault {
 }
 
 /// How long after its first half the second half of a [`Fault::SlowBody`] page comes: long
-/// enough that a client which waits for the whole page cannot be mistaken, even on a busy machine,
-/// for one that acts on the first half.
-pub const SLOW_BODY_GAP: Duration = Duration::from_secs(1);
+/// enough that a client which waits for the whole page cannot be mistaken, even on a busy machine
+/// (seconds of slack), for one that acts on the first half.
+pub const SLOW_BODY_GAP: Duration = Duration::from_secs(3);
 /// How long a [`Fault::Stall`] answer is held.
 const STALL: Duration = Duration::from_secs(60);
 
@@ -130,6 +130,8 @@ pub struct Seen {
     pub refresh_tokens_issued: Vec<String>,
     /// Refreshes answered (rotations).
     pub refreshes: u64,
+    /// When each of those refreshes arrived.
+    pub refreshed_at: Vec<Instant>,
     /// Tokens revoked.
     pub revoked: Vec<String>,
 }
@@ -559,6 +561,7 @@ fn oauth_grant(request: &Request, state: &Mutex<State>, grant: &str) -> (u16, Va
             return (400, invalid_grant, Duration::ZERO);
         }
         state.seen.refreshes += 1;
+        state.seen.refreshed_at.push(Instant::now());
         match state.seen.refreshes {
             1 => account.refresh_delay,
             _ => Duration::ZERO,
