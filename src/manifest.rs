@@ -71,6 +71,9 @@ pub struct StatusCounts {
     pub total_records: Option<u64>,
     /// Times the sweep restarted from its first page (an expired page token).
     pub restarts: u64,
+    /// How many fewer users were received than `total_records` said (0 when as many or more):
+    /// Zoom's count can change while a sweep runs, so a shortfall is a warning, not a failure.
+    pub short_of_total: u64,
 }
 
 /// A hive partition's keys.
@@ -227,6 +230,8 @@ fn statuses(report: &SourceReport) -> BTreeMap<UserStatus, StatusCounts> {
             (Some(a), Some(b)) => Some(a + b),
             (a, b) => a.or(b),
         };
+        let total = sweep.total_records.unwrap_or(0);
+        counts.short_of_total += total.saturating_sub(sweep.records_received);
     }
     statuses
 }

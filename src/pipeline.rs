@@ -209,6 +209,17 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
     let (Some(licenses), Some(rejects), Some(stats)) = (licenses, rejects, stats) else {
         return Err(Failure::failed(anyhow!("the pipeline stopped early")));
     };
+    // Every user Zoom sent is a row, a rejection or a counted duplicate, or nothing is written.
+    let decided = stats.rows + stats.rejects.values().sum::<u64>() + stats.duplicates;
+    if report.records != stats.users_seen || decided != report.records {
+        return Err(Failure::failed(anyhow!(
+            "{} user records were received but {} were read and {} decided (rows, rejects, \
+             duplicates); no output was written. This is a bug: please report it",
+            report.records,
+            stats.users_seen,
+            decided
+        )));
+    }
 
     let mut licenses = commit(licenses)?;
     let mut rejects = commit(rejects)?;

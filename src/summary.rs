@@ -37,6 +37,18 @@ pub fn render(manifest: &Manifest, manifest_path: &std::path::Path) -> String {
         manifest.outputs.rejects.path
     );
     let _ = writeln!(out, "  duplicates dropped: {}", manifest.duplicates);
+    for (status, counts) in &manifest.statuses {
+        if counts.short_of_total > 0 {
+            let _ = writeln!(
+                out,
+                "  warning: {} {status} users fewer than Zoom's total_records ({} of {}): users \
+                 changed during the sweep, or Zoom sent short pages",
+                counts.short_of_total,
+                counts.users_received,
+                counts.total_records.unwrap_or(0)
+            );
+        }
+    }
     let _ = write!(out, "  manifest: {}", manifest_path.display());
     out
 }

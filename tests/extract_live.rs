@@ -743,3 +743,22 @@ async fn include_fields_custom_attributes_reaches_the_request_and_the_column() {
             "a replay reads what was recorded",
         ));
 }
+
+/// A 200 that is not a page (`{}`, users as an object, no token) is a bad body: retried, and the
+/// run ends with every user; never an empty page that drops them.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_200_without_a_users_array_or_token_is_retried_as_a_bad_body() {
+    let m = survive(
+        &[
+            (2, Fault::Body("{}")),
+            (
+                4,
+                Fault::Body(r#"{"next_page_token":"","users":{"id":"x"}}"#),
+            ),
+            (6, Fault::Body(r#"{"users":[]}"#)),
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(m["api"]["retries"]["bad_body"], 3);
+}

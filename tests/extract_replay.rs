@@ -1129,3 +1129,102 @@ fn csv_neutralizes_every_formula_but_never_an_identifier_email_or_json() {
         (Some("=1+1"), Some("-row1"))
     );
 }
+
+/// A recording missing a page from the middle of a sweep (its index entry and its file) is refused:
+/// the next page was asked for with a token no recorded page gave.
+#[test]
+fn a_page_missing_from_the_middle_of_a_recording_is_refused() {
+    let (work, recording) = with_index("sample", |index| {
+        index["pages"].as_array_mut().unwrap().remove(2);
+    });
+    fs::remove_file(recording.join("pages/00003-users-active.json")).unwrap();
+    zoom_licenses()
+        .current_dir(work.path())
+        .args(["extract", "--replay"])
+        .arg(&recording)
+        .assert()
+        .code(1)
+        .stderr(contains("the recording is broken at"))
+        .stderr(contains("00004-users-active.json"))
+        .stderr(contains("a page is missing from the recording"));
+    assert!(dir_entries(&work.path().join("out")).is_empty());
+}
+
+/// A sweep whose every recorded answer is an error (a 429 and no retry) holds none of its users:
+/// refused, not an extract that silently lacks them.
+#[test]
+fn a_sweep_recorded_only_as_errors_is_refused() {
+    let (work, recording) = with_index("pagination", |index| {
+        index["pages"][3]["http_status"] = 429.into();
+    });
+    zoom_licenses()
+        .current_dir(work.path())
+        .args(["extract", "--replay"])
+        .arg(&recording)
+        .assert()
+        .code(1)
+        .stderr(contains(
+            "every recorded answer of `users?status=pending` is an error",
+        ));
+}
+
+/// A recorded page that is not a page (no users array, a users object, no next_page_token) fails
+/// the replay naming the file, instead of reading as an empty page.
+#[test]
+fn a_recorded_body_without_its_users_array_or_token_is_refused() {
+    for (body, says) in [
+        ("{}", "no `users` array"),
+        (
+            r#"{"next_page_token":"","users":{"id":"x"}}"#,
+            "invalid JSON",
+        ),
+        (r#"{"users":[]}"#, "no `next_page_token`"),
+    ] {
+        let (work, recording) = with_index("pagination", |_| {});
+        fs::write(recording.join("pages/00004-pending.json"), body).unwrap();
+        zoom_licenses()
+            .current_dir(work.path())
+            .args(["extract", "--replay"])
+            .arg(&recording)
+            .assert()
+            .code(1)
+            .stderr(contains("00004-pending.json"))
+            .stderr(contains(says));
+    }
+}
+
+/// Fewer users than a sweep's `total_records` is a warning on stderr, in the summary and in the
+/// manifest (Zoom's count can change during a sweep), not a failure.
+#[test]
+fn fewer_users_than_total_records_is_a_warning() {
+    let (work, recording) = with_index("pagination", |_| {});
+    for page in [
+        "00001-active.json",
+        "00002-active.json",
+        "00003-active.json",
+    ] {
+        let path = recording.join("pages").join(page);
+        let body = fs::read_to_string(&path).unwrap();
+        fs::write(
+            &path,
+            body.replace(r#""total_records": 7"#, r#""total_records": 10"#),
+        )
+        .unwrap();
+    }
+    let output = zoom_licenses()
+        .current_dir(work.path())
+        .args(["extract", "--replay"])
+        .arg(&recording)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("warning: 3 active users fewer than Zoom's total_records (7 of 10)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("WARN"), "{stderr}");
+    let m = manifest(&work.path().join("out/zoom_users_manifest.json"));
+    assert_eq!(m["statuses"]["active"]["short_of_total"], 3);
+    assert_eq!(m["statuses"]["pending"]["short_of_total"], 0);
+}

@@ -33,6 +33,15 @@ pub enum ExtractError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A recording that does not hold every page of a sweep: a page missing from the middle, or
+    /// only errors recorded for a sweep.
+    #[error("the recording is broken at {path}: {reason}; record the run again")]
+    BrokenRecording {
+        /// The page (or first recorded answer) where it shows.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
     /// A sweep stops on a page that still has a `next_page_token`.
     #[error(
         "the recording is incomplete: the last `{sweep}` page ({path}) has next_page_token \"{token_hint}\"; \

@@ -47,6 +47,17 @@ async fn run_one(cfg: &ExtractConfig, quiet: bool, progress: bool) -> Result<Pat
         rejects = %serde_json::to_string(&m.rejects).unwrap_or_default(),
         manifest = %result.manifest_path.display()
     );
+    for (status, counts) in &m.statuses {
+        if counts.short_of_total > 0 {
+            tracing::warn!(
+                message = "Fewer users received than Zoom's total_records.",
+                %status,
+                received = counts.users_received,
+                total_records = counts.total_records,
+                short = counts.short_of_total
+            );
+        }
+    }
     if !quiet {
         eprintln!("{}", summary::render(m, &result.manifest_path));
     }

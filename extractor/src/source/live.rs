@@ -58,6 +58,8 @@ struct Shared {
     client: Arc<ZoomClient>,
     pages: mpsc::Sender<Page>,
     sequence: AtomicU64,
+    /// Records on the pages sent, repeats included.
+    records: AtomicU64,
     page_size: AtomicU32,
     fell_back: AtomicBool,
     recorder: Option<Mutex<RecordingWriter>>,
@@ -75,6 +77,7 @@ impl PageSource for LiveSource {
             client: self.client.clone(),
             pages,
             sequence: AtomicU64::new(0),
+            records: AtomicU64::new(0),
             page_size: AtomicU32::new(page_size),
             fell_back: AtomicBool::new(false),
             recorder: self.recorder.map(Mutex::new),
@@ -101,6 +104,7 @@ impl PageSource for LiveSource {
         Ok(SourceReport {
             account_id: self.client.credentials().account_id().map(str::to_owned),
             pages: sweeps.iter().map(|s| s.pages).sum(),
+            records: shared.records.load(Ordering::Relaxed),
             sweeps,
             api: Some(ApiReport {
                 api_url: self.api_url,
@@ -213,6 +217,9 @@ async fn sweep(shared: Arc<Shared>, first: PageRequest) -> Result<SweepReport, E
                 )?;
         }
         report.count_page(&page);
+        shared
+            .records
+            .fetch_add(page.record_count() as u64, Ordering::Relaxed);
         let token = page.meta.next_page_token.clone();
         let paginated = page.request.endpoint.paginated;
         if !token.is_empty() && current.request.page_token.as_deref() == Some(token.as_str()) {

@@ -31,6 +31,9 @@ pub struct SourceReport {
     pub account_id: Option<String>,
     /// Pages read across all sweeps.
     pub pages: u64,
+    /// Records on those pages, repeats included: every one must become a row, a rejection or a
+    /// counted duplicate.
+    pub records: u64,
     /// What each sweep read, in the order the sweeps were asked for (or first recorded).
     pub sweeps: Vec<SweepReport>,
     /// Requests, retries and limits, for live runs.

@@ -87,8 +87,11 @@ impl PageSource for ReplaySource {
             account_id: self.index.account_id.clone(),
             ..SourceReport::default()
         };
-        // The last page of each sweep, to prove that every sweep ran to its empty token.
+        // The last page of each sweep, to prove that every sweep ran to its empty token and that
+        // each page was asked for with the token of the one before it.
         let mut last: Vec<(PathBuf, String)> = Vec::new();
+        // Sweeps with a recorded request, and those with an answered one.
+        let (mut asked, mut answered) = (Vec::new(), std::collections::BTreeSet::new());
         for entry in &self.index.pages {
             let path = self.dir.join(&entry.file);
             let started = std::time::Instant::now();
@@ -100,6 +103,10 @@ impl PageSource for ReplaySource {
                 );
                 continue;
             };
+            let sweep = request.sweep();
+            if !asked.iter().any(|(s, _)| *s == sweep) {
+                asked.push((sweep.clone(), path.clone()));
+            }
             if entry.http_status != 200 {
                 tracing::debug!(
                     message = "Skipping a recorded non-200 response.",
@@ -124,8 +131,16 @@ impl PageSource for ReplaySource {
                     reason,
                 }
             })?;
+            answered.insert(sweep.clone());
             report.pages += 1;
-            let sweep = page.request.sweep();
+            report.records += page.record_count() as u64;
+            let previous = report
+                .sweeps
+                .iter()
+                .position(|s| s.request.sweep() == sweep);
+            if let Err(reason) = chained(&page, previous.map(|at| last[at].1.as_str())) {
+                return Err(ExtractError::BrokenRecording { path, reason });
+            }
             let at = match report
                 .sweeps
                 .iter()
@@ -159,6 +174,12 @@ impl PageSource for ReplaySource {
                 .await
                 .map_err(|_| ExtractError::ConsumerGone)?;
         }
+        if let Some((sweep, path)) = asked.into_iter().find(|(s, _)| !answered.contains(s)) {
+            let reason = format!(
+                "every recorded answer of `{sweep}` is an error: none of its records are here"
+            );
+            return Err(ExtractError::BrokenRecording { path, reason });
+        }
         for (sweep, (path, token)) in report.sweeps.iter().zip(last) {
             if !token.is_empty() {
                 return Err(ExtractError::IncompleteSweep {
@@ -169,5 +190,30 @@ impl PageSource for ReplaySource {
             }
         }
         Ok(report)
+    }
+}
+
+/// Whether `page` follows its sweep's pages so far, whose last one gave `previous` as its
+/// `next_page_token` (`None`: no page of the sweep yet). A first page may come at any time (a
+/// restarted sweep); a later one must have been asked for with exactly that token. Version 1
+/// recordings kept no tokens (theirs read as `""`), so their chain cannot be checked.
+fn chained(page: &Page, previous: Option<&str>) -> Result<(), String> {
+    let Some(sent) = page.request.page_token.as_deref().filter(|t| !t.is_empty()) else {
+        return Ok(());
+    };
+    let hint = |token: &str| token.chars().take(8).collect::<String>();
+    match previous {
+        Some(previous) if previous == sent => Ok(()),
+        Some(previous) => Err(format!(
+            "it was asked for with page token \"{}…\", but the page before it in `{}` gave \"{}…\": \
+             a page is missing from the recording",
+            hint(sent),
+            page.request.sweep(),
+            hint(previous)
+        )),
+        None => Err(format!(
+            "it was asked for with a page token, but `{}` has no first page before it",
+            page.request.sweep()
+        )),
     }
 }

@@ -33,7 +33,9 @@ impl PageMeta {
     }
 }
 
-/// A page: the request it answered, its envelope, and the raw JSON of each record.
+/// A page: the request it answered, its envelope, and the raw JSON of each record. A page of a
+/// list endpoint always has its records array (maybe empty) and, when the endpoint pages, a
+/// `next_page_token` string: a body without them is refused rather than read as an empty page.
 #[derive(Debug, Clone)]
 pub struct Page {
     /// The request this page answered.
@@ -56,16 +58,27 @@ impl Page {
             .deserialize(&mut reader)
             .and_then(|envelope| reader.end().map(|()| envelope))
             .map_err(|e| format!("invalid JSON: {e}"))?;
-        let records = match (envelope.records, envelope.code, envelope.message) {
-            (Some(records), _, _) => records
+        let endpoint = request.endpoint;
+        let records = match (
+            endpoint.records,
+            envelope.records,
+            envelope.code,
+            envelope.message,
+        ) {
+            (Some(_), Some(records), _, _) => records
                 .iter()
                 .map(|r| range_in(&body, r.get()))
                 .collect::<Result<_, _>>()?,
-            (None, Some(code), Some(message)) => {
+            (_, None, Some(code), Some(message)) => {
                 return Err(format!("Zoom error {code}: {message}"));
             }
-            (None, _, _) => Vec::new(),
+            // A page of a list endpoint without its list is not an empty page: it is not a page.
+            (Some(key), None, _, _) => return Err(format!("no `{key}` array")),
+            (None, _, _, _) => Vec::new(),
         };
+        if endpoint.paginated && !envelope.token_sent {
+            return Err("no `next_page_token` (Zoom sends \"\" on a last page)".to_string());
+        }
         Ok(Page {
             request,
             sequence,
@@ -106,6 +119,8 @@ fn range_in(whole: &str, part: &str) -> Result<Range<usize>, String> {
 #[derive(Default)]
 struct Envelope<'a> {
     meta: PageMeta,
+    /// Whether `next_page_token` was there as a string.
+    token_sent: bool,
     records: Option<Vec<&'a RawValue>>,
     code: Option<i64>,
     message: Option<String>,
@@ -137,15 +152,16 @@ impl<'de> Visitor<'de> for EnvelopeSeed {
         let mut e = Envelope::default();
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             match key.as_ref() {
-                // `null` reads as absent, as Zoom's omitted optional members do.
+                // `null` reads as absent: either way the page has no records array.
                 k if Some(k) == self.0 => e.records = map.next_value()?,
                 "page_count" => e.meta.page_count = map.next_value()?,
                 "page_number" => e.meta.page_number = map.next_value()?,
                 "page_size" => e.meta.page_size = map.next_value()?,
                 "total_records" => e.meta.total_records = map.next_value()?,
                 "next_page_token" => {
-                    e.meta.next_page_token =
-                        map.next_value::<Option<String>>()?.unwrap_or_default();
+                    let token = map.next_value::<Option<String>>()?;
+                    e.token_sent = token.is_some();
+                    e.meta.next_page_token = token.unwrap_or_default();
                 }
                 "code" => e.code = map.next_value()?,
                 "message" => e.message = map.next_value()?,
@@ -238,17 +254,36 @@ mod tests {
         assert_eq!(page.meta.next_page_token, "late");
     }
 
-    /// A page without records (the member absent, `null` or `[]`) is an empty page.
+    /// An empty array is an empty page; a page without its array, or without its token, is no page
+    /// at all (a live run retries it, a replay fails naming the file).
     #[test]
-    fn absent_null_and_empty_records_are_no_records() {
+    fn only_an_empty_array_is_an_empty_page() {
         for body in [
-            r#"{"next_page_token":""}"#,
-            r#"{"next_page_token":"","users":null}"#,
             r#"{"next_page_token":"","users":[]}"#,
             r#"{"next_page_token":"","users":[ ]}"#,
         ] {
             assert_eq!(parse(body).unwrap().record_count(), 0, "{body}");
         }
+        for (body, says) in [
+            (r#"{}"#, "no `users` array"),
+            (r#"{"next_page_token":""}"#, "no `users` array"),
+            (r#"{"next_page_token":"","users":null}"#, "no `users` array"),
+            (r#"{"next_page_token":"","users":"x"}"#, "invalid JSON"),
+            (r#"{"next_page_token":"","users":3}"#, "invalid JSON"),
+            (r#"{"next_page_token":"","users":true}"#, "invalid JSON"),
+            (r#"{"next_page_token":"","users":{}}"#, "invalid JSON"),
+            (r#"{"users":[]}"#, "no `next_page_token`"),
+            (
+                r#"{"next_page_token":null,"users":[]}"#,
+                "no `next_page_token`",
+            ),
+        ] {
+            let err = parse(body).unwrap_err();
+            assert!(err.contains(says), "{body}: {err}");
+        }
+        // An answer that is one object (no records, no pages) needs neither.
+        let summary = PageRequest::first(&crate::zoom::users_summary::USERS_SUMMARY, &[]);
+        assert!(Page::parse(summary, 1, r#"{"total_users_count":1}"#.into()).is_ok());
     }
 
     /// A body cut anywhere (a dropped connection) is refused, so that a live run retries it.

@@ -102,6 +102,8 @@ pub enum Fault {
     SameToken,
     /// An HTTP error answer with this status and Zoom code, e.g. 403 with code 200 "No permission.".
     Refused(u16, i64),
+    /// A 200 whose body is this text instead of the page.
+    Body(&'static str),
 }
 
 /// How long after its first half the second half of a [`Fault::SlowBody`] page comes: long
@@ -792,6 +794,9 @@ fn users_answer(request: &Request, state: &mut State) -> Answer {
                     "You have reached the maximum daily rate limit for this API. Refer to the response header for details on when you can make another request.",
                 ),
             );
+        }
+        Some(Fault::Body(body)) => {
+            return Answer::Respond(200, extra, body.as_bytes().to_vec());
         }
         Some(Fault::Refused(status, code)) => {
             return Answer::Respond(status, vec![], error_body(code, "No permission."));
