@@ -196,11 +196,14 @@ pub struct RequestArgs {
     /// Timeout of each request, in seconds.
     #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
     pub timeout: f64,
-    /// Longest wait for a daily quota reset, in seconds; a reset further away fails fast (exit 75).
+    /// Longest wait Zoom may ask for (its Retry-After, a daily quota reset), in seconds, at most a
+    /// day; a longer one fails fast (exit 75).
     #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
     pub max_wait: f64,
-    /// First retry delay in milliseconds; later ones double (with jitter) up to 30 s.
-    #[arg(long, default_value_t = 500, value_name = "MS")]
+    /// First retry delay in milliseconds (at most 10,000); later ones double, with jitter, up to
+    /// 30 s.
+    #[arg(long, default_value_t = 500, value_name = "MS",
+          value_parser = clap::value_parser!(u64).range(0..=10_000))]
     pub retry_min_delay_ms: u64,
 }
 

@@ -449,16 +449,17 @@ pub fn client_config(
     connection: &Connection,
     requests: &RequestArgs,
 ) -> Result<ClientConfig, Failure> {
-    let seconds = |flag: &str, value: f64| {
-        if value.is_finite() && value >= 0.0 {
+    // Bounded so that no setting can make a run wait for days (or overflow a duration).
+    let seconds = |flag: &str, value: f64, most: f64| {
+        if value.is_finite() && (0.0..=most).contains(&value) {
             Ok(Duration::from_secs_f64(value))
         } else {
             Err(Failure::usage(format!(
-                "{flag} must be a number of seconds, not {value}"
+                "{flag} must be a number of seconds from 0 to {most}, not {value}"
             )))
         }
     };
-    let timeout = seconds("--timeout", requests.timeout)?;
+    let timeout = seconds("--timeout", requests.timeout, 600.0)?;
     if timeout.is_zero() {
         return Err(Failure::usage("--timeout must be more than 0 seconds"));
     }
@@ -470,7 +471,7 @@ pub fn client_config(
         max_retries: requests.max_retries,
         timeout,
         retry_min_delay: Duration::from_millis(requests.retry_min_delay_ms),
-        max_wait: seconds("--max-wait", requests.max_wait)?,
+        max_wait: seconds("--max-wait", requests.max_wait, 86_400.0)?,
     })
 }
 

@@ -762,3 +762,69 @@ async fn a_200_without_a_users_array_or_token_is_retried_as_a_bad_body() {
     .await;
     assert_eq!(m["api"]["retries"]["bad_body"], 3);
 }
+
+/// However Zoom asks to wait past `--max-wait` (a per-second 429's Retry-After in seconds or as a
+/// date in 2099, or a page's `X-RateLimit-Remaining: 0` with a Retry-After of a day), the run ends
+/// at once with exit 75 and the time Zoom asked for, instead of sleeping it out.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_wait_longer_than_max_wait_ends_the_run_at_once() {
+    let waits = [
+        Fault::TooManyRequests {
+            retry_after: Some("86400".into()),
+        },
+        Fault::TooManyRequests {
+            retry_after: Some("2099-01-01T00:00:00Z".into()),
+        },
+        Fault::RemainingZeroFor("86400"),
+    ];
+    for fault in waits {
+        let started = std::time::Instant::now();
+        let faults = BTreeMap::from([(2, fault.clone())]);
+        let account = Account::new(generated_users(230, 0, 0));
+        let extra = [ONE_SWEEP, &["--max-wait", "30"]].concat();
+        refuse_with(account, faults, &extra, 75, "longer than --max-wait (30s)").await;
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{fault:?} was waited out"
+        );
+    }
+}
+
+/// Page tokens that go round in a circle (A, B, then A again) or never end (a fresh token on every
+/// empty page) stop the run (exit 1) instead of looping for ever.
+#[tokio::test(flavor = "multi_thread")]
+async fn cycling_or_endless_page_tokens_stop_the_run() {
+    // Page 1 gives the mock's own token for page 2 (offset 50); page 2 gives `cycB`, whose page
+    // gives page 2's token again.
+    let again = r#"{"next_page_token":"ptactivex50xQ7w2","users":[]}"#;
+    let faults = BTreeMap::from([
+        (2, Fault::Body(r#"{"next_page_token":"cycB","users":[]}"#)),
+        (3, Fault::Body(again)),
+    ]);
+    let account = Account::new(generated_users(230, 0, 0));
+    refuse_with(
+        account,
+        faults,
+        ONE_SWEEP,
+        1,
+        "the same next_page_token twice",
+    )
+    .await;
+
+    // 230 users at 50 a page need 5 pages: 20 is the most allowed. Every page from the second on
+    // is empty with a new token.
+    let faults = (2..=40)
+        .map(|n| {
+            let body =
+                format!(r#"{{"total_records":230,"next_page_token":"fresh{n}","users":[]}}"#);
+            (n, Fault::Body(Box::leak(body.into_boxed_str())))
+        })
+        .collect();
+    let account = Account::new(generated_users(230, 0, 0));
+    let mock = refuse_with(account, faults, ONE_SWEEP, 1, "more pages").await;
+    assert!(
+        mock.seen().requests.len() <= 22,
+        "{} requests",
+        mock.seen().requests.len()
+    );
+}

@@ -506,6 +506,25 @@ fn bad_input_gets_a_clear_error_and_the_right_exit_code() {
         .assert()
         .code(2)
         .stderr(contains("--as-of"));
+    // Durations are bounded: no setting makes a run wait for days, or overflows.
+    for (flag, value) in [
+        ("--timeout", "18446744073709551615"),
+        ("--max-wait", "1e300"),
+        ("--retry-min-delay-ms", "18446744073709551615"),
+    ] {
+        zoom_licenses()
+            .current_dir(work.path())
+            .env("ZOOM_ACCOUNT_ID", "a")
+            .env("ZOOM_CLIENT_ID", "b")
+            .env("ZOOM_CLIENT_SECRET", "c")
+            // Refused before any request; were it not, nothing but a dead loopback port is asked.
+            .env("ZOOM_API_URL", "http://127.0.0.1:9/v2")
+            .env("ZOOM_OAUTH_URL", "http://127.0.0.1:9")
+            .args(["extract", flag, value])
+            .assert()
+            .code(2)
+            .stderr(contains(flag));
+    }
     zoom_licenses()
         .current_dir(work.path())
         .args(["extract", "--format", "xml", "--replay"])

@@ -56,6 +56,20 @@ pub enum ApiError {
         /// When the quota resets.
         resets_at: DateTime<Utc>,
     },
+    /// Zoom asked to wait (`Retry-After`) longer than `--max-wait`.
+    #[error(
+        "Zoom asked to wait until {} (in {}), longer than --max-wait ({}s). Run again after that, \
+         or raise --max-wait.",
+        until.format("%Y-%m-%dT%H:%M:%SZ"),
+        human_duration(*until - Utc::now()),
+        max_wait.as_secs()
+    )]
+    WaitTooLong {
+        /// When Zoom said requests may go on.
+        until: DateTime<Utc>,
+        /// The `--max-wait` in force.
+        max_wait: Duration,
+    },
     /// Zoom refused the access token (code 124).
     #[error("Zoom refused the access token (code 124: {message})")]
     Unauthorized {
@@ -112,6 +126,7 @@ impl ApiError {
             | ApiError::Unauthorized { .. }
             | ApiError::Auth(AuthError::Rejected(_)) => ErrorClass::Configuration,
             ApiError::DailyLimit { .. }
+            | ApiError::WaitTooLong { .. }
             | ApiError::RateLimited { .. }
             | ApiError::Network { .. }
             | ApiError::ServerError { .. }

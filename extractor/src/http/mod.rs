@@ -139,7 +139,8 @@ impl ZoomClient {
             backoff: ExponentialBuilder::default()
                 .with_jitter()
                 .with_min_delay(config.retry_min_delay)
-                .with_max_delay(Duration::from_secs(30))
+                // Jitter adds up to as much again: no retry waits more than 30 s.
+                .with_max_delay(Duration::from_secs(15))
                 .with_max_times(config.max_retries),
             max_wait: config.max_wait,
             max_rps: config.max_rps.get(),
@@ -278,8 +279,8 @@ impl ZoomClient {
         let headers = response.headers().clone();
         // Zoom says no requests are left: hold the next one, which the token below may send early.
         if http_status == StatusCode::OK && header(&headers, "x-ratelimit-remaining") == Some("0") {
-            self.gate
-                .pause_for(retry_after(&headers).unwrap_or(Duration::from_secs(1)));
+            let wait = retry_after(&headers).unwrap_or(Duration::from_secs(1));
+            self.gate.pause_for(self.within_max_wait(wait)?);
         }
         // Only a page's token may send the next request early.
         let lookahead = match (http_status == StatusCode::OK, endpoint.records) {
@@ -361,12 +362,29 @@ impl ZoomClient {
         })
     }
 
+    /// `wait` when it is within `--max-wait`; otherwise the error that ends the run (exit 75), so a
+    /// `Retry-After` of hours (or a date in 2099) is never slept out.
+    fn within_max_wait(&self, wait: Duration) -> Result<Duration, ApiError> {
+        match wait <= self.max_wait {
+            true => Ok(wait),
+            false => Err(ApiError::WaitTooLong {
+                until: chrono::TimeDelta::from_std(wait)
+                    .ok()
+                    .and_then(|wait| Utc::now().checked_add_signed(wait))
+                    .unwrap_or(DateTime::<Utc>::MAX_UTC),
+                max_wait: self.max_wait,
+            }),
+        }
+    }
+
     fn rate_limited(&self, headers: &HeaderMap) -> ApiError {
         let daily = header(headers, "x-ratelimit-type")
             .is_some_and(|t| t.eq_ignore_ascii_case("daily-limit"));
         if !daily {
-            return ApiError::RateLimited {
-                wait: retry_after(headers),
+            return match retry_after(headers).map(|wait| self.within_max_wait(wait)) {
+                Some(Err(too_long)) => too_long,
+                Some(Ok(wait)) => ApiError::RateLimited { wait: Some(wait) },
+                None => ApiError::RateLimited { wait: None },
             };
         }
         let now = Utc::now();

@@ -6,6 +6,7 @@
 //! a refused page size falls back to 300 once for every sweep. With a recorder, every page is
 //! written to a recorded run as it arrives, so `--replay` gives the same rows later.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -160,6 +161,10 @@ impl Drop for Inflight {
 async fn sweep(shared: Arc<Shared>, first: PageRequest) -> Result<SweepReport, ExtractError> {
     let sweep = first.sweep();
     let mut report = SweepReport::new(first.clone());
+    // The tokens this pass of the sweep was given, and its pages: a token given twice (a cycle)
+    // or more pages than `total_records` allows would loop for ever.
+    let mut tokens = HashSet::new();
+    let mut pass_pages = 0u64;
     let mut current = Inflight::start(&shared, first.clone());
     loop {
         // As soon as this response's body arrives, its next token starts the next request, which
@@ -177,6 +182,8 @@ async fn sweep(shared: Arc<Shared>, first: PageRequest) -> Result<SweepReport, E
             Err(ApiError::PageTokenExpired(message)) if report.restarts < MAX_RESTARTS => {
                 report.restarts += 1;
                 report.records_received = 0;
+                tokens.clear();
+                pass_pages = 0;
                 tracing::warn!(
                     message = "Page token expired; restarting the sweep from its first page.",
                     %sweep,
@@ -222,9 +229,20 @@ async fn sweep(shared: Arc<Shared>, first: PageRequest) -> Result<SweepReport, E
             .fetch_add(page.record_count() as u64, Ordering::Relaxed);
         let token = page.meta.next_page_token.clone();
         let paginated = page.request.endpoint.paginated;
-        if !token.is_empty() && current.request.page_token.as_deref() == Some(token.as_str()) {
+        pass_pages += 1;
+        if !token.is_empty() && !tokens.insert(token.clone()) {
             return Err(ExtractError::Internal(format!(
-                "Zoom sent the same next_page_token twice for `{sweep}`; stopping instead of looping"
+                "Zoom sent the same next_page_token twice for `{sweep}` (its pages would go round \
+                 in a circle); stopping instead of looping"
+            )));
+        }
+        if let Some(most) = most_pages(&page)
+            && pass_pages > most
+        {
+            return Err(ExtractError::Internal(format!(
+                "Zoom sent more pages for `{sweep}` than its total_records of {} allows ({most} at \
+                 most); stopping instead of following its tokens for ever",
+                page.meta.total_records.unwrap_or(0)
             )));
         }
         shared
@@ -259,4 +277,13 @@ async fn sweep(shared: Arc<Shared>, first: PageRequest) -> Result<SweepReport, E
         records = report.records_received
     );
     Ok(report)
+}
+
+/// The most pages a sweep may take, from the `total_records` and page size of `page`: twice what
+/// they need, and ten more, since users can be added while a sweep runs. `None` when Zoom did not
+/// say.
+fn most_pages(page: &Page) -> Option<u64> {
+    let total = page.meta.total_records?;
+    let size = page.request.param("page_size")?.parse::<u64>().ok()?.max(1);
+    Some(total.div_ceil(size).saturating_mul(2).saturating_add(10))
 }

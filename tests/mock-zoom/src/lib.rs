@@ -104,6 +104,8 @@ pub enum Fault {
     Refused(u16, i64),
     /// A 200 whose body is this text instead of the page.
     Body(&'static str),
+    /// A normal page with `X-RateLimit-Remaining: 0` and this `Retry-After`.
+    RemainingZeroFor(&'static str),
 }
 
 /// How long after its first half the second half of a [`Fault::SlowBody`] page comes: long
@@ -817,6 +819,10 @@ fn users_answer(request: &Request, state: &mut State) -> Answer {
             );
         }
         Some(Fault::RemainingZero) => extra.push(("X-RateLimit-Remaining", "0".to_string())),
+        Some(Fault::RemainingZeroFor(wait)) => {
+            extra.push(("X-RateLimit-Remaining", "0".to_string()));
+            extra.push(("Retry-After", wait.to_string()));
+        }
         Some(Fault::Truncate | Fault::HalfJson | Fault::SlowBody | Fault::Stall) | None => {}
         Some(Fault::SameToken) => {
             let token = page_token.clone().unwrap_or_default();
