@@ -74,8 +74,17 @@ impl AccountEntry {
 pub fn load(path: &Path) -> Result<Vec<AccountEntry>, Failure> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| Failure::usage(format!("--config {}: {e}", path.display())))?;
-    let file: AccountsFile = toml::from_str(&text)
-        .map_err(|e| Failure::usage(format!("--config {}: {e}", path.display())))?;
+    // TOML's own error shows the offending line, which may hold a client secret: say only where
+    // and what, with any quoted value left out.
+    let file: AccountsFile = toml::from_str(&text).map_err(|e| {
+        let before = e
+            .span()
+            .and_then(|at| text.get(..at.start))
+            .unwrap_or_default();
+        let line = before.matches('\n').count() + 1;
+        let what = extractor::auth::secret::without_quoted_values(e.message());
+        Failure::usage(format!("--config {}: line {line}: {what}", path.display()))
+    })?;
     let bad = |message: String| Failure::usage(format!("--config {}: {message}", path.display()));
     let mut names = std::collections::BTreeSet::new();
     for entry in &file.accounts {

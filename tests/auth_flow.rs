@@ -897,3 +897,82 @@ async fn max_rps_comes_from_the_flag_then_the_file_then_the_default() {
         "the default 10/s was not kept: {default:?}"
     );
 }
+
+/// An accounts file that does not parse says which line and what is wrong, never the line itself:
+/// the client secret written in the file reaches no message, whatever the mistake.
+#[test]
+fn accounts_file_errors_never_print_a_secret() {
+    let secret = "s3cr3t-Qz81";
+    let head = "[[account]]\nname = \"a\"\naccount_id = \"x\"\nclient_id = \"y\"\n";
+    let variants = [
+        format!("{head}client_secrt = \"{secret}\"\n"),
+        format!("{head}client_secret = \"{secret}\"\nactive = \"{secret}\"\n"),
+        format!("{head}client_secret = \"{secret}\n"),
+        format!("{head}client_secret = \"{secret}\"\nclient_secret = \"{secret}\"\n"),
+        format!("{head}client_secret = {secret}\n"),
+        format!("{head}max_rps = \"{secret}\"\nclient_secret_env = \"S\"\n"),
+    ];
+    for toml in variants {
+        let work = tempfile::tempdir().unwrap();
+        let path = work.path().join("accounts.toml");
+        std::fs::write(&path, &toml).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        let out = zoom_licenses()
+            .current_dir(work.path())
+            .args(["check", "--account", "a", "--config", "accounts.toml"])
+            .output()
+            .unwrap();
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{toml}: {stderr}");
+        assert!(!stderr.contains(secret), "{toml}: {stderr}");
+        assert!(stderr.contains("accounts.toml: line "), "{toml}: {stderr}");
+    }
+}
+
+/// A damaged token file's error names the file and what is wrong, never a token; a token file
+/// others may read is refused with what to do.
+#[test]
+fn a_damaged_or_shared_token_file_shows_no_token() {
+    let work = tempfile::tempdir().unwrap();
+    let path = work.path().join("token.json");
+    let damaged =
+        r#"{"version": "rt-9Kz4-SECRET", "client_id": "c", "access_token": "at-7Qx2-SECRET"}"#;
+    std::fs::write(&path, damaged).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let run = || {
+        zoom_licenses()
+            .current_dir(work.path())
+            .env_remove("ZOOM_ACCOUNT_ID")
+            .env("ZOOM_CLIENT_SECRET", "x")
+            .env("ZOOM_TOKEN_FILE", &path)
+            .env("ZOOM_API_URL", "http://127.0.0.1:9/v2")
+            .env("ZOOM_OAUTH_URL", "http://127.0.0.1:9")
+            .args(["check"])
+            .output()
+            .unwrap()
+    };
+    let out = run();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("is damaged"), "{stderr}");
+    assert!(!stderr.contains("SECRET"), "{stderr}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let stderr = text(&run().stderr);
+        assert!(
+            stderr.contains("group or others may read or write it"),
+            "{stderr}"
+        );
+        assert!(stderr.contains("chmod 600"), "{stderr}");
+    }
+}

@@ -828,3 +828,31 @@ async fn cycling_or_endless_page_tokens_stop_the_run() {
         mock.seen().requests.len()
     );
 }
+
+/// A proxy or server that echoes the request's credentials, a terminal escape and a forged log
+/// line in its error body: the message shown keeps Zoom's words but none of those.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_error_body_echoing_credentials_reaches_no_log() {
+    let faults = BTreeMap::from([(2, Fault::Echo(403))]);
+    let mock = MockZoom::start(
+        Account::new(generated_users(230, 0, 0)),
+        faults,
+        Duration::ZERO,
+    )
+    .await;
+    let out = tempfile::tempdir().unwrap();
+    let mut cmd = live(&mock, out.path());
+    cmd.args(ONE_SWEEP).args(["-vv"]).env("RUST_LOG", "trace");
+    let output = run(cmd).await;
+    let text = stderr(&output);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.contains("denied for Bearer ***"), "{text}");
+    for token in mock.seen().tokens_issued {
+        assert!(!text.contains(&token), "the access token reached stderr");
+    }
+    assert!(!text.contains('\u{1b}'), "a terminal escape reached stderr");
+    assert!(
+        !text.contains("\n2026-01-01T00:00:00Z INFO forged"),
+        "{text}"
+    );
+}

@@ -43,9 +43,78 @@ impl<'de> serde::Deserialize<'de> for Secret {
     }
 }
 
+/// `text` (a parser's error message) with every double-quoted value replaced by `"…"`: serde and
+/// TOML quote the values they could not read, and such a value may be a secret. Names of fields,
+/// which they quote with backticks, are kept.
+pub fn without_quoted_values(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut quoted = false;
+    for c in text.chars() {
+        match (c, quoted) {
+            ('"', false) => {
+                out.push_str("\"…\"");
+                quoted = true;
+            }
+            ('"', true) => quoted = false,
+            (_, true) => {}
+            (c, false) => out.push(c),
+        }
+    }
+    out
+}
+
+/// Text a server sent (an error message or body), made safe to show: control characters and ANSI
+/// escapes removed (a body must not forge log lines), anything after `Bearer` or `Basic` and any
+/// JSON Web Token replaced by `***` (a proxy may echo the request's credentials), at most 200
+/// characters.
+pub fn remote_text(text: &str) -> String {
+    let words: Vec<String> = text
+        .chars()
+        .filter(|c| !c.is_control() || *c == ' ')
+        .take(200)
+        .collect::<String>()
+        .split(' ')
+        .map(str::to_owned)
+        .collect();
+    let mut out: Vec<String> = Vec::with_capacity(words.len());
+    for word in words {
+        let after_scheme = out
+            .last()
+            .is_some_and(|w| w.eq_ignore_ascii_case("bearer") || w.eq_ignore_ascii_case("basic"));
+        if after_scheme || word.trim_start_matches(['"', '\'']).starts_with("eyJ") {
+            out.push("***".to_string());
+        } else {
+            out.push(word);
+        }
+    }
+    out.join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_values_and_echoed_credentials_are_left_out() {
+        assert_eq!(
+            without_quoted_values(r#"invalid type: string "hunter2", expected `bool`"#),
+            r#"invalid type: string "…", expected `bool`"#
+        );
+        let echoed = "Unauthorized: Authorization: Bearer eyJhbGciOi.x.y and Basic bW9jaw== \u{1b}[31m\nFAKE LOG";
+        let shown = remote_text(echoed);
+        assert!(
+            !shown.contains("eyJhbGciOi") && !shown.contains("bW9jaw=="),
+            "{shown}"
+        );
+        assert!(
+            !shown.contains('\u{1b}') && !shown.contains('\n'),
+            "{shown}"
+        );
+        assert!(
+            shown.starts_with("Unauthorized: Authorization: Bearer ***"),
+            "{shown}"
+        );
+    }
 
     #[test]
     fn never_prints_its_value() {

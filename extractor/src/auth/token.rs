@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use tokio::time::Instant;
 
-use crate::auth::secret::Secret;
+use crate::auth::secret::{Secret, remote_text};
 
 /// Renew this long before Zoom's `expires_in` runs out, so no request carries a dying token.
 pub const RENEW_MARGIN: Duration = Duration::from_secs(120);
@@ -54,7 +54,7 @@ pub fn explain_token_error(http_status: u16, body: &str) -> String {
     let said = if parsed.error.is_empty() && parsed.reason.is_empty() {
         format!("HTTP {http_status}")
     } else {
-        format!("{}: {}", parsed.error, parsed.reason)
+        remote_text(&format!("{}: {}", parsed.error, parsed.reason))
     };
     if reason.contains("deactivat") || reason.contains("disabled") {
         format!(

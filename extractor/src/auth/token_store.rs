@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::auth::secret::Secret;
+use crate::auth::secret::{Secret, without_quoted_values};
 
 /// Layout version of the token file.
 pub const TOKEN_FILE_VERSION: u32 = 1;
@@ -94,11 +94,12 @@ impl StoredToken {
                 });
             }
         };
+        check_private(path)?;
         let token: StoredToken =
             serde_json::from_str(&text).map_err(|e| TokenStoreError::Invalid {
                 path: path.to_path_buf(),
-                // serde_json's message names the field and position, never the value.
-                reason: e.to_string(),
+                // serde_json's message may quote the value it could not read: never show it.
+                reason: without_quoted_values(&e.to_string()),
             })?;
         if token.version != TOKEN_FILE_VERSION {
             return Err(TokenStoreError::Invalid {
@@ -133,6 +134,32 @@ impl StoredToken {
         File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
         Ok(())
     }
+}
+
+/// Refuses a token file that group or others may read or write: its tokens are the account's keys.
+fn check_private(path: &Path) -> Result<(), TokenStoreError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(path)
+            .map_err(|error| TokenStoreError::Io {
+                path: path.to_path_buf(),
+                error,
+            })?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            return Err(TokenStoreError::Invalid {
+                path: path.to_path_buf(),
+                reason: format!(
+                    "group or others may read or write it (mode {:o}); run `chmod 600 {}`",
+                    mode & 0o777,
+                    path.display()
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// An exclusive lock on `<token file>.lock`, held while refreshing, so two runs sharing one token

@@ -21,6 +21,7 @@ pub mod base_url;
 pub mod error;
 pub mod rate_gate;
 
+use crate::auth::secret::remote_text;
 use crate::auth::token::{AccessToken, AuthError};
 use crate::auth::{Credentials, TokenCache};
 use crate::zoom::endpoint::PageRequest;
@@ -319,10 +320,9 @@ impl ZoomClient {
             });
         }
         let zoom: ZoomErrorBody = serde_json::from_str(&body).unwrap_or_default();
-        let message = if zoom.message.is_empty() {
-            body.chars().take(200).collect()
-        } else {
-            zoom.message
+        let message = match zoom.message.is_empty() {
+            true => remote_text(&body),
+            false => remote_text(&zoom.message),
         };
         if http_status == StatusCode::TOO_MANY_REQUESTS {
             self.count(|c| c.http_429 += 1);

@@ -106,6 +106,9 @@ pub enum Fault {
     Body(&'static str),
     /// A normal page with `X-RateLimit-Remaining: 0` and this `Retry-After`.
     RemainingZeroFor(&'static str),
+    /// An HTTP error (this status) whose message echoes the request's `Authorization` header and
+    /// carries a terminal escape and a forged log line, as a misbehaving proxy might.
+    Echo(u16),
 }
 
 /// How long after its first half the second half of a [`Fault::SlowBody`] page comes: long
@@ -796,6 +799,16 @@ fn users_answer(request: &Request, state: &mut State) -> Answer {
                     "You have reached the maximum daily rate limit for this API. Refer to the response header for details on when you can make another request.",
                 ),
             );
+        }
+        Some(Fault::Echo(status)) => {
+            let echoed = request
+                .headers
+                .get("authorization")
+                .cloned()
+                .unwrap_or_default();
+            let message =
+                format!("denied for {echoed} \u{1b}[2J\n2026-01-01T00:00:00Z INFO forged");
+            return Answer::Respond(status, vec![], error_body(403, &message));
         }
         Some(Fault::Body(body)) => {
             return Answer::Respond(200, extra, body.as_bytes().to_vec());
