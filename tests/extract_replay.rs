@@ -539,11 +539,7 @@ fn bad_input_gets_a_clear_error_and_the_right_exit_code() {
         serde_json::from_str(&fs::read_to_string(recording.join("index.json")).unwrap()).unwrap();
     index["pages"].as_array_mut().unwrap().remove(2);
     fs::write(recording.join("index.json"), index.to_string()).unwrap();
-    zoom_licenses()
-        .current_dir(work.path())
-        .args(["extract", "--replay"])
-        .arg(&recording)
-        .assert()
+    replay_in(work.path(), &recording)
         .code(1)
         .stderr(contains("incomplete"))
         .stderr(contains("`users?status=active`"));
@@ -694,6 +690,15 @@ fn a_version_1_recording_replays_like_its_version_2_twin() {
     assert_eq!(new.3, 842);
 }
 
+/// `extract --replay recording` run in `work`, its outcome to check.
+fn replay_in(work: &std::path::Path, recording: &std::path::Path) -> assert_cmd::assert::Assert {
+    zoom_licenses()
+        .current_dir(work)
+        .args(["extract", "--replay"])
+        .arg(recording)
+        .assert()
+}
+
 /// A copy of a fixture set whose `index.json` is rewritten by `edit`.
 fn with_index(set: &str, edit: impl FnOnce(&mut Value)) -> (tempfile::TempDir, std::path::PathBuf) {
     let work = tempfile::tempdir().unwrap();
@@ -800,11 +805,7 @@ fn a_recording_index_is_checked_strictly() {
     ];
     for (name, edit, message) in cases {
         let (work, recording) = with_index("pagination", edit);
-        zoom_licenses()
-            .current_dir(work.path())
-            .args(["extract", "--replay"])
-            .arg(&recording)
-            .assert()
+        replay_in(work.path(), &recording)
             .code(2)
             .stderr(contains("not a valid recorded-run index"))
             .stderr(contains(message))
@@ -1157,11 +1158,7 @@ fn a_page_missing_from_the_middle_of_a_recording_is_refused() {
         index["pages"].as_array_mut().unwrap().remove(2);
     });
     fs::remove_file(recording.join("pages/00003-users-active.json")).unwrap();
-    zoom_licenses()
-        .current_dir(work.path())
-        .args(["extract", "--replay"])
-        .arg(&recording)
-        .assert()
+    replay_in(work.path(), &recording)
         .code(1)
         .stderr(contains("the recording is broken at"))
         .stderr(contains("00004-users-active.json"))
@@ -1176,15 +1173,9 @@ fn a_sweep_recorded_only_as_errors_is_refused() {
     let (work, recording) = with_index("pagination", |index| {
         index["pages"][3]["http_status"] = 429.into();
     });
-    zoom_licenses()
-        .current_dir(work.path())
-        .args(["extract", "--replay"])
-        .arg(&recording)
-        .assert()
-        .code(1)
-        .stderr(contains(
-            "every recorded answer of `users?status=pending` is an error",
-        ));
+    replay_in(work.path(), &recording).code(1).stderr(contains(
+        "every recorded answer of `users?status=pending` is an error",
+    ));
 }
 
 /// A recorded page that is not a page (no users array, a users object, no next_page_token) fails
@@ -1201,11 +1192,7 @@ fn a_recorded_body_without_its_users_array_or_token_is_refused() {
     ] {
         let (work, recording) = with_index("pagination", |_| {});
         fs::write(recording.join("pages/00004-pending.json"), body).unwrap();
-        zoom_licenses()
-            .current_dir(work.path())
-            .args(["extract", "--replay"])
-            .arg(&recording)
-            .assert()
+        replay_in(work.path(), &recording)
             .code(1)
             .stderr(contains("00004-pending.json"))
             .stderr(contains(says));
