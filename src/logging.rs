@@ -19,7 +19,9 @@ pub fn init(args: &LogArgs) {
     });
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(|| crate::progress::LogWriter);
+        .with_writer(|| crate::progress::LogWriter)
+        // Its own report of a failed write is an `eprintln!`, which panics when stderr is gone.
+        .log_internal_errors(false);
     let result = match args.log_format {
         LogFormat::Text => builder
             .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
@@ -27,6 +29,6 @@ pub fn init(args: &LogArgs) {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
     };
     if let Err(e) = result {
-        eprintln!("zoom-licenses: logging is not available: {e}");
+        note!("zoom-licenses: logging is not available: {e}");
     }
 }

@@ -4,6 +4,15 @@
 //! wires the extractor, transform and sinks crates together, and maps every outcome to an exit code.
 //! Business rules live in the library crates.
 
+/// `eprintln!` that never panics: when stderr cannot be written (its reader gone, a full disk),
+/// the line is lost, since there is nowhere left to report it.
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod accounts;
 mod cli;
 mod commands;
@@ -38,7 +47,7 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("zoom-licenses: cannot start the async runtime: {e}");
+            note!("zoom-licenses: cannot start the async runtime: {e}");
             return ExitCode::from(exit::FAILED);
         }
     };
@@ -56,7 +65,7 @@ fn main() -> ExitCode {
             if json_logs {
                 tracing::error!(message = "Run failed.", exit_code = failure.code, error = %failure);
             } else {
-                eprintln!("zoom-licenses: error: {failure}");
+                note!("zoom-licenses: error: {failure}");
             }
             failure.exit_code()
         }

@@ -97,22 +97,22 @@ pub async fn run(args: AuthArgs) -> Result<(), Failure> {
     let listener = match TcpListener::bind(("127.0.0.1", port)).await {
         Ok(listener) => Some(listener),
         Err(e) => {
-            eprintln!(
+            note!(
                 "zoom-licenses: cannot listen on 127.0.0.1:{port} ({e}); paste the redirected URL instead."
             );
             None
         }
     };
-    eprintln!(
+    note!(
         "Open this URL in a browser and approve the app:\n\n  {}\n",
         pending.url
     );
     if !args.no_browser
         && let Err(e) = open::that_detached(pending.url.as_str())
     {
-        eprintln!("zoom-licenses: could not open a browser ({e}); open the URL above yourself.");
+        note!("zoom-licenses: could not open a browser ({e}); open the URL above yourself.");
     }
-    eprintln!(
+    note!(
         "Waiting for Zoom to send the browser to {redirect_uri} …\nIf the browser shows an error \
          page instead, paste the whole URL from its address bar here and press Enter:"
     );
@@ -166,19 +166,19 @@ pub async fn run(args: AuthArgs) -> Result<(), Failure> {
         .scopes
         .iter()
         .any(|s| USERS.scopes.contains(&s.as_str()));
-    eprintln!(
+    note!(
         "Connected. Tokens saved to {} (mode 0600); scopes: {}.",
         token_file.display(),
         stored.scopes.join(" ")
     );
     if !has_scope {
-        eprintln!(
+        note!(
             "Warning: the app was not granted {}; add it under Scopes in the Zoom App \
              Marketplace and run `zoom-licenses auth` again, or extracts will fail.",
             USERS.scopes[0]
         );
     }
-    eprintln!("Next: `zoom-licenses check` tests the connection.");
+    note!("Next: `zoom-licenses check` tests the connection.");
     Ok(())
 }
 
@@ -256,7 +256,7 @@ async fn read_pasted() -> Redirect {
             .and_then(|url| Redirect::from_url(&url))
         {
             Some(redirect) => return redirect,
-            None => eprintln!(
+            None => note!(
                 "That is not the redirected URL (it has no code= or error=); paste the whole address \
                  from the browser's address bar:"
             ),

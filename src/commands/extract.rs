@@ -59,11 +59,11 @@ async fn run_one(cfg: &ExtractConfig, quiet: bool, progress: bool) -> Result<Pat
         }
     }
     if !quiet {
-        eprintln!("{}", summary::render(m, &result.manifest_path));
+        note!("{}", summary::render(m, &result.manifest_path));
     }
     if cfg.output != sinks::Destination::Stdout {
         // Schedulers read the last stdout line (Airflow pushes it to XCom): the manifest's path.
-        println!("{}", result.manifest_path.display());
+        print_path(&result.manifest_path)?;
     }
     Ok(result.manifest_path)
 }
@@ -161,7 +161,7 @@ async fn run_all(
     sinks::write_json_atomically(&manifest_path, &manifest).map_err(|e| {
         Failure::failed(anyhow::anyhow!(e).context("cannot write the accounts manifest"))
     })?;
-    println!("{}", manifest_path.display());
+    print_path(&manifest_path)?;
     let failed: Vec<&AccountOutcome> = manifest
         .accounts
         .iter()
@@ -210,5 +210,20 @@ fn accounts_root(cfg: &ExtractConfig, entry: &AccountEntry) -> PathBuf {
         dir.parent().unwrap_or(Path::new(".")).to_path_buf()
     } else {
         dir.to_path_buf()
+    }
+}
+
+/// Prints a manifest's path as stdout's last line. Its reader having gone away is not an error
+/// (the outputs are written); any other failure to print it is, since a scheduler reads it.
+fn print_path(path: &Path) -> Result<(), Failure> {
+    use std::io::Write;
+    match writeln!(std::io::stdout(), "{}", path.display()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Failure::failed_msg(format!(
+            "the outputs are written, but their manifest's path could not be printed on stdout \
+             ({e}): it is {}",
+            path.display()
+        ))),
     }
 }

@@ -59,12 +59,12 @@ pub async fn run(args: RevokeArgs) -> Result<(), Failure> {
     lock.push(".lock");
     let _ = std::fs::remove_file(lock);
     if already_dead {
-        eprintln!(
+        note!(
             "zoom-licenses: the stored token was already invalid at Zoom; deleted {}",
             token_file.display()
         );
     } else {
-        eprintln!(
+        note!(
             "zoom-licenses: revoked the token at Zoom (the app is deauthorized) and deleted {}",
             token_file.display()
         );

@@ -17,7 +17,7 @@ use oauth2::{
 use reqwest::Url;
 
 use crate::auth::secret::Secret;
-use crate::auth::token::{AccessToken, AuthError, RENEW_MARGIN, renew_at};
+use crate::auth::token::{AccessToken, AuthError, LONGEST_LIFETIME, RENEW_MARGIN, renew_at};
 use crate::auth::token_store::{StoredToken, TOKEN_FILE_VERSION, TokenLock};
 
 type ZoomOAuthClient =
@@ -147,7 +147,10 @@ impl AuthCodeApp {
         response: &BasicTokenResponse,
         previous: Option<&StoredToken>,
     ) -> Result<StoredToken, AuthError> {
-        let lifetime = response.expires_in().unwrap_or(Duration::from_secs(3600));
+        let lifetime = response
+            .expires_in()
+            .unwrap_or(Duration::from_secs(3600))
+            .min(LONGEST_LIFETIME);
         let refresh_token = match (response.refresh_token(), previous) {
             (Some(t), _) => Secret::new(t.secret().clone()),
             (None, Some(p)) => p.refresh_token.clone(),

@@ -14,8 +14,13 @@ pub const RENEW_MARGIN: Duration = Duration::from_secs(120);
 /// When to renew a token that lives `lifetime` from now: [`RENEW_MARGIN`] early, or halfway for
 /// short-lived tokens, so a run never renews before every request.
 pub fn renew_at(lifetime: Duration) -> Instant {
+    let lifetime = lifetime.min(LONGEST_LIFETIME);
     Instant::now() + lifetime - RENEW_MARGIN.min(lifetime / 2)
 }
+
+/// The longest an access token is trusted, whatever `expires_in` says (Zoom's live an hour): a
+/// hostile or mistaken value must not overflow a clock.
+pub const LONGEST_LIFETIME: Duration = Duration::from_secs(86_400);
 
 /// An access token and what Zoom said about it.
 #[derive(Debug)]

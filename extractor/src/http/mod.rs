@@ -403,6 +403,9 @@ impl ZoomClient {
 /// How much of a body is looked at for its `next_page_token` (Zoom sends it in the first few
 /// hundred bytes); past this the sweep waits for the parsed page.
 const TOKEN_PEEK_LIMIT: usize = 64 * 1024;
+/// The largest body read: a page of 2,000 users is about 1 MB, so a larger body is no page (an
+/// endless one would otherwise grow until the timeout).
+pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 
 /// Reads a response body chunk by chunk. While `lookahead` waits, each chunk is checked for the
 /// page's `next_page_token` (before the records, under the member it names); once the token has
@@ -420,8 +423,14 @@ async fn read_body(
     let expected = response
         .content_length()
         .and_then(|n| usize::try_from(n).ok());
-    let mut bytes = Vec::with_capacity(expected.unwrap_or(64 * 1024).min(64 * 1024 * 1024));
+    let mut bytes = Vec::with_capacity(expected.unwrap_or(64 * 1024).min(MAX_BODY_BYTES));
     while let Some(chunk) = response.chunk().await.map_err(network_error)? {
+        if bytes.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(ApiError::BadBody(format!(
+                "the body is larger than {} MiB: no page is",
+                MAX_BODY_BYTES >> 20
+            )));
+        }
         bytes.extend_from_slice(&chunk);
         if lookahead.is_none() {
             continue;
