@@ -172,6 +172,12 @@ impl ExtractConfig {
                      (record with --include-fields to have them)",
                 ));
             }
+            (Some(_), None) if args.statuses != ["active", "pending"] => {
+                return Err(Failure::usage(
+                    "--statuses chooses what a live run asks Zoom for; a replay reads every status \
+                     the recording holds",
+                ));
+            }
             (Some(dir), None) => SourceConfig::Replay(dir.clone()),
             (None, record) => {
                 let connection = connection(&args.connect, args.requests.max_rps, entry)?;
@@ -230,6 +236,12 @@ impl ExtractConfig {
             None => Destination::File(dir.join(format!("{stem}_rejects.{ext}"))),
         };
         let manifest = match &args.manifest {
+            Some(p) if p.as_os_str() == "-" => {
+                return Err(Failure::usage(
+                    "--manifest must be a file path (it is written last, atomically); its path is \
+                     printed on stdout when stdout carries no data",
+                ));
+            }
             Some(p) => {
                 sub(p.parent().unwrap_or(Path::new(""))).join(p.file_name().unwrap_or_default())
             }
@@ -419,9 +431,17 @@ fn flag_credentials(args: &ConnectArgs, oauth_url: &reqwest::Url) -> Result<Cred
     let token_file = token_file_or_default(&args.token_file)?;
     let stored = match StoredToken::load(&token_file) {
         Ok(stored) => stored,
+        Err(TokenStoreError::Missing(_)) if args.config.is_some() => {
+            return Err(Failure::usage(
+                "--config names a file of accounts: choose one with --account NAME (or, for \
+                 extract, all active ones with --all-accounts)",
+            ));
+        }
         Err(TokenStoreError::Missing(path)) => {
             return Err(Failure::usage(format!(
-                "no Zoom credentials: set ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET for                  a Server-to-Server OAuth app, or run `zoom-licenses auth` to connect an OAuth app                  (no token file at {}), or pass --replay DIR",
+                "no Zoom credentials: set ZOOM_ACCOUNT_ID, ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET for \
+                 a Server-to-Server OAuth app, or run `zoom-licenses auth` to connect an OAuth app \
+                 (no token file at {}), or pass --replay DIR",
                 path.display()
             )));
         }

@@ -1234,3 +1234,73 @@ fn fewer_users_than_total_records_is_a_warning() {
     assert_eq!(m["statuses"]["active"]["short_of_total"], 3);
     assert_eq!(m["statuses"]["pending"]["short_of_total"], 0);
 }
+
+/// Honest mistakes get one clear line (exit 2) instead of being ignored or doing something odd:
+/// `--statuses` on a replay, `--manifest -`, `--config` without `--account`; and `--rejects -`
+/// keeps stdout data only (no manifest path after the rows).
+#[test]
+fn honest_mistakes_get_one_clear_line() {
+    let work = tempfile::tempdir().unwrap();
+    let sample = fixture("sample");
+    for (args, says) in [
+        (
+            vec!["--statuses", "inactive"],
+            "a replay reads every status the recording holds",
+        ),
+        (
+            vec!["--statuses", "bogus"],
+            "a replay reads every status the recording holds",
+        ),
+        (vec!["--manifest", "-"], "--manifest must be a file path"),
+    ] {
+        zoom_licenses()
+            .current_dir(work.path())
+            .args(["extract", "--replay"])
+            .arg(&sample)
+            .args(&args)
+            .assert()
+            .code(2)
+            .stderr(contains(says));
+    }
+    let output = zoom_licenses()
+        .current_dir(work.path())
+        .args([
+            "-q",
+            "extract",
+            "--format",
+            "ndjson",
+            "--output",
+            "rows.ndjson",
+            "--rejects",
+            "-",
+        ])
+        .arg("--replay")
+        .arg(&sample)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let lines = ndjson_lines(&String::from_utf8(output.stdout).unwrap());
+    assert_eq!(lines.len(), 158, "every line on stdout is a reject row");
+
+    fs::write(
+        work.path().join("accounts.toml"),
+        "[[account]]\nname = \"a\"\naccount_id = \"x\"\nclient_id = \"y\"\nclient_secret_env = \"S\"\n",
+    )
+    .unwrap();
+    let output = zoom_licenses()
+        .current_dir(work.path())
+        .env_remove("ZOOM_ACCOUNT_ID")
+        .env("ZOOM_TOKEN_FILE", work.path().join("no-token.json"))
+        .env("ZOOM_API_URL", "http://127.0.0.1:9/v2")
+        .env("ZOOM_OAUTH_URL", "http://127.0.0.1:9")
+        .args(["extract", "--config", "accounts.toml"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("choose one with --account NAME"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("   "), "runs of spaces: {stderr}");
+}

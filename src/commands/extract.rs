@@ -61,8 +61,10 @@ async fn run_one(cfg: &ExtractConfig, quiet: bool, progress: bool) -> Result<Pat
     if !quiet {
         note!("{}", summary::render(m, &result.manifest_path));
     }
-    if cfg.output != sinks::Destination::Stdout {
+    let stdout = sinks::Destination::Stdout;
+    if cfg.output != stdout && cfg.rejects != stdout {
         // Schedulers read the last stdout line (Airflow pushes it to XCom): the manifest's path.
+        // Not after data rows, though: stdout would no longer be data only.
         print_path(&result.manifest_path)?;
     }
     Ok(result.manifest_path)
