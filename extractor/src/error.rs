@@ -33,27 +33,14 @@ pub enum ExtractError {
         /// What is wrong with it.
         reason: String,
     },
-    /// A recording that does not hold every page of a sweep: a page missing from the middle, or
-    /// only errors recorded for a sweep.
+    /// A recording that does not hold every page of a sweep: a page missing from the middle or
+    /// the end, or only errors recorded for a sweep.
     #[error("the recording is broken at {path}: {reason}; record the run again")]
     BrokenRecording {
         /// The page (or first recorded answer) where it shows.
         path: PathBuf,
         /// What is wrong.
         reason: String,
-    },
-    /// A sweep stops on a page that still has a `next_page_token`.
-    #[error(
-        "the recording is incomplete: the last `{sweep}` page ({path}) has next_page_token \"{token_hint}\"; \
-         record the run again so every sweep ends on a page with an empty token"
-    )]
-    IncompleteSweep {
-        /// The sweep cut short, e.g. `users?status=active`.
-        sweep: String,
-        /// The last page of that sweep.
-        path: PathBuf,
-        /// The first characters of the dangling token.
-        token_hint: String,
     },
     /// A request to Zoom failed for good.
     #[error("reading `{sweep}`: {error}")]

@@ -87,11 +87,11 @@ impl PageSource for ReplaySource {
             account_id: self.index.account_id.clone(),
             ..SourceReport::default()
         };
-        // The last page of each sweep, to prove that every sweep ran to its empty token and that
-        // each page was asked for with the token of the one before it.
-        let mut last: Vec<(PathBuf, String)> = Vec::new();
-        // Sweeps with a recorded request, and those with an answered one.
-        let (mut asked, mut answered) = (Vec::new(), std::collections::BTreeSet::new());
+        // Each sweep with an answered page (in the order of `report.sweeps`): its last page and
+        // the token that page gave, to prove that its pages chain and that it ran to its end.
+        let mut tails: Vec<Tail> = Vec::new();
+        // Each sweep with a recorded request, answered or not, and its first recorded file.
+        let mut asked: Vec<(String, PathBuf)> = Vec::new();
         for entry in &self.index.pages {
             let path = self.dir.join(&entry.file);
             let started = std::time::Instant::now();
@@ -131,21 +131,13 @@ impl PageSource for ReplaySource {
                     reason,
                 }
             })?;
-            answered.insert(sweep.clone());
             report.pages += 1;
             report.records += page.record_count() as u64;
-            let previous = report
-                .sweeps
-                .iter()
-                .position(|s| s.request.sweep() == sweep);
-            if let Err(reason) = chained(&page, previous.map(|at| last[at].1.as_str())) {
+            let known = tails.iter().position(|t| t.sweep == sweep);
+            if let Err(reason) = chained(&page, known.map(|at| tails[at].next.as_str())) {
                 return Err(ExtractError::BrokenRecording { path, reason });
             }
-            let at = match report
-                .sweeps
-                .iter()
-                .position(|s| s.request.sweep() == sweep)
-            {
+            let at = match known {
                 // A sweep's first page again: it was restarted (its page token had expired).
                 Some(at) if page.request.page_token.is_none() => {
                     report.sweeps[at].restarts += 1;
@@ -155,14 +147,17 @@ impl PageSource for ReplaySource {
                 Some(at) => at,
                 None => {
                     report.sweeps.push(SweepReport::new(page.request.clone()));
-                    last.push((path.clone(), String::new()));
+                    tails.push(Tail {
+                        sweep: sweep.clone(),
+                        path: path.clone(),
+                        next: String::new(),
+                    });
                     report.sweeps.len() - 1
                 }
             };
             report.sweeps[at].count_page(&page);
-            if page.request.endpoint.paginated {
-                last[at] = (path, page.meta.next_page_token.clone());
-            }
+            tails[at].path = path;
+            tails[at].next = page.meta.next_page_token.clone();
             tracing::debug!(
                 message = "Replayed page.",
                 %sweep,
@@ -174,23 +169,39 @@ impl PageSource for ReplaySource {
                 .await
                 .map_err(|_| ExtractError::ConsumerGone)?;
         }
-        if let Some((sweep, path)) = asked.into_iter().find(|(s, _)| !answered.contains(s)) {
+        if let Some((sweep, path)) = asked
+            .into_iter()
+            .find(|(s, _)| !tails.iter().any(|t| t.sweep == *s))
+        {
             let reason = format!(
                 "every recorded answer of `{sweep}` is an error: none of its records are here"
             );
             return Err(ExtractError::BrokenRecording { path, reason });
         }
-        for (sweep, (path, token)) in report.sweeps.iter().zip(last) {
-            if !token.is_empty() {
-                return Err(ExtractError::IncompleteSweep {
-                    sweep: sweep.request.sweep(),
-                    path,
-                    token_hint: token.chars().take(8).collect(),
-                });
-            }
+        if let Some(tail) = tails.into_iter().find(|t| !t.next.is_empty()) {
+            let reason = format!(
+                "it is the last `{}` page, yet has next_page_token \"{}…\": the recording is \
+                 incomplete (every sweep ends on a page with an empty token)",
+                tail.sweep,
+                tail.next.chars().take(8).collect::<String>()
+            );
+            return Err(ExtractError::BrokenRecording {
+                path: tail.path,
+                reason,
+            });
         }
         Ok(report)
     }
+}
+
+/// The last replayed page of a sweep.
+struct Tail {
+    /// The sweep, e.g. `users?status=active`.
+    sweep: String,
+    /// The page's file.
+    path: PathBuf,
+    /// Its `next_page_token` (`""` on a last page, and on an endpoint that does not page).
+    next: String,
 }
 
 /// Whether `page` follows its sweep's pages so far, whose last one gave `previous` as its
