@@ -44,40 +44,38 @@ async fn no_error_path_panics() {
     let sample = fixture("sample");
     let code = |output: &Output| output.status.code();
 
+    let replay_sample = |args: &[&str]| {
+        let mut cmd = binary();
+        cmd.current_dir(work.path())
+            .args(["extract", "--replay"])
+            .arg(&sample)
+            .args(args);
+        cmd
+    };
+
     // stderr cannot be written: the run still succeeds (the summary is lost, not the data).
-    let mut cmd = binary();
-    cmd.current_dir(work.path())
-        .args(["extract", "--replay"])
-        .arg(&sample)
-        .stderr(full());
+    let mut cmd = replay_sample(&[]);
+    cmd.stderr(full());
     let output = without_panic(cmd, "stderr full").await;
     assert_eq!(code(&output), Some(0));
 
     // stdout cannot take the manifest's path: exit 1, saying where the manifest is.
-    let mut cmd = binary();
-    cmd.current_dir(work.path())
-        .args(["extract", "--replay"])
-        .arg(&sample)
-        .stdout(full());
+    let mut cmd = replay_sample(&[]);
+    cmd.stdout(full());
     let output = without_panic(cmd, "stdout full").await;
     assert_eq!(code(&output), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("could not be printed on stdout"));
 
     // stdout cannot take the data: exit 1, and no file where the manifest would be.
-    let mut cmd = binary();
-    cmd.current_dir(work.path())
-        .args([
-            "extract",
-            "--format",
-            "ndjson",
-            "--output",
-            "-",
-            "--manifest",
-            "m.json",
-        ])
-        .arg("--replay")
-        .arg(&sample)
-        .stdout(full());
+    let mut cmd = replay_sample(&[
+        "--format",
+        "ndjson",
+        "--output",
+        "-",
+        "--manifest",
+        "m.json",
+    ]);
+    cmd.stdout(full());
     let output = without_panic(cmd, "data to a full stdout").await;
     assert_eq!(code(&output), Some(1));
     assert!(!work.path().join("m.json").exists());

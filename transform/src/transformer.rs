@@ -124,11 +124,6 @@ impl Transformer {
         })
     }
 
-    /// The run's counts so far.
-    pub fn stats(&self) -> &TransformStats {
-        &self.stats
-    }
-
     /// Ends the run with its counts.
     pub fn finish(self) -> TransformStats {
         self.stats
