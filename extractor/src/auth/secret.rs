@@ -68,26 +68,24 @@ pub fn without_quoted_values(text: &str) -> String {
 /// JSON Web Token replaced by `***` (a proxy may echo the request's credentials), at most 200
 /// characters.
 pub fn remote_text(text: &str) -> String {
-    let words: Vec<String> = text
+    let clean: String = text
         .chars()
         .filter(|c| !c.is_control() || *c == ' ')
         .take(200)
-        .collect::<String>()
-        .split(' ')
-        .map(str::to_owned)
         .collect();
-    let mut out: Vec<String> = Vec::with_capacity(words.len());
-    for word in words {
-        let after_scheme = out
-            .last()
-            .is_some_and(|w| w.eq_ignore_ascii_case("bearer") || w.eq_ignore_ascii_case("basic"));
-        if after_scheme || word.trim_start_matches(['"', '\'']).starts_with("eyJ") {
-            out.push("***".to_string());
-        } else {
-            out.push(word);
-        }
-    }
-    out.join(" ")
+    let mut previous = "";
+    let words: Vec<&str> = clean
+        .split(' ')
+        .map(|word| {
+            let credential = ["bearer", "basic"]
+                .iter()
+                .any(|s| previous.eq_ignore_ascii_case(s))
+                || word.trim_start_matches(['"', '\'']).starts_with("eyJ");
+            previous = word;
+            if credential { "***" } else { word }
+        })
+        .collect();
+    words.join(" ")
 }
 
 #[cfg(test)]
