@@ -354,6 +354,46 @@ async fn revoke_revokes_at_zoom_and_deletes_the_token_file() {
     assert_eq!(setup.mock.seen().revoked.len(), 1);
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn revoke_against_a_wrong_oauth_url_says_so_and_keeps_the_token_file() {
+    let setup = Setup::new(|_| {}).await;
+    setup.connect().await;
+    let mut cmd = setup.command(&["revoke"]);
+    cmd.env(
+        "ZOOM_OAUTH_URL",
+        format!("{}/nothing-here", setup.mock.oauth_url()),
+    )
+    .stdin(Stdio::null());
+    let output = cmd.output().unwrap();
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("check --oauth-url"), "{stderr}");
+    assert!(setup.token_file().exists(), "the token was not revoked");
+    assert!(setup.mock.seen().revoked.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refresh_against_a_wrong_oauth_url_names_the_flag_at_once() {
+    // Tokens living 30 s are renewed before use, so the run goes to the token endpoint first.
+    let setup = Setup::new(|a| a.token_ttl_secs = 30).await;
+    setup.connect().await;
+    let mut cmd = setup.command(&["extract", "--output", "u.parquet"]);
+    cmd.env(
+        "ZOOM_OAUTH_URL",
+        format!("{}/nothing-here", setup.mock.oauth_url()),
+    )
+    .stdin(Stdio::null());
+    let started = std::time::Instant::now();
+    let output = cmd.output().unwrap();
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("check --oauth-url"), "{stderr}");
+    // Not retried as if Zoom were down: one answer was enough.
+    assert!(!stderr.contains("Retrying"), "{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(20));
+    assert!(!setup.work.path().join("u.parquet").exists());
+}
+
 /// A mock account served with server-to-server credentials.
 async fn s2s_mock(configure: impl FnOnce(&mut Account)) -> MockZoom {
     let mut account = Account::new(generated_users(40, 5, 5));

@@ -543,6 +543,39 @@ async fn wrong_credentials_say_which_to_fix() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn wrong_base_urls_name_the_flag_to_fix() {
+    let mock = MockZoom::start(
+        Account::new(generated_users(10, 0, 0)),
+        BTreeMap::new(),
+        Duration::ZERO,
+    )
+    .await;
+    let out = tempfile::tempdir().unwrap();
+    // The API base without /v2: every endpoint is a bare 404.
+    let mut cmd = live(&mock, out.path());
+    cmd.env("ZOOM_API_URL", mock.oauth_url());
+    let output = run(cmd).await;
+    let said = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{said}");
+    assert!(said.contains("check --api-url"), "{said}");
+    assert!(said.contains("with /v2 at the end"), "{said}");
+    assert!(dir_entries(out.path()).is_empty());
+
+    // An OAuth base where no token endpoint is: not "Zoom refused the credentials".
+    let mut cmd = live(&mock, out.path());
+    cmd.env(
+        "ZOOM_OAUTH_URL",
+        format!("{}/nothing-here", mock.oauth_url()),
+    );
+    let output = run(cmd).await;
+    let said = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{said}");
+    assert!(said.contains("check --oauth-url"), "{said}");
+    assert!(!said.contains("refused the credentials"), "{said}");
+    assert!(dir_entries(out.path()).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_daily_limit_hours_away_fails_fast_with_exit_75() {
     let later = (chrono::Utc::now() + chrono::TimeDelta::hours(5))
         .format("%Y-%m-%dT%H:%M:%SZ")
@@ -562,8 +595,22 @@ async fn a_daily_limit_hours_away_fails_fast_with_exit_75() {
     .await;
 }
 
+/// Runs against an API base nothing useful answers, with the default retries; returns the
+/// output and the wall time.
+async fn against_unreachable(api_url: String, mock: &MockZoom) -> (Output, Duration) {
+    let out = tempfile::tempdir().unwrap();
+    let mut cmd = against_mock(mock);
+    cmd.env("ZOOM_API_URL", api_url)
+        .args(["extract", "--format", "ndjson", "--output"])
+        .arg(out.path().join("u.ndjson"));
+    let started = std::time::Instant::now();
+    let output = run(cmd).await;
+    assert!(dir_entries(out.path()).is_empty());
+    (output, started.elapsed())
+}
+
 #[tokio::test(flavor = "multi_thread")]
-async fn an_unreachable_api_is_temporary() {
+async fn an_unreachable_api_gives_up_in_well_under_a_minute_with_the_cause() {
     // A port nothing listens on: bind one, note it, close it.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -576,18 +623,34 @@ async fn an_unreachable_api_is_temporary() {
         Duration::ZERO,
     )
     .await;
-    let out = tempfile::tempdir().unwrap();
-    let mut cmd = live(&mock, out.path());
-    cmd.env("ZOOM_API_URL", format!("http://127.0.0.1:{port}/v2"))
-        .args(["--max-retries", "2"]);
-    let output = run(cmd).await;
+    // Default retries (8, up to 30 s each) would take minutes; connection failures have a 20 s
+    // budget. 45 s leaves a wide margin for a busy machine and stays well under a minute.
+    let (output, took) = against_unreachable(format!("http://127.0.0.1:{port}/v2"), &mock).await;
     assert_eq!(output.status.code(), Some(75), "{}", stderr(&output));
+    let said = stderr(&output);
     assert!(
-        stderr(&output).contains("network error"),
-        "{}",
-        stderr(&output)
+        said.contains(&format!("cannot connect to 127.0.0.1:{port}")),
+        "{said}"
     );
-    assert!(dir_entries(out.path()).is_empty());
+    assert!(said.contains("Connection refused"), "{said}");
+    assert!(took < Duration::from_secs(45), "took {took:?}");
+
+    // TLS spoken to a server that answers plain HTTP: the handshake fails, and says so.
+    let plain = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let plain_url = format!("https://{}/v2", plain.local_addr().unwrap());
+    tokio::spawn(async move {
+        use tokio::io::AsyncWriteExt;
+        while let Ok((mut socket, _)) = plain.accept().await {
+            let _ = socket
+                .write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+                .await;
+        }
+    });
+    let (output, took) = against_unreachable(plain_url, &mock).await;
+    assert_eq!(output.status.code(), Some(75), "{}", stderr(&output));
+    let said = stderr(&output);
+    assert!(said.contains("the TLS handshake with 127.0.0.1"), "{said}");
+    assert!(took < Duration::from_secs(45), "took {took:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

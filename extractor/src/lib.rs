@@ -11,6 +11,7 @@
 pub mod auth;
 pub mod error;
 pub mod http;
+pub mod network;
 pub mod source;
 pub mod zoom;
 

@@ -154,7 +154,8 @@ pub async fn run(args: AuthArgs) -> Result<(), Failure> {
     let stored = app.exchange(&http, pending, &code).await.map_err(|e| {
         let code = match e {
             extractor::auth::token::AuthError::Rejected(_) => exit::USAGE,
-            extractor::auth::token::AuthError::Unavailable(_) => exit::TEMPORARY,
+            extractor::auth::token::AuthError::Unavailable(_)
+            | extractor::auth::token::AuthError::Unreachable(_) => exit::TEMPORARY,
         };
         Failure {
             code,

@@ -37,7 +37,10 @@ pub async fn run(args: RevokeArgs) -> Result<(), Failure> {
         .await
         .map_err(|e| Failure {
             code: exit::TEMPORARY,
-            error: anyhow::anyhow!("cannot reach Zoom to revoke the token: {}", e.without_url()),
+            error: anyhow::anyhow!(
+                "cannot reach Zoom to revoke the token: {}",
+                extractor::network::describe(&e)
+            ),
         })?;
     let status = response.status();
     let body = response.text().await.unwrap_or_default();

@@ -17,7 +17,9 @@ use oauth2::{
 use reqwest::Url;
 
 use crate::auth::secret::Secret;
-use crate::auth::token::{AccessToken, AuthError, LONGEST_LIFETIME, RENEW_MARGIN, renew_at};
+use crate::auth::token::{
+    AccessToken, AuthError, LONGEST_LIFETIME, RENEW_MARGIN, explain_token_error, renew_at,
+};
 use crate::auth::token_store::{StoredToken, TOKEN_FILE_VERSION, TokenLock};
 
 type ZoomOAuthClient =
@@ -52,7 +54,7 @@ fn adapter(
 ) -> impl Fn(
     oauth2::HttpRequest,
 ) -> std::pin::Pin<
-    Box<dyn std::future::Future<Output = Result<oauth2::HttpResponse, reqwest::Error>> + Send>,
+    Box<dyn std::future::Future<Output = Result<oauth2::HttpResponse, SendError>> + Send>,
 > {
     let http = http.clone();
     move |request| {
@@ -61,11 +63,23 @@ fn adapter(
     }
 }
 
+/// Why the adapter hands oauth2 no response.
+#[derive(Debug, thiserror::Error)]
+enum SendError {
+    /// The request failed on the network.
+    #[error(transparent)]
+    Network(#[from] reqwest::Error),
+    /// A non-2xx answer that is not an OAuth error (`{"error": …}`): a 404 page, a proxy's 502.
+    /// oauth2 would call it an unreadable response; its status says more.
+    #[error("HTTP {0}")]
+    NotOAuth(u16, String),
+}
+
 /// Sends an oauth2 request through reqwest 0.13.
 async fn send(
     http: &reqwest::Client,
     request: oauth2::HttpRequest,
-) -> Result<oauth2::HttpResponse, reqwest::Error> {
+) -> Result<oauth2::HttpResponse, SendError> {
     let (parts, body) = request.into_parts();
     let response = http
         .request(parts.method, parts.uri.to_string())
@@ -76,6 +90,14 @@ async fn send(
     let status = response.status();
     let headers = response.headers().clone();
     let body = response.bytes().await?.to_vec();
+    let oauth_error =
+        serde_json::from_slice::<serde_json::Value>(&body).is_ok_and(|v| v.get("error").is_some());
+    if !status.is_success() && !oauth_error {
+        return Err(SendError::NotOAuth(
+            status.as_u16(),
+            String::from_utf8_lossy(&body).into_owned(),
+        ));
+    }
     let mut out = oauth2::HttpResponse::new(body);
     *out.status_mut() = status;
     *out.headers_mut() = headers;
@@ -246,7 +268,7 @@ fn to_access(stored: &StoredToken) -> AccessToken {
 }
 
 type TokenRequestError =
-    RequestTokenError<reqwest::Error, oauth2::StandardErrorResponse<BasicErrorResponseType>>;
+    RequestTokenError<SendError, oauth2::StandardErrorResponse<BasicErrorResponseType>>;
 
 /// Turns a token-endpoint failure into a message saying what to do.
 fn token_error(
@@ -291,7 +313,13 @@ fn token_error(
                 )),
             }
         }
-        RequestTokenError::Request(e) => AuthError::Unavailable(e.without_url().to_string()),
+        RequestTokenError::Request(SendError::Network(e)) => AuthError::from_network(e),
+        RequestTokenError::Request(SendError::NotOAuth(status, _)) if status >= 500 => {
+            AuthError::Unavailable(format!("HTTP {status}"))
+        }
+        RequestTokenError::Request(SendError::NotOAuth(status, body)) => {
+            AuthError::Rejected(explain_token_error(status, &body))
+        }
         RequestTokenError::Parse(e, _) => {
             AuthError::Unavailable(format!("unreadable token response: {}", e.inner()))
         }

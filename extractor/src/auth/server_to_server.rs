@@ -47,13 +47,9 @@ pub async fn fetch_token(
         )
         .send()
         .await
-        // reqwest's error text carries the URL, which holds only grant type and account id.
-        .map_err(|e| AuthError::Unavailable(e.without_url().to_string()))?;
+        .map_err(AuthError::from_network)?;
     let status = response.status();
-    let body = response
-        .text()
-        .await
-        .map_err(|e| AuthError::Unavailable(e.without_url().to_string()))?;
+    let body = response.text().await.map_err(AuthError::from_network)?;
     if status.is_server_error() {
         return Err(AuthError::Unavailable(format!("HTTP {status}")));
     }

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use tokio::time::Instant;
 
 use crate::auth::secret::{Secret, remote_text};
+use crate::network;
 
 /// Renew this long before Zoom's `expires_in` runs out, so no request carries a dying token.
 pub const RENEW_MARGIN: Duration = Duration::from_secs(120);
@@ -39,9 +40,22 @@ pub enum AuthError {
     /// Zoom refused the credentials; the message says what to fix.
     #[error("{0}")]
     Rejected(String),
-    /// The token endpoint could not be reached or answered with a server error.
+    /// The token endpoint answered with a server error or an unreadable body.
     #[error("Zoom's token endpoint is unavailable: {0}")]
     Unavailable(String),
+    /// No connection to the token endpoint could be made (refused, DNS, TLS).
+    #[error("Zoom's token endpoint is unreachable: {0}")]
+    Unreachable(String),
+}
+
+impl AuthError {
+    /// A failed request to the token endpoint, with its cause and without its URL.
+    pub fn from_network(e: reqwest::Error) -> Self {
+        match network::is_unreachable(&e) {
+            true => AuthError::Unreachable(network::describe(&e)),
+            false => AuthError::Unavailable(network::describe(&e)),
+        }
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -81,6 +95,11 @@ pub fn explain_token_error(http_status: u16, body: &str) -> String {
             "This app cannot use the account_credentials grant ({said}): create a \
              Server-to-Server OAuth app in the Zoom App Marketplace."
         )
+    } else if http_status == 404 || http_status == 405 {
+        format!(
+            "No Zoom OAuth endpoint answers at this address ({said}): check --oauth-url \
+             (ZOOM_OAUTH_URL); Zoom's is https://zoom.us/."
+        )
     } else {
         format!("Zoom's token endpoint refused the credentials ({said}).")
     }
@@ -107,6 +126,8 @@ mod tests {
             r#"{"reason":"App has been deactivated","error":"invalid_client_app"}"#,
         );
         assert!(m.contains("deactivated"), "{m}");
+        let m = explain_token_error(404, r#"{"code":404,"message":"Not Found"}"#);
+        assert!(m.contains("check --oauth-url"), "{m}");
         let m = explain_token_error(502, "<html>");
         assert!(m.contains("HTTP 502"), "{m}");
     }

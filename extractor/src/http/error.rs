@@ -7,6 +7,10 @@ use chrono::{DateTime, Utc};
 
 use crate::auth::token::{AccessToken, AuthError};
 
+/// How long a request keeps retrying when no connection can be made at all: an API that cannot
+/// be reached (a wrong URL, DNS, a firewall, TLS) fails in well under a minute with its cause.
+pub const UNREACHABLE_BUDGET: Duration = Duration::from_secs(20);
+
 /// What kind of failure an error is, for exit codes: fix the setup, retry later, or neither.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorClass {
@@ -26,6 +30,8 @@ pub enum ApiError {
     Network {
         /// Whether it was a timeout.
         timeout: bool,
+        /// Whether no connection could be made at all (refused, DNS, TLS).
+        unreachable: bool,
         /// What happened.
         message: String,
     },
@@ -110,6 +116,18 @@ pub enum ApiError {
         /// Zoom's message.
         message: String,
     },
+    /// HTTP 404 without a Zoom error code: no Zoom API at this base URL.
+    #[error(
+        "nothing answers `{path}` at {api_url} (HTTP 404): check --api-url (ZOOM_API_URL); \
+         Zoom's API base is https://api.zoom.us/v2{}",
+        if api_url.trim_end_matches('/').ends_with("/v2") { "" } else { ", with /v2 at the end" }
+    )]
+    NoApiHere {
+        /// The endpoint's path.
+        path: &'static str,
+        /// The API base URL in use.
+        api_url: String,
+    },
     /// The endpoint's URL could not be made from the API base URL (a bug, not Zoom's doing).
     #[error("cannot make the URL of endpoint {0}")]
     BadUrl(String),
@@ -123,6 +141,7 @@ impl ApiError {
     pub fn class(&self) -> ErrorClass {
         match self {
             ApiError::MissingScope { .. }
+            | ApiError::NoApiHere { .. }
             | ApiError::Unauthorized { .. }
             | ApiError::Auth(AuthError::Rejected(_)) => ErrorClass::Configuration,
             ApiError::DailyLimit { .. }
@@ -131,7 +150,9 @@ impl ApiError {
             | ApiError::Network { .. }
             | ApiError::ServerError { .. }
             | ApiError::BadBody(_)
-            | ApiError::Auth(AuthError::Unavailable(_)) => ErrorClass::Temporary,
+            | ApiError::Auth(AuthError::Unavailable(_) | AuthError::Unreachable(_)) => {
+                ErrorClass::Temporary
+            }
             ApiError::PageTokenExpired(_)
             | ApiError::PageSizeRejected(_)
             | ApiError::Rejected { .. }
@@ -147,7 +168,18 @@ impl ApiError {
                 | ApiError::BadBody(_)
                 | ApiError::ServerError { .. }
                 | ApiError::RateLimited { .. }
-                | ApiError::Auth(AuthError::Unavailable(_))
+                | ApiError::Auth(AuthError::Unavailable(_) | AuthError::Unreachable(_))
+        )
+    }
+
+    /// Whether no connection could be made at all: retried for [`UNREACHABLE_BUDGET`] only.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(
+            self,
+            ApiError::Network {
+                unreachable: true,
+                ..
+            } | ApiError::Auth(AuthError::Unreachable(_))
         )
     }
 

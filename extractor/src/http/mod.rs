@@ -24,9 +24,10 @@ pub mod rate_gate;
 use crate::auth::secret::remote_text;
 use crate::auth::token::{AccessToken, AuthError};
 use crate::auth::{Credentials, TokenCache};
+use crate::network;
 use crate::zoom::endpoint::PageRequest;
 use crate::zoom::page::{Page, peek_token_in_prefix};
-use error::ApiError;
+use error::{ApiError, UNREACHABLE_BUDGET};
 use rate_gate::RateGate;
 
 /// How the client talks to Zoom.
@@ -70,6 +71,25 @@ pub struct RateLimitHeaders {
     pub limit: Option<String>,
     /// `X-RateLimit-Remaining`.
     pub remaining: Option<String>,
+}
+
+/// Retries of a request that cannot connect stop once [`UNREACHABLE_BUDGET`] would be spent.
+#[derive(Default)]
+struct UnreachableBudget {
+    /// When the current run of connection failures began.
+    since: Option<std::time::Instant>,
+}
+
+impl UnreachableBudget {
+    /// Whether to wait `wait` and try again after a failure (`unreachable`: no connection made).
+    fn allows(&mut self, unreachable: bool, wait: Duration) -> bool {
+        if !unreachable {
+            self.since = None;
+            return true;
+        }
+        let since = *self.since.get_or_insert_with(std::time::Instant::now);
+        since.elapsed() + wait <= UNREACHABLE_BUDGET
+    }
 }
 
 /// Counters for the manifest.
@@ -162,9 +182,15 @@ impl ZoomClient {
     /// A token, fetched now if needed (used by connection checks).
     pub async fn token(&self) -> Result<Arc<AccessToken>, ApiError> {
         let fetch = || self.tokens.get();
+        let mut budget = UnreachableBudget::default();
         Ok(fetch
             .retry(self.backoff)
-            .when(|e: &AuthError| matches!(e, AuthError::Unavailable(_)))
+            .when(|e: &AuthError| {
+                matches!(e, AuthError::Unavailable(_) | AuthError::Unreachable(_))
+            })
+            .adjust(|e, backoff| {
+                backoff.filter(|&b| budget.allows(matches!(e, AuthError::Unreachable(_)), b))
+            })
             .notify(|e, wait| self.note_retry("token_endpoint", e, wait))
             .await?)
     }
@@ -213,10 +239,12 @@ impl ZoomClient {
         let mut renewed = false;
         loop {
             let attempt = move || self.attempt(request, lookahead);
+            let mut budget = UnreachableBudget::default();
             let result = attempt
                 .retry(self.backoff)
                 .when(ApiError::is_retryable)
                 .adjust(|error, backoff| match (error, backoff) {
+                    (error, Some(wait)) if !budget.allows(error.is_unreachable(), wait) => None,
                     // Zoom said how long to wait: honour it, and hold every other request too.
                     (ApiError::RateLimited { wait: Some(wait) }, Some(_)) => {
                         self.gate.pause_for(*wait);
@@ -349,6 +377,13 @@ impl ZoomClient {
                 message,
             });
         }
+        // Zoom's own 404s carry an application code (1001: no such user); a bare 404 is a wrong base URL.
+        if http_status == StatusCode::NOT_FOUND && matches!(zoom.code, 0 | 404) {
+            return Err(ApiError::NoApiHere {
+                path: endpoint.path,
+                api_url: self.api_url.to_string(),
+            });
+        }
         if http_status == StatusCode::BAD_REQUEST && zoom.code == 300 {
             if request.page_token.is_some() {
                 return Err(ApiError::PageTokenExpired(message));
@@ -457,8 +492,8 @@ async fn read_body(
 fn network_error(e: reqwest::Error) -> ApiError {
     ApiError::Network {
         timeout: e.is_timeout(),
-        // The URL may hold a page token: leave it out of messages.
-        message: e.without_url().to_string(),
+        unreachable: network::is_unreachable(&e),
+        message: network::describe(&e),
     }
 }
 

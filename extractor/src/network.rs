@@ -1,0 +1,58 @@
+//! Network failures in plain words: reqwest says only "error sending request"; the cause a user
+//! can act on (connection refused, a DNS failure, a TLS error) is in the error's sources.
+//! rustls is named only to tell a TLS failure by its type rather than by its text.
+
+use std::error::Error;
+
+/// Whether no connection could be made at all (refused, DNS, TLS, connect timeout).
+pub fn is_unreachable(e: &reqwest::Error) -> bool {
+    e.is_connect()
+}
+
+/// `cannot connect to api.zoom.us:443: tcp connect error: Connection refused (os error 111)`.
+///
+/// Host and port only: the full URL may hold a page token.
+pub fn describe(e: &reqwest::Error) -> String {
+    let place = e
+        .url()
+        .and_then(|u| Some(format!("{}:{}", u.host_str()?, u.port_or_known_default()?)))
+        .unwrap_or_else(|| "Zoom".into());
+    let mut causes: Vec<String> = Vec::new();
+    let mut tls = false;
+    let mut source = e.source();
+    while let Some(cause) = source {
+        tls |= is_tls(cause);
+        let text = cause.to_string();
+        // Wrappers often repeat their source's text; keep each piece once.
+        if !text.is_empty() && !causes.iter().any(|c| c.contains(&text) || text.contains(c)) {
+            causes.push(text);
+        }
+        source = cause.source();
+    }
+    let what = if tls {
+        format!(
+            "the TLS handshake with {place} failed (is it an HTTPS server with a valid certificate?)"
+        )
+    } else if e.is_connect() {
+        format!("cannot connect to {place}")
+    } else if e.is_timeout() {
+        format!("no answer from {place} in time")
+    } else {
+        format!("the request to {place} failed")
+    };
+    match causes.is_empty() {
+        true => what,
+        false => format!("{what}: {}", causes.join(": ")),
+    }
+}
+
+/// Whether `e` is a rustls error, perhaps inside io::Errors (which hide it from `source()`).
+fn is_tls(e: &(dyn Error + 'static)) -> bool {
+    match e
+        .downcast_ref::<std::io::Error>()
+        .and_then(|io| io.get_ref())
+    {
+        Some(inner) => is_tls(inner),
+        None => e.is::<rustls::Error>(),
+    }
+}
