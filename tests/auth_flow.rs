@@ -207,6 +207,91 @@ async fn pasting_the_redirected_url_works_when_the_port_is_taken() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn an_idle_connection_does_not_hold_up_the_browsers_redirect() {
+    let setup = Setup::new(|_| {}).await;
+    let (child, url, _) = setup.start_auth().await;
+    // A browser's speculative pre-connect: connected, never sends a byte, never closes.
+    let _idle = tokio::net::TcpStream::connect(("127.0.0.1", setup.port))
+        .await
+        .unwrap();
+    // And one that sends half a request head.
+    let mut half = tokio::net::TcpStream::connect(("127.0.0.1", setup.port))
+        .await
+        .unwrap();
+    tokio::io::AsyncWriteExt::write_all(&mut half, b"GET /callback?co")
+        .await
+        .unwrap();
+    // The real redirect is served at once, well before the idle ones time out (10 s).
+    let browser = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(8))
+        .build()
+        .unwrap();
+    let page = browser.get(&url).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let output = wait_for(child).await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(setup.token_file().exists());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn auth_with_the_port_taken_and_stdin_closed_fails_at_once() {
+    let setup = Setup::new(|_| {}).await;
+    let _occupied = std::net::TcpListener::bind(("127.0.0.1", setup.port)).unwrap();
+    let started = std::time::Instant::now();
+    // Setup::run closes stdin; --wait is 20 s in start_auth, the default 300 s here.
+    let output = setup.run(&["auth", "--no-browser"]).await;
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("stdin is closed"), "{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(20));
+    assert!(!setup.token_file().exists());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn auth_with_stdin_closed_still_takes_the_browsers_redirect() {
+    let setup = Setup::new(|_| {}).await;
+    let mut cmd = setup.command(&["auth", "--no-browser", "--wait", "20"]);
+    cmd.stdin(Stdio::null()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    let url = loop {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "auth printed no URL");
+        if line.trim().starts_with("http") {
+            break line.trim().to_string();
+        }
+    };
+    let rest = std::thread::spawn(move || {
+        let mut rest = String::new();
+        let _ = std::io::Read::read_to_string(&mut stderr, &mut rest);
+        rest
+    });
+    let browser = reqwest::Client::builder().no_proxy().build().unwrap();
+    assert_eq!(browser.get(&url).send().await.unwrap().status(), 200);
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    let rest = rest.join().unwrap();
+    assert!(status.success(), "{rest}");
+    assert!(rest.contains("waiting for the browser's redirect only"), "{rest}");
+    assert!(setup.token_file().exists());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_redirect_uri_on_port_0_is_refused() {
+    let setup = Setup::new(|_| {}).await;
+    let mut cmd = setup.command(&["auth", "--no-browser"]);
+    cmd.env("ZOOM_REDIRECT_URI", "http://localhost:0/callback")
+        .stdin(Stdio::null());
+    let output = cmd.output().unwrap();
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("port 0"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_state_mismatch_stores_nothing() {
     let setup = Setup::new(|_| {}).await;
     let (mut child, url, stderr) = setup.start_auth().await;

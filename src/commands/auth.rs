@@ -118,15 +118,36 @@ pub async fn run(args: AuthArgs) -> Result<(), Failure> {
     );
 
     let wait = Duration::from_secs(args.wait);
-    let (redirect, browser) = tokio::select! {
-        answer = accept_redirect(listener, &path) => answer,
-        answer = read_pasted() => (answer, None),
-        () = tokio::time::sleep(wait) => {
-            return Err(Failure::failed_msg(format!(
-                "no answer within {} s: run `zoom-licenses auth` again, approve the app in the \
-                 browser, and paste the redirected URL if the browser cannot reach this machine",
-                wait.as_secs()
-            )));
+    let listening = listener.is_some();
+    let accepted = accept_redirect(listener, &path);
+    let pasted = read_pasted();
+    let deadline = tokio::time::sleep(wait);
+    tokio::pin!(accepted, pasted, deadline);
+    let mut stdin_open = true;
+    let (redirect, browser) = loop {
+        tokio::select! {
+            answer = &mut accepted => break answer,
+            answer = &mut pasted, if stdin_open => match answer {
+                Some(redirect) => break (redirect, None),
+                None if listening => {
+                    stdin_open = false;
+                    note!("zoom-licenses: stdin is closed; waiting for the browser's redirect only.");
+                }
+                None => {
+                    return Err(Failure::usage(format!(
+                        "cannot listen on 127.0.0.1:{port} and stdin is closed, so neither the \
+                         browser nor a paste can bring the authorization back: free the port, or \
+                         run `zoom-licenses auth` in a terminal and paste the redirected URL"
+                    )));
+                }
+            },
+            () = &mut deadline => {
+                return Err(Failure::failed_msg(format!(
+                    "no answer within {} s: run `zoom-licenses auth` again, approve the app in the \
+                     browser, and paste the redirected URL if the browser cannot reach this machine",
+                    wait.as_secs()
+                )));
+            }
         }
     };
     let verdict = check_redirect(&redirect, &pending.state);
@@ -189,6 +210,10 @@ fn listen_target(redirect_uri: &str) -> Result<(u16, String), Failure> {
         .map_err(|e| Failure::usage(format!("--redirect-uri \"{redirect_uri}\": {e}")))?;
     let local = matches!(url.host_str(), Some("localhost" | "127.0.0.1"));
     match (url.scheme(), local, url.port()) {
+        ("http", true, Some(0)) => Err(Failure::usage(format!(
+            "--redirect-uri \"{redirect_uri}\": port 0 is not a port Zoom can redirect to; use the \
+             port registered in the Zoom app, e.g. http://localhost:4199"
+        ))),
         ("http", true, Some(port)) => Ok((port, url.path().to_string())),
         _ => Err(Failure::usage(format!(
             "--redirect-uri \"{redirect_uri}\" must be http://localhost:PORT[/path] (with the port), \
@@ -197,8 +222,13 @@ fn listen_target(redirect_uri: &str) -> Result<(u16, String), Failure> {
     }
 }
 
+/// How long a connection to the listener may take to send its request head: a browser's idle
+/// pre-connect is dropped after this, and blocks nothing meanwhile.
+const REQUEST_HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Serves the redirect URL's path on the listener until a request with `code` or `error` arrives;
-/// returns it with the connection, to answer once it is checked.
+/// returns it with the connection, to answer once it is checked. Each connection is served in its
+/// own task, so one that sends nothing cannot hold up the next.
 async fn accept_redirect(
     listener: Option<TcpListener>,
     path: &str,
@@ -206,46 +236,69 @@ async fn accept_redirect(
     let Some(listener) = listener else {
         return std::future::pending().await;
     };
+    let (found, mut arrived) = tokio::sync::mpsc::channel(1);
     loop {
-        let Ok((mut stream, _)) = listener.accept().await else {
-            continue;
-        };
-        let mut buf = vec![0u8; 16 * 1024];
-        let mut len = 0;
-        while len < buf.len() {
-            match stream.read(&mut buf[len..]).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => len += n,
-            }
-            if buf[..len].windows(4).any(|w| w == b"\r\n\r\n") {
-                break;
-            }
-        }
-        let head = String::from_utf8_lossy(&buf[..len]);
-        let target = head
-            .lines()
-            .next()
-            .and_then(|line| line.split(' ').nth(1))
-            .unwrap_or("/");
-        let redirect = Url::parse(&format!("http://localhost{target}"))
-            .ok()
-            .filter(|url| url.path() == path)
-            .and_then(|url| Redirect::from_url(&url));
-        match redirect {
-            Some(redirect) => return (redirect, Some(stream)),
-            None => {
-                let _ = stream
-                    .write_all(
-                        b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-                    )
-                    .await;
+        tokio::select! {
+            Some((redirect, stream)) = arrived.recv() => return (redirect, Some(stream)),
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else {
+                    // Out of file descriptors, say: do not spin.
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                };
+                let (found, path) = (found.clone(), path.to_owned());
+                tokio::spawn(async move {
+                    let served = tokio::time::timeout(REQUEST_HEAD_TIMEOUT, serve(stream, &path));
+                    if let Ok(Some(redirect)) = served.await {
+                        let _ = found.send(redirect).await;
+                    }
+                });
             }
         }
     }
 }
 
-/// Reads pasted lines until one is a redirected URL; waits forever if stdin closes.
-async fn read_pasted() -> Redirect {
+/// Reads one request head: the redirect with its connection, or `None` once a 404 is answered.
+async fn serve(
+    mut stream: tokio::net::TcpStream,
+    path: &str,
+) -> Option<(Redirect, tokio::net::TcpStream)> {
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut len = 0;
+    while len < buf.len() {
+        match stream.read(&mut buf[len..]).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => len += n,
+        }
+        if buf[..len].windows(4).any(|w| w == b"\r\n\r\n") {
+            break;
+        }
+    }
+    let head = String::from_utf8_lossy(&buf[..len]);
+    let target = head
+        .lines()
+        .next()
+        .and_then(|line| line.split(' ').nth(1))
+        .unwrap_or("/");
+    let redirect = Url::parse(&format!("http://localhost{target}"))
+        .ok()
+        .filter(|url| url.path() == path)
+        .and_then(|url| Redirect::from_url(&url));
+    match redirect {
+        Some(redirect) => Some((redirect, stream)),
+        None => {
+            let _ = stream
+                .write_all(
+                    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                )
+                .await;
+            None
+        }
+    }
+}
+
+/// Reads pasted lines until one is a redirected URL; `None` when stdin closes first.
+async fn read_pasted() -> Option<Redirect> {
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     while let Ok(Some(line)) = lines.next_line().await {
         let line = line.trim();
@@ -256,14 +309,14 @@ async fn read_pasted() -> Redirect {
             .ok()
             .and_then(|url| Redirect::from_url(&url))
         {
-            Some(redirect) => return redirect,
+            Some(redirect) => return Some(redirect),
             None => note!(
                 "That is not the redirected URL (it has no code= or error=); paste the whole address \
                  from the browser's address bar:"
             ),
         }
     }
-    std::future::pending().await
+    None
 }
 
 /// The code, once the redirect is checked: state first, then Zoom's error, then the code.
@@ -315,6 +368,7 @@ mod tests {
             (8080, "/zoom/callback".into())
         );
         assert!(listen_target("http://localhost/cb").is_err());
+        assert!(listen_target("http://localhost:0/cb").is_err());
         assert!(listen_target("https://example.com:443/cb").is_err());
     }
 
