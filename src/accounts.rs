@@ -72,7 +72,7 @@ impl AccountEntry {
 
 /// Reads and checks the accounts file.
 pub fn load(path: &Path) -> Result<Vec<AccountEntry>, Failure> {
-    let text = std::fs::read_to_string(path)
+    let text = extractor::regular_file::read_to_string(path)
         .map_err(|e| Failure::usage(format!("--config {}: {e}", path.display())))?;
     // TOML's own error shows the offending line, which may hold a client secret: say only where
     // and what, with any quoted value left out.

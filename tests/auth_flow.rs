@@ -258,7 +258,10 @@ async fn auth_with_stdin_closed_still_takes_the_browsers_redirect() {
     let mut line = String::new();
     let url = loop {
         line.clear();
-        assert!(stderr.read_line(&mut line).unwrap() > 0, "auth printed no URL");
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "auth printed no URL"
+        );
         if line.trim().starts_with("http") {
             break line.trim().to_string();
         }
@@ -275,7 +278,10 @@ async fn auth_with_stdin_closed_still_takes_the_browsers_redirect() {
         .unwrap();
     let rest = rest.join().unwrap();
     assert!(status.success(), "{rest}");
-    assert!(rest.contains("waiting for the browser's redirect only"), "{rest}");
+    assert!(
+        rest.contains("waiting for the browser's redirect only"),
+        "{rest}"
+    );
     assert!(setup.token_file().exists());
 }
 
@@ -1099,5 +1105,36 @@ fn a_damaged_or_shared_token_file_shows_no_token() {
             "{stderr}"
         );
         assert!(stderr.contains("chmod 600"), "{stderr}");
+    }
+}
+
+/// An accounts file or token file that is a FIFO is refused at once (exit 2), not read for ever.
+#[cfg(unix)]
+#[test]
+fn a_fifo_as_accounts_or_token_file_is_refused() {
+    let work = tempfile::tempdir().unwrap();
+    let fifo = work.path().join("fifo");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    for args in [
+        vec!["check", "--config", "fifo", "--account", "a"],
+        vec!["check", "--token-file", "fifo", "--client-id", "c"],
+    ] {
+        let output = zoom_licenses()
+            .current_dir(work.path())
+            .env_remove("ZOOM_ACCOUNT_ID")
+            .env("ZOOM_CLIENT_SECRET", "s")
+            .args(&args)
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap();
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("not a regular file"), "{args:?}: {stderr}");
     }
 }

@@ -1166,6 +1166,34 @@ fn a_page_missing_from_the_middle_of_a_recording_is_refused() {
     assert!(dir_entries(&work.path().join("out")).is_empty());
 }
 
+/// A FIFO (or device) where a recorded file should be is refused at once, instead of a read that
+/// waits for a writer for ever.
+#[cfg(unix)]
+#[test]
+fn a_fifo_in_a_recording_is_refused_not_waited_on() {
+    // A broken page is a failed run (1); an index that cannot be read, a wrong --replay (2).
+    for (file, code) in [("pages/00002-active.json", 1), ("index.json", 2)] {
+        let (work, recording) = with_index("pagination", |_| {});
+        let path = recording.join(file);
+        fs::remove_file(&path).unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        zoom_licenses()
+            .current_dir(work.path())
+            .args(["extract", "--replay"])
+            .arg(&recording)
+            .timeout(std::time::Duration::from_secs(60))
+            .assert()
+            .code(code)
+            .stderr(contains(file))
+            .stderr(contains("not a regular file"));
+        assert!(dir_entries(&work.path().join("out")).is_empty());
+    }
+}
+
 /// A sweep whose every recorded answer is an error (a 429 and no retry) holds none of its users:
 /// refused, not an extract that silently lacks them.
 #[test]

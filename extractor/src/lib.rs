@@ -12,6 +12,7 @@ pub mod auth;
 pub mod error;
 pub mod http;
 pub mod network;
+pub mod regular_file;
 pub mod source;
 pub mod zoom;
 

@@ -82,7 +82,7 @@ pub fn default_token_file() -> Option<PathBuf> {
 impl StoredToken {
     /// Reads the token file.
     pub fn load(path: &Path) -> Result<Self, TokenStoreError> {
-        let text = match fs::read_to_string(path) {
+        let text = match crate::regular_file::read_to_string(path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(TokenStoreError::Missing(path.to_path_buf()));

@@ -139,10 +139,11 @@ impl RecordingIndex {
     /// Reads and checks `DIR/index.json`.
     pub fn read(dir: &Path) -> Result<Self, ExtractError> {
         let path = dir.join(INDEX_FILE);
-        let text = fs::read_to_string(&path).map_err(|source| ExtractError::Io {
-            path: path.clone(),
-            error: source,
-        })?;
+        let text =
+            crate::regular_file::read_to_string(&path).map_err(|source| ExtractError::Io {
+                path: path.clone(),
+                error: source,
+            })?;
         let invalid = |reason: String| ExtractError::InvalidIndex {
             path: path.clone(),
             reason,

@@ -115,7 +115,7 @@ impl PageSource for ReplaySource {
                 );
                 continue;
             }
-            let bytes = tokio::fs::read(&path)
+            let bytes = crate::regular_file::read_async(&path)
                 .await
                 .map_err(|source| ExtractError::Io {
                     path: path.clone(),

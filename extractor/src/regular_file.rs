@@ -1,0 +1,38 @@
+//! Reading the files a user points the tool at (recordings, the accounts file, the token file):
+//! plain files only, so a FIFO or a device given by mistake is an error instead of a hang.
+
+use std::io;
+use std::path::Path;
+
+/// The bytes of `path`, which must be a regular file (a symlink to one is fine).
+pub fn read(path: &Path) -> io::Result<Vec<u8>> {
+    check(path)?;
+    std::fs::read(path)
+}
+
+/// The text of `path`, which must be a regular file (a symlink to one is fine).
+pub fn read_to_string(path: &Path) -> io::Result<String> {
+    check(path)?;
+    std::fs::read_to_string(path)
+}
+
+/// The async twin of [`read`], for the replay's page files.
+pub async fn read_async(path: &Path) -> io::Result<Vec<u8>> {
+    let kind = tokio::fs::metadata(path).await?.file_type();
+    refuse_unless_file(kind)?;
+    tokio::fs::read(path).await
+}
+
+fn check(path: &Path) -> io::Result<()> {
+    refuse_unless_file(std::fs::metadata(path)?.file_type())
+}
+
+fn refuse_unless_file(kind: std::fs::FileType) -> io::Result<()> {
+    match kind.is_file() {
+        true => Ok(()),
+        false => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a regular file (a directory, a FIFO or a device): give the path of a plain file",
+        )),
+    }
+}
