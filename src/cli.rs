@@ -158,16 +158,17 @@ pub struct ConnectArgs {
     pub account: Option<String>,
     /// Zoom account id of a Server-to-Server OAuth app; without it, the token file of
     /// `zoom-licenses auth` is used.
-    #[arg(long, env = "ZOOM_ACCOUNT_ID", value_name = "ID")]
+    #[arg(long, env = "ZOOM_ACCOUNT_ID", value_parser = non_empty, value_name = "ID")]
     pub account_id: Option<String>,
     /// Client id of the OAuth app.
-    #[arg(long, env = "ZOOM_CLIENT_ID", value_name = "ID")]
+    #[arg(long, env = "ZOOM_CLIENT_ID", value_parser = non_empty, value_name = "ID")]
     pub client_id: Option<String>,
     /// Client secret of the app; prefer the environment variable (flags show up in `ps`).
     #[arg(
         long,
         env = "ZOOM_CLIENT_SECRET",
         hide_env_values = true,
+        value_parser = non_empty,
         value_name = "SECRET"
     )]
     pub client_secret: Option<String>,
@@ -176,10 +177,10 @@ pub struct ConnectArgs {
     pub token_file: Option<PathBuf>,
     /// Zoom API base URL [default: https://api.zoom.us/v2; Zoom for Government:
     /// https://api.zoomgov.com/v2].
-    #[arg(long, env = "ZOOM_API_URL", value_name = "URL")]
+    #[arg(long, env = "ZOOM_API_URL", value_parser = non_empty, value_name = "URL")]
     pub api_url: Option<String>,
     /// Zoom OAuth base URL [default: https://zoom.us; Zoom for Government: https://zoomgov.com].
-    #[arg(long, env = "ZOOM_OAUTH_URL", value_name = "URL")]
+    #[arg(long, env = "ZOOM_OAUTH_URL", value_parser = non_empty, value_name = "URL")]
     pub oauth_url: Option<String>,
 }
 
@@ -214,7 +215,7 @@ pub struct AuthArgs {
     #[command(flatten)]
     pub connect: ConnectArgs,
     /// The redirect URL registered in the app: http://localhost:PORT[/path].
-    #[arg(long, env = "ZOOM_REDIRECT_URI", value_name = "URL")]
+    #[arg(long, env = "ZOOM_REDIRECT_URI", value_parser = non_empty, value_name = "URL")]
     pub redirect_uri: Option<String>,
     /// Print the authorize URL instead of opening a browser.
     #[arg(long)]
@@ -241,4 +242,13 @@ pub struct RevokeArgs {
     /// Which account and how to authenticate.
     #[command(flatten)]
     pub connect: ConnectArgs,
+}
+
+/// A value that is not empty: an empty `ZOOM_ACCOUNT_ID=` (a template that rendered nothing) would
+/// otherwise choose the kind of app, or be sent to Zoom, as if it were a value.
+fn non_empty(value: &str) -> Result<String, String> {
+    match value.trim().is_empty() {
+        true => Err("it is empty: give a value, or unset the environment variable".into()),
+        false => Ok(value.to_string()),
+    }
 }

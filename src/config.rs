@@ -226,7 +226,8 @@ impl ExtractConfig {
                 p.file_stem()
                     .map_or_else(|| DEFAULT_STEM.into(), |s| s.to_string_lossy().into_owned()),
             ),
-            Destination::Stdout => (PathBuf::from(DEFAULT_DIR), DEFAULT_STEM.to_string()),
+            // Its own names, so a run to stdout never replaces the rejects or manifest of a file run.
+            Destination::Stdout => (PathBuf::from(DEFAULT_DIR), format!("{DEFAULT_STEM}_stdout")),
         };
         let rejects = match &args.rejects {
             Some(p) if p.as_os_str() == "-" && !per_account => Destination::Stdout,
@@ -258,6 +259,10 @@ impl ExtractConfig {
                 "--manifest {} is also a data output; give it its own path",
                 manifest.display()
             )));
+        }
+        let files = [&output, &rejects, &Destination::File(manifest.clone())];
+        for path in files.into_iter().filter_map(Destination::file) {
+            sinks::output::check_replaceable(path).map_err(Failure::usage)?;
         }
         if format == Format::Parquet && output == Destination::Stdout {
             use std::io::IsTerminal;

@@ -868,7 +868,8 @@ fn timestamps_with_offsets_and_fractions_arrive_in_utc() {
         .map(|(k, c, l)| (k.to_string(), c.to_string(), l.to_string()))
         .collect();
     assert_eq!(rows, want);
-    let rejects = fs::read_to_string(work.path().join("out/zoom_users_rejects.ndjson")).unwrap();
+    let rejects =
+        fs::read_to_string(work.path().join("out/zoom_users_stdout_rejects.ndjson")).unwrap();
     let rejects = ndjson_lines(&rejects);
     assert_eq!(rejects.len(), 1);
     assert_eq!(rejects[0]["user_key"], "tsNotRfc");
@@ -1192,6 +1193,80 @@ fn a_fifo_in_a_recording_is_refused_not_waited_on() {
             .stderr(contains("not a regular file"));
         assert!(dir_entries(&work.path().join("out")).is_empty());
     }
+}
+
+/// A run to stdout keeps its rejects and manifest apart from an earlier run to files in `out/`.
+#[test]
+fn a_run_to_stdout_leaves_an_earlier_file_runs_outputs_alone() {
+    let work = tempfile::tempdir().unwrap();
+    let replay = |args: &[&str]| {
+        zoom_licenses()
+            .current_dir(work.path())
+            .args(["-q", "extract", "--replay"])
+            .arg(fixture("sample"))
+            .args(args)
+            .assert()
+            .success()
+    };
+    replay(&[]);
+    let before = files_under(&work.path().join("out"));
+    replay(&["--format", "ndjson", "--output", "-"]);
+    let after = files_under(&work.path().join("out"));
+    for (path, bytes) in &before {
+        assert_eq!(after.get(path), Some(bytes), "{path:?} was replaced");
+    }
+    let stdout_manifest = manifest(&work.path().join("out/zoom_users_stdout_manifest.json"));
+    assert_eq!(stdout_manifest["outputs"]["licenses"]["path"], "-");
+}
+
+/// An output path that is a directory, a FIFO or a symlink is refused before anything is written:
+/// committing by rename would replace it (as root, `--rejects /dev/full` replaced the device).
+#[cfg(unix)]
+#[test]
+fn an_output_that_is_not_a_regular_file_is_refused() {
+    let work = tempfile::tempdir().unwrap();
+    fs::create_dir(work.path().join("a-dir")).unwrap();
+    fs::write(work.path().join("real.csv"), "kept").unwrap();
+    std::os::unix::fs::symlink("real.csv", work.path().join("link.csv")).unwrap();
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(work.path().join("fifo"))
+            .status()
+            .unwrap()
+            .success()
+    );
+    for (args, path, kind) in [
+        (["--output", "a-dir"], "a-dir", "a directory"),
+        (["--rejects", "fifo"], "fifo", "a FIFO"),
+        (["--manifest", "link.csv"], "link.csv", "a symlink"),
+    ] {
+        let output = match args[0] {
+            "--output" => [].as_slice(),
+            _ => ["--output", "o.parquet"].as_slice(),
+        };
+        zoom_licenses()
+            .current_dir(work.path())
+            .args(["extract", "--replay"])
+            .arg(fixture("sample"))
+            .args(output)
+            .args(args)
+            .timeout(std::time::Duration::from_secs(60))
+            .assert()
+            .code(2)
+            .stderr(contains(format!(
+                "{path} exists and is not a regular file ({kind})"
+            )));
+    }
+    assert_eq!(
+        fs::read_to_string(work.path().join("real.csv")).unwrap(),
+        "kept"
+    );
+    assert!(
+        fs::symlink_metadata(work.path().join("link.csv"))
+            .unwrap()
+            .is_symlink()
+    );
+    assert!(!work.path().join("o.parquet").exists());
 }
 
 /// A sweep whose every recorded answer is an error (a 429 and no retry) holds none of its users:

@@ -39,6 +39,14 @@ impl Destination {
             Destination::Stdout => "-".into(),
         }
     }
+
+    /// The file's path; `None` for stdout.
+    pub fn file(&self) -> Option<&Path> {
+        match self {
+            Destination::File(path) => Some(path),
+            Destination::Stdout => None,
+        }
+    }
 }
 
 const BUFFER: usize = 256 * 1024;
@@ -170,6 +178,7 @@ impl PendingOutput {
                 path: self.name.clone(),
                 error: source,
             };
+            check_replaceable(&target).map_err(io_err)?;
             let file = temp.persist(&target).map_err(|e| io_err(e.error))?;
             drop(file);
             sync_dir(parent_dir(&target)).map_err(io_err)?;
@@ -194,6 +203,44 @@ pub struct OutputReceipt {
     pub bytes: u64,
     /// SHA-256 of the bytes, lower-case hex.
     pub sha256: String,
+}
+
+/// Refuses a target that exists and is not a regular file: a commit renames over it, which would
+/// replace a device (`/dev/full`), a FIFO, a directory or a symlink (`/dev/stdout`) with a file.
+pub fn check_replaceable(target: &Path) -> io::Result<()> {
+    match fs::symlink_metadata(target) {
+        Ok(meta) if !meta.file_type().is_file() => Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "{} exists and is not a regular file ({}); outputs are replaced whole by a rename, \
+                 which would replace it: give the path of a file, or - for stdout",
+                target.display(),
+                kind_of(meta.file_type())
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn kind_of(kind: fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_char_device() || kind.is_block_device() {
+            return "a device";
+        }
+        if kind.is_fifo() {
+            return "a FIFO";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+    }
+    match (kind.is_dir(), kind.is_symlink()) {
+        (true, _) => "a directory",
+        (_, true) => "a symlink",
+        _ => "not a file",
+    }
 }
 
 /// The directory a target lives in (`.` for a bare file name).
