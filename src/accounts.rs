@@ -54,6 +54,21 @@ impl AccountEntry {
         self.account_id.is_some()
     }
 
+    /// Where this entry's credentials are set, for messages that say which to fix.
+    pub fn credential_names(&self) -> extractor::auth::token::CredentialNames {
+        let name = &self.name;
+        extractor::auth::token::CredentialNames {
+            account_id: format!("account_id of [[account]] `{name}`"),
+            client_id: format!("client_id of [[account]] `{name}`"),
+            client_secret: match &self.client_secret_env {
+                Some(var) => format!(
+                    "the environment variable {var} (client_secret_env of [[account]] `{name}`)"
+                ),
+                None => format!("client_secret of [[account]] `{name}`"),
+            },
+        }
+    }
+
     /// The client secret, from the file or the environment variable the entry names.
     pub fn secret(&self) -> Result<Secret, Failure> {
         if let Some(secret) = &self.client_secret {
@@ -86,6 +101,13 @@ pub fn load(path: &Path) -> Result<Vec<AccountEntry>, Failure> {
         Failure::usage(format!("--config {}: line {line}: {what}", path.display()))
     })?;
     let bad = |message: String| Failure::usage(format!("--config {}: {message}", path.display()));
+    if file.accounts.is_empty() {
+        return Err(bad(
+            "lists no accounts: add an [[account]] table for each Zoom account (see \"A file of \
+             accounts\" in the README)"
+                .into(),
+        ));
+    }
     let mut names = std::collections::BTreeSet::new();
     for entry in &file.accounts {
         let name = &entry.name;

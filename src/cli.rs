@@ -191,9 +191,10 @@ pub struct RequestArgs {
     /// shared by every app on the account: 20/s on Pro].
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub max_rps: Option<u32>,
-    /// Retries of one request (network errors, timeouts, bad bodies, 5xx, 429) before giving up.
-    #[arg(long, default_value_t = 8)]
-    pub max_retries: usize,
+    /// Retries of one request (network errors, timeouts, bad bodies, 5xx, 429) before giving up,
+    /// at most 20 (retries wait up to 30 s each).
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(0..=20))]
+    pub max_retries: u32,
     /// Timeout of each request, in seconds.
     #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
     pub timeout: f64,

@@ -379,6 +379,7 @@ fn entry_credentials(
             account_id: account_id.clone(),
             client_id: entry.client_id.clone(),
             client_secret,
+            names: entry.credential_names(),
         }),
         None => Credentials::AuthorizationCode {
             app: AuthCodeApp {
@@ -386,6 +387,7 @@ fn entry_credentials(
                 client_id: entry.client_id.clone(),
                 client_secret,
                 redirect_uri: entry.redirect_uri.clone(),
+                names: entry.credential_names(),
             },
             token_file: match &entry.token_file {
                 Some(file) => file.clone(),
@@ -431,6 +433,7 @@ fn flag_credentials(args: &ConnectArgs, oauth_url: &reqwest::Url) -> Result<Cred
             account_id: account_id.clone(),
             client_id: args.client_id.clone().unwrap_or_default(),
             client_secret: Secret::new(args.client_secret.clone().unwrap_or_default()),
+            names: Default::default(),
         }));
     }
     let token_file = token_file_or_default(&args.token_file)?;
@@ -464,6 +467,7 @@ fn flag_credentials(args: &ConnectArgs, oauth_url: &reqwest::Url) -> Result<Cred
             client_id: args.client_id.clone().unwrap_or(stored.client_id),
             client_secret: Secret::new(client_secret),
             redirect_uri: None,
+            names: Default::default(),
         },
         token_file,
     })
@@ -493,7 +497,7 @@ pub fn client_config(
         oauth_url: connection.oauth_url.clone(),
         credentials: connection.credentials.clone(),
         max_rps: connection.max_rps,
-        max_retries: requests.max_retries,
+        max_retries: requests.max_retries as usize,
         timeout,
         retry_min_delay: Duration::from_millis(requests.retry_min_delay_ms),
         max_wait: seconds("--max-wait", requests.max_wait, 86_400.0)?,

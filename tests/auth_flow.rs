@@ -623,10 +623,19 @@ max_rps = 5
     let out = output(cmd).await;
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
+    // The inactive account was not run: one of the two run failed.
     assert!(
-        stderr.contains("1 of 3 accounts failed: broken"),
+        stderr.contains("1 of 2 accounts failed: broken") && stderr.contains("1 inactive skipped"),
         "{stderr}"
     );
+    // The rejected secret is named by where it came from, not by ZOOM_CLIENT_SECRET.
+    assert!(
+        stderr.contains(
+            "the environment variable BROKEN_SECRET (client_secret_env of [[account]] `broken`)"
+        ),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("ZOOM_CLIENT_SECRET"), "{stderr}");
     assert!(work.path().join("out/good/zoom_users.parquet").exists());
     assert!(
         work.path()
@@ -699,6 +708,22 @@ async fn the_accounts_file_is_checked_strictly() {
         );
         assert!(!text(&out.stderr).contains("in-the-file"));
     }
+
+    // A file with no account at all is a mistake, not a green run that did nothing.
+    std::fs::write(&path, "# no accounts yet\n").unwrap();
+    let out = output({
+        let mut cmd = zoom_licenses();
+        cmd.args(["extract", "--all-accounts", "--config"])
+            .arg(&path);
+        cmd
+    })
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("lists no accounts"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 /// `auth` gives up after `--wait` seconds without a redirect or a pasted URL, saying what to do,

@@ -81,17 +81,46 @@ async fn no_error_path_panics() {
     assert!(!work.path().join("m.json").exists());
 
     // Settings out of range, and files that are not what they should be.
+    std::fs::create_dir(work.path().join("a-dir")).unwrap();
+    std::fs::write(work.path().join("bad.toml"), b"\xff\xfe[[a").unwrap();
     for (args, expected) in [
         (vec!["extract", "--timeout", "1e400"], 2),
         (vec!["extract", "--max-wait", "-1"], 2),
         (vec!["extract", "--replay", "no-such-dir"], 2),
         (vec!["extract", "--replay", "/dev/null"], 2),
         (vec!["extract", "--page-size", "0"], 2),
+        (vec!["extract", "--max-retries", "18446744073709551615"], 2),
+        (vec!["extract", "--max-rps", "4294967296"], 2),
+        (vec!["extract", "--retry-min-delay-ms", "99999999"], 2),
+        (vec!["extract", "--as-of", "2026-99-01"], 2),
+        (vec!["extract", "--partition-date", "2026-12-01"], 2),
+        (
+            vec!["extract", "--config", "no-such.toml", "--account", "a"],
+            2,
+        ),
+        (vec!["extract", "--config", "bad.toml", "--account", "a"], 2),
+        (vec!["extract", "--config", "a-dir", "--account", "a"], 2),
+        (vec!["extract", "--output", "a-dir"], 2),
+        (vec!["extract", "--output-dir", "/dev/null/x"], 1),
+        (vec!["check", "--token-file", "bad.toml"], 2),
+        (vec!["revoke", "--token-file", "a-dir"], 2),
+        (vec!["auth", "--redirect-uri", "http://localhost:99999"], 2),
+        (vec!["auth", "--redirect-uri", "http://localhost:0"], 2),
+        (
+            vec!["--log-format", "json", "extract", "--replay", "nope"],
+            2,
+        ),
         (vec!["nonsense"], 2),
     ] {
         let mut cmd = binary();
+        // Only the flags of an authorization-code app for auth, check and revoke.
+        if matches!(args[0], "auth" | "check" | "revoke") {
+            cmd.env_remove("ZOOM_ACCOUNT_ID");
+        } else {
+            cmd.env("ZOOM_ACCOUNT_ID", "a");
+        }
         cmd.current_dir(work.path())
-            .env("ZOOM_ACCOUNT_ID", "a")
+            .stdin(Stdio::null())
             .env("ZOOM_CLIENT_ID", "b")
             .env("ZOOM_CLIENT_SECRET", "c")
             .env("ZOOM_API_URL", "http://127.0.0.1:9/v2")

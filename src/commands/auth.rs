@@ -91,6 +91,10 @@ pub async fn run(args: AuthArgs) -> Result<(), Failure> {
         client_id,
         client_secret,
         redirect_uri: Some(redirect_uri.clone()),
+        names: match (&connect.client_secret, &entry) {
+            (None, Some(entry)) => entry.credential_names(),
+            _ => Default::default(),
+        },
     };
     let pending = app.authorize().map_err(Failure::usage)?;
 

@@ -106,6 +106,9 @@ async fn run_all(
         ));
     }
     let entries = accounts::load(path)?;
+    if entries.iter().all(|e| !e.active) {
+        tracing::warn!(message = "Every account in the accounts file is inactive: nothing to extract.", config = %path.display());
+    }
     let run_id = args
         .run_id
         .clone()
@@ -174,6 +177,17 @@ async fn run_all(
     }
     let names: Vec<&str> = failed.iter().map(|a| a.name.as_str()).collect();
     let all_temporary = failed.iter().all(|a| a.exit_code == Some(exit::TEMPORARY));
+    // Inactive accounts were not run: they count neither as failed nor among those run.
+    let skipped = manifest
+        .accounts
+        .iter()
+        .filter(|a| a.status == "skipped")
+        .count();
+    let run = manifest.accounts.len() - skipped;
+    let skipped = match skipped {
+        0 => String::new(),
+        n => format!("; {n} inactive skipped"),
+    };
     Err(Failure {
         code: if all_temporary {
             exit::TEMPORARY
@@ -181,9 +195,8 @@ async fn run_all(
             exit::FAILED
         },
         error: anyhow::anyhow!(
-            "{} of {} accounts failed: {} (see {})",
+            "{} of {run} accounts failed: {} (see {}){skipped}",
             failed.len(),
-            manifest.accounts.len(),
             names.join(", "),
             manifest_path.display()
         ),

@@ -46,7 +46,8 @@ pub async fn run(args: RevokeArgs) -> Result<(), Failure> {
     let body = response.text().await.unwrap_or_default();
     let already_dead = status.is_client_error() && body.contains("Invalid Token");
     if !status.is_success() && !already_dead {
-        let message = extractor::auth::token::explain_token_error(status.as_u16(), &body);
+        let message =
+            extractor::auth::token::explain_token_error(status.as_u16(), &body, &app.names);
         return Err(Failure {
             code: if status.is_server_error() {
                 exit::TEMPORARY

@@ -18,7 +18,8 @@ use reqwest::Url;
 
 use crate::auth::secret::Secret;
 use crate::auth::token::{
-    AccessToken, AuthError, LONGEST_LIFETIME, RENEW_MARGIN, explain_token_error, renew_at,
+    AccessToken, AuthError, CredentialNames, LONGEST_LIFETIME, RENEW_MARGIN, explain_token_error,
+    renew_at,
 };
 use crate::auth::token_store::{StoredToken, TOKEN_FILE_VERSION, TokenLock};
 
@@ -36,6 +37,8 @@ pub struct AuthCodeApp {
     pub client_secret: Secret,
     /// The redirect URL registered in the app, e.g. `http://localhost:4199`.
     pub redirect_uri: Option<String>,
+    /// Where the client id and secret were set, for messages.
+    pub names: CredentialNames,
 }
 
 /// An authorization in progress: the URL to open, and what the redirect must bring back.
@@ -160,7 +163,7 @@ impl AuthCodeApp {
             .set_pkce_verifier(pending.verifier)
             .request_async(&adapter(http))
             .await
-            .map_err(|e| token_error(e, None))?;
+            .map_err(|e| token_error(e, None, &self.names))?;
         self.stored(&response, None)
     }
 
@@ -235,7 +238,7 @@ impl AuthCodeApp {
             .exchange_refresh_token(&RefreshToken::new(stored.refresh_token.expose().to_owned()))
             .request_async(&adapter(http))
             .await
-            .map_err(|e| token_error(e, Some((interrupted, token_file))))?;
+            .map_err(|e| token_error(e, Some((interrupted, token_file)), &self.names))?;
         // Save the new refresh token before the new access token is used: the old one is dead.
         let fresh = self.stored(&response, Some(&stored))?;
         fresh.save(token_file).map_err(store_err)?;
@@ -274,6 +277,7 @@ type TokenRequestError =
 fn token_error(
     error: TokenRequestError,
     refreshing: Option<(Option<chrono::DateTime<Utc>>, &Path)>,
+    names: &CredentialNames,
 ) -> AuthError {
     match error {
         RequestTokenError::ServerResponse(response) => {
@@ -302,11 +306,12 @@ fn token_error(
                      `zoom-licenses auth` again."
                         .into(),
                 ),
-                (BasicErrorResponseType::InvalidClient, _) => AuthError::Rejected(
+                (BasicErrorResponseType::InvalidClient, _) => AuthError::Rejected(format!(
                     "Zoom rejected the client ID or client secret (invalid_client). Copy both again \
-                     from the app's \"App Credentials\" page in the Zoom App Marketplace."
-                        .into(),
-                ),
+                     from the app's \"App Credentials\" page in the Zoom App Marketplace into {} \
+                     and {}.",
+                    names.client_id, names.client_secret
+                )),
                 (other, _) => AuthError::Rejected(format!(
                     "Zoom's token endpoint refused the request ({}).",
                     other.as_ref()
@@ -318,7 +323,7 @@ fn token_error(
             AuthError::Unavailable(format!("HTTP {status}"))
         }
         RequestTokenError::Request(SendError::NotOAuth(status, body)) => {
-            AuthError::Rejected(explain_token_error(status, &body))
+            AuthError::Rejected(explain_token_error(status, &body, names))
         }
         RequestTokenError::Parse(e, _) => {
             AuthError::Unavailable(format!("unreadable token response: {}", e.inner()))

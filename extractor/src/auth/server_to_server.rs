@@ -7,7 +7,7 @@ use reqwest::Url;
 use serde::Deserialize;
 
 use crate::auth::secret::Secret;
-use crate::auth::token::{AccessToken, AuthError, explain_token_error, renew_at};
+use crate::auth::token::{AccessToken, AuthError, CredentialNames, explain_token_error, renew_at};
 
 /// Credentials of a Server-to-Server OAuth app.
 #[derive(Debug, Clone)]
@@ -18,6 +18,8 @@ pub struct ServerToServer {
     pub client_id: String,
     /// The app's client secret.
     pub client_secret: Secret,
+    /// Where each of them was set, for messages.
+    pub names: CredentialNames,
 }
 
 #[derive(Deserialize)]
@@ -57,6 +59,7 @@ pub async fn fetch_token(
         return Err(AuthError::Rejected(explain_token_error(
             status.as_u16(),
             &body,
+            &credentials.names,
         )));
     }
     let parsed: TokenResponse = serde_json::from_str(&body)

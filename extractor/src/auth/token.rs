@@ -58,6 +58,28 @@ impl AuthError {
     }
 }
 
+/// Where each credential was set, to name it in messages (never its value).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CredentialNames {
+    /// Where the account id was set.
+    pub account_id: String,
+    /// Where the client id was set.
+    pub client_id: String,
+    /// Where the client secret was set.
+    pub client_secret: String,
+}
+
+impl Default for CredentialNames {
+    /// The environment variables (or their flags).
+    fn default() -> Self {
+        CredentialNames {
+            account_id: "ZOOM_ACCOUNT_ID".into(),
+            client_id: "ZOOM_CLIENT_ID".into(),
+            client_secret: "ZOOM_CLIENT_SECRET".into(),
+        }
+    }
+}
+
 #[derive(Deserialize, Default)]
 struct TokenErrorBody {
     #[serde(default)]
@@ -67,7 +89,7 @@ struct TokenErrorBody {
 }
 
 /// Turns a token-endpoint refusal (`{"reason","error"}`) into a message that says what to fix.
-pub fn explain_token_error(http_status: u16, body: &str) -> String {
+pub fn explain_token_error(http_status: u16, body: &str, names: &CredentialNames) -> String {
     let parsed: TokenErrorBody = serde_json::from_str(body).unwrap_or_default();
     let reason = parsed.reason.to_lowercase();
     let said = if parsed.error.is_empty() && parsed.reason.is_empty() {
@@ -83,12 +105,14 @@ pub fn explain_token_error(http_status: u16, body: &str) -> String {
     } else if reason.contains("account") {
         format!(
             "Zoom does not accept the account ID for this app ({said}). Copy the Account ID from \
-             the app's \"App Credentials\" page (ZOOM_ACCOUNT_ID)."
+             the app's \"App Credentials\" page into {}.",
+            names.account_id
         )
     } else if parsed.error == "invalid_client" {
         format!(
             "Zoom rejected the client ID or client secret ({said}). Copy both again from the app's \
-             \"App Credentials\" page in the Zoom App Marketplace (ZOOM_CLIENT_ID, ZOOM_CLIENT_SECRET)."
+             \"App Credentials\" page in the Zoom App Marketplace into {} and {}.",
+            names.client_id, names.client_secret
         )
     } else if parsed.error == "unsupported_grant_type" {
         format!(
@@ -111,24 +135,27 @@ mod tests {
 
     #[test]
     fn token_errors_say_what_to_fix() {
-        let m = explain_token_error(
+        let names = CredentialNames::default();
+        let explain = |status, body| explain_token_error(status, body, &names);
+        let m = explain(
             400,
             r#"{"reason":"Invalid client_id or client_secret","error":"invalid_client"}"#,
         );
         assert!(m.contains("client ID or client secret"), "{m}");
-        let m = explain_token_error(
+        assert!(m.contains("ZOOM_CLIENT_ID and ZOOM_CLIENT_SECRET"), "{m}");
+        let m = explain(
             400,
             r#"{"reason":"Invalid account_id","error":"invalid_request"}"#,
         );
         assert!(m.contains("ZOOM_ACCOUNT_ID"), "{m}");
-        let m = explain_token_error(
+        let m = explain(
             400,
             r#"{"reason":"App has been deactivated","error":"invalid_client_app"}"#,
         );
         assert!(m.contains("deactivated"), "{m}");
-        let m = explain_token_error(404, r#"{"code":404,"message":"Not Found"}"#);
+        let m = explain(404, r#"{"code":404,"message":"Not Found"}"#);
         assert!(m.contains("check --oauth-url"), "{m}");
-        let m = explain_token_error(502, "<html>");
+        let m = explain(502, "<html>");
         assert!(m.contains("HTTP 502"), "{m}");
     }
 }
