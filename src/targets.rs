@@ -42,6 +42,21 @@ pub struct Staged {
 impl Staged {
     /// Swaps the partitions into place; returns the published manifest's path.
     pub fn publish(self) -> Result<PathBuf, Failure> {
+        // A run killed between its two swaps leaves a pair from two runs; say that this one mends it.
+        let run_ids = self
+            .partitions
+            .iter()
+            .map(|dir| run_id_in(&dir.join(PARTITION_MANIFEST)))
+            .collect::<Vec<_>>();
+        if let [Some(rejects), Some(licenses)] = run_ids.as_slice()
+            && rejects != licenses
+        {
+            tracing::warn!(
+                message = "The partitions being replaced came from two runs; this run replaces both.",
+                licenses_run_id = %licenses,
+                rejects_run_id = %rejects
+            );
+        }
         self.area
             .publish(&self.partitions)
             .map_err(|e| Failure::failed(anyhow!(e).context("cannot publish the partitions")))?;
@@ -80,6 +95,13 @@ impl Targets {
                 partition.root.display()
             )))
         })?;
+        if area.leftovers_removed() > 0 {
+            tracing::info!(
+                message = "Removed staging folders that killed runs left behind.",
+                removed = area.leftovers_removed(),
+                under = %partition.root.display()
+            );
+        }
         let final_output = licenses_dir.join(format!("part-0.{ext}"));
         let final_rejects = rejects_dir.join(format!("part-0.{ext}"));
         let final_manifest = licenses_dir.join(PARTITION_MANIFEST);
@@ -101,4 +123,11 @@ impl Targets {
             }),
         })
     }
+}
+
+/// The `run_id` of the manifest at `path`, if there is one.
+fn run_id_in(path: &std::path::Path) -> Option<String> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let manifest: serde_json::Value = serde_json::from_str(&text).ok()?;
+    manifest["run_id"].as_str().map(str::to_owned)
 }

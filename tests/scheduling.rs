@@ -144,6 +144,141 @@ async fn a_run_killed_mid_way_leaves_the_previous_partition_whole() {
     let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
     assert_eq!(rows as u64, manifest["rows_written"].as_u64().unwrap());
     assert_eq!(rows, 600);
+
+    // The killed run's staging folder is still there; once it is older than the minute a starting
+    // run may take to lock its own, the next run under the same root removes it.
+    let left: Vec<PathBuf> = fs::read_dir(&staging)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(left.len(), 1, "{left:?}");
+    age(&left[0], Duration::from_secs(600));
+    let mut third = command("mends");
+    let status = tokio::task::spawn_blocking(move || third.status().unwrap())
+        .await
+        .unwrap();
+    assert!(status.success());
+    assert!(
+        !staging.exists(),
+        "the killed run's staging folder was not removed"
+    );
+}
+
+/// Sets the modification time of a file or folder `ago` in the past.
+fn age(path: &Path, ago: Duration) {
+    let at = std::time::SystemTime::now() - ago;
+    fs::File::open(path).unwrap().set_modified(at).unwrap();
+}
+
+/// A killed run's temporary file beside a file output is removed by the next run to that file;
+/// the temporary file of a run still going (its lock held) is not.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_runs_temporary_file_is_removed_by_the_next_run() {
+    let work = tempfile::tempdir().unwrap();
+    let mock = MockZoom::start(
+        Account::new(generated_users(600, 0, 0)),
+        BTreeMap::from([(4, Fault::Stall)]),
+        Duration::ZERO,
+    )
+    .await;
+    let account = mock.account();
+    let mut killed = std::process::Command::new(env!("CARGO_BIN_EXE_zoom-licenses"))
+        .current_dir(work.path())
+        .env("ZOOM_ACCOUNT_ID", &account.account_id)
+        .env("ZOOM_CLIENT_ID", &account.client_id)
+        .env("ZOOM_CLIENT_SECRET", &account.client_secret)
+        .env("ZOOM_API_URL", mock.api_url())
+        .env("ZOOM_OAUTH_URL", mock.oauth_url())
+        .args(["-q", "extract", "--max-rps", "100", "--page-size", "50"])
+        .args(["--statuses", "active", "--output", "u.parquet"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let temps = || -> Vec<PathBuf> {
+        fs::read_dir(work.path())
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.to_string_lossy().ends_with(".tmp"))
+            .collect()
+    };
+    for _ in 0..6000 {
+        if mock.seen().requests.len() >= 4 && !temps().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    killed.kill().unwrap();
+    killed.wait().unwrap();
+    let left = temps();
+    assert!(!left.is_empty(), "the killed run left no temporary file");
+    for path in &left {
+        age(path, Duration::from_secs(600));
+    }
+    // One more, as if a run still going held it.
+    let held_path = work.path().join(".u.parquet.live.tmp");
+    let held = fs::File::create(&held_path).unwrap();
+    held.lock().unwrap();
+    age(&held_path, Duration::from_secs(600));
+
+    replay_to(work.path(), "u.parquet");
+    assert_eq!(temps(), [held_path]);
+    assert!(work.path().join("u.parquet").exists());
+}
+
+fn replay_to(work: &Path, output: &str) {
+    zoom_licenses()
+        .current_dir(work)
+        .args(["-q", "extract", "--replay"])
+        .arg(fixture("sample"))
+        .args(["--output", output])
+        .assert()
+        .success();
+}
+
+/// Two runs publishing the same partition at once take turns: the licenses and rejects partitions
+/// always come from the same run (their manifests' run ids agree).
+#[test]
+fn concurrent_writers_of_one_partition_leave_a_matched_pair() {
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("wh");
+    let run_id_in = |table: &str| -> String {
+        let path = root
+            .join(table)
+            .join("dt=2026-11-27/account=emea/_manifest.json");
+        let manifest: Value = serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap();
+        manifest["run_id"].as_str().unwrap().to_string()
+    };
+    for trial in 0..12 {
+        let runs: Vec<std::process::Child> = ["a", "b"]
+            .iter()
+            .map(|name| {
+                let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_zoom-licenses"));
+                cmd.args(["-q", "extract", "--replay"])
+                    .arg(fixture("sample"))
+                    .arg("--output-dir")
+                    .arg(&root)
+                    .args([
+                        "--partition-date",
+                        "2026-11-27",
+                        "--partition-account",
+                        "emea",
+                    ])
+                    .args(["--run-id", &format!("{trial}-{name}")])
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for mut run in runs {
+            assert!(run.wait().unwrap().success());
+        }
+        assert_eq!(
+            run_id_in("zoom_users"),
+            run_id_in("zoom_user_rejects"),
+            "trial {trial}"
+        );
+    }
 }
 
 fn snapshot_if_exists(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {

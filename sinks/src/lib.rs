@@ -10,6 +10,7 @@
 pub mod cells;
 pub mod csv;
 pub mod error;
+pub mod leftovers;
 pub mod manifest;
 pub mod ndjson;
 pub mod output;

@@ -81,16 +81,26 @@ impl Output {
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
+                let (prefix, suffix) = (format!(".{file_name}."), ".tmp");
+                // Temporary files of this target that a killed run left behind.
+                crate::leftovers::remove_abandoned(
+                    dir,
+                    |name| name.starts_with(&prefix) && name.ends_with(suffix),
+                    Path::to_path_buf,
+                );
                 let mut builder = tempfile::Builder::new();
                 // Data files are for other programs too: 0666 less the umask, like any new file
                 // (tempfile's own default is 0600).
                 #[cfg(unix)]
                 builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
                 let temp = builder
-                    .prefix(&format!(".{file_name}."))
-                    .suffix(".tmp")
+                    .prefix(&prefix)
+                    .suffix(suffix)
                     .tempfile_in(dir)
                     .map_err(io_err)?;
+                // Held until the file is closed: the next run can tell it from a killed run's. Where
+                // locks are not supported, nobody else can take one either, so nothing is removed.
+                let _ = temp.as_file().try_lock();
                 Sink::File(BufWriter::with_capacity(BUFFER, temp), target.clone())
             }
         };

@@ -6,7 +6,11 @@
 //! without it) the old partition is renamed away first and the new one renamed in: never mixed, but
 //! absent for an instant. A run killed with SIGKILL leaves its staging folder behind, never a
 //! half-written partition; staging folders are hidden (`.zoom-licenses-staging`), outside every table
-//! folder, so `…/zoom_users/**/*.parquet` globs never see them.
+//! folder, so `…/zoom_users/**/*.parquet` globs never see them, and the next run under the same root
+//! removes them (see [`crate::leftovers`]).
+//!
+//! Runs publishing under one root take turns (a lock on `.zoom-licenses.lock`), so the partitions
+//! one run publishes together (licenses and rejects) are never interleaved with another run's.
 
 use std::fs;
 use std::io;
@@ -14,6 +18,10 @@ use std::path::{Path, PathBuf};
 
 /// Name of the staging folder under the output root.
 pub const STAGING_DIR: &str = ".zoom-licenses-staging";
+/// Lock file under the output root, held while a run swaps its partitions in.
+pub const PUBLISH_LOCK: &str = ".zoom-licenses.lock";
+/// Lock file in a run's staging folder, held for the run's life.
+const RUN_LOCK: &str = ".lock";
 
 /// Whether a value can name a folder: letters, digits, `-`, `_`, `.`, not starting with `.`.
 pub fn is_folder_name(value: &str) -> bool {
@@ -30,6 +38,9 @@ pub struct StagingArea {
     root: PathBuf,
     dir: PathBuf,
     published: bool,
+    /// Locked while the run lives: its staging folder is not a leftover.
+    _lock: fs::File,
+    leftovers_removed: usize,
 }
 
 impl StagingArea {
@@ -37,15 +48,30 @@ impl StagingArea {
     pub fn create(root: &Path) -> io::Result<Self> {
         let base = root.join(STAGING_DIR);
         fs::create_dir_all(&base)?;
+        let removed = crate::leftovers::remove_abandoned(
+            &base,
+            |name| name.starts_with("run-"),
+            |dir| dir.join(RUN_LOCK),
+        );
         let dir = tempfile::Builder::new()
             .prefix("run-")
             .tempdir_in(&base)?
             .keep();
+        let lock = fs::File::create(dir.join(RUN_LOCK))?;
+        // Where locks are unsupported nobody can take one, so nothing is taken for a leftover.
+        let _ = lock.try_lock();
         Ok(StagingArea {
             root: root.to_path_buf(),
             dir,
             published: false,
+            _lock: lock,
+            leftovers_removed: removed,
         })
+    }
+
+    /// How many staging folders of killed runs were removed when this one was made.
+    pub fn leftovers_removed(&self) -> usize {
+        self.leftovers_removed
     }
 
     /// Where a path under the output root is built in the staging area.
@@ -58,6 +84,12 @@ impl StagingArea {
 
     /// Swaps each staged partition folder into place, in order, then removes the staging folder.
     pub fn publish(mut self, partitions: &[PathBuf]) -> io::Result<()> {
+        // One run at a time: the partitions of one run go in together.
+        let turn = fs::File::create(self.root.join(PUBLISH_LOCK))?;
+        match turn.lock() {
+            Err(e) if e.kind() != io::ErrorKind::Unsupported => return Err(e),
+            _ => {}
+        }
         for target in partitions {
             let staged = self.staged(target);
             let parent = target.parent().unwrap_or(Path::new("."));
