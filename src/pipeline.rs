@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::anyhow;
+use extractor::zoom::users_me;
 use extractor::{
     ExtractError, LiveSource, Page, PageSource, RecordingWriter, ReplaySource, SourceReport, USERS,
     UserStatus, ZoomClient,
@@ -63,7 +64,7 @@ struct OpenedSource {
 
 impl AnySource {
     /// Opens the source for `cfg`.
-    fn open(cfg: &ExtractConfig) -> Result<OpenedSource, Failure> {
+    async fn open(cfg: &ExtractConfig) -> Result<OpenedSource, Failure> {
         match &cfg.source {
             SourceConfig::Replay(dir) => {
                 let source = ReplaySource::open(dir, &[&USERS]).map_err(|e| Failure {
@@ -78,9 +79,15 @@ impl AnySource {
                 })
             }
             SourceConfig::Live(live) => {
-                let account = live.client.credentials.account_id().map(str::to_owned);
                 let api_url = live.client.api_url.to_string();
                 let client = ZoomClient::new(live.client.clone()).map_err(Failure::failed_msg)?;
+                let account = match live.client.credentials.account_id() {
+                    Some(id) => Some(id.to_owned()),
+                    None => authorized_account(&client).await.map_err(|e| Failure {
+                        code: exit::code_for(e.class()),
+                        error: anyhow!(e).context("asking Zoom for the account id"),
+                    })?,
+                };
                 let recorder = match &live.record {
                     Some(dir) => Some(
                         RecordingWriter::create(dir, account.clone(), cfg.started_at)
@@ -105,6 +112,27 @@ impl AnySource {
     }
 }
 
+/// The account an authorization-code app was authorized for, from `GET /users/me`; `None` when
+/// the token lacks that endpoint's scope.
+async fn authorized_account(client: &ZoomClient) -> Result<Option<String>, extractor::ApiError> {
+    let token = client.token().await?;
+    let granted = token
+        .scopes
+        .iter()
+        .any(|s| users_me::USERS_ME.scopes.contains(&s.as_str()));
+    if !granted {
+        tracing::info!(
+            message = "The account id is not known: the app lacks the scope of GET /users/me.",
+            scope = users_me::USERS_ME.scopes[0]
+        );
+        return Ok(None);
+    }
+    let fetched = client.fetch(&users_me::request()).await?;
+    users_me::account_id(&fetched.page)
+        .map(Some)
+        .map_err(extractor::ApiError::BadBody)
+}
+
 impl PageSource for AnySource {
     async fn run(self, pages: mpsc::Sender<Page>) -> Result<SourceReport, ExtractError> {
         match self {
@@ -120,9 +148,10 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
         source,
         account_id,
         client,
-    } = AnySource::open(cfg)?;
+    } = AnySource::open(cfg).await?;
     let progress = show_progress.then(|| Progress::start(client));
     let mut targets = Targets::new(cfg, account_id.as_deref())?;
+    let known_account = account_id.clone();
     let transformer = Transformer::new(RunContext {
         run_id: cfg.run_id.clone(),
         account_id,
@@ -201,7 +230,7 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
         Ok(Err(StageError::Stopped)) => None,
         Err(join) => return Err(Failure::failed(anyhow!("transform stage panicked: {join}"))),
     };
-    let report = match source {
+    let mut report = match source {
         Ok(Ok(report)) => report,
         Ok(Err(e)) => return Err(source_failure(e, cfg)),
         Err(join) => return Err(Failure::failed(anyhow!("source stage panicked: {join}"))),
@@ -211,6 +240,10 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
     };
     // Every user Zoom sent is a row, a rejection or a counted duplicate, or nothing is written.
     let decided = stats.rows + stats.rejects.values().sum::<u64>() + stats.duplicates;
+    // An authorization-code app's account id comes from GET /users/me, not from its credentials.
+    if report.account_id.is_none() {
+        report.account_id = known_account;
+    }
     if report.records != stats.users_seen || decided != report.records {
         return Err(Failure::failed(anyhow!(
             "{} user records were received but {} were read and {} decided (rows, rejects, \

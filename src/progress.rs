@@ -1,5 +1,5 @@
 //! Progress bars on stderr, one per status sweep: users so far of Zoom's `total_records`, requests
-//! made and time spent waiting on rate limits. Shown only to a person: when stderr is a terminal,
+//! made and time Zoom's rate limits held them. Shown only to a person: when stderr is a terminal,
 //! logs are text and not quiet. Log lines are printed above the bars, never through them.
 
 use std::collections::BTreeMap;
@@ -57,7 +57,7 @@ impl Progress {
         if let Some(client) = &self.client {
             let stats = client.stats();
             let message = format!(
-                "{} requests, {:.1} s waiting on rate limits",
+                "{} requests, {:.1} s held by Zoom's rate limits",
                 stats.requests, stats.rate_limit_wait_seconds
             );
             for bar in bars.values() {

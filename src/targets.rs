@@ -84,7 +84,21 @@ impl Targets {
                     "the account id \"{id}\" cannot name a partition folder: pass --partition-account NAME"
                 )));
             }
-            (None, None) => "default".to_string(),
+            // Two accounts would share `account=default` and replace each other's partitions.
+            (None, None) => {
+                let how = match &cfg.source {
+                    crate::config::SourceConfig::Replay(_) => String::new(),
+                    crate::config::SourceConfig::Live(_) => format!(
+                        ", or add the scope {} to the Zoom app (and run `zoom-licenses auth` \
+                         again) so it is read from GET /users/me",
+                        extractor::zoom::users_me::USERS_ME.scopes[0]
+                    ),
+                };
+                return Err(Failure::usage(format!(
+                    "the Zoom account id is not known, so the partition cannot be named after it: \
+                     pass --partition-account NAME{how}"
+                )));
+            }
         };
         let ext = cfg.format.extension();
         let licenses_dir = partition.dir(LICENSES_TABLE, &account);

@@ -435,6 +435,78 @@ async fn a_crash_right_after_a_refresh_says_exactly_what_to_do() {
     assert!(output.status.success(), "{}", text(&output.stderr));
 }
 
+/// An authorization-code app is not given its account id: it reads it from `GET /users/me` when
+/// the scope allows, names the partition after it and records it; without the scope, a partitioned
+/// run refuses to guess (`account=default` would be shared by every such account).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_account_id_of_an_authorization_code_app_comes_from_users_me() {
+    let setup = Setup::new(|a| {
+        a.scopes = "user:read:list_users:admin user:read:user:admin".into();
+    })
+    .await;
+    setup.connect().await;
+    let output = setup
+        .run(&[
+            "extract",
+            "--output-dir",
+            "wh",
+            "--partition-date",
+            "2026-12-01",
+        ])
+        .await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let partition = setup
+        .work
+        .path()
+        .join("wh/zoom_users/dt=2026-12-01/account=mockAccount123");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(partition.join("_manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["source"]["account_id"], "mockAccount123");
+    let check = setup.run(&["check"]).await;
+    assert!(
+        text(&check.stdout).contains("account id:     mockAccount123 (GET /users/me)"),
+        "{}",
+        text(&check.stdout)
+    );
+
+    let setup = Setup::new(|a| a.scopes = "user:read:list_users:admin".into()).await;
+    setup.connect().await;
+    let output = setup
+        .run(&[
+            "extract",
+            "--output-dir",
+            "wh",
+            "--partition-date",
+            "2026-12-01",
+        ])
+        .await;
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--partition-account"), "{stderr}");
+    assert!(stderr.contains("user:read:user:admin"), "{stderr}");
+    assert!(!setup.work.path().join("wh/zoom_users").exists());
+    let check = setup.run(&["check"]).await;
+    assert!(
+        text(&check.stdout).contains("account id:     not known: scope user:read:user:admin"),
+        "{}",
+        text(&check.stdout)
+    );
+    // Named by hand, it runs.
+    let output = setup
+        .run(&[
+            "extract",
+            "--output-dir",
+            "wh",
+            "--partition-date",
+            "2026-12-01",
+            "--partition-account",
+            "emea",
+        ])
+        .await;
+    assert!(output.status.success(), "{}", text(&output.stderr));
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn revoke_revokes_at_zoom_and_deletes_the_token_file() {
     let setup = Setup::new(|_| {}).await;

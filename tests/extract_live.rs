@@ -195,6 +195,39 @@ async fn a_429_storm_with_retry_after_is_waited_out() {
     assert!(m["api"]["rate_limit_wait_seconds"].as_f64().unwrap() >= 1.0);
 }
 
+/// Our own spacing under `--max-rps` is pacing, not waiting on Zoom's rate limits: a run Zoom never
+/// held reports no rate-limit wait.
+#[tokio::test(flavor = "multi_thread")]
+async fn pacing_is_not_counted_as_waiting_on_rate_limits() {
+    let mock = MockZoom::start(
+        Account::new(generated_users(300, 0, 0)),
+        BTreeMap::new(),
+        Duration::ZERO,
+    )
+    .await;
+    let out = tempfile::tempdir().unwrap();
+    let mut cmd = live(&mock, out.path());
+    cmd.args([
+        "--statuses",
+        "active",
+        "--page-size",
+        "50",
+        "--max-rps",
+        "5",
+    ]);
+    let output = run(cmd).await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    let m = manifest(out.path());
+    assert_eq!(m["api"]["http_429"], 0);
+    assert_eq!(m["api"]["rate_limit_wait_seconds"], 0.0);
+    // 6 pages at 5 a second: the last 5 each wait about 0.2 s for their turn.
+    assert!(
+        m["api"]["pacing_wait_seconds"].as_f64().unwrap() >= 0.5,
+        "{}",
+        m["api"]
+    );
+}
+
 /// 429s without `Retry-After` are retried after growing waits: the first retry of a page at least
 /// `--retry-min-delay-ms` after the refusal, the second at least twice that.
 #[tokio::test(flavor = "multi_thread")]

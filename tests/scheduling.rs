@@ -298,12 +298,13 @@ fn the_last_stdout_line_is_the_manifest_path() {
         .args(["extract", "--replay"])
         .arg(fixture("statuses"))
         .args(["--output-dir", "wh", "--partition-date", "2026-11-27"])
+        .args(["--partition-account", "emea"])
         .assert()
         .success();
     let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
     assert_eq!(
         stdout.lines().last(),
-        Some("wh/zoom_users/dt=2026-11-27/account=default/_manifest.json")
+        Some("wh/zoom_users/dt=2026-11-27/account=emea/_manifest.json")
     );
     assert!(work.path().join(stdout.trim()).exists());
 
@@ -315,6 +316,41 @@ fn the_last_stdout_line_is_the_manifest_path() {
         .success();
     let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
     assert_eq!(stdout, "out/zoom_users_manifest.json\n");
+}
+
+/// A recording without an account id gives the partition no name: the run refuses instead of
+/// sharing `account=default` with every other such account, and the log names the real path.
+#[test]
+fn a_partition_is_never_named_default_and_the_log_says_where_data_went() {
+    let work = tempfile::tempdir().unwrap();
+    zoom_licenses()
+        .current_dir(work.path())
+        .args(["extract", "--replay"])
+        .arg(fixture("statuses"))
+        .args(["--output-dir", "wh", "--partition-date", "2026-11-27"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("pass --partition-account NAME"));
+    assert!(!work.path().join("wh/zoom_users").exists());
+
+    let assert = zoom_licenses()
+        .current_dir(work.path())
+        .args(["extract", "--replay"])
+        .arg(fixture("sample"))
+        .args(["--output-dir", "wh", "--partition-date", "2026-11-27"])
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("output=wh (partition dt=2026-11-27)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "output=wh/zoom_users/dt=2026-11-27/account=Kx7gR2mTQ0eX1yZ9abcDEf/part-0.parquet"
+        ),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -412,6 +448,10 @@ fn json_logs_are_one_object_per_line_with_structured_fields() {
         .expect("a summary event");
     assert_eq!(finished["rows"], 842);
     assert_eq!(finished["users_seen"], 1000);
+    // Counts by plan and by reason are JSON objects, not JSON text in a string.
+    assert_eq!(finished["by_plan"]["licensed"], 429);
+    assert_eq!(finished["rejects"]["deactivated"], 150);
+    assert_eq!(finished["account_id"], "Kx7gR2mTQ0eX1yZ9abcDEf");
     let pages: Vec<&Value> = events
         .iter()
         .filter(|e| e["message"] == "Replayed page.")

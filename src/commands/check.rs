@@ -5,6 +5,7 @@
 use std::io::Write;
 
 use extractor::zoom::users::{self, USERS, UserStatus};
+use extractor::zoom::users_me::{self, USERS_ME};
 use extractor::zoom::users_summary::{self, USERS_SUMMARY, UsersSummary};
 use extractor::{Credentials, ZoomClient};
 
@@ -58,6 +59,21 @@ pub async fn run(args: CheckArgs) -> Result<(), Failure> {
             "NOT granted"
         }
     ));
+    if let Credentials::AuthorizationCode { .. } = &connection.credentials {
+        let account = match has_scope(USERS_ME.scopes) {
+            false => format!(
+                "not known: scope {} not granted (partitioned runs need --partition-account)",
+                USERS_ME.scopes[0]
+            ),
+            true => match client.fetch(&users_me::request()).await {
+                Err(error) => format!("not read: {error}"),
+                Ok(page) => users_me::account_id(&page.page)
+                    .map(|id| format!("{id} (GET /users/me)"))
+                    .unwrap_or_else(|error| format!("not read: {error}")),
+            },
+        };
+        say(format!("account id:     {account}"));
+    }
     // One user of each status: Zoom's total_records says how many an extract would list.
     let mut listed = Vec::new();
     let mut fetched = None;

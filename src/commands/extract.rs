@@ -32,7 +32,10 @@ async fn run_one(cfg: &ExtractConfig, quiet: bool, progress: bool) -> Result<Pat
             SourceConfig::Live(live) => live.client.api_url.to_string(),
         },
         format = %cfg.format,
-        output = %cfg.output.display_name()
+        output = %match &cfg.partition {
+            Some(p) => format!("{} (partition dt={})", p.root.display(), p.date.format("%Y-%m-%d")),
+            None => cfg.output.display_name(),
+        }
     );
     let result = pipeline::run_extract(cfg, progress).await?;
     let m = &result.manifest;
@@ -45,6 +48,8 @@ async fn run_one(cfg: &ExtractConfig, quiet: bool, progress: bool) -> Result<Pat
         duplicates = m.duplicates,
         by_plan = %serde_json::to_string(&m.by_plan).unwrap_or_default(),
         rejects = %serde_json::to_string(&m.rejects).unwrap_or_default(),
+        account_id = m.source.account_id.as_deref().unwrap_or("-"),
+        output = %m.outputs.licenses.path,
         manifest = %result.manifest_path.display()
     );
     for (status, counts) in &m.statuses {

@@ -109,8 +109,11 @@ pub struct RequestStats {
     pub retries: BTreeMap<&'static str, u64>,
     /// 429 answers received.
     pub http_429: u64,
-    /// Seconds requests spent waiting on rate limits, summed over requests.
+    /// Seconds requests were held by Zoom's rate limits (429s, `X-RateLimit-Remaining: 0`), summed
+    /// over requests.
     pub rate_limit_wait_seconds: f64,
+    /// Seconds requests waited their turn under `--max-rps` (our own pacing), summed over requests.
+    pub pacing_wait_seconds: f64,
     /// Access tokens fetched after the first.
     pub token_renewals: u64,
 }
@@ -202,7 +205,8 @@ impl ZoomClient {
             requests: counters.requests,
             retries: counters.retries.clone(),
             http_429: counters.http_429,
-            rate_limit_wait_seconds: (self.gate.waited().as_secs_f64() * 1000.0).round() / 1000.0,
+            rate_limit_wait_seconds: millis(self.gate.waited()),
+            pacing_wait_seconds: millis(self.gate.paced()),
             token_renewals: self.tokens.renewals(),
         }
     }
@@ -519,6 +523,11 @@ pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<chrono::Time
         .or_else(|_| DateTime::parse_from_rfc2822(value))
         .ok()?;
     Some((at.with_timezone(&Utc) - now).max(chrono::TimeDelta::zero()))
+}
+
+/// Seconds, rounded to the millisecond.
+fn millis(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1000.0).round() / 1000.0
 }
 
 /// Daily quotas reset at 00:00 UTC.

@@ -16,7 +16,10 @@ use tokio::time::Instant;
 pub struct RateGate {
     limiter: DefaultDirectRateLimiter,
     not_before: Mutex<Option<Instant>>,
+    /// Time held by pauses Zoom asked for (429s, `X-RateLimit-Remaining: 0`).
     waited_micros: AtomicU64,
+    /// Time held by our own spacing (`--max-rps`).
+    paced_micros: AtomicU64,
 }
 
 impl RateGate {
@@ -32,25 +35,30 @@ impl RateGate {
             limiter: RateLimiter::direct(quota),
             not_before: Mutex::new(None),
             waited_micros: AtomicU64::new(0),
+            paced_micros: AtomicU64::new(0),
         }
     }
 
     /// Waits until a request may be sent: past every pause, and its turn at the limiter.
     pub async fn ready(&self) {
-        let started = Instant::now();
+        let micros = |since: Instant| since.elapsed().as_micros() as u64;
         loop {
             if let Some(until) = self.paused_until() {
+                let started = Instant::now();
                 tokio::time::sleep_until(until).await;
+                self.waited_micros
+                    .fetch_add(micros(started), Ordering::Relaxed);
                 continue;
             }
+            let started = Instant::now();
             self.limiter.until_ready().await;
+            self.paced_micros
+                .fetch_add(micros(started), Ordering::Relaxed);
             // A pause that began while this request waited for its turn holds it too.
             if self.paused_until().is_none() {
                 break;
             }
         }
-        let waited = started.elapsed().as_micros() as u64;
-        self.waited_micros.fetch_add(waited, Ordering::Relaxed);
     }
 
     /// The end of the current pause, if one is on.
@@ -74,9 +82,14 @@ impl RateGate {
             .fetch_add(wait.as_micros() as u64, Ordering::Relaxed);
     }
 
-    /// Total time requests spent waiting on rate limits, summed over requests.
+    /// Time requests spent held by Zoom's rate limits (its 429s and pauses), summed over requests.
     pub fn waited(&self) -> Duration {
         Duration::from_micros(self.waited_micros.load(Ordering::Relaxed))
+    }
+
+    /// Time requests spent waiting their turn under `--max-rps`, summed over requests.
+    pub fn paced(&self) -> Duration {
+        Duration::from_micros(self.paced_micros.load(Ordering::Relaxed))
     }
 }
 

@@ -4,9 +4,14 @@
 pub mod endpoint;
 pub mod page;
 pub mod users;
+pub mod users_me;
 pub mod users_summary;
 
 use endpoint::Endpoint;
 
 /// Every endpoint this build knows, for reading recordings: a new endpoint file adds itself here.
-pub static ENDPOINTS: &[&Endpoint] = &[&users::USERS, &users_summary::USERS_SUMMARY];
+pub static ENDPOINTS: &[&Endpoint] = &[
+    &users::USERS,
+    &users_summary::USERS_SUMMARY,
+    &users_me::USERS_ME,
+];

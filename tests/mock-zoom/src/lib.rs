@@ -424,6 +424,10 @@ async fn handle(mut stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Res
             respond(&mut stream, status, &[], body.to_string().as_bytes()).await
         }
         ("GET", "/v2/users") => users(&mut stream, &request, &state).await,
+        ("GET", "/v2/users/me") => {
+            let (status, body) = users_me(&request, &state);
+            respond(&mut stream, status, &[], body.to_string().as_bytes()).await
+        }
         ("GET", "/v2/users/summary") => {
             let (status, body) = users_summary(&request, &state);
             respond(&mut stream, status, &[], body.to_string().as_bytes()).await
@@ -620,6 +624,41 @@ fn revoke(request: &Request, state: &Mutex<State>) -> (u16, Value) {
 /// `GET /v2/users/summary`: the account's users counted by plan `type`. Pending users are counted
 /// apart and not in the total, as Zoom's spec describes the fields; counting types 4 and 99 as
 /// join-only is this mock's own choice (no real body was found to say how Zoom counts them).
+/// `GET /users/me`: the authorizing user, with the account id (scope `user:read:user:admin`).
+fn users_me(request: &Request, state: &Mutex<State>) -> (u16, Value) {
+    let state = state.lock().expect("mock state");
+    let bearer = request
+        .headers
+        .get("authorization")
+        .and_then(|v| v.strip_prefix("Bearer "));
+    if !bearer.is_some_and(|t| state.valid_tokens.contains(t)) {
+        return (
+            401,
+            json!({"code": 124, "message": "Invalid access token."}),
+        );
+    }
+    if !state
+        .account
+        .scopes
+        .split_whitespace()
+        .any(|s| s == "user:read:user:admin" || s == "user:read:admin")
+    {
+        let message = "Invalid access token, does not contain scopes:[user:read:user:admin].";
+        return (400, json!({"code": 4711, "message": message}));
+    }
+    (
+        200,
+        json!({
+            "id": "meAdmin0001",
+            "email": "admin@example.com",
+            "type": 2,
+            "status": "active",
+            "role_name": "Owner",
+            "account_id": state.account.account_id
+        }),
+    )
+}
+
 fn users_summary(request: &Request, state: &Mutex<State>) -> (u16, Value) {
     let state = state.lock().expect("mock state");
     let bearer = request

@@ -1,0 +1,39 @@
+//! `GET /users/me`: the user who authorized an authorization-code app, and the account it belongs
+//! to. A Server-to-Server app is given its account id; an authorization-code app learns it here.
+//! Get-a-user (`GET /users/{userId}`, `me` for the token's user) returns `account_id`; scope
+//! `user:read:user:admin` (classic apps: `user:read:admin`) (`../shared/zoom-api.md` §1.3, last row).
+
+use serde::Deserialize;
+
+use crate::zoom::endpoint::{Endpoint, PageRequest, any_query};
+use crate::zoom::page::Page;
+
+/// `GET /users/me`: one object, no pages.
+pub static USERS_ME: Endpoint = Endpoint {
+    path: "users/me",
+    fixed_query: &[],
+    records: None,
+    paginated: false,
+    scopes: &["user:read:user:admin", "user:read:admin"],
+    check_query: any_query,
+};
+
+/// The one request the endpoint takes.
+pub fn request() -> PageRequest {
+    PageRequest::first(&USERS_ME, &[])
+}
+
+/// What the tool reads of the answer.
+#[derive(Debug, Clone, Deserialize)]
+struct Me {
+    account_id: Option<String>,
+}
+
+/// The account id in the answer; an error when it is missing or empty.
+pub fn account_id(page: &Page) -> Result<String, String> {
+    let me: Me = serde_json::from_str(page.body())
+        .map_err(|e| format!("unreadable answer of GET /users/me: {e}"))?;
+    me.account_id
+        .filter(|id| !id.trim().is_empty())
+        .ok_or_else(|| "GET /users/me has no account_id".to_string())
+}
