@@ -160,12 +160,7 @@ impl ZoomClient {
             http,
             api_url: config.api_url,
             gate: RateGate::new(config.max_rps),
-            backoff: ExponentialBuilder::default()
-                .with_jitter()
-                .with_min_delay(config.retry_min_delay)
-                // Jitter adds up to as much again: no retry waits more than 30 s.
-                .with_max_delay(Duration::from_secs(15))
-                .with_max_times(config.max_retries),
+            backoff: backoff(config.retry_min_delay, config.max_retries),
             max_wait: config.max_wait,
             max_rps: config.max_rps.get(),
             counters: Mutex::new(Counters::default()),
@@ -525,6 +520,19 @@ pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<chrono::Time
     Some((at.with_timezone(&Utc) - now).max(chrono::TimeDelta::zero()))
 }
 
+/// The longest a retry waits (unless Zoom's `Retry-After` says otherwise, within `--max-wait`).
+pub const LONGEST_RETRY_WAIT: Duration = Duration::from_secs(30);
+
+/// Exponential backoff with jitter from `min_delay`; no wait longer than [`LONGEST_RETRY_WAIT`].
+fn backoff(min_delay: Duration, max_retries: usize) -> ExponentialBuilder {
+    ExponentialBuilder::default()
+        .with_jitter()
+        .with_min_delay(min_delay)
+        // Jitter adds up to as much again: half the longest wait is the cap before it.
+        .with_max_delay(LONGEST_RETRY_WAIT / 2)
+        .with_max_times(max_retries)
+}
+
 /// Seconds, rounded to the millisecond.
 fn millis(d: Duration) -> f64 {
     (d.as_secs_f64() * 1000.0).round() / 1000.0
@@ -541,6 +549,17 @@ fn next_utc_midnight(now: DateTime<Utc>) -> DateTime<Utc> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A retry once waited 53 s: with the largest settings the flags allow, none waits over 30 s.
+    #[test]
+    fn no_retry_waits_longer_than_30_seconds() {
+        use backon::BackoffBuilder;
+        for _ in 0..200 {
+            let waits: Vec<Duration> = backoff(Duration::from_secs(10), 20).build().collect();
+            assert_eq!(waits.len(), 20);
+            assert!(waits.iter().all(|w| *w <= LONGEST_RETRY_WAIT), "{waits:?}");
+        }
+    }
 
     #[test]
     fn retry_after_takes_seconds_and_dates() {
