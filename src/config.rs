@@ -260,9 +260,12 @@ impl ExtractConfig {
                 manifest.display()
             )));
         }
+        // Partitioned runs write under --output-dir instead (staged, then swapped in).
         let files = [&output, &rejects, &Destination::File(manifest.clone())];
         for path in files.into_iter().filter_map(Destination::file) {
-            sinks::output::check_replaceable(path).map_err(Failure::usage)?;
+            if args.output_dir.is_none() {
+                sinks::output::check_replaceable(path).map_err(Failure::usage)?;
+            }
         }
         if format == Format::Parquet && output == Destination::Stdout {
             use std::io::IsTerminal;
@@ -464,10 +467,16 @@ fn flag_credentials(args: &ConnectArgs, oauth_url: &reqwest::Url) -> Result<Cred
     Ok(Credentials::AuthorizationCode {
         app: AuthCodeApp {
             oauth_url: oauth_url.clone(),
+            names: match &args.client_id {
+                Some(_) => Default::default(),
+                None => extractor::auth::token::CredentialNames {
+                    client_id: format!("the client id stored in {}", token_file.display()),
+                    ..Default::default()
+                },
+            },
             client_id: args.client_id.clone().unwrap_or(stored.client_id),
             client_secret: Secret::new(client_secret),
             redirect_uri: None,
-            names: Default::default(),
         },
         token_file,
     })

@@ -81,12 +81,23 @@ impl AnySource {
             SourceConfig::Live(live) => {
                 let api_url = live.client.api_url.to_string();
                 let client = ZoomClient::new(live.client.clone()).map_err(Failure::failed_msg)?;
+                // Needed to name a partition; otherwise only recorded, so a failure there is a warning.
+                let needed = cfg.partition.as_ref().is_some_and(|p| p.account.is_none());
                 let account = match live.client.credentials.account_id() {
                     Some(id) => Some(id.to_owned()),
-                    None => authorized_account(&client).await.map_err(|e| Failure {
-                        code: exit::code_for(e.class()),
-                        error: anyhow!(e).context("asking Zoom for the account id"),
-                    })?,
+                    None => match authorized_account(&client).await {
+                        Ok(account) => account,
+                        Err(e) if needed => {
+                            return Err(Failure {
+                                code: exit::code_for(e.class()),
+                                error: anyhow!(e).context("asking Zoom for the account id"),
+                            });
+                        }
+                        Err(e) => {
+                            tracing::warn!(message = "Could not read the account id.", error = %e);
+                            None
+                        }
+                    },
                 };
                 let recorder = match &live.record {
                     Some(dir) => Some(

@@ -43,6 +43,8 @@ impl Staged {
     /// Swaps the partitions into place; returns the published manifest's path.
     pub fn publish(self) -> Result<PathBuf, Failure> {
         // A run killed between its two swaps leaves a pair from two runs; say that this one mends it.
+        // (Read before the publish lock is taken: a concurrent run may mend it first; the warning
+        // then names a pair already mended, which is harmless.)
         let run_ids = self
             .partitions
             .iter()
@@ -139,9 +141,11 @@ impl Targets {
     }
 }
 
-/// The `run_id` of the manifest at `path`, if there is one.
+/// `run_id started_at` of the manifest at `path`, if there is one: together they tell runs apart,
+/// even two attempts given the same `--run-id`.
 fn run_id_in(path: &std::path::Path) -> Option<String> {
     let text = std::fs::read_to_string(path).ok()?;
     let manifest: serde_json::Value = serde_json::from_str(&text).ok()?;
-    manifest["run_id"].as_str().map(str::to_owned)
+    let field = |name: &str| manifest[name].as_str().unwrap_or("?").to_owned();
+    Some(format!("{} {}", field("run_id"), field("started_at")))
 }

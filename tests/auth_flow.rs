@@ -148,6 +148,13 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// Runs `cmd` off the runtime's threads, which the in-process mock needs to answer it.
+async fn output_of(mut cmd: std::process::Command) -> Output {
+    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
+}
+
 async fn wait_for(child: Child) -> Output {
     tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
         .await
@@ -291,7 +298,7 @@ async fn a_redirect_uri_on_port_0_is_refused() {
     let mut cmd = setup.command(&["auth", "--no-browser"]);
     cmd.env("ZOOM_REDIRECT_URI", "http://localhost:0/callback")
         .stdin(Stdio::null());
-    let output = cmd.output().unwrap();
+    let output = output_of(cmd).await;
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("port 0"), "{stderr}");
@@ -527,7 +534,7 @@ async fn revoke_against_a_wrong_oauth_url_says_so_and_keeps_the_token_file() {
         format!("{}/nothing-here", setup.mock.oauth_url()),
     )
     .stdin(Stdio::null());
-    let output = cmd.output().unwrap();
+    let output = output_of(cmd).await;
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("check --oauth-url"), "{stderr}");
@@ -547,7 +554,7 @@ async fn a_refresh_against_a_wrong_oauth_url_names_the_flag_at_once() {
     )
     .stdin(Stdio::null());
     let started = std::time::Instant::now();
-    let output = cmd.output().unwrap();
+    let output = output_of(cmd).await;
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("check --oauth-url"), "{stderr}");

@@ -220,9 +220,10 @@ async fn pacing_is_not_counted_as_waiting_on_rate_limits() {
     let m = manifest(out.path());
     assert_eq!(m["api"]["http_429"], 0);
     assert_eq!(m["api"]["rate_limit_wait_seconds"], 0.0);
-    // 6 pages at 5 a second: the last 5 each wait about 0.2 s for their turn.
+    // 6 pages at 5 a second: the last 5 each wait up to 0.2 s for their turn (less when a page is
+    // slow to arrive on a busy machine); 0.3 s leaves room for that.
     assert!(
-        m["api"]["pacing_wait_seconds"].as_f64().unwrap() >= 0.5,
+        m["api"]["pacing_wait_seconds"].as_f64().unwrap() >= 0.3,
         "{}",
         m["api"]
     );

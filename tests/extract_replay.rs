@@ -1355,6 +1355,10 @@ fn honest_mistakes_get_one_clear_line() {
             "a replay reads every status the recording holds",
         ),
         (vec!["--manifest", "-"], "--manifest must be a file path"),
+        (
+            vec!["--partition-date", "2026-11-27"],
+            "required arguments were not provided",
+        ),
     ] {
         zoom_licenses()
             .current_dir(work.path())
@@ -1406,4 +1410,23 @@ fn honest_mistakes_get_one_clear_line() {
         "{stderr}"
     );
     assert!(!stderr.contains("   "), "runs of spaces: {stderr}");
+}
+
+/// An empty credential variable (a template that rendered nothing) is refused, not taken for a
+/// value that chooses the kind of app or is sent to Zoom.
+#[test]
+fn an_empty_credential_variable_is_refused() {
+    for var in ["ZOOM_ACCOUNT_ID", "ZOOM_CLIENT_ID", "ZOOM_CLIENT_SECRET"] {
+        zoom_licenses()
+            .env("ZOOM_ACCOUNT_ID", "a")
+            .env("ZOOM_CLIENT_ID", "b")
+            .env("ZOOM_CLIENT_SECRET", "c")
+            .env(var, "")
+            .args(["check"])
+            .assert()
+            .code(2)
+            .stderr(contains(
+                "it is empty: give a value, or unset the environment variable",
+            ));
+    }
 }

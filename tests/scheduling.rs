@@ -235,6 +235,47 @@ fn replay_to(work: &Path, output: &str) {
         .success();
 }
 
+/// A pair of partitions from two runs (a run killed between its two swaps) is named by the next run,
+/// which replaces both.
+#[test]
+fn the_next_run_names_and_mends_a_mismatched_pair() {
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("wh");
+    replay_into(&root, "sample", "emea", "2026-11-27", "first");
+    let rejects = root.join("zoom_user_rejects/dt=2026-11-27/account=emea/_manifest.json");
+    let text = fs::read_to_string(&rejects).unwrap();
+    fs::write(
+        &rejects,
+        text.replace("\"run_id\": \"first\"", "\"run_id\": \"killed\""),
+    )
+    .unwrap();
+    let assert = zoom_licenses()
+        .args(["extract", "--replay"])
+        .arg(fixture("sample"))
+        .arg("--output-dir")
+        .arg(&root)
+        .args([
+            "--partition-date",
+            "2026-11-27",
+            "--partition-account",
+            "emea",
+        ])
+        .args(["--run-id", "second"])
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(stderr.contains("came from two runs"), "{stderr}");
+    assert!(stderr.contains("rejects_run_id=killed "), "{stderr}");
+    let run_id = |path: &Path| -> Value {
+        serde_json::from_str::<Value>(&fs::read_to_string(path).unwrap()).unwrap()["run_id"].clone()
+    };
+    assert_eq!(run_id(&rejects), "second");
+    assert_eq!(
+        run_id(&root.join("zoom_users/dt=2026-11-27/account=emea/_manifest.json")),
+        "second"
+    );
+}
+
 /// Two runs publishing the same partition at once take turns: the licenses and rejects partitions
 /// always come from the same run (their manifests' run ids agree).
 #[test]

@@ -4,19 +4,13 @@
 use std::io;
 use std::path::Path;
 
-/// The bytes of `path`, which must be a regular file (a symlink to one is fine).
-pub fn read(path: &Path) -> io::Result<Vec<u8>> {
-    check(path)?;
-    std::fs::read(path)
-}
-
 /// The text of `path`, which must be a regular file (a symlink to one is fine).
 pub fn read_to_string(path: &Path) -> io::Result<String> {
     check(path)?;
     std::fs::read_to_string(path)
 }
 
-/// The async twin of [`read`], for the replay's page files.
+/// The bytes of `path`, which must be a regular file, for the replay's page files.
 pub async fn read_async(path: &Path) -> io::Result<Vec<u8>> {
     let kind = tokio::fs::metadata(path).await?.file_type();
     refuse_unless_file(kind)?;

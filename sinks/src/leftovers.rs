@@ -19,9 +19,13 @@ pub fn abandoned(made: &Path, lock: &Path) -> bool {
     if !old {
         return false;
     }
-    match fs::File::open(lock) {
-        // Dropping `file` right after releases the lock just taken.
-        Ok(file) => file.try_lock().is_ok(),
+    // Only a plain file is opened: opening a FIFO would wait for a writer.
+    match fs::symlink_metadata(lock) {
+        Ok(meta) if meta.file_type().is_file() => {
+            // Dropping the file right after releases the lock just taken.
+            fs::File::open(lock).is_ok_and(|file| file.try_lock().is_ok())
+        }
+        Ok(_) => false,
         Err(e) => e.kind() == std::io::ErrorKind::NotFound,
     }
 }

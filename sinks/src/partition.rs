@@ -15,6 +15,7 @@
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 /// Name of the staging folder under the output root.
 pub const STAGING_DIR: &str = ".zoom-licenses-staging";
@@ -53,10 +54,18 @@ impl StagingArea {
             |name| name.starts_with("run-"),
             |dir| dir.join(RUN_LOCK),
         );
-        let dir = tempfile::Builder::new()
-            .prefix("run-")
-            .tempdir_in(&base)?
-            .keep();
+        // Another run may remove the shared folder as it finishes: make it again and retry.
+        let mut attempt = 0;
+        let dir = loop {
+            match tempfile::Builder::new().prefix("run-").tempdir_in(&base) {
+                Ok(dir) => break dir.keep(),
+                Err(e) if e.kind() == io::ErrorKind::NotFound && attempt < 3 => {
+                    attempt += 1;
+                    fs::create_dir_all(&base)?;
+                }
+                Err(e) => return Err(e),
+            }
+        };
         let lock = fs::File::create(dir.join(RUN_LOCK))?;
         // Where locks are unsupported nobody can take one, so nothing is taken for a leftover.
         let _ = lock.try_lock();
@@ -85,11 +94,7 @@ impl StagingArea {
     /// Swaps each staged partition folder into place, in order, then removes the staging folder.
     pub fn publish(mut self, partitions: &[PathBuf]) -> io::Result<()> {
         // One run at a time: the partitions of one run go in together.
-        let turn = fs::File::create(self.root.join(PUBLISH_LOCK))?;
-        match turn.lock() {
-            Err(e) if e.kind() != io::ErrorKind::Unsupported => return Err(e),
-            _ => {}
-        }
+        let _turn = take_turn(&self.root.join(PUBLISH_LOCK))?;
         for target in partitions {
             let staged = self.staged(target);
             let parent = target.parent().unwrap_or(Path::new("."));
@@ -110,6 +115,42 @@ impl Drop for StagingArea {
         if !self.published {
             let _ = fs::remove_dir_all(&self.dir);
             let _ = fs::remove_dir(self.root.join(STAGING_DIR));
+        }
+    }
+}
+
+/// How long a run waits for another to finish publishing (a few renames) before giving up.
+const LONGEST_TURN_WAIT: Duration = Duration::from_secs(60);
+
+/// Takes the exclusive lock on `path` (created if need be), waiting at most
+/// [`LONGEST_TURN_WAIT`]; the lock is held until the returned file is dropped. A lock file made by
+/// another user may be read-only to this one: flock works on a file opened for reading too.
+fn take_turn(path: &Path) -> io::Result<Option<fs::File>> {
+    let file = match fs::OpenOptions::new().create(true).append(true).open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::PermissionDenied => fs::File::open(path)?,
+        Err(e) => return Err(e),
+    };
+    let started = Instant::now();
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(Some(file)),
+            Err(fs::TryLockError::WouldBlock) if started.elapsed() < LONGEST_TURN_WAIT => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(fs::TryLockError::WouldBlock) => {
+                return Err(io::Error::other(format!(
+                    "another run has held {} for over {} s; if no run is publishing, the process \
+                     holding it is stuck: stop it",
+                    path.display(),
+                    LONGEST_TURN_WAIT.as_secs()
+                )));
+            }
+            // Where locks are unsupported, go on without: runs are then not kept apart.
+            Err(fs::TryLockError::Error(e)) if e.kind() == io::ErrorKind::Unsupported => {
+                return Ok(None);
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(e),
         }
     }
 }
@@ -178,6 +219,28 @@ mod tests {
             "old"
         );
         assert!(!root.path().join(STAGING_DIR).exists());
+    }
+
+    #[test]
+    fn publishing_waits_for_the_run_holding_the_turn() {
+        let root = tempfile::tempdir().unwrap();
+        let target = root.path().join("t/dt=1/account=a");
+        let held = fs::File::create(root.path().join(PUBLISH_LOCK)).unwrap();
+        held.lock().unwrap();
+        let staging = StagingArea::create(root.path()).unwrap();
+        fs::create_dir_all(staging.staged(&target)).unwrap();
+        let publishing = std::thread::spawn({
+            let target = target.clone();
+            move || staging.publish(&[target])
+        });
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(
+            !target.exists(),
+            "published while another run held the turn"
+        );
+        drop(held);
+        publishing.join().unwrap().unwrap();
+        assert!(target.exists());
     }
 
     #[test]

@@ -91,9 +91,19 @@ pub async fn run(args: AuthArgs) -> Result<(), Failure> {
         client_id,
         client_secret,
         redirect_uri: Some(redirect_uri.clone()),
-        names: match (&connect.client_secret, &entry) {
-            (None, Some(entry)) => entry.credential_names(),
-            _ => Default::default(),
+        names: {
+            // Each named where it came from: a flag or variable beats the accounts entry.
+            let from_entry = entry.as_ref().map(|e| e.credential_names());
+            let mut names = extractor::auth::token::CredentialNames::default();
+            if let Some(from_entry) = from_entry {
+                if connect.client_id.is_none() {
+                    names.client_id = from_entry.client_id;
+                }
+                if connect.client_secret.is_none() {
+                    names.client_secret = from_entry.client_secret;
+                }
+            }
+            names
         },
     };
     let pending = app.authorize().map_err(Failure::usage)?;

@@ -122,7 +122,7 @@ pub fn explain_token_error(http_status: u16, body: &str, names: &CredentialNames
     } else if http_status == 404 || http_status == 405 {
         format!(
             "No Zoom OAuth endpoint answers at this address ({said}): check --oauth-url \
-             (ZOOM_OAUTH_URL); Zoom's is https://zoom.us/."
+             (ZOOM_OAUTH_URL, or oauth_url of the account entry); Zoom's is https://zoom.us/."
         )
     } else {
         format!("Zoom's token endpoint refused the credentials ({said}).")

@@ -21,6 +21,12 @@ pub fn parse_base_url(flag: &str, text: &str) -> Result<Url, String> {
         }
         other => return Err(format!("{flag} \"{text}\": unsupported scheme `{other}`")),
     }
+    if !url.username().is_empty() || url.password().is_some() {
+        // It would reach error messages and logs, which print the base URL.
+        return Err(format!(
+            "{flag} must not carry a user name or password; credentials go in their own settings"
+        ));
+    }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(format!(
             "{flag} \"{text}\" must not have a query or fragment"
@@ -58,6 +64,13 @@ mod tests {
         let err = parse_base_url("--api-url", "http://api.zoom.us/v2").unwrap_err();
         assert!(err.contains("use https"), "{err}");
         assert!(parse_base_url("--api-url", "ftp://x").is_err());
+    }
+
+    #[test]
+    fn no_user_or_password_in_a_base_url() {
+        let err = parse_base_url("--oauth-url", "https://me:s3cret@zoom.us").unwrap_err();
+        assert!(!err.contains("s3cret"), "{err}");
+        assert!(parse_base_url("--api-url", "https://me@api.zoom.us/v2").is_err());
     }
 
     #[test]

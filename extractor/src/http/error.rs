@@ -7,8 +7,10 @@ use chrono::{DateTime, Utc};
 
 use crate::auth::token::{AccessToken, AuthError};
 
-/// How long a request keeps retrying when no connection can be made at all: an API that cannot
-/// be reached (a wrong URL, DNS, a firewall, TLS) fails in well under a minute with its cause.
+/// How long a request keeps retrying, from its first attempt, when no connection can be made at
+/// all and Zoom has not answered this run yet: an API that cannot be reached (a wrong URL, DNS, a
+/// firewall, TLS) fails in well under a minute with its cause. Once Zoom has answered, a network
+/// outage gets the full `--max-retries`.
 pub const UNREACHABLE_BUDGET: Duration = Duration::from_secs(20);
 
 /// What kind of failure an error is, for exit codes: fix the setup, retry later, or neither.
@@ -118,8 +120,8 @@ pub enum ApiError {
     },
     /// HTTP 404 without a Zoom error code: no Zoom API at this base URL.
     #[error(
-        "nothing answers `{path}` at {api_url} (HTTP 404): check --api-url (ZOOM_API_URL); \
-         Zoom's API base is https://api.zoom.us/v2{}",
+        "nothing answers `{path}` at {api_url} (HTTP 404): check --api-url (ZOOM_API_URL, or \
+         api_url of the account entry); Zoom's API base is https://api.zoom.us/v2{}",
         if api_url.trim_end_matches('/').ends_with("/v2") { "" } else { ", with /v2 at the end" }
     )]
     NoApiHere {

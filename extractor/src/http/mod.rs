@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
@@ -73,22 +74,26 @@ pub struct RateLimitHeaders {
     pub remaining: Option<String>,
 }
 
-/// Retries of a request that cannot connect stop once [`UNREACHABLE_BUDGET`] would be spent.
-#[derive(Default)]
-struct UnreachableBudget {
-    /// When the current run of connection failures began.
-    since: Option<std::time::Instant>,
+/// Retries of a request that cannot connect stop once [`UNREACHABLE_BUDGET`] would be spent,
+/// counted from the request's first attempt, while Zoom has not answered this client yet.
+struct UnreachableBudget<'a> {
+    started: std::time::Instant,
+    answered: &'a AtomicBool,
 }
 
-impl UnreachableBudget {
-    /// Whether to wait `wait` and try again after a failure (`unreachable`: no connection made).
-    fn allows(&mut self, unreachable: bool, wait: Duration) -> bool {
-        if !unreachable {
-            self.since = None;
-            return true;
+impl<'a> UnreachableBudget<'a> {
+    fn start(answered: &'a AtomicBool) -> Self {
+        UnreachableBudget {
+            started: std::time::Instant::now(),
+            answered,
         }
-        let since = *self.since.get_or_insert_with(std::time::Instant::now);
-        since.elapsed() + wait <= UNREACHABLE_BUDGET
+    }
+
+    /// Whether to wait `wait` and try again after a failure (`unreachable`: no connection made).
+    fn allows(&self, unreachable: bool, wait: Duration) -> bool {
+        !unreachable
+            || self.answered.load(Ordering::Relaxed)
+            || self.started.elapsed() + wait <= UNREACHABLE_BUDGET
     }
 }
 
@@ -136,6 +141,9 @@ pub struct ZoomClient {
     max_wait: Duration,
     max_rps: u32,
     counters: Mutex<Counters>,
+    /// Whether the API has answered (any HTTP status): from then on, network failures are an
+    /// outage to ride out, not an address that cannot work.
+    answered: AtomicBool,
 }
 
 impl ZoomClient {
@@ -164,6 +172,7 @@ impl ZoomClient {
             max_wait: config.max_wait,
             max_rps: config.max_rps.get(),
             counters: Mutex::new(Counters::default()),
+            answered: AtomicBool::new(false),
         })
     }
 
@@ -180,7 +189,7 @@ impl ZoomClient {
     /// A token, fetched now if needed (used by connection checks).
     pub async fn token(&self) -> Result<Arc<AccessToken>, ApiError> {
         let fetch = || self.tokens.get();
-        let mut budget = UnreachableBudget::default();
+        let budget = UnreachableBudget::start(&self.answered);
         Ok(fetch
             .retry(self.backoff)
             .when(|e: &AuthError| {
@@ -238,7 +247,7 @@ impl ZoomClient {
         let mut renewed = false;
         loop {
             let attempt = move || self.attempt(request, lookahead);
-            let mut budget = UnreachableBudget::default();
+            let budget = UnreachableBudget::start(&self.answered);
             let result = attempt
                 .retry(self.backoff)
                 .when(ApiError::is_retryable)
@@ -303,6 +312,7 @@ impl ZoomClient {
             .send()
             .await
             .map_err(network_error)?;
+        self.answered.store(true, Ordering::Relaxed);
         let http_status = response.status();
         let headers = response.headers().clone();
         // Zoom says no requests are left: hold the next one, which the token below may send early.

@@ -621,9 +621,6 @@ fn revoke(request: &Request, state: &Mutex<State>) -> (u16, Value) {
     (200, json!({"status": "success"}))
 }
 
-/// `GET /v2/users/summary`: the account's users counted by plan `type`. Pending users are counted
-/// apart and not in the total, as Zoom's spec describes the fields; counting types 4 and 99 as
-/// join-only is this mock's own choice (no real body was found to say how Zoom counts them).
 /// `GET /users/me`: the authorizing user, with the account id (scope `user:read:user:admin`).
 fn users_me(request: &Request, state: &Mutex<State>) -> (u16, Value) {
     let state = state.lock().expect("mock state");
@@ -659,6 +656,9 @@ fn users_me(request: &Request, state: &Mutex<State>) -> (u16, Value) {
     )
 }
 
+/// `GET /v2/users/summary`: the account's users counted by plan `type`. Pending users are counted
+/// apart and not in the total, as Zoom's spec describes the fields; counting types 4 and 99 as
+/// join-only is this mock's own choice (no real body was found to say how Zoom counts them).
 fn users_summary(request: &Request, state: &Mutex<State>) -> (u16, Value) {
     let state = state.lock().expect("mock state");
     let bearer = request
