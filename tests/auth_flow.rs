@@ -452,15 +452,14 @@ async fn the_account_id_of_an_authorization_code_app_comes_from_users_me() {
     })
     .await;
     setup.connect().await;
-    let output = setup
-        .run(&[
-            "extract",
-            "--output-dir",
-            "wh",
-            "--partition-date",
-            "2026-12-01",
-        ])
-        .await;
+    const PARTITIONED: &[&str] = &[
+        "extract",
+        "--output-dir",
+        "wh",
+        "--partition-date",
+        "2026-12-01",
+    ];
+    let output = setup.run(PARTITIONED).await;
     assert!(output.status.success(), "{}", text(&output.stderr));
     let partition = setup
         .work
@@ -479,15 +478,7 @@ async fn the_account_id_of_an_authorization_code_app_comes_from_users_me() {
 
     let setup = Setup::new(|a| a.scopes = "user:read:list_users:admin".into()).await;
     setup.connect().await;
-    let output = setup
-        .run(&[
-            "extract",
-            "--output-dir",
-            "wh",
-            "--partition-date",
-            "2026-12-01",
-        ])
-        .await;
+    let output = setup.run(PARTITIONED).await;
     let stderr = text(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("--partition-account"), "{stderr}");

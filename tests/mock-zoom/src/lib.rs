@@ -621,27 +621,43 @@ fn revoke(request: &Request, state: &Mutex<State>) -> (u16, Value) {
     (200, json!({"status": "success"}))
 }
 
-/// `GET /users/me`: the authorizing user, with the account id (scope `user:read:user:admin`).
-fn users_me(request: &Request, state: &Mutex<State>) -> (u16, Value) {
-    let state = state.lock().expect("mock state");
+/// Zoom's answer to a request without a valid token (401, code 124) or without any of `scopes`
+/// (400, code 4711, naming the first, the granular one).
+fn admit(request: &Request, state: &State, scopes: &[&str]) -> Result<(), (u16, Value)> {
     let bearer = request
         .headers
         .get("authorization")
         .and_then(|v| v.strip_prefix("Bearer "));
     if !bearer.is_some_and(|t| state.valid_tokens.contains(t)) {
-        return (
+        return Err((
             401,
             json!({"code": 124, "message": "Invalid access token."}),
-        );
+        ));
     }
     if !state
         .account
         .scopes
         .split_whitespace()
-        .any(|s| s == "user:read:user:admin" || s == "user:read:admin")
+        .any(|s| scopes.contains(&s))
     {
-        let message = "Invalid access token, does not contain scopes:[user:read:user:admin].";
-        return (400, json!({"code": 4711, "message": message}));
+        let message = format!(
+            "Invalid access token, does not contain scopes:[{}].",
+            scopes.first().copied().unwrap_or_default()
+        );
+        return Err((400, json!({"code": 4711, "message": message})));
+    }
+    Ok(())
+}
+
+/// `GET /users/me`: the authorizing user, with the account id (scope `user:read:user:admin`).
+fn users_me(request: &Request, state: &Mutex<State>) -> (u16, Value) {
+    let state = state.lock().expect("mock state");
+    if let Err(refusal) = admit(
+        request,
+        &state,
+        &["user:read:user:admin", "user:read:admin"],
+    ) {
+        return refusal;
     }
     (
         200,
@@ -661,23 +677,12 @@ fn users_me(request: &Request, state: &Mutex<State>) -> (u16, Value) {
 /// join-only is this mock's own choice (no real body was found to say how Zoom counts them).
 fn users_summary(request: &Request, state: &Mutex<State>) -> (u16, Value) {
     let state = state.lock().expect("mock state");
-    let bearer = request
-        .headers
-        .get("authorization")
-        .and_then(|v| v.strip_prefix("Bearer "));
-    if !bearer.is_some_and(|t| state.valid_tokens.contains(t)) {
-        return (
-            401,
-            json!({"code": 124, "message": "Invalid access token."}),
-        );
-    }
-    let scopes = &state.account.scopes;
-    if !scopes
-        .split_whitespace()
-        .any(|s| s == "user:read:summary:admin" || s == "user:read:admin")
-    {
-        let message = "Invalid access token, does not contain scopes:[user:read:summary:admin].";
-        return (400, json!({"code": 4711, "message": message}));
+    if let Err(refusal) = admit(
+        request,
+        &state,
+        &["user:read:summary:admin", "user:read:admin"],
+    ) {
+        return refusal;
     }
     let users = &state.account.users;
     let active = users.get("active").map(Vec::as_slice).unwrap_or_default();
