@@ -22,6 +22,7 @@ mod logging;
 mod manifest;
 mod pipeline;
 mod progress;
+mod reconcile;
 mod signals;
 mod summary;
 mod targets;

@@ -11,6 +11,7 @@ use sinks::OutputReceipt;
 use transform::{RejectReason, TransformStats};
 
 use crate::config::{ExtractConfig, SourceConfig};
+use crate::reconcile::Reconciliation;
 
 /// Version of the manifest's own layout.
 pub const MANIFEST_VERSION: u32 = 1;
@@ -53,6 +54,10 @@ pub struct Manifest {
     /// Requests, retries, rate limits and page size (live runs only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api: Option<ApiReport>,
+    /// Zoom's own counts (`GET /users/summary`) beside the extract's (live runs whose app may
+    /// read them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reconciliation: Option<Reconciliation>,
     /// The hive partition written (partitioned output only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub partition: Option<PartitionInfo>,
@@ -185,6 +190,7 @@ impl Manifest {
             by_plan: stats.by_plan.clone(),
             by_status: stats.by_status.clone(),
             api: report.api.clone(),
+            reconciliation: None,
             partition: None,
             outputs: Outputs {
                 format: cfg.format.to_string(),
@@ -192,6 +198,14 @@ impl Manifest {
                 rejects,
             },
         }
+    }
+
+    /// Users received per status read, for reconciling with Zoom's counts.
+    pub fn received(&self) -> BTreeMap<UserStatus, u64> {
+        self.statuses
+            .iter()
+            .map(|(status, counts)| (*status, counts.users_received))
+            .collect()
     }
 
     /// Records left out, all reasons together.

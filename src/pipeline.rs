@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::anyhow;
 use extractor::zoom::users_me;
+use extractor::zoom::users_summary::{self, USERS_SUMMARY, UsersSummary};
 use extractor::{
     ExtractError, LiveSource, Page, PageSource, RecordingWriter, ReplaySource, SourceReport, USERS,
     UserStatus, ZoomClient,
@@ -23,6 +24,7 @@ use crate::config::{ExtractConfig, SourceConfig};
 use crate::exit::{self, Failure};
 use crate::manifest::Manifest;
 use crate::progress::Progress;
+use crate::reconcile::Reconciliation;
 use crate::targets::Targets;
 
 /// Pages waiting between the source and the transform.
@@ -56,6 +58,8 @@ enum AnySource {
 /// An opened page source with what the run needs to know about it.
 struct OpenedSource {
     source: AnySource,
+    /// Zoom's own counts, to reconcile with (live runs whose app may read them).
+    zoom_counts: Option<UsersSummary>,
     /// The Zoom account id, when known.
     account_id: Option<String>,
     /// The live client, for progress counts.
@@ -74,6 +78,7 @@ impl AnySource {
                 let account_id = source.index().account_id.clone();
                 Ok(OpenedSource {
                     source: AnySource::Replay(source),
+                    zoom_counts: None,
                     account_id,
                     client: None,
                 })
@@ -114,6 +119,7 @@ impl AnySource {
                 );
                 let source = LiveSource::new(client.clone(), api_url, sweeps, recorder);
                 Ok(OpenedSource {
+                    zoom_counts: zoom_counts(&client).await,
                     source: AnySource::Live(source),
                     account_id: account,
                     client: Some(client),
@@ -121,6 +127,27 @@ impl AnySource {
             }
         }
     }
+}
+
+/// Zoom's own counts of the account's users, when the app may read them; a failure to read them
+/// is a warning (the extract does not need them).
+async fn zoom_counts(client: &ZoomClient) -> Option<UsersSummary> {
+    let scopes = match client.token().await {
+        Ok(token) => token.scopes.clone(),
+        Err(_) => return None, // the run's first page will say why, with its exit code
+    };
+    if !scopes
+        .iter()
+        .any(|s| USERS_SUMMARY.scopes.contains(&s.as_str()))
+    {
+        return None;
+    }
+    let read = match client.fetch(&users_summary::request()).await {
+        Ok(fetched) => UsersSummary::from_page(&fetched.page),
+        Err(e) => Err(e.to_string()),
+    };
+    read.map_err(|e| tracing::warn!(message = "Could not read Zoom's user counts.", error = %e))
+        .ok()
 }
 
 /// The account an authorization-code app was authorized for, from `GET /users/me`; `None` when
@@ -157,6 +184,7 @@ impl PageSource for AnySource {
 pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<RunResult, Failure> {
     let OpenedSource {
         source,
+        zoom_counts,
         account_id,
         client,
     } = AnySource::open(cfg).await?;
@@ -276,6 +304,8 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
     }
     let mut manifest = Manifest::new(cfg, &report, &stats, licenses, rejects, chrono::Utc::now());
     manifest.partition = partition;
+    manifest.reconciliation =
+        zoom_counts.map(|zoom| Reconciliation::new(&zoom, &stats, &manifest.received()));
     let write_manifest = |path: &std::path::Path| {
         sinks::write_json_atomically(path, &manifest)
             .map_err(|e| Failure::failed(anyhow!(e).context("cannot write the manifest")))

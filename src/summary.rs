@@ -49,6 +49,23 @@ pub fn render(manifest: &Manifest, manifest_path: &std::path::Path) -> String {
             );
         }
     }
+    if let Some(reconciliation) = &manifest.reconciliation {
+        let differences = reconciliation.differences();
+        if differences.is_empty() {
+            let _ = writeln!(
+                out,
+                "  Zoom's own counts ({}): all agree",
+                reconciliation.source
+            );
+        }
+        for difference in differences {
+            let _ = writeln!(
+                out,
+                "  warning: Zoom's own counts ({}) differ: {difference}",
+                reconciliation.source
+            );
+        }
+    }
     let _ = write!(out, "  manifest: {}", manifest_path.display());
     out
 }

@@ -195,6 +195,47 @@ async fn a_429_storm_with_retry_after_is_waited_out() {
     assert!(m["api"]["rate_limit_wait_seconds"].as_f64().unwrap() >= 1.0);
 }
 
+/// With `user:read:summary:admin`, a run reads Zoom's own counts and sets them beside its own in
+/// the manifest; a difference is a warning naming it (exit 0), agreement is said once.
+#[tokio::test(flavor = "multi_thread")]
+async fn counts_are_reconciled_with_zooms_summary() {
+    let users = generated_users(40, 5, 5);
+    // Expected from the mock's users, not from the tool: active users of plan type 2 and 1.
+    let of_type = |t: i64| users["active"].iter().filter(|u| u["type"] == t).count() as u64;
+    let (licensed, basic) = (of_type(2), of_type(1));
+    let run_with = |overrides: Value| {
+        let users = users.clone();
+        async move {
+            let mut account = Account::new(users);
+            account.scopes = "user:read:list_users:admin user:read:summary:admin".into();
+            account.summary_overrides = overrides;
+            let mock = MockZoom::start(account, BTreeMap::new(), Duration::ZERO).await;
+            let out = tempfile::tempdir().unwrap();
+            let output = run(live(&mock, out.path())).await;
+            assert!(output.status.success(), "{}", stderr(&output));
+            (manifest(out.path()), stderr(&output))
+        }
+    };
+    let (m, said) = run_with(serde_json::json!({})).await;
+    let counts = &m["reconciliation"]["counts"];
+    assert_eq!(counts["licensed"]["zoom"], licensed);
+    assert_eq!(counts["licensed"]["extract"], licensed);
+    assert_eq!(counts["basic"]["extract"], basic);
+    assert_eq!(counts["pending"]["zoom"], 5);
+    assert_eq!(counts["pending"]["extract"], 5);
+    assert_eq!(counts["total"]["difference"], 0);
+    assert!(said.contains("all agree"), "{said}");
+
+    let (m, said) = run_with(serde_json::json!({"licensed_users_count": licensed + 1})).await;
+    assert_eq!(m["reconciliation"]["counts"]["licensed"]["difference"], -1);
+    let expected = format!(
+        "licensed: Zoom counts {}, the extract {licensed} (1 fewer)",
+        licensed + 1
+    );
+    assert!(said.contains(&expected), "{said}");
+    assert!(said.contains("WARN"), "{said}");
+}
+
 /// Our own spacing under `--max-rps` is pacing, not waiting on Zoom's rate limits: a run Zoom never
 /// held reports no rate-limit wait.
 #[tokio::test(flavor = "multi_thread")]
@@ -220,6 +261,8 @@ async fn pacing_is_not_counted_as_waiting_on_rate_limits() {
     let m = manifest(out.path());
     assert_eq!(m["api"]["http_429"], 0);
     assert_eq!(m["api"]["rate_limit_wait_seconds"], 0.0);
+    // Without user:read:summary:admin there is nothing to reconcile with.
+    assert!(m["reconciliation"].is_null());
     // 6 pages at 5 a second: the last 5 each wait up to 0.2 s for their turn (less when a page is
     // slow to arrive on a busy machine); 0.3 s leaves room for that.
     assert!(

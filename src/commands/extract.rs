@@ -52,6 +52,9 @@ async fn run_one(cfg: &ExtractConfig, quiet: bool, progress: bool) -> Result<Pat
         output = %m.outputs.licenses.path,
         manifest = %result.manifest_path.display()
     );
+    for difference in m.reconciliation.iter().flat_map(|r| r.differences()) {
+        tracing::warn!(message = "Zoom's user counts differ from the extract's.", %difference);
+    }
     for (status, counts) in &m.statuses {
         if counts.short_of_total > 0 {
             tracing::warn!(

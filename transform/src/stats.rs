@@ -21,6 +21,8 @@ pub struct TransformStats {
     pub by_plan: BTreeMap<String, u64>,
     /// Rows per status.
     pub by_status: BTreeMap<String, u64>,
+    /// Rows of active users per plan name (held against Zoom's own counts).
+    pub active_by_plan: BTreeMap<String, u64>,
 }
 
 impl TransformStats {
@@ -37,6 +39,9 @@ impl TransformStats {
         }
         for (status, n) in &other.by_status {
             *self.by_status.entry(status.clone()).or_default() += n;
+        }
+        for (plan, n) in &other.active_by_plan {
+            *self.active_by_plan.entry(plan.clone()).or_default() += n;
         }
     }
 }

@@ -107,6 +107,9 @@ impl Transformer {
                     self.stats.rows += 1;
                     bump(&mut self.stats.by_plan, row.plan);
                     bump(&mut self.stats.by_status, &row.status);
+                    if row.status == "active" {
+                        bump(&mut self.stats.active_by_plan, row.plan);
+                    }
                     licenses.append(&row);
                 }
                 Outcome::Reject(rejection) => {
