@@ -585,7 +585,9 @@ async fn check_reports_a_working_server_to_server_connection() {
         "{report}"
     );
     assert!(
-        report.contains("user:read:list_users:admin (classic apps: user:read:admin): granted"),
+        report.contains(
+            "  user:read:list_users:admin (classic apps: user:read:admin): granted; required"
+        ),
         "{report}"
     );
     // generated_users(40, 5, 5): each status's total_records.
@@ -617,6 +619,19 @@ async fn check_prints_zooms_user_summary_when_its_scope_is_granted() {
         report.contains(
             "users summary:  40 total: 16 licensed, 8 basic, 16 join-only, 0 on-prem, 0 room; \
              5 pending (GET /users/summary)"
+        ),
+        "{report}"
+    );
+    // Every scope the tool can use is listed, granted or not, with what it unlocks.
+    assert!(
+        report.contains(
+            "  user:read:summary:admin (classic apps: user:read:admin): granted; optional"
+        ),
+        "{report}"
+    );
+    assert!(
+        report.contains(
+            "  user:read:user:admin (classic apps: user:read:admin): not granted; optional"
         ),
         "{report}"
     );

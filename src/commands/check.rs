@@ -7,12 +7,26 @@ use std::io::Write;
 use extractor::zoom::users::{self, USERS, UserStatus};
 use extractor::zoom::users_me::{self, USERS_ME};
 use extractor::zoom::users_summary::{self, USERS_SUMMARY, UsersSummary};
-use extractor::{Credentials, ZoomClient};
+use extractor::{Credentials, Endpoint, ZoomClient};
 
 use crate::accounts;
 use crate::cli::CheckArgs;
 use crate::config::{client_config, connection};
 use crate::exit::{self, Failure};
+
+/// Every scope the tool can use, by the endpoint that needs it, and what it unlocks; the first is
+/// required.
+const SCOPE_USES: &[(&Endpoint, &str)] = &[
+    (&USERS, "required: the license table (GET /users)"),
+    (
+        &USERS_SUMMARY,
+        "optional: Zoom's own counts, reconciled with each extract (GET /users/summary)",
+    ),
+    (
+        &USERS_ME,
+        "optional: the account id of an authorization-code app, which names its partitions (GET /users/me)",
+    ),
+];
 
 /// Runs `check`; the report goes to stdout, line by line as each step succeeds.
 pub async fn run(args: CheckArgs) -> Result<(), Failure> {
@@ -49,16 +63,20 @@ pub async fn run(args: CheckArgs) -> Result<(), Failure> {
         }
     ));
     let has_scope = |scopes: &[&str]| token.scopes.iter().any(|s| scopes.contains(&s.as_str()));
-    say(format!(
-        "scope needed:   {} (classic apps: {}): {}",
-        USERS.scopes[0],
-        USERS.scopes[1],
-        if has_scope(USERS.scopes) {
-            "granted"
-        } else {
-            "NOT granted"
-        }
-    ));
+    say("scopes:".into());
+    for (endpoint, unlocks) in SCOPE_USES {
+        let scope = match endpoint.scopes {
+            [granular, classic, ..] => format!("{granular} (classic apps: {classic})"),
+            [only] => only.to_string(),
+            [] => continue,
+        };
+        let state = match (has_scope(endpoint.scopes), endpoint == &&USERS) {
+            (true, _) => "granted",
+            (false, true) => "NOT granted",
+            (false, false) => "not granted",
+        };
+        say(format!("  {scope}: {state}; {unlocks}"));
+    }
     if let Credentials::AuthorizationCode { .. } = &connection.credentials {
         let account = match has_scope(USERS_ME.scopes) {
             false => format!(
