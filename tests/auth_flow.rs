@@ -638,6 +638,42 @@ async fn check_prints_zooms_user_summary_when_its_scope_is_granted() {
     assert!(report.contains("connection ok"), "{report}");
 }
 
+/// With the report's scope, `check` reads one page of the sign-in report: readable, or not on a
+/// plan without access (Zoom's code 200), which does not fail the check (the report is optional).
+#[tokio::test(flavor = "multi_thread")]
+async fn check_says_whether_the_sign_in_report_is_readable() {
+    for (allowed, says) in [
+        (true, "sign-in report: readable (GET /report/activities)"),
+        (
+            false,
+            "sign-in report: not readable: Zoom does not let this account use `report/activities` \
+             (code 200: \"No permission.\"): reports need a Pro plan or higher",
+        ),
+    ] {
+        let mock = s2s_mock(|a| {
+            a.scopes = "user:read:list_users:admin report:read:user_activities:admin".into();
+            a.reports_allowed = allowed;
+        })
+        .await;
+        let out = output(s2s(&mock, &["check"])).await;
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let report = text(&out.stdout);
+        assert!(report.contains(says), "{report}");
+        assert!(
+            report.contains(
+                "  report:read:user_activities:admin (classic apps: report:read:admin): granted"
+            ),
+            "{report}"
+        );
+    }
+    // Without the scope the report is not asked for.
+    let mock = s2s_mock(|_| {}).await;
+    let out = output(s2s(&mock, &["check"])).await;
+    let report = text(&out.stdout);
+    assert!(!report.contains("sign-in report:"), "{report}");
+    assert!(mock.seen().activity_requests.is_empty());
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn check_names_a_wrong_secret_and_a_missing_scope() {
     let mock = s2s_mock(|_| {}).await;

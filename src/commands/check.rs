@@ -4,6 +4,7 @@
 
 use std::io::Write;
 
+use extractor::zoom::activities::{self, ACTIVITIES};
 use extractor::zoom::users::{self, USERS, UserStatus};
 use extractor::zoom::users_me::{self, USERS_ME};
 use extractor::zoom::users_summary::{self, USERS_SUMMARY, UsersSummary};
@@ -25,6 +26,10 @@ const SCOPE_USES: &[(&Endpoint, &str)] = &[
     (
         &USERS_ME,
         "optional: the account id of an authorization-code app, which names its partitions (GET /users/me)",
+    ),
+    (
+        &ACTIVITIES,
+        "optional: Zoom's sign-in/sign-out report (GET /report/activities, Pro plans and up)",
     ),
 ];
 
@@ -123,6 +128,19 @@ pub async fn run(args: CheckArgs) -> Result<(), Failure> {
         },
     };
     say(format!("users summary:  {summary}"));
+    // The sign-in report, when the app may ask: one page of today shows whether the plan allows it.
+    if has_scope(ACTIVITIES.scopes) {
+        let today = chrono::Utc::now().date_naive();
+        let first = activities::sweeps(&activities::windows(today, 1));
+        let readable = match first.first() {
+            None => "not read: no range to ask for".to_string(),
+            Some(request) => match client.fetch(request).await {
+                Ok(_) => "readable (GET /report/activities)".to_string(),
+                Err(error) => format!("not readable: {error}"),
+            },
+        };
+        say(format!("sign-in report: {readable}"));
+    }
     let Some(fetched) = fetched else {
         return Err(Failure::failed_msg("no users page was fetched"));
     };

@@ -102,6 +102,18 @@ pub enum ApiError {
         /// Zoom's message.
         message: String,
     },
+    /// Zoom's code 200, "No permission.": the plan or the admin's role may not use the endpoint.
+    #[error(
+        "Zoom does not let this account use `{path}` (code 200: \"{message}\"): reports need a Pro \
+         plan or higher, and the admin who set up the app a role that may view them (Role \
+         Management → Reports)"
+    )]
+    NoPermission {
+        /// The endpoint's path.
+        path: &'static str,
+        /// Zoom's message.
+        message: String,
+    },
     /// The `next_page_token` expired (code 300 on a page request with a token).
     #[error("the next page token expired: {0}")]
     PageTokenExpired(String),
@@ -143,6 +155,7 @@ impl ApiError {
     pub fn class(&self) -> ErrorClass {
         match self {
             ApiError::MissingScope { .. }
+            | ApiError::NoPermission { .. }
             | ApiError::NoApiHere { .. }
             | ApiError::Unauthorized { .. }
             | ApiError::Auth(AuthError::Rejected(_)) => ErrorClass::Configuration,

@@ -393,6 +393,12 @@ impl ZoomClient {
                 api_url: self.api_url.to_string(),
             });
         }
+        if http_status == StatusCode::BAD_REQUEST && zoom.code == 200 {
+            return Err(ApiError::NoPermission {
+                path: endpoint.path,
+                message,
+            });
+        }
         if http_status == StatusCode::BAD_REQUEST && zoom.code == 300 {
             if request.page_token.is_some() {
                 return Err(ApiError::PageTokenExpired(message));

@@ -1,6 +1,7 @@
 //! The Zoom wire model: endpoints described as data, the page every answer is read into, and one
 //! file per endpoint with its description and its records' shape.
 
+pub mod activities;
 pub mod endpoint;
 pub mod page;
 pub mod users;
@@ -14,4 +15,5 @@ pub static ENDPOINTS: &[&Endpoint] = &[
     &users::USERS,
     &users_summary::USERS_SUMMARY,
     &users_me::USERS_ME,
+    &activities::ACTIVITIES,
 ];

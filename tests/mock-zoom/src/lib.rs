@@ -46,6 +46,12 @@ pub struct Account {
     /// Authorization code flow: wait this long before answering the first refresh (after
     /// rotating); later refreshes are answered at once.
     pub refresh_delay: Duration,
+    /// `GET /report/activities` events (`activity_logs` entries), newest first as Zoom lists them.
+    pub activity: Vec<Value>,
+    /// Whether the plan may read the report (a Free plan may not: 400, code 200).
+    pub reports_allowed: bool,
+    /// The date the report's six months and its ranges are counted to (Zoom's "today").
+    pub today: String,
     /// Counts `GET /users/summary` reports differently from the users held, e.g.
     /// `{"licensed_users_count": 17}`: Zoom's count moving, or Zoom counting users the list omits.
     pub summary_overrides: Value,
@@ -66,6 +72,9 @@ impl Account {
             deny_consent: false,
             refresh_delay: Duration::ZERO,
             summary_overrides: json!({}),
+            activity: Vec::new(),
+            reports_allowed: true,
+            today: "2026-12-01".into(),
         }
     }
 }
@@ -145,6 +154,8 @@ pub struct Seen {
     pub refreshed_at: Vec<Instant>,
     /// Tokens revoked.
     pub revoked: Vec<String>,
+    /// `GET /v2/report/activities` requests, in arrival order: (from, to, page token sent).
+    pub activity_requests: Vec<(String, String, bool)>,
 }
 
 /// A pre-rendered page: (status, offset, page size, first page).
@@ -432,6 +443,11 @@ async fn handle(mut stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Res
             let (status, body) = users_me(&request, &state);
             respond(&mut stream, status, &[], body.to_string().as_bytes()).await
         }
+        ("GET", "/v2/report/activities") => {
+            let (status, body) = activities(&request, &state);
+            let heavy = [("X-RateLimit-Category", "Heavy".to_string())];
+            respond(&mut stream, status, &heavy, body.to_string().as_bytes()).await
+        }
         ("GET", "/v2/users/summary") => {
             let (status, body) = users_summary(&request, &state);
             respond(&mut stream, status, &[], body.to_string().as_bytes()).await
@@ -651,6 +667,106 @@ fn admit(request: &Request, state: &State, scopes: &[&str]) -> Result<(), (u16, 
         return Err((400, json!({"code": 4711, "message": message})));
     }
     Ok(())
+}
+
+/// `GET /v2/report/activities`: the account's sign-in/sign-out events of `from` to `to` (dates,
+/// inclusive), newest first, `page_size` (default 30, at most 300) at a time. Enforces what Zoom
+/// documents: a range of at most one month, within the last six months, and a plan allowed to
+/// read reports. The exact wording of Zoom's refusals is not documented; these are this mock's.
+fn activities(request: &Request, state: &Mutex<State>) -> (u16, Value) {
+    let mut state = state.lock().expect("mock state");
+    let scopes = ["report:read:user_activities:admin", "report:read:admin"];
+    if let Err(refusal) = admit(request, &state, &scopes) {
+        return refusal;
+    }
+    if !state.account.reports_allowed {
+        return (400, json!({"code": 200, "message": "No permission."}));
+    }
+    let date = |name: &str| {
+        request
+            .query
+            .get(name)
+            .and_then(|v| chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").ok())
+    };
+    let today =
+        chrono::NaiveDate::parse_from_str(&state.account.today, "%Y-%m-%d").expect("mock today");
+    let (Some(from), Some(to)) = (date("from"), date("to")) else {
+        return (
+            400,
+            json!({"code": 300, "message": "Invalid from or to date."}),
+        );
+    };
+    let one_month = from
+        .checked_add_months(chrono::Months::new(1))
+        .and_then(|d| d.pred_opt());
+    if from > to || one_month.is_none_or(|end| to > end) {
+        let message = "The date range should be within one month.";
+        return (400, json!({"code": 300, "message": message}));
+    }
+    let six_months_ago = today.checked_sub_months(chrono::Months::new(6));
+    if six_months_ago.is_some_and(|oldest| from < oldest) {
+        let message = "The date range should fall within the last six months.";
+        return (400, json!({"code": 300, "message": message}));
+    }
+    let token = request.query.get("next_page_token").cloned();
+    state
+        .seen
+        .activity_requests
+        .push((from.to_string(), to.to_string(), token.is_some()));
+    let in_range: Vec<&Value> = state
+        .account
+        .activity
+        .iter()
+        .filter(|e| {
+            let day = e["time"]
+                .as_str()
+                .and_then(|t| t.get(..10))
+                .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+            day.is_some_and(|d| from <= d && d <= to)
+        })
+        .collect();
+    let page_size = request
+        .query
+        .get("page_size")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(30)
+        .clamp(1, 300);
+    // The token is the offset, wrapped so it looks opaque; its range must match the request's.
+    let offset = match token.as_deref().map(|t| t.split(':').collect::<Vec<_>>()) {
+        None => 0,
+        Some(parts) => match parts.as_slice() {
+            ["act", f, t, n] if *f == from.to_string() && *t == to.to_string() => {
+                n.parse().unwrap_or(usize::MAX)
+            }
+            _ => {
+                return (
+                    400,
+                    json!({"code": 300, "message": "Invalid next_page_token."}),
+                );
+            }
+        },
+    };
+    let page: Vec<Value> = in_range
+        .iter()
+        .skip(offset)
+        .take(page_size)
+        .map(|e| (*e).clone())
+        .collect();
+    let next = offset + page.len();
+    let next_page_token = match next < in_range.len() {
+        true => format!("act:{from}:{to}:{next}"),
+        false => String::new(),
+    };
+    (
+        200,
+        json!({
+            "from": format!("{from}T00:00:00Z"),
+            "to": format!("{to}T00:00:00Z"),
+            "page_size": page_size,
+            "next_page_token": next_page_token,
+            "activity_logs": page,
+        }),
+    )
 }
 
 /// `GET /users/me`: the authorizing user, with the account id (scope `user:read:user:admin`).

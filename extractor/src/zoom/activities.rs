@@ -1,0 +1,167 @@
+//! `GET /report/activities`: Zoom's sign-in/sign-out report (`../shared/zoom-api.md` §3.2). Keyed
+//! by email, paginated with `next_page_token` and no `total_records`; a Heavy endpoint; one request
+//! covers at most one month, within the last six months, so a longer window is asked for in
+//! month-long ranges. Scope `report:read:user_activities:admin` (classic `report:read:admin`); Pro
+//! plans or higher (a Free account gets HTTP 400, code 200, "No permission.").
+
+use chrono::{Months, NaiveDate};
+use serde::Deserialize;
+
+use crate::zoom::endpoint::{Endpoint, PageRequest};
+
+/// `GET /report/activities`.
+pub static ACTIVITIES: Endpoint = Endpoint {
+    path: "report/activities",
+    fixed_query: &[],
+    records: Some("activity_logs"),
+    paginated: true,
+    scopes: &["report:read:user_activities:admin", "report:read:admin"],
+    check_query,
+};
+
+/// The longest window, in days: Zoom keeps six months of the report.
+pub const MOST_DAYS: u32 = 180;
+
+/// Records per page asked for (Zoom's default is 30; 300 is the usual maximum of its reports).
+pub const PAGE_SIZE: u32 = 300;
+
+/// Zoom's error code for a plan or role without access to the report.
+pub const NO_PERMISSION: i64 = 200;
+
+/// One event of the report, as Zoom sends it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ActivityLog {
+    /// The user's email: the report's only key.
+    pub email: Option<String>,
+    /// When, an RFC 3339 timestamp.
+    pub time: Option<String>,
+    /// `Sign in` or `Sign out`.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// Personal data; kept only when asked for.
+    pub ip_address: Option<String>,
+    /// e.g. `Browser`, `Windows`.
+    pub client_type: Option<String>,
+    /// The client's version.
+    pub version: Option<String>,
+}
+
+/// The ranges, oldest first, that cover the `days` days ending on `last` (inclusive), none longer
+/// than one calendar month: `[from, to]` with `to` at most the day before `from` plus one month.
+pub fn windows(last: NaiveDate, days: u32) -> Vec<(NaiveDate, NaiveDate)> {
+    let Some(first) = last.checked_sub_days(chrono::Days::new(u64::from(days.max(1)) - 1)) else {
+        return Vec::new();
+    };
+    let mut ranges = Vec::new();
+    let mut from = first;
+    while from <= last {
+        let to = month_end(from).min(last);
+        ranges.push((from, to));
+        match to.succ_opt() {
+            Some(next) => from = next,
+            None => break,
+        }
+    }
+    ranges
+}
+
+/// The last day of the month-long range starting on `from`.
+fn month_end(from: NaiveDate) -> NaiveDate {
+    from.checked_add_months(Months::new(1))
+        .and_then(|d| d.pred_opt())
+        .unwrap_or(from)
+}
+
+/// The first request of each range's sweep.
+pub fn sweeps(ranges: &[(NaiveDate, NaiveDate)]) -> Vec<PageRequest> {
+    ranges
+        .iter()
+        .map(|(from, to)| {
+            PageRequest::first(
+                &ACTIVITIES,
+                &[
+                    ("from", from.format("%Y-%m-%d").to_string()),
+                    ("to", to.format("%Y-%m-%d").to_string()),
+                    ("page_size", PAGE_SIZE.to_string()),
+                ],
+            )
+        })
+        .collect()
+}
+
+/// A request asks for one range of dates, `from` to `to`, no longer than a month.
+fn check_query(request: &PageRequest) -> Result<(), String> {
+    let date = |name| {
+        let text = request
+            .param(name)
+            .ok_or_else(|| format!("`{name}` is missing"))?;
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|e| format!("`{name}` {text:?}: {e}"))
+    };
+    let (from, to) = (date("from")?, date("to")?);
+    match from <= to && to <= month_end(from) {
+        true => Ok(()),
+        false => Err(format!(
+            "{from} to {to} is not a range of at most one month"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn a_window_is_split_into_month_long_ranges_that_cover_it_exactly() {
+        // 90 days ending 2026-12-01 start on 2026-09-03.
+        let ranges = windows(day("2026-12-01"), 90);
+        assert_eq!(
+            ranges,
+            [
+                (day("2026-09-03"), day("2026-10-02")),
+                (day("2026-10-03"), day("2026-11-02")),
+                (day("2026-11-03"), day("2026-12-01")),
+            ]
+        );
+        // 30 days fit in one month; one day is one range of one day.
+        assert_eq!(
+            windows(day("2026-12-01"), 30),
+            [(day("2026-11-02"), day("2026-12-01"))]
+        );
+        assert_eq!(
+            windows(day("2026-03-01"), 1),
+            [(day("2026-03-01"), day("2026-03-01"))]
+        );
+        // Across February and at the longest window: contiguous, within a month each, 180 days.
+        for (last, days) in [("2026-03-31", 60), ("2024-03-30", 180), ("2026-12-01", 180)] {
+            let ranges = windows(day(last), days);
+            let covered: i64 = ranges.iter().map(|(f, t)| (*t - *f).num_days() + 1).sum();
+            assert_eq!(covered, i64::from(days), "{last} {days}");
+            assert_eq!(ranges.last().unwrap().1, day(last));
+            for pair in ranges.windows(2) {
+                assert_eq!(pair[0].1.succ_opt().unwrap(), pair[1].0);
+            }
+            for request in sweeps(&ranges) {
+                check_query(&request).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn a_range_over_a_month_is_not_a_request_this_tool_sends() {
+        let request = |from: &str, to: &str| {
+            PageRequest::first(&ACTIVITIES, &[("from", from.into()), ("to", to.into())])
+        };
+        // A month from January 31 is February 28 (chrono clamps), so the range ends the day before:
+        // on the safe side of Zoom's unstated rule.
+        assert!(check_query(&request("2026-01-31", "2026-02-27")).is_ok());
+        assert!(check_query(&request("2026-01-31", "2026-02-28")).is_err());
+        assert!(check_query(&request("2026-03-02", "2026-04-01")).is_ok());
+        assert!(check_query(&request("2026-03-02", "2026-04-02")).is_err());
+        assert!(check_query(&request("2026-02-01", "2026-01-31")).is_err());
+        assert!(check_query(&PageRequest::first(&ACTIVITIES, &[])).is_err());
+    }
+}
