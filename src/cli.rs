@@ -66,6 +66,13 @@ pub enum IncludeField {
     CustomAttributes,
 }
 
+/// What `--with` can add to an extract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WithOption {
+    /// Zoom's sign-in/sign-out report: the zoom_signin_events and zoom_user_activity tables.
+    Activity,
+}
+
 /// Output formats as the CLI names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum FormatArg {
@@ -145,6 +152,17 @@ pub struct ExtractArgs {
     /// name, which is null otherwise.
     #[arg(long, value_enum, value_delimiter = ',', value_name = "FIELD")]
     pub include_fields: Vec<IncludeField>,
+    /// More tables, comma-separated: `activity` reads Zoom's sign-in report (scope
+    /// report:read:user_activities:admin) into zoom_signin_events and zoom_user_activity.
+    #[arg(long = "with", value_enum, value_delimiter = ',', value_name = "LIST")]
+    pub with: Vec<WithOption>,
+    /// Days of sign-in activity, ending on the run's date (--partition-date when given); Zoom
+    /// keeps six months.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=180))]
+    pub activity_days: u32,
+    /// Keep the IP address of each sign-in event (personal data a license decision does not need).
+    #[arg(long)]
+    pub with_ip: bool,
 }
 
 /// Which Zoom account, and how to authenticate.
@@ -202,6 +220,10 @@ pub struct RequestArgs {
     /// day; a longer one fails fast (exit 75).
     #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
     pub max_wait: f64,
+    /// Requests per second to Zoom's Heavy endpoints (the sign-in report), which Zoom limits apart:
+    /// 10/s on Pro, 40/s on Business and up, shared by every app on the account.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=40))]
+    pub activity_max_rps: u32,
     /// First retry delay in milliseconds (at most 10,000); later ones double, with jitter, up to
     /// 30 s.
     #[arg(long, default_value_t = 500, value_name = "MS",

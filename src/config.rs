@@ -11,7 +11,7 @@ use extractor::{AuthCodeApp, ClientConfig, Credentials, Secret, ServerToServer, 
 use sinks::{Destination, Format};
 
 use crate::accounts::AccountEntry;
-use crate::cli::{ConnectArgs, ExtractArgs, FormatArg, IncludeField, RequestArgs};
+use crate::cli::{ConnectArgs, ExtractArgs, FormatArg, IncludeField, RequestArgs, WithOption};
 use crate::exit::Failure;
 
 /// Default output directory.
@@ -43,6 +43,8 @@ pub struct LiveConfig {
     pub account_name: Option<String>,
     /// Whether users are asked for with `include_fields=custom_attributes`.
     pub custom_attributes: bool,
+    /// The sign-in report's window (`--with activity`): its last day and its length in days.
+    pub activity: Option<(chrono::NaiveDate, u32)>,
 }
 
 /// Everything one extract run needs, checked.
@@ -66,6 +68,8 @@ pub struct ExtractConfig {
     pub started_at: DateTime<Utc>,
     /// Whether CSV formula neutralization is off.
     pub csv_raw: bool,
+    /// Whether sign-in events keep their IP address.
+    pub with_ip: bool,
     /// Hive-style partitioned output, instead of `output`/`rejects`/`manifest`.
     pub partition: Option<PartitionConfig>,
 }
@@ -85,6 +89,10 @@ pub struct PartitionConfig {
 pub const LICENSES_TABLE: &str = "zoom_users";
 /// Folder of the rejects table under a partitioned output root.
 pub const REJECTS_TABLE: &str = "zoom_user_rejects";
+/// Folder of the sign-in events table under a partitioned output root.
+pub const EVENTS_TABLE: &str = "zoom_signin_events";
+/// Folder of the per-user activity table under a partitioned output root.
+pub const USER_ACTIVITY_TABLE: &str = "zoom_user_activity";
 /// The manifest's name inside a partition.
 pub const PARTITION_MANIFEST: &str = "_manifest.json";
 
@@ -95,6 +103,22 @@ impl PartitionConfig {
             .join(table)
             .join(format!("dt={}", self.date.format("%Y-%m-%d")))
             .join(format!("account={account}"))
+    }
+}
+
+/// The folder and name stem the files beside `output` are named from (rejects, manifest, sign-in
+/// tables): `out/zoom_users.parquet` gives `out` and `zoom_users`.
+pub fn output_dir_and_stem(output: &Destination) -> (PathBuf, String) {
+    match output {
+        Destination::File(p) => (
+            p.parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+            p.file_stem()
+                .map_or_else(|| DEFAULT_STEM.into(), |s| s.to_string_lossy().into_owned()),
+        ),
+        // Its own names, so a run to stdout never replaces the rejects or manifest of a file run.
+        Destination::Stdout => (PathBuf::from(DEFAULT_DIR), format!("{DEFAULT_STEM}_stdout")),
     }
 }
 
@@ -172,6 +196,12 @@ impl ExtractConfig {
                      (record with --include-fields to have them)",
                 ));
             }
+            (Some(_), None) if !args.with.is_empty() => {
+                return Err(Failure::usage(
+                    "--with chooses what a live run asks Zoom for; a replay reads what the recording \
+                     holds (sign-in events included, when it has them)",
+                ));
+            }
             (Some(_), None) if args.statuses != ["active", "pending"] => {
                 return Err(Failure::usage(
                     "--statuses chooses what a live run asks Zoom for; a replay reads every status \
@@ -192,6 +222,14 @@ impl ExtractConfig {
                     custom_attributes: args
                         .include_fields
                         .contains(&IncludeField::CustomAttributes),
+                    // Ends on the run's date: the partition's, so a backfill reads its own days.
+                    activity: match args.with.contains(&WithOption::Activity) {
+                        false => None,
+                        true => Some((
+                            partition_date(args, extracted_at(args, now)?)?,
+                            args.activity_days,
+                        )),
+                    },
                 }))
             }
         };
@@ -218,17 +256,7 @@ impl ExtractConfig {
                 Destination::File(sub(Path::new(DEFAULT_DIR)).join(format!("{DEFAULT_STEM}.{ext}")))
             }
         };
-        let (dir, stem) = match &output {
-            Destination::File(p) => (
-                p.parent()
-                    .filter(|d| !d.as_os_str().is_empty())
-                    .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
-                p.file_stem()
-                    .map_or_else(|| DEFAULT_STEM.into(), |s| s.to_string_lossy().into_owned()),
-            ),
-            // Its own names, so a run to stdout never replaces the rejects or manifest of a file run.
-            Destination::Stdout => (PathBuf::from(DEFAULT_DIR), format!("{DEFAULT_STEM}_stdout")),
-        };
+        let (dir, stem) = output_dir_and_stem(&output);
         let rejects = match &args.rejects {
             Some(p) if p.as_os_str() == "-" && !per_account => Destination::Stdout,
             Some(p) => Destination::File(
@@ -310,6 +338,7 @@ impl ExtractConfig {
             extracted_at,
             started_at: now,
             csv_raw: args.csv_raw,
+            with_ip: args.with_ip,
             partition,
         })
     }
@@ -506,6 +535,8 @@ pub fn client_config(
         oauth_url: connection.oauth_url.clone(),
         credentials: connection.credentials.clone(),
         max_rps: connection.max_rps,
+        heavy_max_rps: NonZeroU32::new(requests.activity_max_rps)
+            .ok_or_else(|| Failure::usage("--activity-max-rps must be at least 1"))?,
         max_retries: requests.max_retries as usize,
         timeout,
         retry_min_delay: Duration::from_millis(requests.retry_min_delay_ms),

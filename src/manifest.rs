@@ -54,6 +54,9 @@ pub struct Manifest {
     /// Requests, retries, rate limits and page size (live runs only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api: Option<ApiReport>,
+    /// The sign-in report's window and counts (runs that read it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub activity: Option<ActivitySection>,
     /// Zoom's own counts (`GET /users/summary`) beside the extract's (live runs whose app may
     /// read them).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -128,6 +131,24 @@ pub struct Outputs {
     pub licenses: OutputReceipt,
     /// The rejects table.
     pub rejects: OutputReceipt,
+    /// `zoom_signin_events` (runs that read the sign-in report).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signin_events: Option<OutputReceipt>,
+    /// `zoom_user_activity` (runs that read the sign-in report).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_activity: Option<OutputReceipt>,
+}
+
+/// The sign-in report as the run read it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ActivitySection {
+    /// The window's first day.
+    pub window_start: String,
+    /// The window's last day (inclusive).
+    pub window_end: String,
+    /// Events read, written, repeats dropped, matched to users, without a time; users signed in.
+    #[serde(flatten)]
+    pub counts: transform::ActivityStats,
 }
 
 fn rfc3339(t: DateTime<Utc>) -> String {
@@ -190,14 +211,34 @@ impl Manifest {
             by_plan: stats.by_plan.clone(),
             by_status: stats.by_status.clone(),
             api: report.api.clone(),
+            activity: None,
             reconciliation: None,
             partition: None,
             outputs: Outputs {
                 format: cfg.format.to_string(),
                 licenses,
                 rejects,
+                signin_events: None,
+                user_activity: None,
             },
         }
+    }
+
+    /// Records the sign-in report's window, counts and the two tables written from it.
+    pub fn set_activity(
+        &mut self,
+        (from, to): (chrono::NaiveDate, chrono::NaiveDate),
+        counts: transform::ActivityStats,
+        events: OutputReceipt,
+        user_activity: OutputReceipt,
+    ) {
+        self.activity = Some(ActivitySection {
+            window_start: from.format("%Y-%m-%d").to_string(),
+            window_end: to.format("%Y-%m-%d").to_string(),
+            counts,
+        });
+        self.outputs.signin_events = Some(events);
+        self.outputs.user_activity = Some(user_activity);
     }
 
     /// Users received per status read, for reconciling with Zoom's counts.

@@ -10,15 +10,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::anyhow;
+use chrono::NaiveDate;
+use extractor::zoom::activities::{self, ACTIVITIES};
 use extractor::zoom::users_me;
 use extractor::zoom::users_summary::{self, USERS_SUMMARY, UsersSummary};
 use extractor::{
-    ExtractError, LiveSource, Page, PageSource, RecordingWriter, ReplaySource, SourceReport, USERS,
-    UserStatus, ZoomClient,
+    Endpoint, ExtractError, LiveSource, Page, PageSource, RecordingWriter, ReplaySource,
+    SourceReport, USERS, UserStatus, ZoomClient,
 };
 use sinks::{FinishedOutput, OutputReceipt, RecordSink, SinkError, SinkOptions};
 use tokio::sync::mpsc;
-use transform::{RunContext, TransformStats, TransformedPage, Transformer};
+use transform::{ActivityContext, RunContext, TransformStats, TransformedPage, Transformer};
 
 use crate::config::{ExtractConfig, SourceConfig};
 use crate::exit::{self, Failure};
@@ -64,6 +66,8 @@ struct OpenedSource {
     account_id: Option<String>,
     /// The live client, for progress counts.
     client: Option<Arc<ZoomClient>>,
+    /// The sign-in report's window (first and last day), when the run reads it.
+    activity: Option<(NaiveDate, NaiveDate)>,
 }
 
 impl AnySource {
@@ -71,12 +75,14 @@ impl AnySource {
     async fn open(cfg: &ExtractConfig) -> Result<OpenedSource, Failure> {
         match &cfg.source {
             SourceConfig::Replay(dir) => {
-                let source = ReplaySource::open(dir, &[&USERS]).map_err(|e| Failure {
-                    code: exit::USAGE,
-                    error: anyhow!(e).context(format!("--replay {}", dir.display())),
-                })?;
+                let source =
+                    ReplaySource::open(dir, &[&USERS, &ACTIVITIES]).map_err(|e| Failure {
+                        code: exit::USAGE,
+                        error: anyhow!(e).context(format!("--replay {}", dir.display())),
+                    })?;
                 let account_id = source.index().account_id.clone();
                 Ok(OpenedSource {
+                    activity: recorded_window(source.index()),
                     source: AnySource::Replay(source),
                     zoom_counts: None,
                     account_id,
@@ -86,11 +92,22 @@ impl AnySource {
             SourceConfig::Live(live) => {
                 let api_url = live.client.api_url.to_string();
                 let client = ZoomClient::new(live.client.clone()).map_err(Failure::failed_msg)?;
+                // The token first: it is needed anyway, and its scopes say what may be asked.
+                let token = client.token().await.map_err(|e| Failure {
+                    code: exit::code_for(e.class()),
+                    error: anyhow!(e).context("connecting to Zoom"),
+                })?;
+                let granted = |endpoint: &Endpoint| {
+                    token
+                        .scopes
+                        .iter()
+                        .any(|s| endpoint.scopes.contains(&s.as_str()))
+                };
                 // Needed to name a partition; otherwise only recorded, so a failure there is a warning.
                 let needed = cfg.partition.as_ref().is_some_and(|p| p.account.is_none());
                 let account = match live.client.credentials.account_id() {
                     Some(id) => Some(id.to_owned()),
-                    None => match authorized_account(&client).await {
+                    None => match authorized_account(&client, granted(&users_me::USERS_ME)).await {
                         Ok(account) => account,
                         Err(e) if needed => {
                             return Err(Failure {
@@ -112,36 +129,71 @@ impl AnySource {
                     None => None,
                 };
                 let client = Arc::new(client);
-                let sweeps = extractor::zoom::users::sweeps(
+                let users = extractor::zoom::users::sweeps(
                     &live.statuses,
                     live.page_size,
                     live.custom_attributes,
                 );
-                let source = LiveSource::new(client.clone(), api_url, sweeps, recorder);
+                // The report comes second: every user is known when the first event arrives.
+                let mut phases = vec![users];
+                let mut window = None;
+                if let Some((last, days)) = live.activity {
+                    if !granted(&ACTIVITIES) {
+                        return Err(missing_scope(&ACTIVITIES, "--with activity"));
+                    }
+                    let ranges = activities::windows(last, days);
+                    window = ranges.first().map(|(from, _)| (*from, last));
+                    phases.push(activities::sweeps(&ranges));
+                }
+                let source = LiveSource::new(client.clone(), api_url, phases, recorder);
                 Ok(OpenedSource {
-                    zoom_counts: zoom_counts(&client).await,
+                    zoom_counts: match granted(&USERS_SUMMARY) {
+                        true => zoom_counts(&client).await,
+                        false => None,
+                    },
                     source: AnySource::Live(source),
                     account_id: account,
                     client: Some(client),
+                    activity: window,
                 })
             }
         }
     }
 }
 
-/// Zoom's own counts of the account's users, when the app may read them; a failure to read them
-/// is a warning (the extract does not need them).
-async fn zoom_counts(client: &ZoomClient) -> Option<UsersSummary> {
-    let scopes = match client.token().await {
-        Ok(token) => token.scopes.clone(),
-        Err(_) => return None, // the run's first page will say why, with its exit code
+/// The failure (exit 2, before any page) of an option whose endpoint's scope the token lacks.
+fn missing_scope(endpoint: &Endpoint, option: &str) -> Failure {
+    Failure::usage(format!(
+        "{option} reads `{}`, which needs the scope {} (classic apps: {}): add it to the Zoom app \
+         (Manage → your app → Scopes; an authorization-code app then needs `zoom-licenses auth` \
+         again), or leave {option} out",
+        endpoint.path,
+        endpoint.scopes.first().copied().unwrap_or_default(),
+        endpoint.scopes.get(1).copied().unwrap_or_default(),
+    ))
+}
+
+/// The window of the sign-in report a recording holds: its first range's first day to its last
+/// range's last day; `None` when it holds none.
+fn recorded_window(index: &extractor::RecordingIndex) -> Option<(NaiveDate, NaiveDate)> {
+    let dates = |name: &str| {
+        index
+            .pages
+            .iter()
+            .filter(|p| p.request.endpoint == ACTIVITIES.path)
+            .filter_map(|p| p.request.query.get(name))
+            .filter_map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .collect::<Vec<_>>()
     };
-    if !scopes
-        .iter()
-        .any(|s| USERS_SUMMARY.scopes.contains(&s.as_str()))
-    {
-        return None;
-    }
+    Some((
+        dates("from").into_iter().min()?,
+        dates("to").into_iter().max()?,
+    ))
+}
+
+/// Zoom's own counts of the account's users (the app may read them); a failure to read them is a
+/// warning (the extract does not need them).
+async fn zoom_counts(client: &ZoomClient) -> Option<UsersSummary> {
     let read = match client.fetch(&users_summary::request()).await {
         Ok(fetched) => UsersSummary::from_page(&fetched.page),
         Err(e) => Err(e.to_string()),
@@ -151,13 +203,11 @@ async fn zoom_counts(client: &ZoomClient) -> Option<UsersSummary> {
 }
 
 /// The account an authorization-code app was authorized for, from `GET /users/me`; `None` when
-/// the token lacks that endpoint's scope.
-async fn authorized_account(client: &ZoomClient) -> Result<Option<String>, extractor::ApiError> {
-    let token = client.token().await?;
-    let granted = token
-        .scopes
-        .iter()
-        .any(|s| users_me::USERS_ME.scopes.contains(&s.as_str()));
+/// the token lacks that endpoint's scope (`granted`).
+async fn authorized_account(
+    client: &ZoomClient,
+    granted: bool,
+) -> Result<Option<String>, extractor::ApiError> {
     if !granted {
         tracing::info!(
             message = "The account id is not known: the app lacks the scope of GET /users/me.",
@@ -187,22 +237,34 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
         zoom_counts,
         account_id,
         client,
+        activity,
     } = AnySource::open(cfg).await?;
     let progress = show_progress.then(|| Progress::start(client));
-    let mut targets = Targets::new(cfg, account_id.as_deref())?;
+    let mut targets = Targets::new(cfg, account_id.as_deref(), activity.is_some())?;
     let known_account = account_id.clone();
     let transformer = Transformer::new(RunContext {
         run_id: cfg.run_id.clone(),
         account_id,
         extracted_at_micros: cfg.extracted_at.timestamp_micros(),
+        activity: activity.map(|(from, to)| ActivityContext {
+            from,
+            to,
+            with_ip: cfg.with_ip,
+        }),
     });
     let options = sink_options(cfg);
     let open = |dest| {
         sinks::open_sink(cfg.format, dest, &options)
             .map_err(|e| Failure::failed(anyhow!(e).context("cannot open output")))
     };
-    let licenses_sink = open(&targets.output)?;
-    let rejects_sink = open(&targets.rejects)?;
+    let outputs = Outputs {
+        licenses: open(&targets.output)?,
+        rejects: open(&targets.rejects)?,
+        activity: match &targets.activity {
+            None => None,
+            Some((events, user_activity)) => Some((open(events)?, open(user_activity)?)),
+        },
+    };
 
     let cancelled = Arc::new(AtomicBool::new(false));
     let (page_tx, page_rx) = mpsc::channel::<Page>(PAGE_QUEUE);
@@ -224,9 +286,7 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
     };
     let sink_task = {
         let cancelled = cancelled.clone();
-        tokio::task::spawn_blocking(move || {
-            sink_stage(licenses_sink, rejects_sink, batch_rx, &cancelled)
-        })
+        tokio::task::spawn_blocking(move || sink_stage(outputs, batch_rx, &cancelled))
     };
 
     let source_abort = source_task.abort_handle();
@@ -256,13 +316,12 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
     }
     // Report the stage that failed first in the data flow's terms: a sink error explains why the
     // transform and source were told to stop, not the other way round.
-    let (licenses, rejects) = match sinks {
-        Ok(Ok(outputs)) => Some(outputs),
+    let finished = match sinks {
+        Ok(Ok(finished)) => Some(finished),
         Ok(Err(StageError::Failed(f))) => return Err(f),
         Ok(Err(StageError::Stopped)) => None,
         Err(join) => return Err(Failure::failed(anyhow!("sink stage panicked: {join}"))),
-    }
-    .unzip();
+    };
     let stats = match transform {
         Ok(Ok(stats)) => Some(stats),
         Ok(Err(StageError::Failed(f))) => return Err(f),
@@ -274,36 +333,56 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
         Ok(Err(e)) => return Err(source_failure(e, cfg)),
         Err(join) => return Err(Failure::failed(anyhow!("source stage panicked: {join}"))),
     };
-    let (Some(licenses), Some(rejects), Some(stats)) = (licenses, rejects, stats) else {
+    let (Some(finished), Some(stats)) = (finished, stats) else {
         return Err(Failure::failed(anyhow!("the pipeline stopped early")));
     };
-    // Every user Zoom sent is a row, a rejection or a counted duplicate, or nothing is written.
-    let decided = stats.rows + stats.rejects.values().sum::<u64>() + stats.duplicates;
+    // Every user Zoom sent is a row, a rejection or a counted duplicate, and every event a row or
+    // a counted duplicate, or nothing is written.
+    let events = stats.activity.clone().unwrap_or_default();
+    let decided = stats.rows
+        + stats.rejects.values().sum::<u64>()
+        + stats.duplicates
+        + events.events_written
+        + events.duplicates;
     // An authorization-code app's account id comes from GET /users/me, not from its credentials.
     if report.account_id.is_none() {
         report.account_id = known_account;
     }
-    if report.records != stats.users_seen || decided != report.records {
+    let read = stats.users_seen + events.events_seen;
+    if report.records != read || decided != report.records {
         return Err(Failure::failed(anyhow!(
-            "{} user records were received but {} were read and {} decided (rows, rejects, \
-             duplicates); no output was written. This is a bug: please report it",
+            "{} records were received but {read} were read and {decided} decided (rows, rejects, \
+             duplicates, events); no output was written. This is a bug: please report it",
             report.records,
-            stats.users_seen,
-            decided
         )));
     }
 
-    let mut licenses = commit(licenses)?;
-    let mut rejects = commit(rejects)?;
+    let mut licenses = commit(finished.licenses)?;
+    let mut rejects = commit(finished.rejects)?;
+    let mut activity_receipts = match finished.activity {
+        None => None,
+        Some((events, user_activity)) => Some((commit(events)?, commit(user_activity)?)),
+    };
     let mut partition = None;
     if let Some(staged) = &targets.staged {
         // Receipts name the files where readers will find them, not the staging area.
         licenses.path = staged.final_output.display().to_string();
         rejects.path = staged.final_rejects.display().to_string();
+        if let (Some((events, user_activity)), Some((e, a))) =
+            (&mut activity_receipts, &staged.final_activity)
+        {
+            events.path = e.display().to_string();
+            user_activity.path = a.display().to_string();
+        }
         partition = Some(staged.info.clone());
     }
     let mut manifest = Manifest::new(cfg, &report, &stats, licenses, rejects, chrono::Utc::now());
     manifest.partition = partition;
+    if let (Some(window), Some((events, user_activity)), Some(counts)) =
+        (activity, activity_receipts, stats.activity.clone())
+    {
+        manifest.set_activity(window, counts, events, user_activity);
+    }
     manifest.reconciliation =
         zoom_counts.map(|zoom| Reconciliation::new(&zoom, &stats, &manifest.received()));
     let write_manifest = |path: &std::path::Path| {
@@ -412,37 +491,79 @@ fn transform_stage(
             return Err(StageError::Stopped);
         }
     }
-    Ok(transformer.finish())
+    let (stats, activity) = transformer
+        .finish()
+        .map_err(|e| StageError::Failed(Failure::failed(anyhow!(e))))?;
+    for batch in activity {
+        let last = TransformedPage {
+            activity: Some(batch),
+            ..TransformedPage::default()
+        };
+        if batches.send(last).is_err() {
+            return Err(StageError::Stopped);
+        }
+    }
+    Ok(stats)
+}
+
+/// The sinks of a run: the license table, its rejects and, when the run reads the sign-in
+/// report, its events and per-user activity.
+struct Outputs<T> {
+    licenses: T,
+    rejects: T,
+    activity: Option<(T, T)>,
 }
 
 fn sink_stage(
-    mut licenses: Box<dyn RecordSink>,
-    mut rejects: Box<dyn RecordSink>,
+    mut sinks: Outputs<Box<dyn RecordSink>>,
     batches: std::sync::mpsc::Receiver<TransformedPage>,
     cancelled: &AtomicBool,
-) -> Result<(FinishedOutput, FinishedOutput), StageError> {
-    licenses
+) -> Result<Outputs<FinishedOutput>, StageError> {
+    sinks
+        .licenses
         .begin(&transform::license_schema())
         .map_err(sink_failure)?;
-    rejects
+    sinks
+        .rejects
         .begin(&transform::rejects_schema())
         .map_err(sink_failure)?;
+    if let Some((events, user_activity)) = &mut sinks.activity {
+        events
+            .begin(&transform::activity::events_schema())
+            .map_err(sink_failure)?;
+        user_activity
+            .begin(&transform::activity::user_activity_schema())
+            .map_err(sink_failure)?;
+    }
     for page in batches {
         if cancelled.load(Ordering::Relaxed) {
             return Err(StageError::Stopped);
         }
         if let Some(batch) = &page.licenses {
-            licenses.write_batch(batch).map_err(sink_failure)?;
+            sinks.licenses.write_batch(batch).map_err(sink_failure)?;
         }
         if let Some(batch) = &page.rejects {
-            rejects.write_batch(batch).map_err(sink_failure)?;
+            sinks.rejects.write_batch(batch).map_err(sink_failure)?;
+        }
+        if let (Some(batch), Some((events, _))) = (&page.events, &mut sinks.activity) {
+            events.write_batch(batch).map_err(sink_failure)?;
+        }
+        if let (Some(batch), Some((_, user_activity))) = (&page.activity, &mut sinks.activity) {
+            user_activity.write_batch(batch).map_err(sink_failure)?;
         }
     }
     if cancelled.load(Ordering::Relaxed) {
         return Err(StageError::Stopped);
     }
-    Ok((
-        licenses.finish().map_err(sink_failure)?,
-        rejects.finish().map_err(sink_failure)?,
-    ))
+    Ok(Outputs {
+        licenses: sinks.licenses.finish().map_err(sink_failure)?,
+        rejects: sinks.rejects.finish().map_err(sink_failure)?,
+        activity: match sinks.activity {
+            None => None,
+            Some((events, user_activity)) => Some((
+                events.finish().map_err(sink_failure)?,
+                user_activity.finish().map_err(sink_failure)?,
+            )),
+        },
+    })
 }

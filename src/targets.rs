@@ -7,7 +7,10 @@ use anyhow::anyhow;
 use sinks::Destination;
 use sinks::partition::StagingArea;
 
-use crate::config::{ExtractConfig, LICENSES_TABLE, PARTITION_MANIFEST, REJECTS_TABLE};
+use crate::config::{
+    EVENTS_TABLE, ExtractConfig, LICENSES_TABLE, PARTITION_MANIFEST, REJECTS_TABLE,
+    USER_ACTIVITY_TABLE,
+};
 use crate::exit::Failure;
 use crate::manifest::PartitionInfo;
 
@@ -17,6 +20,8 @@ pub struct Targets {
     pub output: Destination,
     /// The rejects' destination.
     pub rejects: Destination,
+    /// The sign-in tables' destinations (events, then user activity), when the run reads them.
+    pub activity: Option<(Destination, Destination)>,
     /// Where the manifest is written (in the staging area when partitioned).
     pub manifest: PathBuf,
     /// Copies of the manifest (the rejects partition's `_manifest.json`).
@@ -34,6 +39,8 @@ pub struct Staged {
     pub final_output: PathBuf,
     /// Where readers find the rejects.
     pub final_rejects: PathBuf,
+    /// Where readers find the sign-in tables (events, then user activity).
+    pub final_activity: Option<(PathBuf, PathBuf)>,
     final_manifest: PathBuf,
     /// The partition's keys, for the manifest.
     pub info: PartitionInfo,
@@ -45,18 +52,23 @@ impl Staged {
         // A run killed between its two swaps leaves a pair from two runs; say that this one mends it.
         // (Read before the publish lock is taken: a concurrent run may mend it first; the warning
         // then names a pair already mended, which is harmless.)
-        let run_ids = self
+        let runs: Vec<String> = self
             .partitions
             .iter()
-            .map(|dir| run_id_in(&dir.join(PARTITION_MANIFEST)))
-            .collect::<Vec<_>>();
-        if let [Some(rejects), Some(licenses)] = run_ids.as_slice()
-            && rejects != licenses
-        {
+            .filter_map(|dir| {
+                let run = run_id_in(&dir.join(PARTITION_MANIFEST))?;
+                let table = dir.parent()?.parent()?.file_name()?.to_string_lossy();
+                Some(format!("{table}: {run}"))
+            })
+            .collect();
+        let distinct: std::collections::BTreeSet<&str> = runs
+            .iter()
+            .filter_map(|r| r.split_once(": ").map(|(_, run)| run))
+            .collect();
+        if distinct.len() > 1 {
             tracing::warn!(
-                message = "The partitions being replaced came from two runs; this run replaces both.",
-                licenses_run_id = %licenses,
-                rejects_run_id = %rejects
+                message = "The partitions being replaced came from different runs; this run replaces them all.",
+                runs = %runs.join("; ")
             );
         }
         self.area
@@ -67,10 +79,30 @@ impl Staged {
 }
 
 impl Targets {
-    /// The targets of `cfg`; a partitioned run's `account=` falls back to `account_id`.
-    pub fn new(cfg: &ExtractConfig, account_id: Option<&str>) -> Result<Self, Failure> {
+    /// The targets of `cfg`; a partitioned run's `account=` falls back to `account_id`. With
+    /// `activity`, the sign-in tables have targets too.
+    pub fn new(
+        cfg: &ExtractConfig,
+        account_id: Option<&str>,
+        activity: bool,
+    ) -> Result<Self, Failure> {
+        let ext = cfg.format.extension();
         let Some(partition) = &cfg.partition else {
+            // Beside the license table, named after it: out/zoom_users_signin_events.parquet.
+            let activity = match (activity, &cfg.output) {
+                (false, _) => None,
+                (true, output) => {
+                    let (dir, stem) = crate::config::output_dir_and_stem(output);
+                    let events = dir.join(format!("{stem}_signin_events.{ext}"));
+                    let user_activity = dir.join(format!("{stem}_user_activity.{ext}"));
+                    for path in [&events, &user_activity] {
+                        sinks::output::check_replaceable(path).map_err(Failure::usage)?;
+                    }
+                    Some((Destination::File(events), Destination::File(user_activity)))
+                }
+            };
             return Ok(Targets {
+                activity,
                 output: cfg.output.clone(),
                 rejects: cfg.rejects.clone(),
                 manifest: cfg.manifest.clone(),
@@ -102,9 +134,14 @@ impl Targets {
                 )));
             }
         };
-        let ext = cfg.format.extension();
         let licenses_dir = partition.dir(LICENSES_TABLE, &account);
         let rejects_dir = partition.dir(REJECTS_TABLE, &account);
+        let activity_dirs = activity.then(|| {
+            (
+                partition.dir(EVENTS_TABLE, &account),
+                partition.dir(USER_ACTIVITY_TABLE, &account),
+            )
+        });
         let area = StagingArea::create(&partition.root).map_err(|e| {
             Failure::failed(anyhow!(e).context(format!(
                 "cannot create a staging folder under {}",
@@ -121,16 +158,37 @@ impl Targets {
         let final_output = licenses_dir.join(format!("part-0.{ext}"));
         let final_rejects = rejects_dir.join(format!("part-0.{ext}"));
         let final_manifest = licenses_dir.join(PARTITION_MANIFEST);
+        let final_activity = activity_dirs.as_ref().map(|(events, user_activity)| {
+            (
+                events.join(format!("part-0.{ext}")),
+                user_activity.join(format!("part-0.{ext}")),
+            )
+        });
+        // Published in this order: the license table, the one readers key on, last.
+        let mut partitions = vec![rejects_dir];
+        partitions.extend(activity_dirs.into_iter().flat_map(|(e, a)| [e, a]));
+        let extra_manifests = partitions
+            .iter()
+            .map(|dir| area.staged(&dir.join(PARTITION_MANIFEST)))
+            .collect();
+        partitions.push(licenses_dir);
         Ok(Targets {
             output: Destination::File(area.staged(&final_output)),
             rejects: Destination::File(area.staged(&final_rejects)),
+            activity: final_activity.as_ref().map(|(events, user_activity)| {
+                (
+                    Destination::File(area.staged(events)),
+                    Destination::File(area.staged(user_activity)),
+                )
+            }),
             manifest: area.staged(&final_manifest),
-            extra_manifests: vec![area.staged(&rejects_dir.join(PARTITION_MANIFEST))],
+            extra_manifests,
             staged: Some(Staged {
                 area,
-                partitions: vec![rejects_dir, licenses_dir],
+                partitions,
                 final_output,
                 final_rejects,
+                final_activity,
                 final_manifest,
                 info: PartitionInfo {
                     dt: partition.date.format("%Y-%m-%d").to_string(),

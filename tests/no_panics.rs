@@ -81,6 +81,7 @@ async fn no_error_path_panics() {
     assert!(!work.path().join("m.json").exists());
 
     // Settings out of range, and files that are not what they should be.
+    let sample_path = sample.to_str().unwrap();
     std::fs::create_dir(work.path().join("a-dir")).unwrap();
     std::fs::write(work.path().join("bad.toml"), b"\xff\xfe[[a").unwrap();
     for (args, expected) in [
@@ -101,7 +102,16 @@ async fn no_error_path_panics() {
         (vec!["extract", "--config", "bad.toml", "--account", "a"], 2),
         (vec!["extract", "--config", "a-dir", "--account", "a"], 2),
         (vec!["extract", "--output", "a-dir"], 2),
-        (vec!["extract", "--output-dir", "/dev/null/x"], 1),
+        (
+            vec![
+                "extract",
+                "--replay",
+                sample_path,
+                "--output-dir",
+                "/dev/null/x",
+            ],
+            1,
+        ),
         (vec!["check", "--token-file", "bad.toml"], 2),
         (vec!["revoke", "--token-file", "a-dir"], 2),
         (vec!["auth", "--redirect-uri", "http://localhost:99999"], 2),

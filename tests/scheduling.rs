@@ -264,8 +264,9 @@ fn the_next_run_names_and_mends_a_mismatched_pair() {
         .assert()
         .success();
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
-    assert!(stderr.contains("came from two runs"), "{stderr}");
-    assert!(stderr.contains("rejects_run_id=killed "), "{stderr}");
+    assert!(stderr.contains("came from different runs"), "{stderr}");
+    assert!(stderr.contains("zoom_user_rejects: killed "), "{stderr}");
+    assert!(stderr.contains("zoom_users: first "), "{stderr}");
     let run_id = |path: &Path| -> Value {
         serde_json::from_str::<Value>(&fs::read_to_string(path).unwrap()).unwrap()["run_id"].clone()
     };

@@ -1,9 +1,10 @@
 //! Reads the cells of a batch for the text formats (CSV, NDJSON), which render values one by one.
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Int32Type, TimestampMicrosecondType};
+use arrow_array::types::{Date32Type, Int32Type, TimestampMicrosecondType};
 use arrow_array::{
-    Array, BooleanArray, Int32Array, ListArray, RecordBatch, StringArray, TimestampMicrosecondArray,
+    Array, BooleanArray, Date32Array, Int32Array, ListArray, RecordBatch, StringArray,
+    TimestampMicrosecondArray,
 };
 use arrow_schema::{DataType, TimeUnit};
 use chrono::{DateTime, Datelike, Timelike};
@@ -23,6 +24,8 @@ pub enum Cell<'a> {
     Time(i64),
     /// A boolean.
     Bool(bool),
+    /// A date, as days since 1970-01-01.
+    Date(i32),
     /// A list of texts: the values of `list` from `start`, `len` of them.
     TextList(&'a StringArray, usize, usize),
 }
@@ -37,6 +40,8 @@ pub enum Column<'a> {
     Time(&'a TimestampMicrosecondArray),
     /// A `Boolean` column.
     Bool(&'a BooleanArray),
+    /// A `Date32` column.
+    Date(&'a Date32Array),
     /// A `List<Utf8>` column and its values.
     TextList(&'a ListArray, &'a StringArray),
 }
@@ -49,6 +54,7 @@ impl Column<'_> {
             Column::Int(a) if a.is_valid(row) => Cell::Int(a.value(row)),
             Column::Time(a) if a.is_valid(row) => Cell::Time(a.value(row)),
             Column::Bool(a) if a.is_valid(row) => Cell::Bool(a.value(row)),
+            Column::Date(a) if a.is_valid(row) => Cell::Date(a.value(row)),
             Column::TextList(a, values) if a.is_valid(row) => {
                 let offsets = a.value_offsets();
                 let (start, end) = (offsets[row] as usize, offsets[row + 1] as usize);
@@ -73,6 +79,7 @@ pub fn columns(batch: &RecordBatch) -> Result<Vec<Column<'_>>, SinkError> {
                 array.as_primitive::<TimestampMicrosecondType>(),
             )),
             DataType::Boolean => Ok(Column::Bool(array.as_boolean())),
+            DataType::Date32 => Ok(Column::Date(array.as_primitive::<Date32Type>())),
             DataType::List(item) if item.data_type() == &DataType::Utf8 => {
                 let list = array.as_list::<i32>();
                 Ok(Column::TextList(list, list.values().as_string::<i32>()))
@@ -83,6 +90,19 @@ pub fn columns(batch: &RecordBatch) -> Result<Vec<Column<'_>>, SinkError> {
             }),
         })
         .collect()
+}
+
+/// `2026-12-01` for a count of days since 1970-01-01.
+pub fn write_date(days: i32, out: &mut String) {
+    use std::fmt::Write;
+    match chrono::NaiveDate::default().checked_add_signed(chrono::TimeDelta::days(days.into())) {
+        Some(date) => {
+            let _ = write!(out, "{}", date.format("%Y-%m-%d"));
+        }
+        None => {
+            let _ = write!(out, "{days}");
+        }
+    }
 }
 
 /// RFC 3339 in UTC with a `Z`, with fractional seconds only when there are any.

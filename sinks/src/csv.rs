@@ -11,7 +11,7 @@ use arrow_schema::SchemaRef;
 
 use std::fmt::Write as _;
 
-use crate::cells::{Cell, columns, write_time};
+use crate::cells::{Cell, columns, write_date, write_time};
 use crate::error::SinkError;
 use crate::output::Output;
 use crate::{FinishedOutput, RecordSink};
@@ -104,6 +104,11 @@ impl RecordSink for CsvSink {
                         self.writer.write_field(&scratch)
                     }
                     Cell::Bool(b) => self.writer.write_field(if b { "true" } else { "false" }),
+                    Cell::Date(days) => {
+                        scratch.clear();
+                        write_date(days, &mut scratch);
+                        self.writer.write_field(&scratch)
+                    }
                     Cell::TextList(values, start, len) => {
                         scratch.clear();
                         for i in start..start + len {

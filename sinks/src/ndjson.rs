@@ -7,7 +7,7 @@ use std::io::Write;
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 
-use crate::cells::{Cell, columns, write_time};
+use crate::cells::{Cell, columns, write_date, write_time};
 use crate::error::SinkError;
 use crate::output::Output;
 use crate::{FinishedOutput, RecordSink};
@@ -63,6 +63,13 @@ impl NdjsonSink {
                             serde_json::to_writer(&mut text, values.value(i))?;
                         }
                         text.push(b']');
+                    }
+                    Cell::Date(days) => {
+                        time.clear();
+                        write_date(days, &mut time);
+                        text.push(b'"');
+                        text.extend_from_slice(time.as_bytes());
+                        text.push(b'"');
                     }
                     Cell::Time(t) => {
                         time.clear();

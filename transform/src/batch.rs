@@ -12,7 +12,7 @@ use crate::row::{LicenseRow, Rejection};
 use crate::rules::RunContext;
 use crate::schema::{license_schema, rejects_schema};
 
-fn timestamps(capacity: usize) -> TimestampMicrosecondBuilder {
+pub(crate) fn timestamps(capacity: usize) -> TimestampMicrosecondBuilder {
     TimestampMicrosecondBuilder::with_capacity(capacity).with_timezone("UTC")
 }
 
@@ -241,7 +241,7 @@ fn repeat_text(value: &str, n: usize) -> ArrayRef {
     repeat_option(Some(value), n)
 }
 
-fn repeat_option(value: Option<&str>, n: usize) -> ArrayRef {
+pub(crate) fn repeat_option(value: Option<&str>, n: usize) -> ArrayRef {
     let mut builder = StringBuilder::with_capacity(n, value.map_or(0, str::len) * n);
     for _ in 0..n {
         builder.append_option(value);
@@ -249,7 +249,7 @@ fn repeat_option(value: Option<&str>, n: usize) -> ArrayRef {
     Arc::new(builder.finish())
 }
 
-fn repeat_time(micros: i64, n: usize) -> ArrayRef {
+pub(crate) fn repeat_time(micros: i64, n: usize) -> ArrayRef {
     let mut builder = timestamps(n);
     builder.append_slice(&vec![micros; n]);
     Arc::new(builder.finish())

@@ -1,4 +1,5 @@
-//! Turns raw Zoom user records into the normalized license table and its rejects.
+//! Turns raw Zoom user records into the normalized license table and its rejects, and the sign-in
+//! report into its events and per-user activity tables.
 //!
 //! Pure by design: no I/O, no clock, no logging. Everything a rule needs (run id, extraction time,
 //! account) arrives in a [`RunContext`]; everything it decides leaves as rows, rejections and
@@ -6,6 +7,7 @@
 
 #![warn(missing_docs)]
 
+pub mod activity;
 pub mod batch;
 pub mod plan;
 pub mod row;
@@ -14,6 +16,7 @@ pub mod schema;
 pub mod stats;
 pub mod transformer;
 
+pub use activity::{ActivityContext, ActivityStats};
 pub use batch::{LicenseBatchBuilder, RejectBatchBuilder};
 pub use plan::Plan;
 pub use row::{LicenseRow, RejectReason, Rejection};

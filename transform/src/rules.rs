@@ -22,6 +22,8 @@ pub struct RunContext {
     pub account_id: Option<String>,
     /// `extracted_at`, microseconds since the epoch, UTC.
     pub extracted_at_micros: i64,
+    /// The sign-in report's window and options, when the run reads it.
+    pub activity: Option<crate::activity::ActivityContext>,
 }
 
 /// The decision for one record.

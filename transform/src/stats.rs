@@ -23,6 +23,9 @@ pub struct TransformStats {
     pub by_status: BTreeMap<String, u64>,
     /// Rows of active users per plan name (held against Zoom's own counts).
     pub active_by_plan: BTreeMap<String, u64>,
+    /// The sign-in report's counts, when the run read it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub activity: Option<crate::activity::ActivityStats>,
 }
 
 impl TransformStats {

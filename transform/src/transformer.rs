@@ -12,9 +12,11 @@ use std::collections::{BTreeMap, HashSet};
 
 use arrow_array::RecordBatch;
 use arrow_schema::ArrowError;
+use extractor::zoom::activities::ACTIVITIES;
 use extractor::{Page, USERS, UserStatus};
 use xxhash_rust::xxh3::xxh3_128;
 
+use crate::activity::ActivityTracker;
 use crate::batch::{LicenseBatchBuilder, RejectBatchBuilder};
 use crate::rules::{Outcome, RunContext, classify};
 use crate::stats::TransformStats;
@@ -24,13 +26,18 @@ use crate::stats::TransformStats;
 /// reserve more.
 const MAX_RESERVED: u64 = 1_835_000;
 
-/// The batches made from one page; `None` when the page gave no such rows.
+/// The batches made from one page (or, last, the activity table); `None` when there are no such
+/// rows.
 #[derive(Debug, Clone, Default)]
 pub struct TransformedPage {
     /// Rows for the license table.
     pub licenses: Option<RecordBatch>,
     /// Rows for the rejects table.
     pub rejects: Option<RecordBatch>,
+    /// Rows for `zoom_signin_events`.
+    pub events: Option<RecordBatch>,
+    /// Rows for `zoom_user_activity` (made once every page is read).
+    pub activity: Option<RecordBatch>,
 }
 
 /// Why the transform could not go on.
@@ -56,12 +63,15 @@ pub struct Transformer {
     /// Users each sweep's first page announced (`total_records`; a restarted sweep's again).
     announced: BTreeMap<String, u64>,
     stats: TransformStats,
+    /// Users and their sign-ins, when the run reads the sign-in report.
+    activity: Option<ActivityTracker>,
 }
 
 impl Transformer {
     /// A transformer for one run.
     pub fn new(ctx: RunContext) -> Self {
         Transformer {
+            activity: ctx.activity.clone().map(ActivityTracker::new),
             ctx,
             seen: HashSet::new(),
             announced: BTreeMap::new(),
@@ -76,6 +86,18 @@ impl Transformer {
             sequence: page.sequence,
             reason,
         };
+        if page.request.endpoint == &ACTIVITIES {
+            let Some(tracker) = &mut self.activity else {
+                return Err(invalid(
+                    "sign-in events, but the run does not read them".into(),
+                ));
+            };
+            let events = tracker.events(page, &self.ctx).map_err(invalid)?;
+            return Ok(TransformedPage {
+                events: non_empty(events),
+                ..TransformedPage::default()
+            });
+        }
         if page.request.endpoint != &USERS {
             let path = page.request.endpoint.path;
             return Err(invalid(format!("a page of `{path}`, not of `users`")));
@@ -110,6 +132,9 @@ impl Transformer {
                     if row.status == "active" {
                         bump(&mut self.stats.active_by_plan, row.plan);
                     }
+                    if let Some(tracker) = &mut self.activity {
+                        tracker.add_user(&row).map_err(invalid)?;
+                    }
                     licenses.append(&row);
                 }
                 Outcome::Reject(rejection) => {
@@ -124,12 +149,19 @@ impl Transformer {
         Ok(TransformedPage {
             licenses: non_empty(licenses.finish(&self.ctx)?),
             rejects: non_empty(rejects.finish(&self.ctx)?),
+            ..TransformedPage::default()
         })
     }
 
-    /// Ends the run with its counts.
-    pub fn finish(self) -> TransformStats {
-        self.stats
+    /// Ends the run: its counts, and the `zoom_user_activity` table when the run read the report.
+    pub fn finish(self) -> Result<(TransformStats, Vec<RecordBatch>), TransformError> {
+        let mut stats = self.stats;
+        let Some(tracker) = self.activity else {
+            return Ok((stats, Vec::new()));
+        };
+        let (batches, activity) = tracker.finish(&self.ctx)?;
+        stats.activity = Some(activity);
+        Ok((stats, batches))
     }
 }
 
@@ -188,6 +220,7 @@ mod tests {
             run_id: "r".into(),
             account_id: None,
             extracted_at_micros: 0,
+            activity: None,
         })
     }
 
@@ -204,7 +237,7 @@ mod tests {
         assert_eq!(keys(&again), ["u3", "u4"]);
         let none_new = t.transform_page(&page(3, 0..5, None)).unwrap();
         assert!(none_new.licenses.is_none());
-        let stats = t.finish();
+        let (stats, _) = t.finish().unwrap();
         assert_eq!((stats.users_seen, stats.rows, stats.duplicates), (13, 5, 8));
     }
 
@@ -223,7 +256,7 @@ mod tests {
         let out = t.transform_page(&page).unwrap();
         assert_eq!(keys(&out), ["b"]);
         assert_eq!(out.rejects.map(|b| b.num_rows()), Some(1));
-        let stats = t.finish();
+        let (stats, _) = t.finish().unwrap();
         assert_eq!((stats.users_seen, stats.rows, stats.duplicates), (4, 1, 2));
         let unsupported = stats.rejects.get(&crate::RejectReason::UnsupportedPlan);
         assert_eq!(unsupported, Some(&1));

@@ -66,6 +66,7 @@ fn transform_recording(name: &str) -> String {
         run_id: "snapshot-run".into(),
         account_id: index.account_id.clone(),
         extracted_at_micros: 1_796_198_400_000_000,
+        activity: None,
     });
     let (mut rows, mut rejects) = (String::new(), String::new());
     for (i, entry) in index.pages.iter().enumerate() {
@@ -83,7 +84,7 @@ fn transform_recording(name: &str) -> String {
             .iter()
             .for_each(|b| render_rows(b, &mut rejects));
     }
-    let stats = transformer.finish();
+    let (stats, _) = transformer.finish().unwrap();
     let stats = serde_json::to_string_pretty(&stats).unwrap();
     format!("## stats\n{stats}\n## rows\n{rows}## rejects\n{rejects}")
 }
@@ -257,6 +258,7 @@ fn every_fixture_set_gives_what_an_independent_model_of_its_json_expects() {
             run_id: "r".into(),
             account_id: None,
             extracted_at_micros: 0,
+            activity: None,
         });
         let mut keys = Vec::new();
         for (i, entry) in index.pages.iter().enumerate() {
@@ -273,7 +275,7 @@ fn every_fixture_set_gives_what_an_independent_model_of_its_json_expects() {
                 keys.extend(column.iter().map(|k| k.unwrap().to_string()));
             }
         }
-        let stats = transformer.finish();
+        let (stats, _) = transformer.finish().unwrap();
         let got = Expected {
             keys,
             rejects: stats

@@ -26,7 +26,7 @@ use crate::auth::secret::remote_text;
 use crate::auth::token::{AccessToken, AuthError};
 use crate::auth::{Credentials, TokenCache};
 use crate::network;
-use crate::zoom::endpoint::PageRequest;
+use crate::zoom::endpoint::{PageRequest, Rate};
 use crate::zoom::page::{Page, peek_token_in_prefix};
 use error::{ApiError, UNREACHABLE_BUDGET};
 use rate_gate::RateGate;
@@ -40,8 +40,10 @@ pub struct ClientConfig {
     pub oauth_url: Url,
     /// How to authenticate.
     pub credentials: Credentials,
-    /// Requests per second, across all sweeps.
+    /// Requests per second to Light and Medium endpoints, across all sweeps.
     pub max_rps: NonZeroU32,
+    /// Requests per second to Heavy endpoints (reports), which Zoom limits apart and lower.
+    pub heavy_max_rps: NonZeroU32,
     /// Retries per request before giving up.
     pub max_retries: usize,
     /// Timeout of each request.
@@ -136,10 +138,13 @@ pub struct ZoomClient {
     http: reqwest::Client,
     api_url: Url,
     tokens: TokenCache,
+    /// One gate per rate-limit category: Zoom counts (and pauses) each apart.
     gate: RateGate,
+    heavy_gate: RateGate,
     backoff: ExponentialBuilder,
     max_wait: Duration,
     max_rps: u32,
+    heavy_max_rps: u32,
     counters: Mutex<Counters>,
     /// Whether the API has answered (any HTTP status): from then on, network failures are an
     /// outage to ride out, not an address that cannot work.
@@ -168,17 +173,32 @@ impl ZoomClient {
             http,
             api_url: config.api_url,
             gate: RateGate::new(config.max_rps),
+            heavy_gate: RateGate::new(config.heavy_max_rps),
             backoff: backoff(config.retry_min_delay, config.max_retries),
             max_wait: config.max_wait,
             max_rps: config.max_rps.get(),
+            heavy_max_rps: config.heavy_max_rps.get(),
             counters: Mutex::new(Counters::default()),
             answered: AtomicBool::new(false),
         })
     }
 
-    /// The requests per second it allows itself.
+    /// The requests per second it allows itself to Light and Medium endpoints.
     pub fn max_rps(&self) -> u32 {
         self.max_rps
+    }
+
+    /// The requests per second it allows itself to Heavy endpoints.
+    pub fn heavy_max_rps(&self) -> u32 {
+        self.heavy_max_rps
+    }
+
+    /// The gate of an endpoint's rate-limit category.
+    fn gate(&self, rate: Rate) -> &RateGate {
+        match rate {
+            Rate::Medium => &self.gate,
+            Rate::Heavy => &self.heavy_gate,
+        }
     }
 
     /// How the client authenticates.
@@ -209,8 +229,8 @@ impl ZoomClient {
             requests: counters.requests,
             retries: counters.retries.clone(),
             http_429: counters.http_429,
-            rate_limit_wait_seconds: millis(self.gate.waited()),
-            pacing_wait_seconds: millis(self.gate.paced()),
+            rate_limit_wait_seconds: millis(self.gate.waited() + self.heavy_gate.waited()),
+            pacing_wait_seconds: millis(self.gate.paced() + self.heavy_gate.paced()),
             token_renewals: self.tokens.renewals(),
         }
     }
@@ -245,6 +265,7 @@ impl ZoomClient {
         let lookahead = Mutex::new(lookahead);
         let lookahead = &lookahead;
         let mut renewed = false;
+        let gate = self.gate(request.endpoint.rate);
         loop {
             let attempt = move || self.attempt(request, lookahead);
             let budget = UnreachableBudget::start(&self.answered);
@@ -255,18 +276,18 @@ impl ZoomClient {
                     (error, Some(wait)) if !budget.allows(error.is_unreachable(), wait) => None,
                     // Zoom said how long to wait: honour it, and hold every other request too.
                     (ApiError::RateLimited { wait: Some(wait) }, Some(_)) => {
-                        self.gate.pause_for(*wait);
+                        gate.pause_for(*wait);
                         Some(*wait)
                     }
                     (ApiError::RateLimited { wait: None }, Some(backoff)) => {
-                        self.gate.pause_for(backoff);
+                        gate.pause_for(backoff);
                         Some(backoff)
                     }
                     (_, backoff) => backoff,
                 })
                 .notify(|error, wait| {
                     if matches!(error, ApiError::RateLimited { .. }) {
-                        self.gate.add_wait(wait);
+                        gate.add_wait(wait);
                     }
                     self.note_retry(error.cause(), error, wait)
                 })
@@ -287,7 +308,8 @@ impl ZoomClient {
         request: &PageRequest,
         lookahead: &Mutex<Option<tokio::sync::oneshot::Sender<String>>>,
     ) -> Result<FetchedPage, ApiError> {
-        self.gate.ready().await;
+        let gate = self.gate(request.endpoint.rate);
+        gate.ready().await;
         // No retry loop of its own here: the caller's loop retries an unreachable token endpoint.
         let token = self.tokens.get().await?;
         let endpoint = request.endpoint;
@@ -318,7 +340,7 @@ impl ZoomClient {
         // Zoom says no requests are left: hold the next one, which the token below may send early.
         if http_status == StatusCode::OK && header(&headers, "x-ratelimit-remaining") == Some("0") {
             let wait = retry_after(&headers).unwrap_or(Duration::from_secs(1));
-            self.gate.pause_for(self.within_max_wait(wait)?);
+            gate.pause_for(self.within_max_wait(wait)?);
         }
         // Only a page's token may send the next request early.
         let lookahead = match (http_status == StatusCode::OK, endpoint.records) {

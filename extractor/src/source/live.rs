@@ -1,6 +1,7 @@
 //! The live page source: sweeps of any endpoint (for users, one per status), run concurrently
-//! under one rate limit, each following `next_page_token` until Zoom sends `""` or none (never
-//! trusting `page_count`).
+//! under the rate limits, each following `next_page_token` until Zoom sends `""` or none (never
+//! trusting `page_count`). Sweeps come in phases, one after the other: the transform can then rely
+//! on every user having arrived before the sign-in events that refer to them.
 //!
 //! An expired page token restarts that sweep from its first page (the transform drops the repeats);
 //! a refused page size falls back to 300 once for every sweep. With a recorder, every page is
@@ -32,23 +33,23 @@ pub const MAX_RESTARTS: u64 = 3;
 pub struct LiveSource {
     client: Arc<ZoomClient>,
     api_url: String,
-    sweeps: Vec<PageRequest>,
+    phases: Vec<Vec<PageRequest>>,
     recorder: Option<RecordingWriter>,
 }
 
 impl LiveSource {
-    /// A source running a sweep from each of `sweeps` (first-page requests, their `page_size`
-    /// parameter the one asked for); `recorder` records every page.
+    /// A source running, phase after phase, a sweep from each request of the phase (first-page
+    /// requests, their `page_size` parameter the one asked for); `recorder` records every page.
     pub fn new(
         client: Arc<ZoomClient>,
         api_url: String,
-        sweeps: Vec<PageRequest>,
+        phases: Vec<Vec<PageRequest>>,
         recorder: Option<RecordingWriter>,
     ) -> Self {
         LiveSource {
             client,
             api_url,
-            sweeps,
+            phases,
             recorder,
         }
     }
@@ -69,8 +70,9 @@ struct Shared {
 impl PageSource for LiveSource {
     async fn run(self, pages: mpsc::Sender<Page>) -> Result<SourceReport, ExtractError> {
         let page_size = self
-            .sweeps
+            .phases
             .iter()
+            .flatten()
             .filter_map(|r| r.param("page_size")?.parse().ok())
             .max()
             .unwrap_or(0);
@@ -83,15 +85,19 @@ impl PageSource for LiveSource {
             fell_back: AtomicBool::new(false),
             recorder: self.recorder.map(Mutex::new),
         });
-        let mut running = JoinSet::new();
-        for (i, request) in self.sweeps.into_iter().enumerate() {
-            let shared = shared.clone();
-            running.spawn(async move { (i, sweep(shared, request).await) });
-        }
         let mut sweeps = Vec::new();
-        while let Some(joined) = running.join_next().await {
-            let (i, report) = joined.map_err(|e| ExtractError::Internal(e.to_string()))?;
-            sweeps.push((i, report?));
+        let mut i = 0;
+        for phase in self.phases {
+            let mut running = JoinSet::new();
+            for request in phase {
+                let shared = shared.clone();
+                running.spawn(async move { (i, sweep(shared, request).await) });
+                i += 1;
+            }
+            while let Some(joined) = running.join_next().await {
+                let (i, report) = joined.map_err(|e| ExtractError::Internal(e.to_string()))?;
+                sweeps.push((i, report?));
+            }
         }
         sweeps.sort_by_key(|(i, _)| *i);
         let sweeps: Vec<SweepReport> = sweeps.into_iter().map(|(_, report)| report).collect();
@@ -128,8 +134,12 @@ struct Inflight {
 impl Inflight {
     /// Sends `request`, with the run's page size (which a fallback may have lowered).
     fn start(shared: &Arc<Shared>, mut request: PageRequest) -> Self {
+        // The run's page size, which a fallback may have lowered, never raising what was asked.
         if let Some(size) = request.query.get_mut("page_size") {
-            *size = shared.page_size.load(Ordering::Relaxed).to_string();
+            let run = shared.page_size.load(Ordering::Relaxed);
+            if size.parse::<u32>().is_ok_and(|asked| asked > run) {
+                *size = run.to_string();
+            }
         }
         let (sender, lookahead) = oneshot::channel();
         let client = shared.client.clone();
@@ -165,6 +175,7 @@ async fn sweep(shared: Arc<Shared>, first: PageRequest) -> Result<SweepReport, E
     // or more pages than `total_records` allows would loop for ever.
     let mut tokens = HashSet::new();
     let mut pass_pages = 0u64;
+    let mut empty_with_token = 0u32;
     let mut current = Inflight::start(&shared, first.clone());
     loop {
         // As soon as this response's body arrives, its next token starts the next request, which
@@ -234,6 +245,18 @@ async fn sweep(shared: Arc<Shared>, first: PageRequest) -> Result<SweepReport, E
             return Err(ExtractError::Internal(format!(
                 "Zoom sent the same next_page_token twice for `{sweep}` (its pages would go round \
                  in a circle); stopping instead of looping"
+            )));
+        }
+        // Without total_records to bound them, empty pages that keep handing out tokens would go
+        // on for ever: two in a row end the sweep with an error.
+        empty_with_token = match page.record_count() == 0 && !token.is_empty() {
+            true => empty_with_token + 1,
+            false => 0,
+        };
+        if empty_with_token >= 2 {
+            return Err(ExtractError::Internal(format!(
+                "Zoom sent empty pages that each named a next page for `{sweep}`; stopping instead \
+                 of following its tokens for ever"
             )));
         }
         if let Some(most) = most_pages(&page)

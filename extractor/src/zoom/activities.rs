@@ -7,7 +7,7 @@
 use chrono::{Months, NaiveDate};
 use serde::Deserialize;
 
-use crate::zoom::endpoint::{Endpoint, PageRequest};
+use crate::zoom::endpoint::{Endpoint, PageRequest, Rate};
 
 /// `GET /report/activities`.
 pub static ACTIVITIES: Endpoint = Endpoint {
@@ -16,6 +16,7 @@ pub static ACTIVITIES: Endpoint = Endpoint {
     records: Some("activity_logs"),
     paginated: true,
     scopes: &["report:read:user_activities:admin", "report:read:admin"],
+    rate: Rate::Heavy,
     check_query,
 };
 

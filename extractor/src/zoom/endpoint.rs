@@ -16,9 +16,20 @@ pub struct Endpoint {
     pub paginated: bool,
     /// Scopes that allow it, the granular one first: named when Zoom says one is missing.
     pub scopes: &'static [&'static str],
+    /// Zoom's rate-limit category: each has its own per-second limit, shared by every app.
+    pub rate: Rate,
     /// Whether a request's query is one this endpoint is asked with (replay refuses a recording
     /// whose request it would not send); `Err` says what is wrong.
     pub check_query: fn(&PageRequest) -> Result<(), String>,
+}
+
+/// Zoom's rate-limit categories that matter here (`../shared/zoom-api.md` §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rate {
+    /// Light and Medium endpoints (paced together, at the Medium rate).
+    Medium,
+    /// Heavy endpoints (reports): a lower limit of their own.
+    Heavy,
 }
 
 impl PartialEq for Endpoint {

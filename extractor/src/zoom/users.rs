@@ -12,7 +12,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::zoom::endpoint::{Endpoint, PageRequest};
+use crate::zoom::endpoint::{Endpoint, PageRequest, Rate};
 
 /// What `include_fields` may ask `GET /users` for: only `custom_attributes` (`host_key`, the other
 /// value Zoom takes, is a secret and never asked for).
@@ -25,6 +25,7 @@ pub static USERS: Endpoint = Endpoint {
     records: Some("users"),
     paginated: true,
     scopes: &["user:read:list_users:admin", "user:read:admin"],
+    rate: Rate::Medium,
     check_query: |request| {
         match request.param("include_fields") {
             None | Some(INCLUDE_CUSTOM_ATTRIBUTES) => {}

@@ -5,7 +5,7 @@
 
 use serde::Deserialize;
 
-use crate::zoom::endpoint::{Endpoint, PageRequest, any_query};
+use crate::zoom::endpoint::{Endpoint, PageRequest, Rate, any_query};
 use crate::zoom::page::Page;
 
 /// `GET /users/me`: one object, no pages.
@@ -15,6 +15,7 @@ pub static USERS_ME: Endpoint = Endpoint {
     records: None,
     paginated: false,
     scopes: &["user:read:user:admin", "user:read:admin"],
+    rate: Rate::Medium,
     check_query: any_query,
 };
 

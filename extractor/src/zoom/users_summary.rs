@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::zoom::endpoint::{Endpoint, PageRequest, any_query};
+use crate::zoom::endpoint::{Endpoint, PageRequest, Rate, any_query};
 use crate::zoom::page::Page;
 
 /// `GET /users/summary`: one object, no pages.
@@ -16,6 +16,7 @@ pub static USERS_SUMMARY: Endpoint = Endpoint {
     records: None,
     paginated: false,
     scopes: &["user:read:summary:admin", "user:read:admin"],
+    rate: Rate::Medium,
     check_query: any_query,
 };
 

@@ -1195,3 +1195,54 @@ pub fn generated_user(n: usize, status: &str) -> Value {
     }
     u
 }
+
+/// Sign-in report events for the generated `users`, in the `days` days ending on `last`
+/// (`YYYY-MM-DD`), newest first as Zoom lists them. Active user `n` signs in `n % 4` times (none
+/// when `n % 4 == 0`), each sign-in followed by a sign-out an hour later, on days and clients
+/// spread by `n`; every fifth such user's email comes in upper case (Zoom's report is keyed by
+/// email, not id). Three events name emails that are no user of the account.
+pub fn generated_activity(
+    users: &BTreeMap<String, Vec<Value>>,
+    last: &str,
+    days: u32,
+) -> Vec<Value> {
+    let last = chrono::NaiveDate::parse_from_str(last, "%Y-%m-%d").expect("a date");
+    let clients = ["Windows", "Mac", "Browser", "iOS", "Android"];
+    let mut events = Vec::new();
+    let mut event = |email: String, day: u32, minute: usize, kind: &str, client: &str| {
+        let date = last - chrono::Days::new(u64::from(day % days));
+        let hour = if kind == "Sign in" { 9 } else { 10 };
+        events.push(json!({
+            "email": email,
+            "time": format!("{date}T{hour:02}:{:02}:00Z", minute % 60),
+            "type": kind,
+            "ip_address": format!("192.0.2.{}", minute % 250),
+            "client_type": client,
+            "version": "6.2.5.40123",
+        }));
+    };
+    for (n, user) in users.get("active").into_iter().flatten().enumerate() {
+        let email = user["email"].as_str().unwrap_or_default();
+        let email = match n % 5 {
+            1 => email.to_uppercase(),
+            _ => email.to_string(),
+        };
+        for k in 0..n % 4 {
+            let day = (n * 7 + k * 11) as u32;
+            let client = clients[(n + k) % clients.len()];
+            event(email.clone(), day, n + k, "Sign in", client);
+            event(email.clone(), day, n + k, "Sign out", client);
+        }
+    }
+    for g in 0..3 {
+        event(
+            format!("ghost{g}@elsewhere.example"),
+            g,
+            g as usize,
+            "Sign in",
+            "Browser",
+        );
+    }
+    events.sort_by(|a, b| b["time"].as_str().cmp(&a["time"].as_str()));
+    events
+}

@@ -1,0 +1,211 @@
+//! `--with activity`: Zoom's sign-in report read in month-long ranges into `zoom_signin_events`
+//! and `zoom_user_activity`, against the mock's report. Expectations are computed here from the
+//! mock's own users and events, never from the tool's code.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::Path;
+use std::process::Output;
+use std::time::Duration;
+
+use common::*;
+use mock_zoom::{Account, MockZoom, generated_activity, generated_users};
+use serde_json::Value;
+
+const REPORT_SCOPES: &str = "user:read:list_users:admin report:read:user_activities:admin";
+
+async fn run(mut cmd: assert_cmd::Command) -> Output {
+    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
+}
+
+fn lines(path: &Path) -> Vec<Value> {
+    fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// A mock account of 600 active and 5 pending users whose report holds 90 days of events ending
+/// 2026-12-01, one of them twice.
+async fn mock_with_report() -> (MockZoom, BTreeMap<String, Vec<Value>>, Vec<Value>) {
+    let users = generated_users(600, 5, 0);
+    let mut events = generated_activity(&users, "2026-12-01", 90);
+    events.push(events[0].clone());
+    let mut account = Account::new(users.clone());
+    account.scopes = REPORT_SCOPES.into();
+    account.activity = events.clone();
+    let mock = MockZoom::start(account, BTreeMap::new(), Duration::ZERO).await;
+    (mock, users, events)
+}
+
+fn extract_with_activity(mock: &MockZoom, out: &Path, extra: &[&str]) -> assert_cmd::Command {
+    let mut cmd = against_mock(mock);
+    cmd.args(["extract", "--with", "activity", "--activity-days", "90"])
+        .args([
+            "--as-of",
+            "2026-12-01T18:00:00Z",
+            "--activity-max-rps",
+            "40",
+        ])
+        .args(["--format", "ndjson", "--output"])
+        .arg(out.join("u.ndjson"))
+        .args(extra);
+    cmd
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_event_lands_once_and_each_user_gets_their_count() {
+    let (mock, users, events) = mock_with_report().await;
+    let out = tempfile::tempdir().unwrap();
+    let output = run(extract_with_activity(&mock, out.path(), &[])).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+
+    // 90 days ending 2026-12-01: three month-long ranges, each asked for from its first page.
+    // (The ranges are read concurrently: in any order.)
+    let firsts: BTreeSet<(String, String)> = mock
+        .seen()
+        .activity_requests
+        .iter()
+        .filter(|(_, _, token)| !token)
+        .map(|(from, to, _)| (from.clone(), to.clone()))
+        .collect();
+    let want = [
+        ("2026-09-03", "2026-10-02"),
+        ("2026-10-03", "2026-11-02"),
+        ("2026-11-03", "2026-12-01"),
+    ];
+    assert_eq!(
+        firsts,
+        BTreeSet::from(want.map(|(f, t)| (f.to_string(), t.to_string())))
+    );
+    // 300 events a page: some ranges took more than one.
+    assert!(mock.seen().activity_requests.len() > 3);
+
+    // Every event once: the repeat dropped and counted.
+    let written = lines(&out.path().join("u_signin_events.ndjson"));
+    let distinct: BTreeSet<String> = events.iter().map(Value::to_string).collect();
+    assert_eq!(written.len(), distinct.len());
+    let m: Value =
+        serde_json::from_str(&fs::read_to_string(out.path().join("u_manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(m["activity"]["events_seen"], events.len());
+    assert_eq!(m["activity"]["duplicates"], 1);
+    assert_eq!(m["activity"]["window_start"], "2026-09-03");
+    assert_eq!(m["activity"]["window_end"], "2026-12-01");
+    assert!(
+        written.iter().all(|e| e["ip_address"].is_null()),
+        "IP kept without --with-ip"
+    );
+
+    // Events are matched to users by email, whatever its case; strangers match nobody.
+    let key_of: BTreeMap<String, String> = users["active"]
+        .iter()
+        .map(|u| {
+            let email = u["email"].as_str().unwrap().to_lowercase();
+            (email, u["id"].as_str().unwrap().to_string())
+        })
+        .collect();
+    for e in &written {
+        let email = e["email"].as_str().unwrap().to_lowercase();
+        assert_eq!(
+            e["user_key"].as_str(),
+            key_of.get(&email).map(String::as_str),
+            "{e}"
+        );
+    }
+
+    // One activity row per license row, with the sign-ins counted from the mock's own events.
+    let mut expected: BTreeMap<String, (u64, Option<String>)> = BTreeMap::new();
+    for e in distinct
+        .iter()
+        .map(|t| serde_json::from_str::<Value>(t).unwrap())
+    {
+        if e["type"] != "Sign in" {
+            continue;
+        }
+        let email = e["email"].as_str().unwrap().to_lowercase();
+        let Some(key) = key_of.get(&email) else {
+            continue;
+        };
+        let entry = expected.entry(key.clone()).or_default();
+        entry.0 += 1;
+        let time = e["time"].as_str().unwrap().to_string();
+        entry.1 = entry.1.take().max(Some(time));
+    }
+    let rows = lines(&out.path().join("u.ndjson"));
+    let activity = lines(&out.path().join("u_user_activity.ndjson"));
+    assert_eq!(activity.len(), rows.len());
+    assert_eq!(activity.len(), 605);
+    for row in &activity {
+        let key = row["user_key"].as_str().unwrap();
+        let (count, last) = expected.get(key).cloned().unwrap_or_default();
+        assert_eq!(row["sign_ins"], count, "{row}");
+        assert_eq!(row["last_sign_in_at"].as_str(), last.as_deref(), "{row}");
+        assert_eq!(row["window_start"], "2026-09-03");
+        assert_eq!(row["window_end"], "2026-12-01");
+    }
+    let idle = activity.iter().filter(|r| r["sign_ins"] == 0).count();
+    assert!(
+        idle > 100,
+        "users without a sign-in get a row with zero: {idle}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_ip_address_is_kept_only_when_asked_for() {
+    let (mock, _, _) = mock_with_report().await;
+    let out = tempfile::tempdir().unwrap();
+    let output = run(extract_with_activity(&mock, out.path(), &["--with-ip"])).await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let written = lines(&out.path().join("u_signin_events.ndjson"));
+    assert!(written.iter().all(|e| {
+        e["ip_address"]
+            .as_str()
+            .is_some_and(|ip| ip.starts_with("192.0.2."))
+    }));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_the_report_scope_the_run_stops_before_any_page() {
+    let (mock, _, _) = mock_with_report().await;
+    let mut account = mock.account();
+    account.scopes = "user:read:list_users:admin".into();
+    let mock = MockZoom::start(account, BTreeMap::new(), Duration::ZERO).await;
+    let out = tempfile::tempdir().unwrap();
+    let output = run(extract_with_activity(&mock, out.path(), &[])).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("report:read:user_activities:admin"),
+        "{stderr}"
+    );
+    assert!(mock.seen().requests.is_empty(), "a users page was fetched");
+    assert!(dir_entries(out.path()).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_plan_without_reports_is_a_clear_error() {
+    let (mock, _, _) = mock_with_report().await;
+    let mut account = mock.account();
+    account.reports_allowed = false;
+    let mock = MockZoom::start(account, BTreeMap::new(), Duration::ZERO).await;
+    let out = tempfile::tempdir().unwrap();
+    let output = run(extract_with_activity(&mock, out.path(), &[])).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("reports need a Pro plan or higher"),
+        "{stderr}"
+    );
+    assert!(dir_entries(out.path()).is_empty());
+}

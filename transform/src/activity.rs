@@ -1,0 +1,366 @@
+//! Zoom's sign-in report into two tables: `zoom_signin_events`, every event Zoom sent once, matched
+//! to the license table by email; and `zoom_user_activity`, one row per user of the license table
+//! with their sign-ins in the window (zero when none), so "licensed and idle" is one query.
+//!
+//! Users arrive before events (the source reads the report after the users), so each event finds
+//! its user as it comes and no event is held. An event Zoom sends twice (ranges that touch, a
+//! retried page) is counted and dropped: its fingerprint (XXH3-128 of every field) was seen.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::{Arc, OnceLock};
+
+use arrow_array::builder::{
+    Date32Builder, Int32Builder, ListBuilder, StringBuilder, TimestampMicrosecondBuilder,
+};
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
+use chrono::NaiveDate;
+use extractor::Page;
+use extractor::zoom::activities::ActivityLog;
+use xxhash_rust::xxh3::xxh3_128;
+
+use crate::batch::{repeat_option, repeat_time, timestamps};
+use crate::row::LicenseRow;
+use crate::rules::RunContext;
+use crate::schema::{text_list_type, timestamp_type};
+
+/// Rows per batch of the activity table, written at the end of the run.
+const ACTIVITY_BATCH_ROWS: usize = 65_536;
+
+/// What the run asked of the sign-in report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivityContext {
+    /// The window's first day (inclusive).
+    pub from: NaiveDate,
+    /// The window's last day (inclusive).
+    pub to: NaiveDate,
+    /// Whether to keep each event's IP address.
+    pub with_ip: bool,
+}
+
+fn text(name: &str, nullable: bool) -> Field {
+    Field::new(name, DataType::Utf8, nullable)
+}
+
+/// `zoom_signin_events`: one row per event of the report (exact repeats dropped).
+pub fn events_schema() -> SchemaRef {
+    static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
+    SCHEMA
+        .get_or_init(|| {
+            Arc::new(Schema::new(vec![
+                text("account_id", true),
+                text("email", true),
+                text("user_key", true),
+                Field::new("event_time", timestamp_type(), true),
+                text("event", true),
+                text("client_type", true),
+                text("client_version", true),
+                text("ip_address", true),
+                Field::new("extracted_at", timestamp_type(), false),
+                text("run_id", false),
+            ]))
+        })
+        .clone()
+}
+
+/// `zoom_user_activity`: one row per row of the license table.
+pub fn user_activity_schema() -> SchemaRef {
+    static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
+    SCHEMA
+        .get_or_init(|| {
+            Arc::new(Schema::new(vec![
+                text("account_id", true),
+                text("user_key", false),
+                text("email", false),
+                text("status", false),
+                text("plan", false),
+                Field::new("sign_ins", DataType::Int32, false),
+                Field::new("first_sign_in_at", timestamp_type(), true),
+                Field::new("last_sign_in_at", timestamp_type(), true),
+                Field::new("client_types", text_list_type(), false),
+                Field::new("last_login_at", timestamp_type(), true),
+                Field::new("last_seen_at", timestamp_type(), true),
+                Field::new("window_start", DataType::Date32, false),
+                Field::new("window_end", DataType::Date32, false),
+                Field::new("extracted_at", timestamp_type(), false),
+                text("run_id", false),
+            ]))
+        })
+        .clone()
+}
+
+/// Counts of the sign-in report, for the manifest.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ActivityStats {
+    /// Events read, repeats included.
+    pub events_seen: u64,
+    /// Rows written to `zoom_signin_events`.
+    pub events_written: u64,
+    /// Exact repeats dropped.
+    pub duplicates: u64,
+    /// Events whose email matched a user of the license table.
+    pub matched: u64,
+    /// Events whose `time` was missing or not a timestamp (written with a null `event_time`).
+    pub without_time: u64,
+    /// Users of the license table with at least one sign-in in the window.
+    pub users_signed_in: u64,
+}
+
+/// A user of the license table and their sign-ins so far.
+struct Tracked {
+    user_key: String,
+    email: String,
+    status: &'static str,
+    plan: &'static str,
+    last_login: Option<i64>,
+    sign_ins: i32,
+    first: Option<i64>,
+    last: Option<i64>,
+    clients: BTreeSet<String>,
+}
+
+/// Follows the users of the license table and the events that name them.
+pub struct ActivityTracker {
+    ctx: ActivityContext,
+    users: Vec<Tracked>,
+    /// XXH3-128 of a lower-cased email → index in `users`.
+    by_email: HashMap<u128, usize>,
+    seen_events: HashSet<u128>,
+    /// Once an event has arrived, a user may not: it would miss the events before it.
+    events_started: bool,
+    stats: ActivityStats,
+}
+
+/// An event's `type` as the table names it: `sign_in`, `sign_out`, or Zoom's own word otherwise.
+fn event_name(kind: &str) -> String {
+    match kind {
+        "Sign in" => "sign_in".into(),
+        "Sign out" => "sign_out".into(),
+        other => other.trim().to_lowercase().replace(' ', "_"),
+    }
+}
+
+fn email_key(email: &str) -> u128 {
+    xxh3_128(email.trim().to_lowercase().as_bytes())
+}
+
+impl ActivityTracker {
+    /// A tracker for the window and options of `ctx`.
+    pub fn new(ctx: ActivityContext) -> Self {
+        ActivityTracker {
+            ctx,
+            users: Vec::new(),
+            by_email: HashMap::new(),
+            seen_events: HashSet::new(),
+            events_started: false,
+            stats: ActivityStats::default(),
+        }
+    }
+
+    /// Remembers a row of the license table; `Err` once events have begun.
+    pub fn add_user(&mut self, row: &LicenseRow<'_>) -> Result<(), String> {
+        if self.events_started {
+            return Err("users arrived after sign-in events: every user must come first".into());
+        }
+        let index = self.users.len();
+        // The first user of an email keeps it (a pending invitation and an active user may share
+        // one; the active user comes first).
+        self.by_email.entry(email_key(&row.email)).or_insert(index);
+        self.users.push(Tracked {
+            user_key: row.user_key.to_string(),
+            email: row.email.to_string(),
+            status: if row.status == "active" {
+                "active"
+            } else {
+                "pending"
+            },
+            plan: row.plan,
+            last_login: row.last_login_at,
+            sign_ins: 0,
+            first: None,
+            last: None,
+            clients: BTreeSet::new(),
+        });
+        Ok(())
+    }
+
+    /// The page's events as a batch of `zoom_signin_events`; `Err` names a record that is not an
+    /// event object.
+    pub fn events(&mut self, page: &Page, run: &RunContext) -> Result<RecordBatch, String> {
+        self.events_started = true;
+        let n = page.record_count();
+        let mut b = EventColumns::with_capacity(n);
+        for (i, raw) in page.records().enumerate() {
+            self.stats.events_seen += 1;
+            let log: ActivityLog = serde_json::from_str(raw)
+                .map_err(|e| format!("record {} is not a sign-in event: {e}", i + 1))?;
+            let fingerprint = xxh3_128(
+                [
+                    &log.email,
+                    &log.time,
+                    &log.kind,
+                    &log.client_type,
+                    &log.version,
+                    &log.ip_address,
+                ]
+                .map(|f| f.as_deref().unwrap_or("\u{1}"))
+                .join("\u{0}")
+                .as_bytes(),
+            );
+            if !self.seen_events.insert(fingerprint) {
+                self.stats.duplicates += 1;
+                continue;
+            }
+            let time = log
+                .time
+                .as_deref()
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| t.timestamp_micros());
+            if time.is_none() {
+                self.stats.without_time += 1;
+            }
+            let event = log.kind.as_deref().map(event_name);
+            let user = log
+                .email
+                .as_deref()
+                .and_then(|e| self.by_email.get(&email_key(e)).copied());
+            if let Some(index) = user {
+                self.stats.matched += 1;
+                let tracked = &mut self.users[index];
+                if event.as_deref() == Some("sign_in") {
+                    tracked.sign_ins = tracked.sign_ins.saturating_add(1);
+                    if let Some(t) = time {
+                        tracked.first = Some(tracked.first.map_or(t, |f| f.min(t)));
+                        tracked.last = Some(tracked.last.map_or(t, |l| l.max(t)));
+                    }
+                    if let Some(client) = log.client_type.as_deref().filter(|c| !c.is_empty()) {
+                        tracked.clients.insert(client.to_string());
+                    }
+                }
+            }
+            b.email.append_option(log.email.as_deref());
+            b.user_key
+                .append_option(user.map(|i| self.users[i].user_key.as_str()));
+            b.event_time.append_option(time);
+            b.event.append_option(event.as_deref());
+            b.client_type.append_option(log.client_type.as_deref());
+            b.client_version.append_option(log.version.as_deref());
+            let ip = log.ip_address.as_deref().filter(|_| self.ctx.with_ip);
+            b.ip_address.append_option(ip);
+            b.len += 1;
+            self.stats.events_written += 1;
+        }
+        b.finish(run)
+            .map_err(|e| format!("cannot build a batch of events: {e}"))
+    }
+
+    /// The `zoom_user_activity` table, in license-table order, in batches; and the counts.
+    pub fn finish(self, run: &RunContext) -> Result<(Vec<RecordBatch>, ActivityStats), ArrowError> {
+        let mut stats = self.stats;
+        stats.users_signed_in = self.users.iter().filter(|u| u.sign_ins > 0).count() as u64;
+        // Date32: days since 1970-01-01 (NaiveDate's default).
+        let days = |d: NaiveDate| (d - NaiveDate::default()).num_days() as i32;
+        let (from, to) = (days(self.ctx.from), days(self.ctx.to));
+        let mut batches = Vec::new();
+        for chunk in self.users.chunks(ACTIVITY_BATCH_ROWS) {
+            let n = chunk.len();
+            let mut user_key = StringBuilder::new();
+            let mut email = StringBuilder::new();
+            let mut status = StringBuilder::new();
+            let mut plan = StringBuilder::new();
+            let mut sign_ins = Int32Builder::with_capacity(n);
+            let mut first = timestamps(n);
+            let mut last = timestamps(n);
+            let mut clients = ListBuilder::new(StringBuilder::new());
+            let mut last_login = timestamps(n);
+            let mut last_seen = timestamps(n);
+            for u in chunk {
+                user_key.append_value(&u.user_key);
+                email.append_value(&u.email);
+                status.append_value(u.status);
+                plan.append_value(u.plan);
+                sign_ins.append_value(u.sign_ins);
+                first.append_option(u.first);
+                last.append_option(u.last);
+                u.clients
+                    .iter()
+                    .for_each(|c| clients.values().append_value(c));
+                clients.append(true);
+                last_login.append_option(u.last_login);
+                last_seen.append_option(match (u.last_login, u.last) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    (a, b) => a.or(b),
+                });
+            }
+            let columns: Vec<ArrayRef> = vec![
+                repeat_option(run.account_id.as_deref(), n),
+                Arc::new(user_key.finish()),
+                Arc::new(email.finish()),
+                Arc::new(status.finish()),
+                Arc::new(plan.finish()),
+                Arc::new(sign_ins.finish()),
+                Arc::new(first.finish()),
+                Arc::new(last.finish()),
+                Arc::new(clients.finish()),
+                Arc::new(last_login.finish()),
+                Arc::new(last_seen.finish()),
+                repeat_date(from, n),
+                repeat_date(to, n),
+                repeat_time(run.extracted_at_micros, n),
+                repeat_option(Some(&run.run_id), n),
+            ];
+            batches.push(RecordBatch::try_new(user_activity_schema(), columns)?);
+        }
+        Ok((batches, stats))
+    }
+}
+
+/// The columns of one page of events.
+struct EventColumns {
+    len: usize,
+    email: StringBuilder,
+    user_key: StringBuilder,
+    event_time: TimestampMicrosecondBuilder,
+    event: StringBuilder,
+    client_type: StringBuilder,
+    client_version: StringBuilder,
+    ip_address: StringBuilder,
+}
+
+impl EventColumns {
+    fn with_capacity(n: usize) -> Self {
+        EventColumns {
+            len: 0,
+            email: StringBuilder::with_capacity(n, n * 24),
+            user_key: StringBuilder::with_capacity(n, n * 22),
+            event_time: timestamps(n),
+            event: StringBuilder::with_capacity(n, n * 8),
+            client_type: StringBuilder::with_capacity(n, n * 8),
+            client_version: StringBuilder::with_capacity(n, n * 12),
+            ip_address: StringBuilder::new(),
+        }
+    }
+
+    fn finish(mut self, run: &RunContext) -> Result<RecordBatch, ArrowError> {
+        let n = self.len;
+        let columns: Vec<ArrayRef> = vec![
+            repeat_option(run.account_id.as_deref(), n),
+            Arc::new(self.email.finish()),
+            Arc::new(self.user_key.finish()),
+            Arc::new(self.event_time.finish()),
+            Arc::new(self.event.finish()),
+            Arc::new(self.client_type.finish()),
+            Arc::new(self.client_version.finish()),
+            Arc::new(self.ip_address.finish()),
+            repeat_time(run.extracted_at_micros, n),
+            repeat_option(Some(&run.run_id), n),
+        ];
+        RecordBatch::try_new(events_schema(), columns)
+    }
+}
+
+fn repeat_date(days: i32, n: usize) -> ArrayRef {
+    let mut builder = Date32Builder::with_capacity(n);
+    builder.append_slice(&vec![days; n]);
+    Arc::new(builder.finish())
+}
