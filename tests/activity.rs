@@ -45,13 +45,14 @@ async fn mock_with_report() -> (MockZoom, BTreeMap<String, Vec<Value>>, Vec<Valu
 
 fn extract_with_activity(mock: &MockZoom, out: &Path, extra: &[&str]) -> assert_cmd::Command {
     let mut cmd = against_mock(mock);
+    // Fast unless a test sets the pace.
+    let rps = match extra.contains(&"--activity-max-rps") {
+        true => &[][..],
+        false => &["--activity-max-rps", "40"][..],
+    };
     cmd.args(["extract", "--with", "activity", "--activity-days", "90"])
-        .args([
-            "--as-of",
-            "2026-12-01T18:00:00Z",
-            "--activity-max-rps",
-            "40",
-        ])
+        .args(["--as-of", "2026-12-01T18:00:00Z"])
+        .args(rps)
         .args(["--format", "ndjson", "--output"])
         .arg(out.join("u.ndjson"))
         .args(extra);
@@ -208,4 +209,139 @@ async fn a_plan_without_reports_is_a_clear_error() {
         "{stderr}"
     );
     assert!(dir_entries(out.path()).is_empty());
+}
+
+/// A recorded run with the report replays to the same four tables, byte for byte.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_recorded_run_with_the_report_replays_to_the_same_tables() {
+    let (mock, _, _) = mock_with_report().await;
+    let out = tempfile::tempdir().unwrap();
+    let recording = out.path().join("recording");
+    let mut cmd = extract_with_activity(&mock, &out.path().join("live"), &["--run-id", "r1"]);
+    cmd.arg("--record").arg(&recording);
+    let output = run(cmd).await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let mut replay = zoom_licenses();
+    replay
+        .args(["extract", "--replay"])
+        .arg(&recording)
+        .args(["--run-id", "r1", "--as-of", "2026-12-01T18:00:00Z"])
+        .args(["--format", "ndjson", "--output"])
+        .arg(out.path().join("replayed/u.ndjson"));
+    let output = run(replay).await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for table in [
+        "u.ndjson",
+        "u_rejects.ndjson",
+        "u_signin_events.ndjson",
+        "u_user_activity.ndjson",
+    ] {
+        let live = fs::read(out.path().join("live").join(table)).unwrap();
+        let replayed = fs::read(out.path().join("replayed").join(table)).unwrap();
+        assert!(live == replayed, "{table} differs");
+        assert!(
+            table == "u_rejects.ndjson" || !live.is_empty(),
+            "{table} is empty"
+        );
+    }
+}
+
+/// Partitioned, the two tables get partitions of their own, published with the others.
+#[tokio::test(flavor = "multi_thread")]
+async fn partitioned_runs_publish_the_activity_tables_beside_the_others() {
+    let (mock, _, _) = mock_with_report().await;
+    let work = tempfile::tempdir().unwrap();
+    let mut cmd = against_mock(&mock);
+    cmd.args(["-q", "extract", "--with", "activity", "--output-dir"])
+        .arg(work.path())
+        .args([
+            "--partition-date",
+            "2026-12-01",
+            "--partition-account",
+            "emea",
+        ]);
+    let output = run(cmd).await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for table in [
+        "zoom_users",
+        "zoom_user_rejects",
+        "zoom_signin_events",
+        "zoom_user_activity",
+    ] {
+        let partition = work.path().join(table).join("dt=2026-12-01/account=emea");
+        assert_eq!(
+            dir_entries(&partition),
+            ["_manifest.json", "part-0.parquet"],
+            "{table}"
+        );
+    }
+    let (batches, _) = read_parquet(
+        &work
+            .path()
+            .join("zoom_user_activity/dt=2026-12-01/account=emea/part-0.parquet"),
+    );
+    assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 605);
+    // The default window: 30 days ending on the partition's date.
+    let m: Value = serde_json::from_str(
+        &fs::read_to_string(
+            work.path()
+                .join("zoom_users/dt=2026-12-01/account=emea/_manifest.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(m["activity"]["window_start"], "2026-11-02");
+    assert!(
+        m["outputs"]["user_activity"]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("zoom_user_activity/dt=2026-12-01/account=emea/part-0.parquet")
+    );
+}
+
+/// The report is paced by its own limit, and a Heavy 429 with `Retry-After` is waited out.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_report_is_paced_apart_and_a_heavy_429_is_waited_out() {
+    let (mock, _, events) = mock_with_report().await;
+    let mut account = mock.account();
+    account.activity_throttled = vec![2];
+    let mock = MockZoom::start(account, BTreeMap::new(), Duration::ZERO).await;
+    let out = tempfile::tempdir().unwrap();
+    let extra = ["--activity-max-rps", "4", "--retry-min-delay-ms", "20"];
+    let cmd = extract_with_activity(&mock, out.path(), &extra);
+    let output = run(cmd).await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let m: Value =
+        serde_json::from_str(&fs::read_to_string(out.path().join("u_manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(m["api"]["http_429"], 1);
+    assert_eq!(m["activity"]["events_seen"], events.len());
+    // At 4 a second, n requests span at least (n - 1) / 4 s (sleeps only lengthen it); after the
+    // 429 (the second request), nothing is sent for the second Zoom asked for.
+    let offsets = mock.seen().activity_offsets;
+    let n = offsets.len() as f64;
+    let span = offsets.last().unwrap().as_secs_f64();
+    assert!(span >= (n - 1.0) / 4.0, "{n} requests in {span} s");
+    let held = (offsets[2] - offsets[1]).as_secs_f64();
+    assert!(
+        held >= 0.95,
+        "the request after the 429 left {held} s later"
+    );
 }

@@ -52,6 +52,9 @@ pub struct Account {
     pub reports_allowed: bool,
     /// The date the report's six months and its ranges are counted to (Zoom's "today").
     pub today: String,
+    /// `GET /report/activities` requests (numbered from 1) answered with a per-second 429 of the
+    /// Heavy category and `Retry-After: 1`.
+    pub activity_throttled: Vec<usize>,
     /// Counts `GET /users/summary` reports differently from the users held, e.g.
     /// `{"licensed_users_count": 17}`: Zoom's count moving, or Zoom counting users the list omits.
     pub summary_overrides: Value,
@@ -75,6 +78,7 @@ impl Account {
             activity: Vec::new(),
             reports_allowed: true,
             today: "2026-12-01".into(),
+            activity_throttled: Vec::new(),
         }
     }
 }
@@ -156,6 +160,8 @@ pub struct Seen {
     pub revoked: Vec<String>,
     /// `GET /v2/report/activities` requests, in arrival order: (from, to, page token sent).
     pub activity_requests: Vec<(String, String, bool)>,
+    /// When each of them arrived, from the first one (429s included).
+    pub activity_offsets: Vec<Duration>,
 }
 
 /// A pre-rendered page: (status, offset, page size, first page).
@@ -176,6 +182,7 @@ struct State {
     latency: Duration,
     valid_tokens: HashSet<String>,
     request_times: Vec<Instant>,
+    activity_times: Vec<Instant>,
     seen: Seen,
 }
 
@@ -230,6 +237,7 @@ impl MockZoom {
             latency,
             valid_tokens: HashSet::new(),
             request_times: Vec::new(),
+            activity_times: Vec::new(),
             seen: Seen::default(),
         }));
         let serving = state.clone();
@@ -260,6 +268,11 @@ impl MockZoom {
         let mut seen = state.seen.clone();
         let times = &state.request_times;
         seen.request_offsets = times.iter().map(|t| t.duration_since(times[0])).collect();
+        let activity = &state.activity_times;
+        seen.activity_offsets = activity
+            .iter()
+            .map(|t| t.duration_since(activity[0]))
+            .collect();
         let mut start = 0;
         for end in 0..times.len() {
             while times[end].duration_since(times[start]) >= Duration::from_secs(1) {
@@ -444,8 +457,23 @@ async fn handle(mut stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Res
             respond(&mut stream, status, &[], body.to_string().as_bytes()).await
         }
         ("GET", "/v2/report/activities") => {
-            let (status, body) = activities(&request, &state);
-            let heavy = [("X-RateLimit-Category", "Heavy".to_string())];
+            let mut heavy = vec![("X-RateLimit-Category", "Heavy".to_string())];
+            let throttled = {
+                let mut state = state.lock().expect("mock state");
+                state.activity_times.push(Instant::now());
+                let number = state.activity_times.len();
+                state.account.activity_throttled.contains(&number)
+            };
+            let (status, body) = match throttled {
+                true => {
+                    heavy.push(("X-RateLimit-Type", "QPS".to_string()));
+                    heavy.push(("Retry-After", "1".to_string()));
+                    let message = "You have reached the maximum per-second rate limit for this \
+                                   API. Try again later.";
+                    (429, json!({"code": 429, "message": message}))
+                }
+                false => activities(&request, &state),
+            };
             respond(&mut stream, status, &heavy, body.to_string().as_bytes()).await
         }
         ("GET", "/v2/users/summary") => {
