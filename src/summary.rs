@@ -37,6 +37,23 @@ pub fn render(manifest: &Manifest, manifest_path: &std::path::Path) -> String {
         manifest.outputs.rejects.path
     );
     let _ = writeln!(out, "  duplicates dropped: {}", manifest.duplicates);
+    if let (Some(a), Some(events), Some(users)) = (
+        &manifest.activity,
+        &manifest.outputs.signin_events,
+        &manifest.outputs.user_activity,
+    ) {
+        let c = &a.counts;
+        let _ = writeln!(
+            out,
+            "  sign-in events {} to {}: {} written ({} repeats dropped, {} matched to users) -> {}",
+            a.window_start, a.window_end, c.events_written, c.duplicates, c.matched, events.path
+        );
+        let _ = writeln!(
+            out,
+            "  users who signed in: {} of {} -> {}",
+            c.users_signed_in, users.rows, users.path
+        );
+    }
     for (status, counts) in &manifest.statuses {
         if counts.short_of_total > 0 {
             let _ = writeln!(

@@ -29,7 +29,7 @@ const SCOPE_USES: &[(&Endpoint, &str)] = &[
     ),
     (
         &ACTIVITIES,
-        "optional: Zoom's sign-in/sign-out report (GET /report/activities, Pro plans and up)",
+        "optional: --with activity, Zoom's sign-in report (GET /report/activities, Pro plans and up)",
     ),
 ];
 

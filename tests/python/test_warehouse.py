@@ -153,3 +153,35 @@ def test_a_table_of_version_1_and_version_2_partitions_reads_by_name(binary, fix
     groups = {r[1]: r[2] for r in new}
     assert groups["_Qm3rTn8VbX1yZ2aB3cD4e"] == ["-gOps9Zx3", "_gSales2Lm"]
     assert groups["-Kx8aPq2TzWnB4cVd1eF0g"] == ["-gOps9Zx3"]
+
+
+def expected_idle_licensed(recording: Path) -> int:
+    """Active users of plan type 2 with no `Sign in` event (email in any case) in the recording."""
+    index = json.loads((recording / "index.json").read_text())
+    licensed, signed_in = set(), set()
+    for page in index["pages"]:
+        body = json.loads((recording / page["file"]).read_text())
+        if page["request"]["endpoint"] == "report/activities":
+            signed_in |= {e["email"].lower() for e in body["activity_logs"] if e["type"] == "Sign in"}
+        elif page["request"]["query"]["status"] == "active":
+            licensed |= {u["email"].lower() for u in body["users"] if u.get("type") == 2}
+    return len(licensed - signed_in)
+
+
+def test_licensed_users_without_a_sign_in_per_account(binary, fixtures, tmp_path):
+    """The README's query on zoom_user_activity, against a count made from the recorded JSON."""
+    for account in ["emea", "us"]:
+        extract(binary, fixtures / "activity", account, "2026-12-01", tmp_path)
+    table = f"read_parquet('{tmp_path}/zoom_user_activity/**/*.parquet', hive_partitioning = true)"
+    rows = duckdb.connect().execute(
+        f"""
+        SELECT account, count(*) AS idle_licenses
+        FROM {table}
+        WHERE dt = (SELECT max(dt) FROM {table})
+          AND plan = 'licensed' AND status = 'active' AND sign_ins = 0
+        GROUP BY account ORDER BY idle_licenses DESC
+        """
+    ).fetchall()
+    expected = expected_idle_licensed(fixtures / "activity")
+    assert 0 < expected < 40, "the fixture should have some idle licensed users, not all"
+    assert sorted(rows) == [("emea", expected), ("us", expected)]

@@ -1234,6 +1234,16 @@ pub fn generated_activity(
     last: &str,
     days: u32,
 ) -> Vec<Value> {
+    let emails = users
+        .get("active")
+        .into_iter()
+        .flatten()
+        .map(|u| u["email"].as_str().unwrap_or_default().to_string());
+    activity_of(emails, last, days)
+}
+
+/// [`generated_activity`] for active users with these emails, in order.
+pub fn activity_of(emails: impl Iterator<Item = String>, last: &str, days: u32) -> Vec<Value> {
     let last = chrono::NaiveDate::parse_from_str(last, "%Y-%m-%d").expect("a date");
     let clients = ["Windows", "Mac", "Browser", "iOS", "Android"];
     let mut events = Vec::new();
@@ -1249,8 +1259,7 @@ pub fn generated_activity(
             "version": "6.2.5.40123",
         }));
     };
-    for (n, user) in users.get("active").into_iter().flatten().enumerate() {
-        let email = user["email"].as_str().unwrap_or_default();
+    for (n, email) in emails.enumerate() {
         let email = match n % 5 {
             1 => email.to_uppercase(),
             _ => email.to_string(),

@@ -5,13 +5,16 @@
 //! mock-zoom [ACTIVE [PENDING [INACTIVE [LATENCY_MS]]]]
 //! ```
 //! Prints the environment a `zoom-licenses extract` needs, one `export` line each, on stdout.
+//! With `MOCK_ZOOM_ACTIVITY_DAYS=N`, the app also has the sign-in report's scope and the report
+//! holds N days of generated events ending today (for `extract --with activity`);
+//! `MOCK_ZOOM_TODAY=YYYY-MM-DD` sets that day.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use std::sync::Arc;
 
-use mock_zoom::{Account, MockZoom, generated_user};
+use mock_zoom::{Account, MockZoom, activity_of, generated_user};
 
 #[tokio::main]
 async fn main() {
@@ -41,13 +44,20 @@ async fn main() {
         first += count;
     }
     let latency = Duration::from_millis(arg(3, 0) as u64);
-    let mock = MockZoom::start_rendered(
-        Account::new(BTreeMap::new()),
-        rendered,
-        BTreeMap::new(),
-        latency,
-    )
-    .await;
+    let mut account = Account::new(BTreeMap::new());
+    if let Some(days) = std::env::var("MOCK_ZOOM_ACTIVITY_DAYS")
+        .ok()
+        .and_then(|d| d.parse::<u32>().ok())
+    {
+        // MOCK_ZOOM_TODAY=YYYY-MM-DD fixes "today", to record a reproducible fixture.
+        let today = std::env::var("MOCK_ZOOM_TODAY")
+            .unwrap_or_else(|_| chrono::Utc::now().date_naive().to_string());
+        let emails = (0..active).map(|n| format!("user{n}@example.com"));
+        account.activity = activity_of(emails, &today, days.max(1));
+        account.today = today;
+        account.scopes = "user:read:list_users:admin report:read:user_activities:admin".into();
+    }
+    let mock = MockZoom::start_rendered(account, rendered, BTreeMap::new(), latency).await;
     if let Ok(size) = std::env::var("MOCK_ZOOM_PRERENDER_PAGE_SIZE") {
         mock.prerender(size.parse().unwrap_or(2000));
     }
