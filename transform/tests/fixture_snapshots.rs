@@ -6,11 +6,13 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Int32Type, TimestampMicrosecondType};
+use arrow_array::types::{Date32Type, Int32Type, TimestampMicrosecondType};
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::DataType;
-use extractor::{PageRequest, RecordingIndex, USERS};
-use transform::{RunContext, Transformer};
+use extractor::zoom::ENDPOINTS;
+use extractor::zoom::activities::ACTIVITIES;
+use extractor::{PageRequest, RecordingIndex};
+use transform::{ActivityContext, RunContext, Transformer};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
@@ -43,6 +45,12 @@ fn render_rows(batch: &RecordBatch, out: &mut String) {
                             .to_rfc3339()
                             .into()
                     }
+                    DataType::Date32 => {
+                        let days = column.as_primitive::<Date32Type>().value(row);
+                        (chrono::NaiveDate::default() + chrono::TimeDelta::days(days.into()))
+                            .to_string()
+                            .into()
+                    }
                     other => panic!("unexpected type {other}"),
                 }
             };
@@ -58,35 +66,74 @@ fn render_rows(batch: &RecordBatch, out: &mut String) {
     }
 }
 
-/// Transforms every page of a recording and renders rows, rejects and counts.
+/// A transformer for the recording in `dir`, reading its sign-in report too when it holds one.
+fn transformer_for(index: &RecordingIndex, run_id: &str, extracted_at_micros: i64) -> Transformer {
+    let dates = |name: &str| -> Vec<chrono::NaiveDate> {
+        let report = index
+            .pages
+            .iter()
+            .filter(|p| p.request.endpoint == ACTIVITIES.path);
+        let values = report.filter_map(|p| p.request.query.get(name));
+        values.map(|d| d.parse().unwrap()).collect()
+    };
+    let (from, to) = (dates("from"), dates("to"));
+    Transformer::new(RunContext {
+        run_id: run_id.into(),
+        account_id: index.account_id.clone(),
+        extracted_at_micros,
+        activity: from
+            .iter()
+            .min()
+            .zip(to.iter().max())
+            .map(|(from, to)| ActivityContext {
+                from: *from,
+                to: *to,
+                with_ip: false,
+            }),
+    })
+}
+
+/// The recorded page `i` of `dir`, read as its endpoint's page.
+fn recorded_page(dir: &Path, i: usize, entry: &extractor::PageEntry) -> extractor::Page {
+    let body = std::fs::read_to_string(dir.join(&entry.file)).unwrap();
+    let endpoint = ENDPOINTS
+        .iter()
+        .find(|e| e.path == entry.request.endpoint)
+        .unwrap();
+    let request = PageRequest {
+        endpoint,
+        query: entry.request.query.clone(),
+        page_token: entry.request.page_token.clone(),
+    };
+    extractor::Page::parse(request, i as u64 + 1, body).unwrap()
+}
+
+/// Transforms every page of a recording and renders rows, rejects and counts (and, for a recording
+/// with the sign-in report, its events and the users' activity).
 fn transform_recording(name: &str) -> String {
     let dir = fixtures().join(name);
     let index = RecordingIndex::read(&dir).unwrap();
-    let mut transformer = Transformer::new(RunContext {
-        run_id: "snapshot-run".into(),
-        account_id: index.account_id.clone(),
-        extracted_at_micros: 1_796_198_400_000_000,
-        activity: None,
-    });
-    let (mut rows, mut rejects) = (String::new(), String::new());
+    let mut transformer = transformer_for(&index, "snapshot-run", 1_796_198_400_000_000);
+    let (mut rows, mut rejects, mut events) = (String::new(), String::new(), String::new());
     for (i, entry) in index.pages.iter().enumerate() {
-        let body = std::fs::read_to_string(dir.join(&entry.file)).unwrap();
-        let recorded = &entry.request;
-        let request = PageRequest {
-            endpoint: &USERS,
-            query: recorded.query.clone(),
-            page_token: recorded.page_token.clone(),
-        };
-        let page = extractor::Page::parse(request, i as u64 + 1, body).unwrap();
-        let out = transformer.transform_page(&page).unwrap();
+        let out = transformer
+            .transform_page(&recorded_page(&dir, i, entry))
+            .unwrap();
         out.licenses.iter().for_each(|b| render_rows(b, &mut rows));
         out.rejects
             .iter()
             .for_each(|b| render_rows(b, &mut rejects));
+        out.events.iter().for_each(|b| render_rows(b, &mut events));
     }
-    let (stats, _) = transformer.finish().unwrap();
+    let (stats, activity) = transformer.finish().unwrap();
     let stats = serde_json::to_string_pretty(&stats).unwrap();
-    format!("## stats\n{stats}\n## rows\n{rows}## rejects\n{rejects}")
+    let mut text = format!("## stats\n{stats}\n## rows\n{rows}## rejects\n{rejects}");
+    if !activity.is_empty() {
+        let mut users = String::new();
+        activity.iter().for_each(|b| render_rows(b, &mut users));
+        text.push_str(&format!("## events\n{events}## user activity\n{users}"));
+    }
+    text
 }
 
 macro_rules! snapshot {
@@ -111,6 +158,7 @@ snapshot!(statuses, "statuses");
 snapshot!(sample, "sample");
 snapshot!(timestamps, "timestamps");
 snapshot!(real_shapes, "real-shapes");
+snapshot!(activity, "activity");
 
 /// What a fixture set should give, worked out from its JSON by a model written apart from the
 /// transform's rules (serde_json values, chrono only to tell an RFC 3339 time): the license keys in
@@ -131,6 +179,13 @@ fn model(name: &str) -> Expected {
     let mut seen = std::collections::HashSet::new();
     let mut out = Expected::default();
     for page in index["pages"].as_array().unwrap() {
+        // The users only: the sign-in report's pages make other tables.
+        if page["request"]["endpoint"]
+            .as_str()
+            .is_some_and(|e| e != "users")
+        {
+            continue;
+        }
         let sweep = page["request"]["query"]["status"]
             .as_str()
             .unwrap_or("active");
@@ -254,22 +309,12 @@ fn every_fixture_set_gives_what_an_independent_model_of_its_json_expects() {
         let name = entry.unwrap().file_name().to_string_lossy().into_owned();
         let dir = fixtures().join(&name);
         let index = RecordingIndex::read(&dir).unwrap();
-        let mut transformer = Transformer::new(RunContext {
-            run_id: "r".into(),
-            account_id: None,
-            extracted_at_micros: 0,
-            activity: None,
-        });
+        let mut transformer = transformer_for(&index, "r", 0);
         let mut keys = Vec::new();
         for (i, entry) in index.pages.iter().enumerate() {
-            let body = std::fs::read_to_string(dir.join(&entry.file)).unwrap();
-            let request = PageRequest {
-                endpoint: &USERS,
-                query: entry.request.query.clone(),
-                page_token: entry.request.page_token.clone(),
-            };
-            let page = extractor::Page::parse(request, i as u64 + 1, body).unwrap();
-            let out = transformer.transform_page(&page).unwrap();
+            let out = transformer
+                .transform_page(&recorded_page(&dir, i, entry))
+                .unwrap();
             if let Some(batch) = &out.licenses {
                 let column = batch.column_by_name("user_key").unwrap().as_string::<i32>();
                 keys.extend(column.iter().map(|k| k.unwrap().to_string()));
