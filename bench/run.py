@@ -7,7 +7,10 @@ child, read with wait4) are reported. Every run's rows are checked against what 
 mock holds (a fast wrong run is not a result). Prints a Markdown table and writes it to
 target/bench/results.md.
 
-Usage: python3 bench/run.py [--quick]   (--quick: 10k and 100k only, for trying changes)
+Also a live run with `--with activity` at 100k users and 30 days of the mock's sign-in report.
+
+Usage: python3 bench/run.py [--quick | --activity]   (--quick: 10k and 100k only; --activity: only
+the activity run, for trying changes)
 """
 
 import json
@@ -132,14 +135,16 @@ def bench_replay(names):
     return rows
 
 
-def start_mock(total, latency_ms):
+def start_mock(total, latency_ms, activity_days=None):
     active, pending = total * 85 // 100, total * 7 // 100
     inactive = total - active - pending
     # Pages are rendered ahead so that serving one costs the mock only the write.
+    mock_env = {**os.environ, "MOCK_ZOOM_PRERENDER_PAGE_SIZE": str(PAGE_SIZE)}
+    if activity_days:
+        mock_env["MOCK_ZOOM_ACTIVITY_DAYS"] = str(activity_days)
     proc = subprocess.Popen(
         [MOCK, str(active), str(pending), str(inactive), str(latency_ms)],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-        env={**os.environ, "MOCK_ZOOM_PRERENDER_PAGE_SIZE": str(PAGE_SIZE)})
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=mock_env)
     env = dict(os.environ)
     for line in proc.stdout:
         key, _, value = line.strip().removeprefix("export ").partition("=")
@@ -178,6 +183,38 @@ def bench_live(names):
     return rows
 
 
+def bench_activity():
+    """100k users and 30 days of the report: users, then every event, at Business+ rates."""
+    out = WORK / "activity"
+    proc, env, active, pending = start_mock(SIZES["100k"], 0, activity_days=30)
+    # The mock's generator: active user n signs in n % 4 times, each with a sign-out; 3 strangers.
+    events = sum(n % 4 * 2 for n in range(active)) + 3
+    target = out / "100k.parquet"
+
+    def check():
+        check_rows(target, active + pending)
+        manifest = json.loads((out / "100k_manifest.json").read_text())
+        got = (manifest["activity"]["events_written"], manifest["outputs"]["user_activity"]["rows"])
+        if got != (events, active + pending):
+            sys.exit(f"bench: activity run wrote {got}, expected {(events, active + pending)}")
+
+    try:
+        runs = 3
+        wall, rss = repeat(
+            [BIN, "-q", "extract", "--with", "activity", "--activity-days", "30",
+             "--max-rps", "1000", "--activity-max-rps", "40", "--page-size", str(PAGE_SIZE),
+             "--output", target],
+            runs, env=env, before=lambda: shutil.rmtree(out, ignore_errors=True), after=check)
+    finally:
+        proc.terminate()
+        proc.wait()
+    pages = -(-events // 300)
+    floor = pages / 40
+    print(f"activity 100k users, {events:,} events: {wall:6.2f} s ({pages} report pages; "
+          f"{floor:.2f} s at 40/s)  {rss:6.1f} MiB", flush=True)
+    return [("100k", active + pending, events, pages, wall, floor, rss, runs)]
+
+
 def machine():
     cpu = "unknown CPU"
     try:
@@ -191,7 +228,7 @@ def machine():
     return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, {platform.system()} {platform.release()}"
 
 
-def table(replay, live):
+def table(replay, live, activity):
     lines = [f"Machine: {machine()}", "",
              "| replay | format | users/s | wall (median) | peak RSS | runs |",
              "|---|---|---:|---:|---:|---:|"]
@@ -203,6 +240,11 @@ def table(replay, live):
         versus = f"{(wall / floor - 1) * 100:+.1f}%" if floor else "n/a"
         lines.append(f"| {name} | {latency} ms | {users:,} | {rate:,.0f} | {wall:.2f} s | "
                      f"{floor:.2f} s | {versus} | {rss:.1f} MiB | {runs} |")
+    lines += ["", "| live with activity (mock, 0 ms) | users | events | report pages | wall (median) | "
+              "pacing floor (40/s) | peak RSS | runs |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for name, users, events, pages, wall, floor, rss, runs in activity:
+        lines.append(f"| {name} | {users:,} | {events:,} | {pages} | {wall:.2f} s | {floor:.2f} s | "
+                     f"{rss:.1f} MiB | {runs} |")
     return "\n".join(lines) + "\n"
 
 
@@ -214,9 +256,11 @@ def main():
     names = ["10k", "100k"] if quick else ["10k", "100k", "1m"]
     started = time.perf_counter()
     build()
-    replay = bench_replay(names)
-    live = bench_live(names)
-    text = table(replay, live)
+    only_activity = "--activity" in sys.argv
+    replay = [] if only_activity else bench_replay(names)
+    live = [] if only_activity else bench_live(names)
+    activity = bench_activity()
+    text = table(replay, live, activity)
     WORK.mkdir(parents=True, exist_ok=True)
     (WORK / "results.md").write_text(text)
     print()
