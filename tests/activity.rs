@@ -345,3 +345,20 @@ async fn the_report_is_paced_apart_and_a_heavy_429_is_waited_out() {
         "the request after the 429 left {held} s later"
     );
 }
+
+/// The report's daily quota used up ends the run at once with exit 75 and the reset time, and
+/// writes nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_spent_daily_quota_for_the_report_is_exit_75_with_the_reset_time() {
+    let (mock, _, _) = mock_with_report().await;
+    let mut account = mock.account();
+    account.activity_quota_spent = true;
+    let mock = MockZoom::start(account, BTreeMap::new(), Duration::ZERO).await;
+    let out = tempfile::tempdir().unwrap();
+    let output = run(extract_with_activity(&mock, out.path(), &[])).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(75), "{stderr}");
+    assert!(stderr.contains("daily API quota"), "{stderr}");
+    assert!(stderr.contains("T00:00:00Z"), "{stderr}");
+    assert!(dir_entries(out.path()).is_empty());
+}

@@ -225,6 +225,7 @@ async fn counts_are_reconciled_with_zooms_summary() {
     assert_eq!(counts["pending"]["extract"], 5);
     assert_eq!(counts["total"]["difference"], 0);
     assert!(said.contains("all agree"), "{said}");
+    assert!(!said.contains("WARN"), "agreement is silent: {said}");
 
     let (m, said) = run_with(serde_json::json!({"licensed_users_count": licensed + 1})).await;
     assert_eq!(m["reconciliation"]["counts"]["licensed"]["difference"], -1);

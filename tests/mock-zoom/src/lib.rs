@@ -55,6 +55,9 @@ pub struct Account {
     /// `GET /report/activities` requests (numbered from 1) answered with a per-second 429 of the
     /// Heavy category and `Retry-After: 1`.
     pub activity_throttled: Vec<usize>,
+    /// Whether the account's daily Heavy quota is used up: every report request gets a daily-limit
+    /// 429 whose `Retry-After` is the next midnight UTC.
+    pub activity_quota_spent: bool,
     /// Counts `GET /users/summary` reports differently from the users held, e.g.
     /// `{"licensed_users_count": 17}`: Zoom's count moving, or Zoom counting users the list omits.
     pub summary_overrides: Value,
@@ -79,6 +82,7 @@ impl Account {
             reports_allowed: true,
             today: "2026-12-01".into(),
             activity_throttled: Vec::new(),
+            activity_quota_spent: false,
         }
     }
 }
@@ -462,13 +466,26 @@ async fn handle(mut stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Res
         }
         ("GET", "/v2/report/activities") => {
             let mut heavy = vec![("X-RateLimit-Category", "Heavy".to_string())];
-            let throttled = {
+            let (throttled, quota_spent) = {
                 let mut state = state.lock().expect("mock state");
                 state.activity_times.push(Instant::now());
                 let number = state.activity_times.len();
-                state.account.activity_throttled.contains(&number)
+                let account = &state.account;
+                (
+                    account.activity_throttled.contains(&number),
+                    account.activity_quota_spent,
+                )
             };
             let (status, body) = match throttled {
+                _ if quota_spent => {
+                    let tomorrow = chrono::Utc::now().date_naive() + chrono::Days::new(1);
+                    heavy.push(("X-RateLimit-Type", "Daily-limit".to_string()));
+                    heavy.push(("Retry-After", format!("{tomorrow}T00:00:00Z")));
+                    let message = "You have reached the maximum daily rate limit for this API. \
+                                   Refer to the response header for details on when you can make \
+                                   another request.";
+                    (429, json!({"code": 429, "message": message}))
+                }
                 true => {
                     heavy.push(("X-RateLimit-Type", "QPS".to_string()));
                     heavy.push(("Retry-After", "1".to_string()));
