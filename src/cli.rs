@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use extractor::zoom::activities::MOST_DAYS;
 
 /// Know exactly who holds which Zoom license.
 #[derive(Debug, Parser)]
@@ -157,9 +158,10 @@ pub struct ExtractArgs {
     #[arg(long = "with", value_enum, value_delimiter = ',', value_name = "LIST")]
     pub with: Vec<WithOption>,
     /// Days of sign-in activity, ending on the run's date (--partition-date when given); Zoom
-    /// keeps six months.
-    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=180))]
-    pub activity_days: u32,
+    /// keeps six months [default: 30].
+    #[arg(long, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(MOST_DAYS)))]
+    pub activity_days: Option<u32>,
     /// Keep the IP address of each sign-in event (personal data a license decision does not need).
     #[arg(long)]
     pub with_ip: bool,
@@ -221,9 +223,9 @@ pub struct RequestArgs {
     #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
     pub max_wait: f64,
     /// Requests per second to Zoom's Heavy endpoints (the sign-in report), which Zoom limits apart:
-    /// 10/s on Pro, 40/s on Business and up, shared by every app on the account.
-    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=40))]
-    pub activity_max_rps: u32,
+    /// 10/s on Pro, 40/s on Business and up, shared by every app on the account [default: 2].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=40))]
+    pub activity_max_rps: Option<u32>,
     /// First retry delay in milliseconds (at most 10,000); later ones double, with jitter, up to
     /// 30 s.
     #[arg(long, default_value_t = 500, value_name = "MS",

@@ -106,6 +106,60 @@ impl PartitionConfig {
     }
 }
 
+/// The sign-in report's window of a live run (`--with activity`): its last day and its length.
+/// It ends on the run's date (`--partition-date` when given, so a backfill reads its own days) and
+/// must lie within the six months Zoom keeps, ending no later than the run's date.
+fn activity_window(
+    args: &ExtractArgs,
+    now: DateTime<Utc>,
+) -> Result<Option<(chrono::NaiveDate, u32)>, Failure> {
+    if !args.with.contains(&WithOption::Activity) {
+        let needs = [
+            (args.with_ip, "--with-ip"),
+            (args.activity_days.is_some(), "--activity-days"),
+            (
+                args.requests.activity_max_rps.is_some(),
+                "--activity-max-rps",
+            ),
+        ];
+        if let Some((_, flag)) = needs.iter().find(|(given, _)| *given) {
+            return Err(Failure::usage(format!(
+                "{flag} is about the sign-in report: add --with activity, or leave {flag} out"
+            )));
+        }
+        return Ok(None);
+    }
+    let days = args.activity_days.unwrap_or(DEFAULT_ACTIVITY_DAYS);
+    let at = extracted_at(args, now)?;
+    let last = partition_date(args, at)?;
+    // The run's own date (`--as-of` fixes it, as for every row), so a rerun checks the same way.
+    let today = at.date_naive();
+    let first = last - chrono::Days::new(u64::from(days) - 1);
+    let oldest = today
+        .checked_sub_months(chrono::Months::new(6))
+        .unwrap_or(today);
+    if last > today {
+        return Err(Failure::usage(format!(
+            "the sign-in window would end on {last}, after today ({today}): Zoom has no report of \
+             days to come; give a --partition-date (or --as-of) up to today"
+        )));
+    }
+    if first < oldest {
+        return Err(Failure::usage(format!(
+            "the sign-in window {first} to {last} starts before {oldest}: Zoom keeps six months of \
+             the report; lower --activity-days, or give a later --partition-date"
+        )));
+    }
+    Ok(Some((last, days)))
+}
+
+/// Requests per second to the report when `--activity-max-rps` is not given: well under Zoom's
+/// Heavy limit (10/s on Pro), which every app on the account shares.
+pub const DEFAULT_ACTIVITY_MAX_RPS: u32 = 2;
+
+/// The sign-in window's length when `--activity-days` is not given.
+pub const DEFAULT_ACTIVITY_DAYS: u32 = 30;
+
 /// The folder and name stem the files beside `output` are named from (rejects, manifest, sign-in
 /// tables): `out/zoom_users.parquet` gives `out` and `zoom_users`.
 pub fn output_dir_and_stem(output: &Destination) -> (PathBuf, String) {
@@ -196,6 +250,12 @@ impl ExtractConfig {
                      (record with --include-fields to have them)",
                 ));
             }
+            (Some(_), None) if args.activity_days.is_some() => {
+                return Err(Failure::usage(
+                    "--activity-days chooses what a live run asks Zoom for; a replay reads the \
+                     days the recording holds",
+                ));
+            }
             (Some(_), None) if !args.with.is_empty() => {
                 return Err(Failure::usage(
                     "--with chooses what a live run asks Zoom for; a replay reads what the recording \
@@ -222,14 +282,7 @@ impl ExtractConfig {
                     custom_attributes: args
                         .include_fields
                         .contains(&IncludeField::CustomAttributes),
-                    // Ends on the run's date: the partition's, so a backfill reads its own days.
-                    activity: match args.with.contains(&WithOption::Activity) {
-                        false => None,
-                        true => Some((
-                            partition_date(args, extracted_at(args, now)?)?,
-                            args.activity_days,
-                        )),
-                    },
+                    activity: activity_window(args, now)?,
                 }))
             }
         };
@@ -535,8 +588,12 @@ pub fn client_config(
         oauth_url: connection.oauth_url.clone(),
         credentials: connection.credentials.clone(),
         max_rps: connection.max_rps,
-        heavy_max_rps: NonZeroU32::new(requests.activity_max_rps)
-            .ok_or_else(|| Failure::usage("--activity-max-rps must be at least 1"))?,
+        heavy_max_rps: NonZeroU32::new(
+            requests
+                .activity_max_rps
+                .unwrap_or(DEFAULT_ACTIVITY_MAX_RPS),
+        )
+        .ok_or_else(|| Failure::usage("--activity-max-rps must be at least 1"))?,
         max_retries: requests.max_retries as usize,
         timeout,
         retry_min_delay: Duration::from_millis(requests.retry_min_delay_ms),

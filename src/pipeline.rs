@@ -82,7 +82,14 @@ impl AnySource {
                     })?;
                 let account_id = source.index().account_id.clone();
                 Ok(OpenedSource {
-                    activity: recorded_window(source.index()),
+                    activity: activities::window_of(
+                        source
+                            .index()
+                            .pages
+                            .iter()
+                            .filter(|p| p.request.endpoint == ACTIVITIES.path)
+                            .map(|p| &p.request.query),
+                    ),
                     source: AnySource::Replay(source),
                     zoom_counts: None,
                     account_id,
@@ -124,7 +131,8 @@ impl AnySource {
                 let recorder = match &live.record {
                     Some(dir) => Some(
                         RecordingWriter::create(dir, account.clone(), cfg.started_at)
-                            .map_err(|e| Failure::usage(format!("--record: {e}")))?,
+                            .map_err(|e| Failure::usage(format!("--record: {e}")))?
+                            .keeping_personal_data(cfg.with_ip),
                     ),
                     None => None,
                 };
@@ -170,24 +178,6 @@ fn missing_scope(endpoint: &Endpoint, option: &str) -> Failure {
         endpoint.path,
         endpoint.scopes.first().copied().unwrap_or_default(),
         endpoint.scopes.get(1).copied().unwrap_or_default(),
-    ))
-}
-
-/// The window of the sign-in report a recording holds: its first range's first day to its last
-/// range's last day; `None` when it holds none.
-fn recorded_window(index: &extractor::RecordingIndex) -> Option<(NaiveDate, NaiveDate)> {
-    let dates = |name: &str| {
-        index
-            .pages
-            .iter()
-            .filter(|p| p.request.endpoint == ACTIVITIES.path)
-            .filter_map(|p| p.request.query.get(name))
-            .filter_map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
-            .collect::<Vec<_>>()
-    };
-    Some((
-        dates("from").into_iter().min()?,
-        dates("to").into_iter().max()?,
     ))
 }
 
@@ -484,7 +474,10 @@ fn transform_stage(
             sequence = page.sequence,
             micros = started.elapsed().as_micros() as u64
         );
-        if let (Some(progress), Ok(status)) = (progress, UserStatus::of(&page.request)) {
+        // The bars count users: the report's events are not theirs.
+        let users = page.request.endpoint == &USERS;
+        if let (Some(progress), Ok(status), true) = (progress, UserStatus::of(&page.request), users)
+        {
             progress.page(status, page.record_count(), page.meta.total_records);
         }
         if batches.send(transformed).is_err() {

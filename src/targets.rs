@@ -142,6 +142,22 @@ impl Targets {
                 partition.dir(USER_ACTIVITY_TABLE, &account),
             )
         });
+        // A run without the report leaves an earlier run's sign-in partitions of this day in place.
+        if !activity {
+            let stale: Vec<String> = [EVENTS_TABLE, USER_ACTIVITY_TABLE]
+                .iter()
+                .map(|table| partition.dir(table, &account))
+                .filter(|dir| dir.exists())
+                .map(|dir| dir.display().to_string())
+                .collect();
+            if !stale.is_empty() {
+                tracing::warn!(
+                    message = "Sign-in partitions of an earlier run remain for this day and account; \
+                               this run (without --with activity) does not replace them.",
+                    partitions = %stale.join(", ")
+                );
+            }
+        }
         let area = StagingArea::create(&partition.root).map_err(|e| {
             Failure::failed(anyhow!(e).context(format!(
                 "cannot create a staging folder under {}",

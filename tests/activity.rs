@@ -122,7 +122,9 @@ async fn every_event_lands_once_and_each_user_gets_their_count() {
     }
 
     // One activity row per license row, with the sign-ins counted from the mock's own events.
-    let mut expected: BTreeMap<String, (u64, Option<String>)> = BTreeMap::new();
+    // key -> (sign-ins, first, last, client types)
+    type Seen = (u64, Option<String>, Option<String>, BTreeSet<String>);
+    let mut expected: BTreeMap<String, Seen> = BTreeMap::new();
     for e in distinct
         .iter()
         .map(|t| serde_json::from_str::<Value>(t).unwrap())
@@ -137,7 +139,11 @@ async fn every_event_lands_once_and_each_user_gets_their_count() {
         let entry = expected.entry(key.clone()).or_default();
         entry.0 += 1;
         let time = e["time"].as_str().unwrap().to_string();
-        entry.1 = entry.1.take().max(Some(time));
+        entry.1 = Some(entry.1.take().map_or(time.clone(), |t| t.min(time.clone())));
+        entry.2 = entry.2.take().max(Some(time));
+        entry
+            .3
+            .insert(e["client_type"].as_str().unwrap().to_string());
     }
     let rows = lines(&out.path().join("u.ndjson"));
     let activity = lines(&out.path().join("u_user_activity.ndjson"));
@@ -145,9 +151,17 @@ async fn every_event_lands_once_and_each_user_gets_their_count() {
     assert_eq!(activity.len(), 605);
     for row in &activity {
         let key = row["user_key"].as_str().unwrap();
-        let (count, last) = expected.get(key).cloned().unwrap_or_default();
+        let (count, first, last, clients) = expected.get(key).cloned().unwrap_or_default();
         assert_eq!(row["sign_ins"], count, "{row}");
+        assert_eq!(row["first_sign_in_at"].as_str(), first.as_deref(), "{row}");
         assert_eq!(row["last_sign_in_at"].as_str(), last.as_deref(), "{row}");
+        let types: BTreeSet<String> = row["client_types"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(types, clients, "{row}");
         assert_eq!(row["window_start"], "2026-09-03");
         assert_eq!(row["window_end"], "2026-12-01");
     }
@@ -162,7 +176,9 @@ async fn every_event_lands_once_and_each_user_gets_their_count() {
 async fn the_ip_address_is_kept_only_when_asked_for() {
     let (mock, _, _) = mock_with_report().await;
     let out = tempfile::tempdir().unwrap();
-    let output = run(extract_with_activity(&mock, out.path(), &["--with-ip"])).await;
+    let mut cmd = extract_with_activity(&mock, out.path(), &["--with-ip"]);
+    cmd.arg("--record").arg(out.path().join("recording"));
+    let output = run(cmd).await;
     assert!(
         output.status.success(),
         "{}",
@@ -174,6 +190,12 @@ async fn the_ip_address_is_kept_only_when_asked_for() {
             .as_str()
             .is_some_and(|ip| ip.starts_with("192.0.2."))
     }));
+    // Asked for, they are recorded too, so a replay with --with-ip has them.
+    let recorded: String = fs::read_dir(out.path().join("recording/pages"))
+        .unwrap()
+        .map(|e| fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    assert!(recorded.contains("\"ip_address\""));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -226,6 +248,17 @@ async fn a_recorded_run_with_the_report_replays_to_the_same_tables() {
         String::from_utf8_lossy(&output.stderr)
     );
 
+    // IP addresses are personal data the run did not keep: the recording leaves them out too.
+    let recorded: String = fs::read_dir(recording.join("pages"))
+        .unwrap()
+        .map(|e| fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    assert!(recorded.contains("activity_logs"));
+    assert!(
+        !recorded.contains("ip_address"),
+        "an IP address was recorded"
+    );
+
     let mut replay = zoom_licenses();
     replay
         .args(["extract", "--replay"])
@@ -268,7 +301,9 @@ async fn partitioned_runs_publish_the_activity_tables_beside_the_others() {
             "2026-12-01",
             "--partition-account",
             "emea",
-        ]);
+        ])
+        // The run's date, which the six-month rule of the report is checked against.
+        .args(["--as-of", "2026-12-01T18:00:00Z"]);
     let output = run(cmd).await;
     assert!(
         output.status.success(),
@@ -294,6 +329,28 @@ async fn partitioned_runs_publish_the_activity_tables_beside_the_others() {
             .join("zoom_user_activity/dt=2026-12-01/account=emea/part-0.parquet"),
     );
     assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 605);
+    let run_ids: BTreeSet<String> = [
+        "zoom_users",
+        "zoom_user_rejects",
+        "zoom_signin_events",
+        "zoom_user_activity",
+    ]
+    .iter()
+    .map(|table| {
+        let path = work
+            .path()
+            .join(table)
+            .join("dt=2026-12-01/account=emea/_manifest.json");
+        let m: Value = serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap();
+        m["run_id"].as_str().unwrap().to_string()
+    })
+    .collect();
+    assert_eq!(
+        run_ids.len(),
+        1,
+        "the four partitions come from one run: {run_ids:?}"
+    );
+
     // The default window: 30 days ending on the partition's date.
     let m: Value = serde_json::from_str(
         &fs::read_to_string(
@@ -309,6 +366,25 @@ async fn partitioned_runs_publish_the_activity_tables_beside_the_others() {
             .as_str()
             .unwrap()
             .ends_with("zoom_user_activity/dt=2026-12-01/account=emea/part-0.parquet")
+    );
+
+    // The same day again without the report: the sign-in partitions stay, and the run says so.
+    let mut again = against_mock(&mock);
+    again
+        .args(["-q", "extract", "--output-dir"])
+        .arg(work.path())
+        .args([
+            "--partition-date",
+            "2026-12-01",
+            "--partition-account",
+            "emea",
+        ]);
+    let output = run(again).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("Sign-in partitions of an earlier run remain"),
+        "{stderr}"
     );
 }
 
@@ -361,4 +437,68 @@ async fn a_spent_daily_quota_for_the_report_is_exit_75_with_the_reset_time() {
     assert!(stderr.contains("daily API quota"), "{stderr}");
     assert!(stderr.contains("T00:00:00Z"), "{stderr}");
     assert!(dir_entries(out.path()).is_empty());
+}
+
+/// Settings of the report that cannot work are refused before any request: a window reaching past
+/// Zoom's six months or into days to come, and report options without `--with activity`.
+#[test]
+fn impossible_windows_and_orphan_options_are_refused_at_once() {
+    let base = [
+        "extract",
+        "--account-id",
+        "a",
+        "--client-id",
+        "b",
+        "--client-secret",
+        "c",
+    ];
+    for (args, says) in [
+        (
+            vec![
+                "--with",
+                "activity",
+                "--activity-days",
+                "180",
+                "--as-of",
+                "2026-12-01T00:00:00Z",
+                "--output-dir",
+                "wh",
+                "--partition-date",
+                "2026-11-01",
+            ],
+            "Zoom keeps six months",
+        ),
+        (
+            vec![
+                "--with",
+                "activity",
+                "--as-of",
+                "2026-12-01T00:00:00Z",
+                "--output-dir",
+                "wh",
+                "--partition-date",
+                "2026-12-02",
+            ],
+            "after today",
+        ),
+        (vec!["--with-ip"], "--with-ip is about the sign-in report"),
+        (
+            vec!["--activity-days", "7"],
+            "--activity-days is about the sign-in report",
+        ),
+        (
+            vec!["--activity-max-rps", "5"],
+            "--activity-max-rps is about the sign-in report",
+        ),
+    ] {
+        zoom_licenses()
+            // Nothing listens here: a request would fail with another message and code.
+            .env("ZOOM_API_URL", "http://127.0.0.1:9/v2")
+            .env("ZOOM_OAUTH_URL", "http://127.0.0.1:9")
+            .args(base)
+            .args(&args)
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains(says));
+    }
 }

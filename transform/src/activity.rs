@@ -3,9 +3,12 @@
 //! with their sign-ins in the window (zero when none), so "licensed and idle" is one query.
 //!
 //! Users arrive before events (the source reads the report after the users), so each event finds
-//! its user as it comes and no event is held. An event Zoom sends twice (ranges that touch, a
-//! retried page) is counted and dropped: its fingerprint (XXH3-128 of every field) was seen.
+//! its user as it comes and no event is held. An event Zoom sends twice (a range read again after
+//! its page token expired, or Zoom listing it twice) is counted and dropped: its fingerprint
+//! (XXH3-128 of every member) was seen. A record that is not an event object is written as a row
+//! without values and counted (`malformed`): no event is lost without a trace.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
@@ -20,23 +23,12 @@ use extractor::zoom::activities::ActivityLog;
 use xxhash_rust::xxh3::xxh3_128;
 
 use crate::batch::{repeat_option, repeat_time, timestamps};
+use crate::context::{ActivityContext, RunContext};
 use crate::row::LicenseRow;
-use crate::rules::RunContext;
 use crate::schema::{text_list_type, timestamp_type};
 
 /// Rows per batch of the activity table, written at the end of the run.
 const ACTIVITY_BATCH_ROWS: usize = 65_536;
-
-/// What the run asked of the sign-in report.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ActivityContext {
-    /// The window's first day (inclusive).
-    pub from: NaiveDate,
-    /// The window's last day (inclusive).
-    pub to: NaiveDate,
-    /// Whether to keep each event's IP address.
-    pub with_ip: bool,
-}
 
 fn text(name: &str, nullable: bool) -> Field {
     Field::new(name, DataType::Utf8, nullable)
@@ -102,6 +94,8 @@ pub struct ActivityStats {
     pub matched: u64,
     /// Events whose `time` was missing or not a timestamp (written with a null `event_time`).
     pub without_time: u64,
+    /// Records that were not event objects (written as rows without values).
+    pub malformed: u64,
     /// Users of the license table with at least one sign-in in the window.
     pub users_signed_in: u64,
 }
@@ -110,7 +104,7 @@ pub struct ActivityStats {
 struct Tracked {
     user_key: String,
     email: String,
-    status: &'static str,
+    status: String,
     plan: &'static str,
     last_login: Option<i64>,
     sign_ins: i32,
@@ -163,17 +157,22 @@ impl ActivityTracker {
             return Err("users arrived after sign-in events: every user must come first".into());
         }
         let index = self.users.len();
-        // The first user of an email keeps it (a pending invitation and an active user may share
-        // one; the active user comes first).
-        self.by_email.entry(email_key(&row.email)).or_insert(index);
+        // An invitation accepted during the run leaves a pending and an active user with one
+        // email, in either order (the statuses are read at once): the active user gets the events.
+        let active = row.status == "active";
+        match self.by_email.entry(email_key(&row.email)) {
+            Entry::Vacant(slot) => {
+                slot.insert(index);
+            }
+            Entry::Occupied(mut slot) if active && self.users[*slot.get()].status != "active" => {
+                slot.insert(index);
+            }
+            Entry::Occupied(_) => {}
+        }
         self.users.push(Tracked {
             user_key: row.user_key.to_string(),
             email: row.email.to_string(),
-            status: if row.status == "active" {
-                "active"
-            } else {
-                "pending"
-            },
+            status: row.status.to_string(),
             plan: row.plan,
             last_login: row.last_login_at,
             sign_ins: 0,
@@ -190,10 +189,15 @@ impl ActivityTracker {
         self.events_started = true;
         let n = page.record_count();
         let mut b = EventColumns::with_capacity(n);
-        for (i, raw) in page.records().enumerate() {
+        for raw in page.records() {
             self.stats.events_seen += 1;
-            let log: ActivityLog = serde_json::from_str(raw)
-                .map_err(|e| format!("record {} is not a sign-in event: {e}", i + 1))?;
+            let log: ActivityLog = match serde_json::from_str(raw) {
+                Ok(log) => log,
+                Err(_) => {
+                    self.stats.malformed += 1;
+                    ActivityLog::default()
+                }
+            };
             let fingerprint = xxh3_128(
                 [
                     &log.email,
@@ -277,7 +281,7 @@ impl ActivityTracker {
             for u in chunk {
                 user_key.append_value(&u.user_key);
                 email.append_value(&u.email);
-                status.append_value(u.status);
+                status.append_value(&u.status);
                 plan.append_value(u.plan);
                 sign_ins.append_value(u.sign_ins);
                 first.append_option(u.first);
@@ -363,4 +367,121 @@ fn repeat_date(days: i32, n: usize) -> ArrayRef {
     let mut builder = Date32Builder::with_capacity(n);
     builder.append_slice(&vec![days; n]);
     Arc::new(builder.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow_array::cast::AsArray;
+    use extractor::zoom::activities::ACTIVITIES;
+    use extractor::{PageRequest, USERS};
+
+    use super::*;
+    use crate::transformer::Transformer;
+
+    fn day(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    fn transformer() -> Transformer {
+        Transformer::new(RunContext {
+            run_id: "r".into(),
+            account_id: None,
+            extracted_at_micros: 0,
+            activity: Some(ActivityContext {
+                from: day("2026-11-01"),
+                to: day("2026-11-30"),
+                with_ip: false,
+            }),
+        })
+    }
+
+    fn users_page(status: &str, users: &str) -> Page {
+        let request = PageRequest::first(&USERS, &[("status", status.into())]);
+        let body = format!(r#"{{"total_records":1,"next_page_token":"","users":[{users}]}}"#);
+        Page::parse(request, 1, body).unwrap()
+    }
+
+    fn events_page(events: &str) -> Page {
+        let request = PageRequest::first(
+            &ACTIVITIES,
+            &[("from", "2026-11-01".into()), ("to", "2026-11-30".into())],
+        );
+        let body = format!(r#"{{"next_page_token":"","activity_logs":[{events}]}}"#);
+        Page::parse(request, 3, body).unwrap()
+    }
+
+    fn column(batch: &RecordBatch, name: &str) -> Vec<Option<String>> {
+        let column = batch.column_by_name(name).unwrap().as_string::<i32>();
+        column.iter().map(|v| v.map(str::to_owned)).collect()
+    }
+
+    /// An invitation accepted during the run: the pending user arrives first, the active one
+    /// after, with the same email in another case. The events go to the active user.
+    #[test]
+    fn the_active_user_gets_the_events_of_an_email_a_pending_invitation_shares() {
+        let mut t = transformer();
+        t.transform_page(&users_page(
+            "pending",
+            r#"{"email":"Ann@Example.com","type":1}"#,
+        ))
+        .unwrap();
+        t.transform_page(&users_page(
+            "active",
+            r#"{"id":"u1","email":"ann@example.com","type":2}"#,
+        ))
+        .unwrap();
+        let out = t
+            .transform_page(&events_page(
+                r#"{"email":"ANN@example.com","time":"2026-11-20T09:00:00Z","type":"Sign in","client_type":"Mac"}"#,
+            ))
+            .unwrap();
+        assert_eq!(
+            column(out.events.as_ref().unwrap(), "user_key"),
+            [Some("u1".into())]
+        );
+        let (_, activity) = t.finish().unwrap();
+        let activity = &activity[0];
+        let keys = column(activity, "user_key");
+        let sign_ins = activity.column_by_name("sign_ins").unwrap();
+        let sign_ins = sign_ins.as_primitive::<arrow_array::types::Int32Type>();
+        let by_key: Vec<(Option<String>, i32)> = keys
+            .into_iter()
+            .zip(sign_ins.values().iter().copied())
+            .collect();
+        assert_eq!(
+            by_key,
+            [
+                (Some("pending:ann@example.com".into()), 0),
+                (Some("u1".into()), 1)
+            ]
+        );
+    }
+
+    /// Odd events lose nothing: a number where text should be is kept as its digits, a record that
+    /// is not an object becomes a row without values, and both are counted.
+    #[test]
+    fn odd_events_are_written_and_counted_never_dropped() {
+        let mut t = transformer();
+        t.transform_page(&users_page(
+            "active",
+            r#"{"id":"u1","email":"a@x.com","type":2}"#,
+        ))
+        .unwrap();
+        let out = t
+            .transform_page(&events_page(
+                r#"{"email":"a@x.com","time":"yesterday","type":"Sign in","version":6.2},null"#,
+            ))
+            .unwrap();
+        let events = out.events.unwrap();
+        assert_eq!(events.num_rows(), 2);
+        assert_eq!(
+            column(&events, "client_version"),
+            [Some("6.2".into()), None]
+        );
+        assert_eq!(column(&events, "email"), [Some("a@x.com".into()), None]);
+        let (stats, _) = t.finish().unwrap();
+        let activity = stats.activity.unwrap();
+        assert_eq!((activity.events_seen, activity.events_written), (2, 2));
+        assert_eq!((activity.malformed, activity.without_time), (1, 2));
+    }
 }

@@ -8,8 +8,8 @@ use arrow_array::builder::{
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::ArrowError;
 
+use crate::context::RunContext;
 use crate::row::{LicenseRow, Rejection};
-use crate::rules::RunContext;
 use crate::schema::{license_schema, rejects_schema};
 
 pub(crate) fn timestamps(capacity: usize) -> TimestampMicrosecondBuilder {

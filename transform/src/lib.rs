@@ -9,6 +9,7 @@
 
 pub mod activity;
 pub mod batch;
+pub mod context;
 pub mod plan;
 pub mod row;
 pub mod rules;
@@ -16,11 +17,12 @@ pub mod schema;
 pub mod stats;
 pub mod transformer;
 
-pub use activity::{ActivityContext, ActivityStats};
+pub use activity::ActivityStats;
 pub use batch::{LicenseBatchBuilder, RejectBatchBuilder};
+pub use context::{ActivityContext, RunContext};
 pub use plan::Plan;
 pub use row::{LicenseRow, RejectReason, Rejection};
-pub use rules::{Outcome, RunContext, classify};
+pub use rules::{Outcome, classify};
 pub use schema::{SCHEMA_VERSION, license_schema, rejects_schema};
 pub use stats::TransformStats;
 pub use transformer::{TransformError, TransformedPage, Transformer};

@@ -13,19 +13,6 @@ use extractor::{UserStatus, ZoomUser};
 use crate::plan::{Plan, unsupported_detail};
 use crate::row::{LicenseRow, RejectReason, Rejection};
 
-/// What a run stamps on every row; given by the caller so the rules never read the clock.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RunContext {
-    /// The run id written to every row.
-    pub run_id: String,
-    /// The Zoom account, when known.
-    pub account_id: Option<String>,
-    /// `extracted_at`, microseconds since the epoch, UTC.
-    pub extracted_at_micros: i64,
-    /// The sign-in report's window and options, when the run reads it.
-    pub activity: Option<crate::activity::ActivityContext>,
-}
-
 /// The decision for one record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[expect(

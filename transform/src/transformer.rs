@@ -18,7 +18,8 @@ use xxhash_rust::xxh3::xxh3_128;
 
 use crate::activity::ActivityTracker;
 use crate::batch::{LicenseBatchBuilder, RejectBatchBuilder};
-use crate::rules::{Outcome, RunContext, classify};
+use crate::context::RunContext;
+use crate::rules::{Outcome, classify};
 use crate::stats::TransformStats;
 
 /// The most users the set of seen keys is sized for up front from Zoom's `total_records`: what fits

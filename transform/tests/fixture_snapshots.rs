@@ -10,7 +10,7 @@ use arrow_array::types::{Date32Type, Int32Type, TimestampMicrosecondType};
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::DataType;
 use extractor::zoom::ENDPOINTS;
-use extractor::zoom::activities::ACTIVITIES;
+use extractor::zoom::activities::{self, ACTIVITIES};
 use extractor::{PageRequest, RecordingIndex};
 use transform::{ActivityContext, RunContext, Transformer};
 
@@ -68,28 +68,20 @@ fn render_rows(batch: &RecordBatch, out: &mut String) {
 
 /// A transformer for the recording in `dir`, reading its sign-in report too when it holds one.
 fn transformer_for(index: &RecordingIndex, run_id: &str, extracted_at_micros: i64) -> Transformer {
-    let dates = |name: &str| -> Vec<chrono::NaiveDate> {
-        let report = index
-            .pages
-            .iter()
-            .filter(|p| p.request.endpoint == ACTIVITIES.path);
-        let values = report.filter_map(|p| p.request.query.get(name));
-        values.map(|d| d.parse().unwrap()).collect()
-    };
-    let (from, to) = (dates("from"), dates("to"));
+    let report = index
+        .pages
+        .iter()
+        .filter(|p| p.request.endpoint == ACTIVITIES.path);
+    let window = activities::window_of(report.map(|p| &p.request.query));
     Transformer::new(RunContext {
         run_id: run_id.into(),
         account_id: index.account_id.clone(),
         extracted_at_micros,
-        activity: from
-            .iter()
-            .min()
-            .zip(to.iter().max())
-            .map(|(from, to)| ActivityContext {
-                from: *from,
-                to: *to,
-                with_ip: false,
-            }),
+        activity: window.map(|(from, to)| ActivityContext {
+            from,
+            to,
+            with_ip: false,
+        }),
     })
 }
 

@@ -31,6 +31,10 @@ use crate::zoom::page::{Page, peek_token_in_prefix};
 use error::{ApiError, UNREACHABLE_BUDGET};
 use rate_gate::RateGate;
 
+/// The page size older Zoom documentation gives as the maximum; the fallback when Zoom refuses a
+/// larger one.
+pub const FALLBACK_PAGE_SIZE: u32 = 300;
+
 /// How the client talks to Zoom.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
@@ -425,7 +429,14 @@ impl ZoomClient {
             if request.page_token.is_some() {
                 return Err(ApiError::PageTokenExpired(message));
             }
-            return Err(ApiError::PageSizeRejected(message));
+            // Code 300 is any invalid parameter: a page size only when one above the fallback
+            // was asked for (the report's dates get it too).
+            let asked = request
+                .param("page_size")
+                .and_then(|s| s.parse::<u32>().ok());
+            if asked.is_some_and(|size| size > FALLBACK_PAGE_SIZE) {
+                return Err(ApiError::PageSizeRejected(message));
+            }
         }
         Err(ApiError::Rejected {
             status: http_status.as_u16(),

@@ -19,13 +19,12 @@ use crate::http::error::ApiError;
 use crate::http::{FetchedPage, ZoomClient};
 use crate::source::recording::RecordingWriter;
 use crate::source::{ApiReport, PageSource, SourceReport, SweepReport};
-use crate::zoom::endpoint::PageRequest;
+use crate::zoom::endpoint::{PageRequest, Rate};
 use crate::zoom::page::Page;
 
 /// The largest page size Zoom documents (since its October 2024 spec).
 pub const MAX_PAGE_SIZE: u32 = 2000;
-/// The page size older Zoom documentation gives as the maximum; the fallback.
-pub const FALLBACK_PAGE_SIZE: u32 = 300;
+pub use crate::http::FALLBACK_PAGE_SIZE;
 /// How often one sweep may restart after its page token expired.
 pub const MAX_RESTARTS: u64 = 3;
 
@@ -69,13 +68,20 @@ struct Shared {
 
 impl PageSource for LiveSource {
     async fn run(self, pages: mpsc::Sender<Page>) -> Result<SourceReport, ExtractError> {
-        let page_size = self
+        let asked = |phase: &[PageRequest]| -> u32 {
+            let sizes = phase
+                .iter()
+                .filter_map(|r| r.param("page_size")?.parse().ok());
+            sizes.max().unwrap_or(0)
+        };
+        let page_size = self.phases.iter().map(|p| asked(p)).max().unwrap_or(0);
+        // What the manifest reports: the users' page size (the report's pages are smaller).
+        let first_phase = self.phases.first().map_or(0, |p| asked(p));
+        let heavy = self
             .phases
             .iter()
             .flatten()
-            .filter_map(|r| r.param("page_size")?.parse().ok())
-            .max()
-            .unwrap_or(0);
+            .any(|r| r.endpoint.rate == Rate::Heavy);
         let shared = Arc::new(Shared {
             client: self.client.clone(),
             pages,
@@ -116,7 +122,8 @@ impl PageSource for LiveSource {
             api: Some(ApiReport {
                 api_url: self.api_url,
                 max_rps: self.client.max_rps(),
-                page_size: shared.page_size.load(Ordering::Relaxed),
+                heavy_max_rps: heavy.then(|| self.client.heavy_max_rps()),
+                page_size: shared.page_size.load(Ordering::Relaxed).min(first_phase),
                 page_size_fallback: shared.fell_back.load(Ordering::Relaxed),
                 requests: self.client.stats(),
             }),

@@ -84,7 +84,10 @@ pub struct ApiReport {
     pub api_url: String,
     /// The requests per second the run allowed itself (`--max-rps`, the accounts file, or 10).
     pub max_rps: u32,
-    /// The page size used in the end.
+    /// The requests per second to Heavy endpoints, when the run read one (`--activity-max-rps`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub heavy_max_rps: Option<u32>,
+    /// The page size of the first phase's sweeps (the users) in the end.
     pub page_size: u32,
     /// Whether Zoom refused the requested page size and 300 was used instead.
     pub page_size_fallback: bool,

@@ -191,6 +191,7 @@ impl RecordingIndex {
 pub struct RecordingWriter {
     dir: PathBuf,
     index: RecordingIndex,
+    keep_personal: bool,
 }
 
 impl RecordingWriter {
@@ -214,10 +215,19 @@ impl RecordingWriter {
                 recorded_at,
                 pages: Vec::new(),
             },
+            keep_personal: false,
         })
     }
 
-    /// Writes one response body and lists it in the index.
+    /// Keeps the personal data of records (an endpoint's `personal` members) in the recorded
+    /// pages, which leave it out otherwise.
+    pub fn keeping_personal_data(mut self, keep: bool) -> Self {
+        self.keep_personal = keep;
+        self
+    }
+
+    /// Writes one response body and lists it in the index; the endpoint's personal members are left
+    /// out of its records unless [`RecordingWriter::keeping_personal_data`] says otherwise.
     pub fn record_page(
         &mut self,
         request: &PageRequest,
@@ -235,6 +245,11 @@ impl RecordingWriter {
         }
         let file = format!("pages/{:05}-{name}.json", self.index.pages.len() + 1);
         let path = self.dir.join(&file);
+        let redacted = match self.keep_personal {
+            true => None,
+            false => without_personal(request, body),
+        };
+        let body = redacted.as_deref().unwrap_or(body);
         fs::write(&path, body).map_err(|source| ExtractError::Io {
             path,
             error: source,
@@ -267,4 +282,20 @@ impl RecordingWriter {
         tmp.persist(&path).map_err(|e| io(e.error))?;
         Ok(self.index)
     }
+}
+
+/// `body` without the endpoint's personal members in any of its records; `None` when there is
+/// nothing to leave out (or the body is not JSON, which the page parser has already refused).
+fn without_personal(request: &PageRequest, body: &[u8]) -> Option<Vec<u8>> {
+    let endpoint = request.endpoint;
+    let key = endpoint.records.filter(|_| !endpoint.personal.is_empty())?;
+    let mut page: serde_json::Value = serde_json::from_slice(body).ok()?;
+    for record in page.get_mut(key)?.as_array_mut()? {
+        if let Some(record) = record.as_object_mut() {
+            endpoint.personal.iter().for_each(|member| {
+                record.remove(*member);
+            });
+        }
+    }
+    serde_json::to_vec(&page).ok()
 }

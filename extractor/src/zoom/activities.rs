@@ -4,6 +4,8 @@
 //! month-long ranges. Scope `report:read:user_activities:admin` (classic `report:read:admin`); Pro
 //! plans or higher (a Free account gets HTTP 400, code 200, "No permission.").
 
+use std::collections::BTreeMap;
+
 use chrono::{Months, NaiveDate};
 use serde::Deserialize;
 
@@ -17,6 +19,7 @@ pub static ACTIVITIES: Endpoint = Endpoint {
     paginated: true,
     scopes: &["report:read:user_activities:admin", "report:read:admin"],
     rate: Rate::Heavy,
+    personal: &["ip_address"],
     check_query,
 };
 
@@ -26,25 +29,37 @@ pub const MOST_DAYS: u32 = 180;
 /// Records per page asked for (Zoom's default is 30; 300 is the usual maximum of its reports).
 pub const PAGE_SIZE: u32 = 300;
 
-/// Zoom's error code for a plan or role without access to the report.
-pub const NO_PERMISSION: i64 = 200;
-
-/// One event of the report, as Zoom sends it.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// One event of the report, as Zoom sends it. Every member is read as text whatever its JSON type
+/// (a number stays its digits, an object its JSON), so an odd value never loses the event.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct ActivityLog {
     /// The user's email: the report's only key.
+    #[serde(default, deserialize_with = "any_text")]
     pub email: Option<String>,
     /// When, an RFC 3339 timestamp.
+    #[serde(default, deserialize_with = "any_text")]
     pub time: Option<String>,
     /// `Sign in` or `Sign out`.
-    #[serde(rename = "type")]
+    #[serde(rename = "type", default, deserialize_with = "any_text")]
     pub kind: Option<String>,
     /// Personal data; kept only when asked for.
+    #[serde(default, deserialize_with = "any_text")]
     pub ip_address: Option<String>,
     /// e.g. `Browser`, `Windows`.
+    #[serde(default, deserialize_with = "any_text")]
     pub client_type: Option<String>,
     /// The client's version.
+    #[serde(default, deserialize_with = "any_text")]
     pub version: Option<String>,
+}
+
+/// A member as text: a string as it is, `null` as none, anything else as its JSON.
+fn any_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(text) => Some(text),
+        other => Some(other.to_string()),
+    })
 }
 
 /// The ranges, oldest first, that cover the `days` days ending on `last` (inclusive), none longer
@@ -71,6 +86,23 @@ fn month_end(from: NaiveDate) -> NaiveDate {
     from.checked_add_months(Months::new(1))
         .and_then(|d| d.pred_opt())
         .unwrap_or(from)
+}
+
+/// The window that the queries of report requests cover (the earliest `from` to the latest `to`),
+/// e.g. those of a recording; `None` when there are none.
+pub fn window_of<'a>(
+    queries: impl IntoIterator<Item = &'a BTreeMap<String, String>>,
+) -> Option<(NaiveDate, NaiveDate)> {
+    let day = |query: &BTreeMap<String, String>, name: &str| {
+        NaiveDate::parse_from_str(query.get(name)?, "%Y-%m-%d").ok()
+    };
+    queries.into_iter().fold(None, |window, query| {
+        let (from, to) = (day(query, "from")?, day(query, "to")?);
+        Some(match window {
+            None => (from, to),
+            Some((f, t)) => (from.min(f), to.max(t)),
+        })
+    })
 }
 
 /// The first request of each range's sweep.

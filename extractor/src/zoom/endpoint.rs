@@ -18,6 +18,9 @@ pub struct Endpoint {
     pub scopes: &'static [&'static str],
     /// Zoom's rate-limit category: each has its own per-second limit, shared by every app.
     pub rate: Rate,
+    /// Members of its records that hold personal data a license decision does not need: left out
+    /// of recordings unless the run keeps them (`--with-ip`).
+    pub personal: &'static [&'static str],
     /// Whether a request's query is one this endpoint is asked with (replay refuses a recording
     /// whose request it would not send); `Err` says what is wrong.
     pub check_query: fn(&PageRequest) -> Result<(), String>,

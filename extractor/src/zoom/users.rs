@@ -26,6 +26,7 @@ pub static USERS: Endpoint = Endpoint {
     paginated: true,
     scopes: &["user:read:list_users:admin", "user:read:admin"],
     rate: Rate::Medium,
+    personal: &[],
     check_query: |request| {
         match request.param("include_fields") {
             None | Some(INCLUDE_CUSTOM_ATTRIBUTES) => {}
