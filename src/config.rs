@@ -85,14 +85,6 @@ pub struct PartitionConfig {
     pub account: Option<String>,
 }
 
-/// Folder of the license table under a partitioned output root.
-pub const LICENSES_TABLE: &str = "zoom_users";
-/// Folder of the rejects table under a partitioned output root.
-pub const REJECTS_TABLE: &str = "zoom_user_rejects";
-/// Folder of the sign-in events table under a partitioned output root.
-pub const EVENTS_TABLE: &str = "zoom_signin_events";
-/// Folder of the per-user activity table under a partitioned output root.
-pub const USER_ACTIVITY_TABLE: &str = "zoom_user_activity";
 /// The manifest's name inside a partition.
 pub const PARTITION_MANIFEST: &str = "_manifest.json";
 

@@ -8,7 +8,7 @@ use extractor::source::ApiReport;
 use extractor::{SourceReport, USERS, UserStatus};
 use serde::Serialize;
 use sinks::OutputReceipt;
-use transform::{RejectReason, TransformStats};
+use transform::{RejectReason, Table, TransformStats};
 
 use crate::config::{ExtractConfig, SourceConfig};
 use crate::reconcile::Reconciliation;
@@ -127,16 +127,17 @@ pub struct Source {
 pub struct Outputs {
     /// Output format.
     pub format: String,
-    /// The license table.
-    pub licenses: OutputReceipt,
-    /// The rejects table.
-    pub rejects: OutputReceipt,
-    /// `zoom_signin_events` (runs that read the sign-in report).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub signin_events: Option<OutputReceipt>,
-    /// `zoom_user_activity` (runs that read the sign-in report).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_activity: Option<OutputReceipt>,
+    /// What was written to each table: `licenses`, `rejects`, and with the sign-in report
+    /// `signin_events` and `user_activity`.
+    #[serde(flatten)]
+    pub tables: BTreeMap<Table, OutputReceipt>,
+}
+
+impl Outputs {
+    /// The path written for `table` (`-` for stdout), if the run wrote it.
+    pub fn path(&self, table: Table) -> Option<&str> {
+        self.tables.get(&table).map(|r| r.path.as_str())
+    }
 }
 
 /// The sign-in report as the run read it.
@@ -161,8 +162,7 @@ impl Manifest {
         cfg: &ExtractConfig,
         report: &SourceReport,
         stats: &TransformStats,
-        licenses: OutputReceipt,
-        rejects: OutputReceipt,
+        tables: BTreeMap<Table, OutputReceipt>,
         finished_at: DateTime<Utc>,
     ) -> Self {
         let all_reasons = [
@@ -216,29 +216,22 @@ impl Manifest {
             partition: None,
             outputs: Outputs {
                 format: cfg.format.to_string(),
-                licenses,
-                rejects,
-                signin_events: None,
-                user_activity: None,
+                tables,
             },
         }
     }
 
-    /// Records the sign-in report's window, counts and the two tables written from it.
+    /// Records the sign-in report's window and counts.
     pub fn set_activity(
         &mut self,
         (from, to): (chrono::NaiveDate, chrono::NaiveDate),
         counts: transform::ActivityStats,
-        events: OutputReceipt,
-        user_activity: OutputReceipt,
     ) {
         self.activity = Some(ActivitySection {
             window_start: from.format("%Y-%m-%d").to_string(),
             window_end: to.format("%Y-%m-%d").to_string(),
             counts,
         });
-        self.outputs.signin_events = Some(events);
-        self.outputs.user_activity = Some(user_activity);
     }
 
     /// Users received per status read, for reconciling with Zoom's counts.

@@ -6,6 +6,7 @@
 //! Nothing reaches its target path until every stage succeeded: sinks finish into temporary files,
 //! which are committed only then, and the manifest is written last.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -20,7 +21,7 @@ use extractor::{
 };
 use sinks::{FinishedOutput, OutputReceipt, RecordSink, SinkError, SinkOptions};
 use tokio::sync::mpsc;
-use transform::{ActivityContext, RunContext, TransformStats, TransformedPage, Transformer};
+use transform::{ActivityContext, RunContext, Table, TransformStats, TransformedPage, Transformer};
 
 use crate::config::{ExtractConfig, SourceConfig};
 use crate::exit::{self, Failure};
@@ -230,7 +231,11 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
         activity,
     } = AnySource::open(cfg).await?;
     let progress = show_progress.then(|| Progress::start(client));
-    let mut targets = Targets::new(cfg, account_id.as_deref(), activity.is_some())?;
+    let mut tables = vec![Table::Licenses, Table::Rejects];
+    if activity.is_some() {
+        tables.extend([Table::SigninEvents, Table::UserActivity]);
+    }
+    let mut targets = Targets::new(cfg, account_id.as_deref(), &tables)?;
     let known_account = account_id.clone();
     let transformer = Transformer::new(RunContext {
         run_id: cfg.run_id.clone(),
@@ -247,14 +252,10 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
         sinks::open_sink(cfg.format, dest, &options)
             .map_err(|e| Failure::failed(anyhow!(e).context("cannot open output")))
     };
-    let outputs = Outputs {
-        licenses: open(&targets.output)?,
-        rejects: open(&targets.rejects)?,
-        activity: match &targets.activity {
-            None => None,
-            Some((events, user_activity)) => Some((open(events)?, open(user_activity)?)),
-        },
-    };
+    let mut outputs = BTreeMap::new();
+    for (table, destination) in &targets.tables {
+        outputs.insert(*table, open(destination)?);
+    }
 
     let cancelled = Arc::new(AtomicBool::new(false));
     let (page_tx, page_rx) = mpsc::channel::<Page>(PAGE_QUEUE);
@@ -347,31 +348,19 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
         )));
     }
 
-    let mut licenses = commit(finished.licenses)?;
-    let mut rejects = commit(finished.rejects)?;
-    let mut activity_receipts = match finished.activity {
-        None => None,
-        Some((events, user_activity)) => Some((commit(events)?, commit(user_activity)?)),
-    };
-    let mut partition = None;
-    if let Some(staged) = &targets.staged {
+    let mut receipts = BTreeMap::new();
+    for (table, output) in finished {
+        let mut receipt = commit(output)?;
         // Receipts name the files where readers will find them, not the staging area.
-        licenses.path = staged.final_output.display().to_string();
-        rejects.path = staged.final_rejects.display().to_string();
-        if let (Some((events, user_activity)), Some((e, a))) =
-            (&mut activity_receipts, &staged.final_activity)
-        {
-            events.path = e.display().to_string();
-            user_activity.path = a.display().to_string();
+        if let Some(path) = targets.staged.as_ref().and_then(|s| s.finals.get(&table)) {
+            receipt.path = path.display().to_string();
         }
-        partition = Some(staged.info.clone());
+        receipts.insert(table, receipt);
     }
-    let mut manifest = Manifest::new(cfg, &report, &stats, licenses, rejects, chrono::Utc::now());
-    manifest.partition = partition;
-    if let (Some(window), Some((events, user_activity)), Some(counts)) =
-        (activity, activity_receipts, stats.activity.clone())
-    {
-        manifest.set_activity(window, counts, events, user_activity);
+    let mut manifest = Manifest::new(cfg, &report, &stats, receipts, chrono::Utc::now());
+    manifest.partition = targets.staged.as_ref().map(|s| s.info.clone());
+    if let (Some(window), Some(counts)) = (activity, stats.activity.clone()) {
+        manifest.set_activity(window, counts);
     }
     manifest.reconciliation =
         zoom_counts.map(|zoom| Reconciliation::new(&zoom, &stats, &manifest.received()));
@@ -488,75 +477,45 @@ fn transform_stage(
         .finish()
         .map_err(|e| StageError::Failed(Failure::failed(anyhow!(e))))?;
     for batch in activity {
-        let last = TransformedPage {
-            activity: Some(batch),
-            ..TransformedPage::default()
-        };
-        if batches.send(last).is_err() {
+        if batches
+            .send(TransformedPage::of([(Table::UserActivity, batch)]))
+            .is_err()
+        {
             return Err(StageError::Stopped);
         }
     }
     Ok(stats)
 }
 
-/// The sinks of a run: the license table, its rejects and, when the run reads the sign-in
-/// report, its events and per-user activity.
-struct Outputs<T> {
-    licenses: T,
-    rejects: T,
-    activity: Option<(T, T)>,
-}
-
+/// Writes every batch to its table's sink; each sink's output is finished, not yet committed.
 fn sink_stage(
-    mut sinks: Outputs<Box<dyn RecordSink>>,
+    mut sinks: BTreeMap<Table, Box<dyn RecordSink>>,
     batches: std::sync::mpsc::Receiver<TransformedPage>,
     cancelled: &AtomicBool,
-) -> Result<Outputs<FinishedOutput>, StageError> {
-    sinks
-        .licenses
-        .begin(&transform::license_schema())
-        .map_err(sink_failure)?;
-    sinks
-        .rejects
-        .begin(&transform::rejects_schema())
-        .map_err(sink_failure)?;
-    if let Some((events, user_activity)) = &mut sinks.activity {
-        events
-            .begin(&transform::activity::events_schema())
-            .map_err(sink_failure)?;
-        user_activity
-            .begin(&transform::activity::user_activity_schema())
-            .map_err(sink_failure)?;
+) -> Result<BTreeMap<Table, FinishedOutput>, StageError> {
+    for (table, sink) in &mut sinks {
+        sink.begin(&table.schema()).map_err(sink_failure)?;
     }
     for page in batches {
         if cancelled.load(Ordering::Relaxed) {
             return Err(StageError::Stopped);
         }
-        if let Some(batch) = &page.licenses {
-            sinks.licenses.write_batch(batch).map_err(sink_failure)?;
-        }
-        if let Some(batch) = &page.rejects {
-            sinks.rejects.write_batch(batch).map_err(sink_failure)?;
-        }
-        if let (Some(batch), Some((events, _))) = (&page.events, &mut sinks.activity) {
-            events.write_batch(batch).map_err(sink_failure)?;
-        }
-        if let (Some(batch), Some((_, user_activity))) = (&page.activity, &mut sinks.activity) {
-            user_activity.write_batch(batch).map_err(sink_failure)?;
+        for (table, batch) in &page.batches {
+            let Some(sink) = sinks.get_mut(table) else {
+                return Err(StageError::Failed(Failure::failed_msg(format!(
+                    "rows for {}, which this run does not write (a bug: please report it)",
+                    table.folder()
+                ))));
+            };
+            sink.write_batch(batch).map_err(sink_failure)?;
         }
     }
     if cancelled.load(Ordering::Relaxed) {
         return Err(StageError::Stopped);
     }
-    Ok(Outputs {
-        licenses: sinks.licenses.finish().map_err(sink_failure)?,
-        rejects: sinks.rejects.finish().map_err(sink_failure)?,
-        activity: match sinks.activity {
-            None => None,
-            Some((events, user_activity)) => Some((
-                events.finish().map_err(sink_failure)?,
-                user_activity.finish().map_err(sink_failure)?,
-            )),
-        },
-    })
+    let mut finished = BTreeMap::new();
+    for (table, sink) in sinks {
+        finished.insert(table, sink.finish().map_err(sink_failure)?);
+    }
+    Ok(finished)
 }

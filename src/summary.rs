@@ -2,6 +2,8 @@
 
 use std::fmt::Write;
 
+use transform::Table;
+
 use crate::manifest::Manifest;
 
 /// The summary text (several lines, no trailing newline).
@@ -21,7 +23,8 @@ pub fn render(manifest: &Manifest, manifest_path: &std::path::Path) -> String {
     let _ = writeln!(
         out,
         "  users written: {} -> {}",
-        manifest.rows_written, manifest.outputs.licenses.path
+        manifest.rows_written,
+        manifest.outputs.path(Table::Licenses).unwrap_or("-")
     );
     let by_plan = join(&mut manifest.by_plan.iter().map(|(k, v)| (k.clone(), *v)));
     let _ = writeln!(
@@ -34,13 +37,14 @@ pub fn render(manifest: &Manifest, manifest_path: &std::path::Path) -> String {
         "  excluded: {} ({}) -> {}",
         manifest.rejected(),
         join(&mut manifest.rejects.iter().map(|(k, v)| (k.to_string(), *v))),
-        manifest.outputs.rejects.path
+        manifest.outputs.path(Table::Rejects).unwrap_or("-")
     );
     let _ = writeln!(out, "  duplicates dropped: {}", manifest.duplicates);
+    let tables = &manifest.outputs.tables;
     if let (Some(a), Some(events), Some(users)) = (
         &manifest.activity,
-        &manifest.outputs.signin_events,
-        &manifest.outputs.user_activity,
+        tables.get(&Table::SigninEvents),
+        tables.get(&Table::UserActivity),
     ) {
         let c = &a.counts;
         let _ = writeln!(

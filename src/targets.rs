@@ -1,30 +1,25 @@
 //! Where one run writes: the configured files, or, for partitioned output, a staging area whose
 //! partition folders are swapped into place once everything in them is written.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::anyhow;
 use sinks::Destination;
 use sinks::partition::StagingArea;
+use transform::Table;
 
-use crate::config::{
-    EVENTS_TABLE, ExtractConfig, LICENSES_TABLE, PARTITION_MANIFEST, REJECTS_TABLE,
-    USER_ACTIVITY_TABLE,
-};
+use crate::config::{ExtractConfig, PARTITION_MANIFEST};
 use crate::exit::Failure;
 use crate::manifest::PartitionInfo;
 
 /// Where one run writes: the configured files, or a staging area published as partitions.
 pub struct Targets {
-    /// The license table's destination.
-    pub output: Destination,
-    /// The rejects' destination.
-    pub rejects: Destination,
-    /// The sign-in tables' destinations (events, then user activity), when the run reads them.
-    pub activity: Option<(Destination, Destination)>,
+    /// Each table's destination (in the staging area when partitioned).
+    pub tables: BTreeMap<Table, Destination>,
     /// Where the manifest is written (in the staging area when partitioned).
     pub manifest: PathBuf,
-    /// Copies of the manifest (the rejects partition's `_manifest.json`).
+    /// Copies of the manifest (in each partition but the license table's).
     pub extra_manifests: Vec<PathBuf>,
     /// The staging area, for partitioned output.
     pub staged: Option<Staged>,
@@ -33,14 +28,10 @@ pub struct Targets {
 /// A partitioned run's staging area and where its partitions go.
 pub struct Staged {
     area: StagingArea,
-    /// Partition folders in publishing order: rejects first, licenses (the one readers key on) last.
+    /// Partition folders in publishing order: the license table's (the one readers key on) last.
     partitions: Vec<PathBuf>,
-    /// Where readers find the license table.
-    pub final_output: PathBuf,
-    /// Where readers find the rejects.
-    pub final_rejects: PathBuf,
-    /// Where readers find the sign-in tables (events, then user activity).
-    pub final_activity: Option<(PathBuf, PathBuf)>,
+    /// Where readers find each table.
+    pub finals: BTreeMap<Table, PathBuf>,
     final_manifest: PathBuf,
     /// The partition's keys, for the manifest.
     pub info: PartitionInfo,
@@ -79,32 +70,33 @@ impl Staged {
 }
 
 impl Targets {
-    /// The targets of `cfg`; a partitioned run's `account=` falls back to `account_id`. With
-    /// `activity`, the sign-in tables have targets too.
+    /// The targets of `cfg` for `tables`; a partitioned run's `account=` falls back to
+    /// `account_id`.
     pub fn new(
         cfg: &ExtractConfig,
         account_id: Option<&str>,
-        activity: bool,
+        tables: &[Table],
     ) -> Result<Self, Failure> {
         let ext = cfg.format.extension();
         let Some(partition) = &cfg.partition else {
-            // Beside the license table, named after it: out/zoom_users_signin_events.parquet.
-            let activity = match (activity, &cfg.output) {
-                (false, _) => None,
-                (true, output) => {
-                    let (dir, stem) = crate::config::output_dir_and_stem(output);
-                    let events = dir.join(format!("{stem}_signin_events.{ext}"));
-                    let user_activity = dir.join(format!("{stem}_user_activity.{ext}"));
-                    for path in [&events, &user_activity] {
-                        sinks::output::check_replaceable(path).map_err(Failure::usage)?;
+            // The license table and its rejects where configured; the others beside the license
+            // table, named after it: out/zoom_users_signin_events.parquet.
+            let (dir, stem) = crate::config::output_dir_and_stem(&cfg.output);
+            let mut destinations = BTreeMap::new();
+            for &table in tables {
+                let destination = match table {
+                    Table::Licenses => cfg.output.clone(),
+                    Table::Rejects => cfg.rejects.clone(),
+                    _ => {
+                        let path = dir.join(format!("{stem}{}.{ext}", table.file_suffix()));
+                        sinks::output::check_replaceable(&path).map_err(Failure::usage)?;
+                        Destination::File(path)
                     }
-                    Some((Destination::File(events), Destination::File(user_activity)))
-                }
-            };
+                };
+                destinations.insert(table, destination);
+            }
             return Ok(Targets {
-                activity,
-                output: cfg.output.clone(),
-                rejects: cfg.rejects.clone(),
+                tables: destinations,
                 manifest: cfg.manifest.clone(),
                 extra_manifests: Vec::new(),
                 staged: None,
@@ -134,29 +126,20 @@ impl Targets {
                 )));
             }
         };
-        let licenses_dir = partition.dir(LICENSES_TABLE, &account);
-        let rejects_dir = partition.dir(REJECTS_TABLE, &account);
-        let activity_dirs = activity.then(|| {
-            (
-                partition.dir(EVENTS_TABLE, &account),
-                partition.dir(USER_ACTIVITY_TABLE, &account),
-            )
-        });
         // A run without the report leaves an earlier run's sign-in partitions of this day in place.
-        if !activity {
-            let stale: Vec<String> = [EVENTS_TABLE, USER_ACTIVITY_TABLE]
-                .iter()
-                .map(|table| partition.dir(table, &account))
-                .filter(|dir| dir.exists())
-                .map(|dir| dir.display().to_string())
-                .collect();
-            if !stale.is_empty() {
-                tracing::warn!(
-                    message = "Sign-in partitions of an earlier run remain for this day and account; \
-                               this run (without --with activity) does not replace them.",
-                    partitions = %stale.join(", ")
-                );
-            }
+        let stale: Vec<String> = [Table::SigninEvents, Table::UserActivity]
+            .into_iter()
+            .filter(|table| !tables.contains(table))
+            .map(|table| partition.dir(table.folder(), &account))
+            .filter(|dir| dir.exists())
+            .map(|dir| dir.display().to_string())
+            .collect();
+        if !stale.is_empty() {
+            tracing::warn!(
+                message = "Sign-in partitions of an earlier run remain for this day and account; \
+                           this run (without --with activity) does not replace them.",
+                partitions = %stale.join(", ")
+            );
         }
         let area = StagingArea::create(&partition.root).map_err(|e| {
             Failure::failed(anyhow!(e).context(format!(
@@ -171,40 +154,35 @@ impl Targets {
                 under = %partition.root.display()
             );
         }
-        let final_output = licenses_dir.join(format!("part-0.{ext}"));
-        let final_rejects = rejects_dir.join(format!("part-0.{ext}"));
-        let final_manifest = licenses_dir.join(PARTITION_MANIFEST);
-        let final_activity = activity_dirs.as_ref().map(|(events, user_activity)| {
-            (
-                events.join(format!("part-0.{ext}")),
-                user_activity.join(format!("part-0.{ext}")),
-            )
-        });
         // Published in this order: the license table, the one readers key on, last.
-        let mut partitions = vec![rejects_dir];
-        partitions.extend(activity_dirs.into_iter().flat_map(|(e, a)| [e, a]));
+        let order = Table::PUBLISH_ORDER
+            .into_iter()
+            .filter(|t| tables.contains(t));
+        let partitions: Vec<(Table, PathBuf)> = order
+            .map(|table| (table, partition.dir(table.folder(), &account)))
+            .collect();
+        let finals: BTreeMap<Table, PathBuf> = partitions
+            .iter()
+            .map(|(table, dir)| (*table, dir.join(format!("part-0.{ext}"))))
+            .collect();
+        let licenses_dir = partition.dir(Table::Licenses.folder(), &account);
+        let final_manifest = licenses_dir.join(PARTITION_MANIFEST);
         let extra_manifests = partitions
             .iter()
-            .map(|dir| area.staged(&dir.join(PARTITION_MANIFEST)))
+            .filter(|(table, _)| *table != Table::Licenses)
+            .map(|(_, dir)| area.staged(&dir.join(PARTITION_MANIFEST)))
             .collect();
-        partitions.push(licenses_dir);
         Ok(Targets {
-            output: Destination::File(area.staged(&final_output)),
-            rejects: Destination::File(area.staged(&final_rejects)),
-            activity: final_activity.as_ref().map(|(events, user_activity)| {
-                (
-                    Destination::File(area.staged(events)),
-                    Destination::File(area.staged(user_activity)),
-                )
-            }),
+            tables: finals
+                .iter()
+                .map(|(table, path)| (*table, Destination::File(area.staged(path))))
+                .collect(),
             manifest: area.staged(&final_manifest),
             extra_manifests,
             staged: Some(Staged {
                 area,
-                partitions,
-                final_output,
-                final_rejects,
-                final_activity,
+                partitions: partitions.into_iter().map(|(_, dir)| dir).collect(),
+                finals,
                 final_manifest,
                 info: PartitionInfo {
                     dt: partition.date.format("%Y-%m-%d").to_string(),

@@ -49,7 +49,7 @@ async fn run_one(cfg: &ExtractConfig, quiet: bool, progress: bool) -> Result<Pat
         by_plan = %serde_json::to_string(&m.by_plan).unwrap_or_default(),
         rejects = %serde_json::to_string(&m.rejects).unwrap_or_default(),
         account_id = m.source.account_id.as_deref().unwrap_or("-"),
-        output = %m.outputs.licenses.path,
+        output = %m.outputs.path(transform::Table::Licenses).unwrap_or("-"),
         manifest = %result.manifest_path.display()
     );
     for difference in m.reconciliation.iter().flat_map(|r| r.differences()) {
@@ -158,7 +158,7 @@ async fn run_all(
         Some(root) => {
             let at = crate::config::extracted_at(args, now)?;
             let date = crate::config::partition_date(args, at)?.format("%Y-%m-%d");
-            root.join(crate::config::LICENSES_TABLE)
+            root.join(transform::Table::Licenses.folder())
                 .join(format!("dt={date}"))
                 .join("_accounts_manifest.json")
         }

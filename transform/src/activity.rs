@@ -376,6 +376,7 @@ mod tests {
     use extractor::{PageRequest, USERS};
 
     use super::*;
+    use crate::table::Table;
     use crate::transformer::Transformer;
 
     fn day(text: &str) -> NaiveDate {
@@ -436,7 +437,7 @@ mod tests {
             ))
             .unwrap();
         assert_eq!(
-            column(out.events.as_ref().unwrap(), "user_key"),
+            column(out.batch(Table::SigninEvents).unwrap(), "user_key"),
             [Some("u1".into())]
         );
         let (_, activity) = t.finish().unwrap();
@@ -472,7 +473,7 @@ mod tests {
                 r#"{"email":"a@x.com","time":"yesterday","type":"Sign in","version":6.2},null"#,
             ))
             .unwrap();
-        let events = out.events.unwrap();
+        let events = out.batch(Table::SigninEvents).unwrap().clone();
         assert_eq!(events.num_rows(), 2);
         assert_eq!(
             column(&events, "client_version"),

@@ -15,6 +15,7 @@ pub mod row;
 pub mod rules;
 pub mod schema;
 pub mod stats;
+pub mod table;
 pub mod transformer;
 
 pub use activity::ActivityStats;
@@ -25,4 +26,5 @@ pub use row::{LicenseRow, RejectReason, Rejection};
 pub use rules::{Outcome, classify};
 pub use schema::{SCHEMA_VERSION, license_schema, rejects_schema};
 pub use stats::TransformStats;
+pub use table::Table;
 pub use transformer::{TransformError, TransformedPage, Transformer};

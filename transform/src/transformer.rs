@@ -21,24 +21,38 @@ use crate::batch::{LicenseBatchBuilder, RejectBatchBuilder};
 use crate::context::RunContext;
 use crate::rules::{Outcome, classify};
 use crate::stats::TransformStats;
+use crate::table::Table;
 
 /// The most users the set of seen keys is sized for up front from Zoom's `total_records`: what fits
 /// 2²¹ slots (34 MiB). Past that it grows as needed, so a hostile or mistaken count cannot make it
 /// reserve more.
 const MAX_RESERVED: u64 = 1_835_000;
 
-/// The batches made from one page (or, last, the activity table); `None` when there are no such
-/// rows.
+/// The batches made from one page (or, last, the activity table), each for its table.
 #[derive(Debug, Clone, Default)]
 pub struct TransformedPage {
-    /// Rows for the license table.
-    pub licenses: Option<RecordBatch>,
-    /// Rows for the rejects table.
-    pub rejects: Option<RecordBatch>,
-    /// Rows for `zoom_signin_events`.
-    pub events: Option<RecordBatch>,
-    /// Rows for `zoom_user_activity` (made once every page is read).
-    pub activity: Option<RecordBatch>,
+    /// Non-empty batches and the table each belongs to.
+    pub batches: Vec<(Table, RecordBatch)>,
+}
+
+impl TransformedPage {
+    /// Batches for the tables they name, the empty ones left out.
+    pub fn of(batches: impl IntoIterator<Item = (Table, RecordBatch)>) -> Self {
+        TransformedPage {
+            batches: batches
+                .into_iter()
+                .filter(|(_, b)| b.num_rows() > 0)
+                .collect(),
+        }
+    }
+
+    /// The batch for `table`, if the page gave one.
+    pub fn batch(&self, table: Table) -> Option<&RecordBatch> {
+        self.batches
+            .iter()
+            .find(|(t, _)| *t == table)
+            .map(|(_, b)| b)
+    }
 }
 
 /// Why the transform could not go on.
@@ -94,10 +108,7 @@ impl Transformer {
                 ));
             };
             let events = tracker.events(page, &self.ctx).map_err(invalid)?;
-            return Ok(TransformedPage {
-                events: non_empty(events),
-                ..TransformedPage::default()
-            });
+            return Ok(TransformedPage::of([(Table::SigninEvents, events)]));
         }
         if page.request.endpoint != &USERS {
             let path = page.request.endpoint.path;
@@ -147,11 +158,10 @@ impl Transformer {
         let raw_bytes = rejections.iter().map(|r| r.raw.len()).sum();
         let mut rejects = RejectBatchBuilder::with_capacity(rejections.len(), raw_bytes);
         rejections.iter().for_each(|r| rejects.append(r));
-        Ok(TransformedPage {
-            licenses: non_empty(licenses.finish(&self.ctx)?),
-            rejects: non_empty(rejects.finish(&self.ctx)?),
-            ..TransformedPage::default()
-        })
+        Ok(TransformedPage::of([
+            (Table::Licenses, licenses.finish(&self.ctx)?),
+            (Table::Rejects, rejects.finish(&self.ctx)?),
+        ]))
     }
 
     /// Ends the run: its counts, and the `zoom_user_activity` table when the run read the report.
@@ -164,11 +174,6 @@ impl Transformer {
         stats.activity = Some(activity);
         Ok((stats, batches))
     }
-}
-
-/// The batch, or `None` when it has no rows.
-fn non_empty(batch: RecordBatch) -> Option<RecordBatch> {
-    (batch.num_rows() > 0).then_some(batch)
 }
 
 fn bump(counts: &mut BTreeMap<String, u64>, key: &str) {
@@ -205,8 +210,8 @@ mod tests {
 
     fn keys(out: &TransformedPage) -> Vec<String> {
         use arrow_array::cast::AsArray;
-        out.licenses
-            .iter()
+        out.batch(Table::Licenses)
+            .into_iter()
             .flat_map(|b| {
                 let col = b.column_by_name("user_key").unwrap().as_string::<i32>();
                 col.iter()
@@ -237,7 +242,7 @@ mod tests {
             .unwrap();
         assert_eq!(keys(&again), ["u3", "u4"]);
         let none_new = t.transform_page(&page(3, 0..5, None)).unwrap();
-        assert!(none_new.licenses.is_none());
+        assert!(none_new.batch(Table::Licenses).is_none());
         let (stats, _) = t.finish().unwrap();
         assert_eq!((stats.users_seen, stats.rows, stats.duplicates), (13, 5, 8));
     }
@@ -256,7 +261,7 @@ mod tests {
         let mut t = transformer();
         let out = t.transform_page(&page).unwrap();
         assert_eq!(keys(&out), ["b"]);
-        assert_eq!(out.rejects.map(|b| b.num_rows()), Some(1));
+        assert_eq!(out.batch(Table::Rejects).map(|b| b.num_rows()), Some(1));
         let (stats, _) = t.finish().unwrap();
         assert_eq!((stats.users_seen, stats.rows, stats.duplicates), (4, 1, 2));
         let unsupported = stats.rejects.get(&crate::RejectReason::UnsupportedPlan);

@@ -12,7 +12,7 @@ use arrow_schema::DataType;
 use extractor::zoom::ENDPOINTS;
 use extractor::zoom::activities::{self, ACTIVITIES};
 use extractor::{PageRequest, RecordingIndex};
-use transform::{ActivityContext, RunContext, Transformer};
+use transform::{ActivityContext, RunContext, Table, Transformer};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures")
@@ -111,11 +111,12 @@ fn transform_recording(name: &str) -> String {
         let out = transformer
             .transform_page(&recorded_page(&dir, i, entry))
             .unwrap();
-        out.licenses.iter().for_each(|b| render_rows(b, &mut rows));
-        out.rejects
-            .iter()
-            .for_each(|b| render_rows(b, &mut rejects));
-        out.events.iter().for_each(|b| render_rows(b, &mut events));
+        let render = |table, into: &mut String| {
+            out.batch(table).iter().for_each(|b| render_rows(b, into));
+        };
+        render(Table::Licenses, &mut rows);
+        render(Table::Rejects, &mut rejects);
+        render(Table::SigninEvents, &mut events);
     }
     let (stats, activity) = transformer.finish().unwrap();
     let stats = serde_json::to_string_pretty(&stats).unwrap();
@@ -307,7 +308,7 @@ fn every_fixture_set_gives_what_an_independent_model_of_its_json_expects() {
             let out = transformer
                 .transform_page(&recorded_page(&dir, i, entry))
                 .unwrap();
-            if let Some(batch) = &out.licenses {
+            if let Some(batch) = out.batch(Table::Licenses) {
                 let column = batch.column_by_name("user_key").unwrap().as_string::<i32>();
                 keys.extend(column.iter().map(|k| k.unwrap().to_string()));
             }

@@ -1,0 +1,63 @@
+//! The tables a run can write, each with its schema and its names: in partitions, beside the
+//! license file, and in the manifest. A new table is one variant here.
+
+use arrow_schema::SchemaRef;
+use serde::Serialize;
+
+use crate::activity::{events_schema, user_activity_schema};
+use crate::schema::{license_schema, rejects_schema};
+
+/// A table of the run's output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Table {
+    /// `zoom_users`: one row per user with a supported plan.
+    Licenses,
+    /// `zoom_user_rejects`: every record left out, with its reason.
+    Rejects,
+    /// `zoom_signin_events`: the sign-in report's events.
+    SigninEvents,
+    /// `zoom_user_activity`: one row per license row with its sign-ins.
+    UserActivity,
+}
+
+impl Table {
+    /// Every table, in the order partitions are published: the license table, the one readers key
+    /// on, last.
+    pub const PUBLISH_ORDER: [Table; 4] = [
+        Table::Rejects,
+        Table::SigninEvents,
+        Table::UserActivity,
+        Table::Licenses,
+    ];
+
+    /// Its Arrow schema.
+    pub fn schema(self) -> SchemaRef {
+        match self {
+            Table::Licenses => license_schema(),
+            Table::Rejects => rejects_schema(),
+            Table::SigninEvents => events_schema(),
+            Table::UserActivity => user_activity_schema(),
+        }
+    }
+
+    /// Its folder under a partitioned output root, and its name in warehouses.
+    pub fn folder(self) -> &'static str {
+        match self {
+            Table::Licenses => "zoom_users",
+            Table::Rejects => "zoom_user_rejects",
+            Table::SigninEvents => "zoom_signin_events",
+            Table::UserActivity => "zoom_user_activity",
+        }
+    }
+
+    /// What its file adds to the license file's name: `out/zoom_users_rejects.parquet`.
+    pub fn file_suffix(self) -> &'static str {
+        match self {
+            Table::Licenses => "",
+            Table::Rejects => "_rejects",
+            Table::SigninEvents => "_signin_events",
+            Table::UserActivity => "_user_activity",
+        }
+    }
+}
