@@ -72,6 +72,20 @@ pub enum IncludeField {
 pub enum WithOption {
     /// Zoom's sign-in/sign-out report: the zoom_signin_events and zoom_user_activity tables.
     Activity,
+    /// The account's groups by name: the zoom_groups table.
+    Groups,
+    /// The account's roles by name: the zoom_roles table.
+    Roles,
+}
+
+impl std::fmt::Display for WithOption {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            WithOption::Activity => "activity",
+            WithOption::Groups => "groups",
+            WithOption::Roles => "roles",
+        })
+    }
 }
 
 /// Output formats as the CLI names them.
@@ -154,7 +168,9 @@ pub struct ExtractArgs {
     #[arg(long, value_enum, value_delimiter = ',', value_name = "FIELD")]
     pub include_fields: Vec<IncludeField>,
     /// More tables, comma-separated: `activity` reads Zoom's sign-in report (scope
-    /// report:read:user_activities:admin) into zoom_signin_events and zoom_user_activity.
+    /// report:read:user_activities:admin) into zoom_signin_events and zoom_user_activity; `groups`
+    /// and `roles` the account's groups and roles by name (group:read:list_groups:admin,
+    /// role:read:list_roles:admin) into zoom_groups and zoom_roles.
     #[arg(long = "with", value_enum, value_delimiter = ',', value_name = "LIST")]
     pub with: Vec<WithOption>,
     /// Days of sign-in activity, ending on the run's date (--partition-date when given); Zoom

@@ -45,6 +45,8 @@ pub struct LiveConfig {
     pub custom_attributes: bool,
     /// The sign-in report's window (`--with activity`): its last day and its length in days.
     pub activity: Option<(chrono::NaiveDate, u32)>,
+    /// What `--with` asked for.
+    pub with: Vec<WithOption>,
 }
 
 /// Everything one extract run needs, checked.
@@ -275,6 +277,7 @@ impl ExtractConfig {
                         .include_fields
                         .contains(&IncludeField::CustomAttributes),
                     activity: activity_window(args, now)?,
+                    with: args.with.clone(),
                 }))
             }
         };

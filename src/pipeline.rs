@@ -13,16 +13,19 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::anyhow;
 use chrono::NaiveDate;
 use extractor::zoom::activities::{self, ACTIVITIES};
+use extractor::zoom::groups::{self, GROUPS};
+use extractor::zoom::roles::{self, ROLES};
 use extractor::zoom::users_me;
 use extractor::zoom::users_summary::{self, USERS_SUMMARY, UsersSummary};
 use extractor::{
-    Endpoint, ExtractError, LiveSource, Page, PageSource, RecordingWriter, ReplaySource,
-    SourceReport, USERS, UserStatus, ZoomClient,
+    Endpoint, ExtractError, LiveSource, Page, PageRequest, PageSource, RecordingWriter,
+    ReplaySource, SourceReport, USERS, UserStatus, ZoomClient,
 };
 use sinks::{FinishedOutput, OutputReceipt, RecordSink, SinkError, SinkOptions};
 use tokio::sync::mpsc;
 use transform::{ActivityContext, RunContext, Table, TransformStats, TransformedPage, Transformer};
 
+use crate::cli::WithOption;
 use crate::config::{ExtractConfig, SourceConfig};
 use crate::exit::{self, Failure};
 use crate::manifest::Manifest;
@@ -69,6 +72,8 @@ struct OpenedSource {
     client: Option<Arc<ZoomClient>>,
     /// The sign-in report's window (first and last day), when the run reads it.
     activity: Option<(NaiveDate, NaiveDate)>,
+    /// The account's lists the run reads (groups, roles).
+    lists: Vec<Table>,
 }
 
 impl AnySource {
@@ -76,13 +81,24 @@ impl AnySource {
     async fn open(cfg: &ExtractConfig) -> Result<OpenedSource, Failure> {
         match &cfg.source {
             SourceConfig::Replay(dir) => {
-                let source =
-                    ReplaySource::open(dir, &[&USERS, &ACTIVITIES]).map_err(|e| Failure {
+                let source = ReplaySource::open(dir, &[&USERS, &ACTIVITIES, &GROUPS, &ROLES])
+                    .map_err(|e| Failure {
                         code: exit::USAGE,
                         error: anyhow!(e).context(format!("--replay {}", dir.display())),
                     })?;
                 let account_id = source.index().account_id.clone();
+                // The lists the recording holds are replayed to their tables.
+                let recorded = |endpoint: &Endpoint| {
+                    let pages = &source.index().pages;
+                    pages.iter().any(|p| p.request.endpoint == endpoint.path)
+                };
+                let lists = LISTS
+                    .iter()
+                    .filter(|(endpoint, ..)| recorded(endpoint))
+                    .map(|(_, table, ..)| *table)
+                    .collect();
                 Ok(OpenedSource {
+                    lists,
                     activity: activities::window_of(
                         source
                             .index()
@@ -143,8 +159,20 @@ impl AnySource {
                     live.page_size,
                     live.custom_attributes,
                 );
+                // The account's lists asked for (--with groups,roles) go with the users.
+                let mut first = users;
+                let mut lists = Vec::new();
+                for (endpoint, table, option, first_request) in LISTS {
+                    if live.with.contains(option) {
+                        if !granted(endpoint) {
+                            return Err(missing_scope(endpoint, &format!("--with {option}")));
+                        }
+                        first.push(first_request());
+                        lists.push(*table);
+                    }
+                }
                 // The report comes second: every user is known when the first event arrives.
-                let mut phases = vec![users];
+                let mut phases = vec![first];
                 let mut window = None;
                 if let Some((last, days)) = live.activity {
                     if !granted(&ACTIVITIES) {
@@ -164,11 +192,20 @@ impl AnySource {
                     account_id: account,
                     client: Some(client),
                     activity: window,
+                    lists,
                 })
             }
         }
     }
 }
+
+/// The account's lists a run may read: the endpoint, its table and the `--with` option that asks
+/// for it.
+type List = (&'static Endpoint, Table, WithOption, fn() -> PageRequest);
+const LISTS: &[List] = &[
+    (&GROUPS, Table::Groups, WithOption::Groups, groups::sweep),
+    (&ROLES, Table::Roles, WithOption::Roles, roles::request),
+];
 
 /// The failure (exit 2, before any page) of an option whose endpoint's scope the token lacks.
 fn missing_scope(endpoint: &Endpoint, option: &str) -> Failure {
@@ -229,12 +266,14 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
         account_id,
         client,
         activity,
+        lists,
     } = AnySource::open(cfg).await?;
     let progress = show_progress.then(|| Progress::start(client));
     let mut tables = vec![Table::Licenses, Table::Rejects];
     if activity.is_some() {
         tables.extend([Table::SigninEvents, Table::UserActivity]);
     }
+    tables.extend(lists);
     let mut targets = Targets::new(cfg, account_id.as_deref(), &tables)?;
     let known_account = account_id.clone();
     let transformer = Transformer::new(RunContext {
@@ -329,21 +368,15 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
     };
     // Every user Zoom sent is a row, a rejection or a counted duplicate, and every event a row or
     // a counted duplicate, or nothing is written.
-    let events = stats.activity.clone().unwrap_or_default();
-    let decided = stats.rows
-        + stats.rejects.values().sum::<u64>()
-        + stats.duplicates
-        + events.events_written
-        + events.duplicates;
     // An authorization-code app's account id comes from GET /users/me, not from its credentials.
     if report.account_id.is_none() {
         report.account_id = known_account;
     }
-    let read = stats.users_seen + events.events_seen;
+    let (read, decided) = (stats.records_read(), stats.records_decided());
     if report.records != read || decided != report.records {
         return Err(Failure::failed(anyhow!(
             "{} records were received but {read} were read and {decided} decided (rows, rejects, \
-             duplicates, events); no output was written. This is a bug: please report it",
+             counted repeats); no output was written. This is a bug: please report it",
             report.records,
         )));
     }

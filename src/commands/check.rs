@@ -5,6 +5,8 @@
 use std::io::Write;
 
 use extractor::zoom::activities::{self, ACTIVITIES};
+use extractor::zoom::groups::GROUPS;
+use extractor::zoom::roles::ROLES;
 use extractor::zoom::users::{self, USERS, UserStatus};
 use extractor::zoom::users_me::{self, USERS_ME};
 use extractor::zoom::users_summary::{self, USERS_SUMMARY, UsersSummary};
@@ -26,6 +28,14 @@ const SCOPE_USES: &[(&Endpoint, &str)] = &[
     (
         &USERS_ME,
         "optional: the account id of an authorization-code app, which names its partitions (GET /users/me)",
+    ),
+    (
+        &GROUPS,
+        "optional: --with groups, the account's groups by name (GET /groups)",
+    ),
+    (
+        &ROLES,
+        "optional: --with roles, the account's roles by name (GET /roles)",
     ),
     (
         &ACTIVITIES,

@@ -26,9 +26,37 @@ pub struct TransformStats {
     /// The sign-in report's counts, when the run read it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub activity: Option<crate::activity::ActivityStats>,
+    /// The groups' counts, when the run read them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub groups: Option<crate::directory::ListStats>,
+    /// The roles' counts, when the run read them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roles: Option<crate::directory::ListStats>,
 }
 
 impl TransformStats {
+    /// Records read, of every endpoint, repeats included.
+    pub fn records_read(&self) -> u64 {
+        let lists = [&self.groups, &self.roles].into_iter().flatten();
+        self.users_seen
+            + self.activity.as_ref().map_or(0, |a| a.events_seen)
+            + lists.map(|l| l.seen).sum::<u64>()
+    }
+
+    /// Records decided: rows, rejects and counted repeats, of every endpoint. Equal to
+    /// [`TransformStats::records_read`] when nothing was lost.
+    pub fn records_decided(&self) -> u64 {
+        let lists = [&self.groups, &self.roles].into_iter().flatten();
+        self.rows
+            + self.rejects.values().sum::<u64>()
+            + self.duplicates
+            + self
+                .activity
+                .as_ref()
+                .map_or(0, |a| a.events_written + a.duplicates)
+            + lists.map(|l| l.written + l.duplicates).sum::<u64>()
+    }
+
     /// Adds `other`'s counts to these.
     pub fn add(&mut self, other: &TransformStats) {
         self.users_seen += other.users_seen;

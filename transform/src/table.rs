@@ -5,6 +5,7 @@ use arrow_schema::SchemaRef;
 use serde::Serialize;
 
 use crate::activity::{events_schema, user_activity_schema};
+use crate::directory::{groups_schema, roles_schema};
 use crate::schema::{license_schema, rejects_schema};
 
 /// A table of the run's output.
@@ -19,15 +20,21 @@ pub enum Table {
     SigninEvents,
     /// `zoom_user_activity`: one row per license row with its sign-ins.
     UserActivity,
+    /// `zoom_groups`: the account's groups.
+    Groups,
+    /// `zoom_roles`: the account's roles.
+    Roles,
 }
 
 impl Table {
     /// Every table, in the order partitions are published: the license table, the one readers key
     /// on, last.
-    pub const PUBLISH_ORDER: [Table; 4] = [
+    pub const PUBLISH_ORDER: [Table; 6] = [
         Table::Rejects,
         Table::SigninEvents,
         Table::UserActivity,
+        Table::Groups,
+        Table::Roles,
         Table::Licenses,
     ];
 
@@ -38,6 +45,8 @@ impl Table {
             Table::Rejects => rejects_schema(),
             Table::SigninEvents => events_schema(),
             Table::UserActivity => user_activity_schema(),
+            Table::Groups => groups_schema(),
+            Table::Roles => roles_schema(),
         }
     }
 
@@ -48,6 +57,8 @@ impl Table {
             Table::Rejects => "zoom_user_rejects",
             Table::SigninEvents => "zoom_signin_events",
             Table::UserActivity => "zoom_user_activity",
+            Table::Groups => "zoom_groups",
+            Table::Roles => "zoom_roles",
         }
     }
 
@@ -58,6 +69,8 @@ impl Table {
             Table::Rejects => "_rejects",
             Table::SigninEvents => "_signin_events",
             Table::UserActivity => "_user_activity",
+            Table::Groups => "_groups",
+            Table::Roles => "_roles",
         }
     }
 }

@@ -13,12 +13,15 @@ use std::collections::{BTreeMap, HashSet};
 use arrow_array::RecordBatch;
 use arrow_schema::ArrowError;
 use extractor::zoom::activities::ACTIVITIES;
+use extractor::zoom::groups::GROUPS;
+use extractor::zoom::roles::ROLES;
 use extractor::{Page, USERS, UserStatus};
 use xxhash_rust::xxh3::xxh3_128;
 
 use crate::activity::ActivityTracker;
 use crate::batch::{LicenseBatchBuilder, RejectBatchBuilder};
 use crate::context::RunContext;
+use crate::directory::ListReader;
 use crate::rules::{Outcome, classify};
 use crate::stats::TransformStats;
 use crate::table::Table;
@@ -80,6 +83,9 @@ pub struct Transformer {
     stats: TransformStats,
     /// Users and their sign-ins, when the run reads the sign-in report.
     activity: Option<ActivityTracker>,
+    /// Groups and roles, when the run reads them.
+    groups: Option<ListReader>,
+    roles: Option<ListReader>,
 }
 
 impl Transformer {
@@ -87,6 +93,8 @@ impl Transformer {
     pub fn new(ctx: RunContext) -> Self {
         Transformer {
             activity: ctx.activity.clone().map(ActivityTracker::new),
+            groups: None,
+            roles: None,
             ctx,
             seen: HashSet::new(),
             announced: BTreeMap::new(),
@@ -101,6 +109,16 @@ impl Transformer {
             sequence: page.sequence,
             reason,
         };
+        if page.request.endpoint == &GROUPS {
+            let reader = self.groups.get_or_insert_with(ListReader::default);
+            let batch = reader.groups(page, &self.ctx)?;
+            return Ok(TransformedPage::of([(Table::Groups, batch)]));
+        }
+        if page.request.endpoint == &ROLES {
+            let reader = self.roles.get_or_insert_with(ListReader::default);
+            let batch = reader.roles(page, &self.ctx)?;
+            return Ok(TransformedPage::of([(Table::Roles, batch)]));
+        }
         if page.request.endpoint == &ACTIVITIES {
             let Some(tracker) = &mut self.activity else {
                 return Err(invalid(
@@ -167,6 +185,8 @@ impl Transformer {
     /// Ends the run: its counts, and the `zoom_user_activity` table when the run read the report.
     pub fn finish(self) -> Result<(TransformStats, Vec<RecordBatch>), TransformError> {
         let mut stats = self.stats;
+        stats.groups = self.groups.map(|r| r.stats);
+        stats.roles = self.roles.map(|r| r.stats);
         let Some(tracker) = self.activity else {
             return Ok((stats, Vec::new()));
         };

@@ -21,6 +21,7 @@ use crate::source::recording::RecordingWriter;
 use crate::source::{ApiReport, PageSource, SourceReport, SweepReport};
 use crate::zoom::endpoint::{PageRequest, Rate};
 use crate::zoom::page::Page;
+use crate::zoom::users::USERS;
 
 /// The largest page size Zoom documents (since its October 2024 spec).
 pub const MAX_PAGE_SIZE: u32 = 2000;
@@ -75,8 +76,15 @@ impl PageSource for LiveSource {
             sizes.max().unwrap_or(0)
         };
         let page_size = self.phases.iter().map(|p| asked(p)).max().unwrap_or(0);
-        // What the manifest reports: the users' page size (the report's pages are smaller).
-        let first_phase = self.phases.first().map_or(0, |p| asked(p));
+        // What the manifest reports: the users' page size (other lists' pages are smaller).
+        let users: Vec<PageRequest> = self
+            .phases
+            .iter()
+            .flatten()
+            .filter(|r| r.endpoint == &USERS)
+            .cloned()
+            .collect();
+        let first_phase = asked(&users);
         let heavy = self
             .phases
             .iter()

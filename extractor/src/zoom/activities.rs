@@ -34,32 +34,27 @@ pub const PAGE_SIZE: u32 = 300;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct ActivityLog {
     /// The user's email: the report's only key.
-    #[serde(default, deserialize_with = "any_text")]
+    #[serde(default, deserialize_with = "crate::zoom::text::any_text")]
     pub email: Option<String>,
     /// When, an RFC 3339 timestamp.
-    #[serde(default, deserialize_with = "any_text")]
+    #[serde(default, deserialize_with = "crate::zoom::text::any_text")]
     pub time: Option<String>,
     /// `Sign in` or `Sign out`.
-    #[serde(rename = "type", default, deserialize_with = "any_text")]
+    #[serde(
+        rename = "type",
+        default,
+        deserialize_with = "crate::zoom::text::any_text"
+    )]
     pub kind: Option<String>,
     /// Personal data; kept only when asked for.
-    #[serde(default, deserialize_with = "any_text")]
+    #[serde(default, deserialize_with = "crate::zoom::text::any_text")]
     pub ip_address: Option<String>,
     /// e.g. `Browser`, `Windows`.
-    #[serde(default, deserialize_with = "any_text")]
+    #[serde(default, deserialize_with = "crate::zoom::text::any_text")]
     pub client_type: Option<String>,
     /// The client's version.
-    #[serde(default, deserialize_with = "any_text")]
+    #[serde(default, deserialize_with = "crate::zoom::text::any_text")]
     pub version: Option<String>,
-}
-
-/// A member as text: a string as it is, `null` as none, anything else as its JSON.
-fn any_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    Ok(match serde_json::Value::deserialize(d)? {
-        serde_json::Value::Null => None,
-        serde_json::Value::String(text) => Some(text),
-        other => Some(other.to_string()),
-    })
 }
 
 /// The ranges, oldest first, that cover the `days` days ending on `last` (inclusive), none longer

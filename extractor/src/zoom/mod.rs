@@ -3,7 +3,10 @@
 
 pub mod activities;
 pub mod endpoint;
+pub mod groups;
 pub mod page;
+pub mod roles;
+pub mod text;
 pub mod users;
 pub mod users_me;
 pub mod users_summary;
@@ -16,4 +19,6 @@ pub static ENDPOINTS: &[&Endpoint] = &[
     &users_summary::USERS_SUMMARY,
     &users_me::USERS_ME,
     &activities::ACTIVITIES,
+    &groups::GROUPS,
+    &roles::ROLES,
 ];

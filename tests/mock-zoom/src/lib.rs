@@ -46,6 +46,10 @@ pub struct Account {
     /// Authorization code flow: wait this long before answering the first refresh (after
     /// rotating); later refreshes are answered at once.
     pub refresh_delay: Duration,
+    /// `GET /groups` answers' groups (`{id, name, total_members}`), in order.
+    pub groups: Vec<Value>,
+    /// `GET /roles`'s roles (`{id, name, description, total_members}`).
+    pub roles: Vec<Value>,
     /// `GET /report/activities` events (`activity_logs` entries), newest first as Zoom lists them.
     pub activity: Vec<Value>,
     /// Whether the plan may read the report (a Free plan may not: 400, code 200).
@@ -78,6 +82,15 @@ impl Account {
             deny_consent: false,
             refresh_delay: Duration::ZERO,
             summary_overrides: json!({}),
+            groups: vec![
+                json!({"id": "g-Sales4x7Q", "name": "Sales", "total_members": 2}),
+                json!({"id": "-gEngR2d2", "name": "Engineering", "total_members": 1}),
+            ],
+            roles: vec![
+                json!({"id": "0", "name": "Owner", "description": "Account owner", "total_members": 1}),
+                json!({"id": "1", "name": "Admin", "description": "Account admin", "total_members": 0}),
+                json!({"id": "2", "name": "Member", "description": "Account member", "total_members": 3}),
+            ],
             activity: Vec::new(),
             reports_allowed: true,
             today: "2026-12-01".into(),
@@ -497,6 +510,14 @@ async fn handle(mut stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Res
             };
             respond(&mut stream, status, &heavy, body.to_string().as_bytes()).await
         }
+        ("GET", "/v2/groups") => {
+            let (status, body) = groups(&request, &state);
+            respond(&mut stream, status, &[], body.to_string().as_bytes()).await
+        }
+        ("GET", "/v2/roles") => {
+            let (status, body) = roles(&request, &state);
+            respond(&mut stream, status, &[], body.to_string().as_bytes()).await
+        }
         ("GET", "/v2/users/summary") => {
             let (status, body) = users_summary(&request, &state);
             respond(&mut stream, status, &[], body.to_string().as_bytes()).await
@@ -716,6 +737,62 @@ fn admit(request: &Request, state: &State, scopes: &[&str]) -> Result<(), (u16, 
         return Err((400, json!({"code": 4711, "message": message})));
     }
     Ok(())
+}
+
+/// `GET /v2/groups`: the account's groups, `page_size` (default 30, at most 300) at a time, chained
+/// by `next_page_token`.
+fn groups(request: &Request, state: &Mutex<State>) -> (u16, Value) {
+    let state = state.lock().expect("mock state");
+    if let Err(refusal) = admit(
+        request,
+        &state,
+        &["group:read:list_groups:admin", "group:read:admin"],
+    ) {
+        return refusal;
+    }
+    let all = &state.account.groups;
+    let size = request
+        .query
+        .get("page_size")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(30)
+        .clamp(1, 300);
+    let offset = match request.query.get("next_page_token") {
+        None => 0,
+        Some(token) => match token.strip_prefix("grp-").and_then(|n| n.parse().ok()) {
+            Some(n) => n,
+            None => {
+                return (
+                    400,
+                    json!({"code": 300, "message": "Invalid next_page_token."}),
+                );
+            }
+        },
+    };
+    let page: Vec<Value> = all.iter().skip(offset).take(size).cloned().collect();
+    let next = offset + page.len();
+    let token = match next < all.len() {
+        true => format!("grp-{next}"),
+        false => String::new(),
+    };
+    (
+        200,
+        json!({"page_size": size, "total_records": all.len(), "next_page_token": token, "groups": page}),
+    )
+}
+
+/// `GET /v2/roles`: the account's roles, in one answer.
+fn roles(request: &Request, state: &Mutex<State>) -> (u16, Value) {
+    let state = state.lock().expect("mock state");
+    if let Err(refusal) = admit(
+        request,
+        &state,
+        &["role:read:list_roles:admin", "role:read:admin"],
+    ) {
+        return refusal;
+    }
+    let roles = &state.account.roles;
+    (200, json!({"total_records": roles.len(), "roles": roles}))
 }
 
 /// `GET /v2/report/activities`: the account's sign-in/sign-out events of `from` to `to` (dates,

@@ -1,0 +1,212 @@
+//! `--with groups,roles`: the account's groups and roles by name, against the mock's lists.
+//! Expectations are the mock's own records.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+use std::process::Output;
+use std::time::Duration;
+
+use common::*;
+use mock_zoom::{Account, MockZoom, generated_users};
+use serde_json::{Value, json};
+
+const SCOPES: &str = "user:read:list_users:admin group:read:list_groups:admin role:read:admin";
+
+async fn run(mut cmd: assert_cmd::Command) -> Output {
+    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
+}
+
+fn lines(path: &Path) -> Vec<Value> {
+    fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// 650 groups (three pages of 300) and the default roles, granted by a granular and a classic scope.
+async fn mock_with_lists() -> MockZoom {
+    let mut account = Account::new(generated_users(30, 2, 0));
+    account.scopes = SCOPES.into();
+    account.groups = (0..650)
+        .map(|n| json!({"id": format!("grp{n:04}"), "name": format!("Group {n}"), "total_members": n % 7}))
+        .collect();
+    MockZoom::start(account, BTreeMap::new(), Duration::ZERO).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn groups_and_roles_tables_equal_the_accounts_lists() {
+    let mock = mock_with_lists().await;
+    let out = tempfile::tempdir().unwrap();
+    let mut cmd = against_mock(&mock);
+    cmd.args([
+        "extract",
+        "--with",
+        "groups,roles",
+        "--format",
+        "ndjson",
+        "--output",
+    ])
+    .arg(out.path().join("u.ndjson"));
+    let output = run(cmd).await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let account = mock.account();
+    let groups = lines(&out.path().join("u_groups.ndjson"));
+    let got: Vec<(Value, Value, Value)> = groups
+        .iter()
+        .map(|g| {
+            (
+                g["group_id"].clone(),
+                g["name"].clone(),
+                g["total_members"].clone(),
+            )
+        })
+        .collect();
+    let want: Vec<(Value, Value, Value)> = account
+        .groups
+        .iter()
+        .map(|g| {
+            (
+                g["id"].clone(),
+                g["name"].clone(),
+                g["total_members"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(got, want);
+
+    let roles = lines(&out.path().join("u_roles.ndjson"));
+    let got: Vec<(Value, Value, Value)> = roles
+        .iter()
+        .map(|r| {
+            (
+                r["role_id"].clone(),
+                r["name"].clone(),
+                r["description"].clone(),
+            )
+        })
+        .collect();
+    let want: Vec<(Value, Value, Value)> = account
+        .roles
+        .iter()
+        .map(|r| (r["id"].clone(), r["name"].clone(), r["description"].clone()))
+        .collect();
+    assert_eq!(got, want);
+    assert!(roles.iter().all(|r| r["account_id"] == "mockAccount123"));
+
+    let m: Value =
+        serde_json::from_str(&fs::read_to_string(out.path().join("u_manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(m["outputs"]["groups"]["rows"], 650);
+    assert_eq!(m["outputs"]["roles"]["rows"], 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_list_whose_scope_is_missing_stops_the_run_before_any_page() {
+    let mut account = Account::new(generated_users(5, 0, 0));
+    account.scopes = "user:read:list_users:admin role:read:list_roles:admin".into();
+    let mock = MockZoom::start(account, BTreeMap::new(), Duration::ZERO).await;
+    let out = tempfile::tempdir().unwrap();
+    let mut cmd = against_mock(&mock);
+    cmd.args(["extract", "--with", "roles,groups", "--output"])
+        .arg(out.path().join("u.parquet"));
+    let output = run(cmd).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--with groups"), "{stderr}");
+    assert!(stderr.contains("group:read:list_groups:admin"), "{stderr}");
+    assert!(mock.seen().requests.is_empty(), "a users page was fetched");
+    assert!(dir_entries(out.path()).is_empty());
+}
+
+/// Recorded, the lists replay to the same tables; partitioned, each has its own partition.
+#[tokio::test(flavor = "multi_thread")]
+async fn lists_are_recorded_replayed_and_partitioned() {
+    let mock = mock_with_lists().await;
+    let work = tempfile::tempdir().unwrap();
+    let mut cmd = against_mock(&mock);
+    cmd.args(["-q", "extract", "--with", "groups,roles", "--run-id", "r1"])
+        .args([
+            "--as-of",
+            "2026-12-01T00:00:00Z",
+            "--format",
+            "ndjson",
+            "--output",
+        ])
+        .arg(work.path().join("live/u.ndjson"))
+        .arg("--record")
+        .arg(work.path().join("rec"));
+    let output = run(cmd).await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+
+    let mut replay = zoom_licenses();
+    replay
+        .args(["-q", "extract", "--replay"])
+        .arg(work.path().join("rec"))
+        .args([
+            "--run-id",
+            "r1",
+            "--as-of",
+            "2026-12-01T00:00:00Z",
+            "--format",
+            "ndjson",
+        ])
+        .arg("--output")
+        .arg(work.path().join("replayed/u.ndjson"));
+    let output = run(replay).await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for table in ["u_groups.ndjson", "u_roles.ndjson", "u.ndjson"] {
+        let live = fs::read(work.path().join("live").join(table)).unwrap();
+        let replayed = fs::read(work.path().join("replayed").join(table)).unwrap();
+        assert!(live == replayed, "{table} differs");
+    }
+
+    let mut partitioned = zoom_licenses();
+    partitioned
+        .args(["-q", "extract", "--replay"])
+        .arg(work.path().join("rec"))
+        .arg("--output-dir")
+        .arg(work.path().join("wh"))
+        .args([
+            "--partition-date",
+            "2026-12-01",
+            "--partition-account",
+            "emea",
+        ]);
+    let output = run(partitioned).await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for table in ["zoom_groups", "zoom_roles"] {
+        let dir = work
+            .path()
+            .join("wh")
+            .join(table)
+            .join("dt=2026-12-01/account=emea");
+        assert_eq!(
+            dir_entries(&dir),
+            ["_manifest.json", "part-0.parquet"],
+            "{table}"
+        );
+    }
+}
