@@ -163,7 +163,7 @@ def expected_idle_licensed(recording: Path) -> int:
         body = json.loads((recording / page["file"]).read_text())
         if page["request"]["endpoint"] == "report/activities":
             signed_in |= {e["email"].lower() for e in body["activity_logs"] if e["type"] == "Sign in"}
-        elif page["request"]["query"]["status"] == "active":
+        elif page["request"]["endpoint"] == "users" and page["request"]["query"]["status"] == "active":
             licensed |= {u["email"].lower() for u in body["users"] if u.get("type") == 2}
     return len(licensed - signed_in)
 
@@ -185,3 +185,40 @@ def test_licensed_users_without_a_sign_in_per_account(binary, fixtures, tmp_path
     expected = expected_idle_licensed(fixtures / "activity")
     assert 0 < expected < 40, "the fixture should have some idle licensed users, not all"
     assert sorted(rows) == [("emea", expected), ("us", expected)]
+
+
+def expected_licensed_per_group(recording: Path) -> dict:
+    """Users of plan type 2 (not deactivated) per group name, from the recorded JSON."""
+    index = json.loads((recording / "index.json").read_text())
+    names, counts = {}, {}
+    users = []
+    for page in index["pages"]:
+        body = json.loads((recording / page["file"]).read_text())
+        endpoint = page["request"]["endpoint"]
+        if endpoint == "groups":
+            names.update({g["id"]: g["name"] for g in body["groups"]})
+        elif endpoint == "users" and page["request"]["query"]["status"] != "inactive":
+            users += [u for u in body["users"] if u.get("type") == 2]
+    for user in users:
+        for group in user.get("group_ids") or []:
+            counts[names[group]] = counts.get(names[group], 0) + 1
+    return counts
+
+
+def test_licensed_users_per_group_name(binary, fixtures, tmp_path):
+    """The README's groups query, against a count made from the recorded JSON."""
+    extract(binary, fixtures / "activity", "emea", "2026-12-01", tmp_path)
+    users = f"read_parquet('{tmp_path}/zoom_users/**/*.parquet', hive_partitioning = true)"
+    groups = f"read_parquet('{tmp_path}/zoom_groups/**/*.parquet', hive_partitioning = true)"
+    rows = duckdb.connect().execute(
+        f"""
+        SELECT g.name AS "group", count(*) AS licensed
+        FROM {users} u, unnest(u.group_ids) AS t(group_id)
+        JOIN {groups} g ON g.group_id = t.group_id AND g.dt = u.dt AND g.account = u.account
+        WHERE u.plan = 'licensed' AND u.dt = (SELECT max(dt) FROM {users})
+        GROUP BY g.name ORDER BY licensed DESC
+        """
+    ).fetchall()
+    expected = expected_licensed_per_group(fixtures / "activity")
+    assert len(expected) == 2, "the fixture should have licensed users in both groups"
+    assert dict(rows) == expected

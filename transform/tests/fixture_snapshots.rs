@@ -107,6 +107,7 @@ fn transform_recording(name: &str) -> String {
     let index = RecordingIndex::read(&dir).unwrap();
     let mut transformer = transformer_for(&index, "snapshot-run", 1_796_198_400_000_000);
     let (mut rows, mut rejects, mut events) = (String::new(), String::new(), String::new());
+    let (mut groups, mut roles) = (String::new(), String::new());
     for (i, entry) in index.pages.iter().enumerate() {
         let out = transformer
             .transform_page(&recorded_page(&dir, i, entry))
@@ -117,10 +118,15 @@ fn transform_recording(name: &str) -> String {
         render(Table::Licenses, &mut rows);
         render(Table::Rejects, &mut rejects);
         render(Table::SigninEvents, &mut events);
+        render(Table::Groups, &mut groups);
+        render(Table::Roles, &mut roles);
     }
     let (stats, activity) = transformer.finish().unwrap();
     let stats = serde_json::to_string_pretty(&stats).unwrap();
     let mut text = format!("## stats\n{stats}\n## rows\n{rows}## rejects\n{rejects}");
+    if !groups.is_empty() || !roles.is_empty() {
+        text.push_str(&format!("## groups\n{groups}## roles\n{roles}"));
+    }
     if !activity.is_empty() {
         let mut users = String::new();
         activity.iter().for_each(|b| render_rows(b, &mut users));

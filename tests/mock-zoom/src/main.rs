@@ -7,7 +7,8 @@
 //! Prints the environment a `zoom-licenses extract` needs, one `export` line each, on stdout.
 //! With `MOCK_ZOOM_ACTIVITY_DAYS=N`, the app also has the sign-in report's scope and the report
 //! holds N days of generated events ending today (for `extract --with activity`);
-//! `MOCK_ZOOM_TODAY=YYYY-MM-DD` sets that day.
+//! `MOCK_ZOOM_TODAY=YYYY-MM-DD` sets that day. `MOCK_ZOOM_SCOPES` replaces the scopes granted
+//! (space-separated), e.g. to add `group:read:list_groups:admin role:read:list_roles:admin`.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -56,6 +57,9 @@ async fn main() {
         account.activity = activity_of(emails, &today, days.max(1));
         account.today = today;
         account.scopes = "user:read:list_users:admin report:read:user_activities:admin".into();
+    }
+    if let Ok(scopes) = std::env::var("MOCK_ZOOM_SCOPES") {
+        account.scopes = scopes;
     }
     let mock = MockZoom::start_rendered(account, rendered, BTreeMap::new(), latency).await;
     if let Ok(size) = std::env::var("MOCK_ZOOM_PRERENDER_PAGE_SIZE") {
