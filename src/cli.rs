@@ -72,6 +72,8 @@ pub enum IncludeField {
 pub enum WithOption {
     /// Zoom's sign-in/sign-out report: the zoom_signin_events and zoom_user_activity tables.
     Activity,
+    /// The paid add-ons each user holds, from their settings: the zoom_user_addons table.
+    Addons,
     /// The account's groups by name: the zoom_groups table.
     Groups,
     /// The account's roles by name: the zoom_roles table.
@@ -82,10 +84,20 @@ impl std::fmt::Display for WithOption {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
             WithOption::Activity => "activity",
+            WithOption::Addons => "addons",
             WithOption::Groups => "groups",
             WithOption::Roles => "roles",
         })
     }
+}
+
+/// Whose add-ons `--with addons` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AddonsFor {
+    /// Licensed users (plan type 2): the seats that can hold paid add-ons.
+    Licensed,
+    /// Every user with an id (pending invitations have none).
+    All,
 }
 
 /// Output formats as the CLI names them.
@@ -168,7 +180,8 @@ pub struct ExtractArgs {
     #[arg(long, value_enum, value_delimiter = ',', value_name = "FIELD")]
     pub include_fields: Vec<IncludeField>,
     /// More tables, comma-separated: `activity` reads Zoom's sign-in report (scope
-    /// report:read:user_activities:admin) into zoom_signin_events and zoom_user_activity; `groups`
+    /// report:read:user_activities:admin) into zoom_signin_events and zoom_user_activity; `addons`
+    /// each licensed user's settings (user:read:settings:admin) into zoom_user_addons; `groups`
     /// and `roles` the account's groups and roles by name (group:read:list_groups:admin,
     /// role:read:list_roles:admin) into zoom_groups and zoom_roles.
     #[arg(long = "with", value_enum, value_delimiter = ',', value_name = "LIST")]
@@ -181,6 +194,9 @@ pub struct ExtractArgs {
     /// Keep the IP address of each sign-in event (personal data a license decision does not need).
     #[arg(long)]
     pub with_ip: bool,
+    /// Whose add-ons `--with addons` reads, one request per user [default: licensed].
+    #[arg(long, value_enum, value_name = "WHO")]
+    pub addons_for: Option<AddonsFor>,
 }
 
 /// Which Zoom account, and how to authenticate.

@@ -11,7 +11,9 @@ use extractor::{AuthCodeApp, ClientConfig, Credentials, Secret, ServerToServer, 
 use sinks::{Destination, Format};
 
 use crate::accounts::AccountEntry;
-use crate::cli::{ConnectArgs, ExtractArgs, FormatArg, IncludeField, RequestArgs, WithOption};
+use crate::cli::{
+    AddonsFor, ConnectArgs, ExtractArgs, FormatArg, IncludeField, RequestArgs, WithOption,
+};
 use crate::exit::Failure;
 
 /// Default output directory.
@@ -47,6 +49,8 @@ pub struct LiveConfig {
     pub activity: Option<(chrono::NaiveDate, u32)>,
     /// What `--with` asked for.
     pub with: Vec<WithOption>,
+    /// With `--with addons`: every user's add-ons, not only the licensed users'.
+    pub addons_for_all: bool,
 }
 
 /// Everything one extract run needs, checked.
@@ -150,6 +154,17 @@ fn activity_window(
 /// Requests per second to the report when `--activity-max-rps` is not given: well under Zoom's
 /// Heavy limit (10/s on Pro), which every app on the account shares.
 pub const DEFAULT_ACTIVITY_MAX_RPS: u32 = 2;
+
+/// Whose add-ons a run reads; `--addons-for` without `--with addons` is refused.
+fn addons_for(args: &ExtractArgs) -> Result<AddonsFor, Failure> {
+    match (args.with.contains(&WithOption::Addons), args.addons_for) {
+        (false, Some(_)) => Err(Failure::usage(
+            "--addons-for chooses whose add-ons --with addons reads: add --with addons, or leave \
+             --addons-for out",
+        )),
+        (_, who) => Ok(who.unwrap_or(AddonsFor::Licensed)),
+    }
+}
 
 /// The sign-in window's length when `--activity-days` is not given.
 pub const DEFAULT_ACTIVITY_DAYS: u32 = 30;
@@ -278,6 +293,7 @@ impl ExtractConfig {
                         .contains(&IncludeField::CustomAttributes),
                     activity: activity_window(args, now)?,
                     with: args.with.clone(),
+                    addons_for_all: addons_for(args)? == AddonsFor::All,
                 }))
             }
         };

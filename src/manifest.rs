@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use extractor::source::ApiReport;
+use extractor::zoom::user_settings::USER_SETTINGS;
 use extractor::{SourceReport, USERS, UserStatus};
 use serde::Serialize;
 use sinks::OutputReceipt;
@@ -54,6 +55,9 @@ pub struct Manifest {
     /// Requests, retries, rate limits and page size (live runs only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api: Option<ApiReport>,
+    /// The users' add-ons (runs that read their settings).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub addons: Option<AddonsSection>,
     /// The sign-in report's window and counts (runs that read it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub activity: Option<ActivitySection>,
@@ -140,6 +144,18 @@ impl Outputs {
     }
 }
 
+/// The users' settings as the run read them.
+#[derive(Debug, Clone, Serialize)]
+pub struct AddonsSection {
+    /// Users whose settings were asked for.
+    pub users_asked: u64,
+    /// Of those, users deleted since the list (Zoom: 404, code 1001), skipped.
+    pub users_gone: u64,
+    /// Users read, with add-ons, add-on rows, and settings without a `feature` object.
+    #[serde(flatten)]
+    pub counts: transform::addons::AddonStats,
+}
+
 /// The sign-in report as the run read it.
 #[derive(Debug, Clone, Serialize)]
 pub struct ActivitySection {
@@ -211,6 +227,7 @@ impl Manifest {
             by_plan: stats.by_plan.clone(),
             by_status: stats.by_status.clone(),
             api: report.api.clone(),
+            addons: addons(report, stats),
             activity: None,
             reconciliation: None,
             partition: None,
@@ -246,6 +263,21 @@ impl Manifest {
     pub fn rejected(&self) -> u64 {
         self.rejects.values().sum()
     }
+}
+
+/// The add-ons section, when the run read users' settings.
+fn addons(report: &SourceReport, stats: &TransformStats) -> Option<AddonsSection> {
+    let settings = report
+        .sweeps
+        .iter()
+        .filter(|s| s.request.endpoint == &USER_SETTINGS);
+    let (asked, gone) = settings.fold((0, 0), |(a, g), s| (a + 1, g + u64::from(s.gone)));
+    let counts = stats.addons.clone();
+    (asked > 0 || counts.is_some()).then(|| AddonsSection {
+        users_asked: asked,
+        users_gone: gone,
+        counts: counts.unwrap_or_default(),
+    })
 }
 
 /// The `include_fields` the users sweeps asked for, each once.

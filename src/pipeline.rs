@@ -15,6 +15,7 @@ use chrono::NaiveDate;
 use extractor::zoom::activities::{self, ACTIVITIES};
 use extractor::zoom::groups::{self, GROUPS};
 use extractor::zoom::roles::{self, ROLES};
+use extractor::zoom::user_settings::{self, USER_SETTINGS};
 use extractor::zoom::users_me;
 use extractor::zoom::users_summary::{self, USERS_SUMMARY, UsersSummary};
 use extractor::{
@@ -81,22 +82,25 @@ impl AnySource {
     async fn open(cfg: &ExtractConfig) -> Result<OpenedSource, Failure> {
         match &cfg.source {
             SourceConfig::Replay(dir) => {
-                let source = ReplaySource::open(dir, &[&USERS, &ACTIVITIES, &GROUPS, &ROLES])
-                    .map_err(|e| Failure {
-                        code: exit::USAGE,
-                        error: anyhow!(e).context(format!("--replay {}", dir.display())),
-                    })?;
+                let endpoints = [&USERS, &ACTIVITIES, &GROUPS, &ROLES, &USER_SETTINGS];
+                let source = ReplaySource::open(dir, &endpoints).map_err(|e| Failure {
+                    code: exit::USAGE,
+                    error: anyhow!(e).context(format!("--replay {}", dir.display())),
+                })?;
                 let account_id = source.index().account_id.clone();
                 // The lists the recording holds are replayed to their tables.
                 let recorded = |endpoint: &Endpoint| {
                     let pages = &source.index().pages;
                     pages.iter().any(|p| p.request.endpoint == endpoint.path)
                 };
-                let lists = LISTS
+                let mut lists: Vec<Table> = LISTS
                     .iter()
                     .filter(|(endpoint, ..)| recorded(endpoint))
                     .map(|(_, table, ..)| *table)
                     .collect();
+                if recorded(&USER_SETTINGS) {
+                    lists.push(Table::UserAddons);
+                }
                 Ok(OpenedSource {
                     lists,
                     activity: activities::window_of(
@@ -182,7 +186,18 @@ impl AnySource {
                     window = ranges.first().map(|(from, _)| (*from, last));
                     phases.push(activities::sweeps(&ranges));
                 }
-                let source = LiveSource::new(client.clone(), api_url, phases, recorder);
+                let mut source = LiveSource::new(client.clone(), api_url, phases, recorder);
+                // Add-ons: each (licensed) user's settings, once the users are listed.
+                if live.with.contains(&WithOption::Addons) {
+                    if !granted(&USER_SETTINGS) {
+                        return Err(missing_scope(&USER_SETTINGS, "--with addons"));
+                    }
+                    let all = live.addons_for_all;
+                    source = source.with_follow_ups(Arc::new(move |page| {
+                        user_settings::requests_for(page, all)
+                    }));
+                    lists.push(Table::UserAddons);
+                }
                 Ok(OpenedSource {
                     zoom_counts: match granted(&USERS_SUMMARY) {
                         true => zoom_counts(&client).await,

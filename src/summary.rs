@@ -87,6 +87,13 @@ pub fn render(manifest: &Manifest, manifest_path: &std::path::Path) -> String {
             );
         }
     }
+    if let (Some(a), Some(path)) = (&manifest.addons, manifest.outputs.path(Table::UserAddons)) {
+        let _ = writeln!(
+            out,
+            "  add-ons: {} on, held by {} of {} users read ({} gone since listed) -> {path}",
+            a.counts.addons, a.counts.users_with_addons, a.counts.users_read, a.users_gone
+        );
+    }
     let _ = write!(out, "  manifest: {}", manifest_path.display());
     out
 }

@@ -1,6 +1,6 @@
 //! Turns raw Zoom user records into the normalized license table and its rejects, the sign-in
-//! report into its events and per-user activity tables, and the account's groups and roles into
-//! tables of their own.
+//! report into its events and per-user activity tables, the users' settings into their paid add-ons,
+//! and the account's groups and roles into tables of their own.
 //!
 //! Pure by design: no I/O, no clock, no logging. Everything a rule needs (run id, extraction time,
 //! account) arrives in a [`RunContext`]; everything it decides leaves as rows, rejections and
@@ -9,6 +9,7 @@
 #![warn(missing_docs)]
 
 pub mod activity;
+pub mod addons;
 pub mod batch;
 pub mod context;
 pub mod directory;

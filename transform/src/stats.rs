@@ -26,6 +26,9 @@ pub struct TransformStats {
     /// The sign-in report's counts, when the run read it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub activity: Option<crate::activity::ActivityStats>,
+    /// The users' settings and add-ons, when the run read them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub addons: Option<crate::addons::AddonStats>,
     /// The groups' counts, when the run read them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub groups: Option<crate::directory::ListStats>,

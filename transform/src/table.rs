@@ -5,6 +5,7 @@ use arrow_schema::SchemaRef;
 use serde::Serialize;
 
 use crate::activity::{events_schema, user_activity_schema};
+use crate::addons::addons_schema;
 use crate::directory::{groups_schema, roles_schema};
 use crate::schema::{license_schema, rejects_schema};
 
@@ -20,6 +21,8 @@ pub enum Table {
     SigninEvents,
     /// `zoom_user_activity`: one row per license row with its sign-ins.
     UserActivity,
+    /// `zoom_user_addons`: the paid add-ons each user holds.
+    UserAddons,
     /// `zoom_groups`: the account's groups.
     Groups,
     /// `zoom_roles`: the account's roles.
@@ -29,10 +32,11 @@ pub enum Table {
 impl Table {
     /// Every table, in the order partitions are published: the license table, the one readers key
     /// on, last.
-    pub const PUBLISH_ORDER: [Table; 6] = [
+    pub const PUBLISH_ORDER: [Table; 7] = [
         Table::Rejects,
         Table::SigninEvents,
         Table::UserActivity,
+        Table::UserAddons,
         Table::Groups,
         Table::Roles,
         Table::Licenses,
@@ -45,6 +49,7 @@ impl Table {
             Table::Rejects => rejects_schema(),
             Table::SigninEvents => events_schema(),
             Table::UserActivity => user_activity_schema(),
+            Table::UserAddons => addons_schema(),
             Table::Groups => groups_schema(),
             Table::Roles => roles_schema(),
         }
@@ -57,6 +62,7 @@ impl Table {
             Table::Rejects => "zoom_user_rejects",
             Table::SigninEvents => "zoom_signin_events",
             Table::UserActivity => "zoom_user_activity",
+            Table::UserAddons => "zoom_user_addons",
             Table::Groups => "zoom_groups",
             Table::Roles => "zoom_roles",
         }
@@ -69,6 +75,7 @@ impl Table {
             Table::Rejects => "_rejects",
             Table::SigninEvents => "_signin_events",
             Table::UserActivity => "_user_activity",
+            Table::UserAddons => "_user_addons",
             Table::Groups => "_groups",
             Table::Roles => "_roles",
         }

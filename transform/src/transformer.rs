@@ -15,10 +15,12 @@ use arrow_schema::ArrowError;
 use extractor::zoom::activities::ACTIVITIES;
 use extractor::zoom::groups::GROUPS;
 use extractor::zoom::roles::ROLES;
+use extractor::zoom::user_settings::USER_SETTINGS;
 use extractor::{Page, USERS, UserStatus};
 use xxhash_rust::xxh3::xxh3_128;
 
 use crate::activity::ActivityTracker;
+use crate::addons::{AddonStats, addon_rows};
 use crate::batch::{LicenseBatchBuilder, RejectBatchBuilder};
 use crate::context::RunContext;
 use crate::directory::ListReader;
@@ -86,6 +88,8 @@ pub struct Transformer {
     /// Groups and roles, when the run reads them.
     groups: Option<ListReader>,
     roles: Option<ListReader>,
+    /// The add-ons' counts, once a user's settings arrived.
+    addons: Option<AddonStats>,
 }
 
 impl Transformer {
@@ -95,6 +99,7 @@ impl Transformer {
             activity: ctx.activity.clone().map(ActivityTracker::new),
             groups: None,
             roles: None,
+            addons: None,
             ctx,
             seen: HashSet::new(),
             announced: BTreeMap::new(),
@@ -109,6 +114,11 @@ impl Transformer {
             sequence: page.sequence,
             reason,
         };
+        if page.request.endpoint == &USER_SETTINGS {
+            let stats = self.addons.get_or_insert_with(AddonStats::default);
+            let batch = addon_rows(page, &self.ctx, stats).map_err(invalid)?;
+            return Ok(TransformedPage::of([(Table::UserAddons, batch)]));
+        }
         if page.request.endpoint == &GROUPS {
             let reader = self.groups.get_or_insert_with(ListReader::default);
             let batch = reader.groups(page, &self.ctx)?;
@@ -186,6 +196,7 @@ impl Transformer {
     pub fn finish(self) -> Result<(TransformStats, Vec<RecordBatch>), TransformError> {
         let mut stats = self.stats;
         stats.groups = self.groups.map(|r| r.stats);
+        stats.addons = self.addons;
         stats.roles = self.roles.map(|r| r.stats);
         let Some(tracker) = self.activity else {
             return Ok((stats, Vec::new()));

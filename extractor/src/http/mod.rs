@@ -317,14 +317,15 @@ impl ZoomClient {
         // No retry loop of its own here: the caller's loop retries an unreachable token endpoint.
         let token = self.tokens.get().await?;
         let endpoint = request.endpoint;
+        let (path, params) = request.path_and_query().map_err(ApiError::BadUrl)?;
         let mut url = self
             .api_url
-            .join(endpoint.path)
+            .join(&path)
             .map_err(|e| ApiError::BadUrl(format!("{}: {e}", endpoint.path)))?;
         {
             let mut query = url.query_pairs_mut();
             query.extend_pairs(endpoint.fixed_query);
-            query.extend_pairs(&request.query);
+            query.extend_pairs(params);
             if let Some(t) = &request.page_token {
                 query.append_pair("next_page_token", t);
             }

@@ -29,12 +29,17 @@ pub use crate::http::FALLBACK_PAGE_SIZE;
 /// How often one sweep may restart after its page token expired.
 pub const MAX_RESTARTS: u64 = 3;
 
+/// Requests that follow from the pages of the earlier phases (a licensed user's settings for each
+/// such user listed), run as a last phase.
+pub type FollowUps = Arc<dyn Fn(&Page) -> Vec<PageRequest> + Send + Sync>;
+
 /// Reads pages from the Zoom API.
 pub struct LiveSource {
     client: Arc<ZoomClient>,
     api_url: String,
     phases: Vec<Vec<PageRequest>>,
     recorder: Option<RecordingWriter>,
+    follow_ups: Option<FollowUps>,
 }
 
 impl LiveSource {
@@ -51,7 +56,14 @@ impl LiveSource {
             api_url,
             phases,
             recorder,
+            follow_ups: None,
         }
+    }
+
+    /// Adds, as a last phase, the requests `follow_ups` makes of every page read before.
+    pub fn with_follow_ups(mut self, follow_ups: FollowUps) -> Self {
+        self.follow_ups = Some(follow_ups);
+        self
     }
 }
 
@@ -65,6 +77,9 @@ struct Shared {
     page_size: AtomicU32,
     fell_back: AtomicBool,
     recorder: Option<Mutex<RecordingWriter>>,
+    follow_ups: Option<FollowUps>,
+    /// The follow-up requests asked for so far.
+    followed: Mutex<Vec<PageRequest>>,
 }
 
 impl PageSource for LiveSource {
@@ -98,19 +113,29 @@ impl PageSource for LiveSource {
             page_size: AtomicU32::new(page_size),
             fell_back: AtomicBool::new(false),
             recorder: self.recorder.map(Mutex::new),
+            follow_ups: self.follow_ups,
+            followed: Mutex::new(Vec::new()),
         });
         let mut sweeps = Vec::new();
-        let mut i = 0;
         for phase in self.phases {
-            let mut running = JoinSet::new();
-            for request in phase {
-                let shared = shared.clone();
-                running.spawn(async move { (i, sweep(shared, request).await) });
-                i += 1;
-            }
-            while let Some(joined) = running.join_next().await {
-                let (i, report) = joined.map_err(|e| ExtractError::Internal(e.to_string()))?;
-                sweeps.push((i, report?));
+            run_phase(&shared, phase, &mut sweeps).await?;
+        }
+        let followed =
+            std::mem::take(&mut *shared.followed.lock().unwrap_or_else(|e| e.into_inner()));
+        if !followed.is_empty() {
+            let (total, before) = (followed.len(), sweeps.len());
+            tracing::info!(
+                message = "Reading the follow-up requests.",
+                requests = total
+            );
+            if let Err(ExtractError::Api { sweep, error }) =
+                run_phase(&shared, followed, &mut sweeps).await
+            {
+                let done = sweeps.len() - before;
+                return Err(ExtractError::Api {
+                    sweep: format!("{sweep} ({done} of {total} such requests were done)"),
+                    error,
+                });
             }
         }
         sweeps.sort_by_key(|(i, _)| *i);
@@ -137,6 +162,25 @@ impl PageSource for LiveSource {
             }),
         })
     }
+}
+
+/// Runs the sweeps of one phase concurrently, adding their reports to `sweeps` as they finish.
+async fn run_phase(
+    shared: &Arc<Shared>,
+    phase: Vec<PageRequest>,
+    sweeps: &mut Vec<(usize, SweepReport)>,
+) -> Result<(), ExtractError> {
+    let mut running = JoinSet::new();
+    for (n, request) in phase.into_iter().enumerate() {
+        let shared = shared.clone();
+        let i = sweeps.len() + n;
+        running.spawn(async move { (i, sweep(shared, request).await) });
+    }
+    while let Some(joined) = running.join_next().await {
+        let (i, report) = joined.map_err(|e| ExtractError::Internal(e.to_string()))?;
+        sweeps.push((i, report?));
+    }
+    Ok(())
 }
 
 /// A page request running in the background, with the lookahead of its response's next token.
@@ -234,6 +278,13 @@ async fn sweep(shared: Arc<Shared>, first: PageRequest) -> Result<SweepReport, E
                 current = Inflight::start(&shared, current.request.clone());
                 continue;
             }
+            Err(ApiError::Rejected {
+                status: 404, code, ..
+            }) if first.endpoint.gone_code == Some(code) => {
+                tracing::warn!(message = "Gone since it was listed; skipped.", %sweep);
+                report.gone = true;
+                return Ok(report);
+            }
             Err(error) => return Err(ExtractError::Api { sweep, error }),
         };
         let mut page = fetched.page;
@@ -282,6 +333,13 @@ async fn sweep(shared: Arc<Shared>, first: PageRequest) -> Result<SweepReport, E
                  most); stopping instead of following its tokens for ever",
                 page.meta.total_records.unwrap_or(0)
             )));
+        }
+        if let Some(follow_ups) = &shared.follow_ups {
+            let more = follow_ups(&page);
+            if !more.is_empty() {
+                let mut followed = shared.followed.lock().unwrap_or_else(|e| e.into_inner());
+                followed.extend(more);
+            }
         }
         shared
             .pages

@@ -53,6 +53,8 @@ pub struct SweepReport {
     pub total_records: Option<u64>,
     /// Times the sweep restarted from its first page (an expired page token).
     pub restarts: u64,
+    /// Whether the item asked for was gone (a user deleted since the list), so nothing was read.
+    pub gone: bool,
 }
 
 impl SweepReport {
@@ -64,6 +66,7 @@ impl SweepReport {
             records_received: 0,
             total_records: None,
             restarts: 0,
+            gone: false,
         }
     }
 

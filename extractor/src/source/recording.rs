@@ -236,7 +236,11 @@ impl RecordingWriter {
         body: &[u8],
     ) -> Result<(), ExtractError> {
         // `00001-users-active.json`: the endpoint, then the query's values but the page size.
-        let mut name = request.endpoint.path.replace('/', "-");
+        let mut name = request
+            .endpoint
+            .path
+            .replace('/', "-")
+            .replace(['{', '}'], "");
         for (key, value) in &request.query {
             let plain = value.len() <= 32 && value.chars().all(|c| c.is_ascii_alphanumeric());
             if key != "page_size" && plain {

@@ -19,6 +19,7 @@ pub static ACTIVITIES: Endpoint = Endpoint {
     paginated: true,
     scopes: &["report:read:user_activities:admin", "report:read:admin"],
     rate: Rate::Heavy,
+    gone_code: None,
     personal: &["ip_address"],
     check_query,
 };

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 /// Where a Zoom endpoint is and how its answers are shaped; endpoints are told apart by path.
 #[derive(Debug)]
 pub struct Endpoint {
-    /// The path under the API base URL, e.g. `users`; also its name in recordings and logs.
+    /// The path under the API base URL, e.g. `users`; also its name in recordings and logs. A
+    /// `{name}` in it is a path parameter, filled from the request's query member of that name.
     pub path: &'static str,
     /// Query parameters sent with every request to it.
     pub fixed_query: &'static [(&'static str, &'static str)],
@@ -18,6 +19,9 @@ pub struct Endpoint {
     pub scopes: &'static [&'static str],
     /// Zoom's rate-limit category: each has its own per-second limit, shared by every app.
     pub rate: Rate,
+    /// Zoom's code for "the item no longer exists" (with HTTP 404) on an endpoint of one item (a
+    /// user deleted since the list): such a request is skipped and counted, not a failure.
+    pub gone_code: Option<i64>,
     /// Members of its records that hold personal data a license decision does not need: left out
     /// of recordings unless the run keeps them (`--with-ip`).
     pub personal: &'static [&'static str],
@@ -47,6 +51,9 @@ impl Eq for Endpoint {}
 pub fn any_query(_: &PageRequest) -> Result<(), String> {
     Ok(())
 }
+
+/// Query members as they are sent.
+pub type QueryPairs<'a> = Vec<(&'a str, &'a str)>;
 
 /// One request to an endpoint: its query and, past the first page, the page token sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,6 +90,37 @@ impl PageRequest {
     /// A query parameter's value.
     pub fn param(&self, name: &str) -> Option<&str> {
         self.query.get(name).map(String::as_str)
+    }
+
+    /// The path to request, its `{name}` parameters filled in, and the query members left (the
+    /// parameters are not sent as query members). A parameter's value must be a plain id.
+    pub fn path_and_query(&self) -> Result<(String, QueryPairs<'_>), String> {
+        let mut path = self.endpoint.path.to_string();
+        let mut used = Vec::new();
+        while let Some(open) = path.find('{') {
+            let close = path[open..]
+                .find('}')
+                .map(|c| open + c)
+                .ok_or_else(|| format!("`{}` has an unclosed parameter", self.endpoint.path))?;
+            let name = path[open + 1..close].to_string();
+            let value = self
+                .param(&name)
+                .filter(|v| {
+                    !v.is_empty()
+                        && v.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+                })
+                .ok_or_else(|| format!("`{}` needs a plain `{name}`", self.endpoint.path))?;
+            path.replace_range(open..=close, value);
+            used.push(name);
+        }
+        let query = self
+            .query
+            .iter()
+            .filter(|(k, _)| !used.contains(k))
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        Ok((path, query))
     }
 
     /// The sweep this request belongs to, for logs, errors and reports: the endpoint and its

@@ -16,6 +16,7 @@ pub static GROUPS: Endpoint = Endpoint {
     paginated: true,
     scopes: &["group:read:list_groups:admin", "group:read:admin"],
     rate: Rate::Medium,
+    gone_code: None,
     personal: &[],
     check_query: any_query,
 };

@@ -7,6 +7,7 @@ pub mod groups;
 pub mod page;
 pub mod roles;
 pub mod text;
+pub mod user_settings;
 pub mod users;
 pub mod users_me;
 pub mod users_summary;
@@ -21,4 +22,5 @@ pub static ENDPOINTS: &[&Endpoint] = &[
     &activities::ACTIVITIES,
     &groups::GROUPS,
     &roles::ROLES,
+    &user_settings::USER_SETTINGS,
 ];

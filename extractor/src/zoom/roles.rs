@@ -17,6 +17,7 @@ pub static ROLES: Endpoint = Endpoint {
     paginated: false,
     scopes: &["role:read:list_roles:admin", "role:read:admin"],
     rate: Rate::Medium,
+    gone_code: None,
     personal: &[],
     check_query: any_query,
 };

@@ -26,6 +26,7 @@ pub static USERS: Endpoint = Endpoint {
     paginated: true,
     scopes: &["user:read:list_users:admin", "user:read:admin"],
     rate: Rate::Medium,
+    gone_code: None,
     personal: &[],
     check_query: |request| {
         match request.param("include_fields") {

@@ -16,6 +16,7 @@ pub static USERS_ME: Endpoint = Endpoint {
     paginated: false,
     scopes: &["user:read:user:admin", "user:read:admin"],
     rate: Rate::Medium,
+    gone_code: None,
     personal: &[],
     check_query: any_query,
 };

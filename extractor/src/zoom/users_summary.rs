@@ -17,6 +17,7 @@ pub static USERS_SUMMARY: Endpoint = Endpoint {
     paginated: false,
     scopes: &["user:read:summary:admin", "user:read:admin"],
     rate: Rate::Medium,
+    gone_code: None,
     personal: &[],
     check_query: any_query,
 };

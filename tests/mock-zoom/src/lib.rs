@@ -46,6 +46,12 @@ pub struct Account {
     /// Authorization code flow: wait this long before answering the first refresh (after
     /// rotating); later refreshes are answered at once.
     pub refresh_delay: Duration,
+    /// `GET /users/{id}/settings`: the `feature` object of the user with that id.
+    pub feature_of: fn(&str) -> Value,
+    /// Users deleted since the list: their settings answer 404, code 1001.
+    pub settings_gone: Vec<String>,
+    /// After this many settings requests, the daily quota is spent (daily-limit 429s).
+    pub settings_quota: Option<usize>,
     /// `GET /groups` answers' groups (`{id, name, total_members}`), in order.
     pub groups: Vec<Value>,
     /// `GET /roles`'s roles (`{id, name, description, total_members}`).
@@ -82,6 +88,9 @@ impl Account {
             deny_consent: false,
             refresh_delay: Duration::ZERO,
             summary_overrides: json!({}),
+            feature_of: generated_feature,
+            settings_gone: Vec::new(),
+            settings_quota: None,
             groups: vec![
                 json!({"id": "g-Sales4x7Q", "name": "Sales", "total_members": 2}),
                 json!({"id": "-gEngR2d2", "name": "Engineering", "total_members": 1}),
@@ -179,6 +188,8 @@ pub struct Seen {
     pub activity_requests: Vec<(String, String, bool)>,
     /// When each of them arrived, from the first one (429s included).
     pub activity_offsets: Vec<Duration>,
+    /// `GET /v2/users/{id}/settings` requests answered (the ids), in arrival order.
+    pub settings_requests: Vec<String>,
 }
 
 /// A pre-rendered page: (status, offset, page size, first page).
@@ -510,6 +521,11 @@ async fn handle(mut stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Res
             };
             respond(&mut stream, status, &heavy, body.to_string().as_bytes()).await
         }
+        ("GET", path) if path.starts_with("/v2/users/") && path.ends_with("/settings") => {
+            let id = &path["/v2/users/".len()..path.len() - "/settings".len()];
+            let (status, headers, body) = settings(&request, &state, id);
+            respond(&mut stream, status, &headers, body.to_string().as_bytes()).await
+        }
         ("GET", "/v2/groups") => {
             let (status, body) = groups(&request, &state);
             respond(&mut stream, status, &[], body.to_string().as_bytes()).await
@@ -737,6 +753,75 @@ fn admit(request: &Request, state: &State, scopes: &[&str]) -> Result<(), (u16, 
         return Err((400, json!({"code": 4711, "message": message})));
     }
     Ok(())
+}
+
+/// `GET /v2/users/{id}/settings`: the user's settings, of which only `feature` (and a little around
+/// it, as Zoom sends more) is modelled. A user of `settings_gone` is 404 code 1001; past
+/// `settings_quota` requests, a daily-limit 429.
+fn settings(
+    request: &Request,
+    state: &Mutex<State>,
+    id: &str,
+) -> (u16, Vec<(&'static str, String)>, Value) {
+    let mut state = state.lock().expect("mock state");
+    if let Err((status, body)) = admit(
+        request,
+        &state,
+        &["user:read:settings:admin", "user:read:admin"],
+    ) {
+        return (status, vec![], body);
+    }
+    if state
+        .account
+        .settings_quota
+        .is_some_and(|quota| state.seen.settings_requests.len() >= quota)
+    {
+        let tomorrow = chrono::Utc::now().date_naive() + chrono::Days::new(1);
+        let headers = vec![
+            ("X-RateLimit-Category", "Medium".to_string()),
+            ("X-RateLimit-Type", "Daily-limit".to_string()),
+            ("Retry-After", format!("{tomorrow}T00:00:00Z")),
+        ];
+        let message = "You have reached the maximum daily rate limit for this API.";
+        return (429, headers, json!({"code": 429, "message": message}));
+    }
+    state.seen.settings_requests.push(id.to_string());
+    if state.account.settings_gone.iter().any(|gone| gone == id) {
+        let message = format!("User does not exist: {id}.");
+        return (404, vec![], json!({"code": 1001, "message": message}));
+    }
+    let feature = (state.account.feature_of)(id);
+    let body = json!({
+        "schedule_meeting": {"host_video": true},
+        "in_meeting": {"chat": true},
+        "feature": feature,
+    });
+    (
+        200,
+        vec![("X-RateLimit-Category", "Medium".to_string())],
+        body,
+    )
+}
+
+/// The `feature` object of a generated user, from the digits of its id (`id000042…` is user 42):
+/// user n has large meetings (500) when 3 divides n, webinars (1,000) when 4 does, Zoom Phone when
+/// 5 does, concurrent meetings `Plus` when 6 does, and always a meeting capacity.
+pub fn generated_feature(id: &str) -> Value {
+    let n: usize = id
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .unwrap_or(0);
+    json!({
+        "meeting_capacity": 300,
+        "large_meeting": n.is_multiple_of(3),
+        "large_meeting_capacity": 500,
+        "webinar": n.is_multiple_of(4),
+        "webinar_capacity": 1000,
+        "zoom_phone": n.is_multiple_of(5),
+        "concurrent_meeting": if n.is_multiple_of(6) { "Plus" } else { "None" },
+    })
 }
 
 /// `GET /v2/groups`: the account's groups, `page_size` (default 30, at most 300) at a time, chained

@@ -1,0 +1,54 @@
+//! `GET /users/{userId}/settings`: one user's settings, whose `feature` object says which paid
+//! add-ons the user holds (`../shared/zoom-api.md` §2.4: large meetings and their capacity,
+//! webinars and theirs, Zoom Events and Sessions, Zoom Phone, Whiteboard, Docs, Clips Plus, Revenue
+//! Accelerator, Workforce Management, concurrent meetings, meeting capacity, …). One request per
+//! user; scope `user:read:settings:admin` (classic `user:read:admin`); rate label Medium. A user
+//! deleted since the list answers 404 with code 1001 ("User does not exist").
+
+use serde::Deserialize;
+
+use crate::zoom::endpoint::{Endpoint, PageRequest, Rate};
+use crate::zoom::page::Page;
+use crate::zoom::users::ZoomUser;
+
+/// `GET /users/{userId}/settings`.
+pub static USER_SETTINGS: Endpoint = Endpoint {
+    path: "users/{userId}/settings",
+    fixed_query: &[],
+    records: None,
+    paginated: false,
+    scopes: &["user:read:settings:admin", "user:read:admin"],
+    rate: Rate::Medium,
+    gone_code: Some(USER_GONE),
+    personal: &[],
+    check_query: |request| request.path_and_query().map(|_| ()),
+};
+
+/// Zoom's code for a user that no longer exists.
+pub const USER_GONE: i64 = 1001;
+
+/// The settings request of the user with `id`.
+pub fn request(id: &str) -> PageRequest {
+    PageRequest::first(&USER_SETTINGS, &[("userId", id.to_string())])
+}
+
+/// The settings requests for the users of a `GET /users` page: every user with an id (`all`), or
+/// only the licensed ones (plan type 2); users of other pages ask for nothing.
+pub fn requests_for(page: &Page, all: bool) -> Vec<PageRequest> {
+    if page.request.endpoint.path != crate::zoom::users::USERS.path {
+        return Vec::new();
+    }
+    page.records()
+        .filter_map(|raw| serde_json::from_str::<ZoomUser>(raw).ok())
+        .filter(|u| all || u.plan_type == Some(2))
+        .filter_map(|u| u.id.filter(|id| !id.is_empty()).map(|id| request(&id)))
+        .collect()
+}
+
+/// The part of the settings the add-ons are read from.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Settings {
+    /// Add-ons and capacities, as Zoom names them.
+    #[serde(default)]
+    pub feature: Option<serde_json::Map<String, serde_json::Value>>,
+}

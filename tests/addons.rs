@@ -1,0 +1,187 @@
+//! `--with addons`: each licensed user's settings read into `zoom_user_addons`, against the mock.
+//! Expectations come from the mock's own users and features, read here with the README's rule
+//! (on = `true`, or a level other than `None`; capacity from `<name>_capacity`).
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::Path;
+use std::process::Output;
+use std::time::Duration;
+
+use common::*;
+use mock_zoom::{Account, MockZoom, generated_feature, generated_users};
+use serde_json::Value;
+
+const SCOPES: &str = "user:read:list_users:admin user:read:settings:admin";
+
+async fn run(mut cmd: assert_cmd::Command) -> Output {
+    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
+}
+
+fn lines(path: &Path) -> Vec<Value> {
+    fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// 100 active users (40 of them licensed: plan type 2), 5 pending (no id), 5 inactive.
+async fn mock(configure: impl FnOnce(&mut Account)) -> (MockZoom, BTreeMap<String, Vec<Value>>) {
+    let users = generated_users(100, 5, 5);
+    let mut account = Account::new(users.clone());
+    account.scopes = SCOPES.into();
+    configure(&mut account);
+    (
+        MockZoom::start(account, BTreeMap::new(), Duration::ZERO).await,
+        users,
+    )
+}
+
+fn extract(mock: &MockZoom, out: &Path, extra: &[&str]) -> assert_cmd::Command {
+    let mut cmd = against_mock(mock);
+    cmd.args(["extract", "--with", "addons", "--max-rps", "200"])
+        .args([
+            "--retry-min-delay-ms",
+            "20",
+            "--format",
+            "ndjson",
+            "--output",
+        ])
+        .arg(out.join("u.ndjson"))
+        .args(extra);
+    cmd
+}
+
+/// The active users' ids, the licensed ones only unless `all`.
+fn ids(users: &BTreeMap<String, Vec<Value>>, all: bool) -> BTreeSet<String> {
+    users["active"]
+        .iter()
+        .filter(|u| all || u["type"] == 2)
+        .map(|u| u["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// (user, add-on, capacity) of every add-on on, from the mock's features.
+fn expected_addons(ids: &BTreeSet<String>) -> BTreeSet<(String, String, Option<i64>)> {
+    let mut want = BTreeSet::new();
+    for id in ids {
+        let feature = generated_feature(id);
+        let feature = feature.as_object().unwrap();
+        for (name, value) in feature {
+            let on = value == &Value::Bool(true)
+                || value.as_str().is_some_and(|v| !v.is_empty() && v != "None");
+            if on {
+                let capacity = feature
+                    .get(&format!("{name}_capacity"))
+                    .and_then(Value::as_i64);
+                want.insert((id.clone(), name.clone(), capacity));
+            }
+        }
+    }
+    want
+}
+
+fn written_addons(out: &Path) -> BTreeSet<(String, String, Option<i64>)> {
+    lines(&out.join("u_user_addons.ndjson"))
+        .iter()
+        .map(|r| {
+            (
+                r["user_key"].as_str().unwrap().to_string(),
+                r["addon"].as_str().unwrap().to_string(),
+                r["capacity"].as_i64(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_addons_table_equals_the_mocks_features_for_every_licensed_user() {
+    let (mock, users) = mock(|_| {}).await;
+    let out = tempfile::tempdir().unwrap();
+    let output = run(extract(&mock, out.path(), &[])).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let licensed = ids(&users, false);
+    assert_eq!(licensed.len(), 40);
+    let asked: BTreeSet<String> = mock.seen().settings_requests.into_iter().collect();
+    assert_eq!(
+        asked, licensed,
+        "one settings request per licensed user, no other"
+    );
+    assert_eq!(written_addons(out.path()), expected_addons(&licensed));
+    // Every row carries the whole feature object.
+    let rows = lines(&out.path().join("u_user_addons.ndjson"));
+    let feature: Value = serde_json::from_str(rows[0]["feature"].as_str().unwrap()).unwrap();
+    assert_eq!(feature["meeting_capacity"], 300);
+    let m: Value =
+        serde_json::from_str(&fs::read_to_string(out.path().join("u_manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(m["addons"]["users_asked"], 40);
+    assert_eq!(m["addons"]["users_read"], 40);
+    assert_eq!(m["addons"]["addons"], rows.len());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn addons_for_all_covers_every_user_with_an_id() {
+    let (mock, users) = mock(|_| {}).await;
+    let out = tempfile::tempdir().unwrap();
+    let output = run(extract(&mock, out.path(), &["--addons-for", "all"])).await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let everyone = ids(&users, true);
+    let asked: BTreeSet<String> = mock.seen().settings_requests.into_iter().collect();
+    assert_eq!(asked, everyone);
+    assert_eq!(written_addons(out.path()), expected_addons(&everyone));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_user_deleted_between_the_list_and_the_settings_is_a_counted_skip() {
+    let users = generated_users(100, 5, 5);
+    let gone = ids(&users, false).into_iter().next().unwrap();
+    let (mock, users) = mock(|a| a.settings_gone = vec![gone.clone()]).await;
+    let out = tempfile::tempdir().unwrap();
+    let output = run(extract(&mock, out.path(), &[])).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("Gone since it was listed"), "{stderr}");
+    let mut rest = ids(&users, false);
+    rest.remove(&gone);
+    assert_eq!(written_addons(out.path()), expected_addons(&rest));
+    let m: Value =
+        serde_json::from_str(&fs::read_to_string(out.path().join("u_manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(m["addons"]["users_gone"], 1);
+    assert_eq!(m["addons"]["users_read"], 39);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_daily_limit_mid_way_is_exit_75_saying_how_many_were_done() {
+    let (mock, _) = mock(|a| a.settings_quota = Some(10)).await;
+    let out = tempfile::tempdir().unwrap();
+    let output = run(extract(&mock, out.path(), &[])).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(75), "{stderr}");
+    assert!(stderr.contains("daily API quota"), "{stderr}");
+    assert!(stderr.contains("of 40 such requests were done"), "{stderr}");
+    assert!(dir_entries(out.path()).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_the_settings_scope_the_run_stops_before_any_page() {
+    let (mock, _) = mock(|a| a.scopes = "user:read:list_users:admin".into()).await;
+    let out = tempfile::tempdir().unwrap();
+    let output = run(extract(&mock, out.path(), &[])).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("user:read:settings:admin"), "{stderr}");
+    assert!(mock.seen().requests.is_empty());
+    assert!(dir_entries(out.path()).is_empty());
+}
