@@ -7,10 +7,12 @@ child, read with wait4) are reported. Every run's rows are checked against what 
 mock holds (a fast wrong run is not a result). Prints a Markdown table and writes it to
 target/bench/results.md.
 
-Also a live run with `--with activity` at 100k users and 30 days of the mock's sign-in report.
+Also a live run with `--with activity` at 100k users and 30 days of the mock's sign-in report, and
+one with `--with addons` for 10,000 licensed users at the default pacing (about 17 minutes: one
+request per user at 10 a second).
 
-Usage: python3 bench/run.py [--quick | --activity]   (--quick: 10k and 100k only; --activity: only
-the activity run, for trying changes)
+Usage: python3 bench/run.py [--quick | --activity | --addons]   (--quick: 10k and 100k only, no
+add-ons run; --activity / --addons: only that run, for trying changes)
 """
 
 import json
@@ -135,13 +137,15 @@ def bench_replay(names):
     return rows
 
 
-def start_mock(total, latency_ms, activity_days=None):
+def start_mock(total, latency_ms, activity_days=None, scopes=None):
     active, pending = total * 85 // 100, total * 7 // 100
     inactive = total - active - pending
     # Pages are rendered ahead so that serving one costs the mock only the write.
     mock_env = {**os.environ, "MOCK_ZOOM_PRERENDER_PAGE_SIZE": str(PAGE_SIZE)}
     if activity_days:
         mock_env["MOCK_ZOOM_ACTIVITY_DAYS"] = str(activity_days)
+    if scopes:
+        mock_env["MOCK_ZOOM_SCOPES"] = scopes
     proc = subprocess.Popen(
         [MOCK, str(active), str(pending), str(inactive), str(latency_ms)],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=mock_env)
@@ -216,6 +220,37 @@ def bench_activity():
     return [("100k", active + pending, events, pages, wall, floor, rss, runs)]
 
 
+def bench_addons():
+    """Add-ons of 10,000 licensed users at the default --max-rps (10): one settings request each."""
+    out = WORK / "addons"
+    # The mock's plan types cycle 1, 2, 2, 4, 99: two active users in five are licensed.
+    total = 10_000 * 5 // 2 * 100 // 85
+    proc, env, active, pending = start_mock(
+        total, 0, scopes="user:read:list_users:admin user:read:settings:admin")
+    licensed = sum(1 for n in range(active) if n % 5 in (1, 2))
+    target = out / "addons.parquet"
+
+    def check():
+        manifest = json.loads((out / "addons_manifest.json").read_text())
+        if manifest["addons"]["users_read"] != licensed:
+            sys.exit(f"bench: add-ons run read {manifest['addons']['users_read']} users' settings, "
+                     f"expected {licensed}")
+
+    try:
+        wall, rss = repeat(
+            [BIN, "-q", "extract", "--with", "addons", "--page-size", str(PAGE_SIZE),
+             "--output", target],
+            1, env=env, before=lambda: shutil.rmtree(out, ignore_errors=True), after=check)
+    finally:
+        proc.terminate()
+        proc.wait()
+    pages = -(-active // PAGE_SIZE) + -(-pending // PAGE_SIZE)
+    floor = (licensed + pages - 1) / 10
+    print(f"addons {licensed:,} licensed users: {wall:7.1f} s (floor {floor:.1f} s at 10/s)  "
+          f"{rss:6.1f} MiB", flush=True)
+    return [(licensed, licensed + pages, wall, floor, rss, 1)]
+
+
 def machine():
     cpu = "unknown CPU"
     try:
@@ -229,7 +264,7 @@ def machine():
     return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, {platform.system()} {platform.release()}"
 
 
-def table(replay, live, activity):
+def table(replay, live, activity, addons):
     lines = [f"Machine: {machine()}", "",
              "| replay | format | users/s | wall (median) | peak RSS | runs |",
              "|---|---|---:|---:|---:|---:|"]
@@ -246,6 +281,11 @@ def table(replay, live, activity):
     for name, users, events, pages, wall, floor, rss, runs in activity:
         lines.append(f"| {name} | {users:,} | {events:,} | {pages} | {wall:.2f} s | {floor:.2f} s | "
                      f"{rss:.1f} MiB | {runs} |")
+    lines += ["", "| add-ons (mock, 0 ms, --max-rps 10) | licensed users | requests | wall | "
+              "pacing floor | vs floor | peak RSS | runs |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for users, requests, wall, floor, rss, runs in addons:
+        lines.append(f"| 10k licensed | {users:,} | {requests:,} | {wall:.1f} s | {floor:.1f} s | "
+                     f"{(wall / floor - 1) * 100:+.1f}% | {rss:.1f} MiB | {runs} |")
     return "\n".join(lines) + "\n"
 
 
@@ -257,11 +297,12 @@ def main():
     names = ["10k", "100k"] if quick else ["10k", "100k", "1m"]
     started = time.perf_counter()
     build()
-    only_activity = "--activity" in sys.argv
-    replay = [] if only_activity else bench_replay(names)
-    live = [] if only_activity else bench_live(names)
-    activity = bench_activity()
-    text = table(replay, live, activity)
+    only = {"--activity", "--addons"} & set(sys.argv)
+    replay = [] if only else bench_replay(names)
+    live = [] if only else bench_live(names)
+    activity = [] if only - {"--activity"} else bench_activity()
+    addons = [] if quick or (only - {"--addons"}) else bench_addons()
+    text = table(replay, live, activity, addons)
     WORK.mkdir(parents=True, exist_ok=True)
     (WORK / "results.md").write_text(text)
     print()

@@ -185,3 +185,35 @@ async fn without_the_settings_scope_the_run_stops_before_any_page() {
     assert!(mock.seen().requests.is_empty());
     assert!(dir_entries(out.path()).is_empty());
 }
+
+/// `check` says what `--with addons` would cost: a request per licensed user at `--max-rps`.
+#[tokio::test(flavor = "multi_thread")]
+async fn check_tells_how_many_settings_requests_and_how_long() {
+    let (mock, users) = mock(|a| {
+        a.scopes = format!("{SCOPES} user:read:summary:admin");
+    })
+    .await;
+    let licensed = ids(&users, false).len();
+    let mut cmd = against_mock(&mock);
+    cmd.arg("check");
+    let output = run(cmd).await;
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{report}");
+    // 40 requests at the default 10 a second: 4 seconds.
+    assert_eq!(licensed, 40);
+    assert!(
+        report
+            .contains("add-ons:        40 requests (one per licensed user) take about 4s at 10/s"),
+        "{report}"
+    );
+
+    // Without Zoom's licensed count, the bound is every active user.
+    let (without, _) = self::mock(|_| {}).await;
+    let mut cmd = against_mock(&without);
+    cmd.arg("check");
+    let report = String::from_utf8_lossy(&run(cmd).await.stdout).into_owned();
+    assert!(
+        report.contains("add-ons:        at most 100 requests"),
+        "{report}"
+    );
+}

@@ -7,6 +7,7 @@ use std::io::Write;
 use extractor::zoom::activities::{self, ACTIVITIES};
 use extractor::zoom::groups::GROUPS;
 use extractor::zoom::roles::ROLES;
+use extractor::zoom::user_settings::USER_SETTINGS;
 use extractor::zoom::users::{self, USERS, UserStatus};
 use extractor::zoom::users_me::{self, USERS_ME};
 use extractor::zoom::users_summary::{self, USERS_SUMMARY, UsersSummary};
@@ -28,6 +29,10 @@ const SCOPE_USES: &[(&Endpoint, &str)] = &[
     (
         &USERS_ME,
         "optional: the account id of an authorization-code app, which names its partitions (GET /users/me)",
+    ),
+    (
+        &USER_SETTINGS,
+        "optional: --with addons, each licensed user's paid add-ons (GET /users/{userId}/settings)",
     ),
     (
         &GROUPS,
@@ -110,10 +115,14 @@ pub async fn run(args: CheckArgs) -> Result<(), Failure> {
     // One user of each status: Zoom's total_records says how many an extract would list.
     let mut listed = Vec::new();
     let mut fetched = None;
+    let mut active = None;
     for request in users::sweeps(&UserStatus::ALL, 1, false) {
         let page = client.fetch(&request).await.map_err(api_failure)?;
         let total = page.page.meta.total_records;
         let status = request.param("status").unwrap_or_default();
+        if status == "active" {
+            active = total;
+        }
         listed.push(format!(
             "{} {status}",
             total.map_or("?".into(), |n| n.to_string())
@@ -127,17 +136,38 @@ pub async fn run(args: CheckArgs) -> Result<(), Failure> {
     ));
     // Zoom's own counts, when the app may read them: the second opinion an extract is held to.
     // An extract does not need them, so failing to read them does not fail the check.
+    let mut licensed = None;
     let summary = match has_scope(USERS_SUMMARY.scopes) {
         false => format!("not read: scope {} not granted", USERS_SUMMARY.scopes[0]),
         true => match client.fetch(&users_summary::request()).await {
             Err(error) => format!("not read: {error}"),
             Ok(page) => match UsersSummary::from_page(&page.page) {
                 Err(error) => format!("not read: {error}"),
-                Ok(summary) => render_summary(&summary),
+                Ok(summary) => {
+                    licensed = summary.licensed_users_count;
+                    render_summary(&summary)
+                }
             },
         },
     };
     say(format!("users summary:  {summary}"));
+    // What --with addons would cost: one request per licensed user at --max-rps.
+    if has_scope(USER_SETTINGS.scopes) {
+        let rps = f64::from(client.max_rps());
+        let line = match (licensed, active) {
+            (Some(n), _) => format!(
+                "{n} requests (one per licensed user) take about {} at {rps}/s",
+                human(n as f64 / rps)
+            ),
+            (None, Some(n)) => format!(
+                "at most {n} requests (one per licensed user; Zoom's licensed count needs \
+                 user:read:summary:admin) take at most {} at {rps}/s",
+                human(n as f64 / rps)
+            ),
+            (None, None) => "cannot tell how many requests: Zoom gave no count".into(),
+        };
+        say(format!("add-ons:        {line}"));
+    }
     // The sign-in report, when the app may ask: one page of today shows whether the plan allows it.
     if has_scope(ACTIVITIES.scopes) {
         let today = chrono::Utc::now().date_naive();
@@ -174,6 +204,12 @@ fn api_failure(error: extractor::ApiError) -> Failure {
         code: exit::code_for(error.class()),
         error: anyhow::anyhow!("connection check failed: {error}"),
     }
+}
+
+/// `42s`, `17m 5s`, `2h 40m`.
+fn human(seconds: f64) -> String {
+    let secs = seconds.ceil() as i64;
+    extractor::http::error::human_duration(chrono::TimeDelta::seconds(secs))
 }
 
 /// `3000 total: 1000 licensed, 1500 basic, …; 300 pending (GET /users/summary)`.

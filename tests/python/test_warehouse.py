@@ -222,3 +222,52 @@ def test_licensed_users_per_group_name(binary, fixtures, tmp_path):
     expected = expected_licensed_per_group(fixtures / "activity")
     assert len(expected) == 2, "the fixture should have licensed users in both groups"
     assert dict(rows) == expected
+
+
+def expected_addons_per_group(recording: Path) -> dict:
+    """(group name, add-on) -> licensed users holding it, from the recorded JSON: add-ons on are
+    `true` members of a user's `feature`, or text other than "" and "None"."""
+    index = json.loads((recording / "index.json").read_text())
+    names, groups_of, addons_of = {}, {}, {}
+    for page in index["pages"]:
+        body = json.loads((recording / page["file"]).read_text())
+        request = page["request"]
+        if request["endpoint"] == "groups":
+            names.update({g["id"]: g["name"] for g in body["groups"]})
+        elif request["endpoint"] == "users" and request["query"]["status"] != "inactive":
+            for u in body["users"]:
+                if u.get("type") == 2 and u.get("id"):
+                    groups_of[u["id"]] = u.get("group_ids") or []
+        elif request["endpoint"] == "users/{userId}/settings":
+            feature = body["feature"]
+            addons_of[request["query"]["userId"]] = [
+                k for k, v in feature.items() if v is True or (isinstance(v, str) and v not in ("", "None"))
+            ]
+    counts = {}
+    for user, groups in groups_of.items():
+        for group in groups:
+            for addon in addons_of.get(user, []):
+                key = (names[group], addon)
+                counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def test_licensed_users_and_their_addons_by_group_name(binary, fixtures, tmp_path):
+    """The README's add-ons query, against a count made from the recorded JSON."""
+    extract(binary, fixtures / "activity", "emea", "2026-12-01", tmp_path)
+    table = lambda name: f"read_parquet('{tmp_path}/{name}/**/*.parquet', hive_partitioning = true)"
+    rows = duckdb.connect().execute(
+        f"""
+        SELECT g.name AS "group", a.addon, count(DISTINCT u.user_key) AS users
+        FROM {table('zoom_users')} u, unnest(u.group_ids) AS t(group_id)
+        JOIN {table('zoom_groups')} g
+          ON g.group_id = t.group_id AND g.dt = u.dt AND g.account = u.account
+        JOIN {table('zoom_user_addons')} a
+          ON a.user_key = u.user_key AND a.dt = u.dt AND a.account = u.account
+        WHERE u.plan = 'licensed' AND u.dt = (SELECT max(dt) FROM {table('zoom_users')})
+        GROUP BY g.name, a.addon ORDER BY g.name, a.addon
+        """
+    ).fetchall()
+    expected = expected_addons_per_group(fixtures / "activity")
+    assert len(expected) >= 2, "the fixture should have licensed users with add-ons in groups"
+    assert {(g, a): n for g, a, n in rows} == expected

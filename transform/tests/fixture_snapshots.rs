@@ -107,7 +107,7 @@ fn transform_recording(name: &str) -> String {
     let index = RecordingIndex::read(&dir).unwrap();
     let mut transformer = transformer_for(&index, "snapshot-run", 1_796_198_400_000_000);
     let (mut rows, mut rejects, mut events) = (String::new(), String::new(), String::new());
-    let (mut groups, mut roles) = (String::new(), String::new());
+    let (mut groups, mut roles, mut addons) = (String::new(), String::new(), String::new());
     for (i, entry) in index.pages.iter().enumerate() {
         let out = transformer
             .transform_page(&recorded_page(&dir, i, entry))
@@ -120,10 +120,14 @@ fn transform_recording(name: &str) -> String {
         render(Table::SigninEvents, &mut events);
         render(Table::Groups, &mut groups);
         render(Table::Roles, &mut roles);
+        render(Table::UserAddons, &mut addons);
     }
     let (stats, activity) = transformer.finish().unwrap();
     let stats = serde_json::to_string_pretty(&stats).unwrap();
     let mut text = format!("## stats\n{stats}\n## rows\n{rows}## rejects\n{rejects}");
+    if !addons.is_empty() {
+        text.push_str(&format!("## user addons\n{addons}"));
+    }
     if !groups.is_empty() || !roles.is_empty() {
         text.push_str(&format!("## groups\n{groups}## roles\n{roles}"));
     }
