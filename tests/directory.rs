@@ -210,3 +210,53 @@ async fn lists_are_recorded_replayed_and_partitioned() {
         );
     }
 }
+
+/// Every option in one run: one token, one rate gate, one manifest listing every table.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_option_composes_in_one_run() {
+    let users = generated_users(30, 2, 1);
+    let mut account = Account::new(users.clone());
+    account.scopes = "user:read:list_users:admin group:read:list_groups:admin \
+                      role:read:list_roles:admin user:read:settings:admin \
+                      report:read:user_activities:admin"
+        .into();
+    account.activity = mock_zoom::generated_activity(&users, "2026-12-01", 30);
+    let mock = MockZoom::start(account, BTreeMap::new(), Duration::ZERO).await;
+    let out = tempfile::tempdir().unwrap();
+    let mut cmd = against_mock(&mock);
+    cmd.args(["-q", "extract", "--with", "activity,addons,groups,roles"])
+        .args(["--as-of", "2026-12-01T12:00:00Z", "--max-rps", "100"])
+        .args(["--activity-max-rps", "40", "--format", "ndjson", "--output"])
+        .arg(out.path().join("u.ndjson"));
+    let output = run(cmd).await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let m: Value =
+        serde_json::from_str(&fs::read_to_string(out.path().join("u_manifest.json")).unwrap())
+            .unwrap();
+    let tables: Vec<&str> = m["outputs"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .filter(|k| *k != "format")
+        .collect();
+    assert_eq!(
+        tables,
+        [
+            "groups",
+            "licenses",
+            "rejects",
+            "roles",
+            "signin_events",
+            "user_activity",
+            "user_addons"
+        ]
+    );
+    assert_eq!(mock.seen().token_requests, 1, "one token for the whole run");
+    assert!(m["activity"]["events_written"].as_u64().unwrap() > 0);
+    assert_eq!(m["addons"]["users_read"], 12);
+}
