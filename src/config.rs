@@ -259,6 +259,12 @@ impl ExtractConfig {
                      (record with --include-fields to have them)",
                 ));
             }
+            (Some(_), None) if args.addons_for.is_some() => {
+                return Err(Failure::usage(
+                    "--addons-for chooses what a live run asks Zoom for; a replay reads the \
+                     settings the recording holds",
+                ));
+            }
             (Some(_), None) if args.activity_days.is_some() => {
                 return Err(Failure::usage(
                     "--activity-days chooses what a live run asks Zoom for; a replay reads the \

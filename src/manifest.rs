@@ -55,6 +55,12 @@ pub struct Manifest {
     /// Requests, retries, rate limits and page size (live runs only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub api: Option<ApiReport>,
+    /// The account's groups read (runs with `--with groups`): seen, written, repeats, malformed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub groups: Option<transform::directory::ListStats>,
+    /// The account's roles read (runs with `--with roles`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roles: Option<transform::directory::ListStats>,
     /// The users' add-ons (runs that read their settings).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub addons: Option<AddonsSection>,
@@ -131,8 +137,8 @@ pub struct Source {
 pub struct Outputs {
     /// Output format.
     pub format: String,
-    /// What was written to each table: `licenses`, `rejects`, and with the sign-in report
-    /// `signin_events` and `user_activity`.
+    /// What was written to each table, by its manifest name: `licenses`, `rejects`, and with the
+    /// options `signin_events`, `user_activity`, `user_addons`, `groups`, `roles`.
     #[serde(flatten)]
     pub tables: BTreeMap<Table, OutputReceipt>,
 }
@@ -227,7 +233,9 @@ impl Manifest {
             by_plan: stats.by_plan.clone(),
             by_status: stats.by_status.clone(),
             api: report.api.clone(),
-            addons: addons(report, stats),
+            addons: addons(report, stats, &tables),
+            groups: stats.groups.clone(),
+            roles: stats.roles.clone(),
             activity: None,
             reconciliation: None,
             partition: None,
@@ -266,14 +274,20 @@ impl Manifest {
 }
 
 /// The add-ons section, when the run read users' settings.
-fn addons(report: &SourceReport, stats: &TransformStats) -> Option<AddonsSection> {
+fn addons(
+    report: &SourceReport,
+    stats: &TransformStats,
+    tables: &BTreeMap<Table, OutputReceipt>,
+) -> Option<AddonsSection> {
     let settings = report
         .sweeps
         .iter()
         .filter(|s| s.request.endpoint == &USER_SETTINGS);
     let (asked, gone) = settings.fold((0, 0), |(a, g), s| (a + 1, g + u64::from(s.gone)));
     let counts = stats.addons.clone();
-    (asked > 0 || counts.is_some()).then(|| AddonsSection {
+    // Whenever the run wrote the table, even for no user (none was licensed).
+    let wrote = tables.contains_key(&Table::UserAddons);
+    (wrote || asked > 0 || counts.is_some()).then(|| AddonsSection {
         users_asked: asked,
         users_gone: gone,
         counts: counts.unwrap_or_default(),

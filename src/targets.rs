@@ -126,8 +126,9 @@ impl Targets {
                 )));
             }
         };
-        // A run without the report leaves an earlier run's sign-in partitions of this day in place.
-        let stale: Vec<String> = [Table::SigninEvents, Table::UserActivity]
+        // A run without an option leaves an earlier run's partitions of that option's tables for
+        // this day in place: say so, as they no longer match the license table beside them.
+        let stale: Vec<String> = Table::PUBLISH_ORDER
             .into_iter()
             .filter(|table| !tables.contains(table))
             .map(|table| partition.dir(table.folder(), &account))
@@ -136,8 +137,8 @@ impl Targets {
             .collect();
         if !stale.is_empty() {
             tracing::warn!(
-                message = "Sign-in partitions of an earlier run remain for this day and account; \
-                           this run (without --with activity) does not replace them.",
+                message = "Partitions of an earlier run remain for this day and account in tables \
+                           this run does not write (its --with options differ); they are not replaced.",
                 partitions = %stale.join(", ")
             );
         }

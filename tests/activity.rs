@@ -383,7 +383,7 @@ async fn partitioned_runs_publish_the_activity_tables_beside_the_others() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(
-        stderr.contains("Sign-in partitions of an earlier run remain"),
+        stderr.contains("Partitions of an earlier run remain"),
         "{stderr}"
     );
 }

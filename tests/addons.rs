@@ -108,14 +108,21 @@ async fn the_addons_table_equals_the_mocks_features_for_every_licensed_user() {
     assert!(output.status.success(), "{stderr}");
     let licensed = ids(&users, false);
     assert_eq!(licensed.len(), 40);
-    let asked: BTreeSet<String> = mock.seen().settings_requests.into_iter().collect();
+    let requests = mock.seen().settings_requests;
+    let asked: BTreeSet<String> = requests.iter().cloned().collect();
     assert_eq!(
         asked, licensed,
-        "one settings request per licensed user, no other"
+        "a settings request per licensed user, no other"
     );
+    assert_eq!(requests.len(), licensed.len(), "a user asked twice");
     assert_eq!(written_addons(out.path()), expected_addons(&licensed));
-    // Every row carries the whole feature object.
     let rows = lines(&out.path().join("u_user_addons.ndjson"));
+    assert_eq!(
+        rows.len(),
+        expected_addons(&licensed).len(),
+        "a row written twice"
+    );
+    // Every row carries the whole feature object.
     let feature: Value = serde_json::from_str(rows[0]["feature"].as_str().unwrap()).unwrap();
     assert_eq!(feature["meeting_capacity"], 300);
     let m: Value =
@@ -202,8 +209,10 @@ async fn check_tells_how_many_settings_requests_and_how_long() {
     // 40 requests at the default 10 a second: 4 seconds.
     assert_eq!(licensed, 40);
     assert!(
-        report
-            .contains("add-ons:        40 requests (one per licensed user) take about 4s at 10/s"),
+        report.contains(
+            "add-ons:        40 requests (one per licensed user; more with --addons-for all) \
+             take about 4s at 10/s"
+        ),
         "{report}"
     );
 
@@ -213,7 +222,38 @@ async fn check_tells_how_many_settings_requests_and_how_long() {
     cmd.arg("check");
     let report = String::from_utf8_lossy(&run(cmd).await.stdout).into_owned();
     assert!(
-        report.contains("add-ons:        at most 100 requests"),
+        report.contains("add-ons:        up to 100 requests"),
         "{report}"
+    );
+}
+
+/// A users sweep restarted after its page token expired reads its pages again: each user's
+/// settings are still asked for once, and their add-ons written once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restarted_users_sweep_asks_for_each_users_settings_once() {
+    let users = generated_users(100, 5, 5);
+    let mut account = Account::new(users.clone());
+    account.scopes = SCOPES.into();
+    // The active sweep's third request (with a page token) answers "token expired".
+    let faults = BTreeMap::from([(3, mock_zoom::Fault::ExpirePageToken)]);
+    let mock = MockZoom::start(account, faults, Duration::ZERO).await;
+    let out = tempfile::tempdir().unwrap();
+    let extra = ["--page-size", "20", "--statuses", "active"];
+    let output = run(extract(&mock, out.path(), &extra)).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("restarting the sweep"), "{stderr}");
+    let licensed = ids(&users, false);
+    let requests = mock.seen().settings_requests;
+    assert_eq!(
+        requests.len(),
+        licensed.len(),
+        "a user's settings asked twice"
+    );
+    let rows = lines(&out.path().join("u_user_addons.ndjson"));
+    assert_eq!(
+        rows.len(),
+        expected_addons(&licensed).len(),
+        "add-ons written twice"
     );
 }

@@ -211,7 +211,7 @@ async fn lists_are_recorded_replayed_and_partitioned() {
     }
 }
 
-/// Every option in one run: one token, one rate gate, one manifest listing every table.
+/// Every option in one run: one token, one manifest listing every table.
 #[tokio::test(flavor = "multi_thread")]
 async fn every_option_composes_in_one_run() {
     let users = generated_users(30, 2, 1);

@@ -156,12 +156,13 @@ pub async fn run(args: CheckArgs) -> Result<(), Failure> {
         let rps = f64::from(client.max_rps());
         let line = match (licensed, active) {
             (Some(n), _) => format!(
-                "{n} requests (one per licensed user) take about {} at {rps}/s",
+                "{n} requests (one per licensed user; more with --addons-for all) take about {} \
+                 at {rps}/s",
                 human(n as f64 / rps)
             ),
             (None, Some(n)) => format!(
-                "at most {n} requests (one per licensed user; Zoom's licensed count needs \
-                 user:read:summary:admin) take at most {} at {rps}/s",
+                "up to {n} requests (one per licensed active user; Zoom's licensed count needs \
+                 user:read:summary:admin) take up to {} at {rps}/s",
                 human(n as f64 / rps)
             ),
             (None, None) => "cannot tell how many requests: Zoom gave no count".into(),

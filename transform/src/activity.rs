@@ -25,14 +25,10 @@ use xxhash_rust::xxh3::xxh3_128;
 use crate::batch::{repeat_option, repeat_time, timestamps};
 use crate::context::{ActivityContext, RunContext};
 use crate::row::LicenseRow;
-use crate::schema::{text_list_type, timestamp_type};
+use crate::schema::{text, text_list_type, timestamp_type};
 
 /// Rows per batch of the activity table, written at the end of the run.
 const ACTIVITY_BATCH_ROWS: usize = 65_536;
-
-fn text(name: &str, nullable: bool) -> Field {
-    Field::new(name, DataType::Utf8, nullable)
-}
 
 /// `zoom_signin_events`: one row per event of the report (exact repeats dropped).
 pub fn events_schema() -> SchemaRef {

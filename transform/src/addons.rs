@@ -5,7 +5,8 @@
 //! What counts as on: a member of `feature` that is `true` (`large_meeting`, `webinar`,
 //! `zoom_phone`, …), or text other than `""` and `None` (`concurrent_meeting`: `Basic` or `Plus`).
 //! A member's capacity is the number in `<member>_capacity`; numbers on their own
-//! (`meeting_capacity`, the capacities) are not add-ons.
+//! (`meeting_capacity`, the capacities) are not add-ons, nor are the flags in [`NOT_ADDONS`].
+//! A user's settings are read once: a repeat (a users sweep read again) is counted and dropped.
 
 use std::sync::{Arc, OnceLock};
 
@@ -19,11 +20,7 @@ use serde_json::Value;
 
 use crate::batch::{repeat_option, repeat_time};
 use crate::context::RunContext;
-use crate::schema::timestamp_type;
-
-fn text(name: &str, nullable: bool) -> Field {
-    Field::new(name, DataType::Utf8, nullable)
-}
+use crate::schema::{text, timestamp_type};
 
 /// `zoom_user_addons`: one row per user and add-on that is on.
 pub fn addons_schema() -> SchemaRef {
@@ -44,6 +41,10 @@ pub fn addons_schema() -> SchemaRef {
         .clone()
 }
 
+/// `feature` flags that are not paid add-ons: where meetings may be hosted (`cn_meeting`: China,
+/// `in_meeting`: India).
+pub const NOT_ADDONS: &[&str] = &["cn_meeting", "in_meeting"];
+
 /// Counts of the users' settings, for the manifest.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct AddonStats {
@@ -55,6 +56,16 @@ pub struct AddonStats {
     pub addons: u64,
     /// Users whose settings had no `feature` object (no rows).
     pub without_feature: u64,
+    /// Settings of a user already read, dropped.
+    pub duplicates: u64,
+}
+
+/// The add-ons counted so far, and the users whose settings were read.
+#[derive(Debug, Default)]
+pub struct AddonTally {
+    /// The counts.
+    pub stats: AddonStats,
+    seen: std::collections::HashSet<String>,
 }
 
 /// The add-ons that are on in a `feature` object: (name, value as text, capacity).
@@ -66,6 +77,7 @@ pub fn addons_on(feature: &serde_json::Map<String, Value>) -> Vec<(String, Strin
     };
     feature
         .iter()
+        .filter(|(name, _)| !NOT_ADDONS.contains(&name.as_str()))
         .filter_map(|(name, value)| {
             let on = match value {
                 Value::Bool(true) => "true".to_string(),
@@ -81,16 +93,21 @@ pub fn addons_on(feature: &serde_json::Map<String, Value>) -> Vec<(String, Strin
 pub fn addon_rows(
     page: &Page,
     run: &RunContext,
-    stats: &mut AddonStats,
+    tally: &mut AddonTally,
 ) -> Result<RecordBatch, String> {
+    let stats = &mut tally.stats;
     let user_key = page
         .request
         .param("userId")
         .ok_or("a settings page without its user id")?;
-    let settings: Settings = serde_json::from_str(page.body())
-        .map_err(|e| format!("unreadable settings of {user_key}: {e}"))?;
+    if !tally.seen.insert(user_key.to_string()) {
+        stats.duplicates += 1;
+        return Ok(RecordBatch::new_empty(addons_schema()));
+    }
+    // Odd settings lose no user: they count as settings without add-ons.
+    let settings: Settings = serde_json::from_str(page.body()).unwrap_or_default();
     stats.users_read += 1;
-    let Some(feature) = settings.feature else {
+    let Some(serde_json::Value::Object(feature)) = settings.feature else {
         stats.without_feature += 1;
         return Ok(RecordBatch::new_empty(addons_schema()));
     };

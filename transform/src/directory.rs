@@ -15,11 +15,7 @@ use serde::Serialize;
 
 use crate::batch::{repeat_option, repeat_time};
 use crate::context::RunContext;
-use crate::schema::timestamp_type;
-
-fn text(name: &str, nullable: bool) -> Field {
-    Field::new(name, DataType::Utf8, nullable)
-}
+use crate::schema::{text, timestamp_type};
 
 /// `zoom_groups`: one row per group.
 pub fn groups_schema() -> SchemaRef {

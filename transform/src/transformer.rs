@@ -20,7 +20,7 @@ use extractor::{Page, USERS, UserStatus};
 use xxhash_rust::xxh3::xxh3_128;
 
 use crate::activity::ActivityTracker;
-use crate::addons::{AddonStats, addon_rows};
+use crate::addons::{AddonTally, addon_rows};
 use crate::batch::{LicenseBatchBuilder, RejectBatchBuilder};
 use crate::context::RunContext;
 use crate::directory::ListReader;
@@ -89,7 +89,7 @@ pub struct Transformer {
     groups: Option<ListReader>,
     roles: Option<ListReader>,
     /// The add-ons' counts, once a user's settings arrived.
-    addons: Option<AddonStats>,
+    addons: Option<AddonTally>,
 }
 
 impl Transformer {
@@ -115,8 +115,8 @@ impl Transformer {
             reason,
         };
         if page.request.endpoint == &USER_SETTINGS {
-            let stats = self.addons.get_or_insert_with(AddonStats::default);
-            let batch = addon_rows(page, &self.ctx, stats).map_err(invalid)?;
+            let tally = self.addons.get_or_insert_with(AddonTally::default);
+            let batch = addon_rows(page, &self.ctx, tally).map_err(invalid)?;
             return Ok(TransformedPage::of([(Table::UserAddons, batch)]));
         }
         if page.request.endpoint == &GROUPS {
@@ -196,7 +196,7 @@ impl Transformer {
     pub fn finish(self) -> Result<(TransformStats, Vec<RecordBatch>), TransformError> {
         let mut stats = self.stats;
         stats.groups = self.groups.map(|r| r.stats);
-        stats.addons = self.addons;
+        stats.addons = self.addons.map(|t| t.stats);
         stats.roles = self.roles.map(|r| r.stats);
         let Some(tracker) = self.activity else {
             return Ok((stats, Vec::new()));

@@ -78,8 +78,8 @@ struct Shared {
     fell_back: AtomicBool,
     recorder: Option<Mutex<RecordingWriter>>,
     follow_ups: Option<FollowUps>,
-    /// The follow-up requests asked for so far.
-    followed: Mutex<Vec<PageRequest>>,
+    /// The follow-up requests asked for so far, and their sweeps (to ask for each once).
+    followed: Mutex<(Vec<PageRequest>, HashSet<String>)>,
 }
 
 impl PageSource for LiveSource {
@@ -114,13 +114,13 @@ impl PageSource for LiveSource {
             fell_back: AtomicBool::new(false),
             recorder: self.recorder.map(Mutex::new),
             follow_ups: self.follow_ups,
-            followed: Mutex::new(Vec::new()),
+            followed: Mutex::new((Vec::new(), HashSet::new())),
         });
         let mut sweeps = Vec::new();
         for phase in self.phases {
             run_phase(&shared, phase, &mut sweeps).await?;
         }
-        let followed =
+        let (followed, _) =
             std::mem::take(&mut *shared.followed.lock().unwrap_or_else(|e| e.into_inner()));
         if !followed.is_empty() {
             let (total, before) = (followed.len(), sweeps.len());
@@ -128,14 +128,16 @@ impl PageSource for LiveSource {
                 message = "Reading the follow-up requests.",
                 requests = total
             );
-            if let Err(ExtractError::Api { sweep, error }) =
-                run_phase(&shared, followed, &mut sweeps).await
-            {
-                let done = sweeps.len() - before;
-                return Err(ExtractError::Api {
-                    sweep: format!("{sweep} ({done} of {total} such requests were done)"),
-                    error,
-                });
+            match run_phase(&shared, followed, &mut sweeps).await {
+                Ok(()) => {}
+                Err(ExtractError::Api { sweep, error }) => {
+                    let done = sweeps.len() - before;
+                    return Err(ExtractError::Api {
+                        sweep: format!("{sweep} ({done} of {total} such requests were done)"),
+                        error,
+                    });
+                }
+                Err(other) => return Err(other),
             }
         }
         sweeps.sort_by_key(|(i, _)| *i);
@@ -164,19 +166,41 @@ impl PageSource for LiveSource {
     }
 }
 
-/// Runs the sweeps of one phase concurrently, adding their reports to `sweeps` as they finish.
+/// Runs the sweeps of one phase concurrently, adding their reports to `sweeps` as they finish. At
+/// most a few seconds' worth of requests wait on the rate gate at once (a phase may hold a request
+/// per user); on a failure the others are stopped and waited for before the error is returned.
 async fn run_phase(
     shared: &Arc<Shared>,
     phase: Vec<PageRequest>,
     sweeps: &mut Vec<(usize, SweepReport)>,
 ) -> Result<(), ExtractError> {
+    let in_flight = (shared.client.max_rps() as usize * 2).clamp(8, 256);
+    let first = sweeps.len();
     let mut running = JoinSet::new();
+    let mut failure = None;
     for (n, request) in phase.into_iter().enumerate() {
+        while running.len() >= in_flight && failure.is_none() {
+            failure = join_one(&mut running, sweeps).await.err();
+        }
+        if failure.is_some() {
+            break;
+        }
         let shared = shared.clone();
-        let i = sweeps.len() + n;
-        running.spawn(async move { (i, sweep(shared, request).await) });
+        running.spawn(async move { (first + n, sweep(shared, request).await) });
     }
-    while let Some(joined) = running.join_next().await {
+    while failure.is_none() && !running.is_empty() {
+        failure = join_one(&mut running, sweeps).await.err();
+    }
+    running.shutdown().await;
+    failure.map_or(Ok(()), Err)
+}
+
+/// Waits for one sweep of `running` and adds its report.
+async fn join_one(
+    running: &mut JoinSet<(usize, Result<SweepReport, ExtractError>)>,
+    sweeps: &mut Vec<(usize, SweepReport)>,
+) -> Result<(), ExtractError> {
+    if let Some(joined) = running.join_next().await {
         let (i, report) = joined.map_err(|e| ExtractError::Internal(e.to_string()))?;
         sweeps.push((i, report?));
     }
@@ -337,8 +361,11 @@ async fn sweep(shared: Arc<Shared>, first: PageRequest) -> Result<SweepReport, E
         if let Some(follow_ups) = &shared.follow_ups {
             let more = follow_ups(&page);
             if !more.is_empty() {
+                // A restarted sweep reads its pages again: each follow-up is asked for once.
                 let mut followed = shared.followed.lock().unwrap_or_else(|e| e.into_inner());
-                followed.extend(more);
+                let (requests, asked) = &mut *followed;
+                let new = more.into_iter().filter(|r| asked.insert(r.sweep()));
+                requests.extend(new);
             }
         }
         shared

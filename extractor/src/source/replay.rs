@@ -1,5 +1,6 @@
 //! Replays a recorded run as a [`PageSource`]: the tests' and `make run`'s source of pages.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use tokio::sync::mpsc;
@@ -92,6 +93,8 @@ impl PageSource for ReplaySource {
         let mut tails: Vec<Tail> = Vec::new();
         // Each sweep with a recorded request, answered or not, and its first recorded file.
         let mut asked: Vec<(String, PathBuf)> = Vec::new();
+        let mut asked_once: HashSet<String> = HashSet::new();
+        let mut tail_of: HashMap<String, usize> = HashMap::new();
         for entry in &self.index.pages {
             let path = self.dir.join(&entry.file);
             let started = std::time::Instant::now();
@@ -104,7 +107,8 @@ impl PageSource for ReplaySource {
                 continue;
             };
             let sweep = request.sweep();
-            if !asked.iter().any(|(s, _)| *s == sweep) {
+            // Looked up by sweep: a run with a settings request per user has as many sweeps.
+            if asked_once.insert(sweep.clone()) {
                 asked.push((sweep.clone(), path.clone()));
             }
             if entry.http_status != 200 {
@@ -133,7 +137,7 @@ impl PageSource for ReplaySource {
             })?;
             report.pages += 1;
             report.records += page.record_count() as u64;
-            let known = tails.iter().position(|t| t.sweep == sweep);
+            let known = tail_of.get(&sweep).copied();
             if let Err(reason) = chained(&page, known.map(|at| tails[at].next.as_str())) {
                 return Err(ExtractError::BrokenRecording { path, reason });
             }
@@ -147,6 +151,7 @@ impl PageSource for ReplaySource {
                 Some(at) => at,
                 None => {
                     report.sweeps.push(SweepReport::new(page.request.clone()));
+                    tail_of.insert(sweep.clone(), tails.len());
                     tails.push(Tail {
                         sweep: sweep.clone(),
                         path: path.clone(),
@@ -169,10 +174,7 @@ impl PageSource for ReplaySource {
                 .await
                 .map_err(|_| ExtractError::ConsumerGone)?;
         }
-        if let Some((sweep, path)) = asked
-            .into_iter()
-            .find(|(s, _)| !tails.iter().any(|t| t.sweep == *s))
-        {
+        if let Some((sweep, path)) = asked.into_iter().find(|(s, _)| !tail_of.contains_key(s)) {
             let reason = format!(
                 "every recorded answer of `{sweep}` is an error: none of its records are here"
             );

@@ -93,7 +93,8 @@ impl PageRequest {
     }
 
     /// The path to request, its `{name}` parameters filled in, and the query members left (the
-    /// parameters are not sent as query members). A parameter's value must be a plain id.
+    /// parameters are not sent as query members). A parameter's value must be a plain id: letters,
+    /// digits, `-` and `_` (Zoom's ids), so it can never climb out of the path (`..`).
     pub fn path_and_query(&self) -> Result<(String, QueryPairs<'_>), String> {
         let mut path = self.endpoint.path.to_string();
         let mut used = Vec::new();
@@ -108,7 +109,7 @@ impl PageRequest {
                 .filter(|v| {
                     !v.is_empty()
                         && v.chars()
-                            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+                            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
                 })
                 .ok_or_else(|| format!("`{}` needs a plain `{name}`", self.endpoint.path))?;
             path.replace_range(open..=close, value);

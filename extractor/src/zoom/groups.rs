@@ -36,6 +36,6 @@ pub struct Group {
     #[serde(default, deserialize_with = "crate::zoom::text::any_text")]
     pub name: Option<String>,
     /// Its member count.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::zoom::text::any_count")]
     pub total_members: Option<i64>,
 }

@@ -40,6 +40,6 @@ pub struct Role {
     #[serde(default, deserialize_with = "crate::zoom::text::any_text")]
     pub description: Option<String>,
     /// Its member count.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::zoom::text::any_count")]
     pub total_members: Option<i64>,
 }

@@ -48,7 +48,8 @@ pub fn requests_for(page: &Page, all: bool) -> Vec<PageRequest> {
 /// The part of the settings the add-ons are read from.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Settings {
-    /// Add-ons and capacities, as Zoom names them.
+    /// Add-ons and capacities, as Zoom names them (any JSON: one that is not an object holds no
+    /// add-on).
     #[serde(default)]
-    pub feature: Option<serde_json::Map<String, serde_json::Value>>,
+    pub feature: Option<serde_json::Value>,
 }
