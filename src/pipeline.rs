@@ -511,11 +511,20 @@ fn transform_stage(
             sequence = page.sequence,
             micros = started.elapsed().as_micros() as u64
         );
-        // The bars count users: the report's events are not theirs.
-        let users = page.request.endpoint == &USERS;
-        if let (Some(progress), Ok(status), true) = (progress, UserStatus::of(&page.request), users)
-        {
-            progress.page(status, page.record_count(), page.meta.total_records);
+        // The bars count users: each status's, and those whose add-ons were read.
+        if let Some(progress) = progress {
+            let endpoint = page.request.endpoint;
+            match UserStatus::of(&page.request) {
+                Ok(status) if endpoint == &USERS => {
+                    progress.page(
+                        status.as_str(),
+                        page.record_count(),
+                        page.meta.total_records,
+                    );
+                }
+                _ if endpoint == &USER_SETTINGS => progress.page("add-ons", 1, None),
+                _ => {}
+            }
         }
         if batches.send(transformed).is_err() {
             return Err(StageError::Stopped);

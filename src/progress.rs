@@ -1,12 +1,13 @@
-//! Progress bars on stderr, one per status sweep: users so far of Zoom's `total_records`, requests
-//! made and time Zoom's rate limits held them. Shown only to a person: when stderr is a terminal,
+//! Progress bars on stderr, one per status sweep (users so far of Zoom's `total_records`) and one
+//! for the users whose add-ons were read, with the requests made and the time Zoom's rate limits
+//! held them. Shown only to a person: when stderr is a terminal,
 //! logs are text and not quiet. Log lines are printed above the bars, never through them.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use extractor::{UserStatus, ZoomClient};
+use extractor::ZoomClient;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::cli::{LogArgs, LogFormat};
@@ -22,7 +23,7 @@ pub fn wanted(log: &LogArgs) -> bool {
 
 /// Progress of one extract.
 pub struct Progress {
-    bars: Mutex<BTreeMap<UserStatus, ProgressBar>>,
+    bars: Mutex<BTreeMap<String, ProgressBar>>,
     client: Option<Arc<ZoomClient>>,
 }
 
@@ -36,18 +37,18 @@ impl Progress {
         })
     }
 
-    /// Counts a page of `users` records of `status`, out of `total` when Zoom said.
-    pub fn page(&self, status: UserStatus, users: usize, total: Option<u64>) {
+    /// Counts `users` more on the bar `label` (a status, or `add-ons`), out of `total` when known.
+    pub fn page(&self, label: &str, users: usize, total: Option<u64>) {
         let Some(multi) = BARS.get() else { return };
         let mut bars = self.bars.lock().unwrap_or_else(|e| e.into_inner());
-        let bar = bars.entry(status).or_insert_with(|| {
+        let bar = bars.entry(label.to_string()).or_insert_with(|| {
             let bar = multi.add(ProgressBar::new(total.unwrap_or(0)));
             bar.set_style(
                 ProgressStyle::with_template("{prefix:>9} [{bar:30}] {pos}/{len} users  {msg}")
                     .unwrap_or_else(|_| ProgressStyle::default_bar())
                     .progress_chars("=> "),
             );
-            bar.set_prefix(status.as_str());
+            bar.set_prefix(label.to_string());
             bar
         });
         if let Some(total) = total {
