@@ -7,7 +7,6 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
-use std::process::Output;
 use std::time::Duration;
 
 use common::*;
@@ -15,20 +14,6 @@ use mock_zoom::{Account, MockZoom, generated_activity, generated_users};
 use serde_json::Value;
 
 const REPORT_SCOPES: &str = "user:read:list_users:admin report:read:user_activities:admin";
-
-async fn run(mut cmd: assert_cmd::Command) -> Output {
-    tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap()
-}
-
-fn lines(path: &Path) -> Vec<Value> {
-    fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
 
 /// A mock account of 600 active and 5 pending users whose report holds 90 days of events ending
 /// 2026-12-01, one of them twice.
@@ -63,7 +48,7 @@ fn extract_with_activity(mock: &MockZoom, out: &Path, extra: &[&str]) -> assert_
 async fn every_event_lands_once_and_each_user_gets_their_count() {
     let (mock, users, events) = mock_with_report().await;
     let out = tempfile::tempdir().unwrap();
-    let output = run(extract_with_activity(&mock, out.path(), &[])).await;
+    let output = run_blocking(extract_with_activity(&mock, out.path(), &[])).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
 
@@ -89,7 +74,7 @@ async fn every_event_lands_once_and_each_user_gets_their_count() {
     assert!(mock.seen().activity_requests.len() > 3);
 
     // Every event once: the repeat dropped and counted.
-    let written = lines(&out.path().join("u_signin_events.ndjson"));
+    let written = ndjson_file(&out.path().join("u_signin_events.ndjson"));
     let distinct: BTreeSet<String> = events.iter().map(Value::to_string).collect();
     assert_eq!(written.len(), distinct.len());
     let m: Value =
@@ -145,8 +130,8 @@ async fn every_event_lands_once_and_each_user_gets_their_count() {
             .3
             .insert(e["client_type"].as_str().unwrap().to_string());
     }
-    let rows = lines(&out.path().join("u.ndjson"));
-    let activity = lines(&out.path().join("u_user_activity.ndjson"));
+    let rows = ndjson_file(&out.path().join("u.ndjson"));
+    let activity = ndjson_file(&out.path().join("u_user_activity.ndjson"));
     assert_eq!(activity.len(), rows.len());
     assert_eq!(activity.len(), 605);
     for row in &activity {
@@ -178,13 +163,13 @@ async fn the_ip_address_is_kept_only_when_asked_for() {
     let out = tempfile::tempdir().unwrap();
     let mut cmd = extract_with_activity(&mock, out.path(), &["--with-ip"]);
     cmd.arg("--record").arg(out.path().join("recording"));
-    let output = run(cmd).await;
+    let output = run_blocking(cmd).await;
     assert!(
         output.status.success(),
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let written = lines(&out.path().join("u_signin_events.ndjson"));
+    let written = ndjson_file(&out.path().join("u_signin_events.ndjson"));
     assert!(written.iter().all(|e| {
         e["ip_address"]
             .as_str()
@@ -205,7 +190,7 @@ async fn without_the_report_scope_the_run_stops_before_any_page() {
     account.scopes = "user:read:list_users:admin".into();
     let mock = MockZoom::start(account, BTreeMap::new(), Duration::ZERO).await;
     let out = tempfile::tempdir().unwrap();
-    let output = run(extract_with_activity(&mock, out.path(), &[])).await;
+    let output = run_blocking(extract_with_activity(&mock, out.path(), &[])).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(
@@ -223,7 +208,7 @@ async fn a_plan_without_reports_is_a_clear_error() {
     account.reports_allowed = false;
     let mock = MockZoom::start(account, BTreeMap::new(), Duration::ZERO).await;
     let out = tempfile::tempdir().unwrap();
-    let output = run(extract_with_activity(&mock, out.path(), &[])).await;
+    let output = run_blocking(extract_with_activity(&mock, out.path(), &[])).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(
@@ -241,7 +226,7 @@ async fn a_recorded_run_with_the_report_replays_to_the_same_tables() {
     let recording = out.path().join("recording");
     let mut cmd = extract_with_activity(&mock, &out.path().join("live"), &["--run-id", "r1"]);
     cmd.arg("--record").arg(&recording);
-    let output = run(cmd).await;
+    let output = run_blocking(cmd).await;
     assert!(
         output.status.success(),
         "{}",
@@ -266,7 +251,7 @@ async fn a_recorded_run_with_the_report_replays_to_the_same_tables() {
         .args(["--run-id", "r1", "--as-of", "2026-12-01T18:00:00Z"])
         .args(["--format", "ndjson", "--output"])
         .arg(out.path().join("replayed/u.ndjson"));
-    let output = run(replay).await;
+    let output = run_blocking(replay).await;
     assert!(
         output.status.success(),
         "{}",
@@ -304,7 +289,7 @@ async fn partitioned_runs_publish_the_activity_tables_beside_the_others() {
         ])
         // The run's date, which the six-month rule of the report is checked against.
         .args(["--as-of", "2026-12-01T18:00:00Z"]);
-    let output = run(cmd).await;
+    let output = run_blocking(cmd).await;
     assert!(
         output.status.success(),
         "{}",
@@ -379,7 +364,7 @@ async fn partitioned_runs_publish_the_activity_tables_beside_the_others() {
             "--partition-account",
             "emea",
         ]);
-    let output = run(again).await;
+    let output = run_blocking(again).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(
@@ -398,7 +383,7 @@ async fn the_report_is_paced_apart_and_a_heavy_429_is_waited_out() {
     let out = tempfile::tempdir().unwrap();
     let extra = ["--activity-max-rps", "4", "--retry-min-delay-ms", "20"];
     let cmd = extract_with_activity(&mock, out.path(), &extra);
-    let output = run(cmd).await;
+    let output = run_blocking(cmd).await;
     assert!(
         output.status.success(),
         "{}",
@@ -431,7 +416,7 @@ async fn a_spent_daily_quota_for_the_report_is_exit_75_with_the_reset_time() {
     account.activity_quota_spent = true;
     let mock = MockZoom::start(account, BTreeMap::new(), Duration::ZERO).await;
     let out = tempfile::tempdir().unwrap();
-    let output = run(extract_with_activity(&mock, out.path(), &[])).await;
+    let output = run_blocking(extract_with_activity(&mock, out.path(), &[])).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(75), "{stderr}");
     assert!(stderr.contains("daily API quota"), "{stderr}");

@@ -7,7 +7,6 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
-use std::process::Output;
 use std::time::Duration;
 
 use common::*;
@@ -15,20 +14,6 @@ use mock_zoom::{Account, MockZoom, generated_feature, generated_users};
 use serde_json::Value;
 
 const SCOPES: &str = "user:read:list_users:admin user:read:settings:admin";
-
-async fn run(mut cmd: assert_cmd::Command) -> Output {
-    tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap()
-}
-
-fn lines(path: &Path) -> Vec<Value> {
-    fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
 
 /// 100 active users (40 of them licensed: plan type 2), 5 pending (no id), 5 inactive.
 async fn mock(configure: impl FnOnce(&mut Account)) -> (MockZoom, BTreeMap<String, Vec<Value>>) {
@@ -87,7 +72,7 @@ fn expected_addons(ids: &BTreeSet<String>) -> BTreeSet<(String, String, Option<i
 }
 
 fn written_addons(out: &Path) -> BTreeSet<(String, String, Option<i64>)> {
-    lines(&out.join("u_user_addons.ndjson"))
+    ndjson_file(&out.join("u_user_addons.ndjson"))
         .iter()
         .map(|r| {
             (
@@ -103,7 +88,7 @@ fn written_addons(out: &Path) -> BTreeSet<(String, String, Option<i64>)> {
 async fn the_addons_table_equals_the_mocks_features_for_every_licensed_user() {
     let (mock, users) = mock(|_| {}).await;
     let out = tempfile::tempdir().unwrap();
-    let output = run(extract(&mock, out.path(), &[])).await;
+    let output = run_blocking(extract(&mock, out.path(), &[])).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     let licensed = ids(&users, false);
@@ -116,7 +101,7 @@ async fn the_addons_table_equals_the_mocks_features_for_every_licensed_user() {
     );
     assert_eq!(requests.len(), licensed.len(), "a user asked twice");
     assert_eq!(written_addons(out.path()), expected_addons(&licensed));
-    let rows = lines(&out.path().join("u_user_addons.ndjson"));
+    let rows = ndjson_file(&out.path().join("u_user_addons.ndjson"));
     assert_eq!(
         rows.len(),
         expected_addons(&licensed).len(),
@@ -137,7 +122,7 @@ async fn the_addons_table_equals_the_mocks_features_for_every_licensed_user() {
 async fn addons_for_all_covers_every_user_with_an_id() {
     let (mock, users) = mock(|_| {}).await;
     let out = tempfile::tempdir().unwrap();
-    let output = run(extract(&mock, out.path(), &["--addons-for", "all"])).await;
+    let output = run_blocking(extract(&mock, out.path(), &["--addons-for", "all"])).await;
     assert!(
         output.status.success(),
         "{}",
@@ -155,7 +140,7 @@ async fn a_user_deleted_between_the_list_and_the_settings_is_a_counted_skip() {
     let gone = ids(&users, false).into_iter().next().unwrap();
     let (mock, users) = mock(|a| a.settings_gone = vec![gone.clone()]).await;
     let out = tempfile::tempdir().unwrap();
-    let output = run(extract(&mock, out.path(), &[])).await;
+    let output = run_blocking(extract(&mock, out.path(), &[])).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(stderr.contains("Gone since it was listed"), "{stderr}");
@@ -173,7 +158,7 @@ async fn a_user_deleted_between_the_list_and_the_settings_is_a_counted_skip() {
 async fn a_daily_limit_mid_way_is_exit_75_saying_how_many_were_done() {
     let (mock, _) = mock(|a| a.settings_quota = Some(10)).await;
     let out = tempfile::tempdir().unwrap();
-    let output = run(extract(&mock, out.path(), &[])).await;
+    let output = run_blocking(extract(&mock, out.path(), &[])).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(75), "{stderr}");
     assert!(stderr.contains("daily API quota"), "{stderr}");
@@ -185,7 +170,7 @@ async fn a_daily_limit_mid_way_is_exit_75_saying_how_many_were_done() {
 async fn without_the_settings_scope_the_run_stops_before_any_page() {
     let (mock, _) = mock(|a| a.scopes = "user:read:list_users:admin".into()).await;
     let out = tempfile::tempdir().unwrap();
-    let output = run(extract(&mock, out.path(), &[])).await;
+    let output = run_blocking(extract(&mock, out.path(), &[])).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("user:read:settings:admin"), "{stderr}");
@@ -203,7 +188,7 @@ async fn check_tells_how_many_settings_requests_and_how_long() {
     let licensed = ids(&users, false).len();
     let mut cmd = against_mock(&mock);
     cmd.arg("check");
-    let output = run(cmd).await;
+    let output = run_blocking(cmd).await;
     let report = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{report}");
     // 40 requests at the default 10 a second: 4 seconds.
@@ -220,7 +205,7 @@ async fn check_tells_how_many_settings_requests_and_how_long() {
     let (without, _) = self::mock(|_| {}).await;
     let mut cmd = against_mock(&without);
     cmd.arg("check");
-    let report = String::from_utf8_lossy(&run(cmd).await.stdout).into_owned();
+    let report = String::from_utf8_lossy(&run_blocking(cmd).await.stdout).into_owned();
     assert!(
         report.contains("add-ons:        up to 100 requests"),
         "{report}"
@@ -239,7 +224,7 @@ async fn a_restarted_users_sweep_asks_for_each_users_settings_once() {
     let mock = MockZoom::start(account, faults, Duration::ZERO).await;
     let out = tempfile::tempdir().unwrap();
     let extra = ["--page-size", "20", "--statuses", "active"];
-    let output = run(extract(&mock, out.path(), &extra)).await;
+    let output = run_blocking(extract(&mock, out.path(), &extra)).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert!(stderr.contains("restarting the sweep"), "{stderr}");
@@ -250,7 +235,7 @@ async fn a_restarted_users_sweep_asks_for_each_users_settings_once() {
         licensed.len(),
         "a user's settings asked twice"
     );
-    let rows = lines(&out.path().join("u_user_addons.ndjson"));
+    let rows = ndjson_file(&out.path().join("u_user_addons.ndjson"));
     assert_eq!(
         rows.len(),
         expected_addons(&licensed).len(),

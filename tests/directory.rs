@@ -5,8 +5,6 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::Path;
-use std::process::Output;
 use std::time::Duration;
 
 use common::*;
@@ -14,20 +12,6 @@ use mock_zoom::{Account, MockZoom, generated_users};
 use serde_json::{Value, json};
 
 const SCOPES: &str = "user:read:list_users:admin group:read:list_groups:admin role:read:admin";
-
-async fn run(mut cmd: assert_cmd::Command) -> Output {
-    tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap()
-}
-
-fn lines(path: &Path) -> Vec<Value> {
-    fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
 
 /// 650 groups (three pages of 300) and the default roles, granted by a granular and a classic scope.
 async fn mock_with_lists() -> MockZoom {
@@ -53,7 +37,7 @@ async fn groups_and_roles_tables_equal_the_accounts_lists() {
         "--output",
     ])
     .arg(out.path().join("u.ndjson"));
-    let output = run(cmd).await;
+    let output = run_blocking(cmd).await;
     assert!(
         output.status.success(),
         "{}",
@@ -61,7 +45,7 @@ async fn groups_and_roles_tables_equal_the_accounts_lists() {
     );
 
     let account = mock.account();
-    let groups = lines(&out.path().join("u_groups.ndjson"));
+    let groups = ndjson_file(&out.path().join("u_groups.ndjson"));
     let got: Vec<(Value, Value, Value)> = groups
         .iter()
         .map(|g| {
@@ -85,7 +69,7 @@ async fn groups_and_roles_tables_equal_the_accounts_lists() {
         .collect();
     assert_eq!(got, want);
 
-    let roles = lines(&out.path().join("u_roles.ndjson"));
+    let roles = ndjson_file(&out.path().join("u_roles.ndjson"));
     let got: Vec<(Value, Value, Value)> = roles
         .iter()
         .map(|r| {
@@ -120,7 +104,7 @@ async fn a_list_whose_scope_is_missing_stops_the_run_before_any_page() {
     let mut cmd = against_mock(&mock);
     cmd.args(["extract", "--with", "roles,groups", "--output"])
         .arg(out.path().join("u.parquet"));
-    let output = run(cmd).await;
+    let output = run_blocking(cmd).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("--with groups"), "{stderr}");
@@ -146,7 +130,7 @@ async fn lists_are_recorded_replayed_and_partitioned() {
         .arg(work.path().join("live/u.ndjson"))
         .arg("--record")
         .arg(work.path().join("rec"));
-    let output = run(cmd).await;
+    let output = run_blocking(cmd).await;
     assert!(
         output.status.success(),
         "{}",
@@ -167,7 +151,7 @@ async fn lists_are_recorded_replayed_and_partitioned() {
         ])
         .arg("--output")
         .arg(work.path().join("replayed/u.ndjson"));
-    let output = run(replay).await;
+    let output = run_blocking(replay).await;
     assert!(
         output.status.success(),
         "{}",
@@ -191,7 +175,7 @@ async fn lists_are_recorded_replayed_and_partitioned() {
             "--partition-account",
             "emea",
         ]);
-    let output = run(partitioned).await;
+    let output = run_blocking(partitioned).await;
     assert!(
         output.status.success(),
         "{}",
@@ -228,7 +212,7 @@ async fn every_option_composes_in_one_run() {
         .args(["--as-of", "2026-12-01T12:00:00Z", "--max-rps", "100"])
         .args(["--activity-max-rps", "40", "--format", "ndjson", "--output"])
         .arg(out.path().join("u.ndjson"));
-    let output = run(cmd).await;
+    let output = run_blocking(cmd).await;
     assert!(
         output.status.success(),
         "{}",

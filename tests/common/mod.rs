@@ -139,3 +139,19 @@ pub fn expected_keys_in_order(dir: &Path) -> Vec<String> {
     }
     keys
 }
+
+/// Runs `cmd` off the async runtime's threads (the in-process mock needs them to answer it).
+pub async fn run_blocking(mut cmd: Command) -> std::process::Output {
+    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
+}
+
+/// The JSON objects of an NDJSON file, one per line.
+pub fn ndjson_file(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
