@@ -126,6 +126,11 @@ pub struct ExtractArgs {
     /// Extract every active account of the --config file, each into OUTPUT_DIR/NAME/.
     #[arg(long, conflicts_with = "account")]
     pub all_accounts: bool,
+    /// A master account's app: extract each sub account (GET /accounts), each into OUTPUT_DIR/ID/
+    /// or partitions account=ID (scopes account:read:list_sub_accounts:master and
+    /// user:read:list_users:master).
+    #[arg(long, conflicts_with_all = ["account", "all_accounts"])]
+    pub sub_accounts: bool,
     /// Record every page received into DIR as a recorded run (replayable with --replay).
     #[arg(long, value_name = "DIR")]
     pub record: Option<PathBuf>,

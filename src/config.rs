@@ -51,6 +51,9 @@ pub struct LiveConfig {
     pub with: Vec<WithOption>,
     /// With `--with addons`: every user's add-ons, not only the licensed users'.
     pub addons_for_all: bool,
+    /// The sub account read (`--sub-accounts`), whose users come from `GET
+    /// /accounts/{accountId}/users`.
+    pub sub_account: Option<String>,
 }
 
 /// Everything one extract run needs, checked.
@@ -227,6 +230,48 @@ fn partition_value(flag: &str, value: &str) -> Result<String, Failure> {
 }
 
 impl ExtractConfig {
+    /// This run's configuration for the sub account `id` of a master account: its users from
+    /// `GET /accounts/{id}/users`, its files in a folder named after it (or partitions
+    /// `account=ID`).
+    pub fn for_sub_account(&self, id: &str) -> Result<Self, Failure> {
+        if !sinks::partition::is_folder_name(id) {
+            return Err(Failure::failed_msg(format!(
+                "the sub account id \"{id}\" cannot name a folder"
+            )));
+        }
+        let mut cfg = self.clone();
+        match &mut cfg.source {
+            SourceConfig::Live(live) => live.sub_account = Some(id.to_string()),
+            SourceConfig::Replay(_) => {
+                return Err(Failure::usage(
+                    "--sub-accounts reads Zoom; it cannot replay",
+                ));
+            }
+        }
+        let into = |path: &Path| match (path.parent(), path.file_name()) {
+            (Some(dir), Some(name)) => dir.join(id).join(name),
+            _ => Path::new(id).join(path),
+        };
+        match &mut cfg.partition {
+            Some(partition) => partition.account = Some(id.to_string()),
+            None => {
+                for destination in [&mut cfg.output, &mut cfg.rejects] {
+                    match destination {
+                        Destination::File(path) => *path = into(path),
+                        Destination::Stdout => {
+                            return Err(Failure::usage(
+                                "--sub-accounts writes one output per sub account: give --output \
+                                 a file path, not -",
+                            ));
+                        }
+                    }
+                }
+                cfg.manifest = into(&cfg.manifest);
+            }
+        }
+        Ok(cfg)
+    }
+
     /// The account's name in the --config file, if the run is for one.
     pub fn account_name(&self) -> Option<&str> {
         match &self.source {
@@ -300,6 +345,7 @@ impl ExtractConfig {
                     activity: activity_window(args, now)?,
                     with: args.with.clone(),
                     addons_for_all: addons_for(args)? == AddonsFor::All,
+                    sub_account: None,
                 }))
             }
         };

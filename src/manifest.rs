@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, SecondsFormat, Utc};
 use extractor::source::ApiReport;
 use extractor::zoom::user_settings::USER_SETTINGS;
-use extractor::{SourceReport, USERS, UserStatus};
+use extractor::{SourceReport, UserStatus};
 use serde::Serialize;
 use sinks::OutputReceipt;
 use transform::{RejectReason, Table, TransformStats};
@@ -299,7 +299,7 @@ fn include_fields(report: &SourceReport) -> Vec<String> {
     let users = report
         .sweeps
         .iter()
-        .filter(|s| s.request.endpoint == &USERS);
+        .filter(|s| s.request.endpoint.lists_users());
     let asked = users.filter_map(|s| s.request.param("include_fields"));
     let fields: std::collections::BTreeSet<&str> = asked.flat_map(|f| f.split(',')).collect();
     fields.into_iter().map(str::to_owned).collect()
@@ -311,7 +311,7 @@ fn statuses(report: &SourceReport) -> BTreeMap<UserStatus, StatusCounts> {
     let users = report
         .sweeps
         .iter()
-        .filter(|s| s.request.endpoint == &USERS);
+        .filter(|s| s.request.endpoint.lists_users());
     for sweep in users {
         let Ok(status) = UserStatus::of(&sweep.request) else {
             continue;

@@ -16,6 +16,7 @@ use extractor::zoom::activities::{self, ACTIVITIES};
 use extractor::zoom::groups::{self, GROUPS};
 use extractor::zoom::roles::{self, ROLES};
 use extractor::zoom::user_settings::{self, USER_SETTINGS};
+use extractor::zoom::users::ACCOUNT_USERS;
 use extractor::zoom::users_me;
 use extractor::zoom::users_summary::{self, USERS_SUMMARY, UsersSummary};
 use extractor::{
@@ -82,7 +83,14 @@ impl AnySource {
     async fn open(cfg: &ExtractConfig) -> Result<OpenedSource, Failure> {
         match &cfg.source {
             SourceConfig::Replay(dir) => {
-                let endpoints = [&USERS, &ACTIVITIES, &GROUPS, &ROLES, &USER_SETTINGS];
+                let endpoints = [
+                    &USERS,
+                    &ACCOUNT_USERS,
+                    &ACTIVITIES,
+                    &GROUPS,
+                    &ROLES,
+                    &USER_SETTINGS,
+                ];
                 let source = ReplaySource::open(dir, &endpoints).map_err(|e| Failure {
                     code: exit::USAGE,
                     error: anyhow!(e).context(format!("--replay {}", dir.display())),
@@ -133,7 +141,11 @@ impl AnySource {
                 };
                 // Needed to name a partition; otherwise only recorded, so a failure there is a warning.
                 let needed = cfg.partition.as_ref().is_some_and(|p| p.account.is_none());
-                let account = match live.client.credentials.account_id() {
+                let account = match live
+                    .sub_account
+                    .as_deref()
+                    .or(live.client.credentials.account_id())
+                {
                     Some(id) => Some(id.to_owned()),
                     None => match authorized_account(&client, granted(&users_me::USERS_ME)).await {
                         Ok(account) => account,
@@ -158,11 +170,24 @@ impl AnySource {
                     None => None,
                 };
                 let client = Arc::new(client);
-                let users = extractor::zoom::users::sweeps(
-                    &live.statuses,
-                    live.page_size,
-                    live.custom_attributes,
-                );
+                let users = match &live.sub_account {
+                    None => extractor::zoom::users::sweeps(
+                        &live.statuses,
+                        live.page_size,
+                        live.custom_attributes,
+                    ),
+                    Some(id) => {
+                        if !granted(&ACCOUNT_USERS) {
+                            return Err(missing_scope(&ACCOUNT_USERS, "--sub-accounts"));
+                        }
+                        extractor::zoom::users::sub_account_sweeps(
+                            id,
+                            &live.statuses,
+                            live.page_size,
+                            live.custom_attributes,
+                        )
+                    }
+                };
                 // The account's lists asked for (--with groups,roles) go with the users.
                 let mut first = users;
                 let mut lists = Vec::new();
@@ -515,7 +540,7 @@ fn transform_stage(
         if let Some(progress) = progress {
             let endpoint = page.request.endpoint;
             match UserStatus::of(&page.request) {
-                Ok(status) if endpoint == &USERS => {
+                Ok(status) if endpoint.lists_users() => {
                     progress.page(
                         status.as_str(),
                         page.record_count(),

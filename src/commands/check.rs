@@ -7,8 +7,9 @@ use std::io::Write;
 use extractor::zoom::activities::{self, ACTIVITIES};
 use extractor::zoom::groups::GROUPS;
 use extractor::zoom::roles::ROLES;
+use extractor::zoom::sub_accounts::SUB_ACCOUNTS;
 use extractor::zoom::user_settings::USER_SETTINGS;
-use extractor::zoom::users::{self, USERS, UserStatus};
+use extractor::zoom::users::{self, ACCOUNT_USERS, USERS, UserStatus};
 use extractor::zoom::users_me::{self, USERS_ME};
 use extractor::zoom::users_summary::{self, USERS_SUMMARY, UsersSummary};
 use extractor::{Credentials, Endpoint, ZoomClient};
@@ -41,6 +42,14 @@ const SCOPE_USES: &[(&Endpoint, &str)] = &[
     (
         &ROLES,
         "optional: --with roles, the account's roles by name (GET /roles)",
+    ),
+    (
+        &SUB_ACCOUNTS,
+        "optional: --sub-accounts, a master account's sub accounts (GET /accounts)",
+    ),
+    (
+        &ACCOUNT_USERS,
+        "optional: --sub-accounts, each sub account's users (GET /accounts/{accountId}/users)",
     ),
     (
         &ACTIVITIES,

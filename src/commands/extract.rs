@@ -16,6 +16,9 @@ pub async fn run(args: ExtractArgs, quiet: bool, progress: bool) -> Result<(), F
     if args.all_accounts {
         return run_all(&args, quiet, progress, now).await;
     }
+    if args.sub_accounts {
+        return run_sub_accounts(&args, quiet, progress, now).await;
+    }
     let entry = accounts::selected(&args.connect.config, &args.connect.account)?;
     let cfg = ExtractConfig::from_args(&args, entry.as_ref(), false, now)?;
     run_one(&cfg, quiet, progress).await.map(|_| ())
@@ -82,6 +85,9 @@ async fn run_one(cfg: &ExtractConfig, quiet: bool, progress: bool) -> Result<Pat
 #[derive(Debug, Serialize)]
 struct AccountOutcome {
     name: String,
+    /// A sub account's name (`--sub-accounts`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account_name: Option<String>,
     /// `ok`, `failed` or `skipped` (inactive).
     status: &'static str,
     exit_code: Option<u8>,
@@ -153,6 +159,138 @@ async fn run_all(
             }
         }
     }
+    finish_accounts(
+        args,
+        now,
+        output_dir,
+        run_id,
+        path.display().to_string(),
+        outcomes,
+    )
+}
+
+/// Every sub account of a master account, one after the other: one failing does not stop the
+/// others, and the accounts manifest lists each one's outcome.
+async fn run_sub_accounts(
+    args: &ExtractArgs,
+    quiet: bool,
+    progress: bool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), Failure> {
+    if args.replay.is_some() {
+        return Err(Failure::usage(
+            "--sub-accounts reads the sub accounts from Zoom; it cannot be combined with --replay",
+        ));
+    }
+    if !args.with.is_empty() {
+        return Err(Failure::usage(
+            "--with is not read for sub accounts yet (it needs the :master variants of its \
+             scopes): leave --with out with --sub-accounts",
+        ));
+    }
+    let base = ExtractConfig::from_args(args, None, false, now)?;
+    let SourceConfig::Live(live) = &base.source else {
+        return Err(Failure::usage(
+            "--sub-accounts reads Zoom; it cannot replay",
+        ));
+    };
+    let client = extractor::ZoomClient::new(live.client.clone()).map_err(Failure::failed_msg)?;
+    let subs = list_sub_accounts(&client).await?;
+    tracing::info!(message = "Sub accounts listed.", count = subs.len());
+    let run_id = base.run_id.clone();
+    let mut outcomes = Vec::new();
+    let mut output_dir = None;
+    for (id, name) in subs {
+        let result = match base.for_sub_account(&id) {
+            Ok(cfg) => {
+                output_dir.get_or_insert_with(|| {
+                    let dir = cfg.manifest.parent().unwrap_or(Path::new("."));
+                    dir.parent().unwrap_or(Path::new(".")).to_path_buf()
+                });
+                run_one(&cfg, quiet, progress).await
+            }
+            Err(failure) => Err(failure),
+        };
+        let mut outcome = AccountOutcome {
+            name: id.clone(),
+            account_name: name,
+            status: "ok",
+            exit_code: None,
+            error: None,
+            manifest: None,
+        };
+        match result {
+            Ok(manifest) => outcome.manifest = Some(manifest.display().to_string()),
+            Err(failure) => {
+                tracing::error!(message = "Sub account failed.", account = %id, exit_code = failure.code, error = %failure);
+                outcome.status = "failed";
+                outcome.exit_code = Some(failure.code);
+                outcome.error = Some(failure.to_string());
+            }
+        }
+        outcomes.push(outcome);
+    }
+    let source = format!("{}accounts (sub accounts)", live.client.api_url);
+    finish_accounts(args, now, output_dir, run_id, source, outcomes)
+}
+
+/// The master account's sub accounts (id, name), every page of `GET /accounts`.
+async fn list_sub_accounts(
+    client: &extractor::ZoomClient,
+) -> Result<Vec<(String, Option<String>)>, Failure> {
+    use extractor::zoom::sub_accounts::{self, SUB_ACCOUNTS, SubAccount};
+    let failure = |e: extractor::ApiError| Failure {
+        code: exit::code_for(e.class()),
+        error: anyhow::anyhow!(e).context("listing the sub accounts (GET /accounts)"),
+    };
+    let token = client.token().await.map_err(failure)?;
+    if !token
+        .scopes
+        .iter()
+        .any(|s| SUB_ACCOUNTS.scopes.contains(&s.as_str()))
+    {
+        return Err(Failure::usage(format!(
+            "--sub-accounts lists the sub accounts of a master account, which needs the scope {} \
+             (classic apps: {}): add it to the master account's app",
+            SUB_ACCOUNTS.scopes[0], SUB_ACCOUNTS.scopes[1]
+        )));
+    }
+    let mut subs = Vec::new();
+    let mut tokens = std::collections::HashSet::new();
+    let mut request = sub_accounts::sweep();
+    loop {
+        let page = client.fetch(&request).await.map_err(failure)?.page;
+        for raw in page.records() {
+            let sub: SubAccount = serde_json::from_str(raw).unwrap_or_default();
+            match sub.id.filter(|id| !id.is_empty()) {
+                Some(id) => subs.push((id, sub.account_name)),
+                None => tracing::warn!(message = "A sub account without an id; skipped."),
+            }
+        }
+        let next = &page.meta.next_page_token;
+        if next.is_empty() {
+            return Ok(subs);
+        }
+        if !tokens.insert(next.clone()) {
+            return Err(Failure::failed_msg(
+                "Zoom sent the same next_page_token twice while listing the sub accounts",
+            ));
+        }
+        request = request.next(next);
+    }
+}
+
+/// Writes the accounts manifest of a run over many accounts (beside the partitions, or in the
+/// folder holding the accounts' folders) and turns their outcomes into the run's result: exit 0
+/// when none failed, 75 when every failure is temporary, 1 otherwise.
+fn finish_accounts(
+    args: &ExtractArgs,
+    now: chrono::DateTime<chrono::Utc>,
+    output_dir: Option<PathBuf>,
+    run_id: String,
+    config: String,
+    outcomes: Vec<AccountOutcome>,
+) -> Result<(), Failure> {
     let manifest_path = match &args.output_dir {
         // Per date, beside the partitions (readers of `*.parquet` ignore it).
         Some(root) => {
@@ -168,7 +306,7 @@ async fn run_all(
     };
     let manifest = AccountsManifest {
         run_id,
-        config: path.display().to_string(),
+        config,
         accounts: outcomes,
     };
     sinks::write_json_atomically(&manifest_path, &manifest).map_err(|e| {
@@ -219,6 +357,7 @@ fn outcome(
 ) -> AccountOutcome {
     AccountOutcome {
         name: entry.name.clone(),
+        account_name: None,
         status,
         exit_code,
         error,

@@ -16,7 +16,7 @@ use extractor::zoom::activities::ACTIVITIES;
 use extractor::zoom::groups::GROUPS;
 use extractor::zoom::roles::ROLES;
 use extractor::zoom::user_settings::USER_SETTINGS;
-use extractor::{Page, USERS, UserStatus};
+use extractor::{Page, UserStatus};
 use xxhash_rust::xxh3::xxh3_128;
 
 use crate::activity::ActivityTracker;
@@ -138,7 +138,7 @@ impl Transformer {
             let events = tracker.events(page, &self.ctx).map_err(invalid)?;
             return Ok(TransformedPage::of([(Table::SigninEvents, events)]));
         }
-        if page.request.endpoint != &USERS {
+        if !page.request.endpoint.lists_users() {
             let path = page.request.endpoint.path;
             return Err(invalid(format!("a page of `{path}`, not of `users`")));
         }
@@ -219,7 +219,7 @@ fn bump(counts: &mut BTreeMap<String, u64>, key: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use extractor::PageRequest;
+    use extractor::{PageRequest, USERS};
 
     /// A page of the users with these numbers; a first page announces `total`.
     fn page(sequence: u64, users: impl Iterator<Item = usize>, total: Option<u64>) -> Page {

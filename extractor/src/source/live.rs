@@ -21,7 +21,6 @@ use crate::source::recording::RecordingWriter;
 use crate::source::{ApiReport, PageSource, SourceReport, SweepReport};
 use crate::zoom::endpoint::{PageRequest, Rate};
 use crate::zoom::page::Page;
-use crate::zoom::users::USERS;
 
 /// The largest page size Zoom documents (since its October 2024 spec).
 pub const MAX_PAGE_SIZE: u32 = 2000;
@@ -96,7 +95,7 @@ impl PageSource for LiveSource {
             .phases
             .iter()
             .flatten()
-            .filter(|r| r.endpoint == &USERS)
+            .filter(|r| r.endpoint.lists_users())
             .cloned()
             .collect();
         let first_phase = asked(&users);

@@ -39,6 +39,13 @@ pub enum Rate {
     Heavy,
 }
 
+impl Endpoint {
+    /// Whether its answers are pages of users (`GET /users`, or a sub account's).
+    pub fn lists_users(&self) -> bool {
+        self.records == Some("users")
+    }
+}
+
 impl PartialEq for Endpoint {
     fn eq(&self, other: &Self) -> bool {
         self.path == other.path

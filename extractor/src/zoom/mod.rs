@@ -6,6 +6,7 @@ pub mod endpoint;
 pub mod groups;
 pub mod page;
 pub mod roles;
+pub mod sub_accounts;
 pub mod text;
 pub mod user_settings;
 pub mod users;
@@ -23,4 +24,6 @@ pub static ENDPOINTS: &[&Endpoint] = &[
     &groups::GROUPS,
     &roles::ROLES,
     &user_settings::USER_SETTINGS,
+    &users::ACCOUNT_USERS,
+    &sub_accounts::SUB_ACCOUNTS,
 ];

@@ -35,7 +35,7 @@ pub fn request(id: &str) -> PageRequest {
 /// The settings requests for the users of a `GET /users` page: every user with an id (`all`), or
 /// only the licensed ones (plan type 2); users of other pages ask for nothing.
 pub fn requests_for(page: &Page, all: bool) -> Vec<PageRequest> {
-    if page.request.endpoint.path != crate::zoom::users::USERS.path {
+    if !page.request.endpoint.lists_users() {
         return Vec::new();
     }
     page.records()

@@ -37,6 +37,46 @@ pub static USERS: Endpoint = Endpoint {
     },
 };
 
+/// `GET /accounts/{accountId}/users`: a sub account's users, for a master account's app; the same
+/// answers as `GET /users`. Scope `user:read:list_users:master` (classic `user:read:master`),
+/// `../shared/zoom-api.md` §1.
+pub static ACCOUNT_USERS: Endpoint = Endpoint {
+    path: "accounts/{accountId}/users",
+    fixed_query: &[],
+    records: Some("users"),
+    paginated: true,
+    scopes: &["user:read:list_users:master", "user:read:master"],
+    rate: Rate::Medium,
+    gone_code: None,
+    personal: &[],
+    check_query: |request| {
+        request.path_and_query()?;
+        (USERS.check_query)(request)
+    },
+};
+
+/// The first request of each status's sweep of a sub account's users (`GET
+/// /accounts/{accountId}/users`), like [`sweeps`] for the app's own account.
+pub fn sub_account_sweeps(
+    account_id: &str,
+    statuses: &[UserStatus],
+    page_size: u32,
+    custom_attributes: bool,
+) -> Vec<PageRequest> {
+    sweeps(statuses, page_size, custom_attributes)
+        .into_iter()
+        .map(|users| {
+            let mut query = users.query;
+            query.insert("accountId".into(), account_id.to_string());
+            PageRequest {
+                endpoint: &ACCOUNT_USERS,
+                query,
+                page_token: None,
+            }
+        })
+        .collect()
+}
+
 /// The first request of each status's sweep; with `custom_attributes`, each asks for them too.
 pub fn sweeps(
     statuses: &[UserStatus],

@@ -52,6 +52,11 @@ pub struct Account {
     pub settings_gone: Vec<String>,
     /// After this many settings requests, the daily quota is spent (daily-limit 429s).
     pub settings_quota: Option<usize>,
+    /// A master account's sub accounts: (id, name, users per status), served by `GET /accounts`
+    /// and `GET /accounts/{id}/users`.
+    pub sub_accounts: Vec<(String, String, BTreeMap<String, Vec<Value>>)>,
+    /// Sub accounts whose users answer 400 code 2001 ("Account does not exist").
+    pub sub_accounts_failing: Vec<String>,
     /// `GET /groups` answers' groups (`{id, name, total_members}`), in order.
     pub groups: Vec<Value>,
     /// `GET /roles`'s roles (`{id, name, description, total_members}`).
@@ -89,6 +94,8 @@ impl Account {
             refresh_delay: Duration::ZERO,
             summary_overrides: json!({}),
             feature_of: generated_feature,
+            sub_accounts: Vec::new(),
+            sub_accounts_failing: Vec::new(),
             settings_gone: Vec::new(),
             settings_quota: None,
             groups: vec![
@@ -526,6 +533,15 @@ async fn handle(mut stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Res
             let (status, headers, body) = settings(&request, &state, id);
             respond(&mut stream, status, &headers, body.to_string().as_bytes()).await
         }
+        ("GET", "/v2/accounts") => {
+            let (status, body) = sub_accounts(&request, &state);
+            respond(&mut stream, status, &[], body.to_string().as_bytes()).await
+        }
+        ("GET", path) if path.starts_with("/v2/accounts/") && path.ends_with("/users") => {
+            let id = &path["/v2/accounts/".len()..path.len() - "/users".len()];
+            let (status, body) = sub_account_users(&request, &state, id);
+            respond(&mut stream, status, &[], body.to_string().as_bytes()).await
+        }
         ("GET", "/v2/groups") => {
             let (status, body) = groups(&request, &state);
             respond(&mut stream, status, &[], body.to_string().as_bytes()).await
@@ -822,6 +838,104 @@ pub fn generated_feature(id: &str) -> Value {
         "zoom_phone": n.is_multiple_of(5),
         "concurrent_meeting": if n.is_multiple_of(6) { "Plus" } else { "None" },
     })
+}
+
+/// `items` from the request's `next_page_token` (`{prefix}-{offset}`), `page_size` (default 30, at
+/// most 300) at a time: the page, the next token (`""` after the last), or a 400 for a bad token.
+fn page_of<'a>(
+    request: &Request,
+    items: &'a [Value],
+    prefix: &str,
+) -> Result<(&'a [Value], String), (u16, Value)> {
+    let size = request
+        .query
+        .get("page_size")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(30)
+        .clamp(1, 300);
+    let offset = match request.query.get("next_page_token") {
+        None => 0,
+        Some(token) => match token
+            .strip_prefix(prefix)
+            .and_then(|t| t.strip_prefix('-'))
+            .and_then(|n| n.parse::<usize>().ok())
+        {
+            Some(n) if n <= items.len() => n,
+            _ => {
+                return Err((
+                    400,
+                    json!({"code": 300, "message": "Invalid next_page_token."}),
+                ));
+            }
+        },
+    };
+    let page = &items[offset..(offset + size).min(items.len())];
+    let next = offset + page.len();
+    let token = match next < items.len() {
+        true => format!("{prefix}-{next}"),
+        false => String::new(),
+    };
+    Ok((page, token))
+}
+
+/// `GET /v2/accounts`: the master account's sub accounts.
+fn sub_accounts(request: &Request, state: &Mutex<State>) -> (u16, Value) {
+    let state = state.lock().expect("mock state");
+    let scopes = [
+        "account:read:list_sub_accounts:master",
+        "account:read:master",
+    ];
+    if let Err(refusal) = admit(request, &state, &scopes) {
+        return refusal;
+    }
+    let accounts: Vec<Value> = state
+        .account
+        .sub_accounts
+        .iter()
+        .map(|(id, name, _)| {
+            json!({"id": id, "account_name": name, "owner_email": format!("owner@{id}.example"),
+                   "account_type": "Pro", "seats": 10, "created_at": "2024-01-01T00:00:00Z"})
+        })
+        .collect();
+    match page_of(request, &accounts, "acc") {
+        Err(refusal) => refusal,
+        Ok((page, token)) => (
+            200,
+            json!({"page_size": page.len(), "total_records": accounts.len(),
+                   "next_page_token": token, "accounts": page}),
+        ),
+    }
+}
+
+/// `GET /v2/accounts/{id}/users`: a sub account's users of the asked `status`, as `GET /users`.
+fn sub_account_users(request: &Request, state: &Mutex<State>, id: &str) -> (u16, Value) {
+    let state = state.lock().expect("mock state");
+    let scopes = ["user:read:list_users:master", "user:read:master"];
+    if let Err(refusal) = admit(request, &state, &scopes) {
+        return refusal;
+    }
+    if state.account.sub_accounts_failing.iter().any(|f| f == id) {
+        return (
+            400,
+            json!({"code": 2001, "message": format!("Account does not exist: {id}.")}),
+        );
+    }
+    let Some((_, _, users)) = state.account.sub_accounts.iter().find(|(i, ..)| i == id) else {
+        return (
+            400,
+            json!({"code": 2001, "message": format!("Account does not exist: {id}.")}),
+        );
+    };
+    let status = request.query.get("status").map_or("active", String::as_str);
+    let all = users.get(status).map(Vec::as_slice).unwrap_or_default();
+    match page_of(request, all, "sau") {
+        Err(refusal) => refusal,
+        Ok((page, token)) => (
+            200,
+            json!({"page_size": page.len(), "total_records": all.len(),
+                   "next_page_token": token, "users": page}),
+        ),
+    }
 }
 
 /// `GET /v2/groups`: the account's groups, `page_size` (default 30, at most 300) at a time, chained

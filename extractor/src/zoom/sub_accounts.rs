@@ -1,0 +1,42 @@
+//! `GET /accounts`: the sub accounts of a master account (Zoom partners), each then read like an
+//! account of its own through `GET /accounts/{accountId}/users`. Scope
+//! `account:read:list_sub_accounts:master` (classic `account:read:master`), as Zoom's granular
+//! scopes table lists it; `page_size` with `next_page_token`; each account has `id` and
+//! `account_name` (Zoom's master-account reference as generated clients carry it, e.g. DataFire's
+//! `zoom_us` integration: "List all the sub accounts under the master account").
+
+use serde::Deserialize;
+
+use crate::zoom::endpoint::{Endpoint, PageRequest, Rate, any_query};
+
+/// `GET /accounts`.
+pub static SUB_ACCOUNTS: Endpoint = Endpoint {
+    path: "accounts",
+    fixed_query: &[],
+    records: Some("accounts"),
+    paginated: true,
+    scopes: &[
+        "account:read:list_sub_accounts:master",
+        "account:read:master",
+    ],
+    rate: Rate::Medium,
+    gone_code: None,
+    personal: &[],
+    check_query: any_query,
+};
+
+/// The first request of the sweep.
+pub fn sweep() -> PageRequest {
+    PageRequest::first(&SUB_ACCOUNTS, &[("page_size", "300".to_string())])
+}
+
+/// One sub account, as Zoom sends it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct SubAccount {
+    /// Its account id.
+    #[serde(default, deserialize_with = "crate::zoom::text::any_text")]
+    pub id: Option<String>,
+    /// Its name.
+    #[serde(default, deserialize_with = "crate::zoom::text::any_text")]
+    pub account_name: Option<String>,
+}

@@ -1,0 +1,127 @@
+//! `--sub-accounts`: a master account's app extracts each sub account into partitions of its
+//! own; one failing does not stop the others. Expectations are the mock's own users.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::time::Duration;
+
+use common::*;
+use mock_zoom::{Account, MockZoom, generated_users};
+use serde_json::Value;
+
+const MASTER_SCOPES: &str = "account:read:list_sub_accounts:master user:read:list_users:master";
+
+/// A master account with three sub accounts; `sub-b` fails (Zoom: "Account does not exist").
+async fn master() -> MockZoom {
+    let mut account = Account::new(generated_users(5, 0, 0));
+    account.scopes = MASTER_SCOPES.into();
+    account.sub_accounts = vec![
+        ("subA1".into(), "Alpha".into(), generated_users(30, 3, 2)),
+        ("subB2".into(), "Bravo".into(), generated_users(20, 0, 0)),
+        ("subC3".into(), "Charlie".into(), generated_users(12, 1, 0)),
+    ];
+    account.sub_accounts_failing = vec!["subB2".into()];
+    MockZoom::start(account, BTreeMap::new(), Duration::ZERO).await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_sub_account_gets_its_partitions_and_one_failing_stops_no_other() {
+    let mock = master().await;
+    let work = tempfile::tempdir().unwrap();
+    let mut cmd = against_mock(&mock);
+    cmd.args(["extract", "--sub-accounts", "--output-dir"])
+        .arg(work.path())
+        .args([
+            "--partition-date",
+            "2026-12-01",
+            "--as-of",
+            "2026-12-01T12:00:00Z",
+        ]);
+    let output = run_blocking(cmd).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("1 of 3 accounts failed: subB2"), "{stderr}");
+
+    let account = mock.account();
+    for (id, _, users) in &account.sub_accounts {
+        let partition = work
+            .path()
+            .join("zoom_users/dt=2026-12-01")
+            .join(format!("account={id}"));
+        if id == "subB2" {
+            assert!(
+                !partition.exists(),
+                "the failed sub account left a partition"
+            );
+            continue;
+        }
+        let (batches, _) = read_parquet(&partition.join("part-0.parquet"));
+        let keys: BTreeSet<String> = text_column(&batches, "user_key")
+            .into_iter()
+            .map(Option::unwrap)
+            .collect();
+        // Every active and pending user of the sub account (all generated plans are supported).
+        let want: BTreeSet<String> = ["active", "pending"]
+            .iter()
+            .flat_map(|s| users[*s].iter())
+            .map(|u| match u["id"].as_str() {
+                Some(id) => id.to_string(),
+                None => format!("pending:{}", u["email"].as_str().unwrap()),
+            })
+            .collect();
+        assert_eq!(keys, want, "{id}");
+        let accounts: BTreeSet<Option<String>> =
+            text_column(&batches, "account_id").into_iter().collect();
+        assert_eq!(accounts, BTreeSet::from([Some(id.clone())]), "{id}");
+    }
+
+    let manifest: Value = serde_json::from_str(
+        &fs::read_to_string(
+            work.path()
+                .join("zoom_users/dt=2026-12-01/_accounts_manifest.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let outcomes: Vec<(&str, &str, &str)> = manifest["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["name"].as_str().unwrap(),
+                a["account_name"].as_str().unwrap(),
+                a["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("subA1", "Alpha", "ok"),
+            ("subB2", "Bravo", "failed"),
+            ("subC3", "Charlie", "ok")
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_the_master_scope_sub_accounts_stop_at_once() {
+    let mut account = Account::new(generated_users(5, 0, 0));
+    account.scopes = "user:read:list_users:admin".into();
+    let mock = MockZoom::start(account, BTreeMap::new(), Duration::ZERO).await;
+    let work = tempfile::tempdir().unwrap();
+    let mut cmd = against_mock(&mock);
+    cmd.current_dir(work.path())
+        .args(["extract", "--sub-accounts"]);
+    let output = run_blocking(cmd).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("account:read:list_sub_accounts:master"),
+        "{stderr}"
+    );
+    assert!(dir_entries(work.path()).is_empty());
+}
