@@ -129,7 +129,7 @@ pub struct ExtractArgs {
     /// A master account's app: extract each sub account (GET /accounts), each into OUTPUT_DIR/ID/
     /// or partitions account=ID (scopes account:read:list_sub_accounts:master and
     /// user:read:list_users:master).
-    #[arg(long, conflicts_with_all = ["account", "all_accounts"])]
+    #[arg(long, conflicts_with_all = ["account", "all_accounts", "partition_account"])]
     pub sub_accounts: bool,
     /// Record every page received into DIR as a recorded run (replayable with --replay).
     #[arg(long, value_name = "DIR")]

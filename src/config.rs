@@ -233,15 +233,25 @@ impl ExtractConfig {
     /// This run's configuration for the sub account `id` of a master account: its users from
     /// `GET /accounts/{id}/users`, its files in a folder named after it (or partitions
     /// `account=ID`).
-    pub fn for_sub_account(&self, id: &str) -> Result<Self, Failure> {
-        if !sinks::partition::is_folder_name(id) {
+    pub fn for_sub_account(&self, id: &str, name: Option<&str>) -> Result<Self, Failure> {
+        // Letters, digits, `-` and `_`: a folder name, and a path parameter Zoom's ids fit.
+        let plain = id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
+        if id.is_empty() || !plain {
             return Err(Failure::failed_msg(format!(
                 "the sub account id \"{id}\" cannot name a folder"
             )));
         }
         let mut cfg = self.clone();
         match &mut cfg.source {
-            SourceConfig::Live(live) => live.sub_account = Some(id.to_string()),
+            SourceConfig::Live(live) => {
+                live.sub_account = Some(id.to_string());
+                live.account_name = name.map(str::to_owned);
+                // Each sub account records into a folder of its own.
+                live.record = live.record.as_ref().map(|dir| dir.join(id));
+                check_record_dir(&live.record)?;
+            }
             SourceConfig::Replay(_) => {
                 return Err(Failure::usage(
                     "--sub-accounts reads Zoom; it cannot replay",

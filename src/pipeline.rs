@@ -224,7 +224,8 @@ impl AnySource {
                     lists.push(Table::UserAddons);
                 }
                 Ok(OpenedSource {
-                    zoom_counts: match granted(&USERS_SUMMARY) {
+                    // Zoom's summary is of the app's own account, never of a sub account.
+                    zoom_counts: match granted(&USERS_SUMMARY) && live.sub_account.is_none() {
                         true => zoom_counts(&client).await,
                         false => None,
                     },

@@ -125,3 +125,35 @@ async fn without_the_master_scope_sub_accounts_stop_at_once() {
     );
     assert!(dir_entries(work.path()).is_empty());
 }
+
+/// With files, each sub account's tables and recording go into a folder named after it, and the
+/// accounts manifest beside those folders.
+#[tokio::test(flavor = "multi_thread")]
+async fn with_files_each_sub_account_has_its_folder_and_recording() {
+    let mock = master().await;
+    let work = tempfile::tempdir().unwrap();
+    let mut cmd = against_mock(&mock);
+    cmd.current_dir(work.path())
+        .args(["-q", "extract", "--sub-accounts", "--format", "ndjson"])
+        .args(["--output", "data/u.ndjson", "--record", "rec"]);
+    let output = run_blocking(cmd).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let data = work.path().join("data");
+    assert_eq!(
+        dir_entries(&data.join("subA1")),
+        ["u.ndjson", "u_manifest.json", "u_rejects.ndjson"]
+    );
+    assert!(data.join("subC3/u.ndjson").exists());
+    assert!(!data.join("subB2/u.ndjson").exists());
+    assert!(data.join("accounts_manifest.json").exists());
+    // A recording per sub account, each replayable on its own.
+    for id in ["subA1", "subC3"] {
+        assert!(
+            work.path().join("rec").join(id).join("index.json").exists(),
+            "{id}"
+        );
+    }
+    let rows = ndjson_file(&data.join("subC3/u.ndjson"));
+    assert_eq!(rows.len(), 13);
+}

@@ -129,6 +129,7 @@ async fn run_all(
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     let mut outcomes = Vec::new();
     let mut output_dir: Option<PathBuf> = None;
+    let mut stopped = None;
     for entry in &entries {
         if !entry.active {
             tracing::info!(message = "Skipping inactive account.", account = %entry.name);
@@ -156,17 +157,26 @@ async fn run_all(
                     Some(failure.code),
                     Some(failure.to_string()),
                 ));
+                // A signal stops the whole run, not only this account.
+                if matches!(failure.code, exit::INTERRUPTED | exit::TERMINATED) {
+                    stopped = Some(failure);
+                    break;
+                }
             }
         }
     }
-    finish_accounts(
+    let finished = finish_accounts(
         args,
         now,
         output_dir,
         run_id,
         path.display().to_string(),
         outcomes,
-    )
+    );
+    match stopped {
+        Some(signal) => Err(signal),
+        None => finished,
+    }
 }
 
 /// Every sub account of a master account, one after the other: one failing does not stop the
@@ -194,21 +204,28 @@ async fn run_sub_accounts(
             "--sub-accounts reads Zoom; it cannot replay",
         ));
     };
+    if [&base.output, &base.rejects].contains(&&sinks::Destination::Stdout) {
+        return Err(Failure::usage(
+            "--sub-accounts writes one output per sub account: give --output and --rejects file \
+             paths, not -",
+        ));
+    }
     let client = extractor::ZoomClient::new(live.client.clone()).map_err(Failure::failed_msg)?;
     let subs = list_sub_accounts(&client).await?;
     tracing::info!(message = "Sub accounts listed.", count = subs.len());
     let run_id = base.run_id.clone();
     let mut outcomes = Vec::new();
-    let mut output_dir = None;
+    // The sub accounts' folders are made beside the configured files: their manifest goes there.
+    let output_dir = Some(
+        base.manifest
+            .parent()
+            .unwrap_or(Path::new("."))
+            .to_path_buf(),
+    );
+    let mut stopped = None;
     for (id, name) in subs {
-        let result = match base.for_sub_account(&id) {
-            Ok(cfg) => {
-                output_dir.get_or_insert_with(|| {
-                    let dir = cfg.manifest.parent().unwrap_or(Path::new("."));
-                    dir.parent().unwrap_or(Path::new(".")).to_path_buf()
-                });
-                run_one(&cfg, quiet, progress).await
-            }
+        let result = match base.for_sub_account(&id, name.as_deref()) {
+            Ok(cfg) => run_one(&cfg, quiet, progress).await,
             Err(failure) => Err(failure),
         };
         let mut outcome = AccountOutcome {
@@ -226,12 +243,23 @@ async fn run_sub_accounts(
                 outcome.status = "failed";
                 outcome.exit_code = Some(failure.code);
                 outcome.error = Some(failure.to_string());
+                // A signal stops the whole run, not only this sub account.
+                if matches!(failure.code, exit::INTERRUPTED | exit::TERMINATED) {
+                    stopped = Some(failure);
+                }
             }
         }
         outcomes.push(outcome);
+        if stopped.is_some() {
+            break;
+        }
     }
     let source = format!("{}accounts (sub accounts)", live.client.api_url);
-    finish_accounts(args, now, output_dir, run_id, source, outcomes)
+    let finished = finish_accounts(args, now, output_dir, run_id, source, outcomes);
+    match stopped {
+        Some(signal) => Err(signal),
+        None => finished,
+    }
 }
 
 /// The master account's sub accounts (id, name), every page of `GET /accounts`.
@@ -244,16 +272,19 @@ async fn list_sub_accounts(
         error: anyhow::anyhow!(e).context("listing the sub accounts (GET /accounts)"),
     };
     let token = client.token().await.map_err(failure)?;
-    if !token
-        .scopes
-        .iter()
-        .any(|s| SUB_ACCOUNTS.scopes.contains(&s.as_str()))
-    {
-        return Err(Failure::usage(format!(
-            "--sub-accounts lists the sub accounts of a master account, which needs the scope {} \
-             (classic apps: {}): add it to the master account's app",
-            SUB_ACCOUNTS.scopes[0], SUB_ACCOUNTS.scopes[1]
-        )));
+    // Both scopes are needed before anything is read: listing, then each sub account's users.
+    for endpoint in [&SUB_ACCOUNTS, &extractor::zoom::users::ACCOUNT_USERS] {
+        if !token
+            .scopes
+            .iter()
+            .any(|s| endpoint.scopes.contains(&s.as_str()))
+        {
+            return Err(Failure::usage(format!(
+                "--sub-accounts reads `{}` of a master account, which needs the scope {} (classic \
+                 apps: {}): add it to the master account's app",
+                endpoint.path, endpoint.scopes[0], endpoint.scopes[1]
+            )));
+        }
     }
     let mut subs = Vec::new();
     let mut tokens = std::collections::HashSet::new();
@@ -263,6 +294,8 @@ async fn list_sub_accounts(
         for raw in page.records() {
             let sub: SubAccount = serde_json::from_str(raw).unwrap_or_default();
             match sub.id.filter(|id| !id.is_empty()) {
+                // Pages that shift while listed may repeat an account: each is read once.
+                Some(id) if subs.iter().any(|(known, _)| *known == id) => {}
                 Some(id) => subs.push((id, sub.account_name)),
                 None => tracing::warn!(message = "A sub account without an id; skipped."),
             }
