@@ -950,34 +950,14 @@ fn groups(request: &Request, state: &Mutex<State>) -> (u16, Value) {
         return refusal;
     }
     let all = &state.account.groups;
-    let size = request
-        .query
-        .get("page_size")
-        .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or(30)
-        .clamp(1, 300);
-    let offset = match request.query.get("next_page_token") {
-        None => 0,
-        Some(token) => match token.strip_prefix("grp-").and_then(|n| n.parse().ok()) {
-            Some(n) => n,
-            None => {
-                return (
-                    400,
-                    json!({"code": 300, "message": "Invalid next_page_token."}),
-                );
-            }
-        },
-    };
-    let page: Vec<Value> = all.iter().skip(offset).take(size).cloned().collect();
-    let next = offset + page.len();
-    let token = match next < all.len() {
-        true => format!("grp-{next}"),
-        false => String::new(),
-    };
-    (
-        200,
-        json!({"page_size": size, "total_records": all.len(), "next_page_token": token, "groups": page}),
-    )
+    match page_of(request, all, "grp") {
+        Err(refusal) => refusal,
+        Ok((page, token)) => (
+            200,
+            json!({"page_size": page.len(), "total_records": all.len(),
+                   "next_page_token": token, "groups": page}),
+        ),
+    }
 }
 
 /// `GET /v2/roles`: the account's roles, in one answer.
