@@ -157,3 +157,28 @@ async fn with_files_each_sub_account_has_its_folder_and_recording() {
     let rows = ndjson_file(&data.join("subC3/u.ndjson"));
     assert_eq!(rows.len(), 13);
 }
+
+/// A master account's app with only the :master scopes passes `check`, which counts its sub
+/// accounts instead of listing users it may not read.
+#[tokio::test(flavor = "multi_thread")]
+async fn check_passes_for_a_master_only_app() {
+    let mock = master().await;
+    let mut cmd = against_mock(&mock);
+    cmd.arg("check");
+    let output = run_blocking(cmd).await;
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{report}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        report.contains("sub accounts:   3 (total_records of GET /accounts)"),
+        "{report}"
+    );
+    assert!(
+        report.contains("an extract with --sub-accounts would work"),
+        "{report}"
+    );
+    assert!(mock.seen().requests.is_empty(), "GET /users was asked");
+}

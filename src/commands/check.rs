@@ -121,6 +121,22 @@ pub async fn run(args: CheckArgs) -> Result<(), Failure> {
         };
         say(format!("account id:     {account}"));
     }
+    // A master account's app with only the :master scopes reads sub accounts, not its own users.
+    if !has_scope(USERS.scopes) && has_scope(SUB_ACCOUNTS.scopes) && has_scope(ACCOUNT_USERS.scopes)
+    {
+        let mut request = extractor::zoom::sub_accounts::sweep();
+        request.query.insert("page_size".into(), "1".into());
+        let page = client.fetch(&request).await.map_err(api_failure)?;
+        say(format!(
+            "sub accounts:   {} (total_records of GET /accounts)",
+            page.page
+                .meta
+                .total_records
+                .map_or("?".into(), |n| n.to_string())
+        ));
+        say("connection ok: an extract with --sub-accounts would work".into());
+        return Ok(());
+    }
     // One user of each status: Zoom's total_records says how many an extract would list.
     let mut listed = Vec::new();
     let mut fetched = None;
