@@ -9,8 +9,7 @@ use arrow_array::builder::{Int32Builder, StringBuilder};
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
 use extractor::Page;
-use extractor::zoom::groups::Group;
-use extractor::zoom::roles::Role;
+use extractor::zoom::named::Named;
 use serde::Serialize;
 
 use crate::batch::{repeat_option, repeat_time};
@@ -73,95 +72,65 @@ pub struct ListReader {
     pub stats: ListStats,
 }
 
-/// The part of a record a row is made of.
-trait Listed: serde::de::DeserializeOwned + Default {
-    fn id(&self) -> Option<&str>;
-}
-
-impl Listed for Group {
-    fn id(&self) -> Option<&str> {
-        self.id.as_deref()
-    }
-}
-
-impl Listed for Role {
-    fn id(&self) -> Option<&str> {
-        self.id.as_deref()
-    }
-}
-
 impl ListReader {
-    /// The records of `page`, each id once (a record without an id always).
-    fn read<T: Listed>(&mut self, page: &Page) -> Vec<T> {
-        let mut kept = Vec::with_capacity(page.record_count());
-        for raw in page.records() {
-            self.stats.seen += 1;
-            let record: T = serde_json::from_str(raw).unwrap_or_else(|_| {
-                self.stats.malformed += 1;
-                T::default()
-            });
-            if let Some(id) = record.id()
-                && !self.seen.insert(id.to_string())
-            {
-                self.stats.duplicates += 1;
-                continue;
-            }
-            self.stats.written += 1;
-            kept.push(record);
-        }
-        kept
-    }
-
     /// A page of `GET /groups` as rows of `zoom_groups`.
     pub fn groups(&mut self, page: &Page, run: &RunContext) -> Result<RecordBatch, ArrowError> {
-        let groups: Vec<Group> = self.read(page);
-        let n = groups.len();
-        let (mut id, mut name, mut members) = (
-            StringBuilder::new(),
-            StringBuilder::new(),
-            Int32Builder::new(),
-        );
-        for g in &groups {
-            id.append_option(g.id.as_deref());
-            name.append_option(g.name.as_deref());
-            members.append_option(g.total_members.and_then(|m| i32::try_from(m).ok()));
-        }
-        let columns: Vec<ArrayRef> = vec![
-            repeat_option(run.account_id.as_deref(), n),
-            Arc::new(id.finish()),
-            Arc::new(name.finish()),
-            Arc::new(members.finish()),
-            repeat_time(run.extracted_at_micros, n),
-            repeat_option(Some(&run.run_id), n),
-        ];
-        RecordBatch::try_new(groups_schema(), columns)
+        self.rows(page, run, groups_schema(), false)
     }
 
     /// The answer of `GET /roles` as rows of `zoom_roles`.
     pub fn roles(&mut self, page: &Page, run: &RunContext) -> Result<RecordBatch, ArrowError> {
-        let roles: Vec<Role> = self.read(page);
-        let n = roles.len();
+        self.rows(page, run, roles_schema(), true)
+    }
+
+    /// The records of `page`, each id once (a record without an id always), as rows of `schema`,
+    /// which has a `description` column when `described`.
+    fn rows(
+        &mut self,
+        page: &Page,
+        run: &RunContext,
+        schema: SchemaRef,
+        described: bool,
+    ) -> Result<RecordBatch, ArrowError> {
         let (mut id, mut name, mut description, mut members) = (
             StringBuilder::new(),
             StringBuilder::new(),
             StringBuilder::new(),
             Int32Builder::new(),
         );
-        for r in &roles {
-            id.append_option(r.id.as_deref());
-            name.append_option(r.name.as_deref());
-            description.append_option(r.description.as_deref());
-            members.append_option(r.total_members.and_then(|m| i32::try_from(m).ok()));
+        let mut n = 0;
+        for raw in page.records() {
+            self.stats.seen += 1;
+            let record: Named = serde_json::from_str(raw).unwrap_or_else(|_| {
+                self.stats.malformed += 1;
+                Named::default()
+            });
+            if let Some(key) = &record.id
+                && !self.seen.insert(key.clone())
+            {
+                self.stats.duplicates += 1;
+                continue;
+            }
+            self.stats.written += 1;
+            n += 1;
+            id.append_option(record.id.as_deref());
+            name.append_option(record.name.as_deref());
+            description.append_option(record.description.as_deref());
+            members.append_option(record.total_members.and_then(|m| i32::try_from(m).ok()));
         }
-        let columns: Vec<ArrayRef> = vec![
+        let mut columns: Vec<ArrayRef> = vec![
             repeat_option(run.account_id.as_deref(), n),
             Arc::new(id.finish()),
             Arc::new(name.finish()),
-            Arc::new(description.finish()),
-            Arc::new(members.finish()),
+        ];
+        if described {
+            columns.push(Arc::new(description.finish()));
+        }
+        columns.extend([
+            Arc::new(members.finish()) as ArrayRef,
             repeat_time(run.extracted_at_micros, n),
             repeat_option(Some(&run.run_id), n),
-        ];
-        RecordBatch::try_new(roles_schema(), columns)
+        ]);
+        RecordBatch::try_new(schema, columns)
     }
 }

@@ -4,6 +4,7 @@
 pub mod activities;
 pub mod endpoint;
 pub mod groups;
+pub mod named;
 pub mod page;
 pub mod roles;
 pub mod sub_accounts;

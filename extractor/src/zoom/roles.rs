@@ -1,11 +1,9 @@
 //! `GET /roles`: the account's roles, which the license table's `role_id` refers to. Scope
 //! `role:read:list_roles:admin` (classic `role:read:admin`), rate label Medium, Pro plans and up;
-//! one answer, not paginated; each role has `id`, `name`, `description` and `total_members`
-//! (Zoom's List roles reference as generated clients carry it, e.g. zoom-api 0.2 on docs.rs and
-//! github.com/pankajgarkoti/zoom-python `docs/RolesApi.md`; a connector client notes "GET
-//! /v2/roles, which is not paginated").
-
-use serde::Deserialize;
+//! one answer, not paginated; each role has `id`, `name`, `description` and `total_members`,
+//! read as a `zoom::named::Named` (Zoom's List roles reference as generated clients carry it,
+//! e.g. zoom-api 0.2 on docs.rs and github.com/pankajgarkoti/zoom-python `docs/RolesApi.md`; a
+//! connector client notes "GET /v2/roles, which is not paginated").
 
 use crate::zoom::endpoint::{Endpoint, PageRequest, Rate, any_query};
 
@@ -25,21 +23,4 @@ pub static ROLES: Endpoint = Endpoint {
 /// The one request.
 pub fn request() -> PageRequest {
     PageRequest::first(&ROLES, &[])
-}
-
-/// One role, as Zoom sends it (every member read leniently: an odd value is kept as text).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-pub struct Role {
-    /// The role's id, as in users' `role_id`.
-    #[serde(default, deserialize_with = "crate::zoom::text::any_text")]
-    pub id: Option<String>,
-    /// Its name.
-    #[serde(default, deserialize_with = "crate::zoom::text::any_text")]
-    pub name: Option<String>,
-    /// What it is for.
-    #[serde(default, deserialize_with = "crate::zoom::text::any_text")]
-    pub description: Option<String>,
-    /// Its member count.
-    #[serde(default, deserialize_with = "crate::zoom::text::any_count")]
-    pub total_members: Option<i64>,
 }
