@@ -20,7 +20,7 @@ use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
 use chrono::NaiveDate;
 use extractor::Page;
 use extractor::zoom::activities::ActivityLog;
-use xxhash_rust::xxh3::xxh3_128;
+use xxhash_rust::xxh3::{Xxh3, xxh3_128};
 
 use crate::batch::{repeat_option, repeat_time, timestamps};
 use crate::context::{ActivityContext, RunContext};
@@ -194,19 +194,21 @@ impl ActivityTracker {
                     ActivityLog::default()
                 }
             };
-            let fingerprint = xxh3_128(
-                [
-                    &log.email,
-                    &log.time,
-                    &log.kind,
-                    &log.client_type,
-                    &log.version,
-                    &log.ip_address,
-                ]
-                .map(|f| f.as_deref().unwrap_or("\u{1}"))
-                .join("\u{0}")
-                .as_bytes(),
-            );
+            // Every field, a missing one as \x01, each closed by \0: hashed as it streams, so
+            // no joined string is built per event.
+            let mut hasher = Xxh3::new();
+            for field in [
+                &log.email,
+                &log.time,
+                &log.kind,
+                &log.client_type,
+                &log.version,
+                &log.ip_address,
+            ] {
+                hasher.update(field.as_deref().unwrap_or("\u{1}").as_bytes());
+                hasher.update(b"\0");
+            }
+            let fingerprint = hasher.digest128();
             if !self.seen_events.insert(fingerprint) {
                 self.stats.duplicates += 1;
                 continue;
