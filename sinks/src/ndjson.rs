@@ -64,20 +64,8 @@ impl NdjsonSink {
                         }
                         text.push(b']');
                     }
-                    Cell::Date(days) => {
-                        time.clear();
-                        write_date(days, &mut time);
-                        text.push(b'"');
-                        text.extend_from_slice(time.as_bytes());
-                        text.push(b'"');
-                    }
-                    Cell::Time(t) => {
-                        time.clear();
-                        write_time(t, &mut time);
-                        text.push(b'"');
-                        text.extend_from_slice(time.as_bytes());
-                        text.push(b'"');
-                    }
+                    Cell::Date(days) => push_quoted(&mut text, &mut time, |s| write_date(days, s)),
+                    Cell::Time(t) => push_quoted(&mut text, &mut time, |s| write_time(t, s)),
                 }
             }
             text.extend_from_slice(b"}\n");
@@ -86,6 +74,16 @@ impl NdjsonSink {
         self.buffer = text;
         result
     }
+}
+
+/// Appends `"…"` around what `render` writes (dates and times need no JSON escaping), through
+/// the reused `scratch`.
+fn push_quoted(text: &mut Vec<u8>, scratch: &mut String, render: impl FnOnce(&mut String)) {
+    scratch.clear();
+    render(scratch);
+    text.push(b'"');
+    text.extend_from_slice(scratch.as_bytes());
+    text.push(b'"');
 }
 
 impl RecordSink for NdjsonSink {
