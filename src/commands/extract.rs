@@ -95,6 +95,44 @@ struct AccountOutcome {
     manifest: Option<String>,
 }
 
+impl AccountOutcome {
+    /// An outcome with `status` and nothing else yet.
+    fn new(name: String, account_name: Option<String>, status: &'static str) -> Self {
+        AccountOutcome {
+            name,
+            account_name,
+            status,
+            exit_code: None,
+            error: None,
+            manifest: None,
+        }
+    }
+
+    /// This account's `result` added to `outcomes`; a signal's failure is handed back, as it
+    /// stops the whole run, not only this account.
+    fn record(
+        mut self,
+        result: Result<PathBuf, Failure>,
+        outcomes: &mut Vec<AccountOutcome>,
+    ) -> Option<Failure> {
+        let mut signal = None;
+        match result {
+            Ok(manifest) => self.manifest = Some(manifest.display().to_string()),
+            Err(failure) => {
+                tracing::error!(message = "Account failed.", account = %self.name, exit_code = failure.code, error = %failure);
+                self.status = "failed";
+                self.exit_code = Some(failure.code);
+                self.error = Some(failure.to_string());
+                if matches!(failure.code, exit::INTERRUPTED | exit::TERMINATED) {
+                    signal = Some(failure);
+                }
+            }
+        }
+        outcomes.push(self);
+        signal
+    }
+}
+
 /// The `--all-accounts` run's own manifest.
 #[derive(Debug, Serialize)]
 struct AccountsManifest {
@@ -133,7 +171,7 @@ async fn run_all(
     for entry in &entries {
         if !entry.active {
             tracing::info!(message = "Skipping inactive account.", account = %entry.name);
-            outcomes.push(outcome(entry, "skipped", None, None));
+            outcomes.push(AccountOutcome::new(entry.name.clone(), None, "skipped"));
             continue;
         }
         let result = match ExtractConfig::from_args(args, Some(entry), true, now) {
@@ -144,39 +182,13 @@ async fn run_all(
             }
             Err(failure) => Err(failure),
         };
-        match result {
-            Ok(manifest) => outcomes.push(AccountOutcome {
-                manifest: Some(manifest.display().to_string()),
-                ..outcome(entry, "ok", None, None)
-            }),
-            Err(failure) => {
-                tracing::error!(message = "Account failed.", account = %entry.name, exit_code = failure.code, error = %failure);
-                outcomes.push(outcome(
-                    entry,
-                    "failed",
-                    Some(failure.code),
-                    Some(failure.to_string()),
-                ));
-                // A signal stops the whole run, not only this account.
-                if matches!(failure.code, exit::INTERRUPTED | exit::TERMINATED) {
-                    stopped = Some(failure);
-                    break;
-                }
-            }
+        stopped = AccountOutcome::new(entry.name.clone(), None, "ok").record(result, &mut outcomes);
+        if stopped.is_some() {
+            break;
         }
     }
-    let finished = finish_accounts(
-        args,
-        now,
-        output_dir,
-        run_id,
-        path.display().to_string(),
-        outcomes,
-    );
-    match stopped {
-        Some(signal) => Err(signal),
-        None => finished,
-    }
+    let config = path.display().to_string();
+    finish_accounts(args, now, output_dir, run_id, config, outcomes, stopped)
 }
 
 /// Every sub account of a master account, one after the other: one failing does not stop the
@@ -228,38 +240,13 @@ async fn run_sub_accounts(
             Ok(cfg) => run_one(&cfg, quiet, progress).await,
             Err(failure) => Err(failure),
         };
-        let mut outcome = AccountOutcome {
-            name: id.clone(),
-            account_name: name,
-            status: "ok",
-            exit_code: None,
-            error: None,
-            manifest: None,
-        };
-        match result {
-            Ok(manifest) => outcome.manifest = Some(manifest.display().to_string()),
-            Err(failure) => {
-                tracing::error!(message = "Sub account failed.", account = %id, exit_code = failure.code, error = %failure);
-                outcome.status = "failed";
-                outcome.exit_code = Some(failure.code);
-                outcome.error = Some(failure.to_string());
-                // A signal stops the whole run, not only this sub account.
-                if matches!(failure.code, exit::INTERRUPTED | exit::TERMINATED) {
-                    stopped = Some(failure);
-                }
-            }
-        }
-        outcomes.push(outcome);
+        stopped = AccountOutcome::new(id, name, "ok").record(result, &mut outcomes);
         if stopped.is_some() {
             break;
         }
     }
     let source = format!("{}accounts (sub accounts)", live.client.api_url);
-    let finished = finish_accounts(args, now, output_dir, run_id, source, outcomes);
-    match stopped {
-        Some(signal) => Err(signal),
-        None => finished,
-    }
+    finish_accounts(args, now, output_dir, run_id, source, outcomes, stopped)
 }
 
 /// The master account's sub accounts (id, name), every page of `GET /accounts`.
@@ -315,7 +302,8 @@ async fn list_sub_accounts(
 
 /// Writes the accounts manifest of a run over many accounts (beside the partitions, or in the
 /// folder holding the accounts' folders) and turns their outcomes into the run's result: exit 0
-/// when none failed, 75 when every failure is temporary, 1 otherwise.
+/// when none failed, 75 when every failure is temporary, 1 otherwise; a signal that `stopped` the
+/// run is its result once the manifest is written.
 fn finish_accounts(
     args: &ExtractArgs,
     now: chrono::DateTime<chrono::Utc>,
@@ -323,6 +311,7 @@ fn finish_accounts(
     run_id: String,
     config: String,
     outcomes: Vec<AccountOutcome>,
+    stopped: Option<Failure>,
 ) -> Result<(), Failure> {
     let manifest_path = match &args.output_dir {
         // Per date, beside the partitions (readers of `*.parquet` ignore it).
@@ -342,10 +331,15 @@ fn finish_accounts(
         config,
         accounts: outcomes,
     };
-    sinks::write_json_atomically(&manifest_path, &manifest).map_err(|e| {
-        Failure::failed(anyhow::anyhow!(e).context("cannot write the accounts manifest"))
-    })?;
-    print_path(&manifest_path)?;
+    let written = sinks::write_json_atomically(&manifest_path, &manifest)
+        .map_err(|e| {
+            Failure::failed(anyhow::anyhow!(e).context("cannot write the accounts manifest"))
+        })
+        .and_then(|_| print_path(&manifest_path));
+    if let Some(signal) = stopped {
+        return Err(signal);
+    }
+    written?;
     let failed: Vec<&AccountOutcome> = manifest
         .accounts
         .iter()
@@ -380,22 +374,6 @@ fn finish_accounts(
             manifest_path.display()
         ),
     })
-}
-
-fn outcome(
-    entry: &AccountEntry,
-    status: &'static str,
-    exit_code: Option<u8>,
-    error: Option<String>,
-) -> AccountOutcome {
-    AccountOutcome {
-        name: entry.name.clone(),
-        account_name: None,
-        status,
-        exit_code,
-        error,
-        manifest: None,
-    }
 }
 
 /// The folder holding every account's folder: the parent of this account's manifest folder.
