@@ -77,9 +77,7 @@ async fn every_event_lands_once_and_each_user_gets_their_count() {
     let written = ndjson_file(&out.path().join("u_signin_events.ndjson"));
     let distinct: BTreeSet<String> = events.iter().map(Value::to_string).collect();
     assert_eq!(written.len(), distinct.len());
-    let m: Value =
-        serde_json::from_str(&fs::read_to_string(out.path().join("u_manifest.json")).unwrap())
-            .unwrap();
+    let m: Value = json_file(out.path().join("u_manifest.json"));
     assert_eq!(m["activity"]["events_seen"], events.len());
     assert_eq!(m["activity"]["duplicates"], 1);
     assert_eq!(m["activity"]["window_start"], "2026-09-03");
@@ -164,11 +162,7 @@ async fn the_ip_address_is_kept_only_when_asked_for() {
     let mut cmd = extract_with_activity(&mock, out.path(), &["--with-ip"]);
     cmd.arg("--record").arg(out.path().join("recording"));
     let output = run_blocking(cmd).await;
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_succeeded(&output);
     let written = ndjson_file(&out.path().join("u_signin_events.ndjson"));
     assert!(written.iter().all(|e| {
         e["ip_address"]
@@ -227,11 +221,7 @@ async fn a_recorded_run_with_the_report_replays_to_the_same_tables() {
     let mut cmd = extract_with_activity(&mock, &out.path().join("live"), &["--run-id", "r1"]);
     cmd.arg("--record").arg(&recording);
     let output = run_blocking(cmd).await;
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_succeeded(&output);
 
     // IP addresses are personal data the run did not keep: the recording leaves them out too.
     let recorded: String = fs::read_dir(recording.join("pages"))
@@ -252,11 +242,7 @@ async fn a_recorded_run_with_the_report_replays_to_the_same_tables() {
         .args(["--format", "ndjson", "--output"])
         .arg(out.path().join("replayed/u.ndjson"));
     let output = run_blocking(replay).await;
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_succeeded(&output);
     for table in [
         "u.ndjson",
         "u_rejects.ndjson",
@@ -290,11 +276,7 @@ async fn partitioned_runs_publish_the_activity_tables_beside_the_others() {
         // The run's date, which the six-month rule of the report is checked against.
         .args(["--as-of", "2026-12-01T18:00:00Z"]);
     let output = run_blocking(cmd).await;
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_succeeded(&output);
     for table in [
         "zoom_users",
         "zoom_user_rejects",
@@ -326,7 +308,7 @@ async fn partitioned_runs_publish_the_activity_tables_beside_the_others() {
             .path()
             .join(table)
             .join("dt=2026-12-01/account=emea/_manifest.json");
-        let m: Value = serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap();
+        let m: Value = json_file(path);
         m["run_id"].as_str().unwrap().to_string()
     })
     .collect();
@@ -384,14 +366,8 @@ async fn the_report_is_paced_apart_and_a_heavy_429_is_waited_out() {
     let extra = ["--activity-max-rps", "4", "--retry-min-delay-ms", "20"];
     let cmd = extract_with_activity(&mock, out.path(), &extra);
     let output = run_blocking(cmd).await;
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let m: Value =
-        serde_json::from_str(&fs::read_to_string(out.path().join("u_manifest.json")).unwrap())
-            .unwrap();
+    assert_succeeded(&output);
+    let m: Value = json_file(out.path().join("u_manifest.json"));
     assert_eq!(m["api"]["http_429"], 1);
     assert_eq!(m["activity"]["events_seen"], events.len());
     // At 4 a second, n requests span at least (n - 1) / 4 s (sleeps only lengthen it); after the

@@ -5,7 +5,6 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs;
 use std::path::Path;
 use std::time::Duration;
 
@@ -110,9 +109,7 @@ async fn the_addons_table_equals_the_mocks_features_for_every_licensed_user() {
     // Every row carries the whole feature object.
     let feature: Value = serde_json::from_str(rows[0]["feature"].as_str().unwrap()).unwrap();
     assert_eq!(feature["meeting_capacity"], 300);
-    let m: Value =
-        serde_json::from_str(&fs::read_to_string(out.path().join("u_manifest.json")).unwrap())
-            .unwrap();
+    let m: Value = json_file(out.path().join("u_manifest.json"));
     assert_eq!(m["addons"]["users_asked"], 40);
     assert_eq!(m["addons"]["users_read"], 40);
     assert_eq!(m["addons"]["addons"], rows.len());
@@ -123,11 +120,7 @@ async fn addons_for_all_covers_every_user_with_an_id() {
     let (mock, users) = mock(|_| {}).await;
     let out = tempfile::tempdir().unwrap();
     let output = run_blocking(extract(&mock, out.path(), &["--addons-for", "all"])).await;
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_succeeded(&output);
     let everyone = ids(&users, true);
     let asked: BTreeSet<String> = mock.seen().settings_requests.into_iter().collect();
     assert_eq!(asked, everyone);
@@ -147,9 +140,7 @@ async fn a_user_deleted_between_the_list_and_the_settings_is_a_counted_skip() {
     let mut rest = ids(&users, false);
     rest.remove(&gone);
     assert_eq!(written_addons(out.path()), expected_addons(&rest));
-    let m: Value =
-        serde_json::from_str(&fs::read_to_string(out.path().join("u_manifest.json")).unwrap())
-            .unwrap();
+    let m: Value = json_file(out.path().join("u_manifest.json"));
     assert_eq!(m["addons"]["users_gone"], 1);
     assert_eq!(m["addons"]["users_read"], 39);
 }

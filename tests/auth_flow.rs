@@ -182,7 +182,7 @@ async fn the_browser_flow_stores_tokens_then_check_and_extract_work() {
             .contains("You can close this window")
     );
     let output = wait_for(child).await;
-    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_succeeded(&output);
     #[cfg(unix)]
     assert_eq!(mode(&setup.token_file()), 0o600);
     // The authorize URL carried PKCE and no scope.
@@ -190,7 +190,7 @@ async fn the_browser_flow_stores_tokens_then_check_and_extract_work() {
     assert!(!url.contains("scope="), "{url}");
 
     let check = setup.run(&["check"]).await;
-    assert!(check.status.success(), "{}", text(&check.stderr));
+    assert_succeeded(&check);
     let report = text(&check.stdout);
     assert!(report.contains("authorization-code"), "{report}");
     assert!(report.contains("users listed:   120 active, "), "{report}");
@@ -200,7 +200,7 @@ async fn the_browser_flow_stores_tokens_then_check_and_extract_work() {
     let extract = setup
         .run(&["extract", "--format", "ndjson", "--output", "u.ndjson"])
         .await;
-    assert!(extract.status.success(), "{}", text(&extract.stderr));
+    assert_succeeded(&extract);
     let rows = std::fs::read_to_string(setup.work.path().join("u.ndjson")).unwrap();
     assert_eq!(rows.lines().count(), 150);
 }
@@ -237,7 +237,7 @@ async fn an_idle_connection_does_not_hold_up_the_browsers_redirect() {
     let page = browser.get(&url).send().await.unwrap();
     assert_eq!(page.status(), 200);
     let output = wait_for(child).await;
-    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_succeeded(&output);
     assert!(setup.token_file().exists());
 }
 
@@ -378,8 +378,7 @@ async fn refresh_tokens_rotate_across_runs() {
     }
     let seen = setup.mock.seen();
     assert_eq!(seen.refreshes, 3);
-    let stored: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(setup.token_file()).unwrap()).unwrap();
+    let stored: serde_json::Value = json_file(setup.token_file());
     assert_eq!(
         stored["refresh_token"].as_str().unwrap(),
         seen.refresh_tokens_issued.last().unwrap()
@@ -392,8 +391,7 @@ async fn a_refused_refresh_token_says_run_auth_again() {
     let setup = Setup::new(|a| a.token_ttl_secs = 30).await;
     setup.connect().await;
     let path = setup.token_file();
-    let mut stored: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let mut stored: serde_json::Value = json_file(&path);
     stored["refresh_token"] = "a-refresh-token-zoom-no-longer-knows".into();
     std::fs::write(&path, stored.to_string()).unwrap();
     let output = setup.run(&["extract", "--output", "u.parquet"]).await;
@@ -439,7 +437,7 @@ async fn a_crash_right_after_a_refresh_says_exactly_what_to_do() {
     // Reconnecting fixes it.
     setup.connect().await;
     let output = setup.run(&["check"]).await;
-    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_succeeded(&output);
 }
 
 /// An authorization-code app is not given its account id: it reads it from `GET /users/me` when
@@ -460,14 +458,12 @@ async fn the_account_id_of_an_authorization_code_app_comes_from_users_me() {
         "2026-12-01",
     ];
     let output = setup.run(PARTITIONED).await;
-    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_succeeded(&output);
     let partition = setup
         .work
         .path()
         .join("wh/zoom_users/dt=2026-12-01/account=mockAccount123");
-    let manifest: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(partition.join("_manifest.json")).unwrap())
-            .unwrap();
+    let manifest: serde_json::Value = json_file(partition.join("_manifest.json"));
     assert_eq!(manifest["source"]["account_id"], "mockAccount123");
     let check = setup.run(&["check"]).await;
     assert!(
@@ -502,7 +498,7 @@ async fn the_account_id_of_an_authorization_code_app_comes_from_users_me() {
             "emea",
         ])
         .await;
-    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_succeeded(&output);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -510,7 +506,7 @@ async fn revoke_revokes_at_zoom_and_deletes_the_token_file() {
     let setup = Setup::new(|_| {}).await;
     setup.connect().await;
     let output = setup.run(&["revoke"]).await;
-    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_succeeded(&output);
     assert!(!setup.token_file().exists());
     assert_eq!(setup.mock.seen().revoked.len(), 1);
 }
@@ -578,7 +574,7 @@ async fn output(mut cmd: assert_cmd::Command) -> Output {
 async fn check_reports_a_working_server_to_server_connection() {
     let mock = s2s_mock(|_| {}).await;
     let out = output(s2s(&mock, &["check"])).await;
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_succeeded(&out);
     let report = text(&out.stdout);
     assert!(
         report.contains("server-to-server (account mockAccount123)"),
@@ -611,7 +607,7 @@ async fn check_prints_zooms_user_summary_when_its_scope_is_granted() {
     })
     .await;
     let out = output(s2s(&mock, &["check"])).await;
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_succeeded(&out);
     let report = text(&out.stdout);
     // The 40 active users of generated_users have plan types 1, 2, 2, 4, 99 in turn: 16 licensed
     // (type 2), 8 basic (type 1) and 16 join-only (types 4 and 99); 5 pending apart.
@@ -656,7 +652,7 @@ async fn check_says_whether_the_sign_in_report_is_readable() {
         })
         .await;
         let out = output(s2s(&mock, &["check"])).await;
-        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert_succeeded(&out);
         let report = text(&out.stdout);
         assert!(report.contains(says), "{report}");
         assert!(
@@ -898,8 +894,8 @@ async fn two_runs_refreshing_at_once_take_turns() {
         .spawn()
         .unwrap();
     let (first, second) = tokio::join!(wait_for(first), wait_for(second));
-    assert!(first.status.success(), "{}", text(&first.stderr));
-    assert!(second.status.success(), "{}", text(&second.stderr));
+    assert_succeeded(&first);
+    assert_succeeded(&second);
     let seen = setup.mock.seen();
     assert_eq!(
         seen.refreshes, 2,
@@ -911,8 +907,7 @@ async fn two_runs_refreshing_at_once_take_turns() {
         turn >= Duration::from_millis(1_900),
         "refreshed {turn:?} apart"
     );
-    let stored: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(setup.token_file()).unwrap()).unwrap();
+    let stored: serde_json::Value = json_file(setup.token_file());
     assert_eq!(
         stored["refresh_token"].as_str().unwrap(),
         seen.refresh_tokens_issued.last().unwrap()
@@ -1095,7 +1090,7 @@ async fn flags_beat_the_environment_which_beats_the_accounts_file() {
     // The file alone.
     file_with(&mock.api_url());
     let out = check(None, None);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_succeeded(&out);
     assert_eq!(
         api_line(&out),
         format!("api url:        {}/", mock.api_url())
@@ -1107,7 +1102,7 @@ async fn flags_beat_the_environment_which_beats_the_accounts_file() {
     // The flag over both.
     file_with(dead);
     let out = check(Some(dead), Some(&mock.api_url()));
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_succeeded(&out);
     assert_eq!(
         api_line(&out),
         format!("api url:        {}/", mock.api_url())
@@ -1141,7 +1136,7 @@ async fn max_rps_comes_from_the_flag_then_the_file_then_the_default() {
             cmd.args(["--max-rps", rps]);
         }
         let out = output(cmd).await;
-        assert!(out.status.success(), "{}", text(&out.stderr));
+        assert_succeeded(&out);
         let offsets = mock.seen().request_offsets;
         assert_eq!(offsets.len(), 11);
         let manifest: serde_json::Value = serde_json::from_str(

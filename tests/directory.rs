@@ -23,6 +23,11 @@ async fn mock_with_lists() -> MockZoom {
     MockZoom::start(account, BTreeMap::new(), Duration::ZERO).await
 }
 
+/// The values of `keys` in each record, in order.
+fn fields<const N: usize>(records: &[Value], keys: [&str; N]) -> Vec<[Value; N]> {
+    records.iter().map(|r| keys.map(|k| r[k].clone())).collect()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn groups_and_roles_tables_equal_the_accounts_lists() {
     let mock = mock_with_lists().await;
@@ -38,59 +43,22 @@ async fn groups_and_roles_tables_equal_the_accounts_lists() {
     ])
     .arg(out.path().join("u.ndjson"));
     let output = run_blocking(cmd).await;
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_succeeded(&output);
 
     let account = mock.account();
     let groups = ndjson_file(&out.path().join("u_groups.ndjson"));
-    let got: Vec<(Value, Value, Value)> = groups
-        .iter()
-        .map(|g| {
-            (
-                g["group_id"].clone(),
-                g["name"].clone(),
-                g["total_members"].clone(),
-            )
-        })
-        .collect();
-    let want: Vec<(Value, Value, Value)> = account
-        .groups
-        .iter()
-        .map(|g| {
-            (
-                g["id"].clone(),
-                g["name"].clone(),
-                g["total_members"].clone(),
-            )
-        })
-        .collect();
-    assert_eq!(got, want);
-
+    assert_eq!(
+        fields(&groups, ["group_id", "name", "total_members"]),
+        fields(&account.groups, ["id", "name", "total_members"])
+    );
     let roles = ndjson_file(&out.path().join("u_roles.ndjson"));
-    let got: Vec<(Value, Value, Value)> = roles
-        .iter()
-        .map(|r| {
-            (
-                r["role_id"].clone(),
-                r["name"].clone(),
-                r["description"].clone(),
-            )
-        })
-        .collect();
-    let want: Vec<(Value, Value, Value)> = account
-        .roles
-        .iter()
-        .map(|r| (r["id"].clone(), r["name"].clone(), r["description"].clone()))
-        .collect();
-    assert_eq!(got, want);
+    assert_eq!(
+        fields(&roles, ["role_id", "name", "description"]),
+        fields(&account.roles, ["id", "name", "description"])
+    );
     assert!(roles.iter().all(|r| r["account_id"] == "mockAccount123"));
 
-    let m: Value =
-        serde_json::from_str(&fs::read_to_string(out.path().join("u_manifest.json")).unwrap())
-            .unwrap();
+    let m: Value = json_file(out.path().join("u_manifest.json"));
     assert_eq!(m["outputs"]["groups"]["rows"], 650);
     assert_eq!(m["outputs"]["roles"]["rows"], 3);
 }
@@ -131,11 +99,7 @@ async fn lists_are_recorded_replayed_and_partitioned() {
         .arg("--record")
         .arg(work.path().join("rec"));
     let output = run_blocking(cmd).await;
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_succeeded(&output);
 
     let mut replay = zoom_licenses();
     replay
@@ -152,11 +116,7 @@ async fn lists_are_recorded_replayed_and_partitioned() {
         .arg("--output")
         .arg(work.path().join("replayed/u.ndjson"));
     let output = run_blocking(replay).await;
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_succeeded(&output);
     for table in ["u_groups.ndjson", "u_roles.ndjson", "u.ndjson"] {
         let live = fs::read(work.path().join("live").join(table)).unwrap();
         let replayed = fs::read(work.path().join("replayed").join(table)).unwrap();
@@ -176,11 +136,7 @@ async fn lists_are_recorded_replayed_and_partitioned() {
             "emea",
         ]);
     let output = run_blocking(partitioned).await;
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_succeeded(&output);
     for table in ["zoom_groups", "zoom_roles"] {
         let dir = work
             .path()
@@ -213,14 +169,8 @@ async fn every_option_composes_in_one_run() {
         .args(["--activity-max-rps", "40", "--format", "ndjson", "--output"])
         .arg(out.path().join("u.ndjson"));
     let output = run_blocking(cmd).await;
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let m: Value =
-        serde_json::from_str(&fs::read_to_string(out.path().join("u_manifest.json")).unwrap())
-            .unwrap();
+    assert_succeeded(&output);
+    let m: Value = json_file(out.path().join("u_manifest.json"));
     let tables: Vec<&str> = m["outputs"]
         .as_object()
         .unwrap()

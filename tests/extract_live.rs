@@ -58,7 +58,7 @@ fn expected(users: &BTreeMap<String, Vec<Value>>, statuses: &[&str]) -> BTreeSet
 }
 
 fn manifest(out: &Path) -> Value {
-    serde_json::from_str(&fs::read_to_string(out.join("u_manifest.json")).unwrap()).unwrap()
+    json_file(out.join("u_manifest.json"))
 }
 
 fn assert_exact_users(out: &Path, users: &BTreeMap<String, Vec<Value>>, statuses: &[&str]) {
@@ -88,7 +88,7 @@ async fn every_registered_user_across_pages_and_statuses_and_the_same_on_replay(
     .arg("--record")
     .arg(&recording);
     let output = run(cmd).await;
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_succeeded(&output);
     assert_exact_users(&live_out, &users, &["active", "pending"]);
 
     let m = manifest(&live_out);
@@ -115,7 +115,7 @@ async fn every_registered_user_across_pages_and_statuses_and_the_same_on_replay(
         .arg("--output")
         .arg(replay_out.join("u.ndjson"));
     let output = run(replay).await;
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_succeeded(&output);
     assert_eq!(
         fs::read(live_out.join("u.ndjson")).unwrap(),
         fs::read(replay_out.join("u.ndjson")).unwrap(),
@@ -132,8 +132,7 @@ async fn every_registered_user_across_pages_and_statuses_and_the_same_on_replay(
 /// `page_size` (the size actually sent), and the page token sent, which is the previous page of its
 /// sweep's `next_page_token` (none on a first page). Checked against the recorded bodies.
 fn assert_recorded_requests(recording: &Path, page_size: &str) {
-    let index: Value =
-        serde_json::from_str(&fs::read_to_string(recording.join("index.json")).unwrap()).unwrap();
+    let index: Value = json_file(recording.join("index.json"));
     let mut next: BTreeMap<String, String> = BTreeMap::new();
     for page in index["pages"].as_array().unwrap() {
         let request = &page["request"];
@@ -212,7 +211,7 @@ async fn counts_are_reconciled_with_zooms_summary() {
             let mock = MockZoom::start(account, BTreeMap::new(), Duration::ZERO).await;
             let out = tempfile::tempdir().unwrap();
             let output = run(live(&mock, out.path())).await;
-            assert!(output.status.success(), "{}", stderr(&output));
+            assert_succeeded(&output);
             (manifest(out.path()), stderr(&output))
         }
     };
@@ -258,7 +257,7 @@ async fn pacing_is_not_counted_as_waiting_on_rate_limits() {
         "5",
     ]);
     let output = run(cmd).await;
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_succeeded(&output);
     let m = manifest(out.path());
     assert_eq!(m["api"]["http_429"], 0);
     assert_eq!(m["api"]["rate_limit_wait_seconds"], 0.0);
@@ -295,7 +294,7 @@ async fn a_429_storm_without_retry_after_backs_off() {
     .arg(out.path().join("u.ndjson"))
     .args(["--page-size", "50", "--statuses", "active"]);
     let output = run(cmd).await;
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_succeeded(&output);
     assert_exact_users(out.path(), &users, &["active"]);
     let seen = mock.seen();
     assert_eq!(seen.faults_applied.len(), 2);
@@ -373,7 +372,7 @@ async fn gap_after_second_page(fault: Fault) -> Duration {
     let mut cmd = live(&mock, out.path());
     cmd.args(["--page-size", "300", "--statuses", "active"]);
     let output = run(cmd).await;
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_succeeded(&output);
     assert_exact_users(out.path(), &users, &["active"]);
     let offsets = mock.seen().request_offsets;
     offsets[2] - offsets[1]
@@ -436,7 +435,7 @@ async fn a_refused_page_size_falls_back_to_300_once() {
     let mut cmd = live(&mock, out.path());
     cmd.arg("--record").arg(out.path().join("recording"));
     let output = run(cmd).await;
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_succeeded(&output);
     assert_exact_users(out.path(), &users, &["active", "pending"]);
     let m = manifest(out.path());
     assert_eq!(m["api"]["page_size"], 300);
@@ -740,7 +739,7 @@ async fn the_limiter_holds_max_rps_across_concurrent_sweeps() {
     cmd.args(["--max-rps", "8", "--page-size", "10"])
         .args(["--statuses", "active,pending,inactive"]);
     let output = run(cmd).await;
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_succeeded(&output);
     let seen = mock.seen();
     assert_eq!(seen.requests.len(), 30);
     // Evenly spaced at 8 a second, the 30 requests span at least 29/8 s. A busy machine can only
@@ -766,7 +765,7 @@ async fn no_secret_or_token_appears_in_logs_outputs_or_recordings() {
         .args(["-vv", "--page-size", "30", "--record"])
         .arg(out.path().join("recording"));
     let output = run(cmd).await;
-    assert!(output.status.success(), "{}", stderr(&output));
+    assert_succeeded(&output);
     let seen = mock.seen();
     assert_eq!(seen.tokens_issued.len(), 2);
     let mut secrets: Vec<String> = seen.tokens_issued.clone();
@@ -809,7 +808,7 @@ async fn include_fields_custom_attributes_reaches_the_request_and_the_column() {
                 .arg(out.path().join("recording"));
         }
         let output = run(cmd).await;
-        assert!(output.status.success(), "{}", stderr(&output));
+        assert_succeeded(&output);
         let rows: Vec<Value> = fs::read_to_string(out.path().join("u.ndjson"))
             .unwrap()
             .lines()

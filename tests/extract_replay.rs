@@ -12,10 +12,6 @@ use common::*;
 use predicates::str::contains;
 use serde_json::Value;
 
-fn manifest(path: &std::path::Path) -> Value {
-    serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap()
-}
-
 fn ndjson_lines(text: &str) -> Vec<Value> {
     text.lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l:?}: {e}")))
@@ -45,7 +41,7 @@ fn sample_to_parquet_holds_exactly_the_active_and_pending_users_with_supported_p
     assert_eq!(unique, expected_keys(&fixture("sample")));
     assert_eq!(keys.len(), 842);
 
-    let m = manifest(&out.path().join("zoom_users_manifest.json"));
+    let m = json_file(out.path().join("zoom_users_manifest.json"));
     assert_eq!(m["rows_written"], 842);
     assert_eq!(m["users_seen"], 1000);
     assert_eq!(m["rejects"]["deactivated"], 150);
@@ -402,7 +398,7 @@ fn malformed_records_land_in_rejects_with_reasons_and_never_fail_the_run() {
             .unwrap()
             .contains("\"type\": \"2\"")
     );
-    let m = manifest(&out.path().join("u_manifest.json"));
+    let m = json_file(out.path().join("u_manifest.json"));
     assert_eq!(m["rejects"]["invalid_record"], 6);
 }
 
@@ -452,7 +448,7 @@ fn same_run_id_and_as_of_give_byte_identical_outputs() {
                 .arg(&target)
                 .assert()
                 .success();
-            let m = manifest(&out.path().join(attempt).join("u_manifest.json"));
+            let m = json_file(out.path().join(attempt).join("u_manifest.json"));
             assert_eq!(m["extracted_at"], "2026-11-28T00:00:00.000000Z");
             hashes.push((
                 fs::read(&target).unwrap(),
@@ -478,7 +474,7 @@ fn duplicates_are_dropped_and_counted() {
         .assert()
         .success()
         .stderr(contains("duplicates dropped: 2"));
-    let m = manifest(&out.path().join("u_manifest.json"));
+    let m = json_file(out.path().join("u_manifest.json"));
     assert_eq!(m["duplicates"], 2);
     assert_eq!(m["rows_written"], 4);
     assert_eq!(csv_cells(&out.path().join("u.csv"), "user_key").len(), 4);
@@ -535,8 +531,7 @@ fn bad_input_gets_a_clear_error_and_the_right_exit_code() {
     // A recording that stops before a sweep's last page is refused, not silently short.
     let recording = work.path().join("cut");
     copy_dir(&fixture("pagination"), &recording);
-    let mut index: Value =
-        serde_json::from_str(&fs::read_to_string(recording.join("index.json")).unwrap()).unwrap();
+    let mut index: Value = json_file(recording.join("index.json"));
     index["pages"].as_array_mut().unwrap().remove(2);
     fs::write(recording.join("index.json"), index.to_string()).unwrap();
     replay_in(work.path(), &recording)
@@ -629,8 +624,7 @@ fn a_version_1_recording_replays_like_its_version_2_twin() {
     let work = tempfile::tempdir().unwrap();
     let v1 = work.path().join("v1");
     copy_dir(&fixture("sample"), &v1);
-    let v2: Value =
-        serde_json::from_str(&fs::read_to_string(v1.join("index.json")).unwrap()).unwrap();
+    let v2: Value = json_file(v1.join("index.json"));
     let pages: Vec<Value> = v2["pages"]
         .as_array()
         .unwrap()
@@ -675,7 +669,7 @@ fn a_version_1_recording_replays_like_its_version_2_twin() {
             .arg(out.join("zoom_users.csv"))
             .assert()
             .success();
-        let manifest = manifest(&out.join("zoom_users_manifest.json"));
+        let manifest = json_file(out.join("zoom_users_manifest.json"));
         let rows = fs::read(out.join("zoom_users.csv")).unwrap();
         let rejects = fs::read(out.join("zoom_users_rejects.csv")).unwrap();
         (
@@ -705,7 +699,7 @@ fn with_index(set: &str, edit: impl FnOnce(&mut Value)) -> (tempfile::TempDir, s
     let recording = work.path().join("recording");
     copy_dir(&fixture(set), &recording);
     let path = recording.join("index.json");
-    let mut index: Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+    let mut index: Value = json_file(&path);
     edit(&mut index);
     fs::write(&path, index.to_string()).unwrap();
     (work, recording)
@@ -720,11 +714,7 @@ fn replayed_keys(recording: &std::path::Path) -> Vec<String> {
         .arg(recording)
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_succeeded(&output);
     ndjson_lines(&String::from_utf8(output.stdout).unwrap())
         .iter()
         .map(|row| row["user_key"].as_str().unwrap().to_string())
@@ -941,7 +931,7 @@ fn a_recorded_restart_and_other_endpoints_replay_as_they_were() {
         .arg(out.join("u.parquet"))
         .assert()
         .success();
-    let m = manifest(&out.join("u_manifest.json"));
+    let m = json_file(out.join("u_manifest.json"));
     let active = &m["statuses"]["active"];
     assert_eq!(
         (active["restarts"].as_u64(), active["pages"].as_u64()),
@@ -1215,7 +1205,7 @@ fn a_run_to_stdout_leaves_an_earlier_file_runs_outputs_alone() {
     for (path, bytes) in &before {
         assert_eq!(after.get(path), Some(bytes), "{path:?} was replaced");
     }
-    let stdout_manifest = manifest(&work.path().join("out/zoom_users_stdout_manifest.json"));
+    let stdout_manifest = json_file(work.path().join("out/zoom_users_stdout_manifest.json"));
     assert_eq!(stdout_manifest["outputs"]["licenses"]["path"], "-");
 }
 
@@ -1333,7 +1323,7 @@ fn fewer_users_than_total_records_is_a_warning() {
         "{stderr}"
     );
     assert!(stderr.contains("WARN"), "{stderr}");
-    let m = manifest(&work.path().join("out/zoom_users_manifest.json"));
+    let m = json_file(work.path().join("out/zoom_users_manifest.json"));
     assert_eq!(m["statuses"]["active"]["short_of_total"], 3);
     assert_eq!(m["statuses"]["pending"]["short_of_total"], 0);
 }

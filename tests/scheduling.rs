@@ -58,9 +58,7 @@ fn re_running_a_date_and_account_replaces_exactly_that_partition() {
         }
     }
     assert_eq!(dir_entries(&licenses), ["_manifest.json", "part-0.parquet"]);
-    let manifest: Value =
-        serde_json::from_str(&fs::read_to_string(licenses.join("_manifest.json")).unwrap())
-            .unwrap();
+    let manifest: Value = json_file(licenses.join("_manifest.json"));
     assert_eq!(manifest["run_id"], "second");
     assert_eq!(manifest["partition"]["dt"], "2026-11-27");
     assert_eq!(manifest["partition"]["account"], "emea");
@@ -136,9 +134,7 @@ async fn a_run_killed_mid_way_leaves_the_previous_partition_whole() {
         before,
         "the previous partition changed"
     );
-    let manifest: Value =
-        serde_json::from_str(&fs::read_to_string(partition.join("_manifest.json")).unwrap())
-            .unwrap();
+    let manifest: Value = json_file(partition.join("_manifest.json"));
     assert_eq!(manifest["run_id"], "complete");
     let (batches, _) = read_parquet(&partition.join("part-0.parquet"));
     let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
@@ -287,7 +283,7 @@ fn concurrent_writers_of_one_partition_leave_a_matched_pair() {
         let path = root
             .join(table)
             .join("dt=2026-11-27/account=emea/_manifest.json");
-        let manifest: Value = serde_json::from_str(&fs::read_to_string(path).unwrap()).unwrap();
+        let manifest: Value = json_file(path);
         manifest["run_id"].as_str().unwrap().to_string()
     };
     for trial in 0..12 {
