@@ -35,6 +35,14 @@ pub enum SinkError {
     /// The sink was used out of order (a batch before `begin`).
     #[error("sink used out of order: {0}")]
     Misuse(&'static str),
+    /// A table written earlier cannot be read back as expected.
+    #[error("cannot read {path}: {detail}")]
+    Read {
+        /// The file.
+        path: String,
+        /// What is wrong, and what to do.
+        detail: String,
+    },
     /// An Arrow operation failed.
     #[error(transparent)]
     Arrow(#[from] ArrowError),

@@ -16,6 +16,7 @@ pub mod ndjson;
 pub mod output;
 pub mod parquet;
 pub mod partition;
+pub mod read;
 pub mod spill;
 
 use std::fmt;

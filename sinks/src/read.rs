@@ -1,0 +1,334 @@
+//! Reads back a table the sinks wrote, batch by batch, for the commands that derive tables from a
+//! run's outputs. Only the columns asked for are read, with the types asked for: a file whose
+//! columns differ (another schema version) is refused with the column that differs.
+//!
+//! Parquet is read with the `parquet` crate's Arrow reader (only the projected column chunks are
+//! decoded). CSV and NDJSON are parsed by `arrow-csv` and `arrow-json`, the Arrow project's own
+//! readers, rather than by hand. CSV has no list type: a list column was written as its values
+//! joined by `;` (see [`crate::csv`]) and is split back here. A CSV cell neutralized on writing
+//! (a leading `'` before `=`, `+`, `-`, `@`) is read as written.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow_array::builder::{ListBuilder, StringBuilder};
+use arrow_array::cast::AsArray;
+use arrow_array::types::TimestampMicrosecondType;
+use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use crate::{Format, SinkError};
+
+/// Rows per batch read.
+const BATCH_ROWS: usize = 8192;
+
+/// Batches of a table read back, each with exactly the asked-for schema.
+pub type Batches = Box<dyn Iterator<Item = Result<RecordBatch, SinkError>> + Send>;
+
+/// Reads the columns of `schema` from the table file at `path`, written in `format`.
+pub fn read_table(format: Format, path: &Path, schema: &SchemaRef) -> Result<Batches, SinkError> {
+    let shown = path.display().to_string();
+    let file = File::open(path).map_err(|error| SinkError::Io {
+        path: shown.clone(),
+        error,
+    })?;
+    let wanted = schema.clone();
+    let arrow = move |path: String| {
+        move |r: Result<RecordBatch, arrow_schema::ArrowError>| {
+            r.map_err(|e| SinkError::Read {
+                path: path.clone(),
+                detail: e.to_string(),
+            })
+        }
+    };
+    match format {
+        Format::Parquet => {
+            let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|error| {
+                SinkError::Parquet {
+                    path: shown.clone(),
+                    error,
+                }
+            })?;
+            let file_schema = builder.schema().clone();
+            let mut roots = Vec::new();
+            for field in wanted.fields() {
+                let (index, found) = file_schema
+                    .column_with_name(field.name())
+                    .ok_or_else(|| missing(&shown, field))?;
+                if found.data_type() != field.data_type() {
+                    return Err(other_type(&shown, field, found.data_type()));
+                }
+                roots.push(index);
+            }
+            let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
+            let reader = builder
+                .with_projection(mask)
+                .with_batch_size(BATCH_ROWS)
+                .build()
+                .map_err(|error| SinkError::Parquet {
+                    path: shown.clone(),
+                    error,
+                })?;
+            Ok(Box::new(reader.map(arrow(shown.clone())).map(
+                move |batch| in_order(&shown, &wanted, &batch?, |column, _| Ok(column.clone())),
+            )))
+        }
+        Format::Ndjson => {
+            let parsed = Schema::new(
+                wanted
+                    .fields()
+                    .iter()
+                    .map(|f| {
+                        f.as_ref()
+                            .clone()
+                            .with_data_type(parsed_type(f.data_type()))
+                    })
+                    .collect::<Vec<_>>(),
+            );
+            let reader = arrow_json::ReaderBuilder::new(Arc::new(parsed))
+                .with_batch_size(BATCH_ROWS)
+                .build(BufReader::new(file))
+                .map_err(|e| read_error(&shown, e))?;
+            Ok(Box::new(reader.map(arrow(shown.clone())).map(
+                move |batch| in_order(&shown, &wanted, &batch?, retag),
+            )))
+        }
+        Format::Csv => {
+            let header = csv::Reader::from_path(path)
+                .and_then(|mut r| r.headers().cloned())
+                .map_err(|e| read_error(&shown, e))?;
+            // Every column as text but the ones asked for; lists as text, split below.
+            let columns: Vec<Field> = header
+                .iter()
+                .map(|name| {
+                    let data_type = match wanted.field_with_name(name).map(Field::data_type) {
+                        Ok(DataType::List(_)) | Err(_) => DataType::Utf8,
+                        Ok(other) => parsed_type(other),
+                    };
+                    Field::new(name, data_type, true)
+                })
+                .collect();
+            let mut projection = Vec::new();
+            for field in wanted.fields() {
+                let index = header
+                    .iter()
+                    .position(|name| name == field.name())
+                    .ok_or_else(|| missing(&shown, field))?;
+                projection.push(index);
+            }
+            let reader = arrow_csv::ReaderBuilder::new(Arc::new(Schema::new(columns)))
+                .with_header(true)
+                .with_projection(projection)
+                .with_batch_size(BATCH_ROWS)
+                .build(file)
+                .map_err(|e| read_error(&shown, e))?;
+            Ok(Box::new(reader.map(arrow(shown.clone())).map(
+                move |batch| {
+                    in_order(&shown, &wanted, &batch?, |column, field| {
+                        retag(&split_list(column, field)?, field)
+                    })
+                },
+            )))
+        }
+    }
+}
+
+/// `batch`'s columns named as in `wanted`, in its order, each passed through `convert`.
+fn in_order(
+    path: &str,
+    wanted: &SchemaRef,
+    batch: &RecordBatch,
+    convert: fn(&ArrayRef, &Field) -> Result<ArrayRef, String>,
+) -> Result<RecordBatch, SinkError> {
+    let mut columns = Vec::with_capacity(wanted.fields().len());
+    for field in wanted.fields() {
+        let column = batch
+            .column_by_name(field.name())
+            .ok_or_else(|| missing(path, field))?;
+        columns.push(convert(column, field).map_err(|detail| SinkError::Read {
+            path: path.to_string(),
+            detail,
+        })?);
+    }
+    RecordBatch::try_new(wanted.clone(), columns).map_err(|e| read_error(path, e))
+}
+
+/// The type a text reader parses a column as: timestamps at offset `+00:00`, which the readers
+/// know without a time zone database (the files hold UTC times, written with `Z`).
+fn parsed_type(data_type: &DataType) -> DataType {
+    match data_type {
+        DataType::Timestamp(unit, Some(_)) => DataType::Timestamp(*unit, Some("+00:00".into())),
+        other => other.clone(),
+    }
+}
+
+/// A timestamp column parsed at `+00:00`, labelled with the asked-for zone (`UTC`): the same
+/// instants.
+fn retag(column: &ArrayRef, field: &Field) -> Result<ArrayRef, String> {
+    match field.data_type() {
+        DataType::Timestamp(TimeUnit::Microsecond, Some(zone)) => Ok(Arc::new(
+            column
+                .as_primitive_opt::<TimestampMicrosecondType>()
+                .ok_or_else(|| format!("column `{}` is not a timestamp", field.name()))?
+                .clone()
+                .with_timezone(zone.clone()),
+        )),
+        _ => Ok(column.clone()),
+    }
+}
+
+/// A CSV text column that should be a list of texts: its values joined by `;`, split.
+fn split_list(column: &ArrayRef, field: &Field) -> Result<ArrayRef, String> {
+    if !matches!(field.data_type(), DataType::List(_)) {
+        return Ok(column.clone());
+    }
+    let text = column
+        .as_string_opt::<i32>()
+        .ok_or_else(|| format!("column `{}` is not text", field.name()))?;
+    let mut lists = ListBuilder::new(StringBuilder::new());
+    for row in 0..text.len() {
+        if text.is_valid(row) {
+            for value in text.value(row).split(';') {
+                lists.values().append_value(value);
+            }
+        }
+        lists.append(text.is_valid(row));
+    }
+    Ok(Arc::new(lists.finish()))
+}
+
+fn missing(path: &str, field: &Field) -> SinkError {
+    SinkError::Read {
+        path: path.to_string(),
+        detail: format!(
+            "it has no column `{}`: it was not written by this version of zoom-licenses (or not \
+             as this table); extract the run again with this version",
+            field.name()
+        ),
+    }
+}
+
+fn other_type(path: &str, field: &Field, found: &DataType) -> SinkError {
+    SinkError::Read {
+        path: path.to_string(),
+        detail: format!(
+            "its column `{}` is {found}, not {}: it was written by another schema version; \
+             extract the run again with this version",
+            field.name(),
+            field.data_type()
+        ),
+    }
+}
+
+fn read_error(path: &str, error: impl std::fmt::Display) -> SinkError {
+    SinkError::Read {
+        path: path.to_string(),
+        detail: error.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow_array::{Int32Array, StringArray, TimestampMicrosecondArray};
+
+    use crate::{Destination, SinkOptions, open_sink};
+
+    fn schema() -> SchemaRef {
+        Arc::new(Schema::new(vec![
+            Field::new("name", DataType::Utf8, false),
+            Field::new("n", DataType::Int32, true),
+            Field::new(
+                "at",
+                DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+                true,
+            ),
+            Field::new(
+                "ids",
+                DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, true))),
+                true,
+            ),
+        ]))
+    }
+
+    fn batch() -> RecordBatch {
+        let mut ids = ListBuilder::new(StringBuilder::new());
+        ids.values().append_value("a");
+        ids.values().append_value("-b");
+        ids.append(true);
+        ids.append(false);
+        RecordBatch::try_new(
+            schema(),
+            vec![
+                Arc::new(StringArray::from(vec!["x", "y"])),
+                Arc::new(Int32Array::from(vec![Some(1), None])),
+                Arc::new(
+                    TimestampMicrosecondArray::from(vec![Some(1_700_000_000_123_456), None])
+                        .with_timezone("UTC"),
+                ),
+                Arc::new(ids.finish()),
+            ],
+        )
+        .unwrap()
+    }
+
+    /// Each format gives back what it was given, in the asked-for column order.
+    #[test]
+    fn every_format_reads_back_what_it_wrote() {
+        let dir = tempfile::tempdir().unwrap();
+        for format in [Format::Parquet, Format::Csv, Format::Ndjson] {
+            let path = dir.path().join(format!("t.{format}"));
+            let mut sink = open_sink(
+                format,
+                &Destination::File(path.clone()),
+                &SinkOptions::default(),
+            )
+            .unwrap();
+            sink.begin(&schema()).unwrap();
+            sink.write_batch(&batch()).unwrap();
+            sink.finish().unwrap().commit().unwrap();
+            let reversed = Arc::new(Schema::new(
+                schema().fields().iter().rev().cloned().collect::<Vec<_>>(),
+            ));
+            let read: Vec<RecordBatch> = read_table(format, &path, &reversed)
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert_eq!(read.len(), 1, "{format}");
+            let expected = batch().project(&[3, 2, 1, 0]).unwrap();
+            assert_eq!(read[0], expected.with_schema(reversed).unwrap(), "{format}");
+        }
+    }
+
+    /// A column of another type, or none, names the column and says what to do.
+    #[test]
+    fn another_schema_is_refused_by_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.parquet");
+        let mut sink = open_sink(
+            Format::Parquet,
+            &Destination::File(path.clone()),
+            &SinkOptions::default(),
+        )
+        .unwrap();
+        sink.begin(&schema()).unwrap();
+        sink.write_batch(&batch()).unwrap();
+        sink.finish().unwrap().commit().unwrap();
+        for (field, says) in [
+            (Field::new("n", DataType::Utf8, true), "`n` is Int32"),
+            (Field::new("gone", DataType::Utf8, true), "no column `gone`"),
+        ] {
+            let wanted = Arc::new(Schema::new(vec![field]));
+            let error = read_table(Format::Parquet, &path, &wanted).err().unwrap();
+            assert!(error.to_string().contains(says), "{error}");
+            assert!(
+                error.to_string().contains("extract the run again"),
+                "{error}"
+            );
+        }
+    }
+}
