@@ -28,6 +28,10 @@ pub enum Command {
     Check(CheckArgs),
     /// Revoke the stored token at Zoom and delete the token file.
     Revoke(RevokeArgs),
+    /// List the licensed seats that can be reclaimed, from a run's outputs (no Zoom call).
+    Reclaim(ReclaimArgs),
+    /// List what changed between two runs of an account, from their outputs (no Zoom call).
+    Changes(ChangesArgs),
 }
 
 /// Logging flags.
@@ -202,6 +206,76 @@ pub struct ExtractArgs {
     /// Whose add-ons `--with addons` reads, one request per user [default: licensed].
     #[arg(long, value_enum, value_name = "WHO")]
     pub addons_for: Option<AddonsFor>,
+    /// After publishing, write zoom_user_changes against the account's previous partition (as
+    /// `zoom-licenses changes` does).
+    #[arg(long, requires = "output_dir")]
+    pub changes: bool,
+}
+
+/// Which run a derived command reads, and where its table goes.
+#[derive(Debug, Args)]
+pub struct DerivedOutputArgs {
+    /// Output format [default: the input run's].
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
+    /// Output file, or `-` for stdout [default: beside the input's license file, named after it;
+    /// partitioned input: a partition of the table].
+    #[arg(long, short, value_name = "PATH", conflicts_with = "output_dir")]
+    pub output: Option<PathBuf>,
+    /// The partitioned output root the runs were extracted into (and the derived table goes).
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+    /// The partitions' account value [default: every account of the date].
+    #[arg(long, value_name = "NAME", requires = "output_dir")]
+    pub partition_account: Option<String>,
+}
+
+/// `reclaim` flags.
+#[derive(Debug, Args)]
+pub struct ReclaimArgs {
+    /// The run to read: its manifest (`out/zoom_users_manifest.json`, or a partition's
+    /// `_manifest.json`).
+    #[arg(
+        long,
+        value_name = "MANIFEST",
+        conflicts_with = "output_dir",
+        required_unless_present = "output_dir"
+    )]
+    pub input: Option<PathBuf>,
+    /// With --output-dir: the partition date of the run to read.
+    #[arg(
+        long,
+        value_name = "YYYY-MM-DD",
+        requires = "output_dir",
+        required_unless_present = "input"
+    )]
+    pub partition_date: Option<String>,
+    /// Days without a login (or sign-in) after which an active licensed seat is idle.
+    #[arg(long, default_value_t = 90, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub idle_days: u32,
+    /// Days after which a licensed invitation not yet accepted is a candidate.
+    #[arg(long, default_value_t = 30, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub pending_days: u32,
+    /// Where the table goes.
+    #[command(flatten)]
+    pub out: DerivedOutputArgs,
+}
+
+/// `changes` flags.
+#[derive(Debug, Args)]
+pub struct ChangesArgs {
+    /// The earlier run: its manifest, or with --output-dir its partition date [default with
+    /// --output-dir: the latest date before --to with a partition of the account].
+    #[arg(long, value_name = "MANIFEST|DATE")]
+    pub from: Option<String>,
+    /// The later run: its manifest, or with --output-dir its partition date.
+    #[arg(long, value_name = "MANIFEST|DATE")]
+    pub to: String,
+    /// Where the table goes.
+    #[command(flatten)]
+    pub out: DerivedOutputArgs,
 }
 
 /// Which Zoom account, and how to authenticate.

@@ -77,6 +77,8 @@ pub struct ExtractConfig {
     pub started_at: DateTime<Utc>,
     /// Whether CSV formula neutralization is off.
     pub csv_raw: bool,
+    /// After publishing, write zoom_user_changes against the previous partition (`--changes`).
+    pub changes: bool,
     /// Whether sign-in events keep their IP address.
     pub with_ip: bool,
     /// Hive-style partitioned output, instead of `output`/`rejects`/`manifest`.
@@ -209,13 +211,18 @@ pub fn partition_date(
     extracted_at: DateTime<Utc>,
 ) -> Result<chrono::NaiveDate, Failure> {
     match &args.partition_date {
-        Some(text) => chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|e| {
-            Failure::usage(format!(
-                "--partition-date \"{text}\" is not a date like 2026-11-28 ({e})"
-            ))
-        }),
+        Some(text) => parse_date("--partition-date", text),
         None => Ok(extracted_at.date_naive()),
     }
+}
+
+/// The date a flag gives, like 2026-11-28.
+pub fn parse_date(flag: &str, text: &str) -> Result<chrono::NaiveDate, Failure> {
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|e| {
+        Failure::usage(format!(
+            "{flag} \"{text}\" is not a date like 2026-11-28 ({e})"
+        ))
+    })
 }
 
 /// Checks a partition value: it becomes a folder name.
@@ -464,6 +471,7 @@ impl ExtractConfig {
             extracted_at,
             started_at: now,
             csv_raw: args.csv_raw,
+            changes: args.changes,
             with_ip: args.with_ip,
             partition,
         })

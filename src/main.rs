@@ -17,12 +17,14 @@ mod accounts;
 mod cli;
 mod commands;
 mod config;
+mod derived;
 mod exit;
 mod logging;
 mod manifest;
 mod pipeline;
 mod progress;
 mod reconcile;
+mod runs;
 mod signals;
 mod summary;
 mod targets;
@@ -82,5 +84,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Auth(args) => commands::auth::run(args).await,
         Command::Check(args) => commands::check::run(args).await,
         Command::Revoke(args) => commands::revoke::run(args).await,
+        Command::Reclaim(args) => commands::reclaim::run(args, quiet),
+        Command::Changes(args) => commands::changes::run(args, quiet),
     }
 }

@@ -327,7 +327,7 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
             with_ip: cfg.with_ip,
         }),
     });
-    let options = sink_options(cfg);
+    let options = sink_options(&cfg.run_id, cfg.csv_raw);
     let open = |dest| {
         sinks::open_sink(cfg.format, dest, &options)
             .map_err(|e| Failure::failed(anyhow!(e).context("cannot open output")))
@@ -456,12 +456,13 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
     })
 }
 
-fn sink_options(cfg: &ExtractConfig) -> SinkOptions {
+/// The sink options of a run with id `run_id`, for every table it writes.
+pub fn sink_options(run_id: &str, csv_raw: bool) -> SinkOptions {
     SinkOptions {
-        csv_raw: cfg.csv_raw,
+        csv_raw,
         verbatim_columns: names(transform::schema::VERBATIM_COLUMNS),
         metadata: vec![
-            ("run_id".into(), cfg.run_id.clone()),
+            ("run_id".into(), run_id.to_string()),
             (
                 "schema_version".into(),
                 transform::SCHEMA_VERSION.to_string(),

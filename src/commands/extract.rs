@@ -72,6 +72,15 @@ async fn run_one(cfg: &ExtractConfig, quiet: bool, progress: bool) -> Result<Pat
     if !quiet {
         note!("{}", summary::render(m, &result.manifest_path));
     }
+    if let (true, Some(partition), Some(info)) = (cfg.changes, &cfg.partition, &m.partition) {
+        super::changes::after_extract(
+            &partition.root,
+            partition.date,
+            &info.account,
+            cfg.format,
+            quiet,
+        )?;
+    }
     let stdout = sinks::Destination::Stdout;
     if cfg.output != stdout && cfg.rejects != stdout {
         // Schedulers read the last stdout line (Airflow pushes it to XCom): the manifest's path.

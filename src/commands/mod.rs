@@ -1,6 +1,8 @@
 //! One module per subcommand; each turns its parsed arguments into a run and a result.
 
 pub mod auth;
+pub mod changes;
 pub mod check;
 pub mod extract;
+pub mod reclaim;
 pub mod revoke;

@@ -11,9 +11,11 @@
 pub mod activity;
 pub mod addons;
 pub mod batch;
+pub mod changes;
 pub mod context;
 pub mod directory;
 pub mod plan;
+pub mod reclaim;
 pub mod row;
 pub mod rules;
 pub mod schema;

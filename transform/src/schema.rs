@@ -25,6 +25,21 @@ pub fn text_list_type() -> DataType {
     DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, true)))
 }
 
+/// The columns `names` of `schema`, in that order, with their types: what a command reading a
+/// table back asks for. A name not in `schema` is a bug of this crate, caught by its tests.
+pub fn columns_of(schema: &Schema, names: &[&str]) -> SchemaRef {
+    let fields: Vec<Field> = names
+        .iter()
+        .filter_map(|name| schema.field_with_name(name).ok().cloned())
+        .collect();
+    debug_assert_eq!(
+        fields.len(),
+        names.len(),
+        "a column named is not in the schema"
+    );
+    Arc::new(Schema::new(fields))
+}
+
 /// The license table: one row per registered user with a supported plan.
 pub fn license_schema() -> SchemaRef {
     static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();

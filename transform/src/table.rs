@@ -6,7 +6,9 @@ use serde::Serialize;
 
 use crate::activity::{events_schema, user_activity_schema};
 use crate::addons::addons_schema;
+use crate::changes::changes_schema;
 use crate::directory::{groups_schema, roles_schema};
+use crate::reclaim::reclaim_schema;
 use crate::schema::{license_schema, rejects_schema};
 
 /// A table of the run's output.
@@ -27,11 +29,15 @@ pub enum Table {
     Groups,
     /// `zoom_roles`: the account's roles.
     Roles,
+    /// `zoom_reclaim_candidates`: seats that can be taken back (`reclaim`, from a run's outputs).
+    ReclaimCandidates,
+    /// `zoom_user_changes`: what changed between two runs (`changes`, from their outputs).
+    UserChanges,
 }
 
 impl Table {
-    /// Every table, in the order partitions are published: the license table, the one readers key
-    /// on, last.
+    /// Every table an extract writes, in the order partitions are published: the license table,
+    /// the one readers key on, last. (The derived tables are written by their own commands.)
     pub const PUBLISH_ORDER: [Table; 7] = [
         Table::Rejects,
         Table::SigninEvents,
@@ -52,6 +58,8 @@ impl Table {
             Table::UserAddons => addons_schema(),
             Table::Groups => groups_schema(),
             Table::Roles => roles_schema(),
+            Table::ReclaimCandidates => reclaim_schema(),
+            Table::UserChanges => changes_schema(),
         }
     }
 
@@ -65,6 +73,8 @@ impl Table {
             Table::UserAddons => "zoom_user_addons",
             Table::Groups => "zoom_groups",
             Table::Roles => "zoom_roles",
+            Table::ReclaimCandidates => "zoom_reclaim_candidates",
+            Table::UserChanges => "zoom_user_changes",
         }
     }
 
@@ -78,6 +88,8 @@ impl Table {
             Table::UserAddons => "_user_addons",
             Table::Groups => "_groups",
             Table::Roles => "_roles",
+            Table::ReclaimCandidates => "_reclaim_candidates",
+            Table::UserChanges => "_changes",
         }
     }
 }

@@ -1,0 +1,224 @@
+//! `zoom-licenses changes`: what changed between two runs of an account (`zoom_user_changes`),
+//! from their outputs, with counts per kind on stderr and in the manifest.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use sinks::Format;
+use transform::Table;
+use transform::changes::{
+    ChangeKind, ChangeStats, Comparison, RunStamp, change_columns, reject_columns,
+};
+
+use crate::cli::ChangesArgs;
+use crate::derived::{DerivedWriter, InputRun, Place};
+use crate::exit::Failure;
+use crate::runs::{self, RunOutputs};
+
+/// Runs `changes` as the flags say.
+pub fn run(args: ChangesArgs, quiet: bool) -> Result<(), Failure> {
+    let Some(root) = &args.out.output_dir else {
+        let Some(from) = &args.from else {
+            return Err(Failure::usage(
+                "give --from MANIFEST, or --output-dir DIR to compare with the previous partition",
+            ));
+        };
+        for (flag, value) in [("--from", from), ("--to", &args.to)] {
+            if NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok() {
+                return Err(Failure::usage(format!(
+                    "{flag} {value} is a date: dates name partitions, so give --output-dir DIR \
+                     too (or the path of a manifest)"
+                )));
+            }
+        }
+        let from = RunOutputs::load(Path::new(from))?;
+        let to = RunOutputs::load(Path::new(&args.to))?;
+        if let (Some(a), Some(b)) = (&from.account_id, &to.account_id)
+            && a != b
+        {
+            return Err(Failure::usage(format!(
+                "--from is a run of account {a} and --to of account {b}: compare two runs of \
+                 one account"
+            )));
+        }
+        let place = crate::derived::default_place(&to, Table::UserChanges, &args.out)?;
+        let format = crate::derived::format(&args.out, &to);
+        return compare(&from, &to, &place, format, quiet);
+    };
+    let to_date = crate::config::parse_date("--to", &args.to)?;
+    let from_date = match &args.from {
+        Some(text) => Some(crate::config::parse_date("--from", text)?),
+        None => None,
+    };
+    let partitions =
+        crate::derived::partitions(root, to_date, args.out.partition_account.as_deref())?;
+    for (to_manifest, place) in partitions {
+        let Some(place @ Place::Partition { account, .. }) = &place else {
+            continue;
+        };
+        let to = RunOutputs::load(&to_manifest)?;
+        let format = crate::derived::format(&args.out, &to);
+        against_previous(root, to_date, from_date, account, &to, place, format, quiet)?;
+    }
+    Ok(())
+}
+
+/// `extract --changes`: the changes of the partition just published against the account's
+/// previous one, in the run's format.
+pub fn after_extract(
+    root: &Path,
+    date: NaiveDate,
+    account: &str,
+    format: Format,
+    quiet: bool,
+) -> Result<(), Failure> {
+    let to = RunOutputs::load(&runs::partition_manifest(root, date, account))?;
+    let place = Place::Partition {
+        root: root.to_path_buf(),
+        date,
+        account: account.to_string(),
+    };
+    against_previous(root, date, None, account, &to, &place, format, quiet)
+}
+
+/// Compares `to` with the partition of `from_date` (or the latest before `to_date`); with no
+/// earlier partition there is nothing to compare, which is said, not failed.
+#[allow(clippy::too_many_arguments)]
+fn against_previous(
+    root: &Path,
+    to_date: NaiveDate,
+    from_date: Option<NaiveDate>,
+    account: &str,
+    to: &RunOutputs,
+    place: &Place,
+    format: Format,
+    quiet: bool,
+) -> Result<(), Failure> {
+    let from_date = match from_date {
+        Some(date) => date,
+        None => match runs::date_before(root, account, to_date) {
+            Some(date) => date,
+            None => {
+                tracing::warn!(
+                    message = "No earlier partition of this account to compare with; no changes written.",
+                    account = %account,
+                    before = %to_date
+                );
+                return Ok(());
+            }
+        },
+    };
+    let manifest: PathBuf = runs::partition_manifest(root, from_date, account);
+    if !manifest.is_file() {
+        return Err(Failure::usage(format!(
+            "there is no license partition of account {account} for {from_date}: {} is missing",
+            manifest.display()
+        )));
+    }
+    let from = RunOutputs::load(&manifest)?;
+    compare(&from, to, place, format, quiet)
+}
+
+/// The changes manifest's `summary`.
+#[derive(Debug, Serialize)]
+struct Summary<'a> {
+    #[serde(flatten)]
+    stats: &'a ChangeStats,
+}
+
+/// Writes the changes from `from` to `to` at `place`.
+fn compare(
+    from: &RunOutputs,
+    to: &RunOutputs,
+    place: &Place,
+    format: Format,
+    quiet: bool,
+) -> Result<(), Failure> {
+    if from.extracted_at > to.extracted_at {
+        return Err(Failure::usage(format!(
+            "--from ({}, extracted {}) is later than --to ({}, extracted {}): swap them",
+            from.manifest.display(),
+            from.extracted_at,
+            to.manifest.display(),
+            to.extracted_at
+        )));
+    }
+    let stamp = |run: &RunOutputs| RunStamp {
+        run_id: run.run_id.clone(),
+        extracted_at: run.extracted_at.timestamp_micros(),
+    };
+    let mut comparison = Comparison::new(stamp(from), stamp(to), to.listed_inactive);
+    from.each_batch(Table::Licenses, &change_columns(), |batch| {
+        comparison.add_earlier(batch).map_err(Failure::failed)
+    })?;
+    if to.has(Table::Rejects) {
+        to.each_batch(Table::Rejects, &reject_columns(), |batch| {
+            comparison.add_later_rejects(batch).map_err(Failure::failed)
+        })?;
+    }
+    let mut writer = DerivedWriter::open(Table::UserChanges, format, place)?;
+    to.each_batch(Table::Licenses, &change_columns(), |batch| match comparison
+        .compare_later(batch)
+        .map_err(Failure::failed)?
+    {
+        Some(rows) => writer.write(&rows),
+        None => Ok(()),
+    })?;
+    from.each_batch(Table::Licenses, &change_columns(), |batch| match comparison
+        .left_in(batch)
+        .map_err(Failure::failed)?
+    {
+        Some(rows) => writer.write(&rows),
+        None => Ok(()),
+    })?;
+    let stats = comparison.stats();
+    let inputs = BTreeMap::from([("from", InputRun::from(from)), ("to", InputRun::from(to))]);
+    let (manifest, receipt) = writer.finish("changes", inputs, Summary { stats })?;
+    let account = super::reclaim::account_label(to);
+    let total: u64 = stats.by_kind.values().sum();
+    tracing::info!(
+        message = "Changes written.",
+        account = %account,
+        changes = total,
+        output = %receipt.path,
+        manifest = %manifest.display()
+    );
+    if !quiet {
+        note!("{}", render(&account, from, to, stats));
+        note!(
+            "  written to {} (manifest {})",
+            receipt.path,
+            manifest.display()
+        );
+    }
+    Ok(())
+}
+
+/// `changes acme 2026-11-30 → 2026-12-01: 3 joined, 2 left (…), …`.
+fn render(account: &str, from: &RunOutputs, to: &RunOutputs, s: &ChangeStats) -> String {
+    let n = |kind| s.by_kind.get(&kind).copied().unwrap_or(0);
+    let left_as: Vec<String> = s
+        .left_as
+        .iter()
+        .map(|(how, n)| format!("{n} {how}"))
+        .collect();
+    format!(
+        "changes {account} {} → {} ({} → {} users): {} joined, {} left{}, {} activated, {} plan \
+         changes, {} department changes",
+        from.extracted_at.format("%Y-%m-%d %H:%M"),
+        to.extracted_at.format("%Y-%m-%d %H:%M"),
+        s.from_users,
+        s.to_users,
+        n(ChangeKind::Joined),
+        n(ChangeKind::Left),
+        match left_as.is_empty() {
+            true => String::new(),
+            false => format!(" ({})", left_as.join(", ")),
+        },
+        n(ChangeKind::Activated),
+        n(ChangeKind::PlanChanged),
+        n(ChangeKind::DepartmentChanged),
+    )
+}

@@ -1,0 +1,156 @@
+//! `zoom-licenses reclaim`: the licensed seats a run's outputs show can be taken back
+//! (`zoom_reclaim_candidates`), with a summary per account on stderr and in the manifest.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Serialize;
+use transform::Table;
+use transform::reclaim::{
+    ReclaimReason, ReclaimRules, ReclaimStats, Reclaimer, SignIns, activity_columns,
+    license_columns,
+};
+
+use crate::cli::ReclaimArgs;
+use crate::derived::{DerivedWriter, InputRun, Place};
+use crate::exit::Failure;
+use crate::runs::RunOutputs;
+
+/// The reclaim manifest's `summary`.
+#[derive(Debug, Serialize)]
+struct Summary<'a> {
+    idle_days: u32,
+    pending_days: u32,
+    /// Candidates as a share of licensed seats.
+    share: f64,
+    #[serde(flatten)]
+    stats: &'a ReclaimStats,
+}
+
+/// Runs `reclaim` over each run the flags name.
+pub fn run(args: ReclaimArgs, quiet: bool) -> Result<(), Failure> {
+    for (input, place) in inputs(&args)? {
+        let run = RunOutputs::load(&input)?;
+        let place = match place {
+            Some(place) => place,
+            None => crate::derived::default_place(&run, Table::ReclaimCandidates, &args.out)?,
+        };
+        reclaim_one(&run, &place, &args, quiet)?;
+    }
+    Ok(())
+}
+
+/// The manifests to read, each with its place when the flags fix it.
+fn inputs(args: &ReclaimArgs) -> Result<Vec<(PathBuf, Option<Place>)>, Failure> {
+    if let Some(input) = &args.input {
+        return Ok(vec![(input.clone(), None)]);
+    }
+    let (Some(root), Some(date)) = (&args.out.output_dir, &args.partition_date) else {
+        return Err(Failure::usage(
+            "give --input MANIFEST, or --output-dir DIR with --partition-date DATE",
+        ));
+    };
+    let date = crate::config::parse_date("--partition-date", date)?;
+    crate::derived::partitions(root, date, args.out.partition_account.as_deref())
+}
+
+fn reclaim_one(
+    run: &RunOutputs,
+    place: &Place,
+    args: &ReclaimArgs,
+    quiet: bool,
+) -> Result<(), Failure> {
+    let sign_ins = match run.has(Table::UserActivity) {
+        false => None,
+        true => {
+            let mut sign_ins = SignIns::default();
+            run.each_batch(Table::UserActivity, &activity_columns(), |batch| {
+                sign_ins.add(batch).map_err(Failure::failed)
+            })?;
+            Some(sign_ins)
+        }
+    };
+    let rules = ReclaimRules {
+        idle_days: args.idle_days,
+        pending_days: args.pending_days,
+        as_of: run.extracted_at.timestamp_micros(),
+        run_id: run.run_id.clone(),
+    };
+    let mut reclaimer = Reclaimer::new(rules, sign_ins);
+    let format = crate::derived::format(&args.out, run);
+    let mut writer = DerivedWriter::open(Table::ReclaimCandidates, format, place)?;
+    run.each_batch(Table::Licenses, &license_columns(), |batch| match reclaimer
+        .push(batch)
+        .map_err(Failure::failed)?
+    {
+        Some(rows) => writer.write(&rows),
+        None => Ok(()),
+    })?;
+    let stats = reclaimer.stats();
+    let summary = Summary {
+        idle_days: args.idle_days,
+        pending_days: args.pending_days,
+        share: stats.share(),
+        stats,
+    };
+    let inputs = BTreeMap::from([("run", InputRun::from(run))]);
+    let (manifest, receipt) = writer.finish("reclaim", inputs, &summary)?;
+    let account = account_label(run);
+    tracing::info!(
+        message = "Reclaim candidates written.",
+        account = %account,
+        candidates = stats.candidates,
+        licensed_seats = stats.licensed_seats,
+        output = %receipt.path,
+        manifest = %manifest.display()
+    );
+    if !quiet {
+        note!("{}", render(&account, run, args, stats));
+        note!(
+            "  written to {} (manifest {})",
+            receipt.path,
+            manifest.display()
+        );
+    }
+    Ok(())
+}
+
+/// `acme: 12 of 40 licensed seats can be reclaimed (30.0%) as of 2026-12-01: …`.
+fn render(account: &str, run: &RunOutputs, args: &ReclaimArgs, s: &ReclaimStats) -> String {
+    let n = |reason| s.by_reason.get(&reason).copied().unwrap_or(0);
+    let seen = match s.with_activity {
+        true => "login or sign-in",
+        false => "login",
+    };
+    let mut line = format!(
+        "reclaim {account}: {} of {} licensed seats can be reclaimed ({:.1}%) as of {}: {} idle \
+         (no {seen} for {}+ days), {} never logged in ({}+ days old), {} pending invitations \
+         ({}+ days)",
+        s.candidates,
+        s.licensed_seats,
+        s.share() * 100.0,
+        run.extracted_at.format("%Y-%m-%d"),
+        n(ReclaimReason::Idle),
+        args.idle_days,
+        n(ReclaimReason::NeverLoggedIn),
+        args.idle_days,
+        n(ReclaimReason::PendingInvitation),
+        args.pending_days,
+    );
+    if s.without_creation_time > 0 {
+        line.push_str(&format!(
+            "; {} more never logged in but have no creation time, so they cannot be aged",
+            s.without_creation_time
+        ));
+    }
+    line
+}
+
+/// How the summary names a run's account: its partition's account, else its Zoom account id.
+pub fn account_label(run: &RunOutputs) -> String {
+    match (&run.partition, &run.account_id) {
+        (Some((_, account)), _) => account.clone(),
+        (None, Some(id)) => id.clone(),
+        (None, None) => "(account not known)".into(),
+    }
+}

@@ -1,0 +1,316 @@
+//! Writes a table derived from runs' outputs (`reclaim`, `changes`) with its manifest: to a file
+//! (or stdout) and a manifest beside it, or to a partition published whole, like an extract's.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::anyhow;
+use arrow_array::RecordBatch;
+use chrono::{NaiveDate, SecondsFormat, Utc};
+use serde::Serialize;
+use sinks::partition::StagingArea;
+use sinks::{Destination, Format, OutputReceipt, RecordSink};
+use transform::Table;
+
+use crate::cli::{DerivedOutputArgs, FormatArg};
+use crate::config::PARTITION_MANIFEST;
+use crate::exit::Failure;
+use crate::manifest::{MANIFEST_VERSION, PartitionInfo, Tool};
+use crate::runs::RunOutputs;
+
+/// Where a derived table goes.
+#[derive(Debug, Clone)]
+pub enum Place {
+    /// A file (or stdout), and its manifest file.
+    File {
+        /// The table's file, or stdout.
+        data: Destination,
+        /// The manifest's file.
+        manifest: PathBuf,
+    },
+    /// `root/<table>/dt=DATE/account=ACCOUNT/part-0.<format>` and its `_manifest.json`.
+    Partition {
+        /// The output root.
+        root: PathBuf,
+        /// `dt=`.
+        date: NaiveDate,
+        /// `account=`.
+        account: String,
+    },
+}
+
+/// A derived table's manifest.
+#[derive(Debug, Serialize)]
+pub struct DerivedManifest<S: Serialize> {
+    /// Layout version of this document.
+    pub manifest_version: u32,
+    /// The command that wrote it: `reclaim` or `changes`.
+    pub command: &'static str,
+    /// This run's id.
+    pub run_id: String,
+    /// Tool name and version.
+    pub tool: Tool,
+    /// When the table was written.
+    pub created_at: String,
+    /// The runs read, by role (`run`, or `from` and `to`): manifest path, run id, extracted_at.
+    pub inputs: BTreeMap<&'static str, InputRun>,
+    /// The command's settings and what it found.
+    pub summary: S,
+    /// The partition written (partitioned output only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub partition: Option<PartitionInfo>,
+    /// Format, and what was written to the table.
+    pub outputs: BTreeMap<String, serde_json::Value>,
+}
+
+/// A run read by a derived command.
+#[derive(Debug, Clone, Serialize)]
+pub struct InputRun {
+    /// Its manifest.
+    pub manifest: String,
+    /// Its run id.
+    pub run_id: String,
+    /// Its `extracted_at`.
+    pub extracted_at: String,
+}
+
+impl From<&RunOutputs> for InputRun {
+    fn from(run: &RunOutputs) -> Self {
+        InputRun {
+            manifest: run.manifest.display().to_string(),
+            run_id: run.run_id.clone(),
+            extracted_at: run
+                .extracted_at
+                .to_rfc3339_opts(SecondsFormat::Micros, true),
+        }
+    }
+}
+
+/// A derived table being written.
+pub struct DerivedWriter {
+    table: Table,
+    format: Format,
+    run_id: String,
+    sink: Box<dyn RecordSink>,
+    manifest: PathBuf,
+    staged: Option<(StagingArea, PathBuf, PartitionInfo)>,
+    /// Where readers find the manifest once written.
+    final_manifest: PathBuf,
+}
+
+impl DerivedWriter {
+    /// Opens `table` at `place` in `format`.
+    pub fn open(table: Table, format: Format, place: &Place) -> Result<Self, Failure> {
+        let run_id = uuid::Uuid::now_v7().to_string();
+        let (data, manifest, final_manifest, staged) = match place {
+            Place::File { data, manifest } => {
+                for path in data.file().into_iter().chain([manifest.as_path()]) {
+                    sinks::output::check_replaceable(path).map_err(Failure::usage)?;
+                }
+                (data.clone(), manifest.clone(), manifest.clone(), None)
+            }
+            Place::Partition {
+                root,
+                date,
+                account,
+            } => {
+                let dir = root
+                    .join(table.folder())
+                    .join(format!("dt={}", date.format("%Y-%m-%d")))
+                    .join(format!("account={account}"));
+                let area = StagingArea::create(root).map_err(|e| {
+                    Failure::failed(anyhow!(e).context(format!(
+                        "cannot create a staging folder under {}",
+                        root.display()
+                    )))
+                })?;
+                let data = area.staged(&dir.join(format!("part-0.{}", format.extension())));
+                let final_manifest = dir.join(PARTITION_MANIFEST);
+                let manifest = area.staged(&final_manifest);
+                let info = PartitionInfo {
+                    dt: date.format("%Y-%m-%d").to_string(),
+                    account: account.clone(),
+                };
+                (
+                    Destination::File(data),
+                    manifest,
+                    final_manifest,
+                    Some((area, dir, info)),
+                )
+            }
+        };
+        let options = crate::pipeline::sink_options(&run_id, false);
+        let mut sink = sinks::open_sink(format, &data, &options).map_err(Failure::failed)?;
+        sink.begin(&table.schema()).map_err(Failure::failed)?;
+        Ok(DerivedWriter {
+            table,
+            format,
+            run_id,
+            sink,
+            manifest,
+            staged,
+            final_manifest,
+        })
+    }
+
+    /// Writes a batch of the table.
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<(), Failure> {
+        self.sink.write_batch(batch).map_err(Failure::failed)
+    }
+
+    /// Commits the table, then its manifest (`summary` and the runs read), then publishes the
+    /// partition; returns the manifest's path and what was written.
+    pub fn finish<S: Serialize>(
+        self,
+        command: &'static str,
+        inputs: BTreeMap<&'static str, InputRun>,
+        summary: S,
+    ) -> Result<(PathBuf, OutputReceipt), Failure> {
+        let mut receipt = self
+            .sink
+            .finish()
+            .and_then(|f| f.commit())
+            .map_err(Failure::failed)?;
+        let (area, dir, partition) = match self.staged {
+            Some((area, dir, info)) => (Some(area), Some(dir), Some(info)),
+            None => (None, None, None),
+        };
+        if let Some(dir) = &dir {
+            // The path readers will find, not the staging one.
+            receipt.path = dir
+                .join(format!("part-0.{}", self.format.extension()))
+                .display()
+                .to_string();
+        }
+        let table_name = match serde_json::to_value(self.table) {
+            Ok(serde_json::Value::String(name)) => name,
+            _ => self.table.folder().to_string(),
+        };
+        let outputs = BTreeMap::from([
+            (
+                "format".to_string(),
+                serde_json::json!(self.format.extension()),
+            ),
+            (
+                table_name,
+                serde_json::to_value(&receipt).map_err(Failure::failed)?,
+            ),
+        ]);
+        let manifest = DerivedManifest {
+            manifest_version: MANIFEST_VERSION,
+            command,
+            run_id: self.run_id,
+            tool: Tool {
+                name: crate::TOOL,
+                version: crate::VERSION,
+            },
+            created_at: Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true),
+            inputs,
+            summary,
+            partition,
+            outputs,
+        };
+        sinks::write_json_atomically(&self.manifest, &manifest).map_err(Failure::failed)?;
+        if let (Some(area), Some(dir)) = (area, dir) {
+            area.publish(&[dir])
+                .map_err(|e| Failure::failed(anyhow!(e).context("cannot publish the partition")))?;
+        }
+        Ok((self.final_manifest, receipt))
+    }
+}
+
+/// The format of a derived table: `--format`, else the input run's.
+pub fn format(args: &DerivedOutputArgs, run: &RunOutputs) -> Format {
+    match args.format {
+        Some(FormatArg::Parquet) => Format::Parquet,
+        Some(FormatArg::Csv) => Format::Csv,
+        Some(FormatArg::Ndjson) => Format::Ndjson,
+        None => run.format,
+    }
+}
+
+/// Where a derived table of `run` goes when the flags name a manifest: `--output` (or stdout);
+/// else a partition of its own table when `run` is partitioned, or a file beside the run's
+/// license file named after it (`out/zoom_users_reclaim_candidates.parquet`).
+pub fn default_place(
+    run: &RunOutputs,
+    table: Table,
+    args: &DerivedOutputArgs,
+) -> Result<Place, Failure> {
+    let ext = format(args, run).extension();
+    if let (None, Some((date, account))) = (&args.output, &run.partition) {
+        // root/zoom_users/dt=D/account=A/_manifest.json
+        let root = run
+            .manifest
+            .ancestors()
+            .nth(4)
+            .map(Path::to_path_buf)
+            .ok_or_else(|| {
+                Failure::usage(format!(
+                    "cannot tell the output root of the partition manifest {}: pass --output",
+                    run.manifest.display()
+                ))
+            })?;
+        return Ok(Place::Partition {
+            root,
+            date: *date,
+            account: account.clone(),
+        });
+    }
+    let data = match &args.output {
+        Some(path) if path.as_os_str() == "-" => Destination::Stdout,
+        Some(path) => Destination::File(path.clone()),
+        None => {
+            let licenses = Destination::File(run.licenses_path()?);
+            let (dir, stem) = crate::config::output_dir_and_stem(&licenses);
+            Destination::File(dir.join(format!("{stem}{}.{ext}", table.file_suffix())))
+        }
+    };
+    let manifest = match &data {
+        Destination::File(path) => {
+            let (dir, stem) = crate::config::output_dir_and_stem(&Destination::File(path.clone()));
+            dir.join(format!("{stem}_manifest.json"))
+        }
+        Destination::Stdout => {
+            let licenses = Destination::File(run.licenses_path()?);
+            let (dir, stem) = crate::config::output_dir_and_stem(&licenses);
+            dir.join(format!(
+                "{stem}{}_stdout_manifest.json",
+                table.file_suffix()
+            ))
+        }
+    };
+    Ok(Place::File { data, manifest })
+}
+
+/// The license partitions of `date` under `root` (of `account`, or every account), each with
+/// the partition of the derived table it gives.
+pub fn partitions(
+    root: &Path,
+    date: NaiveDate,
+    account: Option<&str>,
+) -> Result<Vec<(PathBuf, Option<Place>)>, Failure> {
+    let accounts = match account {
+        Some(account) => vec![account.to_string()],
+        None => crate::runs::accounts_on(root, date),
+    };
+    if accounts.is_empty() {
+        return Err(Failure::usage(format!(
+            "there is no license partition for {date} under {}: run the extract for that date \
+             first",
+            root.join(Table::Licenses.folder()).display()
+        )));
+    }
+    Ok(accounts
+        .into_iter()
+        .map(|account| {
+            let manifest = crate::runs::partition_manifest(root, date, &account);
+            let place = Place::Partition {
+                root: root.to_path_buf(),
+                date,
+                account,
+            };
+            (manifest, Some(place))
+        })
+        .collect())
+}

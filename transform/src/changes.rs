@@ -1,0 +1,488 @@
+//! `zoom_user_changes`: what changed in an account's license table between two runs. Derived from
+//! the runs' outputs, with no Zoom call.
+//!
+//! Kinds of change, one row each:
+//! - `joined`: a user key in the later run only;
+//! - `left`: a user key in the earlier run only; `detail` says how: `deactivated` (or another
+//!   reject reason) when the later run lists the user among its rejects, `deleted` when the later
+//!   run listed inactive users too and this one is not among them, else `not_listed` (deactivated
+//!   or deleted: the later run did not list inactive users);
+//! - `activated`: an invitation accepted. A pending user's key is made from the email and changes
+//!   to Zoom's user id on activation, so the pair is matched on the lower-cased email;
+//! - `plan_changed` and `department_changed`: the values before and after.
+//!
+//! Three passes, each streaming: the earlier run into an index (16 bytes of key fingerprint and a
+//! few interned ids per user), the later run against it, then the earlier run again for the users
+//! it no longer finds. Memory grows with the index only.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, OnceLock};
+
+use arrow_array::builder::{StringBuilder, TimestampMicrosecondBuilder};
+use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_schema::{ArrowError, Field, Schema, SchemaRef};
+use serde::Serialize;
+
+use crate::reclaim::{fingerprint, text_of};
+use crate::schema::{columns_of, license_schema, rejects_schema, text, timestamp_type};
+
+/// A kind of change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    /// In the later run only.
+    Joined,
+    /// In the earlier run only.
+    Left,
+    /// Pending in the earlier run, active in the later one.
+    Activated,
+    /// Another plan.
+    PlanChanged,
+    /// Another department.
+    DepartmentChanged,
+}
+
+impl ChangeKind {
+    /// Every kind, in the order the summary lists them.
+    pub const ALL: [ChangeKind; 5] = [
+        ChangeKind::Joined,
+        ChangeKind::Left,
+        ChangeKind::Activated,
+        ChangeKind::PlanChanged,
+        ChangeKind::DepartmentChanged,
+    ];
+
+    /// Its name in the `change` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Joined => "joined",
+            ChangeKind::Left => "left",
+            ChangeKind::Activated => "activated",
+            ChangeKind::PlanChanged => "plan_changed",
+            ChangeKind::DepartmentChanged => "department_changed",
+        }
+    }
+}
+
+/// One run compared: its id and `extracted_at` (microseconds since the epoch).
+#[derive(Debug, Clone)]
+pub struct RunStamp {
+    /// The run's id.
+    pub run_id: String,
+    /// The run's `extracted_at`.
+    pub extracted_at: i64,
+}
+
+/// The license table's columns a comparison reads.
+pub fn change_columns() -> SchemaRef {
+    static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
+    SCHEMA
+        .get_or_init(|| {
+            columns_of(
+                &license_schema(),
+                &[
+                    "account_id",
+                    "user_key",
+                    "user_id",
+                    "email",
+                    "display_name",
+                    "status",
+                    "plan",
+                    "department",
+                ],
+            )
+        })
+        .clone()
+}
+
+/// The rejects table's columns a comparison reads (how a user left).
+pub fn reject_columns() -> SchemaRef {
+    static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
+    SCHEMA
+        .get_or_init(|| columns_of(&rejects_schema(), &["user_key", "reason"]))
+        .clone()
+}
+
+/// `zoom_user_changes`: one row per change.
+pub fn changes_schema() -> SchemaRef {
+    static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
+    SCHEMA
+        .get_or_init(|| {
+            Arc::new(Schema::new(vec![
+                text("account_id", true),
+                text("change", false),
+                text("user_key", false),
+                text("previous_user_key", true),
+                text("user_id", true),
+                text("email", false),
+                text("display_name", true),
+                text("department", true),
+                text("from_value", true),
+                text("to_value", true),
+                text("detail", true),
+                text("from_run_id", false),
+                text("to_run_id", false),
+                Field::new("from_extracted_at", timestamp_type(), false),
+                Field::new("to_extracted_at", timestamp_type(), false),
+            ]))
+        })
+        .clone()
+}
+
+/// What a comparison found, for the summary and the manifest.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ChangeStats {
+    /// Rows of the earlier license table.
+    pub from_users: u64,
+    /// Rows of the later license table.
+    pub to_users: u64,
+    /// Changes per kind (every kind listed, zeros included).
+    pub by_kind: BTreeMap<ChangeKind, u64>,
+    /// `left` rows per `detail`.
+    pub left_as: BTreeMap<String, u64>,
+}
+
+/// A user of the earlier run, as the index keeps it.
+#[derive(Debug, Clone, Copy)]
+struct Earlier {
+    plan: u32,
+    department: Option<u32>,
+    /// Found in the later run (by key, or by email when activated).
+    matched: bool,
+}
+
+/// Texts that repeat across users (plans, departments, reject reasons), kept once.
+#[derive(Debug, Default)]
+struct Words {
+    ids: HashMap<String, u32>,
+    words: Vec<String>,
+}
+
+impl Words {
+    fn id(&mut self, word: &str) -> u32 {
+        if let Some(id) = self.ids.get(word) {
+            return *id;
+        }
+        let id = self.words.len() as u32;
+        self.words.push(word.to_string());
+        self.ids.insert(word.to_string(), id);
+        id
+    }
+
+    fn word(&self, id: u32) -> &str {
+        self.words.get(id as usize).map_or("", String::as_str)
+    }
+}
+
+/// Compares two runs of one account. Call [`Comparison::add_earlier`] for every batch of the
+/// earlier run, [`Comparison::add_later_rejects`] for the later run's rejects, then
+/// [`Comparison::compare_later`] for every batch of the later run, and last
+/// [`Comparison::left_in`] for every batch of the earlier run again.
+#[derive(Debug)]
+pub struct Comparison {
+    from: RunStamp,
+    to: RunStamp,
+    later_listed_inactive: bool,
+    users: HashMap<u128, Earlier>,
+    /// Pending users of the earlier run by lower-cased email: their key fingerprint and key.
+    pending: HashMap<u128, (u128, String)>,
+    rejected: HashMap<u128, u32>,
+    words: Words,
+    stats: ChangeStats,
+}
+
+impl Comparison {
+    /// A comparison of `from` with `to`; `later_listed_inactive` says whether the later run
+    /// listed inactive users, so that a user missing from it was deleted, not deactivated.
+    pub fn new(from: RunStamp, to: RunStamp, later_listed_inactive: bool) -> Self {
+        Comparison {
+            from,
+            to,
+            later_listed_inactive,
+            users: HashMap::new(),
+            pending: HashMap::new(),
+            rejected: HashMap::new(),
+            words: Words::default(),
+            stats: ChangeStats {
+                by_kind: ChangeKind::ALL.iter().map(|k| (*k, 0)).collect(),
+                ..ChangeStats::default()
+            },
+        }
+    }
+
+    /// Indexes a batch of the earlier run's [`change_columns`].
+    pub fn add_earlier(&mut self, batch: &RecordBatch) -> Result<(), ArrowError> {
+        let view = View::of(batch)?;
+        self.stats.from_users += batch.num_rows() as u64;
+        for row in 0..batch.num_rows() {
+            let key = view.key.value(row);
+            let entry = Earlier {
+                plan: self.words.id(view.plan.value(row)),
+                department: view.department(row).map(|d| self.words.id(d)),
+                matched: false,
+            };
+            self.users.insert(fingerprint(key), entry);
+            if view.status.value(row) == "pending" {
+                self.pending.insert(
+                    email_key(view.email.value(row)),
+                    (fingerprint(key), key.to_string()),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Notes a batch of the later run's [`reject_columns`]: the reason a user is left out.
+    pub fn add_later_rejects(&mut self, batch: &RecordBatch) -> Result<(), ArrowError> {
+        let keys = text_of(batch, "user_key")?;
+        let reasons = text_of(batch, "reason")?;
+        for row in 0..batch.num_rows() {
+            if keys.is_valid(row) {
+                let reason = self.words.id(reasons.value(row));
+                self.rejected.insert(fingerprint(keys.value(row)), reason);
+            }
+        }
+        Ok(())
+    }
+
+    /// The changes a batch of the later run's [`change_columns`] shows: joined, activated, plan
+    /// and department changes.
+    pub fn compare_later(
+        &mut self,
+        batch: &RecordBatch,
+    ) -> Result<Option<RecordBatch>, ArrowError> {
+        let view = View::of(batch)?;
+        self.stats.to_users += batch.num_rows() as u64;
+        let mut out = ChangeRows::default();
+        for row in 0..batch.num_rows() {
+            let key = view.key.value(row);
+            let own = fingerprint(key);
+            let (found, previous_key) = match self.users.contains_key(&own) {
+                true => (Some(own), None),
+                false if view.status.value(row) == "active" => {
+                    match self.pending.get(&email_key(view.email.value(row))) {
+                        Some((fp, pending_key))
+                            if self.users.get(fp).is_some_and(|e| !e.matched) =>
+                        {
+                            (Some(*fp), Some(pending_key.clone()))
+                        }
+                        _ => (None, None),
+                    }
+                }
+                false => (None, None),
+            };
+            let Some(entry) = found.and_then(|fp| self.users.get_mut(&fp)) else {
+                out.push(
+                    &view,
+                    row,
+                    ChangeKind::Joined,
+                    None,
+                    Some(view.plan.value(row)),
+                );
+                continue;
+            };
+            entry.matched = true;
+            let entry = *entry;
+            if let Some(previous) = previous_key {
+                out.push(
+                    &view,
+                    row,
+                    ChangeKind::Activated,
+                    Some("pending"),
+                    Some("active"),
+                );
+                out.previous(&previous);
+            }
+            let plan = view.plan.value(row);
+            if self.words.word(entry.plan) != plan {
+                let before = self.words.word(entry.plan).to_string();
+                out.push(
+                    &view,
+                    row,
+                    ChangeKind::PlanChanged,
+                    Some(&before),
+                    Some(plan),
+                );
+            }
+            let department = view.department(row);
+            let before = entry.department.map(|d| self.words.word(d));
+            if before != department {
+                let before = before.map(str::to_string);
+                let kind = ChangeKind::DepartmentChanged;
+                out.push(&view, row, kind, before.as_deref(), department);
+            }
+        }
+        self.finish(out)
+    }
+
+    /// The users of a batch of the earlier run's [`change_columns`] the later run did not have.
+    pub fn left_in(&mut self, batch: &RecordBatch) -> Result<Option<RecordBatch>, ArrowError> {
+        let view = View::of(batch)?;
+        let mut out = ChangeRows::default();
+        for row in 0..batch.num_rows() {
+            let fp = fingerprint(view.key.value(row));
+            if self.users.get(&fp).is_none_or(|e| e.matched) {
+                continue;
+            }
+            let how = match self.rejected.get(&fp) {
+                Some(reason) => self.words.word(*reason),
+                None if self.later_listed_inactive => "deleted",
+                None => "not_listed",
+            };
+            *self.stats.left_as.entry(how.to_string()).or_default() += 1;
+            out.push(
+                &view,
+                row,
+                ChangeKind::Left,
+                Some(view.plan.value(row)),
+                None,
+            );
+            out.detail(how);
+        }
+        self.finish(out)
+    }
+
+    /// What the comparison found so far.
+    pub fn stats(&self) -> &ChangeStats {
+        &self.stats
+    }
+
+    fn finish(&mut self, out: ChangeRows) -> Result<Option<RecordBatch>, ArrowError> {
+        for kind in &out.kinds {
+            *self.stats.by_kind.entry(*kind).or_default() += 1;
+        }
+        if out.kinds.is_empty() {
+            return Ok(None);
+        }
+        out.build(&self.from, &self.to).map(Some)
+    }
+}
+
+/// A lower-cased email's fingerprint: how an invitation is matched to its activated user.
+fn email_key(email: &str) -> u128 {
+    fingerprint(&email.to_lowercase())
+}
+
+/// The text columns of a batch of [`change_columns`].
+struct View<'a> {
+    account: &'a arrow_array::StringArray,
+    key: &'a arrow_array::StringArray,
+    user_id: &'a arrow_array::StringArray,
+    email: &'a arrow_array::StringArray,
+    name: &'a arrow_array::StringArray,
+    status: &'a arrow_array::StringArray,
+    plan: &'a arrow_array::StringArray,
+    departments: &'a arrow_array::StringArray,
+}
+
+impl<'a> View<'a> {
+    fn of(batch: &'a RecordBatch) -> Result<Self, ArrowError> {
+        Ok(View {
+            account: text_of(batch, "account_id")?,
+            key: text_of(batch, "user_key")?,
+            user_id: text_of(batch, "user_id")?,
+            email: text_of(batch, "email")?,
+            name: text_of(batch, "display_name")?,
+            status: text_of(batch, "status")?,
+            plan: text_of(batch, "plan")?,
+            departments: text_of(batch, "department")?,
+        })
+    }
+
+    fn department(&self, row: usize) -> Option<&'a str> {
+        self.departments
+            .is_valid(row)
+            .then(|| self.departments.value(row))
+    }
+}
+
+/// Change rows being built.
+#[derive(Default)]
+struct ChangeRows {
+    kinds: Vec<ChangeKind>,
+    account: StringBuilder,
+    change: StringBuilder,
+    key: StringBuilder,
+    previous: Vec<Option<String>>,
+    user_id: StringBuilder,
+    email: StringBuilder,
+    name: StringBuilder,
+    department: StringBuilder,
+    from_value: StringBuilder,
+    to_value: StringBuilder,
+    detail: Vec<Option<String>>,
+}
+
+impl ChangeRows {
+    /// A change of the user at `row` of `view`.
+    fn push(
+        &mut self,
+        view: &View<'_>,
+        row: usize,
+        kind: ChangeKind,
+        from: Option<&str>,
+        to: Option<&str>,
+    ) {
+        fn text(a: &arrow_array::StringArray, row: usize) -> Option<&str> {
+            a.is_valid(row).then(|| a.value(row))
+        }
+        self.kinds.push(kind);
+        self.account.append_option(text(view.account, row));
+        self.change.append_value(kind.as_str());
+        self.key.append_value(view.key.value(row));
+        self.previous.push(None);
+        self.user_id.append_option(text(view.user_id, row));
+        self.email.append_value(view.email.value(row));
+        self.name.append_option(text(view.name, row));
+        self.department.append_option(view.department(row));
+        self.from_value.append_option(from);
+        self.to_value.append_option(to);
+        self.detail.push(None);
+    }
+
+    /// The previous key of the last change pushed.
+    fn previous(&mut self, key: &str) {
+        if let Some(last) = self.previous.last_mut() {
+            *last = Some(key.to_string());
+        }
+    }
+
+    /// The detail of the last change pushed: how a user left.
+    fn detail(&mut self, detail: &str) {
+        if let Some(last) = self.detail.last_mut() {
+            *last = Some(detail.to_string());
+        }
+    }
+
+    fn build(mut self, from: &RunStamp, to: &RunStamp) -> Result<RecordBatch, ArrowError> {
+        let n = self.kinds.len();
+        let repeat_text = |value: &str| -> ArrayRef {
+            Arc::new(arrow_array::StringArray::from_iter_values(
+                std::iter::repeat_n(value, n),
+            ))
+        };
+        let repeat_time = |value: i64| -> ArrayRef {
+            let mut b = TimestampMicrosecondBuilder::with_capacity(n).with_timezone("UTC");
+            b.append_slice(&vec![value; n]);
+            Arc::new(b.finish())
+        };
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(self.account.finish()),
+            Arc::new(self.change.finish()),
+            Arc::new(self.key.finish()),
+            Arc::new(arrow_array::StringArray::from(self.previous)),
+            Arc::new(self.user_id.finish()),
+            Arc::new(self.email.finish()),
+            Arc::new(self.name.finish()),
+            Arc::new(self.department.finish()),
+            Arc::new(self.from_value.finish()),
+            Arc::new(self.to_value.finish()),
+            Arc::new(arrow_array::StringArray::from(self.detail)),
+            repeat_text(&from.run_id),
+            repeat_text(&to.run_id),
+            repeat_time(from.extracted_at),
+            repeat_time(to.extracted_at),
+        ];
+        RecordBatch::try_new(changes_schema(), columns)
+    }
+}
