@@ -172,3 +172,57 @@ pub fn json_file(path: impl AsRef<Path>) -> Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_json::from_str(&text).unwrap()
 }
+
+/// Writes a recorded run into `dir`: one page per status of `users` (`active`, `pending`,
+/// `inactive`), as `--record` would have, for `extract --replay`.
+pub fn write_recording(dir: &Path, account_id: &str, users: &[(&str, Vec<Value>)]) {
+    std::fs::create_dir_all(dir.join("pages")).unwrap();
+    let mut pages = Vec::new();
+    for (n, (status, list)) in users.iter().enumerate() {
+        let file = format!("pages/{:05}-{status}.json", n + 1);
+        let body = serde_json::json!({
+            "page_count": 1, "page_number": 1, "page_size": 300,
+            "total_records": list.len(), "next_page_token": "", "users": list,
+        });
+        std::fs::write(dir.join(&file), body.to_string()).unwrap();
+        pages.push(serde_json::json!({
+            "file": file,
+            "request": {
+                "endpoint": "users",
+                "query": {"page_size": "300", "status": status},
+                "page_token": null
+            },
+            "http_status": 200,
+            "fetched_at": "2026-11-30T23:00:00Z",
+        }));
+    }
+    let index = serde_json::json!({
+        "format": "zoom-licenses/recorded-run", "version": 2, "account_id": account_id,
+        "recorded_at": "2026-11-30T23:00:00Z", "pages": pages,
+    });
+    std::fs::write(dir.join("index.json"), index.to_string()).unwrap();
+}
+
+/// A Zoom user record as `GET /users` lists it; `None` leaves a field out (pending users have
+/// an empty id, and no login).
+pub fn zoom_user(
+    id: &str,
+    email: &str,
+    plan: u8,
+    dept: &str,
+    status: &str,
+    created: Option<&str>,
+    last_login: Option<&str>,
+) -> Value {
+    let mut user = serde_json::json!({
+        "id": id, "email": email, "type": plan, "dept": dept, "status": status,
+        "display_name": format!("User {email}"), "group_ids": ["g1"],
+    });
+    if let Some(created) = created {
+        user["user_created_at"] = created.into();
+    }
+    if let Some(login) = last_login {
+        user["last_login_time"] = login.into();
+    }
+    user
+}

@@ -1,0 +1,412 @@
+//! `zoom-licenses changes` through the binary: hand-built runs of one account on consecutive days
+//! where every kind of change happens at least once, compared with a list of changes written here
+//! by hand: every change found, nothing else.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use common::*;
+use serde_json::{Value, json};
+
+const C: Option<&str> = Some("2025-01-01T00:00:00Z");
+const L: Option<&str> = Some("2026-11-20T00:00:00Z");
+
+/// Day 1: every status listed.
+/// Users by status, as a recording holds them.
+type Users = Vec<(&'static str, Vec<Value>)>;
+
+fn day1() -> Users {
+    let u = zoom_user;
+    vec![
+        (
+            "active",
+            vec![
+                u("uSame", "same@x.example", 2, "Sales", "active", C, L),
+                u("uPlan", "plan@x.example", 1, "Sales", "active", C, L),
+                u("uDept", "dept@x.example", 2, "Sales", "active", C, L),
+                u("uDeptGone", "dept.gone@x.example", 2, "Ops", "active", C, L),
+                u("uBoth", "both@x.example", 2, "Sales", "active", C, L),
+                u("uDeleted", "deleted@x.example", 2, "Sales", "active", C, L),
+                u(
+                    "uDeactivated",
+                    "deactivated@x.example",
+                    2,
+                    "HR",
+                    "active",
+                    C,
+                    L,
+                ),
+            ],
+        ),
+        (
+            "pending",
+            vec![
+                u("", "New.Hire@X.example", 2, "", "pending", C, None),
+                u("", "withdrawn@x.example", 1, "", "pending", C, None),
+                u("", "still.pending@x.example", 2, "", "pending", C, None),
+            ],
+        ),
+        ("inactive", vec![]),
+    ]
+}
+
+/// Day 2: every status listed, so a user missing from it was deleted.
+fn day2() -> Users {
+    let u = zoom_user;
+    vec![
+        (
+            "active",
+            vec![
+                u("uSame", "same@x.example", 2, "Sales", "active", C, L),
+                u("uPlan", "plan@x.example", 2, "Sales", "active", C, L),
+                u("uDept", "dept@x.example", 2, "Support", "active", C, L),
+                u("uDeptGone", "dept.gone@x.example", 2, "", "active", C, L),
+                u("uBoth", "both@x.example", 1, "Finance", "active", C, L),
+                // Activated: a new id, the email in another case.
+                u("uNewHire", "new.hire@x.example", 2, "", "active", C, None),
+                u("uJoined", "joined@x.example", 1, "Sales", "active", C, None),
+            ],
+        ),
+        (
+            "pending",
+            vec![
+                u("", "still.pending@x.example", 2, "", "pending", C, None),
+                u("", "invited@x.example", 2, "", "pending", C, None),
+            ],
+        ),
+        (
+            "inactive",
+            vec![u(
+                "uDeactivated",
+                "deactivated@x.example",
+                2,
+                "HR",
+                "inactive",
+                C,
+                L,
+            )],
+        ),
+    ]
+}
+
+/// Day 3: inactive users not listed, so a user missing from it may be either.
+fn day3() -> Users {
+    let mut day = day2();
+    day.pop();
+    day[0].1.retain(|u| u["id"] != "uSame");
+    day
+}
+
+/// By hand: (change, user_key, previous_user_key, from_value, to_value, detail) from day 1 to 2.
+fn day1_to_day2() -> BTreeSet<Change> {
+    let c = |change: &str,
+             key: &str,
+             prev: Option<&str>,
+             from: Option<&str>,
+             to: Option<&str>,
+             detail: Option<&str>| {
+        (
+            change.to_string(),
+            key.to_string(),
+            prev.map(str::to_string),
+            from.map(str::to_string),
+            to.map(str::to_string),
+            detail.map(str::to_string),
+        )
+    };
+    BTreeSet::from([
+        c(
+            "plan_changed",
+            "uPlan",
+            None,
+            Some("basic"),
+            Some("licensed"),
+            None,
+        ),
+        c(
+            "department_changed",
+            "uDept",
+            None,
+            Some("Sales"),
+            Some("Support"),
+            None,
+        ),
+        c(
+            "department_changed",
+            "uDeptGone",
+            None,
+            Some("Ops"),
+            None,
+            None,
+        ),
+        c(
+            "plan_changed",
+            "uBoth",
+            None,
+            Some("licensed"),
+            Some("basic"),
+            None,
+        ),
+        c(
+            "department_changed",
+            "uBoth",
+            None,
+            Some("Sales"),
+            Some("Finance"),
+            None,
+        ),
+        c(
+            "activated",
+            "uNewHire",
+            Some("pending:new.hire@x.example"),
+            Some("pending"),
+            Some("active"),
+            None,
+        ),
+        c("joined", "uJoined", None, None, Some("basic"), None),
+        c(
+            "joined",
+            "pending:invited@x.example",
+            None,
+            None,
+            Some("licensed"),
+            None,
+        ),
+        c(
+            "left",
+            "uDeleted",
+            None,
+            Some("licensed"),
+            None,
+            Some("deleted"),
+        ),
+        c(
+            "left",
+            "uDeactivated",
+            None,
+            Some("licensed"),
+            None,
+            Some("deactivated"),
+        ),
+        c(
+            "left",
+            "pending:withdrawn@x.example",
+            None,
+            Some("basic"),
+            None,
+            Some("deleted"),
+        ),
+    ])
+}
+
+type Change = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+fn changes_in(rows: &[Value]) -> BTreeSet<Change> {
+    let s = |r: &Value, k: &str| r[k].as_str().map(str::to_string);
+    let set: BTreeSet<Change> = rows
+        .iter()
+        .map(|r| {
+            (
+                s(r, "change").unwrap(),
+                s(r, "user_key").unwrap(),
+                s(r, "previous_user_key"),
+                s(r, "from_value"),
+                s(r, "to_value"),
+                s(r, "detail"),
+            )
+        })
+        .collect();
+    assert_eq!(set.len(), rows.len(), "no change twice");
+    set
+}
+
+/// Replays `days` into partitions of account `acme` under `root`, in NDJSON (`extra` added to
+/// the last day's extract). A replay reads the statuses its recording holds.
+fn extract_days(work: &Path, root: &Path, days: &[(&str, Users)], extra: &[&str]) {
+    for (n, (date, users)) in days.iter().enumerate() {
+        let recording = work.join(format!("rec-{date}"));
+        write_recording(&recording, "acct1", users);
+        let mut cmd = zoom_licenses();
+        cmd.args(["-q", "extract", "--format", "ndjson", "--replay"])
+            .arg(&recording)
+            .args(["--as-of", &format!("{date}T06:00:00Z")])
+            .arg("--output-dir")
+            .arg(root)
+            .args(["--partition-date", date, "--partition-account", "acme"]);
+        if n + 1 == days.len() {
+            cmd.args(extra);
+        }
+        cmd.assert().success();
+    }
+}
+
+#[test]
+fn every_kind_of_change_is_found_and_nothing_else() {
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("lake");
+    extract_days(
+        work.path(),
+        &root,
+        &[("2026-11-30", day1()), ("2026-12-01", day2())],
+        &[],
+    );
+    // Only --to: the previous date present is --from.
+    let output = zoom_licenses()
+        .args(["changes", "--to", "2026-12-01", "--output-dir"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_succeeded(&output);
+    let partition = root.join("zoom_user_changes/dt=2026-12-01/account=acme");
+    let rows = ndjson_file(&partition.join("part-0.ndjson"));
+    assert_eq!(changes_in(&rows), day1_to_day2());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "changes acme 2026-11-30 06:00 → 2026-12-01 06:00 (10 → 9 users): 2 joined, 3 left \
+             (1 deactivated, 2 deleted), 1 activated, 2 plan changes, 3 department changes"
+        ),
+        "{stderr}"
+    );
+    let m = json_file(partition.join("_manifest.json"));
+    assert_eq!(m["command"], "changes");
+    assert_eq!(
+        m["summary"]["by_kind"],
+        json!({"joined": 2, "left": 3, "activated": 1, "plan_changed": 2, "department_changed": 3})
+    );
+    assert_eq!(
+        m["inputs"]["from"]["extracted_at"],
+        "2026-11-30T06:00:00.000000Z"
+    );
+    // Every row says which runs it compares.
+    let from_run = m["inputs"]["from"]["run_id"].as_str().unwrap();
+    assert!(
+        rows.iter()
+            .all(|r| r["from_run_id"] == from_run && r["account_id"] == "acct1")
+    );
+}
+
+/// A later run that did not list inactive users cannot tell deleted from deactivated.
+#[test]
+fn a_run_without_inactive_users_says_not_listed() {
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("lake");
+    extract_days(
+        work.path(),
+        &root,
+        &[("2026-12-01", day2()), ("2026-12-02", day3())],
+        &[],
+    );
+    zoom_licenses()
+        .args([
+            "-q",
+            "changes",
+            "--from",
+            "2026-12-01",
+            "--to",
+            "2026-12-02",
+            "--output-dir",
+        ])
+        .arg(&root)
+        .assert()
+        .success();
+    let rows =
+        ndjson_file(&root.join("zoom_user_changes/dt=2026-12-02/account=acme/part-0.ndjson"));
+    let want: BTreeSet<Change> = BTreeSet::from([(
+        "left".into(),
+        "uSame".into(),
+        None,
+        Some("licensed".into()),
+        None,
+        Some("not_listed".into()),
+    )]);
+    assert_eq!(changes_in(&rows), want);
+}
+
+/// `extract --changes` writes the same table right after its own partitions; on the first day
+/// there is nothing to compare, which is said, not failed.
+#[test]
+fn an_extract_with_changes_compares_with_the_previous_partition() {
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("lake");
+    let first = zoom_licenses()
+        .args(["extract", "--changes", "--format", "ndjson", "--replay"])
+        .arg({
+            write_recording(&work.path().join("first"), "acct1", &day1());
+            work.path().join("first")
+        })
+        .args(["--as-of", "2026-11-30T06:00:00Z", "--output-dir"])
+        .arg(&root)
+        .args(["--partition-account", "acme"])
+        .output()
+        .unwrap();
+    assert_succeeded(&first);
+    let stderr = String::from_utf8_lossy(&first.stderr);
+    assert!(
+        stderr.contains("No earlier partition of this account to compare with"),
+        "{stderr}"
+    );
+    assert!(!root.join("zoom_user_changes").exists());
+    // The manifest path stays the last stdout line, for schedulers.
+    let stdout = String::from_utf8(first.stdout).unwrap();
+    assert!(stdout.trim_end().ends_with("_manifest.json"), "{stdout}");
+    extract_days(
+        work.path(),
+        &root,
+        &[("2026-12-01", day2())],
+        &["--changes"],
+    );
+    let rows =
+        ndjson_file(&root.join("zoom_user_changes/dt=2026-12-01/account=acme/part-0.ndjson"));
+    assert_eq!(changes_in(&rows), day1_to_day2());
+}
+
+/// Two manifests compared directly; the output goes beside the later run's license file.
+#[test]
+fn two_file_runs_compare_by_manifest_in_any_format() {
+    let work = tempfile::tempdir().unwrap();
+    for (day, users, format) in [("d1", day1(), "csv"), ("d2", day2(), "parquet")] {
+        let recording = work.path().join(format!("rec-{day}"));
+        write_recording(&recording, "acct1", &users);
+        zoom_licenses()
+            .args(["-q", "extract", "--format", format, "--replay"])
+            .arg(&recording)
+            .arg("--output")
+            .arg(work.path().join(format!("{day}/u.{format}")))
+            .assert()
+            .success();
+    }
+    zoom_licenses()
+        .args(["-q", "changes", "--format", "ndjson", "--from"])
+        .arg(work.path().join("d1/u_manifest.json"))
+        .arg("--to")
+        .arg(work.path().join("d2/u_manifest.json"))
+        .assert()
+        .success();
+    let rows = ndjson_file(&work.path().join("d2/u_changes.ndjson"));
+    assert_eq!(changes_in(&rows), day1_to_day2());
+    // Swapped, the later run is refused as --from.
+    zoom_licenses()
+        .args(["changes", "--from"])
+        .arg(work.path().join("d2/u_manifest.json"))
+        .arg("--to")
+        .arg(work.path().join("d1/u_manifest.json"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("swap them"));
+    // A date without --output-dir names no run.
+    zoom_licenses()
+        .args(["changes", "--from", "2026-11-30", "--to", "2026-12-01"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("give --output-dir DIR too"));
+}
