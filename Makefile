@@ -9,9 +9,11 @@ LARGE   := target/fixtures
 
 .PHONY: run test fmt-check clippy cargo-test readers-test warehouse-test airflow-test fixtures-large measure-large bench clean
 
-## Replay the bundled sample recording into out/ (Parquet, rejects, manifest) and print the summary.
+## Replay the bundled sample recording into out/ (Parquet, rejects, manifest), print the summary,
+## then list the seats that can be reclaimed and print how many.
 run:
 	$(CARGO) run --release --quiet -- extract --replay $(SAMPLE)
+	$(CARGO) run --release --quiet -- reclaim --input out/zoom_users_manifest.json
 
 ## Everything CI checks: formatting, lints, every Rust test, the Parquet read back by pyarrow and
 ## DuckDB, the warehouse load and the example pipelines (Make, and Airflow with the real package).

@@ -11,8 +11,11 @@ Also a live run with `--with activity` at 100k users and 30 days of the mock's s
 one with `--with addons` for 10,000 licensed users at the default pacing (about 17 minutes: one
 request per user at 10 a second).
 
-Usage: python3 bench/run.py [--quick | --activity | --addons]   (--quick: 10k and 100k only, no
-add-ons run; --activity / --addons: only that run, for trying changes)
+And `reclaim` and `changes` over Parquet partitions of the largest recording (1M users; 100k with
+--quick), where memory is the point.
+
+Usage: python3 bench/run.py [--quick | --activity | --addons | --derived]   (--quick: 10k and
+100k only, no add-ons run; --activity / --addons / --derived: only that run, for trying changes)
 """
 
 import json
@@ -33,6 +36,7 @@ WORK = ROOT / "target/bench"
 SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
 SEEDS = {"10k": 10, "100k": 100, "1m": 1000}
 PAGE_SIZE = 2000
+AS_OF = "2026-12-01T00:00:00+00:00"
 
 
 def run_measured(cmd, env=None):
@@ -251,6 +255,81 @@ def bench_addons():
     return [(licensed, licensed + pages, wall, floor, rss, 1)]
 
 
+def expected_candidates(recording):
+    """Reclaim candidates of `recording` at AS_OF with the default thresholds (idle 90 days,
+    pending 30), counted from its JSON alone (cached beside it, by a child process as above)."""
+    cache = recording / "expected_candidates.json"
+    if not cache.exists():
+        subprocess.run([sys.executable, __file__, "--count-candidates", str(recording)], check=True)
+    return json.loads(cache.read_text())
+
+
+def count_candidates(recording):
+    """Licensed (type 2) active users last seen, or never seen and created, 90+ whole days before
+    AS_OF, and licensed pending users created 30+ days before it (a pending user's created_at is
+    the time of the call, never its creation)."""
+    from datetime import datetime
+    as_of = datetime.fromisoformat(AS_OF)
+    days = lambda t: (as_of - datetime.fromisoformat(t.replace("Z", "+00:00"))).days
+    index = json.loads((recording / "index.json").read_text())
+    seen, found = set(), 0
+    for page in index["pages"]:
+        sweep = page["request"]["query"]["status"]
+        for user in json.loads((recording / page["file"]).read_text())["users"]:
+            key = user.get("id") or "pending:" + user["email"].lower()
+            if key in seen:
+                continue
+            seen.add(key)
+            status = user.get("status", sweep)
+            if user["type"] != 2 or status not in ("active", "pending"):
+                continue
+            if status == "pending":
+                created = user.get("user_created_at")
+                found += bool(created) and days(created) >= 30
+            elif user.get("last_login_time"):
+                found += days(user["last_login_time"]) >= 90
+            else:
+                created = user.get("user_created_at") or user.get("created_at")
+                found += bool(created) and days(created) >= 90
+    (recording / "expected_candidates.json").write_text(json.dumps(found))
+
+
+def bench_derived(name):
+    """reclaim and changes over partitions of the `name` recording: memory is the point."""
+    root = WORK / "derived"
+    shutil.rmtree(root, ignore_errors=True)
+    rec = recording(name)
+    for date in ("2026-11-30", "2026-12-01"):
+        subprocess.run([BIN, "-q", "extract", "--replay", rec, "--as-of", AS_OF, "--output-dir",
+                        root, "--partition-date", date, "--partition-account", "bench"],
+                       check=True, stdout=subprocess.DEVNULL)
+    rows = []
+    runs = 3
+    want = expected_candidates(rec)
+    part = lambda table: root / table / "dt=2026-12-01/account=bench/_manifest.json"
+
+    def check_reclaim():
+        got = json.loads(part("zoom_reclaim_candidates").read_text())
+        if got["summary"]["candidates"] != want or got["outputs"]["reclaim_candidates"]["rows"] != want:
+            sys.exit(f"bench: reclaim found {got['summary']['candidates']}, expected {want}")
+
+    wall, rss = repeat([BIN, "-q", "reclaim", "--output-dir", root, "--partition-date",
+                        "2026-12-01"], runs, after=check_reclaim)
+    rows.append((name, "reclaim", want, wall, rss, runs))
+    print(f"reclaim {name}: {want:,} candidates {wall:6.2f} s  {rss:6.1f} MiB", flush=True)
+
+    def check_changes():
+        got = json.loads(part("zoom_user_changes").read_text())
+        if any(got["summary"]["by_kind"].values()) or got["outputs"]["user_changes"]["rows"]:
+            sys.exit(f"bench: two runs of one recording differ: {got['summary']}")
+
+    wall, rss = repeat([BIN, "-q", "changes", "--to", "2026-12-01", "--output-dir", root], runs,
+                       after=check_changes)
+    rows.append((name, "changes (same users twice)", 0, wall, rss, runs))
+    print(f"changes {name}: no change {wall:6.2f} s  {rss:6.1f} MiB", flush=True)
+    return rows
+
+
 def machine():
     cpu = "unknown CPU"
     try:
@@ -264,7 +343,7 @@ def machine():
     return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, {platform.system()} {platform.release()}"
 
 
-def table(replay, live, activity, addons):
+def table(replay, live, activity, addons, derived):
     lines = [f"Machine: {machine()}", "",
              "| replay | format | users/s | wall (median) | peak RSS | runs |",
              "|---|---|---:|---:|---:|---:|"]
@@ -286,6 +365,11 @@ def table(replay, live, activity, addons):
     for users, requests, wall, floor, rss, runs in addons:
         lines.append(f"| 10k licensed | {users:,} | {requests:,} | {wall:.1f} s | {floor:.1f} s | "
                      f"{(wall / floor - 1) * 100:+.1f}% | {rss:.1f} MiB | {runs} |")
+    lines += ["", "| from outputs (Parquet partitions) | users | command | rows out | wall (median) | "
+              "peak RSS | runs |", "|---|---:|---|---:|---:|---:|---:|"]
+    for name, what, out, wall, rss, runs in derived:
+        lines.append(f"| {name} | {SIZES[name]:,} | {what} | {out:,} | {wall:.2f} s | "
+                     f"{rss:.1f} MiB | {runs} |")
     return "\n".join(lines) + "\n"
 
 
@@ -293,16 +377,20 @@ def main():
     if sys.argv[1:2] == ["--count-rows"]:
         count_rows(Path(sys.argv[2]))
         return
+    if sys.argv[1:2] == ["--count-candidates"]:
+        count_candidates(Path(sys.argv[2]))
+        return
     quick = "--quick" in sys.argv
     names = ["10k", "100k"] if quick else ["10k", "100k", "1m"]
     started = time.perf_counter()
     build()
-    only = {"--activity", "--addons"} & set(sys.argv)
+    only = {"--activity", "--addons", "--derived"} & set(sys.argv)
     replay = [] if only else bench_replay(names)
     live = [] if only else bench_live(names)
     activity = [] if only - {"--activity"} else bench_activity()
     addons = [] if quick or (only - {"--addons"}) else bench_addons()
-    text = table(replay, live, activity, addons)
+    derived = [] if only - {"--derived"} else bench_derived(names[-1])
+    text = table(replay, live, activity, addons, derived)
     WORK.mkdir(parents=True, exist_ok=True)
     (WORK / "results.md").write_text(text)
     print()

@@ -12,11 +12,13 @@ import sys
 
 import duckdb
 
-TABLES = ("zoom_users", "zoom_user_rejects")
+# The extract's tables, and those `zoom-licenses reclaim` and `extract --changes` derive from them
+# (a first day has no changes: nothing to load).
+TABLES = ("zoom_users", "zoom_user_rejects", "zoom_reclaim_candidates", "zoom_user_changes")
 
 
 def load_day(output_dir: str, date: str, database: str) -> dict:
-    """Replaces `date` in both tables; returns the rows loaded per table."""
+    """Replaces `date` in every table; returns the rows loaded per table."""
     con = duckdb.connect(database)
     loaded = {}
     try:
@@ -50,4 +52,8 @@ if __name__ == "__main__":
     if len(sys.argv) != 4:
         sys.exit("usage: load_duckdb.py OUTPUT_DIR DATE DATABASE")
     counts = load_day(*sys.argv[1:])
-    print(f"loaded {counts['zoom_users']} users and {counts['zoom_user_rejects']} rejects for {sys.argv[2]}")
+    print(
+        f"loaded {counts['zoom_users']} users and {counts['zoom_user_rejects']} rejects for "
+        f"{sys.argv[2]}, with {counts['zoom_reclaim_candidates']} reclaim candidates and "
+        f"{counts['zoom_user_changes']} changes"
+    )

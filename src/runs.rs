@@ -175,7 +175,8 @@ impl RunOutputs {
     }
 
     /// Where `table`'s file is now: as the manifest wrote it (relative to the directory the
-    /// extract ran in), else beside the manifest (file sets) or in its partition folder.
+    /// extract ran in), or beside the manifest (file sets) or in its partition folder (when the
+    /// run's folder was moved, or read from another directory).
     fn locate(&self, table: Table) -> Result<PathBuf, Failure> {
         let Some(receipt) = self.tables.get(&manifest_name(table)) else {
             return Err(Failure::usage(format!(
@@ -193,9 +194,6 @@ impl RunOutputs {
             )));
         }
         let written = PathBuf::from(&receipt.path);
-        if written.is_file() {
-            return Ok(written);
-        }
         let name = written.file_name().unwrap_or_default();
         let dir = self.manifest.parent().unwrap_or(Path::new("."));
         let beside = match &self.partition {
@@ -212,14 +210,28 @@ impl RunOutputs {
                 }),
             None => Some(dir.join(name)),
         };
-        beside.filter(|p| p.is_file()).ok_or_else(|| {
-            Failure::usage(format!(
-                "the {} table of the run of {} is not at {} any more (nor beside its manifest)",
-                table.folder(),
-                self.manifest.display(),
-                receipt.path
-            ))
-        })
+        let found: Vec<PathBuf> = [Some(written), beside]
+            .into_iter()
+            .flatten()
+            .filter(|p| p.is_file())
+            .collect();
+        // Of the places it can be, the one of the listed size (its hash is checked on reading);
+        // else the first there, which the hash check then refuses by name.
+        let size = |p: &PathBuf| std::fs::metadata(p).map(|m| m.len()).ok();
+        found
+            .iter()
+            .find(|p| size(p) == Some(receipt.bytes))
+            .or(found.first())
+            .cloned()
+            .ok_or_else(|| {
+                Failure::usage(format!(
+                    "the {} table of the run of {} is not at {} any more (nor beside its \
+                     manifest)",
+                    table.folder(),
+                    self.manifest.display(),
+                    receipt.path
+                ))
+            })
     }
 }
 

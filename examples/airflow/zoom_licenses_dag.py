@@ -1,4 +1,6 @@
-"""Daily Zoom license extract for Airflow 3: one mapped task per active account, then a load.
+"""Daily Zoom license extract for Airflow 3: one mapped task per active account (each also writing
+what changed since the account's previous partition), then the seats that can be reclaimed, then a
+load.
 
 Deploy this file and ../load_duckdb.py into the DAG folder, install `zoom-licenses` on the workers,
 and set (in the environment or as Airflow Variables exported to it):
@@ -8,9 +10,11 @@ and set (in the environment or as Airflow Variables exported to it):
   ZOOM_LICENSES_DATABASE    the DuckDB database the load step writes
   ZOOM_LICENSES_BIN         the binary, if not on PATH
 
-Each extract runs `zoom-licenses extract --account NAME --output-dir … --partition-date {{ ds }}
---run-id {{ run_id }}`. Exit code 75 (rate limit, daily quota, network) is retried; any other
-failure fails the task at once, without retries, since running it again would not help.
+Each extract runs `zoom-licenses extract --account NAME --changes --output-dir …
+--partition-date {{ ds }} --run-id {{ run_id }}`; then `zoom-licenses reclaim --output-dir …
+--partition-date {{ ds }}` reads every account's partition of the day (no Zoom call). Exit code
+75 (rate limit, daily quota, network) is retried; any other failure fails the task at once,
+without retries, since running it again would not help.
 """
 
 from __future__ import annotations
@@ -45,23 +49,34 @@ def extract_command(account: str, ds: str, run_id: str) -> list[str]:
     """The command one mapped task runs."""
     return [
         BINARY, "--log-format", "json", "extract",
-        "--config", ACCOUNTS_FILE, "--account", account,
+        "--config", ACCOUNTS_FILE, "--account", account, "--changes",
         "--output-dir", OUTPUT_DIR, "--partition-date", ds, "--run-id", run_id,
     ]
 
 
-def run_extract(account: str, ds: str, run_id: str) -> str:
-    """Runs one extract; returns its manifest path (the last stdout line), which goes to XCom."""
-    result = subprocess.run(
-        extract_command(account, ds, run_id), capture_output=True, text=True, check=False
-    )
+def reclaim_command(ds: str) -> list[str]:
+    """The command the reclaim task runs: every account's partition of the day."""
+    return [
+        BINARY, "--log-format", "json", "reclaim", "--output-dir", OUTPUT_DIR,
+        "--partition-date", ds,
+    ]
+
+
+def run_zoom_licenses(command: list[str], what: str) -> str:
+    """Runs the binary; returns its last stdout line (an extract's manifest path, for XCom)."""
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
     sys.stderr.write(result.stderr)
     if result.returncode == TEMPORARY:
-        raise AirflowException(f"{account}: temporary failure (exit 75), will retry")
+        raise AirflowException(f"{what}: temporary failure (exit 75), will retry")
     if result.returncode != 0:
-        raise AirflowFailException(f"{account}: zoom-licenses exited {result.returncode}")
+        raise AirflowFailException(f"{what}: zoom-licenses exited {result.returncode}")
     lines = result.stdout.strip().splitlines()
     return lines[-1] if lines else ""
+
+
+def run_extract(account: str, ds: str, run_id: str) -> str:
+    """Runs one extract; returns its manifest path."""
+    return run_zoom_licenses(extract_command(account, ds, run_id), account)
 
 
 with DAG(
@@ -80,6 +95,12 @@ with DAG(
         return run_extract(account, ds, run_id)
 
     @task(retries=0)
+    def reclaim(manifests: list[str], ds: str | None = None) -> list[str]:
+        """The seats that can be reclaimed, per account, from the day's partitions."""
+        run_zoom_licenses(reclaim_command(ds), f"reclaim {ds}")
+        return list(manifests)
+
+    @task(retries=0)
     def load(manifests: list[str], ds: str | None = None) -> dict:
         """Loads the day's partitions into DuckDB, replacing that day."""
         from load_duckdb import load_day
@@ -87,4 +108,4 @@ with DAG(
         print(f"loading {len(list(manifests))} account partitions for {ds}")
         return load_day(OUTPUT_DIR, ds, DATABASE)
 
-    load(extract.expand(account=active_accounts()))
+    load(reclaim(extract.expand(account=active_accounts())))

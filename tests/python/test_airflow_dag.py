@@ -47,16 +47,17 @@ def dag_module(tmp_path, monkeypatch):
     return module
 
 
-def test_one_mapped_extract_per_active_account_then_a_load(dag_module):
+def test_one_mapped_extract_per_active_account_then_reclaim_then_a_load(dag_module):
     dag = dag_module.dag
     assert dag.dag_id == "zoom_licenses"
-    assert set(dag.task_dict) == {"extract", "load"}
-    extract, load = dag.task_dict["extract"], dag.task_dict["load"]
-    assert load.upstream_task_ids == {"extract"}
-    assert extract.downstream_task_ids == {"load"}
+    assert set(dag.task_dict) == {"extract", "reclaim", "load"}
+    extract, reclaim, load = (dag.task_dict[t] for t in ("extract", "reclaim", "load"))
+    assert reclaim.upstream_task_ids == {"extract"}
+    assert load.upstream_task_ids == {"reclaim"}
+    assert extract.downstream_task_ids == {"reclaim"}
     assert extract.op_kwargs_expand_input.value["account"] == ["emea", "us"]
     assert extract.partial_kwargs["retries"] == 4
-    assert load.retries == 0
+    assert reclaim.retries == 0 and load.retries == 0
 
 
 def test_the_command_carries_the_date_run_id_and_account(dag_module):
@@ -65,6 +66,14 @@ def test_the_command_carries_the_date_run_id_and_account(dag_module):
     assert cmd[cmd.index("--run-id") + 1] == "scheduled__2026-11-27"
     assert cmd[cmd.index("--account") + 1] == "emea"
     assert "--output-dir" in cmd and "--config" in cmd
+    assert "--changes" in cmd
+
+
+def test_reclaim_reads_every_account_of_the_day(dag_module):
+    cmd = dag_module.reclaim_command("2026-11-27")
+    assert cmd[cmd.index("reclaim") + 1:] == [
+        "--output-dir", os.environ["ZOOM_LICENSES_OUTPUT_DIR"], "--partition-date", "2026-11-27",
+    ]
 
 
 def fake_binary(tmp_path, code: int) -> str:

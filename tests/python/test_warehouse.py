@@ -21,10 +21,11 @@ ACCOUNTS = {"emea": "sample", "us": "awkward-text"}
 AS_OF = datetime(2026, 11, 27, tzinfo=timezone.utc)
 
 
-def extract(binary, recording, account, date, out):
+def extract(binary, recording, account, date, out, *extra):
     subprocess.run(
         [binary, "-q", "extract", "--replay", str(recording), "--output-dir", str(out),
-         "--partition-date", date, "--partition-account", account, "--run-id", f"{date}-{account}"],
+         "--partition-date", date, "--partition-account", account, "--run-id", f"{date}-{account}",
+         *extra],
         check=True, stdout=subprocess.PIPE,
     )
 
@@ -119,11 +120,17 @@ def test_the_make_example_loads_a_day_idempotently(binary, tmp_path):
         f"WAREHOUSE={tmp_path / 'wh'}",
         f"EXTRACT_ARGS=--replay {ROOT / 'fixtures/sample'} --partition-account emea",
     ]
+    reclaim = tmp_path / "wh/zoom_reclaim_candidates/dt=2026-11-27/account=emea/_manifest.json"
     for _ in range(2):
         done = subprocess.run(args, check=True, capture_output=True, text=True)
-        assert "loaded 842 users and 158 rejects for 2026-11-27" in done.stdout, done.stdout
+        candidates = json.loads(reclaim.read_text())["summary"]["candidates"]
+        # One date only: no earlier partition, so no changes.
+        want = (f"loaded 842 users and 158 rejects for 2026-11-27, with {candidates} reclaim "
+                "candidates and 0 changes")
+        assert want in done.stdout, done.stdout
     con = duckdb.connect(str(tmp_path / "wh" / "zoom.duckdb"))
     assert con.execute("SELECT count(*) FROM zoom_users").fetchone()[0] == 842
+    assert con.execute("SELECT count(*) FROM zoom_reclaim_candidates").fetchone()[0] == candidates
 
 
 def test_a_table_of_version_1_and_version_2_partitions_reads_by_name(binary, fixtures, tmp_path):
@@ -271,3 +278,54 @@ def test_licensed_users_and_their_addons_by_group_name(binary, fixtures, tmp_pat
     expected = expected_addons_per_group(fixtures / "activity")
     assert len(expected) >= 2, "the fixture should have licensed users with add-ons in groups"
     assert {(g, a): n for g, a, n in rows} == expected
+
+
+def expected_reclaim(recording: Path) -> dict:
+    """Reclaim candidates per reason at AS_OF with the default thresholds, from the JSON: licensed
+    active users last logged in, or (never) created, 90+ whole days before; licensed pending
+    users created 30+ days before (their `created_at` is the time of the call: never used)."""
+    days = lambda t: (AS_OF - datetime.fromisoformat(t.replace("Z", "+00:00"))).days
+    found = {}
+    seen = set()
+    for sweep, user in recorded_users(recording):
+        key = user.get("id") or "pending:" + user["email"].lower()
+        status = user.get("status", sweep)
+        if key in seen or user.get("type") != 2 or status not in ("active", "pending"):
+            continue
+        seen.add(key)
+        if status == "pending":
+            created = user.get("user_created_at")
+            reason = "pending_invitation" if created and days(created) >= 30 else None
+        elif user.get("last_login_time"):
+            reason = "idle" if days(user["last_login_time"]) >= 90 else None
+        else:
+            created = user.get("user_created_at") or user.get("created_at")
+            reason = "never_logged_in" if created and days(created) >= 90 else None
+        if reason:
+            found[reason] = found.get(reason, 0) + 1
+    return found
+
+
+def test_the_readme_query_of_reclaimable_seats_per_account(binary, fixtures, tmp_path):
+    """The README's question, answered from zoom_reclaim_candidates of two accounts."""
+    out = tmp_path / "wh"
+    for account, recording in ACCOUNTS.items():
+        extract(binary, fixtures / recording, account, "2026-11-27", out,
+                "--as-of", "2026-11-27T00:00:00Z")
+    subprocess.run([binary, "-q", "reclaim", "--output-dir", str(out), "--partition-date",
+                    "2026-11-27"], check=True)
+    rows = duckdb.connect().execute(
+        f"""
+        SELECT account, reason, count(*) AS seats
+        FROM read_parquet('{out}/zoom_reclaim_candidates/**/*.parquet', hive_partitioning = true)
+        WHERE dt = DATE '2026-11-27'
+        GROUP BY ALL ORDER BY ALL
+        """
+    ).fetchall()
+    want = sorted(
+        (account, reason, n)
+        for account, recording in ACCOUNTS.items()
+        for reason, n in expected_reclaim(fixtures / recording).items()
+    )
+    assert rows == want
+    assert {r[1] for r in rows} == {"idle", "never_logged_in", "pending_invitation"}
