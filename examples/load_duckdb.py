@@ -27,6 +27,12 @@ def load_day(output_dir: str, date: str, database: str) -> dict:
             pattern = f"{output_dir}/{table}/dt={date}/*/*.parquet"
             files = sorted(glob.glob(pattern))
             if not files:
+                # Nothing for the day (a first day has no changes): its old rows, if any, go.
+                exists = con.execute(
+                    "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]
+                ).fetchone()[0]
+                if exists:
+                    con.execute(f"DELETE FROM {table} WHERE dt = CAST(? AS DATE)", [date])
                 loaded[table] = 0
                 continue
             source = (

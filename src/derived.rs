@@ -16,7 +16,7 @@ use crate::cli::{DerivedOutputArgs, FormatArg};
 use crate::config::PARTITION_MANIFEST;
 use crate::exit::Failure;
 use crate::manifest::{MANIFEST_VERSION, PartitionInfo, Tool};
-use crate::runs::RunOutputs;
+use crate::runs::{RunOutputs, TableFile};
 
 /// Where a derived table goes.
 #[derive(Debug, Clone)]
@@ -99,8 +99,13 @@ pub struct DerivedWriter {
 }
 
 impl DerivedWriter {
-    /// Opens `table` at `place` in `format`.
-    pub fn open(table: Table, format: Format, place: &Place) -> Result<Self, Failure> {
+    /// Opens `table` at `place` in `format` (CSV with formula-like cells kept when `csv_raw`).
+    pub fn open(
+        table: Table,
+        format: Format,
+        csv_raw: bool,
+        place: &Place,
+    ) -> Result<Self, Failure> {
         let run_id = uuid::Uuid::now_v7().to_string();
         let (data, manifest, final_manifest, staged) = match place {
             Place::File { data, manifest } => {
@@ -114,10 +119,12 @@ impl DerivedWriter {
                 date,
                 account,
             } => {
-                let dir = root
-                    .join(table.folder())
-                    .join(format!("dt={}", date.format("%Y-%m-%d")))
-                    .join(format!("account={account}"));
+                let partitions = crate::config::PartitionConfig {
+                    root: root.clone(),
+                    date: *date,
+                    account: None,
+                };
+                let dir = partitions.dir(table.folder(), account);
                 let area = StagingArea::create(root).map_err(|e| {
                     Failure::failed(anyhow!(e).context(format!(
                         "cannot create a staging folder under {}",
@@ -139,7 +146,7 @@ impl DerivedWriter {
                 )
             }
         };
-        let options = crate::pipeline::sink_options(&run_id, false);
+        let options = crate::pipeline::sink_options(&run_id, csv_raw);
         let mut sink = sinks::open_sink(format, &data, &options).map_err(Failure::failed)?;
         sink.begin(&table.schema()).map_err(Failure::failed)?;
         Ok(DerivedWriter {
@@ -234,23 +241,18 @@ pub fn format(args: &DerivedOutputArgs, run: &RunOutputs) -> Format {
 /// license file named after it (`out/zoom_users_reclaim_candidates.parquet`).
 pub fn default_place(
     run: &RunOutputs,
+    licenses: &TableFile,
     table: Table,
     args: &DerivedOutputArgs,
 ) -> Result<Place, Failure> {
     let ext = format(args, run).extension();
     if let (None, Some((date, account))) = (&args.output, &run.partition) {
-        // root/zoom_users/dt=D/account=A/_manifest.json
-        let root = run
-            .manifest
-            .ancestors()
-            .nth(4)
-            .map(Path::to_path_buf)
-            .ok_or_else(|| {
-                Failure::usage(format!(
-                    "cannot tell the output root of the partition manifest {}: pass --output",
-                    run.manifest.display()
-                ))
-            })?;
+        let root = run.partition_root().ok_or_else(|| {
+            Failure::usage(format!(
+                "{} is the manifest of a partition, but not in its place                  (ROOT/zoom_users/dt=DATE/account=NAME/_manifest.json), so the output root is not                  known: pass --output, or --output-dir ROOT with --partition-date",
+                run.manifest.display()
+            ))
+        })?;
         return Ok(Place::Partition {
             root,
             date: *date,
@@ -261,8 +263,7 @@ pub fn default_place(
         Some(path) if path.as_os_str() == "-" => Destination::Stdout,
         Some(path) => Destination::File(path.clone()),
         None => {
-            let licenses = Destination::File(run.licenses_path()?);
-            let (dir, stem) = crate::config::output_dir_and_stem(&licenses);
+            let (dir, stem) = beside(licenses);
             Destination::File(dir.join(format!("{stem}{}.{ext}", table.file_suffix())))
         }
     };
@@ -272,8 +273,7 @@ pub fn default_place(
             dir.join(format!("{stem}_manifest.json"))
         }
         Destination::Stdout => {
-            let licenses = Destination::File(run.licenses_path()?);
-            let (dir, stem) = crate::config::output_dir_and_stem(&licenses);
+            let (dir, stem) = beside(licenses);
             dir.join(format!(
                 "{stem}{}_stdout_manifest.json",
                 table.file_suffix()
@@ -283,13 +283,18 @@ pub fn default_place(
     Ok(Place::File { data, manifest })
 }
 
+/// The folder and name stem of a file run's license table.
+fn beside(licenses: &TableFile) -> (PathBuf, String) {
+    crate::config::output_dir_and_stem(&Destination::File(licenses.path().to_path_buf()))
+}
+
 /// The license partitions of `date` under `root` (of `account`, or every account), each with
 /// the partition of the derived table it gives.
 pub fn partitions(
     root: &Path,
     date: NaiveDate,
     account: Option<&str>,
-) -> Result<Vec<(PathBuf, Option<Place>)>, Failure> {
+) -> Result<Vec<(PathBuf, Place)>, Failure> {
     let accounts = match account {
         Some(account) => vec![account.to_string()],
         None => crate::runs::accounts_on(root, date),
@@ -310,7 +315,41 @@ pub fn partitions(
                 date,
                 account,
             };
-            (manifest, Some(place))
+            (manifest, place)
         })
         .collect())
+}
+
+/// Runs `each` for every account's partition; an account that fails is logged and the others go
+/// on; the result fails (with the first failure's exit code) when any did.
+pub fn for_each_account(
+    partitions: Vec<(PathBuf, Place)>,
+    mut each: impl FnMut(&Path, &Place) -> Result<(), Failure>,
+) -> Result<(), Failure> {
+    let total = partitions.len();
+    let mut failed: Vec<(String, Failure)> = Vec::new();
+    for (manifest, place) in partitions {
+        if let Err(failure) = each(&manifest, &place) {
+            let account = match &place {
+                Place::Partition { account, .. } => account.clone(),
+                Place::File { .. } => manifest.display().to_string(),
+            };
+            if total > 1 {
+                tracing::error!(message = "Account failed.", account = %account, error = %failure);
+            }
+            failed.push((account, failure));
+        }
+    }
+    match failed.len() {
+        0 => Ok(()),
+        1 if total == 1 => Err(failed.remove(0).1),
+        n => {
+            let code = failed[0].1.code;
+            let names: Vec<String> = failed.iter().map(|(a, f)| format!("{a}: {f}")).collect();
+            Err(Failure {
+                code,
+                error: anyhow!("{n} of {total} accounts failed ({})", names.join("; ")),
+            })
+        }
+    }
 }

@@ -137,6 +137,9 @@ pub struct Source {
 pub struct Outputs {
     /// Output format.
     pub format: String,
+    /// CSV written with `--csv-raw` (formula-like cells kept as they are); absent otherwise.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub csv_raw: bool,
     /// What was written to each table, by its manifest name: `licenses`, `rejects`, and with the
     /// options `signin_events`, `user_activity`, `user_addons`, `groups`, `roles`.
     #[serde(flatten)]
@@ -241,6 +244,7 @@ impl Manifest {
             partition: None,
             outputs: Outputs {
                 format: cfg.format.to_string(),
+                csv_raw: cfg.csv_raw && cfg.format == sinks::Format::Csv,
                 tables,
             },
         }

@@ -5,18 +5,24 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use arrow_array::RecordBatch;
-use arrow_schema::SchemaRef;
+use arrow_schema::{Schema, SchemaRef};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use sinks::Format;
-use transform::{SCHEMA_VERSION, Table};
+use sinks::{Format, OutputReceipt};
+use transform::Table;
+use transform::schema::V2_COLUMNS;
 
-use crate::config::PARTITION_MANIFEST;
+use crate::config::{PARTITION_MANIFEST, PartitionConfig};
 use crate::exit::Failure;
 use crate::manifest::MANIFEST_VERSION;
+
+/// Schema versions whose outputs can be read: version 1 lacks only v2's appended columns, which
+/// read as nulls.
+const READABLE_SCHEMAS: [u32; 2] = [1, transform::SCHEMA_VERSION];
 
 /// A run's outputs, as its manifest lists them.
 #[derive(Debug, Clone)]
@@ -29,13 +35,16 @@ pub struct RunOutputs {
     pub extracted_at: DateTime<Utc>,
     /// The format of its tables.
     pub format: Format,
+    /// CSV written with `--csv-raw`.
+    pub csv_raw: bool,
     /// The Zoom account id, when known.
     pub account_id: Option<String>,
     /// The partition's `dt=` and `account=`, for partitioned output.
     pub partition: Option<(NaiveDate, String)>,
     /// Whether the run listed inactive users (so that a user it lacks was deleted).
     pub listed_inactive: bool,
-    tables: BTreeMap<String, Receipt>,
+    schema_version: u32,
+    tables: BTreeMap<String, OutputReceipt>,
 }
 
 /// A manifest's fields this module reads; the rest of the document is ignored.
@@ -63,13 +72,16 @@ struct PartitionIn {
     account: String,
 }
 
-/// A table's line in the manifest.
-#[derive(Debug, Clone, Deserialize)]
-struct Receipt {
-    path: String,
+/// A table of a run, found and checked: the file its manifest lists.
+#[derive(Debug)]
+pub struct TableFile {
+    path: PathBuf,
+    format: Format,
     rows: u64,
-    bytes: u64,
-    sha256: String,
+    options: sinks::SinkOptions,
+    /// Asked-for columns the run's schema version does not have (read as nulls).
+    absent: Vec<&'static str>,
+    manifest: PathBuf,
 }
 
 impl RunOutputs {
@@ -88,14 +100,15 @@ impl RunOutputs {
             ))
         };
         let m: ManifestIn = serde_json::from_str(&text).map_err(|e| bad(&e))?;
-        if m.manifest_version != MANIFEST_VERSION || m.schema_version != SCHEMA_VERSION {
+        if m.manifest_version != MANIFEST_VERSION || !READABLE_SCHEMAS.contains(&m.schema_version) {
             return Err(Failure::failed_msg(format!(
                 "{} describes manifest version {} with schema version {}; this version of \
-                 zoom-licenses reads manifest version {MANIFEST_VERSION} with schema version \
-                 {SCHEMA_VERSION}: extract the run again with this version",
+                 zoom-licenses reads manifest version {MANIFEST_VERSION} with schema version 1 or \
+                 {}: extract the run again with this version",
                 path.display(),
                 m.manifest_version,
-                m.schema_version
+                m.schema_version,
+                transform::SCHEMA_VERSION
             )));
         }
         let format = match m.outputs.get("format").and_then(|f| f.as_str()) {
@@ -104,10 +117,11 @@ impl RunOutputs {
             Some("ndjson") => Format::Ndjson,
             other => return Err(bad(&format!("its output format is {other:?}"))),
         };
+        let csv_raw = m.outputs.get("csv_raw").and_then(|v| v.as_bool()) == Some(true);
         let mut tables = BTreeMap::new();
         for (name, value) in &m.outputs {
-            if name != "format" {
-                let receipt = Receipt::deserialize(value).map_err(|e| bad(&e))?;
+            if value.is_object() {
+                let receipt = OutputReceipt::deserialize(value).map_err(|e| bad(&e))?;
                 tables.insert(name.clone(), receipt);
             }
         }
@@ -116,69 +130,36 @@ impl RunOutputs {
             run_id: m.run_id,
             extracted_at: m.extracted_at,
             format,
+            csv_raw,
             account_id: m.source.account_id,
             partition: m.partition.map(|p| (p.dt, p.account)),
             listed_inactive: m.statuses.contains_key("inactive"),
+            schema_version: m.schema_version,
             tables,
         })
     }
 
-    /// Whether the run wrote `table`.
+    /// Whether the run wrote `table` to a file (not to stdout).
     pub fn has(&self, table: Table) -> bool {
-        self.tables.contains_key(&manifest_name(table))
+        self.tables
+            .get(table.manifest_name())
+            .is_some_and(|r| r.path != "-")
     }
 
-    /// The license table's file, beside which a file-mode output goes.
-    pub fn licenses_path(&self) -> Result<PathBuf, Failure> {
-        self.locate(Table::Licenses)
+    /// The output root of a partitioned run, when its manifest is where the extract published it:
+    /// `ROOT/zoom_users/dt=D/account=A/_manifest.json`.
+    pub fn partition_root(&self) -> Option<PathBuf> {
+        let (date, account) = self.partition.as_ref()?;
+        let root = self.manifest.ancestors().nth(4)?.to_path_buf();
+        let expected = partition(&root, *date).dir(Table::Licenses.folder(), account);
+        (self.manifest.parent() == Some(expected.as_path())).then_some(root)
     }
 
-    /// Streams the columns of `schema` of `table` through `each`, after checking the file is the
-    /// one the manifest lists (its size and SHA-256), and that as many rows were read.
-    pub fn each_batch(
-        &self,
-        table: Table,
-        schema: &SchemaRef,
-        mut each: impl FnMut(&RecordBatch) -> Result<(), Failure>,
-    ) -> Result<(), Failure> {
-        let path = self.locate(table)?;
-        let receipt = &self.tables[&manifest_name(table)];
-        let (bytes, sha256) = digest(&path)
-            .map_err(|e| Failure::failed_msg(format!("cannot read {}: {e}", path.display())))?;
-        if bytes != receipt.bytes || sha256 != receipt.sha256 {
-            return Err(Failure::failed_msg(format!(
-                "{} is not the file the manifest {} lists ({} bytes, SHA-256 {}): it was \
-                 replaced or changed after the run; run the extract again",
-                path.display(),
-                self.manifest.display(),
-                receipt.bytes,
-                receipt.sha256
-            )));
-        }
-        let batches =
-            sinks::read::read_table(self.format, &path, schema).map_err(Failure::failed)?;
-        let mut rows = 0;
-        for batch in batches {
-            let batch = batch.map_err(Failure::failed)?;
-            rows += batch.num_rows() as u64;
-            each(&batch)?;
-        }
-        if rows != receipt.rows {
-            return Err(Failure::failed_msg(format!(
-                "{} holds {rows} rows where the manifest {} lists {}",
-                path.display(),
-                self.manifest.display(),
-                receipt.rows
-            )));
-        }
-        Ok(())
-    }
-
-    /// Where `table`'s file is now: as the manifest wrote it (relative to the directory the
-    /// extract ran in), or beside the manifest (file sets) or in its partition folder (when the
-    /// run's folder was moved, or read from another directory).
-    fn locate(&self, table: Table) -> Result<PathBuf, Failure> {
-        let Some(receipt) = self.tables.get(&manifest_name(table)) else {
+    /// The file of `table`, found where the manifest wrote it (relative to the directory the
+    /// extract ran in), beside the manifest (file sets), or in its partition folder (a moved or
+    /// copied output root), and checked: the one whose size and SHA-256 the manifest lists.
+    pub fn table(&self, table: Table) -> Result<TableFile, Failure> {
+        let Some(receipt) = self.tables.get(table.manifest_name()) else {
             return Err(Failure::usage(format!(
                 "the run of {} wrote no {} table",
                 self.manifest.display(),
@@ -195,51 +176,123 @@ impl RunOutputs {
         }
         let written = PathBuf::from(&receipt.path);
         let name = written.file_name().unwrap_or_default();
-        let dir = self.manifest.parent().unwrap_or(Path::new("."));
-        let beside = match &self.partition {
-            // root/zoom_users/dt=D/account=A/_manifest.json → root/<folder>/dt=D/account=A/
-            Some(_) => dir
-                .parent()
-                .and_then(Path::parent)
-                .and_then(Path::parent)
-                .map(|root| {
-                    root.join(table.folder())
-                        .join(dir.parent().and_then(Path::file_name).unwrap_or_default())
-                        .join(dir.file_name().unwrap_or_default())
-                        .join(name)
-                }),
-            None => Some(dir.join(name)),
+        let beside = match (&self.partition, self.partition_root()) {
+            (Some((date, account)), Some(root)) => partition(&root, *date)
+                .dir(table.folder(), account)
+                .join(name),
+            _ => self.manifest.parent().unwrap_or(Path::new(".")).join(name),
         };
-        let found: Vec<PathBuf> = [Some(written), beside]
-            .into_iter()
-            .flatten()
-            .filter(|p| p.is_file())
-            .collect();
-        // Of the places it can be, the one of the listed size (its hash is checked on reading);
-        // else the first there, which the hash check then refuses by name.
-        let size = |p: &PathBuf| std::fs::metadata(p).map(|m| m.len()).ok();
-        found
-            .iter()
-            .find(|p| size(p) == Some(receipt.bytes))
-            .or(found.first())
-            .cloned()
-            .ok_or_else(|| {
-                Failure::usage(format!(
-                    "the {} table of the run of {} is not at {} any more (nor beside its \
-                     manifest)",
-                    table.folder(),
-                    self.manifest.display(),
-                    receipt.path
-                ))
-            })
+        let mut seen = Vec::new();
+        for path in [written, beside] {
+            if !path.is_file() || seen.contains(&path) {
+                continue;
+            }
+            let (bytes, sha256) = digest(&path)
+                .map_err(|e| Failure::failed_msg(format!("cannot read {}: {e}", path.display())))?;
+            if bytes == receipt.bytes && sha256 == receipt.sha256 {
+                return Ok(TableFile {
+                    path,
+                    format: self.format,
+                    rows: receipt.rows,
+                    options: sinks::SinkOptions {
+                        csv_raw: self.csv_raw,
+                        verbatim_columns: transform::schema::VERBATIM_COLUMNS
+                            .iter()
+                            .map(|c| c.to_string())
+                            .collect(),
+                        ..sinks::SinkOptions::default()
+                    },
+                    absent: match (self.schema_version, table) {
+                        (1, Table::Licenses) => V2_COLUMNS.to_vec(),
+                        _ => Vec::new(),
+                    },
+                    manifest: self.manifest.clone(),
+                });
+            }
+            seen.push(path);
+        }
+        let looked: Vec<String> = seen.iter().map(|p| p.display().to_string()).collect();
+        Err(match looked.is_empty() {
+            true => Failure::usage(format!(
+                "the {} table of the run of {} is not at {} any more, nor beside its manifest",
+                table.folder(),
+                self.manifest.display(),
+                receipt.path
+            )),
+            false => Failure::failed_msg(format!(
+                "{} is not the file the manifest {} lists ({} bytes, SHA-256 {}): it was \
+                 replaced or changed after the run; run the extract again",
+                looked.join(" and "),
+                self.manifest.display(),
+                receipt.bytes,
+                receipt.sha256
+            )),
+        })
     }
 }
 
-/// A table's key under the manifest's `outputs`: `licenses`, `user_activity`.
-fn manifest_name(table: Table) -> String {
-    match serde_json::to_value(table) {
-        Ok(serde_json::Value::String(name)) => name,
-        _ => table.folder().to_string(),
+impl TableFile {
+    /// Where the file is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Streams the columns of `schema` through `each`, then checks as many rows were read as the
+    /// manifest lists. Columns the run's schema version lacks come as nulls.
+    pub fn each_batch(
+        &self,
+        schema: &SchemaRef,
+        mut each: impl FnMut(&RecordBatch) -> Result<(), Failure>,
+    ) -> Result<(), Failure> {
+        let present: Vec<_> = schema
+            .fields()
+            .iter()
+            .filter(|f| !self.absent.contains(&f.name().as_str()))
+            .cloned()
+            .collect();
+        let present = Arc::new(Schema::new(present));
+        let batches = sinks::read::read_table(self.format, &self.path, &present, &self.options)
+            .map_err(Failure::failed)?;
+        let mut rows = 0;
+        for batch in batches {
+            let mut batch = batch.map_err(Failure::failed)?;
+            if present.fields().len() != schema.fields().len() {
+                batch = with_nulls(&batch, schema)?;
+            }
+            rows += batch.num_rows() as u64;
+            each(&batch)?;
+        }
+        if rows != self.rows {
+            return Err(Failure::failed_msg(format!(
+                "{} holds {rows} rows where the manifest {} lists {}",
+                self.path.display(),
+                self.manifest.display(),
+                self.rows
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// `batch` with the columns of `schema` it lacks added as nulls, in `schema`'s order.
+fn with_nulls(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch, Failure> {
+    let columns = schema
+        .fields()
+        .iter()
+        .map(|f| match batch.column_by_name(f.name()) {
+            Some(column) => column.clone(),
+            None => arrow_array::new_null_array(f.data_type(), batch.num_rows()),
+        })
+        .collect();
+    RecordBatch::try_new(schema.clone(), columns).map_err(Failure::failed)
+}
+
+/// The partitions of `date` under `root`.
+fn partition(root: &Path, date: NaiveDate) -> PartitionConfig {
+    PartitionConfig {
+        root: root.to_path_buf(),
+        date,
+        account: None,
     }
 }
 
@@ -247,23 +300,20 @@ fn manifest_name(table: Table) -> String {
 fn digest(path: &Path) -> io::Result<(u64, String)> {
     let mut hasher = Sha256::new();
     let bytes = io::copy(&mut File::open(path)?, &mut hasher)?;
-    let sum = hasher.finalize();
-    Ok((bytes, sum.iter().map(|b| format!("{b:02x}")).collect()))
+    Ok((bytes, format!("{:x}", hasher.finalize())))
 }
 
 /// The manifest of the license partition of `account` on `date` under `root`.
 pub fn partition_manifest(root: &Path, date: NaiveDate, account: &str) -> PathBuf {
-    root.join(Table::Licenses.folder())
-        .join(format!("dt={}", date.format("%Y-%m-%d")))
-        .join(format!("account={account}"))
+    partition(root, date)
+        .dir(Table::Licenses.folder(), account)
         .join(PARTITION_MANIFEST)
 }
 
 /// The accounts with a license partition on `date` under `root`, sorted.
 pub fn accounts_on(root: &Path, date: NaiveDate) -> Vec<String> {
-    let dir = root
-        .join(Table::Licenses.folder())
-        .join(format!("dt={}", date.format("%Y-%m-%d")));
+    let dir = partition(root, date).dir(Table::Licenses.folder(), "");
+    let dir = dir.parent().unwrap_or(&dir);
     let mut accounts: Vec<String> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()

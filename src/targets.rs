@@ -142,6 +142,21 @@ impl Targets {
                 partitions = %stale.join(", ")
             );
         }
+        // The derived tables of this day were made from the partition being replaced.
+        let derived: Vec<String> = [Table::ReclaimCandidates, Table::UserChanges]
+            .into_iter()
+            .filter(|table| !(cfg.changes && *table == Table::UserChanges))
+            .map(|table| partition.dir(table.folder(), &account))
+            .filter(|dir| dir.exists())
+            .map(|dir| dir.display().to_string())
+            .collect();
+        if !derived.is_empty() {
+            tracing::warn!(
+                message = "Derived partitions of this day and account were made from the partition \
+                           this run replaces; run `zoom-licenses reclaim` (or `changes`) again for it.",
+                partitions = %derived.join(", ")
+            );
+        }
         let area = StagingArea::create(&partition.root).map_err(|e| {
             Failure::failed(anyhow!(e).context(format!(
                 "cannot create a staging folder under {}",

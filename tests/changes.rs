@@ -410,3 +410,247 @@ fn two_file_runs_compare_by_manifest_in_any_format() {
         .code(2)
         .stderr(predicates::str::contains("give --output-dir DIR too"));
 }
+
+/// Two runs of different accounts are not compared.
+#[test]
+fn runs_of_two_accounts_are_refused() {
+    let work = tempfile::tempdir().unwrap();
+    for (day, account) in [("d1", "acct1"), ("d2", "acct2")] {
+        let recording = work.path().join(format!("rec-{day}"));
+        write_recording(&recording, account, &day1());
+        zoom_licenses()
+            .args(["-q", "extract", "--replay"])
+            .arg(&recording)
+            .arg("--output")
+            .arg(work.path().join(format!("{day}/u.parquet")))
+            .assert()
+            .success();
+    }
+    zoom_licenses()
+        .args(["changes", "--from"])
+        .arg(work.path().join("d1/u_manifest.json"))
+        .arg("--to")
+        .arg(work.path().join("d2/u_manifest.json"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "--from is a run of account acct1 and --to of account acct2",
+        ));
+    assert!(!work.path().join("d2/u_changes.parquet").exists());
+}
+
+/// A partition written by schema version 1 (a file kept from a v1 release) compares with one of
+/// version 2: the columns a comparison reads are in both.
+#[test]
+fn a_schema_version_1_run_compares_with_a_version_2_run() {
+    let work = tempfile::tempdir().unwrap();
+    // The v1 file holds user72 (active, licensed, Sales) and pending@example.com (basic).
+    let v1 = work.path().join("v1");
+    std::fs::create_dir_all(&v1).unwrap();
+    let file = v1.join("zoom_users.parquet");
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/python/data/schema-v1/zoom_users.parquet"),
+        &file,
+    )
+    .unwrap();
+    let bytes = std::fs::read(&file).unwrap();
+    let sha = {
+        use sha2::Digest;
+        format!("{:x}", sha2::Sha256::digest(&bytes))
+    };
+    let manifest = json!({
+        "manifest_version": 1, "run_id": "v1-run", "schema_version": 1,
+        "extracted_at": "2026-11-26T00:00:00Z", "source": {"account_id": null},
+        "statuses": {"active": {}, "pending": {}},
+        "outputs": {"format": "parquet", "licenses": {
+            "path": file.to_str().unwrap(), "rows": 2, "bytes": bytes.len(), "sha256": sha}},
+    });
+    std::fs::write(v1.join("zoom_users_manifest.json"), manifest.to_string()).unwrap();
+    let u = zoom_user;
+    let later = vec![
+        (
+            "active",
+            vec![
+                u(
+                    "u072xQgePTO8WbOqwIQ",
+                    "user72@example.com",
+                    2,
+                    "Support",
+                    "active",
+                    C,
+                    L,
+                ),
+                u("uPending", "Pending@Example.com", 1, "", "active", C, None),
+            ],
+        ),
+        ("pending", vec![]),
+    ];
+    let recording = work.path().join("rec");
+    write_recording(&recording, "acct1", &later);
+    zoom_licenses()
+        .args(["-q", "extract", "--format", "ndjson", "--replay"])
+        .arg(&recording)
+        .arg("--output")
+        .arg(work.path().join("v2/u.ndjson"))
+        .assert()
+        .success();
+    zoom_licenses()
+        .args(["-q", "changes", "--from"])
+        .arg(v1.join("zoom_users_manifest.json"))
+        .arg("--to")
+        .arg(work.path().join("v2/u_manifest.json"))
+        .assert()
+        .success();
+    let rows = ndjson_file(&work.path().join("v2/u_changes.ndjson"));
+    let c = |change: &str, key: &str, prev: Option<&str>, from: &str, to: &str| {
+        let s = |v: &str| Some(v.to_string());
+        (
+            change.into(),
+            key.into(),
+            prev.map(str::to_string),
+            s(from),
+            s(to),
+            None,
+        )
+    };
+    assert_eq!(
+        changes_in(&rows),
+        BTreeSet::from([
+            c(
+                "department_changed",
+                "u072xQgePTO8WbOqwIQ",
+                None,
+                "Sales",
+                "Support"
+            ),
+            c(
+                "activated",
+                "uPending",
+                Some("pending:pending@example.com"),
+                "pending",
+                "active"
+            ),
+        ])
+    );
+}
+
+/// Partitions are compared in the order of their dates, even when the earlier date was extracted
+/// later (a backfill).
+#[test]
+fn a_backfilled_earlier_date_still_compares_by_date() {
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("lake");
+    for (date, users, as_of) in [
+        ("2026-12-01", day2(), "2026-12-01T06:00:00Z"),
+        ("2026-11-30", day1(), "2026-12-02T06:00:00Z"),
+    ] {
+        let recording = work.path().join(format!("rec-{date}"));
+        write_recording(&recording, "acct1", &users);
+        zoom_licenses()
+            .args(["-q", "extract", "--format", "ndjson", "--replay"])
+            .arg(&recording)
+            .args(["--as-of", as_of, "--output-dir"])
+            .arg(&root)
+            .args(["--partition-date", date, "--partition-account", "acme"])
+            .assert()
+            .success();
+    }
+    zoom_licenses()
+        .args(["-q", "changes", "--to", "2026-12-01", "--output-dir"])
+        .arg(&root)
+        .assert()
+        .success();
+    let rows =
+        ndjson_file(&root.join("zoom_user_changes/dt=2026-12-01/account=acme/part-0.ndjson"));
+    assert_eq!(changes_in(&rows), day1_to_day2());
+}
+
+/// When the changes cannot be written after an extract, the extract is still published, its
+/// manifest path still printed, and the error says so and what to run.
+#[test]
+fn an_extract_whose_changes_fail_is_still_published_and_says_so() {
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("lake");
+    extract_days(work.path(), &root, &[("2026-11-30", day1())], &[]);
+    let earlier = root.join("zoom_users/dt=2026-11-30/account=acme/part-0.ndjson");
+    std::fs::write(&earlier, b"{}\n").unwrap();
+    let recording = work.path().join("rec-day2");
+    write_recording(&recording, "acct1", &day2());
+    let output = zoom_licenses()
+        .args(["extract", "--changes", "--format", "ndjson", "--replay"])
+        .arg(&recording)
+        .args(["--as-of", "2026-12-01T06:00:00Z", "--output-dir"])
+        .arg(&root)
+        .args([
+            "--partition-date",
+            "2026-12-01",
+            "--partition-account",
+            "acme",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("the extract is published"), "{stderr}");
+    assert!(
+        stderr.contains("zoom-licenses changes --output-dir") && stderr.contains("--to 2026-12-01"),
+        "{stderr}"
+    );
+    let manifest = root.join("zoom_users/dt=2026-12-01/account=acme/_manifest.json");
+    assert!(manifest.is_file());
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap().trim_end(),
+        manifest.display().to_string()
+    );
+    assert!(!root.join("zoom_user_changes").exists());
+}
+
+/// A later run whose rejects went to stdout cannot tell how users left: `not_listed`, with a
+/// warning.
+#[test]
+fn without_the_later_runs_rejects_users_who_left_are_not_listed() {
+    let work = tempfile::tempdir().unwrap();
+    for (day, users, rejects) in [("d1", day1(), None), ("d2", day2(), Some("-"))] {
+        let recording = work.path().join(format!("rec-{day}"));
+        write_recording(&recording, "acct1", &users);
+        let mut cmd = zoom_licenses();
+        cmd.args(["-q", "extract", "--format", "ndjson", "--replay"])
+            .arg(&recording)
+            .arg("--output")
+            .arg(work.path().join(format!("{day}/u.ndjson")));
+        if let Some(rejects) = rejects {
+            cmd.args(["--rejects", rejects]);
+        }
+        cmd.assert().success();
+    }
+    let output = zoom_licenses()
+        .args(["changes", "--from"])
+        .arg(work.path().join("d1/u_manifest.json"))
+        .arg("--to")
+        .arg(work.path().join("d2/u_manifest.json"))
+        .output()
+        .unwrap();
+    assert_succeeded(&output);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("rejects went to stdout"));
+    let rows = ndjson_file(&work.path().join("d2/u_changes.ndjson"));
+    let left: BTreeSet<(String, String)> = rows
+        .iter()
+        .filter(|r| r["change"] == "left")
+        .map(|r| {
+            (
+                r["user_key"].as_str().unwrap().into(),
+                r["detail"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let not_listed = |key: &str| (key.to_string(), "not_listed".to_string());
+    assert_eq!(
+        left,
+        BTreeSet::from([
+            not_listed("uDeleted"),
+            not_listed("uDeactivated"),
+            not_listed("pending:withdrawn@x.example"),
+        ])
+    );
+}

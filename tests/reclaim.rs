@@ -26,16 +26,22 @@ fn account() -> Vec<(&'static str, Vec<Value>)> {
         (
             "active",
             vec![
-                // 2026-08-01 → 2026-12-01: 31+30+31+30+31 = 122 days.
-                u(
-                    "aIdle",
-                    "idle@x.example",
-                    2,
-                    "Sales",
-                    "active",
-                    created,
-                    Some("2026-08-01T00:00:00Z"),
-                ),
+                // 2026-08-01 → 2026-12-01: 31+30+31+30+31 = 122 days. A department CSV
+                // neutralizes, and no groups.
+                {
+                    let login = Some("2026-08-01T00:00:00Z");
+                    let mut user = u(
+                        "aIdle",
+                        "idle@x.example",
+                        2,
+                        "-Ops",
+                        "active",
+                        created,
+                        login,
+                    );
+                    user["group_ids"] = json!([]);
+                    user
+                },
                 // Exactly 90 days: idle (at least N days).
                 u(
                     "aEdge",
@@ -243,7 +249,7 @@ fn a_partitioned_run_lists_exactly_the_seats_known_to_be_reclaimable() {
     assert_succeeded(&output);
     let partition = root.join("zoom_reclaim_candidates/dt=2026-12-01/account=acme");
     assert_eq!(candidates(&partition.join("part-0.parquet")), expected());
-    // Nine licensed seats: seven active or pending licensed users above, minus none.
+    // Nine licensed seats: six active and three pending users on plan 2 (type 2).
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains("reclaim acme: 4 of 9 licensed seats can be reclaimed (44.4%)"),
@@ -310,18 +316,27 @@ fn thresholds_move_the_list_as_counted_by_hand() {
     assert_eq!(got["pending:new.invite@x.example"].2, Some(6));
 }
 
-/// CSV and NDJSON runs are read back with the same meaning: the same candidates, the same
-/// evidence, in each format.
+/// CSV and NDJSON runs are read back with the same meaning: the same candidates with the same
+/// evidence, every column alike (a department CSV neutralized, an empty group list), in each
+/// format.
 #[test]
 fn every_output_format_gives_the_same_candidates() {
     let work = tempfile::tempdir().unwrap();
     let recording = work.path().join("rec");
     write_recording(&recording, "acct1", &account());
+    let mut tables = Vec::new();
     for format in ["csv", "ndjson", "parquet"] {
         let out = work.path().join(format!("{format}/u.{format}"));
         replay(
             &recording,
-            &["--format", format, "--output", out.to_str().unwrap()],
+            &[
+                "--run-id",
+                "r",
+                "--format",
+                format,
+                "--output",
+                out.to_str().unwrap(),
+            ],
         );
         let manifest = work.path().join(format!("{format}/u_manifest.json"));
         // Written as Parquet whatever the input, to compare.
@@ -334,6 +349,8 @@ fn every_output_format_gives_the_same_candidates() {
             .assert()
             .success();
         assert_eq!(candidates(&table), expected(), "{format}");
+        let (batches, _) = read_parquet(&table);
+        tables.push((format, concat(&batches)));
         // The default: the input's format, beside its license file.
         zoom_licenses()
             .args(["-q", "reclaim", "--input"])
@@ -345,6 +362,34 @@ fn every_output_format_gives_the_same_candidates() {
             .join(format!("{format}/u_reclaim_candidates.{format}"));
         assert!(beside.is_file(), "{}", beside.display());
     }
+    let (_, parquet) = &tables[2];
+    let keys = text_column(std::slice::from_ref(parquet), "user_key");
+    let idle = keys
+        .iter()
+        .position(|k| k.as_deref() == Some("aIdle"))
+        .unwrap();
+    let departments = text_column(std::slice::from_ref(parquet), "department");
+    assert_eq!(departments[idle].as_deref(), Some("-Ops"));
+    let groups = parquet
+        .column_by_name("group_ids")
+        .unwrap()
+        .as_list::<i32>();
+    assert!(groups.is_valid(idle) && groups.value(idle).is_empty());
+    for (format, table) in &tables {
+        assert_eq!(table, parquet, "{format}");
+    }
+}
+
+/// One batch of every row of `batches`.
+fn concat(batches: &[arrow_array::RecordBatch]) -> arrow_array::RecordBatch {
+    let schema = batches[0].schema();
+    let columns = (0..schema.fields().len())
+        .map(|i| {
+            let parts: Vec<&dyn Array> = batches.iter().map(|b| b.column(i).as_ref()).collect();
+            arrow_select::concat::concat(&parts).unwrap()
+        })
+        .collect();
+    arrow_array::RecordBatch::try_new(schema, columns).unwrap()
 }
 
 /// With the sign-in report, a sign-in counts as activity: a user whose last login is old but who
@@ -447,12 +492,12 @@ fn inputs_that_are_not_what_the_manifest_says_are_refused() {
     std::fs::write(&out, &original).unwrap();
     // Another schema version.
     let mut m = json_file(&manifest);
-    m["schema_version"] = 1.into();
-    let old = work.path().join("out/old_manifest.json");
+    m["schema_version"] = 3.into();
+    let old = work.path().join("out/other_manifest.json");
     std::fs::write(&old, m.to_string()).unwrap();
     reclaim(&old)
         .code(1)
-        .stderr(predicates::str::contains("schema version 1"))
+        .stderr(predicates::str::contains("schema version 3"))
         .stderr(predicates::str::contains(
             "extract the run again with this version",
         ));
@@ -526,4 +571,78 @@ fn candidates_can_go_to_stdout() {
     let want = expected();
     assert_eq!(keys, want.keys().map(String::as_str).collect());
     assert!(String::from_utf8_lossy(&output.stderr).contains("4 of 9 licensed seats"));
+}
+
+/// A reclaim that fails leaves the earlier reclaim's outputs as they were, and nothing else.
+#[test]
+fn a_failed_reclaim_leaves_the_earlier_outputs_whole() {
+    let work = tempfile::tempdir().unwrap();
+    let recording = work.path().join("rec");
+    write_recording(&recording, "acct1", &account());
+    let out = work.path().join("out");
+    replay(
+        &recording,
+        &["--output", out.join("u.parquet").to_str().unwrap()],
+    );
+    let reclaim = || {
+        zoom_licenses()
+            .args(["-q", "reclaim", "--input"])
+            .arg(out.join("u_manifest.json"))
+            .assert()
+    };
+    reclaim().success();
+    let before = files_under(&out);
+    // The license file truncated after the run.
+    let licenses = out.join("u.parquet");
+    let bytes = std::fs::read(&licenses).unwrap();
+    std::fs::write(&licenses, &bytes[..bytes.len() / 2]).unwrap();
+    reclaim()
+        .code(1)
+        .stderr(predicates::str::contains("is not the file the manifest"));
+    std::fs::write(&licenses, &bytes).unwrap();
+    assert_eq!(files_under(&out), before);
+}
+
+/// Partitions of two accounts on one day: `--partition-account` reads one; without it, both are
+/// read, and one that fails does not stop the other (exit 1, naming it).
+#[test]
+fn each_account_of_a_day_is_reclaimed_on_its_own() {
+    let work = tempfile::tempdir().unwrap();
+    let recording = work.path().join("rec");
+    write_recording(&recording, "acct1", &account());
+    let root = work.path().join("lake");
+    for account in ["emea", "us"] {
+        let args = [
+            "--output-dir",
+            root.to_str().unwrap(),
+            "--partition-date",
+            "2026-12-01",
+        ];
+        replay(
+            &recording,
+            &[&args[..], &["--partition-account", account]].concat(),
+        );
+    }
+    let reclaim = |extra: &[&str]| {
+        zoom_licenses()
+            .args(["reclaim", "--partition-date", "2026-12-01", "--output-dir"])
+            .arg(&root)
+            .args(extra)
+            .assert()
+    };
+    let folder = root.join("zoom_reclaim_candidates/dt=2026-12-01");
+    reclaim(&["--partition-account", "us"]).success();
+    assert_eq!(dir_entries(&folder), ["account=us"]);
+    // emea's license file damaged: us is still reclaimed, and the run says which failed.
+    std::fs::remove_dir_all(&folder).unwrap();
+    let emea = root.join("zoom_users/dt=2026-12-01/account=emea/part-0.parquet");
+    std::fs::write(&emea, b"not parquet").unwrap();
+    reclaim(&[])
+        .code(1)
+        .stderr(predicates::str::contains("1 of 2 accounts failed (emea: "));
+    assert_eq!(dir_entries(&folder), ["account=us"]);
+    assert_eq!(
+        candidates(&folder.join("account=us/part-0.parquet")),
+        expected()
+    );
 }

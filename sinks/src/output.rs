@@ -203,7 +203,7 @@ impl PendingOutput {
 }
 
 /// What was written to one output, for the manifest.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct OutputReceipt {
     /// The path written (`-` for stdout).
     pub path: String,

@@ -5,8 +5,14 @@
 //! Parquet is read with the `parquet` crate's Arrow reader (only the projected column chunks are
 //! decoded). CSV and NDJSON are parsed by `arrow-csv` and `arrow-json`, the Arrow project's own
 //! readers, rather than by hand. CSV has no list type: a list column was written as its values
-//! joined by `;` (see [`crate::csv`]) and is split back here. A CSV cell neutralized on writing
-//! (a leading `'` before `=`, `+`, `-`, `@`) is read as written.
+//! joined by `;` (see [`crate::csv`]) and is split back here; an empty cell is an empty list (CSV
+//! writes an empty and a missing list alike). A CSV cell the sink neutralized (a `'` put before a
+//! value starting like a formula) is read back without the `'`, under the same [`SinkOptions`]
+//! it was written with.
+//!
+//! Parquet and CSV files are checked column by column against the asked-for schema. The NDJSON
+//! reader fills a missing nullable field with nulls, so an NDJSON file's schema version is
+//! vouched for by its run's manifest, not by this reader.
 
 use std::fs::File;
 use std::io::BufReader;
@@ -21,7 +27,8 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use crate::{Format, SinkError};
+use crate::csv::looks_like_formula;
+use crate::{Format, SinkError, SinkOptions};
 
 /// Rows per batch read.
 const BATCH_ROWS: usize = 8192;
@@ -29,8 +36,14 @@ const BATCH_ROWS: usize = 8192;
 /// Batches of a table read back, each with exactly the asked-for schema.
 pub type Batches = Box<dyn Iterator<Item = Result<RecordBatch, SinkError>> + Send>;
 
-/// Reads the columns of `schema` from the table file at `path`, written in `format`.
-pub fn read_table(format: Format, path: &Path, schema: &SchemaRef) -> Result<Batches, SinkError> {
+/// Reads the columns of `schema` from the table file at `path`, written in `format` with
+/// `options`.
+pub fn read_table(
+    format: Format,
+    path: &Path,
+    schema: &SchemaRef,
+    options: &SinkOptions,
+) -> Result<Batches, SinkError> {
     let shown = path.display().to_string();
     let file = File::open(path).map_err(|error| SinkError::Io {
         path: shown.clone(),
@@ -74,7 +87,7 @@ pub fn read_table(format: Format, path: &Path, schema: &SchemaRef) -> Result<Bat
                     error,
                 })?;
             Ok(Box::new(reader.map(arrow(shown.clone())).map(
-                move |batch| in_order(&shown, &wanted, &batch?, |column, _| Ok(column.clone())),
+                move |batch| in_order(&shown, &wanted, &batch?, &|column, _| Ok(column.clone())),
             )))
         }
         Format::Ndjson => {
@@ -94,7 +107,7 @@ pub fn read_table(format: Format, path: &Path, schema: &SchemaRef) -> Result<Bat
                 .build(BufReader::new(file))
                 .map_err(|e| read_error(&shown, e))?;
             Ok(Box::new(reader.map(arrow(shown.clone())).map(
-                move |batch| in_order(&shown, &wanted, &batch?, retag),
+                move |batch| in_order(&shown, &wanted, &batch?, &retag),
             )))
         }
         Format::Csv => {
@@ -126,10 +139,24 @@ pub fn read_table(format: Format, path: &Path, schema: &SchemaRef) -> Result<Bat
                 .with_batch_size(BATCH_ROWS)
                 .build(file)
                 .map_err(|e| read_error(&shown, e))?;
+            // Columns whose formula-like cells the sink neutralized.
+            let neutralized: Vec<String> = match options.csv_raw {
+                true => Vec::new(),
+                false => wanted
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().clone())
+                    .filter(|name| !options.verbatim_columns.contains(name))
+                    .collect(),
+            };
             Ok(Box::new(reader.map(arrow(shown.clone())).map(
                 move |batch| {
-                    in_order(&shown, &wanted, &batch?, |column, field| {
-                        retag(&split_list(column, field)?, field)
+                    in_order(&shown, &wanted, &batch?, &|column, field| {
+                        let column = match neutralized.contains(field.name()) {
+                            true => unneutralize(column)?,
+                            false => column.clone(),
+                        };
+                        retag(&split_list(&column, field)?, field)
                     })
                 },
             )))
@@ -142,7 +169,7 @@ fn in_order(
     path: &str,
     wanted: &SchemaRef,
     batch: &RecordBatch,
-    convert: fn(&ArrayRef, &Field) -> Result<ArrayRef, String>,
+    convert: &dyn Fn(&ArrayRef, &Field) -> Result<ArrayRef, String>,
 ) -> Result<RecordBatch, SinkError> {
     let mut columns = Vec::with_capacity(wanted.fields().len());
     for field in wanted.fields() {
@@ -191,14 +218,29 @@ fn split_list(column: &ArrayRef, field: &Field) -> Result<ArrayRef, String> {
         .ok_or_else(|| format!("column `{}` is not text", field.name()))?;
     let mut lists = ListBuilder::new(StringBuilder::new());
     for row in 0..text.len() {
-        if text.is_valid(row) {
+        // An empty cell (null to arrow-csv) is an empty list.
+        if text.is_valid(row) && !text.value(row).is_empty() {
             for value in text.value(row).split(';') {
                 lists.values().append_value(value);
             }
         }
-        lists.append(text.is_valid(row));
+        lists.append(true);
     }
     Ok(Arc::new(lists.finish()))
+}
+
+/// A text column with the `'` the CSV sink put before formula-like values taken off again.
+fn unneutralize(column: &ArrayRef) -> Result<ArrayRef, String> {
+    let Some(text) = column.as_string_opt::<i32>() else {
+        return Ok(column.clone());
+    };
+    let values = text.iter().map(|value| {
+        value.map(|v| match v.strip_prefix('\'') {
+            Some(rest) if looks_like_formula(rest) => rest,
+            _ => v,
+        })
+    });
+    Ok(Arc::new(values.collect::<arrow_array::StringArray>()))
 }
 
 fn missing(path: &str, field: &Field) -> SinkError {
@@ -255,16 +297,24 @@ mod tests {
         ]))
     }
 
+    /// `name` is neutralized in CSV, `ids` is not.
+    fn options() -> SinkOptions {
+        SinkOptions {
+            verbatim_columns: vec!["ids".into()],
+            ..SinkOptions::default()
+        }
+    }
+
     fn batch() -> RecordBatch {
         let mut ids = ListBuilder::new(StringBuilder::new());
         ids.values().append_value("a");
         ids.values().append_value("-b");
         ids.append(true);
-        ids.append(false);
+        ids.append(true);
         RecordBatch::try_new(
             schema(),
             vec![
-                Arc::new(StringArray::from(vec!["x", "y"])),
+                Arc::new(StringArray::from(vec!["=x", "'y"])),
                 Arc::new(Int32Array::from(vec![Some(1), None])),
                 Arc::new(
                     TimestampMicrosecondArray::from(vec![Some(1_700_000_000_123_456), None])
@@ -276,7 +326,9 @@ mod tests {
         .unwrap()
     }
 
-    /// Each format gives back what it was given, in the asked-for column order.
+    /// Each format gives back what it was given, in the asked-for column order: a formula-like
+    /// value neutralized in CSV comes back as it was, a value starting with `'` stays, and an
+    /// empty list stays empty.
     #[test]
     fn every_format_reads_back_what_it_wrote() {
         let dir = tempfile::tempdir().unwrap();
@@ -294,7 +346,7 @@ mod tests {
             let reversed = Arc::new(Schema::new(
                 schema().fields().iter().rev().cloned().collect::<Vec<_>>(),
             ));
-            let read: Vec<RecordBatch> = read_table(format, &path, &reversed)
+            let read: Vec<RecordBatch> = read_table(format, &path, &reversed, &options())
                 .unwrap()
                 .collect::<Result<_, _>>()
                 .unwrap();
@@ -323,7 +375,9 @@ mod tests {
             (Field::new("gone", DataType::Utf8, true), "no column `gone`"),
         ] {
             let wanted = Arc::new(Schema::new(vec![field]));
-            let error = read_table(Format::Parquet, &path, &wanted).err().unwrap();
+            let error = read_table(Format::Parquet, &path, &wanted, &options())
+                .err()
+                .unwrap();
             assert!(error.to_string().contains(says), "{error}");
             assert!(
                 error.to_string().contains("extract the run again"),

@@ -9,13 +9,13 @@ use serde::Serialize;
 use sinks::Format;
 use transform::Table;
 use transform::changes::{
-    ChangeKind, ChangeStats, Comparison, RunStamp, change_columns, reject_columns,
+    ChangeKind, ChangeStats, Comparison, LaterListing, RunStamp, change_columns, reject_columns,
 };
 
 use crate::cli::ChangesArgs;
 use crate::derived::{DerivedWriter, InputRun, Place};
 use crate::exit::Failure;
-use crate::runs::{self, RunOutputs};
+use crate::runs::{self, RunOutputs, TableFile};
 
 /// Runs `changes` as the flags say.
 pub fn run(args: ChangesArgs, quiet: bool) -> Result<(), Failure> {
@@ -43,9 +43,19 @@ pub fn run(args: ChangesArgs, quiet: bool) -> Result<(), Failure> {
                  one account"
             )));
         }
-        let place = crate::derived::default_place(&to, Table::UserChanges, &args.out)?;
+        if from.extracted_at > to.extracted_at {
+            return Err(Failure::usage(format!(
+                "--from ({}, extracted {}) is later than --to ({}, extracted {}): swap them",
+                from.manifest.display(),
+                from.extracted_at,
+                to.manifest.display(),
+                to.extracted_at
+            )));
+        }
+        let later = to.table(Table::Licenses)?;
+        let place = crate::derived::default_place(&to, &later, Table::UserChanges, &args.out)?;
         let format = crate::derived::format(&args.out, &to);
-        return compare(&from, &to, &place, format, quiet);
+        return compare(&from, &to, &later, &place, format, quiet);
     };
     let to_date = crate::config::parse_date("--to", &args.to)?;
     let from_date = match &args.from {
@@ -54,15 +64,14 @@ pub fn run(args: ChangesArgs, quiet: bool) -> Result<(), Failure> {
     };
     let partitions =
         crate::derived::partitions(root, to_date, args.out.partition_account.as_deref())?;
-    for (to_manifest, place) in partitions {
-        let Some(place @ Place::Partition { account, .. }) = &place else {
-            continue;
+    crate::derived::for_each_account(partitions, |to_manifest, place| {
+        let Place::Partition { account, .. } = place else {
+            return Ok(());
         };
-        let to = RunOutputs::load(&to_manifest)?;
+        let to = RunOutputs::load(to_manifest)?;
         let format = crate::derived::format(&args.out, &to);
-        against_previous(root, to_date, from_date, account, &to, place, format, quiet)?;
-    }
-    Ok(())
+        against_previous(root, to_date, from_date, account, &to, place, format, quiet)
+    })
 }
 
 /// `extract --changes`: the changes of the partition just published against the account's
@@ -118,7 +127,8 @@ fn against_previous(
         )));
     }
     let from = RunOutputs::load(&manifest)?;
-    compare(&from, to, place, format, quiet)
+    // Partitions are ordered by their dates, not by when they were extracted (a backfill).
+    compare(&from, to, &to.table(Table::Licenses)?, place, format, quiet)
 }
 
 /// The changes manifest's `summary`.
@@ -128,50 +138,53 @@ struct Summary<'a> {
     stats: &'a ChangeStats,
 }
 
-/// Writes the changes from `from` to `to` at `place`.
+/// Writes the changes from `from` to `to` (whose license table is `later`) at `place`.
 fn compare(
     from: &RunOutputs,
     to: &RunOutputs,
+    later: &TableFile,
     place: &Place,
     format: Format,
     quiet: bool,
 ) -> Result<(), Failure> {
-    if from.extracted_at > to.extracted_at {
-        return Err(Failure::usage(format!(
-            "--from ({}, extracted {}) is later than --to ({}, extracted {}): swap them",
-            from.manifest.display(),
-            from.extracted_at,
-            to.manifest.display(),
-            to.extracted_at
-        )));
-    }
     let stamp = |run: &RunOutputs| RunStamp {
         run_id: run.run_id.clone(),
         extracted_at: run.extracted_at.timestamp_micros(),
     };
-    let mut comparison = Comparison::new(stamp(from), stamp(to), to.listed_inactive);
-    from.each_batch(Table::Licenses, &change_columns(), |batch| {
+    let listing = match (to.has(Table::Rejects), to.listed_inactive) {
+        (false, _) => {
+            tracing::warn!(
+                message = "The later run's rejects went to stdout: users who left are `not_listed`, not told deactivated from deleted.",
+                manifest = %to.manifest.display()
+            );
+            LaterListing::RejectsUnknown
+        }
+        (true, true) => LaterListing::EveryStatus,
+        (true, false) => LaterListing::WithoutInactive,
+    };
+    let mut comparison = Comparison::new(stamp(from), stamp(to), listing);
+    let earlier = from.table(Table::Licenses)?;
+    earlier.each_batch(&change_columns(), |batch| {
         comparison.add_earlier(batch).map_err(Failure::failed)
     })?;
-    if to.has(Table::Rejects) {
-        to.each_batch(Table::Rejects, &reject_columns(), |batch| {
-            comparison.add_later_rejects(batch).map_err(Failure::failed)
-        })?;
+    if listing != LaterListing::RejectsUnknown {
+        to.table(Table::Rejects)?
+            .each_batch(&reject_columns(), |batch| {
+                comparison.add_later_rejects(batch).map_err(Failure::failed)
+            })?;
     }
-    let mut writer = DerivedWriter::open(Table::UserChanges, format, place)?;
-    to.each_batch(Table::Licenses, &change_columns(), |batch| match comparison
-        .compare_later(batch)
-        .map_err(Failure::failed)?
-    {
-        Some(rows) => writer.write(&rows),
-        None => Ok(()),
+    let mut writer = DerivedWriter::open(Table::UserChanges, format, to.csv_raw, place)?;
+    later.each_batch(&change_columns(), |batch| {
+        match comparison.compare_later(batch).map_err(Failure::failed)? {
+            Some(rows) => writer.write(&rows),
+            None => Ok(()),
+        }
     })?;
-    from.each_batch(Table::Licenses, &change_columns(), |batch| match comparison
-        .left_in(batch)
-        .map_err(Failure::failed)?
-    {
-        Some(rows) => writer.write(&rows),
-        None => Ok(()),
+    earlier.each_batch(&change_columns(), |batch| {
+        match comparison.left_in(batch).map_err(Failure::failed)? {
+            Some(rows) => writer.write(&rows),
+            None => Ok(()),
+        }
     })?;
     let stats = comparison.stats();
     let inputs = BTreeMap::from([("from", InputRun::from(from)), ("to", InputRun::from(to))]);

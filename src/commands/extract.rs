@@ -72,20 +72,25 @@ async fn run_one(cfg: &ExtractConfig, quiet: bool, progress: bool) -> Result<Pat
     if !quiet {
         note!("{}", summary::render(m, &result.manifest_path));
     }
-    if let (true, Some(partition), Some(info)) = (cfg.changes, &cfg.partition, &m.partition) {
-        super::changes::after_extract(
-            &partition.root,
-            partition.date,
-            &info.account,
-            cfg.format,
-            quiet,
-        )?;
-    }
     let stdout = sinks::Destination::Stdout;
     if cfg.output != stdout && cfg.rejects != stdout {
         // Schedulers read the last stdout line (Airflow pushes it to XCom): the manifest's path.
         // Not after data rows, though: stdout would no longer be data only.
         print_path(&result.manifest_path)?;
+    }
+    if let (true, Some(partition), Some(info)) = (cfg.changes, &cfg.partition, &m.partition) {
+        let (root, date) = (&partition.root, partition.date);
+        super::changes::after_extract(root, date, &info.account, cfg.format, quiet).map_err(
+            |failure| Failure {
+                code: failure.code,
+                error: failure.error.context(format!(
+                    "the extract is published ({}), but its changes are not: once fixed, run \
+                     `zoom-licenses changes --output-dir {} --to {date}`",
+                    result.manifest_path.display(),
+                    root.display()
+                )),
+            },
+        )?;
     }
     Ok(result.manifest_path)
 }

@@ -2,7 +2,6 @@
 //! (`zoom_reclaim_candidates`), with a summary per account on stderr and in the manifest.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use serde::Serialize;
 use transform::Table;
@@ -14,7 +13,7 @@ use transform::reclaim::{
 use crate::cli::ReclaimArgs;
 use crate::derived::{DerivedWriter, InputRun, Place};
 use crate::exit::Failure;
-use crate::runs::RunOutputs;
+use crate::runs::{RunOutputs, TableFile};
 
 /// The reclaim manifest's `summary`.
 #[derive(Debug, Serialize)]
@@ -29,21 +28,12 @@ struct Summary<'a> {
 
 /// Runs `reclaim` over each run the flags name.
 pub fn run(args: ReclaimArgs, quiet: bool) -> Result<(), Failure> {
-    for (input, place) in inputs(&args)? {
-        let run = RunOutputs::load(&input)?;
-        let place = match place {
-            Some(place) => place,
-            None => crate::derived::default_place(&run, Table::ReclaimCandidates, &args.out)?,
-        };
-        reclaim_one(&run, &place, &args, quiet)?;
-    }
-    Ok(())
-}
-
-/// The manifests to read, each with its place when the flags fix it.
-fn inputs(args: &ReclaimArgs) -> Result<Vec<(PathBuf, Option<Place>)>, Failure> {
     if let Some(input) = &args.input {
-        return Ok(vec![(input.clone(), None)]);
+        let run = RunOutputs::load(input)?;
+        let licenses = run.table(Table::Licenses)?;
+        let place =
+            crate::derived::default_place(&run, &licenses, Table::ReclaimCandidates, &args.out)?;
+        return reclaim_one(&run, &licenses, &place, &args, quiet);
     }
     let (Some(root), Some(date)) = (&args.out.output_dir, &args.partition_date) else {
         return Err(Failure::usage(
@@ -51,11 +41,17 @@ fn inputs(args: &ReclaimArgs) -> Result<Vec<(PathBuf, Option<Place>)>, Failure> 
         ));
     };
     let date = crate::config::parse_date("--partition-date", date)?;
-    crate::derived::partitions(root, date, args.out.partition_account.as_deref())
+    let partitions = crate::derived::partitions(root, date, args.out.partition_account.as_deref())?;
+    crate::derived::for_each_account(partitions, |manifest, place| {
+        let run = RunOutputs::load(manifest)?;
+        let licenses = run.table(Table::Licenses)?;
+        reclaim_one(&run, &licenses, place, &args, quiet)
+    })
 }
 
 fn reclaim_one(
     run: &RunOutputs,
+    licenses: &TableFile,
     place: &Place,
     args: &ReclaimArgs,
     quiet: bool,
@@ -64,7 +60,8 @@ fn reclaim_one(
         false => None,
         true => {
             let mut sign_ins = SignIns::default();
-            run.each_batch(Table::UserActivity, &activity_columns(), |batch| {
+            let activity = run.table(Table::UserActivity)?;
+            activity.each_batch(&activity_columns(), |batch| {
                 sign_ins.add(batch).map_err(Failure::failed)
             })?;
             Some(sign_ins)
@@ -78,13 +75,13 @@ fn reclaim_one(
     };
     let mut reclaimer = Reclaimer::new(rules, sign_ins);
     let format = crate::derived::format(&args.out, run);
-    let mut writer = DerivedWriter::open(Table::ReclaimCandidates, format, place)?;
-    run.each_batch(Table::Licenses, &license_columns(), |batch| match reclaimer
-        .push(batch)
-        .map_err(Failure::failed)?
-    {
-        Some(rows) => writer.write(&rows),
-        None => Ok(()),
+    let table = Table::ReclaimCandidates;
+    let mut writer = DerivedWriter::open(table, format, run.csv_raw, place)?;
+    licenses.each_batch(&license_columns(), |batch| {
+        match reclaimer.push(batch).map_err(Failure::failed)? {
+            Some(rows) => writer.write(&rows),
+            None => Ok(()),
+        }
     })?;
     let stats = reclaimer.stats();
     let summary = Summary {

@@ -120,10 +120,13 @@ def test_the_make_example_loads_a_day_idempotently(binary, tmp_path):
         f"WAREHOUSE={tmp_path / 'wh'}",
         f"EXTRACT_ARGS=--replay {ROOT / 'fixtures/sample'} --partition-account emea",
     ]
-    reclaim = tmp_path / "wh/zoom_reclaim_candidates/dt=2026-11-27/account=emea/_manifest.json"
+    licenses = tmp_path / "wh/zoom_users/dt=2026-11-27/account=emea/_manifest.json"
     for _ in range(2):
         done = subprocess.run(args, check=True, capture_output=True, text=True)
-        candidates = json.loads(reclaim.read_text())["summary"]["candidates"]
+        # Counted to the run's own extracted_at (the example has no --as-of).
+        extracted_at = json.loads(licenses.read_text())["extracted_at"]
+        as_of = datetime.fromisoformat(extracted_at.replace("Z", "+00:00"))
+        candidates = sum(expected_reclaim(ROOT / "fixtures/sample", as_of).values())
         # One date only: no earlier partition, so no changes.
         want = (f"loaded 842 users and 158 rejects for 2026-11-27, with {candidates} reclaim "
                 "candidates and 0 changes")
@@ -280,11 +283,11 @@ def test_licensed_users_and_their_addons_by_group_name(binary, fixtures, tmp_pat
     assert {(g, a): n for g, a, n in rows} == expected
 
 
-def expected_reclaim(recording: Path) -> dict:
-    """Reclaim candidates per reason at AS_OF with the default thresholds, from the JSON: licensed
+def expected_reclaim(recording: Path, as_of: datetime = AS_OF) -> dict:
+    """Reclaim candidates per reason at `as_of` with the default thresholds, from the JSON: licensed
     active users last logged in, or (never) created, 90+ whole days before; licensed pending
     users created 30+ days before (their `created_at` is the time of the call: never used)."""
-    days = lambda t: (AS_OF - datetime.fromisoformat(t.replace("Z", "+00:00"))).days
+    days = lambda t: (as_of - datetime.fromisoformat(t.replace("Z", "+00:00"))).days
     found = {}
     seen = set()
     for sweep, user in recorded_users(recording):

@@ -7,13 +7,14 @@
 //!   reject reason) when the later run lists the user among its rejects, `deleted` when the later
 //!   run listed inactive users too and this one is not among them, else `not_listed` (deactivated
 //!   or deleted: the later run did not list inactive users);
-//! - `activated`: an invitation accepted. A pending user's key is made from the email and changes
-//!   to Zoom's user id on activation, so the pair is matched on the lower-cased email;
+//! - `activated`: an invitation accepted. A pending user's key is `pending:` and the lower-cased
+//!   email, and becomes Zoom's user id on activation, so an active user new to the later run is
+//!   matched to the pending key its email makes;
 //! - `plan_changed` and `department_changed`: the values before and after.
 //!
 //! Three passes, each streaming: the earlier run into an index (16 bytes of key fingerprint and a
 //! few interned ids per user), the later run against it, then the earlier run again for the users
-//! it no longer finds. Memory grows with the index only.
+//! it no longer finds. Memory grows with the index (and the later run's rejected keys) only.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, OnceLock};
@@ -23,7 +24,7 @@ use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{ArrowError, Field, Schema, SchemaRef};
 use serde::Serialize;
 
-use crate::reclaim::{fingerprint, text_of};
+use crate::columns::{fingerprint, text_of};
 use crate::schema::{columns_of, license_schema, rejects_schema, text, timestamp_type};
 
 /// A kind of change.
@@ -147,6 +148,7 @@ pub struct ChangeStats {
 struct Earlier {
     plan: u32,
     department: Option<u32>,
+    pending: bool,
     /// Found in the later run (by key, or by email when activated).
     matched: bool,
 }
@@ -182,25 +184,32 @@ impl Words {
 pub struct Comparison {
     from: RunStamp,
     to: RunStamp,
-    later_listed_inactive: bool,
+    later: LaterListing,
     users: HashMap<u128, Earlier>,
-    /// Pending users of the earlier run by lower-cased email: their key fingerprint and key.
-    pending: HashMap<u128, (u128, String)>,
     rejected: HashMap<u128, u32>,
     words: Words,
     stats: ChangeStats,
 }
 
+/// What the later run tells about a user it does not list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LaterListing {
+    /// It listed inactive users, and its rejects are read: a user in neither was deleted.
+    EveryStatus,
+    /// Its rejects are read, but it did not list inactive users.
+    WithoutInactive,
+    /// Its rejects cannot be read (written to stdout): how a user left is not known.
+    RejectsUnknown,
+}
+
 impl Comparison {
-    /// A comparison of `from` with `to`; `later_listed_inactive` says whether the later run
-    /// listed inactive users, so that a user missing from it was deleted, not deactivated.
-    pub fn new(from: RunStamp, to: RunStamp, later_listed_inactive: bool) -> Self {
+    /// A comparison of `from` with `to`, whose listing says how a user missing from it left.
+    pub fn new(from: RunStamp, to: RunStamp, later: LaterListing) -> Self {
         Comparison {
             from,
             to,
-            later_listed_inactive,
+            later,
             users: HashMap::new(),
-            pending: HashMap::new(),
             rejected: HashMap::new(),
             words: Words::default(),
             stats: ChangeStats {
@@ -219,15 +228,10 @@ impl Comparison {
             let entry = Earlier {
                 plan: self.words.id(view.plan.value(row)),
                 department: view.department(row).map(|d| self.words.id(d)),
+                pending: view.status.value(row) == "pending",
                 matched: false,
             };
             self.users.insert(fingerprint(key), entry);
-            if view.status.value(row) == "pending" {
-                self.pending.insert(
-                    email_key(view.email.value(row)),
-                    (fingerprint(key), key.to_string()),
-                );
-            }
         }
         Ok(())
     }
@@ -256,20 +260,21 @@ impl Comparison {
         let mut out = ChangeRows::default();
         for row in 0..batch.num_rows() {
             let key = view.key.value(row);
+            let active = view.status.value(row) == "active";
             let own = fingerprint(key);
-            let (found, previous_key) = match self.users.contains_key(&own) {
-                true => (Some(own), None),
-                false if view.status.value(row) == "active" => {
-                    match self.pending.get(&email_key(view.email.value(row))) {
-                        Some((fp, pending_key))
-                            if self.users.get(fp).is_some_and(|e| !e.matched) =>
-                        {
-                            (Some(*fp), Some(pending_key.clone()))
-                        }
+            let (found, previous_key) = match self.users.get(&own) {
+                Some(entry) => (Some(own), entry.pending.then(|| key.to_string())),
+                // An active user new to this run may be an invitation accepted: the pending key
+                // its email makes, not yet matched.
+                None if active => {
+                    let invited = format!("pending:{}", view.email.value(row).to_lowercase());
+                    let fp = fingerprint(&invited);
+                    match self.users.get(&fp) {
+                        Some(e) if e.pending && !e.matched => (Some(fp), Some(invited)),
                         _ => (None, None),
                     }
                 }
-                false => (None, None),
+                None => (None, None),
             };
             let Some(entry) = found.and_then(|fp| self.users.get_mut(&fp)) else {
                 out.push(
@@ -283,7 +288,7 @@ impl Comparison {
             };
             entry.matched = true;
             let entry = *entry;
-            if let Some(previous) = previous_key {
+            if let (Some(previous), true) = (previous_key, active) {
                 out.push(
                     &view,
                     row,
@@ -291,7 +296,9 @@ impl Comparison {
                     Some("pending"),
                     Some("active"),
                 );
-                out.previous(&previous);
+                if previous != key {
+                    out.previous(&previous);
+                }
             }
             let plan = view.plan.value(row);
             if self.words.word(entry.plan) != plan {
@@ -324,10 +331,11 @@ impl Comparison {
             if self.users.get(&fp).is_none_or(|e| e.matched) {
                 continue;
             }
-            let how = match self.rejected.get(&fp) {
-                Some(reason) => self.words.word(*reason),
-                None if self.later_listed_inactive => "deleted",
-                None => "not_listed",
+            let how = match (self.rejected.get(&fp), self.later) {
+                (_, LaterListing::RejectsUnknown) => "not_listed",
+                (Some(reason), _) => self.words.word(*reason),
+                (None, LaterListing::EveryStatus) => "deleted",
+                (None, LaterListing::WithoutInactive) => "not_listed",
             };
             *self.stats.left_as.entry(how.to_string()).or_default() += 1;
             out.push(
@@ -356,11 +364,6 @@ impl Comparison {
         }
         out.build(&self.from, &self.to).map(Some)
     }
-}
-
-/// A lower-cased email's fingerprint: how an invitation is matched to its activated user.
-fn email_key(email: &str) -> u128 {
-    fingerprint(&email.to_lowercase())
 }
 
 /// The text columns of a batch of [`change_columns`].

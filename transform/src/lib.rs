@@ -12,6 +12,7 @@ pub mod activity;
 pub mod addons;
 pub mod batch;
 pub mod changes;
+mod columns;
 pub mod context;
 pub mod directory;
 pub mod plan;

@@ -20,11 +20,12 @@ use arrow_array::builder::{
 };
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Date32Type, TimestampMicrosecondType};
-use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
+use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
 use serde::Serialize;
 
 use crate::activity::user_activity_schema;
+use crate::columns::{column, fingerprint, text_of};
 use crate::schema::{columns_of, license_schema, text, text_list_type, timestamp_type};
 
 /// Microseconds in a day.
@@ -228,7 +229,7 @@ impl Reclaimer {
         let time =
             |a: &arrow_array::TimestampMicrosecondArray, row| a.is_valid(row).then(|| a.value(row));
         let days = |at: i64| ((self.rules.as_of - at).div_euclid(DAY_MICROS)).max(0);
-        let mut rows = Rows::default();
+        let mut candidates = Vec::new();
         self.stats.users_read += batch.num_rows() as u64;
         for row in 0..batch.num_rows() {
             if plan.value(row) != crate::Plan::Licensed.as_str() {
@@ -265,7 +266,7 @@ impl Reclaimer {
             }
             self.stats.candidates += 1;
             *self.stats.by_reason.entry(reason).or_default() += 1;
-            rows.candidates.push(Candidate {
+            candidates.push(Candidate {
                 row,
                 reason,
                 signed_in,
@@ -274,11 +275,11 @@ impl Reclaimer {
                 threshold,
             });
         }
-        if rows.candidates.is_empty() {
+        if candidates.is_empty() {
             return Ok(None);
         }
-        rows.build(batch, &self.rules, self.sign_ins.as_ref())
-            .map(Some)
+        let window = self.sign_ins.as_ref().and_then(|s| s.window_start);
+        build(&candidates, batch, &self.rules, window).map(Some)
     }
 
     /// What the reclaim found so far.
@@ -298,90 +299,60 @@ struct Candidate {
     threshold: u32,
 }
 
-#[derive(Debug, Default)]
-struct Rows {
-    candidates: Vec<Candidate>,
-}
-
-impl Rows {
-    /// The candidates' rows: the input's columns taken at their rows, and the evidence.
-    fn build(
-        self,
-        batch: &RecordBatch,
-        rules: &ReclaimRules,
-        sign_ins: Option<&SignIns>,
-    ) -> Result<RecordBatch, ArrowError> {
-        let indices = arrow_array::UInt32Array::from_iter_values(
-            self.candidates.iter().map(|c| c.row as u32),
-        );
-        let take = |name: &str| -> Result<ArrayRef, ArrowError> {
-            arrow_select::take::take(column(batch, name)?.as_ref(), &indices, None)
-        };
-        let n = self.candidates.len();
-        let mut reason = StringBuilder::new();
-        let mut signed_in = TimestampMicrosecondBuilder::new().with_timezone("UTC");
-        let mut days_idle = Int32Builder::new();
-        let mut since_created = Int32Builder::new();
-        let mut threshold = Int32Builder::new();
-        let mut window = Date32Builder::new();
-        let clamp = |d: Option<i64>| d.map(|d| i32::try_from(d).unwrap_or(i32::MAX));
-        for c in &self.candidates {
-            reason.append_value(c.reason.as_str());
-            signed_in.append_option(c.signed_in);
-            days_idle.append_option(clamp(c.days_idle));
-            since_created.append_option(clamp(c.since_created));
-            threshold.append_value(i32::try_from(c.threshold).unwrap_or(i32::MAX));
-            window.append_option(sign_ins.and_then(|s| s.window_start));
-        }
-        let mut extracted = TimestampMicrosecondBuilder::new().with_timezone("UTC");
-        let mut run_id = StringBuilder::new();
-        for _ in 0..n {
-            extracted.append_value(rules.as_of);
-            run_id.append_value(&rules.run_id);
-        }
-        let columns: Vec<ArrayRef> = vec![
-            take("account_id")?,
-            take("user_key")?,
-            take("user_id")?,
-            take("email")?,
-            take("display_name")?,
-            take("department")?,
-            take("group_ids")?,
-            take("status")?,
-            take("plan")?,
-            Arc::new(reason.finish()),
-            take("user_created_at")?,
-            take("last_login_at")?,
-            Arc::new(signed_in.finish()),
-            Arc::new(days_idle.finish()),
-            Arc::new(since_created.finish()),
-            Arc::new(threshold.finish()),
-            Arc::new(window.finish()),
-            Arc::new(extracted.finish()),
-            Arc::new(run_id.finish()),
-        ];
-        RecordBatch::try_new(reclaim_schema(), columns)
+/// The candidates' rows: the input's columns taken at their rows, and the evidence.
+fn build(
+    candidates: &[Candidate],
+    batch: &RecordBatch,
+    rules: &ReclaimRules,
+    window_start: Option<i32>,
+) -> Result<RecordBatch, ArrowError> {
+    let indices =
+        arrow_array::UInt32Array::from_iter_values(candidates.iter().map(|c| c.row as u32));
+    let take = |name: &str| -> Result<ArrayRef, ArrowError> {
+        arrow_select::take::take(column(batch, name)?.as_ref(), &indices, None)
+    };
+    let n = candidates.len();
+    let mut reason = StringBuilder::new();
+    let mut signed_in = TimestampMicrosecondBuilder::new().with_timezone("UTC");
+    let mut days_idle = Int32Builder::new();
+    let mut since_created = Int32Builder::new();
+    let mut threshold = Int32Builder::new();
+    let mut window = Date32Builder::new();
+    let clamp = |d: Option<i64>| d.map(|d| i32::try_from(d).unwrap_or(i32::MAX));
+    for c in candidates {
+        reason.append_value(c.reason.as_str());
+        signed_in.append_option(c.signed_in);
+        days_idle.append_option(clamp(c.days_idle));
+        since_created.append_option(clamp(c.since_created));
+        threshold.append_value(i32::try_from(c.threshold).unwrap_or(i32::MAX));
+        window.append_option(window_start);
     }
-}
-
-/// A user key's 128-bit fingerprint: the index keeps 16 bytes per user, not the key.
-pub(crate) fn fingerprint(key: &str) -> u128 {
-    xxhash_rust::xxh3::xxh3_128(key.as_bytes())
-}
-
-/// The column `name` of `batch`.
-pub(crate) fn column<'a>(batch: &'a RecordBatch, name: &str) -> Result<&'a ArrayRef, ArrowError> {
-    batch
-        .column_by_name(name)
-        .ok_or_else(|| ArrowError::SchemaError(format!("no column `{name}`")))
-}
-
-/// The text column `name` of `batch`.
-pub(crate) fn text_of<'a>(
-    batch: &'a RecordBatch,
-    name: &str,
-) -> Result<&'a StringArray, ArrowError> {
-    column(batch, name)?
-        .as_string_opt::<i32>()
-        .ok_or_else(|| ArrowError::SchemaError(format!("column `{name}` is not text")))
+    let mut extracted = TimestampMicrosecondBuilder::new().with_timezone("UTC");
+    let mut run_id = StringBuilder::new();
+    for _ in 0..n {
+        extracted.append_value(rules.as_of);
+        run_id.append_value(&rules.run_id);
+    }
+    let columns: Vec<ArrayRef> = vec![
+        take("account_id")?,
+        take("user_key")?,
+        take("user_id")?,
+        take("email")?,
+        take("display_name")?,
+        take("department")?,
+        take("group_ids")?,
+        take("status")?,
+        take("plan")?,
+        Arc::new(reason.finish()),
+        take("user_created_at")?,
+        take("last_login_at")?,
+        Arc::new(signed_in.finish()),
+        Arc::new(days_idle.finish()),
+        Arc::new(since_created.finish()),
+        Arc::new(threshold.finish()),
+        Arc::new(window.finish()),
+        Arc::new(extracted.finish()),
+        Arc::new(run_id.finish()),
+    ];
+    RecordBatch::try_new(reclaim_schema(), columns)
 }

@@ -78,6 +78,21 @@ impl Table {
         }
     }
 
+    /// Its key under a manifest's `outputs` (as it serializes): `licenses`, `user_activity`.
+    pub fn manifest_name(self) -> &'static str {
+        match self {
+            Table::Licenses => "licenses",
+            Table::Rejects => "rejects",
+            Table::SigninEvents => "signin_events",
+            Table::UserActivity => "user_activity",
+            Table::UserAddons => "user_addons",
+            Table::Groups => "groups",
+            Table::Roles => "roles",
+            Table::ReclaimCandidates => "reclaim_candidates",
+            Table::UserChanges => "user_changes",
+        }
+    }
+
     /// What its file adds to the license file's name: `out/zoom_users_rejects.parquet`.
     pub fn file_suffix(self) -> &'static str {
         match self {
@@ -90,6 +105,24 @@ impl Table {
             Table::Roles => "_roles",
             Table::ReclaimCandidates => "_reclaim_candidates",
             Table::UserChanges => "_changes",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The manifest names a table's receipt by its serde name; reading a manifest back looks it up
+    /// by `manifest_name`: the two agree for every table.
+    #[test]
+    fn manifest_names_are_the_serialized_names() {
+        let all = Table::PUBLISH_ORDER
+            .into_iter()
+            .chain([Table::ReclaimCandidates, Table::UserChanges]);
+        for table in all {
+            let serialized = serde_json::to_value(table).unwrap();
+            assert_eq!(serialized, table.manifest_name(), "{table:?}");
         }
     }
 }
