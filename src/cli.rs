@@ -174,7 +174,7 @@ pub struct ExtractArgs {
     /// id, else `default`].
     #[arg(long, value_name = "NAME", requires = "output_dir")]
     pub partition_account: Option<String>,
-    /// Run id stamped on every row [default: a new UUIDv7].
+    /// Run id stamped on every row, at most 250 bytes [default: a new UUIDv7].
     #[arg(long, value_name = "ID")]
     pub run_id: Option<String>,
     /// Fix `extracted_at` (RFC 3339), making a replay byte-for-byte reproducible.

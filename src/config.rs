@@ -96,6 +96,9 @@ pub struct PartitionConfig {
     pub account: Option<String>,
 }
 
+/// The longest run id, in bytes: it is stamped on every row (Airflow's are under 100).
+pub const LONGEST_RUN_ID: usize = 250;
+
 /// The manifest's name inside a partition.
 pub const PARTITION_MANIFEST: &str = "_manifest.json";
 
@@ -439,7 +442,21 @@ impl ExtractConfig {
         }
         let extracted_at = extracted_at(args, now)?;
         let partition = match &args.output_dir {
-            None => None,
+            None => {
+                // clap's `requires` lets these through when --output (which conflicts with
+                // --output-dir) is given: checked here, for every flag that needs partitions.
+                let needs_partitions = [
+                    ("--partition-date", args.partition_date.is_some()),
+                    ("--partition-account", args.partition_account.is_some()),
+                    ("--changes", args.changes),
+                ];
+                if let Some((flag, _)) = needs_partitions.iter().find(|(_, given)| *given) {
+                    return Err(Failure::usage(format!(
+                        "{flag} works on partitions: give --output-dir DIR (instead of --output)"
+                    )));
+                }
+                None
+            }
             Some(root) => {
                 let date = partition_date(args, extracted_at)?;
                 let account = match (&args.partition_account, entry) {
@@ -457,6 +474,13 @@ impl ExtractConfig {
         let run_id = match args.run_id.clone() {
             Some(id) if id.trim().is_empty() => {
                 return Err(Failure::usage("--run-id must not be empty"));
+            }
+            // It is stamped on every row: a megabyte of it would be a terabyte of column.
+            Some(id) if id.len() > LONGEST_RUN_ID => {
+                return Err(Failure::usage(format!(
+                    "--run-id is {} bytes long; give at most {LONGEST_RUN_ID}",
+                    id.len()
+                )));
             }
             Some(id) => id,
             None => uuid::Uuid::now_v7().to_string(),

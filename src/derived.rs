@@ -21,12 +21,12 @@ use crate::runs::{RunOutputs, TableFile};
 /// Where a derived table goes.
 #[derive(Debug, Clone)]
 pub enum Place {
-    /// A file (or stdout), and its manifest file.
+    /// A file and its manifest file, or stdout and no manifest (the summary is on stderr).
     File {
         /// The table's file, or stdout.
         data: Destination,
-        /// The manifest's file.
-        manifest: PathBuf,
+        /// The manifest's file (none for stdout).
+        manifest: Option<PathBuf>,
     },
     /// `root/<table>/dt=DATE/account=ACCOUNT/part-0.<format>` and its `_manifest.json`.
     Partition {
@@ -92,10 +92,10 @@ pub struct DerivedWriter {
     format: Format,
     run_id: String,
     sink: Box<dyn RecordSink>,
-    manifest: PathBuf,
+    manifest: Option<PathBuf>,
     staged: Option<(StagingArea, PathBuf, PartitionInfo)>,
     /// Where readers find the manifest once written.
-    final_manifest: PathBuf,
+    final_manifest: Option<PathBuf>,
 }
 
 impl DerivedWriter {
@@ -109,7 +109,7 @@ impl DerivedWriter {
         let run_id = uuid::Uuid::now_v7().to_string();
         let (data, manifest, final_manifest, staged) = match place {
             Place::File { data, manifest } => {
-                for path in data.file().into_iter().chain([manifest.as_path()]) {
+                for path in data.file().into_iter().chain(manifest.as_deref()) {
                     sinks::output::check_replaceable(path).map_err(Failure::usage)?;
                 }
                 (data.clone(), manifest.clone(), manifest.clone(), None)
@@ -140,8 +140,8 @@ impl DerivedWriter {
                 };
                 (
                     Destination::File(data),
-                    manifest,
-                    final_manifest,
+                    Some(manifest),
+                    Some(final_manifest),
                     Some((area, dir, info)),
                 )
             }
@@ -162,22 +162,22 @@ impl DerivedWriter {
 
     /// Writes a batch of the table.
     pub fn write(&mut self, batch: &RecordBatch) -> Result<(), Failure> {
-        self.sink.write_batch(batch).map_err(Failure::failed)
+        self.sink.write_batch(batch).map_err(sink_failure)
     }
 
     /// Commits the table, then its manifest (`summary` and the runs read), then publishes the
-    /// partition; returns the manifest's path and what was written.
+    /// partition; returns where the manifest is (`none` for stdout) and what was written.
     pub fn finish<S: Serialize>(
         self,
         command: &'static str,
         inputs: BTreeMap<&'static str, InputRun>,
         summary: S,
-    ) -> Result<(PathBuf, OutputReceipt), Failure> {
+    ) -> Result<(String, OutputReceipt), Failure> {
         let mut receipt = self
             .sink
             .finish()
             .and_then(|f| f.commit())
-            .map_err(Failure::failed)?;
+            .map_err(sink_failure)?;
         let (area, dir, partition) = match self.staged {
             Some((area, dir, info)) => (Some(area), Some(dir), Some(info)),
             None => (None, None, None),
@@ -217,12 +217,17 @@ impl DerivedWriter {
             partition,
             outputs,
         };
-        sinks::write_json_atomically(&self.manifest, &manifest).map_err(Failure::failed)?;
+        if let Some(path) = &self.manifest {
+            sinks::write_json_atomically(path, &manifest).map_err(Failure::failed)?;
+        }
         if let (Some(area), Some(dir)) = (area, dir) {
             area.publish(&[dir])
                 .map_err(|e| Failure::failed(anyhow!(e).context("cannot publish the partition")))?;
         }
-        Ok((self.final_manifest, receipt))
+        let shown = self
+            .final_manifest
+            .map_or_else(|| "none".to_string(), |p| p.display().to_string());
+        Ok((shown, receipt))
     }
 }
 
@@ -238,18 +243,22 @@ pub fn format(args: &DerivedOutputArgs, run: &RunOutputs) -> Format {
 
 /// Where a derived table of `run` goes when the flags name a manifest: `--output` (or stdout);
 /// else a partition of its own table when `run` is partitioned, or a file beside the run's
-/// license file named after it (`out/zoom_users_reclaim_candidates.parquet`).
+/// license file named after it (`out/zoom_users_reclaim_candidates.parquet`). Never over a file
+/// of `run` or of the `others` read.
 pub fn default_place(
     run: &RunOutputs,
     licenses: &TableFile,
     table: Table,
     args: &DerivedOutputArgs,
+    others: &[&RunOutputs],
 ) -> Result<Place, Failure> {
     let ext = format(args, run).extension();
     if let (None, Some((date, account))) = (&args.output, &run.partition) {
         let root = run.partition_root().ok_or_else(|| {
             Failure::usage(format!(
-                "{} is the manifest of a partition, but not in its place                  (ROOT/zoom_users/dt=DATE/account=NAME/_manifest.json), so the output root is not                  known: pass --output, or --output-dir ROOT with --partition-date",
+                "{} is the manifest of a partition, but not in its place \
+                 (ROOT/zoom_users/dt=DATE/account=NAME/_manifest.json), so the output root is not \
+                 known: pass --output, or --output-dir ROOT with --partition-date",
                 run.manifest.display()
             ))
         })?;
@@ -270,17 +279,47 @@ pub fn default_place(
     let manifest = match &data {
         Destination::File(path) => {
             let (dir, stem) = crate::config::output_dir_and_stem(&Destination::File(path.clone()));
-            dir.join(format!("{stem}_manifest.json"))
+            Some(dir.join(format!("{stem}_manifest.json")))
         }
-        Destination::Stdout => {
-            let (dir, stem) = beside(licenses);
-            dir.join(format!(
-                "{stem}{}_stdout_manifest.json",
-                table.file_suffix()
-            ))
-        }
+        Destination::Stdout => None,
     };
-    Ok(Place::File { data, manifest })
+    let place = Place::File { data, manifest };
+    refuse_inputs(&place, &[&[run], others].concat())?;
+    Ok(place)
+}
+
+/// Refuses a file place that would write over a file of one of `runs` (`-o` naming the input's
+/// license file, or a name whose manifest would be the input's).
+fn refuse_inputs(place: &Place, runs: &[&RunOutputs]) -> Result<(), Failure> {
+    let Place::File { data, manifest } = place else {
+        return Ok(());
+    };
+    let inputs: Vec<PathBuf> = runs.iter().flat_map(|run| run.files()).collect();
+    for target in data.file().into_iter().chain(manifest.as_deref()) {
+        let real = std::fs::canonicalize(target).ok().or_else(|| {
+            let parent = target.parent().filter(|p| !p.as_os_str().is_empty());
+            let dir = std::fs::canonicalize(parent.unwrap_or(Path::new("."))).ok()?;
+            Some(dir.join(target.file_name()?))
+        });
+        if real.is_some_and(|real| inputs.contains(&real)) {
+            return Err(Failure::usage(format!(
+                "{} is a file of the run being read; give --output a path of its own",
+                target.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A sink's failure; the reader of stdout going away (`| head`) stops the run quietly, exit 0.
+fn sink_failure(e: sinks::SinkError) -> Failure {
+    match e.is_broken_pipe() {
+        true => Failure {
+            code: crate::exit::OK,
+            error: anyhow!(e),
+        },
+        false => Failure::failed(e),
+    }
 }
 
 /// The folder and name stem of a file run's license table.
@@ -296,6 +335,12 @@ pub fn partitions(
     account: Option<&str>,
 ) -> Result<Vec<(PathBuf, Place)>, Failure> {
     let accounts = match account {
+        Some(account) if !sinks::partition::is_folder_name(account) => {
+            return Err(Failure::usage(format!(
+                "--partition-account \"{account}\" cannot name a partition folder: letters, \
+                 digits, -, _ and ., not starting with ."
+            )));
+        }
         Some(account) => vec![account.to_string()],
         None => crate::runs::accounts_on(root, date),
     };
@@ -349,6 +394,27 @@ pub fn for_each_account(
             Err(Failure {
                 code,
                 error: anyhow!("{n} of {total} accounts failed ({})", names.join("; ")),
+            })
+        }
+    }
+}
+
+/// Runs a derived command's blocking work on its own thread; on SIGINT or SIGTERM the work stops
+/// at its next batch, its partial outputs are removed (dropped), and the run exits 130 or 143.
+pub async fn stoppable(
+    work: impl FnOnce() -> Result<(), Failure> + Send + 'static,
+) -> Result<(), Failure> {
+    let handle = tokio::task::spawn_blocking(work);
+    tokio::pin!(handle);
+    tokio::select! {
+        joined = &mut handle => joined.map_err(|e| Failure::failed_msg(format!("the work stopped unexpectedly: {e}")))?,
+        signal = crate::signals::interrupted() => {
+            tracing::warn!(message = "Interrupted: stopping and removing partial outputs.", signal);
+            crate::signals::request_stop();
+            let _ = handle.await;
+            Err(Failure {
+                code: if signal == "SIGTERM" { crate::exit::TERMINATED } else { crate::exit::INTERRUPTED },
+                error: anyhow!("interrupted by {signal}; no output was written"),
             })
         }
     }

@@ -84,7 +84,11 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Auth(args) => commands::auth::run(args).await,
         Command::Check(args) => commands::check::run(args).await,
         Command::Revoke(args) => commands::revoke::run(args).await,
-        Command::Reclaim(args) => commands::reclaim::run(args, quiet),
-        Command::Changes(args) => commands::changes::run(args, quiet),
+        Command::Reclaim(args) => {
+            derived::stoppable(move || commands::reclaim::run(args, quiet)).await
+        }
+        Command::Changes(args) => {
+            derived::stoppable(move || commands::changes::run(args, quiet)).await
+        }
     }
 }

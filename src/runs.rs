@@ -16,7 +16,7 @@ use sinks::{Format, OutputReceipt};
 use transform::Table;
 use transform::schema::V2_COLUMNS;
 
-use crate::config::{PARTITION_MANIFEST, PartitionConfig};
+use crate::config::{LONGEST_RUN_ID, PARTITION_MANIFEST, PartitionConfig};
 use crate::exit::Failure;
 use crate::manifest::MANIFEST_VERSION;
 
@@ -45,6 +45,8 @@ pub struct RunOutputs {
     pub listed_inactive: bool,
     schema_version: u32,
     tables: BTreeMap<String, OutputReceipt>,
+    /// The manifest's real path, symlinks resolved.
+    resolved: PathBuf,
 }
 
 /// A manifest's fields this module reads; the rest of the document is ignored.
@@ -59,6 +61,12 @@ struct ManifestIn {
     statuses: BTreeMap<String, serde_json::Value>,
     partition: Option<PartitionIn>,
     outputs: BTreeMap<String, serde_json::Value>,
+}
+
+/// A derived table's manifest, told apart by its `command`.
+#[derive(Debug, Deserialize)]
+struct DerivedIn {
+    command: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -99,7 +107,21 @@ impl RunOutputs {
                 path.display()
             ))
         };
+        if let Ok(derived) = serde_json::from_str::<DerivedIn>(&text) {
+            return Err(Failure::usage(format!(
+                "{} is the manifest of `zoom-licenses {}`, not of an extract: give the manifest \
+                 the extract wrote (zoom_users_manifest.json, or _manifest.json in zoom_users/)",
+                path.display(),
+                derived.command
+            )));
+        }
         let m: ManifestIn = serde_json::from_str(&text).map_err(|e| bad(&e))?;
+        if m.run_id.len() > LONGEST_RUN_ID {
+            return Err(bad(&format!(
+                "its run id is {} bytes long, more than any run's ({LONGEST_RUN_ID})",
+                m.run_id.len()
+            )));
+        }
         if m.manifest_version != MANIFEST_VERSION || !READABLE_SCHEMAS.contains(&m.schema_version) {
             return Err(Failure::failed_msg(format!(
                 "{} describes manifest version {} with schema version {}; this version of \
@@ -115,7 +137,8 @@ impl RunOutputs {
             Some("parquet") => Format::Parquet,
             Some("csv") => Format::Csv,
             Some("ndjson") => Format::Ndjson,
-            other => return Err(bad(&format!("its output format is {other:?}"))),
+            Some(other) => return Err(bad(&format!("its output format is \"{other}\""))),
+            None => return Err(bad(&"it names no output format")),
         };
         let csv_raw = m.outputs.get("csv_raw").and_then(|v| v.as_bool()) == Some(true);
         let mut tables = BTreeMap::new();
@@ -127,6 +150,8 @@ impl RunOutputs {
         }
         Ok(RunOutputs {
             manifest: path.to_path_buf(),
+            // A symlinked manifest's tables are beside the file it links to.
+            resolved: std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
             run_id: m.run_id,
             extracted_at: m.extracted_at,
             format,
@@ -137,6 +162,32 @@ impl RunOutputs {
             schema_version: m.schema_version,
             tables,
         })
+    }
+
+    /// Every file of the run that exists (its manifest, and each table where it may be), as real
+    /// paths: what a derived command must never write over.
+    pub fn files(&self) -> Vec<PathBuf> {
+        let mut files = vec![self.resolved.clone()];
+        for (name, receipt) in &self.tables {
+            let written = PathBuf::from(&receipt.path);
+            let file = written.file_name().unwrap_or_default();
+            let mut places = vec![written.clone(), self.resolved.with_file_name(file)];
+            if let (Some((date, account)), Some(root)) = (&self.partition, self.partition_root()) {
+                let folder = Table::ALL
+                    .into_iter()
+                    .find(|t| t.manifest_name() == name)
+                    .map_or(name.as_str(), |t| t.folder());
+                places.push(partition(&root, *date).dir(folder, account).join(file));
+            }
+            files.extend(places.iter().filter_map(|p| std::fs::canonicalize(p).ok()));
+        }
+        files
+    }
+
+    /// Whether `other` is this run (the same manifest, or the same id and time).
+    pub fn is_same_run(&self, other: &RunOutputs) -> bool {
+        self.resolved == other.resolved
+            || (self.run_id == other.run_id && self.extracted_at == other.extracted_at)
     }
 
     /// Whether the run wrote `table` to a file (not to stdout).
@@ -150,14 +201,14 @@ impl RunOutputs {
     /// `ROOT/zoom_users/dt=D/account=A/_manifest.json`.
     pub fn partition_root(&self) -> Option<PathBuf> {
         let (date, account) = self.partition.as_ref()?;
-        let root = self.manifest.ancestors().nth(4)?.to_path_buf();
+        let root = self.resolved.ancestors().nth(4)?.to_path_buf();
         let expected = partition(&root, *date).dir(Table::Licenses.folder(), account);
-        (self.manifest.parent() == Some(expected.as_path())).then_some(root)
+        (self.resolved.parent() == Some(expected.as_path())).then_some(root)
     }
 
-    /// The file of `table`, found where the manifest wrote it (relative to the directory the
-    /// extract ran in), beside the manifest (file sets), or in its partition folder (a moved or
-    /// copied output root), and checked: the one whose size and SHA-256 the manifest lists.
+    /// The file of `table`, found beside the manifest (file sets) or in its partition folder
+    /// under the manifest's root, else where the manifest wrote it (relative to the directory
+    /// the extract ran in), and checked: the one whose size and SHA-256 the manifest lists.
     pub fn table(&self, table: Table) -> Result<TableFile, Failure> {
         let Some(receipt) = self.tables.get(table.manifest_name()) else {
             return Err(Failure::usage(format!(
@@ -183,7 +234,8 @@ impl RunOutputs {
             _ => self.manifest.parent().unwrap_or(Path::new(".")).join(name),
         };
         let mut seen = Vec::new();
-        for path in [written, beside] {
+        // Beside the manifest first: a copied run's folder holds its own tables.
+        for path in [beside, written] {
             if !path.is_file() || seen.contains(&path) {
                 continue;
             }
@@ -255,6 +307,9 @@ impl TableFile {
             .map_err(Failure::failed)?;
         let mut rows = 0;
         for batch in batches {
+            if crate::signals::stop_requested() {
+                return Err(Failure::failed_msg("stopped"));
+            }
             let mut batch = batch.map_err(Failure::failed)?;
             if present.fields().len() != schema.fields().len() {
                 batch = with_nulls(&batch, schema)?;

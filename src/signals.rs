@@ -24,3 +24,16 @@ pub async fn interrupted() -> &'static str {
         }
     }
 }
+
+/// Set when blocking work (`reclaim`, `changes`) is asked to stop: checked between batches.
+static STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Asks blocking work to stop at its next batch.
+pub fn request_stop() {
+    STOP.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether blocking work was asked to stop.
+pub fn stop_requested() -> bool {
+    STOP.load(std::sync::atomic::Ordering::Relaxed)
+}

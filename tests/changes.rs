@@ -321,6 +321,24 @@ fn a_run_without_inactive_users_says_not_listed() {
         .success();
     let rows =
         ndjson_file(&root.join("zoom_user_changes/dt=2026-12-02/account=acme/part-0.ndjson"));
+    // The same date, or a later one, as --from is refused, and writes nothing.
+    let before = files_under(&root);
+    for from in ["2026-12-02", "2026-12-03"] {
+        zoom_licenses()
+            .args([
+                "changes",
+                "--from",
+                from,
+                "--to",
+                "2026-12-02",
+                "--output-dir",
+            ])
+            .arg(&root)
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains("is not before --to 2026-12-02"));
+    }
+    assert_eq!(files_under(&root), before);
     let want: BTreeSet<Change> = BTreeSet::from([(
         "left".into(),
         "uSame".into(),
@@ -403,6 +421,28 @@ fn two_file_runs_compare_by_manifest_in_any_format() {
         .assert()
         .code(2)
         .stderr(predicates::str::contains("swap them"));
+    // Not over the runs read: -o naming the earlier run's license file.
+    zoom_licenses()
+        .args(["changes", "--from"])
+        .arg(work.path().join("d1/u_manifest.json"))
+        .arg("--to")
+        .arg(work.path().join("d2/u_manifest.json"))
+        .arg("--output")
+        .arg(work.path().join("d1/u.csv"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("is a file of the run being read"));
+    // A run compared with itself.
+    zoom_licenses()
+        .args(["changes", "--from"])
+        .arg(work.path().join("d2/u_manifest.json"))
+        .arg("--to")
+        .arg(work.path().join("d2/u_manifest.json"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "--from and --to are the same run",
+        ));
     // A date without --output-dir names no run.
     zoom_licenses()
         .args(["changes", "--from", "2026-11-30", "--to", "2026-12-01"])

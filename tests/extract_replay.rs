@@ -1349,6 +1349,19 @@ fn honest_mistakes_get_one_clear_line() {
             vec!["--partition-date", "2026-11-27"],
             "required arguments were not provided",
         ),
+        // With --output, which conflicts with --output-dir, clap lets these through.
+        (
+            vec!["-o", "u.parquet", "--partition-date", "2026-11-27"],
+            "--partition-date works on partitions: give --output-dir DIR",
+        ),
+        (
+            vec!["-o", "u.parquet", "--partition-account", "a"],
+            "--partition-account works on partitions",
+        ),
+        (
+            vec!["-o", "u.parquet", "--changes"],
+            "--changes works on partitions",
+        ),
     ] {
         zoom_licenses()
             .current_dir(work.path())

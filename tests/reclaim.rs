@@ -571,6 +571,165 @@ fn candidates_can_go_to_stdout() {
     let want = expected();
     assert_eq!(keys, want.keys().map(String::as_str).collect());
     assert!(String::from_utf8_lossy(&output.stderr).contains("4 of 9 licensed seats"));
+    // Data on stdout, the summary on stderr: no manifest file is written anywhere.
+    assert_eq!(
+        dir_entries(&work.path().join("out")),
+        ["u.parquet", "u_manifest.json", "u_rejects.parquet"]
+    );
+}
+
+/// A reader of stdout that goes away (`| head`) stops the run quietly, as Unix tools do.
+#[test]
+fn a_closed_stdout_stops_the_run_quietly() {
+    use std::io::Read;
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("u.parquet");
+    zoom_licenses()
+        .args(["-q", "extract", "--replay"])
+        .arg(fixture("sample"))
+        .arg("--output")
+        .arg(&out)
+        .assert()
+        .success();
+    // The sample's 373 candidates are more CSV than a pipe holds.
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("zoom-licenses"))
+        .args([
+            "-q", "reclaim", "--format", "csv", "--output", "-", "--input",
+        ])
+        .arg(work.path().join("u_manifest.json"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut head = [0u8; 10];
+    child.stdout.take().unwrap().read_exact(&mut head).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(&head, b"account_id");
+}
+
+/// The outputs never go over the run they are made from: not `-o` naming its license file, nor a
+/// name whose manifest would be the run's. A copy of a run's folder is read and written there.
+#[test]
+fn a_run_is_never_written_over_and_a_copy_is_its_own() {
+    let work = tempfile::tempdir().unwrap();
+    let recording = work.path().join("rec");
+    write_recording(&recording, "acct1", &account());
+    let base = work.path().join("base");
+    replay(
+        &recording,
+        &["--output", base.join("u.parquet").to_str().unwrap()],
+    );
+    let before = files_under(&base);
+    for output in ["u.parquet", "u.csv", "u_rejects.parquet"] {
+        zoom_licenses()
+            .current_dir(&base)
+            .args(["reclaim", "--input", "u_manifest.json", "--output", output])
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains("is a file of the run being read"));
+    }
+    assert_eq!(files_under(&base), before);
+    // A copy: the manifest names base's files, as written from `work`.
+    let copy = work.path().join("copy");
+    std::fs::create_dir(&copy).unwrap();
+    for name in before.keys() {
+        std::fs::copy(base.join(name), copy.join(name)).unwrap();
+    }
+    zoom_licenses()
+        .current_dir(work.path())
+        .args(["-q", "reclaim", "--input", "copy/u_manifest.json"])
+        .assert()
+        .success();
+    assert_eq!(
+        files_under(&base),
+        before,
+        "nothing written beside the original"
+    );
+    assert!(copy.join("u_reclaim_candidates.parquet").is_file());
+    // A symlink to the copy's manifest reads the copy.
+    std::os::unix::fs::symlink(copy.join("u_manifest.json"), work.path().join("link.json"))
+        .unwrap();
+    zoom_licenses()
+        .args(["-q", "reclaim", "--input"])
+        .arg(work.path().join("link.json"))
+        .arg("--output")
+        .arg(work.path().join("via-link.parquet"))
+        .assert()
+        .success();
+    assert_eq!(
+        candidates(&work.path().join("via-link.parquet")),
+        expected()
+    );
+}
+
+/// Manifests that are not an extract's, and values that cannot be right, get one clear line.
+#[test]
+fn manifests_and_flags_that_cannot_be_read_say_why() {
+    let work = tempfile::tempdir().unwrap();
+    let recording = work.path().join("rec");
+    write_recording(&recording, "acct1", &account());
+    replay(
+        &recording,
+        &["--output", work.path().join("u.parquet").to_str().unwrap()],
+    );
+    zoom_licenses()
+        .args(["-q", "reclaim", "--input"])
+        .arg(work.path().join("u_manifest.json"))
+        .assert()
+        .success();
+    let reclaim = |manifest: &Path| {
+        zoom_licenses()
+            .args(["reclaim", "--input"])
+            .arg(manifest)
+            .assert()
+    };
+    reclaim(&work.path().join("u_reclaim_candidates_manifest.json"))
+        .code(2)
+        .stderr(predicates::str::contains(
+            "is the manifest of `zoom-licenses reclaim`, not of an extract",
+        ));
+    let mut m = json_file(work.path().join("u_manifest.json"));
+    m["outputs"]["format"] = "xlsx".into();
+    let edited = work.path().join("edited.json");
+    std::fs::write(&edited, m.to_string()).unwrap();
+    reclaim(&edited)
+        .code(1)
+        .stderr(predicates::str::contains("its output format is \"xlsx\""));
+    // A run id long enough to overflow a column once stamped on every row.
+    let mut m = json_file(work.path().join("u_manifest.json"));
+    m["run_id"] = "x".repeat(7 << 20).into();
+    std::fs::write(&edited, m.to_string()).unwrap();
+    reclaim(&edited).code(1).stderr(predicates::str::contains(
+        "its run id is 7340032 bytes long",
+    ));
+    zoom_licenses()
+        .args(["extract", "--replay"])
+        .arg(&recording)
+        .args(["--run-id", &"x".repeat(251)])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "--run-id is 251 bytes long; give at most 250",
+        ));
+    zoom_licenses()
+        .args([
+            "reclaim",
+            "--partition-date",
+            "2026-12-01",
+            "--partition-account",
+            "../x",
+        ])
+        .arg("--output-dir")
+        .arg(work.path())
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("cannot name a partition folder"));
 }
 
 /// A reclaim that fails leaves the earlier reclaim's outputs as they were, and nothing else.

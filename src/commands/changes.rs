@@ -35,13 +35,22 @@ pub fn run(args: ChangesArgs, quiet: bool) -> Result<(), Failure> {
         }
         let from = RunOutputs::load(Path::new(from))?;
         let to = RunOutputs::load(Path::new(&args.to))?;
-        if let (Some(a), Some(b)) = (&from.account_id, &to.account_id)
-            && a != b
-        {
-            return Err(Failure::usage(format!(
-                "--from is a run of account {a} and --to of account {b}: compare two runs of \
-                 one account"
-            )));
+        match (&from.account_id, &to.account_id) {
+            (Some(a), Some(b)) if a != b => {
+                return Err(Failure::usage(format!(
+                    "--from is a run of account {a} and --to of account {b}: compare two runs of \
+                     one account"
+                )));
+            }
+            (Some(_), Some(_)) => {}
+            _ => tracing::warn!(
+                message = "The runs do not both name their Zoom account, so they cannot be checked to be of one account."
+            ),
+        }
+        if from.is_same_run(&to) {
+            return Err(Failure::usage(
+                "--from and --to are the same run: give an earlier run as --from",
+            ));
         }
         if from.extracted_at > to.extracted_at {
             return Err(Failure::usage(format!(
@@ -53,7 +62,8 @@ pub fn run(args: ChangesArgs, quiet: bool) -> Result<(), Failure> {
             )));
         }
         let later = to.table(Table::Licenses)?;
-        let place = crate::derived::default_place(&to, &later, Table::UserChanges, &args.out)?;
+        let place =
+            crate::derived::default_place(&to, &later, Table::UserChanges, &args.out, &[&from])?;
         let format = crate::derived::format(&args.out, &to);
         return compare(&from, &to, &later, &place, format, quiet);
     };
@@ -62,6 +72,11 @@ pub fn run(args: ChangesArgs, quiet: bool) -> Result<(), Failure> {
         Some(text) => Some(crate::config::parse_date("--from", text)?),
         None => None,
     };
+    if let Some(from) = from_date.filter(|from| *from >= to_date) {
+        return Err(Failure::usage(format!(
+            "--from {from} is not before --to {to_date}: give an earlier date"
+        )));
+    }
     let partitions =
         crate::derived::partitions(root, to_date, args.out.partition_account.as_deref())?;
     crate::derived::for_each_account(partitions, |to_manifest, place| {
@@ -196,15 +211,11 @@ fn compare(
         account = %account,
         changes = total,
         output = %receipt.path,
-        manifest = %manifest.display()
+        manifest = %manifest
     );
     if !quiet {
         note!("{}", render(&account, from, to, stats));
-        note!(
-            "  written to {} (manifest {})",
-            receipt.path,
-            manifest.display()
-        );
+        note!("  written to {} (manifest {})", receipt.path, manifest);
     }
     Ok(())
 }

@@ -79,9 +79,15 @@ async fn run_one(cfg: &ExtractConfig, quiet: bool, progress: bool) -> Result<Pat
         print_path(&result.manifest_path)?;
     }
     if let (true, Some(partition), Some(info)) = (cfg.changes, &cfg.partition, &m.partition) {
-        let (root, date) = (&partition.root, partition.date);
-        super::changes::after_extract(root, date, &info.account, cfg.format, quiet).map_err(
-            |failure| Failure {
+        let (root, date) = (partition.root.clone(), partition.date);
+        let (account, format) = (info.account.clone(), cfg.format);
+        let compare = {
+            let root = root.clone();
+            move || super::changes::after_extract(&root, date, &account, format, quiet)
+        };
+        crate::derived::stoppable(compare)
+            .await
+            .map_err(|failure| Failure {
                 code: failure.code,
                 error: failure.error.context(format!(
                     "the extract is published ({}), but its changes are not: once fixed, run \
@@ -89,8 +95,7 @@ async fn run_one(cfg: &ExtractConfig, quiet: bool, progress: bool) -> Result<Pat
                     result.manifest_path.display(),
                     root.display()
                 )),
-            },
-        )?;
+            })?;
     }
     Ok(result.manifest_path)
 }

@@ -31,8 +31,13 @@ pub fn run(args: ReclaimArgs, quiet: bool) -> Result<(), Failure> {
     if let Some(input) = &args.input {
         let run = RunOutputs::load(input)?;
         let licenses = run.table(Table::Licenses)?;
-        let place =
-            crate::derived::default_place(&run, &licenses, Table::ReclaimCandidates, &args.out)?;
+        let place = crate::derived::default_place(
+            &run,
+            &licenses,
+            Table::ReclaimCandidates,
+            &args.out,
+            &[],
+        )?;
         return reclaim_one(&run, &licenses, &place, &args, quiet);
     }
     let (Some(root), Some(date)) = (&args.out.output_dir, &args.partition_date) else {
@@ -99,15 +104,11 @@ fn reclaim_one(
         candidates = stats.candidates,
         licensed_seats = stats.licensed_seats,
         output = %receipt.path,
-        manifest = %manifest.display()
+        manifest = %manifest
     );
     if !quiet {
         note!("{}", render(&account, run, args, stats));
-        note!(
-            "  written to {} (manifest {})",
-            receipt.path,
-            manifest.display()
-        );
+        note!("  written to {} (manifest {})", receipt.path, manifest);
     }
     Ok(())
 }
