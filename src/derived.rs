@@ -189,17 +189,13 @@ impl DerivedWriter {
                 .display()
                 .to_string();
         }
-        let table_name = match serde_json::to_value(self.table) {
-            Ok(serde_json::Value::String(name)) => name,
-            _ => self.table.folder().to_string(),
-        };
         let outputs = BTreeMap::from([
             (
                 "format".to_string(),
                 serde_json::json!(self.format.extension()),
             ),
             (
-                table_name,
+                self.table.manifest_name().to_string(),
                 serde_json::to_value(&receipt).map_err(Failure::failed)?,
             ),
         ]);
@@ -269,7 +265,16 @@ pub fn default_place(
         });
     }
     let data = match &args.output {
-        Some(path) if path.as_os_str() == "-" => Destination::Stdout,
+        Some(path) if path.as_os_str() == "-" => {
+            use std::io::IsTerminal;
+            if format(args, run) == Format::Parquet && std::io::stdout().is_terminal() {
+                return Err(Failure::usage(
+                    "refusing to write binary Parquet to a terminal: redirect stdout, or use \
+                     --format ndjson or csv",
+                ));
+            }
+            Destination::Stdout
+        }
         Some(path) => Destination::File(path.clone()),
         None => {
             let (dir, stem) = beside(licenses);

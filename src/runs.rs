@@ -184,6 +184,15 @@ impl RunOutputs {
         files
     }
 
+    /// How a summary names the run's account: its partition's account, else its Zoom account id.
+    pub fn account_label(&self) -> String {
+        match (&self.partition, &self.account_id) {
+            (Some((_, account)), _) => account.clone(),
+            (None, Some(id)) => id.clone(),
+            (None, None) => "(account not known)".into(),
+        }
+    }
+
     /// Whether `other` is this run (the same manifest, or the same id and time).
     pub fn is_same_run(&self, other: &RunOutputs) -> bool {
         self.resolved == other.resolved
@@ -231,7 +240,7 @@ impl RunOutputs {
             (Some((date, account)), Some(root)) => partition(&root, *date)
                 .dir(table.folder(), account)
                 .join(name),
-            _ => self.manifest.parent().unwrap_or(Path::new(".")).join(name),
+            _ => self.resolved.parent().unwrap_or(Path::new(".")).join(name),
         };
         let mut seen = Vec::new();
         // Beside the manifest first: a copied run's folder holds its own tables.

@@ -326,6 +326,14 @@ mod tests {
         .unwrap()
     }
 
+    /// Writes `batch()` to `path` as the sinks do, under `options()`.
+    fn write(format: Format, path: &Path) {
+        let mut sink = open_sink(format, &Destination::File(path.into()), &options()).unwrap();
+        sink.begin(&schema()).unwrap();
+        sink.write_batch(&batch()).unwrap();
+        sink.finish().unwrap().commit().unwrap();
+    }
+
     /// Each format gives back what it was given, in the asked-for column order: a formula-like
     /// value neutralized in CSV comes back as it was, a value starting with `'` stays, and an
     /// empty list stays empty.
@@ -334,15 +342,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         for format in [Format::Parquet, Format::Csv, Format::Ndjson] {
             let path = dir.path().join(format!("t.{format}"));
-            let mut sink = open_sink(
-                format,
-                &Destination::File(path.clone()),
-                &SinkOptions::default(),
-            )
-            .unwrap();
-            sink.begin(&schema()).unwrap();
-            sink.write_batch(&batch()).unwrap();
-            sink.finish().unwrap().commit().unwrap();
+            write(format, &path);
             let reversed = Arc::new(Schema::new(
                 schema().fields().iter().rev().cloned().collect::<Vec<_>>(),
             ));
@@ -361,15 +361,7 @@ mod tests {
     fn another_schema_is_refused_by_column() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.parquet");
-        let mut sink = open_sink(
-            Format::Parquet,
-            &Destination::File(path.clone()),
-            &SinkOptions::default(),
-        )
-        .unwrap();
-        sink.begin(&schema()).unwrap();
-        sink.write_batch(&batch()).unwrap();
-        sink.finish().unwrap().commit().unwrap();
+        write(Format::Parquet, &path);
         for (field, says) in [
             (Field::new("n", DataType::Utf8, true), "`n` is Int32"),
             (Field::new("gone", DataType::Utf8, true), "no column `gone`"),

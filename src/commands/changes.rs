@@ -204,7 +204,7 @@ fn compare(
     let stats = comparison.stats();
     let inputs = BTreeMap::from([("from", InputRun::from(from)), ("to", InputRun::from(to))]);
     let (manifest, receipt) = writer.finish("changes", inputs, Summary { stats })?;
-    let account = super::reclaim::account_label(to);
+    let account = to.account_label();
     let total: u64 = stats.by_kind.values().sum();
     tracing::info!(
         message = "Changes written.",

@@ -97,7 +97,7 @@ fn reclaim_one(
     };
     let inputs = BTreeMap::from([("run", InputRun::from(run))]);
     let (manifest, receipt) = writer.finish("reclaim", inputs, &summary)?;
-    let account = account_label(run);
+    let account = run.account_label();
     tracing::info!(
         message = "Reclaim candidates written.",
         account = %account,
@@ -142,13 +142,4 @@ fn render(account: &str, run: &RunOutputs, args: &ReclaimArgs, s: &ReclaimStats)
         ));
     }
     line
-}
-
-/// How the summary names a run's account: its partition's account, else its Zoom account id.
-pub fn account_label(run: &RunOutputs) -> String {
-    match (&run.partition, &run.account_id) {
-        (Some((_, account)), _) => account.clone(),
-        (None, Some(id)) => id.clone(),
-        (None, None) => "(account not known)".into(),
-    }
 }
