@@ -7,7 +7,7 @@ AIRFLOW_VENV := .venv-airflow
 SAMPLE  := fixtures/sample
 LARGE   := target/fixtures
 
-.PHONY: run test fmt-check clippy cargo-test readers-test warehouse-test airflow-test fixtures-large measure-large bench clean
+.PHONY: run test fmt-check clippy cargo-test readers-test warehouse-test airflow-test fixtures-large measure-large bench man completions clean
 
 ## Replay the bundled sample recording into out/ (Parquet, rejects, manifest), print the summary,
 ## then list the seats that can be reclaimed and print how many.
@@ -71,6 +71,17 @@ measure-large: fixtures-large
 ## Throughput, wall time and peak RSS: replay (10k, 100k, 1M users) and live against the mock.
 bench:
 	$(PYTHON) bench/run.py
+
+## Man pages (zoom-licenses.1 and one per subcommand) into target/man/: `man -l target/man/zoom-licenses.1`.
+man:
+	$(CARGO) run --quiet -- man target/man
+
+## Shell completions into target/completions/ (bash, zsh, fish).
+completions:
+	mkdir -p target/completions
+	$(CARGO) run --quiet -- completions bash > target/completions/zoom-licenses.bash
+	$(CARGO) run --quiet -- completions zsh > target/completions/_zoom-licenses
+	$(CARGO) run --quiet -- completions fish > target/completions/zoom-licenses.fish
 
 clean:
 	rm -rf out target/readers-test target/measure $(LARGE) $(VENV) $(AIRFLOW_VENV)

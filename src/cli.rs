@@ -32,6 +32,27 @@ pub enum Command {
     Reclaim(ReclaimArgs),
     /// List what changed between two runs of an account, from their outputs (no Zoom call).
     Changes(ChangesArgs),
+    /// Print a shell completion script: `zoom-licenses completions bash > …`.
+    Completions(CompletionsArgs),
+    /// Write the man pages (this command's and each subcommand's) into a folder.
+    #[command(hide = true)]
+    Man(ManArgs),
+}
+
+/// `completions` flags.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `man` flags.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The folder to write `zoom-licenses.1` and `zoom-licenses-<command>.1` into.
+    #[arg(value_name = "DIR")]
+    pub dir: std::path::PathBuf,
 }
 
 /// Logging flags.

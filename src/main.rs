@@ -90,5 +90,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Changes(args) => {
             derived::stoppable(move || commands::changes::run(args, quiet)).await
         }
+        Command::Completions(args) => commands::docs::completions(args),
+        Command::Man(args) => commands::docs::man(args),
     }
 }

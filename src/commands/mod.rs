@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod changes;
 pub mod check;
+pub mod docs;
 pub mod extract;
 pub mod reclaim;
 pub mod revoke;
