@@ -4,10 +4,12 @@ CARGO   ?= cargo
 PYTHON  ?= python3
 VENV    := .venv
 AIRFLOW_VENV := .venv-airflow
+WHEEL_VENV := .venv-wheel
+WHEEL_DATA := target/wheel-data/data/share
 SAMPLE  := fixtures/sample
 LARGE   := target/fixtures
 
-.PHONY: run test fmt-check clippy cargo-test readers-test warehouse-test airflow-test fixtures-large measure-large bench man completions clean
+.PHONY: run test fmt-check clippy cargo-test readers-test warehouse-test airflow-test wheel wheel-test fixtures-large measure-large bench man completions clean
 
 ## Replay the bundled sample recording into out/ (Parquet, rejects, manifest), print the summary,
 ## then list the seats that can be reclaimed and print how many.
@@ -16,8 +18,9 @@ run:
 	$(CARGO) run --release --quiet -- reclaim --input out/zoom_users_manifest.json
 
 ## Everything CI checks: formatting, lints, every Rust test, the Parquet read back by pyarrow and
-## DuckDB, the warehouse load and the example pipelines (Make, and Airflow with the real package).
-test: fmt-check clippy cargo-test readers-test warehouse-test airflow-test
+## DuckDB, the warehouse load and the example pipelines (Make, and Airflow with the real package),
+## and the wheel installed where there is no Rust.
+test: fmt-check clippy cargo-test readers-test warehouse-test airflow-test wheel-test
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
@@ -46,6 +49,27 @@ readers-test: $(VENV)/.installed
 warehouse-test: $(VENV)/.installed
 	$(CARGO) build --quiet
 	$(VENV)/bin/python -m pytest -q tests/python/test_warehouse.py
+
+$(WHEEL_VENV)/.installed: tests/python/requirements-wheel.txt
+	$(PYTHON) -m venv $(WHEEL_VENV)
+	$(WHEEL_VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/python/requirements-wheel.txt
+	touch $@
+
+## A Python wheel carrying the release binary, its man pages and shell completions, into
+## target/wheels/: `pip install target/wheels/zoom_licenses-*.whl` needs no Rust toolchain.
+wheel: $(WHEEL_VENV)/.installed
+	rm -rf target/wheel-data target/wheels
+	mkdir -p $(WHEEL_DATA)/man/man1 $(WHEEL_DATA)/bash-completion/completions \
+	  $(WHEEL_DATA)/zsh/site-functions $(WHEEL_DATA)/fish/vendor_completions.d
+	$(CARGO) run --quiet -- man $(WHEEL_DATA)/man/man1
+	$(CARGO) run --quiet -- completions bash > $(WHEEL_DATA)/bash-completion/completions/zoom-licenses
+	$(CARGO) run --quiet -- completions zsh > $(WHEEL_DATA)/zsh/site-functions/_zoom-licenses
+	$(CARGO) run --quiet -- completions fish > $(WHEEL_DATA)/fish/vendor_completions.d/zoom-licenses.fish
+	$(WHEEL_VENV)/bin/maturin build --quiet --release --out target/wheels
+
+## The wheel installed into a new venv with no cargo on PATH, replaying the sample from there.
+wheel-test: wheel $(VENV)/.installed
+	$(VENV)/bin/python -m pytest -q -p no:cacheprovider tests/python/test_wheel.py
 
 airflow-test: $(AIRFLOW_VENV)/.installed
 	AIRFLOW__CORE__LOAD_EXAMPLES=False $(AIRFLOW_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/python/test_airflow_dag.py
@@ -84,4 +108,4 @@ completions:
 	$(CARGO) run --quiet -- completions fish > target/completions/zoom-licenses.fish
 
 clean:
-	rm -rf out target/readers-test target/measure $(LARGE) $(VENV) $(AIRFLOW_VENV)
+	rm -rf out target/readers-test target/measure target/wheels target/wheel-data $(LARGE) $(VENV) $(AIRFLOW_VENV) $(WHEEL_VENV)
