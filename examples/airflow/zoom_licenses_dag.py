@@ -2,19 +2,31 @@
 what changed since the account's previous partition), then the seats that can be reclaimed, then a
 load.
 
-Deploy this file and ../load_duckdb.py into the DAG folder, install `zoom-licenses` on the workers,
-and set (in the environment or as Airflow Variables exported to it):
+Install on the workers: `pip install zoom_licenses-<version>-…whl` (built by `make wheel`; no Rust
+toolchain needed), and `duckdb` for the load. Deploy this file and ../load_duckdb.py into the DAG
+folder, and set:
 
-  ZOOM_LICENSES_CONFIG      the accounts file (TOML); its secrets come from the variables it names
+  ZOOM_LICENSES_CONFIG      the accounts file (TOML): its active `[[account]]` names are the tasks
   ZOOM_LICENSES_OUTPUT_DIR  where partitions go (a path every worker and the loader can reach)
   ZOOM_LICENSES_DATABASE    the DuckDB database the load step writes
   ZOOM_LICENSES_BIN         the binary, if not on PATH
+  ZOOM_LICENSES_EXTRACT_TIMEOUT_MINUTES  how long one extract may run (default 120)
 
-Each extract runs `zoom-licenses extract --account NAME --changes --output-dir …
---partition-date {{ ds }} --run-id {{ run_id }}`; then `zoom-licenses reclaim --output-dir …
---partition-date {{ ds }}` reads every account's partition of the day (no Zoom call). Exit code
-75 (rate limit, daily quota, network) is retried; any other failure fails the task at once,
-without retries, since running it again would not help.
+Each account's credentials come from the Airflow Connection `zoom_licenses_<name>`: the client id
+as login, the client secret as password, and in extra `account_id` (a Server-to-Server OAuth app)
+or `token_file` (an OAuth app authorized with `zoom-licenses auth` on the worker). They reach the
+process in its environment, never on its command line. Each extract runs
+
+  zoom-licenses --log-format json extract --changes --output-dir … --partition-date {{ ds }}
+    --partition-account NAME --run-id {{ run_id }}
+
+with its log lines streamed into the task log as they come. Exit code 75 (rate limit, daily quota,
+network) is retried; any other failure fails the task at once, without retries, since running it
+again would not help. Then `zoom-licenses reclaim --output-dir … --partition-date {{ ds }}` reads
+every account's partition of the day (no Zoom call).
+
+A missing or unreadable accounts file, or one with no active account, fails the DAG's import with
+the path and what to do: otherwise no task would be mapped and the run would be green and empty.
 """
 
 from __future__ import annotations
@@ -22,35 +34,69 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import tomllib
 from datetime import datetime, timedelta
 
-from airflow.sdk import DAG, task
+from airflow.sdk import DAG, Connection, task
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
 ACCOUNTS_FILE = os.environ.get("ZOOM_LICENSES_CONFIG", "/etc/zoom-licenses/accounts.toml")
 OUTPUT_DIR = os.environ.get("ZOOM_LICENSES_OUTPUT_DIR", "/data/zoom-licenses")
 DATABASE = os.environ.get("ZOOM_LICENSES_DATABASE", "/data/zoom-licenses/zoom.duckdb")
 BINARY = os.environ.get("ZOOM_LICENSES_BIN", "zoom-licenses")
+EXTRACT_TIMEOUT = timedelta(
+    minutes=int(os.environ.get("ZOOM_LICENSES_EXTRACT_TIMEOUT_MINUTES", "120"))
+)
+CONNECTION_PREFIX = "zoom_licenses_"
 TEMPORARY = 75  # zoom-licenses: "retry later"
 
 
+class AccountsFileError(RuntimeError):
+    """The accounts file cannot give the DAG its accounts."""
+
+
 def active_accounts(path: str = ACCOUNTS_FILE) -> list[str]:
-    """Names of the active accounts in the accounts file (parsed when the DAG is parsed)."""
+    """Names of the active accounts in the accounts file, read when the DAG is parsed."""
     try:
         with open(path, "rb") as handle:
             accounts = tomllib.load(handle).get("account", [])
-    except FileNotFoundError:
-        return []
-    return [a["name"] for a in accounts if a.get("active", True)]
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise AccountsFileError(
+            f"zoom_licenses: cannot read the accounts file {path} ({error}); set "
+            "ZOOM_LICENSES_CONFIG to a readable TOML file of [[account]] entries"
+        ) from error
+    names = [a["name"] for a in accounts if a.get("active", True)]
+    if not names:
+        raise AccountsFileError(f"zoom_licenses: the accounts file {path} has no active account")
+    return names
+
+
+def extract_env(account: str) -> dict[str, str]:
+    """The extract's environment: the worker's, with the account's credentials from its
+    Connection (and no accounts file, so they are the ones used)."""
+    connection = Connection.get(f"{CONNECTION_PREFIX}{account}")
+    extra = connection.extra_dejson
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZOOM")}
+    env["ZOOM_CLIENT_ID"] = connection.login or ""
+    env["ZOOM_CLIENT_SECRET"] = connection.password or ""
+    for key, variable in (
+        ("account_id", "ZOOM_ACCOUNT_ID"),
+        ("token_file", "ZOOM_TOKEN_FILE"),
+        ("api_url", "ZOOM_API_URL"),
+        ("oauth_url", "ZOOM_OAUTH_URL"),
+    ):
+        if extra.get(key):
+            env[variable] = str(extra[key])
+    return env
 
 
 def extract_command(account: str, ds: str, run_id: str) -> list[str]:
-    """The command one mapped task runs."""
+    """The command one mapped task runs: no credential on it."""
     return [
-        BINARY, "--log-format", "json", "extract",
-        "--config", ACCOUNTS_FILE, "--account", account, "--changes",
-        "--output-dir", OUTPUT_DIR, "--partition-date", ds, "--run-id", run_id,
+        BINARY, "--log-format", "json", "extract", "--changes",
+        "--output-dir", OUTPUT_DIR, "--partition-date", ds, "--partition-account", account,
+        "--run-id", run_id,
     ]
 
 
@@ -62,21 +108,35 @@ def reclaim_command(ds: str) -> list[str]:
     ]
 
 
-def run_zoom_licenses(command: list[str], what: str) -> str:
-    """Runs the binary; returns its last stdout line (an extract's manifest path, for XCom)."""
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    sys.stderr.write(result.stderr)
-    if result.returncode == TEMPORARY:
+def log_line(line: str) -> None:
+    """One log line of the process, into the task log as it comes."""
+    print(line.rstrip("\n"), file=sys.stderr, flush=True)
+
+
+def run_zoom_licenses(command: list[str], what: str, env: dict[str, str] | None = None) -> str:
+    """Runs the binary, streaming its stderr into the task log; returns its last stdout line (an
+    extract's manifest path, for XCom)."""
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    stdout: list[str] = []
+    reader = threading.Thread(target=lambda: stdout.extend(process.stdout), daemon=True)
+    reader.start()
+    for line in process.stderr:
+        log_line(line)
+    code = process.wait()
+    reader.join()
+    if code == TEMPORARY:
         raise AirflowException(f"{what}: temporary failure (exit 75), will retry")
-    if result.returncode != 0:
-        raise AirflowFailException(f"{what}: zoom-licenses exited {result.returncode}")
-    lines = result.stdout.strip().splitlines()
+    if code != 0:
+        raise AirflowFailException(f"{what}: zoom-licenses exited {code}")
+    lines = "".join(stdout).strip().splitlines()
     return lines[-1] if lines else ""
 
 
 def run_extract(account: str, ds: str, run_id: str) -> str:
-    """Runs one extract; returns its manifest path."""
-    return run_zoom_licenses(extract_command(account, ds, run_id), account)
+    """Runs one account's extract; returns its manifest path."""
+    return run_zoom_licenses(extract_command(account, ds, run_id), account, extract_env(account))
 
 
 with DAG(
@@ -89,18 +149,23 @@ with DAG(
     tags=["zoom", "licenses"],
 ) as dag:
 
-    @task(retries=4, retry_delay=timedelta(minutes=15), retry_exponential_backoff=True)
+    @task(
+        retries=4,
+        retry_delay=timedelta(minutes=15),
+        retry_exponential_backoff=True,
+        execution_timeout=EXTRACT_TIMEOUT,
+    )
     def extract(account: str, ds: str | None = None, run_id: str | None = None) -> str:
         """One account's extract into its partition for {{ ds }}."""
         return run_extract(account, ds, run_id)
 
-    @task(retries=0)
+    @task(retries=0, execution_timeout=timedelta(minutes=30))
     def reclaim(manifests: list[str], ds: str | None = None) -> list[str]:
         """The seats that can be reclaimed, per account, from the day's partitions."""
         run_zoom_licenses(reclaim_command(ds), f"reclaim {ds}")
         return list(manifests)
 
-    @task(retries=0)
+    @task(retries=0, execution_timeout=timedelta(minutes=30))
     def load(manifests: list[str], ds: str | None = None) -> dict:
         """Loads the day's partitions into DuckDB, replacing that day."""
         from load_duckdb import load_day

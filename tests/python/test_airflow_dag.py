@@ -1,10 +1,14 @@
-"""Imports the Airflow example DAG with the real apache-airflow package and checks its shape, and
-that extract tasks retry on exit 75 only."""
+"""Imports the Airflow example DAG with the real apache-airflow package and checks its shape, its
+timeouts, that credentials come from Airflow Connections into the process's environment (never its
+command line), that logs stream into the task log while the process runs, that a missing accounts
+file fails the import, and that extract tasks retry on exit 75 only."""
 
 import importlib.util
+import json
 import os
 import stat
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -32,6 +36,16 @@ client_secret_env = "US_SECRET"
 """
 
 
+SECRET = "emea-client-secret-9f8e7d"
+
+
+def import_dag(path: Path):
+    spec = importlib.util.spec_from_file_location("zoom_licenses_dag", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.fixture()
 def dag_module(tmp_path, monkeypatch):
     config = tmp_path / "accounts.toml"
@@ -39,12 +53,13 @@ def dag_module(tmp_path, monkeypatch):
     monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path / "airflow"))
     monkeypatch.setenv("ZOOM_LICENSES_CONFIG", str(config))
     monkeypatch.setenv("ZOOM_LICENSES_OUTPUT_DIR", str(tmp_path / "wh"))
+    # The account's Connection, as Airflow reads one from the environment.
+    monkeypatch.setenv("AIRFLOW_CONN_ZOOM_LICENSES_EMEA", json.dumps({
+        "conn_type": "generic", "login": "emea-client-id", "password": SECRET,
+        "extra": {"account_id": "a1"},
+    }))
     monkeypatch.syspath_prepend(str(ROOT / "examples"))
-    path = ROOT / "examples/airflow/zoom_licenses_dag.py"
-    spec = importlib.util.spec_from_file_location("zoom_licenses_dag", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return import_dag(ROOT / "examples/airflow/zoom_licenses_dag.py")
 
 
 def test_one_mapped_extract_per_active_account_then_reclaim_then_a_load(dag_module):
@@ -60,13 +75,89 @@ def test_one_mapped_extract_per_active_account_then_reclaim_then_a_load(dag_modu
     assert reclaim.retries == 0 and load.retries == 0
 
 
+def test_every_task_has_an_execution_timeout(dag_module):
+    tasks = dag_module.dag.task_dict
+    assert tasks["extract"].partial_kwargs["execution_timeout"] == timedelta(hours=2)
+    assert tasks["reclaim"].execution_timeout == timedelta(minutes=30)
+    assert tasks["load"].execution_timeout == timedelta(minutes=30)
+
+
+def test_a_missing_or_empty_accounts_file_fails_the_import(tmp_path, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path / "airflow"))
+    monkeypatch.syspath_prepend(str(ROOT / "examples"))
+    missing = tmp_path / "nowhere.toml"
+    monkeypatch.setenv("ZOOM_LICENSES_CONFIG", str(missing))
+    with pytest.raises(RuntimeError, match=f"cannot read the accounts file {missing}"):
+        import_dag(ROOT / "examples/airflow/zoom_licenses_dag.py")
+    inactive = tmp_path / "inactive.toml"
+    inactive.write_text('[[account]]\nname = "old"\nactive = false\n')
+    monkeypatch.setenv("ZOOM_LICENSES_CONFIG", str(inactive))
+    with pytest.raises(RuntimeError, match="has no active account"):
+        import_dag(ROOT / "examples/airflow/zoom_licenses_dag.py")
+
+
+def recording_binary(tmp_path) -> tuple[str, Path]:
+    """A stand-in for zoom-licenses that records its argv and environment."""
+    dump = tmp_path / "seen.json"
+    script = tmp_path / "fake-recorder"
+    script.write_text(
+        f"#!{sys.executable}\nimport json, os, sys\n"
+        f"json.dump({{'argv': sys.argv, 'env': dict(os.environ)}}, open({str(dump)!r}, 'w'))\n"
+        "print('/wh/zoom_users/dt=x/account=emea/_manifest.json')\n"
+    )
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return str(script), dump
+
+
+def test_credentials_come_from_the_connection_into_the_environment_not_argv(
+    dag_module, tmp_path, monkeypatch
+):
+    binary, dump = recording_binary(tmp_path)
+    monkeypatch.setattr(dag_module, "BINARY", binary)
+    manifest = dag_module.run_extract("emea", "2026-11-27", "r")
+    assert manifest == "/wh/zoom_users/dt=x/account=emea/_manifest.json"
+    seen = json.loads(dump.read_text())
+    assert seen["env"]["ZOOM_CLIENT_SECRET"] == SECRET
+    assert seen["env"]["ZOOM_CLIENT_ID"] == "emea-client-id"
+    assert seen["env"]["ZOOM_ACCOUNT_ID"] == "a1"
+    # No accounts file reaches the process: its credentials would win over the Connection's.
+    assert "ZOOM_LICENSES_CONFIG" not in seen["env"]
+    assert not any(SECRET in arg for arg in seen["argv"])
+    argv = seen["argv"]
+    assert argv[argv.index("--partition-account") + 1] == "emea"
+    assert "--config" not in argv
+
+
+def test_logs_reach_the_task_log_while_the_process_runs(dag_module, tmp_path, monkeypatch):
+    """The stand-in logs a line, then waits until that line has been logged (a file the test's
+    log hook creates) before it exits: it ends only if lines are passed on as they come."""
+    seen_first = tmp_path / "first-was-logged"
+    script = tmp_path / "fake-slow"
+    script.write_text(
+        "#!/bin/sh\necho first >&2\n"
+        f"for i in $(seq 100); do [ -e {seen_first} ] && break; sleep 0.1; done\n"
+        f"[ -e {seen_first} ] || {{ echo 'not streamed' >&2; exit 1; }}\n"
+        "echo last >&2\necho /wh/m.json\n"
+    )
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    logged = []
+
+    def hook(line):
+        logged.append(line.strip())
+        if line.strip() == "first":
+            seen_first.touch()
+
+    monkeypatch.setattr(dag_module, "log_line", hook)
+    assert dag_module.run_zoom_licenses([str(script)], "emea") == "/wh/m.json"
+    assert logged == ["first", "last"]
+
+
 def test_the_command_carries_the_date_run_id_and_account(dag_module):
     cmd = dag_module.extract_command("emea", "2026-11-27", "scheduled__2026-11-27")
     assert cmd[cmd.index("--partition-date") + 1] == "2026-11-27"
     assert cmd[cmd.index("--run-id") + 1] == "scheduled__2026-11-27"
-    assert cmd[cmd.index("--account") + 1] == "emea"
-    assert "--output-dir" in cmd and "--config" in cmd
-    assert "--changes" in cmd
+    assert cmd[cmd.index("--partition-account") + 1] == "emea"
+    assert "--output-dir" in cmd and "--changes" in cmd
 
 
 def test_reclaim_reads_every_account_of_the_day(dag_module):
