@@ -9,7 +9,7 @@ WHEEL_DATA := target/wheel-data/data/share
 SAMPLE  := fixtures/sample
 LARGE   := target/fixtures
 
-.PHONY: run test fmt-check clippy cargo-test readers-test warehouse-test airflow-test wheel wheel-test fixtures-large measure-large bench man completions clean
+.PHONY: run test fmt-check clippy cargo-test readers-test warehouse-test airflow-test wheel wheel-test readme-test fixtures-large measure-large bench man completions clean
 
 ## Replay the bundled sample recording into out/ (Parquet, rejects, manifest), print the summary,
 ## then list the seats that can be reclaimed and print how many.
@@ -20,7 +20,7 @@ run:
 ## Everything CI checks: formatting, lints, every Rust test, the Parquet read back by pyarrow and
 ## DuckDB, the warehouse load and the example pipelines (Make, and Airflow with the real package),
 ## and the wheel installed where there is no Rust.
-test: fmt-check clippy cargo-test readers-test warehouse-test airflow-test wheel-test
+test: fmt-check clippy cargo-test readers-test warehouse-test airflow-test wheel-test readme-test
 
 fmt-check:
 	$(CARGO) fmt --all -- --check
@@ -70,6 +70,10 @@ wheel: $(WHEEL_VENV)/.installed
 ## The wheel installed into a new venv with no cargo on PATH, replaying the sample from there.
 wheel-test: wheel $(VENV)/.installed
 	$(VENV)/bin/python -m pytest -q -p no:cacheprovider tests/python/test_wheel.py
+
+## Every README block marked runnable, run as written (the release binary on PATH).
+readme-test: wheel $(VENV)/.installed
+	$(VENV)/bin/python -m pytest -q -p no:cacheprovider tests/python/test_readme.py
 
 airflow-test: $(AIRFLOW_VENV)/.installed
 	AIRFLOW__CORE__LOAD_EXAMPLES=False $(AIRFLOW_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/python/test_airflow_dag.py

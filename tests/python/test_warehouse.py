@@ -136,6 +136,26 @@ def test_the_make_example_loads_a_day_idempotently(binary, tmp_path):
     assert con.execute("SELECT count(*) FROM zoom_reclaim_candidates").fetchone()[0] == candidates
 
 
+def test_the_make_example_says_in_one_line_what_is_missing(binary, tmp_path):
+    """Without DuckDB for its Python, or without zoom-licenses on PATH, the Make example stops
+    before extracting, with one line that says what to install."""
+    bare = tmp_path / "bare"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
+    base = ["make", "--no-print-directory", "-f", str(ROOT / "examples/make/Makefile"),
+            "DATE=2026-11-27", f"WAREHOUSE={tmp_path / 'wh'}"]
+    done = subprocess.run(base + [f"ZOOM_LICENSES={binary}", f"PYTHON={bare / 'bin/python'}"],
+                          capture_output=True, text=True)
+    assert done.returncode != 0
+    assert done.stderr.strip().splitlines()[0] == (
+        f"examples/make: the load step needs DuckDB for {bare / 'bin/python'}: "
+        f"{bare / 'bin/python'} -m pip install duckdb"), done.stderr
+    done = subprocess.run(base + ["ZOOM_LICENSES=no-such-zoom-licenses", f"PYTHON={sys.executable}"],
+                          capture_output=True, text=True)
+    assert done.returncode != 0
+    assert done.stderr.startswith("examples/make: no-such-zoom-licenses is not on PATH"), done.stderr
+    assert not (tmp_path / "wh").exists()
+
+
 def test_a_table_of_version_1_and_version_2_partitions_reads_by_name(binary, fixtures, tmp_path):
     """A warehouse folder with a partition written by schema version 1 (a file kept from a v1
     release, tests/python/data/schema-v1) and one by version 2 reads as one table by name: the
