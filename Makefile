@@ -57,22 +57,23 @@ $(WHEEL_VENV)/.installed: tests/python/requirements-wheel.txt
 
 ## A Python wheel carrying the release binary, its man pages and shell completions, into
 ## target/wheels/: `pip install target/wheels/zoom_licenses-*.whl` needs no Rust toolchain.
-wheel: $(WHEEL_VENV)/.installed
+wheel: $(WHEEL_VENV)/.installed man completions
 	rm -rf target/wheel-data target/wheels
-	mkdir -p $(WHEEL_DATA)/man/man1 $(WHEEL_DATA)/bash-completion/completions \
+	mkdir -p $(WHEEL_DATA)/man $(WHEEL_DATA)/bash-completion/completions \
 	  $(WHEEL_DATA)/zsh/site-functions $(WHEEL_DATA)/fish/vendor_completions.d
-	$(CARGO) run --quiet -- man $(WHEEL_DATA)/man/man1
-	$(CARGO) run --quiet -- completions bash > $(WHEEL_DATA)/bash-completion/completions/zoom-licenses
-	$(CARGO) run --quiet -- completions zsh > $(WHEEL_DATA)/zsh/site-functions/_zoom-licenses
-	$(CARGO) run --quiet -- completions fish > $(WHEEL_DATA)/fish/vendor_completions.d/zoom-licenses.fish
+	cp -r target/man $(WHEEL_DATA)/man/man1
+	cp target/completions/zoom-licenses.bash $(WHEEL_DATA)/bash-completion/completions/zoom-licenses
+	cp target/completions/_zoom-licenses $(WHEEL_DATA)/zsh/site-functions/
+	cp target/completions/zoom-licenses.fish $(WHEEL_DATA)/fish/vendor_completions.d/
 	$(WHEEL_VENV)/bin/maturin build --quiet --release --out target/wheels
 
 ## The wheel installed into a new venv with no cargo on PATH, replaying the sample from there.
 wheel-test: wheel $(VENV)/.installed
 	$(VENV)/bin/python -m pytest -q -p no:cacheprovider tests/python/test_wheel.py
 
-## Every README block marked runnable, run as written (the release binary on PATH).
-readme-test: wheel $(VENV)/.installed
+## Every README block marked runnable, run in order as written (its Install block builds and
+## installs the wheel into a new venv).
+readme-test: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest -q -p no:cacheprovider tests/python/test_readme.py
 
 airflow-test: $(AIRFLOW_VENV)/.installed
@@ -102,6 +103,7 @@ bench:
 
 ## Man pages (zoom-licenses.1 and one per subcommand) into target/man/: `man -l target/man/zoom-licenses.1`.
 man:
+	rm -rf target/man
 	$(CARGO) run --quiet -- man target/man
 
 ## Shell completions into target/completions/ (bash, zsh, fish).
@@ -112,4 +114,4 @@ completions:
 	$(CARGO) run --quiet -- completions fish > target/completions/zoom-licenses.fish
 
 clean:
-	rm -rf out target/readers-test target/measure target/wheels target/wheel-data $(LARGE) $(VENV) $(AIRFLOW_VENV) $(WHEEL_VENV)
+	rm -rf out target/readers-test target/measure target/wheels target/wheel-data target/man target/completions $(LARGE) $(VENV) $(AIRFLOW_VENV) $(WHEEL_VENV)

@@ -104,7 +104,7 @@ pub fn load(path: &Path) -> Result<Vec<AccountEntry>, Failure> {
     if file.accounts.is_empty() {
         return Err(bad(
             "lists no accounts: add an [[account]] table for each Zoom account (see \"A file of \
-             accounts\" in the README)"
+             accounts\" in docs/connect.md)"
                 .into(),
         ));
     }

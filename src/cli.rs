@@ -302,7 +302,7 @@ pub struct ChangesArgs {
 /// Which Zoom account, and how to authenticate.
 #[derive(Debug, Args)]
 pub struct ConnectArgs {
-    /// A TOML file of accounts (see "A file of accounts" in the README).
+    /// A TOML file of accounts (see docs/connect.md, "A file of accounts").
     #[arg(long, env = "ZOOM_LICENSES_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Use the account of this name from the --config file.

@@ -1,5 +1,5 @@
 //! `--with addons`: each licensed user's settings read into `zoom_user_addons`, against the mock.
-//! Expectations come from the mock's own users and features, read here with the README's rule
+//! Expectations come from the mock's own users and features, read here with the documented rule (docs/more-tables.md)
 //! (on = `true`, or a level other than `None`; capacity from `<name>_capacity`).
 
 mod common;

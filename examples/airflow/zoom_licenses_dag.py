@@ -31,12 +31,17 @@ the path and what to do: otherwise no task would be mapped and the run would be 
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import subprocess
-import sys
 import threading
-import tomllib
 from datetime import datetime, timedelta
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10 workers
+    import tomli as tomllib
 
 from airflow.sdk import DAG, Connection, task
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
@@ -50,6 +55,7 @@ EXTRACT_TIMEOUT = timedelta(
 )
 CONNECTION_PREFIX = "zoom_licenses_"
 TEMPORARY = 75  # zoom-licenses: "retry later"
+log = logging.getLogger("airflow.task")
 
 
 class AccountsFileError(RuntimeError):
@@ -75,7 +81,15 @@ def active_accounts(path: str = ACCOUNTS_FILE) -> list[str]:
 def extract_env(account: str) -> dict[str, str]:
     """The extract's environment: the worker's, with the account's credentials from its
     Connection (and no accounts file, so they are the ones used)."""
-    connection = Connection.get(f"{CONNECTION_PREFIX}{account}")
+    conn_id = f"{CONNECTION_PREFIX}{account}"
+    try:
+        connection = Connection.get(conn_id)
+    except Exception as error:
+        # A missing Connection will not appear by retrying: fail at once, saying what to add.
+        raise AirflowFailException(
+            f"{account}: no Airflow Connection {conn_id} ({error}); add one with the Zoom app's "
+            "client id as login, its secret as password and {\"account_id\": \"…\"} as extra"
+        ) from error
     extra = connection.extra_dejson
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZOOM")}
     env["ZOOM_CLIENT_ID"] = connection.login or ""
@@ -109,22 +123,38 @@ def reclaim_command(ds: str) -> list[str]:
 
 
 def log_line(line: str) -> None:
-    """One log line of the process, into the task log as it comes."""
-    print(line.rstrip("\n"), file=sys.stderr, flush=True)
+    """One log line of the process (a JSON object with its `level`), into the task log at that
+    level as it comes."""
+    line = line.rstrip("\n")
+    try:
+        level = json.loads(line).get("level", "INFO")
+    except (ValueError, AttributeError):
+        level = "INFO"
+    log.log(getattr(logging, str(level).upper(), logging.INFO), line)
 
 
 def run_zoom_licenses(command: list[str], what: str, env: dict[str, str] | None = None) -> str:
     """Runs the binary, streaming its stderr into the task log; returns its last stdout line (an
-    extract's manifest path, for XCom)."""
+    extract's manifest path, for XCom). If the task is stopped (its execution_timeout, or marked
+    failed), the process is stopped too, with SIGTERM, on which it removes its partial outputs."""
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
     )
     stdout: list[str] = []
     reader = threading.Thread(target=lambda: stdout.extend(process.stdout), daemon=True)
     reader.start()
-    for line in process.stderr:
-        log_line(line)
-    code = process.wait()
+    try:
+        for line in process.stderr:
+            log_line(line)
+        code = process.wait()
+    except BaseException:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        raise
     reader.join()
     if code == TEMPORARY:
         raise AirflowException(f"{what}: temporary failure (exit 75), will retry")

@@ -17,7 +17,7 @@ pub enum ExtractError {
     },
     /// The recording's `index.json` is missing or malformed.
     #[error(
-        "{path} is not a valid recorded-run index: {reason} (see \"Recorded-run format\" in the README)"
+        "{path} is not a valid recorded-run index: {reason} (see \"Recorded-run format\" in docs/recordings.md)"
     )]
     InvalidIndex {
         /// The index file.

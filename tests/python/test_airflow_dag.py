@@ -5,6 +5,7 @@ file fails the import, and that extract tasks retry on exit 75 only."""
 
 import importlib.util
 import json
+import logging
 import os
 import stat
 import sys
@@ -88,6 +89,11 @@ def test_a_missing_or_empty_accounts_file_fails_the_import(tmp_path, monkeypatch
     missing = tmp_path / "nowhere.toml"
     monkeypatch.setenv("ZOOM_LICENSES_CONFIG", str(missing))
     with pytest.raises(RuntimeError, match=f"cannot read the accounts file {missing}"):
+        import_dag(ROOT / "examples/airflow/zoom_licenses_dag.py")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[[account]\nname = ")
+    monkeypatch.setenv("ZOOM_LICENSES_CONFIG", str(broken))
+    with pytest.raises(RuntimeError, match=f"cannot read the accounts file {broken}"):
         import_dag(ROOT / "examples/airflow/zoom_licenses_dag.py")
     inactive = tmp_path / "inactive.toml"
     inactive.write_text('[[account]]\nname = "old"\nactive = false\n')
@@ -191,3 +197,50 @@ def test_exit_75_is_retried_and_other_failures_are_not(dag_module, tmp_path, mon
         monkeypatch.setattr(dag_module, "BINARY", fake_binary(tmp_path, code))
         with pytest.raises(AirflowFailException):
             dag_module.run_extract("emea", "2026-11-27", "r")
+
+
+def test_an_account_without_a_connection_fails_at_once(dag_module, tmp_path, monkeypatch):
+    """A missing Connection does not appear by retrying: no retry, and the message says what to
+    add."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    binary, dump = recording_binary(tmp_path)
+    monkeypatch.setattr(dag_module, "BINARY", binary)
+    with pytest.raises(AirflowFailException, match="no Airflow Connection zoom_licenses_us"):
+        dag_module.run_extract("us", "2026-11-27", "r")
+    assert not dump.exists(), "the process was not started"
+
+
+def test_a_stopped_task_stops_its_process(dag_module, tmp_path):
+    """When the task is stopped (its execution_timeout raises inside it), the process gets
+    SIGTERM instead of writing on unseen."""
+    pid_file = tmp_path / "pid"
+    script = tmp_path / "fake-long"
+    script.write_text(
+        f"#!{sys.executable}\nimport os, sys, time\n"
+        f"open({str(pid_file)!r}, 'w').write(str(os.getpid()))\n"
+        "print('started', file=sys.stderr, flush=True)\ntime.sleep(120)\n"
+    )
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+
+    def timed_out(line):
+        raise TimeoutError("execution_timeout")
+
+    dag_module.log_line = timed_out
+    with pytest.raises(TimeoutError):
+        dag_module.run_zoom_licenses([str(script)], "emea")
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(pid_file.read_text()), 0)
+
+
+def test_log_lines_keep_their_level_in_the_task_log(dag_module, caplog):
+    caplog.set_level(logging.DEBUG, logger="airflow.task")
+    for line in ('{"level":"WARN","message":"Retrying request."}',
+                 '{"level":"INFO","message":"Extract finished."}', "not json"):
+        dag_module.log_line(line + "\n")
+    levels = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == "airflow.task"]
+    assert levels == [
+        ("WARNING", '{"level":"WARN","message":"Retrying request."}'),
+        ("INFO", '{"level":"INFO","message":"Extract finished."}'),
+        ("INFO", "not json"),
+    ]

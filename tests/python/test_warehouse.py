@@ -137,12 +137,13 @@ def test_the_make_example_loads_a_day_idempotently(binary, tmp_path):
 
 
 def test_the_make_example_says_in_one_line_what_is_missing(binary, tmp_path):
-    """Without DuckDB for its Python, or without zoom-licenses on PATH, the Make example stops
-    before extracting, with one line that says what to install."""
+    """Without DuckDB for its Python, without zoom-licenses on PATH, or without a readable accounts
+    file, the Make example stops before extracting, with one line that says what to do."""
     bare = tmp_path / "bare"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
     base = ["make", "--no-print-directory", "-f", str(ROOT / "examples/make/Makefile"),
-            "DATE=2026-11-27", f"WAREHOUSE={tmp_path / 'wh'}"]
+            "DATE=2026-11-27", f"WAREHOUSE={tmp_path / 'wh'}",
+            f"EXTRACT_ARGS=--replay {ROOT / 'fixtures/sample'} --partition-account emea"]
     done = subprocess.run(base + [f"ZOOM_LICENSES={binary}", f"PYTHON={bare / 'bin/python'}"],
                           capture_output=True, text=True)
     assert done.returncode != 0
@@ -153,6 +154,13 @@ def test_the_make_example_says_in_one_line_what_is_missing(binary, tmp_path):
                           capture_output=True, text=True)
     assert done.returncode != 0
     assert done.stderr.startswith("examples/make: no-such-zoom-licenses is not on PATH"), done.stderr
+    done = subprocess.run(base + [f"ZOOM_LICENSES={binary}", f"PYTHON={sys.executable}",
+                                  f"CONFIG={tmp_path / 'missing.toml'}",
+                                  "EXTRACT_ARGS=--all-accounts --config $(CONFIG)"],
+                          capture_output=True, text=True)
+    assert done.returncode != 0
+    assert done.stderr.startswith(
+        f"examples/make: the accounts file {tmp_path / 'missing.toml'} is not readable"), done.stderr
     assert not (tmp_path / "wh").exists()
 
 
@@ -199,7 +207,7 @@ def expected_idle_licensed(recording: Path) -> int:
 
 
 def test_licensed_users_without_a_sign_in_per_account(binary, fixtures, tmp_path):
-    """The README's query on zoom_user_activity, against a count made from the recorded JSON."""
+    """The documented query (docs/more-tables.md) on zoom_user_activity, against a count made from the recorded JSON."""
     for account in ["emea", "us"]:
         extract(binary, fixtures / "activity", account, "2026-12-01", tmp_path)
     table = f"read_parquet('{tmp_path}/zoom_user_activity/**/*.parquet', hive_partitioning = true)"
@@ -236,7 +244,7 @@ def expected_licensed_per_group(recording: Path) -> dict:
 
 
 def test_licensed_users_per_group_name(binary, fixtures, tmp_path):
-    """The README's groups query, against a count made from the recorded JSON."""
+    """The documented groups query (docs/more-tables.md), against a count made from the recorded JSON."""
     extract(binary, fixtures / "activity", "emea", "2026-12-01", tmp_path)
     users = f"read_parquet('{tmp_path}/zoom_users/**/*.parquet', hive_partitioning = true)"
     groups = f"read_parquet('{tmp_path}/zoom_groups/**/*.parquet', hive_partitioning = true)"
@@ -283,7 +291,7 @@ def expected_addons_per_group(recording: Path) -> dict:
 
 
 def test_licensed_users_and_their_addons_by_group_name(binary, fixtures, tmp_path):
-    """The README's add-ons query, against a count made from the recorded JSON."""
+    """The documented add-ons query (docs/more-tables.md), against a count made from the recorded JSON."""
     extract(binary, fixtures / "activity", "emea", "2026-12-01", tmp_path)
     table = lambda name: f"read_parquet('{tmp_path}/{name}/**/*.parquet', hive_partitioning = true)"
     rows = duckdb.connect().execute(

@@ -3,7 +3,7 @@
 //! page token), its HTTP status and fetch time.
 //!
 //! Replay reads it ([`crate::ReplaySource`]); live extraction writes it with `--record`; the fixture
-//! generator writes it too. The format is documented in the README ("Recorded-run format").
+//! generator writes it too. The format is documented in docs/recordings.md ("Recorded-run format").
 //! Version 2 names each page's endpoint and query; version 1 (users pages only) is still read.
 
 use std::collections::BTreeMap;
