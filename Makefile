@@ -6,6 +6,8 @@ VENV    := .venv
 AIRFLOW_VENV := .venv-airflow
 WHEEL_VENV := .venv-wheel
 WHEEL_DATA := target/wheel-data/data/share
+# How man and completions run the tool (make wheel runs them with the release binary it packs).
+ZOOM_LICENSES ?= $(CARGO) run --quiet --
 SAMPLE  := fixtures/sample
 LARGE   := target/fixtures
 
@@ -57,7 +59,9 @@ $(WHEEL_VENV)/.installed: tests/python/requirements-wheel.txt
 
 ## A Python wheel carrying the release binary, its man pages and shell completions, into
 ## target/wheels/: `pip install target/wheels/zoom_licenses-*.whl` needs no Rust toolchain.
-wheel: $(WHEEL_VENV)/.installed man completions
+wheel: $(WHEEL_VENV)/.installed
+	$(CARGO) build --release --quiet
+	$(MAKE) --no-print-directory man completions ZOOM_LICENSES=target/release/zoom-licenses
 	rm -rf target/wheel-data target/wheels
 	mkdir -p $(WHEEL_DATA)/man $(WHEEL_DATA)/bash-completion/completions \
 	  $(WHEEL_DATA)/zsh/site-functions $(WHEEL_DATA)/fish/vendor_completions.d
@@ -104,14 +108,14 @@ bench:
 ## Man pages (zoom-licenses.1 and one per subcommand) into target/man/: `man -l target/man/zoom-licenses.1`.
 man:
 	rm -rf target/man
-	$(CARGO) run --quiet -- man target/man
+	$(ZOOM_LICENSES) man target/man
 
 ## Shell completions into target/completions/ (bash, zsh, fish).
 completions:
 	mkdir -p target/completions
-	$(CARGO) run --quiet -- completions bash > target/completions/zoom-licenses.bash
-	$(CARGO) run --quiet -- completions zsh > target/completions/_zoom-licenses
-	$(CARGO) run --quiet -- completions fish > target/completions/zoom-licenses.fish
+	$(ZOOM_LICENSES) completions bash > target/completions/zoom-licenses.bash
+	$(ZOOM_LICENSES) completions zsh > target/completions/_zoom-licenses
+	$(ZOOM_LICENSES) completions fish > target/completions/zoom-licenses.fish
 
 clean:
 	rm -rf out target/readers-test target/measure target/wheels target/wheel-data target/man target/completions $(LARGE) $(VENV) $(AIRFLOW_VENV) $(WHEEL_VENV)

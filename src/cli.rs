@@ -192,7 +192,7 @@ pub struct ExtractArgs {
     #[arg(long, value_name = "YYYY-MM-DD", requires = "output_dir")]
     pub partition_date: Option<String>,
     /// The partition's account value [default: the --config account name, else the Zoom account
-    /// id, else `default`].
+    /// id; when neither is known the run asks for this flag].
     #[arg(long, value_name = "NAME", requires = "output_dir")]
     pub partition_account: Option<String>,
     /// Run id stamped on every row, at most 250 bytes [default: a new UUIDv7].

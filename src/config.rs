@@ -684,10 +684,15 @@ pub fn client_config(
             )))
         }
     };
-    let timeout = seconds("--timeout", requests.timeout, 600.0)?;
-    if timeout.is_zero() {
-        return Err(Failure::usage("--timeout must be more than 0 seconds"));
-    }
+    // A timeout of 0 would fail every request.
+    let timeout = match requests.timeout {
+        t if t > 0.0 && t <= 600.0 => Duration::from_secs_f64(t),
+        t => {
+            return Err(Failure::usage(format!(
+                "--timeout must be a number of seconds more than 0 and at most 600, not {t}"
+            )));
+        }
+    };
     Ok(ClientConfig {
         api_url: connection.api_url.clone(),
         oauth_url: connection.oauth_url.clone(),

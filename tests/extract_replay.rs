@@ -505,6 +505,7 @@ fn bad_input_gets_a_clear_error_and_the_right_exit_code() {
     // Durations are bounded: no setting makes a run wait for days, or overflows.
     for (flag, value) in [
         ("--timeout", "18446744073709551615"),
+        ("--timeout", "0"),
         ("--max-wait", "1e300"),
         ("--retry-min-delay-ms", "18446744073709551615"),
     ] {

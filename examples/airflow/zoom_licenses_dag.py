@@ -164,9 +164,21 @@ def run_zoom_licenses(command: list[str], what: str, env: dict[str, str] | None 
     return lines[-1] if lines else ""
 
 
-def run_extract(account: str, ds: str, run_id: str) -> str:
+def run_extract(account: str, ds: str | None, run_id: str) -> str:
     """Runs one account's extract; returns its manifest path."""
-    return run_zoom_licenses(extract_command(account, ds, run_id), account, extract_env(account))
+    return run_zoom_licenses(
+        extract_command(account, needs_date(ds), run_id), account, extract_env(account)
+    )
+
+
+def needs_date(ds: str | None) -> str:
+    """The run's date: a partition is named after it, so a run without one fails at once."""
+    if not ds:
+        raise AirflowFailException(
+            "zoom_licenses: this run has no logical date; trigger it with one (a scheduled run, "
+            "or a manual run given a date)"
+        )
+    return ds
 
 
 with DAG(
@@ -192,7 +204,7 @@ with DAG(
     @task(retries=0, execution_timeout=timedelta(minutes=30))
     def reclaim(manifests: list[str], ds: str | None = None) -> list[str]:
         """The seats that can be reclaimed, per account, from the day's partitions."""
-        run_zoom_licenses(reclaim_command(ds), f"reclaim {ds}")
+        run_zoom_licenses(reclaim_command(needs_date(ds)), f"reclaim {ds}")
         return list(manifests)
 
     @task(retries=0, execution_timeout=timedelta(minutes=30))

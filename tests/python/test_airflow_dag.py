@@ -244,3 +244,13 @@ def test_log_lines_keep_their_level_in_the_task_log(dag_module, caplog):
         ("INFO", '{"level":"INFO","message":"Extract finished."}'),
         ("INFO", "not json"),
     ]
+
+
+def test_a_run_without_a_logical_date_fails_at_once(dag_module, tmp_path, monkeypatch):
+    from airflow.sdk.exceptions import AirflowFailException
+
+    binary, dump = recording_binary(tmp_path)
+    monkeypatch.setattr(dag_module, "BINARY", binary)
+    with pytest.raises(AirflowFailException, match="has no logical date"):
+        dag_module.run_extract("emea", None, "manual__x")
+    assert not dump.exists()
