@@ -96,21 +96,27 @@ def expected_rows(recording):
     return json.loads(cache.read_text())
 
 
-def count_rows(recording):
-    """Writes the number of license rows of `recording`, from its JSON alone: users of a sweep
-    other than `inactive` whose plan type is 1, 2, 4 or 99, each key once."""
-    cache = recording / "expected_rows.json"
+def recorded_users(recording):
+    """Each distinct user of `recording` (by key, as the tool dedups), with its status."""
     index = json.loads((recording / "index.json").read_text())
-    seen, rows = set(), 0
+    seen = set()
     for page in index["pages"]:
         sweep = page["request"]["query"]["status"]
         for user in json.loads((recording / page["file"]).read_text())["users"]:
             key = user.get("id") or "pending:" + user["email"].lower()
-            if key in seen:
-                continue
-            seen.add(key)
-            if user.get("status", sweep) != "inactive" and user["type"] in (1, 2, 4, 99):
-                rows += 1
+            if key not in seen:
+                seen.add(key)
+                yield user, user.get("status", sweep)
+
+
+def count_rows(recording):
+    """Writes the number of license rows of `recording`, from its JSON alone: users of a sweep
+    other than `inactive` whose plan type is 1, 2, 4 or 99, each key once."""
+    cache = recording / "expected_rows.json"
+    rows = 0
+    for user, status in recorded_users(recording):
+        if status != "inactive" and user["type"] in (1, 2, 4, 99):
+            rows += 1
     cache.write_text(json.dumps(rows))
 
 
@@ -274,26 +280,18 @@ def count_candidates(recording):
     from datetime import datetime
     as_of = datetime.fromisoformat(AS_OF)
     days = lambda t: (as_of - datetime.fromisoformat(t.replace("Z", "+00:00"))).days
-    index = json.loads((recording / "index.json").read_text())
-    seen, found = set(), 0
-    for page in index["pages"]:
-        sweep = page["request"]["query"]["status"]
-        for user in json.loads((recording / page["file"]).read_text())["users"]:
-            key = user.get("id") or "pending:" + user["email"].lower()
-            if key in seen:
-                continue
-            seen.add(key)
-            status = user.get("status", sweep)
-            if user["type"] != 2 or status not in ("active", "pending"):
-                continue
-            if status == "pending":
-                created = user.get("user_created_at")
-                found += bool(created) and days(created) >= 30
-            elif user.get("last_login_time"):
-                found += days(user["last_login_time"]) >= 90
-            else:
-                created = user.get("user_created_at") or user.get("created_at")
-                found += bool(created) and days(created) >= 90
+    found = 0
+    for user, status in recorded_users(recording):
+        if user["type"] != 2 or status not in ("active", "pending"):
+            continue
+        if status == "pending":
+            created = user.get("user_created_at")
+            found += bool(created) and days(created) >= 30
+        elif user.get("last_login_time"):
+            found += days(user["last_login_time"]) >= 90
+        else:
+            created = user.get("user_created_at") or user.get("created_at")
+            found += bool(created) and days(created) >= 90
     (recording / "expected_candidates.json").write_text(json.dumps(found))
 
 
