@@ -20,52 +20,7 @@ use crate::runs::{self, RunOutputs, TableFile};
 /// Runs `changes` as the flags say.
 pub fn run(args: ChangesArgs, quiet: bool) -> Result<(), Failure> {
     let Some(root) = &args.out.output_dir else {
-        let Some(from) = &args.from else {
-            return Err(Failure::usage(
-                "give --from MANIFEST, or --output-dir DIR to compare with the previous partition",
-            ));
-        };
-        for (flag, value) in [("--from", from), ("--to", &args.to)] {
-            if NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok() {
-                return Err(Failure::usage(format!(
-                    "{flag} {value} is a date: dates name partitions, so give --output-dir DIR \
-                     too (or the path of a manifest)"
-                )));
-            }
-        }
-        let from = RunOutputs::load(Path::new(from))?;
-        let to = RunOutputs::load(Path::new(&args.to))?;
-        match (&from.account_id, &to.account_id) {
-            (Some(a), Some(b)) if a != b => {
-                return Err(Failure::usage(format!(
-                    "--from is a run of account {a} and --to of account {b}: compare two runs of \
-                     one account"
-                )));
-            }
-            (Some(_), Some(_)) => {}
-            _ => tracing::warn!(
-                message = "The runs do not both name their Zoom account, so they cannot be checked to be of one account."
-            ),
-        }
-        if from.is_same_run(&to) {
-            return Err(Failure::usage(
-                "--from and --to are the same run: give an earlier run as --from",
-            ));
-        }
-        if from.extracted_at > to.extracted_at {
-            return Err(Failure::usage(format!(
-                "--from ({}, extracted {}) is later than --to ({}, extracted {}): swap them",
-                from.manifest.display(),
-                from.extracted_at,
-                to.manifest.display(),
-                to.extracted_at
-            )));
-        }
-        let later = to.table(Table::Licenses)?;
-        let place =
-            crate::derived::default_place(&to, &later, Table::UserChanges, &args.out, &[&from])?;
-        let format = crate::derived::format(&args.out, &to);
-        return compare(&from, &to, &later, &place, format, quiet);
+        return between_manifests(&args, quiet);
     };
     let to_date = crate::config::parse_date("--to", &args.to)?;
     let from_date = match &args.from {
@@ -87,6 +42,56 @@ pub fn run(args: ChangesArgs, quiet: bool) -> Result<(), Failure> {
         let format = crate::derived::format(&args.out, &to);
         against_previous(root, to_date, from_date, account, &to, place, format, quiet)
     })
+}
+
+/// `changes --from MANIFEST --to MANIFEST`: two runs named by their manifests.
+fn between_manifests(args: &ChangesArgs, quiet: bool) -> Result<(), Failure> {
+    let Some(from) = &args.from else {
+        return Err(Failure::usage(
+            "give --from MANIFEST, or --output-dir DIR to compare with the previous partition",
+        ));
+    };
+    for (flag, value) in [("--from", from), ("--to", &args.to)] {
+        if NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok() {
+            return Err(Failure::usage(format!(
+                "{flag} {value} is a date: dates name partitions, so give --output-dir DIR \
+                 too (or the path of a manifest)"
+            )));
+        }
+    }
+    let from = RunOutputs::load(Path::new(from))?;
+    let to = RunOutputs::load(Path::new(&args.to))?;
+    match (&from.account_id, &to.account_id) {
+        (Some(a), Some(b)) if a != b => {
+            return Err(Failure::usage(format!(
+                "--from is a run of account {a} and --to of account {b}: compare two runs of \
+                 one account"
+            )));
+        }
+        (Some(_), Some(_)) => {}
+        _ => tracing::warn!(
+            message = "The runs do not both name their Zoom account, so they cannot be checked to be of one account."
+        ),
+    }
+    if from.is_same_run(&to) {
+        return Err(Failure::usage(
+            "--from and --to are the same run: give an earlier run as --from",
+        ));
+    }
+    if from.extracted_at > to.extracted_at {
+        return Err(Failure::usage(format!(
+            "--from ({}, extracted {}) is later than --to ({}, extracted {}): swap them",
+            from.manifest.display(),
+            from.extracted_at,
+            to.manifest.display(),
+            to.extracted_at
+        )));
+    }
+    let later = to.table(Table::Licenses)?;
+    let place =
+        crate::derived::default_place(&to, &later, Table::UserChanges, &args.out, &[&from])?;
+    let format = crate::derived::format(&args.out, &to);
+    compare(&from, &to, &later, &place, format, quiet)
 }
 
 /// `extract --changes`: the changes of the partition just published against the account's
