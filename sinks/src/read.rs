@@ -45,10 +45,9 @@ pub fn read_table(
     options: &SinkOptions,
 ) -> Result<Batches, SinkError> {
     let shown = path.display().to_string();
-    let file = File::open(path).map_err(|error| SinkError::Io {
-        path: shown.clone(),
-        error,
-    })?;
+    // Every error here is SinkError::Read ("cannot read …"): the Io and Parquet variants are
+    // a writer's.
+    let file = File::open(path).map_err(|e| read_error(&shown, e))?;
     let wanted = schema.clone();
     let arrow = move |path: String| {
         move |r: Result<RecordBatch, arrow_schema::ArrowError>| {
@@ -60,12 +59,8 @@ pub fn read_table(
     };
     match format {
         Format::Parquet => {
-            let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|error| {
-                SinkError::Parquet {
-                    path: shown.clone(),
-                    error,
-                }
-            })?;
+            let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+                .map_err(|e| read_error(&shown, e))?;
             let file_schema = builder.schema().clone();
             let mut roots = Vec::new();
             for field in wanted.fields() {
@@ -82,10 +77,7 @@ pub fn read_table(
                 .with_projection(mask)
                 .with_batch_size(BATCH_ROWS)
                 .build()
-                .map_err(|error| SinkError::Parquet {
-                    path: shown.clone(),
-                    error,
-                })?;
+                .map_err(|e| read_error(&shown, e))?;
             Ok(Box::new(reader.map(arrow(shown.clone())).map(
                 move |batch| in_order(&shown, &wanted, &batch?, &|column, _| Ok(column.clone())),
             )))
