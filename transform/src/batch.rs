@@ -237,7 +237,7 @@ impl RejectBatchBuilder {
     }
 }
 
-fn repeat_text(value: &str, n: usize) -> ArrayRef {
+pub(crate) fn repeat_text(value: &str, n: usize) -> ArrayRef {
     repeat_option(Some(value), n)
 }
 

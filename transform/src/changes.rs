@@ -19,11 +19,12 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, OnceLock};
 
-use arrow_array::builder::{StringBuilder, TimestampMicrosecondBuilder};
+use arrow_array::builder::StringBuilder;
 use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{ArrowError, Field, Schema, SchemaRef};
 use serde::Serialize;
 
+use crate::batch::{repeat_text, repeat_time};
 use crate::columns::{fingerprint, text_of};
 use crate::schema::{columns_of, license_schema, rejects_schema, text, timestamp_type};
 
@@ -459,16 +460,6 @@ impl ChangeRows {
 
     fn build(mut self, from: &RunStamp, to: &RunStamp) -> Result<RecordBatch, ArrowError> {
         let n = self.kinds.len();
-        let repeat_text = |value: &str| -> ArrayRef {
-            Arc::new(arrow_array::StringArray::from_iter_values(
-                std::iter::repeat_n(value, n),
-            ))
-        };
-        let repeat_time = |value: i64| -> ArrayRef {
-            let mut b = TimestampMicrosecondBuilder::with_capacity(n).with_timezone("UTC");
-            b.append_slice(&vec![value; n]);
-            Arc::new(b.finish())
-        };
         let columns: Vec<ArrayRef> = vec![
             Arc::new(self.account.finish()),
             Arc::new(self.change.finish()),
@@ -481,10 +472,10 @@ impl ChangeRows {
             Arc::new(self.from_value.finish()),
             Arc::new(self.to_value.finish()),
             Arc::new(arrow_array::StringArray::from(self.detail)),
-            repeat_text(&from.run_id),
-            repeat_text(&to.run_id),
-            repeat_time(from.extracted_at),
-            repeat_time(to.extracted_at),
+            repeat_text(&from.run_id, n),
+            repeat_text(&to.run_id, n),
+            repeat_time(from.extracted_at, n),
+            repeat_time(to.extracted_at, n),
         ];
         RecordBatch::try_new(changes_schema(), columns)
     }

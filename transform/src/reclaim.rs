@@ -15,9 +15,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, OnceLock};
 
-use arrow_array::builder::{
-    Date32Builder, Int32Builder, StringBuilder, TimestampMicrosecondBuilder,
-};
+use arrow_array::builder::{Date32Builder, Int32Builder, StringBuilder};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Date32Type, TimestampMicrosecondType};
 use arrow_array::{Array, ArrayRef, RecordBatch};
@@ -25,6 +23,7 @@ use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
 use serde::Serialize;
 
 use crate::activity::user_activity_schema;
+use crate::batch::{repeat_text, repeat_time, timestamps};
 use crate::columns::{column, fingerprint, text_of};
 use crate::schema::{columns_of, license_schema, text, text_list_type, timestamp_type};
 
@@ -313,7 +312,7 @@ fn build(
     };
     let n = candidates.len();
     let mut reason = StringBuilder::new();
-    let mut signed_in = TimestampMicrosecondBuilder::new().with_timezone("UTC");
+    let mut signed_in = timestamps(n);
     let mut days_idle = Int32Builder::new();
     let mut since_created = Int32Builder::new();
     let mut threshold = Int32Builder::new();
@@ -326,12 +325,6 @@ fn build(
         since_created.append_option(clamp(c.since_created));
         threshold.append_value(i32::try_from(c.threshold).unwrap_or(i32::MAX));
         window.append_option(window_start);
-    }
-    let mut extracted = TimestampMicrosecondBuilder::new().with_timezone("UTC");
-    let mut run_id = StringBuilder::new();
-    for _ in 0..n {
-        extracted.append_value(rules.as_of);
-        run_id.append_value(&rules.run_id);
     }
     let columns: Vec<ArrayRef> = vec![
         take("account_id")?,
@@ -351,8 +344,8 @@ fn build(
         Arc::new(since_created.finish()),
         Arc::new(threshold.finish()),
         Arc::new(window.finish()),
-        Arc::new(extracted.finish()),
-        Arc::new(run_id.finish()),
+        repeat_time(rules.as_of, n),
+        repeat_text(&rules.run_id, n),
     ];
     RecordBatch::try_new(reclaim_schema(), columns)
 }
