@@ -44,7 +44,7 @@ pub struct RunOutputs {
     /// Whether the run listed inactive users (so that a user it lacks was deleted).
     pub listed_inactive: bool,
     schema_version: u32,
-    tables: BTreeMap<String, OutputReceipt>,
+    tables: BTreeMap<Table, OutputReceipt>,
     /// The manifest's real path, symlinks resolved.
     resolved: PathBuf,
 }
@@ -145,7 +145,10 @@ impl RunOutputs {
         for (name, value) in &m.outputs {
             if value.is_object() {
                 let receipt = OutputReceipt::deserialize(value).map_err(|e| bad(&e))?;
-                tables.insert(name.clone(), receipt);
+                // A table this version does not know is not read, so not checked either.
+                if let Some(table) = Table::ALL.into_iter().find(|t| t.manifest_name() == name) {
+                    tables.insert(table, receipt);
+                }
             }
         }
         Ok(RunOutputs {
@@ -167,21 +170,25 @@ impl RunOutputs {
     /// Every file of the run that exists (its manifest, and each table where it may be), as real
     /// paths: what a derived command must never write over.
     pub fn files(&self) -> Vec<PathBuf> {
-        let mut files = vec![self.resolved.clone()];
-        for (name, receipt) in &self.tables {
-            let written = PathBuf::from(&receipt.path);
-            let file = written.file_name().unwrap_or_default();
-            let mut places = vec![written.clone(), self.resolved.with_file_name(file)];
-            if let (Some((date, account)), Some(root)) = (&self.partition, self.partition_root()) {
-                let folder = Table::ALL
-                    .into_iter()
-                    .find(|t| t.manifest_name() == name)
-                    .map_or(name.as_str(), |t| t.folder());
-                places.push(partition(&root, *date).dir(folder, account).join(file));
-            }
-            files.extend(places.iter().filter_map(|p| std::fs::canonicalize(p).ok()));
-        }
-        files
+        let tables = self.tables.iter();
+        let places = tables.flat_map(|(table, receipt)| self.places(*table, receipt));
+        let real = places.filter_map(|p| std::fs::canonicalize(p).ok());
+        std::iter::once(self.resolved.clone()).chain(real).collect()
+    }
+
+    /// Where `table`'s file may be, in the order it is looked for: beside the manifest (in its
+    /// partition folder, for a partition in its place), then where the manifest wrote it
+    /// (relative to the directory the extract ran in).
+    fn places(&self, table: Table, receipt: &OutputReceipt) -> [PathBuf; 2] {
+        let written = PathBuf::from(&receipt.path);
+        let name = written.file_name().unwrap_or_default();
+        let beside = match (&self.partition, self.partition_root()) {
+            (Some((date, account)), Some(root)) => partition(&root, *date)
+                .dir(table.folder(), account)
+                .join(name),
+            _ => self.resolved.parent().unwrap_or(Path::new(".")).join(name),
+        };
+        [beside, written]
     }
 
     /// How a summary names the run's account: its partition's account, else its Zoom account id.
@@ -201,9 +208,7 @@ impl RunOutputs {
 
     /// Whether the run wrote `table` to a file (not to stdout).
     pub fn has(&self, table: Table) -> bool {
-        self.tables
-            .get(table.manifest_name())
-            .is_some_and(|r| r.path != "-")
+        self.tables.get(&table).is_some_and(|r| r.path != "-")
     }
 
     /// The output root of a partitioned run, when its manifest is where the extract published it:
@@ -219,7 +224,7 @@ impl RunOutputs {
     /// under the manifest's root, else where the manifest wrote it (relative to the directory
     /// the extract ran in), and checked: the one whose size and SHA-256 the manifest lists.
     pub fn table(&self, table: Table) -> Result<TableFile, Failure> {
-        let Some(receipt) = self.tables.get(table.manifest_name()) else {
+        let Some(receipt) = self.tables.get(&table) else {
             return Err(Failure::usage(format!(
                 "the run of {} wrote no {} table",
                 self.manifest.display(),
@@ -234,17 +239,9 @@ impl RunOutputs {
                 table.folder()
             )));
         }
-        let written = PathBuf::from(&receipt.path);
-        let name = written.file_name().unwrap_or_default();
-        let beside = match (&self.partition, self.partition_root()) {
-            (Some((date, account)), Some(root)) => partition(&root, *date)
-                .dir(table.folder(), account)
-                .join(name),
-            _ => self.resolved.parent().unwrap_or(Path::new(".")).join(name),
-        };
         let mut seen = Vec::new();
         // Beside the manifest first: a copied run's folder holds its own tables.
-        for path in [beside, written] {
+        for path in self.places(table, receipt) {
             if !path.is_file() || seen.contains(&path) {
                 continue;
             }
@@ -376,8 +373,9 @@ pub fn partition_manifest(root: &Path, date: NaiveDate, account: &str) -> PathBu
 
 /// The accounts with a license partition on `date` under `root`, sorted.
 pub fn accounts_on(root: &Path, date: NaiveDate) -> Vec<String> {
-    let dir = partition(root, date).dir(Table::Licenses.folder(), "");
-    let dir = dir.parent().unwrap_or(&dir);
+    let dir = root
+        .join(Table::Licenses.folder())
+        .join(format!("dt={date}"));
     let mut accounts: Vec<String> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()
