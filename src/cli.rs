@@ -136,6 +136,16 @@ pub enum FormatArg {
     Ndjson,
 }
 
+impl From<FormatArg> for sinks::Format {
+    fn from(format: FormatArg) -> Self {
+        match format {
+            FormatArg::Parquet => sinks::Format::Parquet,
+            FormatArg::Csv => sinks::Format::Csv,
+            FormatArg::Ndjson => sinks::Format::Ndjson,
+        }
+    }
+}
+
 /// `extract` flags.
 #[derive(Debug, Args)]
 pub struct ExtractArgs {

@@ -11,9 +11,7 @@ use extractor::{AuthCodeApp, ClientConfig, Credentials, Secret, ServerToServer, 
 use sinks::{Destination, Format};
 
 use crate::accounts::AccountEntry;
-use crate::cli::{
-    AddonsFor, ConnectArgs, ExtractArgs, FormatArg, IncludeField, RequestArgs, WithOption,
-};
+use crate::cli::{AddonsFor, ConnectArgs, ExtractArgs, IncludeField, RequestArgs, WithOption};
 use crate::exit::Failure;
 
 /// Default output directory.
@@ -369,11 +367,7 @@ impl ExtractConfig {
                 }))
             }
         };
-        let format = match args.format {
-            FormatArg::Parquet => Format::Parquet,
-            FormatArg::Csv => Format::Csv,
-            FormatArg::Ndjson => Format::Ndjson,
-        };
+        let format = Format::from(args.format);
         let ext = format.extension();
         let output = match &args.output {
             Some(p) if p.as_os_str() == "-" => {

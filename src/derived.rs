@@ -12,7 +12,7 @@ use sinks::partition::StagingArea;
 use sinks::{Destination, Format, OutputReceipt, RecordSink};
 use transform::Table;
 
-use crate::cli::{DerivedOutputArgs, FormatArg};
+use crate::cli::DerivedOutputArgs;
 use crate::config::PARTITION_MANIFEST;
 use crate::exit::Failure;
 use crate::manifest::{MANIFEST_VERSION, PartitionInfo, Tool};
@@ -229,12 +229,7 @@ impl DerivedWriter {
 
 /// The format of a derived table: `--format`, else the input run's.
 pub fn format(args: &DerivedOutputArgs, run: &RunOutputs) -> Format {
-    match args.format {
-        Some(FormatArg::Parquet) => Format::Parquet,
-        Some(FormatArg::Csv) => Format::Csv,
-        Some(FormatArg::Ndjson) => Format::Ndjson,
-        None => run.format,
-    }
+    args.format.map_or(run.format, Format::from)
 }
 
 /// Where a derived table of `run` goes when the flags name a manifest: `--output` (or stdout);

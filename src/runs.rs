@@ -134,10 +134,10 @@ impl RunOutputs {
             )));
         }
         let format = match m.outputs.get("format").and_then(|f| f.as_str()) {
-            Some("parquet") => Format::Parquet,
-            Some("csv") => Format::Csv,
-            Some("ndjson") => Format::Ndjson,
-            Some(other) => return Err(bad(&format!("its output format is \"{other}\""))),
+            Some(name) => [Format::Parquet, Format::Csv, Format::Ndjson]
+                .into_iter()
+                .find(|f| f.extension() == name)
+                .ok_or_else(|| bad(&format!("its output format is \"{name}\"")))?,
             None => return Err(bad(&"it names no output format")),
         };
         let csv_raw = m.outputs.get("csv_raw").and_then(|v| v.as_bool()) == Some(true);
