@@ -92,10 +92,19 @@ pub struct DerivedWriter {
     format: Format,
     run_id: String,
     sink: Box<dyn RecordSink>,
-    manifest: Option<PathBuf>,
-    staged: Option<(StagingArea, PathBuf, PartitionInfo)>,
-    /// Where readers find the manifest once written.
-    final_manifest: Option<PathBuf>,
+    target: Target,
+}
+
+/// Where the writer's outputs go until they are final.
+enum Target {
+    /// The table's file and its manifest's (none for stdout), committed in place.
+    File { manifest: Option<PathBuf> },
+    /// Built in a staging area, then the partition folder `dir` is swapped in.
+    Partition {
+        area: StagingArea,
+        dir: PathBuf,
+        info: PartitionInfo,
+    },
 }
 
 impl DerivedWriter {
@@ -107,12 +116,13 @@ impl DerivedWriter {
         place: &Place,
     ) -> Result<Self, Failure> {
         let run_id = uuid::Uuid::now_v7().to_string();
-        let (data, manifest, final_manifest, staged) = match place {
+        let (data, target) = match place {
             Place::File { data, manifest } => {
                 for path in data.file().into_iter().chain(manifest.as_deref()) {
                     sinks::output::check_replaceable(path).map_err(Failure::usage)?;
                 }
-                (data.clone(), manifest.clone(), manifest.clone(), None)
+                let manifest = manifest.clone();
+                (data.clone(), Target::File { manifest })
             }
             Place::Partition {
                 root,
@@ -131,18 +141,14 @@ impl DerivedWriter {
                         root.display()
                     )))
                 })?;
-                let data = area.staged(&dir.join(format!("part-0.{}", format.extension())));
-                let final_manifest = dir.join(PARTITION_MANIFEST);
-                let manifest = area.staged(&final_manifest);
+                let data = area.staged(&part_file(&dir, format));
                 let info = PartitionInfo {
                     dt: date.format("%Y-%m-%d").to_string(),
                     account: account.clone(),
                 };
                 (
                     Destination::File(data),
-                    Some(manifest),
-                    Some(final_manifest),
-                    Some((area, dir, info)),
+                    Target::Partition { area, dir, info },
                 )
             }
         };
@@ -154,9 +160,7 @@ impl DerivedWriter {
             format,
             run_id,
             sink,
-            manifest,
-            staged,
-            final_manifest,
+            target,
         })
     }
 
@@ -178,16 +182,9 @@ impl DerivedWriter {
             .finish()
             .and_then(|f| f.commit())
             .map_err(sink_failure)?;
-        let (area, dir, partition) = match self.staged {
-            Some((area, dir, info)) => (Some(area), Some(dir), Some(info)),
-            None => (None, None, None),
-        };
-        if let Some(dir) = &dir {
+        if let Target::Partition { dir, .. } = &self.target {
             // The path readers will find, not the staging one.
-            receipt.path = dir
-                .join(format!("part-0.{}", self.format.extension()))
-                .display()
-                .to_string();
+            receipt.path = part_file(dir, self.format).display().to_string();
         }
         let outputs = BTreeMap::from([
             (
@@ -199,7 +196,7 @@ impl DerivedWriter {
                 serde_json::to_value(&receipt).map_err(Failure::failed)?,
             ),
         ]);
-        let manifest = DerivedManifest {
+        let mut manifest = DerivedManifest {
             manifest_version: MANIFEST_VERSION,
             command,
             run_id: self.run_id,
@@ -210,21 +207,37 @@ impl DerivedWriter {
             created_at: Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true),
             inputs,
             summary,
-            partition,
+            partition: None,
             outputs,
         };
-        if let Some(path) = &self.manifest {
-            sinks::write_json_atomically(path, &manifest).map_err(Failure::failed)?;
-        }
-        if let (Some(area), Some(dir)) = (area, dir) {
-            area.publish(&[dir])
-                .map_err(|e| Failure::failed(anyhow!(e).context("cannot publish the partition")))?;
-        }
-        let shown = self
-            .final_manifest
-            .map_or_else(|| "none".to_string(), |p| p.display().to_string());
+        let write = |path: &Path, manifest: &DerivedManifest<S>| {
+            sinks::write_json_atomically(path, manifest).map_err(Failure::failed)
+        };
+        let shown = match self.target {
+            Target::File { manifest: None } => "none".to_string(),
+            Target::File {
+                manifest: Some(path),
+            } => {
+                write(&path, &manifest)?;
+                path.display().to_string()
+            }
+            Target::Partition { area, dir, info } => {
+                let path = dir.join(PARTITION_MANIFEST);
+                manifest.partition = Some(info);
+                write(&area.staged(&path), &manifest)?;
+                area.publish(&[dir]).map_err(|e| {
+                    Failure::failed(anyhow!(e).context("cannot publish the partition"))
+                })?;
+                path.display().to_string()
+            }
+        };
         Ok((shown, receipt))
     }
+}
+
+/// A partition's data file.
+fn part_file(dir: &Path, format: Format) -> PathBuf {
+    dir.join(format!("part-0.{}", format.extension()))
 }
 
 /// The format of a derived table: `--format`, else the input run's.
