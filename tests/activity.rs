@@ -15,17 +15,35 @@ use serde_json::Value;
 
 const REPORT_SCOPES: &str = "user:read:list_users:admin report:read:user_activities:admin";
 
-/// A mock account of 600 active and 5 pending users whose report holds 90 days of events ending
+/// An account of 600 active and 5 pending users whose report holds 90 days of events ending
 /// 2026-12-01, one of them twice.
-async fn mock_with_report() -> (MockZoom, BTreeMap<String, Vec<Value>>, Vec<Value>) {
+fn report_account() -> (Account, BTreeMap<String, Vec<Value>>, Vec<Value>) {
     let users = generated_users(600, 5, 0);
     let mut events = generated_activity(&users, "2026-12-01", 90);
     events.push(events[0].clone());
     let mut account = Account::new(users.clone());
     account.scopes = REPORT_SCOPES.into();
     account.activity = events.clone();
+    (account, users, events)
+}
+
+/// The mock serving [`report_account`].
+async fn mock_with_report() -> (MockZoom, BTreeMap<String, Vec<Value>>, Vec<Value>) {
+    let (account, users, events) = report_account();
     let mock = MockZoom::start(account, BTreeMap::new(), Duration::ZERO).await;
     (mock, users, events)
+}
+
+/// Runs an extract with the report against `account`, which must fail with `code` and write
+/// nothing; returns its stderr and the mock.
+async fn refused(account: Account, code: i32) -> (String, MockZoom) {
+    let mock = MockZoom::start(account, BTreeMap::new(), Duration::ZERO).await;
+    let out = tempfile::tempdir().unwrap();
+    let output = run_blocking(extract_with_activity(&mock, out.path(), &[])).await;
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(code), "{stderr}");
+    assert!(dir_entries(out.path()).is_empty());
+    (stderr, mock)
 }
 
 fn extract_with_activity(mock: &MockZoom, out: &Path, extra: &[&str]) -> assert_cmd::Command {
@@ -179,37 +197,25 @@ async fn the_ip_address_is_kept_only_when_asked_for() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn without_the_report_scope_the_run_stops_before_any_page() {
-    let (mock, _, _) = mock_with_report().await;
-    let mut account = mock.account();
+    let (mut account, _, _) = report_account();
     account.scopes = "user:read:list_users:admin".into();
-    let mock = MockZoom::start(account, BTreeMap::new(), Duration::ZERO).await;
-    let out = tempfile::tempdir().unwrap();
-    let output = run_blocking(extract_with_activity(&mock, out.path(), &[])).await;
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    let (stderr, mock) = refused(account, 2).await;
     assert!(
         stderr.contains("report:read:user_activities:admin"),
         "{stderr}"
     );
     assert!(mock.seen().requests.is_empty(), "a users page was fetched");
-    assert!(dir_entries(out.path()).is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_plan_without_reports_is_a_clear_error() {
-    let (mock, _, _) = mock_with_report().await;
-    let mut account = mock.account();
+    let (mut account, _, _) = report_account();
     account.reports_allowed = false;
-    let mock = MockZoom::start(account, BTreeMap::new(), Duration::ZERO).await;
-    let out = tempfile::tempdir().unwrap();
-    let output = run_blocking(extract_with_activity(&mock, out.path(), &[])).await;
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    let (stderr, _) = refused(account, 2).await;
     assert!(
         stderr.contains("reports need a Pro plan or higher"),
         "{stderr}"
     );
-    assert!(dir_entries(out.path()).is_empty());
 }
 
 /// A recorded run with the report replays to the same four tables, byte for byte.
@@ -358,8 +364,7 @@ async fn partitioned_runs_publish_the_activity_tables_beside_the_others() {
 /// The report is paced by its own limit, and a Heavy 429 with `Retry-After` is waited out.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_report_is_paced_apart_and_a_heavy_429_is_waited_out() {
-    let (mock, _, events) = mock_with_report().await;
-    let mut account = mock.account();
+    let (mut account, _, events) = report_account();
     account.activity_throttled = vec![2];
     let mock = MockZoom::start(account, BTreeMap::new(), Duration::ZERO).await;
     let out = tempfile::tempdir().unwrap();
@@ -387,17 +392,11 @@ async fn the_report_is_paced_apart_and_a_heavy_429_is_waited_out() {
 /// writes nothing.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_spent_daily_quota_for_the_report_is_exit_75_with_the_reset_time() {
-    let (mock, _, _) = mock_with_report().await;
-    let mut account = mock.account();
+    let (mut account, _, _) = report_account();
     account.activity_quota_spent = true;
-    let mock = MockZoom::start(account, BTreeMap::new(), Duration::ZERO).await;
-    let out = tempfile::tempdir().unwrap();
-    let output = run_blocking(extract_with_activity(&mock, out.path(), &[])).await;
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(75), "{stderr}");
+    let (stderr, _) = refused(account, 75).await;
     assert!(stderr.contains("daily API quota"), "{stderr}");
     assert!(stderr.contains("T00:00:00Z"), "{stderr}");
-    assert!(dir_entries(out.path()).is_empty());
 }
 
 /// Settings of the report that cannot work are refused before any request: a window reaching past

@@ -289,10 +289,8 @@ impl ActivityTracker {
                     .for_each(|c| clients.values().append_value(c));
                 clients.append(true);
                 last_login.append_option(u.last_login);
-                last_seen.append_option(match (u.last_login, u.last) {
-                    (Some(a), Some(b)) => Some(a.max(b)),
-                    (a, b) => a.or(b),
-                });
+                // The later of the two; `None` orders below any time.
+                last_seen.append_option(u.last_login.max(u.last));
             }
             let columns: Vec<ArrayRef> = vec![
                 repeat_option(run.account_id.as_deref(), n),
