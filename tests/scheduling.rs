@@ -13,16 +13,29 @@ use common::*;
 use mock_zoom::{Account, Fault, MockZoom, generated_users};
 use serde_json::Value;
 
-fn replay_into(root: &Path, recording: &str, account: &str, date: &str, run_id: &str) {
-    zoom_licenses()
+/// `extract --replay` of a fixture into the partition of `account` on `date` under `root`.
+fn replay_command(
+    root: &Path,
+    recording: &str,
+    account: &str,
+    date: &str,
+    run_id: &str,
+) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_zoom-licenses"));
+    cmd.env_remove("RUST_LOG")
+        .env_remove("ZOOM_LICENSES_LOG_FORMAT")
         .args(["-q", "extract", "--replay"])
         .arg(fixture(recording))
         .arg("--output-dir")
         .arg(root)
         .args(["--partition-date", date, "--partition-account", account])
-        .args(["--run-id", run_id])
-        .assert()
-        .success();
+        .args(["--run-id", run_id]);
+    cmd
+}
+
+fn replay_into(root: &Path, recording: &str, account: &str, date: &str, run_id: &str) {
+    let cmd = replay_command(root, recording, account, date, run_id);
+    assert_cmd::Command::from_std(cmd).assert().success();
 }
 
 #[test]
@@ -245,20 +258,8 @@ fn the_next_run_names_and_mends_a_mismatched_pair() {
         text.replace("\"run_id\": \"first\"", "\"run_id\": \"killed\""),
     )
     .unwrap();
-    let assert = zoom_licenses()
-        .args(["extract", "--replay"])
-        .arg(fixture("sample"))
-        .arg("--output-dir")
-        .arg(&root)
-        .args([
-            "--partition-date",
-            "2026-11-27",
-            "--partition-account",
-            "emea",
-        ])
-        .args(["--run-id", "second"])
-        .assert()
-        .success();
+    let cmd = replay_command(&root, "sample", "emea", "2026-11-27", "second");
+    let assert = assert_cmd::Command::from_std(cmd).assert().success();
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
     assert!(stderr.contains("came from different runs"), "{stderr}");
     assert!(stderr.contains("zoom_user_rejects: killed "), "{stderr}");
@@ -290,18 +291,8 @@ fn concurrent_writers_of_one_partition_leave_a_matched_pair() {
         let runs: Vec<std::process::Child> = ["a", "b"]
             .iter()
             .map(|name| {
-                let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_zoom-licenses"));
-                cmd.args(["-q", "extract", "--replay"])
-                    .arg(fixture("sample"))
-                    .arg("--output-dir")
-                    .arg(&root)
-                    .args([
-                        "--partition-date",
-                        "2026-11-27",
-                        "--partition-account",
-                        "emea",
-                    ])
-                    .args(["--run-id", &format!("{trial}-{name}")])
+                let run_id = format!("{trial}-{name}");
+                replay_command(&root, "sample", "emea", "2026-11-27", &run_id)
                     .stdout(std::process::Stdio::null())
                     .stderr(std::process::Stdio::null())
                     .spawn()
