@@ -226,6 +226,10 @@ fn unneutralize(column: &ArrayRef) -> Result<ArrayRef, String> {
     let Some(text) = column.as_string_opt::<i32>() else {
         return Ok(column.clone());
     };
+    // Most batches hold no neutralized cell: keep the column as read, without a copy.
+    if !text.iter().flatten().any(|v| v.starts_with('\'')) {
+        return Ok(column.clone());
+    }
     let values = text.iter().map(|value| {
         value.map(|v| match v.strip_prefix('\'') {
             Some(rest) if looks_like_formula(rest) => rest,
