@@ -50,6 +50,17 @@ pub enum ExtractError {
         /// Why.
         error: ApiError,
     },
+    /// A chain of pages that would not end (see [`crate::source::guard`]).
+    #[error(
+        "Zoom's pages of `{sweep}` do not end: {why}; stopping instead of following its tokens \
+         for ever (see \"When a sweep ends\" in docs/zoom-behaviour.md)"
+    )]
+    EndlessSweep {
+        /// The sweep, e.g. `users?status=active`.
+        sweep: String,
+        /// What the pages did.
+        why: String,
+    },
     /// A bug or an impossible state.
     #[error("internal error: {0}")]
     Internal(String),

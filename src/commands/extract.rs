@@ -293,7 +293,8 @@ async fn list_sub_accounts(
         }
     }
     let mut subs = Vec::new();
-    let mut tokens = std::collections::HashSet::new();
+    let mut known = std::collections::HashSet::new();
+    let mut guard = extractor::source::guard::SweepGuard::new();
     let mut request = sub_accounts::sweep();
     loop {
         let page = client.fetch(&request).await.map_err(failure)?.page;
@@ -301,21 +302,20 @@ async fn list_sub_accounts(
             let sub: SubAccount = serde_json::from_str(raw).unwrap_or_default();
             match sub.id.filter(|id| !id.is_empty()) {
                 // Pages that shift while listed may repeat an account: each is read once.
-                Some(id) if subs.iter().any(|(known, _)| *known == id) => {}
+                Some(id) if !known.insert(id.clone()) => {}
                 Some(id) => subs.push((id, sub.account_name)),
                 None => tracing::warn!(message = "A sub account without an id; skipped."),
             }
         }
-        let next = &page.meta.next_page_token;
-        if next.is_empty() {
+        if page.meta.next_page_token.is_empty() {
             return Ok(subs);
         }
-        if !tokens.insert(next.clone()) {
-            return Err(Failure::failed_msg(
-                "Zoom sent the same next_page_token twice while listing the sub accounts",
-            ));
+        if let Err(why) = guard.admit(&page) {
+            let sweep = request.sweep();
+            let error = extractor::ExtractError::EndlessSweep { sweep, why };
+            return Err(Failure::failed(anyhow::anyhow!(error)));
         }
-        request = request.next(next);
+        request = request.next(&page.meta.next_page_token);
     }
 }
 
@@ -367,7 +367,14 @@ fn finish_accounts(
     if failed.is_empty() {
         return Ok(());
     }
-    let names: Vec<&str> = failed.iter().map(|a| a.name.as_str()).collect();
+    // The manifest names every one; the message names the first few (a master account may have
+    // thousands of sub accounts, all failing for one reason).
+    const NAMED: usize = 10;
+    let mut names: Vec<&str> = failed.iter().take(NAMED).map(|a| a.name.as_str()).collect();
+    let more = format!("and {} more", failed.len().saturating_sub(NAMED));
+    if failed.len() > NAMED {
+        names.push(&more);
+    }
     let all_temporary = failed.iter().all(|a| a.exit_code == Some(exit::TEMPORARY));
     // Inactive accounts were not run: they count neither as failed nor among those run.
     let skipped = manifest

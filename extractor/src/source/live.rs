@@ -17,6 +17,7 @@ use tokio::task::JoinSet;
 use crate::error::ExtractError;
 use crate::http::error::ApiError;
 use crate::http::{FetchedPage, ZoomClient};
+use crate::source::guard::SweepGuard;
 use crate::source::recording::RecordingWriter;
 use crate::source::{ApiReport, PageSource, SourceReport, SweepReport};
 use crate::zoom::endpoint::{PageRequest, Rate};
@@ -74,6 +75,9 @@ struct Shared {
     /// Records on the pages sent, repeats included.
     records: AtomicU64,
     page_size: AtomicU32,
+    /// The smallest `page_size` a page of users said it holds: a server that clamps the size
+    /// asked for says the one it used.
+    served_page_size: AtomicU32,
     fell_back: AtomicBool,
     recorder: Option<Mutex<RecordingWriter>>,
     follow_ups: Option<FollowUps>,
@@ -110,6 +114,7 @@ impl PageSource for LiveSource {
             sequence: AtomicU64::new(0),
             records: AtomicU64::new(0),
             page_size: AtomicU32::new(page_size),
+            served_page_size: AtomicU32::new(u32::MAX),
             fell_back: AtomicBool::new(false),
             recorder: self.recorder.map(Mutex::new),
             follow_ups: self.follow_ups,
@@ -157,7 +162,11 @@ impl PageSource for LiveSource {
                 api_url: self.api_url,
                 max_rps: self.client.max_rps(),
                 heavy_max_rps: heavy.then(|| self.client.heavy_max_rps()),
-                page_size: shared.page_size.load(Ordering::Relaxed).min(first_phase),
+                page_size: shared
+                    .page_size
+                    .load(Ordering::Relaxed)
+                    .min(first_phase)
+                    .min(shared.served_page_size.load(Ordering::Relaxed)),
                 page_size_fallback: shared.fell_back.load(Ordering::Relaxed),
                 requests: self.client.stats(),
             }),
@@ -253,11 +262,8 @@ impl Drop for Inflight {
 async fn sweep(shared: Arc<Shared>, first: PageRequest) -> Result<SweepReport, ExtractError> {
     let sweep = first.sweep();
     let mut report = SweepReport::new(first.clone());
-    // The tokens this pass of the sweep was given, and its pages: a token given twice (a cycle)
-    // or more pages than `total_records` allows would loop for ever.
-    let mut tokens = HashSet::new();
-    let mut pass_pages = 0u64;
-    let mut empty_with_token = 0u32;
+    // What this pass of the sweep has read: the one rule that ends every chain of pages.
+    let mut guard = SweepGuard::new();
     let mut current = Inflight::start(&shared, first.clone());
     loop {
         // As soon as this response's body arrives, its next token starts the next request, which
@@ -275,8 +281,7 @@ async fn sweep(shared: Arc<Shared>, first: PageRequest) -> Result<SweepReport, E
             Err(ApiError::PageTokenExpired(message)) if report.restarts < MAX_RESTARTS => {
                 report.restarts += 1;
                 report.records_received = 0;
-                tokens.clear();
-                pass_pages = 0;
+                guard.restart();
                 tracing::warn!(
                     message = "Page token expired; restarting the sweep from its first page.",
                     %sweep,
@@ -324,38 +329,28 @@ async fn sweep(shared: Arc<Shared>, first: PageRequest) -> Result<SweepReport, E
                 )?;
         }
         report.count_page(&page);
+        let served = page
+            .meta
+            .page_size
+            .filter(|_| page.request.endpoint.lists_users());
+        if let Some(served) = served.and_then(|s| u32::try_from(s).ok())
+            && (1..page_size).contains(&served)
+            && shared.served_page_size.fetch_min(served, Ordering::Relaxed) > served
+        {
+            tracing::info!(
+                message = "Zoom sends fewer users per page than asked for; following its pages.",
+                %sweep,
+                asked = page_size,
+                served
+            );
+        }
         shared
             .records
             .fetch_add(page.record_count() as u64, Ordering::Relaxed);
         let token = page.meta.next_page_token.clone();
         let paginated = page.request.endpoint.paginated;
-        pass_pages += 1;
-        if !token.is_empty() && !tokens.insert(token.clone()) {
-            return Err(ExtractError::Internal(format!(
-                "Zoom sent the same next_page_token twice for `{sweep}` (its pages would go round \
-                 in a circle); stopping instead of looping"
-            )));
-        }
-        // Without total_records to bound them, empty pages that keep handing out tokens would go
-        // on for ever: two in a row end the sweep with an error.
-        empty_with_token = match page.record_count() == 0 && !token.is_empty() {
-            true => empty_with_token + 1,
-            false => 0,
-        };
-        if empty_with_token >= 2 {
-            return Err(ExtractError::Internal(format!(
-                "Zoom sent empty pages that each named a next page for `{sweep}`; stopping instead \
-                 of following its tokens for ever"
-            )));
-        }
-        if let Some(most) = most_pages(&page)
-            && pass_pages > most
-        {
-            return Err(ExtractError::Internal(format!(
-                "Zoom sent more pages for `{sweep}` than its total_records of {} allows ({most} at \
-                 most); stopping instead of following its tokens for ever",
-                page.meta.total_records.unwrap_or(0)
-            )));
+        if paginated && let Err(why) = guard.admit(&page) {
+            return Err(ExtractError::EndlessSweep { sweep, why });
         }
         if let Some(follow_ups) = &shared.follow_ups {
             let more = follow_ups(&page);
@@ -399,13 +394,4 @@ async fn sweep(shared: Arc<Shared>, first: PageRequest) -> Result<SweepReport, E
         records = report.records_received
     );
     Ok(report)
-}
-
-/// The most pages a sweep may take, from the `total_records` and page size of `page`: twice what
-/// they need, and ten more, since users can be added while a sweep runs. `None` when Zoom did not
-/// say.
-fn most_pages(page: &Page) -> Option<u64> {
-    let total = page.meta.total_records?;
-    let size = page.request.param("page_size")?.parse::<u64>().ok()?.max(1);
-    Some(total.div_ceil(size).saturating_mul(2).saturating_add(10))
 }

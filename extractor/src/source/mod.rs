@@ -1,6 +1,7 @@
 //! Where pages come from: the [`PageSource`] trait, its live and replayed sources, the recorded-run
 //! format that joins them, and the report of what a source read.
 
+pub mod guard;
 pub mod live;
 pub mod recording;
 pub mod replay;

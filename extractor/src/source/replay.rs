@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use tokio::sync::mpsc;
 
 use crate::error::ExtractError;
+use crate::source::guard::SweepGuard;
 use crate::source::recording::{PageEntry, RecordedRequest, RecordingIndex};
 use crate::source::{PageSource, SourceReport, SweepReport};
 use crate::zoom::ENDPOINTS;
@@ -146,6 +147,7 @@ impl PageSource for ReplaySource {
                 Some(at) if page.request.page_token.is_none() => {
                     report.sweeps[at].restarts += 1;
                     report.sweeps[at].records_received = 0;
+                    tails[at].guard.restart();
                     at
                 }
                 Some(at) => at,
@@ -156,11 +158,18 @@ impl PageSource for ReplaySource {
                         sweep: sweep.clone(),
                         path: path.clone(),
                         next: String::new(),
+                        guard: SweepGuard::new(),
                     });
                     report.sweeps.len() - 1
                 }
             };
             report.sweeps[at].count_page(&page);
+            // What a live run refuses to follow, a replay refuses too.
+            if page.request.endpoint.paginated
+                && let Err(why) = tails[at].guard.admit(&page)
+            {
+                return Err(ExtractError::EndlessSweep { sweep, why });
+            }
             tails[at].path = path;
             tails[at].next = page.meta.next_page_token.clone();
             tracing::debug!(
@@ -204,6 +213,8 @@ struct Tail {
     path: PathBuf,
     /// Its `next_page_token` (`""` on a last page, and on an endpoint that does not page).
     next: String,
+    /// The sweep's pass so far, bounded as a live run bounds it.
+    guard: SweepGuard,
 }
 
 /// Whether `page` follows its sweep's pages so far, whose last one gave `previous` as its

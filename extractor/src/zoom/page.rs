@@ -150,7 +150,18 @@ impl<'de> Visitor<'de> for EnvelopeSeed {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut e = Envelope::default();
+        // JSON allows a member twice and serde keeps the last: a page with two `users` arrays
+        // or two tokens would lose records or end early without a word. Every member read here
+        // must come once (the ones ignored may repeat).
+        let mut seen: Vec<Cow<'de, str>> = Vec::new();
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            let read = Some(key.as_ref()) == self.0 || ENVELOPE_MEMBERS.contains(&key.as_ref());
+            if read {
+                if seen.contains(&key) {
+                    return Err(de::Error::custom(format!("the member `{key}` comes twice")));
+                }
+                seen.push(key.clone());
+            }
             match key.as_ref() {
                 // `null` reads as absent: either way the page has no records array.
                 k if Some(k) == self.0 => e.records = map.next_value()?,
@@ -173,6 +184,17 @@ impl<'de> Visitor<'de> for EnvelopeSeed {
         Ok(e)
     }
 }
+
+/// The envelope members a page is read by, besides its records.
+const ENVELOPE_MEMBERS: &[&str] = &[
+    "page_count",
+    "page_number",
+    "page_size",
+    "total_records",
+    "next_page_token",
+    "code",
+    "message",
+];
 
 /// The `next_page_token` read from the part of a page body received so far, without reading its
 /// records (under the member `records`): Zoom sends the envelope fields first, so the next request
@@ -310,6 +332,23 @@ mod tests {
             let err = parse(bad).unwrap_err();
             assert!(err.starts_with("invalid JSON"), "{bad}: {err}");
         }
+    }
+
+    /// A member the page is read by, given twice, makes the body no page: serde would keep the
+    /// last one and lose the first's users (or end the sweep at a second, empty token).
+    #[test]
+    fn a_member_given_twice_is_refused() {
+        for body in [
+            r#"{"next_page_token":"","users":[{"id":"a"},{"id":"b"}],"users":[{"id":"c"}]}"#,
+            r#"{"next_page_token":"t2","next_page_token":"","users":[]}"#,
+            r#"{"next_page_token":"","total_records":2,"users":[],"total_records":1}"#,
+            r#"{"next_page_token":"","page_size":2,"page_size":300,"users":[]}"#,
+        ] {
+            let err = parse(body).unwrap_err();
+            assert!(err.contains("comes twice"), "{body}: {err}");
+        }
+        // Members nobody reads may repeat (Zoom adds fields over time).
+        parse(r#"{"next_page_token":"","from":"a","from":"b","users":[]}"#).unwrap();
     }
 
     #[test]

@@ -297,6 +297,20 @@ mod tests {
         );
     }
 
+    /// A member given twice in one user is an error (the record becomes a reject with the reason),
+    /// never the last one kept in silence: serde's derive refuses duplicate fields.
+    #[test]
+    fn a_member_given_twice_is_an_error() {
+        for raw in [
+            r#"{"id":"a","email":"a@x","email":"b@x","type":2}"#,
+            r#"{"id":"a","id":"b","email":"a@x","type":2}"#,
+            r#"{"id":"a","email":"a@x","type":2,"type":1}"#,
+        ] {
+            let err = serde_json::from_str::<ZoomUser>(raw).unwrap_err();
+            assert!(err.to_string().contains("duplicate field"), "{raw}: {err}");
+        }
+    }
+
     #[test]
     fn nulls_read_as_absent() {
         let user: ZoomUser<'_> = serde_json::from_str(

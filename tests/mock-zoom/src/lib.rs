@@ -35,8 +35,11 @@ pub struct Account {
     pub scopes: String,
     /// `expires_in` of issued tokens.
     pub token_ttl_secs: u64,
-    /// The largest `page_size` accepted; above it, 400 code 300.
+    /// The largest `page_size` accepted; above it, 400 code 300 (or a clamp, below).
     pub max_page_size: u32,
+    /// Whether a `page_size` above `max_page_size` is clamped to it (the page saying the size it
+    /// used in `page_size`) instead of refused: which one Zoom does is unconfirmed.
+    pub clamp_page_size: bool,
     /// User objects per status (`active`, `pending`, `inactive`).
     pub users: BTreeMap<String, Vec<Value>>,
     /// Authorization code flow: the redirect URL registered in the app.
@@ -57,6 +60,9 @@ pub struct Account {
     pub sub_accounts: Vec<(String, String, BTreeMap<String, Vec<Value>>)>,
     /// Sub accounts whose users answer 400 code 2001 ("Account does not exist").
     pub sub_accounts_failing: Vec<String>,
+    /// Whether `GET /accounts` answers, after its first page, empty pages that each name a fresh
+    /// next page, without end (a server that would keep a client listing for ever).
+    pub sub_accounts_endless: bool,
     /// `GET /groups` answers' groups (`{id, name, total_members}`), in order.
     pub groups: Vec<Value>,
     /// `GET /roles`'s roles (`{id, name, description, total_members}`).
@@ -88,6 +94,7 @@ impl Account {
             scopes: "user:read:list_users:admin".into(),
             token_ttl_secs: 3600,
             max_page_size: 2000,
+            clamp_page_size: false,
             users,
             redirect_uri: None,
             deny_consent: false,
@@ -96,6 +103,7 @@ impl Account {
             feature_of: generated_feature,
             sub_accounts: Vec::new(),
             sub_accounts_failing: Vec::new(),
+            sub_accounts_endless: false,
             settings_gone: Vec::new(),
             settings_quota: None,
             groups: vec![
@@ -897,6 +905,15 @@ fn sub_accounts(request: &Request, state: &Mutex<State>) -> (u16, Value) {
                    "account_type": "Pro", "seats": 10, "created_at": "2024-01-01T00:00:00Z"})
         })
         .collect();
+    if state.account.sub_accounts_endless {
+        // Each token is the one asked with, one letter longer: never the same twice.
+        let (page, next) = match request.query.get("next_page_token") {
+            None => (accounts, "endless".to_string()),
+            Some(asked) => (Vec::new(), format!("{asked}x")),
+        };
+        let body = json!({"page_size": page.len(), "next_page_token": next, "accounts": page});
+        return (200, body);
+    }
     match page_of(request, &accounts, "acc") {
         Err(refusal) => refusal,
         Ok((page, token)) => (
@@ -1345,6 +1362,10 @@ fn users_answer(request: &Request, state: &mut State) -> Answer {
             ),
         );
     }
+    let page_size = match page_size > state.account.max_page_size {
+        true if state.account.clamp_page_size => state.account.max_page_size,
+        _ => page_size,
+    };
     if page_size > state.account.max_page_size {
         let body = json!({"code": 300, "message": "Validation Failed.",
             "errors": [{"field": "page_size", "message": "Invalid field."}]});
