@@ -422,6 +422,18 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
         )));
     }
 
+    if let Some(addons) = &stats.addons {
+        match addons.verdict() {
+            Ok(None) => {}
+            Ok(Some(warning)) => tracing::warn!(message = %warning),
+            Err(failure) => {
+                return Err(Failure::failed(anyhow!(
+                    "--with addons: {failure}; no output was written"
+                )));
+            }
+        }
+    }
+
     let mut receipts = BTreeMap::new();
     for (table, output) in finished {
         let mut receipt = commit(output)?;

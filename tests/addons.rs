@@ -106,9 +106,18 @@ async fn the_addons_table_equals_the_mocks_features_for_every_licensed_user() {
         expected_addons(&licensed).len(),
         "a row written twice"
     );
-    // Every row carries the whole feature object.
-    let feature: Value = serde_json::from_str(rows[0]["feature"].as_str().unwrap()).unwrap();
-    assert_eq!(feature["meeting_capacity"], 300);
+    // Every row carries its add-on's own members of the feature object, and no other.
+    for row in &rows {
+        let addon = row["addon"].as_str().unwrap();
+        let own: Value = serde_json::from_str(row["feature"].as_str().unwrap()).unwrap();
+        let own = own.as_object().unwrap();
+        assert!(own.contains_key(addon), "{row}");
+        let prefix = format!("{addon}_");
+        assert!(
+            own.keys().all(|k| k == addon || k.starts_with(&prefix)),
+            "{row}"
+        );
+    }
     let m: Value = json_file(out.path().join("u_manifest.json"));
     assert_eq!(m["addons"]["users_asked"], 40);
     assert_eq!(m["addons"]["users_read"], 40);
@@ -232,4 +241,58 @@ async fn a_restarted_users_sweep_asks_for_each_users_settings_once() {
         expected_addons(&licensed).len(),
         "add-ons written twice"
     );
+}
+
+/// Settings answers without a `feature` object (`null`, a number, an array): when no answer had
+/// one, the run fails (exit 1, nothing written) instead of writing a table that says "no add-ons";
+/// when some lacked it, those users have no rows and the run warns with their count.
+#[tokio::test(flavor = "multi_thread")]
+async fn settings_without_a_feature_object_fail_when_none_has_one_and_warn_when_some_lack_it() {
+    let lacking: [fn(&str) -> Value; 3] = [
+        |_| Value::Null,
+        |_| serde_json::json!(5),
+        |_| serde_json::json!([{"webinar": true}]),
+    ];
+    for feature_of in lacking {
+        let (mock, _) = mock(|a| a.feature_of = feature_of).await;
+        let out = tempfile::tempdir().unwrap();
+        let output = run_blocking(extract(&mock, out.path(), &[])).await;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains("none of the 40 users' settings"),
+            "{stderr}"
+        );
+        assert!(
+            dir_entries(out.path()).is_empty(),
+            "{:?}",
+            dir_entries(out.path())
+        );
+    }
+
+    // Users whose number ends in 7 get no feature object.
+    fn some_lack(id: &str) -> Value {
+        let digits: String = id.chars().filter(char::is_ascii_digit).collect();
+        match digits.ends_with('7') {
+            true => Value::Null,
+            false => generated_feature(id),
+        }
+    }
+    let (mock, users) = mock(|a| a.feature_of = some_lack).await;
+    let out = tempfile::tempdir().unwrap();
+    let output = run_blocking(extract(&mock, out.path(), &[])).await;
+    assert_succeeded(&output);
+    let licensed = ids(&users, false);
+    let (lack, have): (BTreeSet<String>, BTreeSet<String>) =
+        licensed.into_iter().partition(|id| some_lack(id).is_null());
+    assert!(!lack.is_empty() && !have.is_empty());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let said = format!(
+        "{} of 40 users' settings had no `feature` object",
+        lack.len()
+    );
+    assert!(stderr.contains(&said), "{stderr}");
+    assert_eq!(written_addons(out.path()), expected_addons(&have));
+    let m: Value = json_file(out.path().join("u_manifest.json"));
+    assert_eq!(m["addons"]["without_feature"], lack.len());
 }

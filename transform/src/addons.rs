@@ -1,10 +1,12 @@
 //! Paid add-ons per user (`zoom_user_addons`), from each user's settings: one row per user and
-//! add-on that is on, with its capacity when Zoom gives one, and the whole `feature` object as JSON
-//! text in every row, so nothing Zoom adds later is lost.
+//! add-on that is on, with its capacity when Zoom gives one, and the add-on's own members of the
+//! `feature` object (`webinar`, `webinar_capacity`, …) as JSON text, so a detail Zoom adds to an
+//! add-on later is kept. A row holds only that, bounded: a settings body of megabytes makes rows of
+//! the same few hundred bytes.
 //!
 //! What counts as on: a member of `feature` that is `true` (`large_meeting`, `webinar`,
-//! `zoom_phone`, …), or text other than `""` and `None` (`concurrent_meeting`: `Basic` or `Plus`).
-//! A member's capacity is the number in `<member>_capacity`; numbers on their own
+//! `zoom_phone`, …), or a short text other than `""` and `None` (`concurrent_meeting`: `Basic` or
+//! `Plus`). A member's capacity is the number in `<member>_capacity`; numbers on their own
 //! (`meeting_capacity`, the capacities) are not add-ons, nor are the flags in [`NOT_ADDONS`].
 //! A user's settings are read once: a repeat (a users sweep read again) is counted and dropped.
 
@@ -41,6 +43,13 @@ pub fn addons_schema() -> SchemaRef {
         .clone()
 }
 
+/// The longest text value, and member name, read as an add-on: Zoom's levels are words (`Basic`,
+/// `Plus`); a longer text is no level, and is not copied into rows.
+pub const LONGEST_TEXT: usize = 64;
+
+/// The most of an add-on's own members (`webinar`, `webinar_capacity`, …) a row keeps.
+pub const MOST_OWN_MEMBERS: usize = 8;
+
 /// `feature` flags that are not paid add-ons: where meetings may be hosted (`cn_meeting`: China,
 /// `in_meeting`: India).
 pub const NOT_ADDONS: &[&str] = &["cn_meeting", "in_meeting"];
@@ -56,6 +65,9 @@ pub struct AddonStats {
     pub addons: u64,
     /// Users whose settings had no `feature` object (no rows).
     pub without_feature: u64,
+    /// `feature` members left out for being no add-on Zoom sends: a name or text longer than
+    /// [`LONGEST_TEXT`].
+    pub odd_members: u64,
     /// Settings of a user already read, dropped.
     pub duplicates: u64,
 }
@@ -68,25 +80,81 @@ pub struct AddonTally {
     seen: std::collections::HashSet<String>,
 }
 
-/// The add-ons that are on in a `feature` object: (name, value as text, capacity).
-pub fn addons_on(feature: &serde_json::Map<String, Value>) -> Vec<(String, String, Option<i64>)> {
-    let capacity = |name: &str| {
-        feature
-            .get(&format!("{name}_capacity"))
-            .and_then(Value::as_i64)
-    };
-    feature
-        .iter()
-        .filter(|(name, _)| !NOT_ADDONS.contains(&name.as_str()))
-        .filter_map(|(name, value)| {
-            let on = match value {
-                Value::Bool(true) => "true".to_string(),
-                Value::String(text) if !text.is_empty() && text != "None" => text.clone(),
-                _ => return None,
-            };
-            Some((name.clone(), on, capacity(name)))
-        })
-        .collect()
+impl AddonStats {
+    /// What the run must say of settings without a `feature` object: `Err` when no settings
+    /// answer had one (the add-ons cannot be read at all, so an empty table would be a lie), a
+    /// warning when some lacked it.
+    pub fn verdict(&self) -> Result<Option<String>, String> {
+        match (self.without_feature, self.users_read) {
+            (0, _) => Ok(None),
+            (lacking, read) if lacking == read => Err(format!(
+                "none of the {read} users' settings Zoom sent had a `feature` object, so no add-on \
+                 can be read (a changed API, or answers that are not Zoom's)"
+            )),
+            (lacking, read) => Ok(Some(format!(
+                "{lacking} of {read} users' settings had no `feature` object: those users show no \
+                 add-ons (`without_feature` in the manifest)"
+            ))),
+        }
+    }
+}
+
+/// An add-on that is on: its name, its value as text, its capacity, and its own members of
+/// `feature` as JSON text.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct AddonOn {
+    /// The member's name, e.g. `webinar`.
+    pub name: String,
+    /// `true`, or the level (`Plus`).
+    pub value: String,
+    /// `<name>_capacity`, when a number.
+    pub capacity: Option<i64>,
+    /// `{"webinar":true,"webinar_capacity":1000}`: the member and those named after it.
+    pub own_members: String,
+}
+
+/// The add-ons that are on in a `feature` object, and how many of its members were too long to
+/// be one.
+pub fn addons_on(feature: &serde_json::Map<String, Value>) -> (Vec<AddonOn>, u64) {
+    let mut odd = 0;
+    let mut on = Vec::new();
+    for (name, value) in feature {
+        if NOT_ADDONS.contains(&name.as_str()) {
+            continue;
+        }
+        let text = match value {
+            Value::Bool(true) => "true",
+            Value::String(text) if !text.is_empty() && text != "None" => text.as_str(),
+            _ => continue,
+        };
+        if name.len() > LONGEST_TEXT || text.len() > LONGEST_TEXT {
+            odd += 1;
+            continue;
+        }
+        let prefix = format!("{name}_");
+        let own: serde_json::Map<String, Value> = feature
+            .iter()
+            .filter(|(k, v)| {
+                (*k == name || k.starts_with(&prefix))
+                    && k.len() <= LONGEST_TEXT
+                    && match v {
+                        Value::String(t) => t.len() <= LONGEST_TEXT,
+                        _ => !v.is_array() && !v.is_object(),
+                    }
+            })
+            .take(MOST_OWN_MEMBERS)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        on.push(AddonOn {
+            name: name.clone(),
+            value: text.to_string(),
+            capacity: feature
+                .get(&format!("{prefix}capacity"))
+                .and_then(Value::as_i64),
+            own_members: Value::Object(own).to_string(),
+        });
+    }
+    (on, odd)
 }
 
 /// One user's settings page as rows of `zoom_user_addons`.
@@ -111,8 +179,8 @@ pub fn addon_rows(
         stats.without_feature += 1;
         return Ok(RecordBatch::new_empty(addons_schema()));
     };
-    let on = addons_on(&feature);
-    let feature_text = Value::Object(feature).to_string();
+    let (on, odd) = addons_on(&feature);
+    stats.odd_members += odd;
     if !on.is_empty() {
         stats.users_with_addons += 1;
     }
@@ -125,12 +193,12 @@ pub fn addon_rows(
         Int32Builder::new(),
         StringBuilder::new(),
     );
-    for (name, text, cap) in &on {
+    for one in &on {
         key.append_value(user_key);
-        addon.append_value(name);
-        value.append_value(text);
-        capacity.append_option(cap.and_then(|c| i32::try_from(c).ok()));
-        json.append_value(&feature_text);
+        addon.append_value(&one.name);
+        value.append_value(&one.value);
+        capacity.append_option(one.capacity.and_then(|c| i32::try_from(c).ok()));
+        json.append_value(&one.own_members);
     }
     let columns: Vec<ArrayRef> = vec![
         repeat_option(run.account_id.as_deref(), n),
@@ -157,15 +225,79 @@ mod tests {
                 "concurrent_meeting":"Plus","zoom_events":"None","zoom_docs":""}"#,
         )
         .unwrap();
-        let mut on = addons_on(&feature);
+        let (on, odd) = addons_on(&feature);
+        let mut on: Vec<(&str, &str, Option<i64>, &str)> = on
+            .iter()
+            .map(|a| (&*a.name, &*a.value, a.capacity, &*a.own_members))
+            .collect();
         on.sort();
         assert_eq!(
             on,
             [
-                ("concurrent_meeting".to_string(), "Plus".to_string(), None),
-                ("large_meeting".to_string(), "true".to_string(), Some(500)),
-                ("zoom_phone".to_string(), "true".to_string(), None),
+                (
+                    "concurrent_meeting",
+                    "Plus",
+                    None,
+                    r#"{"concurrent_meeting":"Plus"}"#
+                ),
+                (
+                    "large_meeting",
+                    "true",
+                    Some(500),
+                    r#"{"large_meeting":true,"large_meeting_capacity":500}"#
+                ),
+                ("zoom_phone", "true", None, r#"{"zoom_phone":true}"#),
             ]
         );
+        assert_eq!(odd, 0);
+    }
+
+    /// Where meetings may be hosted (China, India) is a flag, not a paid add-on.
+    #[test]
+    fn hosting_regions_are_not_addons() {
+        let feature: serde_json::Map<String, Value> =
+            serde_json::from_str(r#"{"cn_meeting":true,"in_meeting":true,"webinar":true}"#)
+                .unwrap();
+        let (on, _) = addons_on(&feature);
+        let names: Vec<&str> = on.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["webinar"]);
+    }
+
+    /// A settings body of megabytes (a huge text, an add-on's member that is a huge array, very
+    /// many members named after an add-on) still makes rows of a few hundred bytes.
+    #[test]
+    fn a_row_is_bounded_whatever_the_feature_object_holds() {
+        let huge = "x".repeat(5 << 20);
+        let mut feature = serde_json::Map::new();
+        feature.insert("webinar".into(), Value::Bool(true));
+        feature.insert(
+            "webinar_list".into(),
+            Value::Array(vec![Value::from(1); 100_000]),
+        );
+        for n in 0..10_000 {
+            feature.insert(format!("webinar_{n}"), Value::from(n));
+        }
+        feature.insert("zoom_events".into(), Value::String(huge.clone()));
+        feature.insert(huge.clone(), Value::Bool(true));
+        let (on, odd) = addons_on(&feature);
+        assert_eq!(odd, 2, "the huge text and the huge name");
+        assert_eq!(on.len(), 1);
+        assert_eq!(on[0].name, "webinar");
+        assert!(on[0].own_members.len() < 400, "{}", on[0].own_members);
+    }
+
+    #[test]
+    fn settings_without_a_feature_object_are_a_warning_or_a_failure() {
+        let stats = |read, without_feature| AddonStats {
+            users_read: read,
+            without_feature,
+            ..AddonStats::default()
+        };
+        assert_eq!(stats(5, 0).verdict(), Ok(None));
+        assert_eq!(stats(0, 0).verdict(), Ok(None));
+        let warning = stats(5, 2).verdict().unwrap().unwrap();
+        assert!(warning.starts_with("2 of 5 users' settings"), "{warning}");
+        let failure = stats(5, 5).verdict().unwrap_err();
+        assert!(failure.contains("none of the 5"), "{failure}");
     }
 }
