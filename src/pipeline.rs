@@ -422,6 +422,15 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
         )));
     }
 
+    if let Some(outside) = stats.activity.as_ref().map(|a| a.outside_window)
+        && outside > 0
+    {
+        tracing::warn!(
+            message = "Sign-in events dated outside the window were written but not counted as \
+                       sign-ins (activity.outside_window in the manifest).",
+            events = outside
+        );
+    }
     if let Some(addons) = &stats.addons {
         match addons.verdict() {
             Ok(None) => {}

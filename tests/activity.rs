@@ -462,3 +462,40 @@ fn impossible_windows_and_orphan_options_are_refused_at_once() {
             .stderr(predicates::str::contains(says));
     }
 }
+
+/// Events the report dates far outside the window (2999, 1970) are written, counted in the
+/// manifest and warned about, but are nobody's sign-ins: a licensed user whose only events they
+/// are has no sign-in, so `reclaim` can still find the idle seat.
+#[tokio::test(flavor = "multi_thread")]
+async fn events_dated_outside_the_window_count_as_no_sign_in() {
+    let users = generated_users(10, 0, 0);
+    let mut account = Account::new(users.clone());
+    account.scopes = REPORT_SCOPES.into();
+    let idle = users["active"][1].clone();
+    assert_eq!(idle["type"], 2, "user 1 is licensed");
+    let email = idle["email"].as_str().unwrap();
+    account.activity_misdated = ["2999-01-01T00:00:00Z", "1970-01-01T00:00:00Z"]
+        .iter()
+        .map(|time| {
+            serde_json::json!({"email": email, "time": time, "type": "Sign in",
+                               "client_type": "Browser", "version": "6.0"})
+        })
+        .collect();
+    let mock = MockZoom::start(account, BTreeMap::new(), Duration::ZERO).await;
+    let out = tempfile::tempdir().unwrap();
+    let output = run_blocking(extract_with_activity(&mock, out.path(), &[])).await;
+    assert_succeeded(&output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("dated outside the window"), "{stderr}");
+    let events = ndjson_file(&out.path().join("u_signin_events.ndjson"));
+    assert_eq!(events.len(), 2, "both events are written");
+    let activity = ndjson_file(&out.path().join("u_user_activity.ndjson"));
+    let row = activity
+        .iter()
+        .find(|r| r["email"] == email)
+        .expect("the user's activity row");
+    assert_eq!(row["sign_ins"], 0, "{row}");
+    assert!(row["last_sign_in_at"].is_null(), "{row}");
+    let m = json_file(out.path().join("u_manifest.json"));
+    assert_eq!(m["activity"]["outside_window"], 2, "{}", m["activity"]);
+}

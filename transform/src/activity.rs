@@ -17,7 +17,7 @@ use arrow_array::builder::{
 };
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveTime};
 use extractor::Page;
 use extractor::zoom::activities::ActivityLog;
 use xxhash_rust::xxh3::{Xxh3, xxh3_128};
@@ -94,6 +94,9 @@ pub struct ActivityStats {
     pub malformed: u64,
     /// Users of the license table with at least one sign-in in the window.
     pub users_signed_in: u64,
+    /// Events dated outside the window asked for, by more than a day (time zones): written, but
+    /// not counted as anyone's sign-in, so a date Zoom got wrong (1970, 2999) hides no idle seat.
+    pub outside_window: u64,
 }
 
 /// A user of the license table and their sign-ins so far.
@@ -118,6 +121,8 @@ pub struct ActivityTracker {
     seen_events: HashSet<u128>,
     /// Once an event has arrived, a user may not: it would miss the events before it.
     events_started: bool,
+    /// Event times (µs) within which an event counts as a sign-in of the window.
+    window: std::ops::Range<i64>,
     stats: ActivityStats,
 }
 
@@ -137,7 +142,12 @@ fn email_key(email: &str) -> u128 {
 impl ActivityTracker {
     /// A tracker for the window and options of `ctx`.
     pub fn new(ctx: ActivityContext) -> Self {
+        // A day on either side: the report's dates may be the account's days, not UTC's.
+        let micros = |day: NaiveDate| day.and_time(NaiveTime::MIN).and_utc().timestamp_micros();
+        let day = 86_400_000_000;
+        let window = micros(ctx.from) - day..micros(ctx.to) + 2 * day;
         ActivityTracker {
+            window,
             ctx,
             users: Vec::new(),
             by_email: HashMap::new(),
@@ -226,10 +236,14 @@ impl ActivityTracker {
                 .email
                 .as_deref()
                 .and_then(|e| self.by_email.get(&email_key(e)).copied());
+            let outside = time.is_some_and(|t| !self.window.contains(&t));
+            if outside {
+                self.stats.outside_window += 1;
+            }
             if let Some(index) = user {
                 self.stats.matched += 1;
                 let tracked = &mut self.users[index];
-                if event.as_deref() == Some("sign_in") {
+                if event.as_deref() == Some("sign_in") && !outside {
                     tracked.sign_ins = tracked.sign_ins.saturating_add(1);
                     if let Some(t) = time {
                         tracked.first = Some(tracked.first.map_or(t, |f| f.min(t)));
@@ -452,6 +466,42 @@ mod tests {
                 (Some("u1".into()), 1)
             ]
         );
+    }
+
+    /// An event dated far outside the window (1970, 2999) is written and counted, but is no
+    /// sign-in of the window: the user stays without one (and so can be reclaimed). An event a
+    /// day off (another time zone) still counts.
+    #[test]
+    fn events_dated_outside_the_window_are_no_sign_ins() {
+        let mut t = transformer();
+        t.transform_page(&users_page(
+            "active",
+            r#"{"id":"u1","email":"a@x.com","type":2},{"id":"u2","email":"b@x.com","type":2}"#,
+        ))
+        .unwrap();
+        let out = t
+            .transform_page(&events_page(
+                r#"{"email":"a@x.com","time":"2999-01-01T00:00:00Z","type":"Sign in"},
+                   {"email":"a@x.com","time":"1970-01-01T00:00:00Z","type":"Sign in"},
+                   {"email":"b@x.com","time":"2026-10-31T20:00:00Z","type":"Sign in"},
+                   {"email":"b@x.com","time":"2026-12-01T05:00:00Z","type":"Sign in"}"#,
+            ))
+            .unwrap();
+        assert_eq!(out.batch(Table::SigninEvents).unwrap().num_rows(), 4);
+        let (stats, batches) = t.finish().unwrap();
+        let activity = stats.activity.unwrap();
+        assert_eq!(activity.outside_window, 2);
+        assert_eq!(activity.users_signed_in, 1);
+        use arrow_array::cast::AsArray;
+        let sign_ins: Vec<i32> = batches
+            .iter()
+            .flat_map(|b| {
+                let column = b.column_by_name("sign_ins").unwrap();
+                let values = column.as_primitive::<arrow_array::types::Int32Type>();
+                values.values().to_vec()
+            })
+            .collect();
+        assert_eq!(sign_ins, [0, 2]);
     }
 
     /// Odd events lose nothing: a number where text should be is kept as its digits, a record that
