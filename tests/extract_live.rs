@@ -478,23 +478,6 @@ async fn refuse_with(
 /// One sweep of 230 active users, 50 a page: request N is page N unless a fault repeats one.
 const ONE_SWEEP: &[&str] = &["--statuses", "active", "--page-size", "50"];
 
-/// Zoom refusing the renewed token as well is a configuration problem: exit 2 on the second
-/// refusal, after exactly one renewal.
-#[tokio::test(flavor = "multi_thread")]
-async fn a_token_refused_twice_ends_the_run_with_exit_2() {
-    let faults = BTreeMap::from([(2, Fault::ExpireTokens), (3, Fault::ExpireTokens)]);
-    let account = Account::new(generated_users(230, 0, 0));
-    let mock = refuse_with(
-        account,
-        faults,
-        ONE_SWEEP,
-        2,
-        "Zoom refused the access token",
-    )
-    .await;
-    assert_eq!(mock.seen().token_requests, 2, "one token, then one renewal");
-}
-
 /// An expired page token restarts its sweep at most three times; the fourth expiry ends the run.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_fourth_expired_page_token_ends_the_run() {

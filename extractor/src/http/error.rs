@@ -48,8 +48,9 @@ pub enum ApiError {
         /// Zoom's message, if any.
         message: String,
     },
-    /// A per-second (or concurrency) 429.
-    #[error("Zoom's rate limit was hit (HTTP 429) and retries ran out")]
+    /// A per-second (or concurrency) 429. Its text says what happened, not that the run gave up:
+    /// every retry logs it ([`ApiError::RetriesExhausted`] says when retries ran out).
+    #[error("Zoom's rate limit was hit (HTTP 429)")]
     RateLimited {
         /// How long Zoom asked to wait, when it said.
         wait: Option<Duration>,
@@ -64,17 +65,15 @@ pub enum ApiError {
         /// When the quota resets.
         resets_at: DateTime<Utc>,
     },
-    /// Zoom asked to wait (`Retry-After`) longer than `--max-wait`.
-    #[error(
-        "Zoom asked to wait until {} (in {}), longer than --max-wait ({}s). Run again after that, \
-         or raise --max-wait.",
-        until.format("%Y-%m-%dT%H:%M:%SZ"),
-        human_duration(*until - Utc::now()),
-        max_wait.as_secs()
-    )]
+    /// Zoom asked to wait (`Retry-After`) longer than `--max-wait`, or in words no clock can wait
+    /// for (an unreadable or absurd `Retry-After`, read as longer than any wait we may honour).
+    #[error("{}", wait_too_long(until.as_ref(), retry_after, *max_wait))]
     WaitTooLong {
-        /// When Zoom said requests may go on.
-        until: DateTime<Utc>,
+        /// When Zoom said requests may go on; `None` when its `Retry-After` names no time we can
+        /// place (unreadable, or past any date).
+        until: Option<DateTime<Utc>>,
+        /// The `Retry-After` as Zoom sent it (made safe to print), named when `until` is `None`.
+        retry_after: String,
         /// The `--max-wait` in force.
         max_wait: Duration,
     },
@@ -142,9 +141,44 @@ pub enum ApiError {
         /// The API base URL in use.
         api_url: String,
     },
-    /// The endpoint's URL could not be made from the API base URL (a bug, not Zoom's doing).
-    #[error("cannot make the URL of endpoint {0}")]
+    /// HTTP 404 without a Zoom error code on a list, after the API at this base URL had already
+    /// answered pages: the URL is right, the resource is not there.
+    #[error(
+        "Zoom answered HTTP 404 without an error code for `{path}`, though earlier requests to \
+         {api_url} were answered: the API URL is right, but Zoom found nothing there ({message})"
+    )]
+    NotFound {
+        /// The endpoint's path.
+        path: &'static str,
+        /// The API base URL in use.
+        api_url: String,
+        /// Zoom's message, or the body's text.
+        message: String,
+    },
+    /// A page's `next_page_token` too long to be sent back in a URL: the page is invalid.
+    #[error(
+        "Zoom sent a next_page_token of {bytes} bytes, which is unusable: the next page cannot be \
+         asked for with it (a URL Zoom accepts has room for at most {} bytes of token; Zoom's \
+         tokens are a few dozen characters), so the page is invalid and retrying cannot help",
+        MAX_PAGE_TOKEN_BYTES
+    )]
+    UnusablePageToken {
+        /// The token's length.
+        bytes: usize,
+    },
+    /// The request could not be made: its URL from the API base URL (a bug, not Zoom's doing), or
+    /// reqwest refused to build it. Nothing was sent, and sending again would build the same.
+    #[error("cannot make the request to endpoint {0}")]
     BadUrl(String),
+    /// A failure worth retrying that outlasted every retry (or the time allowed to an API that
+    /// cannot be reached): the last one.
+    #[error("{last}; retries ran out after {attempts} attempts")]
+    RetriesExhausted {
+        /// Requests sent, the first included.
+        attempts: usize,
+        /// The last failure.
+        last: Box<ApiError>,
+    },
     /// No access token could be had.
     #[error(transparent)]
     Auth(#[from] AuthError),
@@ -171,7 +205,10 @@ impl ApiError {
             ApiError::PageTokenExpired(_)
             | ApiError::PageSizeRejected(_)
             | ApiError::Rejected { .. }
+            | ApiError::NotFound { .. }
+            | ApiError::UnusablePageToken { .. }
             | ApiError::BadUrl(_) => ErrorClass::Failed,
+            ApiError::RetriesExhausted { last, .. } => last.class(),
         }
     }
 
@@ -212,6 +249,27 @@ impl ApiError {
     }
 }
 
+/// The longest `next_page_token` sent back: common servers refuse a request line over 8 KB
+/// (nginx's default buffer), and a token percent-encoded can take three times its bytes.
+pub const MAX_PAGE_TOKEN_BYTES: usize = 2048;
+
+/// The text of [`ApiError::WaitTooLong`].
+fn wait_too_long(until: Option<&DateTime<Utc>>, retry_after: &str, max_wait: Duration) -> String {
+    let max_wait = max_wait.as_secs();
+    match until {
+        Some(until) => format!(
+            "Zoom asked to wait until {} (in {}), longer than --max-wait ({max_wait}s). Run again \
+             after that, or raise --max-wait.",
+            until.format("%Y-%m-%dT%H:%M:%SZ"),
+            human_duration(*until - Utc::now())
+        ),
+        None => format!(
+            "Zoom asked to wait longer than --max-wait ({max_wait}s): its Retry-After \
+             `{retry_after}` names no time this run can wait for. Run again later."
+        ),
+    }
+}
+
 /// `2h 5m`, `42s`.
 pub fn human_duration(d: chrono::TimeDelta) -> String {
     let secs = d.num_seconds().max(0);
@@ -228,5 +286,52 @@ fn scope_names(scopes: &[&str]) -> String {
         [granular, classic, ..] => format!("`{granular}` (classic apps: `{classic}`)"),
         [only] => format!("`{only}`"),
         [] => "the endpoint needs".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every failure that is retried is logged with each retry: none of their texts may say the
+    /// run gave up; the one error returned once retries ran out says so.
+    #[test]
+    fn only_the_exhausted_error_says_retries_ran_out() {
+        let retried = [
+            ApiError::Network {
+                timeout: true,
+                unreachable: false,
+                message: "no answer from Zoom in time".into(),
+            },
+            ApiError::BadBody("cut".into()),
+            ApiError::ServerError {
+                status: 503,
+                message: "Service Unavailable".into(),
+            },
+            ApiError::RateLimited { wait: None },
+            ApiError::RateLimited {
+                wait: Some(Duration::from_secs(1)),
+            },
+            ApiError::Auth(AuthError::Unavailable("HTTP 503".into())),
+            ApiError::Auth(AuthError::Unreachable("refused".into())),
+        ];
+        for error in retried {
+            assert!(error.is_retryable(), "{error:?}");
+            let text = error.to_string().to_lowercase();
+            for final_word in ["ran out", "gave up", "giving up", "exhausted", "no more"] {
+                assert!(!text.contains(final_word), "{text}");
+            }
+            let class = error.class();
+            let last = ApiError::RetriesExhausted {
+                attempts: 9,
+                last: Box::new(error),
+            };
+            assert!(
+                last.to_string()
+                    .ends_with("; retries ran out after 9 attempts")
+            );
+            assert_eq!(last.class(), class);
+            assert!(!last.is_retryable());
+        }
     }
 }

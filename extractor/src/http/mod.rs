@@ -2,8 +2,10 @@
 //! token, retried with exponential backoff and jitter when the failure is worth retrying.
 //!
 //! What is retried: connection errors, timeouts, truncated or unparsable bodies, 5xx, 429 (after its
-//! `Retry-After`), and an unreachable token endpoint. An HTTP 401 with code 124 renews the token and
-//! repeats the request once. Everything else fails at once with a message saying what to fix.
+//! `Retry-After`), and an unreachable token endpoint; only the error returned once they ran out says
+//! so. An HTTP 401 with code 124 renews the token and repeats the request, a few times at most. A
+//! `Retry-After` past `--max-wait` (or naming no time at all) and a page token too long to send
+//! back fail at once. Everything else fails at once with a message saying what to fix.
 
 use std::collections::BTreeMap;
 use std::num::NonZeroU32;
@@ -28,7 +30,7 @@ use crate::auth::{Credentials, TokenCache};
 use crate::network;
 use crate::zoom::endpoint::{PageRequest, Rate};
 use crate::zoom::page::{Page, peek_token_in_prefix};
-use error::{ApiError, UNREACHABLE_BUDGET};
+use error::{ApiError, MAX_PAGE_TOKEN_BYTES, UNREACHABLE_BUDGET};
 use rate_gate::RateGate;
 
 /// The page size older Zoom documentation gives as the maximum; the fallback when Zoom refuses a
@@ -153,6 +155,10 @@ pub struct ZoomClient {
     /// Whether the API has answered (any HTTP status): from then on, network failures are an
     /// outage to ride out, not an address that cannot work.
     answered: AtomicBool,
+    /// Whether the API has answered a request with success (2xx): from then on a bare 404 is not
+    /// a wrong base URL. `answered` cannot tell: a wrong base URL answers too (404s, to sweeps
+    /// that left together).
+    confirmed: AtomicBool,
 }
 
 impl ZoomClient {
@@ -184,6 +190,7 @@ impl ZoomClient {
             heavy_max_rps: config.heavy_max_rps.get(),
             counters: Mutex::new(Counters::default()),
             answered: AtomicBool::new(false),
+            confirmed: AtomicBool::new(false),
         })
     }
 
@@ -253,7 +260,8 @@ impl ZoomClient {
         );
     }
 
-    /// Fetches one page, retrying what is worth retrying and renewing a refused token once.
+    /// Fetches one page, retrying what is worth retrying and renewing a refused token (see
+    /// [`MAX_RENEWALS_PER_REQUEST`]).
     pub async fn fetch(&self, request: &PageRequest) -> Result<FetchedPage, ApiError> {
         self.fetch_with_lookahead(request, None).await
     }
@@ -268,11 +276,12 @@ impl ZoomClient {
     ) -> Result<FetchedPage, ApiError> {
         let lookahead = Mutex::new(lookahead);
         let lookahead = &lookahead;
-        let mut renewed = false;
+        let mut renewals = 0;
         let gate = self.gate(request.endpoint.rate);
         loop {
             let attempt = move || self.attempt(request, lookahead);
             let budget = UnreachableBudget::start(&self.answered);
+            let retries = std::sync::atomic::AtomicUsize::new(0);
             let result = attempt
                 .retry(self.backoff)
                 .when(ApiError::is_retryable)
@@ -290,6 +299,7 @@ impl ZoomClient {
                     (_, backoff) => backoff,
                 })
                 .notify(|error, wait| {
+                    retries.fetch_add(1, Ordering::Relaxed);
                     if matches!(error, ApiError::RateLimited { .. }) {
                         gate.add_wait(wait);
                     }
@@ -297,10 +307,23 @@ impl ZoomClient {
                 })
                 .await;
             match result {
-                Err(ApiError::Unauthorized { stale, message }) if !renewed => {
+                Err(ApiError::Unauthorized { stale, message })
+                    if renewals < MAX_RENEWALS_PER_REQUEST =>
+                {
                     tracing::info!(message = "Access token refused; renewing it.", zoom = %message);
-                    renewed = true;
-                    self.tokens.renew(&stale).await?;
+                    let fresh = self.tokens.renew(&stale).await?;
+                    // A renewal that hands back the token Zoom just refused cannot help.
+                    if fresh.value == stale.value {
+                        return Err(ApiError::Unauthorized { stale, message });
+                    }
+                    renewals += 1;
+                }
+                // Only now, once no retry is left, may the error say so (each retry logged it).
+                Err(error) if error.is_retryable() => {
+                    return Err(ApiError::RetriesExhausted {
+                        attempts: retries.load(Ordering::Relaxed) + 1,
+                        last: Box::new(error),
+                    });
                 }
                 other => return other,
             }
@@ -318,6 +341,14 @@ impl ZoomClient {
         let token = self.tokens.get().await?;
         let endpoint = request.endpoint;
         let (path, params) = request.path_and_query().map_err(ApiError::BadUrl)?;
+        // Checked here too, whoever handed the token over (a lookahead, a caller).
+        if let Some(t) = request
+            .page_token
+            .as_ref()
+            .filter(|t| t.len() > MAX_PAGE_TOKEN_BYTES)
+        {
+            return Err(ApiError::UnusablePageToken { bytes: t.len() });
+        }
         let mut url = self
             .api_url
             .join(&path)
@@ -338,14 +369,21 @@ impl ZoomClient {
             .bearer_auth(token.value.expose())
             .send()
             .await
-            .map_err(network_error)?;
+            .map_err(|e| send_error(e, endpoint.path))?;
         self.answered.store(true, Ordering::Relaxed);
         let http_status = response.status();
+        // Set before the body is read, so that the early request for the next page sees it.
+        if http_status.is_success() {
+            self.confirmed.store(true, Ordering::Relaxed);
+        }
         let headers = response.headers().clone();
         // Zoom says no requests are left: hold the next one, which the token below may send early.
         if http_status == StatusCode::OK && header(&headers, "x-ratelimit-remaining") == Some("0") {
-            let wait = retry_after(&headers).unwrap_or(Duration::from_secs(1));
-            gate.pause_for(self.within_max_wait(wait)?);
+            let wait = match header(&headers, "retry-after") {
+                Some(value) => self.within_max_wait(value)?,
+                None => Duration::from_secs(1),
+            };
+            gate.pause_for(wait);
         }
         // Only a page's token may send the next request early.
         let lookahead = match (http_status == StatusCode::OK, endpoint.records) {
@@ -371,6 +409,11 @@ impl ZoomClient {
         );
         if http_status == StatusCode::OK {
             let page = Page::parse(request.clone(), 0, body).map_err(ApiError::BadBody)?;
+            // A token that cannot be sent back makes the page unusable, now and on every retry.
+            let token = &page.meta.next_page_token;
+            if endpoint.paginated && token.len() > MAX_PAGE_TOKEN_BYTES {
+                return Err(ApiError::UnusablePageToken { bytes: token.len() });
+            }
             let text = |name| header(&headers, name).map(str::to_owned);
             let rate_limit = RateLimitHeaders {
                 category: text("x-ratelimit-category"),
@@ -413,12 +456,9 @@ impl ZoomClient {
                 message,
             });
         }
-        // Zoom's own 404s carry an application code (1001: no such user); a bare 404 is a wrong base URL.
+        // Zoom's own 404s carry an application code (1001: no such user).
         if http_status == StatusCode::NOT_FOUND && matches!(zoom.code, 0 | 404) {
-            return Err(ApiError::NoApiHere {
-                path: endpoint.path,
-                api_url: self.api_url.to_string(),
-            });
+            return Err(self.bare_not_found(request, message));
         }
         if http_status == StatusCode::BAD_REQUEST && zoom.code == 200 {
             return Err(ApiError::NoPermission {
@@ -446,36 +486,78 @@ impl ZoomClient {
         })
     }
 
-    /// `wait` when it is within `--max-wait`; otherwise the error that ends the run (exit 75), so a
-    /// `Retry-After` of hours (or a date in 2099) is never slept out.
-    fn within_max_wait(&self, wait: Duration) -> Result<Duration, ApiError> {
-        match wait <= self.max_wait {
-            true => Ok(wait),
-            false => Err(ApiError::WaitTooLong {
-                until: chrono::TimeDelta::from_std(wait)
-                    .ok()
-                    .and_then(|wait| Utc::now().checked_add_signed(wait))
-                    .unwrap_or(DateTime::<Utc>::MAX_UTC),
-                max_wait: self.max_wait,
-            }),
+    /// What a 404 without a Zoom code means. Before the API has answered this client with success,
+    /// nothing at this base URL is Zoom's (check `--api-url`). After, the base URL is proven: on an
+    /// endpoint of one item, the item is gone, as Zoom's gone code would say (and is skipped and
+    /// counted like it); on a list, a failure that does not blame the URL.
+    fn bare_not_found(&self, request: &PageRequest, message: String) -> ApiError {
+        let endpoint = request.endpoint;
+        let api_url = self.api_url.to_string();
+        if !self.confirmed.load(Ordering::Relaxed) {
+            return ApiError::NoApiHere {
+                path: endpoint.path,
+                api_url,
+            };
         }
+        match endpoint.gone_code {
+            Some(code) => {
+                tracing::debug!(
+                    message = "HTTP 404 without a Zoom code for one item: read as gone.",
+                    sweep = %request.sweep()
+                );
+                ApiError::Rejected {
+                    status: StatusCode::NOT_FOUND.as_u16(),
+                    code,
+                    message,
+                }
+            }
+            None => ApiError::NotFound {
+                path: endpoint.path,
+                api_url,
+                message,
+            },
+        }
+    }
+
+    /// The wait a `Retry-After` of `value` asks for when it is within `--max-wait`; otherwise the
+    /// error that ends the run (exit 75), so a `Retry-After` of hours (or a date in 2099, or a
+    /// number past any clock, or words) is never slept out nor mistaken for no `Retry-After`.
+    fn within_max_wait(&self, value: &str) -> Result<Duration, ApiError> {
+        let now = Utc::now();
+        let until = match parse_retry_after(value, now) {
+            RetryAfter::Wait(wait) if wait <= self.max_wait => return Ok(wait),
+            RetryAfter::Wait(wait) => chrono::TimeDelta::from_std(wait)
+                .ok()
+                .and_then(|wait| now.checked_add_signed(wait)),
+            RetryAfter::Unreadable => None,
+        };
+        Err(ApiError::WaitTooLong {
+            until,
+            retry_after: remote_text(value),
+            max_wait: self.max_wait,
+        })
     }
 
     fn rate_limited(&self, headers: &HeaderMap) -> ApiError {
         let daily = header(headers, "x-ratelimit-type")
             .is_some_and(|t| t.eq_ignore_ascii_case("daily-limit"));
         if !daily {
-            return match retry_after(headers).map(|wait| self.within_max_wait(wait)) {
+            return match header(headers, "retry-after").map(|v| self.within_max_wait(v)) {
                 Some(Err(too_long)) => too_long,
                 Some(Ok(wait)) => ApiError::RateLimited { wait: Some(wait) },
                 None => ApiError::RateLimited { wait: None },
             };
         }
         let now = Utc::now();
-        let resets_at = header(headers, "retry-after")
-            .and_then(|v| parse_retry_after(v, now))
-            .map(|wait| now + wait)
-            .unwrap_or_else(|| next_utc_midnight(now));
+        // Daily quotas reset at 00:00 UTC (Zoom documents it): a Retry-After that names no time
+        // we can place (unreadable, or past any date) says less than that.
+        let resets_at = match header(headers, "retry-after").map(|v| parse_retry_after(v, now)) {
+            Some(RetryAfter::Wait(wait)) => chrono::TimeDelta::from_std(wait)
+                .ok()
+                .and_then(|wait| now.checked_add_signed(wait)),
+            Some(RetryAfter::Unreadable) | None => None,
+        }
+        .unwrap_or_else(|| next_utc_midnight(now));
         match (resets_at - now).to_std() {
             Ok(wait) if wait <= self.max_wait => ApiError::RateLimited { wait: Some(wait) },
             Err(_) => ApiError::RateLimited { wait: None },
@@ -528,7 +610,9 @@ async fn read_body(
             None if bytes.len() > TOKEN_PEEK_LIMIT => None,
             None => continue,
         };
-        if let (Some(sender), Some(next)) = (lookahead.take(), told.filter(|t| !t.is_empty())) {
+        // A token too long to send is no lookahead: the page it came in fails whole.
+        let sendable = |t: &String| !t.is_empty() && t.len() <= MAX_PAGE_TOKEN_BYTES;
+        if let (Some(sender), Some(next)) = (lookahead.take(), told.filter(sendable)) {
             let _ = sender.send(next);
             // Let the woken sweep send the next request now: tokio would otherwise run it only
             // after this task yields (a woken task waits in the worker's LIFO slot).
@@ -536,6 +620,15 @@ async fn read_body(
         }
     }
     Ok(bytes)
+}
+
+/// A request that could not be sent. reqwest refusing to build it (e.g. "Parsed Url is not a valid
+/// Uri": a URL over 64 KB) is no network failure: nothing left, and a retry builds the same.
+fn send_error(e: reqwest::Error, path: &str) -> ApiError {
+    match e.is_builder() {
+        true => ApiError::BadUrl(format!("`{path}`: {}", network::describe(&e))),
+        false => network_error(e),
+    }
 }
 
 fn network_error(e: reqwest::Error) -> ApiError {
@@ -553,22 +646,45 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .map(str::trim)
 }
 
-fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    header(headers, "retry-after")
-        .and_then(|v| parse_retry_after(v, Utc::now()))
-        .and_then(|d| d.to_std().ok())
+/// What a `Retry-After` header asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryAfter {
+    /// Wait this long from now (a number of seconds too large to hold is [`Duration::MAX`]: it
+    /// still means "longer than we may wait", never "no wait said").
+    Wait(Duration),
+    /// Neither seconds nor a date: read as a wait longer than any we may honour (see
+    /// [`parse_retry_after`]).
+    Unreadable,
 }
 
 /// `Retry-After` as seconds, an RFC 3339 timestamp (Zoom's daily limit) or an HTTP date.
-pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<chrono::TimeDelta> {
-    if let Ok(secs) = value.parse::<u64>() {
-        return chrono::TimeDelta::try_seconds(secs as i64);
+///
+/// A value that is none of these is [`RetryAfter::Unreadable`], which the client treats as longer
+/// than `--max-wait` (exit 75 at once), not as absent (retry with backoff). That reading is right
+/// whatever the server meant: if it meant a short wait, ending now costs one scheduled rerun,
+/// which exit 75 asks for; if it meant a long one (a day, a date in a form we do not know),
+/// retrying would send requests it forbade, and end in exit 75 anyway, minutes later.
+pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> RetryAfter {
+    let value = value.trim();
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // All digits but too many for a u64: a wait longer than any clock, not "unsaid".
+        let secs = value.parse::<u64>().unwrap_or(u64::MAX);
+        return RetryAfter::Wait(Duration::from_secs(secs));
     }
-    let at = DateTime::parse_from_rfc3339(value)
-        .or_else(|_| DateTime::parse_from_rfc2822(value))
-        .ok()?;
-    Some((at.with_timezone(&Utc) - now).max(chrono::TimeDelta::zero()))
+    let at = DateTime::parse_from_rfc3339(value).or_else(|_| DateTime::parse_from_rfc2822(value));
+    match at {
+        // A date already past means no wait; the difference of two dates always fits.
+        Ok(at) => RetryAfter::Wait((at.with_timezone(&Utc) - now).to_std().unwrap_or_default()),
+        Err(_) => RetryAfter::Unreadable,
+    }
 }
+
+/// How often one request renews a token Zoom refused (HTTP 401 code 124) and tries again. Tokens
+/// can rotate under a request (another request renewed, or Zoom dropped the token it had just
+/// issued), so a refusal right after a renewal is not yet proof of bad credentials; each renewal
+/// must hand out a token other than the one refused, and past this many the refusal is a
+/// configuration error (exit 2).
+pub const MAX_RENEWALS_PER_REQUEST: u32 = 3;
 
 /// The longest a retry waits (unless Zoom's `Retry-After` says otherwise, within `--max-wait`).
 pub const LONGEST_RETRY_WAIT: Duration = Duration::from_secs(30);
@@ -616,15 +732,41 @@ mod tests {
         let now = DateTime::parse_from_rfc3339("2026-11-28T10:00:00Z")
             .unwrap()
             .with_timezone(&Utc);
-        let secs = |v| parse_retry_after(v, now).map(|d| d.num_seconds());
+        let secs = |v| match parse_retry_after(v, now) {
+            RetryAfter::Wait(wait) => Some(wait.as_secs()),
+            RetryAfter::Unreadable => None,
+        };
         assert_eq!(secs("7"), Some(7));
         assert_eq!(secs("2026-11-29T00:00:00Z"), Some(14 * 3600));
         assert_eq!(secs("Sat, 28 Nov 2026 10:00:30 GMT"), Some(30));
         assert_eq!(secs("2020-05-31T00:00:00Z"), Some(0));
-        assert_eq!(secs("soon"), None);
         assert_eq!(
             next_utc_midnight(now).to_rfc3339(),
             "2026-11-29T00:00:00+00:00"
         );
+    }
+
+    /// A number of seconds too large for a u64 (or for chrono, once read as i64) once became "no
+    /// Retry-After" and was retried with backoff: it is the longest wait, never none.
+    #[test]
+    fn an_absurd_retry_after_is_the_longest_wait_and_words_are_unreadable() {
+        let now = Utc::now();
+        let longest = RetryAfter::Wait(Duration::from_secs(u64::MAX));
+        assert_eq!(parse_retry_after("18446744073709551615", now), longest);
+        assert_eq!(
+            parse_retry_after("99999999999999999999999999", now),
+            longest
+        );
+        assert_eq!(
+            parse_retry_after("9223372036854775808", now),
+            RetryAfter::Wait(Duration::from_secs(1 << 63))
+        );
+        for words in ["soon", "", "-5", "1.5", "in 10 seconds"] {
+            assert_eq!(
+                parse_retry_after(words, now),
+                RetryAfter::Unreadable,
+                "{words:?}"
+            );
+        }
     }
 }

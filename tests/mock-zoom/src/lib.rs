@@ -85,6 +85,8 @@ pub struct Account {
     /// Counts `GET /users/summary` reports differently from the users held, e.g.
     /// `{"licensed_users_count": 17}`: Zoom's count moving, or Zoom counting users the list omits.
     pub summary_overrides: Value,
+    /// Users whose settings answer HTTP 404 without a Zoom code, as a proxy or a gateway might.
+    pub settings_bare_404: Vec<String>,
 }
 
 impl Account {
@@ -124,6 +126,7 @@ impl Account {
             today: "2026-12-01".into(),
             activity_throttled: Vec::new(),
             activity_quota_spent: false,
+            settings_bare_404: Vec::new(),
         }
     }
 }
@@ -817,6 +820,14 @@ fn settings(
     if state.account.settings_gone.iter().any(|gone| gone == id) {
         let message = format!("User does not exist: {id}.");
         return (404, vec![], json!({"code": 1001, "message": message}));
+    }
+    if state
+        .account
+        .settings_bare_404
+        .iter()
+        .any(|bare| bare == id)
+    {
+        return (404, vec![], json!({"message": "Not Found"}));
     }
     let feature = (state.account.feature_of)(id);
     let body = json!({
