@@ -106,9 +106,14 @@ impl AnySource {
                     .filter(|(endpoint, ..)| recorded(endpoint))
                     .map(|(_, table, ..)| *table)
                     .collect();
-                if recorded(&USER_SETTINGS) {
-                    lists.push(Table::UserAddons);
-                }
+                let source = match recorded(&USER_SETTINGS) {
+                    true => {
+                        lists.push(Table::UserAddons);
+                        // Every licensed user listed must have their settings answer recorded.
+                        source.expecting(Arc::new(|page| user_settings::requests_for(page, false)))
+                    }
+                    false => source,
+                };
                 Ok(OpenedSource {
                     lists,
                     activity: activities::window_of(

@@ -296,3 +296,57 @@ async fn settings_without_a_feature_object_fail_when_none_has_one_and_warn_when_
     let m: Value = json_file(out.path().join("u_manifest.json"));
     assert_eq!(m["addons"]["without_feature"], lack.len());
 }
+
+/// A recording of `--with addons` replays to the same add-ons, a user gone since the list
+/// included; a recording from which one licensed user's settings answer was removed is refused
+/// (exit 1, naming the page that lists that user) instead of losing their add-ons in silence.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_replay_needs_every_listed_licensed_users_settings() {
+    let users = generated_users(100, 5, 5);
+    let gone = ids(&users, false).into_iter().next().unwrap();
+    let (mock, _) = mock(|a| a.settings_gone = vec![gone.clone()]).await;
+    let work = tempfile::tempdir().unwrap();
+    let recording = work.path().join("recording");
+    let live = work.path().join("live");
+    let mut cmd = extract(&mock, &live, &[]);
+    cmd.arg("--record").arg(&recording);
+    assert_succeeded(&run_blocking(cmd).await);
+
+    let replay = |out: &Path| {
+        let mut cmd = zoom_licenses();
+        cmd.args(["extract", "--replay"])
+            .arg(&recording)
+            .args(["--format", "ndjson", "--output"])
+            .arg(out.join("u.ndjson"));
+        cmd
+    };
+    let whole = work.path().join("whole");
+    assert_succeeded(&run_blocking(replay(&whole)).await);
+    assert_eq!(written_addons(&whole), written_addons(&live));
+    let m: Value = json_file(whole.join("u_manifest.json"));
+    assert_eq!(m["addons"]["users_gone"], 1);
+
+    // Remove one licensed user's settings answer (not the gone one's) from the index.
+    let index_path = recording.join("index.json");
+    let mut index: Value = json_file(&index_path);
+    let pages = index["pages"].as_array_mut().unwrap();
+    let settings_of = |p: &Value| p["request"]["endpoint"] == "users/{userId}/settings";
+    let at = pages
+        .iter()
+        .position(|p| settings_of(p) && p["request"]["query"]["userId"] != gone.as_str())
+        .unwrap();
+    let removed = pages.remove(at);
+    std::fs::write(&index_path, serde_json::to_vec_pretty(&index).unwrap()).unwrap();
+    let out = work.path().join("broken");
+    std::fs::create_dir(&out).unwrap();
+    let output = run_blocking(replay(&out)).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let user = removed["request"]["query"]["userId"].as_str().unwrap();
+    assert!(
+        stderr.contains(&format!("settings?userId={user}`")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("pages/"), "the page is not named: {stderr}");
+    assert!(dir_entries(&out).is_empty());
+}

@@ -19,7 +19,7 @@ use crate::http::error::ApiError;
 use crate::http::{FetchedPage, ZoomClient};
 use crate::source::guard::SweepGuard;
 use crate::source::recording::RecordingWriter;
-use crate::source::{ApiReport, PageSource, SourceReport, SweepReport};
+use crate::source::{ApiReport, FollowUps, PageSource, SourceReport, SweepReport};
 use crate::zoom::endpoint::{PageRequest, Rate};
 use crate::zoom::page::Page;
 
@@ -28,10 +28,6 @@ pub const MAX_PAGE_SIZE: u32 = 2000;
 pub use crate::http::FALLBACK_PAGE_SIZE;
 /// How often one sweep may restart after its page token expired.
 pub const MAX_RESTARTS: u64 = 3;
-
-/// Requests that follow from the pages of the earlier phases (a licensed user's settings for each
-/// such user listed), run as a last phase.
-pub type FollowUps = Arc<dyn Fn(&Page) -> Vec<PageRequest> + Send + Sync>;
 
 /// Reads pages from the Zoom API.
 pub struct LiveSource {
@@ -311,6 +307,12 @@ async fn sweep(shared: Arc<Shared>, first: PageRequest) -> Result<SweepReport, E
             }) if first.endpoint.gone_code == Some(code) => {
                 tracing::warn!(message = "Gone since it was listed; skipped.", %sweep);
                 report.gone = true;
+                // Recorded too: a replay then knows the answer was "gone", not lost.
+                if let Some(recorder) = &shared.recorder {
+                    let body = serde_json::json!({ "code": code }).to_string();
+                    let mut recorder = recorder.lock().unwrap_or_else(|e| e.into_inner());
+                    recorder.record_page(&first, 404, chrono::Utc::now(), body.as_bytes())?;
+                }
                 return Ok(report);
             }
             Err(error) => return Err(ExtractError::Api { sweep, error }),

@@ -16,6 +16,10 @@ use crate::http::RequestStats;
 use crate::zoom::endpoint::PageRequest;
 use crate::zoom::page::Page;
 
+/// Requests that follow from the pages of the earlier phases (a licensed user's settings for each
+/// such user listed): a live run asks them as a last phase; a replay requires their answers.
+pub type FollowUps = std::sync::Arc<dyn Fn(&Page) -> Vec<PageRequest> + Send + Sync>;
+
 /// Produces pages into a bounded channel, so the stages after it set the pace.
 pub trait PageSource: Send {
     /// Sends every page in fetch order, then reports what was read.

@@ -8,17 +8,26 @@ use tokio::sync::mpsc;
 use crate::error::ExtractError;
 use crate::source::guard::SweepGuard;
 use crate::source::recording::{PageEntry, RecordedRequest, RecordingIndex};
-use crate::source::{PageSource, SourceReport, SweepReport};
+use crate::source::{FollowUps, PageSource, SourceReport, SweepReport};
 use crate::zoom::ENDPOINTS;
 use crate::zoom::endpoint::{Endpoint, PageRequest};
 use crate::zoom::page::Page;
 
 /// A page source reading a recording directory in fetch order.
-#[derive(Debug)]
 pub struct ReplaySource {
     dir: PathBuf,
     index: RecordingIndex,
     endpoints: Vec<&'static Endpoint>,
+    follow_ups: Option<FollowUps>,
+}
+
+impl std::fmt::Debug for ReplaySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReplaySource")
+            .field("dir", &self.dir)
+            .field("pages", &self.index.pages.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl ReplaySource {
@@ -56,7 +65,16 @@ impl ReplaySource {
             dir: dir.to_path_buf(),
             index,
             endpoints: endpoints.to_vec(),
+            follow_ups: None,
         })
+    }
+
+    /// Requires an answer in the recording to every request `follow_ups` makes of a replayed
+    /// page (a licensed user's settings), as a live run asked them: a missing one would lose that
+    /// user's rows without a word. A recorded "gone" answer counts.
+    pub fn expecting(mut self, follow_ups: FollowUps) -> Self {
+        self.follow_ups = Some(follow_ups);
+        self
     }
 
     /// The recording's index.
@@ -96,6 +114,11 @@ impl PageSource for ReplaySource {
         let mut asked: Vec<(String, PathBuf)> = Vec::new();
         let mut asked_once: HashSet<String> = HashSet::new();
         let mut tail_of: HashMap<String, usize> = HashMap::new();
+        // The follow-up sweeps the replayed pages ask for, with the page that asked.
+        let mut expected: Vec<(String, PathBuf)> = Vec::new();
+        // Sweeps whose item was gone when asked (a recorded 404 with the endpoint's gone code).
+        let mut gone: HashSet<String> = HashSet::new();
+        let mut gone_sweeps: Vec<SweepReport> = Vec::new();
         for entry in &self.index.pages {
             let path = self.dir.join(&entry.file);
             let started = std::time::Instant::now();
@@ -111,6 +134,15 @@ impl PageSource for ReplaySource {
             // Looked up by sweep: a run with a settings request per user has as many sweeps.
             if asked_once.insert(sweep.clone()) {
                 asked.push((sweep.clone(), path.clone()));
+            }
+            if entry.http_status == 404 && request.endpoint.gone_code.is_some() {
+                // Reported after the answered sweeps: `tails` and `report.sweeps` share indices.
+                if gone.insert(sweep.clone()) {
+                    let mut sweep_report = SweepReport::new(request.clone());
+                    sweep_report.gone = true;
+                    gone_sweeps.push(sweep_report);
+                }
+                continue;
             }
             if entry.http_status != 200 {
                 tracing::debug!(
@@ -138,6 +170,12 @@ impl PageSource for ReplaySource {
             })?;
             report.pages += 1;
             report.records += page.record_count() as u64;
+            if let Some(follow_ups) = &self.follow_ups {
+                let asks = follow_ups(&page)
+                    .into_iter()
+                    .map(|r| (r.sweep(), path.clone()));
+                expected.extend(asks);
+            }
             let known = tail_of.get(&sweep).copied();
             if let Err(reason) = chained(&page, known.map(|at| tails[at].next.as_str())) {
                 return Err(ExtractError::BrokenRecording { path, reason });
@@ -183,7 +221,15 @@ impl PageSource for ReplaySource {
                 .await
                 .map_err(|_| ExtractError::ConsumerGone)?;
         }
-        if let Some((sweep, path)) = asked.into_iter().find(|(s, _)| !tail_of.contains_key(s)) {
+        if let Some((sweep, path)) = expected.into_iter().find(|(s, _)| !asked_once.contains(s)) {
+            let reason = format!(
+                "it lists a user whose `{sweep}` answer is not in the recording: that user's rows \
+                 would be lost"
+            );
+            return Err(ExtractError::BrokenRecording { path, reason });
+        }
+        let answered = |s: &String| tail_of.contains_key(s) || gone.contains(s);
+        if let Some((sweep, path)) = asked.into_iter().find(|(s, _)| !answered(s)) {
             let reason = format!(
                 "every recorded answer of `{sweep}` is an error: none of its records are here"
             );
@@ -201,6 +247,7 @@ impl PageSource for ReplaySource {
                 reason,
             });
         }
+        report.sweeps.extend(gone_sweeps);
         Ok(report)
     }
 }
