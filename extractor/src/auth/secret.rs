@@ -30,13 +30,14 @@ const REDACTED: &str = "***";
 /// value that contains another is replaced whole).
 static KNOWN: RwLock<Vec<String>> = RwLock::new(Vec::new());
 
-/// Registers a secret value (and its escaped forms in `Debug` and JSON text), so [`redact`]
-/// removes it from any text; values under [`SHORTEST_REDACTED`] characters are ignored.
+/// Registers a secret value (and its escaped forms in `Debug` and JSON text and in a URL), so
+/// [`redact`] removes it from any text; values under [`SHORTEST_REDACTED`] characters are ignored.
 pub fn register(value: &str) {
     if value.chars().count() < SHORTEST_REDACTED {
         return;
     }
-    // A `?field` of a text log escapes quotes and backslashes, a JSON log escapes them its way.
+    // A `?field` of a text log escapes quotes and backslashes, a JSON log escapes them its way,
+    // and a server may echo a form or query string as it came.
     let quoted = [
         format!("{value:?}"),
         serde_json::to_string(value).unwrap_or_default(),
@@ -44,8 +45,12 @@ pub fn register(value: &str) {
     let escaped = quoted
         .iter()
         .filter_map(|q| q.strip_prefix('"').and_then(|q| q.strip_suffix('"')));
+    let form: String = form_urlencoded::byte_serialize(value.as_bytes()).collect();
     let mut known = KNOWN.write().unwrap_or_else(PoisonError::into_inner);
-    for form in std::iter::once(value).chain(escaped) {
+    for form in std::iter::once(value)
+        .chain(escaped)
+        .chain(std::iter::once(form.as_str()))
+    {
         if !known.iter().any(|k| k == form) {
             known.push(form.to_owned());
         }
@@ -241,6 +246,8 @@ mod tests {
         assert_eq!(redact(&as_json), r#"{"error":"***"}"#);
         let as_debug = format!("{:?}", secret.expose());
         assert_eq!(redact(&as_debug), r#""***""#);
+        // Encoded by hand: `"` is %22, `\` is %5C.
+        assert_eq!(redact("token=unit-%22quoted%5C-Yv5&"), "token=***&");
     }
 
     #[test]
