@@ -130,10 +130,48 @@ impl<'de> serde::Deserialize<'de> for Secret {
     }
 }
 
-/// `text` (a parser's error message) with every double-quoted value replaced by `"…"`: serde and
-/// TOML quote the values they could not read, and such a value may be a secret. Names of fields,
-/// which they quote with backticks, are kept.
-pub fn without_quoted_values(text: &str) -> String {
+/// `text` (a parser's error message about a file that may hold secrets) with no text of the file
+/// left: the name after `unknown field` or `unknown variant` replaced by `` `…` `` (a secret
+/// pasted as a key would be that name) and every double-quoted value by `"…"` (serde and TOML
+/// quote the values they could not read). The position and the names expected, which are the
+/// program's own, are kept.
+pub fn without_file_text(text: &str) -> String {
+    without_quoted_values(&without_unknown_names(text))
+}
+
+/// `text` with the backticked name serde writes after `unknown field` or `unknown variant`
+/// replaced by `…`.
+fn without_unknown_names(text: &str) -> String {
+    const LEADS: [&str; 2] = ["unknown field `", "unknown variant `"];
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some((at, lead)) = LEADS
+        .iter()
+        .filter_map(|lead| rest.find(lead).map(|at| (at, *lead)))
+        .min()
+    {
+        let name_start = at + lead.len();
+        out.push_str(&rest[..name_start]);
+        out.push_str("…`");
+        let after = &rest[name_start..];
+        // serde closes the name before `, expected …` or `, there are no …`; the name itself may
+        // hold a backtick, so the first backtick is only the fallback.
+        let name_end = ["`, expected", "`, there are no"]
+            .iter()
+            .filter_map(|end| after.find(end))
+            .min()
+            .or_else(|| after.find('`'));
+        rest = match name_end {
+            Some(end) => &after[end + 1..],
+            None => "",
+        };
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `text` with every double-quoted value replaced by `"…"`.
+fn without_quoted_values(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut quoted = false;
     for c in text.chars() {
@@ -183,9 +221,36 @@ mod tests {
     use super::*;
 
     #[test]
+    fn unknown_names_are_left_out_and_the_position_and_expected_names_kept() {
+        assert_eq!(
+            without_file_text(
+                "unknown field `s3cr3t-Qz81`, expected one of `version`, `client_id` at line 1 \
+                 column 27"
+            ),
+            "unknown field `…`, expected one of `version`, `client_id` at line 1 column 27"
+        );
+        assert_eq!(
+            without_file_text("unknown field `a`b\"c`, there are no fields"),
+            "unknown field `…`, there are no fields"
+        );
+        assert_eq!(
+            without_file_text("unknown variant `s3cr3t`, expected `text` or `json`"),
+            "unknown variant `…`, expected `text` or `json`"
+        );
+        assert_eq!(
+            without_file_text("unknown field `s3cr3t"),
+            "unknown field `…`"
+        );
+        assert_eq!(
+            without_file_text("missing field `client_id`"),
+            "missing field `client_id`"
+        );
+    }
+
+    #[test]
     fn quoted_values_and_echoed_credentials_are_left_out() {
         assert_eq!(
-            without_quoted_values(r#"invalid type: string "hunter2", expected `bool`"#),
+            without_file_text(r#"invalid type: string "hunter2", expected `bool`"#),
             r#"invalid type: string "…", expected `bool`"#
         );
         let echoed = "Unauthorized: Authorization: Bearer eyJhbGciOi.x.y and Basic bW9jaw== \u{1b}[31m\nFAKE LOG";
