@@ -801,11 +801,15 @@ async fn the_accounts_file_is_checked_strictly() {
     .unwrap();
     let out = check_account_a(&path).await;
     assert_eq!(out.status.code(), Some(2));
+    // The unknown key is not echoed (it may be a pasted secret); its line and the keys expected,
+    // `max_rps` among them, are enough to find the typo.
+    let stderr = text(&out.stderr);
     assert!(
-        text(&out.stderr).contains("max_rsp"),
-        "{}",
-        text(&out.stderr)
+        stderr.contains("line 6: unknown field `…`, expected one of `name`")
+            && stderr.contains("`max_rps`"),
+        "{stderr}"
     );
+    assert!(!stderr.contains("max_rsp"), "{stderr}");
 
     std::fs::write(
         &path,
