@@ -7,7 +7,7 @@
 //! every value a [`Secret`] is made from is registered, with the Basic header values built from
 //! the client secret ([`register_basic`]), and whatever is printed goes through [`redact`] in one
 //! place per channel (the log writer, the final error, `check`'s report). Hand-written: the crates
-//! that do this (`secrecy`, `redact`) wrap values in types, as [`Secret`] does, but do not scrub
+//! that do this (`secrecy`, `redactable`) wrap values in types, as [`Secret`] does, but do not scrub
 //! text that arrives from elsewhere; the scrubbers that do live inside applications.
 
 use std::borrow::Cow;
