@@ -90,14 +90,14 @@ pub fn load(path: &Path) -> Result<Vec<AccountEntry>, Failure> {
     let text = extractor::regular_file::read_to_string(path)
         .map_err(|e| Failure::usage(format!("--config {}: {e}", path.display())))?;
     // TOML's own error shows the offending line, which may hold a client secret: say only where
-    // and what, with any quoted value left out.
+    // and what, with any value or unknown key name left out.
     let file: AccountsFile = toml::from_str(&text).map_err(|e| {
         let before = e
             .span()
             .and_then(|at| text.get(..at.start))
             .unwrap_or_default();
         let line = before.matches('\n').count() + 1;
-        let what = extractor::auth::secret::without_quoted_values(e.message());
+        let what = extractor::auth::secret::without_file_text(e.message());
         Failure::usage(format!("--config {}: line {line}: {what}", path.display()))
     })?;
     let bad = |message: String| Failure::usage(format!("--config {}: {message}", path.display()));

@@ -1,11 +1,18 @@
 //! Logging to stderr, always: stdout may carry data.
 //!
+//! Every line, text or JSON, goes through [`extractor::auth::secret::redact`] on its way out, so
+//! a secret value reaches no log line whichever field or message carried it (a server's echo, a
+//! library's error).
+//!
 //! JSON logs are one object per line: `timestamp`, `level`, `message`, the event's fields, `target`.
 //! Written here rather than by tracing-subscriber's JSON format, which can only write a field as a
 //! string or a number: counts by plan or by reason (the fields in [`JSON_FIELDS`], logged as JSON
 //! text) are written as JSON objects, so a log pipeline can query them.
 
 use std::fmt;
+use std::io::{self, Write};
+
+use extractor::auth::secret::redact;
 
 use serde_json::{Map, Value};
 use tracing::field::{Field, Visit};
@@ -35,7 +42,7 @@ pub fn init(args: &LogArgs) {
     });
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(|| crate::progress::LogWriter)
+        .with_writer(|| Redacting(crate::progress::LogWriter))
         // Its own report of a failed write is an `eprintln!`, which panics when stderr is gone.
         .log_internal_errors(false);
     let result = match args.log_format {
@@ -46,6 +53,23 @@ pub fn init(args: &LogArgs) {
     };
     if let Err(e) = result {
         note!("zoom-licenses: logging is not available: {e}");
+    }
+}
+
+/// A writer that redacts known secret values from what it is given. tracing-subscriber formats
+/// each event into one buffer and writes it with one `write_all`, so a line is redacted whole.
+struct Redacting<W>(W);
+
+impl<W: Write> Write for Redacting<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        self.0.write_all(redact(&text).as_bytes())?;
+        // All of `buf` is consumed, so `write_all` never hands over the rest of a line apart.
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
     }
 }
 

@@ -5,11 +5,13 @@
 //! Business rules live in the library crates.
 
 /// `eprintln!` that never panics: when stderr cannot be written (its reader gone, a full disk),
-/// the line is lost, since there is nowhere left to report it.
+/// the line is lost, since there is nowhere left to report it. Every known secret value is
+/// redacted: the final error is printed here, and an error's chain may quote a server or a library.
 macro_rules! note {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), $($arg)*);
+        let line = format!($($arg)*);
+        let _ = writeln!(std::io::stderr(), "{}", extractor::auth::secret::redact(&line));
     }};
 }
 

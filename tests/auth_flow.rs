@@ -801,11 +801,15 @@ async fn the_accounts_file_is_checked_strictly() {
     .unwrap();
     let out = check_account_a(&path).await;
     assert_eq!(out.status.code(), Some(2));
+    // The unknown key is not echoed (it may be a pasted secret); its line and the keys expected,
+    // `max_rps` among them, are enough to find the typo.
+    let stderr = text(&out.stderr);
     assert!(
-        text(&out.stderr).contains("max_rsp"),
-        "{}",
-        text(&out.stderr)
+        stderr.contains("line 6: unknown field `…`, expected one of `name`")
+            && stderr.contains("`max_rps`"),
+        "{stderr}"
     );
+    assert!(!stderr.contains("max_rsp"), "{stderr}");
 
     std::fs::write(
         &path,
@@ -1205,8 +1209,57 @@ fn accounts_file_errors_never_print_a_secret() {
     }
 }
 
-/// A damaged token file's error names the file and what is wrong, never a token; a token file
-/// others may read is refused with what to do.
+/// A secret pasted as a key of the accounts file (bare, quoted, or as a table's name) is not
+/// echoed as the unknown key: the error keeps the line and the keys expected.
+#[test]
+fn an_unknown_key_of_the_accounts_file_is_not_echoed() {
+    let secret = "s3cr3t-Qz81";
+    let head = "[[account]]\nname = \"a\"\naccount_id = \"x\"\nclient_id = \"y\"\n";
+    let variants = [
+        (
+            format!("{head}{secret} = \"S\"\n"),
+            "line 5",
+            "expected one of `name`, `active`",
+        ),
+        (
+            format!("{head}\"{secret}\" = 1\n"),
+            "line 5",
+            "expected one of `name`, `active`",
+        ),
+        (
+            format!("{head}client_secret_env = \"S\"\n[{secret}]\nx = 1\n"),
+            "line 6",
+            "expected `account`",
+        ),
+    ];
+    for (toml, line, expected) in variants {
+        let work = tempfile::tempdir().unwrap();
+        let path = work.path().join("accounts.toml");
+        std::fs::write(&path, &toml).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
+        let out = zoom_licenses()
+            .current_dir(work.path())
+            .args(["check", "--account", "a", "--config", "accounts.toml"])
+            .output()
+            .unwrap();
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{toml}: {stderr}");
+        assert!(!stderr.contains(secret), "{toml}: {stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "accounts.toml: {line}: unknown field `…`, {expected}"
+            )),
+            "{toml}: {stderr}"
+        );
+    }
+}
+
+/// A damaged token file's error names the file and what is wrong, never a token nor an unknown
+/// key; a token file others may read is refused as a permissions problem, with what to do.
 #[test]
 fn a_damaged_or_shared_token_file_shows_no_token() {
     let work = tempfile::tempdir().unwrap();
@@ -1236,16 +1289,35 @@ fn a_damaged_or_shared_token_file_shows_no_token() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("is damaged"), "{stderr}");
     assert!(!stderr.contains("SECRET"), "{stderr}");
+    // A token pasted as a key: the error keeps where and what is expected, not the key.
+    std::fs::write(&path, r#"{"version": 1, "rt-9Kz4-SECRET": "c"}"#).unwrap();
+    let out = run();
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(!stderr.contains("SECRET"), "{stderr}");
+    assert!(
+        stderr.contains("unknown field `…`, expected one of `version`, `client_id`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("at line 1 column "), "{stderr}");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-        let stderr = text(&run().stderr);
+        let out = run();
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        // A permissions problem, said as one, with the command that fixes it.
+        assert!(!stderr.contains("damaged"), "{stderr}");
         assert!(
-            stderr.contains("group or others may read or write it"),
+            stderr.contains("group or others may read or write it (mode 644)"),
             "{stderr}"
         );
-        assert!(stderr.contains("chmod 600"), "{stderr}");
+        assert!(
+            stderr.contains(&format!("run `chmod 600 {}`", path.display())),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("SECRET"), "{stderr}");
     }
 }
 

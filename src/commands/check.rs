@@ -65,8 +65,9 @@ pub async fn run(args: CheckArgs) -> Result<(), Failure> {
     let client = ZoomClient::new(config).map_err(Failure::failed_msg)?;
     let mut out = std::io::stdout().lock();
     let mut say = |line: String| {
-        // A closed stdout only loses the report; the exit code still tells the result.
-        let _ = writeln!(out, "{line}");
+        // A closed stdout only loses the report; the exit code still tells the result. Scopes
+        // and account details are the server's words: redacted like any log line.
+        let _ = writeln!(out, "{}", extractor::auth::secret::redact(&line));
     };
     say(format!(
         "auth mode:      {}{}",

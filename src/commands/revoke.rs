@@ -29,6 +29,8 @@ pub async fn run(args: RevokeArgs) -> Result<(), Failure> {
         .oauth_url
         .join("oauth/revoke")
         .map_err(Failure::failed_msg)?;
+    // The Basic header sent below, registered first: an answer may echo it.
+    extractor::auth::secret::register_basic(&app.client_id, &app.client_secret);
     let response = http
         .post(url)
         .basic_auth(&app.client_id, Some(app.client_secret.expose()))

@@ -16,7 +16,7 @@ use oauth2::{
 };
 use reqwest::Url;
 
-use crate::auth::secret::Secret;
+use crate::auth::secret::{self, Secret};
 use crate::auth::token::{
     AccessToken, AuthError, CredentialNames, LONGEST_LIFETIME, RENEW_MARGIN, explain_token_error,
     renew_at,
@@ -109,6 +109,8 @@ async fn send(
 
 impl AuthCodeApp {
     fn client(&self) -> Result<ZoomOAuthClient, AuthError> {
+        // oauth2 sends the id and secret as a Basic header, which an answer may echo.
+        secret::register_basic(&self.client_id, &self.client_secret);
         let url = |path: &str| {
             self.oauth_url
                 .join(path)

@@ -1,15 +1,102 @@
-//! A string that must never be shown: client secrets and access tokens.
+//! A string that must never be shown: client secrets and access tokens; and the registry of the
+//! secret values this process knows, which [`redact`] removes from any text it prints or keeps.
+//!
+//! `Debug` and `Display` of [`Secret`] keep a value out of the messages the code writes itself.
+//! Text the code does not write (a server's error body, a parser's message) may still hold one, in
+//! a shape no pattern foresees (`{"authorization": "Basic …"}`, the value alone, after a tab). So
+//! every value a [`Secret`] is made from is registered, with the Basic header values built from
+//! the client secret ([`register_basic`]), and whatever is printed goes through [`redact`] in one
+//! place per channel (the log writer, the final error, `check`'s report). Hand-written: the crates
+//! that do this (`secrecy`, `redactable`) wrap values in types, as [`Secret`] does, but do not scrub
+//! text that arrives from elsewhere; the scrubbers that do live inside applications.
 
+use std::borrow::Cow;
 use std::fmt;
+use std::sync::{PoisonError, RwLock};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+
+/// Shorter values are not registered: a few characters (a placeholder like `x`, a test's
+/// `secret`) also occur in ordinary words and numbers, whose replacement would garble every log
+/// line and, by where the `***` fall, show the value anyway. Zoom's client secrets (32
+/// characters) and tokens (hundreds) are far longer.
+pub const SHORTEST_REDACTED: usize = 8;
+
+/// What a known secret value is replaced with.
+const REDACTED: &str = "***";
+
+/// Every secret value this process knows, in the forms a line may show it, longest first (so a
+/// value that contains another is replaced whole).
+static KNOWN: RwLock<Vec<String>> = RwLock::new(Vec::new());
+
+/// Registers a secret value (and its escaped forms in `Debug` and JSON text and in a URL), so
+/// [`redact`] removes it from any text; values under [`SHORTEST_REDACTED`] characters are ignored.
+pub fn register(value: &str) {
+    if value.chars().count() < SHORTEST_REDACTED {
+        return;
+    }
+    // A `?field` of a text log escapes quotes and backslashes, a JSON log escapes them its way,
+    // and a server may echo a form or query string as it came.
+    let quoted = [
+        format!("{value:?}"),
+        serde_json::to_string(value).unwrap_or_default(),
+    ];
+    let escaped = quoted
+        .iter()
+        .filter_map(|q| q.strip_prefix('"').and_then(|q| q.strip_suffix('"')));
+    let form: String = form_urlencoded::byte_serialize(value.as_bytes()).collect();
+    let mut known = KNOWN.write().unwrap_or_else(PoisonError::into_inner);
+    for form in std::iter::once(value)
+        .chain(escaped)
+        .chain(std::iter::once(form.as_str()))
+    {
+        if !known.iter().any(|k| k == form) {
+            known.push(form.to_owned());
+        }
+    }
+    known.sort_by_key(|k| std::cmp::Reverse(k.len()));
+}
+
+/// Registers the values of an HTTP Basic header for `client_id` and `client_secret`: base64 of
+/// `id:secret`, as sent (reqwest) and with both parts form-encoded first (oauth2, per RFC 6749
+/// 2.3.1), each padded or not and in the standard or URL-safe alphabet, as an echo may re-encode
+/// it.
+pub fn register_basic(client_id: &str, client_secret: &Secret) {
+    let form = |text: &str| form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>();
+    let pairs = [
+        format!("{client_id}:{}", client_secret.expose()),
+        format!("{}:{}", form(client_id), form(client_secret.expose())),
+    ];
+    for pair in &pairs {
+        for engine in [STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD] {
+            register(&engine.encode(pair));
+        }
+    }
+}
+
+/// `text` with every registered secret value replaced by `***`; borrowed when there was none.
+pub fn redact(text: &str) -> Cow<'_, str> {
+    let known = KNOWN.read().unwrap_or_else(PoisonError::into_inner);
+    let mut out = Cow::Borrowed(text);
+    for value in known.iter() {
+        if out.contains(value.as_str()) {
+            out = Cow::Owned(out.replace(value.as_str(), REDACTED));
+        }
+    }
+    out
+}
 
 /// A secret value; `Debug` and `Display` print `***`, so it cannot leak through logs or errors.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
 
 impl Secret {
-    /// Wraps a secret value.
+    /// Wraps a secret value, and registers it for [`redact`].
     pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
+        let value = value.into();
+        register(&value);
+        Secret(value)
     }
 
     /// The value itself, for the one place that must send it.
@@ -39,14 +126,52 @@ impl serde::Serialize for Secret {
 
 impl<'de> serde::Deserialize<'de> for Secret {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer).map(Secret)
+        String::deserialize(deserializer).map(Secret::new)
     }
 }
 
-/// `text` (a parser's error message) with every double-quoted value replaced by `"…"`: serde and
-/// TOML quote the values they could not read, and such a value may be a secret. Names of fields,
-/// which they quote with backticks, are kept.
-pub fn without_quoted_values(text: &str) -> String {
+/// `text` (a parser's error message about a file that may hold secrets) with no text of the file
+/// left: the name after `unknown field` or `unknown variant` replaced by `` `…` `` (a secret
+/// pasted as a key would be that name) and every double-quoted value by `"…"` (serde and TOML
+/// quote the values they could not read). The position and the names expected, which are the
+/// program's own, are kept.
+pub fn without_file_text(text: &str) -> String {
+    without_quoted_values(&without_unknown_names(text))
+}
+
+/// `text` with the backticked name serde writes after `unknown field` or `unknown variant`
+/// replaced by `…`.
+fn without_unknown_names(text: &str) -> String {
+    const LEADS: [&str; 2] = ["unknown field `", "unknown variant `"];
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some((at, lead)) = LEADS
+        .iter()
+        .filter_map(|lead| rest.find(lead).map(|at| (at, *lead)))
+        .min()
+    {
+        let name_start = at + lead.len();
+        out.push_str(&rest[..name_start]);
+        out.push_str("…`");
+        let after = &rest[name_start..];
+        // serde closes the name before `, expected …` or `, there are no …`; the name itself may
+        // hold a backtick, so the first backtick is only the fallback.
+        let name_end = ["`, expected", "`, there are no"]
+            .iter()
+            .filter_map(|end| after.find(end))
+            .min()
+            .or_else(|| after.find('`'));
+        rest = match name_end {
+            Some(end) => &after[end + 1..],
+            None => "",
+        };
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `text` with every double-quoted value replaced by `"…"`.
+fn without_quoted_values(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut quoted = false;
     for c in text.chars() {
@@ -63,16 +188,19 @@ pub fn without_quoted_values(text: &str) -> String {
     out
 }
 
-/// Text a server sent (an error message or body), made safe to show: control characters and ANSI
-/// escapes removed (a body must not forge log lines), anything after `Bearer` or `Basic` and any
-/// JSON Web Token replaced by `***` (a proxy may echo the request's credentials), at most 200
-/// characters.
+/// Text a server sent (an error message or body), made safe to show: every registered secret
+/// value replaced by `***` ([`redact`]), control characters and ANSI escapes removed (a body must
+/// not forge log lines), and, as a second net for credentials this process never held, anything
+/// after `Bearer` or `Basic` and any JSON Web Token replaced by `***` (a proxy may echo the
+/// request's credentials); at most 200 characters.
 pub fn remote_text(text: &str) -> String {
+    // Redacted after the control characters go (removing a newline may join a secret split by
+    // it) and before the cut (so no cut-off prefix of a secret is shown).
     let clean: String = text
         .chars()
         .filter(|c| !c.is_control() || *c == ' ')
-        .take(200)
         .collect();
+    let clean: String = redact(&clean).chars().take(200).collect();
     let mut previous = "";
     let words: Vec<&str> = clean
         .split(' ')
@@ -93,9 +221,36 @@ mod tests {
     use super::*;
 
     #[test]
+    fn unknown_names_are_left_out_and_the_position_and_expected_names_kept() {
+        assert_eq!(
+            without_file_text(
+                "unknown field `s3cr3t-Qz81`, expected one of `version`, `client_id` at line 1 \
+                 column 27"
+            ),
+            "unknown field `…`, expected one of `version`, `client_id` at line 1 column 27"
+        );
+        assert_eq!(
+            without_file_text("unknown field `a`b\"c`, there are no fields"),
+            "unknown field `…`, there are no fields"
+        );
+        assert_eq!(
+            without_file_text("unknown variant `s3cr3t`, expected `text` or `json`"),
+            "unknown variant `…`, expected `text` or `json`"
+        );
+        assert_eq!(
+            without_file_text("unknown field `s3cr3t"),
+            "unknown field `…`"
+        );
+        assert_eq!(
+            without_file_text("missing field `client_id`"),
+            "missing field `client_id`"
+        );
+    }
+
+    #[test]
     fn quoted_values_and_echoed_credentials_are_left_out() {
         assert_eq!(
-            without_quoted_values(r#"invalid type: string "hunter2", expected `bool`"#),
+            without_file_text(r#"invalid type: string "hunter2", expected `bool`"#),
             r#"invalid type: string "…", expected `bool`"#
         );
         let echoed = "Unauthorized: Authorization: Bearer eyJhbGciOi.x.y and Basic bW9jaw== \u{1b}[31m\nFAKE LOG";
@@ -111,6 +266,81 @@ mod tests {
         assert!(
             shown.starts_with("Unauthorized: Authorization: Bearer ***"),
             "{shown}"
+        );
+    }
+
+    #[test]
+    fn a_registered_value_is_redacted_in_any_shape() {
+        // Each test registers values of its own: the registry is shared by the whole process.
+        let token = "unit-token-Wq83Lm";
+        let _ = Secret::new(token);
+        for shape in [
+            format!(r#"{{"authorization": "Bearer {token}"}}"#),
+            format!("Bearer\t{token}"),
+            format!("Bearer\n{token}"),
+            format!("Bearer  {token}"),
+            format!("Bearer:{token}"),
+            token.to_string(),
+            format!("x{token}y"),
+        ] {
+            let shown = redact(&shape);
+            assert!(!shown.contains(token), "{shown}");
+            assert_eq!(shown, shape.replace(token, "***"));
+        }
+        assert!(matches!(redact("nothing secret here"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn short_values_are_not_registered() {
+        let _ = Secret::new("7chars!");
+        assert_eq!(redact("7chars! stays"), "7chars! stays");
+    }
+
+    #[test]
+    fn a_value_is_redacted_whole_even_when_it_contains_another() {
+        let _ = Secret::new("unit-inner-Kd02");
+        let _ = Secret::new("unit-outer-unit-inner-Kd02-tail");
+        assert_eq!(redact("[unit-outer-unit-inner-Kd02-tail]"), "[***]");
+    }
+
+    #[test]
+    fn escaped_forms_are_redacted_and_deserialized_values_registered() {
+        let secret: Secret = serde_json::from_str(r#""unit-\"quoted\\-Yv5""#).unwrap();
+        assert_eq!(secret.expose(), r#"unit-"quoted\-Yv5"#);
+        let as_json = serde_json::json!({ "error": secret.expose() }).to_string();
+        assert_eq!(redact(&as_json), r#"{"error":"***"}"#);
+        let as_debug = format!("{:?}", secret.expose());
+        assert_eq!(redact(&as_debug), r#""***""#);
+        // Encoded by hand: `"` is %22, `\` is %5C.
+        assert_eq!(redact("token=unit-%22quoted%5C-Yv5&"), "token=***&");
+    }
+
+    #[test]
+    fn every_basic_header_value_is_registered() {
+        register_basic("unit-client-id", &Secret::new("unit-s3cret~10?>"));
+        // Computed apart with Python's base64; the form-encoded pair by hand from the WHATWG
+        // rules (only alphanumerics and `*-._` kept): `unit-s3cret%7E10%3F%3E`.
+        for encoded in [
+            "dW5pdC1jbGllbnQtaWQ6dW5pdC1zM2NyZXR+MTA/Pg==",
+            "dW5pdC1jbGllbnQtaWQ6dW5pdC1zM2NyZXR+MTA/Pg",
+            "dW5pdC1jbGllbnQtaWQ6dW5pdC1zM2NyZXR-MTA_Pg==",
+            "dW5pdC1jbGllbnQtaWQ6dW5pdC1zM2NyZXR-MTA_Pg",
+            "dW5pdC1jbGllbnQtaWQ6dW5pdC1zM2NyZXQlN0UxMCUzRiUzRQ==",
+        ] {
+            assert_eq!(redact(&format!("<{encoded}>")), "<***>", "{encoded}");
+        }
+    }
+
+    #[test]
+    fn remote_text_redacts_known_values_after_cleaning_and_before_cutting() {
+        let _ = Secret::new("unit-remote-Hx41");
+        let long = format!("{}unit-remote-Hx41", "a".repeat(190));
+        assert!(!remote_text(&long).contains("unit-rem"), "a cut-off prefix");
+        let split = "unit-remo\nte-Hx41 at the end";
+        assert_eq!(remote_text(split), "*** at the end");
+        assert_eq!(
+            remote_text("{\"authorization\":\"Basic\tunit-remote-Hx41\"}"),
+            r#"{"authorization":"Basic***"}"#
         );
     }
 

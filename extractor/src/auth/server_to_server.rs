@@ -6,7 +6,7 @@ use std::time::Duration;
 use reqwest::Url;
 use serde::Deserialize;
 
-use crate::auth::secret::Secret;
+use crate::auth::secret::{self, Secret};
 use crate::auth::token::{AccessToken, AuthError, CredentialNames, explain_token_error, renew_at};
 
 /// Credentials of a Server-to-Server OAuth app.
@@ -37,6 +37,8 @@ pub async fn fetch_token(
     credentials: &ServerToServer,
 ) -> Result<AccessToken, AuthError> {
     tracing::debug!(message = "Requesting an access token.", account_id = %credentials.account_id);
+    // The header sent below, registered first: an answer may echo it.
+    secret::register_basic(&credentials.client_id, &credentials.client_secret);
     let response = http
         .post(token_url.clone())
         .basic_auth(

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::auth::secret::{Secret, without_quoted_values};
+use crate::auth::secret::{Secret, without_file_text};
 
 /// Layout version of the token file.
 pub const TOKEN_FILE_VERSION: u32 = 1;
@@ -58,6 +58,18 @@ pub enum TokenStoreError {
         /// What failed.
         error: std::io::Error,
     },
+    /// Group or others may read or write it: a permissions problem, not damage.
+    #[error(
+        "token file {path}: group or others may read or write it (mode {mode:o}), and its tokens \
+         are the Zoom account's keys: run `chmod 600 {path}`; if someone else may have copied it, \
+         then run `zoom-licenses revoke` and `zoom-licenses auth` to replace the tokens"
+    )]
+    Shared {
+        /// The file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
     /// It is not a token file of this version.
     #[error(
         "token file {path} is damaged ({reason}); run `zoom-licenses auth` again to replace it"
@@ -98,8 +110,9 @@ impl StoredToken {
         let token: StoredToken =
             serde_json::from_str(&text).map_err(|e| TokenStoreError::Invalid {
                 path: path.to_path_buf(),
-                // serde_json's message may quote the value it could not read: never show it.
-                reason: without_quoted_values(&e.to_string()),
+                // serde_json's message may quote the value it could not read, or name an unknown
+                // key (a token pasted as one): never show either.
+                reason: without_file_text(&e.to_string()),
             })?;
         if token.version != TOKEN_FILE_VERSION {
             return Err(TokenStoreError::Invalid {
@@ -149,13 +162,9 @@ fn check_private(path: &Path) -> Result<(), TokenStoreError> {
             .permissions()
             .mode();
         if mode & 0o077 != 0 {
-            return Err(TokenStoreError::Invalid {
+            return Err(TokenStoreError::Shared {
                 path: path.to_path_buf(),
-                reason: format!(
-                    "group or others may read or write it (mode {:o}); run `chmod 600 {}`",
-                    mode & 0o777,
-                    path.display()
-                ),
+                mode: mode & 0o777,
             });
         }
     }
@@ -228,5 +237,14 @@ mod tests {
             StoredToken::load(&dir.path().join("nope.json")),
             Err(TokenStoreError::Missing(_))
         ));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o640)).unwrap();
+            assert!(matches!(
+                StoredToken::load(&path),
+                Err(TokenStoreError::Shared { mode: 0o640, .. })
+            ));
+        }
     }
 }
