@@ -364,3 +364,32 @@ fn write_private(path: &Path, text: &str) {
         std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).unwrap();
     }
 }
+
+/// A page Zoom sends whole and readable, but with the access token it was sent echoed in a
+/// user's field: the recorded page on disk holds no token (the row itself keeps what Zoom sent).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_recorded_page_echoing_the_access_token_keeps_no_token_on_disk() {
+    let respond: Respond = Arc::new(|seen: &Seen| {
+        if seen.path.starts_with("/oauth/token") {
+            return granted();
+        }
+        let (_, value) = credential(seen);
+        let user = serde_json::json!({"id": "u1", "email": "a@example.com", "type": 2,
+                                      "status": "active", "dept": format!("{MARKER} {value}")});
+        let body = serde_json::json!({
+            "page_count": 1, "page_number": 1, "page_size": 300, "total_records": 1,
+            "next_page_token": "", "users": [user],
+        });
+        (200, body.to_string())
+    });
+    let base = stand_in(respond).await;
+    let work = tempfile::tempdir().unwrap();
+    let output = run_blocking(extract(&base, work.path(), false)).await;
+    assert_succeeded(&output);
+    let recorded = files_under(&work.path().join("rec"));
+    assert!(recorded.len() > 1, "nothing was recorded");
+    for (path, bytes) in recorded {
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains(ACCESS_TOKEN), "{}: {text}", path.display());
+    }
+}

@@ -254,7 +254,15 @@ impl RecordingWriter {
             false => without_personal(request, body),
         };
         let body = redacted.as_deref().unwrap_or(body);
-        fs::write(&path, body).map_err(|source| ExtractError::Io {
+        // A server that echoes a credential into a page would otherwise leave it on disk.
+        let body = match std::str::from_utf8(body) {
+            Ok(text) => match crate::auth::secret::redact(text) {
+                std::borrow::Cow::Owned(clean) => std::borrow::Cow::Owned(clean.into_bytes()),
+                std::borrow::Cow::Borrowed(_) => std::borrow::Cow::Borrowed(body),
+            },
+            Err(_) => std::borrow::Cow::Borrowed(body),
+        };
+        fs::write(&path, &body).map_err(|source| ExtractError::Io {
             path,
             error: source,
         })?;
