@@ -160,6 +160,9 @@ pub struct AddonsSection {
     pub users_asked: u64,
     /// Of those, users deleted since the list (Zoom: 404, code 1001), skipped.
     pub users_gone: u64,
+    /// Users whose id is not one Zoom gives (`../x`, `a?b`): their settings cannot be asked for,
+    /// so they are skipped and counted.
+    pub users_skipped: u64,
     /// Users read, with add-ons, add-on rows, and settings without a `feature` object.
     #[serde(flatten)]
     pub counts: transform::addons::AddonStats,
@@ -294,6 +297,7 @@ fn addons(
     (wrote || asked > 0 || counts.is_some()).then(|| AddonsSection {
         users_asked: asked,
         users_gone: gone,
+        users_skipped: report.unaskable,
         counts: counts.unwrap_or_default(),
     })
 }

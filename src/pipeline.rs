@@ -436,6 +436,13 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
             events = outside
         );
     }
+    if report.unaskable > 0 {
+        tracing::warn!(
+            message = "Users whose id is not one Zoom gives were skipped: their settings cannot be \
+                       asked for (addons.users_skipped in the manifest).",
+            users = report.unaskable
+        );
+    }
     if let Some(addons) = &stats.addons {
         match addons.verdict() {
             Ok(None) => {}

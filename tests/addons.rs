@@ -350,3 +350,42 @@ async fn a_replay_needs_every_listed_licensed_users_settings() {
     assert!(stderr.contains("pages/"), "the page is not named: {stderr}");
     assert!(dir_entries(&out).is_empty());
 }
+
+/// A licensed user whose id is not one Zoom gives (`../x`, `a%2Fb`, `a?b`) cannot have their
+/// settings asked for: that user is skipped, counted and warned about, and every other user's
+/// add-ons are read (the run used to fail as a whole); the user stays a row of the license table.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_licensed_user_with_an_odd_id_is_skipped_and_counted() {
+    let odd = ["../x", "a%2Fb", "a?b"];
+    let (mock, users) = mock(|a| {
+        let active = a.users.get_mut("active").unwrap();
+        for (n, id) in odd.iter().enumerate() {
+            active.push(serde_json::json!({
+                "id": id, "email": format!("odd{n}@example.com"), "type": 2, "status": "active",
+            }));
+        }
+    })
+    .await;
+    let out = tempfile::tempdir().unwrap();
+    let output = run_blocking(extract(&mock, out.path(), &[])).await;
+    assert_succeeded(&output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("users=3"), "{stderr}");
+    let asked: BTreeSet<String> = mock.seen().settings_requests.into_iter().collect();
+    assert_eq!(
+        asked,
+        ids(&users, false),
+        "every other licensed user was asked"
+    );
+    assert_eq!(
+        written_addons(out.path()),
+        expected_addons(&ids(&users, false))
+    );
+    let m: Value = json_file(out.path().join("u_manifest.json"));
+    assert_eq!(m["addons"]["users_skipped"], 3);
+    let keys: BTreeSet<String> = ndjson_file(&out.path().join("u.ndjson"))
+        .iter()
+        .map(|r| r["user_key"].as_str().unwrap().to_string())
+        .collect();
+    assert!(odd.iter().all(|id| keys.contains(*id)), "{keys:?}");
+}

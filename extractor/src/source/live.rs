@@ -77,8 +77,19 @@ struct Shared {
     fell_back: AtomicBool,
     recorder: Option<Mutex<RecordingWriter>>,
     follow_ups: Option<FollowUps>,
-    /// The follow-up requests asked for so far, and their sweeps (to ask for each once).
-    followed: Mutex<(Vec<PageRequest>, HashSet<String>)>,
+    /// The follow-up requests asked for so far.
+    followed: Mutex<Followed>,
+}
+
+/// The follow-ups of the pages read so far.
+#[derive(Default)]
+struct Followed {
+    /// The requests, in the order asked.
+    requests: Vec<PageRequest>,
+    /// Their sweeps, to ask for each once.
+    sweeps: HashSet<String>,
+    /// Items that could not be asked for, each once.
+    unaskable: HashSet<String>,
 }
 
 impl PageSource for LiveSource {
@@ -114,14 +125,17 @@ impl PageSource for LiveSource {
             fell_back: AtomicBool::new(false),
             recorder: self.recorder.map(Mutex::new),
             follow_ups: self.follow_ups,
-            followed: Mutex::new((Vec::new(), HashSet::new())),
+            followed: Mutex::new(Followed::default()),
         });
         let mut sweeps = Vec::new();
         for phase in self.phases {
             run_phase(&shared, phase, &mut sweeps).await?;
         }
-        let (followed, _) =
-            std::mem::take(&mut *shared.followed.lock().unwrap_or_else(|e| e.into_inner()));
+        let Followed {
+            requests: followed,
+            unaskable,
+            ..
+        } = std::mem::take(&mut *shared.followed.lock().unwrap_or_else(|e| e.into_inner()));
         if !followed.is_empty() {
             let (total, before) = (followed.len(), sweeps.len());
             tracing::info!(
@@ -154,6 +168,7 @@ impl PageSource for LiveSource {
             pages: sweeps.iter().map(|s| s.pages).sum(),
             records: shared.records.load(Ordering::Relaxed),
             sweeps,
+            unaskable: unaskable.len() as u64,
             api: Some(ApiReport {
                 api_url: self.api_url,
                 max_rps: self.client.max_rps(),
@@ -356,12 +371,20 @@ async fn sweep(shared: Arc<Shared>, first: PageRequest) -> Result<SweepReport, E
         }
         if let Some(follow_ups) = &shared.follow_ups {
             let more = follow_ups(&page);
-            if !more.is_empty() {
+            if !more.requests.is_empty() || !more.unaskable.is_empty() {
                 // A restarted sweep reads its pages again: each follow-up is asked for once.
                 let mut followed = shared.followed.lock().unwrap_or_else(|e| e.into_inner());
-                let (requests, asked) = &mut *followed;
-                let new = more.into_iter().filter(|r| asked.insert(r.sweep()));
+                let Followed {
+                    requests,
+                    sweeps,
+                    unaskable,
+                } = &mut *followed;
+                let new = more
+                    .requests
+                    .into_iter()
+                    .filter(|r| sweeps.insert(r.sweep()));
                 requests.extend(new);
+                unaskable.extend(more.unaskable);
             }
         }
         shared

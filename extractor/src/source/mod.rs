@@ -13,12 +13,13 @@ use tokio::sync::mpsc;
 
 use crate::error::ExtractError;
 use crate::http::RequestStats;
+pub use crate::zoom::endpoint::FollowUp;
 use crate::zoom::endpoint::PageRequest;
 use crate::zoom::page::Page;
 
 /// Requests that follow from the pages of the earlier phases (a licensed user's settings for each
 /// such user listed): a live run asks them as a last phase; a replay requires their answers.
-pub type FollowUps = std::sync::Arc<dyn Fn(&Page) -> Vec<PageRequest> + Send + Sync>;
+pub type FollowUps = std::sync::Arc<dyn Fn(&Page) -> FollowUp + Send + Sync>;
 
 /// Produces pages into a bounded channel, so the stages after it set the pace.
 pub trait PageSource: Send {
@@ -43,6 +44,8 @@ pub struct SourceReport {
     pub sweeps: Vec<SweepReport>,
     /// Requests, retries and limits, for live runs.
     pub api: Option<ApiReport>,
+    /// Follow-ups that could not be asked for (each item once), see [`FollowUp::unaskable`].
+    pub unaskable: u64,
 }
 
 /// The pages and records of one sweep: a first page and the pages its tokens led to.

@@ -119,6 +119,7 @@ impl PageSource for ReplaySource {
         // Sweeps whose item was gone when asked (a recorded 404 with the endpoint's gone code).
         let mut gone: HashSet<String> = HashSet::new();
         let mut gone_sweeps: Vec<SweepReport> = Vec::new();
+        let mut unaskable: HashSet<String> = HashSet::new();
         for entry in &self.index.pages {
             let path = self.dir.join(&entry.file);
             let started = std::time::Instant::now();
@@ -171,10 +172,10 @@ impl PageSource for ReplaySource {
             report.pages += 1;
             report.records += page.record_count() as u64;
             if let Some(follow_ups) = &self.follow_ups {
-                let asks = follow_ups(&page)
-                    .into_iter()
-                    .map(|r| (r.sweep(), path.clone()));
+                let more = follow_ups(&page);
+                let asks = more.requests.into_iter().map(|r| (r.sweep(), path.clone()));
                 expected.extend(asks);
+                unaskable.extend(more.unaskable);
             }
             let known = tail_of.get(&sweep).copied();
             if let Err(reason) = chained(&page, known.map(|at| tails[at].next.as_str())) {
@@ -248,6 +249,7 @@ impl PageSource for ReplaySource {
             });
         }
         report.sweeps.extend(gone_sweeps);
+        report.unaskable = unaskable.len() as u64;
         Ok(report)
     }
 }

@@ -59,6 +59,25 @@ pub fn any_query(_: &PageRequest) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether `id` is a plain id, as Zoom's are: letters, digits, `-` and `_`. Only such a value
+/// goes into a path, so it can never climb out of it (`..`) or end it (`?`, `/`).
+pub fn is_plain_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+}
+
+/// What one page asks for next.
+#[derive(Debug, Default)]
+pub struct FollowUp {
+    /// The requests to send.
+    pub requests: Vec<PageRequest>,
+    /// Items that cannot be asked for (an id that is not one Zoom gives, such as `../x`): skipped
+    /// and counted, so one odd record does not stop the run.
+    pub unaskable: Vec<String>,
+}
+
 /// Query members as they are sent.
 pub type QueryPairs<'a> = Vec<(&'a str, &'a str)>;
 
@@ -113,11 +132,7 @@ impl PageRequest {
             let name = path[open + 1..close].to_string();
             let value = self
                 .param(&name)
-                .filter(|v| {
-                    !v.is_empty()
-                        && v.chars()
-                            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
-                })
+                .filter(|v| is_plain_id(v))
                 .ok_or_else(|| format!("`{}` needs a plain `{name}`", self.endpoint.path))?;
             path.replace_range(open..=close, value);
             used.push(name);

@@ -7,7 +7,7 @@
 
 use serde::Deserialize;
 
-use crate::zoom::endpoint::{Endpoint, PageRequest, Rate};
+use crate::zoom::endpoint::{Endpoint, FollowUp, PageRequest, Rate, is_plain_id};
 use crate::zoom::page::Page;
 use crate::zoom::users::ZoomUser;
 
@@ -33,16 +33,25 @@ pub fn request(id: &str) -> PageRequest {
 }
 
 /// The settings requests for the users of a `GET /users` page: every user with an id (`all`), or
-/// only the licensed ones (plan type 2); users of other pages ask for nothing.
-pub fn requests_for(page: &Page, all: bool) -> Vec<PageRequest> {
+/// only the licensed ones (plan type 2); users of other pages ask for nothing. A user whose id is
+/// not one Zoom gives (`../x`, `a?b`) cannot be asked for: it is skipped and counted, not the end
+/// of the run.
+pub fn requests_for(page: &Page, all: bool) -> FollowUp {
+    let mut follow = FollowUp::default();
     if !page.request.endpoint.lists_users() {
-        return Vec::new();
+        return follow;
     }
-    page.records()
+    let users = page
+        .records()
         .filter_map(|raw| serde_json::from_str::<ZoomUser>(raw).ok())
-        .filter(|u| all || u.plan_type == Some(2))
-        .filter_map(|u| u.id.filter(|id| !id.is_empty()).map(|id| request(&id)))
-        .collect()
+        .filter(|u| all || u.plan_type == Some(2));
+    for id in users.filter_map(|u| u.id.filter(|id| !id.is_empty())) {
+        match is_plain_id(&id) {
+            true => follow.requests.push(request(&id)),
+            false => follow.unaskable.push(id.into_owned()),
+        }
+    }
+    follow
 }
 
 /// The part of the settings the add-ons are read from.
