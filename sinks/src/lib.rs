@@ -66,6 +66,9 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format, in the order messages list them.
+    pub const ALL: [Format; 3] = [Format::Parquet, Format::Csv, Format::Ndjson];
+
     /// The file extension for this format.
     pub fn extension(self) -> &'static str {
         match self {
@@ -73,6 +76,17 @@ impl Format {
             Format::Csv => "csv",
             Format::Ndjson => "ndjson",
         }
+    }
+
+    /// The format a file extension names, in any case: a format's own extension, or `jsonl` (JSON
+    /// Lines is NDJSON under its other common name).
+    pub fn from_extension(extension: &str) -> Option<Format> {
+        if extension.eq_ignore_ascii_case("jsonl") {
+            return Some(Format::Ndjson);
+        }
+        Format::ALL
+            .into_iter()
+            .find(|format| format.extension().eq_ignore_ascii_case(extension))
     }
 }
 
