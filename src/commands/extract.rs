@@ -11,7 +11,8 @@ use crate::exit::{self, Failure};
 use crate::{pipeline, summary};
 
 /// Runs `extract`; `quiet` (or JSON logs) leaves out the text summary.
-pub async fn run(args: ExtractArgs, quiet: bool, progress: bool) -> Result<(), Failure> {
+pub async fn run(mut args: ExtractArgs, quiet: bool, progress: bool) -> Result<(), Failure> {
+    args.decide_format()?;
     let now = chrono::Utc::now();
     if args.all_accounts {
         return run_all(&args, quiet, progress, now).await;
