@@ -130,3 +130,23 @@ pub fn open_sink(
         Format::Ndjson => Box::new(ndjson::NdjsonSink::new(output)),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Format;
+
+    #[test]
+    fn an_extension_names_its_format_in_any_case_and_jsonl_is_ndjson() {
+        for (extension, format) in [
+            ("parquet", Some(Format::Parquet)),
+            ("CSV", Some(Format::Csv)),
+            ("ndjson", Some(Format::Ndjson)),
+            ("JsonL", Some(Format::Ndjson)),
+            ("json", None),
+            ("xlsx", None),
+            ("", None),
+        ] {
+            assert_eq!(Format::from_extension(extension), format, "{extension}");
+        }
+    }
+}

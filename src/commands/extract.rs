@@ -346,9 +346,10 @@ async fn list_sub_accounts(
 }
 
 /// SIGINT or SIGTERM seen at any time of a run over many accounts. An account's pipeline listens
-/// only while it runs (and removes its partial outputs then); a signal that comes while the
-/// sub accounts are listed, between two accounts, or while one is being opened would reach no
-/// listener and be lost, and the next account would start. Checked before each account.
+/// only while it runs (and removes its partial outputs then); once it has listened, the process
+/// no longer ends on a signal, so one that comes between two accounts, or while one is being
+/// opened, would reach no listener and be lost, and the run would go on to its end with exit 0.
+/// Checked before each account.
 struct StopWatch {
     signal: std::sync::Arc<std::sync::OnceLock<&'static str>>,
     task: tokio::task::JoinHandle<()>,
@@ -505,6 +506,7 @@ fn stopped_after(
     kind: &str,
     manifest: Result<PathBuf, Failure>,
 ) -> Failure {
+    // The pipeline's and the watch's failures both map SIGTERM to 143, SIGINT to 130.
     let name = match signal.code {
         exit::TERMINATED => "SIGTERM",
         _ => "SIGINT",
@@ -535,7 +537,7 @@ fn stopped_after(
         message.push_str(&format!("; {not_started} not started"));
     }
     match manifest {
-        Ok(path) => message.push_str(&format!("; each is listed in {}", path.display())),
+        Ok(path) => message.push_str(&format!("; outcomes in {}", path.display())),
         Err(failure) => message.push_str(&format!("; {failure}")),
     }
     Failure {
