@@ -1,9 +1,12 @@
 //! The command line, parsed once by clap into raw arguments; `config` turns them into a run.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use extractor::zoom::activities::MOST_DAYS;
+
+use crate::exit::Failure;
 
 /// Know exactly who holds which Zoom license.
 #[derive(Debug, Parser)]
@@ -136,6 +139,23 @@ pub enum FormatArg {
     Ndjson,
 }
 
+impl FormatArg {
+    /// The name `--format` takes.
+    pub fn name(self) -> &'static str {
+        sinks::Format::from(self).extension()
+    }
+}
+
+impl From<sinks::Format> for FormatArg {
+    fn from(format: sinks::Format) -> Self {
+        match format {
+            sinks::Format::Parquet => FormatArg::Parquet,
+            sinks::Format::Csv => FormatArg::Csv,
+            sinks::Format::Ndjson => FormatArg::Ndjson,
+        }
+    }
+}
+
 impl From<FormatArg> for sinks::Format {
     fn from(format: FormatArg) -> Self {
         match format {
@@ -182,8 +202,13 @@ pub struct ExtractArgs {
     /// back to 300 once if Zoom refuses).
     #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(1..=2000))]
     pub page_size: u32,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = FormatArg::Parquet)]
+    /// Output format [default: the one --output's (or --rejects') extension names: .parquet,
+    /// .csv, .ndjson or .jsonl; parquet for stdout and partitions].
+    #[arg(long = "format", value_enum, value_name = "FORMAT")]
+    pub format_given: Option<FormatArg>,
+    /// The format the run writes: set by [`ExtractArgs::decide_format`] from `--format` and the
+    /// output names before the run is configured.
+    #[arg(skip = FormatArg::Parquet)]
     pub format: FormatArg,
     /// Output file, or `-` for stdout [default: out/zoom_users.<format>].
     #[arg(long, short, value_name = "PATH")]
@@ -198,8 +223,9 @@ pub struct ExtractArgs {
     /// DIR/zoom_users/dt=DATE/account=NAME/part-0.<format>, replaced atomically on re-runs.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["output", "rejects", "manifest"])]
     pub output_dir: Option<PathBuf>,
-    /// The partition's date, e.g. Airflow's {{ ds }} [default: the UTC date of extracted_at].
-    #[arg(long, value_name = "YYYY-MM-DD", requires = "output_dir")]
+    /// The partition's date, e.g. Airflow's {{ ds }}, at most tomorrow's (UTC) [default: the UTC
+    /// date of extracted_at].
+    #[arg(long, value_name = "YYYY-MM-DD", requires = "output_dir", value_parser = run_date)]
     pub partition_date: Option<String>,
     /// The partition's account value [default: the --config account name, else the Zoom account
     /// id; when neither is known the run asks for this flag].
@@ -208,8 +234,9 @@ pub struct ExtractArgs {
     /// Run id stamped on every row, at most 250 bytes [default: a new UUIDv7].
     #[arg(long, value_name = "ID")]
     pub run_id: Option<String>,
-    /// Fix `extracted_at` (RFC 3339), making a replay byte-for-byte reproducible.
-    #[arg(long, value_name = "RFC3339")]
+    /// Fix `extracted_at` (RFC 3339, on a date up to tomorrow's, UTC), making a replay
+    /// byte-for-byte reproducible.
+    #[arg(long, value_name = "RFC3339", value_parser = run_time)]
     pub as_of: Option<String>,
     /// CSV: keep formula-like cells of the free-text columns (`=`, `+`, `-`, `@`, tab, CR) as they
     /// are.
@@ -243,10 +270,89 @@ pub struct ExtractArgs {
     pub changes: bool,
 }
 
+impl ExtractArgs {
+    /// Sets [`ExtractArgs::format`]: `--format`, else the format the output names' extensions
+    /// name, else Parquet (stdout, partitions, default names).
+    pub fn decide_format(&mut self) -> Result<(), Failure> {
+        let outputs = [("--output", &self.output), ("--rejects", &self.rejects)];
+        let named = format_of_outputs(self.format_given, &outputs)?;
+        self.format = self.format_given.or(named).unwrap_or(FormatArg::Parquet);
+        Ok(())
+    }
+}
+
+/// The format that output file names choose, for every command that takes `--output`: a name's
+/// extension (`.parquet`, `.csv`, `.ndjson`, `.jsonl`, in any case) decides when `--format` is not
+/// `given`, and an extension that names no format is refused then, since the bytes would not be
+/// what the name says; with `--format`, an extension naming another format is refused (a
+/// `.parquet` file holding CSV breaks every reader that goes by the name), and any other name is
+/// the user's choice. `None`: no file name to go by (`-` for stdout, or no path), so the command's
+/// default applies.
+pub fn format_of_outputs(
+    given: Option<FormatArg>,
+    outputs: &[(&str, &Option<PathBuf>)],
+) -> Result<Option<FormatArg>, Failure> {
+    let choices = ".parquet, .csv, .ndjson or .jsonl";
+    let mut named: Option<(FormatArg, &str, &Path)> = None;
+    for (flag, path) in outputs {
+        let Some(path) = path.as_deref().filter(|p| p.as_os_str() != "-") else {
+            continue;
+        };
+        // A path that cannot be an output at all (a directory, a FIFO, under a file) is told as
+        // that, before what its name says.
+        sinks::output::check_replaceable(path).map_err(Failure::usage)?;
+        let extension = path.extension().map(|e| e.to_string_lossy());
+        let format = extension
+            .as_deref()
+            .and_then(sinks::Format::from_extension)
+            .map(FormatArg::from);
+        let shown = path.display();
+        match (given, format, extension.as_deref()) {
+            (Some(given), Some(format), Some(ext)) if given != format => {
+                return Err(Failure::usage(format!(
+                    "--format {} but {flag} {shown} ends in .{ext}, which names {}: leave \
+                     --format out (the extension decides), or give a name ending in .{}",
+                    given.name(),
+                    format.name(),
+                    given.name()
+                )));
+            }
+            (Some(_), _, _) => {}
+            (None, Some(format), _) => match named {
+                Some((first, first_flag, first_path)) if first != format => {
+                    return Err(Failure::usage(format!(
+                        "{first_flag} {} names {} and {flag} {shown} names {}: a run writes one \
+                         format, so give both names the same extension (or give --format)",
+                        first_path.display(),
+                        first.name(),
+                        format.name()
+                    )));
+                }
+                Some(_) => {}
+                None => named = Some((format, flag, path)),
+            },
+            (None, None, Some(ext)) => {
+                return Err(Failure::usage(format!(
+                    "{flag} {shown}: the extension .{ext} names no output format: give a name \
+                     ending in {choices}, or --format parquet|csv|ndjson"
+                )));
+            }
+            (None, None, None) => {
+                return Err(Failure::usage(format!(
+                    "{flag} {shown} has no extension to tell the format by: give a name ending \
+                     in {choices}, or --format parquet|csv|ndjson"
+                )));
+            }
+        }
+    }
+    Ok(named.map(|(format, _, _)| format))
+}
+
 /// Which run a derived command reads, and where its table goes.
 #[derive(Debug, Args)]
 pub struct DerivedOutputArgs {
-    /// Output format [default: the input run's].
+    /// Output format [default: the one --output's extension names (.parquet, .csv, .ndjson or
+    /// .jsonl), else the input run's].
     #[arg(long, value_enum)]
     pub format: Option<FormatArg>,
     /// Output file, or `-` for stdout [default: beside the input's license file, named after it;
@@ -261,25 +367,31 @@ pub struct DerivedOutputArgs {
     pub partition_account: Option<String>,
 }
 
-/// `reclaim` flags.
+impl DerivedOutputArgs {
+    /// Sets [`DerivedOutputArgs::format`] to the format `--output`'s extension names when
+    /// `--format` is not given (see [`format_of_outputs`]); left unset, the input run's applies.
+    pub fn decide_format(&mut self) -> Result<(), Failure> {
+        let named = format_of_outputs(self.format, &[("--output", &self.output)])?;
+        self.format = self.format.or(named);
+        Ok(())
+    }
+}
+
+/// `reclaim` flags. `--input` and `--output-dir` with `--partition-date` are two ways to name
+/// the run, so neither is required by clap (it would say both are): the command asks for one.
 #[derive(Debug, Args)]
+#[command(
+    override_usage = "zoom-licenses reclaim --input MANIFEST [OPTIONS]\n       \
+                            zoom-licenses reclaim --output-dir DIR --partition-date YYYY-MM-DD \
+                            [OPTIONS]"
+)]
 pub struct ReclaimArgs {
     /// The run to read: its manifest (`out/zoom_users_manifest.json`, or a partition's
-    /// `_manifest.json`).
-    #[arg(
-        long,
-        value_name = "MANIFEST",
-        conflicts_with = "output_dir",
-        required_unless_present = "output_dir"
-    )]
+    /// `_manifest.json`); or give --output-dir with --partition-date.
+    #[arg(long, value_name = "MANIFEST", conflicts_with = "output_dir")]
     pub input: Option<PathBuf>,
     /// With --output-dir: the partition date of the run to read.
-    #[arg(
-        long,
-        value_name = "YYYY-MM-DD",
-        requires = "output_dir",
-        required_unless_present = "input"
-    )]
+    #[arg(long, value_name = "YYYY-MM-DD", requires = "output_dir", value_parser = run_date)]
     pub partition_date: Option<String>,
     /// Days without a login (or sign-in) after which an active licensed seat is idle.
     #[arg(long, default_value_t = 90, value_name = "N",
@@ -296,13 +408,18 @@ pub struct ReclaimArgs {
 
 /// `changes` flags.
 #[derive(Debug, Args)]
+#[command(
+    override_usage = "zoom-licenses changes --from MANIFEST --to MANIFEST [OPTIONS]\n       \
+                            zoom-licenses changes --output-dir DIR --to YYYY-MM-DD [--from \
+                            YYYY-MM-DD] [OPTIONS]"
+)]
 pub struct ChangesArgs {
     /// The earlier run: its manifest, or with --output-dir its partition date [default with
     /// --output-dir: the latest date before --to with a partition of the account].
-    #[arg(long, value_name = "MANIFEST|DATE")]
+    #[arg(long, value_name = "MANIFEST|DATE", value_parser = manifest_or_run_date)]
     pub from: Option<String>,
     /// The later run: its manifest, or with --output-dir its partition date.
-    #[arg(long, value_name = "MANIFEST|DATE")]
+    #[arg(long, value_name = "MANIFEST|DATE", value_parser = manifest_or_run_date)]
     pub to: String,
     /// Where the table goes.
     #[command(flatten)]
@@ -417,5 +534,50 @@ fn non_empty(value: &str) -> Result<String, String> {
     match value.trim().is_empty() {
         true => Err("it is empty: give a value, or unset the environment variable".into()),
         false => Ok(value.to_string()),
+    }
+}
+
+/// The latest date a run may carry: tomorrow's in UTC, so that a scheduler east of UTC may name its
+/// own day, while a date yet to come (a typo, a template gone wrong) is refused before it names a
+/// partition or stamps every row. One bound for `--as-of` and every date flag.
+fn latest_run_date() -> NaiveDate {
+    (Utc::now() + chrono::Days::new(1)).date_naive()
+}
+
+/// Refuses a run's `date` after [`latest_run_date`], with the one message every date flag gives.
+fn not_in_future(date: NaiveDate) -> Result<(), String> {
+    let latest = latest_run_date();
+    match date > latest {
+        true => Err(format!(
+            "{date} is in the future: a run is dated at most one day after today (UTC), so up to \
+             {latest}"
+        )),
+        false => Ok(()),
+    }
+}
+
+/// A run's date (`--partition-date`): YYYY-MM-DD, not in the future; kept as text for `config`.
+fn run_date(text: &str) -> Result<String, String> {
+    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|e| format!("not a date like 2026-11-28 ({e})"))?;
+    not_in_future(date)?;
+    Ok(text.to_string())
+}
+
+/// A run's time (`--as-of`): RFC 3339, on a date (UTC) not in the future; kept as text.
+fn run_time(text: &str) -> Result<String, String> {
+    let time = DateTime::parse_from_rfc3339(text).map_err(|e| {
+        format!("not an RFC 3339 timestamp ({e}); write it like 2026-11-28T00:00:00Z")
+    })?;
+    not_in_future(time.with_timezone(&Utc).date_naive())?;
+    Ok(text.to_string())
+}
+
+/// `changes --from`/`--to`: a manifest's path, or a partition date, which is held to the bound of
+/// every run date.
+fn manifest_or_run_date(text: &str) -> Result<String, String> {
+    match NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        Ok(date) => not_in_future(date).map(|()| text.to_string()),
+        Err(_) => Ok(text.to_string()),
     }
 }

@@ -240,7 +240,8 @@ fn part_file(dir: &Path, format: Format) -> PathBuf {
     dir.join(format!("part-0.{}", format.extension()))
 }
 
-/// The format of a derived table: `--format`, else the input run's.
+/// The format of a derived table: `--format` or the one `--output` names (see
+/// [`DerivedOutputArgs::decide_format`]), else the input run's.
 pub fn format(args: &DerivedOutputArgs, run: &RunOutputs) -> Format {
     args.format.map_or(run.format, Format::from)
 }

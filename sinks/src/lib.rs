@@ -66,6 +66,9 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format, in the order messages list them.
+    pub const ALL: [Format; 3] = [Format::Parquet, Format::Csv, Format::Ndjson];
+
     /// The file extension for this format.
     pub fn extension(self) -> &'static str {
         match self {
@@ -73,6 +76,17 @@ impl Format {
             Format::Csv => "csv",
             Format::Ndjson => "ndjson",
         }
+    }
+
+    /// The format a file extension names, in any case: a format's own extension, or `jsonl` (JSON
+    /// Lines is NDJSON under its other common name).
+    pub fn from_extension(extension: &str) -> Option<Format> {
+        if extension.eq_ignore_ascii_case("jsonl") {
+            return Some(Format::Ndjson);
+        }
+        Format::ALL
+            .into_iter()
+            .find(|format| format.extension().eq_ignore_ascii_case(extension))
     }
 }
 
@@ -115,4 +129,24 @@ pub fn open_sink(
         )),
         Format::Ndjson => Box::new(ndjson::NdjsonSink::new(output)),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Format;
+
+    #[test]
+    fn an_extension_names_its_format_in_any_case_and_jsonl_is_ndjson() {
+        for (extension, format) in [
+            ("parquet", Some(Format::Parquet)),
+            ("CSV", Some(Format::Csv)),
+            ("ndjson", Some(Format::Ndjson)),
+            ("JsonL", Some(Format::Ndjson)),
+            ("json", None),
+            ("xlsx", None),
+            ("", None),
+        ] {
+            assert_eq!(Format::from_extension(extension), format, "{extension}");
+        }
+    }
 }

@@ -217,7 +217,10 @@ pub struct OutputReceipt {
 
 /// Refuses a target that exists and is not a regular file: a commit renames over it, which would
 /// replace a device (`/dev/full`), a FIFO, a directory or a symlink (`/dev/stdout`) with a file.
+/// Refuses a target under a file too (`notes.txt/users.parquet`), which the system would only
+/// answer with a bare "File exists" or "Not a directory".
 pub fn check_replaceable(target: &Path) -> io::Result<()> {
+    check_folders_of(target)?;
     match fs::symlink_metadata(target) {
         Ok(meta) if !meta.file_type().is_file() => Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -230,6 +233,41 @@ pub fn check_replaceable(target: &Path) -> io::Result<()> {
         )),
         _ => Ok(()),
     }
+}
+
+/// Refuses a target whose nearest existing ancestor is not a folder (a missing one is made when
+/// the output is opened).
+fn check_folders_of(target: &Path) -> io::Result<()> {
+    let ancestors = target.ancestors().skip(1);
+    for ancestor in ancestors.filter(|a| !a.as_os_str().is_empty()) {
+        match fs::metadata(ancestor) {
+            Ok(meta) if meta.is_dir() => return Ok(()),
+            Ok(meta) => {
+                let kind = match meta.is_file() {
+                    true => "a file",
+                    false => kind_of(meta.file_type()),
+                };
+                return Err(io::Error::new(
+                    io::ErrorKind::NotADirectory,
+                    format!(
+                        "cannot write {}: {} is {kind}, not a folder; give a path inside a \
+                         folder",
+                        target.display(),
+                        ancestor.display()
+                    ),
+                ));
+            }
+            // Missing, or itself under a file: the folder above tells.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                ) => {}
+            // Unreadable (permissions): opening the output says why.
+            Err(_) => return Ok(()),
+        }
+    }
+    Ok(())
 }
 
 fn kind_of(kind: fs::FileType) -> &'static str {

@@ -18,7 +18,8 @@ use crate::exit::Failure;
 use crate::runs::{self, RunOutputs, TableFile};
 
 /// Runs `changes` as the flags say.
-pub fn run(args: ChangesArgs, quiet: bool) -> Result<(), Failure> {
+pub fn run(mut args: ChangesArgs, quiet: bool) -> Result<(), Failure> {
+    args.out.decide_format()?;
     let Some(root) = &args.out.output_dir else {
         return between_manifests(&args, quiet);
     };

@@ -11,7 +11,8 @@ use crate::exit::{self, Failure};
 use crate::{pipeline, summary};
 
 /// Runs `extract`; `quiet` (or JSON logs) leaves out the text summary.
-pub async fn run(args: ExtractArgs, quiet: bool, progress: bool) -> Result<(), Failure> {
+pub async fn run(mut args: ExtractArgs, quiet: bool, progress: bool) -> Result<(), Failure> {
+    args.decide_format()?;
     let now = chrono::Utc::now();
     if args.all_accounts {
         return run_all(&args, quiet, progress, now).await;
@@ -187,7 +188,12 @@ async fn run_all(
     let mut outcomes = Vec::new();
     let mut output_dir: Option<PathBuf> = None;
     let mut stopped = None;
+    let watch = StopWatch::start();
     for entry in &entries {
+        if let Some(signal) = watch.stopped() {
+            stopped = Some(signal);
+            break;
+        }
         if !entry.active {
             tracing::info!(message = "Skipping inactive account.", account = %entry.name);
             outcomes.push(AccountOutcome::new(entry.name.clone(), None, "skipped"));
@@ -206,8 +212,14 @@ async fn run_all(
             break;
         }
     }
-    let config = path.display().to_string();
-    finish_accounts(args, now, output_dir, run_id, config, outcomes, stopped)
+    let run = AccountsRun {
+        output_dir,
+        run_id,
+        config: path.display().to_string(),
+        planned: entries.iter().filter(|e| e.active).count(),
+        kind: "accounts",
+    };
+    finish_accounts(args, now, run, outcomes, stopped)
 }
 
 /// Every sub account of a master account, one after the other: one failing does not stop the
@@ -243,6 +255,9 @@ async fn run_sub_accounts(
     }
     let client = extractor::ZoomClient::new(live.client.clone()).map_err(Failure::failed_msg)?;
     let subs = list_sub_accounts(&client).await?;
+    // Started once the listing is done: a signal while listing (nothing written yet) ends the
+    // process as signals do by default.
+    let watch = StopWatch::start();
     tracing::info!(message = "Sub accounts listed.", count = subs.len());
     let run_id = base.run_id.clone();
     let mut outcomes = Vec::new();
@@ -254,7 +269,12 @@ async fn run_sub_accounts(
             .to_path_buf(),
     );
     let mut stopped = None;
+    let planned = subs.len();
     for (id, name) in subs {
+        if let Some(signal) = watch.stopped() {
+            stopped = Some(signal);
+            break;
+        }
         let result = match base.for_sub_account(&id, name.as_deref()) {
             Ok(cfg) => run_one(&cfg, quiet, progress).await,
             Err(failure) => Err(failure),
@@ -264,8 +284,14 @@ async fn run_sub_accounts(
             break;
         }
     }
-    let source = format!("{}accounts (sub accounts)", live.client.api_url);
-    finish_accounts(args, now, output_dir, run_id, source, outcomes, stopped)
+    let run = AccountsRun {
+        output_dir,
+        run_id,
+        config: format!("{}accounts (sub accounts)", live.client.api_url),
+        planned,
+        kind: "sub accounts",
+    };
+    finish_accounts(args, now, run, outcomes, stopped)
 }
 
 /// The master account's sub accounts (id, name), every page of `GET /accounts`.
@@ -319,19 +345,88 @@ async fn list_sub_accounts(
     }
 }
 
+/// SIGINT or SIGTERM seen at any time of a run over many accounts. An account's pipeline listens
+/// only while it runs (and removes its partial outputs then); once it has listened, the process
+/// no longer ends on a signal, so one that comes between two accounts, or while one is being
+/// opened, would reach no listener and be lost, and the run would go on to its end with exit 0.
+/// Checked before each account.
+struct StopWatch {
+    signal: std::sync::Arc<std::sync::OnceLock<&'static str>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl StopWatch {
+    /// Starts listening.
+    fn start() -> Self {
+        let signal = std::sync::Arc::new(std::sync::OnceLock::new());
+        let task = tokio::spawn({
+            let signal = signal.clone();
+            async move {
+                let _ = signal.set(crate::signals::interrupted().await);
+            }
+        });
+        StopWatch { signal, task }
+    }
+
+    /// The run's failure once a signal came: exit 130 for SIGINT, 143 for SIGTERM.
+    fn stopped(&self) -> Option<Failure> {
+        let signal = *self.signal.get()?;
+        tracing::warn!(
+            message = "Interrupted: no further account is started.",
+            signal
+        );
+        Some(Failure {
+            code: signal_code(signal),
+            error: anyhow::anyhow!("interrupted by {signal}"),
+        })
+    }
+}
+
+impl Drop for StopWatch {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// The exit code of a signal's name, as the pipeline and derived commands map it.
+fn signal_code(signal: &str) -> u8 {
+    match signal {
+        "SIGTERM" => exit::TERMINATED,
+        _ => exit::INTERRUPTED,
+    }
+}
+
+/// A run over many accounts, as its accounts manifest describes it.
+struct AccountsRun {
+    /// The folder holding the accounts' folders (file outputs).
+    output_dir: Option<PathBuf>,
+    run_id: String,
+    /// The accounts file, or the master account's `GET /accounts`.
+    config: String,
+    /// The accounts to extract (active ones, or every sub account listed).
+    planned: usize,
+    /// `accounts` or `sub accounts`, for messages.
+    kind: &'static str,
+}
+
 /// Writes the accounts manifest of a run over many accounts (beside the partitions, or in the
 /// folder holding the accounts' folders) and turns their outcomes into the run's result: exit 0
 /// when none failed, 75 when every failure is temporary, 1 otherwise; a signal that `stopped` the
-/// run is its result once the manifest is written.
+/// run is its result once the manifest is written, saying how many accounts were written before it.
 fn finish_accounts(
     args: &ExtractArgs,
     now: chrono::DateTime<chrono::Utc>,
-    output_dir: Option<PathBuf>,
-    run_id: String,
-    config: String,
+    run: AccountsRun,
     outcomes: Vec<AccountOutcome>,
     stopped: Option<Failure>,
 ) -> Result<(), Failure> {
+    let AccountsRun {
+        output_dir,
+        run_id,
+        config,
+        planned,
+        kind,
+    } = run;
     let manifest_path = match &args.output_dir {
         // Per date, beside the partitions (readers of `*.parquet` ignore it).
         Some(root) => {
@@ -356,7 +451,13 @@ fn finish_accounts(
         })
         .and_then(|_| print_path(&manifest_path));
     if let Some(signal) = stopped {
-        return Err(signal);
+        return Err(stopped_after(
+            signal,
+            &manifest.accounts,
+            planned,
+            kind,
+            written.map(|()| manifest_path),
+        ));
     }
     written?;
     let failed: Vec<&AccountOutcome> = manifest
@@ -400,6 +501,56 @@ fn finish_accounts(
             manifest_path.display()
         ),
     })
+}
+
+/// The failure of a run over many accounts that `signal` stopped: what was written before it (the
+/// accounts run to the end, whose outputs are published), the account it stopped (whose partial
+/// outputs were removed), and how many were never started; `manifest` is where they are listed.
+fn stopped_after(
+    signal: Failure,
+    outcomes: &[AccountOutcome],
+    planned: usize,
+    kind: &str,
+    manifest: Result<PathBuf, Failure>,
+) -> Failure {
+    // The pipeline's and the watch's failures both map SIGTERM to 143, SIGINT to 130.
+    let name = match signal.code {
+        exit::TERMINATED => "SIGTERM",
+        _ => "SIGINT",
+    };
+    let run = outcomes.iter().filter(|a| a.status != "skipped");
+    let written = run.clone().filter(|a| a.status == "ok").count();
+    let cut = run
+        .clone()
+        .filter(|a| a.exit_code == Some(signal.code))
+        .map(|a| a.name.as_str())
+        .next_back();
+    let started = run.count();
+    let failed = started.saturating_sub(written + usize::from(cut.is_some()));
+    let mut message = format!(
+        "interrupted by {name} after {written} of {planned} {kind} were written (their outputs \
+         are complete)"
+    );
+    if let Some(cut) = cut {
+        message.push_str(&format!(
+            "; {cut} was stopped and its partial outputs removed"
+        ));
+    }
+    if failed > 0 {
+        message.push_str(&format!("; {failed} failed"));
+    }
+    let not_started = planned.saturating_sub(started);
+    if not_started > 0 {
+        message.push_str(&format!("; {not_started} not started"));
+    }
+    match manifest {
+        Ok(path) => message.push_str(&format!("; outcomes in {}", path.display())),
+        Err(failure) => message.push_str(&format!("; {failure}")),
+    }
+    Failure {
+        code: signal.code,
+        error: anyhow::anyhow!(message),
+    }
 }
 
 /// The folder holding every account's folder: the parent of this account's manifest folder.

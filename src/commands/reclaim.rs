@@ -27,7 +27,8 @@ struct Summary<'a> {
 }
 
 /// Runs `reclaim` over each run the flags name.
-pub fn run(args: ReclaimArgs, quiet: bool) -> Result<(), Failure> {
+pub fn run(mut args: ReclaimArgs, quiet: bool) -> Result<(), Failure> {
+    args.out.decide_format()?;
     if let Some(input) = &args.input {
         let run = RunOutputs::load(input)?;
         let licenses = run.table(Table::Licenses)?;
@@ -42,7 +43,8 @@ pub fn run(args: ReclaimArgs, quiet: bool) -> Result<(), Failure> {
     }
     let (Some(root), Some(date)) = (&args.out.output_dir, &args.partition_date) else {
         return Err(Failure::usage(
-            "give --input MANIFEST, or --output-dir DIR with --partition-date DATE",
+            "say which run to read: give --input MANIFEST, or --output-dir DIR with \
+             --partition-date D",
         ));
     };
     let date = crate::config::parse_date("--partition-date", date)?;
