@@ -199,7 +199,7 @@ pub struct ExtractArgs {
     )]
     pub statuses: Vec<String>,
     /// Users per page; Zoom documents 2000 as the maximum (300 on older accounts: the run falls
-    /// back to 300 once if Zoom refuses).
+    /// back to 300 once if Zoom refuses, and follows smaller pages if Zoom sends them).
     #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(1..=2000))]
     pub page_size: u32,
     /// Output format [default: the one --output's (or --rejects') extension names: .parquet,
