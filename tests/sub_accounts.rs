@@ -182,3 +182,50 @@ async fn check_passes_for_a_master_only_app() {
     );
     assert!(mock.seen().requests.is_empty(), "GET /users was asked");
 }
+
+/// When many sub accounts fail, the final message names the first ten and counts the rest (the
+/// accounts manifest names every one): a master account of thousands failing for one reason once
+/// printed a 200 KB line.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_final_message_names_ten_failed_sub_accounts_and_counts_the_rest() {
+    let mut account = Account::new(generated_users(5, 0, 0));
+    account.scopes = MASTER_SCOPES.into();
+    let ids: Vec<String> = (0..25).map(|n| format!("sub{n:03}")).collect();
+    account.sub_accounts = ids
+        .iter()
+        .map(|id| (id.clone(), format!("Name {id}"), generated_users(1, 0, 0)))
+        .collect();
+    account.sub_accounts_failing = ids.clone();
+    let mock = MockZoom::start(account, BTreeMap::new(), Duration::ZERO).await;
+    let work = tempfile::tempdir().unwrap();
+    let mut cmd = against_mock(&mock);
+    cmd.args([
+        "extract",
+        "--sub-accounts",
+        "--max-rps",
+        "200",
+        "--output-dir",
+    ])
+    .arg(work.path())
+    .args(["--partition-date", "2026-12-01"]);
+    let output = run_blocking(cmd).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("accounts failed"))
+        .unwrap_or_else(|| panic!("no final line: {stderr}"));
+    let first_ten = ids[..10].join(", ");
+    assert!(
+        line.contains(&format!(
+            "25 of 25 accounts failed: {first_ten}, and 15 more"
+        )),
+        "{line}"
+    );
+    assert!(!line.contains(&ids[10]), "{line}");
+    let manifest: Value = json_file(
+        work.path()
+            .join("zoom_users/dt=2026-12-01/_accounts_manifest.json"),
+    );
+    assert_eq!(manifest["accounts"].as_array().unwrap().len(), 25);
+}
