@@ -226,6 +226,13 @@ async fn counts_are_reconciled_with_zooms_summary() {
     assert!(said.contains("all agree"), "{said}");
     assert!(!said.contains("WARN"), "agreement is silent: {said}");
 
+    // Zoom's total counts its Zoom Rooms, as its spec defines it: no difference.
+    let active = users["active"].len() as u64;
+    let rooms = serde_json::json!({"room_users_count": 3, "total_users_count": active + 3});
+    let (m, said) = run_with(rooms).await;
+    assert_eq!(m["reconciliation"]["counts"]["rooms"]["zoom"], 3);
+    assert!(said.contains("all agree"), "{said}");
+
     let (m, said) = run_with(serde_json::json!({"licensed_users_count": licensed + 1})).await;
     assert_eq!(m["reconciliation"]["counts"]["licensed"]["difference"], -1);
     let expected = format!(
