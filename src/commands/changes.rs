@@ -62,18 +62,7 @@ fn between_manifests(args: &ChangesArgs, quiet: bool) -> Result<(), Failure> {
     }
     let from = RunOutputs::load(Path::new(from))?;
     let to = RunOutputs::load(Path::new(&args.to))?;
-    match (&from.account_id, &to.account_id) {
-        (Some(a), Some(b)) if a != b => {
-            return Err(Failure::usage(format!(
-                "--from is a run of account {a} and --to of account {b}: compare two runs of \
-                 one account"
-            )));
-        }
-        (Some(_), Some(_)) => {}
-        _ => tracing::warn!(
-            message = "The runs do not both name their Zoom account, so they cannot be checked to be of one account."
-        ),
-    }
+    one_account(&from, &to)?;
     if from.is_same_run(&to) {
         return Err(Failure::usage(
             "--from and --to are the same run: give an earlier run as --from",
@@ -148,8 +137,47 @@ fn against_previous(
         )));
     }
     let from = RunOutputs::load(&manifest)?;
+    one_account(&from, to)?;
     // Partitions are ordered by their dates, not by when they were extracted (a backfill).
     compare(&from, to, &to.table(Table::Licenses)?, place, format, quiet)
+}
+
+/// The one rule every comparison (two manifests, two partitions, `extract --changes`) is held
+/// to: runs of two Zoom accounts are not compared (exit 2), even when their partitions share an
+/// `account=` name (an accounts file may give two Zoom accounts one name). When a run does not
+/// name its Zoom account (an authorization-code app without the `users:me` scope, a recording
+/// without an account id), nothing can be checked: the runs are compared with a warning, as
+/// failing would fail every day's run of such an app for a mismatch nobody can see.
+fn one_account(from: &RunOutputs, to: &RunOutputs) -> Result<(), Failure> {
+    match (&from.account_id, &to.account_id) {
+        (Some(a), Some(b)) if a != b => {
+            let shared = match (&from.partition, &to.partition) {
+                (Some((_, x)), Some((_, y))) if x == y => format!(
+                    "; their partitions share the name account={x}: give each Zoom account a \
+                     name of its own (--partition-account, or the accounts file), then extract \
+                     again"
+                ),
+                _ => String::new(),
+            };
+            Err(Failure::usage(format!(
+                "the earlier run (--from, {}) is of Zoom account {a} and the later (--to, {}) of \
+                 Zoom account {b}: compare two runs of one account{shared}",
+                from.manifest.display(),
+                to.manifest.display()
+            )))
+        }
+        (Some(_), Some(_)) => Ok(()),
+        _ => {
+            tracing::warn!(
+                message = "A run does not name its Zoom account, so the two runs cannot be checked to be of one account; comparing them anyway.",
+                from = %from.manifest.display(),
+                from_account_id = from.account_id.as_deref().unwrap_or("(not known)"),
+                to = %to.manifest.display(),
+                to_account_id = to.account_id.as_deref().unwrap_or("(not known)")
+            );
+            Ok(())
+        }
+    }
 }
 
 /// The changes manifest's `summary`.
