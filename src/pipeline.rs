@@ -47,6 +47,9 @@ pub struct RunResult {
     pub manifest: Manifest,
     /// Where it was written.
     pub manifest_path: std::path::PathBuf,
+    /// The output root's turn, still held after publishing when `--changes` reads what was
+    /// published and publishes its changes.
+    pub turn: Option<sinks::partition::PublishTurn>,
 }
 
 /// Why a stage stopped.
@@ -479,13 +482,20 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
         write_manifest(path)?;
     }
     write_manifest(&targets.manifest)?;
-    let manifest_path = match targets.staged.take() {
-        None => targets.manifest.clone(),
-        Some(staged) => staged.publish()?,
+    let (manifest_path, turn) = match targets.staged.take() {
+        None => (targets.manifest.clone(), None),
+        Some(staged) => {
+            let turn = staged.take_turn()?;
+            let path = staged.publish(&turn)?;
+            // Kept for the changes step: another run of the day publishing in between would
+            // leave changes made against partitions no longer there, or fail reading them.
+            (path, cfg.changes.then_some(turn))
+        }
     };
     Ok(RunResult {
         manifest,
         manifest_path,
+        turn,
     })
 }
 

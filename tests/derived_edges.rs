@@ -149,3 +149,147 @@ fn a_run_without_an_account_id_is_compared_with_a_warning() {
     let changes = root.join("zoom_user_changes/dt=2026-12-01/account=acme/_manifest.json");
     assert_eq!(json_file(&changes)["summary"]["to_users"], 4);
 }
+
+/// The manifest of `table`'s partition `account=emea` of `date` under `root`.
+fn partition_manifest(root: &Path, table: &str, date: &str) -> Value {
+    json_file(root.join(format!("{table}/dt={date}/account=emea/_manifest.json")))
+}
+
+/// `extract --replay fixtures/sample --changes` of 2026-12-02 into `root`, as run `run_id`.
+fn extract_with_changes(root: &Path, run_id: &str) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_zoom-licenses"));
+    cmd.env_remove("RUST_LOG")
+        .env_remove("ZOOM_LICENSES_LOG_FORMAT")
+        .args(["-q", "extract", "--changes", "--replay"])
+        .arg(fixture("sample"))
+        .arg("--output-dir")
+        .arg(root)
+        .args([
+            "--partition-date",
+            "2026-12-02",
+            "--partition-account",
+            "emea",
+        ])
+        .args(["--run-id", run_id]);
+    cmd
+}
+
+/// Six runs of one day with `--changes` at once, five times over: every run exits 0, and what is
+/// left agrees: the changes partition was made from the licenses and rejects partitions in place
+/// (its `to` run is theirs) against the previous day's, and its file is the one its manifest
+/// lists.
+#[test]
+fn concurrent_extracts_of_one_day_with_changes_leave_consistent_partitions() {
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("lake");
+    zoom_licenses()
+        .args(["-q", "extract", "--replay"])
+        .arg(fixture("sample"))
+        .arg("--output-dir")
+        .arg(&root)
+        .args([
+            "--partition-date",
+            "2026-12-01",
+            "--partition-account",
+            "emea",
+        ])
+        .args(["--run-id", "day-before"])
+        .assert()
+        .success();
+    for trial in 0..5 {
+        let runs: Vec<(String, std::process::Child)> = (0..6)
+            .map(|n| {
+                let run_id = format!("trial-{trial}-run-{n}");
+                let child = extract_with_changes(&root, &run_id)
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap();
+                (run_id, child)
+            })
+            .collect();
+        let mut run_ids = Vec::new();
+        for (run_id, child) in runs {
+            let output = child.wait_with_output().unwrap();
+            assert_eq!(
+                output.status.code(),
+                Some(0),
+                "trial {trial}, {run_id}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            run_ids.push(run_id);
+        }
+        let users = partition_manifest(&root, "zoom_users", "2026-12-02");
+        let rejects = partition_manifest(&root, "zoom_user_rejects", "2026-12-02");
+        let changes = partition_manifest(&root, "zoom_user_changes", "2026-12-02");
+        let winner = users["run_id"].as_str().unwrap();
+        assert!(
+            run_ids.iter().any(|r| r == winner),
+            "trial {trial}: {winner}"
+        );
+        assert_eq!(rejects["run_id"], winner, "trial {trial}");
+        assert_eq!(changes["inputs"]["to"]["run_id"], winner, "trial {trial}");
+        assert_eq!(
+            changes["inputs"]["to"]["extracted_at"], users["extracted_at"],
+            "trial {trial}"
+        );
+        assert_eq!(
+            changes["inputs"]["from"]["run_id"], "day-before",
+            "trial {trial}"
+        );
+        assert_eq!(
+            changes["summary"]["to_users"], users["rows_written"],
+            "trial {trial}"
+        );
+        let receipt = &changes["outputs"]["user_changes"];
+        let data = root.join("zoom_user_changes/dt=2026-12-02/account=emea/part-0.parquet");
+        assert_eq!(
+            receipt["sha256"].as_str().unwrap(),
+            sha256_hex(&std::fs::read(&data).unwrap()),
+            "trial {trial}"
+        );
+        assert!(!root.join(".zoom-licenses-staging").exists());
+    }
+}
+
+/// SHA-256 of `bytes`, lower-case hex.
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    format!("{:x}", sha2::Sha256::digest(bytes))
+}
+
+/// A file the manifest does not list is named once, the way the run named it, not once as
+/// resolved (absolute) and once as written (relative).
+#[test]
+fn a_replaced_table_is_named_once_in_the_form_the_run_wrote() {
+    let work = tempfile::tempdir().unwrap();
+    let rec1 = recording(&work.path().join("rec1"), Some("acct1"));
+    for date in ["2026-11-30", "2026-12-01"] {
+        extract_into(Path::new("lake"), &rec1, date)
+            .current_dir(work.path())
+            .assert()
+            .success();
+    }
+    let rejects = "lake/zoom_user_rejects/dt=2026-12-01/account=acme/part-0.ndjson";
+    let path = work.path().join(rejects);
+    let bytes = std::fs::read(&path).unwrap();
+    std::fs::write(&path, [&bytes[..], b"\n"].concat()).unwrap();
+    let output = zoom_licenses()
+        .current_dir(work.path())
+        .args(["changes", "--to", "2026-12-01", "--output-dir", "lake"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.matches("part-0.ndjson").count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "{rejects} is not the file the manifest lake/zoom_users/"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains(&work.path().display().to_string()),
+        "{stderr}"
+    );
+}
