@@ -179,11 +179,18 @@ impl DerivedWriter {
         summary: S,
         turn: Option<&PublishTurn>,
     ) -> Result<(String, OutputReceipt), Failure> {
-        let mut receipt = self
-            .sink
-            .finish()
-            .and_then(|f| f.commit())
-            .map_err(sink_failure)?;
+        let finished = self.sink.finish().map_err(sink_failure)?;
+        let committed = match &self.target {
+            Target::File {
+                manifest: Some(path),
+            } => sinks::commit_before_manifest([((), finished)], path),
+            _ => finished.commit().map(|receipt| vec![((), receipt)]),
+        };
+        let Some(((), mut receipt)) = committed.map_err(sink_failure)?.pop() else {
+            return Err(Failure::failed_msg(
+                "the table was not committed: this is a bug",
+            ));
+        };
         if let Target::Partition { dir, .. } = &self.target {
             // The path readers will find, not the staging one.
             receipt.path = part_file(dir, self.format).display().to_string();

@@ -23,7 +23,7 @@ use extractor::{
     Endpoint, ExtractError, LiveSource, Page, PageRequest, PageSource, RecordingWriter,
     ReplaySource, SourceReport, USERS, UserStatus, ZoomClient,
 };
-use sinks::{FinishedOutput, OutputReceipt, RecordSink, SinkError, SinkOptions};
+use sinks::{FinishedOutput, RecordSink, SinkError, SinkOptions};
 use tokio::sync::mpsc;
 use transform::{ActivityContext, RunContext, Table, TransformStats, TransformedPage, Transformer};
 
@@ -459,8 +459,9 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
     }
 
     let mut receipts = BTreeMap::new();
-    for (table, output) in finished {
-        let mut receipt = commit(output)?;
+    let committed = sinks::commit_before_manifest(finished, &targets.manifest)
+        .map_err(|e| Failure::failed(anyhow!(e).context("cannot move the output into place")))?;
+    for (table, mut receipt) in committed {
         // Receipts name the files where readers will find them, not the staging area.
         if let Some(path) = targets.staged.as_ref().and_then(|s| s.finals.get(&table)) {
             receipt.path = path.display().to_string();
@@ -552,12 +553,6 @@ fn sink_failure(e: SinkError) -> StageError {
         });
     }
     StageError::Failed(Failure::failed(anyhow!(e)))
-}
-
-fn commit(finished: FinishedOutput) -> Result<OutputReceipt, Failure> {
-    finished
-        .commit()
-        .map_err(|e| Failure::failed(anyhow!(e).context("cannot move the output into place")))
 }
 
 /// Transforms pages as they come, in order, and hands their batches to the sinks.

@@ -293,3 +293,195 @@ fn a_replaced_table_is_named_once_in_the_form_the_run_wrote() {
         "{stderr}"
     );
 }
+
+/// An account of `n` users, most of them licensed and idle, so `reclaim` writes many rows.
+fn many_users(n: usize) -> Vec<(&'static str, Vec<Value>)> {
+    let users = (0..n)
+        .map(|i| {
+            let login = if i % 3 == 0 { LOGIN } else { None };
+            let email = format!("user{i}@example.com");
+            zoom_user(
+                &format!("id{i}"),
+                &email,
+                2,
+                "Sales",
+                "active",
+                CREATED,
+                login,
+            )
+        })
+        .collect();
+    vec![("active", users)]
+}
+
+/// Whether the manifest at `manifest` (if any) lists `data` as it is: the table `name`'s receipt
+/// has its size and SHA-256. No manifest is consistent too: the run did not finish.
+fn manifest_describes(manifest: &Path, name: &str, data: &Path) -> Result<(), String> {
+    let Ok(text) = std::fs::read_to_string(manifest) else {
+        return Ok(());
+    };
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    let receipt = &doc["outputs"][name];
+    let bytes = std::fs::read(data).unwrap_or_default();
+    match (receipt["bytes"].as_u64(), receipt["sha256"].as_str()) {
+        (Some(size), Some(sha)) if size == bytes.len() as u64 && sha == sha256_hex(&bytes) => {
+            Ok(())
+        }
+        _ => Err(format!(
+            "{} lists {receipt} but {} is {} bytes, SHA-256 {}",
+            manifest.display(),
+            data.display(),
+            bytes.len(),
+            sha256_hex(&bytes)
+        )),
+    }
+}
+
+/// Spawns `cmd` and SIGKILLs it the moment `data` is replaced (its inode changes), before the
+/// run can write its manifest; returns whether the kill ended it (it had not finished first).
+fn kill_when_replaced(mut cmd: std::process::Command, data: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    use std::os::unix::process::ExitStatusExt;
+    let inode = |p: &Path| std::fs::metadata(p).map(|m| m.ino()).ok();
+    let before = inode(data);
+    let mut child = cmd
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    loop {
+        if inode(data) != before {
+            child.kill().unwrap();
+            break;
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+    }
+    child.wait().unwrap().signal() == Some(9)
+}
+
+/// `reclaim --input` writes its file and manifest beside the run. Killed (SIGKILL) the moment
+/// its new data file is in place, it leaves no manifest, or one that lists the data file beside
+/// it: never the earlier run's manifest beside the new file. The next complete run leaves both
+/// in step. The same for `extract` to a file (whose old manifest beside a new license file
+/// readers would refuse, see below).
+#[test]
+fn a_killed_run_never_leaves_a_manifest_beside_a_file_it_does_not_describe() {
+    let work = tempfile::tempdir().unwrap();
+    let rec = work.path().join("rec");
+    write_recording(&rec, "acct1", &many_users(3000));
+    let out = work.path().join("out");
+    let extract = || {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_zoom-licenses"));
+        cmd.args(["-q", "extract", "--replay"])
+            .arg(&rec)
+            .arg("--output")
+            .arg(out.join("u.parquet"));
+        cmd
+    };
+    let reclaim = |idle_days: u32| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_zoom-licenses"));
+        cmd.args(["-q", "reclaim", "--idle-days", &idle_days.to_string()])
+            .arg("--input")
+            .arg(out.join("u_manifest.json"));
+        cmd
+    };
+    let (data, manifest) = (
+        out.join("u_reclaim_candidates.parquet"),
+        out.join("u_reclaim_candidates_manifest.json"),
+    );
+    assert!(extract().status().unwrap().success());
+    let mut killed_in_place = 0;
+    for round in 0..6u32 {
+        assert!(reclaim(10).status().unwrap().success());
+        manifest_describes(&manifest, "reclaim_candidates", &data).unwrap();
+        // Another threshold: another file, so an earlier manifest cannot describe it by chance.
+        killed_in_place += u32::from(kill_when_replaced(reclaim(20 + round), &data));
+        if let Err(mixed) = manifest_describes(&manifest, "reclaim_candidates", &data) {
+            panic!("round {round}: {mixed}");
+        }
+    }
+    // A busy machine may let some runs finish before the kill lands, not all of them.
+    assert!(killed_in_place >= 1, "never killed before finishing");
+    assert!(reclaim(10).status().unwrap().success());
+    manifest_describes(&manifest, "reclaim_candidates", &data).unwrap();
+
+    let licenses = out.join("u.parquet");
+    let run = out.join("u_manifest.json");
+    for round in 0..3 {
+        // Another run id each time: another license file.
+        let killed = kill_when_replaced(extract(), &licenses);
+        if let Err(mixed) = manifest_describes(&run, "licenses", &licenses) {
+            panic!("round {round} (killed: {killed}): {mixed}");
+        }
+        assert!(extract().status().unwrap().success());
+        manifest_describes(&run, "licenses", &licenses).unwrap();
+    }
+}
+
+/// What a run killed between its renames and its manifest left before the fix, made by hand: a
+/// new license file beside the earlier run's manifest. `reclaim` and `changes` refuse it, saying
+/// the file was replaced after its manifest and to run the extract again; and what such a run
+/// leaves now (the new file, no manifest) is refused as no run at all.
+#[test]
+fn a_new_data_file_beside_an_old_manifest_is_refused_by_every_reader() {
+    let work = tempfile::tempdir().unwrap();
+    let rec = recording(&work.path().join("rec"), Some("acct1"));
+    let extract = |output: &Path, run_id: &str| {
+        zoom_licenses()
+            .args(["-q", "extract", "--format", "ndjson", "--run-id", run_id])
+            .arg("--replay")
+            .arg(&rec)
+            .arg("--output")
+            .arg(output)
+            .args(["--as-of", "2026-12-01T06:00:00Z"])
+            .assert()
+            .success();
+    };
+    let (earlier, later) = (
+        work.path().join("d1/u.ndjson"),
+        work.path().join("d2/u.ndjson"),
+    );
+    extract(&earlier, "first");
+    extract(&later, "second");
+    let manifest = work.path().join("d2/u_manifest.json");
+    let old_manifest = std::fs::read(&manifest).unwrap();
+    extract(&later, "third");
+    std::fs::write(&manifest, &old_manifest).unwrap();
+    let refused = |output: std::process::Output| {
+        assert_eq!(output.status.code(), Some(1), "{output:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(&format!(
+                "{} is not the file the manifest {} lists",
+                later.display(),
+                manifest.display()
+            )) && stderr.contains("replaced or changed after the run; run the extract again"),
+            "{stderr}"
+        );
+    };
+    let reclaim = || {
+        zoom_licenses()
+            .args(["reclaim", "--input"])
+            .arg(&manifest)
+            .output()
+            .unwrap()
+    };
+    refused(reclaim());
+    let changes = zoom_licenses()
+        .args(["changes", "--from"])
+        .arg(work.path().join("d1/u_manifest.json"))
+        .arg("--to")
+        .arg(&manifest)
+        .output()
+        .unwrap();
+    refused(changes);
+    assert!(!work.path().join("d2/u_reclaim_candidates.ndjson").exists());
+    assert!(!work.path().join("d2/u_changes.ndjson").exists());
+    // Killed now, the run leaves no manifest: nothing to read, and said so.
+    std::fs::remove_file(&manifest).unwrap();
+    let output = reclaim();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot read the manifest"));
+}
