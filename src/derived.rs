@@ -234,12 +234,13 @@ impl DerivedWriter {
                 let path = dir.join(PARTITION_MANIFEST);
                 manifest.partition = Some(info);
                 write(&area.staged(&path), &manifest)?;
-                let taken = match turn {
-                    Some(_) => None,
-                    None => Some(crate::targets::publish_turn(area.root())?),
-                };
-                let Some(turn) = turn.or(taken.as_ref()) else {
-                    return Err(Failure::failed_msg("no turn to publish under"));
+                let taken;
+                let turn = match turn {
+                    Some(turn) => turn,
+                    None => {
+                        taken = crate::targets::publish_turn(area.root())?;
+                        &taken
+                    }
                 };
                 area.publish(turn, &[dir]).map_err(|e| {
                     Failure::failed(anyhow!(e).context("cannot publish the partition"))
