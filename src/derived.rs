@@ -8,7 +8,7 @@ use anyhow::anyhow;
 use arrow_array::RecordBatch;
 use chrono::{NaiveDate, SecondsFormat, Utc};
 use serde::Serialize;
-use sinks::partition::StagingArea;
+use sinks::partition::{PublishTurn, StagingArea};
 use sinks::{Destination, Format, OutputReceipt, RecordSink};
 use transform::Table;
 
@@ -170,18 +170,27 @@ impl DerivedWriter {
     }
 
     /// Commits the table, then its manifest (`summary` and the runs read), then publishes the
-    /// partition; returns where the manifest is (`none` for stdout) and what was written.
+    /// partition under `turn` (the root's turn, held since the inputs were read; taken now when
+    /// `None`); returns where the manifest is (`none` for stdout) and what was written.
     pub fn finish<S: Serialize>(
         self,
         command: &'static str,
         inputs: BTreeMap<&'static str, InputRun>,
         summary: S,
+        turn: Option<&PublishTurn>,
     ) -> Result<(String, OutputReceipt), Failure> {
-        let mut receipt = self
-            .sink
-            .finish()
-            .and_then(|f| f.commit())
-            .map_err(sink_failure)?;
+        let finished = self.sink.finish().map_err(sink_failure)?;
+        let committed = match &self.target {
+            Target::File {
+                manifest: Some(path),
+            } => sinks::commit_before_manifest([((), finished)], path),
+            _ => finished.commit().map(|receipt| vec![((), receipt)]),
+        };
+        let Some(((), mut receipt)) = committed.map_err(sink_failure)?.pop() else {
+            return Err(Failure::failed_msg(
+                "the table was not committed: this is a bug",
+            ));
+        };
         if let Target::Partition { dir, .. } = &self.target {
             // The path readers will find, not the staging one.
             receipt.path = part_file(dir, self.format).display().to_string();
@@ -225,7 +234,15 @@ impl DerivedWriter {
                 let path = dir.join(PARTITION_MANIFEST);
                 manifest.partition = Some(info);
                 write(&area.staged(&path), &manifest)?;
-                area.publish(&[dir]).map_err(|e| {
+                let taken;
+                let turn = match turn {
+                    Some(turn) => turn,
+                    None => {
+                        taken = crate::targets::publish_turn(area.root())?;
+                        &taken
+                    }
+                };
+                area.publish(turn, &[dir]).map_err(|e| {
                     Failure::failed(anyhow!(e).context("cannot publish the partition"))
                 })?;
                 path.display().to_string()
@@ -379,16 +396,26 @@ pub fn partitions(
         .collect())
 }
 
-/// Runs `each` for every account's partition; an account that fails is logged and the others go
-/// on; the result fails (with the first failure's exit code) when any did.
+/// Runs `each` for every account's partition, holding the output root's turn from its first read
+/// to its publish (so an extract of that day cannot replace what it read meanwhile); an account
+/// that fails is logged and the others go on; the result fails (with the first failure's exit
+/// code) when any did.
 pub fn for_each_account(
     partitions: Vec<(PathBuf, Place)>,
-    mut each: impl FnMut(&Path, &Place) -> Result<(), Failure>,
+    mut each: impl FnMut(&Path, &Place, &PublishTurn) -> Result<(), Failure>,
 ) -> Result<(), Failure> {
     let total = partitions.len();
     let mut failed: Vec<(String, Failure)> = Vec::new();
     for (manifest, place) in partitions {
-        if let Err(failure) = each(&manifest, &place) {
+        let outcome = match &place {
+            Place::Partition { root, .. } => {
+                crate::targets::publish_turn(root).and_then(|turn| each(&manifest, &place, &turn))
+            }
+            Place::File { .. } => Err(Failure::failed_msg(
+                "an account's table is a partition, not a file: this is a bug",
+            )),
+        };
+        if let Err(failure) = outcome {
             let account = match &place {
                 Place::Partition { account, .. } => account.clone(),
                 Place::File { .. } => manifest.display().to_string(),

@@ -23,7 +23,7 @@ use extractor::{
     Endpoint, ExtractError, LiveSource, Page, PageRequest, PageSource, RecordingWriter,
     ReplaySource, SourceReport, USERS, UserStatus, ZoomClient,
 };
-use sinks::{FinishedOutput, OutputReceipt, RecordSink, SinkError, SinkOptions};
+use sinks::{FinishedOutput, RecordSink, SinkError, SinkOptions};
 use tokio::sync::mpsc;
 use transform::{ActivityContext, RunContext, Table, TransformStats, TransformedPage, Transformer};
 
@@ -47,6 +47,9 @@ pub struct RunResult {
     pub manifest: Manifest,
     /// Where it was written.
     pub manifest_path: std::path::PathBuf,
+    /// The output root's turn, still held after publishing when `--changes` reads what was
+    /// published and publishes its changes.
+    pub turn: Option<sinks::partition::PublishTurn>,
 }
 
 /// Why a stage stopped.
@@ -456,8 +459,9 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
     }
 
     let mut receipts = BTreeMap::new();
-    for (table, output) in finished {
-        let mut receipt = commit(output)?;
+    let committed = sinks::commit_before_manifest(finished, &targets.manifest)
+        .map_err(|e| Failure::failed(anyhow!(e).context("cannot move the output into place")))?;
+    for (table, mut receipt) in committed {
         // Receipts name the files where readers will find them, not the staging area.
         if let Some(path) = targets.staged.as_ref().and_then(|s| s.finals.get(&table)) {
             receipt.path = path.display().to_string();
@@ -479,13 +483,20 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
         write_manifest(path)?;
     }
     write_manifest(&targets.manifest)?;
-    let manifest_path = match targets.staged.take() {
-        None => targets.manifest.clone(),
-        Some(staged) => staged.publish()?,
+    let (manifest_path, turn) = match targets.staged.take() {
+        None => (targets.manifest.clone(), None),
+        Some(staged) => {
+            let turn = staged.take_turn()?;
+            let path = staged.publish(&turn)?;
+            // Kept for the changes step: another run of the day publishing in between would
+            // leave changes made against partitions no longer there, or fail reading them.
+            (path, cfg.changes.then_some(turn))
+        }
     };
     Ok(RunResult {
         manifest,
         manifest_path,
+        turn,
     })
 }
 
@@ -542,12 +553,6 @@ fn sink_failure(e: SinkError) -> StageError {
         });
     }
     StageError::Failed(Failure::failed(anyhow!(e)))
-}
-
-fn commit(finished: FinishedOutput) -> Result<OutputReceipt, Failure> {
-    finished
-        .commit()
-        .map_err(|e| Failure::failed(anyhow!(e).context("cannot move the output into place")))
 }
 
 /// Transforms pages as they come, in order, and hands their batches to the sinks.

@@ -239,9 +239,19 @@ impl RunOutputs {
                 table.folder()
             )));
         }
+        let [beside, written] = self.places(table, receipt);
+        // One file found both ways (beside the manifest as resolved, and where the run wrote it)
+        // is named once, as the run named it, so messages name each file one way.
+        let places = match (
+            std::fs::canonicalize(&beside),
+            std::fs::canonicalize(&written),
+        ) {
+            (Ok(a), Ok(b)) if a == b => vec![written],
+            // Beside the manifest first: a copied run's folder holds its own tables.
+            _ => vec![beside, written],
+        };
         let mut seen = Vec::new();
-        // Beside the manifest first: a copied run's folder holds its own tables.
-        for path in self.places(table, receipt) {
+        for path in places {
             if !path.is_file() || seen.contains(&path) {
                 continue;
             }

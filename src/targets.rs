@@ -2,11 +2,11 @@
 //! partition folders are swapped into place once everything in them is written.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::anyhow;
 use sinks::Destination;
-use sinks::partition::StagingArea;
+use sinks::partition::{PublishTurn, StagingArea};
 use transform::Table;
 
 use crate::config::{ExtractConfig, PARTITION_MANIFEST};
@@ -38,11 +38,15 @@ pub struct Staged {
 }
 
 impl Staged {
-    /// Swaps the partitions into place; returns the published manifest's path.
-    pub fn publish(self) -> Result<PathBuf, Failure> {
+    /// Waits for the turn of the output root (see [`publish_turn`]).
+    pub fn take_turn(&self) -> Result<PublishTurn, Failure> {
+        publish_turn(self.area.root())
+    }
+
+    /// Swaps the partitions into place under `turn`; returns the published manifest's path.
+    pub fn publish(self, turn: &PublishTurn) -> Result<PathBuf, Failure> {
         // A run killed between its two swaps leaves a pair from two runs; say that this one mends it.
-        // (Read before the publish lock is taken: a concurrent run may mend it first; the warning
-        // then names a pair already mended, which is harmless.)
+        // (Read under the turn: no other run swaps them meanwhile.)
         let runs: Vec<String> = self
             .partitions
             .iter()
@@ -63,7 +67,7 @@ impl Staged {
             );
         }
         self.area
-            .publish(&self.partitions)
+            .publish(turn, &self.partitions)
             .map_err(|e| Failure::failed(anyhow!(e).context("cannot publish the partitions")))?;
         Ok(self.final_manifest)
     }
@@ -207,6 +211,23 @@ impl Targets {
             }),
         })
     }
+}
+
+/// The turn to read and publish the partitions under `root`: held by one run at a time, so what a
+/// run reads of them (`extract --changes`, `changes`, `reclaim`) is still there when it publishes
+/// what it made of it. Waiting longer than another run's turn should take is a temporary failure
+/// (exit 75): a retry finds the root free.
+pub fn publish_turn(root: &Path) -> Result<PublishTurn, Failure> {
+    PublishTurn::take(root).map_err(|e| Failure {
+        code: match e.kind() {
+            std::io::ErrorKind::TimedOut => crate::exit::TEMPORARY,
+            _ => crate::exit::FAILED,
+        },
+        error: anyhow!(e).context(format!(
+            "cannot take the turn to publish under {}",
+            root.display()
+        )),
+    })
 }
 
 /// `run_id started_at` of the manifest at `path`, if there is one: together they tell runs apart,

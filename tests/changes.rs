@@ -474,7 +474,7 @@ fn runs_of_two_accounts_are_refused() {
         .assert()
         .code(2)
         .stderr(predicates::str::contains(
-            "--from is a run of account acct1 and --to of account acct2",
+            "is of Zoom account acct1 and the later (--to, ",
         ));
     assert!(!work.path().join("d2/u_changes.parquet").exists());
 }

@@ -181,6 +181,11 @@ pub struct PendingOutput {
 }
 
 impl PendingOutput {
+    /// The file this output will be renamed to; `None` for stdout.
+    pub fn target(&self) -> Option<&Path> {
+        self.file.as_ref().map(|(_, target)| target.as_path())
+    }
+
     /// Renames the temporary file over the target and fsyncs the directory.
     pub fn commit(self, rows: u64) -> Result<OutputReceipt, SinkError> {
         if let Some((temp, target)) = self.file {

@@ -9,8 +9,11 @@
 //! folder, so `…/zoom_users/**/*.parquet` globs never see them, and the next run under the same root
 //! removes them (see [`crate::leftovers`]).
 //!
-//! Runs publishing under one root take turns (a lock on `.zoom-licenses.lock`), so the partitions
-//! one run publishes together (licenses and rejects) are never interleaved with another run's.
+//! Runs publishing under one root take turns (a lock on `.zoom-licenses.lock`, a [`PublishTurn`]),
+//! so the partitions one run publishes together (licenses and rejects) are never interleaved with
+//! another run's. A run that reads partitions to derive one (`changes`, `reclaim`) holds the turn
+//! from its first read to its publish, so what it read is still what is published when it
+//! publishes.
 
 use std::fs;
 use std::io;
@@ -78,6 +81,11 @@ impl StagingArea {
         })
     }
 
+    /// The output root this area publishes under.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     /// How many staging folders of killed runs were removed when this one was made.
     pub fn leftovers_removed(&self) -> usize {
         self.leftovers_removed
@@ -91,10 +99,17 @@ impl StagingArea {
         }
     }
 
-    /// Swaps each staged partition folder into place, in order, then removes the staging folder.
-    pub fn publish(mut self, partitions: &[PathBuf]) -> io::Result<()> {
-        // One run at a time: the partitions of one run go in together.
-        let _turn = take_turn(&self.root.join(PUBLISH_LOCK))?;
+    /// Swaps each staged partition folder into place, in order, then removes the staging folder;
+    /// `turn` is the root's, held by the caller (one run at a time: the partitions of one run go
+    /// in together).
+    pub fn publish(mut self, turn: &PublishTurn, partitions: &[PathBuf]) -> io::Result<()> {
+        if turn.root != self.root {
+            return Err(io::Error::other(format!(
+                "publishing under {} with the turn of {}: this is a bug",
+                self.root.display(),
+                turn.root.display()
+            )));
+        }
         for target in partitions {
             let staged = self.staged(target);
             let parent = target.parent().unwrap_or(Path::new("."));
@@ -119,8 +134,30 @@ impl Drop for StagingArea {
     }
 }
 
-/// How long a run waits for another to finish publishing (a few renames) before giving up.
-const LONGEST_TURN_WAIT: Duration = Duration::from_secs(60);
+/// How long a run waits for another to finish its turn (a few renames, or a derived table of one
+/// account: seconds for a million users) before giving up.
+pub const LONGEST_TURN_WAIT: Duration = Duration::from_secs(60);
+
+/// A run's turn to read and publish the partitions under one output root: the exclusive lock on
+/// `ROOT/.zoom-licenses.lock`, held until dropped. A run that waited longer than
+/// [`LONGEST_TURN_WAIT`] gets an error of kind [`io::ErrorKind::TimedOut`]: worth retrying later.
+#[derive(Debug)]
+pub struct PublishTurn {
+    root: PathBuf,
+    /// `None` where the file system has no locks: runs are then not kept apart.
+    _lock: Option<fs::File>,
+}
+
+impl PublishTurn {
+    /// Waits for the turn of `root` (at most [`LONGEST_TURN_WAIT`]) and takes it.
+    pub fn take(root: &Path) -> io::Result<Self> {
+        fs::create_dir_all(root)?;
+        Ok(PublishTurn {
+            root: root.to_path_buf(),
+            _lock: take_turn(&root.join(PUBLISH_LOCK))?,
+        })
+    }
+}
 
 /// Takes the exclusive lock on `path` (created if need be), waiting at most
 /// [`LONGEST_TURN_WAIT`]; the lock is held until the returned file is dropped. A lock file made by
@@ -139,12 +176,15 @@ fn take_turn(path: &Path) -> io::Result<Option<fs::File>> {
                 std::thread::sleep(Duration::from_millis(20));
             }
             Err(fs::TryLockError::WouldBlock) => {
-                return Err(io::Error::other(format!(
-                    "another run has held {} for over {} s; if no run is publishing, the process \
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!(
+                        "another run has held {} for over {} s; if no run is publishing, the process \
                      holding it is stuck: stop it",
-                    path.display(),
-                    LONGEST_TURN_WAIT.as_secs()
-                )));
+                        path.display(),
+                        LONGEST_TURN_WAIT.as_secs()
+                    ),
+                ));
             }
             // Where locks are unsupported, go on without: runs are then not kept apart.
             Err(fs::TryLockError::Error(e)) if e.kind() == io::ErrorKind::Unsupported => {
@@ -204,7 +244,10 @@ mod tests {
         let staged = staging.staged(&replace);
         fs::create_dir_all(&staged).unwrap();
         fs::write(staged.join("part-0.parquet"), "new").unwrap();
-        staging.publish(std::slice::from_ref(&replace)).unwrap();
+        let turn = PublishTurn::take(root.path()).unwrap();
+        staging
+            .publish(&turn, std::slice::from_ref(&replace))
+            .unwrap();
 
         assert_eq!(
             fs::read_to_string(replace.join("part-0.parquet")).unwrap(),
@@ -231,7 +274,8 @@ mod tests {
         fs::create_dir_all(staging.staged(&target)).unwrap();
         let publishing = std::thread::spawn({
             let target = target.clone();
-            move || staging.publish(&[target])
+            let root_dir = root.path().to_path_buf();
+            move || staging.publish(&PublishTurn::take(&root_dir)?, &[target])
         });
         std::thread::sleep(Duration::from_millis(300));
         assert!(

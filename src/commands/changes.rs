@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use serde::Serialize;
 use sinks::Format;
+use sinks::partition::PublishTurn;
 use transform::Table;
 use transform::changes::{
     ChangeKind, ChangeStats, Comparison, LaterListing, RunStamp, change_columns, reject_columns,
@@ -35,13 +36,14 @@ pub fn run(mut args: ChangesArgs, quiet: bool) -> Result<(), Failure> {
     }
     let partitions =
         crate::derived::partitions(root, to_date, args.out.partition_account.as_deref())?;
-    crate::derived::for_each_account(partitions, |to_manifest, place| {
+    crate::derived::for_each_account(partitions, |to_manifest, place, turn| {
         let Place::Partition { account, .. } = place else {
             return Ok(());
         };
         let to = RunOutputs::load(to_manifest)?;
         let format = crate::derived::format(&args.out, &to);
-        against_previous(root, to_date, from_date, account, &to, place, format, quiet)
+        let dates = (to_date, from_date);
+        against_previous(root, dates, account, &to, place, format, quiet, turn)
     })
 }
 
@@ -62,18 +64,7 @@ fn between_manifests(args: &ChangesArgs, quiet: bool) -> Result<(), Failure> {
     }
     let from = RunOutputs::load(Path::new(from))?;
     let to = RunOutputs::load(Path::new(&args.to))?;
-    match (&from.account_id, &to.account_id) {
-        (Some(a), Some(b)) if a != b => {
-            return Err(Failure::usage(format!(
-                "--from is a run of account {a} and --to of account {b}: compare two runs of \
-                 one account"
-            )));
-        }
-        (Some(_), Some(_)) => {}
-        _ => tracing::warn!(
-            message = "The runs do not both name their Zoom account, so they cannot be checked to be of one account."
-        ),
-    }
+    one_account(&from, &to)?;
     if from.is_same_run(&to) {
         return Err(Failure::usage(
             "--from and --to are the same run: give an earlier run as --from",
@@ -92,17 +83,19 @@ fn between_manifests(args: &ChangesArgs, quiet: bool) -> Result<(), Failure> {
     let place =
         crate::derived::default_place(&to, &later, Table::UserChanges, &args.out, &[&from])?;
     let format = crate::derived::format(&args.out, &to);
-    compare(&from, &to, &later, &place, format, quiet)
+    compare(&from, &to, &later, &place, format, quiet, None)
 }
 
 /// `extract --changes`: the changes of the partition just published against the account's
-/// previous one, in the run's format.
+/// previous one, in the run's format, under the turn the extract published with (so the
+/// partition compared is the one it published, and its changes go in before another run's).
 pub fn after_extract(
     root: &Path,
     date: NaiveDate,
     account: &str,
     format: Format,
     quiet: bool,
+    turn: &PublishTurn,
 ) -> Result<(), Failure> {
     let to = RunOutputs::load(&runs::partition_manifest(root, date, account))?;
     let place = Place::Partition {
@@ -110,21 +103,31 @@ pub fn after_extract(
         date,
         account: account.to_string(),
     };
-    against_previous(root, date, None, account, &to, &place, format, quiet)
+    against_previous(
+        root,
+        (date, None),
+        account,
+        &to,
+        &place,
+        format,
+        quiet,
+        turn,
+    )
 }
 
-/// Compares `to` with the partition of `from_date` (or the latest before `to_date`); with no
-/// earlier partition there is nothing to compare, which is said, not failed.
+/// Compares `to` (of `dates.0`) with the partition of `dates.1` (or the latest before), under the
+/// root's `turn`; with no earlier partition there is nothing to compare, which is said, not
+/// failed.
 #[allow(clippy::too_many_arguments)]
 fn against_previous(
     root: &Path,
-    to_date: NaiveDate,
-    from_date: Option<NaiveDate>,
+    (to_date, from_date): (NaiveDate, Option<NaiveDate>),
     account: &str,
     to: &RunOutputs,
     place: &Place,
     format: Format,
     quiet: bool,
+    turn: &PublishTurn,
 ) -> Result<(), Failure> {
     let from_date = match from_date {
         Some(date) => date,
@@ -148,8 +151,48 @@ fn against_previous(
         )));
     }
     let from = RunOutputs::load(&manifest)?;
+    one_account(&from, to)?;
     // Partitions are ordered by their dates, not by when they were extracted (a backfill).
-    compare(&from, to, &to.table(Table::Licenses)?, place, format, quiet)
+    let later = to.table(Table::Licenses)?;
+    compare(&from, to, &later, place, format, quiet, Some(turn))
+}
+
+/// The one rule every comparison (two manifests, two partitions, `extract --changes`) is held
+/// to: runs of two Zoom accounts are not compared (exit 2), even when their partitions share an
+/// `account=` name (an accounts file may give two Zoom accounts one name). When a run does not
+/// name its Zoom account (an authorization-code app without the `users:me` scope, a recording
+/// without an account id), nothing can be checked: the runs are compared with a warning, as
+/// failing would fail every day's run of such an app for a mismatch nobody can see.
+fn one_account(from: &RunOutputs, to: &RunOutputs) -> Result<(), Failure> {
+    match (&from.account_id, &to.account_id) {
+        (Some(a), Some(b)) if a != b => {
+            let shared = match (&from.partition, &to.partition) {
+                (Some((_, x)), Some((_, y))) if x == y => format!(
+                    "; their partitions share the name account={x}: give each Zoom account a \
+                     name of its own (--partition-account, or the accounts file), then extract \
+                     again"
+                ),
+                _ => String::new(),
+            };
+            Err(Failure::usage(format!(
+                "the earlier run (--from, {}) is of Zoom account {a} and the later (--to, {}) of \
+                 Zoom account {b}: compare two runs of one account{shared}",
+                from.manifest.display(),
+                to.manifest.display()
+            )))
+        }
+        (Some(_), Some(_)) => Ok(()),
+        _ => {
+            tracing::warn!(
+                message = "A run does not name its Zoom account, so the two runs cannot be checked to be of one account; comparing them anyway.",
+                from = %from.manifest.display(),
+                from_account_id = from.account_id.as_deref().unwrap_or("(not known)"),
+                to = %to.manifest.display(),
+                to_account_id = to.account_id.as_deref().unwrap_or("(not known)")
+            );
+            Ok(())
+        }
+    }
 }
 
 /// The changes manifest's `summary`.
@@ -159,7 +202,8 @@ struct Summary<'a> {
     stats: &'a ChangeStats,
 }
 
-/// Writes the changes from `from` to `to` (whose license table is `later`) at `place`.
+/// Writes the changes from `from` to `to` (whose license table is `later`) at `place`, published
+/// under `turn` when the caller holds the root's.
 fn compare(
     from: &RunOutputs,
     to: &RunOutputs,
@@ -167,6 +211,7 @@ fn compare(
     place: &Place,
     format: Format,
     quiet: bool,
+    turn: Option<&PublishTurn>,
 ) -> Result<(), Failure> {
     let stamp = |run: &RunOutputs| RunStamp {
         run_id: run.run_id.clone(),
@@ -209,7 +254,7 @@ fn compare(
     })?;
     let stats = comparison.stats();
     let inputs = BTreeMap::from([("from", InputRun::from(from)), ("to", InputRun::from(to))]);
-    let (manifest, receipt) = writer.finish("changes", inputs, Summary { stats })?;
+    let (manifest, receipt) = writer.finish("changes", inputs, Summary { stats }, turn)?;
     let account = to.account_label();
     let total: u64 = stats.by_kind.values().sum();
     tracing::info!(

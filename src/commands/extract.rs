@@ -41,7 +41,7 @@ async fn run_one(cfg: &ExtractConfig, quiet: bool, progress: bool) -> Result<Pat
             None => cfg.output.display_name(),
         }
     );
-    let result = pipeline::run_extract(cfg, progress).await?;
+    let mut result = pipeline::run_extract(cfg, progress).await?;
     let m = &result.manifest;
     tracing::info!(
         message = "Extract finished.",
@@ -82,9 +82,14 @@ async fn run_one(cfg: &ExtractConfig, quiet: bool, progress: bool) -> Result<Pat
     if let (true, Some(partition), Some(info)) = (cfg.changes, &cfg.partition, &m.partition) {
         let (root, date) = (partition.root.clone(), partition.date);
         let (account, format) = (info.account.clone(), cfg.format);
+        // The turn the partitions were published under, held until the changes are published.
+        let turn = match result.turn.take() {
+            Some(turn) => turn,
+            None => crate::targets::publish_turn(&root)?,
+        };
         let compare = {
             let root = root.clone();
-            move || super::changes::after_extract(&root, date, &account, format, quiet)
+            move || super::changes::after_extract(&root, date, &account, format, quiet, &turn)
         };
         crate::derived::stoppable(compare)
             .await

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use sinks::partition::PublishTurn;
 use transform::Table;
 use transform::reclaim::{
     ReclaimReason, ReclaimRules, ReclaimStats, Reclaimer, SignIns, activity_columns,
@@ -39,7 +40,7 @@ pub fn run(mut args: ReclaimArgs, quiet: bool) -> Result<(), Failure> {
             &args.out,
             &[],
         )?;
-        return reclaim_one(&run, &licenses, &place, &args, quiet);
+        return reclaim_one(&run, &licenses, &place, &args, quiet, None);
     }
     let (Some(root), Some(date)) = (&args.out.output_dir, &args.partition_date) else {
         return Err(Failure::usage(
@@ -49,10 +50,10 @@ pub fn run(mut args: ReclaimArgs, quiet: bool) -> Result<(), Failure> {
     };
     let date = crate::config::parse_date("--partition-date", date)?;
     let partitions = crate::derived::partitions(root, date, args.out.partition_account.as_deref())?;
-    crate::derived::for_each_account(partitions, |manifest, place| {
+    crate::derived::for_each_account(partitions, |manifest, place, turn| {
         let run = RunOutputs::load(manifest)?;
         let licenses = run.table(Table::Licenses)?;
-        reclaim_one(&run, &licenses, place, &args, quiet)
+        reclaim_one(&run, &licenses, place, &args, quiet, Some(turn))
     })
 }
 
@@ -62,6 +63,7 @@ fn reclaim_one(
     place: &Place,
     args: &ReclaimArgs,
     quiet: bool,
+    turn: Option<&PublishTurn>,
 ) -> Result<(), Failure> {
     let sign_ins = match run.has(Table::UserActivity) {
         false => None,
@@ -98,7 +100,7 @@ fn reclaim_one(
         stats,
     };
     let inputs = BTreeMap::from([("run", InputRun::from(run))]);
-    let (manifest, receipt) = writer.finish("reclaim", inputs, &summary)?;
+    let (manifest, receipt) = writer.finish("reclaim", inputs, &summary, turn)?;
     let account = run.account_label();
     tracing::info!(
         message = "Reclaim candidates written.",
