@@ -251,4 +251,30 @@ mod tests {
             "display_name has none"
         );
     }
+
+    /// docs/usage.md: "row groups of 65,536 rows". The number is the documented one, not
+    /// [`ROW_GROUP_ROWS`]; batches of 7,777 rows do not line up with the groups.
+    #[test]
+    fn row_groups_hold_the_documented_65536_rows() {
+        const DOCUMENTED: i64 = 65_536;
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("g.parquet");
+        let schema = Arc::new(Schema::new(vec![Field::new("n", DataType::Int64, false)]));
+        let rows = 2 * DOCUMENTED + 100;
+        let batches = (0..rows).step_by(7_777).map(|start| {
+            let n = Int64Array::from_iter_values(start..(start + 7_777).min(rows));
+            RecordBatch::try_new(schema.clone(), vec![Arc::new(n) as ArrayRef]).unwrap()
+        });
+        write_file(&target, &SinkOptions::default(), &schema, batches);
+
+        let file = std::fs::File::open(&target).unwrap();
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
+        let groups: Vec<i64> = reader
+            .metadata()
+            .row_groups()
+            .iter()
+            .map(|g| g.num_rows())
+            .collect();
+        assert_eq!(groups, vec![DOCUMENTED, DOCUMENTED, 100]);
+    }
 }
