@@ -463,12 +463,15 @@ pub struct ConnectArgs {
     pub oauth_url: Option<String>,
 }
 
+/// The most requests per second a run may allow itself (`--max-rps`, or an account's `max_rps`).
+pub const MOST_RPS: u32 = 1000;
+
 /// How requests behave.
 #[derive(Debug, Args)]
 pub struct RequestArgs {
-    /// Most requests per second, for all statuses together [default: 10; Zoom's Medium bucket is
-    /// shared by every app on the account: 20/s on Pro].
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    /// Most requests per second, for all statuses together, at most 1000 [default: 10; Zoom's
+    /// Medium bucket is shared by every app on the account: 20/s on Pro].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=MOST_RPS as i64))]
     pub max_rps: Option<u32>,
     /// Retries of one request (network errors, timeouts, bad bodies, 5xx, 429) before giving up,
     /// at most 20 (retries wait up to 30 s each).
@@ -481,8 +484,9 @@ pub struct RequestArgs {
     /// day; a longer one fails fast (exit 75).
     #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
     pub max_wait: f64,
-    /// Requests per second to Zoom's Heavy endpoints (the sign-in report), which Zoom limits apart:
-    /// 10/s on Pro, 40/s on Business and up, shared by every app on the account [default: 2].
+    /// Requests per second to Zoom's Heavy endpoints (the sign-in report), which Zoom limits apart,
+    /// at most 40: 10/s on Pro, 40/s on Business and up, shared by every app on the account
+    /// [default: 2].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=40))]
     pub activity_max_rps: Option<u32>,
     /// First retry delay in milliseconds (at most 10,000); later ones double, with jitter, up to

@@ -538,8 +538,14 @@ pub fn connection(
     let max_rps = max_rps
         .or_else(|| entry.and_then(|e| e.max_rps))
         .unwrap_or(DEFAULT_MAX_RPS);
-    let max_rps =
-        NonZeroU32::new(max_rps).ok_or_else(|| Failure::usage("max_rps must be at least 1"))?;
+    let max_rps = NonZeroU32::new(max_rps)
+        .filter(|n| n.get() <= crate::cli::MOST_RPS)
+        .ok_or_else(|| {
+            Failure::usage(format!(
+                "max_rps must be from 1 to {} (--max-rps, or max_rps of the account entry)",
+                crate::cli::MOST_RPS
+            ))
+        })?;
     let credentials = match entry {
         Some(entry) => entry_credentials(entry, &oauth_url)?,
         None => flag_credentials(args, &oauth_url)?,

@@ -153,3 +153,45 @@ fn shorten(value: &str) -> String {
         false => value.to_string(),
     }
 }
+
+/// An account entry's `max_rps` has the flag's bound: 1000 is taken, 1001 refused (exit 2,
+/// naming it) before any request; it once went through unchecked (`max_rps = 100000`).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_account_entrys_max_rps_has_the_flags_bound() {
+    let account = Account::new(generated_users(3, 1, 1));
+    let mock = MockZoom::start(account.clone(), BTreeMap::new(), Duration::ZERO).await;
+    for (max_rps, expect) in [(1000, Taken), (1001, Refused), (100_000, Refused)] {
+        let work = tempfile::tempdir().unwrap();
+        let config = work.path().join("accounts.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[[account]]\nname = \"one\"\naccount_id = \"{}\"\nclient_id = \"{}\"\n\
+                 client_secret_env = \"ONE_SECRET\"\napi_url = \"{}\"\noauth_url = \"{}\"\n\
+                 max_rps = {max_rps}\n",
+                account.account_id,
+                account.client_id,
+                mock.api_url(),
+                mock.oauth_url()
+            ),
+        )
+        .unwrap();
+        let mut cmd = zoom_licenses();
+        cmd.current_dir(work.path())
+            .env("ONE_SECRET", &account.client_secret)
+            .args(["extract", "--config", "accounts.toml", "--account", "one"])
+            .args(["--output-dir", "out"])
+            .args(["--partition-date", "2026-12-01"]);
+        let asked_before = asked(&mock);
+        let output = run_blocking(cmd).await;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        match expect {
+            Taken => assert_eq!(output.status.code(), Some(0), "{max_rps}: {stderr}"),
+            Refused => {
+                assert_eq!(output.status.code(), Some(2), "{max_rps}: {stderr}");
+                assert!(stderr.contains("max_rps"), "{stderr}");
+                assert_eq!(asked(&mock), asked_before, "{max_rps}: asked Zoom");
+            }
+        }
+    }
+}

@@ -242,12 +242,10 @@ async fn a_redirect_from_the_api_is_not_followed() {
     }
 }
 
-/// The failure says it was a redirect, not followed, and which URL flag to check. Today the token
-/// endpoint's redirect reads "Zoom's token endpoint refused the credentials (HTTP 302)" (exit 2,
-/// sending the user to their credentials) and the API's "Zoom refused the request: HTTP 302,
-/// code 0: " (the fix belongs in `extractor/src/auth/token.rs` and `extractor/src/http/`).
+/// The failure says it was a redirect, not followed, and which URL flag to check (it once read
+/// "Zoom's token endpoint refused the credentials (HTTP 302)", sending the user to their
+/// credentials, and "Zoom refused the request: HTTP 302, code 0: ").
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "issue 24: a redirect is not reported as one (see the doc comment)"]
 async fn a_redirect_is_reported_as_a_redirect_with_the_url_to_check() {
     let mock = small_mock().await;
     for status in STATUSES {

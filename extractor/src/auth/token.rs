@@ -97,7 +97,14 @@ pub fn explain_token_error(http_status: u16, body: &str, names: &CredentialNames
     } else {
         remote_text(&format!("{}: {}", parsed.error, parsed.reason))
     };
-    if reason.contains("deactivat") || reason.contains("disabled") {
+    if (300..400).contains(&http_status) {
+        // Never followed: a redirect could carry the credentials to another host.
+        format!(
+            "Zoom's token endpoint answered with a redirect (HTTP {http_status}), which is not \
+             followed: check --oauth-url (ZOOM_OAUTH_URL, or oauth_url of the account entry); \
+             Zoom's is https://zoom.us/."
+        )
+    } else if reason.contains("deactivat") || reason.contains("disabled") {
         format!(
             "The Zoom app is deactivated ({said}). Activate it in the Zoom App Marketplace: \
              Manage → your Server-to-Server OAuth app → Activation."

@@ -166,6 +166,18 @@ pub enum ApiError {
         /// The token's length.
         bytes: usize,
     },
+    /// A redirect (HTTP 3xx): never followed, since it could carry the access token elsewhere.
+    #[error(
+        "the API answered `{path}` with a redirect (HTTP {status}), which is not followed: check \
+         --api-url (ZOOM_API_URL, or api_url of the account entry); Zoom's API base is \
+         https://api.zoom.us/v2"
+    )]
+    Redirected {
+        /// The endpoint's path.
+        path: &'static str,
+        /// The HTTP status.
+        status: u16,
+    },
     /// The request could not be made: its URL from the API base URL (a bug, not Zoom's doing), or
     /// reqwest refused to build it. Nothing was sent, and sending again would build the same.
     #[error("cannot make the request to endpoint {0}")]
@@ -191,6 +203,7 @@ impl ApiError {
             ApiError::MissingScope { .. }
             | ApiError::NoPermission { .. }
             | ApiError::NoApiHere { .. }
+            | ApiError::Redirected { .. }
             | ApiError::Unauthorized { .. }
             | ApiError::Auth(AuthError::Rejected(_)) => ErrorClass::Configuration,
             ApiError::DailyLimit { .. }
