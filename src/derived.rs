@@ -451,7 +451,6 @@ pub async fn stoppable(
         joined = &mut handle => joined.map_err(|e| Failure::failed_msg(format!("the work stopped unexpectedly: {e}")))?,
         signal = crate::signals::interrupted() => {
             tracing::warn!(message = "Interrupted: stopping and removing partial outputs.", signal);
-            crate::signals::request_stop();
             let _ = handle.await;
             Err(Failure {
                 code: if signal == "SIGTERM" { crate::exit::TERMINATED } else { crate::exit::INTERRUPTED },

@@ -81,6 +81,13 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     // JSON logs mean a machine reads stderr: no free-text summary there.
     let quiet = cli.log.quiet || cli.log.log_format == cli::LogFormat::Json;
     let progress = progress::wanted(&cli.log);
+    // From here on a signal is remembered, never lost between two steps (see signals.rs).
+    if matches!(
+        cli.command,
+        Command::Extract(_) | Command::Reclaim(_) | Command::Changes(_)
+    ) {
+        signals::listen();
+    }
     match cli.command {
         Command::Extract(args) => commands::extract::run(*args, quiet, progress).await,
         Command::Auth(args) => commands::auth::run(args).await,

@@ -309,6 +309,12 @@ impl PageSource for AnySource {
 
 /// Runs one extract to completion, or fails leaving no output at any target path.
 pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<RunResult, Failure> {
+    // Opening asks Zoom for a token and the account (retried for up to minutes): a signal then
+    // stops the run at once, before any output exists.
+    let opened = tokio::select! {
+        opened = AnySource::open(cfg) => opened?,
+        signal = crate::signals::interrupted() => return Err(interrupted_by(signal)),
+    };
     let OpenedSource {
         source,
         zoom_counts,
@@ -316,7 +322,7 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
         client,
         activity,
         lists,
-    } = AnySource::open(cfg).await?;
+    } = opened;
     let progress = show_progress.then(|| Progress::start(client));
     let mut tables = vec![Table::Licenses, Table::Rejects];
     if activity.is_some() {
@@ -383,10 +389,7 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
             cancelled.store(true, Ordering::Relaxed);
             source_abort.abort();
             let _ = stages.await;
-            return Err(Failure {
-                code: if signal == "SIGTERM" { exit::TERMINATED } else { exit::INTERRUPTED },
-                error: anyhow!("interrupted by {signal}; no output was written"),
-            });
+            return Err(interrupted_by(signal));
         }
     };
 
@@ -498,6 +501,18 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
         manifest_path,
         turn,
     })
+}
+
+/// The failure of a run stopped by `signal` before it wrote anything: exit 130 or 143.
+fn interrupted_by(signal: &str) -> Failure {
+    Failure {
+        code: if signal == "SIGTERM" {
+            exit::TERMINATED
+        } else {
+            exit::INTERRUPTED
+        },
+        error: anyhow!("interrupted by {signal}; no output was written"),
+    }
 }
 
 /// The sink options of a run with id `run_id`, for every table it writes.

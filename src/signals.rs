@@ -1,7 +1,52 @@
-//! Waits for SIGINT or SIGTERM, so a stopped run can remove its temporary files before exiting.
+//! SIGINT and SIGTERM, listened for from the start of the process and remembered: a signal that
+//! comes while nothing is waiting for one (a run being opened, between two accounts, between an
+//! extract and its changes) is not lost, and the next step that checks stops the run with exit
+//! 130 or 143 after removing its temporary files.
 
-/// Resolves with the signal's name when the process is asked to stop.
+use std::sync::OnceLock;
+
+use tokio::sync::watch;
+
+/// The signal received, once one was: set by the listener started by [`listen`].
+static RECEIVED: OnceLock<watch::Sender<Option<&'static str>>> = OnceLock::new();
+
+/// The channel the listener reports on.
+fn channel() -> &'static watch::Sender<Option<&'static str>> {
+    RECEIVED.get_or_init(|| watch::channel(None).0)
+}
+
+/// Starts listening for SIGINT and SIGTERM (from then on they no longer end the process at once);
+/// called once, at the start of every command that writes.
+pub fn listen() {
+    let sender = channel();
+    tokio::spawn(async move {
+        let signal = next_signal().await;
+        sender.send_replace(Some(signal));
+    });
+}
+
+/// The first signal the process received, when one was.
+pub fn received() -> Option<&'static str> {
+    *channel().borrow()
+}
+
+/// Resolves with the signal's name once the process is asked to stop (at once if it already was).
 pub async fn interrupted() -> &'static str {
+    let mut receiver = channel().subscribe();
+    match receiver.wait_for(Option::is_some).await {
+        Ok(signal) => signal.unwrap_or("SIGTERM"),
+        // The sender is static: it is never dropped.
+        Err(_) => std::future::pending().await,
+    }
+}
+
+/// Whether blocking work (`reclaim`, `changes`) was asked to stop: checked between batches.
+pub fn stop_requested() -> bool {
+    received().is_some()
+}
+
+/// The next SIGINT or SIGTERM (Ctrl-C elsewhere).
+async fn next_signal() -> &'static str {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
@@ -23,17 +68,4 @@ pub async fn interrupted() -> &'static str {
             Err(_) => std::future::pending().await,
         }
     }
-}
-
-/// Set when blocking work (`reclaim`, `changes`) is asked to stop: checked between batches.
-static STOP: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Asks blocking work to stop at its next batch.
-pub fn request_stop() {
-    STOP.store(true, std::sync::atomic::Ordering::Relaxed);
-}
-
-/// Whether blocking work was asked to stop.
-pub fn stop_requested() -> bool {
-    STOP.load(std::sync::atomic::Ordering::Relaxed)
 }

@@ -836,3 +836,40 @@ async fn a_signal_during_reclaim_leaves_no_output() {
     }
     assert!(files_under(input) == before, "the input run changed");
 }
+
+/// A signal while the run is still being opened (the token request held by a slow Zoom) stops it
+/// at once with 130 or 143 and nothing written; it once either ended the process without an exit
+/// code of its own, or was lost until the pipeline started.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_signal_while_the_run_is_opened_stops_it_at_once() {
+    for signal in ["TERM", "INT"] {
+        // Every answer, the token's too, comes after 20 s.
+        let mock = MockZoom::start(
+            Account::new(generated_users(10, 0, 0)),
+            BTreeMap::new(),
+            Duration::from_secs(20),
+        )
+        .await;
+        let work = tempfile::tempdir().unwrap();
+        let args = [
+            "-q",
+            "extract",
+            "--output-dir",
+            "wh",
+            "--partition-date",
+            "2026-12-01",
+        ];
+        let child = spawn(work.path(), Some(&mock), &args);
+        // Seconds of slack for the process to start and ask for its token.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let started = Instant::now();
+        let output = signal_and_wait(child, signal).await;
+        assert_stopped_by(&output, signal);
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "SIG{signal}: the run waited for its token first ({:?})",
+            started.elapsed()
+        );
+        assert_eq!(files(&work.path().join("wh")), Vec::<String>::new());
+    }
+}

@@ -193,9 +193,8 @@ async fn run_all(
     let mut outcomes = Vec::new();
     let mut output_dir: Option<PathBuf> = None;
     let mut stopped = None;
-    let watch = StopWatch::start();
     for entry in &entries {
-        if let Some(signal) = watch.stopped() {
+        if let Some(signal) = signal_received() {
             stopped = Some(signal);
             break;
         }
@@ -262,7 +261,6 @@ async fn run_sub_accounts(
     let subs = list_sub_accounts(&client).await?;
     // Started once the listing is done: a signal while listing (nothing written yet) ends the
     // process as signals do by default.
-    let watch = StopWatch::start();
     tracing::info!(message = "Sub accounts listed.", count = subs.len());
     let run_id = base.run_id.clone();
     let mut outcomes = Vec::new();
@@ -276,7 +274,7 @@ async fn run_sub_accounts(
     let mut stopped = None;
     let planned = subs.len();
     for (id, name) in subs {
-        if let Some(signal) = watch.stopped() {
+        if let Some(signal) = signal_received() {
             stopped = Some(signal);
             break;
         }
@@ -350,47 +348,18 @@ async fn list_sub_accounts(
     }
 }
 
-/// SIGINT or SIGTERM seen at any time of a run over many accounts. An account's pipeline listens
-/// only while it runs (and removes its partial outputs then); once it has listened, the process
-/// no longer ends on a signal, so one that comes between two accounts, or while one is being
-/// opened, would reach no listener and be lost, and the run would go on to its end with exit 0.
-/// Checked before each account.
-struct StopWatch {
-    signal: std::sync::Arc<std::sync::OnceLock<&'static str>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl StopWatch {
-    /// Starts listening.
-    fn start() -> Self {
-        let signal = std::sync::Arc::new(std::sync::OnceLock::new());
-        let task = tokio::spawn({
-            let signal = signal.clone();
-            async move {
-                let _ = signal.set(crate::signals::interrupted().await);
-            }
-        });
-        StopWatch { signal, task }
-    }
-
-    /// The run's failure once a signal came: exit 130 for SIGINT, 143 for SIGTERM.
-    fn stopped(&self) -> Option<Failure> {
-        let signal = *self.signal.get()?;
-        tracing::warn!(
-            message = "Interrupted: no further account is started.",
-            signal
-        );
-        Some(Failure {
-            code: signal_code(signal),
-            error: anyhow::anyhow!("interrupted by {signal}"),
-        })
-    }
-}
-
-impl Drop for StopWatch {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
+/// The run's failure once a signal came (exit 130 for SIGINT, 143 for SIGTERM): checked before
+/// each account, since one that came between two accounts reached no pipeline.
+fn signal_received() -> Option<Failure> {
+    let signal = crate::signals::received()?;
+    tracing::warn!(
+        message = "Interrupted: no further account is started.",
+        signal
+    );
+    Some(Failure {
+        code: signal_code(signal),
+        error: anyhow::anyhow!("interrupted by {signal}"),
+    })
 }
 
 /// The exit code of a signal's name, as the pipeline and derived commands map it.
