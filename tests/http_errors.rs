@@ -44,17 +44,6 @@ async fn one_sweep(
     (output, mock, out)
 }
 
-/// The user keys written, each checked to be there once.
-fn written_keys(out: &Path) -> BTreeSet<String> {
-    let rows = ndjson_file(&out.join("u.ndjson"));
-    let keys: BTreeSet<String> = rows
-        .iter()
-        .map(|r| r["user_key"].as_str().unwrap().to_string())
-        .collect();
-    assert_eq!(keys.len(), rows.len(), "a user written twice");
-    keys
-}
-
 /// The ids of the mock's active users.
 fn active_ids(users: &BTreeMap<String, Vec<Value>>) -> BTreeSet<String> {
     users["active"]
@@ -119,7 +108,7 @@ async fn a_retried_429_is_logged_as_what_happened_not_as_the_end() {
     let (output, _mock, out) = one_sweep(BTreeMap::from([(2, fault)]), &[]).await;
     let text = stderr(&output);
     assert!(output.status.success(), "{text}");
-    assert_eq!(written_keys(out.path()).len(), 230);
+    assert_eq!(written_keys(&out.path().join("u.ndjson")).len(), 230);
     let retries: Vec<&str> = text
         .lines()
         .filter(|l| l.contains("Retrying request."))
@@ -228,7 +217,7 @@ async fn a_bare_404_for_one_users_settings_after_others_were_read_is_a_counted_s
         .map(|r| r["user_key"].as_str().unwrap().to_string())
         .collect();
     assert!(!addon_users.contains(&bare), "the gone user has add-ons");
-    assert_eq!(written_keys(out.path()), {
+    assert_eq!(written_keys(&out.path().join("u.ndjson")), {
         let mut all = active_ids(&users);
         all.extend(
             users["pending"]
@@ -271,7 +260,10 @@ async fn a_token_refused_again_right_after_its_renewal_is_renewed_again() {
     let m = json_file(out.path().join("u_manifest.json"));
     assert_eq!(m["api"]["token_renewals"], 2);
     let users = generated_users(230, 0, 0);
-    assert_eq!(written_keys(out.path()), active_ids(&users));
+    assert_eq!(
+        written_keys(&out.path().join("u.ndjson")),
+        active_ids(&users)
+    );
 }
 
 /// Zoom refusing every token it issues is a configuration problem: after three renewals for one

@@ -32,25 +32,8 @@ fn live_at(mock: &MockZoom, out: &Path, rps: &str) -> Command {
     cmd
 }
 
-async fn run(mut cmd: Command) -> Output {
-    tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap()
-}
-
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-/// The `user_key`s written, checked to be unique.
-fn written_keys(out: &Path) -> BTreeSet<String> {
-    let rows = ndjson_file(&out.join("u.ndjson"));
-    let keys: BTreeSet<String> = rows
-        .iter()
-        .map(|r| r["user_key"].as_str().unwrap().to_string())
-        .collect();
-    assert_eq!(keys.len(), rows.len(), "a user was written twice");
-    keys
 }
 
 /// The keys of the account's users of `statuses`, from the mock's own records: a user's id, or
@@ -78,11 +61,11 @@ async fn twenty_thousand_users_arrive_whether_zoom_clamps_or_refuses_the_page_si
         account.clamp_page_size = clamp;
         let mock = MockZoom::start(account, BTreeMap::new(), Duration::ZERO).await;
         let out = tempfile::tempdir().unwrap();
-        let output = run(live(&mock, out.path())).await;
+        let output = run_blocking(live(&mock, out.path())).await;
         assert_succeeded(&output);
         let context = format!("max {max}, clamp {clamp}");
         let want = expected(&users, &["active", "pending"]);
-        assert_same_keys(&written_keys(out.path()), &want, &context);
+        assert_same_keys(&written_keys(&out.path().join("u.ndjson")), &want, &context);
         let m = json_file(out.path().join("u_manifest.json"));
         assert_eq!(m["api"]["page_size"], max, "clamp {clamp}");
         assert_eq!(m["api"]["page_size_fallback"], !clamp);
@@ -123,10 +106,14 @@ async fn a_mix_of_faults_at_the_default_page_size_loses_no_user() {
     let out = tempfile::tempdir().unwrap();
     let mut cmd = live(&mock, out.path());
     cmd.args(["--statuses", "active,pending,inactive"]);
-    let output = run(cmd).await;
+    let output = run_blocking(cmd).await;
     assert_succeeded(&output);
     let want = expected(&users, &["active", "pending"]);
-    assert_same_keys(&written_keys(out.path()), &want, "fault mix");
+    assert_same_keys(
+        &written_keys(&out.path().join("u.ndjson")),
+        &want,
+        "fault mix",
+    );
     let m = json_file(out.path().join("u_manifest.json"));
     assert_eq!(m["rejects"]["deactivated"], 300);
 }
@@ -175,10 +162,14 @@ async fn pages_shorter_than_asked_and_a_moving_total_are_followed_to_the_end() {
     let out = tempfile::tempdir().unwrap();
     let mut cmd = live(&mock, out.path());
     cmd.args(["--statuses", "active", "--page-size", "50"]);
-    let output = run(cmd).await;
+    let output = run_blocking(cmd).await;
     assert_succeeded(&output);
     let want = expected(&users, &["active"]);
-    assert_same_keys(&written_keys(out.path()), &want, "short pages");
+    assert_same_keys(
+        &written_keys(&out.path().join("u.ndjson")),
+        &want,
+        "short pages",
+    );
 }
 
 /// That `got` and `want` hold the same keys, saying what differs in a few lines if not.
@@ -195,7 +186,7 @@ fn assert_same_keys(got: &BTreeSet<String>, want: &BTreeSet<String>, context: &s
 
 /// Runs `cmd` and expects exit `code` with `message` on stderr and nothing in `out`.
 async fn refused(cmd: Command, out: &Path, code: i32, message: &str) -> String {
-    let output = run(cmd).await;
+    let output = run_blocking(cmd).await;
     let text = stderr(&output);
     assert_eq!(output.status.code(), Some(code), "{text}");
     assert!(text.contains(message), "expected {message:?} in: {text}");
@@ -224,10 +215,14 @@ async fn a_page_with_a_member_given_twice_is_retried_live_and_refused_on_replay(
         let out = tempfile::tempdir().unwrap();
         let mut cmd = live(&mock, out.path());
         cmd.args(["--statuses", "active", "--page-size", "50"]);
-        let output = run(cmd).await;
+        let output = run_blocking(cmd).await;
         assert_succeeded(&output);
         let want = expected(&users, &["active"]);
-        assert_same_keys(&written_keys(out.path()), &want, &format!("{fault:?}"));
+        assert_same_keys(
+            &written_keys(&out.path().join("u.ndjson")),
+            &want,
+            &format!("{fault:?}"),
+        );
         let m = json_file(out.path().join("u_manifest.json"));
         assert_eq!(m["api"]["retries"]["bad_body"], 1, "{fault:?}");
     }
@@ -254,7 +249,7 @@ async fn a_page_with_a_member_given_twice_is_retried_live_and_refused_on_replay(
     let mut cmd = live(&mock, &work.path().join("live"));
     cmd.args(["--statuses", "active", "--page-size", "50", "--record"])
         .arg(&recording);
-    assert_succeeded(&run(cmd).await);
+    assert_succeeded(&run_blocking(cmd).await);
     let index = json_file(recording.join("index.json"));
     let second = index["pages"][1]["file"].as_str().unwrap().to_string();
     let body = fs::read_to_string(recording.join(&second)).unwrap();
@@ -344,7 +339,7 @@ async fn listing_sub_accounts_that_never_ends_stops_the_run() {
         .args(["extract", "--sub-accounts", "--output-dir"])
         .arg(work.path().join("out"))
         .args(["--partition-date", "2026-12-01"]);
-    let output = tokio::time::timeout(Duration::from_secs(120), run(cmd))
+    let output = tokio::time::timeout(Duration::from_secs(120), run_blocking(cmd))
         .await
         .expect("listing the sub accounts never ended");
     let text = stderr(&output);

@@ -226,3 +226,14 @@ pub fn zoom_user(
     }
     user
 }
+
+/// The `user_key`s of an NDJSON license table, each checked to be there once.
+pub fn written_keys(path: &Path) -> BTreeSet<String> {
+    let rows = ndjson_file(path);
+    let keys: BTreeSet<String> = rows
+        .iter()
+        .map(|r| r["user_key"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(keys.len(), rows.len(), "a user was written twice");
+    keys
+}
