@@ -406,7 +406,16 @@ pub fn for_each_account(
 ) -> Result<(), Failure> {
     let total = partitions.len();
     let mut failed: Vec<(String, Failure)> = Vec::new();
-    for (manifest, place) in partitions {
+    for (done, (manifest, place)) in partitions.into_iter().enumerate() {
+        if let Some(signal) = crate::signals::received() {
+            return Err(Failure {
+                code: crate::signals::exit_code(signal),
+                error: anyhow!(
+                    "interrupted by {signal} after {done} of {total} accounts; the others were not \
+                     started"
+                ),
+            });
+        }
         let outcome = match &place {
             Place::Partition { root, .. } => {
                 crate::targets::publish_turn(root).and_then(|turn| each(&manifest, &place, &turn))
@@ -451,11 +460,14 @@ pub async fn stoppable(
         joined = &mut handle => joined.map_err(|e| Failure::failed_msg(format!("the work stopped unexpectedly: {e}")))?,
         signal = crate::signals::interrupted() => {
             tracing::warn!(message = "Interrupted: stopping and removing partial outputs.", signal);
-            let _ = handle.await;
-            Err(Failure {
-                code: if signal == "SIGTERM" { crate::exit::TERMINATED } else { crate::exit::INTERRUPTED },
-                error: anyhow!("interrupted by {signal}; no output was written"),
-            })
+            match handle.await {
+                // Past its last check, the work finished: its outputs are whole and in place.
+                Ok(Ok(())) => {
+                    tracing::warn!(message = "The work finished before it could stop; its outputs are whole.");
+                    Ok(())
+                }
+                _ => Err(crate::signals::stopped_by(signal)),
+            }
         }
     }
 }

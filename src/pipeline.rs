@@ -313,7 +313,7 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
     // stops the run at once, before any output exists.
     let opened = tokio::select! {
         opened = AnySource::open(cfg) => opened?,
-        signal = crate::signals::interrupted() => return Err(interrupted_by(signal)),
+        signal = crate::signals::interrupted() => return Err(crate::signals::stopped_by(signal)),
     };
     let OpenedSource {
         source,
@@ -389,7 +389,7 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
             cancelled.store(true, Ordering::Relaxed);
             source_abort.abort();
             let _ = stages.await;
-            return Err(interrupted_by(signal));
+            return Err(crate::signals::stopped_by(signal));
         }
     };
 
@@ -449,8 +449,11 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
             users = report.unaskable
         );
     }
-    if let Some(addons) = &stats.addons {
-        match addons.verdict() {
+    // Only users' settings can be gone; when every one was, no settings page came at all.
+    let gone = report.sweeps.iter().filter(|s| s.gone).count() as u64;
+    if stats.addons.is_some() || gone > 0 {
+        let addons = stats.addons.clone().unwrap_or_default();
+        match addons.verdict(gone) {
             Ok(None) => {}
             Ok(Some(warning)) => tracing::warn!(message = %warning),
             Err(failure) => {
@@ -501,18 +504,6 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
         manifest_path,
         turn,
     })
-}
-
-/// The failure of a run stopped by `signal` before it wrote anything: exit 130 or 143.
-fn interrupted_by(signal: &str) -> Failure {
-    Failure {
-        code: if signal == "SIGTERM" {
-            exit::TERMINATED
-        } else {
-            exit::INTERRUPTED
-        },
-        error: anyhow!("interrupted by {signal}; no output was written"),
-    }
 }
 
 /// The sink options of a run with id `run_id`, for every table it writes.

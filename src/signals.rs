@@ -40,6 +40,22 @@ pub async fn interrupted() -> &'static str {
     }
 }
 
+/// The exit code of a run stopped by `signal`: 143 for SIGTERM, 130 for SIGINT (and Ctrl-C).
+pub fn exit_code(signal: &str) -> u8 {
+    match signal {
+        "SIGTERM" => crate::exit::TERMINATED,
+        _ => crate::exit::INTERRUPTED,
+    }
+}
+
+/// The failure of a run stopped by `signal` before it wrote anything: exit 130 or 143.
+pub fn stopped_by(signal: &str) -> crate::exit::Failure {
+    crate::exit::Failure {
+        code: exit_code(signal),
+        error: anyhow::anyhow!("interrupted by {signal}; no output was written"),
+    }
+}
+
 /// Whether blocking work (`reclaim`, `changes`) was asked to stop: checked between batches.
 pub fn stop_requested() -> bool {
     received().is_some()

@@ -218,9 +218,12 @@ impl Targets {
 /// what it made of it. Waiting longer than another run's turn should take is a temporary failure
 /// (exit 75): a retry finds the root free.
 pub fn publish_turn(root: &Path) -> Result<PublishTurn, Failure> {
-    PublishTurn::take(root).map_err(|e| Failure {
+    PublishTurn::take_unless(root, &crate::signals::stop_requested).map_err(|e| Failure {
         code: match e.kind() {
             std::io::ErrorKind::TimedOut => crate::exit::TEMPORARY,
+            std::io::ErrorKind::Interrupted => {
+                crate::signals::exit_code(crate::signals::received().unwrap_or("SIGTERM"))
+            }
             _ => crate::exit::FAILED,
         },
         error: anyhow!(e).context(format!(

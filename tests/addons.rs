@@ -389,3 +389,25 @@ async fn a_licensed_user_with_an_odd_id_is_skipped_and_counted() {
         .collect();
     assert!(odd.iter().all(|id| keys.contains(*id)), "{keys:?}");
 }
+
+/// When every licensed user's settings answer "gone" (a 404), no add-on could be read: the run
+/// fails (exit 1, nothing written) instead of writing an empty table that says "no add-ons".
+#[tokio::test(flavor = "multi_thread")]
+async fn every_users_settings_gone_is_a_failure_not_an_empty_table() {
+    let users = generated_users(100, 5, 5);
+    let all = ids(&users, false).into_iter().collect::<Vec<_>>();
+    let (mock, _) = mock(|a| a.settings_gone = all.clone()).await;
+    let out = tempfile::tempdir().unwrap();
+    let output = run_blocking(extract(&mock, out.path(), &[])).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("every one of the 40 users' settings"),
+        "{stderr}"
+    );
+    assert!(
+        dir_entries(out.path()).is_empty(),
+        "{:?}",
+        dir_entries(out.path())
+    );
+}

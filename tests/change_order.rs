@@ -298,7 +298,10 @@ fn change_rows_follow_the_later_run_then_the_earlier_runs_order_for_those_who_le
             .sum()
     };
     assert_eq!((from.len(), to.len()), (listed(earlier()), listed(later())));
-    assert!(from.len().min(to.len()) > 8192, "each run fits one batch");
+    assert!(
+        from.len().min(to.len()) > 8192,
+        "each run spans more than one batch"
+    );
 
     let output = zoom_licenses()
         .args(["-q", "changes", "--from"])

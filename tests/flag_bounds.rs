@@ -1,7 +1,7 @@
 //! Every numeric bound a flag documents, at its edge: the last value inside is taken (the run
 //! succeeds against the mock Zoom), the first value outside is refused with exit 2 and a message
-//! naming the flag. The expectations are read from `--help` and docs/usage.md
-//! (docs/more-tables.md for the sign-in report), not from the code's constants. The date flags'
+//! naming the flag. The expectations are the numbers `--help` and docs/usage.md state
+//! (docs/more-tables.md for the sign-in report), written here, not the code's constants. The date flags'
 //! bound (at most tomorrow, UTC) is tested in `cli_edges.rs`.
 
 mod common;
@@ -72,7 +72,7 @@ async fn every_documented_flag_bound_takes_its_edge_and_refuses_one_past_it() {
             Report::Without,
             Refused,
         ),
-        // The brief of issue 24 (neither usage.md nor --help states these two yet).
+        // usage.md and --help: "at most 1000", "at most 40".
         ("--max-rps", "1000".into(), Report::Without, Taken),
         ("--max-rps", "1001".into(), Report::Without, Refused),
         ("--activity-max-rps", "40".into(), Report::With, Taken),

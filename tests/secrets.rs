@@ -393,3 +393,45 @@ async fn a_recorded_page_echoing_the_access_token_keeps_no_token_on_disk() {
         assert!(!text.contains(ACCESS_TOKEN), "{}: {text}", path.display());
     }
 }
+
+/// A run over the accounts of a file keeps each failed account's error in its accounts manifest:
+/// an echoed credential there is redacted too (the token endpoint echoes the Basic header and
+/// the secret, in a response whose field it cannot read, which no filter of a server's text sees).
+#[tokio::test(flavor = "multi_thread")]
+async fn an_echo_in_a_failed_accounts_error_is_redacted_in_its_manifest() {
+    let respond: Respond = Arc::new(|seen: &Seen| {
+        let (_, value) = credential(seen);
+        let body = serde_json::json!({
+            "access_token": ACCESS_TOKEN,
+            "expires_in": format!("{MARKER} {value} {CLIENT_SECRET}"),
+        });
+        (200, body.to_string())
+    });
+    let base = stand_in(respond).await;
+    let work = tempfile::tempdir().unwrap();
+    std::fs::write(
+        work.path().join("accounts.toml"),
+        format!(
+            "[[account]]\nname = \"one\"\naccount_id = \"it-account\"\nclient_id = \
+             \"{CLIENT_ID}\"\nclient_secret_env = \"ONE_SECRET\"\napi_url = \"{base}/v2\"\n\
+             oauth_url = \"{base}\"\n"
+        ),
+    )
+    .unwrap();
+    let mut cmd = zoom_licenses();
+    cmd.current_dir(work.path())
+        .env("ONE_SECRET", CLIENT_SECRET)
+        .args(["extract", "--config", "accounts.toml", "--all-accounts"])
+        .args(["--max-retries", "0", "--output-dir", "out"])
+        .args(["--partition-date", "2026-12-01"]);
+    let output = run_blocking(cmd).await;
+    let manifest = work
+        .path()
+        .join("out/zoom_users/dt=2026-12-01/_accounts_manifest.json");
+    let kept = std::fs::read_to_string(&manifest).unwrap();
+    assert!(
+        kept.contains(MARKER),
+        "the error is not in the manifest: {kept}"
+    );
+    assert_nothing_leaked("accounts manifest", &output, work.path());
+}

@@ -297,7 +297,7 @@ async fn chains_of_pages_that_never_end_stop_the_run() {
         "Zoom's pages of `users?status=active` do not end",
     )
     .await;
-    let pages = 1 + (2 * 230 + 1_000 - 50);
+    let pages = 1 + (2 * 230 + 1_000 + 1 - 50);
     let requests = mock.seen().requests.len();
     // The next request may leave before its page is checked (the token arrives first).
     assert!(
@@ -352,4 +352,24 @@ async fn listing_sub_accounts_that_never_ends_stops_the_run() {
         !work.path().join("out").exists(),
         "a sub account was written"
     );
+}
+
+/// A good page that says no requests are left (`X-RateLimit-Remaining: 0`) with a `Retry-After`
+/// the tool cannot place (words, fractional seconds) is kept, and the run pauses the usual second:
+/// dropping the page and exiting 75 would fail a good run.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_good_page_with_an_unreadable_retry_after_is_kept() {
+    let users = generated_users(230, 0, 0);
+    for retry_after in ["soon", "1.5"] {
+        let faults = BTreeMap::from([(2, Fault::RemainingZeroFor(retry_after))]);
+        let mock = MockZoom::start(Account::new(users.clone()), faults, Duration::ZERO).await;
+        let out = tempfile::tempdir().unwrap();
+        let mut cmd = live(&mock, out.path());
+        cmd.args(["--statuses", "active", "--page-size", "50"]);
+        let output = run_blocking(cmd).await;
+        assert_succeeded(&output);
+        let want = expected(&users, &["active"]);
+        let got = written_keys(&out.path().join("u.ndjson"));
+        assert_same_keys(&got, &want, retry_after);
+    }
 }

@@ -134,9 +134,10 @@ impl Drop for StagingArea {
     }
 }
 
-/// How long a run waits for another to finish its turn (a few renames, or a derived table of one
-/// account: seconds for a million users) before giving up.
-pub const LONGEST_TURN_WAIT: Duration = Duration::from_secs(60);
+/// How long a run waits for another to finish its turn (a few renames, or the derived tables of
+/// a day's accounts: seconds for a million users each) before giving up. Long, since the waiting
+/// run may be an extract that has already spent its sweep of Zoom.
+pub const LONGEST_TURN_WAIT: Duration = Duration::from_secs(600);
 
 /// A run's turn to read and publish the partitions under one output root: the exclusive lock on
 /// `ROOT/.zoom-licenses.lock`, held until dropped. A run that waited longer than
@@ -151,10 +152,16 @@ pub struct PublishTurn {
 impl PublishTurn {
     /// Waits for the turn of `root` (at most [`LONGEST_TURN_WAIT`]) and takes it.
     pub fn take(root: &Path) -> io::Result<Self> {
+        Self::take_unless(root, &|| false)
+    }
+
+    /// Like [`PublishTurn::take`], giving up with [`io::ErrorKind::Interrupted`] as soon as
+    /// `stop` says so (a signal), instead of waiting on.
+    pub fn take_unless(root: &Path, stop: &dyn Fn() -> bool) -> io::Result<Self> {
         fs::create_dir_all(root)?;
         Ok(PublishTurn {
             root: root.to_path_buf(),
-            _lock: take_turn(&root.join(PUBLISH_LOCK))?,
+            _lock: take_turn(&root.join(PUBLISH_LOCK), stop)?,
         })
     }
 }
@@ -162,7 +169,7 @@ impl PublishTurn {
 /// Takes the exclusive lock on `path` (created if need be), waiting at most
 /// [`LONGEST_TURN_WAIT`]; the lock is held until the returned file is dropped. A lock file made by
 /// another user may be read-only to this one: flock works on a file opened for reading too.
-fn take_turn(path: &Path) -> io::Result<Option<fs::File>> {
+fn take_turn(path: &Path, stop: &dyn Fn() -> bool) -> io::Result<Option<fs::File>> {
     let file = match fs::OpenOptions::new().create(true).append(true).open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == io::ErrorKind::PermissionDenied => fs::File::open(path)?,
@@ -172,6 +179,12 @@ fn take_turn(path: &Path) -> io::Result<Option<fs::File>> {
     loop {
         match file.try_lock() {
             Ok(()) => return Ok(Some(file)),
+            Err(fs::TryLockError::WouldBlock) if stop() => {
+                return Err(io::Error::new(
+                    io::ErrorKind::Interrupted,
+                    "stopped while waiting for another run's turn",
+                ));
+            }
             Err(fs::TryLockError::WouldBlock) if started.elapsed() < LONGEST_TURN_WAIT => {
                 std::thread::sleep(Duration::from_millis(20));
             }

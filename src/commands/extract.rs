@@ -147,7 +147,9 @@ impl AccountOutcome {
                 tracing::error!(message = "Account failed.", account = %self.name, exit_code = failure.code, error = %failure);
                 self.status = "failed";
                 self.exit_code = Some(failure.code);
-                self.error = Some(failure.to_string());
+                // A manifest is kept and shared: no known secret value goes into it.
+                let text = failure.to_string();
+                self.error = Some(extractor::auth::secret::redact(&text).into_owned());
                 if matches!(failure.code, exit::INTERRUPTED | exit::TERMINATED) {
                     signal = Some(failure);
                 }
@@ -258,9 +260,11 @@ async fn run_sub_accounts(
         ));
     }
     let client = extractor::ZoomClient::new(live.client.clone()).map_err(Failure::failed_msg)?;
-    let subs = list_sub_accounts(&client).await?;
-    // Started once the listing is done: a signal while listing (nothing written yet) ends the
-    // process as signals do by default.
+    // Listing may retry for minutes: a signal then stops the run at once (nothing is written yet).
+    let subs = tokio::select! {
+        listed = list_sub_accounts(&client) => listed?,
+        signal = crate::signals::interrupted() => return Err(crate::signals::stopped_by(signal)),
+    };
     tracing::info!(message = "Sub accounts listed.", count = subs.len());
     let run_id = base.run_id.clone();
     let mut outcomes = Vec::new();
@@ -357,17 +361,9 @@ fn signal_received() -> Option<Failure> {
         signal
     );
     Some(Failure {
-        code: signal_code(signal),
+        code: crate::signals::exit_code(signal),
         error: anyhow::anyhow!("interrupted by {signal}"),
     })
-}
-
-/// The exit code of a signal's name, as the pipeline and derived commands map it.
-fn signal_code(signal: &str) -> u8 {
-    match signal {
-        "SIGTERM" => exit::TERMINATED,
-        _ => exit::INTERRUPTED,
-    }
 }
 
 /// A run over many accounts, as its accounts manifest describes it.

@@ -81,10 +81,17 @@ pub struct AddonTally {
 }
 
 impl AddonStats {
-    /// What the run must say of settings without a `feature` object: `Err` when no settings
-    /// answer had one (the add-ons cannot be read at all, so an empty table would be a lie), a
-    /// warning when some lacked it.
-    pub fn verdict(&self) -> Result<Option<String>, String> {
+    /// What the run must say of the settings it could not read: `Err` when no settings answer had
+    /// a `feature` object, or when every one of at least two users asked was `gone` (Zoom's own
+    /// answers would not all say so: the add-ons cannot be read at all, so an empty table would
+    /// be a lie); a warning when some lacked a `feature` object.
+    pub fn verdict(&self, gone: u64) -> Result<Option<String>, String> {
+        if gone >= 2 && self.users_read == 0 {
+            return Err(format!(
+                "every one of the {gone} users' settings asked for answered \"not found\", so no \
+                 add-on can be read (an API address that is not Zoom's, or a proxy)"
+            ));
+        }
         match (self.without_feature, self.users_read) {
             (0, _) => Ok(None),
             (lacking, read) if lacking == read => Err(format!(
@@ -132,7 +139,8 @@ pub fn addons_on(feature: &serde_json::Map<String, Value>) -> (Vec<AddonOn>, u64
             continue;
         }
         let prefix = format!("{name}_");
-        let own: serde_json::Map<String, Value> = feature
+        let capacity_key = format!("{prefix}capacity");
+        let mut own: Vec<(&String, &Value)> = feature
             .iter()
             .filter(|(k, v)| {
                 (*k == name || k.starts_with(&prefix))
@@ -142,6 +150,11 @@ pub fn addons_on(feature: &serde_json::Map<String, Value>) -> (Vec<AddonOn>, u64
                         _ => !v.is_array() && !v.is_object(),
                     }
             })
+            .collect();
+        // The member itself and its capacity are always kept; the others as room allows.
+        own.sort_by_key(|(k, _)| (*k != name, **k != capacity_key));
+        let own: serde_json::Map<String, Value> = own
+            .into_iter()
             .take(MOST_OWN_MEMBERS)
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
@@ -279,11 +292,16 @@ mod tests {
         }
         feature.insert("zoom_events".into(), Value::String(huge.clone()));
         feature.insert(huge.clone(), Value::Bool(true));
+        feature.insert("webinar_capacity".into(), Value::from(1000));
         let (on, odd) = addons_on(&feature);
         assert_eq!(odd, 2, "the huge text and the huge name");
         assert_eq!(on.len(), 1);
         assert_eq!(on[0].name, "webinar");
         assert!(on[0].own_members.len() < 400, "{}", on[0].own_members);
+        // Among ten thousand members named after it, its flag and capacity are kept.
+        let own: Value = serde_json::from_str(&on[0].own_members).unwrap();
+        assert_eq!(own["webinar"], true, "{own}");
+        assert_eq!(own["webinar_capacity"], 1000, "{own}");
     }
 
     #[test]
@@ -293,11 +311,17 @@ mod tests {
             without_feature,
             ..AddonStats::default()
         };
-        assert_eq!(stats(5, 0).verdict(), Ok(None));
-        assert_eq!(stats(0, 0).verdict(), Ok(None));
-        let warning = stats(5, 2).verdict().unwrap().unwrap();
+        assert_eq!(stats(5, 0).verdict(0), Ok(None));
+        assert_eq!(stats(0, 0).verdict(0), Ok(None));
+        let warning = stats(5, 2).verdict(0).unwrap().unwrap();
         assert!(warning.starts_with("2 of 5 users' settings"), "{warning}");
-        let failure = stats(5, 5).verdict().unwrap_err();
+        let failure = stats(5, 5).verdict(0).unwrap_err();
         assert!(failure.contains("none of the 5"), "{failure}");
+        // One user deleted between the list and the settings is a counted skip, every one of
+        // several is no Zoom.
+        assert_eq!(stats(0, 0).verdict(1), Ok(None));
+        assert_eq!(stats(3, 0).verdict(2), Ok(None));
+        let failure = stats(0, 0).verdict(2).unwrap_err();
+        assert!(failure.contains("every one of the 2"), "{failure}");
     }
 }

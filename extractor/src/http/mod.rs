@@ -155,9 +155,9 @@ pub struct ZoomClient {
     /// Whether the API has answered (any HTTP status): from then on, network failures are an
     /// outage to ride out, not an address that cannot work.
     answered: AtomicBool,
-    /// Whether the API has answered a request with success (2xx): from then on a bare 404 is not
-    /// a wrong base URL. `answered` cannot tell: a wrong base URL answers too (404s, to sweeps
-    /// that left together).
+    /// Whether the API has answered a request with a page read as Zoom's: from then on a bare 404
+    /// is not a wrong base URL. `answered` cannot tell: a wrong base URL answers too (404s, to
+    /// sweeps that left together, or a catch-all's 200).
     confirmed: AtomicBool,
 }
 
@@ -372,16 +372,15 @@ impl ZoomClient {
             .map_err(|e| send_error(e, endpoint.path))?;
         self.answered.store(true, Ordering::Relaxed);
         let http_status = response.status();
-        // Set before the body is read, so that the early request for the next page sees it.
-        if http_status.is_success() {
-            self.confirmed.store(true, Ordering::Relaxed);
-        }
         let headers = response.headers().clone();
         // Zoom says no requests are left: hold the next one, which the token below may send early.
+        // The page itself is good: a Retry-After it cannot place is the usual second, not a reason
+        // to drop the page (one past --max-wait still ends the run, as Zoom asked for that).
         if http_status == StatusCode::OK && header(&headers, "x-ratelimit-remaining") == Some("0") {
-            let wait = match header(&headers, "retry-after") {
-                Some(value) => self.within_max_wait(value)?,
-                None => Duration::from_secs(1),
+            let retry_after = header(&headers, "retry-after");
+            let wait = match retry_after.map(|v| (v, parse_retry_after(v, Utc::now()))) {
+                Some((_, RetryAfter::Unreadable)) | None => Duration::from_secs(1),
+                Some((value, RetryAfter::Wait(_))) => self.within_max_wait(value)?,
             };
             gate.pause_for(wait);
         }
@@ -409,6 +408,9 @@ impl ZoomClient {
         );
         if http_status == StatusCode::OK {
             let page = Page::parse(request.clone(), 0, body).map_err(ApiError::BadBody)?;
+            // Only a page Zoom's way proves this is Zoom's API (a catch-all answering 200 to
+            // anything does not): from then on a bare 404 is an item gone, not a wrong address.
+            self.confirmed.store(true, Ordering::Relaxed);
             // A token that cannot be sent back makes the page unusable, now and on every retry.
             let token = &page.meta.next_page_token;
             if endpoint.paginated && token.len() > MAX_PAGE_TOKEN_BYTES {

@@ -260,6 +260,7 @@ impl RecordingWriter {
                 std::borrow::Cow::Owned(clean) => std::borrow::Cow::Owned(clean.into_bytes()),
                 std::borrow::Cow::Borrowed(_) => std::borrow::Cow::Borrowed(body),
             },
+            // Unreachable for a page (read as UTF-8 before it was parsed) or a "gone" answer.
             Err(_) => std::borrow::Cow::Borrowed(body),
         };
         fs::write(&path, &body).map_err(|source| ExtractError::Io {
