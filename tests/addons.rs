@@ -411,3 +411,36 @@ async fn every_users_settings_gone_is_a_failure_not_an_empty_table() {
         dir_entries(out.path())
     );
 }
+
+/// Settings bodies of megabytes (a huge text beside the add-ons, ten thousand members named after
+/// one) make add-on rows of a few hundred bytes: a row keeps its add-on's own members, bounded,
+/// never the whole `feature` object (30 bodies of 5 MiB once made a 1.9 GB table).
+#[tokio::test(flavor = "multi_thread")]
+async fn huge_settings_bodies_make_small_addon_rows() {
+    fn huge(id: &str) -> Value {
+        let mut feature = generated_feature(id);
+        let object = feature.as_object_mut().unwrap();
+        object.insert("notes".into(), Value::String("x".repeat(5 << 20)));
+        for n in 0..10_000 {
+            object.insert(format!("large_meeting_{n}"), Value::from(n));
+        }
+        feature
+    }
+    let (mock, users) = mock(|a| a.feature_of = huge).await;
+    let out = tempfile::tempdir().unwrap();
+    let output = run_blocking(extract(&mock, out.path(), &[])).await;
+    assert_succeeded(&output);
+    assert_eq!(
+        written_addons(out.path()),
+        expected_addons(&ids(&users, false))
+    );
+    let rows = ndjson_file(&out.path().join("u_user_addons.ndjson"));
+    for row in &rows {
+        let own = row["feature"].as_str().unwrap();
+        assert!(own.len() < 1024, "{} bytes: {}", own.len(), &own[..200]);
+    }
+    let size = std::fs::metadata(out.path().join("u_user_addons.ndjson"))
+        .unwrap()
+        .len();
+    assert!(size < 64 * 1024, "{size} bytes for {} rows", rows.len());
+}
