@@ -158,18 +158,7 @@ async fn pages_shorter_than_asked_and_a_moving_total_are_followed_to_the_end() {
             )),
         ),
     ]);
-    let mock = MockZoom::start(Account::new(users.clone()), faults, Duration::ZERO).await;
-    let out = tempfile::tempdir().unwrap();
-    let mut cmd = live(&mock, out.path());
-    cmd.args(["--statuses", "active", "--page-size", "50"]);
-    let output = run_blocking(cmd).await;
-    assert_succeeded(&output);
-    let want = expected(&users, &["active"]);
-    assert_same_keys(
-        &written_keys(&out.path().join("u.ndjson")),
-        &want,
-        "short pages",
-    );
+    every_active_user_arrives(&users, faults, "short pages").await;
 }
 
 /// That `got` and `want` hold the same keys, saying what differs in a few lines if not.
@@ -182,6 +171,23 @@ fn assert_same_keys(got: &BTreeSet<String>, want: &BTreeSet<String>, context: &s
         got.len(),
         want.len()
     );
+}
+
+/// One sweep of the active users (50 a page) against a mock of `users` with `faults`: every
+/// active user must arrive once. Returns the manifest.
+async fn every_active_user_arrives(
+    users: &BTreeMap<String, Vec<Value>>,
+    faults: BTreeMap<u64, Fault>,
+    context: &str,
+) -> Value {
+    let mock = MockZoom::start(Account::new(users.clone()), faults, Duration::ZERO).await;
+    let out = tempfile::tempdir().unwrap();
+    let mut cmd = live(&mock, out.path());
+    cmd.args(["--statuses", "active", "--page-size", "50"]);
+    assert_succeeded(&run_blocking(cmd).await);
+    let want = expected(users, &["active"]);
+    assert_same_keys(&written_keys(&out.path().join("u.ndjson")), &want, context);
+    json_file(out.path().join("u_manifest.json"))
 }
 
 /// Runs `cmd` and expects exit `code` with `message` on stderr and nothing in `out`.
@@ -211,19 +217,7 @@ async fn a_page_with_a_member_given_twice_is_retried_live_and_refused_on_replay(
     ));
     for fault in [twice_users, twice_token] {
         let faults = BTreeMap::from([(2, fault.clone())]);
-        let mock = MockZoom::start(Account::new(users.clone()), faults, Duration::ZERO).await;
-        let out = tempfile::tempdir().unwrap();
-        let mut cmd = live(&mock, out.path());
-        cmd.args(["--statuses", "active", "--page-size", "50"]);
-        let output = run_blocking(cmd).await;
-        assert_succeeded(&output);
-        let want = expected(&users, &["active"]);
-        assert_same_keys(
-            &written_keys(&out.path().join("u.ndjson")),
-            &want,
-            &format!("{fault:?}"),
-        );
-        let m = json_file(out.path().join("u_manifest.json"));
+        let m = every_active_user_arrives(&users, faults, &format!("{fault:?}")).await;
         assert_eq!(m["api"]["retries"]["bad_body"], 1, "{fault:?}");
     }
 
@@ -362,14 +356,6 @@ async fn a_good_page_with_an_unreadable_retry_after_is_kept() {
     let users = generated_users(230, 0, 0);
     for retry_after in ["soon", "1.5"] {
         let faults = BTreeMap::from([(2, Fault::RemainingZeroFor(retry_after))]);
-        let mock = MockZoom::start(Account::new(users.clone()), faults, Duration::ZERO).await;
-        let out = tempfile::tempdir().unwrap();
-        let mut cmd = live(&mock, out.path());
-        cmd.args(["--statuses", "active", "--page-size", "50"]);
-        let output = run_blocking(cmd).await;
-        assert_succeeded(&output);
-        let want = expected(&users, &["active"]);
-        let got = written_keys(&out.path().join("u.ndjson"));
-        assert_same_keys(&got, &want, retry_after);
+        every_active_user_arrives(&users, faults, retry_after).await;
     }
 }
