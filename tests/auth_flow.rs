@@ -1174,6 +1174,25 @@ async fn max_rps_comes_from_the_flag_then_the_file_then_the_default() {
     );
 }
 
+/// `check --account a` with an accounts file (mode 0600) holding `toml`: its output and stderr.
+fn check_with_accounts_file(toml: &str) -> (std::process::Output, String) {
+    let work = tempfile::tempdir().unwrap();
+    let path = work.path().join("accounts.toml");
+    std::fs::write(&path, toml).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let out = zoom_licenses()
+        .current_dir(work.path())
+        .args(["check", "--account", "a", "--config", "accounts.toml"])
+        .output()
+        .unwrap();
+    let stderr = text(&out.stderr);
+    (out, stderr)
+}
+
 /// An accounts file that does not parse says which line and what is wrong, never the line itself:
 /// the client secret written in the file reaches no message, whatever the mistake.
 #[test]
@@ -1189,20 +1208,7 @@ fn accounts_file_errors_never_print_a_secret() {
         format!("{head}max_rps = \"{secret}\"\nclient_secret_env = \"S\"\n"),
     ];
     for toml in variants {
-        let work = tempfile::tempdir().unwrap();
-        let path = work.path().join("accounts.toml");
-        std::fs::write(&path, &toml).unwrap();
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-        }
-        let out = zoom_licenses()
-            .current_dir(work.path())
-            .args(["check", "--account", "a", "--config", "accounts.toml"])
-            .output()
-            .unwrap();
-        let stderr = text(&out.stderr);
+        let (out, stderr) = check_with_accounts_file(&toml);
         assert_eq!(out.status.code(), Some(2), "{toml}: {stderr}");
         assert!(!stderr.contains(secret), "{toml}: {stderr}");
         assert!(stderr.contains("accounts.toml: line "), "{toml}: {stderr}");
@@ -1233,20 +1239,7 @@ fn an_unknown_key_of_the_accounts_file_is_not_echoed() {
         ),
     ];
     for (toml, line, expected) in variants {
-        let work = tempfile::tempdir().unwrap();
-        let path = work.path().join("accounts.toml");
-        std::fs::write(&path, &toml).unwrap();
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-        }
-        let out = zoom_licenses()
-            .current_dir(work.path())
-            .args(["check", "--account", "a", "--config", "accounts.toml"])
-            .output()
-            .unwrap();
-        let stderr = text(&out.stderr);
+        let (out, stderr) = check_with_accounts_file(&toml);
         assert_eq!(out.status.code(), Some(2), "{toml}: {stderr}");
         assert!(!stderr.contains(secret), "{toml}: {stderr}");
         assert!(

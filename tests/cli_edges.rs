@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use mock_zoom::{Account, Fault, MockZoom, generated_users};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// `extract --replay fixtures/sample` in `dir` with `args`.
 fn replay_sample(dir: &Path, args: &[&str]) -> Output {
@@ -731,39 +731,15 @@ fn big_recording() -> &'static Path {
             return dir;
         }
         let building = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
-        fs::create_dir(building.path().join("pages")).unwrap();
-        let (pages, size) = (100, 2000);
-        let mut index = Vec::new();
-        for page in 0..pages {
-            let users: Vec<Value> = (page * size..(page + 1) * size)
-                .map(|n| mock_zoom::generated_user(n, "active"))
-                .collect();
-            let next = match page + 1 < pages {
-                true => format!("tok{}", page + 1),
-                false => String::new(),
-            };
-            let body = json!({
-                "page_count": pages, "page_number": page + 1, "page_size": size,
-                "total_records": pages * size, "next_page_token": next, "users": users,
-            });
-            let file = format!("pages/{:05}-active.json", page + 1);
-            fs::write(building.path().join(&file), body.to_string()).unwrap();
-            index.push(json!({
-                "file": file,
-                "request": {
-                    "endpoint": "users",
-                    "query": {"page_size": size.to_string(), "status": "active"},
-                    "page_token": (page > 0).then(|| format!("tok{page}")),
-                },
-                "http_status": 200,
-                "fetched_at": "2026-11-30T23:00:00Z",
-            }));
-        }
-        let index = json!({
-            "format": "zoom-licenses/recorded-run", "version": 2, "account_id": "bigAccount",
-            "recorded_at": "2026-11-30T23:00:00Z", "pages": index,
-        });
-        fs::write(building.path().join("index.json"), index.to_string()).unwrap();
+        let users = (0..200_000)
+            .map(|n| mock_zoom::generated_user(n, "active"))
+            .collect();
+        write_recording_in_pages(
+            building.path(),
+            "bigAccount",
+            &[("active", users)],
+            Some(2000),
+        );
         // Whole or absent: a test binary killed while writing leaves only a temporary folder.
         match fs::rename(building.keep(), &dir) {
             Ok(()) => {}

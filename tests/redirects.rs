@@ -174,6 +174,23 @@ const SECRET: &str = "s3cret-not-to-travel";
 const STATUSES: [u16; 2] = [302, 307];
 
 /// A mock Zoom of a few users, for good tokens.
+/// That the redirect reached nobody, and the run failed naming its status and wrote nothing.
+#[track_caller]
+fn assert_not_followed(run: &Redirected, status: u16) {
+    assert_eq!(
+        run.reached,
+        (0, vec![]),
+        "{status}: the redirect was followed"
+    );
+    assert_ne!(run.code, Some(0), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!("HTTP {status}")),
+        "{status}: {}",
+        run.stderr
+    );
+    assert!(run.wrote.is_empty(), "{status}: wrote {:?}", run.wrote);
+}
+
 async fn small_mock() -> MockZoom {
     let users = generated_users(3, 1, 0);
     MockZoom::start(Account::new(users), BTreeMap::new(), Duration::ZERO).await
@@ -194,19 +211,8 @@ async fn a_redirect_from_the_token_endpoint_is_not_followed() {
             "{status}: the token endpoint was not asked: {:?}",
             run.asked
         );
-        assert_eq!(
-            run.reached,
-            (0, vec![]),
-            "{status}: the redirect was followed"
-        );
-        assert_ne!(run.code, Some(0), "{}", run.stderr);
-        assert!(
-            run.stderr.contains(&format!("HTTP {status}")),
-            "{status}: {}",
-            run.stderr
-        );
+        assert_not_followed(&run, status);
         assert!(!run.stderr.contains(SECRET), "{}", run.stderr);
-        assert!(run.wrote.is_empty(), "{status}: wrote {:?}", run.wrote);
     }
 }
 
@@ -224,21 +230,10 @@ async fn a_redirect_from_the_api_is_not_followed() {
             "{status}: the API was not asked with a token: {:?}",
             run.asked
         );
-        assert_eq!(
-            run.reached,
-            (0, vec![]),
-            "{status}: the redirect was followed"
-        );
-        assert_ne!(run.code, Some(0), "{}", run.stderr);
-        assert!(
-            run.stderr.contains(&format!("HTTP {status}")),
-            "{status}: {}",
-            run.stderr
-        );
+        assert_not_followed(&run, status);
         for token in mock.seen().tokens_issued {
             assert!(!run.stderr.contains(&token), "{}", run.stderr);
         }
-        assert!(run.wrote.is_empty(), "{status}: wrote {:?}", run.wrote);
     }
 }
 

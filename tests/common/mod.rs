@@ -176,25 +176,49 @@ pub fn json_file(path: impl AsRef<Path>) -> Value {
 /// Writes a recorded run into `dir`: one page per status of `users` (`active`, `pending`,
 /// `inactive`), as `--record` would have, for `extract --replay`.
 pub fn write_recording(dir: &Path, account_id: &str, users: &[(&str, Vec<Value>)]) {
+    write_recording_in_pages(dir, account_id, users, None);
+}
+
+/// Like [`write_recording`], each status's users in pages of `per_page` chained by their
+/// `next_page_token`s (`None`: one page each, asked with a page size of 300).
+pub fn write_recording_in_pages(
+    dir: &Path,
+    account_id: &str,
+    users: &[(&str, Vec<Value>)],
+    per_page: Option<usize>,
+) {
     std::fs::create_dir_all(dir.join("pages")).unwrap();
     let mut pages = Vec::new();
-    for (n, (status, list)) in users.iter().enumerate() {
-        let file = format!("pages/{:05}-{status}.json", n + 1);
-        let body = serde_json::json!({
-            "page_count": 1, "page_number": 1, "page_size": 300,
-            "total_records": list.len(), "next_page_token": "", "users": list,
-        });
-        std::fs::write(dir.join(&file), body.to_string()).unwrap();
-        pages.push(serde_json::json!({
-            "file": file,
-            "request": {
-                "endpoint": "users",
-                "query": {"page_size": "300", "status": status},
-                "page_token": null
-            },
-            "http_status": 200,
-            "fetched_at": "2026-11-30T23:00:00Z",
-        }));
+    for (status, list) in users {
+        let size = per_page.unwrap_or(list.len().max(1));
+        let chunks: Vec<&[Value]> = match list.is_empty() {
+            true => vec![&[]],
+            false => list.chunks(size).collect(),
+        };
+        let token = |n: usize| format!("tok-{status}-{n}");
+        for (n, chunk) in chunks.iter().enumerate() {
+            let next = match n + 1 < chunks.len() {
+                true => token(n + 1),
+                false => String::new(),
+            };
+            let page_size = per_page.unwrap_or(300);
+            let file = format!("pages/{:05}-{status}.json", pages.len() + 1);
+            let body = serde_json::json!({
+                "page_count": chunks.len(), "page_number": n + 1, "page_size": page_size,
+                "total_records": list.len(), "next_page_token": next, "users": chunk,
+            });
+            std::fs::write(dir.join(&file), body.to_string()).unwrap();
+            pages.push(serde_json::json!({
+                "file": file,
+                "request": {
+                    "endpoint": "users",
+                    "query": {"page_size": page_size.to_string(), "status": status},
+                    "page_token": (n > 0).then(|| token(n)),
+                },
+                "http_status": 200,
+                "fetched_at": "2026-11-30T23:00:00Z",
+            }));
+        }
     }
     let index = serde_json::json!({
         "format": "zoom-licenses/recorded-run", "version": 2, "account_id": account_id,
