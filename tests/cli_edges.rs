@@ -522,6 +522,13 @@ fn files(dir: &Path) -> Vec<String> {
         .collect()
 }
 
+/// Signals `child` and checks it stopped by `signal`, leaving no file at all under `dir`.
+async fn stop_and_find_nothing(child: Child, signal: &str, dir: &Path) {
+    let output = signal_and_wait(child, signal).await;
+    assert_stopped_by(&output, signal);
+    assert_eq!(files(dir), Vec::<String>::new(), "SIG{signal}");
+}
+
 /// The code and stderr a signalled run must end with: 130 for SIGINT, 143 for SIGTERM, and a
 /// last line saying the signal stopped it.
 #[track_caller]
@@ -715,9 +722,7 @@ async fn a_signal_during_a_live_extract_leaves_no_output() {
         wait_until("the outputs opened", || !files(&writing).is_empty()).await;
         // Seconds of slack: the run listens for signals once its outputs are open.
         tokio::time::sleep(Duration::from_secs(1)).await;
-        let output = signal_and_wait(child, signal).await;
-        assert_stopped_by(&output, signal);
-        assert_eq!(files(work.path()), Vec::<String>::new(), "SIG{signal}");
+        stop_and_find_nothing(child, signal, work.path()).await;
     }
 }
 
@@ -765,9 +770,7 @@ async fn a_signal_during_a_replay_leaves_no_output() {
         );
         wait_until("the outputs opened", || has_temporary(work.path())).await;
         tokio::time::sleep(Duration::from_secs(1)).await;
-        let output = signal_and_wait(child, signal).await;
-        assert_stopped_by(&output, signal);
-        assert_eq!(files(work.path()), Vec::<String>::new(), "SIG{signal}");
+        stop_and_find_nothing(child, signal, work.path()).await;
     }
 }
 
@@ -807,9 +810,7 @@ async fn a_signal_during_reclaim_leaves_no_output() {
         );
         wait_until("the table opened", || has_temporary(work.path())).await;
         tokio::time::sleep(Duration::from_millis(500)).await;
-        let output = signal_and_wait(child, signal).await;
-        assert_stopped_by(&output, signal);
-        assert_eq!(files(work.path()), Vec::<String>::new(), "SIG{signal}");
+        stop_and_find_nothing(child, signal, work.path()).await;
     }
     assert!(files_under(input) == before, "the input run changed");
 }

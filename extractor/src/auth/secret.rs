@@ -6,14 +6,16 @@
 //! a shape no pattern foresees (`{"authorization": "Basic …"}`, the value alone, after a tab). So
 //! every value a [`Secret`] is made from is registered, with the Basic header values built from
 //! the client secret ([`register_basic`]), and whatever is printed goes through [`redact`] in one
-//! place per channel (the log writer, the final error, `check`'s report). Hand-written: the crates
-//! that do this (`secrecy`, `redactable`) wrap values in types, as [`Secret`] does, but do not scrub
-//! text that arrives from elsewhere; the scrubbers that do live inside applications.
+//! place per channel (the log writer, the final error, `check`'s report, recorded pages, the
+//! accounts manifest). The crates that keep secrets (`secrecy`, `redactable`) wrap values in types,
+//! as [`Secret`] does, but do not scrub text that arrives from elsewhere; the scrubbing is one
+//! aho-corasick pass over the text for every value known.
 
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::{PoisonError, RwLock};
 
+use aho_corasick::{AhoCorasick, MatchKind};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 
@@ -26,9 +28,18 @@ pub const SHORTEST_REDACTED: usize = 8;
 /// What a known secret value is replaced with.
 const REDACTED: &str = "***";
 
-/// Every secret value this process knows, in the forms a line may show it, longest first (so a
-/// value that contains another is replaced whole).
-static KNOWN: RwLock<Vec<String>> = RwLock::new(Vec::new());
+/// Every secret value this process knows, in the forms a line may show it, and a matcher of them
+/// all (aho-corasick, leftmost-longest: one pass over a text, a value that contains another
+/// replaced whole).
+struct Known {
+    values: Vec<String>,
+    matcher: Option<AhoCorasick>,
+}
+
+static KNOWN: RwLock<Known> = RwLock::new(Known {
+    values: Vec::new(),
+    matcher: None,
+});
 
 /// Registers a secret value (and its escaped forms in `Debug` and JSON text and in a URL), so
 /// [`redact`] removes it from any text; values under [`SHORTEST_REDACTED`] characters are ignored.
@@ -47,15 +58,22 @@ pub fn register(value: &str) {
         .filter_map(|q| q.strip_prefix('"').and_then(|q| q.strip_suffix('"')));
     let form: String = form_urlencoded::byte_serialize(value.as_bytes()).collect();
     let mut known = KNOWN.write().unwrap_or_else(PoisonError::into_inner);
+    let before = known.values.len();
     for form in std::iter::once(value)
         .chain(escaped)
         .chain(std::iter::once(form.as_str()))
     {
-        if !known.iter().any(|k| k == form) {
-            known.push(form.to_owned());
+        if !known.values.iter().any(|k| k == form) {
+            known.values.push(form.to_owned());
         }
     }
-    known.sort_by_key(|k| std::cmp::Reverse(k.len()));
+    if known.values.len() > before {
+        // Values are a few dozen at most: building anew on each new one is cheap.
+        known.matcher = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&known.values)
+            .ok();
+    }
 }
 
 /// Registers the values of an HTTP Basic header for `client_id` and `client_secret`: base64 of
@@ -78,13 +96,17 @@ pub fn register_basic(client_id: &str, client_secret: &Secret) {
 /// `text` with every registered secret value replaced by `***`; borrowed when there was none.
 pub fn redact(text: &str) -> Cow<'_, str> {
     let known = KNOWN.read().unwrap_or_else(PoisonError::into_inner);
-    let mut out = Cow::Borrowed(text);
-    for value in known.iter() {
-        if out.contains(value.as_str()) {
-            out = Cow::Owned(out.replace(value.as_str(), REDACTED));
+    match &known.matcher {
+        Some(matcher) if matcher.is_match(text) => {
+            let mut out = String::with_capacity(text.len());
+            matcher.replace_all_with(text, &mut out, |_, _, out| {
+                out.push_str(REDACTED);
+                true
+            });
+            Cow::Owned(out)
         }
+        _ => Cow::Borrowed(text),
     }
-    out
 }
 
 /// A secret value; `Debug` and `Display` print `***`, so it cannot leak through logs or errors.
