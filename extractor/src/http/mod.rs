@@ -281,7 +281,7 @@ impl ZoomClient {
         loop {
             let attempt = move || self.attempt(request, lookahead);
             let budget = UnreachableBudget::start(&self.answered);
-            let retries = std::sync::atomic::AtomicUsize::new(0);
+            let mut retries = 0;
             let result = attempt
                 .retry(self.backoff)
                 .when(ApiError::is_retryable)
@@ -299,7 +299,7 @@ impl ZoomClient {
                     (_, backoff) => backoff,
                 })
                 .notify(|error, wait| {
-                    retries.fetch_add(1, Ordering::Relaxed);
+                    retries += 1;
                     if matches!(error, ApiError::RateLimited { .. }) {
                         gate.add_wait(wait);
                     }
@@ -321,7 +321,7 @@ impl ZoomClient {
                 // Only now, once no retry is left, may the error say so (each retry logged it).
                 Err(error) if error.is_retryable() => {
                     return Err(ApiError::RetriesExhausted {
-                        attempts: retries.load(Ordering::Relaxed) + 1,
+                        attempts: retries + 1,
                         last: Box::new(error),
                     });
                 }
@@ -341,7 +341,8 @@ impl ZoomClient {
         let token = self.tokens.get().await?;
         let endpoint = request.endpoint;
         let (path, params) = request.path_and_query().map_err(ApiError::BadUrl)?;
-        // Checked here too, whoever handed the token over (a lookahead, a caller).
+        // Checked before the URL is built, whoever handed the token over (the early request for
+        // the next page leaves before its page is read whole).
         if let Some(t) = request
             .page_token
             .as_ref()
@@ -534,9 +535,7 @@ impl ZoomClient {
         let now = Utc::now();
         let until = match parse_retry_after(value, now) {
             RetryAfter::Wait(wait) if wait <= self.max_wait => return Ok(wait),
-            RetryAfter::Wait(wait) => chrono::TimeDelta::from_std(wait)
-                .ok()
-                .and_then(|wait| now.checked_add_signed(wait)),
+            RetryAfter::Wait(wait) => after(now, wait),
             RetryAfter::Unreadable => None,
         };
         Err(ApiError::WaitTooLong {
@@ -560,9 +559,7 @@ impl ZoomClient {
         // Daily quotas reset at 00:00 UTC (Zoom documents it): a Retry-After that names no time
         // we can place (unreadable, or past any date) says less than that.
         let resets_at = match header(headers, "retry-after").map(|v| parse_retry_after(v, now)) {
-            Some(RetryAfter::Wait(wait)) => chrono::TimeDelta::from_std(wait)
-                .ok()
-                .and_then(|wait| now.checked_add_signed(wait)),
+            Some(RetryAfter::Wait(wait)) => after(now, wait),
             Some(RetryAfter::Unreadable) | None => None,
         }
         .unwrap_or_else(|| next_utc_midnight(now));
@@ -618,9 +615,7 @@ async fn read_body(
             None if bytes.len() > TOKEN_PEEK_LIMIT => None,
             None => continue,
         };
-        // A token too long to send is no lookahead: the page it came in fails whole.
-        let sendable = |t: &String| !t.is_empty() && t.len() <= MAX_PAGE_TOKEN_BYTES;
-        if let (Some(sender), Some(next)) = (lookahead.take(), told.filter(sendable)) {
+        if let (Some(sender), Some(next)) = (lookahead.take(), told.filter(|t| !t.is_empty())) {
             let _ = sender.send(next);
             // Let the woken sweep send the next request now: tokio would otherwise run it only
             // after this task yields (a woken task waits in the worker's LIFO slot).
@@ -652,6 +647,13 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .get(name)
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
+}
+
+/// `now` plus `wait`; `None` past any date chrono holds.
+fn after(now: DateTime<Utc>, wait: Duration) -> Option<DateTime<Utc>> {
+    chrono::TimeDelta::from_std(wait)
+        .ok()
+        .and_then(|wait| now.checked_add_signed(wait))
 }
 
 /// What a `Retry-After` header asks for.
