@@ -463,15 +463,13 @@ pub struct ConnectArgs {
     pub oauth_url: Option<String>,
 }
 
-/// The most requests per second a run may allow itself (`--max-rps`, or an account's `max_rps`).
-pub const MOST_RPS: u32 = 1000;
-
 /// How requests behave.
 #[derive(Debug, Args)]
 pub struct RequestArgs {
     /// Most requests per second, for all statuses together, at most 1000 [default: 10; Zoom's
     /// Medium bucket is shared by every app on the account: 20/s on Pro].
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=MOST_RPS as i64))]
+    // Bounded in `config`, with an account entry's `max_rps`: one rule for both.
+    #[arg(long)]
     pub max_rps: Option<u32>,
     /// Retries of one request (network errors, timeouts, bad bodies, 5xx, 429) before giving up,
     /// at most 20 (retries wait up to 30 s each).

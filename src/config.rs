@@ -226,6 +226,9 @@ pub fn parse_date(flag: &str, text: &str) -> Result<chrono::NaiveDate, Failure> 
     })
 }
 
+/// The most requests per second a run may allow itself (`--max-rps`, or an account's `max_rps`).
+pub const MOST_RPS: u32 = 1000;
+
 /// Checks a partition value: it becomes a folder name.
 fn partition_value(flag: &str, value: &str) -> Result<String, Failure> {
     if sinks::partition::is_folder_name(value) {
@@ -539,11 +542,11 @@ pub fn connection(
         .or_else(|| entry.and_then(|e| e.max_rps))
         .unwrap_or(DEFAULT_MAX_RPS);
     let max_rps = NonZeroU32::new(max_rps)
-        .filter(|n| n.get() <= crate::cli::MOST_RPS)
+        .filter(|n| n.get() <= MOST_RPS)
         .ok_or_else(|| {
             Failure::usage(format!(
                 "max_rps must be from 1 to {} (--max-rps, or max_rps of the account entry)",
-                crate::cli::MOST_RPS
+                MOST_RPS
             ))
         })?;
     let credentials = match entry {

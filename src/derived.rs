@@ -180,17 +180,13 @@ impl DerivedWriter {
         turn: Option<&PublishTurn>,
     ) -> Result<(String, OutputReceipt), Failure> {
         let finished = self.sink.finish().map_err(sink_failure)?;
-        let committed = match &self.target {
-            Target::File {
-                manifest: Some(path),
-            } => sinks::commit_before_manifest([((), finished)], path),
-            _ => finished.commit().map(|receipt| vec![((), receipt)]),
-        };
-        let Some(((), mut receipt)) = committed.map_err(sink_failure)?.pop() else {
-            return Err(Failure::failed_msg(
-                "the table was not committed: this is a bug",
-            ));
-        };
+        if let Target::File {
+            manifest: Some(path),
+        } = &self.target
+        {
+            sinks::retire_manifest(finished.pending.target(), path).map_err(sink_failure)?;
+        }
+        let mut receipt = finished.commit().map_err(sink_failure)?;
         if let Target::Partition { dir, .. } = &self.target {
             // The path readers will find, not the staging one.
             receipt.path = part_file(dir, self.format).display().to_string();

@@ -465,9 +465,10 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
     }
 
     let mut receipts = BTreeMap::new();
-    let committed = sinks::commit_before_manifest(finished, &targets.manifest)
-        .map_err(|e| Failure::failed(anyhow!(e).context("cannot move the output into place")))?;
-    for (table, mut receipt) in committed {
+    let files = finished.values().filter_map(|output| output.pending.target());
+    sinks::retire_manifest(files, &targets.manifest).map_err(commit_failure)?;
+    for (table, output) in finished {
+        let mut receipt = output.commit().map_err(commit_failure)?;
         // Receipts name the files where readers will find them, not the staging area.
         if let Some(path) = targets.staged.as_ref().and_then(|s| s.finals.get(&table)) {
             receipt.path = path.display().to_string();
@@ -548,6 +549,11 @@ fn source_failure(e: ExtractError, cfg: &ExtractConfig) -> Failure {
         code,
         error: anyhow!(e).context(context),
     }
+}
+
+/// A failure to move an output into place.
+fn commit_failure(e: SinkError) -> Failure {
+    Failure::failed(anyhow!(e).context("cannot move the output into place"))
 }
 
 fn sink_failure(e: SinkError) -> StageError {

@@ -218,7 +218,7 @@ impl Targets {
 /// what it made of it. Waiting longer than another run's turn should take is a temporary failure
 /// (exit 75): a retry finds the root free.
 pub fn publish_turn(root: &Path) -> Result<PublishTurn, Failure> {
-    PublishTurn::take_unless(root, &crate::signals::stop_requested).map_err(|e| Failure {
+    PublishTurn::take(root, &crate::signals::stop_requested).map_err(|e| Failure {
         code: match e.kind() {
             std::io::ErrorKind::TimedOut => crate::exit::TEMPORARY,
             std::io::ErrorKind::Interrupted => {

@@ -25,7 +25,7 @@ use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 
 pub use error::SinkError;
-pub use manifest::{commit_before_manifest, write_json_atomically};
+pub use manifest::{retire_manifest, write_json_atomically};
 pub use output::{Destination, OutputReceipt, PendingOutput};
 
 /// A writer of record batches: `begin` once, `write_batch` per batch, then `finish`.

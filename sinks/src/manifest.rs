@@ -1,6 +1,6 @@
 //! Writes the run manifest (or any JSON document) atomically: it is the last file a run writes, and
 //! its presence means every output it lists is complete. Before a run moves its first file into
-//! place, the manifest an earlier run left there is removed ([`commit_before_manifest`]): a run
+//! place, the manifest an earlier run left there is removed ([`retire_manifest`]): a run
 //! killed between its renames and its manifest leaves no manifest (an unfinished run), never the
 //! earlier run's beside files it does not describe.
 
@@ -9,38 +9,34 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::FinishedOutput;
 use crate::error::SinkError;
 use crate::output::{Destination, Output, OutputReceipt, check_replaceable, parent_dir, sync_dir};
 
-/// Moves a run's finished `outputs` into place for the manifest at `manifest`, which the caller
-/// writes next: first each target is checked (a refused one leaves everything as it was), then an
-/// earlier manifest at `manifest` is removed, then the files are renamed into place. What every
-/// command writing files and a manifest (`extract`, `reclaim`, `changes`) commits through.
-pub fn commit_before_manifest<K>(
-    outputs: impl IntoIterator<Item = (K, FinishedOutput)>,
+/// What a run does before it moves its files to `targets`, whose manifest it writes at
+/// `manifest` afterwards: checks each target (a refused one leaves everything as it was), then
+/// removes the manifest an earlier run left there. What every command writing files and a
+/// manifest (`extract`, `reclaim`, `changes`) commits after.
+pub fn retire_manifest<'a>(
+    targets: impl IntoIterator<Item = &'a Path>,
     manifest: &Path,
-) -> Result<Vec<(K, OutputReceipt)>, SinkError> {
-    let outputs: Vec<(K, FinishedOutput)> = outputs.into_iter().collect();
+) -> Result<(), SinkError> {
     let io_err = |path: &Path| {
         let path = path.display().to_string();
         move |error| SinkError::Io { path, error }
     };
-    let targets = outputs.iter().filter_map(|(_, o)| o.pending.target());
-    for target in targets.clone() {
+    let mut any = false;
+    for target in targets {
         check_replaceable(target).map_err(io_err(target))?;
+        any = true;
     }
-    if targets.count() > 0 {
+    if any {
         match std::fs::remove_file(manifest) {
             Ok(()) => sync_dir(parent_dir(manifest)).map_err(io_err(manifest))?,
             Err(e) if e.kind() == io::ErrorKind::NotFound => {}
             Err(e) => return Err(io_err(manifest)(e)),
         }
     }
-    outputs
-        .into_iter()
-        .map(|(key, output)| Ok((key, output.commit()?)))
-        .collect()
+    Ok(())
 }
 
 /// Writes `value` as pretty JSON to `path` through a temporary file and a rename.
@@ -62,7 +58,7 @@ pub fn write_json_atomically<T: Serialize>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Format, SinkOptions, open_sink};
+    use crate::{FinishedOutput, Format, SinkOptions, open_sink};
     use arrow_array::{RecordBatch, StringArray};
     use arrow_schema::{DataType, Field, Schema};
     use std::sync::Arc;
@@ -84,11 +80,13 @@ mod tests {
         let (data, manifest) = (dir.path().join("t.csv"), dir.path().join("t_manifest.json"));
         std::fs::write(&data, "old").unwrap();
         std::fs::write(&manifest, "{}").unwrap();
-        let committed = commit_before_manifest([("t", finished(&data))], &manifest).unwrap();
+        let output = finished(&data);
+        retire_manifest(output.pending.target(), &manifest).unwrap();
+        let receipt = output.commit().unwrap();
         // Where a run killed now stops: the new file, and no manifest to say otherwise.
         assert!(!manifest.exists());
         assert_eq!(std::fs::read_to_string(&data).unwrap(), "x\r\nnew\r\n");
-        assert_eq!(committed[0].1.rows, 1);
+        assert_eq!(receipt.rows, 1);
     }
 
     #[test]
@@ -101,7 +99,7 @@ mod tests {
         // Replaced by a folder after the output was opened: the rename would replace it.
         std::fs::remove_file(&data).unwrap();
         std::fs::create_dir(&data).unwrap();
-        assert!(commit_before_manifest([("t", output)], &manifest).is_err());
+        assert!(retire_manifest(output.pending.target(), &manifest).is_err());
         assert_eq!(std::fs::read_to_string(&manifest).unwrap(), "{}");
     }
 }

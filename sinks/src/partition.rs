@@ -150,14 +150,9 @@ pub struct PublishTurn {
 }
 
 impl PublishTurn {
-    /// Waits for the turn of `root` (at most [`LONGEST_TURN_WAIT`]) and takes it.
-    pub fn take(root: &Path) -> io::Result<Self> {
-        Self::take_unless(root, &|| false)
-    }
-
-    /// Like [`PublishTurn::take`], giving up with [`io::ErrorKind::Interrupted`] as soon as
-    /// `stop` says so (a signal), instead of waiting on.
-    pub fn take_unless(root: &Path, stop: &dyn Fn() -> bool) -> io::Result<Self> {
+    /// Waits for the turn of `root` (at most [`LONGEST_TURN_WAIT`]) and takes it; gives up with
+    /// [`io::ErrorKind::Interrupted`] as soon as `stop` says so (a signal).
+    pub fn take(root: &Path, stop: &dyn Fn() -> bool) -> io::Result<Self> {
         fs::create_dir_all(root)?;
         Ok(PublishTurn {
             root: root.to_path_buf(),
@@ -257,7 +252,7 @@ mod tests {
         let staged = staging.staged(&replace);
         fs::create_dir_all(&staged).unwrap();
         fs::write(staged.join("part-0.parquet"), "new").unwrap();
-        let turn = PublishTurn::take(root.path()).unwrap();
+        let turn = PublishTurn::take(root.path(), &|| false).unwrap();
         staging
             .publish(&turn, std::slice::from_ref(&replace))
             .unwrap();
@@ -288,7 +283,7 @@ mod tests {
         let publishing = std::thread::spawn({
             let target = target.clone();
             let root_dir = root.path().to_path_buf();
-            move || staging.publish(&PublishTurn::take(&root_dir)?, &[target])
+            move || staging.publish(&PublishTurn::take(&root_dir, &|| false)?, &[target])
         });
         std::thread::sleep(Duration::from_millis(300));
         assert!(

@@ -483,11 +483,7 @@ fn stopped_after(
     kind: &str,
     manifest: Result<PathBuf, Failure>,
 ) -> Failure {
-    // The pipeline's and the watch's failures both map SIGTERM to 143, SIGINT to 130.
-    let name = match signal.code {
-        exit::TERMINATED => "SIGTERM",
-        _ => "SIGINT",
-    };
+    let name = crate::signals::received().unwrap_or("a signal");
     let run = outcomes.iter().filter(|a| a.status != "skipped");
     let written = run.clone().filter(|a| a.status == "ok").count();
     let cut = run

@@ -161,9 +161,7 @@ pub fn addons_on(feature: &serde_json::Map<String, Value>) -> (Vec<AddonOn>, u64
         on.push(AddonOn {
             name: name.clone(),
             value: text.to_string(),
-            capacity: feature
-                .get(&format!("{prefix}capacity"))
-                .and_then(Value::as_i64),
+            capacity: feature.get(&capacity_key).and_then(Value::as_i64),
             own_members: Value::Object(own).to_string(),
         });
     }
