@@ -1,12 +1,10 @@
 //! The command line, parsed once by clap into raw arguments; `config` turns them into a run.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use extractor::zoom::activities::MOST_DAYS;
-
-use crate::exit::Failure;
 
 /// Know exactly who holds which Zoom license.
 #[derive(Debug, Parser)]
@@ -139,23 +137,6 @@ pub enum FormatArg {
     Ndjson,
 }
 
-impl FormatArg {
-    /// The name `--format` takes.
-    pub fn name(self) -> &'static str {
-        sinks::Format::from(self).extension()
-    }
-}
-
-impl From<sinks::Format> for FormatArg {
-    fn from(format: sinks::Format) -> Self {
-        match format {
-            sinks::Format::Parquet => FormatArg::Parquet,
-            sinks::Format::Csv => FormatArg::Csv,
-            sinks::Format::Ndjson => FormatArg::Ndjson,
-        }
-    }
-}
-
 impl From<FormatArg> for sinks::Format {
     fn from(format: FormatArg) -> Self {
         match format {
@@ -204,12 +185,8 @@ pub struct ExtractArgs {
     pub page_size: u32,
     /// Output format [default: the one --output's (or --rejects') extension names: .parquet,
     /// .csv, .ndjson or .jsonl; parquet for stdout and partitions].
-    #[arg(long = "format", value_enum, value_name = "FORMAT")]
-    pub format_given: Option<FormatArg>,
-    /// The format the run writes: set by [`ExtractArgs::decide_format`] from `--format` and the
-    /// output names before the run is configured.
-    #[arg(skip = FormatArg::Parquet)]
-    pub format: FormatArg,
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub format: Option<FormatArg>,
     /// Output file, or `-` for stdout [default: out/zoom_users.<format>].
     #[arg(long, short, value_name = "PATH")]
     pub output: Option<PathBuf>,
@@ -226,7 +203,7 @@ pub struct ExtractArgs {
     /// The partition's date, e.g. Airflow's {{ ds }}, at most tomorrow's (UTC) [default: the UTC
     /// date of extracted_at].
     #[arg(long, value_name = "YYYY-MM-DD", requires = "output_dir", value_parser = run_date)]
-    pub partition_date: Option<String>,
+    pub partition_date: Option<NaiveDate>,
     /// The partition's account value [default: the --config account name, else the Zoom account
     /// id; when neither is known the run asks for this flag].
     #[arg(long, value_name = "NAME", requires = "output_dir")]
@@ -237,7 +214,7 @@ pub struct ExtractArgs {
     /// Fix `extracted_at` (RFC 3339, on a date up to tomorrow's, UTC), making a replay
     /// byte-for-byte reproducible.
     #[arg(long, value_name = "RFC3339", value_parser = run_time)]
-    pub as_of: Option<String>,
+    pub as_of: Option<DateTime<Utc>>,
     /// CSV: keep formula-like cells of the free-text columns (`=`, `+`, `-`, `@`, tab, CR) as they
     /// are.
     #[arg(long)]
@@ -270,84 +247,6 @@ pub struct ExtractArgs {
     pub changes: bool,
 }
 
-impl ExtractArgs {
-    /// Sets [`ExtractArgs::format`]: `--format`, else the format the output names' extensions
-    /// name, else Parquet (stdout, partitions, default names).
-    pub fn decide_format(&mut self) -> Result<(), Failure> {
-        let outputs = [("--output", &self.output), ("--rejects", &self.rejects)];
-        let named = format_of_outputs(self.format_given, &outputs)?;
-        self.format = self.format_given.or(named).unwrap_or(FormatArg::Parquet);
-        Ok(())
-    }
-}
-
-/// The format that output file names choose, for every command that takes `--output`: a name's
-/// extension (`.parquet`, `.csv`, `.ndjson`, `.jsonl`, in any case) decides when `--format` is not
-/// `given`, and an extension that names no format is refused then, since the bytes would not be
-/// what the name says; with `--format`, an extension naming another format is refused (a
-/// `.parquet` file holding CSV breaks every reader that goes by the name), and any other name is
-/// the user's choice. `None`: no file name to go by (`-` for stdout, or no path), so the command's
-/// default applies.
-pub fn format_of_outputs(
-    given: Option<FormatArg>,
-    outputs: &[(&str, &Option<PathBuf>)],
-) -> Result<Option<FormatArg>, Failure> {
-    let choices = ".parquet, .csv, .ndjson or .jsonl";
-    let mut named: Option<(FormatArg, &str, &Path)> = None;
-    for (flag, path) in outputs {
-        let Some(path) = path.as_deref().filter(|p| p.as_os_str() != "-") else {
-            continue;
-        };
-        // A path that cannot be an output at all (a directory, a FIFO, under a file) is told as
-        // that, before what its name says.
-        sinks::output::check_replaceable(path).map_err(Failure::usage)?;
-        let extension = path.extension().map(|e| e.to_string_lossy());
-        let format = extension
-            .as_deref()
-            .and_then(sinks::Format::from_extension)
-            .map(FormatArg::from);
-        let shown = path.display();
-        match (given, format, extension.as_deref()) {
-            (Some(given), Some(format), Some(ext)) if given != format => {
-                return Err(Failure::usage(format!(
-                    "--format {} but {flag} {shown} ends in .{ext}, which names {}: leave \
-                     --format out (the extension decides), or give a name ending in .{}",
-                    given.name(),
-                    format.name(),
-                    given.name()
-                )));
-            }
-            (Some(_), _, _) => {}
-            (None, Some(format), _) => match named {
-                Some((first, first_flag, first_path)) if first != format => {
-                    return Err(Failure::usage(format!(
-                        "{first_flag} {} names {} and {flag} {shown} names {}: a run writes one \
-                         format, so give both names the same extension (or give --format)",
-                        first_path.display(),
-                        first.name(),
-                        format.name()
-                    )));
-                }
-                Some(_) => {}
-                None => named = Some((format, flag, path)),
-            },
-            (None, None, Some(ext)) => {
-                return Err(Failure::usage(format!(
-                    "{flag} {shown}: the extension .{ext} names no output format: give a name \
-                     ending in {choices}, or --format parquet|csv|ndjson"
-                )));
-            }
-            (None, None, None) => {
-                return Err(Failure::usage(format!(
-                    "{flag} {shown} has no extension to tell the format by: give a name ending \
-                     in {choices}, or --format parquet|csv|ndjson"
-                )));
-            }
-        }
-    }
-    Ok(named.map(|(format, _, _)| format))
-}
-
 /// Which run a derived command reads, and where its table goes.
 #[derive(Debug, Args)]
 pub struct DerivedOutputArgs {
@@ -367,16 +266,6 @@ pub struct DerivedOutputArgs {
     pub partition_account: Option<String>,
 }
 
-impl DerivedOutputArgs {
-    /// Sets [`DerivedOutputArgs::format`] to the format `--output`'s extension names when
-    /// `--format` is not given (see [`format_of_outputs`]); left unset, the input run's applies.
-    pub fn decide_format(&mut self) -> Result<(), Failure> {
-        let named = format_of_outputs(self.format, &[("--output", &self.output)])?;
-        self.format = self.format.or(named);
-        Ok(())
-    }
-}
-
 /// `reclaim` flags. `--input` and `--output-dir` with `--partition-date` are two ways to name
 /// the run, so neither is required by clap (it would say both are): the command asks for one.
 #[derive(Debug, Args)]
@@ -392,7 +281,7 @@ pub struct ReclaimArgs {
     pub input: Option<PathBuf>,
     /// With --output-dir: the partition date of the run to read.
     #[arg(long, value_name = "YYYY-MM-DD", requires = "output_dir", value_parser = run_date)]
-    pub partition_date: Option<String>,
+    pub partition_date: Option<NaiveDate>,
     /// Days without a login (or sign-in) after which an active licensed seat is idle.
     #[arg(long, default_value_t = 90, value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..=3650))]
@@ -558,21 +447,23 @@ fn not_in_future(date: NaiveDate) -> Result<(), String> {
     }
 }
 
-/// A run's date (`--partition-date`): YYYY-MM-DD, not in the future; kept as text for `config`.
-fn run_date(text: &str) -> Result<String, String> {
+/// A run's date (`--partition-date`): YYYY-MM-DD, not in the future.
+fn run_date(text: &str) -> Result<NaiveDate, String> {
     let date = NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .map_err(|e| format!("not a date like 2026-11-28 ({e})"))?;
     not_in_future(date)?;
-    Ok(text.to_string())
+    Ok(date)
 }
 
-/// A run's time (`--as-of`): RFC 3339, on a date (UTC) not in the future; kept as text.
-fn run_time(text: &str) -> Result<String, String> {
-    let time = DateTime::parse_from_rfc3339(text).map_err(|e| {
-        format!("not an RFC 3339 timestamp ({e}); write it like 2026-11-28T00:00:00Z")
-    })?;
-    not_in_future(time.with_timezone(&Utc).date_naive())?;
-    Ok(text.to_string())
+/// A run's time (`--as-of`): RFC 3339, on a date (UTC) not in the future.
+fn run_time(text: &str) -> Result<DateTime<Utc>, String> {
+    let time = DateTime::parse_from_rfc3339(text)
+        .map_err(|e| {
+            format!("not an RFC 3339 timestamp ({e}); write it like 2026-11-28T00:00:00Z")
+        })?
+        .with_timezone(&Utc);
+    not_in_future(time.date_naive())?;
+    Ok(time)
 }
 
 /// `changes --from`/`--to`: a manifest's path, or a partition date, which is held to the bound of

@@ -134,8 +134,8 @@ fn activity_window(
         return Ok(None);
     }
     let days = args.activity_days.unwrap_or(DEFAULT_ACTIVITY_DAYS);
-    let at = extracted_at(args, now)?;
-    let last = partition_date(args, at)?;
+    let at = extracted_at(args, now);
+    let last = partition_date(args, at);
     // The run's own date (`--as-of` fixes it, as for every row), so a rerun checks the same way.
     let today = at.date_naive();
     let first = last - chrono::Days::new(u64::from(days) - 1);
@@ -192,29 +192,14 @@ pub fn output_dir_and_stem(output: &Destination) -> (PathBuf, String) {
 }
 
 /// `extracted_at`: `--as-of` when given, else the run's start.
-pub fn extracted_at(args: &ExtractArgs, now: DateTime<Utc>) -> Result<DateTime<Utc>, Failure> {
-    match &args.as_of {
-        None => Ok(now),
-        Some(text) => DateTime::parse_from_rfc3339(text)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|e| {
-                Failure::usage(format!(
-                    "--as-of \"{text}\" is not an RFC 3339 timestamp ({e}); \
-                     write it like 2026-11-28T00:00:00Z"
-                ))
-            }),
-    }
+pub fn extracted_at(args: &ExtractArgs, now: DateTime<Utc>) -> DateTime<Utc> {
+    args.as_of.unwrap_or(now)
 }
 
 /// The `dt=` of a partitioned run: `--partition-date`, else the UTC date of `extracted_at`.
-pub fn partition_date(
-    args: &ExtractArgs,
-    extracted_at: DateTime<Utc>,
-) -> Result<chrono::NaiveDate, Failure> {
-    match &args.partition_date {
-        Some(text) => parse_date("--partition-date", text),
-        None => Ok(extracted_at.date_naive()),
-    }
+pub fn partition_date(args: &ExtractArgs, extracted_at: DateTime<Utc>) -> chrono::NaiveDate {
+    args.partition_date
+        .unwrap_or_else(|| extracted_at.date_naive())
 }
 
 /// The date a flag gives, like 2026-11-28.
@@ -224,6 +209,67 @@ pub fn parse_date(flag: &str, text: &str) -> Result<chrono::NaiveDate, Failure> 
             "{flag} \"{text}\" is not a date like 2026-11-28 ({e})"
         ))
     })
+}
+
+/// The format a run writes, for every command that takes `--output`: `--format` when `given`,
+/// else the one the output names' extension names (`.parquet`, `.csv`, `.ndjson`, `.jsonl`, in
+/// any case); `None` when neither says (stdout, no path), and the command's default applies. An
+/// extension that names no format is refused when it is to decide (the bytes would not be what
+/// the name says), and one naming another format than `--format` always (a `.parquet` file
+/// holding CSV breaks every reader that goes by the name); with `--format`, any other name is
+/// the user's choice.
+pub fn output_format(
+    given: Option<Format>,
+    outputs: &[(&str, Option<&Path>)],
+) -> Result<Option<Format>, Failure> {
+    let choices = ".parquet, .csv, .ndjson or .jsonl";
+    let mut named: Option<(Format, &str, &Path)> = None;
+    for &(flag, path) in outputs {
+        let Some(path) = path.filter(|p| p.as_os_str() != "-") else {
+            continue;
+        };
+        // A path that cannot be an output at all (a directory, a FIFO, under a file) is told as
+        // that, before what its name says.
+        sinks::output::check_replaceable(path).map_err(Failure::usage)?;
+        let extension = path.extension().map(|e| e.to_string_lossy());
+        let format = extension.as_deref().and_then(Format::from_extension);
+        let shown = path.display();
+        match (given, format, extension.as_deref()) {
+            (Some(given), Some(format), Some(ext)) if given != format => {
+                return Err(Failure::usage(format!(
+                    "--format {given} but {flag} {shown} ends in .{ext}, which names {format}: \
+                     leave --format out (the extension decides), or give a name ending in \
+                     .{given}"
+                )));
+            }
+            (Some(_), _, _) => {}
+            (None, Some(format), _) => match named {
+                Some((first, first_flag, first_path)) if first != format => {
+                    return Err(Failure::usage(format!(
+                        "{first_flag} {} names {first} and {flag} {shown} names {format}: a run \
+                         writes one format, so give both names the same extension (or give \
+                         --format)",
+                        first_path.display(),
+                    )));
+                }
+                Some(_) => {}
+                None => named = Some((format, flag, path)),
+            },
+            (None, None, Some(ext)) => {
+                return Err(Failure::usage(format!(
+                    "{flag} {shown}: the extension .{ext} names no output format: give a name \
+                     ending in {choices}, or --format parquet|csv|ndjson"
+                )));
+            }
+            (None, None, None) => {
+                return Err(Failure::usage(format!(
+                    "{flag} {shown} has no extension to tell the format by: give a name ending \
+                     in {choices}, or --format parquet|csv|ndjson"
+                )));
+            }
+        }
+    }
+    Ok(given.or(named.map(|(format, _, _)| format)))
 }
 
 /// The most requests per second a run may allow itself (`--max-rps`, or an account's `max_rps`).
@@ -370,7 +416,12 @@ impl ExtractConfig {
                 }))
             }
         };
-        let format = Format::from(args.format);
+        let outputs = [
+            ("--output", args.output.as_deref()),
+            ("--rejects", args.rejects.as_deref()),
+        ];
+        let format = output_format(args.format.map(Format::from), &outputs)?
+            .unwrap_or(Format::Parquet);
         let ext = format.extension();
         let output = match &args.output {
             Some(p) if p.as_os_str() == "-" => {
@@ -437,7 +488,7 @@ impl ExtractConfig {
                 ));
             }
         }
-        let extracted_at = extracted_at(args, now)?;
+        let extracted_at = extracted_at(args, now);
         let partition = match &args.output_dir {
             None => {
                 // clap's `requires` lets these through when --output (which conflicts with
@@ -455,7 +506,7 @@ impl ExtractConfig {
                 None
             }
             Some(root) => {
-                let date = partition_date(args, extracted_at)?;
+                let date = partition_date(args, extracted_at);
                 let account = match (&args.partition_account, entry) {
                     (Some(name), _) => Some(partition_value("--partition-account", name)?),
                     (None, Some(entry)) => Some(entry.name.clone()),

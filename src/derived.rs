@@ -254,9 +254,11 @@ fn part_file(dir: &Path, format: Format) -> PathBuf {
 }
 
 /// The format of a derived table: `--format` or the one `--output` names (see
-/// [`DerivedOutputArgs::decide_format`]), else the input run's.
-pub fn format(args: &DerivedOutputArgs, run: &RunOutputs) -> Format {
-    args.format.map_or(run.format, Format::from)
+/// [`crate::config::output_format`]), else the input run's.
+pub fn format(args: &DerivedOutputArgs, run: &RunOutputs) -> Result<Format, Failure> {
+    let outputs = [("--output", args.output.as_deref())];
+    let format = crate::config::output_format(args.format.map(Format::from), &outputs)?;
+    Ok(format.unwrap_or(run.format))
 }
 
 /// Where a derived table of `run` goes when the flags name a manifest: `--output` (or stdout);
@@ -270,7 +272,8 @@ pub fn default_place(
     args: &DerivedOutputArgs,
     others: &[&RunOutputs],
 ) -> Result<Place, Failure> {
-    let ext = format(args, run).extension();
+    let chosen = format(args, run)?;
+    let ext = chosen.extension();
     if let (None, Some((date, account))) = (&args.output, &run.partition) {
         let root = run.partition_root().ok_or_else(|| {
             Failure::usage(format!(
@@ -289,7 +292,7 @@ pub fn default_place(
     let data = match &args.output {
         Some(path) if path.as_os_str() == "-" => {
             use std::io::IsTerminal;
-            if format(args, run) == Format::Parquet && std::io::stdout().is_terminal() {
+            if chosen == Format::Parquet && std::io::stdout().is_terminal() {
                 return Err(Failure::usage(
                     "refusing to write binary Parquet to a terminal: redirect stdout, or use \
                      --format ndjson or csv",

@@ -66,9 +66,6 @@ pub enum Format {
 }
 
 impl Format {
-    /// Every format, in the order messages list them.
-    pub const ALL: [Format; 3] = [Format::Parquet, Format::Csv, Format::Ndjson];
-
     /// The file extension for this format.
     pub fn extension(self) -> &'static str {
         match self {
@@ -81,12 +78,12 @@ impl Format {
     /// The format a file extension names, in any case: a format's own extension, or `jsonl` (JSON
     /// Lines is NDJSON under its other common name).
     pub fn from_extension(extension: &str) -> Option<Format> {
-        if extension.eq_ignore_ascii_case("jsonl") {
-            return Some(Format::Ndjson);
+        match extension.to_ascii_lowercase().as_str() {
+            "parquet" => Some(Format::Parquet),
+            "csv" => Some(Format::Csv),
+            "ndjson" | "jsonl" => Some(Format::Ndjson),
+            _ => None,
         }
-        Format::ALL
-            .into_iter()
-            .find(|format| format.extension().eq_ignore_ascii_case(extension))
     }
 }
 

@@ -19,8 +19,7 @@ use crate::exit::Failure;
 use crate::runs::{self, RunOutputs, TableFile};
 
 /// Runs `changes` as the flags say.
-pub fn run(mut args: ChangesArgs, quiet: bool) -> Result<(), Failure> {
-    args.out.decide_format()?;
+pub fn run(args: ChangesArgs, quiet: bool) -> Result<(), Failure> {
     let Some(root) = &args.out.output_dir else {
         return between_manifests(&args, quiet);
     };
@@ -41,7 +40,7 @@ pub fn run(mut args: ChangesArgs, quiet: bool) -> Result<(), Failure> {
             return Ok(());
         };
         let to = RunOutputs::load(to_manifest)?;
-        let format = crate::derived::format(&args.out, &to);
+        let format = crate::derived::format(&args.out, &to)?;
         let dates = (to_date, from_date);
         against_previous(root, dates, account, &to, place, format, quiet, turn)
     })
@@ -82,7 +81,7 @@ fn between_manifests(args: &ChangesArgs, quiet: bool) -> Result<(), Failure> {
     let later = to.table(Table::Licenses)?;
     let place =
         crate::derived::default_place(&to, &later, Table::UserChanges, &args.out, &[&from])?;
-    let format = crate::derived::format(&args.out, &to);
+    let format = crate::derived::format(&args.out, &to)?;
     compare(&from, &to, &later, &place, format, quiet, None)
 }
 

@@ -11,8 +11,7 @@ use crate::exit::{self, Failure};
 use crate::{pipeline, summary};
 
 /// Runs `extract`; `quiet` (or JSON logs) leaves out the text summary.
-pub async fn run(mut args: ExtractArgs, quiet: bool, progress: bool) -> Result<(), Failure> {
-    args.decide_format()?;
+pub async fn run(args: ExtractArgs, quiet: bool, progress: bool) -> Result<(), Failure> {
     let now = chrono::Utc::now();
     if args.all_accounts {
         return run_all(&args, quiet, progress, now).await;
@@ -400,8 +399,8 @@ fn finish_accounts(
     let manifest_path = match &args.output_dir {
         // Per date, beside the partitions (readers of `*.parquet` ignore it).
         Some(root) => {
-            let at = crate::config::extracted_at(args, now)?;
-            let date = crate::config::partition_date(args, at)?.format("%Y-%m-%d");
+            let at = crate::config::extracted_at(args, now);
+            let date = crate::config::partition_date(args, at).format("%Y-%m-%d");
             root.join(transform::Table::Licenses.folder())
                 .join(format!("dt={date}"))
                 .join("_accounts_manifest.json")

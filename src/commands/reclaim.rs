@@ -28,8 +28,7 @@ struct Summary<'a> {
 }
 
 /// Runs `reclaim` over each run the flags name.
-pub fn run(mut args: ReclaimArgs, quiet: bool) -> Result<(), Failure> {
-    args.out.decide_format()?;
+pub fn run(args: ReclaimArgs, quiet: bool) -> Result<(), Failure> {
     if let Some(input) = &args.input {
         let run = RunOutputs::load(input)?;
         let licenses = run.table(Table::Licenses)?;
@@ -48,7 +47,7 @@ pub fn run(mut args: ReclaimArgs, quiet: bool) -> Result<(), Failure> {
              --partition-date D",
         ));
     };
-    let date = crate::config::parse_date("--partition-date", date)?;
+    let date = *date;
     let partitions = crate::derived::partitions(root, date, args.out.partition_account.as_deref())?;
     crate::derived::for_each_account(partitions, |manifest, place, turn| {
         let run = RunOutputs::load(manifest)?;
@@ -83,7 +82,7 @@ fn reclaim_one(
         run_id: run.run_id.clone(),
     };
     let mut reclaimer = Reclaimer::new(rules, sign_ins);
-    let format = crate::derived::format(&args.out, run);
+    let format = crate::derived::format(&args.out, run)?;
     let table = Table::ReclaimCandidates;
     let mut writer = DerivedWriter::open(table, format, run.csv_raw, place)?;
     licenses.each_batch(&license_columns(), |batch| {
