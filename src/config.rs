@@ -420,8 +420,8 @@ impl ExtractConfig {
             ("--output", args.output.as_deref()),
             ("--rejects", args.rejects.as_deref()),
         ];
-        let format = output_format(args.format.map(Format::from), &outputs)?
-            .unwrap_or(Format::Parquet);
+        let format =
+            output_format(args.format.map(Format::from), &outputs)?.unwrap_or(Format::Parquet);
         let ext = format.extension();
         let output = match &args.output {
             Some(p) if p.as_os_str() == "-" => {

@@ -465,7 +465,9 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
     }
 
     let mut receipts = BTreeMap::new();
-    let files = finished.values().filter_map(|output| output.pending.target());
+    let files = finished
+        .values()
+        .filter_map(|output| output.pending.target());
     sinks::retire_manifest(files, &targets.manifest).map_err(commit_failure)?;
     for (table, output) in finished {
         let mut receipt = output.commit().map_err(commit_failure)?;

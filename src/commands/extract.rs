@@ -324,31 +324,24 @@ async fn list_sub_accounts(
             )));
         }
     }
+    let pages = extractor::source::live::every_page(client, sub_accounts::sweep())
+        .await
+        .map_err(|e| Failure {
+            code: exit::code_for(e.class()),
+            error: anyhow::anyhow!(e).context("listing the sub accounts (GET /accounts)"),
+        })?;
     let mut subs = Vec::new();
     let mut known = std::collections::HashSet::new();
-    let mut guard = extractor::source::guard::SweepGuard::new();
-    let mut request = sub_accounts::sweep();
-    loop {
-        let page = client.fetch(&request).await.map_err(failure)?.page;
-        for raw in page.records() {
-            let sub: SubAccount = serde_json::from_str(raw).unwrap_or_default();
-            match sub.id.filter(|id| !id.is_empty()) {
-                // Pages that shift while listed may repeat an account: each is read once.
-                Some(id) if !known.insert(id.clone()) => {}
-                Some(id) => subs.push((id, sub.account_name)),
-                None => tracing::warn!(message = "A sub account without an id; skipped."),
-            }
+    for raw in pages.iter().flat_map(|page| page.records()) {
+        let sub: SubAccount = serde_json::from_str(raw).unwrap_or_default();
+        match sub.id.filter(|id| !id.is_empty()) {
+            // Pages that shift while listed may repeat an account: each is read once.
+            Some(id) if !known.insert(id.clone()) => {}
+            Some(id) => subs.push((id, sub.account_name)),
+            None => tracing::warn!(message = "A sub account without an id; skipped."),
         }
-        if page.meta.next_page_token.is_empty() {
-            return Ok(subs);
-        }
-        if let Err(why) = guard.admit(&page) {
-            let sweep = request.sweep();
-            let error = extractor::ExtractError::EndlessSweep { sweep, why };
-            return Err(Failure::failed(anyhow::anyhow!(error)));
-        }
-        request = request.next(&page.meta.next_page_token);
     }
+    Ok(subs)
 }
 
 /// The run's failure once a signal came (exit 130 for SIGINT, 143 for SIGTERM): checked before

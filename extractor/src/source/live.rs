@@ -420,3 +420,31 @@ async fn sweep(shared: Arc<Shared>, first: PageRequest) -> Result<SweepReport, E
     );
     Ok(report)
 }
+
+/// Every page of the sweep starting at `first`, one request after the other, bounded as every
+/// sweep is ([`SweepGuard`]): for a short list read before a run (a master account's sub
+/// accounts), outside the pipeline.
+pub async fn every_page(
+    client: &ZoomClient,
+    first: PageRequest,
+) -> Result<Vec<Page>, ExtractError> {
+    let sweep = first.sweep();
+    let mut guard = SweepGuard::new();
+    let mut pages = Vec::new();
+    let mut request = first;
+    loop {
+        let page = match client.fetch(&request).await {
+            Ok(fetched) => fetched.page,
+            Err(error) => return Err(ExtractError::Api { sweep, error }),
+        };
+        if let Err(why) = guard.admit(&page) {
+            return Err(ExtractError::EndlessSweep { sweep, why });
+        }
+        let next = page.meta.next_page_token.clone();
+        pages.push(page);
+        if next.is_empty() || !request.endpoint.paginated {
+            return Ok(pages);
+        }
+        request = request.next(&next);
+    }
+}
