@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use extractor::Secret;
 use serde::Deserialize;
 
-use crate::exit::Failure;
+use run::exit::Failure;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use extractor::zoom::activities::MOST_DAYS;
+use run::datasets::WithOption;
 
 /// Know exactly who holds which Zoom license.
 #[derive(Debug, Parser)]
@@ -91,30 +92,6 @@ pub enum IncludeField {
     /// The user's custom attributes (`[{key, name, value}]`), as JSON text.
     #[value(name = "custom_attributes")]
     CustomAttributes,
-}
-
-/// What `--with` can add to an extract.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum WithOption {
-    /// Zoom's sign-in/sign-out report: the zoom_signin_events and zoom_user_activity tables.
-    Activity,
-    /// The paid add-ons each user holds, from their settings: the zoom_user_addons table.
-    Addons,
-    /// The account's groups by name: the zoom_groups table.
-    Groups,
-    /// The account's roles by name: the zoom_roles table.
-    Roles,
-}
-
-impl std::fmt::Display for WithOption {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            WithOption::Activity => "activity",
-            WithOption::Addons => "addons",
-            WithOption::Groups => "groups",
-            WithOption::Roles => "roles",
-        })
-    }
 }
 
 /// Whose add-ons `--with addons` reads.
@@ -264,6 +241,16 @@ pub struct DerivedOutputArgs {
     /// The partitions' account value [default: every account of the date].
     #[arg(long, value_name = "NAME", requires = "output_dir")]
     pub partition_account: Option<String>,
+}
+
+impl DerivedOutputArgs {
+    /// Where these flags ask a derived table to go.
+    pub fn derived(&self) -> run::derived::DerivedOutput {
+        run::derived::DerivedOutput {
+            format: self.format.map(Into::into),
+            output: self.output.clone(),
+        }
+    }
 }
 
 /// `reclaim` flags. `--input` and `--output-dir` with `--partition-date` are two ways to name

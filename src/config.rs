@@ -11,104 +11,14 @@ use extractor::{AuthCodeApp, ClientConfig, Credentials, Secret, ServerToServer, 
 use sinks::{Destination, Format};
 
 use crate::accounts::AccountEntry;
-use crate::cli::{AddonsFor, ConnectArgs, ExtractArgs, IncludeField, RequestArgs, WithOption};
-use crate::exit::Failure;
+use run::config::{
+    DEFAULT_DIR, DEFAULT_STEM, ExtractConfig, LONGEST_RUN_ID, LiveConfig, PartitionConfig,
+    SourceConfig, check_record_dir, output_dir_and_stem, output_format,
+};
+use run::datasets::WithOption;
+use run::exit::Failure;
 
-/// Default output directory.
-pub const DEFAULT_DIR: &str = "out";
-/// Default output file stem.
-pub const DEFAULT_STEM: &str = "zoom_users";
-
-/// Where pages come from.
-#[derive(Debug, Clone)]
-pub enum SourceConfig {
-    /// A recorded run.
-    Replay(PathBuf),
-    /// The Zoom API.
-    Live(Box<LiveConfig>),
-}
-
-/// A live run's settings.
-#[derive(Debug, Clone)]
-pub struct LiveConfig {
-    /// How to talk to Zoom.
-    pub client: ClientConfig,
-    /// Statuses to sweep.
-    pub statuses: Vec<UserStatus>,
-    /// Requested page size.
-    pub page_size: u32,
-    /// Where to record pages, if anywhere.
-    pub record: Option<PathBuf>,
-    /// The account's name in the --config file, if any.
-    pub account_name: Option<String>,
-    /// Whether users are asked for with `include_fields=custom_attributes`.
-    pub custom_attributes: bool,
-    /// The sign-in report's window (`--with activity`): its last day and its length in days.
-    pub activity: Option<(chrono::NaiveDate, u32)>,
-    /// What `--with` asked for.
-    pub with: Vec<WithOption>,
-    /// With `--with addons`: every user's add-ons, not only the licensed users'.
-    pub addons_for_all: bool,
-    /// The sub account read (`--sub-accounts`), whose users come from `GET
-    /// /accounts/{accountId}/users`.
-    pub sub_account: Option<String>,
-}
-
-/// Everything one extract run needs, checked.
-#[derive(Debug, Clone)]
-pub struct ExtractConfig {
-    /// Where pages come from.
-    pub source: SourceConfig,
-    /// Output format, for the licenses and the rejects.
-    pub format: Format,
-    /// Where the license table goes.
-    pub output: Destination,
-    /// Where the rejects go.
-    pub rejects: Destination,
-    /// Where the manifest goes.
-    pub manifest: PathBuf,
-    /// The run id.
-    pub run_id: String,
-    /// `extracted_at` for every row.
-    pub extracted_at: DateTime<Utc>,
-    /// When the run started (real time).
-    pub started_at: DateTime<Utc>,
-    /// Whether CSV formula neutralization is off.
-    pub csv_raw: bool,
-    /// After publishing, write zoom_user_changes against the previous partition (`--changes`).
-    pub changes: bool,
-    /// Whether sign-in events keep their IP address.
-    pub with_ip: bool,
-    /// Hive-style partitioned output, instead of `output`/`rejects`/`manifest`.
-    pub partition: Option<PartitionConfig>,
-}
-
-/// Where a partitioned run writes.
-#[derive(Debug, Clone)]
-pub struct PartitionConfig {
-    /// The output root holding the table folders.
-    pub root: PathBuf,
-    /// The `dt=` value.
-    pub date: chrono::NaiveDate,
-    /// The `account=` value, if fixed by flags or the --config entry.
-    pub account: Option<String>,
-}
-
-/// The longest run id, in bytes: it is stamped on every row (Airflow's are under 100).
-pub const LONGEST_RUN_ID: usize = 250;
-
-/// The manifest's name inside a partition.
-pub const PARTITION_MANIFEST: &str = "_manifest.json";
-
-impl PartitionConfig {
-    /// The partition folder of `table` for `account`.
-    pub fn dir(&self, table: &str, account: &str) -> PathBuf {
-        self.root
-            .join(table)
-            .join(format!("dt={}", self.date.format("%Y-%m-%d")))
-            .join(format!("account={account}"))
-    }
-}
+use crate::cli::{AddonsFor, ConnectArgs, ExtractArgs, IncludeField, RequestArgs};
 
 /// The sign-in report's window of a live run (`--with activity`): its last day and its length.
 /// It ends on the run's date (`--partition-date` when given, so a backfill reads its own days) and
@@ -175,22 +85,6 @@ fn addons_for(args: &ExtractArgs) -> Result<AddonsFor, Failure> {
 /// The sign-in window's length when `--activity-days` is not given.
 pub const DEFAULT_ACTIVITY_DAYS: u32 = 30;
 
-/// The folder and name stem the files beside `output` are named from (rejects, manifest, sign-in
-/// tables): `out/zoom_users.parquet` gives `out` and `zoom_users`.
-pub fn output_dir_and_stem(output: &Destination) -> (PathBuf, String) {
-    match output {
-        Destination::File(p) => (
-            p.parent()
-                .filter(|d| !d.as_os_str().is_empty())
-                .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
-            p.file_stem()
-                .map_or_else(|| DEFAULT_STEM.into(), |s| s.to_string_lossy().into_owned()),
-        ),
-        // Its own names, so a run to stdout never replaces the rejects or manifest of a file run.
-        Destination::Stdout => (PathBuf::from(DEFAULT_DIR), format!("{DEFAULT_STEM}_stdout")),
-    }
-}
-
 /// `extracted_at`: `--as-of` when given, else the run's start.
 pub fn extracted_at(args: &ExtractArgs, now: DateTime<Utc>) -> DateTime<Utc> {
     args.as_of.unwrap_or(now)
@@ -211,67 +105,6 @@ pub fn parse_date(flag: &str, text: &str) -> Result<chrono::NaiveDate, Failure> 
     })
 }
 
-/// The format a run writes, for every command that takes `--output`: `--format` when `given`,
-/// else the one the output names' extension names (`.parquet`, `.csv`, `.ndjson`, `.jsonl`, in
-/// any case); `None` when neither says (stdout, no path), and the command's default applies. An
-/// extension that names no format is refused when it is to decide (the bytes would not be what
-/// the name says), and one naming another format than `--format` always (a `.parquet` file
-/// holding CSV breaks every reader that goes by the name); with `--format`, any other name is
-/// the user's choice.
-pub fn output_format(
-    given: Option<Format>,
-    outputs: &[(&str, Option<&Path>)],
-) -> Result<Option<Format>, Failure> {
-    let choices = ".parquet, .csv, .ndjson or .jsonl";
-    let mut named: Option<(Format, &str, &Path)> = None;
-    for &(flag, path) in outputs {
-        let Some(path) = path.filter(|p| p.as_os_str() != "-") else {
-            continue;
-        };
-        // A path that cannot be an output at all (a directory, a FIFO, under a file) is told as
-        // that, before what its name says.
-        sinks::output::check_replaceable(path).map_err(Failure::usage)?;
-        let extension = path.extension().map(|e| e.to_string_lossy());
-        let format = extension.as_deref().and_then(Format::from_extension);
-        let shown = path.display();
-        match (given, format, extension.as_deref()) {
-            (Some(given), Some(format), Some(ext)) if given != format => {
-                return Err(Failure::usage(format!(
-                    "--format {given} but {flag} {shown} ends in .{ext}, which names {format}: \
-                     leave --format out (the extension decides), or give a name ending in \
-                     .{given}"
-                )));
-            }
-            (Some(_), _, _) => {}
-            (None, Some(format), _) => match named {
-                Some((first, first_flag, first_path)) if first != format => {
-                    return Err(Failure::usage(format!(
-                        "{first_flag} {} names {first} and {flag} {shown} names {format}: a run \
-                         writes one format, so give both names the same extension (or give \
-                         --format)",
-                        first_path.display(),
-                    )));
-                }
-                Some(_) => {}
-                None => named = Some((format, flag, path)),
-            },
-            (None, None, Some(ext)) => {
-                return Err(Failure::usage(format!(
-                    "{flag} {shown}: the extension .{ext} names no output format: give a name \
-                     ending in {choices}, or --format parquet|csv|ndjson"
-                )));
-            }
-            (None, None, None) => {
-                return Err(Failure::usage(format!(
-                    "{flag} {shown} has no extension to tell the format by: give a name ending \
-                     in {choices}, or --format parquet|csv|ndjson"
-                )));
-            }
-        }
-    }
-    Ok(given.or(named.map(|(format, _, _)| format)))
-}
-
 /// The most requests per second a run may allow itself (`--max-rps`, or an account's `max_rps`).
 pub const MOST_RPS: u32 = 1000;
 
@@ -286,268 +119,203 @@ fn partition_value(flag: &str, value: &str) -> Result<String, Failure> {
     }
 }
 
-impl ExtractConfig {
-    /// This run's configuration for the sub account `id` of a master account: its users from
-    /// `GET /accounts/{id}/users`, its files in a folder named after it (or partitions
-    /// `account=ID`).
-    pub fn for_sub_account(&self, id: &str, name: Option<&str>) -> Result<Self, Failure> {
-        // Letters, digits, `-` and `_`: a folder name, and a path parameter Zoom's ids fit.
-        let plain = id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
-        if id.is_empty() || !plain {
-            return Err(Failure::failed_msg(format!(
-                "the sub account id \"{id}\" cannot name a folder"
-            )));
+/// Checks the arguments; `now` is the run's start time. With `entry` (an account of the
+/// --config file) and `per_account`, outputs and recordings go into a folder named after it.
+pub fn extract_config(
+    args: &ExtractArgs,
+    entry: Option<&AccountEntry>,
+    per_account: bool,
+    now: DateTime<Utc>,
+) -> Result<ExtractConfig, Failure> {
+    let sub = |path: &Path| match (per_account, entry) {
+        (true, Some(e)) => path.join(&e.name),
+        _ => path.to_path_buf(),
+    };
+    let source = match (&args.replay, &args.record) {
+        (Some(_), Some(_)) => {
+            return Err(Failure::usage(
+                "--record saves pages of a live run; it cannot be combined with --replay",
+            ));
         }
-        let mut cfg = self.clone();
-        match &mut cfg.source {
-            SourceConfig::Live(live) => {
-                live.sub_account = Some(id.to_string());
-                live.account_name = name.map(str::to_owned);
-                // Each sub account records into a folder of its own.
-                live.record = live.record.as_ref().map(|dir| dir.join(id));
-                check_record_dir(&live.record)?;
-            }
-            SourceConfig::Replay(_) => {
+        (Some(_), None) if !args.include_fields.is_empty() => {
+            return Err(Failure::usage(
+                "--include-fields asks Zoom for more fields; a replay reads what was recorded \
+                 (record with --include-fields to have them)",
+            ));
+        }
+        (Some(_), None) if args.addons_for.is_some() => {
+            return Err(Failure::usage(
+                "--addons-for chooses what a live run asks Zoom for; a replay reads the \
+                 settings the recording holds",
+            ));
+        }
+        (Some(_), None) if args.activity_days.is_some() => {
+            return Err(Failure::usage(
+                "--activity-days chooses what a live run asks Zoom for; a replay reads the \
+                 days the recording holds",
+            ));
+        }
+        (Some(_), None) if !args.with.is_empty() => {
+            return Err(Failure::usage(
+                "--with chooses what a live run asks Zoom for; a replay reads what the recording \
+                 holds (sign-in events included, when it has them)",
+            ));
+        }
+        (Some(_), None) if args.statuses != ["active", "pending"] => {
+            return Err(Failure::usage(
+                "--statuses chooses what a live run asks Zoom for; a replay reads every status \
+                 the recording holds",
+            ));
+        }
+        (Some(dir), None) => SourceConfig::Replay(dir.clone()),
+        (None, record) => {
+            let connection = connection(&args.connect, args.requests.max_rps, entry)?;
+            let record = record.as_deref().map(sub);
+            check_record_dir(&record)?;
+            SourceConfig::Live(Box::new(LiveConfig {
+                client: client_config(&connection, &args.requests)?,
+                statuses: parse_statuses(&args.statuses)?,
+                page_size: args.page_size,
+                record,
+                account_name: connection.name,
+                custom_attributes: args
+                    .include_fields
+                    .contains(&IncludeField::CustomAttributes),
+                activity: activity_window(args, now)?,
+                with: args.with.clone(),
+                addons_for_all: addons_for(args)? == AddonsFor::All,
+                sub_account: None,
+            }))
+        }
+    };
+    let outputs = [
+        ("--output", args.output.as_deref()),
+        ("--rejects", args.rejects.as_deref()),
+    ];
+    let format = output_format(args.format.map(Format::from), &outputs)?.unwrap_or(Format::Parquet);
+    let ext = format.extension();
+    let output = match &args.output {
+        Some(p) if p.as_os_str() == "-" => {
+            if per_account {
                 return Err(Failure::usage(
-                    "--sub-accounts reads Zoom; it cannot replay",
+                    "--all-accounts writes one output per account: give --output a file path, not -",
                 ));
             }
+            Destination::Stdout
         }
-        let into = |path: &Path| match (path.parent(), path.file_name()) {
-            (Some(dir), Some(name)) => dir.join(id).join(name),
-            _ => Path::new(id).join(path),
-        };
-        match &mut cfg.partition {
-            Some(partition) => partition.account = Some(id.to_string()),
-            None => {
-                for destination in [&mut cfg.output, &mut cfg.rejects] {
-                    match destination {
-                        Destination::File(path) => *path = into(path),
-                        Destination::Stdout => {
-                            return Err(Failure::usage(
-                                "--sub-accounts writes one output per sub account: give --output \
-                                 a file path, not -",
-                            ));
-                        }
-                    }
-                }
-                cfg.manifest = into(&cfg.manifest);
-            }
+        Some(p) => Destination::File(match (p.parent(), p.file_name()) {
+            (Some(dir), Some(name)) => sub(dir).join(name),
+            _ => p.clone(),
+        }),
+        None => {
+            Destination::File(sub(Path::new(DEFAULT_DIR)).join(format!("{DEFAULT_STEM}.{ext}")))
         }
-        Ok(cfg)
+    };
+    let (dir, stem) = output_dir_and_stem(&output);
+    let rejects = match &args.rejects {
+        Some(p) if p.as_os_str() == "-" && !per_account => Destination::Stdout,
+        Some(p) => Destination::File(
+            sub(p.parent().unwrap_or(Path::new(""))).join(p.file_name().unwrap_or_default()),
+        ),
+        None => Destination::File(dir.join(format!("{stem}_rejects.{ext}"))),
+    };
+    let manifest = match &args.manifest {
+        Some(p) if p.as_os_str() == "-" => {
+            return Err(Failure::usage(
+                "--manifest must be a file path (it is written last, atomically); its path is \
+                 printed on stdout when stdout carries no data",
+            ));
+        }
+        Some(p) => sub(p.parent().unwrap_or(Path::new(""))).join(p.file_name().unwrap_or_default()),
+        None => dir.join(format!("{stem}_manifest.json")),
+    };
+    if output == rejects {
+        return Err(Failure::usage(format!(
+            "--output and --rejects both point at {}; give them different paths",
+            output.display_name()
+        )));
     }
-
-    /// The account's name in the --config file, if the run is for one.
-    pub fn account_name(&self) -> Option<&str> {
-        match &self.source {
-            SourceConfig::Live(live) => live.account_name.as_deref(),
-            SourceConfig::Replay(_) => None,
+    if [&output, &rejects].contains(&&Destination::File(manifest.clone())) {
+        return Err(Failure::usage(format!(
+            "--manifest {} is also a data output; give it its own path",
+            manifest.display()
+        )));
+    }
+    // Partitioned runs write under --output-dir instead (staged, then swapped in).
+    let files = [&output, &rejects, &Destination::File(manifest.clone())];
+    for path in files.into_iter().filter_map(Destination::file) {
+        if args.output_dir.is_none() {
+            sinks::output::check_replaceable(path).map_err(Failure::usage)?;
         }
     }
-
-    /// Checks the arguments; `now` is the run's start time. With `entry` (an account of the
-    /// --config file) and `per_account`, outputs and recordings go into a folder named after it.
-    pub fn from_args(
-        args: &ExtractArgs,
-        entry: Option<&AccountEntry>,
-        per_account: bool,
-        now: DateTime<Utc>,
-    ) -> Result<Self, Failure> {
-        let sub = |path: &Path| match (per_account, entry) {
-            (true, Some(e)) => path.join(&e.name),
-            _ => path.to_path_buf(),
-        };
-        let source = match (&args.replay, &args.record) {
-            (Some(_), Some(_)) => {
-                return Err(Failure::usage(
-                    "--record saves pages of a live run; it cannot be combined with --replay",
-                ));
-            }
-            (Some(_), None) if !args.include_fields.is_empty() => {
-                return Err(Failure::usage(
-                    "--include-fields asks Zoom for more fields; a replay reads what was recorded \
-                     (record with --include-fields to have them)",
-                ));
-            }
-            (Some(_), None) if args.addons_for.is_some() => {
-                return Err(Failure::usage(
-                    "--addons-for chooses what a live run asks Zoom for; a replay reads the \
-                     settings the recording holds",
-                ));
-            }
-            (Some(_), None) if args.activity_days.is_some() => {
-                return Err(Failure::usage(
-                    "--activity-days chooses what a live run asks Zoom for; a replay reads the \
-                     days the recording holds",
-                ));
-            }
-            (Some(_), None) if !args.with.is_empty() => {
-                return Err(Failure::usage(
-                    "--with chooses what a live run asks Zoom for; a replay reads what the recording \
-                     holds (sign-in events included, when it has them)",
-                ));
-            }
-            (Some(_), None) if args.statuses != ["active", "pending"] => {
-                return Err(Failure::usage(
-                    "--statuses chooses what a live run asks Zoom for; a replay reads every status \
-                     the recording holds",
-                ));
-            }
-            (Some(dir), None) => SourceConfig::Replay(dir.clone()),
-            (None, record) => {
-                let connection = connection(&args.connect, args.requests.max_rps, entry)?;
-                let record = record.as_deref().map(sub);
-                check_record_dir(&record)?;
-                SourceConfig::Live(Box::new(LiveConfig {
-                    client: client_config(&connection, &args.requests)?,
-                    statuses: parse_statuses(&args.statuses)?,
-                    page_size: args.page_size,
-                    record,
-                    account_name: connection.name,
-                    custom_attributes: args
-                        .include_fields
-                        .contains(&IncludeField::CustomAttributes),
-                    activity: activity_window(args, now)?,
-                    with: args.with.clone(),
-                    addons_for_all: addons_for(args)? == AddonsFor::All,
-                    sub_account: None,
-                }))
-            }
-        };
-        let outputs = [
-            ("--output", args.output.as_deref()),
-            ("--rejects", args.rejects.as_deref()),
-        ];
-        let format =
-            output_format(args.format.map(Format::from), &outputs)?.unwrap_or(Format::Parquet);
-        let ext = format.extension();
-        let output = match &args.output {
-            Some(p) if p.as_os_str() == "-" => {
-                if per_account {
-                    return Err(Failure::usage(
-                        "--all-accounts writes one output per account: give --output a file path, not -",
-                    ));
-                }
-                Destination::Stdout
-            }
-            Some(p) => Destination::File(match (p.parent(), p.file_name()) {
-                (Some(dir), Some(name)) => sub(dir).join(name),
-                _ => p.clone(),
-            }),
-            None => {
-                Destination::File(sub(Path::new(DEFAULT_DIR)).join(format!("{DEFAULT_STEM}.{ext}")))
-            }
-        };
-        let (dir, stem) = output_dir_and_stem(&output);
-        let rejects = match &args.rejects {
-            Some(p) if p.as_os_str() == "-" && !per_account => Destination::Stdout,
-            Some(p) => Destination::File(
-                sub(p.parent().unwrap_or(Path::new(""))).join(p.file_name().unwrap_or_default()),
-            ),
-            None => Destination::File(dir.join(format!("{stem}_rejects.{ext}"))),
-        };
-        let manifest = match &args.manifest {
-            Some(p) if p.as_os_str() == "-" => {
-                return Err(Failure::usage(
-                    "--manifest must be a file path (it is written last, atomically); its path is \
-                     printed on stdout when stdout carries no data",
-                ));
-            }
-            Some(p) => {
-                sub(p.parent().unwrap_or(Path::new(""))).join(p.file_name().unwrap_or_default())
-            }
-            None => dir.join(format!("{stem}_manifest.json")),
-        };
-        if output == rejects {
-            return Err(Failure::usage(format!(
-                "--output and --rejects both point at {}; give them different paths",
-                output.display_name()
-            )));
+    if format == Format::Parquet && output == Destination::Stdout {
+        use std::io::IsTerminal;
+        if std::io::stdout().is_terminal() {
+            return Err(Failure::usage(
+                "refusing to write binary Parquet to a terminal: redirect stdout, or use \
+                 --format ndjson or csv",
+            ));
         }
-        if [&output, &rejects].contains(&&Destination::File(manifest.clone())) {
-            return Err(Failure::usage(format!(
-                "--manifest {} is also a data output; give it its own path",
-                manifest.display()
-            )));
-        }
-        // Partitioned runs write under --output-dir instead (staged, then swapped in).
-        let files = [&output, &rejects, &Destination::File(manifest.clone())];
-        for path in files.into_iter().filter_map(Destination::file) {
-            if args.output_dir.is_none() {
-                sinks::output::check_replaceable(path).map_err(Failure::usage)?;
-            }
-        }
-        if format == Format::Parquet && output == Destination::Stdout {
-            use std::io::IsTerminal;
-            if std::io::stdout().is_terminal() {
-                return Err(Failure::usage(
-                    "refusing to write binary Parquet to a terminal: redirect stdout, or use \
-                     --format ndjson or csv",
-                ));
-            }
-        }
-        let extracted_at = extracted_at(args, now);
-        let partition = match &args.output_dir {
-            None => {
-                // clap's `requires` lets these through when --output (which conflicts with
-                // --output-dir) is given: checked here, for every flag that needs partitions.
-                let needs_partitions = [
-                    ("--partition-date", args.partition_date.is_some()),
-                    ("--partition-account", args.partition_account.is_some()),
-                    ("--changes", args.changes),
-                ];
-                if let Some((flag, _)) = needs_partitions.iter().find(|(_, given)| *given) {
-                    return Err(Failure::usage(format!(
-                        "{flag} works on partitions: give --output-dir DIR (instead of --output)"
-                    )));
-                }
-                None
-            }
-            Some(root) => {
-                let date = partition_date(args, extracted_at);
-                let account = match (&args.partition_account, entry) {
-                    (Some(name), _) => Some(partition_value("--partition-account", name)?),
-                    (None, Some(entry)) => Some(entry.name.clone()),
-                    (None, None) => None,
-                };
-                Some(PartitionConfig {
-                    root: root.clone(),
-                    date,
-                    account,
-                })
-            }
-        };
-        let run_id = match args.run_id.clone() {
-            Some(id) if id.trim().is_empty() => {
-                return Err(Failure::usage("--run-id must not be empty"));
-            }
-            // It is stamped on every row: a megabyte of it would be a terabyte of column.
-            Some(id) if id.len() > LONGEST_RUN_ID => {
+    }
+    let extracted_at = extracted_at(args, now);
+    let partition = match &args.output_dir {
+        None => {
+            // clap's `requires` lets these through when --output (which conflicts with
+            // --output-dir) is given: checked here, for every flag that needs partitions.
+            let needs_partitions = [
+                ("--partition-date", args.partition_date.is_some()),
+                ("--partition-account", args.partition_account.is_some()),
+                ("--changes", args.changes),
+            ];
+            if let Some((flag, _)) = needs_partitions.iter().find(|(_, given)| *given) {
                 return Err(Failure::usage(format!(
-                    "--run-id is {} bytes long; give at most {LONGEST_RUN_ID}",
-                    id.len()
+                    "{flag} works on partitions: give --output-dir DIR (instead of --output)"
                 )));
             }
-            Some(id) => id,
-            None => uuid::Uuid::now_v7().to_string(),
-        };
-        Ok(ExtractConfig {
-            source,
-            format,
-            output,
-            rejects,
-            manifest,
-            run_id,
-            extracted_at,
-            started_at: now,
-            csv_raw: args.csv_raw,
-            changes: args.changes,
-            with_ip: args.with_ip,
-            partition,
-        })
-    }
+            None
+        }
+        Some(root) => {
+            let date = partition_date(args, extracted_at);
+            let account = match (&args.partition_account, entry) {
+                (Some(name), _) => Some(partition_value("--partition-account", name)?),
+                (None, Some(entry)) => Some(entry.name.clone()),
+                (None, None) => None,
+            };
+            Some(PartitionConfig {
+                root: root.clone(),
+                date,
+                account,
+            })
+        }
+    };
+    let run_id = match args.run_id.clone() {
+        Some(id) if id.trim().is_empty() => {
+            return Err(Failure::usage("--run-id must not be empty"));
+        }
+        // It is stamped on every row: a megabyte of it would be a terabyte of column.
+        Some(id) if id.len() > LONGEST_RUN_ID => {
+            return Err(Failure::usage(format!(
+                "--run-id is {} bytes long; give at most {LONGEST_RUN_ID}",
+                id.len()
+            )));
+        }
+        Some(id) => id,
+        None => uuid::Uuid::now_v7().to_string(),
+    };
+    Ok(ExtractConfig {
+        source,
+        format,
+        output,
+        rejects,
+        manifest,
+        run_id,
+        extracted_at,
+        started_at: now,
+        csv_raw: args.csv_raw,
+        changes: args.changes,
+        with_ip: args.with_ip,
+        partition,
+    })
 }
 
 /// A resolved connection to one Zoom account.
@@ -780,16 +548,4 @@ fn parse_statuses(statuses: &[String]) -> Result<Vec<UserStatus>, Failure> {
         return Err(Failure::usage("--statuses must name at least one status"));
     }
     Ok(parsed)
-}
-
-fn check_record_dir(record: &Option<PathBuf>) -> Result<(), Failure> {
-    if let Some(dir) = record
-        && std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some())
-    {
-        return Err(Failure::usage(format!(
-            "--record {} is not empty; record into a new directory so no earlier recording is mixed in",
-            dir.display()
-        )));
-    }
-    Ok(())
 }

@@ -19,29 +19,15 @@ mod accounts;
 mod cli;
 mod commands;
 mod config;
-mod derived;
-mod exit;
 mod logging;
-mod manifest;
-mod pipeline;
 mod progress;
-mod reconcile;
-mod runs;
-mod signals;
-mod summary;
-mod targets;
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
 use crate::cli::{Cli, Command};
-use crate::exit::Failure;
-
-/// The tool's name, as written into outputs.
-pub const TOOL: &str = "zoom-licenses";
-/// The tool's version, as written into outputs.
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+use run::exit::{self, Failure};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -86,7 +72,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         cli.command,
         Command::Extract(_) | Command::Reclaim(_) | Command::Changes(_)
     ) {
-        signals::listen();
+        run::signals::listen();
     }
     match cli.command {
         Command::Extract(args) => commands::extract::run(*args, quiet, progress).await,
@@ -94,10 +80,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Check(args) => commands::check::run(args).await,
         Command::Revoke(args) => commands::revoke::run(args).await,
         Command::Reclaim(args) => {
-            derived::stoppable(move || commands::reclaim::run(args, quiet)).await
+            run::derived::stoppable(move || commands::reclaim::run(args, quiet)).await
         }
         Command::Changes(args) => {
-            derived::stoppable(move || commands::changes::run(args, quiet)).await
+            run::derived::stoppable(move || commands::changes::run(args, quiet)).await
         }
         Command::Completions(args) => commands::docs::completions(args),
         Command::Man(args) => commands::docs::man(args),

@@ -7,8 +7,10 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use extractor::ZoomClient;
+use extractor::http::RequestStats;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use run::Progress;
 
 use crate::cli::{LogArgs, LogFormat};
 
@@ -22,23 +24,22 @@ pub fn wanted(log: &LogArgs) -> bool {
 }
 
 /// Progress of one extract.
-pub struct Progress {
+pub struct Bars {
     bars: Mutex<BTreeMap<String, ProgressBar>>,
-    client: Option<Arc<ZoomClient>>,
 }
 
-impl Progress {
-    /// Starts drawing; `client` supplies request and wait counts for live runs.
-    pub fn start(client: Option<Arc<ZoomClient>>) -> Arc<Self> {
+impl Bars {
+    /// Starts drawing.
+    pub fn start() -> Arc<dyn Progress> {
         BARS.get_or_init(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
-        Arc::new(Progress {
+        Arc::new(Bars {
             bars: Mutex::new(BTreeMap::new()),
-            client,
         })
     }
+}
 
-    /// Counts `users` more on the bar `label` (a status, or `add-ons`), out of `total` when known.
-    pub fn page(&self, label: &str, users: usize, total: Option<u64>) {
+impl Progress for Bars {
+    fn page(&self, label: &str, users: usize, total: Option<u64>, requests: Option<RequestStats>) {
         let Some(multi) = BARS.get() else { return };
         let mut bars = self.bars.lock().unwrap_or_else(|e| e.into_inner());
         let bar = bars.entry(label.to_string()).or_insert_with(|| {
@@ -55,8 +56,7 @@ impl Progress {
             bar.set_length(total);
         }
         bar.inc(users as u64);
-        if let Some(client) = &self.client {
-            let stats = client.stats();
+        if let Some(stats) = requests {
             let message = format!(
                 "{} requests, {:.1} s held by Zoom's rate limits",
                 stats.requests, stats.rate_limit_wait_seconds
@@ -68,7 +68,7 @@ impl Progress {
     }
 
     /// Clears the bars (the summary follows).
-    pub fn finish(&self) {
+    fn finish(&self) {
         let bars = self.bars.lock().unwrap_or_else(|e| e.into_inner());
         for bar in bars.values() {
             bar.finish_and_clear();

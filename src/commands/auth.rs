@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 use crate::accounts;
 use crate::cli::AuthArgs;
 use crate::config::token_file_or_default;
-use crate::exit::{self, Failure};
+use run::exit::{self, Failure};
 
 /// What the redirect brought back.
 #[derive(Debug, Default, PartialEq, Eq)]

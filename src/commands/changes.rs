@@ -14,9 +14,9 @@ use transform::changes::{
 };
 
 use crate::cli::ChangesArgs;
-use crate::derived::{DerivedWriter, InputRun, Place};
-use crate::exit::Failure;
-use crate::runs::{self, RunOutputs, TableFile};
+use run::derived::{DerivedWriter, InputRun, Place};
+use run::exit::Failure;
+use run::runs::{self, RunOutputs, TableFile};
 
 /// Runs `changes` as the flags say.
 pub fn run(args: ChangesArgs, quiet: bool) -> Result<(), Failure> {
@@ -34,13 +34,13 @@ pub fn run(args: ChangesArgs, quiet: bool) -> Result<(), Failure> {
         )));
     }
     let partitions =
-        crate::derived::partitions(root, to_date, args.out.partition_account.as_deref())?;
-    crate::derived::for_each_account(partitions, |to_manifest, place, turn| {
+        run::derived::partitions(root, to_date, args.out.partition_account.as_deref())?;
+    run::derived::for_each_account(partitions, |to_manifest, place, turn| {
         let Place::Partition { account, .. } = place else {
             return Ok(());
         };
         let to = RunOutputs::load(to_manifest)?;
-        let format = crate::derived::format(&args.out, &to)?;
+        let format = run::derived::format(&args.out.derived(), &to)?;
         let dates = (to_date, from_date);
         against_previous(root, dates, account, &to, place, format, quiet, turn)
     })
@@ -79,9 +79,14 @@ fn between_manifests(args: &ChangesArgs, quiet: bool) -> Result<(), Failure> {
         )));
     }
     let later = to.table(Table::Licenses)?;
-    let place =
-        crate::derived::default_place(&to, &later, Table::UserChanges, &args.out, &[&from])?;
-    let format = crate::derived::format(&args.out, &to)?;
+    let place = run::derived::default_place(
+        &to,
+        &later,
+        Table::UserChanges,
+        &args.out.derived(),
+        &[&from],
+    )?;
+    let format = run::derived::format(&args.out.derived(), &to)?;
     compare(&from, &to, &later, &place, format, quiet, None)
 }
 

@@ -17,7 +17,7 @@ use extractor::{Credentials, Endpoint, ZoomClient};
 use crate::accounts;
 use crate::cli::CheckArgs;
 use crate::config::{client_config, connection};
-use crate::exit::{self, Failure};
+use run::exit::{self, Failure};
 
 /// Every scope the tool can use, by the endpoint that needs it, and what it unlocks; the first is
 /// required.

@@ -4,7 +4,7 @@
 use clap::CommandFactory;
 
 use crate::cli::{Cli, CompletionsArgs, ManArgs};
-use crate::exit::Failure;
+use run::exit::Failure;
 
 /// Prints the completion script of `args.shell` on stdout.
 pub fn completions(args: CompletionsArgs) -> Result<(), Failure> {

@@ -6,9 +6,9 @@ use serde::Serialize;
 
 use crate::accounts::{self, AccountEntry};
 use crate::cli::ExtractArgs;
-use crate::config::{ExtractConfig, SourceConfig};
-use crate::exit::{self, Failure};
-use crate::{pipeline, summary};
+use run::config::{ExtractConfig, SourceConfig};
+use run::exit::{self, Failure};
+use run::{extract as pipeline, summary};
 
 /// Runs `extract`; `quiet` (or JSON logs) leaves out the text summary.
 pub async fn run(args: ExtractArgs, quiet: bool, progress: bool) -> Result<(), Failure> {
@@ -20,7 +20,7 @@ pub async fn run(args: ExtractArgs, quiet: bool, progress: bool) -> Result<(), F
         return run_sub_accounts(&args, quiet, progress, now).await;
     }
     let entry = accounts::selected(&args.connect.config, &args.connect.account)?;
-    let cfg = ExtractConfig::from_args(&args, entry.as_ref(), false, now)?;
+    let cfg = crate::config::extract_config(&args, entry.as_ref(), false, now)?;
     run_one(&cfg, quiet, progress).await.map(|_| ())
 }
 
@@ -40,7 +40,8 @@ async fn run_one(cfg: &ExtractConfig, quiet: bool, progress: bool) -> Result<Pat
             None => cfg.output.display_name(),
         }
     );
-    let mut result = pipeline::run_extract(cfg, progress).await?;
+    let bars = progress.then(crate::progress::Bars::start);
+    let mut result = pipeline::run_extract(cfg, bars).await?;
     let m = &result.manifest;
     tracing::info!(
         message = "Extract finished.",
@@ -84,13 +85,13 @@ async fn run_one(cfg: &ExtractConfig, quiet: bool, progress: bool) -> Result<Pat
         // The turn the partitions were published under, held until the changes are published.
         let turn = match result.turn.take() {
             Some(turn) => turn,
-            None => crate::targets::publish_turn(&root)?,
+            None => run::targets::publish_turn(&root)?,
         };
         let compare = {
             let root = root.clone();
             move || super::changes::after_extract(&root, date, &account, format, quiet, &turn)
         };
-        crate::derived::stoppable(compare)
+        run::derived::stoppable(compare)
             .await
             .map_err(|failure| Failure {
                 code: failure.code,
@@ -204,7 +205,7 @@ async fn run_all(
             outcomes.push(AccountOutcome::new(entry.name.clone(), None, "skipped"));
             continue;
         }
-        let result = match ExtractConfig::from_args(args, Some(entry), true, now) {
+        let result = match crate::config::extract_config(args, Some(entry), true, now) {
             Ok(mut cfg) => {
                 cfg.run_id = run_id.clone();
                 output_dir.get_or_insert_with(|| accounts_root(&cfg, entry));
@@ -246,7 +247,7 @@ async fn run_sub_accounts(
              scopes): leave --with out with --sub-accounts",
         ));
     }
-    let base = ExtractConfig::from_args(args, None, false, now)?;
+    let base = crate::config::extract_config(args, None, false, now)?;
     let SourceConfig::Live(live) = &base.source else {
         return Err(Failure::usage(
             "--sub-accounts reads Zoom; it cannot replay",
@@ -262,7 +263,7 @@ async fn run_sub_accounts(
     // Listing may retry for minutes: a signal then stops the run at once (nothing is written yet).
     let subs = tokio::select! {
         listed = list_sub_accounts(&client) => listed?,
-        signal = crate::signals::interrupted() => return Err(crate::signals::stopped_by(signal)),
+        signal = run::signals::interrupted() => return Err(run::signals::stopped_by(signal)),
     };
     tracing::info!(message = "Sub accounts listed.", count = subs.len());
     let run_id = base.run_id.clone();
@@ -347,13 +348,13 @@ async fn list_sub_accounts(
 /// The run's failure once a signal came (exit 130 for SIGINT, 143 for SIGTERM): checked before
 /// each account, since one that came between two accounts reached no pipeline.
 fn signal_received() -> Option<Failure> {
-    let signal = crate::signals::received()?;
+    let signal = run::signals::received()?;
     tracing::warn!(
         message = "Interrupted: no further account is started.",
         signal
     );
     Some(Failure {
-        code: crate::signals::exit_code(signal),
+        code: run::signals::exit_code(signal),
         error: anyhow::anyhow!("interrupted by {signal}"),
     })
 }
@@ -399,7 +400,7 @@ fn finish_accounts(
                 .join("_accounts_manifest.json")
         }
         None => output_dir
-            .unwrap_or_else(|| PathBuf::from(crate::config::DEFAULT_DIR))
+            .unwrap_or_else(|| PathBuf::from(run::config::DEFAULT_DIR))
             .join("accounts_manifest.json"),
     };
     let manifest = AccountsManifest {
@@ -475,7 +476,7 @@ fn stopped_after(
     kind: &str,
     manifest: Result<PathBuf, Failure>,
 ) -> Failure {
-    let name = crate::signals::received().unwrap_or("a signal");
+    let name = run::signals::received().unwrap_or("a signal");
     let run = outcomes.iter().filter(|a| a.status != "skipped");
     let written = run.clone().filter(|a| a.status == "ok").count();
     let cut = run

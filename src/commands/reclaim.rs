@@ -12,9 +12,9 @@ use transform::reclaim::{
 };
 
 use crate::cli::ReclaimArgs;
-use crate::derived::{DerivedWriter, InputRun, Place};
-use crate::exit::Failure;
-use crate::runs::{RunOutputs, TableFile};
+use run::derived::{DerivedWriter, InputRun, Place};
+use run::exit::Failure;
+use run::runs::{RunOutputs, TableFile};
 
 /// The reclaim manifest's `summary`.
 #[derive(Debug, Serialize)]
@@ -32,11 +32,11 @@ pub fn run(args: ReclaimArgs, quiet: bool) -> Result<(), Failure> {
     if let Some(input) = &args.input {
         let run = RunOutputs::load(input)?;
         let licenses = run.table(Table::Licenses)?;
-        let place = crate::derived::default_place(
+        let place = run::derived::default_place(
             &run,
             &licenses,
             Table::ReclaimCandidates,
-            &args.out,
+            &args.out.derived(),
             &[],
         )?;
         return reclaim_one(&run, &licenses, &place, &args, quiet, None);
@@ -48,8 +48,8 @@ pub fn run(args: ReclaimArgs, quiet: bool) -> Result<(), Failure> {
         ));
     };
     let date = *date;
-    let partitions = crate::derived::partitions(root, date, args.out.partition_account.as_deref())?;
-    crate::derived::for_each_account(partitions, |manifest, place, turn| {
+    let partitions = run::derived::partitions(root, date, args.out.partition_account.as_deref())?;
+    run::derived::for_each_account(partitions, |manifest, place, turn| {
         let run = RunOutputs::load(manifest)?;
         let licenses = run.table(Table::Licenses)?;
         reclaim_one(&run, &licenses, place, &args, quiet, Some(turn))
@@ -82,7 +82,7 @@ fn reclaim_one(
         run_id: run.run_id.clone(),
     };
     let mut reclaimer = Reclaimer::new(rules, sign_ins);
-    let format = crate::derived::format(&args.out, run)?;
+    let format = run::derived::format(&args.out.derived(), run)?;
     let table = Table::ReclaimCandidates;
     let mut writer = DerivedWriter::open(table, format, run.csv_raw, place)?;
     licenses.each_batch(&license_columns(), |batch| {

@@ -7,7 +7,7 @@ use extractor::auth::token_store::StoredToken;
 use crate::accounts;
 use crate::cli::RevokeArgs;
 use crate::config::connection;
-use crate::exit::{self, Failure};
+use run::exit::{self, Failure};
 
 /// Runs `revoke`.
 pub async fn run(args: RevokeArgs) -> Result<(), Failure> {

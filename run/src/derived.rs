@@ -12,7 +12,6 @@ use sinks::partition::{PublishTurn, StagingArea};
 use sinks::{Destination, Format, OutputReceipt, RecordSink};
 use transform::Table;
 
-use crate::cli::DerivedOutputArgs;
 use crate::config::PARTITION_MANIFEST;
 use crate::exit::Failure;
 use crate::manifest::{MANIFEST_VERSION, PartitionInfo, Tool};
@@ -152,7 +151,7 @@ impl DerivedWriter {
                 )
             }
         };
-        let options = crate::pipeline::sink_options(&run_id, csv_raw);
+        let options = crate::extract::sink_options(&run_id, csv_raw);
         let mut sink = sinks::open_sink(format, &data, &options).map_err(Failure::failed)?;
         sink.begin(&table.schema()).map_err(Failure::failed)?;
         Ok(DerivedWriter {
@@ -253,11 +252,20 @@ fn part_file(dir: &Path, format: Format) -> PathBuf {
     dir.join(format!("part-0.{}", format.extension()))
 }
 
+/// Where a derived command was asked to write (`--format`, `--output`).
+#[derive(Debug, Clone, Default)]
+pub struct DerivedOutput {
+    /// `--format`.
+    pub format: Option<Format>,
+    /// `--output`: a file, or `-` for stdout.
+    pub output: Option<PathBuf>,
+}
+
 /// The format of a derived table: `--format` or the one `--output` names (see
 /// [`crate::config::output_format`]), else the input run's.
-pub fn format(args: &DerivedOutputArgs, run: &RunOutputs) -> Result<Format, Failure> {
-    let outputs = [("--output", args.output.as_deref())];
-    let format = crate::config::output_format(args.format.map(Format::from), &outputs)?;
+pub fn format(out: &DerivedOutput, run: &RunOutputs) -> Result<Format, Failure> {
+    let outputs = [("--output", out.output.as_deref())];
+    let format = crate::config::output_format(out.format, &outputs)?;
     Ok(format.unwrap_or(run.format))
 }
 
@@ -269,12 +277,12 @@ pub fn default_place(
     run: &RunOutputs,
     licenses: &TableFile,
     table: Table,
-    args: &DerivedOutputArgs,
+    out: &DerivedOutput,
     others: &[&RunOutputs],
 ) -> Result<Place, Failure> {
-    let chosen = format(args, run)?;
+    let chosen = format(out, run)?;
     let ext = chosen.extension();
-    if let (None, Some((date, account))) = (&args.output, &run.partition) {
+    if let (None, Some((date, account))) = (&out.output, &run.partition) {
         let root = run.partition_root().ok_or_else(|| {
             Failure::usage(format!(
                 "{} is the manifest of a partition, but not in its place \
@@ -289,7 +297,7 @@ pub fn default_place(
             account: account.clone(),
         });
     }
-    let data = match &args.output {
+    let data = match &out.output {
         Some(path) if path.as_os_str() == "-" => {
             use std::io::IsTerminal;
             if chosen == Format::Parquet && std::io::stdout().is_terminal() {

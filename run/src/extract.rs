@@ -27,11 +27,11 @@ use sinks::{FinishedOutput, RecordSink, SinkError, SinkOptions};
 use tokio::sync::mpsc;
 use transform::{ActivityContext, RunContext, Table, TransformStats, TransformedPage, Transformer};
 
-use crate::cli::WithOption;
+use crate::Progress;
 use crate::config::{ExtractConfig, SourceConfig};
+use crate::datasets::WithOption;
 use crate::exit::{self, Failure};
 use crate::manifest::Manifest;
-use crate::progress::Progress;
 use crate::reconcile::Reconciliation;
 use crate::targets::Targets;
 
@@ -50,6 +50,19 @@ pub struct RunResult {
     /// The output root's turn, still held after publishing when `--changes` reads what was
     /// published and publishes its changes.
     pub turn: Option<sinks::partition::PublishTurn>,
+}
+
+/// Progress reports of a run, with the live client whose request counts they show.
+struct Reporter {
+    progress: Arc<dyn Progress>,
+    client: Option<Arc<ZoomClient>>,
+}
+
+impl Reporter {
+    fn page(&self, label: &str, users: usize, total: Option<u64>) {
+        let requests = self.client.as_ref().map(|c| c.stats());
+        self.progress.page(label, users, total, requests);
+    }
 }
 
 /// Why a stage stopped.
@@ -308,7 +321,10 @@ impl PageSource for AnySource {
 }
 
 /// Runs one extract to completion, or fails leaving no output at any target path.
-pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<RunResult, Failure> {
+pub async fn run_extract(
+    cfg: &ExtractConfig,
+    progress: Option<Arc<dyn Progress>>,
+) -> Result<RunResult, Failure> {
     // Opening asks Zoom for a token and the account (retried for up to minutes): a signal then
     // stops the run at once, before any output exists.
     let opened = tokio::select! {
@@ -323,7 +339,7 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
         activity,
         lists,
     } = opened;
-    let progress = show_progress.then(|| Progress::start(client));
+    let progress = progress.map(|progress| Arc::new(Reporter { progress, client }));
     let mut tables = vec![Table::Licenses, Table::Rejects];
     if activity.is_some() {
         tables.extend([Table::SigninEvents, Table::UserActivity]);
@@ -394,7 +410,7 @@ pub async fn run_extract(cfg: &ExtractConfig, show_progress: bool) -> Result<Run
     };
 
     if let Some(progress) = &progress {
-        progress.finish();
+        progress.progress.finish();
     }
     // Report the stage that failed first in the data flow's terms: a sink error explains why the
     // transform and source were told to stop, not the other way round.
@@ -575,7 +591,7 @@ fn transform_stage(
     mut pages: mpsc::Receiver<Page>,
     batches: std::sync::mpsc::SyncSender<TransformedPage>,
     cancelled: &AtomicBool,
-    progress: Option<&Progress>,
+    progress: Option<&Reporter>,
 ) -> Result<TransformStats, StageError> {
     while let Some(page) = pages.blocking_recv() {
         if cancelled.load(Ordering::Relaxed) {
