@@ -99,11 +99,25 @@ pub const PARTITION_MANIFEST: &str = "_manifest.json";
 impl PartitionConfig {
     /// The partition folder of `table` for `account`.
     pub fn dir(&self, table: &str, account: &str) -> PathBuf {
-        self.root
-            .join(table)
-            .join(format!("dt={}", self.date.format("%Y-%m-%d")))
-            .join(format!("account={account}"))
+        date_dir(&self.root, table, self.date).join(format!("account={account}"))
     }
+}
+
+/// The folder of `table`'s partitions of `date` under the output root `root`:
+/// `root/<table>/dt=DATE`, the one place the layout's date key is spelled.
+pub fn date_dir(root: &Path, table: &str, date: chrono::NaiveDate) -> PathBuf {
+    root.join(table).join(date_folder(date))
+}
+
+/// The name of the folder of a date's partitions: `dt=2026-11-30`.
+pub fn date_folder(date: chrono::NaiveDate) -> String {
+    format!("dt={}", date.format("%Y-%m-%d"))
+}
+
+/// The date of a folder named like [`date_dir`]'s (`dt=2026-11-30`).
+pub fn date_of(folder: &str) -> Option<chrono::NaiveDate> {
+    let day = folder.strip_prefix("dt=")?;
+    chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()
 }
 
 /// The folder and name stem the files beside `output` are named from (rejects, manifest, sign-in

@@ -4,6 +4,7 @@
 //! [`runs`] reads back by their manifest. The binary parses arguments into a
 //! [`config::ExtractConfig`], calls these and prints what they return.
 
+pub mod accounts;
 pub mod config;
 pub mod datasets;
 pub mod derived;

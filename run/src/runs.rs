@@ -383,9 +383,7 @@ pub fn partition_manifest(root: &Path, date: NaiveDate, account: &str) -> PathBu
 
 /// The accounts with a license partition on `date` under `root`, sorted.
 pub fn accounts_on(root: &Path, date: NaiveDate) -> Vec<String> {
-    let dir = root
-        .join(Table::Licenses.folder())
-        .join(format!("dt={date}"));
+    let dir = crate::config::date_dir(root, Table::Licenses.folder(), date);
     let mut accounts: Vec<String> = std::fs::read_dir(dir)
         .into_iter()
         .flatten()
@@ -408,11 +406,7 @@ pub fn date_before(root: &Path, account: &str, date: NaiveDate) -> Option<NaiveD
         .into_iter()
         .flatten()
         .flatten()
-        .filter_map(|e| {
-            let name = e.file_name();
-            let day = name.to_str()?.strip_prefix("dt=")?;
-            NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()
-        })
+        .filter_map(|e| crate::config::date_of(e.file_name().to_str()?))
         .filter(|d| *d < date && partition_manifest(root, *d, account).is_file())
         .max()
 }

@@ -1,0 +1,283 @@
+//! A run over many accounts (every account of the accounts file, or every sub account of a master
+//! account), one after the other: one failing does not stop the others, and an accounts manifest
+//! lists each one's outcome.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::exit::{self, Failure};
+
+/// One account's outcome in an `--all-accounts` run.
+#[derive(Debug, Serialize)]
+pub struct AccountOutcome {
+    name: String,
+    /// A sub account's name (`--sub-accounts`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account_name: Option<String>,
+    /// `ok`, `failed` or `skipped` (inactive).
+    status: &'static str,
+    exit_code: Option<u8>,
+    error: Option<String>,
+    manifest: Option<String>,
+}
+
+impl AccountOutcome {
+    /// An outcome with `status` and nothing else yet.
+    pub fn new(name: String, account_name: Option<String>, status: &'static str) -> Self {
+        AccountOutcome {
+            name,
+            account_name,
+            status,
+            exit_code: None,
+            error: None,
+            manifest: None,
+        }
+    }
+
+    /// This account's `result` added to `outcomes`; a signal's failure is handed back, as it
+    /// stops the whole run, not only this account.
+    pub fn record(
+        mut self,
+        result: Result<PathBuf, Failure>,
+        outcomes: &mut Vec<AccountOutcome>,
+    ) -> Option<Failure> {
+        let mut signal = None;
+        match result {
+            Ok(manifest) => self.manifest = Some(manifest.display().to_string()),
+            Err(failure) => {
+                tracing::error!(message = "Account failed.", account = %self.name, exit_code = failure.code, error = %failure);
+                self.status = "failed";
+                self.exit_code = Some(failure.code);
+                // A manifest is kept and shared: no known secret value goes into it.
+                let text = failure.to_string();
+                self.error = Some(extractor::auth::secret::redact(&text).into_owned());
+                if matches!(failure.code, exit::INTERRUPTED | exit::TERMINATED) {
+                    signal = Some(failure);
+                }
+            }
+        }
+        outcomes.push(self);
+        signal
+    }
+}
+
+/// The `--all-accounts` run's own manifest.
+#[derive(Debug, Serialize)]
+struct AccountsManifest {
+    run_id: String,
+    config: String,
+    accounts: Vec<AccountOutcome>,
+}
+
+/// The master account's sub accounts (id, name), every page of `GET /accounts`.
+pub async fn list_sub_accounts(
+    client: &extractor::ZoomClient,
+) -> Result<Vec<(String, Option<String>)>, Failure> {
+    use extractor::zoom::sub_accounts::{self, SUB_ACCOUNTS, SubAccount};
+    let failure = |e: extractor::ApiError| Failure {
+        code: exit::code_for(e.class()),
+        error: anyhow::anyhow!(e).context("listing the sub accounts (GET /accounts)"),
+    };
+    let token = client.token().await.map_err(failure)?;
+    // Both scopes are needed before anything is read: listing, then each sub account's users.
+    for endpoint in [&SUB_ACCOUNTS, &extractor::zoom::users::ACCOUNT_USERS] {
+        if !token
+            .scopes
+            .iter()
+            .any(|s| endpoint.scopes.contains(&s.as_str()))
+        {
+            return Err(Failure::usage(format!(
+                "--sub-accounts reads `{}` of a master account, which needs the scope {} (classic \
+                 apps: {}): add it to the master account's app",
+                endpoint.path, endpoint.scopes[0], endpoint.scopes[1]
+            )));
+        }
+    }
+    let pages = extractor::source::live::every_page(client, sub_accounts::sweep())
+        .await
+        .map_err(|e| Failure {
+            code: exit::code_for(e.class()),
+            error: anyhow::anyhow!(e).context("listing the sub accounts (GET /accounts)"),
+        })?;
+    let mut subs = Vec::new();
+    let mut known = std::collections::HashSet::new();
+    for raw in pages.iter().flat_map(|page| page.records()) {
+        let sub: SubAccount = serde_json::from_str(raw).unwrap_or_default();
+        match sub.id.filter(|id| !id.is_empty()) {
+            // Pages that shift while listed may repeat an account: each is read once.
+            Some(id) if !known.insert(id.clone()) => {}
+            Some(id) => subs.push((id, sub.account_name)),
+            None => tracing::warn!(message = "A sub account without an id; skipped."),
+        }
+    }
+    Ok(subs)
+}
+
+/// The run's failure once a signal came (exit 130 for SIGINT, 143 for SIGTERM): checked before
+/// each account, since one that came between two accounts reached no pipeline.
+pub fn signal_received() -> Option<Failure> {
+    let signal = crate::signals::received()?;
+    tracing::warn!(
+        message = "Interrupted: no further account is started.",
+        signal
+    );
+    Some(Failure {
+        code: crate::signals::exit_code(signal),
+        error: anyhow::anyhow!("interrupted by {signal}"),
+    })
+}
+
+/// A run over many accounts, as its accounts manifest describes it.
+pub struct AccountsRun {
+    /// Where the accounts manifest goes.
+    pub manifest: PathBuf,
+    /// The run id shared by every account.
+    pub run_id: String,
+    /// The accounts file, or the master account's `GET /accounts`.
+    pub config: String,
+    /// The accounts to extract (active ones, or every sub account listed).
+    pub planned: usize,
+    /// `accounts` or `sub accounts`, for messages.
+    pub kind: &'static str,
+}
+
+/// Writes the accounts manifest of a run over many accounts (beside the partitions, or in the
+/// folder holding the accounts' folders) and turns their outcomes into the run's result: exit 0
+/// when none failed, 75 when every failure is temporary, 1 otherwise; a signal that `stopped` the
+/// run is its result once the manifest is written, saying how many accounts were written before it.
+pub fn finish_accounts(
+    run: AccountsRun,
+    outcomes: Vec<AccountOutcome>,
+    stopped: Option<Failure>,
+) -> Result<(), Failure> {
+    let AccountsRun {
+        manifest: manifest_path,
+        run_id,
+        config,
+        planned,
+        kind,
+    } = run;
+    let manifest = AccountsManifest {
+        run_id,
+        config,
+        accounts: outcomes,
+    };
+    let written = sinks::write_json_atomically(&manifest_path, &manifest)
+        .map_err(|e| {
+            Failure::failed(anyhow::anyhow!(e).context("cannot write the accounts manifest"))
+        })
+        .and_then(|_| print_path(&manifest_path));
+    if let Some(signal) = stopped {
+        return Err(stopped_after(
+            signal,
+            &manifest.accounts,
+            planned,
+            kind,
+            written.map(|()| manifest_path),
+        ));
+    }
+    written?;
+    let failed: Vec<&AccountOutcome> = manifest
+        .accounts
+        .iter()
+        .filter(|a| a.status == "failed")
+        .collect();
+    if failed.is_empty() {
+        return Ok(());
+    }
+    // The manifest names every one; the message names the first few (a master account may have
+    // thousands of sub accounts, all failing for one reason).
+    const NAMED: usize = 10;
+    let mut names: Vec<&str> = failed.iter().take(NAMED).map(|a| a.name.as_str()).collect();
+    let more = format!("and {} more", failed.len().saturating_sub(NAMED));
+    if failed.len() > NAMED {
+        names.push(&more);
+    }
+    let all_temporary = failed.iter().all(|a| a.exit_code == Some(exit::TEMPORARY));
+    // Inactive accounts were not run: they count neither as failed nor among those run.
+    let skipped = manifest
+        .accounts
+        .iter()
+        .filter(|a| a.status == "skipped")
+        .count();
+    let run = manifest.accounts.len() - skipped;
+    let skipped = match skipped {
+        0 => String::new(),
+        n => format!("; {n} inactive skipped"),
+    };
+    Err(Failure {
+        code: if all_temporary {
+            exit::TEMPORARY
+        } else {
+            exit::FAILED
+        },
+        error: anyhow::anyhow!(
+            "{} of {run} accounts failed: {} (see {}){skipped}",
+            failed.len(),
+            names.join(", "),
+            manifest_path.display()
+        ),
+    })
+}
+
+/// The failure of a run over many accounts that `signal` stopped: what was written before it (the
+/// accounts run to the end, whose outputs are published), the account it stopped (whose partial
+/// outputs were removed), and how many were never started; `manifest` is where they are listed.
+fn stopped_after(
+    signal: Failure,
+    outcomes: &[AccountOutcome],
+    planned: usize,
+    kind: &str,
+    manifest: Result<PathBuf, Failure>,
+) -> Failure {
+    let name = crate::signals::received().unwrap_or("a signal");
+    let run = outcomes.iter().filter(|a| a.status != "skipped");
+    let written = run.clone().filter(|a| a.status == "ok").count();
+    let cut = run
+        .clone()
+        .filter(|a| a.exit_code == Some(signal.code))
+        .map(|a| a.name.as_str())
+        .next_back();
+    let started = run.count();
+    let failed = started.saturating_sub(written + usize::from(cut.is_some()));
+    let mut message = format!(
+        "interrupted by {name} after {written} of {planned} {kind} were written (their outputs \
+         are complete)"
+    );
+    if let Some(cut) = cut {
+        message.push_str(&format!(
+            "; {cut} was stopped and its partial outputs removed"
+        ));
+    }
+    if failed > 0 {
+        message.push_str(&format!("; {failed} failed"));
+    }
+    let not_started = planned.saturating_sub(started);
+    if not_started > 0 {
+        message.push_str(&format!("; {not_started} not started"));
+    }
+    match manifest {
+        Ok(path) => message.push_str(&format!("; outcomes in {}", path.display())),
+        Err(failure) => message.push_str(&format!("; {failure}")),
+    }
+    Failure {
+        code: signal.code,
+        error: anyhow::anyhow!(message),
+    }
+}
+
+/// Prints a manifest's path as stdout's last line. Its reader having gone away is not an error
+/// (the outputs are written); any other failure to print it is, since a scheduler reads it.
+pub fn print_path(path: &Path) -> Result<(), Failure> {
+    use std::io::Write;
+    match writeln!(std::io::stdout(), "{}", path.display()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Failure::failed_msg(format!(
+            "the outputs are written, but their manifest's path could not be printed on stdout \
+             ({e}): it is {}",
+            path.display()
+        ))),
+    }
+}
