@@ -1,6 +1,116 @@
-//! The datasets an extract may add to the license table (`--with`).
+//! Every Zoom endpoint a run may read, one row each: its `--with` name, the tables it fills, what
+//! its scope unlocks, and its first requests. The extract, the replay and `check` go by these rows,
+//! so a new list endpoint is one row here (plus its endpoint file in the extractor and its reader
+//! in the transform).
 
 use clap::ValueEnum;
+use extractor::zoom::activities::ACTIVITIES;
+use extractor::zoom::groups::{self, GROUPS};
+use extractor::zoom::roles::{self, ROLES};
+use extractor::zoom::sub_accounts::SUB_ACCOUNTS;
+use extractor::zoom::user_settings::USER_SETTINGS;
+use extractor::zoom::users::{ACCOUNT_USERS, USERS};
+use extractor::zoom::users_me::USERS_ME;
+use extractor::zoom::users_summary::USERS_SUMMARY;
+use extractor::{Endpoint, PageRequest};
+use transform::Table;
+
+/// One endpoint a run may read, and what for.
+#[derive(Debug)]
+pub struct Dataset {
+    /// The endpoint.
+    pub endpoint: &'static Endpoint,
+    /// The `--with` option that asks for it; `None` for what runs read without being asked.
+    pub with: Option<WithOption>,
+    /// The tables it fills beyond the license table.
+    pub tables: &'static [Table],
+    /// What its scope unlocks, as `check` reports it (the first row's is required).
+    pub unlocks: &'static str,
+    /// Its first request, for a list read whole with the users (`None`: the run builds its
+    /// requests from its settings: statuses, the report's window, each user's id).
+    pub first: Option<fn() -> PageRequest>,
+}
+
+/// Every endpoint the tool reads, in the order `check` reports their scopes.
+pub const DATASETS: &[Dataset] = &[
+    Dataset {
+        endpoint: &USERS,
+        with: None,
+        tables: &[],
+        unlocks: "required: the license table (GET /users)",
+        first: None,
+    },
+    Dataset {
+        endpoint: &USERS_SUMMARY,
+        with: None,
+        tables: &[],
+        unlocks: "optional: Zoom's own counts, reconciled with each extract (GET /users/summary)",
+        first: None,
+    },
+    Dataset {
+        endpoint: &USERS_ME,
+        with: None,
+        tables: &[],
+        unlocks: "optional: the account id of an authorization-code app, which names its \
+                  partitions (GET /users/me)",
+        first: None,
+    },
+    Dataset {
+        endpoint: &USER_SETTINGS,
+        with: Some(WithOption::Addons),
+        tables: &[Table::UserAddons],
+        unlocks: "optional: --with addons, each licensed user's paid add-ons (GET \
+                  /users/{userId}/settings)",
+        first: None,
+    },
+    Dataset {
+        endpoint: &GROUPS,
+        with: Some(WithOption::Groups),
+        tables: &[Table::Groups],
+        unlocks: "optional: --with groups, the account's groups by name (GET /groups)",
+        first: Some(groups::sweep),
+    },
+    Dataset {
+        endpoint: &ROLES,
+        with: Some(WithOption::Roles),
+        tables: &[Table::Roles],
+        unlocks: "optional: --with roles, the account's roles by name (GET /roles)",
+        first: Some(roles::request),
+    },
+    Dataset {
+        endpoint: &SUB_ACCOUNTS,
+        with: None,
+        tables: &[],
+        unlocks: "optional: --sub-accounts, a master account's sub accounts (GET /accounts)",
+        first: None,
+    },
+    Dataset {
+        endpoint: &ACCOUNT_USERS,
+        with: None,
+        tables: &[],
+        unlocks: "optional: --sub-accounts, each sub account's users (GET \
+                  /accounts/{accountId}/users)",
+        first: None,
+    },
+    Dataset {
+        endpoint: &ACTIVITIES,
+        with: Some(WithOption::Activity),
+        tables: &[Table::SigninEvents, Table::UserActivity],
+        unlocks: "optional: --with activity, Zoom's sign-in report (GET /report/activities, Pro \
+                  plans and up)",
+        first: None,
+    },
+];
+
+/// The endpoints a recording may hold pages of.
+pub fn recordable() -> Vec<&'static Endpoint> {
+    let listed = DATASETS
+        .iter()
+        .filter(|d| d.with.is_some() || d.endpoint == &USERS);
+    let mut endpoints: Vec<&'static Endpoint> = listed.map(|d| d.endpoint).collect();
+    endpoints.push(&ACCOUNT_USERS);
+    endpoints
+}
 
 /// What `--with` can add to an extract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -23,5 +133,18 @@ impl std::fmt::Display for WithOption {
             WithOption::Groups => "groups",
             WithOption::Roles => "roles",
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_with_option_has_one_row() {
+        for option in WithOption::value_variants() {
+            let rows = DATASETS.iter().filter(|d| d.with == Some(*option)).count();
+            assert_eq!(rows, 1, "--with {option}");
+        }
     }
 }

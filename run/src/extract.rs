@@ -13,23 +13,21 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use anyhow::anyhow;
 use chrono::NaiveDate;
 use extractor::zoom::activities::{self, ACTIVITIES};
-use extractor::zoom::groups::{self, GROUPS};
-use extractor::zoom::roles::{self, ROLES};
 use extractor::zoom::user_settings::{self, USER_SETTINGS};
 use extractor::zoom::users::ACCOUNT_USERS;
 use extractor::zoom::users_me;
 use extractor::zoom::users_summary::{self, USERS_SUMMARY, UsersSummary};
 use extractor::{
-    Endpoint, ExtractError, LiveSource, Page, PageRequest, PageSource, RecordingWriter,
-    ReplaySource, SourceReport, USERS, UserStatus, ZoomClient,
+    Endpoint, ExtractError, LiveSource, Page, PageSource, RecordingWriter, ReplaySource,
+    SourceReport, UserStatus, ZoomClient,
 };
 use sinks::{FinishedOutput, RecordSink, SinkError, SinkOptions};
 use tokio::sync::mpsc;
 use transform::{ActivityContext, RunContext, Table, TransformStats, TransformedPage, Transformer};
 
 use crate::Progress;
-use crate::config::{ExtractConfig, SourceConfig};
-use crate::datasets::WithOption;
+use crate::config::{ExtractConfig, LiveConfig, SourceConfig};
+use crate::datasets::{DATASETS, Dataset, WithOption};
 use crate::exit::{self, Failure};
 use crate::manifest::Manifest;
 use crate::reconcile::Reconciliation;
@@ -90,184 +88,165 @@ struct OpenedSource {
     client: Option<Arc<ZoomClient>>,
     /// The sign-in report's window (first and last day), when the run reads it.
     activity: Option<(NaiveDate, NaiveDate)>,
-    /// The account's lists the run reads (groups, roles).
-    lists: Vec<Table>,
+    /// The datasets read beside the users (`--with`, or what a recording holds).
+    datasets: Vec<&'static Dataset>,
 }
 
 impl AnySource {
     /// Opens the source for `cfg`.
     async fn open(cfg: &ExtractConfig) -> Result<OpenedSource, Failure> {
         match &cfg.source {
-            SourceConfig::Replay(dir) => {
-                let endpoints = [
-                    &USERS,
-                    &ACCOUNT_USERS,
-                    &ACTIVITIES,
-                    &GROUPS,
-                    &ROLES,
-                    &USER_SETTINGS,
-                ];
-                let source = ReplaySource::open(dir, &endpoints).map_err(|e| Failure {
-                    code: exit::USAGE,
-                    error: anyhow!(e).context(format!("--replay {}", dir.display())),
-                })?;
-                let account_id = source.index().account_id.clone();
-                // The lists the recording holds are replayed to their tables.
-                let recorded = |endpoint: &Endpoint| {
-                    let pages = &source.index().pages;
-                    pages.iter().any(|p| p.request.endpoint == endpoint.path)
-                };
-                let mut lists: Vec<Table> = LISTS
-                    .iter()
-                    .filter(|(endpoint, ..)| recorded(endpoint))
-                    .map(|(_, table, ..)| *table)
-                    .collect();
-                let source = match recorded(&USER_SETTINGS) {
-                    true => {
-                        lists.push(Table::UserAddons);
-                        // Every licensed user listed must have their settings answer recorded.
-                        source.expecting(Arc::new(|page| user_settings::requests_for(page, false)))
-                    }
-                    false => source,
-                };
-                Ok(OpenedSource {
-                    lists,
-                    activity: activities::window_of(
-                        source
-                            .index()
-                            .pages
-                            .iter()
-                            .filter(|p| p.request.endpoint == ACTIVITIES.path)
-                            .map(|p| &p.request.query),
-                    ),
-                    source: AnySource::Replay(source),
-                    zoom_counts: None,
-                    account_id,
-                    client: None,
-                })
-            }
-            SourceConfig::Live(live) => {
-                let api_url = live.client.api_url.to_string();
-                let client = ZoomClient::new(live.client.clone()).map_err(Failure::failed_msg)?;
-                // The token first: it is needed anyway, and its scopes say what may be asked.
-                let token = client.token().await.map_err(|e| Failure {
-                    code: exit::code_for(e.class()),
-                    error: anyhow!(e).context("connecting to Zoom"),
-                })?;
-                let granted = |endpoint: &Endpoint| {
-                    token
-                        .scopes
-                        .iter()
-                        .any(|s| endpoint.scopes.contains(&s.as_str()))
-                };
-                // Needed to name a partition; otherwise only recorded, so a failure there is a warning.
-                let needed = cfg.partition.as_ref().is_some_and(|p| p.account.is_none());
-                let account = match live
-                    .sub_account
-                    .as_deref()
-                    .or(live.client.credentials.account_id())
-                {
-                    Some(id) => Some(id.to_owned()),
-                    None => match authorized_account(&client, granted(&users_me::USERS_ME)).await {
-                        Ok(account) => account,
-                        Err(e) if needed => {
-                            return Err(Failure {
-                                code: exit::code_for(e.class()),
-                                error: anyhow!(e).context("asking Zoom for the account id"),
-                            });
-                        }
-                        Err(e) => {
-                            tracing::warn!(message = "Could not read the account id.", error = %e);
-                            None
-                        }
-                    },
-                };
-                let recorder = match &live.record {
-                    Some(dir) => Some(
-                        RecordingWriter::create(dir, account.clone(), cfg.started_at)
-                            .map_err(|e| Failure::usage(format!("--record: {e}")))?
-                            .keeping_personal_data(cfg.with_ip),
-                    ),
-                    None => None,
-                };
-                let client = Arc::new(client);
-                let users = match &live.sub_account {
-                    None => extractor::zoom::users::sweeps(
-                        &live.statuses,
-                        live.page_size,
-                        live.custom_attributes,
-                    ),
-                    Some(id) => {
-                        if !granted(&ACCOUNT_USERS) {
-                            return Err(missing_scope(&ACCOUNT_USERS, "--sub-accounts"));
-                        }
-                        extractor::zoom::users::sub_account_sweeps(
-                            id,
-                            &live.statuses,
-                            live.page_size,
-                            live.custom_attributes,
-                        )
-                    }
-                };
-                // The account's lists asked for (--with groups,roles) go with the users.
-                let mut first = users;
-                let mut lists = Vec::new();
-                for (endpoint, table, option, first_request) in LISTS {
-                    if live.with.contains(option) {
-                        if !granted(endpoint) {
-                            return Err(missing_scope(endpoint, &format!("--with {option}")));
-                        }
-                        first.push(first_request());
-                        lists.push(*table);
-                    }
-                }
-                // The report comes second: every user is known when the first event arrives.
-                let mut phases = vec![first];
-                let mut window = None;
-                if let Some((last, days)) = live.activity {
-                    if !granted(&ACTIVITIES) {
-                        return Err(missing_scope(&ACTIVITIES, "--with activity"));
-                    }
-                    let ranges = activities::windows(last, days);
-                    window = ranges.first().map(|(from, _)| (*from, last));
-                    phases.push(activities::sweeps(&ranges));
-                }
-                let mut source = LiveSource::new(client.clone(), api_url, phases, recorder);
-                // Add-ons: each (licensed) user's settings, once the users are listed.
-                if live.with.contains(&WithOption::Addons) {
-                    if !granted(&USER_SETTINGS) {
-                        return Err(missing_scope(&USER_SETTINGS, "--with addons"));
-                    }
-                    let all = live.addons_for_all;
-                    source = source.with_follow_ups(Arc::new(move |page| {
-                        user_settings::requests_for(page, all)
-                    }));
-                    lists.push(Table::UserAddons);
-                }
-                Ok(OpenedSource {
-                    // Zoom's summary is of the app's own account, never of a sub account.
-                    zoom_counts: match granted(&USERS_SUMMARY) && live.sub_account.is_none() {
-                        true => zoom_counts(&client).await,
-                        false => None,
-                    },
-                    source: AnySource::Live(source),
-                    account_id: account,
-                    client: Some(client),
-                    activity: window,
-                    lists,
-                })
-            }
+            SourceConfig::Replay(dir) => open_replay(dir),
+            SourceConfig::Live(live) => open_live(cfg, live).await,
         }
     }
 }
 
-/// The account's lists a run may read: the endpoint, its table and the `--with` option that asks
-/// for it.
-type List = (&'static Endpoint, Table, WithOption, fn() -> PageRequest);
-const LISTS: &[List] = &[
-    (&GROUPS, Table::Groups, WithOption::Groups, groups::sweep),
-    (&ROLES, Table::Roles, WithOption::Roles, roles::request),
-];
+/// A recording, replayed to the tables of the datasets it holds.
+fn open_replay(dir: &std::path::Path) -> Result<OpenedSource, Failure> {
+    let source = ReplaySource::open(dir, &crate::datasets::recordable()).map_err(|e| Failure {
+        code: exit::USAGE,
+        error: anyhow!(e).context(format!("--replay {}", dir.display())),
+    })?;
+    let account_id = source.index().account_id.clone();
+    let pages = &source.index().pages;
+    let recorded = |endpoint: &Endpoint| pages.iter().any(|p| p.request.endpoint == endpoint.path);
+    let activity = activities::window_of(
+        pages
+            .iter()
+            .filter(|p| p.request.endpoint == ACTIVITIES.path)
+            .map(|p| &p.request.query),
+    );
+    let read: Vec<&'static Dataset> = DATASETS
+        .iter()
+        .filter(|d| d.with.is_some() && recorded(d.endpoint))
+        .filter(|d| d.endpoint != &ACTIVITIES || activity.is_some())
+        .collect();
+    let source = match recorded(&USER_SETTINGS) {
+        // Every licensed user listed must have their settings answer recorded.
+        true => source.expecting(Arc::new(|page| user_settings::requests_for(page, false))),
+        false => source,
+    };
+    Ok(OpenedSource {
+        source: AnySource::Replay(source),
+        zoom_counts: None,
+        account_id,
+        client: None,
+        activity,
+        datasets: read,
+    })
+}
+
+/// Zoom, asked for the users and the datasets `--with` names, once the token's scopes say the
+/// app may read them all.
+async fn open_live(cfg: &ExtractConfig, live: &LiveConfig) -> Result<OpenedSource, Failure> {
+    let api_url = live.client.api_url.to_string();
+    let client = ZoomClient::new(live.client.clone()).map_err(Failure::failed_msg)?;
+    // The token first: it is needed anyway, and its scopes say what may be asked.
+    let token = client.token().await.map_err(|e| Failure {
+        code: exit::code_for(e.class()),
+        error: anyhow!(e).context("connecting to Zoom"),
+    })?;
+    let granted = |endpoint: &Endpoint| {
+        let mut scopes = token.scopes.iter();
+        scopes.any(|s| endpoint.scopes.contains(&s.as_str()))
+    };
+    let mut first = match &live.sub_account {
+        None => {
+            extractor::zoom::users::sweeps(&live.statuses, live.page_size, live.custom_attributes)
+        }
+        Some(id) => {
+            if !granted(&ACCOUNT_USERS) {
+                return Err(missing_scope(&ACCOUNT_USERS, "--sub-accounts"));
+            }
+            extractor::zoom::users::sub_account_sweeps(
+                id,
+                &live.statuses,
+                live.page_size,
+                live.custom_attributes,
+            )
+        }
+    };
+    // The datasets asked for; lists read whole (groups, roles) go with the users.
+    let mut read = Vec::new();
+    for dataset in DATASETS {
+        let Some(option) = dataset.with.filter(|w| live.with.contains(w)) else {
+            continue;
+        };
+        if !granted(dataset.endpoint) {
+            return Err(missing_scope(dataset.endpoint, &format!("--with {option}")));
+        }
+        first.extend(dataset.first.map(|request| request()));
+        read.push(dataset);
+    }
+    let account = account_of(cfg, live, &client, granted(&users_me::USERS_ME)).await?;
+    let recorder = match &live.record {
+        Some(dir) => Some(
+            RecordingWriter::create(dir, account.clone(), cfg.started_at)
+                .map_err(|e| Failure::usage(format!("--record: {e}")))?
+                .keeping_personal_data(cfg.with_ip),
+        ),
+        None => None,
+    };
+    let client = Arc::new(client);
+    // The report comes second: every user is known when the first event arrives.
+    let mut phases = vec![first];
+    let mut window = None;
+    if let Some((last, days)) = live.activity {
+        let ranges = activities::windows(last, days);
+        window = ranges.first().map(|(from, _)| (*from, last));
+        phases.push(activities::sweeps(&ranges));
+    }
+    let mut source = LiveSource::new(client.clone(), api_url, phases, recorder);
+    // Add-ons: each (licensed) user's settings, once the users are listed.
+    if live.with.contains(&WithOption::Addons) {
+        let all = live.addons_for_all;
+        source =
+            source.with_follow_ups(Arc::new(move |page| user_settings::requests_for(page, all)));
+    }
+    Ok(OpenedSource {
+        // Zoom's summary is of the app's own account, never of a sub account.
+        zoom_counts: match granted(&USERS_SUMMARY) && live.sub_account.is_none() {
+            true => zoom_counts(&client).await,
+            false => None,
+        },
+        source: AnySource::Live(source),
+        account_id: account,
+        client: Some(client),
+        activity: window,
+        datasets: read,
+    })
+}
+
+/// The account a live run reads: the sub account, the server-to-server app's, else the one an
+/// authorization-code app was authorized for (`GET /users/me`, when `me_granted`). Needed to name
+/// a partition; otherwise only recorded, so a failure to read it is then a warning.
+async fn account_of(
+    cfg: &ExtractConfig,
+    live: &LiveConfig,
+    client: &ZoomClient,
+    me_granted: bool,
+) -> Result<Option<String>, Failure> {
+    let needed = cfg.partition.as_ref().is_some_and(|p| p.account.is_none());
+    let known = live
+        .sub_account
+        .as_deref()
+        .or(live.client.credentials.account_id());
+    if let Some(id) = known {
+        return Ok(Some(id.to_owned()));
+    }
+    match authorized_account(client, me_granted).await {
+        Ok(account) => Ok(account),
+        Err(e) if needed => Err(Failure {
+            code: exit::code_for(e.class()),
+            error: anyhow!(e).context("asking Zoom for the account id"),
+        }),
+        Err(e) => {
+            tracing::warn!(message = "Could not read the account id.", error = %e);
+            Ok(None)
+        }
+    }
+}
 
 /// The failure (exit 2, before any page) of an option whose endpoint's scope the token lacks.
 fn missing_scope(endpoint: &Endpoint, option: &str) -> Failure {
@@ -337,14 +316,11 @@ pub async fn run_extract(
         account_id,
         client,
         activity,
-        lists,
+        datasets,
     } = opened;
     let progress = progress.map(|progress| Arc::new(Reporter { progress, client }));
     let mut tables = vec![Table::Licenses, Table::Rejects];
-    if activity.is_some() {
-        tables.extend([Table::SigninEvents, Table::UserActivity]);
-    }
-    tables.extend(lists);
+    tables.extend(datasets.iter().flat_map(|d| d.tables));
     let mut targets = Targets::new(cfg, account_id.as_deref(), &tables)?;
     let known_account = account_id.clone();
     let transformer = Transformer::new(RunContext {

@@ -5,57 +5,17 @@
 use std::io::Write;
 
 use extractor::zoom::activities::{self, ACTIVITIES};
-use extractor::zoom::groups::GROUPS;
-use extractor::zoom::roles::ROLES;
 use extractor::zoom::sub_accounts::SUB_ACCOUNTS;
 use extractor::zoom::user_settings::USER_SETTINGS;
 use extractor::zoom::users::{self, ACCOUNT_USERS, USERS, UserStatus};
 use extractor::zoom::users_me::{self, USERS_ME};
 use extractor::zoom::users_summary::{self, USERS_SUMMARY, UsersSummary};
-use extractor::{Credentials, Endpoint, ZoomClient};
+use extractor::{Credentials, ZoomClient};
 
 use crate::accounts;
 use crate::cli::CheckArgs;
 use crate::config::{client_config, connection};
 use run::exit::{self, Failure};
-
-/// Every scope the tool can use, by the endpoint that needs it, and what it unlocks; the first is
-/// required.
-const SCOPE_USES: &[(&Endpoint, &str)] = &[
-    (&USERS, "required: the license table (GET /users)"),
-    (
-        &USERS_SUMMARY,
-        "optional: Zoom's own counts, reconciled with each extract (GET /users/summary)",
-    ),
-    (
-        &USERS_ME,
-        "optional: the account id of an authorization-code app, which names its partitions (GET /users/me)",
-    ),
-    (
-        &USER_SETTINGS,
-        "optional: --with addons, each licensed user's paid add-ons (GET /users/{userId}/settings)",
-    ),
-    (
-        &GROUPS,
-        "optional: --with groups, the account's groups by name (GET /groups)",
-    ),
-    (
-        &ROLES,
-        "optional: --with roles, the account's roles by name (GET /roles)",
-    ),
-    (
-        &SUB_ACCOUNTS,
-        "optional: --sub-accounts, a master account's sub accounts (GET /accounts)",
-    ),
-    (
-        &ACCOUNT_USERS,
-        "optional: --sub-accounts, each sub account's users (GET /accounts/{accountId}/users)",
-    ),
-    (
-        &ACTIVITIES,
-        "optional: --with activity, Zoom's sign-in report (GET /report/activities, Pro plans and up)",
-    ),
-];
 
 /// Runs `check`; the report goes to stdout, line by line as each step succeeds.
 pub async fn run(args: CheckArgs) -> Result<(), Failure> {
@@ -94,13 +54,16 @@ pub async fn run(args: CheckArgs) -> Result<(), Failure> {
     ));
     let has_scope = |scopes: &[&str]| token.scopes.iter().any(|s| scopes.contains(&s.as_str()));
     say("scopes:".into());
-    for (endpoint, unlocks) in SCOPE_USES {
+    for run::datasets::Dataset {
+        endpoint, unlocks, ..
+    } in run::datasets::DATASETS
+    {
         let scope = match endpoint.scopes {
             [granular, classic, ..] => format!("{granular} (classic apps: {classic})"),
             [only] => only.to_string(),
             [] => continue,
         };
-        let state = match (has_scope(endpoint.scopes), endpoint == &&USERS) {
+        let state = match (has_scope(endpoint.scopes), *endpoint == &USERS) {
             (true, _) => "granted",
             (false, true) => "NOT granted",
             (false, false) => "not granted",
