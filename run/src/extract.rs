@@ -321,7 +321,7 @@ pub async fn run_extract(
     let progress = progress.map(|progress| Arc::new(Reporter { progress, client }));
     let mut tables = vec![Table::Licenses, Table::Rejects];
     tables.extend(datasets.iter().flat_map(|d| d.tables));
-    let mut targets = Targets::new(cfg, account_id.as_deref(), &tables)?;
+    let targets = Targets::new(cfg, account_id.as_deref(), &tables)?;
     let known_account = account_id.clone();
     let transformer = Transformer::new(RunContext {
         run_id: cfg.run_id.clone(),
@@ -333,16 +333,56 @@ pub async fn run_extract(
             with_ip: cfg.with_ip,
         }),
     });
+    let outputs = open_outputs(cfg, &targets)?;
+    let (finished, stats, mut report) =
+        run_stages(cfg, source, transformer, outputs, progress).await?;
+    // An authorization-code app's account id comes from GET /users/me, not from its credentials.
+    if report.account_id.is_none() {
+        report.account_id = known_account;
+    }
+    check_outcome(&report, &stats)?;
+    publish(
+        cfg,
+        targets,
+        finished,
+        &report,
+        &stats,
+        activity,
+        zoom_counts,
+    )
+}
+
+/// Opens a sink for each table of `targets`.
+fn open_outputs(
+    cfg: &ExtractConfig,
+    targets: &Targets,
+) -> Result<BTreeMap<Table, Box<dyn RecordSink>>, Failure> {
     let options = sink_options(&cfg.run_id, cfg.csv_raw);
-    let open = |dest| {
-        sinks::open_sink(cfg.format, dest, &options)
-            .map_err(|e| Failure::failed(anyhow!(e).context("cannot open output")))
-    };
     let mut outputs = BTreeMap::new();
     for (table, destination) in &targets.tables {
-        outputs.insert(*table, open(destination)?);
+        let sink = sinks::open_sink(cfg.format, destination, &options)
+            .map_err(|e| Failure::failed(anyhow!(e).context("cannot open output")))?;
+        outputs.insert(*table, sink);
     }
+    Ok(outputs)
+}
 
+/// Runs the three stages to their end: every table's output finished (not yet committed), the
+/// transform's counts and the source's report; a signal stops them and removes what they wrote.
+async fn run_stages(
+    cfg: &ExtractConfig,
+    source: AnySource,
+    transformer: Transformer,
+    outputs: BTreeMap<Table, Box<dyn RecordSink>>,
+    progress: Option<Arc<Reporter>>,
+) -> Result<
+    (
+        BTreeMap<Table, FinishedOutput>,
+        TransformStats,
+        SourceReport,
+    ),
+    Failure,
+> {
     let cancelled = Arc::new(AtomicBool::new(false));
     let (page_tx, page_rx) = mpsc::channel::<Page>(PAGE_QUEUE);
     let (batch_tx, batch_rx) = std::sync::mpsc::sync_channel::<TransformedPage>(BATCH_QUEUE);
@@ -402,7 +442,7 @@ pub async fn run_extract(
         Ok(Err(StageError::Stopped)) => None,
         Err(join) => return Err(Failure::failed(anyhow!("transform stage panicked: {join}"))),
     };
-    let mut report = match source {
+    let report = match source {
         Ok(Ok(report)) => report,
         Ok(Err(e)) => return Err(source_failure(e, cfg)),
         Err(join) => return Err(Failure::failed(anyhow!("source stage panicked: {join}"))),
@@ -410,12 +450,15 @@ pub async fn run_extract(
     let (Some(finished), Some(stats)) = (finished, stats) else {
         return Err(Failure::failed(anyhow!("the pipeline stopped early")));
     };
+    Ok((finished, stats, report))
+}
+
+/// Checks a finished run before anything is committed: every user Zoom sent is a row, a rejection
+/// or a counted duplicate (and every event a row or a counted duplicate), and the add-ons were
+/// read; warns of what was counted aside.
+fn check_outcome(report: &SourceReport, stats: &TransformStats) -> Result<(), Failure> {
     // Every user Zoom sent is a row, a rejection or a counted duplicate, and every event a row or
     // a counted duplicate, or nothing is written.
-    // An authorization-code app's account id comes from GET /users/me, not from its credentials.
-    if report.account_id.is_none() {
-        report.account_id = known_account;
-    }
     let (read, decided) = (stats.records_read(), stats.records_decided());
     if report.records != read || decided != report.records {
         return Err(Failure::failed(anyhow!(
@@ -455,7 +498,19 @@ pub async fn run_extract(
             }
         }
     }
+    Ok(())
+}
 
+/// Commits every output, writes the manifest last and publishes a partitioned run.
+fn publish(
+    cfg: &ExtractConfig,
+    mut targets: Targets,
+    finished: BTreeMap<Table, FinishedOutput>,
+    report: &SourceReport,
+    stats: &TransformStats,
+    activity: Option<(NaiveDate, NaiveDate)>,
+    zoom_counts: Option<UsersSummary>,
+) -> Result<RunResult, Failure> {
     let mut receipts = BTreeMap::new();
     let files = finished
         .values()
@@ -469,13 +524,13 @@ pub async fn run_extract(
         }
         receipts.insert(table, receipt);
     }
-    let mut manifest = Manifest::new(cfg, &report, &stats, receipts, chrono::Utc::now());
+    let mut manifest = Manifest::new(cfg, report, stats, receipts, chrono::Utc::now());
     manifest.partition = targets.staged.as_ref().map(|s| s.info.clone());
     if let (Some(window), Some(counts)) = (activity, stats.activity.clone()) {
         manifest.set_activity(window, counts);
     }
     manifest.reconciliation =
-        zoom_counts.map(|zoom| Reconciliation::new(&zoom, &stats, &manifest.received()));
+        zoom_counts.map(|zoom| Reconciliation::new(&zoom, stats, &manifest.received()));
     let write_manifest = |path: &std::path::Path| {
         sinks::write_json_atomically(path, &manifest)
             .map_err(|e| Failure::failed(anyhow!(e).context("cannot write the manifest")))
