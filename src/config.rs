@@ -131,63 +131,102 @@ pub fn extract_config(
         (true, Some(e)) => path.join(&e.name),
         _ => path.to_path_buf(),
     };
-    let source = match (&args.replay, &args.record) {
-        (Some(_), Some(_)) => {
-            return Err(Failure::usage(
-                "--record saves pages of a live run; it cannot be combined with --replay",
-            ));
+    let source = match &args.replay {
+        Some(dir) => {
+            refuse_with_replay(args)?;
+            SourceConfig::Replay(dir.clone())
         }
-        (Some(_), None) if !args.include_fields.is_empty() => {
-            return Err(Failure::usage(
-                "--include-fields asks Zoom for more fields; a replay reads what was recorded \
-                 (record with --include-fields to have them)",
-            ));
-        }
-        (Some(_), None) if args.addons_for.is_some() => {
-            return Err(Failure::usage(
-                "--addons-for chooses what a live run asks Zoom for; a replay reads the \
-                 settings the recording holds",
-            ));
-        }
-        (Some(_), None) if args.activity_days.is_some() => {
-            return Err(Failure::usage(
-                "--activity-days chooses what a live run asks Zoom for; a replay reads the \
-                 days the recording holds",
-            ));
-        }
-        (Some(_), None) if !args.with.is_empty() => {
-            return Err(Failure::usage(
-                "--with chooses what a live run asks Zoom for; a replay reads what the recording \
-                 holds (sign-in events included, when it has them)",
-            ));
-        }
-        (Some(_), None) if args.statuses != ["active", "pending"] => {
-            return Err(Failure::usage(
-                "--statuses chooses what a live run asks Zoom for; a replay reads every status \
-                 the recording holds",
-            ));
-        }
-        (Some(dir), None) => SourceConfig::Replay(dir.clone()),
-        (None, record) => {
-            let connection = connection(&args.connect, args.requests.max_rps, entry)?;
-            let record = record.as_deref().map(sub);
-            check_record_dir(&record)?;
-            SourceConfig::Live(Box::new(LiveConfig {
-                client: client_config(&connection, &args.requests)?,
-                statuses: parse_statuses(&args.statuses)?,
-                page_size: args.page_size,
-                record,
-                account_name: connection.name,
-                custom_attributes: args
-                    .include_fields
-                    .contains(&IncludeField::CustomAttributes),
-                activity: activity_window(args, now)?,
-                with: args.with.clone(),
-                addons_for_all: addons_for(args)? == AddonsFor::All,
-                sub_account: None,
-            }))
-        }
+        None => live_config(args, entry, &sub, now)?,
     };
+    let (format, output, rejects, manifest) = destinations(args, per_account, &sub)?;
+    let extracted_at = extracted_at(args, now);
+    Ok(ExtractConfig {
+        source,
+        format,
+        output,
+        rejects,
+        manifest,
+        run_id: run_id(args)?,
+        extracted_at,
+        started_at: now,
+        csv_raw: args.csv_raw,
+        changes: args.changes,
+        with_ip: args.with_ip,
+        partition: partition_config(args, entry, extracted_at)?,
+    })
+}
+
+/// Refuses the flags that choose what a live run asks Zoom for: a replay reads what was recorded.
+fn refuse_with_replay(args: &ExtractArgs) -> Result<(), Failure> {
+    let refusals = [
+        (
+            args.record.is_some(),
+            "--record saves pages of a live run; it cannot be combined with --replay",
+        ),
+        (
+            !args.include_fields.is_empty(),
+            "--include-fields asks Zoom for more fields; a replay reads what was recorded \
+             (record with --include-fields to have them)",
+        ),
+        (
+            args.addons_for.is_some(),
+            "--addons-for chooses what a live run asks Zoom for; a replay reads the settings the \
+             recording holds",
+        ),
+        (
+            args.activity_days.is_some(),
+            "--activity-days chooses what a live run asks Zoom for; a replay reads the days the \
+             recording holds",
+        ),
+        (
+            !args.with.is_empty(),
+            "--with chooses what a live run asks Zoom for; a replay reads what the recording \
+             holds (sign-in events included, when it has them)",
+        ),
+        (
+            args.statuses != ["active", "pending"],
+            "--statuses chooses what a live run asks Zoom for; a replay reads every status the \
+             recording holds",
+        ),
+    ];
+    match refusals.into_iter().find(|(given, _)| *given) {
+        Some((_, why)) => Err(Failure::usage(why)),
+        None => Ok(()),
+    }
+}
+
+/// A live run's settings; `sub` puts a path into the account's folder (`--all-accounts`).
+fn live_config(
+    args: &ExtractArgs,
+    entry: Option<&AccountEntry>,
+    sub: &dyn Fn(&Path) -> PathBuf,
+    now: DateTime<Utc>,
+) -> Result<SourceConfig, Failure> {
+    let connection = connection(&args.connect, args.requests.max_rps, entry)?;
+    let record = args.record.as_deref().map(sub);
+    check_record_dir(&record)?;
+    Ok(SourceConfig::Live(Box::new(LiveConfig {
+        client: client_config(&connection, &args.requests)?,
+        statuses: parse_statuses(&args.statuses)?,
+        page_size: args.page_size,
+        record,
+        account_name: connection.name,
+        custom_attributes: args
+            .include_fields
+            .contains(&IncludeField::CustomAttributes),
+        activity: activity_window(args, now)?,
+        with: args.with.clone(),
+        addons_for_all: addons_for(args)? == AddonsFor::All,
+        sub_account: None,
+    })))
+}
+
+/// The format and the destinations of the license table, the rejects and the manifest.
+fn destinations(
+    args: &ExtractArgs,
+    per_account: bool,
+    sub: &dyn Fn(&Path) -> PathBuf,
+) -> Result<(Format, Destination, Destination, PathBuf), Failure> {
     let outputs = [
         ("--output", args.output.as_deref()),
         ("--rejects", args.rejects.as_deref()),
@@ -257,8 +296,16 @@ pub fn extract_config(
             ));
         }
     }
-    let extracted_at = extracted_at(args, now);
-    let partition = match &args.output_dir {
+    Ok((format, output, rejects, manifest))
+}
+
+/// The partition a run with `--output-dir` writes; flags that need one are refused without it.
+fn partition_config(
+    args: &ExtractArgs,
+    entry: Option<&AccountEntry>,
+    extracted_at: DateTime<Utc>,
+) -> Result<Option<PartitionConfig>, Failure> {
+    Ok(match &args.output_dir {
         None => {
             // clap's `requires` lets these through when --output (which conflicts with
             // --output-dir) is given: checked here, for every flag that needs partitions.
@@ -287,8 +334,12 @@ pub fn extract_config(
                 account,
             })
         }
-    };
-    let run_id = match args.run_id.clone() {
+    })
+}
+
+/// The run id: `--run-id`, checked, else a new UUIDv7.
+fn run_id(args: &ExtractArgs) -> Result<String, Failure> {
+    Ok(match args.run_id.clone() {
         Some(id) if id.trim().is_empty() => {
             return Err(Failure::usage("--run-id must not be empty"));
         }
@@ -301,20 +352,6 @@ pub fn extract_config(
         }
         Some(id) => id,
         None => uuid::Uuid::now_v7().to_string(),
-    };
-    Ok(ExtractConfig {
-        source,
-        format,
-        output,
-        rejects,
-        manifest,
-        run_id,
-        extracted_at,
-        started_at: now,
-        csv_raw: args.csv_raw,
-        changes: args.changes,
-        with_ip: args.with_ip,
-        partition,
     })
 }
 
