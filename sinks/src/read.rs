@@ -49,110 +49,133 @@ pub fn read_table(
     // a writer's.
     let file = File::open(path).map_err(|e| read_error(&shown, e))?;
     let wanted = schema.clone();
-    let arrow = move |path: String| {
-        move |r: Result<RecordBatch, arrow_schema::ArrowError>| {
-            r.map_err(|e| SinkError::Read {
-                path: path.clone(),
-                detail: e.to_string(),
-            })
-        }
-    };
     match format {
-        Format::Parquet => {
-            let builder = ParquetRecordBatchReaderBuilder::try_new(file)
-                .map_err(|e| read_error(&shown, e))?;
-            let file_schema = builder.schema().clone();
-            let mut roots = Vec::new();
-            for field in wanted.fields() {
-                let (index, found) = file_schema
-                    .column_with_name(field.name())
-                    .ok_or_else(|| missing(&shown, field))?;
-                if found.data_type() != field.data_type() {
-                    return Err(other_type(&shown, field, found.data_type()));
-                }
-                roots.push(index);
-            }
-            let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
-            let reader = builder
-                .with_projection(mask)
-                .with_batch_size(BATCH_ROWS)
-                .build()
-                .map_err(|e| read_error(&shown, e))?;
-            Ok(Box::new(reader.map(arrow(shown.clone())).map(
-                move |batch| in_order(&shown, &wanted, &batch?, &|column, _| Ok(column.clone())),
-            )))
+        Format::Parquet => read_parquet(file, shown, wanted),
+        Format::Ndjson => read_ndjson(file, shown, wanted),
+        Format::Csv => read_csv(path, file, shown, wanted, options),
+    }
+}
+
+/// A Parquet file's columns of `wanted`: only their column chunks are decoded.
+fn read_parquet(file: File, shown: String, wanted: SchemaRef) -> Result<Batches, SinkError> {
+    let builder =
+        ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| read_error(&shown, e))?;
+    let file_schema = builder.schema().clone();
+    let mut roots = Vec::new();
+    for field in wanted.fields() {
+        let (index, found) = file_schema
+            .column_with_name(field.name())
+            .ok_or_else(|| missing(&shown, field))?;
+        if found.data_type() != field.data_type() {
+            return Err(other_type(&shown, field, found.data_type()));
         }
-        Format::Ndjson => {
-            let parsed = Schema::new(
-                wanted
-                    .fields()
-                    .iter()
-                    .map(|f| {
-                        f.as_ref()
-                            .clone()
-                            .with_data_type(parsed_type(f.data_type()))
-                    })
-                    .collect::<Vec<_>>(),
-            );
-            let reader = arrow_json::ReaderBuilder::new(Arc::new(parsed))
-                .with_batch_size(BATCH_ROWS)
-                .build(BufReader::new(file))
-                .map_err(|e| read_error(&shown, e))?;
-            Ok(Box::new(reader.map(arrow(shown.clone())).map(
-                move |batch| in_order(&shown, &wanted, &batch?, &retag),
-            )))
-        }
-        Format::Csv => {
-            let header = csv::Reader::from_path(path)
-                .and_then(|mut r| r.headers().cloned())
-                .map_err(|e| read_error(&shown, e))?;
-            // Every column as text but the ones asked for; lists as text, split below.
-            let columns: Vec<Field> = header
-                .iter()
-                .map(|name| {
-                    let data_type = match wanted.field_with_name(name).map(Field::data_type) {
-                        Ok(DataType::List(_)) | Err(_) => DataType::Utf8,
-                        Ok(other) => parsed_type(other),
-                    };
-                    Field::new(name, data_type, true)
-                })
-                .collect();
-            let mut projection = Vec::new();
-            for field in wanted.fields() {
-                let index = header
-                    .iter()
-                    .position(|name| name == field.name())
-                    .ok_or_else(|| missing(&shown, field))?;
-                projection.push(index);
-            }
-            let reader = arrow_csv::ReaderBuilder::new(Arc::new(Schema::new(columns)))
-                .with_header(true)
-                .with_projection(projection)
-                .with_batch_size(BATCH_ROWS)
-                .build(file)
-                .map_err(|e| read_error(&shown, e))?;
-            // Columns whose formula-like cells the sink neutralized.
-            let neutralized: Vec<String> = match options.csv_raw {
-                true => Vec::new(),
-                false => wanted
-                    .fields()
-                    .iter()
-                    .map(|f| f.name().clone())
-                    .filter(|name| !options.verbatim_columns.contains(name))
-                    .collect(),
+        roots.push(index);
+    }
+    let mask = ProjectionMask::roots(builder.parquet_schema(), roots);
+    let reader = builder
+        .with_projection(mask)
+        .with_batch_size(BATCH_ROWS)
+        .build()
+        .map_err(|e| read_error(&shown, e))?;
+    Ok(Box::new(reader.map(arrow(shown.clone())).map(
+        move |batch| in_order(&shown, &wanted, &batch?, &|column, _| Ok(column.clone())),
+    )))
+}
+
+/// An NDJSON file's members of `wanted`, timestamps parsed as [`parsed_type`] says.
+fn read_ndjson(file: File, shown: String, wanted: SchemaRef) -> Result<Batches, SinkError> {
+    let parsed = Schema::new(
+        wanted
+            .fields()
+            .iter()
+            .map(|f| {
+                f.as_ref()
+                    .clone()
+                    .with_data_type(parsed_type(f.data_type()))
+            })
+            .collect::<Vec<_>>(),
+    );
+    let reader = arrow_json::ReaderBuilder::new(Arc::new(parsed))
+        .with_batch_size(BATCH_ROWS)
+        .build(BufReader::new(file))
+        .map_err(|e| read_error(&shown, e))?;
+    Ok(Box::new(reader.map(arrow(shown.clone())).map(
+        move |batch| in_order(&shown, &wanted, &batch?, &retag),
+    )))
+}
+
+/// A CSV file's columns of `wanted`: lists split, neutralized cells given back as written.
+fn read_csv(
+    path: &Path,
+    file: File,
+    shown: String,
+    wanted: SchemaRef,
+    options: &SinkOptions,
+) -> Result<Batches, SinkError> {
+    let header = csv::Reader::from_path(path)
+        .and_then(|mut r| r.headers().cloned())
+        .map_err(|e| read_error(&shown, e))?;
+    // Every column as text but the ones asked for; lists as text, split below.
+    let columns: Vec<Field> = header
+        .iter()
+        .map(|name| {
+            let data_type = match wanted.field_with_name(name).map(Field::data_type) {
+                Ok(DataType::List(_)) | Err(_) => DataType::Utf8,
+                Ok(other) => parsed_type(other),
             };
-            Ok(Box::new(reader.map(arrow(shown.clone())).map(
-                move |batch| {
-                    in_order(&shown, &wanted, &batch?, &|column, field| {
-                        let column = match neutralized.contains(field.name()) {
-                            true => unneutralize(column)?,
-                            false => column.clone(),
-                        };
-                        retag(&split_list(&column, field)?, field)
-                    })
-                },
-            )))
-        }
+            Field::new(name, data_type, true)
+        })
+        .collect();
+    let mut projection = Vec::new();
+    for field in wanted.fields() {
+        let index = header
+            .iter()
+            .position(|name| name == field.name())
+            .ok_or_else(|| missing(&shown, field))?;
+        projection.push(index);
+    }
+    let reader = arrow_csv::ReaderBuilder::new(Arc::new(Schema::new(columns)))
+        .with_header(true)
+        .with_projection(projection)
+        .with_batch_size(BATCH_ROWS)
+        .build(file)
+        .map_err(|e| read_error(&shown, e))?;
+    let neutralized = neutralized(&wanted, options);
+    Ok(Box::new(reader.map(arrow(shown.clone())).map(
+        move |batch| {
+            in_order(&shown, &wanted, &batch?, &|column, field| {
+                let column = match neutralized.contains(field.name()) {
+                    true => unneutralize(column)?,
+                    false => column.clone(),
+                };
+                retag(&split_list(&column, field)?, field)
+            })
+        },
+    )))
+}
+
+/// The columns of `wanted` whose formula-like cells the CSV sink neutralized under `options`.
+fn neutralized(wanted: &SchemaRef, options: &SinkOptions) -> Vec<String> {
+    match options.csv_raw {
+        true => Vec::new(),
+        false => wanted
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .filter(|name| !options.verbatim_columns.contains(name))
+            .collect(),
+    }
+}
+
+/// An Arrow reader's error as a read error of the file at `path`.
+fn arrow(
+    path: String,
+) -> impl Fn(Result<RecordBatch, arrow_schema::ArrowError>) -> Result<RecordBatch, SinkError> {
+    move |r| {
+        r.map_err(|e| SinkError::Read {
+            path: path.clone(),
+            detail: e.to_string(),
+        })
     }
 }
 

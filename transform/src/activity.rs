@@ -112,6 +112,45 @@ struct Tracked {
     clients: BTreeSet<String>,
 }
 
+impl Tracked {
+    /// Counts a sign-in of the window at `time`, from `client`.
+    fn sign_in(&mut self, time: Option<i64>, client: Option<&str>) {
+        self.sign_ins = self.sign_ins.saturating_add(1);
+        if let Some(t) = time {
+            self.first = Some(self.first.map_or(t, |f| f.min(t)));
+            self.last = Some(self.last.map_or(t, |l| l.max(t)));
+        }
+        if let Some(client) = client.filter(|c| !c.is_empty()) {
+            self.clients.insert(client.to_string());
+        }
+    }
+}
+
+/// An event as the table has it: its time (µs), its name, and its user's index, if matched.
+struct Placed {
+    time: Option<i64>,
+    name: Option<String>,
+    user: Option<usize>,
+}
+
+/// XXH3-128 of every member of an event, a missing one as \x01, each closed by \0: hashed as it
+/// streams, so no joined string is built per event.
+fn fingerprint(log: &ActivityLog) -> u128 {
+    let mut hasher = Xxh3::new();
+    for field in [
+        &log.email,
+        &log.time,
+        &log.kind,
+        &log.client_type,
+        &log.version,
+        &log.ip_address,
+    ] {
+        hasher.update(field.as_deref().unwrap_or("\u{1}").as_bytes());
+        hasher.update(b"\0");
+    }
+    hasher.digest128()
+}
+
 /// Follows the users of the license table and the events that name them.
 pub struct ActivityTracker {
     ctx: ActivityContext,
@@ -193,81 +232,54 @@ impl ActivityTracker {
     /// event object.
     pub fn events(&mut self, page: &Page, run: &RunContext) -> Result<RecordBatch, String> {
         self.events_started = true;
-        let n = page.record_count();
-        let mut b = EventColumns::with_capacity(n);
+        let mut columns = EventColumns::with_capacity(page.record_count());
         for raw in page.records() {
             self.stats.events_seen += 1;
-            let log: ActivityLog = match serde_json::from_str(raw) {
-                Ok(log) => log,
-                Err(_) => {
-                    self.stats.malformed += 1;
-                    ActivityLog::default()
-                }
-            };
-            // Every field, a missing one as \x01, each closed by \0: hashed as it streams, so
-            // no joined string is built per event.
-            let mut hasher = Xxh3::new();
-            for field in [
-                &log.email,
-                &log.time,
-                &log.kind,
-                &log.client_type,
-                &log.version,
-                &log.ip_address,
-            ] {
-                hasher.update(field.as_deref().unwrap_or("\u{1}").as_bytes());
-                hasher.update(b"\0");
-            }
-            let fingerprint = hasher.digest128();
-            if !self.seen_events.insert(fingerprint) {
+            let log: ActivityLog = serde_json::from_str(raw).unwrap_or_else(|_| {
+                self.stats.malformed += 1;
+                ActivityLog::default()
+            });
+            if !self.seen_events.insert(fingerprint(&log)) {
                 self.stats.duplicates += 1;
                 continue;
             }
-            let time = log
-                .time
-                .as_deref()
-                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-                .map(|t| t.timestamp_micros());
-            if time.is_none() {
-                self.stats.without_time += 1;
-            }
-            let event = log.kind.as_deref().map(event_name);
-            let user = log
-                .email
-                .as_deref()
-                .and_then(|e| self.by_email.get(&email_key(e)).copied());
-            let outside = time.is_some_and(|t| !self.window.contains(&t));
-            if outside {
-                self.stats.outside_window += 1;
-            }
-            if let Some(index) = user {
-                self.stats.matched += 1;
-                let tracked = &mut self.users[index];
-                if event.as_deref() == Some("sign_in") && !outside {
-                    tracked.sign_ins = tracked.sign_ins.saturating_add(1);
-                    if let Some(t) = time {
-                        tracked.first = Some(tracked.first.map_or(t, |f| f.min(t)));
-                        tracked.last = Some(tracked.last.map_or(t, |l| l.max(t)));
-                    }
-                    if let Some(client) = log.client_type.as_deref().filter(|c| !c.is_empty()) {
-                        tracked.clients.insert(client.to_string());
-                    }
-                }
-            }
-            b.email.append_option(log.email.as_deref());
-            b.user_key
-                .append_option(user.map(|i| self.users[i].user_key.as_str()));
-            b.event_time.append_option(time);
-            b.event.append_option(event.as_deref());
-            b.client_type.append_option(log.client_type.as_deref());
-            b.client_version.append_option(log.version.as_deref());
+            let event = self.place(&log);
+            let user_key = event.user.map(|i| self.users[i].user_key.as_str());
             let ip = log.ip_address.as_deref().filter(|_| self.ctx.with_ip);
-            b.ip_address.append_option(ip);
-            b.len += 1;
+            columns.append(&log, &event, user_key, ip);
             self.stats.events_written += 1;
         }
-        b.finish(run)
+        columns
+            .finish(run)
             .map_err(|e| format!("cannot build a batch of events: {e}"))
+    }
+
+    /// An event's time, name and user, counted; a sign-in within the window is its user's.
+    fn place(&mut self, log: &ActivityLog) -> Placed {
+        let time = log
+            .time
+            .as_deref()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.timestamp_micros());
+        if time.is_none() {
+            self.stats.without_time += 1;
+        }
+        let name = log.kind.as_deref().map(event_name);
+        let user = log
+            .email
+            .as_deref()
+            .and_then(|e| self.by_email.get(&email_key(e)).copied());
+        let outside = time.is_some_and(|t| !self.window.contains(&t));
+        if outside {
+            self.stats.outside_window += 1;
+        }
+        if let Some(index) = user {
+            self.stats.matched += 1;
+            if name.as_deref() == Some("sign_in") && !outside {
+                self.users[index].sign_in(time, log.client_type.as_deref());
+            }
+        }
+        Placed { time, name, user }
     }
 
     /// The `zoom_user_activity` table, in license-table order, in batches; and the counts.
@@ -353,6 +365,24 @@ impl EventColumns {
             client_version: StringBuilder::with_capacity(n, n * 12),
             ip_address: StringBuilder::new(),
         }
+    }
+
+    /// Appends one event, with its user's key and its IP address when kept.
+    fn append(
+        &mut self,
+        log: &ActivityLog,
+        event: &Placed,
+        user_key: Option<&str>,
+        ip: Option<&str>,
+    ) {
+        self.email.append_option(log.email.as_deref());
+        self.user_key.append_option(user_key);
+        self.event_time.append_option(event.time);
+        self.event.append_option(event.name.as_deref());
+        self.client_type.append_option(log.client_type.as_deref());
+        self.client_version.append_option(log.version.as_deref());
+        self.ip_address.append_option(ip);
+        self.len += 1;
     }
 
     fn finish(mut self, run: &RunContext) -> Result<RecordBatch, ArrowError> {

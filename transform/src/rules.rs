@@ -82,94 +82,131 @@ fn user_key<'a>(id: Option<&Cow<'a, str>>, email: &str) -> Cow<'a, str> {
     }
 }
 
-fn classify_user<'a>(raw: &'a str, user: ZoomUser<'a>, sweep: UserStatus) -> Outcome<'a> {
-    let user_id = non_empty(user.id);
-    let status = non_empty(user.status).unwrap_or(Cow::Borrowed(sweep.as_str()));
-    let plan_code = user.plan_type;
-    let reject = |user_key, email, reason, detail| {
+/// What a rejection of a readable record keeps of it, besides its key and email.
+struct Identity<'a> {
+    raw: &'a str,
+    user_id: Option<Cow<'a, str>>,
+    /// Zoom's status, or the sweep's when Zoom sent none.
+    status: Cow<'a, str>,
+    plan_code: Option<i64>,
+}
+
+impl<'a> Identity<'a> {
+    fn reject(
+        &self,
+        user_key: Option<Cow<'a, str>>,
+        email: Option<Cow<'a, str>>,
+        reason: RejectReason,
+        detail: String,
+    ) -> Outcome<'a> {
         Outcome::Reject(Box::new(Rejection {
             user_key,
-            user_id: user_id.clone(),
+            user_id: self.user_id.clone(),
             email,
-            status: Some(status.clone()),
-            plan_type_code: plan_code.and_then(|c| i32::try_from(c).ok()),
+            status: Some(self.status.clone()),
+            plan_type_code: self.plan_code.and_then(|c| i32::try_from(c).ok()),
             reason,
             detail,
-            raw,
+            raw: self.raw,
         }))
+    }
+}
+
+/// What the checks made of a record that passed them.
+struct Checked {
+    plan: Plan,
+    code: i64,
+    created: Option<i64>,
+    verified: Option<bool>,
+    last_login: Option<i64>,
+}
+
+fn classify_user<'a>(raw: &'a str, mut user: ZoomUser<'a>, sweep: UserStatus) -> Outcome<'a> {
+    let who = Identity {
+        raw,
+        user_id: non_empty(user.id.take()),
+        status: non_empty(user.status.take()).unwrap_or(Cow::Borrowed(sweep.as_str())),
+        plan_code: user.plan_type,
     };
-    let Some(email) = non_empty(user.email) else {
-        return reject(
-            user_id.clone(),
+    let Some(email) = non_empty(user.email.take()) else {
+        let detail = "missing `email`".into();
+        return who.reject(
+            who.user_id.clone(),
             None,
             RejectReason::InvalidRecord,
-            "missing `email`".into(),
+            detail,
         );
     };
-    let key = user_key(user_id.as_ref(), &email);
-    if status == UserStatus::Inactive.as_str() {
-        return reject(
-            Some(key),
-            Some(email),
-            RejectReason::Deactivated,
-            "deactivated by an admin (status inactive)".into(),
-        );
+    let key = user_key(who.user_id.as_ref(), &email);
+    match check(&user, &who.status) {
+        Ok(checked) => Outcome::Row(license_row(who, key, email, user, checked)),
+        Err((reason, detail)) => who.reject(Some(key), Some(email), reason, detail),
     }
-    let Some(code) = plan_code else {
-        return reject(
-            Some(key),
-            Some(email),
-            RejectReason::InvalidRecord,
-            "missing `type`".into(),
-        );
-    };
-    let Some(plan) = Plan::from_code(code) else {
-        return reject(
-            Some(key),
-            Some(email),
-            RejectReason::UnsupportedPlan,
-            unsupported_detail(code),
-        );
-    };
-    // A pending user's `created_at` is the time of the API call, not of the user: only active and
-    // inactive users fall back to it (real records show theirs equal to `user_created_at`).
+}
+
+/// The checks of a record with an email, in order: deactivated, its plan, its creation time,
+/// `verified`, its last login time.
+fn check(user: &ZoomUser<'_>, status: &str) -> Result<Checked, (RejectReason, String)> {
+    let invalid = |detail: String| (RejectReason::InvalidRecord, detail);
+    if status == UserStatus::Inactive.as_str() {
+        let detail = "deactivated by an admin (status inactive)".into();
+        return Err((RejectReason::Deactivated, detail));
+    }
+    let code = user
+        .plan_type
+        .ok_or_else(|| invalid("missing `type`".into()))?;
+    let plan = Plan::from_code(code)
+        .ok_or_else(|| (RejectReason::UnsupportedPlan, unsupported_detail(code)))?;
+    let created = created_at(user, status).map_err(invalid)?;
+    let verified = user
+        .verified
+        .map(|v| v.flag())
+        .transpose()
+        .map_err(invalid)?;
+    let last_login =
+        parse_time("last_login_time", user.last_login_time.as_deref()).map_err(invalid)?;
+    Ok(Checked {
+        plan,
+        code,
+        created,
+        verified,
+        last_login,
+    })
+}
+
+/// `user_created_at`, or else `created_at`. A pending user's `created_at` is the time of the API
+/// call, not of the user: only active and inactive users fall back to it (real records show
+/// theirs equal to `user_created_at`).
+fn created_at(user: &ZoomUser<'_>, status: &str) -> Result<Option<i64>, String> {
     let fallback = match status == UserStatus::Pending.as_str() {
         true => None,
         false => user.created_at.as_deref(),
     };
-    let created =
-        match parse_time("user_created_at", user.user_created_at.as_deref()).and_then(|t| match t {
-            Some(t) => Ok(Some(t)),
-            None => parse_time("created_at", fallback),
-        }) {
-            Ok(t) => t,
-            Err(detail) => {
-                return reject(Some(key), Some(email), RejectReason::InvalidRecord, detail);
-            }
-        };
-    let verified = match user.verified.map(|v| v.flag()).transpose() {
-        Ok(verified) => verified,
-        Err(detail) => {
-            return reject(Some(key), Some(email), RejectReason::InvalidRecord, detail);
-        }
-    };
-    let last_login = match parse_time("last_login_time", user.last_login_time.as_deref()) {
-        Ok(t) => t,
-        Err(detail) => {
-            return reject(Some(key), Some(email), RejectReason::InvalidRecord, detail);
-        }
-    };
-    Outcome::Row(LicenseRow {
-        user_key: key,
-        user_id,
+    match parse_time("user_created_at", user.user_created_at.as_deref())? {
+        Some(t) => Ok(Some(t)),
+        None => parse_time("created_at", fallback),
+    }
+}
+
+/// The license row of a record that passed the checks.
+fn license_row<'a>(
+    who: Identity<'a>,
+    user_key: Cow<'a, str>,
+    email: Cow<'a, str>,
+    user: ZoomUser<'a>,
+    checked: Checked,
+) -> LicenseRow<'a> {
+    LicenseRow {
+        user_key,
+        user_id: who.user_id,
         email,
         display_name: non_empty(user.display_name),
         first_name: non_empty(user.first_name),
         last_name: non_empty(user.last_name),
-        status,
-        plan: plan.as_str(),
+        status: who.status,
+        plan: checked.plan.as_str(),
         // `from_code` accepted it, so it is one of 1, 2, 4, 99.
-        plan_type_code: code as i32,
+        plan_type_code: checked.code as i32,
         plan_united_type: user
             .plan_united_type
             .map(|p| p.into_text())
@@ -178,15 +215,15 @@ fn classify_user<'a>(raw: &'a str, user: ZoomUser<'a>, sweep: UserStatus) -> Out
         department: non_empty(user.dept),
         role_id: non_empty(user.role_id),
         timezone: non_empty(user.timezone),
-        user_created_at: created,
-        last_login_at: last_login,
+        user_created_at: checked.created,
+        last_login_at: checked.last_login,
         last_client_version: non_empty(user.last_client_version),
         group_ids: user.group_ids,
         employee_unique_id: non_empty(user.employee_unique_id),
-        verified,
+        verified: checked.verified,
         language: non_empty(user.language),
         custom_attributes: user.custom_attributes,
-    })
+    }
 }
 
 /// Reads an RFC 3339 timestamp as UTC microseconds; empty or absent is `None`.

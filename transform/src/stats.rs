@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::row::RejectReason;
+use crate::row::{LicenseRow, RejectReason};
 
 /// What the transform saw and decided.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -68,14 +68,35 @@ impl TransformStats {
         for (reason, n) in &other.rejects {
             *self.rejects.entry(*reason).or_default() += n;
         }
-        for (plan, n) in &other.by_plan {
-            *self.by_plan.entry(plan.clone()).or_default() += n;
+        merge(&mut self.by_plan, &other.by_plan);
+        merge(&mut self.by_status, &other.by_status);
+        merge(&mut self.active_by_plan, &other.active_by_plan);
+    }
+
+    /// Counts a row of the license table: its plan and status.
+    pub(crate) fn count_row(&mut self, row: &LicenseRow<'_>) {
+        self.rows += 1;
+        bump(&mut self.by_plan, row.plan);
+        bump(&mut self.by_status, &row.status);
+        if row.status == "active" {
+            bump(&mut self.active_by_plan, row.plan);
         }
-        for (status, n) in &other.by_status {
-            *self.by_status.entry(status.clone()).or_default() += n;
+    }
+}
+
+/// Adds one to `key`'s count, allocating its name only the first time.
+fn bump(counts: &mut BTreeMap<String, u64>, key: &str) {
+    match counts.get_mut(key) {
+        Some(n) => *n += 1,
+        None => {
+            counts.insert(key.to_owned(), 1);
         }
-        for (plan, n) in &other.active_by_plan {
-            *self.active_by_plan.entry(plan.clone()).or_default() += n;
-        }
+    }
+}
+
+/// Adds the counts of `other` to those of `counts`.
+fn merge(counts: &mut BTreeMap<String, u64>, other: &BTreeMap<String, u64>) {
+    for (key, n) in other {
+        *counts.entry(key.clone()).or_default() += n;
     }
 }

@@ -1,5 +1,5 @@
 //! The tables a run can write, each with its schema and its names: in partitions, beside the
-//! license file, and in the manifest. A new table is one variant here.
+//! license file, and in the manifest. A new table is one variant and one row of [`FACTS`].
 
 use arrow_schema::SchemaRef;
 use serde::Serialize;
@@ -35,90 +35,132 @@ pub enum Table {
     UserChanges,
 }
 
+/// What is known of a table: its names and its schema.
+struct Facts {
+    table: Table,
+    /// Its folder under a partitioned output root, and its name in warehouses.
+    folder: &'static str,
+    /// Its key under a manifest's `outputs`: its serialized name.
+    manifest_name: &'static str,
+    /// What its file adds to the license file's name.
+    file_suffix: &'static str,
+    schema: fn() -> SchemaRef,
+    origin: Origin,
+}
+
+/// What writes a table.
+#[derive(Clone, Copy)]
+enum Origin {
+    /// An extract, from Zoom's pages.
+    Extract,
+    /// Its own command, from a run's outputs.
+    Derived,
+}
+use Origin::{Derived, Extract};
+
+/// Every table's facts, one row each, in the order of the variants.
+#[rustfmt::skip]
+const FACTS: &[Facts] = &[
+    facts(Table::Licenses, "zoom_users", "licenses", "", license_schema, Extract),
+    facts(Table::Rejects, "zoom_user_rejects", "rejects", "_rejects", rejects_schema, Extract),
+    facts(Table::SigninEvents, "zoom_signin_events", "signin_events", "_signin_events", events_schema, Extract),
+    facts(Table::UserActivity, "zoom_user_activity", "user_activity", "_user_activity", user_activity_schema, Extract),
+    facts(Table::UserAddons, "zoom_user_addons", "user_addons", "_user_addons", addons_schema, Extract),
+    facts(Table::Groups, "zoom_groups", "groups", "_groups", groups_schema, Extract),
+    facts(Table::Roles, "zoom_roles", "roles", "_roles", roles_schema, Extract),
+    facts(Table::ReclaimCandidates, "zoom_reclaim_candidates", "reclaim_candidates", "_reclaim_candidates", reclaim_schema, Derived),
+    facts(Table::UserChanges, "zoom_user_changes", "user_changes", "_changes", changes_schema, Derived),
+];
+
+const fn facts(
+    table: Table,
+    folder: &'static str,
+    manifest_name: &'static str,
+    file_suffix: &'static str,
+    schema: fn() -> SchemaRef,
+    origin: Origin,
+) -> Facts {
+    Facts {
+        table,
+        folder,
+        manifest_name,
+        file_suffix,
+        schema,
+        origin,
+    }
+}
+
+// `Table::facts` indexes `FACTS` by variant: a row out of place fails the build.
+const _: () = {
+    let mut i = 0;
+    while i < FACTS.len() {
+        assert!(
+            FACTS[i].table as usize == i,
+            "FACTS is not in variant order"
+        );
+        i += 1;
+    }
+};
+
+/// How many tables an extract writes.
+const EXTRACT_TABLES: usize = {
+    let (mut n, mut i) = (0, 0);
+    while i < FACTS.len() {
+        n += matches!(FACTS[i].origin, Extract) as usize;
+        i += 1;
+    }
+    n
+};
+
 impl Table {
     /// Every table an extract writes, in the order partitions are published: the license table,
     /// the one readers key on, last. (The derived tables are written by their own commands.)
-    pub const PUBLISH_ORDER: [Table; 7] = [
-        Table::Rejects,
-        Table::SigninEvents,
-        Table::UserActivity,
-        Table::UserAddons,
-        Table::Groups,
-        Table::Roles,
-        Table::Licenses,
-    ];
+    pub const PUBLISH_ORDER: [Table; EXTRACT_TABLES] = {
+        let mut order = [Table::Licenses; EXTRACT_TABLES];
+        let (mut n, mut i) = (0, 0);
+        while i < FACTS.len() {
+            if matches!(FACTS[i].origin, Extract) && !matches!(FACTS[i].table, Table::Licenses) {
+                order[n] = FACTS[i].table;
+                n += 1;
+            }
+            i += 1;
+        }
+        order
+    };
 
     /// Every table: the extract's and the derived ones.
-    pub const ALL: [Table; 9] = [
-        Table::Licenses,
-        Table::Rejects,
-        Table::SigninEvents,
-        Table::UserActivity,
-        Table::UserAddons,
-        Table::Groups,
-        Table::Roles,
-        Table::ReclaimCandidates,
-        Table::UserChanges,
-    ];
+    pub const ALL: [Table; FACTS.len()] = {
+        let mut all = [Table::Licenses; FACTS.len()];
+        let mut i = 0;
+        while i < FACTS.len() {
+            all[i] = FACTS[i].table;
+            i += 1;
+        }
+        all
+    };
+
+    fn facts(self) -> &'static Facts {
+        &FACTS[self as usize]
+    }
 
     /// Its Arrow schema.
     pub fn schema(self) -> SchemaRef {
-        match self {
-            Table::Licenses => license_schema(),
-            Table::Rejects => rejects_schema(),
-            Table::SigninEvents => events_schema(),
-            Table::UserActivity => user_activity_schema(),
-            Table::UserAddons => addons_schema(),
-            Table::Groups => groups_schema(),
-            Table::Roles => roles_schema(),
-            Table::ReclaimCandidates => reclaim_schema(),
-            Table::UserChanges => changes_schema(),
-        }
+        (self.facts().schema)()
     }
 
     /// Its folder under a partitioned output root, and its name in warehouses.
     pub fn folder(self) -> &'static str {
-        match self {
-            Table::Licenses => "zoom_users",
-            Table::Rejects => "zoom_user_rejects",
-            Table::SigninEvents => "zoom_signin_events",
-            Table::UserActivity => "zoom_user_activity",
-            Table::UserAddons => "zoom_user_addons",
-            Table::Groups => "zoom_groups",
-            Table::Roles => "zoom_roles",
-            Table::ReclaimCandidates => "zoom_reclaim_candidates",
-            Table::UserChanges => "zoom_user_changes",
-        }
+        self.facts().folder
     }
 
     /// Its key under a manifest's `outputs` (as it serializes): `licenses`, `user_activity`.
     pub fn manifest_name(self) -> &'static str {
-        match self {
-            Table::Licenses => "licenses",
-            Table::Rejects => "rejects",
-            Table::SigninEvents => "signin_events",
-            Table::UserActivity => "user_activity",
-            Table::UserAddons => "user_addons",
-            Table::Groups => "groups",
-            Table::Roles => "roles",
-            Table::ReclaimCandidates => "reclaim_candidates",
-            Table::UserChanges => "user_changes",
-        }
+        self.facts().manifest_name
     }
 
     /// What its file adds to the license file's name: `out/zoom_users_rejects.parquet`.
     pub fn file_suffix(self) -> &'static str {
-        match self {
-            Table::Licenses => "",
-            Table::Rejects => "_rejects",
-            Table::SigninEvents => "_signin_events",
-            Table::UserActivity => "_user_activity",
-            Table::UserAddons => "_user_addons",
-            Table::Groups => "_groups",
-            Table::Roles => "_roles",
-            Table::ReclaimCandidates => "_reclaim_candidates",
-            Table::UserChanges => "_changes",
-        }
+        self.facts().file_suffix
     }
 }
 
@@ -134,5 +176,37 @@ mod tests {
             let serialized = serde_json::to_value(table).unwrap();
             assert_eq!(serialized, table.manifest_name(), "{table:?}");
         }
+    }
+
+    /// The lists derived from the facts are the ones the sinks were written against.
+    #[test]
+    fn the_publish_order_ends_with_the_license_table() {
+        use Table::*;
+        assert_eq!(
+            Table::PUBLISH_ORDER,
+            [
+                Rejects,
+                SigninEvents,
+                UserActivity,
+                UserAddons,
+                Groups,
+                Roles,
+                Licenses
+            ]
+        );
+        assert_eq!(
+            Table::ALL,
+            [
+                Licenses,
+                Rejects,
+                SigninEvents,
+                UserActivity,
+                UserAddons,
+                Groups,
+                Roles,
+                ReclaimCandidates,
+                UserChanges
+            ]
+        );
     }
 }
