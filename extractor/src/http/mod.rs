@@ -16,15 +16,13 @@ use std::time::Duration;
 
 use backon::{ExponentialBuilder, Retryable};
 use chrono::{DateTime, Days, NaiveTime, Utc};
-use reqwest::header::HeaderMap;
 use reqwest::{StatusCode, Url};
-use serde::Deserialize;
 
+mod answer;
 pub mod base_url;
 pub mod error;
 pub mod rate_gate;
 
-use crate::auth::secret::remote_text;
 use crate::auth::token::{AccessToken, AuthError};
 use crate::auth::{Credentials, TokenCache};
 use crate::network;
@@ -129,14 +127,6 @@ pub struct RequestStats {
     pub pacing_wait_seconds: f64,
     /// Access tokens fetched after the first.
     pub token_renewals: u64,
-}
-
-#[derive(Deserialize, Default)]
-struct ZoomErrorBody {
-    #[serde(default)]
-    code: i64,
-    #[serde(default)]
-    message: String,
 }
 
 /// The client.
@@ -330,68 +320,29 @@ impl ZoomClient {
         }
     }
 
+    /// One request, once: the page, or why not (see [`answer::classify`]).
     async fn attempt(
         &self,
         request: &PageRequest,
         lookahead: &Mutex<Option<tokio::sync::oneshot::Sender<String>>>,
     ) -> Result<FetchedPage, ApiError> {
-        let gate = self.gate(request.endpoint.rate);
+        let endpoint = request.endpoint;
+        let gate = self.gate(endpoint.rate);
         gate.ready().await;
         // No retry loop of its own here: the caller's loop retries an unreachable token endpoint.
         let token = self.tokens.get().await?;
-        let endpoint = request.endpoint;
-        let (path, params) = request.path_and_query().map_err(ApiError::BadUrl)?;
-        // Checked before the URL is built, whoever handed the token over (the early request for
-        // the next page leaves before its page is read whole).
-        if let Some(t) = request
-            .page_token
-            .as_ref()
-            .filter(|t| t.len() > MAX_PAGE_TOKEN_BYTES)
-        {
-            return Err(ApiError::UnusablePageToken { bytes: t.len() });
-        }
-        let mut url = self
-            .api_url
-            .join(&path)
-            .map_err(|e| ApiError::BadUrl(format!("{}: {e}", endpoint.path)))?;
-        {
-            let mut query = url.query_pairs_mut();
-            query.extend_pairs(endpoint.fixed_query);
-            query.extend_pairs(params);
-            if let Some(t) = &request.page_token {
-                query.append_pair("next_page_token", t);
-            }
-        }
-        self.count(|c| c.requests += 1);
         let started = std::time::Instant::now();
-        let response = self
-            .http
-            .get(url)
-            .bearer_auth(token.value.expose())
-            .send()
-            .await
-            .map_err(|e| send_error(e, endpoint.path))?;
-        self.answered.store(true, Ordering::Relaxed);
+        let response = self.send(request, &token).await?;
         let http_status = response.status();
         let headers = response.headers().clone();
         // Zoom says no requests are left: hold the next one, which the token below may send early.
-        // The page itself is good: a Retry-After it cannot place is the usual second, not a reason
-        // to drop the page (one past --max-wait still ends the run, as Zoom asked for that).
-        if http_status == StatusCode::OK && header(&headers, "x-ratelimit-remaining") == Some("0") {
-            let retry_after = header(&headers, "retry-after");
-            let wait = match retry_after.map(|v| (v, parse_retry_after(v, Utc::now()))) {
-                Some((_, RetryAfter::Unreadable)) | None => Duration::from_secs(1),
-                Some((value, RetryAfter::Wait(_))) => self.within_max_wait(value)?,
-            };
+        if let Some(wait) = answer::hold_after_page(http_status, &headers, &self.known(Utc::now()))?
+        {
             gate.pause_for(wait);
         }
         // Only a page's token may send the next request early.
         let lookahead = match (http_status == StatusCode::OK, endpoint.records) {
-            (true, Some(records)) if endpoint.paginated => lookahead
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .take()
-                .map(|sender| (sender, records)),
+            (true, Some(records)) if endpoint.paginated => take(lookahead).map(|s| (s, records)),
             _ => None,
         };
         let bytes = read_body(response, lookahead).await?;
@@ -412,161 +363,75 @@ impl ZoomClient {
             // Only a page Zoom's way proves this is Zoom's API (a catch-all answering 200 to
             // anything does not): from then on a bare 404 is an item gone, not a wrong address.
             self.confirmed.store(true, Ordering::Relaxed);
-            // A token that cannot be sent back makes the page unusable, now and on every retry.
-            let token = &page.meta.next_page_token;
-            if endpoint.paginated && token.len() > MAX_PAGE_TOKEN_BYTES {
-                return Err(ApiError::UnusablePageToken { bytes: token.len() });
-            }
-            let text = |name| header(&headers, name).map(str::to_owned);
-            let rate_limit = RateLimitHeaders {
-                category: text("x-ratelimit-category"),
-                limit: text("x-ratelimit-limit"),
-                remaining: text("x-ratelimit-remaining"),
-            };
-            return Ok(FetchedPage {
-                page,
-                fetched_at,
-                rate_limit,
-            });
+            return answer::fetched(page, &headers, fetched_at);
         }
-        let zoom: ZoomErrorBody = serde_json::from_str(&body).unwrap_or_default();
-        let message = match zoom.message.is_empty() {
-            true => remote_text(&body),
-            false => remote_text(&zoom.message),
-        };
         if http_status == StatusCode::TOO_MANY_REQUESTS {
             self.count(|c| c.http_429 += 1);
-            return Err(self.rate_limited(&headers));
         }
-        if http_status.is_redirection() {
-            return Err(ApiError::Redirected {
-                path: endpoint.path,
-                status: http_status.as_u16(),
-            });
-        }
-        if http_status.is_server_error() {
-            return Err(ApiError::ServerError {
-                status: http_status.as_u16(),
-                message,
-            });
-        }
-        // Zoom has sent code 124 with HTTP 400 too: key on the code.
-        if zoom.code == 124 || (http_status == StatusCode::UNAUTHORIZED && zoom.code == 0) {
-            return Err(ApiError::Unauthorized {
-                message,
-                stale: token,
-            });
-        }
-        if matches!(zoom.code, 4700 | 4711) {
-            return Err(ApiError::MissingScope {
-                path: endpoint.path,
-                scopes: endpoint.scopes,
-                code: zoom.code,
-                message,
-            });
-        }
-        // Zoom's own 404s carry an application code (1001: no such user).
-        if http_status == StatusCode::NOT_FOUND && matches!(zoom.code, 0 | 404) {
-            return Err(self.bare_not_found(request, message));
-        }
-        if http_status == StatusCode::BAD_REQUEST && zoom.code == 200 {
-            return Err(ApiError::NoPermission {
-                path: endpoint.path,
-                message,
-            });
-        }
-        if http_status == StatusCode::BAD_REQUEST && zoom.code == 300 {
-            if request.page_token.is_some() {
-                return Err(ApiError::PageTokenExpired(message));
-            }
-            // Code 300 is any invalid parameter: a page size only when one above the fallback
-            // was asked for (the report's dates get it too).
-            let asked = request
-                .param("page_size")
-                .and_then(|s| s.parse::<u32>().ok());
-            if asked.is_some_and(|size| size > FALLBACK_PAGE_SIZE) {
-                return Err(ApiError::PageSizeRejected(message));
-            }
-        }
-        Err(ApiError::Rejected {
-            status: http_status.as_u16(),
-            code: zoom.code,
-            message,
-        })
+        let known = self.known(fetched_at);
+        Err(answer::classify(
+            http_status,
+            &headers,
+            &body,
+            request,
+            token,
+            &known,
+        ))
     }
 
-    /// What a 404 without a Zoom code means. Before the API has answered this client with success,
-    /// nothing at this base URL is Zoom's (check `--api-url`). After, the base URL is proven: on an
-    /// endpoint of one item, the item is gone, as Zoom's gone code would say (and is skipped and
-    /// counted like it); on a list, a failure that does not blame the URL.
-    fn bare_not_found(&self, request: &PageRequest, message: String) -> ApiError {
+    /// Sends `request` with `token`; `Ok` once Zoom answered, whatever its status.
+    async fn send(
+        &self,
+        request: &PageRequest,
+        token: &AccessToken,
+    ) -> Result<reqwest::Response, ApiError> {
+        let url = self.url(request)?;
+        self.count(|c| c.requests += 1);
+        let response = self
+            .http
+            .get(url)
+            .bearer_auth(token.value.expose())
+            .send()
+            .await
+            .map_err(|e| send_error(e, request.endpoint.path))?;
+        self.answered.store(true, Ordering::Relaxed);
+        Ok(response)
+    }
+
+    /// The URL of `request`. Its page token's length is checked here, whoever handed the token
+    /// over (the early request for the next page leaves before its page is read whole).
+    fn url(&self, request: &PageRequest) -> Result<Url, ApiError> {
         let endpoint = request.endpoint;
-        let api_url = self.api_url.to_string();
-        if !self.confirmed.load(Ordering::Relaxed) {
-            return ApiError::NoApiHere {
-                path: endpoint.path,
-                api_url,
-            };
+        let (path, params) = request.path_and_query().map_err(ApiError::BadUrl)?;
+        if let Some(t) = request
+            .page_token
+            .as_ref()
+            .filter(|t| t.len() > MAX_PAGE_TOKEN_BYTES)
+        {
+            return Err(ApiError::UnusablePageToken { bytes: t.len() });
         }
-        match endpoint.gone_code {
-            Some(code) => {
-                tracing::debug!(
-                    message = "HTTP 404 without a Zoom code for one item: read as gone.",
-                    sweep = %request.sweep()
-                );
-                ApiError::Rejected {
-                    status: StatusCode::NOT_FOUND.as_u16(),
-                    code,
-                    message,
-                }
+        let mut url = self
+            .api_url
+            .join(&path)
+            .map_err(|e| ApiError::BadUrl(format!("{}: {e}", endpoint.path)))?;
+        {
+            let mut query = url.query_pairs_mut();
+            query.extend_pairs(endpoint.fixed_query);
+            query.extend_pairs(params);
+            if let Some(t) = &request.page_token {
+                query.append_pair("next_page_token", t);
             }
-            None => ApiError::NotFound {
-                path: endpoint.path,
-                api_url,
-                message,
-            },
         }
+        Ok(url)
     }
 
-    /// The wait a `Retry-After` of `value` asks for when it is within `--max-wait`; otherwise the
-    /// error that ends the run (exit 75), so a `Retry-After` of hours (or a date in 2099, or a
-    /// number past any clock, or words) is never slept out nor mistaken for no `Retry-After`.
-    fn within_max_wait(&self, value: &str) -> Result<Duration, ApiError> {
-        let now = Utc::now();
-        let until = match parse_retry_after(value, now) {
-            RetryAfter::Wait(wait) if wait <= self.max_wait => return Ok(wait),
-            RetryAfter::Wait(wait) => after(now, wait),
-            RetryAfter::Unreadable => None,
-        };
-        Err(ApiError::WaitTooLong {
-            until,
-            retry_after: remote_text(value),
+    /// What the client knows at `now`, to read an answer by.
+    fn known(&self, now: DateTime<Utc>) -> answer::Known<'_> {
+        answer::Known {
+            now,
             max_wait: self.max_wait,
-        })
-    }
-
-    fn rate_limited(&self, headers: &HeaderMap) -> ApiError {
-        let daily = header(headers, "x-ratelimit-type")
-            .is_some_and(|t| t.eq_ignore_ascii_case("daily-limit"));
-        if !daily {
-            return match header(headers, "retry-after").map(|v| self.within_max_wait(v)) {
-                Some(Err(too_long)) => too_long,
-                Some(Ok(wait)) => ApiError::RateLimited { wait: Some(wait) },
-                None => ApiError::RateLimited { wait: None },
-            };
-        }
-        let now = Utc::now();
-        // Daily quotas reset at 00:00 UTC (Zoom documents it): a Retry-After that names no time
-        // we can place (unreadable, or past any date) says less than that.
-        let resets_at = match header(headers, "retry-after").map(|v| parse_retry_after(v, now)) {
-            Some(RetryAfter::Wait(wait)) => after(now, wait),
-            Some(RetryAfter::Unreadable) | None => None,
-        }
-        .unwrap_or_else(|| next_utc_midnight(now));
-        match (resets_at - now).to_std() {
-            Ok(wait) if wait <= self.max_wait => ApiError::RateLimited { wait: Some(wait) },
-            Err(_) => ApiError::RateLimited { wait: None },
-            Ok(_) => ApiError::DailyLimit { resets_at },
+            api_url: self.api_url.as_str(),
+            confirmed: self.confirmed.load(Ordering::Relaxed),
         }
     }
 }
@@ -625,6 +490,11 @@ async fn read_body(
     Ok(bytes)
 }
 
+/// The lookahead's sender, if no attempt has taken it yet.
+fn take<T>(lookahead: &Mutex<Option<T>>) -> Option<T> {
+    lookahead.lock().unwrap_or_else(|e| e.into_inner()).take()
+}
+
 /// A request that could not be sent. reqwest refusing to build it (e.g. "Parsed Url is not a valid
 /// Uri": a URL over 64 KB) is no network failure: nothing left, and a retry builds the same.
 fn send_error(e: reqwest::Error, path: &str) -> ApiError {
@@ -640,13 +510,6 @@ fn network_error(e: reqwest::Error) -> ApiError {
         unreachable: network::is_unreachable(&e),
         message: network::describe(&e),
     }
-}
-
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
 }
 
 /// `now` plus `wait`; `None` past any date chrono holds.

@@ -94,12 +94,6 @@ struct Followed {
 
 impl PageSource for LiveSource {
     async fn run(self, pages: mpsc::Sender<Page>) -> Result<SourceReport, ExtractError> {
-        let asked = |phase: &[PageRequest]| -> u32 {
-            let sizes = phase
-                .iter()
-                .filter_map(|r| r.param("page_size")?.parse().ok());
-            sizes.max().unwrap_or(0)
-        };
         let page_size = self.phases.iter().map(|p| asked(p)).max().unwrap_or(0);
         // What the manifest reports: the users' page size (other lists' pages are smaller).
         let users: Vec<PageRequest> = self
@@ -131,29 +125,7 @@ impl PageSource for LiveSource {
         for phase in self.phases {
             run_phase(&shared, phase, &mut sweeps).await?;
         }
-        let Followed {
-            requests: followed,
-            unaskable,
-            ..
-        } = std::mem::take(&mut *shared.followed.lock().unwrap_or_else(|e| e.into_inner()));
-        if !followed.is_empty() {
-            let (total, before) = (followed.len(), sweeps.len());
-            tracing::info!(
-                message = "Reading the follow-up requests.",
-                requests = total
-            );
-            match run_phase(&shared, followed, &mut sweeps).await {
-                Ok(()) => {}
-                Err(ExtractError::Api { sweep, error }) => {
-                    let done = sweeps.len() - before;
-                    return Err(ExtractError::Api {
-                        sweep: format!("{sweep} ({done} of {total} such requests were done)"),
-                        error,
-                    });
-                }
-                Err(other) => return Err(other),
-            }
-        }
+        let unaskable = run_follow_ups(&shared, &mut sweeps).await?;
         sweeps.sort_by_key(|(i, _)| *i);
         let sweeps: Vec<SweepReport> = sweeps.into_iter().map(|(_, report)| report).collect();
         let shared = Arc::into_inner(shared)
@@ -163,25 +135,66 @@ impl PageSource for LiveSource {
             let index = recorder.finish()?;
             tracing::info!(message = "Recorded run.", pages = index.pages.len());
         }
+        let client = &self.client;
         Ok(SourceReport {
-            account_id: self.client.credentials().account_id().map(str::to_owned),
+            account_id: client.credentials().account_id().map(str::to_owned),
             pages: sweeps.iter().map(|s| s.pages).sum(),
             records: shared.records.load(Ordering::Relaxed),
             sweeps,
-            unaskable: unaskable.len() as u64,
+            unaskable,
             api: Some(ApiReport {
                 api_url: self.api_url,
-                max_rps: self.client.max_rps(),
-                heavy_max_rps: heavy.then(|| self.client.heavy_max_rps()),
+                max_rps: client.max_rps(),
+                heavy_max_rps: heavy.then(|| client.heavy_max_rps()),
                 page_size: shared
                     .page_size
                     .load(Ordering::Relaxed)
                     .min(first_phase)
                     .min(shared.served_page_size.load(Ordering::Relaxed)),
                 page_size_fallback: shared.fell_back.load(Ordering::Relaxed),
-                requests: self.client.stats(),
+                requests: client.stats(),
             }),
         })
+    }
+}
+
+/// The largest page size the requests of `phase` ask for (0 when none asks for one).
+fn asked(phase: &[PageRequest]) -> u32 {
+    let sizes = phase
+        .iter()
+        .filter_map(|r| r.param("page_size")?.parse().ok());
+    sizes.max().unwrap_or(0)
+}
+
+/// Runs, as a last phase, the follow-up requests the pages read so far asked for; returns how
+/// many items could not be asked for.
+async fn run_follow_ups(
+    shared: &Arc<Shared>,
+    sweeps: &mut Vec<(usize, SweepReport)>,
+) -> Result<u64, ExtractError> {
+    let Followed {
+        requests: followed,
+        unaskable,
+        ..
+    } = std::mem::take(&mut *shared.followed.lock().unwrap_or_else(|e| e.into_inner()));
+    if followed.is_empty() {
+        return Ok(unaskable.len() as u64);
+    }
+    let (total, before) = (followed.len(), sweeps.len());
+    tracing::info!(
+        message = "Reading the follow-up requests.",
+        requests = total
+    );
+    match run_phase(shared, followed, sweeps).await {
+        Ok(()) => Ok(unaskable.len() as u64),
+        Err(ExtractError::Api { sweep, error }) => {
+            let done = sweeps.len() - before;
+            Err(ExtractError::Api {
+                sweep: format!("{sweep} ({done} of {total} such requests were done)"),
+                error,
+            })
+        }
+        Err(other) => Err(other),
     }
 }
 
@@ -289,104 +302,26 @@ async fn sweep(shared: Arc<Shared>, first: PageRequest) -> Result<SweepReport, E
         let page_size = current.page_size();
         let fetched = match joined {
             Ok(fetched) => fetched,
-            Err(ApiError::PageTokenExpired(message)) if report.restarts < MAX_RESTARTS => {
-                report.restarts += 1;
-                report.records_received = 0;
-                guard.restart();
-                tracing::warn!(
-                    message = "Page token expired; restarting the sweep from its first page.",
-                    %sweep,
-                    zoom = %message,
-                    restart = report.restarts
-                );
-                current = Inflight::start(&shared, first.clone());
-                continue;
-            }
-            Err(ApiError::PageSizeRejected(message)) if page_size > FALLBACK_PAGE_SIZE => {
-                shared
-                    .page_size
-                    .store(FALLBACK_PAGE_SIZE, Ordering::Relaxed);
-                shared.fell_back.store(true, Ordering::Relaxed);
-                tracing::warn!(
-                    message = "Zoom refused the page size; falling back.",
-                    %sweep,
+            Err(error) => {
+                let at = Failed {
+                    first: &first,
+                    current: &current.request,
                     page_size,
-                    fallback = FALLBACK_PAGE_SIZE,
-                    zoom = %message
-                );
-                current = Inflight::start(&shared, current.request.clone());
+                };
+                match recover(&shared, at, &mut report, &mut guard, error)? {
+                    Some(request) => current = Inflight::start(&shared, request),
+                    None => return Ok(report),
+                }
                 continue;
             }
-            Err(ApiError::Rejected {
-                status: 404, code, ..
-            }) if first.endpoint.gone_code == Some(code) => {
-                tracing::warn!(message = "Gone since it was listed; skipped.", %sweep);
-                report.gone = true;
-                // Recorded too: a replay then knows the answer was "gone", not lost.
-                if let Some(recorder) = &shared.recorder {
-                    let body = serde_json::json!({ "code": code }).to_string();
-                    let mut recorder = recorder.lock().unwrap_or_else(|e| e.into_inner());
-                    recorder.record_page(&first, 404, chrono::Utc::now(), body.as_bytes())?;
-                }
-                return Ok(report);
-            }
-            Err(error) => return Err(ExtractError::Api { sweep, error }),
         };
-        let mut page = fetched.page;
-        page.sequence = shared.sequence.fetch_add(1, Ordering::Relaxed) + 1;
-        if let Some(recorder) = &shared.recorder {
-            recorder
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .record_page(
-                    &page.request,
-                    200,
-                    fetched.fetched_at,
-                    page.body().as_bytes(),
-                )?;
-        }
-        report.count_page(&page);
-        let served = page
-            .meta
-            .page_size
-            .filter(|_| page.request.endpoint.lists_users());
-        if let Some(served) = served.and_then(|s| u32::try_from(s).ok())
-            && (1..page_size).contains(&served)
-            && shared.served_page_size.fetch_min(served, Ordering::Relaxed) > served
-        {
-            tracing::info!(
-                message = "Zoom sends fewer users per page than asked for; following its pages.",
-                %sweep,
-                asked = page_size,
-                served
-            );
-        }
-        shared
-            .records
-            .fetch_add(page.record_count() as u64, Ordering::Relaxed);
+        let page = take_page(&shared, fetched, &mut report, page_size)?;
         let token = page.meta.next_page_token.clone();
         let paginated = page.request.endpoint.paginated;
         if paginated && let Err(why) = guard.admit(&page) {
             return Err(ExtractError::EndlessSweep { sweep, why });
         }
-        if let Some(follow_ups) = &shared.follow_ups {
-            let more = follow_ups(&page);
-            if !more.requests.is_empty() || !more.unaskable.is_empty() {
-                // A restarted sweep reads its pages again: each follow-up is asked for once.
-                let mut followed = shared.followed.lock().unwrap_or_else(|e| e.into_inner());
-                let Followed {
-                    requests,
-                    sweeps,
-                    unaskable,
-                } = &mut *followed;
-                let new = more
-                    .requests
-                    .into_iter()
-                    .filter(|r| sweeps.insert(r.sweep()));
-                requests.extend(new);
-                unaskable.extend(more.unaskable);
-            }
-        }
+        note_follow_ups(&shared, &page);
         shared
             .pages
             .send(page)
@@ -403,6 +338,149 @@ async fn sweep(shared: Arc<Shared>, first: PageRequest) -> Result<SweepReport, E
             _ => Inflight::start(&shared, current.request.next(&token)),
         };
     }
+    finished(&report, &sweep);
+    Ok(report)
+}
+
+/// Where in its sweep a request failed.
+struct Failed<'a> {
+    /// The sweep's first request.
+    first: &'a PageRequest,
+    /// The request that failed.
+    current: &'a PageRequest,
+    /// The page size it asked for.
+    page_size: u32,
+}
+
+/// How a sweep goes on after `error`: the request to send instead (an expired page token restarts
+/// the sweep from its first page; a refused page size falls back for every sweep), or `None` when
+/// the item asked for is gone (recorded, and the sweep ends). Anything else ends the run.
+fn recover(
+    shared: &Shared,
+    at: Failed<'_>,
+    report: &mut SweepReport,
+    guard: &mut SweepGuard,
+    error: ApiError,
+) -> Result<Option<PageRequest>, ExtractError> {
+    let sweep = at.first.sweep();
+    match error {
+        ApiError::PageTokenExpired(message) if report.restarts < MAX_RESTARTS => {
+            report.restarts += 1;
+            report.records_received = 0;
+            guard.restart();
+            tracing::warn!(
+                message = "Page token expired; restarting the sweep from its first page.",
+                %sweep,
+                zoom = %message,
+                restart = report.restarts
+            );
+            Ok(Some(at.first.clone()))
+        }
+        ApiError::PageSizeRejected(message) if at.page_size > FALLBACK_PAGE_SIZE => {
+            shared
+                .page_size
+                .store(FALLBACK_PAGE_SIZE, Ordering::Relaxed);
+            shared.fell_back.store(true, Ordering::Relaxed);
+            tracing::warn!(
+                message = "Zoom refused the page size; falling back.",
+                %sweep,
+                page_size = at.page_size,
+                fallback = FALLBACK_PAGE_SIZE,
+                zoom = %message
+            );
+            Ok(Some(at.current.clone()))
+        }
+        ApiError::Rejected {
+            status: 404, code, ..
+        } if at.first.endpoint.gone_code == Some(code) => {
+            tracing::warn!(message = "Gone since it was listed; skipped.", %sweep);
+            report.gone = true;
+            // Recorded too: a replay then knows the answer was "gone", not lost.
+            let body = serde_json::json!({ "code": code }).to_string();
+            record(shared, at.first, 404, chrono::Utc::now(), body.as_bytes())?;
+            Ok(None)
+        }
+        error => Err(ExtractError::Api { sweep, error }),
+    }
+}
+
+/// Numbers a fetched page of the sweep in the run's order, records it and counts it; notes a
+/// server that serves fewer users per page than `page_size` asked for.
+fn take_page(
+    shared: &Shared,
+    fetched: FetchedPage,
+    report: &mut SweepReport,
+    page_size: u32,
+) -> Result<Page, ExtractError> {
+    let mut page = fetched.page;
+    page.sequence = shared.sequence.fetch_add(1, Ordering::Relaxed) + 1;
+    let body = page.body().as_bytes();
+    record(shared, &page.request, 200, fetched.fetched_at, body)?;
+    report.count_page(&page);
+    let served = page
+        .meta
+        .page_size
+        .filter(|_| page.request.endpoint.lists_users());
+    if let Some(served) = served.and_then(|s| u32::try_from(s).ok())
+        && (1..page_size).contains(&served)
+        && shared.served_page_size.fetch_min(served, Ordering::Relaxed) > served
+    {
+        tracing::info!(
+            message = "Zoom sends fewer users per page than asked for; following its pages.",
+            sweep = %page.request.sweep(),
+            asked = page_size,
+            served
+        );
+    }
+    shared
+        .records
+        .fetch_add(page.record_count() as u64, Ordering::Relaxed);
+    Ok(page)
+}
+
+/// Writes an answer to the recording, when the run records.
+fn record(
+    shared: &Shared,
+    request: &PageRequest,
+    http_status: u16,
+    fetched_at: chrono::DateTime<chrono::Utc>,
+    body: &[u8],
+) -> Result<(), ExtractError> {
+    match &shared.recorder {
+        Some(recorder) => recorder
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .record_page(request, http_status, fetched_at, body),
+        None => Ok(()),
+    }
+}
+
+/// Adds the follow-up requests `page` makes, each asked for once (a restarted sweep reads its
+/// pages again).
+fn note_follow_ups(shared: &Shared, page: &Page) {
+    let Some(follow_ups) = &shared.follow_ups else {
+        return;
+    };
+    let more = follow_ups(page);
+    if more.requests.is_empty() && more.unaskable.is_empty() {
+        return;
+    }
+    let mut followed = shared.followed.lock().unwrap_or_else(|e| e.into_inner());
+    let Followed {
+        requests,
+        sweeps,
+        unaskable,
+    } = &mut *followed;
+    let new = more
+        .requests
+        .into_iter()
+        .filter(|r| sweeps.insert(r.sweep()));
+    requests.extend(new);
+    unaskable.extend(more.unaskable);
+}
+
+/// Logs the end of a sweep, and when its records differ from Zoom's `total_records`.
+fn finished(report: &SweepReport, sweep: &str) {
     match report.total_records {
         Some(total) if total != report.records_received => tracing::warn!(
             message = "Records received differ from Zoom's total_records.",
@@ -418,7 +496,6 @@ async fn sweep(shared: Arc<Shared>, first: PageRequest) -> Result<SweepReport, E
         pages = report.pages,
         records = report.records_received
     );
-    Ok(report)
 }
 
 /// Every page of the sweep starting at `first`, one request after the other, bounded as every

@@ -103,23 +103,8 @@ fn as_request(endpoint: &'static Endpoint, recorded: &RecordedRequest) -> PageRe
 
 impl PageSource for ReplaySource {
     async fn run(self, pages: mpsc::Sender<Page>) -> Result<SourceReport, ExtractError> {
-        let mut report = SourceReport {
-            account_id: self.index.account_id.clone(),
-            ..SourceReport::default()
-        };
-        // Each sweep with an answered page (in the order of `report.sweeps`): its last page and
-        // the token that page gave, to prove that its pages chain and that it ran to its end.
-        let mut tails: Vec<Tail> = Vec::new();
-        // Each sweep with a recorded request, answered or not, and its first recorded file.
-        let mut asked: Vec<(String, PathBuf)> = Vec::new();
-        let mut asked_once: HashSet<String> = HashSet::new();
-        let mut tail_of: HashMap<String, usize> = HashMap::new();
-        // The follow-up sweeps the replayed pages ask for, with the page that asked.
-        let mut expected: Vec<(String, PathBuf)> = Vec::new();
-        // Sweeps whose item was gone when asked (a recorded 404 with the endpoint's gone code).
-        let mut gone: HashSet<String> = HashSet::new();
-        let mut gone_sweeps: Vec<SweepReport> = Vec::new();
-        let mut unaskable: HashSet<String> = HashSet::new();
+        let mut replay = Progress::default();
+        replay.report.account_id = self.index.account_id.clone();
         for entry in &self.index.pages {
             let path = self.dir.join(&entry.file);
             let started = std::time::Instant::now();
@@ -132,85 +117,19 @@ impl PageSource for ReplaySource {
                 continue;
             };
             let sweep = request.sweep();
-            // Looked up by sweep: a run with a settings request per user has as many sweeps.
-            if asked_once.insert(sweep.clone()) {
-                asked.push((sweep.clone(), path.clone()));
-            }
-            if entry.http_status == 404 && request.endpoint.gone_code.is_some() {
-                // Reported after the answered sweeps: `tails` and `report.sweeps` share indices.
-                if gone.insert(sweep.clone()) {
-                    let mut sweep_report = SweepReport::new(request.clone());
-                    sweep_report.gone = true;
-                    gone_sweeps.push(sweep_report);
-                }
+            if !replay.is_page(entry, &request, &sweep, &path) {
                 continue;
             }
-            if entry.http_status != 200 {
-                tracing::debug!(
-                    message = "Skipping a recorded non-200 response.",
-                    file = %entry.file,
-                    http_status = entry.http_status
-                );
-                continue;
-            }
-            let bytes = crate::regular_file::read_async(&path)
-                .await
-                .map_err(|source| ExtractError::Io {
-                    path: path.clone(),
-                    error: source,
-                })?;
-            let body = String::from_utf8(bytes).map_err(|e| ExtractError::InvalidPage {
-                path: path.clone(),
-                reason: format!("not UTF-8: {e}"),
-            })?;
-            let page = Page::parse(request, report.pages + 1, body).map_err(|reason| {
-                ExtractError::InvalidPage {
-                    path: path.clone(),
-                    reason,
-                }
-            })?;
-            report.pages += 1;
-            report.records += page.record_count() as u64;
+            let page = read_page(&path, request, replay.report.pages + 1).await?;
+            replay.report.pages += 1;
+            replay.report.records += page.record_count() as u64;
             if let Some(follow_ups) = &self.follow_ups {
                 let more = follow_ups(&page);
                 let asks = more.requests.into_iter().map(|r| (r.sweep(), path.clone()));
-                expected.extend(asks);
-                unaskable.extend(more.unaskable);
+                replay.expected.extend(asks);
+                replay.unaskable.extend(more.unaskable);
             }
-            let known = tail_of.get(&sweep).copied();
-            if let Err(reason) = chained(&page, known.map(|at| tails[at].next.as_str())) {
-                return Err(ExtractError::BrokenRecording { path, reason });
-            }
-            let at = match known {
-                // A sweep's first page again: it was restarted (its page token had expired).
-                Some(at) if page.request.page_token.is_none() => {
-                    report.sweeps[at].restarts += 1;
-                    report.sweeps[at].records_received = 0;
-                    tails[at].guard.restart();
-                    at
-                }
-                Some(at) => at,
-                None => {
-                    report.sweeps.push(SweepReport::new(page.request.clone()));
-                    tail_of.insert(sweep.clone(), tails.len());
-                    tails.push(Tail {
-                        sweep: sweep.clone(),
-                        path: path.clone(),
-                        next: String::new(),
-                        guard: SweepGuard::new(),
-                    });
-                    report.sweeps.len() - 1
-                }
-            };
-            report.sweeps[at].count_page(&page);
-            // What a live run refuses to follow, a replay refuses too.
-            if page.request.endpoint.paginated
-                && let Err(why) = tails[at].guard.admit(&page)
-            {
-                return Err(ExtractError::EndlessSweep { sweep, why });
-            }
-            tails[at].path = path;
-            tails[at].next = page.meta.next_page_token.clone();
+            replay.follow(&page, &sweep, path)?;
             tracing::debug!(
                 message = "Replayed page.",
                 %sweep,
@@ -222,35 +141,161 @@ impl PageSource for ReplaySource {
                 .await
                 .map_err(|_| ExtractError::ConsumerGone)?;
         }
-        if let Some((sweep, path)) = expected.into_iter().find(|(s, _)| !asked_once.contains(s)) {
+        replay.finish()
+    }
+}
+
+/// Reads and parses the recorded page at `path`, answer to `request`.
+async fn read_page(path: &Path, request: PageRequest, sequence: u64) -> Result<Page, ExtractError> {
+    let bytes = crate::regular_file::read_async(path)
+        .await
+        .map_err(|source| ExtractError::Io {
+            path: path.to_path_buf(),
+            error: source,
+        })?;
+    let invalid = |reason| ExtractError::InvalidPage {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let body = String::from_utf8(bytes).map_err(|e| invalid(format!("not UTF-8: {e}")))?;
+    Page::parse(request, sequence, body).map_err(invalid)
+}
+
+/// What a replay has read so far, to prove at its end that the recording was whole.
+#[derive(Default)]
+struct Progress {
+    /// The report so far; `report.sweeps` and `tails` share indices.
+    report: SourceReport,
+    /// Each sweep with an answered page: its last page and the token that page gave, to prove
+    /// that its pages chain and that it ran to its end.
+    tails: Vec<Tail>,
+    /// Where each sweep is in `tails`.
+    tail_of: HashMap<String, usize>,
+    /// Each sweep with a recorded request, answered or not, and its first recorded file.
+    asked: Vec<(String, PathBuf)>,
+    /// The sweeps of `asked`.
+    asked_once: HashSet<String>,
+    /// The follow-up sweeps the replayed pages ask for, with the page that asked.
+    expected: Vec<(String, PathBuf)>,
+    /// Sweeps whose item was gone when asked (a recorded 404 with the endpoint's gone code).
+    gone: HashSet<String>,
+    /// Their reports, added after the answered sweeps'.
+    gone_sweeps: Vec<SweepReport>,
+    /// Follow-ups that could not be asked for.
+    unaskable: HashSet<String>,
+}
+
+impl Progress {
+    /// Notes that `request` (of `sweep`) was asked; whether `entry` is a page to replay (a
+    /// recorded "gone" answer is noted, other errors are skipped).
+    fn is_page(
+        &mut self,
+        entry: &PageEntry,
+        request: &PageRequest,
+        sweep: &str,
+        path: &Path,
+    ) -> bool {
+        // Looked up by sweep: a run with a settings request per user has as many sweeps.
+        if self.asked_once.insert(sweep.to_string()) {
+            self.asked.push((sweep.to_string(), path.to_path_buf()));
+        }
+        if entry.http_status == 404 && request.endpoint.gone_code.is_some() {
+            if self.gone.insert(sweep.to_string()) {
+                let mut sweep_report = SweepReport::new(request.clone());
+                sweep_report.gone = true;
+                self.gone_sweeps.push(sweep_report);
+            }
+            return false;
+        }
+        if entry.http_status != 200 {
+            tracing::debug!(
+                message = "Skipping a recorded non-200 response.",
+                file = %entry.file,
+                http_status = entry.http_status
+            );
+            return false;
+        }
+        true
+    }
+
+    /// Adds `page` (at `path`) to its sweep, checking that it follows the sweep's pages so far
+    /// and that the sweep stays within what a live run would follow.
+    fn follow(&mut self, page: &Page, sweep: &str, path: PathBuf) -> Result<(), ExtractError> {
+        let known = self.tail_of.get(sweep).copied();
+        if let Err(reason) = chained(page, known.map(|at| self.tails[at].next.as_str())) {
+            return Err(ExtractError::BrokenRecording { path, reason });
+        }
+        let sweeps = &mut self.report.sweeps;
+        let at = match known {
+            // A sweep's first page again: it was restarted (its page token had expired).
+            Some(at) if page.request.page_token.is_none() => {
+                sweeps[at].restarts += 1;
+                sweeps[at].records_received = 0;
+                self.tails[at].guard.restart();
+                at
+            }
+            Some(at) => at,
+            None => {
+                sweeps.push(SweepReport::new(page.request.clone()));
+                self.tail_of.insert(sweep.to_string(), self.tails.len());
+                self.tails.push(Tail {
+                    sweep: sweep.to_string(),
+                    path: path.clone(),
+                    next: String::new(),
+                    guard: SweepGuard::new(),
+                });
+                sweeps.len() - 1
+            }
+        };
+        sweeps[at].count_page(page);
+        let tail = &mut self.tails[at];
+        // What a live run refuses to follow, a replay refuses too.
+        if page.request.endpoint.paginated
+            && let Err(why) = tail.guard.admit(page)
+        {
+            let sweep = sweep.to_string();
+            return Err(ExtractError::EndlessSweep { sweep, why });
+        }
+        tail.path = path;
+        tail.next = page.meta.next_page_token.clone();
+        Ok(())
+    }
+
+    /// The report, once every sweep is proven whole: each follow-up answered, each sweep asked
+    /// answered at least once, and each ended on a page with an empty token.
+    fn finish(mut self) -> Result<SourceReport, ExtractError> {
+        let broken = |path, reason| Err(ExtractError::BrokenRecording { path, reason });
+        let asked_once = &self.asked_once;
+        if let Some((sweep, path)) = self
+            .expected
+            .into_iter()
+            .find(|(s, _)| !asked_once.contains(s))
+        {
             let reason = format!(
                 "it lists a user whose `{sweep}` answer is not in the recording: that user's rows \
                  would be lost"
             );
-            return Err(ExtractError::BrokenRecording { path, reason });
+            return broken(path, reason);
         }
-        let answered = |s: &String| tail_of.contains_key(s) || gone.contains(s);
-        if let Some((sweep, path)) = asked.into_iter().find(|(s, _)| !answered(s)) {
+        let answered = |s: &String| self.tail_of.contains_key(s) || self.gone.contains(s);
+        if let Some((sweep, path)) = self.asked.into_iter().find(|(s, _)| !answered(s)) {
             let reason = format!(
                 "every recorded answer of `{sweep}` is an error: none of its records are here"
             );
-            return Err(ExtractError::BrokenRecording { path, reason });
+            return broken(path, reason);
         }
-        if let Some(tail) = tails.into_iter().find(|t| !t.next.is_empty()) {
+        if let Some(tail) = self.tails.into_iter().find(|t| !t.next.is_empty()) {
             let reason = format!(
                 "it is the last `{}` page, yet has next_page_token \"{}…\": the recording is \
                  incomplete (every sweep ends on a page with an empty token)",
                 tail.sweep,
                 tail.next.chars().take(8).collect::<String>()
             );
-            return Err(ExtractError::BrokenRecording {
-                path: tail.path,
-                reason,
-            });
+            return broken(tail.path, reason);
         }
-        report.sweeps.extend(gone_sweeps);
-        report.unaskable = unaskable.len() as u64;
-        Ok(report)
+        self.report.sweeps.extend(self.gone_sweeps);
+        self.report.unaskable = self.unaskable.len() as u64;
+        Ok(self.report)
     }
 }
 
