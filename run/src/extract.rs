@@ -8,7 +8,6 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::anyhow;
 use chrono::NaiveDate;
@@ -383,28 +382,17 @@ async fn run_stages(
     ),
     Failure,
 > {
-    let cancelled = Arc::new(AtomicBool::new(false));
     let (page_tx, page_rx) = mpsc::channel::<Page>(PAGE_QUEUE);
     let (batch_tx, batch_rx) = std::sync::mpsc::sync_channel::<TransformedPage>(BATCH_QUEUE);
 
     let source_task = tokio::spawn(source.run(page_tx));
     let transform_task = {
-        let cancelled = cancelled.clone();
         let progress = progress.clone();
         tokio::task::spawn_blocking(move || {
-            transform_stage(
-                transformer,
-                page_rx,
-                batch_tx,
-                &cancelled,
-                progress.as_deref(),
-            )
+            transform_stage(transformer, page_rx, batch_tx, progress.as_deref())
         })
     };
-    let sink_task = {
-        let cancelled = cancelled.clone();
-        tokio::task::spawn_blocking(move || sink_stage(outputs, batch_rx, &cancelled))
-    };
+    let sink_task = { tokio::task::spawn_blocking(move || sink_stage(outputs, batch_rx)) };
 
     let source_abort = source_task.abort_handle();
     let stages = async {
@@ -418,7 +406,6 @@ async fn run_stages(
         joined = &mut stages => joined,
         signal = crate::signals::interrupted() => {
             tracing::warn!(message = "Interrupted: stopping and removing partial outputs.", signal);
-            cancelled.store(true, Ordering::Relaxed);
             source_abort.abort();
             let _ = stages.await;
             return Err(crate::signals::stopped_by(signal));
@@ -427,6 +414,10 @@ async fn run_stages(
 
     if let Some(progress) = &progress {
         progress.progress.finish();
+    }
+    // The stages stop at a signal as soon as it comes, which may be before the `select!` sees it.
+    if let Some(signal) = crate::signals::received() {
+        return Err(crate::signals::stopped_by(signal));
     }
     // Report the stage that failed first in the data flow's terms: a sink error explains why the
     // transform and source were told to stop, not the other way round.
@@ -621,11 +612,10 @@ fn transform_stage(
     mut transformer: Transformer,
     mut pages: mpsc::Receiver<Page>,
     batches: std::sync::mpsc::SyncSender<TransformedPage>,
-    cancelled: &AtomicBool,
     progress: Option<&Reporter>,
 ) -> Result<TransformStats, StageError> {
     while let Some(page) = pages.blocking_recv() {
-        if cancelled.load(Ordering::Relaxed) {
+        if crate::signals::stop_requested() {
             return Err(StageError::Stopped);
         }
         let started = std::time::Instant::now();
@@ -674,13 +664,12 @@ fn transform_stage(
 fn sink_stage(
     mut sinks: BTreeMap<Table, Box<dyn RecordSink>>,
     batches: std::sync::mpsc::Receiver<TransformedPage>,
-    cancelled: &AtomicBool,
 ) -> Result<BTreeMap<Table, FinishedOutput>, StageError> {
     for (table, sink) in &mut sinks {
         sink.begin(&table.schema()).map_err(sink_failure)?;
     }
     for page in batches {
-        if cancelled.load(Ordering::Relaxed) {
+        if crate::signals::stop_requested() {
             return Err(StageError::Stopped);
         }
         for (table, batch) in &page.batches {
@@ -693,7 +682,7 @@ fn sink_stage(
             sink.write_batch(batch).map_err(sink_failure)?;
         }
     }
-    if cancelled.load(Ordering::Relaxed) {
+    if crate::signals::stop_requested() {
         return Err(StageError::Stopped);
     }
     let mut finished = BTreeMap::new();
