@@ -8,35 +8,15 @@ use anyhow::anyhow;
 use arrow_array::RecordBatch;
 use chrono::{NaiveDate, SecondsFormat, Utc};
 use serde::Serialize;
-use sinks::partition::{PublishTurn, StagingArea};
+use sinks::partition::PublishTurn;
 use sinks::{Destination, Format, OutputReceipt, RecordSink};
 use transform::Table;
 
-use crate::config::PARTITION_MANIFEST;
 use crate::exit::Failure;
 use crate::manifest::{MANIFEST_VERSION, PartitionInfo, Tool};
 use crate::runs::{RunOutputs, TableFile};
-
-/// Where a derived table goes.
-#[derive(Debug, Clone)]
-pub enum Place {
-    /// A file and its manifest file, or stdout and no manifest (the summary is on stderr).
-    File {
-        /// The table's file, or stdout.
-        data: Destination,
-        /// The manifest's file (none for stdout).
-        manifest: Option<PathBuf>,
-    },
-    /// `root/<table>/dt=DATE/account=ACCOUNT/part-0.<format>` and its `_manifest.json`.
-    Partition {
-        /// The output root.
-        root: PathBuf,
-        /// `dt=`.
-        date: NaiveDate,
-        /// `account=`.
-        account: String,
-    },
-}
+pub use crate::targets::Place;
+use crate::targets::{Targets, sink_failure};
 
 /// A derived table's manifest.
 #[derive(Debug, Serialize)]
@@ -91,19 +71,7 @@ pub struct DerivedWriter {
     format: Format,
     run_id: String,
     sink: Box<dyn RecordSink>,
-    target: Target,
-}
-
-/// Where the writer's outputs go until they are final.
-enum Target {
-    /// The table's file and its manifest's (none for stdout), committed in place.
-    File { manifest: Option<PathBuf> },
-    /// Built in a staging area, then the partition folder `dir` is swapped in.
-    Partition {
-        area: StagingArea,
-        dir: PathBuf,
-        info: PartitionInfo,
-    },
+    targets: Targets,
 }
 
 impl DerivedWriter {
@@ -115,51 +83,17 @@ impl DerivedWriter {
         place: &Place,
     ) -> Result<Self, Failure> {
         let run_id = uuid::Uuid::now_v7().to_string();
-        let (data, target) = match place {
-            Place::File { data, manifest } => {
-                for path in data.file().into_iter().chain(manifest.as_deref()) {
-                    sinks::output::check_replaceable(path).map_err(Failure::usage)?;
-                }
-                let manifest = manifest.clone();
-                (data.clone(), Target::File { manifest })
-            }
-            Place::Partition {
-                root,
-                date,
-                account,
-            } => {
-                let partitions = crate::config::PartitionConfig {
-                    root: root.clone(),
-                    date: *date,
-                    account: None,
-                };
-                let dir = partitions.dir(table.folder(), account);
-                let area = StagingArea::create(root).map_err(|e| {
-                    Failure::failed(anyhow!(e).context(format!(
-                        "cannot create a staging folder under {}",
-                        root.display()
-                    )))
-                })?;
-                let data = area.staged(&part_file(&dir, format));
-                let info = PartitionInfo {
-                    dt: date.format("%Y-%m-%d").to_string(),
-                    account: account.clone(),
-                };
-                (
-                    Destination::File(data),
-                    Target::Partition { area, dir, info },
-                )
-            }
-        };
+        let targets = Targets::for_derived(table, format, place)?;
         let options = crate::extract::sink_options(&run_id, csv_raw);
-        let mut sink = sinks::open_sink(format, &data, &options).map_err(Failure::failed)?;
-        sink.begin(&table.schema()).map_err(Failure::failed)?;
+        let opened = targets.open(format, &options)?.into_values().next();
+        let mut sink = opened.ok_or_else(|| Failure::failed_msg("no table to write (a bug)"))?;
+        sink.begin(&table.schema()).map_err(sink_failure)?;
         Ok(DerivedWriter {
             table,
             format,
             run_id,
             sink,
-            target,
+            targets,
         })
     }
 
@@ -179,77 +113,40 @@ impl DerivedWriter {
         turn: Option<&PublishTurn>,
     ) -> Result<(String, OutputReceipt), Failure> {
         let finished = self.sink.finish().map_err(sink_failure)?;
-        if let Target::File {
-            manifest: Some(path),
-        } = &self.target
-        {
-            sinks::retire_manifest(finished.pending.target(), path).map_err(sink_failure)?;
-        }
-        let mut receipt = finished.commit().map_err(sink_failure)?;
-        if let Target::Partition { dir, .. } = &self.target {
-            // The path readers will find, not the staging one.
-            receipt.path = part_file(dir, self.format).display().to_string();
-        }
-        let outputs = BTreeMap::from([
-            (
-                "format".to_string(),
-                serde_json::json!(self.format.extension()),
-            ),
-            (
-                self.table.manifest_name().to_string(),
-                serde_json::to_value(&receipt).map_err(Failure::failed)?,
-            ),
-        ]);
-        let mut manifest = DerivedManifest {
-            manifest_version: MANIFEST_VERSION,
-            command,
-            run_id: self.run_id,
-            tool: Tool {
-                name: crate::TOOL,
-                version: crate::VERSION,
-            },
-            created_at: Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true),
-            inputs,
-            summary,
-            partition: None,
-            outputs,
-        };
-        let write = |path: &Path, manifest: &DerivedManifest<S>| {
-            sinks::write_json_atomically(path, manifest).map_err(Failure::failed)
-        };
-        let shown = match self.target {
-            Target::File { manifest: None } => "none".to_string(),
-            Target::File {
-                manifest: Some(path),
-            } => {
-                write(&path, &manifest)?;
-                path.display().to_string()
-            }
-            Target::Partition { area, dir, info } => {
-                let path = dir.join(PARTITION_MANIFEST);
-                manifest.partition = Some(info);
-                write(&area.staged(&path), &manifest)?;
-                let taken;
-                let turn = match turn {
-                    Some(turn) => turn,
-                    None => {
-                        taken = crate::targets::publish_turn(area.root())?;
-                        &taken
-                    }
-                };
-                area.publish(turn, &[dir]).map_err(|e| {
-                    Failure::failed(anyhow!(e).context("cannot publish the partition"))
-                })?;
-                path.display().to_string()
+        let (table, format) = (self.table, self.format);
+        let mut written = None;
+        let manifest = |receipts: BTreeMap<Table, OutputReceipt>, partition| {
+            let receipt = receipts.into_values().next();
+            written.clone_from(&receipt);
+            let outputs = BTreeMap::from([
+                ("format".to_string(), serde_json::json!(format.extension())),
+                (
+                    table.manifest_name().to_string(),
+                    serde_json::json!(receipt),
+                ),
+            ]);
+            DerivedManifest {
+                manifest_version: MANIFEST_VERSION,
+                command,
+                run_id: self.run_id,
+                tool: Tool {
+                    name: crate::TOOL,
+                    version: crate::VERSION,
+                },
+                created_at: Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true),
+                inputs,
+                summary,
+                partition,
+                outputs,
             }
         };
-        Ok((shown, receipt))
+        let committed = self
+            .targets
+            .commit(BTreeMap::from([(table, finished)]), manifest, turn)?;
+        let receipt = written.ok_or_else(|| Failure::failed_msg("no receipt (a bug)"))?;
+        let shown = committed.path.map(|p| p.display().to_string());
+        Ok((shown.unwrap_or_else(|| "none".into()), receipt))
     }
-}
-
-/// A partition's data file.
-fn part_file(dir: &Path, format: Format) -> PathBuf {
-    dir.join(format!("part-0.{}", format.extension()))
 }
 
 /// Where a derived command was asked to write (`--format`, `--output`).
@@ -347,17 +244,6 @@ fn refuse_inputs(place: &Place, runs: &[&RunOutputs]) -> Result<(), Failure> {
         }
     }
     Ok(())
-}
-
-/// A sink's failure; the reader of stdout going away (`| head`) stops the run quietly, exit 0.
-fn sink_failure(e: sinks::SinkError) -> Failure {
-    match e.is_broken_pipe() {
-        true => Failure {
-            code: crate::exit::OK,
-            error: anyhow!(e),
-        },
-        false => Failure::failed(e),
-    }
 }
 
 /// The folder and name stem of a file run's license table.

@@ -320,7 +320,7 @@ pub async fn run_extract(
     let progress = progress.map(|progress| Arc::new(Reporter { progress, client }));
     let mut tables = vec![Table::Licenses, Table::Rejects];
     tables.extend(datasets.iter().flat_map(|d| d.tables));
-    let targets = Targets::new(cfg, account_id.as_deref(), &tables)?;
+    let targets = Targets::for_extract(cfg, account_id.as_deref(), &tables)?;
     let known_account = account_id.clone();
     let transformer = Transformer::new(RunContext {
         run_id: cfg.run_id.clone(),
@@ -332,7 +332,7 @@ pub async fn run_extract(
             with_ip: cfg.with_ip,
         }),
     });
-    let outputs = open_outputs(cfg, &targets)?;
+    let outputs = targets.open(cfg.format, &sink_options(&cfg.run_id, cfg.csv_raw))?;
     let (finished, stats, mut report) =
         run_stages(cfg, source, transformer, outputs, progress).await?;
     // An authorization-code app's account id comes from GET /users/me, not from its credentials.
@@ -349,21 +349,6 @@ pub async fn run_extract(
         activity,
         zoom_counts,
     )
-}
-
-/// Opens a sink for each table of `targets`.
-fn open_outputs(
-    cfg: &ExtractConfig,
-    targets: &Targets,
-) -> Result<BTreeMap<Table, Box<dyn RecordSink>>, Failure> {
-    let options = sink_options(&cfg.run_id, cfg.csv_raw);
-    let mut outputs = BTreeMap::new();
-    for (table, destination) in &targets.tables {
-        let sink = sinks::open_sink(cfg.format, destination, &options)
-            .map_err(|e| Failure::failed(anyhow!(e).context("cannot open output")))?;
-        outputs.insert(*table, sink);
-    }
-    Ok(outputs)
 }
 
 /// Runs the three stages to their end: every table's output finished (not yet committed), the
@@ -495,51 +480,30 @@ fn check_outcome(report: &SourceReport, stats: &TransformStats) -> Result<(), Fa
 /// Commits every output, writes the manifest last and publishes a partitioned run.
 fn publish(
     cfg: &ExtractConfig,
-    mut targets: Targets,
+    targets: Targets,
     finished: BTreeMap<Table, FinishedOutput>,
     report: &SourceReport,
     stats: &TransformStats,
     activity: Option<(NaiveDate, NaiveDate)>,
     zoom_counts: Option<UsersSummary>,
 ) -> Result<RunResult, Failure> {
-    let mut receipts = BTreeMap::new();
-    let files = finished
-        .values()
-        .filter_map(|output| output.pending.target());
-    sinks::retire_manifest(files, &targets.manifest).map_err(commit_failure)?;
-    for (table, output) in finished {
-        let mut receipt = output.commit().map_err(commit_failure)?;
-        // Receipts name the files where readers will find them, not the staging area.
-        if let Some(path) = targets.staged.as_ref().and_then(|s| s.finals.get(&table)) {
-            receipt.path = path.display().to_string();
+    let manifest = |receipts, partition| {
+        let mut manifest = Manifest::new(cfg, report, stats, receipts, chrono::Utc::now());
+        manifest.partition = partition;
+        if let (Some(window), Some(counts)) = (activity, stats.activity.clone()) {
+            manifest.set_activity(window, counts);
         }
-        receipts.insert(table, receipt);
-    }
-    let mut manifest = Manifest::new(cfg, report, stats, receipts, chrono::Utc::now());
-    manifest.partition = targets.staged.as_ref().map(|s| s.info.clone());
-    if let (Some(window), Some(counts)) = (activity, stats.activity.clone()) {
-        manifest.set_activity(window, counts);
-    }
-    manifest.reconciliation =
-        zoom_counts.map(|zoom| Reconciliation::new(&zoom, stats, &manifest.received()));
-    let write_manifest = |path: &std::path::Path| {
-        sinks::write_json_atomically(path, &manifest)
-            .map_err(|e| Failure::failed(anyhow!(e).context("cannot write the manifest")))
+        manifest.reconciliation =
+            zoom_counts.map(|zoom| Reconciliation::new(&zoom, stats, &manifest.received()));
+        manifest
     };
-    for path in &targets.extra_manifests {
-        write_manifest(path)?;
-    }
-    write_manifest(&targets.manifest)?;
-    let (manifest_path, turn) = match targets.staged.take() {
-        None => (targets.manifest.clone(), None),
-        Some(staged) => {
-            let turn = staged.take_turn()?;
-            let path = staged.publish(&turn)?;
-            // Kept for the changes step: another run of the day publishing in between would
-            // leave changes made against partitions no longer there, or fail reading them.
-            (path, cfg.changes.then_some(turn))
-        }
-    };
+    let committed = targets.commit(finished, manifest, None)?;
+    let manifest_path = committed.path.ok_or_else(|| {
+        Failure::failed_msg("an extract without a manifest (a bug: please report it)")
+    })?;
+    // The turn is kept for the changes step: another run of the day publishing in between would
+    // leave changes made against partitions no longer there, or fail reading them.
+    let (manifest, turn) = (committed.manifest, committed.turn.filter(|_| cfg.changes));
     Ok(RunResult {
         manifest,
         manifest_path,
@@ -591,20 +555,8 @@ fn source_failure(e: ExtractError, cfg: &ExtractConfig) -> Failure {
     }
 }
 
-/// A failure to move an output into place.
-fn commit_failure(e: SinkError) -> Failure {
-    Failure::failed(anyhow!(e).context("cannot move the output into place"))
-}
-
 fn sink_failure(e: SinkError) -> StageError {
-    if e.is_broken_pipe() {
-        // The reader of stdout went away (`| head`): stop quietly, as Unix tools do.
-        return StageError::Failed(Failure {
-            code: exit::OK,
-            error: anyhow!(e),
-        });
-    }
-    StageError::Failed(Failure::failed(anyhow!(e)))
+    StageError::Failed(crate::targets::sink_failure(e))
 }
 
 /// Transforms pages as they come, in order, and hands their batches to the sinks.

@@ -1,28 +1,67 @@
-//! Where one run writes: the configured files, or, for partitioned output, a staging area whose
-//! partition folders are swapped into place once everything in them is written.
+//! Where one run writes and how its outputs become final, for an extract and a derived table
+//! alike: files committed in place, or partitions built in a staging area and swapped in whole;
+//! the manifest is always written last.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use chrono::NaiveDate;
+
 use anyhow::anyhow;
-use sinks::Destination;
+use serde::Serialize;
 use sinks::partition::{PublishTurn, StagingArea};
+use sinks::{
+    Destination, FinishedOutput, Format, OutputReceipt, RecordSink, SinkError, SinkOptions,
+};
 use transform::Table;
 
-use crate::config::{ExtractConfig, PARTITION_MANIFEST};
+use crate::config::{ExtractConfig, PARTITION_MANIFEST, PartitionConfig};
 use crate::exit::Failure;
 use crate::manifest::PartitionInfo;
+
+/// Where a derived table goes.
+#[derive(Debug, Clone)]
+pub enum Place {
+    /// A file and its manifest file, or stdout and no manifest (the summary is on stderr).
+    File {
+        /// The table's file, or stdout.
+        data: Destination,
+        /// The manifest's file (none for stdout).
+        manifest: Option<PathBuf>,
+    },
+    /// `root/<table>/dt=DATE/account=ACCOUNT/part-0.<format>` and its `_manifest.json`.
+    Partition {
+        /// The output root.
+        root: PathBuf,
+        /// `dt=`.
+        date: NaiveDate,
+        /// `account=`.
+        account: String,
+    },
+}
 
 /// Where one run writes: the configured files, or a staging area published as partitions.
 pub struct Targets {
     /// Each table's destination (in the staging area when partitioned).
     pub tables: BTreeMap<Table, Destination>,
-    /// Where the manifest is written (in the staging area when partitioned).
-    pub manifest: PathBuf,
-    /// Copies of the manifest (in each partition but the license table's).
-    pub extra_manifests: Vec<PathBuf>,
+    /// Where the manifest is written (in the staging area when partitioned); none when a
+    /// derived table goes to stdout.
+    manifest: Option<PathBuf>,
+    /// Copies of the manifest (in each partition but the main table's).
+    extra_manifests: Vec<PathBuf>,
     /// The staging area, for partitioned output.
-    pub staged: Option<Staged>,
+    staged: Option<Staged>,
+}
+
+/// What a run committed: its manifest, where it is, and the output root's turn when one was taken
+/// to publish partitions.
+pub struct Committed<M> {
+    /// The manifest as written.
+    pub manifest: M,
+    /// Where readers find it (none for a derived table on stdout).
+    pub path: Option<PathBuf>,
+    /// The turn the partitions were published under, still held.
+    pub turn: Option<PublishTurn>,
 }
 
 /// A partitioned run's staging area and where its partitions go.
@@ -31,20 +70,15 @@ pub struct Staged {
     /// Partition folders in publishing order: the license table's (the one readers key on) last.
     partitions: Vec<PathBuf>,
     /// Where readers find each table.
-    pub finals: BTreeMap<Table, PathBuf>,
+    finals: BTreeMap<Table, PathBuf>,
     final_manifest: PathBuf,
     /// The partition's keys, for the manifest.
-    pub info: PartitionInfo,
+    info: PartitionInfo,
 }
 
 impl Staged {
-    /// Waits for the turn of the output root (see [`publish_turn`]).
-    pub fn take_turn(&self) -> Result<PublishTurn, Failure> {
-        publish_turn(self.area.root())
-    }
-
     /// Swaps the partitions into place under `turn`; returns the published manifest's path.
-    pub fn publish(self, turn: &PublishTurn) -> Result<PathBuf, Failure> {
+    fn publish(self, turn: &PublishTurn) -> Result<PathBuf, Failure> {
         // A run killed between its two swaps leaves a pair from two runs; say that this one mends it.
         // (Read under the turn: no other run swaps them meanwhile.)
         let runs: Vec<String> = self
@@ -74,9 +108,9 @@ impl Staged {
 }
 
 impl Targets {
-    /// The targets of `cfg` for `tables`; a partitioned run's `account=` falls back to
-    /// `account_id`.
-    pub fn new(
+    /// The targets of the extract `cfg` for `tables`; a partitioned run's `account=` falls back
+    /// to `account_id`.
+    pub fn for_extract(
         cfg: &ExtractConfig,
         account_id: Option<&str>,
         tables: &[Table],
@@ -101,7 +135,7 @@ impl Targets {
             }
             return Ok(Targets {
                 tables: destinations,
-                manifest: cfg.manifest.clone(),
+                manifest: Some(cfg.manifest.clone()),
                 extra_manifests: Vec::new(),
                 staged: None,
             });
@@ -161,6 +195,56 @@ impl Targets {
                 partitions = %derived.join(", ")
             );
         }
+        let tables = Table::PUBLISH_ORDER
+            .into_iter()
+            .filter(|t| tables.contains(t));
+        Self::staged(
+            partition,
+            &account,
+            Table::Licenses,
+            tables.collect(),
+            cfg.format,
+        )
+    }
+
+    /// The targets of a derived `table` at `place`, in `format`.
+    pub fn for_derived(table: Table, format: Format, place: &Place) -> Result<Self, Failure> {
+        match place {
+            Place::File { data, manifest } => {
+                for path in data.file().into_iter().chain(manifest.as_deref()) {
+                    sinks::output::check_replaceable(path).map_err(Failure::usage)?;
+                }
+                Ok(Targets {
+                    tables: BTreeMap::from([(table, data.clone())]),
+                    manifest: manifest.clone(),
+                    extra_manifests: Vec::new(),
+                    staged: None,
+                })
+            }
+            Place::Partition {
+                root,
+                date,
+                account,
+            } => {
+                let partition = PartitionConfig {
+                    root: root.clone(),
+                    date: *date,
+                    account: None,
+                };
+                Self::staged(&partition, account, table, vec![table], format)
+            }
+        }
+    }
+
+    /// Targets in a new staging area under the partition's root: `tables` (in publishing order)
+    /// of `account`, with the manifest in `main`'s partition and a copy in each other one.
+    fn staged(
+        partition: &PartitionConfig,
+        account: &str,
+        main: Table,
+        tables: Vec<Table>,
+        format: Format,
+    ) -> Result<Self, Failure> {
         let area = StagingArea::create(&partition.root).map_err(|e| {
             Failure::failed(anyhow!(e).context(format!(
                 "cannot create a staging folder under {}",
@@ -174,42 +258,111 @@ impl Targets {
                 under = %partition.root.display()
             );
         }
-        // Published in this order: the license table, the one readers key on, last.
-        let order = Table::PUBLISH_ORDER
-            .into_iter()
-            .filter(|t| tables.contains(t));
-        let partitions: Vec<(Table, PathBuf)> = order
-            .map(|table| (table, partition.dir(table.folder(), &account)))
-            .collect();
-        let finals: BTreeMap<Table, PathBuf> = partitions
+        let dir = |table: Table| partition.dir(table.folder(), account);
+        let part = format!("part-0.{}", format.extension());
+        let finals: BTreeMap<Table, PathBuf> =
+            tables.iter().map(|&t| (t, dir(t).join(&part))).collect();
+        let final_manifest = dir(main).join(PARTITION_MANIFEST);
+        let extra_manifests = tables
             .iter()
-            .map(|(table, dir)| (*table, dir.join(format!("part-0.{ext}"))))
-            .collect();
-        let licenses_dir = partition.dir(Table::Licenses.folder(), &account);
-        let final_manifest = licenses_dir.join(PARTITION_MANIFEST);
-        let extra_manifests = partitions
-            .iter()
-            .filter(|(table, _)| *table != Table::Licenses)
-            .map(|(_, dir)| area.staged(&dir.join(PARTITION_MANIFEST)))
+            .filter(|&&table| table != main)
+            .map(|&table| area.staged(&dir(table).join(PARTITION_MANIFEST)))
             .collect();
         Ok(Targets {
             tables: finals
                 .iter()
                 .map(|(table, path)| (*table, Destination::File(area.staged(path))))
                 .collect(),
-            manifest: area.staged(&final_manifest),
+            manifest: Some(area.staged(&final_manifest)),
             extra_manifests,
             staged: Some(Staged {
                 area,
-                partitions: partitions.into_iter().map(|(_, dir)| dir).collect(),
+                partitions: tables.into_iter().map(dir).collect(),
                 finals,
                 final_manifest,
                 info: PartitionInfo {
                     dt: partition.date.format("%Y-%m-%d").to_string(),
-                    account,
+                    account: account.to_string(),
                 },
             }),
         })
+    }
+
+    /// Opens a sink for each table, with `options`.
+    pub fn open(
+        &self,
+        format: Format,
+        options: &SinkOptions,
+    ) -> Result<BTreeMap<Table, Box<dyn RecordSink>>, Failure> {
+        let mut sinks = BTreeMap::new();
+        for (table, destination) in &self.tables {
+            let sink = sinks::open_sink(format, destination, options)
+                .map_err(|e| Failure::failed(anyhow!(e).context("cannot open output")))?;
+            sinks.insert(*table, sink);
+        }
+        Ok(sinks)
+    }
+
+    /// Commits every finished output, then writes the manifest that `manifest` makes of their
+    /// receipts (naming the files where readers find them) and of the partition, then publishes
+    /// the partitions under `turn` (taken now when `None`, and handed back).
+    pub fn commit<M: Serialize>(
+        self,
+        finished: BTreeMap<Table, FinishedOutput>,
+        manifest: impl FnOnce(BTreeMap<Table, OutputReceipt>, Option<PartitionInfo>) -> M,
+        turn: Option<&PublishTurn>,
+    ) -> Result<Committed<M>, Failure> {
+        let failed =
+            |e: SinkError| Failure::failed(anyhow!(e).context("cannot move the output into place"));
+        if let Some(path) = &self.manifest {
+            let files = finished.values().filter_map(|o| o.pending.target());
+            sinks::retire_manifest(files, path).map_err(failed)?;
+        }
+        let finals = self.staged.as_ref().map(|s| &s.finals);
+        let mut receipts = BTreeMap::new();
+        for (table, output) in finished {
+            let mut receipt = output.commit().map_err(failed)?;
+            if let Some(path) = finals.and_then(|f| f.get(&table)) {
+                receipt.path = path.display().to_string();
+            }
+            receipts.insert(table, receipt);
+        }
+        let manifest = manifest(receipts, self.staged.as_ref().map(|s| s.info.clone()));
+        let paths = self.extra_manifests.iter().chain(&self.manifest);
+        for path in paths {
+            sinks::write_json_atomically(path, &manifest)
+                .map_err(|e| Failure::failed(anyhow!(e).context("cannot write the manifest")))?;
+        }
+        let (path, turn) = match self.staged {
+            None => (self.manifest, None),
+            Some(staged) => {
+                let taken = match turn {
+                    Some(_) => None,
+                    None => Some(publish_turn(staged.area.root())?),
+                };
+                let path = staged.publish(turn.or(taken.as_ref()).ok_or_else(|| {
+                    Failure::failed_msg("no turn to publish under (a bug: please report it)")
+                })?)?;
+                (Some(path), taken)
+            }
+        };
+        Ok(Committed {
+            manifest,
+            path,
+            turn,
+        })
+    }
+}
+
+/// A sink's failure; the reader of stdout going away (`| head`) stops the run quietly, exit 0, as
+/// Unix tools do.
+pub fn sink_failure(e: SinkError) -> Failure {
+    match e.is_broken_pipe() {
+        true => Failure {
+            code: crate::exit::OK,
+            error: anyhow!(e),
+        },
+        false => Failure::failed(anyhow!(e)),
     }
 }
 
