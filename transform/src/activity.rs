@@ -16,7 +16,7 @@ use arrow_array::builder::{
     Date32Builder, Int32Builder, ListBuilder, StringBuilder, TimestampMicrosecondBuilder,
 };
 use arrow_array::{ArrayRef, RecordBatch};
-use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
+use arrow_schema::{ArrowError, DataType, Field, SchemaRef};
 use chrono::{NaiveDate, NaiveTime};
 use extractor::Page;
 use extractor::zoom::activities::ActivityLog;
@@ -25,7 +25,7 @@ use xxhash_rust::xxh3::{Xxh3, xxh3_128};
 use crate::batch::{repeat_option, repeat_time, timestamps};
 use crate::context::{ActivityContext, RunContext};
 use crate::row::LicenseRow;
-use crate::schema::{text, text_list_type, timestamp_type};
+use crate::schema::{shared, text, text_list_type, timestamp_type};
 
 /// Rows per batch of the activity table, written at the end of the run.
 const ACTIVITY_BATCH_ROWS: usize = 65_536;
@@ -33,48 +33,44 @@ const ACTIVITY_BATCH_ROWS: usize = 65_536;
 /// `zoom_signin_events`: one row per event of the report (exact repeats dropped).
 pub fn events_schema() -> SchemaRef {
     static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
-    SCHEMA
-        .get_or_init(|| {
-            Arc::new(Schema::new(vec![
-                text("account_id", true),
-                text("email", true),
-                text("user_key", true),
-                Field::new("event_time", timestamp_type(), true),
-                text("event", true),
-                text("client_type", true),
-                text("client_version", true),
-                text("ip_address", true),
-                Field::new("extracted_at", timestamp_type(), false),
-                text("run_id", false),
-            ]))
-        })
-        .clone()
+    shared(&SCHEMA, || {
+        vec![
+            text("account_id", true),
+            text("email", true),
+            text("user_key", true),
+            Field::new("event_time", timestamp_type(), true),
+            text("event", true),
+            text("client_type", true),
+            text("client_version", true),
+            text("ip_address", true),
+            Field::new("extracted_at", timestamp_type(), false),
+            text("run_id", false),
+        ]
+    })
 }
 
 /// `zoom_user_activity`: one row per row of the license table.
 pub fn user_activity_schema() -> SchemaRef {
     static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
-    SCHEMA
-        .get_or_init(|| {
-            Arc::new(Schema::new(vec![
-                text("account_id", true),
-                text("user_key", false),
-                text("email", false),
-                text("status", false),
-                text("plan", false),
-                Field::new("sign_ins", DataType::Int32, false),
-                Field::new("first_sign_in_at", timestamp_type(), true),
-                Field::new("last_sign_in_at", timestamp_type(), true),
-                Field::new("client_types", text_list_type(), false),
-                Field::new("last_login_at", timestamp_type(), true),
-                Field::new("last_seen_at", timestamp_type(), true),
-                Field::new("window_start", DataType::Date32, false),
-                Field::new("window_end", DataType::Date32, false),
-                Field::new("extracted_at", timestamp_type(), false),
-                text("run_id", false),
-            ]))
-        })
-        .clone()
+    shared(&SCHEMA, || {
+        vec![
+            text("account_id", true),
+            text("user_key", false),
+            text("email", false),
+            text("status", false),
+            text("plan", false),
+            Field::new("sign_ins", DataType::Int32, false),
+            Field::new("first_sign_in_at", timestamp_type(), true),
+            Field::new("last_sign_in_at", timestamp_type(), true),
+            Field::new("client_types", text_list_type(), false),
+            Field::new("last_login_at", timestamp_type(), true),
+            Field::new("last_seen_at", timestamp_type(), true),
+            Field::new("window_start", DataType::Date32, false),
+            Field::new("window_end", DataType::Date32, false),
+            Field::new("extracted_at", timestamp_type(), false),
+            text("run_id", false),
+        ]
+    })
 }
 
 /// Counts of the sign-in report, for the manifest.

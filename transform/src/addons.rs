@@ -14,7 +14,7 @@ use std::sync::{Arc, OnceLock};
 
 use arrow_array::builder::{Int32Builder, StringBuilder};
 use arrow_array::{ArrayRef, RecordBatch};
-use arrow_schema::{DataType, Field, Schema, SchemaRef};
+use arrow_schema::{DataType, Field, SchemaRef};
 use extractor::Page;
 use extractor::zoom::user_settings::Settings;
 use serde::Serialize;
@@ -22,25 +22,23 @@ use serde_json::Value;
 
 use crate::batch::{repeat_option, repeat_time};
 use crate::context::RunContext;
-use crate::schema::{text, timestamp_type};
+use crate::schema::{shared, text, timestamp_type};
 
 /// `zoom_user_addons`: one row per user and add-on that is on.
 pub fn addons_schema() -> SchemaRef {
     static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
-    SCHEMA
-        .get_or_init(|| {
-            Arc::new(Schema::new(vec![
-                text("account_id", true),
-                text("user_key", false),
-                text("addon", false),
-                text("value", false),
-                Field::new("capacity", DataType::Int32, true),
-                text("feature", false),
-                Field::new("extracted_at", timestamp_type(), false),
-                text("run_id", false),
-            ]))
-        })
-        .clone()
+    shared(&SCHEMA, || {
+        vec![
+            text("account_id", true),
+            text("user_key", false),
+            text("addon", false),
+            text("value", false),
+            Field::new("capacity", DataType::Int32, true),
+            text("feature", false),
+            Field::new("extracted_at", timestamp_type(), false),
+            text("run_id", false),
+        ]
+    })
 }
 
 /// The longest text value, and member name, read as an add-on: Zoom's levels are words (`Basic`,

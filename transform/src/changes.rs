@@ -21,12 +21,12 @@ use std::sync::{Arc, OnceLock};
 
 use arrow_array::builder::StringBuilder;
 use arrow_array::{Array, ArrayRef, RecordBatch};
-use arrow_schema::{ArrowError, Field, Schema, SchemaRef};
+use arrow_schema::{ArrowError, Field, SchemaRef};
 use serde::Serialize;
 
 use crate::batch::{repeat_text, repeat_time};
 use crate::columns::{fingerprint, text_of};
-use crate::schema::{columns_of, license_schema, rejects_schema, text, timestamp_type};
+use crate::schema::{columns_of, license_schema, rejects_schema, shared, text, timestamp_type};
 
 /// A kind of change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -108,27 +108,25 @@ pub fn reject_columns() -> SchemaRef {
 /// `zoom_user_changes`: one row per change.
 pub fn changes_schema() -> SchemaRef {
     static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
-    SCHEMA
-        .get_or_init(|| {
-            Arc::new(Schema::new(vec![
-                text("account_id", true),
-                text("change", false),
-                text("user_key", false),
-                text("previous_user_key", true),
-                text("user_id", true),
-                text("email", false),
-                text("display_name", true),
-                text("department", true),
-                text("from_value", true),
-                text("to_value", true),
-                text("detail", true),
-                text("from_run_id", false),
-                text("to_run_id", false),
-                Field::new("from_extracted_at", timestamp_type(), false),
-                Field::new("to_extracted_at", timestamp_type(), false),
-            ]))
-        })
-        .clone()
+    shared(&SCHEMA, || {
+        vec![
+            text("account_id", true),
+            text("change", false),
+            text("user_key", false),
+            text("previous_user_key", true),
+            text("user_id", true),
+            text("email", false),
+            text("display_name", true),
+            text("department", true),
+            text("from_value", true),
+            text("to_value", true),
+            text("detail", true),
+            text("from_run_id", false),
+            text("to_run_id", false),
+            Field::new("from_extracted_at", timestamp_type(), false),
+            Field::new("to_extracted_at", timestamp_type(), false),
+        ]
+    })
 }
 
 /// What a comparison found, for the summary and the manifest.

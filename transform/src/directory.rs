@@ -7,48 +7,44 @@ use std::sync::{Arc, OnceLock};
 
 use arrow_array::builder::{Int32Builder, StringBuilder};
 use arrow_array::{ArrayRef, RecordBatch};
-use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
+use arrow_schema::{ArrowError, DataType, Field, SchemaRef};
 use extractor::Page;
 use extractor::zoom::named::Named;
 use serde::Serialize;
 
 use crate::batch::{repeat_option, repeat_time};
 use crate::context::RunContext;
-use crate::schema::{text, timestamp_type};
+use crate::schema::{shared, text, timestamp_type};
 
 /// `zoom_groups`: one row per group.
 pub fn groups_schema() -> SchemaRef {
     static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
-    SCHEMA
-        .get_or_init(|| {
-            Arc::new(Schema::new(vec![
-                text("account_id", true),
-                text("group_id", true),
-                text("name", true),
-                Field::new("total_members", DataType::Int32, true),
-                Field::new("extracted_at", timestamp_type(), false),
-                text("run_id", false),
-            ]))
-        })
-        .clone()
+    shared(&SCHEMA, || {
+        vec![
+            text("account_id", true),
+            text("group_id", true),
+            text("name", true),
+            Field::new("total_members", DataType::Int32, true),
+            Field::new("extracted_at", timestamp_type(), false),
+            text("run_id", false),
+        ]
+    })
 }
 
 /// `zoom_roles`: one row per role.
 pub fn roles_schema() -> SchemaRef {
     static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
-    SCHEMA
-        .get_or_init(|| {
-            Arc::new(Schema::new(vec![
-                text("account_id", true),
-                text("role_id", true),
-                text("name", true),
-                text("description", true),
-                Field::new("total_members", DataType::Int32, true),
-                Field::new("extracted_at", timestamp_type(), false),
-                text("run_id", false),
-            ]))
-        })
-        .clone()
+    shared(&SCHEMA, || {
+        vec![
+            text("account_id", true),
+            text("role_id", true),
+            text("name", true),
+            text("description", true),
+            Field::new("total_members", DataType::Int32, true),
+            Field::new("extracted_at", timestamp_type(), false),
+            text("run_id", false),
+        ]
+    })
 }
 
 /// Counts of one list (groups or roles), for the manifest.

@@ -19,13 +19,13 @@ use arrow_array::builder::{Date32Builder, Int32Builder, StringBuilder};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Date32Type, TimestampMicrosecondType};
 use arrow_array::{Array, ArrayRef, RecordBatch};
-use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
+use arrow_schema::{ArrowError, DataType, Field, SchemaRef};
 use serde::Serialize;
 
 use crate::activity::user_activity_schema;
 use crate::batch::{repeat_text, repeat_time, timestamps};
 use crate::columns::{column, fingerprint, text_of};
-use crate::schema::{columns_of, license_schema, text, text_list_type, timestamp_type};
+use crate::schema::{columns_of, license_schema, shared, text, text_list_type, timestamp_type};
 
 /// Microseconds in a day.
 const DAY_MICROS: i64 = 86_400_000_000;
@@ -114,31 +114,29 @@ pub fn activity_columns() -> SchemaRef {
 /// `zoom_reclaim_candidates`: one row per seat that can be reclaimed.
 pub fn reclaim_schema() -> SchemaRef {
     static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
-    SCHEMA
-        .get_or_init(|| {
-            Arc::new(Schema::new(vec![
-                text("account_id", true),
-                text("user_key", false),
-                text("user_id", true),
-                text("email", false),
-                text("display_name", true),
-                text("department", true),
-                Field::new("group_ids", text_list_type(), true),
-                text("status", false),
-                text("plan", false),
-                text("reason", false),
-                Field::new("user_created_at", timestamp_type(), true),
-                Field::new("last_login_at", timestamp_type(), true),
-                Field::new("last_sign_in_at", timestamp_type(), true),
-                Field::new("days_idle", DataType::Int32, true),
-                Field::new("days_since_created", DataType::Int32, true),
-                Field::new("threshold_days", DataType::Int32, false),
-                Field::new("activity_window_start", DataType::Date32, true),
-                Field::new("extracted_at", timestamp_type(), false),
-                text("run_id", false),
-            ]))
-        })
-        .clone()
+    shared(&SCHEMA, || {
+        vec![
+            text("account_id", true),
+            text("user_key", false),
+            text("user_id", true),
+            text("email", false),
+            text("display_name", true),
+            text("department", true),
+            Field::new("group_ids", text_list_type(), true),
+            text("status", false),
+            text("plan", false),
+            text("reason", false),
+            Field::new("user_created_at", timestamp_type(), true),
+            Field::new("last_login_at", timestamp_type(), true),
+            Field::new("last_sign_in_at", timestamp_type(), true),
+            Field::new("days_idle", DataType::Int32, true),
+            Field::new("days_since_created", DataType::Int32, true),
+            Field::new("threshold_days", DataType::Int32, false),
+            Field::new("activity_window_start", DataType::Date32, true),
+            Field::new("extracted_at", timestamp_type(), false),
+            text("run_id", false),
+        ]
+    })
 }
 
 /// What a reclaim found, for the summary and the manifest.

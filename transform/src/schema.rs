@@ -24,6 +24,14 @@ pub fn timestamp_type() -> DataType {
     DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
 }
 
+/// The schema of `fields`, built on the first call into `cell` and shared after.
+pub(crate) fn shared(
+    cell: &'static OnceLock<SchemaRef>,
+    fields: impl FnOnce() -> Vec<Field>,
+) -> SchemaRef {
+    cell.get_or_init(|| Arc::new(Schema::new(fields()))).clone()
+}
+
 /// A text column.
 pub(crate) fn text(name: &str, nullable: bool) -> Field {
     Field::new(name, DataType::Utf8, nullable)
@@ -52,58 +60,54 @@ pub fn columns_of(schema: &Schema, names: &[&str]) -> SchemaRef {
 /// The license table: one row per registered user with a supported plan.
 pub fn license_schema() -> SchemaRef {
     static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
-    SCHEMA
-        .get_or_init(|| {
-            Arc::new(Schema::new(vec![
-                text("source", false),
-                text("account_id", true),
-                text("user_key", false),
-                text("user_id", true),
-                text("email", false),
-                text("display_name", true),
-                text("first_name", true),
-                text("last_name", true),
-                text("status", false),
-                text("plan", false),
-                Field::new("plan_type_code", DataType::Int32, false),
-                text("plan_united_type", true),
-                text("licenses", true),
-                text("department", true),
-                text("role_id", true),
-                text("timezone", true),
-                Field::new("user_created_at", timestamp_type(), true),
-                Field::new("last_login_at", timestamp_type(), true),
-                text("last_client_version", true),
-                Field::new("extracted_at", timestamp_type(), false),
-                text("run_id", false),
-                Field::new("group_ids", text_list_type(), true),
-                text("employee_unique_id", true),
-                Field::new("verified", DataType::Boolean, true),
-                text("language", true),
-                text("custom_attributes", true),
-            ]))
-        })
-        .clone()
+    shared(&SCHEMA, || {
+        vec![
+            text("source", false),
+            text("account_id", true),
+            text("user_key", false),
+            text("user_id", true),
+            text("email", false),
+            text("display_name", true),
+            text("first_name", true),
+            text("last_name", true),
+            text("status", false),
+            text("plan", false),
+            Field::new("plan_type_code", DataType::Int32, false),
+            text("plan_united_type", true),
+            text("licenses", true),
+            text("department", true),
+            text("role_id", true),
+            text("timezone", true),
+            Field::new("user_created_at", timestamp_type(), true),
+            Field::new("last_login_at", timestamp_type(), true),
+            text("last_client_version", true),
+            Field::new("extracted_at", timestamp_type(), false),
+            text("run_id", false),
+            Field::new("group_ids", text_list_type(), true),
+            text("employee_unique_id", true),
+            Field::new("verified", DataType::Boolean, true),
+            text("language", true),
+            text("custom_attributes", true),
+        ]
+    })
 }
 
 /// The rejects table: every record left out of the license table, with its reason.
 pub fn rejects_schema() -> SchemaRef {
     static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
-    SCHEMA
-        .get_or_init(|| {
-            Arc::new(Schema::new(vec![
-                text("run_id", false),
-                text("user_key", true),
-                text("user_id", true),
-                text("email", true),
-                text("status", true),
-                Field::new("plan_type_code", DataType::Int32, true),
-                text("reason", false),
-                text("detail", false),
-                text("raw", false),
-            ]))
-        })
-        .clone()
+    shared(&SCHEMA, || {
+        vec![
+            text("run_id", false),
+            text("user_key", true),
+            text("user_id", true),
+            text("email", true),
+            text("status", true),
+            Field::new("plan_type_code", DataType::Int32, true),
+            text("reason", false),
+            text("detail", false),
+            text("raw", false),
+        ]
+    })
 }
 
 /// Columns whose values repeat across users, so dictionary encoding pays off in Parquet (and the
