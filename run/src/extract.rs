@@ -598,14 +598,11 @@ fn transform_stage(
             return Err(StageError::Stopped);
         }
     }
-    let (stats, activity) = transformer
+    let (stats, last) = transformer
         .finish()
         .map_err(|e| StageError::Failed(Failure::failed(anyhow!(e))))?;
-    for batch in activity {
-        if batches
-            .send(TransformedPage::of([(Table::UserActivity, batch)]))
-            .is_err()
-        {
+    for (table, batch) in last.batches {
+        if batches.send(TransformedPage::of([(table, batch)])).is_err() {
             return Err(StageError::Stopped);
         }
     }

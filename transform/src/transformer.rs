@@ -2,7 +2,6 @@
 //! [`crate::reader`]), which turns it into rows of its tables, in page order, with repeats dropped
 //! and every decision counted.
 
-use arrow_array::RecordBatch;
 use extractor::Page;
 
 use crate::context::RunContext;
@@ -43,7 +42,7 @@ impl Transformer {
 
     /// Ends the run: its counts, and the batches held until the end (the `zoom_user_activity`
     /// table when the run read the sign-in report), each for its table.
-    pub fn finish_tables(self) -> Result<(TransformStats, TransformedPage), TransformError> {
+    pub fn finish(self) -> Result<(TransformStats, TransformedPage), TransformError> {
         let mut stats = TransformStats::default();
         let mut last = TransformedPage::default();
         for reader in self.readers {
@@ -51,13 +50,6 @@ impl Transformer {
                 .extend(reader.finish(&self.ctx, &mut stats)?.batches);
         }
         Ok((stats, last))
-    }
-
-    /// Ends the run: its counts, and the `zoom_user_activity` table when the run read the report.
-    /// (The batches of [`Transformer::finish_tables`] without their tables.)
-    pub fn finish(self) -> Result<(TransformStats, Vec<RecordBatch>), TransformError> {
-        let (stats, last) = self.finish_tables()?;
-        Ok((stats, last.batches.into_iter().map(|(_, b)| b).collect()))
     }
 }
 
