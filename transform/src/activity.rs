@@ -476,8 +476,8 @@ mod tests {
             column(out.batch(Table::SigninEvents).unwrap(), "user_key"),
             [Some("u1".into())]
         );
-        let (_, activity) = t.finish().unwrap();
-        let activity = &activity[0];
+        let (_, last) = t.finish().unwrap();
+        let activity = last.batch(Table::UserActivity).unwrap();
         let keys = column(activity, "user_key");
         let sign_ins = activity.column_by_name("sign_ins").unwrap();
         let sign_ins = sign_ins.as_primitive::<arrow_array::types::Int32Type>();
@@ -514,14 +514,16 @@ mod tests {
             ))
             .unwrap();
         assert_eq!(out.batch(Table::SigninEvents).unwrap().num_rows(), 4);
-        let (stats, batches) = t.finish().unwrap();
+        let (stats, last) = t.finish().unwrap();
         let activity = stats.activity.unwrap();
         assert_eq!(activity.outside_window, 2);
         assert_eq!(activity.users_signed_in, 1);
         use arrow_array::cast::AsArray;
-        let sign_ins: Vec<i32> = batches
+        let sign_ins: Vec<i32> = last
+            .batches
             .iter()
-            .flat_map(|b| {
+            .filter(|(table, _)| *table == Table::UserActivity)
+            .flat_map(|(_, b)| {
                 let column = b.column_by_name("sign_ins").unwrap();
                 let values = column.as_primitive::<arrow_array::types::Int32Type>();
                 values.values().to_vec()

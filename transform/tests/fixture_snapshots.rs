@@ -131,9 +131,12 @@ fn transform_recording(name: &str) -> String {
     if !groups.is_empty() || !roles.is_empty() {
         text.push_str(&format!("## groups\n{groups}## roles\n{roles}"));
     }
-    if !activity.is_empty() {
+    if !activity.batches.is_empty() {
         let mut users = String::new();
-        activity.iter().for_each(|b| render_rows(b, &mut users));
+        for (table, batch) in &activity.batches {
+            assert_eq!(*table, Table::UserActivity);
+            render_rows(batch, &mut users);
+        }
         text.push_str(&format!("## events\n{events}## user activity\n{users}"));
     }
     text
