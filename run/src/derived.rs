@@ -130,8 +130,8 @@ impl DerivedWriter {
                 command,
                 run_id: self.run_id,
                 tool: Tool {
-                    name: crate::TOOL,
-                    version: crate::VERSION,
+                    name: crate::TOOL.into(),
+                    version: crate::VERSION.into(),
                 },
                 created_at: Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true),
                 inputs,

@@ -7,7 +7,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use extractor::source::ApiReport;
 use extractor::zoom::user_settings::USER_SETTINGS;
 use extractor::{SourceReport, UserStatus};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sinks::OutputReceipt;
 use transform::{RejectReason, Table, TransformStats};
 
@@ -18,7 +18,7 @@ use crate::reconcile::Reconciliation;
 pub const MANIFEST_VERSION: u32 = 1;
 
 /// The manifest document.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Manifest {
     /// Layout version of this document.
     pub manifest_version: u32,
@@ -45,7 +45,7 @@ pub struct Manifest {
     /// Rows in the license table.
     pub rows_written: u64,
     /// Records left out, per reason (every reason listed, zeros included).
-    pub rejects: BTreeMap<&'static str, u64>,
+    pub rejects: BTreeMap<String, u64>,
     /// Records dropped because their user key was already seen.
     pub duplicates: u64,
     /// Rows per plan.
@@ -79,7 +79,7 @@ pub struct Manifest {
 }
 
 /// Pages and users of one status's sweep of `GET /users`.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct StatusCounts {
     /// Pages read.
     pub pages: u64,
@@ -95,28 +95,28 @@ pub struct StatusCounts {
 }
 
 /// A hive partition's keys.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PartitionInfo {
     /// `dt=`.
-    pub dt: String,
+    pub dt: chrono::NaiveDate,
     /// `account=`.
     pub account: String,
 }
 
 /// Tool identity.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Tool {
     /// `zoom-licenses`.
-    pub name: &'static str,
+    pub name: String,
     /// The crate version.
-    pub version: &'static str,
+    pub version: String,
 }
 
 /// The page source.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Source {
     /// `replay` or `zoom`.
-    pub kind: &'static str,
+    pub kind: String,
     /// The recording replayed, or the API base URL.
     pub path: Option<String>,
     /// Where the pages were recorded (live runs with `--record`).
@@ -133,12 +133,12 @@ pub struct Source {
 }
 
 /// The data outputs.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Outputs {
     /// Output format.
     pub format: String,
     /// CSV written with `--csv-raw` (formula-like cells kept as they are); absent otherwise.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub csv_raw: bool,
     /// What was written to each table, by its manifest name: `licenses`, `rejects`, and with the
     /// options `signin_events`, `user_activity`, `user_addons`, `groups`, `roles`.
@@ -154,7 +154,7 @@ impl Outputs {
 }
 
 /// The users' settings as the run read them.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AddonsSection {
     /// Users whose settings were asked for.
     pub users_asked: u64,
@@ -169,7 +169,7 @@ pub struct AddonsSection {
 }
 
 /// The sign-in report as the run read it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ActivitySection {
     /// The window's first day.
     pub window_start: String,
@@ -202,13 +202,13 @@ impl Manifest {
             manifest_version: MANIFEST_VERSION,
             run_id: cfg.run_id.clone(),
             tool: Tool {
-                name: crate::TOOL,
-                version: crate::VERSION,
+                name: crate::TOOL.into(),
+                version: crate::VERSION.into(),
             },
             schema_version: transform::SCHEMA_VERSION,
             source: match &cfg.source {
                 SourceConfig::Replay(dir) => Source {
-                    kind: "replay",
+                    kind: "replay".into(),
                     path: Some(dir.display().to_string()),
                     recorded_to: None,
                     account_id: report.account_id.clone(),
@@ -216,7 +216,7 @@ impl Manifest {
                     include_fields: include_fields(report),
                 },
                 SourceConfig::Live(live) => Source {
-                    kind: "zoom",
+                    kind: "zoom".into(),
                     path: Some(live.client.api_url.to_string()),
                     recorded_to: live.record.as_ref().map(|d| d.display().to_string()),
                     account_id: report.account_id.clone(),
@@ -233,7 +233,12 @@ impl Manifest {
             rows_written: stats.rows,
             rejects: all_reasons
                 .iter()
-                .map(|r| (r.as_str(), stats.rejects.get(r).copied().unwrap_or(0)))
+                .map(|r| {
+                    (
+                        r.as_str().into(),
+                        stats.rejects.get(r).copied().unwrap_or(0),
+                    )
+                })
                 .collect(),
             duplicates: stats.duplicates,
             by_plan: stats.by_plan.clone(),

@@ -10,18 +10,18 @@ use serde::Serialize;
 use transform::TransformStats;
 
 /// Zoom's counts beside the extract's.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct Reconciliation {
     /// Where Zoom's counts come from.
-    pub source: &'static str,
+    pub source: String,
     /// Each count compared: `licensed`, `basic` (active users of those plans), `pending`, and
     /// `total` (every active user; Zoom's total leaves pending users out too, and counts its
     /// `rooms`, shown for that reason and compared with nothing).
-    pub counts: BTreeMap<&'static str, Compared>,
+    pub counts: BTreeMap<String, Compared>,
 }
 
 /// One count, as Zoom gave it and as the extract found it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct Compared {
     /// Zoom's count (`None` when Zoom left it out).
     pub zoom: Option<u64>,
@@ -65,13 +65,13 @@ impl Reconciliation {
             ("rooms", zoom.room_users_count, None),
         ];
         Reconciliation {
-            source: "GET /users/summary",
+            source: "GET /users/summary".into(),
             counts: counts
                 .into_iter()
                 .map(|(name, zoom, extract)| {
                     let difference = zoom.zip(extract).map(|(z, e)| e as i64 - z as i64);
                     (
-                        name,
+                        name.to_string(),
                         Compared {
                             zoom,
                             extract,

@@ -5,24 +5,19 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use arrow_array::RecordBatch;
-use arrow_schema::{Schema, SchemaRef};
+use arrow_schema::SchemaRef;
 use chrono::{DateTime, NaiveDate, Utc};
+use extractor::UserStatus;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use sinks::{Format, OutputReceipt};
 use transform::Table;
-use transform::schema::V2_COLUMNS;
 
 use crate::config::{LONGEST_RUN_ID, PARTITION_MANIFEST, PartitionConfig};
 use crate::exit::Failure;
-use crate::manifest::MANIFEST_VERSION;
-
-/// Schema versions whose outputs can be read: version 1 lacks only v2's appended columns, which
-/// read as nulls.
-const READABLE_SCHEMAS: [u32; 2] = [1, transform::SCHEMA_VERSION];
+use crate::manifest::{MANIFEST_VERSION, Manifest};
 
 /// A run's outputs, as its manifest lists them.
 #[derive(Debug, Clone)]
@@ -43,41 +38,9 @@ pub struct RunOutputs {
     pub partition: Option<(NaiveDate, String)>,
     /// Whether the run listed inactive users (so that a user it lacks was deleted).
     pub listed_inactive: bool,
-    schema_version: u32,
     tables: BTreeMap<Table, OutputReceipt>,
     /// The manifest's real path, symlinks resolved.
     resolved: PathBuf,
-}
-
-/// A manifest's fields this module reads; the rest of the document is ignored.
-#[derive(Debug, Deserialize)]
-struct ManifestIn {
-    manifest_version: u32,
-    run_id: String,
-    schema_version: u32,
-    extracted_at: DateTime<Utc>,
-    source: SourceIn,
-    #[serde(default)]
-    statuses: BTreeMap<String, serde_json::Value>,
-    partition: Option<PartitionIn>,
-    outputs: BTreeMap<String, serde_json::Value>,
-}
-
-/// A derived table's manifest, told apart by its `command`.
-#[derive(Debug, Deserialize)]
-struct DerivedIn {
-    command: String,
-}
-
-#[derive(Debug, Deserialize)]
-struct SourceIn {
-    account_id: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct PartitionIn {
-    dt: NaiveDate,
-    account: String,
 }
 
 /// A table of a run, found and checked: the file its manifest lists.
@@ -87,8 +50,6 @@ pub struct TableFile {
     format: Format,
     rows: u64,
     options: sinks::SinkOptions,
-    /// Asked-for columns the run's schema version does not have (read as nulls).
-    absent: Vec<&'static str>,
     manifest: PathBuf,
 }
 
@@ -107,63 +68,51 @@ impl RunOutputs {
                 path.display()
             ))
         };
-        if let Ok(derived) = serde_json::from_str::<DerivedIn>(&text) {
+        let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(&e))?;
+        if let Some(command) = value.get("command").and_then(|c| c.as_str()) {
             return Err(Failure::usage(format!(
-                "{} is the manifest of `zoom-licenses {}`, not of an extract: give the manifest \
-                 the extract wrote (zoom_users_manifest.json, or _manifest.json in zoom_users/)",
+                "{} is the manifest of `zoom-licenses {command}`, not of an extract: give the \
+                 manifest the extract wrote (zoom_users_manifest.json, or _manifest.json in \
+                 zoom_users/)",
                 path.display(),
-                derived.command
             )));
         }
-        let m: ManifestIn = serde_json::from_str(&text).map_err(|e| bad(&e))?;
+        let version = |key: &str| value.get(key).and_then(|v| v.as_u64());
+        if let (Some(manifest), Some(schema)) =
+            (version("manifest_version"), version("schema_version"))
+            && (manifest, schema) != (MANIFEST_VERSION.into(), transform::SCHEMA_VERSION.into())
+        {
+            return Err(Failure::failed_msg(format!(
+                "{} describes manifest version {manifest} with schema version {schema}; this \
+                 version of zoom-licenses reads manifest version {MANIFEST_VERSION} with schema \
+                 version {}: extract the run again with this version",
+                path.display(),
+                transform::SCHEMA_VERSION
+            )));
+        }
+        let m = Manifest::deserialize(value).map_err(|e| bad(&e))?;
         if m.run_id.len() > LONGEST_RUN_ID {
             return Err(bad(&format!(
                 "its run id is {} bytes long, more than any run's ({LONGEST_RUN_ID})",
                 m.run_id.len()
             )));
         }
-        if m.manifest_version != MANIFEST_VERSION || !READABLE_SCHEMAS.contains(&m.schema_version) {
-            return Err(Failure::failed_msg(format!(
-                "{} describes manifest version {} with schema version {}; this version of \
-                 zoom-licenses reads manifest version {MANIFEST_VERSION} with schema version 1 or \
-                 {}: extract the run again with this version",
-                path.display(),
-                m.manifest_version,
-                m.schema_version,
-                transform::SCHEMA_VERSION
-            )));
-        }
-        let format = match m.outputs.get("format").and_then(|f| f.as_str()) {
-            Some(name) => [Format::Parquet, Format::Csv, Format::Ndjson]
-                .into_iter()
-                .find(|f| f.extension() == name)
-                .ok_or_else(|| bad(&format!("its output format is \"{name}\"")))?,
-            None => return Err(bad(&"it names no output format")),
-        };
-        let csv_raw = m.outputs.get("csv_raw").and_then(|v| v.as_bool()) == Some(true);
-        let mut tables = BTreeMap::new();
-        for (name, value) in &m.outputs {
-            if value.is_object() {
-                let receipt = OutputReceipt::deserialize(value).map_err(|e| bad(&e))?;
-                // A table this version does not know is not read, so not checked either.
-                if let Some(table) = Table::ALL.into_iter().find(|t| t.manifest_name() == name) {
-                    tables.insert(table, receipt);
-                }
-            }
-        }
+        let format = Format::from_extension(&m.outputs.format)
+            .ok_or_else(|| bad(&format!("its output format is \"{}\"", m.outputs.format)))?;
+        let extracted_at = DateTime::parse_from_rfc3339(&m.extracted_at)
+            .map_err(|e| bad(&format!("its extracted_at: {e}")))?;
         Ok(RunOutputs {
             manifest: path.to_path_buf(),
             // A symlinked manifest's tables are beside the file it links to.
             resolved: std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
             run_id: m.run_id,
-            extracted_at: m.extracted_at,
+            extracted_at: extracted_at.with_timezone(&Utc),
             format,
-            csv_raw,
+            csv_raw: m.outputs.csv_raw,
             account_id: m.source.account_id,
             partition: m.partition.map(|p| (p.dt, p.account)),
-            listed_inactive: m.statuses.contains_key("inactive"),
-            schema_version: m.schema_version,
-            tables,
+            listed_inactive: m.statuses.contains_key(&UserStatus::Inactive),
+            tables: m.outputs.tables,
         })
     }
 
@@ -270,10 +219,6 @@ impl RunOutputs {
                             .collect(),
                         ..sinks::SinkOptions::default()
                     },
-                    absent: match (self.schema_version, table) {
-                        (1, Table::Licenses) => V2_COLUMNS.to_vec(),
-                        _ => Vec::new(),
-                    },
                     manifest: self.manifest.clone(),
                 });
             }
@@ -306,30 +251,20 @@ impl TableFile {
     }
 
     /// Streams the columns of `schema` through `each`, then checks as many rows were read as the
-    /// manifest lists. Columns the run's schema version lacks come as nulls.
+    /// manifest lists.
     pub fn each_batch(
         &self,
         schema: &SchemaRef,
         mut each: impl FnMut(&RecordBatch) -> Result<(), Failure>,
     ) -> Result<(), Failure> {
-        let present: Vec<_> = schema
-            .fields()
-            .iter()
-            .filter(|f| !self.absent.contains(&f.name().as_str()))
-            .cloned()
-            .collect();
-        let present = Arc::new(Schema::new(present));
-        let batches = sinks::read::read_table(self.format, &self.path, &present, &self.options)
+        let batches = sinks::read::read_table(self.format, &self.path, schema, &self.options)
             .map_err(Failure::failed)?;
         let mut rows = 0;
         for batch in batches {
             if crate::signals::stop_requested() {
                 return Err(Failure::failed_msg("stopped"));
             }
-            let mut batch = batch.map_err(Failure::failed)?;
-            if present.fields().len() != schema.fields().len() {
-                batch = with_nulls(&batch, schema)?;
-            }
+            let batch = batch.map_err(Failure::failed)?;
             rows += batch.num_rows() as u64;
             each(&batch)?;
         }
@@ -343,19 +278,6 @@ impl TableFile {
         }
         Ok(())
     }
-}
-
-/// `batch` with the columns of `schema` it lacks added as nulls, in `schema`'s order.
-fn with_nulls(batch: &RecordBatch, schema: &SchemaRef) -> Result<RecordBatch, Failure> {
-    let columns = schema
-        .fields()
-        .iter()
-        .map(|f| match batch.column_by_name(f.name()) {
-            Some(column) => column.clone(),
-            None => arrow_array::new_null_array(f.data_type(), batch.num_rows()),
-        })
-        .collect();
-    RecordBatch::try_new(schema.clone(), columns).map_err(Failure::failed)
 }
 
 /// The partitions of `date` under `root`.

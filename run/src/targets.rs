@@ -281,7 +281,7 @@ impl Targets {
                 finals,
                 final_manifest,
                 info: PartitionInfo {
-                    dt: partition.date.format("%Y-%m-%d").to_string(),
+                    dt: partition.date,
                     account: account.to_string(),
                 },
             }),

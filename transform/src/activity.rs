@@ -74,7 +74,7 @@ pub fn user_activity_schema() -> SchemaRef {
 }
 
 /// Counts of the sign-in report, for the manifest.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ActivityStats {
     /// Events read, repeats included.
     pub events_seen: u64,

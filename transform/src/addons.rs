@@ -53,7 +53,7 @@ pub const MOST_OWN_MEMBERS: usize = 8;
 pub const NOT_ADDONS: &[&str] = &["cn_meeting", "in_meeting"];
 
 /// Counts of the users' settings, for the manifest.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct AddonStats {
     /// Users whose settings were read.
     pub users_read: u64,

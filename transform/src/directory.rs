@@ -48,7 +48,7 @@ pub fn roles_schema() -> SchemaRef {
 }
 
 /// Counts of one list (groups or roles), for the manifest.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ListStats {
     /// Records read, repeats included.
     pub seen: u64,

@@ -10,15 +10,6 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 /// Version of the license and rejects schemas; bumped on any change to names, order or types.
 pub const SCHEMA_VERSION: u32 = 2;
 
-/// The license table's columns version 2 appended (all nullable): what a version 1 file lacks.
-pub const V2_COLUMNS: &[&str] = &[
-    "group_ids",
-    "employee_unique_id",
-    "verified",
-    "language",
-    "custom_attributes",
-];
-
 /// The timestamp type of every time column: microseconds, zone `UTC`.
 pub fn timestamp_type() -> DataType {
     DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))

@@ -12,7 +12,9 @@ use crate::reclaim::reclaim_schema;
 use crate::schema::{license_schema, rejects_schema};
 
 /// A table of the run's output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Table {
     /// `zoom_users`: one row per user with a supported plan.

@@ -112,12 +112,12 @@ struct Counters {
 }
 
 /// What the client did, for the manifest.
-#[derive(Debug, Clone, Default, serde::Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, PartialEq)]
 pub struct RequestStats {
     /// HTTP requests sent to the API (token requests excluded).
     pub requests: u64,
     /// Retries, by cause.
-    pub retries: BTreeMap<&'static str, u64>,
+    pub retries: BTreeMap<String, u64>,
     /// 429 answers received.
     pub http_429: u64,
     /// Seconds requests were held by Zoom's rate limits (429s, `X-RateLimit-Remaining: 0`), summed
@@ -228,7 +228,11 @@ impl ZoomClient {
         let counters = self.counters.lock().unwrap_or_else(|e| e.into_inner());
         RequestStats {
             requests: counters.requests,
-            retries: counters.retries.clone(),
+            retries: counters
+                .retries
+                .iter()
+                .map(|(k, v)| (k.to_string(), *v))
+                .collect(),
             http_429: counters.http_429,
             rate_limit_wait_seconds: millis(self.gate.waited() + self.heavy_gate.waited()),
             pacing_wait_seconds: millis(self.gate.paced() + self.heavy_gate.paced()),

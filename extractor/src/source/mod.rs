@@ -89,7 +89,7 @@ impl SweepReport {
 }
 
 /// What the live source adds to the report.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq)]
 pub struct ApiReport {
     /// The API base URL.
     pub api_url: String,
