@@ -23,9 +23,8 @@ use crate::source::{ApiReport, FollowUps, PageSource, SourceReport, SweepReport}
 use crate::zoom::endpoint::{PageRequest, Rate};
 use crate::zoom::page::Page;
 
-/// The largest page size Zoom documents (since its October 2024 spec).
-pub const MAX_PAGE_SIZE: u32 = 2000;
 pub use crate::http::FALLBACK_PAGE_SIZE;
+pub use crate::zoom::users::MAX_PAGE_SIZE;
 /// How often one sweep may restart after its page token expired.
 pub const MAX_RESTARTS: u64 = 3;
 
@@ -160,9 +159,7 @@ impl PageSource for LiveSource {
 
 /// The largest page size the requests of `phase` ask for (0 when none asks for one).
 fn asked(phase: &[PageRequest]) -> u32 {
-    let sizes = phase
-        .iter()
-        .filter_map(|r| r.param("page_size")?.parse().ok());
+    let sizes = phase.iter().filter_map(|r| r.query.page_size);
     sizes.max().unwrap_or(0)
 }
 
@@ -250,11 +247,8 @@ impl Inflight {
     /// Sends `request`, with the run's page size (which a fallback may have lowered).
     fn start(shared: &Arc<Shared>, mut request: PageRequest) -> Self {
         // The run's page size, which a fallback may have lowered, never raising what was asked.
-        if let Some(size) = request.query.get_mut("page_size") {
-            let run = shared.page_size.load(Ordering::Relaxed);
-            if size.parse::<u32>().is_ok_and(|asked| asked > run) {
-                *size = run.to_string();
-            }
+        if let Some(size) = &mut request.query.page_size {
+            *size = (*size).min(shared.page_size.load(Ordering::Relaxed));
         }
         let (sender, lookahead) = oneshot::channel();
         let client = shared.client.clone();
@@ -270,8 +264,7 @@ impl Inflight {
 
     /// The page size this request asked for.
     fn page_size(&self) -> u32 {
-        let size = self.request.param("page_size").and_then(|s| s.parse().ok());
-        size.unwrap_or(0)
+        self.request.query.page_size.unwrap_or(0)
     }
 }
 
