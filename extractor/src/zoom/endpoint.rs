@@ -50,6 +50,11 @@ impl Endpoint {
     pub fn lists_users(&self) -> bool {
         self.records == Some("users")
     }
+
+    /// Whether a token granted `scopes` (as Zoom lists them) may read it: any one of its scopes.
+    pub fn granted_by(&self, scopes: &[String]) -> bool {
+        scopes.iter().any(|s| self.scopes.contains(&s.as_str()))
+    }
 }
 
 impl PartialEq for Endpoint {
