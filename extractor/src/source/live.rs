@@ -93,21 +93,12 @@ struct Followed {
 
 impl PageSource for LiveSource {
     async fn run(self, pages: mpsc::Sender<Page>) -> Result<SourceReport, ExtractError> {
-        let page_size = self.phases.iter().map(|p| asked(p)).max().unwrap_or(0);
+        let all = || self.phases.iter().flatten();
+        let page_size = all().filter_map(|r| r.query.page_size).max().unwrap_or(0);
         // What the manifest reports: the users' page size (other lists' pages are smaller).
-        let users: Vec<PageRequest> = self
-            .phases
-            .iter()
-            .flatten()
-            .filter(|r| r.endpoint.lists_users())
-            .cloned()
-            .collect();
-        let first_phase = asked(&users);
-        let heavy = self
-            .phases
-            .iter()
-            .flatten()
-            .any(|r| r.endpoint.rate == Rate::Heavy);
+        let users = all().filter(|r| r.endpoint.lists_users());
+        let first_phase = users.filter_map(|r| r.query.page_size).max().unwrap_or(0);
+        let heavy = all().any(|r| r.endpoint.rate == Rate::Heavy);
         let shared = Arc::new(Shared {
             client: self.client.clone(),
             pages,
@@ -155,12 +146,6 @@ impl PageSource for LiveSource {
             }),
         })
     }
-}
-
-/// The largest page size the requests of `phase` ask for (0 when none asks for one).
-fn asked(phase: &[PageRequest]) -> u32 {
-    let sizes = phase.iter().filter_map(|r| r.query.page_size);
-    sizes.max().unwrap_or(0)
 }
 
 /// Runs, as a last phase, the follow-up requests the pages read so far asked for; returns how

@@ -139,11 +139,7 @@ impl RecordingIndex {
     /// Reads and checks `DIR/index.json`.
     pub fn read(dir: &Path) -> Result<Self, ExtractError> {
         let path = dir.join(INDEX_FILE);
-        let text =
-            crate::regular_file::read_to_string(&path).map_err(|source| ExtractError::Io {
-                path: path.clone(),
-                error: source,
-            })?;
+        let text = crate::regular_file::read_to_string(&path).map_err(ExtractError::io(&path))?;
         let invalid = |reason: String| ExtractError::InvalidIndex {
             path: path.clone(),
             reason,
@@ -202,10 +198,7 @@ impl RecordingWriter {
         recorded_at: DateTime<Utc>,
     ) -> Result<Self, ExtractError> {
         let pages = dir.join("pages");
-        fs::create_dir_all(&pages).map_err(|source| ExtractError::Io {
-            path: pages.clone(),
-            error: source,
-        })?;
+        fs::create_dir_all(&pages).map_err(ExtractError::io(&pages))?;
         Ok(RecordingWriter {
             dir: dir.to_path_buf(),
             index: RecordingIndex {
@@ -263,10 +256,7 @@ impl RecordingWriter {
             // Unreachable for a page (read as UTF-8 before it was parsed) or a "gone" answer.
             Err(_) => std::borrow::Cow::Borrowed(body),
         };
-        fs::write(&path, &body).map_err(|source| ExtractError::Io {
-            path,
-            error: source,
-        })?;
+        fs::write(&path, &body).map_err(ExtractError::io(&path))?;
         self.index.pages.push(PageEntry {
             file,
             request: RecordedRequest::of(request),

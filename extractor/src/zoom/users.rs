@@ -71,14 +71,12 @@ pub fn sub_account_sweeps(
 ) -> Vec<PageRequest> {
     sweeps(statuses, page_size, custom_attributes)
         .into_iter()
-        .map(|users| {
-            let mut query = users.query;
-            query.insert("accountId".into(), account_id.to_string());
-            PageRequest {
-                endpoint: &ACCOUNT_USERS,
-                query,
-                page_token: None,
-            }
+        .map(|mut request| {
+            request.endpoint = &ACCOUNT_USERS;
+            request
+                .query
+                .insert("accountId".into(), account_id.to_string());
+            request
         })
         .collect()
 }
