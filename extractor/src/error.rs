@@ -70,6 +70,14 @@ pub enum ExtractError {
 }
 
 impl ExtractError {
+    /// Maps an I/O error on `path` to [`ExtractError::Io`], for `map_err`.
+    pub fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Self + '_ {
+        move |error| ExtractError::Io {
+            path: path.to_path_buf(),
+            error,
+        }
+    }
+
     /// The kind of failure.
     pub fn class(&self) -> ErrorClass {
         match self {

@@ -8,6 +8,7 @@ use tokio::time::Instant;
 
 use crate::auth::secret::{Secret, remote_text};
 use crate::network;
+use crate::zoom::endpoint::Endpoint;
 
 /// Renew this long before Zoom's `expires_in` runs out, so no request carries a dying token.
 pub const RENEW_MARGIN: Duration = Duration::from_secs(120);
@@ -32,6 +33,26 @@ pub struct AccessToken {
     pub renew_at: Instant,
     /// The scopes granted, as Zoom listed them.
     pub scopes: Vec<String>,
+}
+
+impl AccessToken {
+    /// Whether this token may read `endpoint` (it was granted one of the endpoint's scopes).
+    pub fn grants(&self, endpoint: &Endpoint) -> bool {
+        endpoint.granted_by(&self.scopes)
+    }
+}
+
+/// The usage message (exit 2, before any page) of an option, e.g. `--with groups`, whose endpoint
+/// the token may not read (see [`AccessToken::grants`]): the scope to add, and where.
+pub fn missing_scope(endpoint: &Endpoint, option: &str) -> String {
+    format!(
+        "{option} reads `{}`, which needs the scope {} (classic apps: {}): add it to the Zoom app \
+         (Manage → your app → Scopes; an authorization-code app then needs `zoom-licenses auth` \
+         again), or leave {option} out",
+        endpoint.path,
+        endpoint.scopes.first().copied().unwrap_or_default(),
+        endpoint.scopes.get(1).copied().unwrap_or_default(),
+    )
 }
 
 /// Why no token could be had.
@@ -139,6 +160,34 @@ pub fn explain_token_error(http_status: u16, body: &str, names: &CredentialNames
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::zoom::groups::GROUPS;
+    use crate::zoom::users::USERS;
+
+    #[test]
+    fn a_token_grants_an_endpoint_by_any_of_its_scopes() {
+        let token = |scopes: &[&str]| AccessToken {
+            value: Secret::new("grants-test-token"),
+            renew_at: Instant::now(),
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+        };
+        assert!(token(&["user:read:list_users:admin"]).grants(&USERS));
+        assert!(token(&["x", "user:read:admin"]).grants(&USERS));
+        assert!(!token(&["user:read:admin"]).grants(&GROUPS));
+        assert!(!token(&[]).grants(&USERS));
+        assert!(!token(&["user:read"]).grants(&USERS));
+    }
+
+    /// The text the binary printed before it moved here, word for word.
+    #[test]
+    fn a_missing_scope_names_the_option_the_scopes_and_the_fix() {
+        assert_eq!(
+            missing_scope(&GROUPS, "--with groups"),
+            "--with groups reads `groups`, which needs the scope group:read:list_groups:admin \
+             (classic apps: group:read:admin): add it to the Zoom app (Manage → your app → Scopes; \
+             an authorization-code app then needs `zoom-licenses auth` again), or leave --with \
+             groups out"
+        );
+    }
 
     #[test]
     fn token_errors_say_what_to_fix() {

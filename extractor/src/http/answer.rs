@@ -131,8 +131,8 @@ pub(crate) fn classify(
         // asked for (the report's dates get it too).
         (StatusCode::BAD_REQUEST, 300)
             if request
-                .param("page_size")
-                .and_then(|s| s.parse::<u32>().ok())
+                .query
+                .page_size
                 .is_some_and(|size| size > FALLBACK_PAGE_SIZE) =>
         {
             ApiError::PageSizeRejected(message)

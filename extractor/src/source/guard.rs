@@ -106,7 +106,7 @@ mod tests {
         let users = vec![r#"{"id":"u"}"#; records].join(",");
         let total = total.map_or(String::new(), |t| format!(r#""total_records":{t},"#));
         let body = format!(r#"{{{total}"next_page_token":"{token}","users":[{users}]}}"#);
-        let request = PageRequest::first(&USERS, &[("page_size", "2000".to_string())]);
+        let request = PageRequest::first(&USERS, &[]).with_page_size(2000);
         Page::parse(request, 1, body).unwrap()
     }
 

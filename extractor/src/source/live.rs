@@ -23,9 +23,8 @@ use crate::source::{ApiReport, FollowUps, PageSource, SourceReport, SweepReport}
 use crate::zoom::endpoint::{PageRequest, Rate};
 use crate::zoom::page::Page;
 
-/// The largest page size Zoom documents (since its October 2024 spec).
-pub const MAX_PAGE_SIZE: u32 = 2000;
 pub use crate::http::FALLBACK_PAGE_SIZE;
+pub use crate::zoom::users::MAX_PAGE_SIZE;
 /// How often one sweep may restart after its page token expired.
 pub const MAX_RESTARTS: u64 = 3;
 
@@ -94,21 +93,12 @@ struct Followed {
 
 impl PageSource for LiveSource {
     async fn run(self, pages: mpsc::Sender<Page>) -> Result<SourceReport, ExtractError> {
-        let page_size = self.phases.iter().map(|p| asked(p)).max().unwrap_or(0);
+        let all = || self.phases.iter().flatten();
+        let page_size = all().filter_map(|r| r.query.page_size).max().unwrap_or(0);
         // What the manifest reports: the users' page size (other lists' pages are smaller).
-        let users: Vec<PageRequest> = self
-            .phases
-            .iter()
-            .flatten()
-            .filter(|r| r.endpoint.lists_users())
-            .cloned()
-            .collect();
-        let first_phase = asked(&users);
-        let heavy = self
-            .phases
-            .iter()
-            .flatten()
-            .any(|r| r.endpoint.rate == Rate::Heavy);
+        let users = all().filter(|r| r.endpoint.lists_users());
+        let first_phase = users.filter_map(|r| r.query.page_size).max().unwrap_or(0);
+        let heavy = all().any(|r| r.endpoint.rate == Rate::Heavy);
         let shared = Arc::new(Shared {
             client: self.client.clone(),
             pages,
@@ -156,14 +146,6 @@ impl PageSource for LiveSource {
             }),
         })
     }
-}
-
-/// The largest page size the requests of `phase` ask for (0 when none asks for one).
-fn asked(phase: &[PageRequest]) -> u32 {
-    let sizes = phase
-        .iter()
-        .filter_map(|r| r.param("page_size")?.parse().ok());
-    sizes.max().unwrap_or(0)
 }
 
 /// Runs, as a last phase, the follow-up requests the pages read so far asked for; returns how
@@ -250,11 +232,8 @@ impl Inflight {
     /// Sends `request`, with the run's page size (which a fallback may have lowered).
     fn start(shared: &Arc<Shared>, mut request: PageRequest) -> Self {
         // The run's page size, which a fallback may have lowered, never raising what was asked.
-        if let Some(size) = request.query.get_mut("page_size") {
-            let run = shared.page_size.load(Ordering::Relaxed);
-            if size.parse::<u32>().is_ok_and(|asked| asked > run) {
-                *size = run.to_string();
-            }
+        if let Some(size) = &mut request.query.page_size {
+            *size = (*size).min(shared.page_size.load(Ordering::Relaxed));
         }
         let (sender, lookahead) = oneshot::channel();
         let client = shared.client.clone();
@@ -270,8 +249,7 @@ impl Inflight {
 
     /// The page size this request asked for.
     fn page_size(&self) -> u32 {
-        let size = self.request.param("page_size").and_then(|s| s.parse().ok());
-        size.unwrap_or(0)
+        self.request.query.page_size.unwrap_or(0)
     }
 }
 

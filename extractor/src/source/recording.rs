@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ExtractError;
-use crate::zoom::endpoint::PageRequest;
+use crate::zoom::endpoint::{PageRequest, Query};
 
 /// Value of `format` in every index.
 pub const FORMAT_NAME: &str = "zoom-licenses/recorded-run";
@@ -62,7 +62,7 @@ pub struct RecordedRequest {
     /// The endpoint's path, e.g. `users`.
     pub endpoint: String,
     /// The query parameters, e.g. `{"page_size": "2000", "status": "active"}`.
-    pub query: BTreeMap<String, String>,
+    pub query: Query,
     /// The `next_page_token` sent, or `null` on a first page. Version 1 recordings kept only
     /// whether one was sent: theirs read as `""`.
     pub page_token: Option<String>,
@@ -116,10 +116,10 @@ impl From<IndexV1> for RecordingIndex {
             file: p.file,
             request: RecordedRequest {
                 endpoint: "users".into(),
-                query: BTreeMap::from([
-                    ("page_size".to_string(), p.request.page_size.to_string()),
-                    ("status".to_string(), p.request.status),
-                ]),
+                query: Query {
+                    page_size: Some(p.request.page_size),
+                    members: BTreeMap::from([("status".to_string(), p.request.status)]),
+                },
                 page_token: p.request.page_token_sent.then(String::new),
             },
             http_status: p.http_status,
@@ -139,11 +139,7 @@ impl RecordingIndex {
     /// Reads and checks `DIR/index.json`.
     pub fn read(dir: &Path) -> Result<Self, ExtractError> {
         let path = dir.join(INDEX_FILE);
-        let text =
-            crate::regular_file::read_to_string(&path).map_err(|source| ExtractError::Io {
-                path: path.clone(),
-                error: source,
-            })?;
+        let text = crate::regular_file::read_to_string(&path).map_err(ExtractError::io(&path))?;
         let invalid = |reason: String| ExtractError::InvalidIndex {
             path: path.clone(),
             reason,
@@ -202,10 +198,7 @@ impl RecordingWriter {
         recorded_at: DateTime<Utc>,
     ) -> Result<Self, ExtractError> {
         let pages = dir.join("pages");
-        fs::create_dir_all(&pages).map_err(|source| ExtractError::Io {
-            path: pages.clone(),
-            error: source,
-        })?;
+        fs::create_dir_all(&pages).map_err(ExtractError::io(&pages))?;
         Ok(RecordingWriter {
             dir: dir.to_path_buf(),
             index: RecordingIndex {
@@ -241,7 +234,7 @@ impl RecordingWriter {
             .path
             .replace('/', "-")
             .replace(['{', '}'], "");
-        for (key, value) in &request.query {
+        for (key, value) in &request.query.members {
             let plain = value.len() <= 32 && value.chars().all(|c| c.is_ascii_alphanumeric());
             if key != "page_size" && plain {
                 name = format!("{name}-{value}");
@@ -263,10 +256,7 @@ impl RecordingWriter {
             // Unreachable for a page (read as UTF-8 before it was parsed) or a "gone" answer.
             Err(_) => std::borrow::Cow::Borrowed(body),
         };
-        fs::write(&path, &body).map_err(|source| ExtractError::Io {
-            path,
-            error: source,
-        })?;
+        fs::write(&path, &body).map_err(ExtractError::io(&path))?;
         self.index.pages.push(PageEntry {
             file,
             request: RecordedRequest::of(request),

@@ -149,10 +149,7 @@ impl PageSource for ReplaySource {
 async fn read_page(path: &Path, request: PageRequest, sequence: u64) -> Result<Page, ExtractError> {
     let bytes = crate::regular_file::read_async(path)
         .await
-        .map_err(|source| ExtractError::Io {
-            path: path.to_path_buf(),
-            error: source,
-        })?;
+        .map_err(ExtractError::io(path))?;
     let invalid = |reason| ExtractError::InvalidPage {
         path: path.to_path_buf(),
         reason,

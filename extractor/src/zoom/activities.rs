@@ -4,12 +4,10 @@
 //! month-long ranges. Scope `report:read:user_activities:admin` (classic `report:read:admin`); Pro
 //! plans or higher (a Free account gets HTTP 400, code 200, "No permission.").
 
-use std::collections::BTreeMap;
-
 use chrono::{Months, NaiveDate};
 use serde::Deserialize;
 
-use crate::zoom::endpoint::{Endpoint, PageRequest, Rate};
+use crate::zoom::endpoint::{Endpoint, PageRequest, Query, Rate};
 
 /// `GET /report/activities`.
 pub static ACTIVITIES: Endpoint = Endpoint {
@@ -17,6 +15,7 @@ pub static ACTIVITIES: Endpoint = Endpoint {
     fixed_query: &[],
     records: Some("activity_logs"),
     paginated: true,
+    max_page_size: Some(PAGE_SIZE),
     scopes: &["report:read:user_activities:admin", "report:read:admin"],
     rate: Rate::Heavy,
     gone_code: None,
@@ -27,7 +26,8 @@ pub static ACTIVITIES: Endpoint = Endpoint {
 /// The longest window, in days: Zoom keeps six months of the report.
 pub const MOST_DAYS: u32 = 180;
 
-/// Records per page asked for (Zoom's default is 30; 300 is the usual maximum of its reports).
+/// Records per page asked for, the endpoint's largest (Zoom's default is 30; 300 is the usual
+/// maximum of its reports).
 pub const PAGE_SIZE: u32 = 300;
 
 /// One event of the report, as Zoom sends it. Every member is read as text whatever its JSON type
@@ -87,11 +87,10 @@ fn month_end(from: NaiveDate) -> NaiveDate {
 /// The window that the queries of report requests cover (the earliest `from` to the latest `to`),
 /// e.g. those of a recording; `None` when there are none.
 pub fn window_of<'a>(
-    queries: impl IntoIterator<Item = &'a BTreeMap<String, String>>,
+    queries: impl IntoIterator<Item = &'a Query>,
 ) -> Option<(NaiveDate, NaiveDate)> {
-    let day = |query: &BTreeMap<String, String>, name: &str| {
-        NaiveDate::parse_from_str(query.get(name)?, "%Y-%m-%d").ok()
-    };
+    let day =
+        |query: &Query, name: &str| NaiveDate::parse_from_str(query.get(name)?, "%Y-%m-%d").ok();
     queries.into_iter().fold(None, |window, query| {
         let (from, to) = (day(query, "from")?, day(query, "to")?);
         Some(match window {
@@ -111,9 +110,9 @@ pub fn sweeps(ranges: &[(NaiveDate, NaiveDate)]) -> Vec<PageRequest> {
                 &[
                     ("from", from.format("%Y-%m-%d").to_string()),
                     ("to", to.format("%Y-%m-%d").to_string()),
-                    ("page_size", PAGE_SIZE.to_string()),
                 ],
             )
+            .largest_pages()
         })
         .collect()
 }

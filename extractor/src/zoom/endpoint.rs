@@ -1,7 +1,10 @@
 //! A Zoom GET endpoint described as data, and one request to it. Every endpoint is fetched, paced,
 //! retried, paginated, recorded and replayed by the same code; what differs is written here once.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Where a Zoom endpoint is and how its answers are shaped; endpoints are told apart by path.
 #[derive(Debug)]
@@ -15,6 +18,9 @@ pub struct Endpoint {
     pub records: Option<&'static str>,
     /// Whether answers chain with `next_page_token`, the last page having `""` or none.
     pub paginated: bool,
+    /// The largest `page_size` Zoom documents for it (`../shared/zoom-api.md`); `None` when it does
+    /// not page. A size above [`crate::http::FALLBACK_PAGE_SIZE`] that Zoom refuses falls back to it.
+    pub max_page_size: Option<u32>,
     /// Scopes that allow it, the granular one first: named when Zoom says one is missing.
     pub scopes: &'static [&'static str],
     /// Zoom's rate-limit category: each has its own per-second limit, shared by every app.
@@ -43,6 +49,11 @@ impl Endpoint {
     /// Whether its answers are pages of users (`GET /users`, or a sub account's).
     pub fn lists_users(&self) -> bool {
         self.records == Some("users")
+    }
+
+    /// Whether a token granted `scopes` (as Zoom lists them) may read it: any one of its scopes.
+    pub fn granted_by(&self, scopes: &[String]) -> bool {
+        scopes.iter().any(|s| self.scopes.contains(&s.as_str()))
     }
 }
 
@@ -78,16 +89,96 @@ pub struct FollowUp {
     pub unaskable: Vec<String>,
 }
 
-/// Query members as they are sent.
-pub type QueryPairs<'a> = Vec<(&'a str, &'a str)>;
+/// Query members as they are sent, in name order.
+pub type QueryPairs<'a> = Vec<(&'a str, Cow<'a, str>)>;
+
+/// The name of the page size among the query members.
+const PAGE_SIZE: &str = "page_size";
+
+/// A request's query besides the endpoint's fixed members and the page token: the page size
+/// typed, the other members as text. A recording keeps it as one map of text, `page_size` among
+/// the others (`{"page_size": "2000", "status": "active"}`), and reads it back the same way.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Query {
+    /// `page_size`: records per page asked for; `None` leaves it to Zoom.
+    pub page_size: Option<u32>,
+    /// The other members (`status`, `from`, a path parameter such as `userId`), by name. A
+    /// `page_size` here is one that is not a plain number (sent and recorded as it is).
+    pub members: BTreeMap<String, String>,
+}
+
+impl Query {
+    /// A member's text (the page size is [`Query::page_size`]).
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.members.get(name).map(String::as_str)
+    }
+
+    /// Sets a member; a `page_size` written as a number (as Zoom's URLs and recordings have it)
+    /// becomes the typed page size.
+    pub fn insert(&mut self, name: String, value: String) {
+        let size = value.parse::<u32>().ok();
+        match size.filter(|n| name == PAGE_SIZE && n.to_string() == value) {
+            Some(size) => {
+                self.members.remove(PAGE_SIZE);
+                self.page_size = Some(size);
+            }
+            None => {
+                if name == PAGE_SIZE {
+                    self.page_size = None;
+                }
+                self.members.insert(name, value);
+            }
+        }
+    }
+
+    /// Every member as sent, in name order, the page size among them.
+    pub fn pairs(&self) -> QueryPairs<'_> {
+        let size = self
+            .page_size
+            .map(|n| (PAGE_SIZE, Cow::Owned(n.to_string())));
+        let mut pairs: QueryPairs<'_> = self
+            .members
+            .iter()
+            .map(|(k, v)| (k.as_str(), Cow::Borrowed(v.as_str())))
+            .collect();
+        if let Some(size) = size {
+            let at = pairs.partition_point(|(k, _)| *k < PAGE_SIZE);
+            pairs.insert(at, size);
+        }
+        pairs
+    }
+}
+
+impl Serialize for Query {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.pairs())
+    }
+}
+
+impl<'de> Deserialize<'de> for Query {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let members = BTreeMap::<String, String>::deserialize(deserializer)?;
+        Ok(members.into_iter().collect())
+    }
+}
+
+impl FromIterator<(String, String)> for Query {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(members: I) -> Self {
+        let mut query = Query::default();
+        members
+            .into_iter()
+            .for_each(|(name, value)| query.insert(name, value));
+        query
+    }
+}
 
 /// One request to an endpoint: its query and, past the first page, the page token sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageRequest {
     /// The endpoint asked.
     pub endpoint: &'static Endpoint,
-    /// Query parameters besides the endpoint's fixed ones and the page token (`status`, `page_size`).
-    pub query: BTreeMap<String, String>,
+    /// Query parameters besides the endpoint's fixed ones and the page token.
+    pub query: Query,
     /// The `next_page_token` sent; `None` on a first page.
     pub page_token: Option<String>,
 }
@@ -105,6 +196,18 @@ impl PageRequest {
         }
     }
 
+    /// This request asking for `size` records per page.
+    pub fn with_page_size(mut self, size: u32) -> Self {
+        self.query.page_size = Some(size);
+        self
+    }
+
+    /// This request asking for the largest pages its endpoint serves ([`Endpoint::max_page_size`]).
+    pub fn largest_pages(mut self) -> Self {
+        self.query.page_size = self.endpoint.max_page_size;
+        self
+    }
+
     /// The page after this one: the same query with `token`.
     pub fn next(&self, token: &str) -> Self {
         PageRequest {
@@ -113,9 +216,9 @@ impl PageRequest {
         }
     }
 
-    /// A query parameter's value.
+    /// A query parameter's text (the page size is `query.page_size`).
     pub fn param(&self, name: &str) -> Option<&str> {
-        self.query.get(name).map(String::as_str)
+        self.query.get(name)
     }
 
     /// The path to request, its `{name}` parameters filled in, and the query members left (the
@@ -137,12 +240,8 @@ impl PageRequest {
             path.replace_range(open..=close, value);
             used.push(name);
         }
-        let query = self
-            .query
-            .iter()
-            .filter(|(k, _)| !used.contains(k))
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
+        let mut query = self.query.pairs();
+        query.retain(|(k, _)| !used.iter().any(|u| u == k));
         Ok((path, query))
     }
 
@@ -151,13 +250,75 @@ impl PageRequest {
     pub fn sweep(&self) -> String {
         let query: Vec<String> = self
             .query
+            .members
             .iter()
-            .filter(|(k, _)| k.as_str() != "page_size")
+            .filter(|(k, _)| k.as_str() != PAGE_SIZE)
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
         match query.is_empty() {
             true => self.endpoint.path.to_string(),
             false => format!("{}?{}", self.endpoint.path, query.join("&")),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::zoom::users::{ACCOUNT_USERS, UserStatus, sweeps};
+
+    /// A recorded query reads its page size into the typed field and writes it back as it was.
+    #[test]
+    fn a_recorded_query_keeps_its_text_and_types_its_page_size() {
+        for (text, size) in [
+            (r#"{"page_size":"2000","status":"active"}"#, Some(2000)),
+            (
+                r#"{"from":"2026-01-01","page_size":"300","to":"2026-01-31"}"#,
+                Some(300),
+            ),
+            (r#"{"status":"pending"}"#, None),
+            // Not a plain number: kept as text, sent and recorded as it was.
+            (r#"{"page_size":"0300","status":"active"}"#, None),
+            (r#"{"page_size":"big"}"#, None),
+        ] {
+            let query: Query = serde_json::from_str(text).unwrap();
+            assert_eq!(query.page_size, size, "{text}");
+            assert_eq!(
+                query.get("page_size").is_some(),
+                size.is_none() && text.contains("page_size")
+            );
+            assert_eq!(serde_json::to_string(&query).unwrap(), text);
+        }
+    }
+
+    /// The page size goes out among the other members in name order, as it did as text.
+    #[test]
+    fn the_page_size_is_sent_in_name_order() {
+        let request = sweeps(&[UserStatus::Active], 2000, true).remove(0);
+        let (path, query) = request.path_and_query().unwrap();
+        let sent: Vec<(&str, &str)> = query.iter().map(|(k, v)| (*k, v.as_ref())).collect();
+        assert_eq!(path, "users");
+        assert_eq!(
+            sent,
+            [
+                ("include_fields", "custom_attributes"),
+                ("page_size", "2000"),
+                ("status", "active")
+            ]
+        );
+        assert_eq!(
+            request.sweep(),
+            "users?include_fields=custom_attributes&status=active"
+        );
+        let mut sub = PageRequest::first(&ACCOUNT_USERS, &[("accountId", "A1".into())]);
+        sub.query.insert("page_size".into(), "300".into());
+        let (path, query) = sub.path_and_query().unwrap();
+        assert_eq!(path, "accounts/A1/users");
+        assert_eq!(query, [("page_size", Cow::Borrowed("300"))]);
+        assert_eq!(sub.query.page_size, Some(300));
+        assert_eq!(
+            sub.largest_pages().query.page_size,
+            ACCOUNT_USERS.max_page_size
+        );
     }
 }

@@ -13,6 +13,7 @@ pub static GROUPS: Endpoint = Endpoint {
     fixed_query: &[],
     records: Some("groups"),
     paginated: true,
+    max_page_size: Some(300),
     scopes: &["group:read:list_groups:admin", "group:read:admin"],
     rate: Rate::Medium,
     gone_code: None,
@@ -22,5 +23,5 @@ pub static GROUPS: Endpoint = Endpoint {
 
 /// The first request of the sweep.
 pub fn sweep() -> PageRequest {
-    PageRequest::first(&GROUPS, &[("page_size", "300".to_string())])
+    PageRequest::first(&GROUPS, &[]).largest_pages()
 }

@@ -13,6 +13,7 @@ pub static ROLES: Endpoint = Endpoint {
     fixed_query: &[],
     records: Some("roles"),
     paginated: false,
+    max_page_size: None,
     scopes: &["role:read:list_roles:admin", "role:read:admin"],
     rate: Rate::Medium,
     gone_code: None,

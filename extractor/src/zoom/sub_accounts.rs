@@ -15,6 +15,7 @@ pub static SUB_ACCOUNTS: Endpoint = Endpoint {
     fixed_query: &[],
     records: Some("accounts"),
     paginated: true,
+    max_page_size: Some(300),
     scopes: &[
         "account:read:list_sub_accounts:master",
         "account:read:master",
@@ -27,7 +28,7 @@ pub static SUB_ACCOUNTS: Endpoint = Endpoint {
 
 /// The first request of the sweep.
 pub fn sweep() -> PageRequest {
-    PageRequest::first(&SUB_ACCOUNTS, &[("page_size", "300".to_string())])
+    PageRequest::first(&SUB_ACCOUNTS, &[]).largest_pages()
 }
 
 /// One sub account, as Zoom sends it.

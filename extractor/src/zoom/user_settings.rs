@@ -17,6 +17,7 @@ pub static USER_SETTINGS: Endpoint = Endpoint {
     fixed_query: &[],
     records: None,
     paginated: false,
+    max_page_size: None,
     scopes: &["user:read:settings:admin", "user:read:admin"],
     rate: Rate::Medium,
     gone_code: Some(USER_GONE),

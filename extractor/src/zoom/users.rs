@@ -18,12 +18,17 @@ use crate::zoom::endpoint::{Endpoint, PageRequest, Rate};
 /// value Zoom takes, is a secret and never asked for).
 pub const INCLUDE_CUSTOM_ATTRIBUTES: &str = "custom_attributes";
 
+/// The largest page size Zoom documents for a list of users (since its October 2024 spec; older
+/// ones say 300, [`crate::http::FALLBACK_PAGE_SIZE`], which a refusal falls back to).
+pub const MAX_PAGE_SIZE: u32 = 2000;
+
 /// `GET /users` ([Zoom's reference](https://developers.zoom.us/docs/api/users/#tag/users/GET/users)).
 pub static USERS: Endpoint = Endpoint {
     path: "users",
     fixed_query: &[],
     records: Some("users"),
     paginated: true,
+    max_page_size: Some(MAX_PAGE_SIZE),
     scopes: &["user:read:list_users:admin", "user:read:admin"],
     rate: Rate::Medium,
     gone_code: None,
@@ -45,6 +50,7 @@ pub static ACCOUNT_USERS: Endpoint = Endpoint {
     fixed_query: &[],
     records: Some("users"),
     paginated: true,
+    max_page_size: Some(MAX_PAGE_SIZE),
     scopes: &["user:read:list_users:master", "user:read:master"],
     rate: Rate::Medium,
     gone_code: None,
@@ -65,14 +71,12 @@ pub fn sub_account_sweeps(
 ) -> Vec<PageRequest> {
     sweeps(statuses, page_size, custom_attributes)
         .into_iter()
-        .map(|users| {
-            let mut query = users.query;
-            query.insert("accountId".into(), account_id.to_string());
-            PageRequest {
-                endpoint: &ACCOUNT_USERS,
-                query,
-                page_token: None,
-            }
+        .map(|mut request| {
+            request.endpoint = &ACCOUNT_USERS;
+            request
+                .query
+                .insert("accountId".into(), account_id.to_string());
+            request
         })
         .collect()
 }
@@ -86,14 +90,11 @@ pub fn sweeps(
     statuses
         .iter()
         .map(|status| {
-            let mut query = vec![
-                ("status", status.as_str().to_string()),
-                ("page_size", page_size.to_string()),
-            ];
+            let mut query = vec![("status", status.as_str().to_string())];
             if custom_attributes {
                 query.push(("include_fields", INCLUDE_CUSTOM_ATTRIBUTES.to_string()));
             }
-            PageRequest::first(&USERS, &query)
+            PageRequest::first(&USERS, &query).with_page_size(page_size)
         })
         .collect()
 }

@@ -14,6 +14,7 @@ pub static USERS_ME: Endpoint = Endpoint {
     fixed_query: &[],
     records: None,
     paginated: false,
+    max_page_size: None,
     scopes: &["user:read:user:admin", "user:read:admin"],
     rate: Rate::Medium,
     gone_code: None,

@@ -15,6 +15,7 @@ pub static USERS_SUMMARY: Endpoint = Endpoint {
     fixed_query: &[],
     records: None,
     paginated: false,
+    max_page_size: None,
     scopes: &["user:read:summary:admin", "user:read:admin"],
     rate: Rate::Medium,
     gone_code: None,
