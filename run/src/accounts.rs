@@ -82,11 +82,7 @@ pub async fn list_sub_accounts(
     let token = client.token().await.map_err(failure)?;
     // Both scopes are needed before anything is read: listing, then each sub account's users.
     for endpoint in [&SUB_ACCOUNTS, &extractor::zoom::users::ACCOUNT_USERS] {
-        if !token
-            .scopes
-            .iter()
-            .any(|s| endpoint.scopes.contains(&s.as_str()))
-        {
+        if !token.grants(endpoint) {
             return Err(Failure::usage(format!(
                 "--sub-accounts reads `{}` of a master account, which needs the scope {} (classic \
                  apps: {}): add it to the master account's app",

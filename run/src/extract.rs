@@ -146,10 +146,7 @@ async fn open_live(cfg: &ExtractConfig, live: &LiveConfig) -> Result<OpenedSourc
         code: exit::code_for(e.class()),
         error: anyhow!(e).context("connecting to Zoom"),
     })?;
-    let granted = |endpoint: &Endpoint| {
-        let mut scopes = token.scopes.iter();
-        scopes.any(|s| endpoint.scopes.contains(&s.as_str()))
-    };
+    let granted = |endpoint: &Endpoint| token.grants(endpoint);
     let mut first = match &live.sub_account {
         None => {
             extractor::zoom::users::sweeps(&live.statuses, live.page_size, live.custom_attributes)
@@ -249,14 +246,7 @@ async fn account_of(
 
 /// The failure (exit 2, before any page) of an option whose endpoint's scope the token lacks.
 fn missing_scope(endpoint: &Endpoint, option: &str) -> Failure {
-    Failure::usage(format!(
-        "{option} reads `{}`, which needs the scope {} (classic apps: {}): add it to the Zoom app \
-         (Manage → your app → Scopes; an authorization-code app then needs `zoom-licenses auth` \
-         again), or leave {option} out",
-        endpoint.path,
-        endpoint.scopes.first().copied().unwrap_or_default(),
-        endpoint.scopes.get(1).copied().unwrap_or_default(),
-    ))
+    Failure::usage(extractor::auth::token::missing_scope(endpoint, option))
 }
 
 /// Zoom's own counts of the account's users (the app may read them); a failure to read them is a
