@@ -1,8 +1,8 @@
 //! `zoom-licenses`: extract who holds which Zoom license into Parquet, CSV or NDJSON.
 //!
-//! This binary is glue: it parses the command line, validates it into an [`config::ExtractConfig`],
-//! wires the extractor, transform and sinks crates together, and maps every outcome to an exit code.
-//! Business rules live in the library crates.
+//! This binary is glue: it parses the command line, turns flags, environment and the accounts file
+//! into a run's settings, calls the `run` crate (which wires the extractor, transform and sinks), prints
+//! what it returns and maps every outcome to an exit code. Business rules live in the library crates.
 
 /// `eprintln!` that never panics: when stderr cannot be written (its reader gone, a full disk),
 /// the line is lost, since there is nowhere left to report it. Every known secret value is

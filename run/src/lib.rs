@@ -1,8 +1,9 @@
 //! One run of zoom-licenses as a library call. [`extract::run_extract`] wires the stages (a page
-//! source from the extractor, the transform, the sinks) on bounded channels and commits the outputs
-//! and the manifest last; [`derived`] writes a table derived from earlier runs' outputs, which
-//! [`runs`] reads back by their manifest. The binary parses arguments into a
-//! [`config::ExtractConfig`], calls these and prints what they return.
+//! source from the extractor, the transform, the sinks) on bounded channels for the datasets of
+//! [`datasets::DATASETS`] a run reads; [`targets`] is the one writer of a run's outputs (files, or
+//! partitions published whole, the manifest last), for the extract and for the tables
+//! [`derived`] from earlier runs, which [`runs`] reads back through the same [`manifest`]. The
+//! binary parses arguments into a [`config::ExtractConfig`], calls these and prints the result.
 
 pub mod accounts;
 pub mod config;
