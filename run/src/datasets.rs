@@ -127,18 +127,24 @@ pub enum WithOption {
 
 impl std::fmt::Display for WithOption {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            WithOption::Activity => "activity",
-            WithOption::Addons => "addons",
-            WithOption::Groups => "groups",
-            WithOption::Roles => "roles",
-        })
+        // The name `--with` takes, as clap derives it.
+        let value = self.to_possible_value();
+        f.write_str(value.as_ref().map_or("", |v| v.get_name()))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn options_are_named_as_with_takes_them() {
+        let names: Vec<String> = WithOption::value_variants()
+            .iter()
+            .map(|o| o.to_string())
+            .collect();
+        assert_eq!(names, ["activity", "addons", "groups", "roles"]);
+    }
 
     #[test]
     fn every_with_option_has_one_row() {
