@@ -5,6 +5,7 @@
 use std::fmt::Display;
 use std::io::Write;
 
+use extractor::http::error::human_duration;
 use extractor::http::{FetchedPage, RateLimitHeaders};
 use extractor::zoom::activities::{self, ACTIVITIES};
 use extractor::zoom::sub_accounts::{self, SUB_ACCOUNTS};
@@ -160,8 +161,7 @@ async fn count_sub_accounts(client: &ZoomClient) -> Result<String, Failure> {
     Ok(format!("{accounts} (total_records of GET /accounts)"))
 }
 
-/// Lists one user of each status, as Zoom's total_records says how many an extract would list:
-/// `COUNT STATUS, …`, the active count, and the last answer (whose rate limit says what is left).
+/// One user of each status: Zoom's total_records per status, the active count, the last answer.
 async fn count_users(
     client: &ZoomClient,
 ) -> Result<(String, Option<u64>, Option<FetchedPage>), Failure> {
@@ -174,19 +174,20 @@ async fn count_users(
             active = total;
         }
         listed.push(format!("{} {status}", count(total)));
+        // The rate-limit line reports the last answer: the one that says how much is left.
         last = Some(page);
     }
     let listed = format!("{} (total_records of GET /users)", listed.join(", "));
     Ok((listed, active, last))
 }
 
-/// Zoom's own counts, when the app may read them (the second opinion an extract is held to), with
-/// the licensed count. An extract does not need them, so failing to read them does not fail.
+/// Zoom's own counts (the second opinion an extract is held to) and its licensed count, if read.
 async fn users_summary(client: &ZoomClient, granted: &[String]) -> (String, Option<u64>) {
     if !has_scope(granted, USERS_SUMMARY.scopes) {
         let scope = USERS_SUMMARY.scopes[0];
         return (format!("not read: scope {scope} not granted"), None);
     }
+    // An extract does not need them, so failing to read them does not fail the check.
     let summary = match client.fetch(&users_summary::request()).await {
         Ok(page) => UsersSummary::from_page(&page.page).map_err(not_read),
         Err(error) => Err(not_read(error)),
@@ -200,16 +201,18 @@ async fn users_summary(client: &ZoomClient, granted: &[String]) -> (String, Opti
 /// What `--with addons` would cost: one request per licensed user at --max-rps.
 fn addons_cost(client: &ZoomClient, licensed: Option<u64>, active: Option<u64>) -> String {
     let rps = f64::from(client.max_rps());
+    // `42s`, `17m 5s`, `2h 40m`: how long n requests take.
+    let time = |n: u64| human_duration(chrono::TimeDelta::seconds((n as f64 / rps).ceil() as i64));
     match (licensed, active) {
         (Some(n), _) => format!(
             "{n} requests (one per licensed user; more with --addons-for all) take about {} \
              at {rps}/s",
-            human(n as f64 / rps)
+            time(n)
         ),
         (None, Some(n)) => format!(
             "up to {n} requests (one per licensed active user; Zoom's licensed count needs \
              user:read:summary:admin) take up to {} at {rps}/s",
-            human(n as f64 / rps)
+            time(n)
         ),
         (None, None) => "cannot tell how many requests: Zoom gave no count".into(),
     }
@@ -237,12 +240,6 @@ fn rate_limit(limits: &RateLimitHeaders) -> String {
         limits.remaining.as_deref().unwrap_or("not sent"),
         of.unwrap_or_default()
     )
-}
-
-/// `42s`, `17m 5s`, `2h 40m`.
-fn human(seconds: f64) -> String {
-    let secs = seconds.ceil() as i64;
-    extractor::http::error::human_duration(chrono::TimeDelta::seconds(secs))
 }
 
 /// `3000 total: 1000 licensed, 1500 basic, …; 300 pending (GET /users/summary)`.
