@@ -2,16 +2,20 @@
 //! know it: authorize once in a browser, Zoom redirects to `http://localhost:PORT`, where this
 //! command listens; or, when the browser cannot reach it, paste the redirected URL at the prompt.
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use extractor::auth::authcode::PendingAuthorization;
+use extractor::auth::token::{AuthError, CredentialNames};
+use extractor::http::base_url;
 use extractor::{AuthCodeApp, USERS};
 
 use reqwest::Url;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 
-use crate::accounts;
-use crate::cli::AuthArgs;
+use crate::accounts::{self, AccountEntry};
+use crate::cli::{AuthArgs, ConnectArgs};
 use crate::config::token_file_or_default;
 use run::exit::{self, Failure};
 
@@ -25,6 +29,7 @@ struct Redirect {
 }
 
 impl Redirect {
+    /// The redirect's answer, if the URL carries one (`code=` or `error=`).
     fn from_url(url: &Url) -> Option<Self> {
         let mut redirect = Redirect::default();
         for (key, value) in url.query_pairs() {
@@ -41,18 +46,31 @@ impl Redirect {
     }
 }
 
-/// Runs `auth`.
+/// Runs `auth`: builds the app, brings the browser's authorization back, and stores its tokens.
 pub async fn run(args: AuthArgs) -> Result<(), Failure> {
+    let (app, redirect_uri, token_file) = app_from_args(&args)?;
+    let (port, path) = listen_target(&redirect_uri)?;
+    let pending = app.authorize().map_err(Failure::usage)?;
+    let listener = listen(port).await;
+    prompt(&pending.url, &redirect_uri, args.no_browser);
+    let (redirect, browser) = await_redirect(listener, &path, port, args.wait).await?;
+    let verdict = check_redirect(&redirect, &pending.state);
+    if let Some(browser) = browser {
+        answer_browser(browser, &verdict).await;
+    }
+    exchange_and_save(&app, pending, &verdict?, &token_file).await
+}
+
+/// The OAuth app, its redirect URL and token file: from flags or variables, else the accounts entry.
+fn app_from_args(args: &AuthArgs) -> Result<(AuthCodeApp, String, PathBuf), Failure> {
     let connect = &args.connect;
     let entry = accounts::selected(&connect.config, &connect.account)?;
-    let client_id = connect
-        .client_id
-        .clone()
-        .or_else(|| entry.as_ref().map(|e| e.client_id.clone()))
+    let entry = entry.as_ref();
+    let client_id = flag_or_entry(&connect.client_id, entry, |e| Some(e.client_id.clone()))
         .ok_or_else(|| {
             Failure::usage("set ZOOM_CLIENT_ID (--client-id): the OAuth app's client id")
         })?;
-    let client_secret = match (&connect.client_secret, &entry) {
+    let client_secret = match (&connect.client_secret, entry) {
         (Some(secret), _) => extractor::Secret::new(secret.clone()),
         (None, Some(entry)) => entry.secret()?,
         (None, None) => {
@@ -61,88 +79,90 @@ pub async fn run(args: AuthArgs) -> Result<(), Failure> {
             ));
         }
     };
-    let redirect_uri = args
-        .redirect_uri
-        .clone()
-        .or_else(|| entry.as_ref().and_then(|e| e.redirect_uri.clone()))
+    let redirect_uri = flag_or_entry(&args.redirect_uri, entry, |e| e.redirect_uri.clone())
         .ok_or_else(|| {
             Failure::usage(
                 "set --redirect-uri (ZOOM_REDIRECT_URI) to the app's redirect URL, e.g. http://localhost:4199",
             )
         })?;
-    let token_file = match (
-        &connect.token_file,
-        entry.as_ref().and_then(|e| e.token_file.clone()),
-    ) {
-        (Some(file), _) => file.clone(),
-        (None, Some(file)) => file,
-        (None, None) => token_file_or_default(&None)?,
-    };
-    let oauth_url = connect
-        .oauth_url
-        .clone()
-        .or_else(|| entry.as_ref().and_then(|e| e.oauth_url.clone()))
-        .unwrap_or_else(|| extractor::http::base_url::DEFAULT_OAUTH_URL.into());
-    let oauth_url = extractor::http::base_url::parse_base_url("--oauth-url", &oauth_url)
-        .map_err(Failure::usage)?;
-    let (port, path) = listen_target(&redirect_uri)?;
+    let token_file = flag_or_entry(&connect.token_file, entry, |e| e.token_file.clone());
+    let token_file = token_file_or_default(&token_file)?;
+    let oauth_url = flag_or_entry(&connect.oauth_url, entry, |e| e.oauth_url.clone())
+        .unwrap_or_else(|| base_url::DEFAULT_OAUTH_URL.into());
     let app = AuthCodeApp {
-        oauth_url,
+        oauth_url: base_url::parse_base_url("--oauth-url", &oauth_url).map_err(Failure::usage)?,
         client_id,
         client_secret,
         redirect_uri: Some(redirect_uri.clone()),
-        names: {
-            // Each named where it came from: a flag or variable beats the accounts entry.
-            let from_entry = entry.as_ref().map(|e| e.credential_names());
-            let mut names = extractor::auth::token::CredentialNames::default();
-            if let Some(from_entry) = from_entry {
-                if connect.client_id.is_none() {
-                    names.client_id = from_entry.client_id;
-                }
-                if connect.client_secret.is_none() {
-                    names.client_secret = from_entry.client_secret;
-                }
-            }
-            names
-        },
+        names: credential_names(connect, entry),
     };
-    let pending = app.authorize().map_err(Failure::usage)?;
+    Ok((app, redirect_uri, token_file))
+}
 
-    let listener = match TcpListener::bind(("127.0.0.1", port)).await {
-        Ok(listener) => Some(listener),
-        Err(e) => {
-            note!(
-                "zoom-licenses: cannot listen on 127.0.0.1:{port} ({e}); paste the redirected URL instead."
-            );
-            None
+/// A flag's (or its variable's) value, else the accounts entry's.
+fn flag_or_entry<T: Clone>(
+    flag: &Option<T>,
+    entry: Option<&AccountEntry>,
+    from_entry: impl FnOnce(&AccountEntry) -> Option<T>,
+) -> Option<T> {
+    flag.clone().or_else(|| entry.and_then(from_entry))
+}
+
+/// Where the client id and secret were set, for messages: a flag or variable beats the entry.
+fn credential_names(connect: &ConnectArgs, entry: Option<&AccountEntry>) -> CredentialNames {
+    let mut names = CredentialNames::default();
+    if let Some(from_entry) = entry.map(AccountEntry::credential_names) {
+        if connect.client_id.is_none() {
+            names.client_id = from_entry.client_id;
         }
-    };
-    note!(
-        "Open this URL in a browser and approve the app:\n\n  {}\n",
-        pending.url
-    );
-    if !args.no_browser
-        && let Err(e) = open::that_detached(pending.url.as_str())
-    {
+        if connect.client_secret.is_none() {
+            names.client_secret = from_entry.client_secret;
+        }
+    }
+    names
+}
+
+/// The listener for the browser's redirect; `None` (said so) when the port cannot be had.
+async fn listen(port: u16) -> Option<TcpListener> {
+    let bound = TcpListener::bind(("127.0.0.1", port)).await;
+    if let Err(e) = &bound {
+        note!(
+            "zoom-licenses: cannot listen on 127.0.0.1:{port} ({e}); paste the redirected URL instead."
+        );
+    }
+    bound.ok()
+}
+
+/// Shows the authorize URL (and opens a browser on it unless told not to), then what comes next.
+fn prompt(url: &Url, redirect_uri: &str, no_browser: bool) {
+    note!("Open this URL in a browser and approve the app:\n\n  {url}\n");
+    if !no_browser && let Err(e) = open::that_detached(url.as_str()) {
         note!("zoom-licenses: could not open a browser ({e}); open the URL above yourself.");
     }
     note!(
         "Waiting for Zoom to send the browser to {redirect_uri} …\nIf the browser shows an error \
          page instead, paste the whole URL from its address bar here and press Enter:"
     );
+}
 
-    let wait = Duration::from_secs(args.wait);
+/// The browser's redirect (with its connection) or a pasted one, whichever comes first in time.
+async fn await_redirect(
+    listener: Option<TcpListener>,
+    path: &str,
+    port: u16,
+    wait_secs: u64,
+) -> Result<(Redirect, Option<TcpStream>), Failure> {
     let listening = listener.is_some();
-    let accepted = accept_redirect(listener, &path);
+    let accepted = accept_redirect(listener, path);
     let pasted = read_pasted();
-    let deadline = tokio::time::sleep(wait);
+    let deadline = tokio::time::sleep(Duration::from_secs(wait_secs));
     tokio::pin!(accepted, pasted, deadline);
     let mut stdin_open = true;
-    let (redirect, browser) = loop {
+    loop {
         tokio::select! {
-            answer = &mut accepted => break answer,
+            answer = &mut accepted => return Ok(answer),
             answer = &mut pasted, if stdin_open => match answer {
-                Some(redirect) => break (redirect, None),
+                Some(redirect) => return Ok((redirect, None)),
                 None if listening => {
                     stdin_open = false;
                     note!("zoom-licenses: stdin is closed; waiting for the browser's redirect only.");
@@ -157,57 +177,61 @@ pub async fn run(args: AuthArgs) -> Result<(), Failure> {
             },
             () = &mut deadline => {
                 return Err(Failure::failed_msg(format!(
-                    "no answer within {} s: run `zoom-licenses auth` again, approve the app in the \
-                     browser, and paste the redirected URL if the browser cannot reach this machine",
-                    wait.as_secs()
+                    "no answer within {wait_secs} s: run `zoom-licenses auth` again, approve the app in the \
+                     browser, and paste the redirected URL if the browser cannot reach this machine"
                 )));
             }
         }
-    };
-    let verdict = check_redirect(&redirect, &pending.state);
-    if let Some(mut browser) = browser {
-        let page = match &verdict {
-            Ok(_) => "zoom-licenses received the authorization. You can close this window and return to the terminal.".to_string(),
-            Err(f) => format!("zoom-licenses could not connect: {}", html_escape(&f.to_string())),
-        };
-        let body = format!(
-            "<!doctype html><html><head><meta charset=\"utf-8\"><title>zoom-licenses</title></head><body><p>{page}</p></body></html>"
-        );
-        let response = format!(
-            "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        );
-        let _ = browser.write_all(response.as_bytes()).await;
-        let _ = browser.shutdown().await;
     }
-    let code = verdict?;
+}
+
+/// Answers the browser's redirect with a page saying whether the authorization arrived.
+async fn answer_browser(mut browser: TcpStream, verdict: &Result<String, Failure>) {
+    let page = match verdict {
+        Ok(_) => "zoom-licenses received the authorization. You can close this window and return to the terminal.".to_string(),
+        Err(f) => format!("zoom-licenses could not connect: {}", html_escape(&f.to_string())),
+    };
+    let body = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>zoom-licenses</title></head><body><p>{page}</p></body></html>"
+    );
+    let response = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = browser.write_all(response.as_bytes()).await;
+    let _ = browser.shutdown().await;
+}
+
+/// Exchanges the code for tokens (following no redirects), saves them, and reports the scopes.
+async fn exchange_and_save(
+    app: &AuthCodeApp,
+    pending: PendingAuthorization,
+    code: &str,
+    token_file: &Path,
+) -> Result<(), Failure> {
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(30))
         .build()
         .map_err(Failure::failed_msg)?;
-    let stored = app.exchange(&http, pending, &code).await.map_err(|e| {
-        let code = match e {
-            extractor::auth::token::AuthError::Rejected(_) => exit::USAGE,
-            extractor::auth::token::AuthError::Unavailable(_)
-            | extractor::auth::token::AuthError::Unreachable(_) => exit::TEMPORARY,
-        };
-        Failure {
-            code,
+    let stored = app
+        .exchange(&http, pending, code)
+        .await
+        .map_err(|e| Failure {
+            code: match e {
+                AuthError::Rejected(_) => exit::USAGE,
+                AuthError::Unavailable(_) | AuthError::Unreachable(_) => exit::TEMPORARY,
+            },
             error: anyhow::anyhow!("cannot exchange the authorization code: {e}"),
-        }
-    })?;
-    stored.save(&token_file).map_err(Failure::failed)?;
-    let has_scope = stored
-        .scopes
-        .iter()
-        .any(|s| USERS.scopes.contains(&s.as_str()));
+        })?;
+    stored.save(token_file).map_err(Failure::failed)?;
     note!(
         "Connected. Tokens saved to {} (mode 0600); scopes: {}.",
         token_file.display(),
         stored.scopes.join(" ")
     );
-    if !has_scope {
+    let extracts_can = |s: &String| USERS.scopes.contains(&s.as_str());
+    if !stored.scopes.iter().any(extracts_can) {
         note!(
             "Warning: the app was not granted {}; add it under Scopes in the Zoom App \
              Marketplace and run `zoom-licenses auth` again, or extracts will fail.",
@@ -246,7 +270,7 @@ const REQUEST_HEAD_TIMEOUT: Duration = Duration::from_secs(10);
 async fn accept_redirect(
     listener: Option<TcpListener>,
     path: &str,
-) -> (Redirect, Option<tokio::net::TcpStream>) {
+) -> (Redirect, Option<TcpStream>) {
     let Some(listener) = listener else {
         return std::future::pending().await;
     };
@@ -273,10 +297,7 @@ async fn accept_redirect(
 }
 
 /// Reads one request head: the redirect with its connection, or `None` once a 404 is answered.
-async fn serve(
-    mut stream: tokio::net::TcpStream,
-    path: &str,
-) -> Option<(Redirect, tokio::net::TcpStream)> {
+async fn serve(mut stream: TcpStream, path: &str) -> Option<(Redirect, TcpStream)> {
     let mut buf = vec![0u8; 16 * 1024];
     let mut len = 0;
     while len < buf.len() {
@@ -361,6 +382,7 @@ fn check_redirect(redirect: &Redirect, expected_state: &str) -> Result<String, F
         .ok_or_else(|| Failure::failed_msg("the redirect carries no code"))
 }
 
+/// The text, safe to put inside an HTML element.
 fn html_escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")

@@ -2,10 +2,13 @@
 //! reads Zoom's own user counts when the app may, and reports what an extract would see. Exit 0 only
 //! when an extract would work.
 
+use std::fmt::Display;
 use std::io::Write;
 
+use extractor::http::error::human_duration;
+use extractor::http::{FetchedPage, RateLimitHeaders};
 use extractor::zoom::activities::{self, ACTIVITIES};
-use extractor::zoom::sub_accounts::SUB_ACCOUNTS;
+use extractor::zoom::sub_accounts::{self, SUB_ACCOUNTS};
 use extractor::zoom::user_settings::USER_SETTINGS;
 use extractor::zoom::users::{self, ACCOUNT_USERS, USERS, UserStatus};
 use extractor::zoom::users_me::{self, USERS_ME};
@@ -29,166 +32,52 @@ pub async fn run(args: CheckArgs) -> Result<(), Failure> {
         // and account details are the server's words: redacted like any log line.
         let _ = writeln!(out, "{}", extractor::auth::secret::redact(&line));
     };
-    say(format!(
-        "auth mode:      {}{}",
-        connection.credentials.mode(),
-        match &connection.credentials {
-            Credentials::ServerToServer(s2s) => format!(" (account {})", s2s.account_id),
-            Credentials::AuthorizationCode { token_file, .. } =>
-                format!(" (token file {})", token_file.display()),
-        }
-    ));
+    say(field("auth mode:", auth_mode(&connection.credentials)));
     if let Some(name) = &connection.name {
-        say(format!("account name:   {name}"));
+        say(field("account name:", name));
     }
-    say(format!("api url:        {}", connection.api_url));
+    say(field("api url:", &connection.api_url));
     let token = client.token().await.map_err(api_failure)?;
-    let granted = token.scopes.join(" ");
-    say(format!(
-        "token:          ok; scopes granted: {}",
-        if granted.is_empty() {
-            "(none listed)"
-        } else {
-            &granted
-        }
-    ));
-    let has_scope = |scopes: &[&str]| token.scopes.iter().any(|s| scopes.contains(&s.as_str()));
+    let granted = &token.scopes;
+    say(field("token:", token_scopes(granted)));
     say("scopes:".into());
-    for run::datasets::Dataset {
-        endpoint, unlocks, ..
-    } in run::datasets::DATASETS
-    {
-        let scope = match endpoint.scopes {
-            [granular, classic, ..] => format!("{granular} (classic apps: {classic})"),
-            [only] => only.to_string(),
-            [] => continue,
-        };
-        let state = match (has_scope(endpoint.scopes), *endpoint == &USERS) {
-            (true, _) => "granted",
-            (false, true) => "NOT granted",
-            (false, false) => "not granted",
-        };
-        say(format!("  {scope}: {state}; {unlocks}"));
-    }
+    scope_lines(granted).for_each(&mut say);
     if let Credentials::AuthorizationCode { .. } = &connection.credentials {
-        let account = match has_scope(USERS_ME.scopes) {
-            false => format!(
-                "not known: scope {} not granted (partitioned runs need --partition-account)",
-                USERS_ME.scopes[0]
-            ),
-            true => match client.fetch(&users_me::request()).await {
-                Err(error) => format!("not read: {error}"),
-                Ok(page) => users_me::account_id(&page.page)
-                    .map(|id| format!("{id} (GET /users/me)"))
-                    .unwrap_or_else(|error| format!("not read: {error}")),
-            },
-        };
-        say(format!("account id:     {account}"));
+        say(field("account id:", account_id(&client, granted).await));
     }
     // A master account's app with only the :master scopes reads sub accounts, not its own users.
-    if !has_scope(USERS.scopes) && has_scope(SUB_ACCOUNTS.scopes) && has_scope(ACCOUNT_USERS.scopes)
+    if !has_scope(granted, USERS.scopes)
+        && has_scope(granted, SUB_ACCOUNTS.scopes)
+        && has_scope(granted, ACCOUNT_USERS.scopes)
     {
-        let mut request = extractor::zoom::sub_accounts::sweep();
-        request.query.insert("page_size".into(), "1".into());
-        let page = client.fetch(&request).await.map_err(api_failure)?;
-        say(format!(
-            "sub accounts:   {} (total_records of GET /accounts)",
-            page.page
-                .meta
-                .total_records
-                .map_or("?".into(), |n| n.to_string())
-        ));
+        say(field("sub accounts:", count_sub_accounts(&client).await?));
         say("connection ok: an extract with --sub-accounts would work".into());
         return Ok(());
     }
-    // One user of each status: Zoom's total_records says how many an extract would list.
-    let mut listed = Vec::new();
-    let mut fetched = None;
-    let mut active = None;
-    for request in users::sweeps(&UserStatus::ALL, 1, false) {
-        let page = client.fetch(&request).await.map_err(api_failure)?;
-        let total = page.page.meta.total_records;
-        let status = request.param("status").unwrap_or_default();
-        if status == "active" {
-            active = total;
-        }
-        listed.push(format!(
-            "{} {status}",
-            total.map_or("?".into(), |n| n.to_string())
-        ));
-        // The rate-limit line reports the last answer: the one that says how much is left.
-        fetched = Some(page);
+    let (listed, active, last) = count_users(&client).await?;
+    say(field("users listed:", listed));
+    let (summary, licensed) = users_summary(&client, granted).await;
+    say(field("users summary:", summary));
+    if has_scope(granted, USER_SETTINGS.scopes) {
+        say(field("add-ons:", addons_cost(&client, licensed, active)));
     }
-    say(format!(
-        "users listed:   {} (total_records of GET /users)",
-        listed.join(", ")
-    ));
-    // Zoom's own counts, when the app may read them: the second opinion an extract is held to.
-    // An extract does not need them, so failing to read them does not fail the check.
-    let mut licensed = None;
-    let summary = match has_scope(USERS_SUMMARY.scopes) {
-        false => format!("not read: scope {} not granted", USERS_SUMMARY.scopes[0]),
-        true => match client.fetch(&users_summary::request()).await {
-            Err(error) => format!("not read: {error}"),
-            Ok(page) => match UsersSummary::from_page(&page.page) {
-                Err(error) => format!("not read: {error}"),
-                Ok(summary) => {
-                    licensed = summary.licensed_users_count;
-                    render_summary(&summary)
-                }
-            },
-        },
-    };
-    say(format!("users summary:  {summary}"));
-    // What --with addons would cost: one request per licensed user at --max-rps.
-    if has_scope(USER_SETTINGS.scopes) {
-        let rps = f64::from(client.max_rps());
-        let line = match (licensed, active) {
-            (Some(n), _) => format!(
-                "{n} requests (one per licensed user; more with --addons-for all) take about {} \
-                 at {rps}/s",
-                human(n as f64 / rps)
-            ),
-            (None, Some(n)) => format!(
-                "up to {n} requests (one per licensed active user; Zoom's licensed count needs \
-                 user:read:summary:admin) take up to {} at {rps}/s",
-                human(n as f64 / rps)
-            ),
-            (None, None) => "cannot tell how many requests: Zoom gave no count".into(),
-        };
-        say(format!("add-ons:        {line}"));
+    if has_scope(granted, ACTIVITIES.scopes) {
+        say(field("sign-in report:", sign_in_report(&client).await));
     }
-    // The sign-in report, when the app may ask: one page of today shows whether the plan allows it.
-    if has_scope(ACTIVITIES.scopes) {
-        let today = chrono::Utc::now().date_naive();
-        let first = activities::sweeps(&activities::windows(today, 1));
-        let readable = match first.first() {
-            None => "not read: no range to ask for".to_string(),
-            Some(request) => match client.fetch(request).await {
-                Ok(_) => "readable (GET /report/activities)".to_string(),
-                Err(error) => format!("not readable: {error}"),
-            },
-        };
-        say(format!("sign-in report: {readable}"));
-    }
-    let Some(fetched) = fetched else {
+    let Some(last) = last else {
         return Err(Failure::failed_msg("no users page was fetched"));
     };
-    let limits = &fetched.rate_limit;
-    say(format!(
-        "rate limit:     category {}, remaining {}{}",
-        limits.category.as_deref().unwrap_or("not sent"),
-        limits.remaining.as_deref().unwrap_or("not sent"),
-        limits
-            .limit
-            .as_deref()
-            .map(|l| format!(" of {l}"))
-            .unwrap_or_default()
-    ));
+    say(field("rate limit:", rate_limit(&last.rate_limit)));
     say("connection ok: an extract would work".into());
     Ok(())
 }
 
+/// A report line: its label, padded so that the values line up, then the value.
+fn field(label: &str, value: impl Display) -> String {
+    format!("{label:<16}{value}")
+}
+
+/// Maps a failed request to the exit code of its class.
 fn api_failure(error: extractor::ApiError) -> Failure {
     Failure {
         code: exit::code_for(error.class()),
@@ -196,24 +85,174 @@ fn api_failure(error: extractor::ApiError) -> Failure {
     }
 }
 
-/// `42s`, `17m 5s`, `2h 40m`.
-fn human(seconds: f64) -> String {
-    let secs = seconds.ceil() as i64;
-    extractor::http::error::human_duration(chrono::TimeDelta::seconds(secs))
+/// Whether the token grants one of `scopes` (an endpoint's granular and classic names).
+fn has_scope(granted: &[String], scopes: &[&str]) -> bool {
+    granted.iter().any(|s| scopes.contains(&s.as_str()))
+}
+
+/// A count Zoom may leave out: `?` when it did.
+fn count(n: Option<u64>) -> String {
+    n.map_or("?".into(), |n| n.to_string())
+}
+
+/// What a step reports when Zoom's answer could not be had or read.
+fn not_read(error: impl Display) -> String {
+    format!("not read: {error}")
+}
+
+/// The mode, with the account or token file it works on.
+fn auth_mode(credentials: &Credentials) -> String {
+    let on = match credentials {
+        Credentials::ServerToServer(s2s) => format!("account {}", s2s.account_id),
+        Credentials::AuthorizationCode { token_file, .. } => {
+            format!("token file {}", token_file.display())
+        }
+    };
+    format!("{} ({on})", credentials.mode())
+}
+
+/// The token's granted scopes, space-separated, or a note that Zoom listed none.
+fn token_scopes(granted: &[String]) -> String {
+    match granted.join(" ") {
+        listed if listed.is_empty() => "ok; scopes granted: (none listed)".into(),
+        listed => format!("ok; scopes granted: {listed}"),
+    }
+}
+
+/// One line per dataset's scope: granted or not, and what it unlocks (users' is required).
+fn scope_lines(granted: &[String]) -> impl Iterator<Item = String> + '_ {
+    run::datasets::DATASETS.iter().filter_map(|dataset| {
+        let scopes = dataset.endpoint.scopes;
+        let scope = match scopes {
+            [granular, classic, ..] => format!("{granular} (classic apps: {classic})"),
+            [only] => only.to_string(),
+            [] => return None,
+        };
+        let state = match (has_scope(granted, scopes), dataset.endpoint == &USERS) {
+            (true, _) => "granted",
+            (false, true) => "NOT granted",
+            (false, false) => "not granted",
+        };
+        Some(format!("  {scope}: {state}; {}", dataset.unlocks))
+    })
+}
+
+/// The account an authorization-code app works for (GET /users/me), or why it is not known.
+async fn account_id(client: &ZoomClient, granted: &[String]) -> String {
+    if !has_scope(granted, USERS_ME.scopes) {
+        return format!(
+            "not known: scope {} not granted (partitioned runs need --partition-account)",
+            USERS_ME.scopes[0]
+        );
+    }
+    match client.fetch(&users_me::request()).await {
+        Err(error) => not_read(error),
+        Ok(page) => users_me::account_id(&page.page)
+            .map_or_else(not_read, |id| format!("{id} (GET /users/me)")),
+    }
+}
+
+/// How many sub accounts Zoom says it has (`total_records` of a one-record page).
+async fn count_sub_accounts(client: &ZoomClient) -> Result<String, Failure> {
+    let mut request = sub_accounts::sweep();
+    request.query.insert("page_size".into(), "1".into());
+    let page = client.fetch(&request).await.map_err(api_failure)?;
+    let accounts = count(page.page.meta.total_records);
+    Ok(format!("{accounts} (total_records of GET /accounts)"))
+}
+
+/// One user of each status: Zoom's total_records per status, the active count, the last answer.
+async fn count_users(
+    client: &ZoomClient,
+) -> Result<(String, Option<u64>, Option<FetchedPage>), Failure> {
+    let (mut listed, mut active, mut last) = (Vec::new(), None, None);
+    for request in users::sweeps(&UserStatus::ALL, 1, false) {
+        let page = client.fetch(&request).await.map_err(api_failure)?;
+        let total = page.page.meta.total_records;
+        let status = request.param("status").unwrap_or_default();
+        if status == "active" {
+            active = total;
+        }
+        listed.push(format!("{} {status}", count(total)));
+        // The rate-limit line reports the last answer: the one that says how much is left.
+        last = Some(page);
+    }
+    let listed = format!("{} (total_records of GET /users)", listed.join(", "));
+    Ok((listed, active, last))
+}
+
+/// Zoom's own counts (the second opinion an extract is held to) and its licensed count, if read.
+async fn users_summary(client: &ZoomClient, granted: &[String]) -> (String, Option<u64>) {
+    if !has_scope(granted, USERS_SUMMARY.scopes) {
+        let scope = USERS_SUMMARY.scopes[0];
+        return (format!("not read: scope {scope} not granted"), None);
+    }
+    // An extract does not need them, so failing to read them does not fail the check.
+    let summary = match client.fetch(&users_summary::request()).await {
+        Ok(page) => UsersSummary::from_page(&page.page).map_err(not_read),
+        Err(error) => Err(not_read(error)),
+    };
+    match summary {
+        Ok(summary) => (render_summary(&summary), summary.licensed_users_count),
+        Err(why) => (why, None),
+    }
+}
+
+/// What `--with addons` would cost: one request per licensed user at --max-rps.
+fn addons_cost(client: &ZoomClient, licensed: Option<u64>, active: Option<u64>) -> String {
+    let rps = f64::from(client.max_rps());
+    // `42s`, `17m 5s`, `2h 40m`: how long n requests take.
+    let time = |n: u64| human_duration(chrono::TimeDelta::seconds((n as f64 / rps).ceil() as i64));
+    match (licensed, active) {
+        (Some(n), _) => format!(
+            "{n} requests (one per licensed user; more with --addons-for all) take about {} \
+             at {rps}/s",
+            time(n)
+        ),
+        (None, Some(n)) => format!(
+            "up to {n} requests (one per licensed active user; Zoom's licensed count needs \
+             user:read:summary:admin) take up to {} at {rps}/s",
+            time(n)
+        ),
+        (None, None) => "cannot tell how many requests: Zoom gave no count".into(),
+    }
+}
+
+/// Whether the sign-in report can be read: one page of today shows whether the plan allows it.
+async fn sign_in_report(client: &ZoomClient) -> String {
+    let today = chrono::Utc::now().date_naive();
+    let first = activities::sweeps(&activities::windows(today, 1));
+    match first.first() {
+        None => "not read: no range to ask for".to_string(),
+        Some(request) => match client.fetch(request).await {
+            Ok(_) => "readable (GET /report/activities)".to_string(),
+            Err(error) => format!("not readable: {error}"),
+        },
+    }
+}
+
+/// `category Medium, remaining 9990 of 10000`, as the rate-limit headers said.
+fn rate_limit(limits: &RateLimitHeaders) -> String {
+    let of = limits.limit.as_deref().map(|l| format!(" of {l}"));
+    format!(
+        "category {}, remaining {}{}",
+        limits.category.as_deref().unwrap_or("not sent"),
+        limits.remaining.as_deref().unwrap_or("not sent"),
+        of.unwrap_or_default()
+    )
 }
 
 /// `3000 total: 1000 licensed, 1500 basic, …; 300 pending (GET /users/summary)`.
 fn render_summary(s: &UsersSummary) -> String {
-    let n = |count: Option<u64>| count.map_or("?".to_string(), |n| n.to_string());
     format!(
         "{} total: {} licensed, {} basic, {} join-only, {} on-prem, {} room; {} pending \
          (GET /users/summary)",
-        n(s.total_users_count),
-        n(s.licensed_users_count),
-        n(s.basic_users_count),
-        n(s.join_only_users_count),
-        n(s.on_prem_users_count),
-        n(s.room_users_count),
-        n(s.pending_users_count)
+        count(s.total_users_count),
+        count(s.licensed_users_count),
+        count(s.basic_users_count),
+        count(s.join_only_users_count),
+        count(s.on_prem_users_count),
+        count(s.room_users_count),
+        count(s.pending_users_count)
     )
 }
