@@ -230,8 +230,7 @@ async fn exchange_and_save(
         token_file.display(),
         stored.scopes.join(" ")
     );
-    let extracts_can = |s: &String| USERS.scopes.contains(&s.as_str());
-    if !stored.scopes.iter().any(extracts_can) {
+    if !USERS.granted_by(&stored.scopes) {
         note!(
             "Warning: the app was not granted {}; add it under Scopes in the Zoom App \
              Marketplace and run `zoom-licenses auth` again, or extracts will fail.",

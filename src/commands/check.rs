@@ -46,9 +46,9 @@ pub async fn run(args: CheckArgs) -> Result<(), Failure> {
         say(field("account id:", account_id(&client, granted).await));
     }
     // A master account's app with only the :master scopes reads sub accounts, not its own users.
-    if !has_scope(granted, USERS.scopes)
-        && has_scope(granted, SUB_ACCOUNTS.scopes)
-        && has_scope(granted, ACCOUNT_USERS.scopes)
+    if !USERS.granted_by(granted)
+        && SUB_ACCOUNTS.granted_by(granted)
+        && ACCOUNT_USERS.granted_by(granted)
     {
         say(field("sub accounts:", count_sub_accounts(&client).await?));
         say("connection ok: an extract with --sub-accounts would work".into());
@@ -58,10 +58,10 @@ pub async fn run(args: CheckArgs) -> Result<(), Failure> {
     say(field("users listed:", listed));
     let (summary, licensed) = users_summary(&client, granted).await;
     say(field("users summary:", summary));
-    if has_scope(granted, USER_SETTINGS.scopes) {
+    if USER_SETTINGS.granted_by(granted) {
         say(field("add-ons:", addons_cost(&client, licensed, active)));
     }
-    if has_scope(granted, ACTIVITIES.scopes) {
+    if ACTIVITIES.granted_by(granted) {
         say(field("sign-in report:", sign_in_report(&client).await));
     }
     let Some(last) = last else {
@@ -83,11 +83,6 @@ fn api_failure(error: extractor::ApiError) -> Failure {
         code: exit::code_for(error.class()),
         error: anyhow::anyhow!("connection check failed: {error}"),
     }
-}
-
-/// Whether the token grants one of `scopes` (an endpoint's granular and classic names).
-fn has_scope(granted: &[String], scopes: &[&str]) -> bool {
-    granted.iter().any(|s| scopes.contains(&s.as_str()))
 }
 
 /// A count Zoom may leave out: `?` when it did.
@@ -128,7 +123,10 @@ fn scope_lines(granted: &[String]) -> impl Iterator<Item = String> + '_ {
             [only] => only.to_string(),
             [] => return None,
         };
-        let state = match (has_scope(granted, scopes), dataset.endpoint == &USERS) {
+        let state = match (
+            dataset.endpoint.granted_by(granted),
+            dataset.endpoint == &USERS,
+        ) {
             (true, _) => "granted",
             (false, true) => "NOT granted",
             (false, false) => "not granted",
@@ -139,7 +137,7 @@ fn scope_lines(granted: &[String]) -> impl Iterator<Item = String> + '_ {
 
 /// The account an authorization-code app works for (GET /users/me), or why it is not known.
 async fn account_id(client: &ZoomClient, granted: &[String]) -> String {
-    if !has_scope(granted, USERS_ME.scopes) {
+    if !USERS_ME.granted_by(granted) {
         return format!(
             "not known: scope {} not granted (partitioned runs need --partition-account)",
             USERS_ME.scopes[0]
@@ -183,7 +181,7 @@ async fn count_users(
 
 /// Zoom's own counts (the second opinion an extract is held to) and its licensed count, if read.
 async fn users_summary(client: &ZoomClient, granted: &[String]) -> (String, Option<u64>) {
-    if !has_scope(granted, USERS_SUMMARY.scopes) {
+    if !USERS_SUMMARY.granted_by(granted) {
         let scope = USERS_SUMMARY.scopes[0];
         return (format!("not read: scope {scope} not granted"), None);
     }
