@@ -15,6 +15,8 @@ use extractor::zoom::users_summary::USERS_SUMMARY;
 use extractor::{Endpoint, PageRequest};
 use transform::Table;
 
+use crate::exit::Failure;
+
 /// One endpoint a run may read, and what for.
 #[derive(Debug)]
 pub struct Dataset {
@@ -102,6 +104,24 @@ pub const DATASETS: &[Dataset] = &[
     },
 ];
 
+/// An endpoint's scopes as messages name them: the granular one, and the classic one.
+pub fn scope_names(endpoint: &Endpoint) -> (&'static str, &'static str) {
+    let scope = |i: usize| endpoint.scopes.get(i).copied().unwrap_or_default();
+    (scope(0), scope(1))
+}
+
+/// The failure (exit 2, before any page) of an option, e.g. `--with groups`, whose endpoint the
+/// token may not read: the scope to add, and where.
+pub fn missing_scope(endpoint: &Endpoint, option: &str) -> Failure {
+    let (granular, classic) = scope_names(endpoint);
+    Failure::usage(format!(
+        "{option} reads `{}`, which needs the scope {granular} (classic apps: {classic}): add it \
+         to the Zoom app (Manage → your app → Scopes; an authorization-code app then needs \
+         `zoom-licenses auth` again), or leave {option} out",
+        endpoint.path,
+    ))
+}
+
 /// The endpoints a recording may hold pages of.
 pub fn recordable() -> Vec<&'static Endpoint> {
     let listed = DATASETS
@@ -136,6 +156,18 @@ impl std::fmt::Display for WithOption {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The text the binary printed before it moved here, word for word.
+    #[test]
+    fn a_missing_scope_names_the_option_the_scopes_and_the_fix() {
+        assert_eq!(
+            missing_scope(&GROUPS, "--with groups").to_string(),
+            "--with groups reads `groups`, which needs the scope group:read:list_groups:admin \
+             (classic apps: group:read:admin): add it to the Zoom app (Manage → your app → Scopes; \
+             an authorization-code app then needs `zoom-licenses auth` again), or leave --with \
+             groups out"
+        );
+    }
 
     #[test]
     fn options_are_named_as_with_takes_them() {

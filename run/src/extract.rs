@@ -26,7 +26,7 @@ use transform::{ActivityContext, RunContext, Table, TransformStats, TransformedP
 
 use crate::Progress;
 use crate::config::{ExtractConfig, LiveConfig, SourceConfig};
-use crate::datasets::{DATASETS, Dataset, WithOption};
+use crate::datasets::{DATASETS, Dataset, WithOption, missing_scope};
 use crate::exit::{self, Failure};
 use crate::manifest::Manifest;
 use crate::reconcile::Reconciliation;
@@ -242,11 +242,6 @@ async fn account_of(
             Ok(None)
         }
     }
-}
-
-/// The failure (exit 2, before any page) of an option whose endpoint's scope the token lacks.
-fn missing_scope(endpoint: &Endpoint, option: &str) -> Failure {
-    Failure::usage(extractor::auth::token::missing_scope(endpoint, option))
 }
 
 /// Zoom's own counts of the account's users (the app may read them); a failure to read them is a

@@ -39,6 +39,7 @@ pub struct Manifest {
     /// Pages read.
     pub pages_read: u64,
     /// Pages, users received and Zoom's `total_records`, per status.
+    #[serde(default)]
     pub statuses: BTreeMap<UserStatus, StatusCounts>,
     /// User records read, repeats included.
     pub users_seen: u64,
@@ -142,8 +143,24 @@ pub struct Outputs {
     pub csv_raw: bool,
     /// What was written to each table, by its manifest name: `licenses`, `rejects`, and with the
     /// options `signin_events`, `user_activity`, `user_addons`, `groups`, `roles`.
-    #[serde(flatten)]
+    #[serde(flatten, deserialize_with = "known_tables")]
     pub tables: BTreeMap<Table, OutputReceipt>,
+}
+
+/// The tables of a manifest's outputs that this version knows; one a later version added is not
+/// read (so not checked either).
+fn known_tables<'de, D: serde::Deserializer<'de>>(
+    outputs: D,
+) -> Result<BTreeMap<Table, OutputReceipt>, D::Error> {
+    let mut named = BTreeMap::<String, serde_json::Value>::deserialize(outputs)?;
+    let mut tables = BTreeMap::new();
+    for table in Table::ALL {
+        if let Some(receipt) = named.remove(table.manifest_name()) {
+            let receipt = OutputReceipt::deserialize(receipt).map_err(serde::de::Error::custom)?;
+            tables.insert(table, receipt);
+        }
+    }
+    Ok(tables)
 }
 
 impl Outputs {
@@ -341,4 +358,25 @@ fn statuses(report: &SourceReport) -> BTreeMap<UserStatus, StatusCounts> {
         counts.short_of_total += total.saturating_sub(sweep.records_received);
     }
     statuses
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A table a later version added to `outputs` is skipped, not refused; the known ones are read.
+    #[test]
+    fn outputs_read_the_tables_this_version_knows() {
+        let receipt = r#"{"path": "u.parquet", "rows": 2, "bytes": 10, "sha256": "ab"}"#;
+        let text =
+            format!(r#"{{"format": "parquet", "licenses": {receipt}, "host_usage": {receipt}}}"#);
+        let outputs: Outputs = serde_json::from_str(&text).unwrap();
+        assert_eq!(outputs.format, "parquet");
+        assert!(!outputs.csv_raw);
+        assert_eq!(
+            outputs.tables.keys().collect::<Vec<_>>(),
+            [&Table::Licenses]
+        );
+        assert_eq!(outputs.tables[&Table::Licenses].rows, 2);
+    }
 }

@@ -56,7 +56,8 @@ pub fn stopped_by(signal: &str) -> crate::exit::Failure {
     }
 }
 
-/// Whether blocking work (`reclaim`, `changes`) was asked to stop: checked between batches.
+/// Whether the run was asked to stop: the extract's stages and the derived tables' reads check it
+/// between pages and batches.
 pub fn stop_requested() -> bool {
     received().is_some()
 }

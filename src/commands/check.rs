@@ -152,8 +152,7 @@ async fn account_id(client: &ZoomClient, granted: &[String]) -> String {
 
 /// How many sub accounts Zoom says it has (`total_records` of a one-record page).
 async fn count_sub_accounts(client: &ZoomClient) -> Result<String, Failure> {
-    let mut request = sub_accounts::sweep();
-    request.query.insert("page_size".into(), "1".into());
+    let request = sub_accounts::sweep().with_page_size(1);
     let page = client.fetch(&request).await.map_err(api_failure)?;
     let accounts = count(page.page.meta.total_records);
     Ok(format!("{accounts} (total_records of GET /accounts)"))

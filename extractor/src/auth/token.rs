@@ -42,19 +42,6 @@ impl AccessToken {
     }
 }
 
-/// The usage message (exit 2, before any page) of an option, e.g. `--with groups`, whose endpoint
-/// the token may not read (see [`AccessToken::grants`]): the scope to add, and where.
-pub fn missing_scope(endpoint: &Endpoint, option: &str) -> String {
-    format!(
-        "{option} reads `{}`, which needs the scope {} (classic apps: {}): add it to the Zoom app \
-         (Manage → your app → Scopes; an authorization-code app then needs `zoom-licenses auth` \
-         again), or leave {option} out",
-        endpoint.path,
-        endpoint.scopes.first().copied().unwrap_or_default(),
-        endpoint.scopes.get(1).copied().unwrap_or_default(),
-    )
-}
-
 /// Why no token could be had.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum AuthError {
@@ -175,18 +162,6 @@ mod tests {
         assert!(!token(&["user:read:admin"]).grants(&GROUPS));
         assert!(!token(&[]).grants(&USERS));
         assert!(!token(&["user:read"]).grants(&USERS));
-    }
-
-    /// The text the binary printed before it moved here, word for word.
-    #[test]
-    fn a_missing_scope_names_the_option_the_scopes_and_the_fix() {
-        assert_eq!(
-            missing_scope(&GROUPS, "--with groups"),
-            "--with groups reads `groups`, which needs the scope group:read:list_groups:admin \
-             (classic apps: group:read:admin): add it to the Zoom app (Manage → your app → Scopes; \
-             an authorization-code app then needs `zoom-licenses auth` again), or leave --with \
-             groups out"
-        );
     }
 
     #[test]
