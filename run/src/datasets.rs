@@ -24,7 +24,7 @@ pub struct Dataset {
     pub endpoint: &'static Endpoint,
     /// The `--with` option that asks for it; `None` for what runs read without being asked.
     pub with: Option<WithOption>,
-    /// The tables it fills beyond the license table.
+    /// The tables its pages fill (none: it is read for a count or an id, not recorded).
     pub tables: &'static [Table],
     /// What its scope unlocks, as `check` reports it (the first row's is required).
     pub unlocks: &'static str,
@@ -38,7 +38,7 @@ pub const DATASETS: &[Dataset] = &[
     Dataset {
         endpoint: &USERS,
         with: None,
-        tables: &[],
+        tables: &[Table::Licenses, Table::Rejects],
         unlocks: "required: the license table (GET /users)",
         first: None,
     },
@@ -89,7 +89,7 @@ pub const DATASETS: &[Dataset] = &[
     Dataset {
         endpoint: &ACCOUNT_USERS,
         with: None,
-        tables: &[],
+        tables: &[Table::Licenses, Table::Rejects],
         unlocks: "optional: --sub-accounts, each sub account's users (GET \
                   /accounts/{accountId}/users)",
         first: None,
@@ -122,14 +122,10 @@ pub fn missing_scope(endpoint: &Endpoint, option: &str) -> Failure {
     ))
 }
 
-/// The endpoints a recording may hold pages of.
+/// The endpoints a recording may hold pages of: those whose pages fill tables.
 pub fn recordable() -> Vec<&'static Endpoint> {
-    let listed = DATASETS
-        .iter()
-        .filter(|d| d.with.is_some() || d.endpoint == &USERS);
-    let mut endpoints: Vec<&'static Endpoint> = listed.map(|d| d.endpoint).collect();
-    endpoints.push(&ACCOUNT_USERS);
-    endpoints
+    let filling = DATASETS.iter().filter(|d| !d.tables.is_empty());
+    filling.map(|d| d.endpoint).collect()
 }
 
 /// What `--with` can add to an extract.
