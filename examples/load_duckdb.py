@@ -12,7 +12,7 @@ import sys
 
 import duckdb
 
-# The extract's tables, and those `zoom-licenses reclaim` and `extract --changes` derive from them
+# The extract's tables, and those `zoom-licenses reclaim` and `zoom-licenses changes` derive from them
 # (a first day has no changes: nothing to load).
 TABLES = ("zoom_users", "zoom_user_rejects", "zoom_reclaim_candidates", "zoom_user_changes")
 

@@ -218,10 +218,6 @@ pub struct ExtractArgs {
     /// Whose add-ons `--with addons` reads, one request per user [default: licensed].
     #[arg(long, value_enum, value_name = "WHO")]
     pub addons_for: Option<AddonsFor>,
-    /// After publishing, write zoom_user_changes against the account's previous partition (as
-    /// `zoom-licenses changes` does).
-    #[arg(long, requires = "output_dir")]
-    pub changes: bool,
 }
 
 /// Which run a derived command reads, and where its table goes.

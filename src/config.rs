@@ -150,7 +150,6 @@ pub fn extract_config(
         extracted_at,
         started_at: now,
         csv_raw: args.csv_raw,
-        changes: args.changes,
         with_ip: args.with_ip,
         partition: partition_config(args, entry, extracted_at)?,
     })
@@ -312,7 +311,6 @@ fn partition_config(
             let needs_partitions = [
                 ("--partition-date", args.partition_date.is_some()),
                 ("--partition-account", args.partition_account.is_some()),
-                ("--changes", args.changes),
             ];
             if let Some((flag, _)) = needs_partitions.iter().find(|(_, given)| *given) {
                 return Err(Failure::usage(format!(

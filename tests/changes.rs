@@ -229,23 +229,20 @@ fn changes_in(rows: &[Value]) -> BTreeSet<Change> {
     set
 }
 
-/// Replays `days` into partitions of account `acme` under `root`, in NDJSON (`extra` added to
-/// the last day's extract). A replay reads the statuses its recording holds.
-fn extract_days(work: &Path, root: &Path, days: &[(&str, Users)], extra: &[&str]) {
-    for (n, (date, users)) in days.iter().enumerate() {
+/// Replays `days` into partitions of account `acme` under `root`, in NDJSON. A replay reads the statuses its recording holds.
+fn extract_days(work: &Path, root: &Path, days: &[(&str, Users)]) {
+    for (date, users) in days {
         let recording = work.join(format!("rec-{date}"));
         write_recording(&recording, "acct1", users);
-        let mut cmd = zoom_licenses();
-        cmd.args(["-q", "extract", "--format", "ndjson", "--replay"])
+        zoom_licenses()
+            .args(["-q", "extract", "--format", "ndjson", "--replay"])
             .arg(&recording)
             .args(["--as-of", &format!("{date}T06:00:00Z")])
             .arg("--output-dir")
             .arg(root)
-            .args(["--partition-date", date, "--partition-account", "acme"]);
-        if n + 1 == days.len() {
-            cmd.args(extra);
-        }
-        cmd.assert().success();
+            .args(["--partition-date", date, "--partition-account", "acme"])
+            .assert()
+            .success();
     }
 }
 
@@ -257,7 +254,6 @@ fn every_kind_of_change_is_found_and_nothing_else() {
         work.path(),
         &root,
         &[("2026-11-30", day1()), ("2026-12-01", day2())],
-        &[],
     );
     // Only --to: the previous date present is --from.
     let output = zoom_licenses()
@@ -304,7 +300,6 @@ fn a_run_without_inactive_users_says_not_listed() {
         work.path(),
         &root,
         &[("2026-12-01", day2()), ("2026-12-02", day3())],
-        &[],
     );
     zoom_licenses()
         .args([
@@ -350,23 +345,21 @@ fn a_run_without_inactive_users_says_not_listed() {
     assert_eq!(changes_in(&rows), want);
 }
 
-/// `extract --changes` writes the same table right after its own partitions; on the first day
-/// there is nothing to compare, which is said, not failed.
+/// `changes` on an account's first partition has nothing earlier to compare with, which is said,
+/// not failed; after the next day's extract it compares that day with the first.
 #[test]
-fn an_extract_with_changes_compares_with_the_previous_partition() {
+fn changes_of_a_first_partition_is_said_not_failed() {
     let work = tempfile::tempdir().unwrap();
     let root = work.path().join("lake");
-    let first = zoom_licenses()
-        .args(["extract", "--changes", "--format", "ndjson", "--replay"])
-        .arg({
-            write_recording(&work.path().join("first"), "acct1", &day1());
-            work.path().join("first")
-        })
-        .args(["--as-of", "2026-11-30T06:00:00Z", "--output-dir"])
-        .arg(&root)
-        .args(["--partition-account", "acme"])
-        .output()
-        .unwrap();
+    extract_days(work.path(), &root, &[("2026-11-30", day1())]);
+    let changes = |date: &str| {
+        zoom_licenses()
+            .args(["changes", "--to", date, "--output-dir"])
+            .arg(&root)
+            .output()
+            .unwrap()
+    };
+    let first = changes("2026-11-30");
     assert_succeeded(&first);
     let stderr = String::from_utf8_lossy(&first.stderr);
     assert!(
@@ -374,18 +367,56 @@ fn an_extract_with_changes_compares_with_the_previous_partition() {
         "{stderr}"
     );
     assert!(!root.join("zoom_user_changes").exists());
-    // The manifest path stays the last stdout line, for schedulers.
-    let stdout = String::from_utf8(first.stdout).unwrap();
-    assert!(stdout.trim_end().ends_with("_manifest.json"), "{stdout}");
-    extract_days(
-        work.path(),
-        &root,
-        &[("2026-12-01", day2())],
-        &["--changes"],
-    );
+    extract_days(work.path(), &root, &[("2026-12-01", day2())]);
+    assert_succeeded(&changes("2026-12-01"));
     let rows =
         ndjson_file(&root.join("zoom_user_changes/dt=2026-12-01/account=acme/part-0.ndjson"));
     assert_eq!(changes_in(&rows), day1_to_day2());
+}
+
+/// Partitions of two accounts on one day, as an `extract --all-accounts` leaves them: `changes`
+/// without `--partition-account` compares each with its own previous partition, and an account
+/// with none (new in the accounts file) is said, not failed.
+#[test]
+fn changes_of_a_date_covers_every_account_of_it() {
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("lake");
+    extract_days(
+        work.path(),
+        &root,
+        &[("2026-11-30", day1()), ("2026-12-01", day2())],
+    );
+    let recording = work.path().join("rec-beta");
+    write_recording(&recording, "acct2", &day1());
+    zoom_licenses()
+        .args(["-q", "extract", "--format", "ndjson", "--replay"])
+        .arg(&recording)
+        .args(["--as-of", "2026-12-01T07:00:00Z", "--output-dir"])
+        .arg(&root)
+        .args([
+            "--partition-date",
+            "2026-12-01",
+            "--partition-account",
+            "beta",
+        ])
+        .assert()
+        .success();
+    let output = zoom_licenses()
+        .args(["changes", "--to", "2026-12-01", "--output-dir"])
+        .arg(&root)
+        .output()
+        .unwrap();
+    assert_succeeded(&output);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("No earlier partition of this account to compare with")
+            && stderr.contains("beta"),
+        "{stderr}"
+    );
+    let day = root.join("zoom_user_changes/dt=2026-12-01");
+    let rows = ndjson_file(&day.join("account=acme/part-0.ndjson"));
+    assert_eq!(changes_in(&rows), day1_to_day2());
+    assert!(!day.join("account=beta").exists());
 }
 
 /// Two manifests compared directly; the output goes beside the later run's license file.
@@ -508,46 +539,6 @@ fn a_backfilled_earlier_date_still_compares_by_date() {
     let rows =
         ndjson_file(&root.join("zoom_user_changes/dt=2026-12-01/account=acme/part-0.ndjson"));
     assert_eq!(changes_in(&rows), day1_to_day2());
-}
-
-/// When the changes cannot be written after an extract, the extract is still published, its
-/// manifest path still printed, and the error says so and what to run.
-#[test]
-fn an_extract_whose_changes_fail_is_still_published_and_says_so() {
-    let work = tempfile::tempdir().unwrap();
-    let root = work.path().join("lake");
-    extract_days(work.path(), &root, &[("2026-11-30", day1())], &[]);
-    let earlier = root.join("zoom_users/dt=2026-11-30/account=acme/part-0.ndjson");
-    std::fs::write(&earlier, b"{}\n").unwrap();
-    let recording = work.path().join("rec-day2");
-    write_recording(&recording, "acct1", &day2());
-    let output = zoom_licenses()
-        .args(["extract", "--changes", "--format", "ndjson", "--replay"])
-        .arg(&recording)
-        .args(["--as-of", "2026-12-01T06:00:00Z", "--output-dir"])
-        .arg(&root)
-        .args([
-            "--partition-date",
-            "2026-12-01",
-            "--partition-account",
-            "acme",
-        ])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("the extract is published"), "{stderr}");
-    assert!(
-        stderr.contains("zoom-licenses changes --output-dir") && stderr.contains("--to 2026-12-01"),
-        "{stderr}"
-    );
-    let manifest = root.join("zoom_users/dt=2026-12-01/account=acme/_manifest.json");
-    assert!(manifest.is_file());
-    assert_eq!(
-        String::from_utf8(output.stdout).unwrap().trim_end(),
-        manifest.display().to_string()
-    );
-    assert!(!root.join("zoom_user_changes").exists());
 }
 
 /// A later run whose rejects went to stdout cannot tell how users left: `not_listed`, with a

@@ -1,6 +1,6 @@
 //! Edges of the derived tables through the binary (issue 24, "Mixed or stale output"): runs of two
 //! Zoom accounts under one partition name, a manifest left beside a data file it does not
-//! describe, and concurrent runs of one day with `--changes`.
+//! describe, and concurrent runs of one day's `extract` then `changes`.
 
 mod common;
 
@@ -58,8 +58,8 @@ fn licenses_manifest(root: &Path, date: &str) -> PathBuf {
 }
 
 /// Two Zoom accounts whose partitions share the name `acme` are not compared, by `changes` with
-/// dates (given or found) nor by `extract --changes`: exit 2, naming both account ids and both
-/// manifests, and no changes partition. The rule is file mode's, whose message is the same.
+/// dates (given or found): exit 2, naming both account ids and both manifests, and no changes
+/// partition. The rule is file mode's, whose message is the same.
 #[test]
 fn partitions_of_two_zoom_accounts_under_one_name_are_not_compared() {
     let work = tempfile::tempdir().unwrap();
@@ -86,7 +86,6 @@ fn partitions_of_two_zoom_accounts_under_one_name_are_not_compared() {
             assert!(stderr.contains(part), "{part} not in {stderr}");
         }
         assert!(!root.join("zoom_user_changes").exists());
-        stderr.into_owned()
     };
     let changes = |extra: &[&str]| {
         zoom_licenses()
@@ -99,13 +98,6 @@ fn partitions_of_two_zoom_accounts_under_one_name_are_not_compared() {
     refused(changes(&[]));
     refused(changes(&["--from", "2026-11-30"]));
     refused(changes(&["--partition-account", "acme"]));
-    // The extract itself is published, and says its changes are not.
-    let output = extract_into(&root, &rec2, "2026-12-01")
-        .arg("--changes")
-        .output()
-        .unwrap();
-    let stderr = refused(output);
-    assert!(stderr.contains("the extract is published"), "{stderr}");
     // File mode: the same rule, the same words.
     let output = zoom_licenses()
         .args(["changes", "--from"])
@@ -134,8 +126,12 @@ fn a_run_without_an_account_id_is_compared_with_a_warning() {
     let known = recording(&work.path().join("rec1"), Some("acct1"));
     let unknown = recording(&work.path().join("rec2"), None);
     extract_into(&root, &known, "2026-11-30").assert().success();
-    let output = extract_into(&root, &unknown, "2026-12-01")
-        .arg("--changes")
+    extract_into(&root, &unknown, "2026-12-01")
+        .assert()
+        .success();
+    let output = zoom_licenses()
+        .args(["changes", "--to", "2026-12-01", "--output-dir"])
+        .arg(&root)
         .output()
         .unwrap();
     assert_succeeded(&output);
@@ -155,12 +151,20 @@ fn partition_manifest(root: &Path, table: &str, date: &str) -> Value {
     json_file(root.join(format!("{table}/dt={date}/account=emea/_manifest.json")))
 }
 
-/// `extract --replay fixtures/sample --changes` of 2026-12-02 into `root`, as run `run_id`.
-fn extract_with_changes(root: &Path, run_id: &str) -> std::process::Command {
+/// The binary, without the caller's log settings (a `Command` of its own, for a thread).
+fn binary() -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_zoom-licenses"));
     cmd.env_remove("RUST_LOG")
-        .env_remove("ZOOM_LICENSES_LOG_FORMAT")
-        .args(["-q", "extract", "--changes", "--replay"])
+        .env_remove("ZOOM_LICENSES_LOG_FORMAT");
+    cmd
+}
+
+/// A daily pipeline's two steps for 2026-12-02 into `root`, as run `run_id`:
+/// `extract --replay fixtures/sample`, then (once it succeeded) `changes` of that date; returns
+/// each step's exit code and stderr.
+fn extract_then_changes(root: &Path, run_id: &str) -> Vec<(Option<i32>, String)> {
+    let extract = binary()
+        .args(["-q", "extract", "--replay"])
         .arg(fixture("sample"))
         .arg("--output-dir")
         .arg(root)
@@ -170,16 +174,34 @@ fn extract_with_changes(root: &Path, run_id: &str) -> std::process::Command {
             "--partition-account",
             "emea",
         ])
-        .args(["--run-id", run_id]);
-    cmd
+        .args(["--run-id", run_id])
+        .output()
+        .unwrap();
+    let mut steps = vec![(
+        extract.status.code(),
+        String::from_utf8_lossy(&extract.stderr).into_owned(),
+    )];
+    if extract.status.success() {
+        let changes = binary()
+            .args(["-q", "changes", "--to", "2026-12-02", "--output-dir"])
+            .arg(root)
+            .output()
+            .unwrap();
+        steps.push((
+            changes.status.code(),
+            String::from_utf8_lossy(&changes.stderr).into_owned(),
+        ));
+    }
+    steps
 }
 
-/// Six runs of one day with `--changes` at once, five times over: every run exits 0, and what is
-/// left agrees: the changes partition was made from the licenses and rejects partitions in place
-/// (its `to` run is theirs) against the previous day's, and its file is the one its manifest
-/// lists.
+/// Six daily pipelines (`extract`, then `changes`) of one day at once, five times over: every step
+/// exits 0, and what is left agrees, as the last step to publish is a `changes` that read under
+/// the root's turn: the changes partition was made from the licenses and rejects partitions in
+/// place (its `to` run is theirs) against the previous day's, and its file is the one its
+/// manifest lists.
 #[test]
-fn concurrent_extracts_of_one_day_with_changes_leave_consistent_partitions() {
+fn concurrent_extracts_then_changes_of_one_day_leave_consistent_partitions() {
     let work = tempfile::tempdir().unwrap();
     let root = work.path().join("lake");
     zoom_licenses()
@@ -197,27 +219,19 @@ fn concurrent_extracts_of_one_day_with_changes_leave_consistent_partitions() {
         .assert()
         .success();
     for trial in 0..5 {
-        let runs: Vec<(String, std::process::Child)> = (0..6)
-            .map(|n| {
-                let run_id = format!("trial-{trial}-run-{n}");
-                let child = extract_with_changes(&root, &run_id)
-                    .stdout(std::process::Stdio::null())
-                    .stderr(std::process::Stdio::piped())
-                    .spawn()
-                    .unwrap();
-                (run_id, child)
-            })
-            .collect();
-        let mut run_ids = Vec::new();
-        for (run_id, child) in runs {
-            let output = child.wait_with_output().unwrap();
-            assert_eq!(
-                output.status.code(),
-                Some(0),
-                "trial {trial}, {run_id}: {}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-            run_ids.push(run_id);
+        let run_ids: Vec<String> = (0..6).map(|n| format!("trial-{trial}-run-{n}")).collect();
+        let outcomes: Vec<Vec<(Option<i32>, String)>> = std::thread::scope(|scope| {
+            let runs: Vec<_> = run_ids
+                .iter()
+                .map(|run_id| scope.spawn(|| extract_then_changes(&root, run_id)))
+                .collect();
+            runs.into_iter().map(|run| run.join().unwrap()).collect()
+        });
+        for (run_id, steps) in run_ids.iter().zip(&outcomes) {
+            assert_eq!(steps.len(), 2, "trial {trial}, {run_id}: {steps:?}");
+            for (code, stderr) in steps {
+                assert_eq!(*code, Some(0), "trial {trial}, {run_id}: {stderr}");
+            }
         }
         let users = partition_manifest(&root, "zoom_users", "2026-12-02");
         let rejects = partition_manifest(&root, "zoom_user_rejects", "2026-12-02");

@@ -1359,10 +1359,6 @@ fn honest_mistakes_get_one_clear_line() {
             vec!["-o", "u.parquet", "--partition-account", "a"],
             "--partition-account works on partitions",
         ),
-        (
-            vec!["-o", "u.parquet", "--changes"],
-            "--changes works on partitions",
-        ),
     ] {
         zoom_licenses()
             .current_dir(work.path())

@@ -1,6 +1,5 @@
-"""Daily Zoom license extract for Airflow 3: one mapped task per active account (each also writing
-what changed since the account's previous partition), then the seats that can be reclaimed, then a
-load.
+"""Daily Zoom license extract for Airflow 3: one mapped task per active account, then what changed
+since each account's previous partition, then the seats that can be reclaimed, then a load.
 
 Install on the workers: `pip install zoom_licenses-<version>-…whl` (built by `make wheel`; no Rust
 toolchain needed), and `duckdb` for the load. Deploy this file and ../load_duckdb.py into the DAG
@@ -17,13 +16,15 @@ as login, the client secret as password, and in extra `account_id` (a Server-to-
 or `token_file` (an OAuth app authorized with `zoom-licenses auth` on the worker). They reach the
 process in its environment, never on its command line. Each extract runs
 
-  zoom-licenses --log-format json extract --changes --output-dir … --partition-date {{ ds }}
+  zoom-licenses --log-format json extract --output-dir … --partition-date {{ ds }}
     --partition-account NAME --run-id {{ run_id }}
 
 with its log lines streamed into the task log as they come. Exit code 75 (rate limit, daily quota,
 network) is retried; any other failure fails the task at once, without retries, since running it
-again would not help. Then `zoom-licenses reclaim --output-dir … --partition-date {{ ds }}` reads
-every account's partition of the day (no Zoom call).
+again would not help. Then `zoom-licenses changes --output-dir … --to {{ ds }}` compares every
+account's partition of the day with its previous one (an account's first day has nothing to
+compare: said in the log, not failed), and `zoom-licenses reclaim --output-dir … --partition-date
+{{ ds }}` reads every account's partition of the day (neither calls Zoom).
 
 A missing or unreadable accounts file, or one with no active account, fails the DAG's import with
 the path and what to do: otherwise no task would be mapped and the run would be green and empty.
@@ -108,10 +109,16 @@ def extract_env(account: str) -> dict[str, str]:
 def extract_command(account: str, ds: str, run_id: str) -> list[str]:
     """The command one mapped task runs: no credential on it."""
     return [
-        BINARY, "--log-format", "json", "extract", "--changes",
+        BINARY, "--log-format", "json", "extract",
         "--output-dir", OUTPUT_DIR, "--partition-date", ds, "--partition-account", account,
         "--run-id", run_id,
     ]
+
+
+def changes_command(ds: str) -> list[str]:
+    """The command the changes task runs: every account's partition of the day against its
+    previous one."""
+    return [BINARY, "--log-format", "json", "changes", "--output-dir", OUTPUT_DIR, "--to", ds]
 
 
 def reclaim_command(ds: str) -> list[str]:
@@ -202,6 +209,12 @@ with DAG(
         return run_extract(account, ds, run_id)
 
     @task(retries=0, execution_timeout=timedelta(minutes=30))
+    def changes(manifests: list[str], ds: str | None = None) -> list[str]:
+        """What changed since each account's previous partition, from the day's partitions."""
+        run_zoom_licenses(changes_command(needs_date(ds)), f"changes {ds}")
+        return list(manifests)
+
+    @task(retries=0, execution_timeout=timedelta(minutes=30))
     def reclaim(manifests: list[str], ds: str | None = None) -> list[str]:
         """The seats that can be reclaimed, per account, from the day's partitions."""
         run_zoom_licenses(reclaim_command(needs_date(ds)), f"reclaim {ds}")
@@ -215,4 +228,4 @@ with DAG(
         print(f"loading {len(list(manifests))} account partitions for {ds}")
         return load_day(OUTPUT_DIR, ds, DATABASE)
 
-    load(reclaim(extract.expand(account=active_accounts())))
+    load(reclaim(changes(extract.expand(account=active_accounts()))))

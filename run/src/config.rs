@@ -71,8 +71,6 @@ pub struct ExtractConfig {
     pub started_at: DateTime<Utc>,
     /// Whether CSV formula neutralization is off.
     pub csv_raw: bool,
-    /// After publishing, write zoom_user_changes against the previous partition (`--changes`).
-    pub changes: bool,
     /// Whether sign-in events keep their IP address.
     pub with_ip: bool,
     /// Hive-style partitioned output, instead of `output`/`rejects`/`manifest`.

@@ -44,9 +44,6 @@ pub struct RunResult {
     pub manifest: Manifest,
     /// Where it was written.
     pub manifest_path: std::path::PathBuf,
-    /// The output root's turn, still held after publishing when `--changes` reads what was
-    /// published and publishes its changes.
-    pub turn: Option<sinks::partition::PublishTurn>,
 }
 
 /// Progress reports of a run, with the live client whose request counts they show.
@@ -486,13 +483,9 @@ fn publish(
     let manifest_path = committed.path.ok_or_else(|| {
         Failure::failed_msg("an extract without a manifest (a bug: please report it)")
     })?;
-    // The turn is kept for the changes step: another run of the day publishing in between would
-    // leave changes made against partitions no longer there, or fail reading them.
-    let (manifest, turn) = (committed.manifest, committed.turn.filter(|_| cfg.changes));
     Ok(RunResult {
-        manifest,
+        manifest: committed.manifest,
         manifest_path,
-        turn,
     })
 }
 

@@ -1,7 +1,7 @@
 //! SIGINT and SIGTERM, listened for from the start of the process and remembered: a signal that
-//! comes while nothing is waiting for one (a run being opened, between two accounts, between an
-//! extract and its changes) is not lost, and the next step that checks stops the run with exit
-//! 130 or 143 after removing its temporary files.
+//! comes while nothing is waiting for one (a run being opened, between two accounts) is not lost,
+//! and the next step that checks stops the run with exit 130 or 143 after removing its temporary
+//! files.
 
 use std::sync::OnceLock;
 

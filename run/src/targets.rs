@@ -53,15 +53,12 @@ pub struct Targets {
     staged: Option<Staged>,
 }
 
-/// What a run committed: its manifest, where it is, and the output root's turn when one was taken
-/// to publish partitions.
+/// What a run committed: its manifest and where it is.
 pub struct Committed<M> {
     /// The manifest as written.
     pub manifest: M,
     /// Where readers find it (none for a derived table on stdout).
     pub path: Option<PathBuf>,
-    /// The turn the partitions were published under, still held.
-    pub turn: Option<PublishTurn>,
 }
 
 /// A partitioned run's staging area and where its partitions go.
@@ -183,7 +180,6 @@ impl Targets {
         // The derived tables of this day were made from the partition being replaced.
         let derived: Vec<String> = [Table::ReclaimCandidates, Table::UserChanges]
             .into_iter()
-            .filter(|table| !(cfg.changes && *table == Table::UserChanges))
             .map(|table| partition.dir(table.folder(), &account))
             .filter(|dir| dir.exists())
             .map(|dir| dir.display().to_string())
@@ -305,7 +301,7 @@ impl Targets {
 
     /// Commits every finished output, then writes the manifest that `manifest` makes of their
     /// receipts (naming the files where readers find them) and of the partition, then publishes
-    /// the partitions under `turn` (taken now when `None`, and handed back).
+    /// the partitions under `turn` (taken now when `None`, and let go once they are published).
     pub fn commit<M: Serialize>(
         self,
         finished: BTreeMap<Table, FinishedOutput>,
@@ -333,24 +329,17 @@ impl Targets {
             sinks::write_json_atomically(path, &manifest)
                 .map_err(|e| Failure::failed(anyhow!(e).context("cannot write the manifest")))?;
         }
-        let (path, turn) = match self.staged {
-            None => (self.manifest, None),
-            Some(staged) => {
-                let taken = match turn {
-                    Some(_) => None,
-                    None => Some(publish_turn(staged.area.root())?),
-                };
-                let path = staged.publish(turn.or(taken.as_ref()).ok_or_else(|| {
-                    Failure::failed_msg("no turn to publish under (a bug: please report it)")
-                })?)?;
-                (Some(path), taken)
-            }
+        let path = match self.staged {
+            None => self.manifest,
+            Some(staged) => match turn {
+                Some(turn) => Some(staged.publish(turn)?),
+                None => {
+                    let turn = publish_turn(staged.area.root())?;
+                    Some(staged.publish(&turn)?)
+                }
+            },
         };
-        Ok(Committed {
-            manifest,
-            path,
-            turn,
-        })
+        Ok(Committed { manifest, path })
     }
 }
 
@@ -367,7 +356,7 @@ pub fn sink_failure(e: SinkError) -> Failure {
 }
 
 /// The turn to read and publish the partitions under `root`: held by one run at a time, so what a
-/// run reads of them (`extract --changes`, `changes`, `reclaim`) is still there when it publishes
+/// run reads of them (`changes`, `reclaim`) is still there when it publishes
 /// what it made of it. Waiting longer than another run's turn should take is a temporary failure
 /// (exit 75): a retry finds the root free.
 pub fn publish_turn(root: &Path) -> Result<PublishTurn, Failure> {

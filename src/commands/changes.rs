@@ -90,35 +90,6 @@ fn between_manifests(args: &ChangesArgs, quiet: bool) -> Result<(), Failure> {
     compare(&from, &to, &later, &place, format, quiet, None)
 }
 
-/// `extract --changes`: the changes of the partition just published against the account's
-/// previous one, in the run's format, under the turn the extract published with (so the
-/// partition compared is the one it published, and its changes go in before another run's).
-pub fn after_extract(
-    root: &Path,
-    date: NaiveDate,
-    account: &str,
-    format: Format,
-    quiet: bool,
-    turn: &PublishTurn,
-) -> Result<(), Failure> {
-    let to = RunOutputs::load(&runs::partition_manifest(root, date, account))?;
-    let place = Place::Partition {
-        root: root.to_path_buf(),
-        date,
-        account: account.to_string(),
-    };
-    against_previous(
-        root,
-        (date, None),
-        account,
-        &to,
-        &place,
-        format,
-        quiet,
-        turn,
-    )
-}
-
 /// Compares `to` (of `dates.0`) with the partition of `dates.1` (or the latest before), under the
 /// root's `turn`; with no earlier partition there is nothing to compare, which is said, not
 /// failed.
@@ -161,8 +132,7 @@ fn against_previous(
     compare(&from, to, &later, place, format, quiet, Some(turn))
 }
 
-/// The one rule every comparison (two manifests, two partitions, `extract --changes`) is held
-/// to: runs of two Zoom accounts are not compared (exit 2), even when their partitions share an
+/// The one rule every comparison (two manifests, two partitions) is held to: runs of two Zoom accounts are not compared (exit 2), even when their partitions share an
 /// `account=` name (an accounts file may give two Zoom accounts one name). When a run does not
 /// name its Zoom account (an authorization-code app without the `users:me` scope, a recording
 /// without an account id), nothing can be checked: the runs are compared with a warning, as

@@ -41,7 +41,7 @@ async fn run_one(cfg: &ExtractConfig, quiet: bool, progress: bool) -> Result<Pat
         }
     );
     let bars = progress.then(crate::progress::Bars::start);
-    let mut result = pipeline::run_extract(cfg, bars).await?;
+    let result = pipeline::run_extract(cfg, bars).await?;
     let m = &result.manifest;
     tracing::info!(
         message = "Extract finished.",
@@ -78,30 +78,6 @@ async fn run_one(cfg: &ExtractConfig, quiet: bool, progress: bool) -> Result<Pat
         // Schedulers read the last stdout line (Airflow pushes it to XCom): the manifest's path.
         // Not after data rows, though: stdout would no longer be data only.
         print_path(&result.manifest_path)?;
-    }
-    if let (true, Some(partition), Some(info)) = (cfg.changes, &cfg.partition, &m.partition) {
-        let (root, date) = (partition.root.clone(), partition.date);
-        let (account, format) = (info.account.clone(), cfg.format);
-        // The turn the partitions were published under, held until the changes are published.
-        let turn = match result.turn.take() {
-            Some(turn) => turn,
-            None => run::targets::publish_turn(&root)?,
-        };
-        let compare = {
-            let root = root.clone();
-            move || super::changes::after_extract(&root, date, &account, format, quiet, &turn)
-        };
-        run::derived::stoppable(compare)
-            .await
-            .map_err(|failure| Failure {
-                code: failure.code,
-                error: failure.error.context(format!(
-                    "the extract is published ({}), but its changes are not: once fixed, run \
-                     `zoom-licenses changes --output-dir {} --to {date}`",
-                    result.manifest_path.display(),
-                    root.display()
-                )),
-            })?;
     }
     Ok(result.manifest_path)
 }

@@ -63,22 +63,26 @@ def dag_module(tmp_path, monkeypatch):
     return import_dag(ROOT / "examples/airflow/zoom_licenses_dag.py")
 
 
-def test_one_mapped_extract_per_active_account_then_reclaim_then_a_load(dag_module):
+def test_one_mapped_extract_per_active_account_then_changes_then_reclaim_then_a_load(dag_module):
     dag = dag_module.dag
     assert dag.dag_id == "zoom_licenses"
-    assert set(dag.task_dict) == {"extract", "reclaim", "load"}
-    extract, reclaim, load = (dag.task_dict[t] for t in ("extract", "reclaim", "load"))
-    assert reclaim.upstream_task_ids == {"extract"}
+    assert set(dag.task_dict) == {"extract", "changes", "reclaim", "load"}
+    extract, changes, reclaim, load = (
+        dag.task_dict[t] for t in ("extract", "changes", "reclaim", "load")
+    )
+    assert changes.upstream_task_ids == {"extract"}
+    assert reclaim.upstream_task_ids == {"changes"}
     assert load.upstream_task_ids == {"reclaim"}
-    assert extract.downstream_task_ids == {"reclaim"}
+    assert extract.downstream_task_ids == {"changes"}
     assert extract.op_kwargs_expand_input.value["account"] == ["emea", "us"]
     assert extract.partial_kwargs["retries"] == 4
-    assert reclaim.retries == 0 and load.retries == 0
+    assert changes.retries == 0 and reclaim.retries == 0 and load.retries == 0
 
 
 def test_every_task_has_an_execution_timeout(dag_module):
     tasks = dag_module.dag.task_dict
     assert tasks["extract"].partial_kwargs["execution_timeout"] == timedelta(hours=2)
+    assert tasks["changes"].execution_timeout == timedelta(minutes=30)
     assert tasks["reclaim"].execution_timeout == timedelta(minutes=30)
     assert tasks["load"].execution_timeout == timedelta(minutes=30)
 
@@ -160,10 +164,17 @@ def test_logs_reach_the_task_log_while_the_process_runs(dag_module, tmp_path, mo
 
 def test_the_command_carries_the_date_run_id_and_account(dag_module):
     cmd = dag_module.extract_command("emea", "2026-11-27", "scheduled__2026-11-27")
-    assert cmd[cmd.index("--partition-date") + 1] == "2026-11-27"
-    assert cmd[cmd.index("--run-id") + 1] == "scheduled__2026-11-27"
-    assert cmd[cmd.index("--partition-account") + 1] == "emea"
-    assert "--output-dir" in cmd and "--changes" in cmd
+    assert cmd[cmd.index("extract") + 1:] == [
+        "--output-dir", os.environ["ZOOM_LICENSES_OUTPUT_DIR"], "--partition-date", "2026-11-27",
+        "--partition-account", "emea", "--run-id", "scheduled__2026-11-27",
+    ]
+
+
+def test_changes_compares_every_account_of_the_day_with_its_previous_partition(dag_module):
+    cmd = dag_module.changes_command("2026-11-27")
+    assert cmd[cmd.index("changes") + 1:] == [
+        "--output-dir", os.environ["ZOOM_LICENSES_OUTPUT_DIR"], "--to", "2026-11-27",
+    ]
 
 
 def test_reclaim_reads_every_account_of_the_day(dag_module):

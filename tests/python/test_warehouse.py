@@ -127,13 +127,24 @@ def test_the_make_example_loads_a_day_idempotently(binary, tmp_path):
         extracted_at = json.loads(licenses.read_text())["extracted_at"]
         as_of = datetime.fromisoformat(extracted_at.replace("Z", "+00:00"))
         candidates = sum(expected_reclaim(ROOT / "fixtures/sample", as_of).values())
-        # One date only: no earlier partition, so no changes.
+        # One date only: no earlier partition, so no changes; the changes step says so and goes on.
         want = (f"loaded 842 users and 158 rejects for 2026-11-27, with {candidates} reclaim "
                 "candidates and 0 changes")
         assert want in done.stdout, done.stdout
+        assert "No earlier partition of this account to compare with" in done.stderr, done.stderr
+        assert not (tmp_path / "wh/zoom_user_changes").exists()
     con = duckdb.connect(str(tmp_path / "wh" / "zoom.duckdb"))
     assert con.execute("SELECT count(*) FROM zoom_users").fetchone()[0] == 842
     assert con.execute("SELECT count(*) FROM zoom_reclaim_candidates").fetchone()[0] == candidates
+    con.close()  # the load of the next day takes the database's lock
+    # The next day's changes step compares it with the day before, whose extract it names.
+    done = subprocess.run([a.replace("DATE=2026-11-27", "DATE=2026-11-28") for a in args],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    changes = json.loads(
+        (tmp_path / "wh/zoom_user_changes/dt=2026-11-28/account=emea/_manifest.json").read_text())
+    assert changes["inputs"]["from"]["run_id"] == "daily-2026-11-27"
+    assert changes["inputs"]["to"]["run_id"] == "daily-2026-11-28"
 
 
 def test_the_make_example_says_in_one_line_what_is_missing(binary, tmp_path):
