@@ -24,7 +24,7 @@ pub struct AccountOutcome {
 
 impl AccountOutcome {
     /// An outcome with `status` and nothing else yet.
-    pub fn new(name: String, account_name: Option<String>, status: &'static str) -> Self {
+    fn new(name: String, account_name: Option<String>, status: &'static str) -> Self {
         AccountOutcome {
             name,
             account_name,
@@ -37,7 +37,7 @@ impl AccountOutcome {
 
     /// This account's `result` added to `outcomes`; a signal's failure is handed back, as it
     /// stops the whole run, not only this account.
-    pub fn record(
+    fn record(
         mut self,
         result: Result<PathBuf, Failure>,
         outcomes: &mut Vec<AccountOutcome>,
@@ -68,6 +68,30 @@ struct AccountsManifest {
     run_id: String,
     config: String,
     accounts: Vec<AccountOutcome>,
+}
+
+/// Runs `extract` for each account in turn, named by its name (and a sub account's name), until a
+/// signal stops the run; `extract` gives `None` for an account it skips (inactive). Returns every
+/// account's outcome, and the signal's failure when one came.
+pub async fn each_account<A>(
+    accounts: impl IntoIterator<Item = (String, Option<String>, A)>,
+    mut extract: impl AsyncFnMut(A) -> Option<Result<PathBuf, Failure>>,
+) -> (Vec<AccountOutcome>, Option<Failure>) {
+    let mut outcomes = Vec::new();
+    for (name, account_name, account) in accounts {
+        if let Some(signal) = signal_received() {
+            return (outcomes, Some(signal));
+        }
+        let Some(result) = extract(account).await else {
+            outcomes.push(AccountOutcome::new(name, account_name, "skipped"));
+            continue;
+        };
+        let outcome = AccountOutcome::new(name, account_name, "ok");
+        if let Some(signal) = outcome.record(result, &mut outcomes) {
+            return (outcomes, Some(signal));
+        }
+    }
+    (outcomes, None)
 }
 
 /// The master account's sub accounts (id, name), every page of `GET /accounts`.
@@ -113,7 +137,7 @@ pub async fn list_sub_accounts(
 
 /// The run's failure once a signal came (exit 130 for SIGINT, 143 for SIGTERM): checked before
 /// each account, since one that came between two accounts reached no pipeline.
-pub fn signal_received() -> Option<Failure> {
+fn signal_received() -> Option<Failure> {
     let signal = crate::signals::received()?;
     tracing::warn!(
         message = "Interrupted: no further account is started.",
@@ -140,13 +164,14 @@ pub struct AccountsRun {
 }
 
 /// Writes the accounts manifest of a run over many accounts (beside the partitions, or in the
-/// folder holding the accounts' folders) and turns their outcomes into the run's result: exit 0
+/// folder holding the accounts' folders), has `print_path` print where it is, and turns their outcomes into the run's result: exit 0
 /// when none failed, 75 when every failure is temporary, 1 otherwise; a signal that `stopped` the
 /// run is its result once the manifest is written, saying how many accounts were written before it.
 pub fn finish_accounts(
     run: AccountsRun,
     outcomes: Vec<AccountOutcome>,
     stopped: Option<Failure>,
+    print_path: impl FnOnce(&Path) -> Result<(), Failure>,
 ) -> Result<(), Failure> {
     let AccountsRun {
         manifest: manifest_path,
@@ -261,20 +286,5 @@ fn stopped_after(
     Failure {
         code: signal.code,
         error: anyhow::anyhow!(message),
-    }
-}
-
-/// Prints a manifest's path as stdout's last line. Its reader having gone away is not an error
-/// (the outputs are written); any other failure to print it is, since a scheduler reads it.
-pub fn print_path(path: &Path) -> Result<(), Failure> {
-    use std::io::Write;
-    match writeln!(std::io::stdout(), "{}", path.display()) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Failure::failed_msg(format!(
-            "the outputs are written, but their manifest's path could not be printed on stdout \
-             ({e}): it is {}",
-            path.display()
-        ))),
     }
 }

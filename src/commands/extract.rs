@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use run::accounts::{AccountOutcome, AccountsRun, print_path, signal_received};
+use run::accounts::{AccountsRun, each_account};
 
 use crate::accounts::{self, AccountEntry};
 use crate::cli::ExtractArgs;
@@ -106,32 +106,22 @@ async fn run_all(
         .run_id
         .clone()
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
-    let mut outcomes = Vec::new();
     let mut output_dir: Option<PathBuf> = None;
-    let mut stopped = None;
-    for entry in &entries {
-        if let Some(signal) = signal_received() {
-            stopped = Some(signal);
-            break;
-        }
+    let accounts = entries.iter().map(|e| (e.name.clone(), None, e));
+    let (outcomes, stopped) = each_account(accounts, async |entry: &AccountEntry| {
         if !entry.active {
             tracing::info!(message = "Skipping inactive account.", account = %entry.name);
-            outcomes.push(AccountOutcome::new(entry.name.clone(), None, "skipped"));
-            continue;
+            return None;
         }
-        let result = match crate::config::extract_config(args, Some(entry), true, now) {
-            Ok(mut cfg) => {
-                cfg.run_id = run_id.clone();
-                output_dir.get_or_insert_with(|| accounts_root(&cfg, entry));
-                run_one(&cfg, quiet, progress).await
-            }
-            Err(failure) => Err(failure),
+        let mut cfg = match crate::config::extract_config(args, Some(entry), true, now) {
+            Ok(cfg) => cfg,
+            Err(failure) => return Some(Err(failure)),
         };
-        stopped = AccountOutcome::new(entry.name.clone(), None, "ok").record(result, &mut outcomes);
-        if stopped.is_some() {
-            break;
-        }
-    }
+        cfg.run_id = run_id.clone();
+        output_dir.get_or_insert_with(|| accounts_root(&cfg, entry));
+        Some(run_one(&cfg, quiet, progress).await)
+    })
+    .await;
     let run = AccountsRun {
         manifest: accounts_manifest(args, now, output_dir),
         run_id,
@@ -139,7 +129,7 @@ async fn run_all(
         planned: entries.iter().filter(|e| e.active).count(),
         kind: "accounts",
     };
-    run::accounts::finish_accounts(run, outcomes, stopped)
+    run::accounts::finish_accounts(run, outcomes, stopped, print_path)
 }
 
 /// Every sub account of a master account, one after the other: one failing does not stop the
@@ -181,7 +171,6 @@ async fn run_sub_accounts(
     };
     tracing::info!(message = "Sub accounts listed.", count = subs.len());
     let run_id = base.run_id.clone();
-    let mut outcomes = Vec::new();
     // The sub accounts' folders are made beside the configured files: their manifest goes there.
     let output_dir = Some(
         base.manifest
@@ -189,22 +178,17 @@ async fn run_sub_accounts(
             .unwrap_or(Path::new("."))
             .to_path_buf(),
     );
-    let mut stopped = None;
     let planned = subs.len();
-    for (id, name) in subs {
-        if let Some(signal) = signal_received() {
-            stopped = Some(signal);
-            break;
-        }
-        let result = match base.for_sub_account(&id, name.as_deref()) {
+    let accounts = subs
+        .into_iter()
+        .map(|(id, name)| (id.clone(), name.clone(), (id, name)));
+    let (outcomes, stopped) = each_account(accounts, async |(id, name)| {
+        Some(match base.for_sub_account(&id, name.as_deref()) {
             Ok(cfg) => run_one(&cfg, quiet, progress).await,
             Err(failure) => Err(failure),
-        };
-        stopped = AccountOutcome::new(id, name, "ok").record(result, &mut outcomes);
-        if stopped.is_some() {
-            break;
-        }
-    }
+        })
+    })
+    .await;
     let run = AccountsRun {
         manifest: accounts_manifest(args, now, output_dir),
         run_id,
@@ -212,7 +196,7 @@ async fn run_sub_accounts(
         planned,
         kind: "sub accounts",
     };
-    run::accounts::finish_accounts(run, outcomes, stopped)
+    run::accounts::finish_accounts(run, outcomes, stopped, print_path)
 }
 
 /// The folder holding every account's folder: the parent of this account's manifest folder.
@@ -242,5 +226,20 @@ fn accounts_manifest(
         None => output_dir
             .unwrap_or_else(|| PathBuf::from(run::config::DEFAULT_DIR))
             .join("accounts_manifest.json"),
+    }
+}
+
+/// Prints a manifest's path as stdout's last line. Its reader having gone away is not an error
+/// (the outputs are written); any other failure to print it is, since a scheduler reads it.
+fn print_path(path: &Path) -> Result<(), Failure> {
+    use std::io::Write;
+    match writeln!(std::io::stdout(), "{}", path.display()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Failure::failed_msg(format!(
+            "the outputs are written, but their manifest's path could not be printed on stdout \
+             ({e}): it is {}",
+            path.display()
+        ))),
     }
 }
