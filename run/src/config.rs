@@ -195,6 +195,7 @@ pub fn output_format(
     Ok(given.or(named.map(|(format, _, _)| format)))
 }
 
+/// Refuses a `--record` folder that is not empty: no earlier recording may be mixed in.
 pub fn check_record_dir(record: &Option<PathBuf>) -> Result<(), Failure> {
     if let Some(dir) = record
         && std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some())

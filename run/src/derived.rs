@@ -13,7 +13,7 @@ use sinks::{Destination, Format, OutputReceipt, RecordSink};
 use transform::Table;
 
 use crate::exit::Failure;
-use crate::manifest::{MANIFEST_VERSION, PartitionInfo, Tool};
+use crate::manifest::{MANIFEST_VERSION, Outputs, PartitionInfo, Tool};
 use crate::runs::{RunOutputs, TableFile};
 pub use crate::targets::Place;
 use crate::targets::{Targets, sink_failure};
@@ -39,7 +39,7 @@ pub struct DerivedManifest<S: Serialize> {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub partition: Option<PartitionInfo>,
     /// Format, and what was written to the table.
-    pub outputs: BTreeMap<String, serde_json::Value>,
+    pub outputs: Outputs,
 }
 
 /// A run read by a derived command.
@@ -114,17 +114,12 @@ impl DerivedWriter {
     ) -> Result<(String, OutputReceipt), Failure> {
         let finished = self.sink.finish().map_err(sink_failure)?;
         let (table, format) = (self.table, self.format);
-        let mut written = None;
-        let manifest = |receipts: BTreeMap<Table, OutputReceipt>, partition| {
-            let receipt = receipts.into_values().next();
-            written.clone_from(&receipt);
-            let outputs = BTreeMap::from([
-                ("format".to_string(), serde_json::json!(format.extension())),
-                (
-                    table.manifest_name().to_string(),
-                    serde_json::json!(receipt),
-                ),
-            ]);
+        let manifest = |receipts, partition| {
+            let outputs = Outputs {
+                format: format.extension().to_string(),
+                csv_raw: false,
+                tables: receipts,
+            };
             DerivedManifest {
                 manifest_version: MANIFEST_VERSION,
                 command,
@@ -143,7 +138,8 @@ impl DerivedWriter {
         let committed = self
             .targets
             .commit(BTreeMap::from([(table, finished)]), manifest, turn)?;
-        let receipt = written.ok_or_else(|| Failure::failed_msg("no receipt (a bug)"))?;
+        let receipt = committed.manifest.outputs.tables.get(&table).cloned();
+        let receipt = receipt.ok_or_else(|| Failure::failed_msg("no receipt (a bug)"))?;
         let shown = committed.path.map(|p| p.display().to_string());
         Ok((shown.unwrap_or_else(|| "none".into()), receipt))
     }

@@ -5,9 +5,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use chrono::NaiveDate;
-
 use anyhow::anyhow;
+use chrono::NaiveDate;
 use serde::Serialize;
 use sinks::partition::{PublishTurn, StagingArea};
 use sinks::{
@@ -43,7 +42,7 @@ pub enum Place {
 /// Where one run writes: the configured files, or a staging area published as partitions.
 pub struct Targets {
     /// Each table's destination (in the staging area when partitioned).
-    pub tables: BTreeMap<Table, Destination>,
+    tables: BTreeMap<Table, Destination>,
     /// Where the manifest is written (in the staging area when partitioned); none when a
     /// derived table goes to stdout.
     manifest: Option<PathBuf>,
@@ -62,7 +61,7 @@ pub struct Committed<M> {
 }
 
 /// A partitioned run's staging area and where its partitions go.
-pub struct Staged {
+struct Staged {
     area: StagingArea,
     /// Partition folders in publishing order: the license table's (the one readers key on) last.
     partitions: Vec<PathBuf>,
