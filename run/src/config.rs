@@ -112,6 +112,11 @@ pub fn date_folder(date: chrono::NaiveDate) -> String {
     format!("dt={}", date.format("%Y-%m-%d"))
 }
 
+/// The account of a partition folder named like [`PartitionConfig::dir`]'s (`account=acme`).
+pub fn account_of(folder: &str) -> Option<&str> {
+    folder.strip_prefix("account=")
+}
+
 /// The date of a folder named like [`date_dir`]'s (`dt=2026-11-30`).
 pub fn date_of(folder: &str) -> Option<chrono::NaiveDate> {
     let day = folder.strip_prefix("dt=")?;

@@ -310,12 +310,7 @@ pub fn accounts_on(root: &Path, date: NaiveDate) -> Vec<String> {
         .into_iter()
         .flatten()
         .flatten()
-        .filter_map(|e| {
-            e.file_name()
-                .to_str()?
-                .strip_prefix("account=")
-                .map(str::to_string)
-        })
+        .filter_map(|e| crate::config::account_of(e.file_name().to_str()?).map(str::to_string))
         .filter(|a| partition_manifest(root, date, a).is_file())
         .collect();
     accounts.sort();
