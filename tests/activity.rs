@@ -207,6 +207,34 @@ async fn without_the_report_scope_the_run_stops_before_any_page() {
     assert!(mock.seen().requests.is_empty(), "a users page was fetched");
 }
 
+/// With two datasets' scopes missing, the run names the first in the datasets' order (groups
+/// before the report) and stops before any request and before making its recording folder.
+#[tokio::test(flavor = "multi_thread")]
+async fn with_two_scopes_missing_the_first_is_named_before_any_request() {
+    let (mut account, _, _) = report_account();
+    account.scopes = "user:read:list_users:admin user:read:user:admin".into();
+    let mock = MockZoom::start(account, BTreeMap::new(), Duration::ZERO).await;
+    let out = tempfile::tempdir().unwrap();
+    let recording = out.path().join("recording");
+    let mut cmd = extract_with_activity(&mock, &out.path().join("u"), &["--with", "groups"]);
+    cmd.arg("--record").arg(&recording);
+    let output = run_blocking(cmd).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--with groups reads `groups`"), "{stderr}");
+    assert!(
+        !stderr.contains("report:read:user_activities:admin"),
+        "{stderr}"
+    );
+    assert!(
+        mock.seen().requests.is_empty(),
+        "{:?}",
+        mock.seen().requests
+    );
+    assert!(!recording.exists(), "a recording folder was made");
+    assert!(dir_entries(out.path()).is_empty());
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_plan_without_reports_is_a_clear_error() {
     let (mut account, _, _) = report_account();
