@@ -160,15 +160,16 @@ impl Targets {
                 )));
             }
         };
+        // The partitions of this day and account among `others` that exist.
+        let existing = |others: &mut dyn Iterator<Item = Table>| -> Vec<String> {
+            let dirs = others.map(|table| partition.dir(table.folder(), &account));
+            let dirs = dirs.filter(|dir| dir.exists());
+            dirs.map(|dir| dir.display().to_string()).collect()
+        };
         // A run without an option leaves an earlier run's partitions of that option's tables for
         // this day in place: say so, as they no longer match the license table beside them.
-        let stale: Vec<String> = Table::PUBLISH_ORDER
-            .into_iter()
-            .filter(|table| !tables.contains(table))
-            .map(|table| partition.dir(table.folder(), &account))
-            .filter(|dir| dir.exists())
-            .map(|dir| dir.display().to_string())
-            .collect();
+        let unwritten = Table::PUBLISH_ORDER.into_iter();
+        let stale = existing(&mut unwritten.filter(|table| !tables.contains(table)));
         if !stale.is_empty() {
             tracing::warn!(
                 message = "Partitions of an earlier run remain for this day and account in tables \
@@ -177,12 +178,7 @@ impl Targets {
             );
         }
         // The derived tables of this day were made from the partition being replaced.
-        let derived: Vec<String> = [Table::ReclaimCandidates, Table::UserChanges]
-            .into_iter()
-            .map(|table| partition.dir(table.folder(), &account))
-            .filter(|dir| dir.exists())
-            .map(|dir| dir.display().to_string())
-            .collect();
+        let derived = existing(&mut [Table::ReclaimCandidates, Table::UserChanges].into_iter());
         if !derived.is_empty() {
             tracing::warn!(
                 message = "Derived partitions of this day and account were made from the partition \
