@@ -3,12 +3,12 @@
 use std::path::{Path, PathBuf};
 
 use run::accounts::{AccountsRun, each_account};
-
-use crate::accounts::{self, AccountEntry};
-use crate::cli::ExtractArgs;
 use run::config::{ExtractConfig, SourceConfig};
 use run::exit::Failure;
 use run::{extract as pipeline, summary};
+
+use crate::accounts::{self, AccountEntry};
+use crate::cli::ExtractArgs;
 
 /// Runs `extract`; `quiet` (or JSON logs) leaves out the text summary.
 pub async fn run(args: ExtractArgs, quiet: bool, progress: bool) -> Result<(), Failure> {
