@@ -256,11 +256,7 @@ fn every_kind_of_change_is_found_and_nothing_else() {
         &[("2026-11-30", day1()), ("2026-12-01", day2())],
     );
     // Only --to: the previous date present is --from.
-    let output = zoom_licenses()
-        .args(["changes", "--to", "2026-12-01", "--output-dir"])
-        .arg(&root)
-        .output()
-        .unwrap();
+    let output = changes_of_day(&root, "2026-12-01", &[]);
     assert_succeeded(&output);
     let partition = root.join("zoom_user_changes/dt=2026-12-01/account=acme");
     let rows = ndjson_file(&partition.join("part-0.ndjson"));
@@ -352,13 +348,7 @@ fn changes_of_a_first_partition_is_said_not_failed() {
     let work = tempfile::tempdir().unwrap();
     let root = work.path().join("lake");
     extract_days(work.path(), &root, &[("2026-11-30", day1())]);
-    let changes = |date: &str| {
-        zoom_licenses()
-            .args(["changes", "--to", date, "--output-dir"])
-            .arg(&root)
-            .output()
-            .unwrap()
-    };
+    let changes = |date: &str| changes_of_day(&root, date, &[]);
     let first = changes("2026-11-30");
     assert_succeeded(&first);
     let stderr = String::from_utf8_lossy(&first.stderr);
@@ -401,11 +391,7 @@ fn changes_of_a_date_covers_every_account_of_it() {
         ])
         .assert()
         .success();
-    let output = zoom_licenses()
-        .args(["changes", "--to", "2026-12-01", "--output-dir"])
-        .arg(&root)
-        .output()
-        .unwrap();
+    let output = changes_of_day(&root, "2026-12-01", &[]);
     assert_succeeded(&output);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(

@@ -87,14 +87,7 @@ fn partitions_of_two_zoom_accounts_under_one_name_are_not_compared() {
         }
         assert!(!root.join("zoom_user_changes").exists());
     };
-    let changes = |extra: &[&str]| {
-        zoom_licenses()
-            .args(["changes", "--to", "2026-12-01", "--output-dir"])
-            .arg(&root)
-            .args(extra)
-            .output()
-            .unwrap()
-    };
+    let changes = |extra: &[&str]| changes_of_day(&root, "2026-12-01", extra);
     refused(changes(&[]));
     refused(changes(&["--from", "2026-11-30"]));
     refused(changes(&["--partition-account", "acme"]));
@@ -129,11 +122,7 @@ fn a_run_without_an_account_id_is_compared_with_a_warning() {
     extract_into(&root, &unknown, "2026-12-01")
         .assert()
         .success();
-    let output = zoom_licenses()
-        .args(["changes", "--to", "2026-12-01", "--output-dir"])
-        .arg(&root)
-        .output()
-        .unwrap();
+    let output = changes_of_day(&root, "2026-12-01", &[]);
     assert_succeeded(&output);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(

@@ -261,3 +261,13 @@ pub fn written_keys(path: &Path) -> BTreeSet<String> {
     assert_eq!(keys.len(), rows.len(), "a user was written twice");
     keys
 }
+
+/// Runs `changes --to DATE --output-dir ROOT` with `extra` flags; what it printed, and how it ended.
+pub fn changes_of_day(root: &std::path::Path, date: &str, extra: &[&str]) -> std::process::Output {
+    zoom_licenses()
+        .args(["changes", "--to", date, "--output-dir"])
+        .arg(root)
+        .args(extra)
+        .output()
+        .unwrap()
+}
