@@ -66,7 +66,9 @@ impl LiveSource {
 struct Shared {
     client: Arc<ZoomClient>,
     pages: mpsc::Sender<Page>,
-    sequence: AtomicU64,
+    /// The last page's sequence number, locked while a page is numbered, recorded and sent, so
+    /// that the order the transform reads pages in is the order the recording keeps.
+    sequence: tokio::sync::Mutex<u64>,
     /// Records on the pages sent, repeats included.
     records: AtomicU64,
     page_size: AtomicU32,
@@ -102,7 +104,7 @@ impl PageSource for LiveSource {
         let shared = Arc::new(Shared {
             client: self.client.clone(),
             pages,
-            sequence: AtomicU64::new(0),
+            sequence: tokio::sync::Mutex::new(0),
             records: AtomicU64::new(0),
             page_size: AtomicU32::new(page_size),
             served_page_size: AtomicU32::new(u32::MAX),
@@ -293,18 +295,15 @@ async fn sweep(shared: Arc<Shared>, first: PageRequest) -> Result<SweepReport, E
                 continue;
             }
         };
-        let page = take_page(&shared, fetched, &mut report, page_size)?;
+        let fetched_at = fetched.fetched_at;
+        let page = take_page(&shared, fetched, &mut report, page_size);
         let token = page.meta.next_page_token.clone();
         let paginated = page.request.endpoint.paginated;
         if paginated && let Err(why) = guard.admit(&page) {
             return Err(ExtractError::EndlessSweep { sweep, why });
         }
         note_follow_ups(&shared, &page);
-        shared
-            .pages
-            .send(page)
-            .await
-            .map_err(|_| ExtractError::ConsumerGone)?;
+        deliver(&shared, page, fetched_at).await?;
         if token.is_empty() || !paginated {
             break;
         }
@@ -382,18 +381,15 @@ fn recover(
     }
 }
 
-/// Numbers a fetched page of the sweep in the run's order, records it and counts it; notes a
-/// server that serves fewer users per page than `page_size` asked for.
+/// Counts a fetched page of the sweep; notes a server that serves fewer users per page than
+/// `page_size` asked for.
 fn take_page(
     shared: &Shared,
     fetched: FetchedPage,
     report: &mut SweepReport,
     page_size: u32,
-) -> Result<Page, ExtractError> {
-    let mut page = fetched.page;
-    page.sequence = shared.sequence.fetch_add(1, Ordering::Relaxed) + 1;
-    let body = page.body().as_bytes();
-    record(shared, &page.request, 200, fetched.fetched_at, body)?;
+) -> Page {
+    let page = fetched.page;
     report.count_page(&page);
     let served = page
         .meta
@@ -413,7 +409,29 @@ fn take_page(
     shared
         .records
         .fetch_add(page.record_count() as u64, Ordering::Relaxed);
-    Ok(page)
+    page
+}
+
+/// Numbers `page` in the run's order, records it and sends it to the transform as one step: the
+/// sweeps run at once, and a page numbered or recorded before another but sent after it would
+/// make the replay's order (the recording's) differ from the live run's.
+async fn deliver(
+    shared: &Shared,
+    mut page: Page,
+    fetched_at: chrono::DateTime<chrono::Utc>,
+) -> Result<(), ExtractError> {
+    let mut sequence = shared.sequence.lock().await;
+    *sequence += 1;
+    page.sequence = *sequence;
+    record(
+        shared,
+        &page.request,
+        200,
+        fetched_at,
+        page.body().as_bytes(),
+    )?;
+    let sent = shared.pages.send(page).await;
+    sent.map_err(|_| ExtractError::ConsumerGone)
 }
 
 /// Writes an answer to the recording, when the run records.
