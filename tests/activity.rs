@@ -512,8 +512,7 @@ async fn events_dated_outside_the_window_count_as_no_sign_in() {
     let mock = MockZoom::start(account, BTreeMap::new(), Duration::ZERO).await;
     let out = tempfile::tempdir().unwrap();
     let output = run_blocking(extract_with_activity(&mock, out.path(), &[])).await;
-    assert_succeeded(&output);
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = assert_succeeded(&output);
     assert!(stderr.contains("dated outside the window"), "{stderr}");
     let events = ndjson_file(&out.path().join("u_signin_events.ndjson"));
     assert_eq!(events.len(), 2, "both events are written");

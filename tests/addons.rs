@@ -368,8 +368,7 @@ async fn a_licensed_user_with_an_odd_id_is_skipped_and_counted() {
     .await;
     let out = tempfile::tempdir().unwrap();
     let output = run_blocking(extract(&mock, out.path(), &[])).await;
-    assert_succeeded(&output);
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = assert_succeeded(&output);
     assert!(stderr.contains("users=3"), "{stderr}");
     let asked: BTreeSet<String> = mock.seen().settings_requests.into_iter().collect();
     assert_eq!(

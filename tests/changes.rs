@@ -392,8 +392,7 @@ fn changes_of_a_date_covers_every_account_of_it() {
         .assert()
         .success();
     let output = changes_of_day(&root, "2026-12-01", &[]);
-    assert_succeeded(&output);
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = assert_succeeded(&output);
     assert!(
         stderr.contains("No earlier partition of this account to compare with")
             && stderr.contains("beta"),

@@ -123,8 +123,7 @@ fn a_run_without_an_account_id_is_compared_with_a_warning() {
         .assert()
         .success();
     let output = changes_of_day(&root, "2026-12-01", &[]);
-    assert_succeeded(&output);
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = assert_succeeded(&output);
     assert!(
         stderr.contains("cannot be checked to be of one account")
             && stderr.contains("to_account_id=\"(not known)\"")

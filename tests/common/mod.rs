@@ -156,14 +156,12 @@ pub fn ndjson_file(path: &Path) -> Vec<Value> {
         .collect()
 }
 
-/// Fails the test, showing the run's stderr, unless the run exited 0.
+/// Fails the test, showing the run's stderr, unless the run exited 0; returns that stderr.
 #[track_caller]
-pub fn assert_succeeded(output: &std::process::Output) {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+pub fn assert_succeeded(output: &std::process::Output) -> String {
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "{stderr}");
+    stderr
 }
 
 /// The JSON document in the file at `path`.
