@@ -107,11 +107,11 @@ pub async fn list_sub_accounts(
     // Both scopes are needed before anything is read: listing, then each sub account's users.
     for endpoint in [&SUB_ACCOUNTS, &extractor::zoom::users::ACCOUNT_USERS] {
         if !token.grants(endpoint) {
-            let (granular, classic) = crate::datasets::scope_names(endpoint);
             return Err(Failure::usage(format!(
-                "--sub-accounts reads `{}` of a master account, which needs the scope {granular} \
-                 (classic apps: {classic}): add it to the master account's app",
-                endpoint.path
+                "--sub-accounts reads `{}` of a master account, which needs the scope {}: add it \
+                 to the master account's app",
+                endpoint.path,
+                crate::datasets::scope_text(endpoint),
             )));
         }
     }

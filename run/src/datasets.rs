@@ -104,21 +104,24 @@ pub const DATASETS: &[Dataset] = &[
     },
 ];
 
-/// An endpoint's scopes as messages name them: the granular one, and the classic one.
-pub fn scope_names(endpoint: &Endpoint) -> (&'static str, &'static str) {
-    let scope = |i: usize| endpoint.scopes.get(i).copied().unwrap_or_default();
-    (scope(0), scope(1))
+/// An endpoint's scope as messages name it: `granular (classic apps: classic)`, or its one name.
+pub fn scope_text(endpoint: &Endpoint) -> String {
+    match endpoint.scopes {
+        [granular, classic, ..] => format!("{granular} (classic apps: {classic})"),
+        [only] => only.to_string(),
+        [] => String::new(),
+    }
 }
 
 /// The failure (exit 2, before any page) of an option, e.g. `--with groups`, whose endpoint the
 /// token may not read: the scope to add, and where.
 pub fn missing_scope(endpoint: &Endpoint, option: &str) -> Failure {
-    let (granular, classic) = scope_names(endpoint);
     Failure::usage(format!(
-        "{option} reads `{}`, which needs the scope {granular} (classic apps: {classic}): add it \
-         to the Zoom app (Manage → your app → Scopes; an authorization-code app then needs \
-         `zoom-licenses auth` again), or leave {option} out",
+        "{option} reads `{}`, which needs the scope {}: add it to the Zoom app (Manage → your \
+         app → Scopes; an authorization-code app then needs `zoom-licenses auth` again), or leave \
+         {option} out",
         endpoint.path,
+        scope_text(endpoint),
     ))
 }
 

@@ -117,12 +117,10 @@ fn token_scopes(granted: &[String]) -> String {
 /// One line per dataset's scope: granted or not, and what it unlocks (users' is required).
 fn scope_lines(granted: &[String]) -> impl Iterator<Item = String> + '_ {
     run::datasets::DATASETS.iter().filter_map(|dataset| {
-        let scopes = dataset.endpoint.scopes;
-        let scope = match scopes {
-            [granular, classic, ..] => format!("{granular} (classic apps: {classic})"),
-            [only] => only.to_string(),
-            [] => return None,
-        };
+        let scope = run::datasets::scope_text(dataset.endpoint);
+        if scope.is_empty() {
+            return None;
+        }
         let state = match (
             dataset.endpoint.granted_by(granted),
             dataset.endpoint == &USERS,
