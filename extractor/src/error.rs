@@ -71,7 +71,7 @@ pub enum ExtractError {
 
 impl ExtractError {
     /// Maps an I/O error on `path` to [`ExtractError::Io`], for `map_err`.
-    pub fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Self + '_ {
+    pub fn io(path: &std::path::Path) -> impl Fn(std::io::Error) -> Self + Copy + '_ {
         move |error| ExtractError::Io {
             path: path.to_path_buf(),
             error,

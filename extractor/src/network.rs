@@ -4,11 +4,6 @@
 
 use std::error::Error;
 
-/// Whether no connection could be made at all (refused, DNS, TLS, connect timeout).
-pub fn is_unreachable(e: &reqwest::Error) -> bool {
-    e.is_connect()
-}
-
 /// `cannot connect to api.zoom.us:443: tcp connect error: Connection refused (os error 111)`.
 ///
 /// Host and port only: the full URL may hold a page token.

@@ -110,8 +110,16 @@ pub fn redact(text: &str) -> Cow<'_, str> {
 }
 
 /// A secret value; `Debug` and `Display` print `***`, so it cannot leak through logs or errors.
-#[derive(Clone, PartialEq, Eq)]
+/// Serialized as the plain value: only the token file, written with mode 0600, stores secrets.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(from = "String")]
 pub struct Secret(String);
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Secret::new(value)
+    }
+}
 
 impl Secret {
     /// Wraps a secret value, and registers it for [`redact`].
@@ -136,19 +144,6 @@ impl fmt::Debug for Secret {
 impl fmt::Display for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("***")
-    }
-}
-
-/// Serialized as the plain value: only the token file, written with mode 0600, stores secrets.
-impl serde::Serialize for Secret {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Secret {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer).map(Secret::new)
     }
 }
 

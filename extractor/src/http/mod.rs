@@ -511,7 +511,7 @@ fn send_error(e: reqwest::Error, path: &str) -> ApiError {
 fn network_error(e: reqwest::Error) -> ApiError {
     ApiError::Network {
         timeout: e.is_timeout(),
-        unreachable: network::is_unreachable(&e),
+        unreachable: e.is_connect(),
         message: network::describe(&e),
     }
 }

@@ -248,11 +248,6 @@ impl Inflight {
             lookahead,
         }
     }
-
-    /// The page size this request asked for.
-    fn page_size(&self) -> u32 {
-        self.request.query.page_size.unwrap_or(0)
-    }
 }
 
 impl Drop for Inflight {
@@ -279,16 +274,11 @@ async fn sweep(shared: Arc<Shared>, first: PageRequest) -> Result<SweepReport, E
         let joined = (&mut current.task)
             .await
             .map_err(|e| ExtractError::Internal(format!("a page request panicked: {e}")))?;
-        let page_size = current.page_size();
         let fetched = match joined {
             Ok(fetched) => fetched,
             Err(error) => {
-                let at = Failed {
-                    first: &first,
-                    current: &current.request,
-                    page_size,
-                };
-                match recover(&shared, at, &mut report, &mut guard, error)? {
+                let failed = &current.request;
+                match recover(&shared, &first, failed, &mut report, &mut guard, error)? {
                     Some(request) => current = Inflight::start(&shared, request),
                     None => return Ok(report),
                 }
@@ -296,7 +286,7 @@ async fn sweep(shared: Arc<Shared>, first: PageRequest) -> Result<SweepReport, E
             }
         };
         let fetched_at = fetched.fetched_at;
-        let page = take_page(&shared, fetched, &mut report, page_size);
+        let page = take_page(&shared, fetched, &mut report);
         let token = page.meta.next_page_token.clone();
         let paginated = page.request.endpoint.paginated;
         if paginated && let Err(why) = guard.admit(&page) {
@@ -319,27 +309,20 @@ async fn sweep(shared: Arc<Shared>, first: PageRequest) -> Result<SweepReport, E
     Ok(report)
 }
 
-/// Where in its sweep a request failed.
-struct Failed<'a> {
-    /// The sweep's first request.
-    first: &'a PageRequest,
-    /// The request that failed.
-    current: &'a PageRequest,
-    /// The page size it asked for.
-    page_size: u32,
-}
-
-/// How a sweep goes on after `error`: the request to send instead (an expired page token restarts
-/// the sweep from its first page; a refused page size falls back for every sweep), or `None` when
-/// the item asked for is gone (recorded, and the sweep ends). Anything else ends the run.
+/// How the sweep from `first` goes on after `failed` met `error`: the request to send instead (an
+/// expired page token restarts the sweep from its first page; a refused page size falls back for
+/// every sweep), or `None` when the item asked for is gone (recorded, and the sweep ends). Anything
+/// else ends the run.
 fn recover(
     shared: &Shared,
-    at: Failed<'_>,
+    first: &PageRequest,
+    failed: &PageRequest,
     report: &mut SweepReport,
     guard: &mut SweepGuard,
     error: ApiError,
 ) -> Result<Option<PageRequest>, ExtractError> {
-    let sweep = at.first.sweep();
+    let sweep = first.sweep();
+    let page_size = failed.query.page_size.unwrap_or(0);
     match error {
         ApiError::PageTokenExpired(message) if report.restarts < MAX_RESTARTS => {
             report.restarts += 1;
@@ -351,9 +334,9 @@ fn recover(
                 zoom = %message,
                 restart = report.restarts
             );
-            Ok(Some(at.first.clone()))
+            Ok(Some(first.clone()))
         }
-        ApiError::PageSizeRejected(message) if at.page_size > FALLBACK_PAGE_SIZE => {
+        ApiError::PageSizeRejected(message) if page_size > FALLBACK_PAGE_SIZE => {
             shared
                 .page_size
                 .store(FALLBACK_PAGE_SIZE, Ordering::Relaxed);
@@ -361,35 +344,31 @@ fn recover(
             tracing::warn!(
                 message = "Zoom refused the page size; falling back.",
                 %sweep,
-                page_size = at.page_size,
+                page_size,
                 fallback = FALLBACK_PAGE_SIZE,
                 zoom = %message
             );
-            Ok(Some(at.current.clone()))
+            Ok(Some(failed.clone()))
         }
         ApiError::Rejected {
             status: 404, code, ..
-        } if at.first.endpoint.gone_code == Some(code) => {
+        } if first.endpoint.gone_code == Some(code) => {
             tracing::warn!(message = "Gone since it was listed; skipped.", %sweep);
             report.gone = true;
             // Recorded too: a replay then knows the answer was "gone", not lost.
             let body = serde_json::json!({ "code": code }).to_string();
-            record(shared, at.first, 404, chrono::Utc::now(), body.as_bytes())?;
+            record(shared, first, 404, chrono::Utc::now(), body.as_bytes())?;
             Ok(None)
         }
         error => Err(ExtractError::Api { sweep, error }),
     }
 }
 
-/// Counts a fetched page of the sweep; notes a server that serves fewer users per page than
-/// `page_size` asked for.
-fn take_page(
-    shared: &Shared,
-    fetched: FetchedPage,
-    report: &mut SweepReport,
-    page_size: u32,
-) -> Page {
+/// Counts a fetched page of the sweep; notes a server that serves fewer users per page than its
+/// request asked for.
+fn take_page(shared: &Shared, fetched: FetchedPage, report: &mut SweepReport) -> Page {
     let page = fetched.page;
+    let page_size = page.request.query.page_size.unwrap_or(0);
     report.count_page(&page);
     let served = page
         .meta

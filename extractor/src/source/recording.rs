@@ -269,10 +269,7 @@ impl RecordingWriter {
     /// Writes `index.json` atomically; a recording without it is never mistaken for a whole one.
     pub fn finish(self) -> Result<RecordingIndex, ExtractError> {
         let path = self.dir.join(INDEX_FILE);
-        let io = |source| ExtractError::Io {
-            path: path.clone(),
-            error: source,
-        };
+        let io = ExtractError::io(&path);
         let mut tmp = tempfile::Builder::new()
             .prefix(".index.json.")
             .suffix(".tmp")

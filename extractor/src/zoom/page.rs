@@ -26,13 +26,6 @@ pub struct PageMeta {
     pub next_page_token: String,
 }
 
-impl PageMeta {
-    /// Whether this is the last page of its sweep.
-    pub fn is_last(&self) -> bool {
-        self.next_page_token.is_empty()
-    }
-}
-
 /// A page: the request it answered, its envelope, and the raw JSON of each record. A page of a
 /// list endpoint always has its records array (maybe empty) and, when the endpoint pages, a
 /// `next_page_token` string: a body without them is refused rather than read as an empty page.
@@ -263,7 +256,7 @@ mod tests {
                 r#""s""#
             ]
         );
-        assert!(page.meta.is_last());
+        assert!(page.meta.next_page_token.is_empty());
         assert_eq!(page.meta.page_count, None);
         assert_eq!(page.meta.page_size, Some(2));
     }
