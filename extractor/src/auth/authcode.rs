@@ -114,19 +114,12 @@ impl AuthCodeApp {
         let url = |path: &str| {
             self.oauth_url
                 .join(path)
-                .map(|u| u.to_string())
                 .map_err(|e| AuthError::Rejected(format!("bad OAuth URL: {e}")))
         };
         let mut client = BasicClient::new(ClientId::new(self.client_id.clone()))
             .set_client_secret(ClientSecret::new(self.client_secret.expose().to_owned()))
-            .set_auth_uri(
-                AuthUrl::new(url("oauth/authorize")?)
-                    .map_err(|e| AuthError::Rejected(e.to_string()))?,
-            )
-            .set_token_uri(
-                TokenUrl::new(url("oauth/token")?)
-                    .map_err(|e| AuthError::Rejected(e.to_string()))?,
-            );
+            .set_auth_uri(AuthUrl::from_url(url("oauth/authorize")?))
+            .set_token_uri(TokenUrl::from_url(url("oauth/token")?));
         if let Some(redirect) = &self.redirect_uri {
             client = client.set_redirect_uri(
                 RedirectUrl::new(redirect.clone())
@@ -221,7 +214,15 @@ impl AuthCodeApp {
                     > TimeDelta::from_std(RENEW_MARGIN).unwrap_or(TimeDelta::zero())
         };
         let stored = StoredToken::load(token_file).map_err(store_err)?;
-        self.check_client(&stored, token_file)?;
+        if stored.client_id != self.client_id {
+            return Err(AuthError::Rejected(format!(
+                "the token file {} belongs to client id {}, not {}: use that app's credentials, \
+                 or run `zoom-licenses auth` for this one",
+                token_file.display(),
+                stored.client_id,
+                self.client_id
+            )));
+        }
         if usable(&stored) {
             return Ok(to_access(&stored));
         }
@@ -245,19 +246,6 @@ impl AuthCodeApp {
         let fresh = self.stored(&response, Some(&stored))?;
         fresh.save(token_file).map_err(store_err)?;
         Ok(to_access(&fresh))
-    }
-
-    fn check_client(&self, stored: &StoredToken, token_file: &Path) -> Result<(), AuthError> {
-        if stored.client_id != self.client_id {
-            return Err(AuthError::Rejected(format!(
-                "the token file {} belongs to client id {}, not {}: use that app's credentials, \
-                 or run `zoom-licenses auth` for this one",
-                token_file.display(),
-                stored.client_id,
-                self.client_id
-            )));
-        }
-        Ok(())
     }
 }
 

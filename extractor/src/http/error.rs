@@ -200,41 +200,22 @@ impl ApiError {
     /// The kind of failure, for exit codes.
     pub fn class(&self) -> ErrorClass {
         match self {
+            _ if self.is_retryable() => ErrorClass::Temporary,
+            ApiError::DailyLimit { .. } | ApiError::WaitTooLong { .. } => ErrorClass::Temporary,
             ApiError::MissingScope { .. }
             | ApiError::NoPermission { .. }
             | ApiError::NoApiHere { .. }
             | ApiError::Redirected { .. }
             | ApiError::Unauthorized { .. }
             | ApiError::Auth(AuthError::Rejected(_)) => ErrorClass::Configuration,
-            ApiError::DailyLimit { .. }
-            | ApiError::WaitTooLong { .. }
-            | ApiError::RateLimited { .. }
-            | ApiError::Network { .. }
-            | ApiError::ServerError { .. }
-            | ApiError::BadBody(_)
-            | ApiError::Auth(AuthError::Unavailable(_) | AuthError::Unreachable(_)) => {
-                ErrorClass::Temporary
-            }
-            ApiError::PageTokenExpired(_)
-            | ApiError::PageSizeRejected(_)
-            | ApiError::Rejected { .. }
-            | ApiError::NotFound { .. }
-            | ApiError::UnusablePageToken { .. }
-            | ApiError::BadUrl(_) => ErrorClass::Failed,
             ApiError::RetriesExhausted { last, .. } => last.class(),
+            _ => ErrorClass::Failed,
         }
     }
 
     /// Whether trying again later may succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(
-            self,
-            ApiError::Network { .. }
-                | ApiError::BadBody(_)
-                | ApiError::ServerError { .. }
-                | ApiError::RateLimited { .. }
-                | ApiError::Auth(AuthError::Unavailable(_) | AuthError::Unreachable(_))
-        )
+        self.retry_cause().is_some()
     }
 
     /// Whether no connection could be made at all: retried for [`UNREACHABLE_BUDGET`] only.
@@ -248,17 +229,19 @@ impl ApiError {
         )
     }
 
-    /// The retry cause this error counts under in the manifest.
-    pub fn cause(&self) -> &'static str {
-        match self {
+    /// The retry cause this error counts under in the manifest; `None` when not worth retrying.
+    pub fn retry_cause(&self) -> Option<&'static str> {
+        Some(match self {
             ApiError::Network { timeout: true, .. } => "timeout",
             ApiError::Network { .. } => "network",
             ApiError::BadBody(_) => "bad_body",
             ApiError::ServerError { .. } => "server_error",
             ApiError::RateLimited { .. } => "rate_limited",
-            ApiError::Auth(_) => "token_endpoint",
-            _ => "other",
-        }
+            ApiError::Auth(AuthError::Unavailable(_) | AuthError::Unreachable(_)) => {
+                "token_endpoint"
+            }
+            _ => return None,
+        })
     }
 }
 

@@ -297,7 +297,7 @@ impl ZoomClient {
                     if matches!(error, ApiError::RateLimited { .. }) {
                         gate.add_wait(wait);
                     }
-                    self.note_retry(error.cause(), error, wait)
+                    self.note_retry(error.retry_cause().unwrap_or("other"), error, wait)
                 })
                 .await;
             match result {
@@ -346,7 +346,11 @@ impl ZoomClient {
         }
         // Only a page's token may send the next request early.
         let lookahead = match (http_status == StatusCode::OK, endpoint.records) {
-            (true, Some(records)) if endpoint.paginated => take(lookahead).map(|s| (s, records)),
+            (true, Some(records)) if endpoint.paginated => lookahead
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take()
+                .map(|s| (s, records)),
             _ => None,
         };
         let bytes = read_body(response, lookahead).await?;
@@ -456,10 +460,8 @@ async fn read_body(
     mut response: reqwest::Response,
     lookahead: Option<(tokio::sync::oneshot::Sender<String>, &str)>,
 ) -> Result<Vec<u8>, ApiError> {
-    let (mut lookahead, records) = match lookahead {
-        Some((sender, records)) => (Some(sender), records),
-        None => (None, ""),
-    };
+    let records = lookahead.as_ref().map_or("", |(_, records)| *records);
+    let mut lookahead = lookahead.map(|(sender, _)| sender);
     let expected = response
         .content_length()
         .and_then(|n| usize::try_from(n).ok());
@@ -492,11 +494,6 @@ async fn read_body(
         }
     }
     Ok(bytes)
-}
-
-/// The lookahead's sender, if no attempt has taken it yet.
-fn take<T>(lookahead: &Mutex<Option<T>>) -> Option<T> {
-    lookahead.lock().unwrap_or_else(|e| e.into_inner()).take()
 }
 
 /// A request that could not be sent. reqwest refusing to build it (e.g. "Parsed Url is not a valid

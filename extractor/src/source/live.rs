@@ -11,6 +11,7 @@ use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use indexmap::IndexMap;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 
@@ -85,10 +86,8 @@ struct Shared {
 /// The follow-ups of the pages read so far.
 #[derive(Default)]
 struct Followed {
-    /// The requests, in the order asked.
-    requests: Vec<PageRequest>,
-    /// Their sweeps, to ask for each once.
-    sweeps: HashSet<String>,
+    /// The requests by sweep, to ask for each once, in the order asked.
+    requests: IndexMap<String, PageRequest>,
     /// Items that could not be asked for, each once.
     unaskable: HashSet<String>,
 }
@@ -157,10 +156,10 @@ async fn run_follow_ups(
     sweeps: &mut Vec<(usize, SweepReport)>,
 ) -> Result<u64, ExtractError> {
     let Followed {
-        requests: followed,
+        requests,
         unaskable,
-        ..
     } = std::mem::take(&mut *shared.followed.lock().unwrap_or_else(|e| e.into_inner()));
+    let followed: Vec<PageRequest> = requests.into_values().collect();
     if followed.is_empty() {
         return Ok(unaskable.len() as u64);
     }
@@ -441,17 +440,10 @@ fn note_follow_ups(shared: &Shared, page: &Page) {
         return;
     }
     let mut followed = shared.followed.lock().unwrap_or_else(|e| e.into_inner());
-    let Followed {
-        requests,
-        sweeps,
-        unaskable,
-    } = &mut *followed;
-    let new = more
-        .requests
-        .into_iter()
-        .filter(|r| sweeps.insert(r.sweep()));
-    requests.extend(new);
-    unaskable.extend(more.unaskable);
+    for request in more.requests {
+        followed.requests.entry(request.sweep()).or_insert(request);
+    }
+    followed.unaskable.extend(more.unaskable);
 }
 
 /// Logs the end of a sweep, and when its records differ from Zoom's `total_records`.

@@ -144,14 +144,10 @@ impl FromStr for UserStatus {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "active" => Ok(UserStatus::Active),
-            "pending" => Ok(UserStatus::Pending),
-            "inactive" => Ok(UserStatus::Inactive),
-            other => Err(format!(
-                "unknown user status `{other}`: expected active, pending or inactive"
-            )),
-        }
+        let status = Self::ALL.into_iter().find(|status| status.as_str() == s);
+        status.ok_or_else(|| {
+            format!("unknown user status `{s}`: expected active, pending or inactive")
+        })
     }
 }
 
