@@ -1,8 +1,6 @@
 //! The authorization-code flow of an admin-managed Zoom OAuth app, with PKCE (S256): the authorize
-//! URL, the code exchange, and refreshing with Zoom's rotating refresh tokens.
-//!
-//! Built on the `oauth2` crate, with a small adapter so it sends through our reqwest 0.13 client
-//! (oauth2's own reqwest feature pins 0.12, which would put two reqwests in the build).
+//! URL, the code exchange, and refreshing with Zoom's rotating refresh tokens. Built on `oauth2`
+//! through a small adapter to our reqwest 0.13 (oauth2's reqwest feature would pin a second one).
 
 use std::path::Path;
 use std::time::Duration;

@@ -19,18 +19,15 @@ use aho_corasick::{AhoCorasick, MatchKind};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 
-/// Shorter values are not registered: a few characters (a placeholder like `x`, a test's
-/// `secret`) also occur in ordinary words and numbers, whose replacement would garble every log
-/// line and, by where the `***` fall, show the value anyway. Zoom's client secrets (32
-/// characters) and tokens (hundreds) are far longer.
+/// Shorter values are not registered: they also occur in ordinary words, whose replacement would
+/// garble every line and, by where the `***` fall, show the value anyway (Zoom's are 32 and more).
 pub const SHORTEST_REDACTED: usize = 8;
 
 /// What a known secret value is replaced with.
 const REDACTED: &str = "***";
 
-/// Every secret value this process knows, in the forms a line may show it, and a matcher of them
-/// all (aho-corasick, leftmost-longest: one pass over a text, a value that contains another
-/// replaced whole).
+/// Every secret value known, in each form a line may show it, and one leftmost-longest matcher of
+/// them all (a value that contains another is replaced whole).
 struct Known {
     values: Vec<String>,
     matcher: Option<AhoCorasick>,
@@ -76,10 +73,8 @@ pub fn register(value: &str) {
     }
 }
 
-/// Registers the values of an HTTP Basic header for `client_id` and `client_secret`: base64 of
-/// `id:secret`, as sent (reqwest) and with both parts form-encoded first (oauth2, per RFC 6749
-/// 2.3.1), each padded or not and in the standard or URL-safe alphabet, as an echo may re-encode
-/// it.
+/// Registers the HTTP Basic values of `client_id` and `client_secret`: base64 of `id:secret` as
+/// reqwest sends it and form-encoded first as oauth2 does, in every alphabet an echo may re-encode.
 pub fn register_basic(client_id: &str, client_secret: &Secret) {
     let form = |text: &str| form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>();
     let pairs = [
@@ -147,11 +142,9 @@ impl fmt::Display for Secret {
     }
 }
 
-/// `text` (a parser's error message about a file that may hold secrets) with no text of the file
-/// left: the name after `unknown field` or `unknown variant` replaced by `` `…` `` (a secret
-/// pasted as a key would be that name) and every double-quoted value by `"…"` (serde and TOML
-/// quote the values they could not read). The position and the names expected, which are the
-/// program's own, are kept.
+/// `text` (a parser's message about a file that may hold secrets) with no text of the file left:
+/// the name after `unknown field`/`unknown variant` (a secret pasted as a key) and every quoted
+/// value replaced by `…`; the position and the names expected are kept.
 pub fn without_file_text(text: &str) -> String {
     without_quoted_values(&without_unknown_names(text))
 }
@@ -205,11 +198,9 @@ fn without_quoted_values(text: &str) -> String {
     out
 }
 
-/// Text a server sent (an error message or body), made safe to show: every registered secret
-/// value replaced by `***` ([`redact`]), control characters and ANSI escapes removed (a body must
-/// not forge log lines), and, as a second net for credentials this process never held, anything
-/// after `Bearer` or `Basic` and any JSON Web Token replaced by `***` (a proxy may echo the
-/// request's credentials); at most 200 characters.
+/// Text a server sent, made safe to show: [`redact`]ed, without control characters (a body must not
+/// forge log lines), anything after `Bearer`/`Basic` and any JSON Web Token replaced by `***` (a
+/// proxy may echo credentials this process never held); at most 200 characters.
 pub fn remote_text(text: &str) -> String {
     // Redacted after the control characters go (removing a newline may join a secret split by
     // it) and before the cut (so no cut-off prefix of a secret is shown).

@@ -1,10 +1,7 @@
-//! The token file of the authorization-code flow: access token, refresh token, expiry, scopes and
-//! client id, written atomically with mode 0600.
-//!
-//! Zoom rotates refresh tokens: each refresh returns a new one and the old one dies at once. So a
-//! refresh first marks the file (`refresh_started_at`), and the new tokens are saved before the new
-//! access token is used. If the process dies between Zoom's answer and the save, the next run finds
-//! the mark, and when Zoom then refuses the old refresh token it says exactly that, and what to do.
+//! The token file of the authorization-code flow, written atomically with mode 0600. Zoom rotates
+//! refresh tokens (a refresh kills the old one), so a refresh first marks the file
+//! (`refresh_started_at`) and saves the new tokens before using them: a run that died in between
+//! leaves the mark, and the next one can say what happened when Zoom refuses the old token.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;

@@ -7,10 +7,8 @@ use chrono::{DateTime, Utc};
 
 use crate::auth::token::{AccessToken, AuthError};
 
-/// How long a request keeps retrying, from its first attempt, when no connection can be made at
-/// all and Zoom has not answered this run yet: an API that cannot be reached (a wrong URL, DNS, a
-/// firewall, TLS) fails in well under a minute with its cause. Once Zoom has answered, a network
-/// outage gets the full `--max-retries`.
+/// How long a request retries when no connection can be made and Zoom has not answered yet, so a
+/// wrong URL fails fast; once Zoom has answered, a network outage gets the full `--max-retries`.
 pub const UNREACHABLE_BUDGET: Duration = Duration::from_secs(20);
 
 /// What kind of failure an error is, for exit codes: fix the setup, retry later, or neither.

@@ -1,11 +1,7 @@
 //! The Zoom API client: one page of any endpoint at a time, through the rate gate, with a fresh
-//! token, retried with exponential backoff and jitter when the failure is worth retrying.
-//!
-//! What is retried: connection errors, timeouts, truncated or unparsable bodies, 5xx, 429 (after its
-//! `Retry-After`), and an unreachable token endpoint; only the error returned once they ran out says
-//! so. An HTTP 401 with code 124 renews the token and repeats the request, a few times at most. A
-//! `Retry-After` past `--max-wait` (or naming no time at all) and a page token too long to send
-//! back fail at once. Everything else fails at once with a message saying what to fix.
+//! token, retried with backoff and jitter when worth it (network errors, cut bodies, 5xx, 429
+//! after its `Retry-After`, an unreachable token endpoint). HTTP 401 code 124 renews the token a
+//! few times at most. Anything else, a `Retry-After` past `--max-wait` included, fails at once.
 
 use std::collections::BTreeMap;
 use std::num::NonZeroU32;
@@ -451,11 +447,8 @@ const TOKEN_PEEK_LIMIT: usize = 64 * 1024;
 /// endless one would otherwise grow until the timeout).
 pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 
-/// Reads a response body chunk by chunk. While `lookahead` waits, each chunk is checked for the
-/// page's `next_page_token` (before the records, under the member it names); once the token has
-/// arrived whole it is sent on, so the next request leaves while the rest of this page is still
-/// arriving (the page itself is checked whole later, and retried if it turns out cut). A page
-/// without a token drops `lookahead`: the sweep then waits for the parsed page.
+/// Reads a response body chunk by chunk, sending the page's `next_page_token` on `lookahead` as
+/// soon as it has arrived whole (the page is still checked whole later, and retried if cut).
 async fn read_body(
     mut response: reqwest::Response,
     lookahead: Option<(tokio::sync::oneshot::Sender<String>, &str)>,
@@ -531,13 +524,9 @@ pub enum RetryAfter {
     Unreadable,
 }
 
-/// `Retry-After` as seconds, an RFC 3339 timestamp (Zoom's daily limit) or an HTTP date.
-///
-/// A value that is none of these is [`RetryAfter::Unreadable`], which the client treats as longer
-/// than `--max-wait` (exit 75 at once), not as absent (retry with backoff). That reading is right
-/// whatever the server meant: if it meant a short wait, ending now costs one scheduled rerun,
-/// which exit 75 asks for; if it meant a long one (a day, a date in a form we do not know),
-/// retrying would send requests it forbade, and end in exit 75 anyway, minutes later.
+/// `Retry-After` as seconds, an RFC 3339 timestamp (Zoom's daily limit) or an HTTP date. Anything
+/// else is [`RetryAfter::Unreadable`], read as longer than `--max-wait` (exit 75), not as absent:
+/// a short wait meant costs one rerun; a long one retried would send requests it forbade.
 pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> RetryAfter {
     let value = value.trim();
     if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
@@ -553,11 +542,8 @@ pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> RetryAfter {
     }
 }
 
-/// How often one request renews a token Zoom refused (HTTP 401 code 124) and tries again. Tokens
-/// can rotate under a request (another request renewed, or Zoom dropped the token it had just
-/// issued), so a refusal right after a renewal is not yet proof of bad credentials; each renewal
-/// must hand out a token other than the one refused, and past this many the refusal is a
-/// configuration error (exit 2).
+/// How often one request renews a token Zoom refused (HTTP 401 code 124): tokens can rotate under
+/// a request, so one refusal is no proof of bad credentials; past this many it is (exit 2).
 pub const MAX_RENEWALS_PER_REQUEST: u32 = 3;
 
 /// The longest a retry waits (unless Zoom's `Retry-After` says otherwise, within `--max-wait`).

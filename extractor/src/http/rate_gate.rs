@@ -1,8 +1,6 @@
 //! One gate every request passes: a steady requests-per-second limit (governor), and a shared
-//! "not before" instant that a 429 or `X-RateLimit-Remaining: 0` pushes forward for all requests.
-//!
-//! Zoom's limits are per account and per category, shared by every app on the account, so one
-//! sweep hitting a limit must pause the others too.
+//! "not before" instant that a 429 or `X-RateLimit-Remaining: 0` pushes forward for all requests
+//! (Zoom's limits are per account and category, so one sweep's limit must pause the others).
 
 use std::num::NonZeroU32;
 use std::sync::Mutex;

@@ -1,21 +1,15 @@
-//! The one rule that ends every sweep, live or replayed: a chain of pages must end, and only what
-//! the pages themselves say bounds it, so that no server can keep a run going for ever and no
-//! correct run is stopped.
-//!
-//! What a page says is trusted only as far as Zoom's behaviour is confirmed. The page size asked
-//! for is not a bound (a server may clamp it, `../shared/zoom-api.md` §1.2, and pages may hold
-//! fewer records than asked); records received against the largest `total_records` the pass saw
-//! are, with room for users added while the sweep runs. Tokens must not repeat, empty pages must
-//! not keep naming a next one, and a hard cap on pages covers sweeps that carry no total (the
-//! sign-in report) or an absurd one.
+//! The one rule that ends every sweep, live or replayed: a chain of pages must end, bounded only by
+//! what the pages say, so no server keeps a run going for ever and no correct run is stopped. The
+//! page size asked for is no bound (a server may clamp it, `../shared/zoom-api.md` §1.2); the
+//! largest `total_records` seen is, with room for growth. Tokens must not repeat, empty pages must
+//! not keep naming a next one, and a hard cap covers sweeps without a total (the sign-in report).
 
 use std::collections::HashSet;
 
 use crate::zoom::page::Page;
 
-/// The most pages one pass of a sweep may take, whatever its pages say: above Zoom's largest
-/// daily quota of Heavy requests (60,000), and three times the pages of a million users at
-/// Zoom's default page size of 30.
+/// The most pages one pass of a sweep may take: above Zoom's largest daily Heavy quota (60,000),
+/// and three times the pages of a million users at Zoom's default page size of 30.
 pub const MAX_PAGES_PER_SWEEP: u64 = 100_000;
 
 /// Records a pass may receive beyond twice the largest `total_records` it saw: users added

@@ -1,11 +1,8 @@
 //! The live page source: sweeps of any endpoint (for users, one per status), run concurrently
 //! under the rate limits, each following `next_page_token` until Zoom sends `""` or none (never
-//! trusting `page_count`). Sweeps come in phases, one after the other: the transform can then rely
-//! on every user having arrived before the sign-in events that refer to them.
-//!
-//! An expired page token restarts that sweep from its first page (the transform drops the repeats);
-//! a refused page size falls back to 300 once for every sweep. With a recorder, every page is
-//! written to a recorded run as it arrives, so `--replay` gives the same rows later.
+//! trusting `page_count`). Sweeps come in phases, so every user arrives before the sign-in events
+//! that refer to them. An expired page token restarts its sweep (the transform drops repeats); a
+//! refused page size falls back to 300 for every sweep. A recorder records pages as they arrive.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -181,9 +178,8 @@ async fn run_follow_ups(
     }
 }
 
-/// Runs the sweeps of one phase concurrently, adding their reports to `sweeps` as they finish. At
-/// most a few seconds' worth of requests wait on the rate gate at once (a phase may hold a request
-/// per user); on a failure the others are stopped and waited for before the error is returned.
+/// Runs the sweeps of one phase concurrently (a few seconds' worth of requests at once: a phase
+/// may hold one per user), adding their reports to `sweeps`; a failure stops the others.
 async fn run_phase(
     shared: &Arc<Shared>,
     phase: Vec<PageRequest>,
@@ -308,10 +304,8 @@ async fn sweep(shared: Arc<Shared>, first: PageRequest) -> Result<SweepReport, E
     Ok(report)
 }
 
-/// How the sweep from `first` goes on after `failed` met `error`: the request to send instead (an
-/// expired page token restarts the sweep from its first page; a refused page size falls back for
-/// every sweep), or `None` when the item asked for is gone (recorded, and the sweep ends). Anything
-/// else ends the run.
+/// How the sweep from `first` goes on after `failed` met `error`: the request to send instead
+/// (from `first` for an expired token, with the fallback page size), `None` when the item is gone.
 fn recover(
     shared: &Shared,
     first: &PageRequest,
@@ -390,9 +384,8 @@ fn take_page(shared: &Shared, fetched: FetchedPage, report: &mut SweepReport) ->
     page
 }
 
-/// Numbers `page` in the run's order, records it and sends it to the transform as one step: the
-/// sweeps run at once, and a page numbered or recorded before another but sent after it would
-/// make the replay's order (the recording's) differ from the live run's.
+/// Numbers, records and sends `page` as one step, so the concurrent sweeps cannot make the
+/// recording's (the replay's) page order differ from the live run's.
 async fn deliver(
     shared: &Shared,
     mut page: Page,
@@ -465,9 +458,8 @@ fn finished(report: &SweepReport, sweep: &str) {
     );
 }
 
-/// Every page of the sweep starting at `first`, one request after the other, bounded as every
-/// sweep is ([`SweepGuard`]): for a short list read before a run (a master account's sub
-/// accounts), outside the pipeline.
+/// Every page of the sweep from `first`, one request after the other, bounded by [`SweepGuard`]:
+/// a short list read before a run (a master account's sub accounts).
 pub async fn every_page(
     client: &ZoomClient,
     first: PageRequest,

@@ -1,10 +1,7 @@
-//! The recorded-run format: one file per page holding the body exactly as Zoom sent it, and an
-//! `index.json` listing the pages in fetch order with the request each answered (endpoint, query,
-//! page token), its HTTP status and fetch time.
-//!
-//! Replay reads it ([`crate::ReplaySource`]); live extraction writes it with `--record`; the fixture
-//! generator writes it too. The format is documented in docs/recordings.md ("Recorded-run format").
-//! Version 2 names each page's endpoint and query; version 1 (users pages only) is still read.
+//! The recorded-run format (docs/recordings.md, "Recorded-run format"): one file per page holding
+//! the body as Zoom sent it, and an `index.json` listing the pages in fetch order with the request
+//! each answered, its HTTP status and fetch time. Written by `--record` and the fixture generator,
+//! read by replay; version 1 (users pages only) is still read.
 
 use std::collections::BTreeMap;
 use std::fs;

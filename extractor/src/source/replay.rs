@@ -283,10 +283,8 @@ struct Tail {
     guard: SweepGuard,
 }
 
-/// Whether `page` follows its sweep's pages so far, whose last one gave `previous` as its
-/// `next_page_token` (`None`: no page of the sweep yet). A first page may come at any time (a
-/// restarted sweep); a later one must have been asked for with exactly that token. Version 1
-/// recordings kept no tokens (theirs read as `""`), so their chain cannot be checked.
+/// Whether `page` was asked for with `previous`, the token its sweep's last page gave (`None`: no
+/// page yet). A first page may come at any time (a restart); version 1 recordings kept no tokens.
 fn chained(page: &Page, previous: Option<&str>) -> Result<(), String> {
     let Some(sent) = page.request.page_token.as_deref().filter(|t| !t.is_empty()) else {
         return Ok(());

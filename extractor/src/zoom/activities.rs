@@ -1,8 +1,7 @@
-//! `GET /report/activities`: Zoom's sign-in/sign-out report (`../shared/zoom-api.md` §3.2). Keyed
-//! by email, paginated with `next_page_token` and no `total_records`; a Heavy endpoint; one request
-//! covers at most one month, within the last six months, so a longer window is asked for in
-//! month-long ranges. Scope `report:read:user_activities:admin` (classic `report:read:admin`); Pro
-//! plans or higher (a Free account gets HTTP 400, code 200, "No permission.").
+//! `GET /report/activities`: Zoom's sign-in/sign-out report (`../shared/zoom-api.md` §3.2), keyed
+//! by email, without `total_records`. One request covers at most a month of the last six, so a
+//! longer window is asked for in month-long ranges. Pro plans or higher (a Free account gets HTTP
+//! 400, code 200, "No permission.").
 
 use chrono::{Months, NaiveDate};
 use serde::Deserialize;

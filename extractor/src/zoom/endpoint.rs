@@ -95,9 +95,8 @@ pub type QueryPairs<'a> = Vec<(&'a str, Cow<'a, str>)>;
 /// The name of the page size among the query members.
 const PAGE_SIZE: &str = "page_size";
 
-/// A request's query besides the endpoint's fixed members and the page token: the page size
-/// typed, the other members as text. A recording keeps it as one map of text, `page_size` among
-/// the others (`{"page_size": "2000", "status": "active"}`), and reads it back the same way.
+/// A request's query besides the fixed members and the page token; recorded as one map of text,
+/// `page_size` among the others (`{"page_size": "2000", "status": "active"}`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Query {
     /// `page_size`: records per page asked for; `None` leaves it to Zoom.

@@ -1,9 +1,6 @@
-//! `GET /groups`: the account's groups, which the license table's `group_ids` refer to by id.
-//! Scope `group:read:list_groups:admin` (classic `group:read:admin`), rate label Medium, Pro plans
-//! and up; `page_size` at most 300 with `next_page_token`; each group has `id`, `name` and
-//! `total_members`, read as a `zoom::named::Named` (Zoom's List groups reference, as two public
-//! clients read it: PSZoom's `Get-ZoomGroups` and a connector client whose `GetGroups` follows
-//! `next_page_token`).
+//! `GET /groups`: the account's groups, which the license table's `group_ids` refer to (Pro plans
+//! and up); each read as a `zoom::named::Named`, per Zoom's List groups reference as PSZoom's
+//! `Get-ZoomGroups` and a connector client following `next_page_token` read it.
 
 use crate::zoom::endpoint::{Endpoint, PageRequest, Rate, any_query};
 

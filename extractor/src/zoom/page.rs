@@ -1,6 +1,5 @@
-//! One answer of a Zoom endpoint, read once with serde_json: its envelope fields, and where each
-//! record is in the body. Records stay raw JSON text, each read on its own by whoever needs it, so
-//! that one bad record never spoils its page.
+//! One answer of a Zoom endpoint, read once: its envelope, and where each record is in the body
+//! (records stay raw JSON text, read one by one, so one bad record never spoils its page).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -26,9 +25,8 @@ pub struct PageMeta {
     pub next_page_token: String,
 }
 
-/// A page: the request it answered, its envelope, and the raw JSON of each record. A page of a
-/// list endpoint always has its records array (maybe empty) and, when the endpoint pages, a
-/// `next_page_token` string: a body without them is refused rather than read as an empty page.
+/// A page: the request it answered, its envelope, and the raw JSON of each record. A body without
+/// its records array (or, when it pages, its `next_page_token`) is refused, not read as empty.
 #[derive(Debug, Clone)]
 pub struct Page {
     /// The request this page answered.
@@ -189,11 +187,8 @@ const ENVELOPE_MEMBERS: &[&str] = &[
     "message",
 ];
 
-/// The `next_page_token` read from the part of a page body received so far, without reading its
-/// records (under the member `records`): Zoom sends the envelope fields first, so the next request
-/// can leave while the rest of this page arrives. `None` when that part ends before it can tell,
-/// `Some(None)` when the page has no token before its records (or does not start like a page),
-/// `Some(Some(token))` when the token has arrived whole.
+/// The `next_page_token` in the part of a page received so far (Zoom sends it before the member
+/// `records`): `None` when that part cannot tell yet, `Some(None)` when no token comes first.
 pub fn peek_token_in_prefix(prefix: &str, records: &str) -> Option<Option<String>> {
     use serde::de::Deserializer;
 

@@ -1,9 +1,6 @@
 //! `GET /accounts`: the sub accounts of a master account (Zoom partners), each then read like an
-//! account of its own through `GET /accounts/{accountId}/users`. Scope
-//! `account:read:list_sub_accounts:master` (classic `account:read:master`), as Zoom's granular
-//! scopes table lists it; `page_size` with `next_page_token`; each account has `id` and
-//! `account_name` (Zoom's master-account reference as generated clients carry it, e.g. DataFire's
-//! `zoom_us` integration: "List all the sub accounts under the master account").
+//! account of its own through `GET /accounts/{accountId}/users` (Zoom's master-account reference
+//! as generated clients carry it, e.g. DataFire's `zoom_us` integration).
 
 use serde::Deserialize;
 

@@ -1,9 +1,6 @@
-//! `GET /users`, the list of an account's users, one `status` per sweep: the endpoint, its sweeps,
-//! and the user record as Zoom sends it, borrowed from its page.
-//!
-//! Every field of a user except `email` and `type` is optional in Zoom's spec and is omitted rather
-//! than sent as `null`; both forms read as `None` here. Unknown fields are ignored: Zoom adds fields
-//! often.
+//! `GET /users`, one `status` per sweep: the endpoint, its sweeps, and the user record as Zoom
+//! sends it, borrowed from its page. Every field but `email` and `type` is optional in Zoom's spec
+//! (omitted or `null`, both `None` here); unknown fields are ignored (Zoom adds fields often).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -42,9 +39,8 @@ pub static USERS: Endpoint = Endpoint {
     },
 };
 
-/// `GET /accounts/{accountId}/users`: a sub account's users, for a master account's app; the same
-/// answers as `GET /users`. Scope `user:read:list_users:master` (classic `user:read:master`),
-/// `../shared/zoom-api.md` §1.
+/// `GET /accounts/{accountId}/users`: a sub account's users, for a master account's app, answered
+/// as `GET /users` is (`../shared/zoom-api.md` §1).
 pub static ACCOUNT_USERS: Endpoint = Endpoint {
     path: "accounts/{accountId}/users",
     fixed_query: &[],

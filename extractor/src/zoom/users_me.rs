@@ -1,7 +1,5 @@
-//! `GET /users/me`: the user who authorized an authorization-code app, and the account it belongs
-//! to. A Server-to-Server app is given its account id; an authorization-code app learns it here.
-//! Get-a-user (`GET /users/{userId}`, `me` for the token's user) returns `account_id`; scope
-//! `user:read:user:admin` (classic apps: `user:read:admin`) (`../shared/zoom-api.md` §1.3, last row).
+//! `GET /users/me`: the user who authorized an authorization-code app, and so its account id (a
+//! Server-to-Server app is given it), `../shared/zoom-api.md` §1.3, last row.
 
 use serde::Deserialize;
 

@@ -1,8 +1,6 @@
 //! `GET /users/summary`: Zoom's own count of an account's users by kind, to hold an extract's
-//! counts against. The seven fields are those of Zoom's User API spec (scope
-//! `user:read:summary:admin`, rate label Medium); their meanings below are the spec's descriptions
-//! as a client generated from it carries them (github.com/pankajgarkoti/zoom-python,
-//! `docs/InlineResponse20086.md`). No real response body was found to check them against.
+//! counts against. Fields and meanings are the spec's as a generated client carries them
+//! (pankajgarkoti/zoom-python `docs/InlineResponse20086.md`); UNCONFIRMED by any real body.
 
 use serde::{Deserialize, Serialize};
 
