@@ -420,7 +420,6 @@ impl ZoomClient {
             .map_err(|e| ApiError::BadUrl(format!("{}: {e}", endpoint.path)))?;
         {
             let mut query = url.query_pairs_mut();
-            query.extend_pairs(endpoint.fixed_query);
             query.extend_pairs(params);
             if let Some(t) = &request.page_token {
                 query.append_pair("next_page_token", t);

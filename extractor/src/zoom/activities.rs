@@ -11,15 +11,14 @@ use crate::zoom::endpoint::{Endpoint, PageRequest, Query, Rate};
 /// `GET /report/activities`.
 pub static ACTIVITIES: Endpoint = Endpoint {
     path: "report/activities",
-    fixed_query: &[],
     records: Some("activity_logs"),
     paginated: true,
     max_page_size: Some(PAGE_SIZE),
     scopes: &["report:read:user_activities:admin", "report:read:admin"],
     rate: Rate::Heavy,
-    gone_code: None,
     personal: &["ip_address"],
     check_query,
+    ..Endpoint::DEFAULTS
 };
 
 /// The longest window, in days: Zoom keeps six months of the report.

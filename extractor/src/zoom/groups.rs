@@ -2,20 +2,16 @@
 //! and up); each read as a `zoom::named::Named`, per Zoom's List groups reference as PSZoom's
 //! `Get-ZoomGroups` and a connector client following `next_page_token` read it.
 
-use crate::zoom::endpoint::{Endpoint, PageRequest, Rate, any_query};
+use crate::zoom::endpoint::{Endpoint, PageRequest};
 
 /// `GET /groups`.
 pub static GROUPS: Endpoint = Endpoint {
     path: "groups",
-    fixed_query: &[],
     records: Some("groups"),
     paginated: true,
     max_page_size: Some(300),
     scopes: &["group:read:list_groups:admin", "group:read:admin"],
-    rate: Rate::Medium,
-    gone_code: None,
-    personal: &[],
-    check_query: any_query,
+    ..Endpoint::DEFAULTS
 };
 
 /// The first request of the sweep.

@@ -2,20 +2,14 @@
 //! up); one answer, not paginated (a connector client: "GET /v2/roles, which is not paginated"),
 //! each role read as a `zoom::named::Named` (Zoom's reference as zoom-api 0.2 carries it).
 
-use crate::zoom::endpoint::{Endpoint, PageRequest, Rate, any_query};
+use crate::zoom::endpoint::{Endpoint, PageRequest};
 
 /// `GET /roles`.
 pub static ROLES: Endpoint = Endpoint {
     path: "roles",
-    fixed_query: &[],
     records: Some("roles"),
-    paginated: false,
-    max_page_size: None,
     scopes: &["role:read:list_roles:admin", "role:read:admin"],
-    rate: Rate::Medium,
-    gone_code: None,
-    personal: &[],
-    check_query: any_query,
+    ..Endpoint::DEFAULTS
 };
 
 /// The one request.

@@ -4,12 +4,11 @@
 
 use serde::Deserialize;
 
-use crate::zoom::endpoint::{Endpoint, PageRequest, Rate, any_query};
+use crate::zoom::endpoint::{Endpoint, PageRequest};
 
 /// `GET /accounts`.
 pub static SUB_ACCOUNTS: Endpoint = Endpoint {
     path: "accounts",
-    fixed_query: &[],
     records: Some("accounts"),
     paginated: true,
     max_page_size: Some(300),
@@ -17,10 +16,7 @@ pub static SUB_ACCOUNTS: Endpoint = Endpoint {
         "account:read:list_sub_accounts:master",
         "account:read:master",
     ],
-    rate: Rate::Medium,
-    gone_code: None,
-    personal: &[],
-    check_query: any_query,
+    ..Endpoint::DEFAULTS
 };
 
 /// The first request of the sweep.

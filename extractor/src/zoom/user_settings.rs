@@ -4,22 +4,17 @@
 
 use serde::Deserialize;
 
-use crate::zoom::endpoint::{Endpoint, FollowUp, PageRequest, Rate, is_plain_id};
+use crate::zoom::endpoint::{Endpoint, FollowUp, PageRequest, is_plain_id};
 use crate::zoom::page::Page;
 use crate::zoom::users::ZoomUser;
 
 /// `GET /users/{userId}/settings`.
 pub static USER_SETTINGS: Endpoint = Endpoint {
     path: "users/{userId}/settings",
-    fixed_query: &[],
-    records: None,
-    paginated: false,
-    max_page_size: None,
     scopes: &["user:read:settings:admin", "user:read:admin"],
-    rate: Rate::Medium,
     gone_code: Some(USER_GONE),
-    personal: &[],
     check_query: |request| request.path_and_query().map(|_| ()),
+    ..Endpoint::DEFAULTS
 };
 
 /// Zoom's code for a user that no longer exists.

@@ -9,7 +9,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::zoom::endpoint::{Endpoint, PageRequest, Rate};
+use crate::zoom::endpoint::{Endpoint, PageRequest};
 
 /// What `include_fields` may ask `GET /users` for: only `custom_attributes` (`host_key`, the other
 /// value Zoom takes, is a secret and never asked for).
@@ -22,14 +22,10 @@ pub const MAX_PAGE_SIZE: u32 = 2000;
 /// `GET /users` ([Zoom's reference](https://developers.zoom.us/docs/api/users/#tag/users/GET/users)).
 pub static USERS: Endpoint = Endpoint {
     path: "users",
-    fixed_query: &[],
     records: Some("users"),
     paginated: true,
     max_page_size: Some(MAX_PAGE_SIZE),
     scopes: &["user:read:list_users:admin", "user:read:admin"],
-    rate: Rate::Medium,
-    gone_code: None,
-    personal: &[],
     check_query: |request| {
         match request.param("include_fields") {
             None | Some(INCLUDE_CUSTOM_ATTRIBUTES) => {}
@@ -37,24 +33,22 @@ pub static USERS: Endpoint = Endpoint {
         }
         UserStatus::of(request).map(|_| ())
     },
+    ..Endpoint::DEFAULTS
 };
 
 /// `GET /accounts/{accountId}/users`: a sub account's users, for a master account's app, answered
 /// as `GET /users` is (`../shared/zoom-api.md` §1).
 pub static ACCOUNT_USERS: Endpoint = Endpoint {
     path: "accounts/{accountId}/users",
-    fixed_query: &[],
     records: Some("users"),
     paginated: true,
     max_page_size: Some(MAX_PAGE_SIZE),
     scopes: &["user:read:list_users:master", "user:read:master"],
-    rate: Rate::Medium,
-    gone_code: None,
-    personal: &[],
     check_query: |request| {
         request.path_and_query()?;
         (USERS.check_query)(request)
     },
+    ..Endpoint::DEFAULTS
 };
 
 /// The first request of each status's sweep of a sub account's users (`GET

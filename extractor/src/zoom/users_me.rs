@@ -3,21 +3,14 @@
 
 use serde::Deserialize;
 
-use crate::zoom::endpoint::{Endpoint, PageRequest, Rate, any_query};
+use crate::zoom::endpoint::{Endpoint, PageRequest};
 use crate::zoom::page::Page;
 
 /// `GET /users/me`: one object, no pages.
 pub static USERS_ME: Endpoint = Endpoint {
     path: "users/me",
-    fixed_query: &[],
-    records: None,
-    paginated: false,
-    max_page_size: None,
     scopes: &["user:read:user:admin", "user:read:admin"],
-    rate: Rate::Medium,
-    gone_code: None,
-    personal: &[],
-    check_query: any_query,
+    ..Endpoint::DEFAULTS
 };
 
 /// The one request the endpoint takes.

@@ -4,21 +4,14 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::zoom::endpoint::{Endpoint, PageRequest, Rate, any_query};
+use crate::zoom::endpoint::{Endpoint, PageRequest};
 use crate::zoom::page::Page;
 
 /// `GET /users/summary`: one object, no pages.
 pub static USERS_SUMMARY: Endpoint = Endpoint {
     path: "users/summary",
-    fixed_query: &[],
-    records: None,
-    paginated: false,
-    max_page_size: None,
     scopes: &["user:read:summary:admin", "user:read:admin"],
-    rate: Rate::Medium,
-    gone_code: None,
-    personal: &[],
-    check_query: any_query,
+    ..Endpoint::DEFAULTS
 };
 
 /// The one request the endpoint takes.
