@@ -60,7 +60,28 @@ fn adapter(
     let http = http.clone();
     move |request| {
         let http = http.clone();
-        Box::pin(async move { send(&http, request).await })
+        Box::pin(async move {
+            let (parts, body) = request.into_parts();
+            let response = http
+                .request(parts.method, parts.uri.to_string())
+                .headers(parts.headers)
+                .body(body)
+                .send()
+                .await?;
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body = response.bytes().await?.to_vec();
+            let oauth_error = serde_json::from_slice::<serde_json::Value>(&body)
+                .is_ok_and(|v| v.get("error").is_some());
+            if !status.is_success() && !oauth_error {
+                let text = String::from_utf8_lossy(&body).into_owned();
+                return Err(SendError::NotOAuth(status.as_u16(), text));
+            }
+            let mut out = oauth2::HttpResponse::new(body);
+            *out.status_mut() = status;
+            *out.headers_mut() = headers;
+            Ok(out)
+        })
     }
 }
 
@@ -74,35 +95,6 @@ enum SendError {
     /// oauth2 would call it an unreadable response; its status says more.
     #[error("HTTP {0}")]
     NotOAuth(u16, String),
-}
-
-/// Sends an oauth2 request through reqwest 0.13.
-async fn send(
-    http: &reqwest::Client,
-    request: oauth2::HttpRequest,
-) -> Result<oauth2::HttpResponse, SendError> {
-    let (parts, body) = request.into_parts();
-    let response = http
-        .request(parts.method, parts.uri.to_string())
-        .headers(parts.headers)
-        .body(body)
-        .send()
-        .await?;
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response.bytes().await?.to_vec();
-    let oauth_error =
-        serde_json::from_slice::<serde_json::Value>(&body).is_ok_and(|v| v.get("error").is_some());
-    if !status.is_success() && !oauth_error {
-        return Err(SendError::NotOAuth(
-            status.as_u16(),
-            String::from_utf8_lossy(&body).into_owned(),
-        ));
-    }
-    let mut out = oauth2::HttpResponse::new(body);
-    *out.status_mut() = status;
-    *out.headers_mut() = headers;
-    Ok(out)
 }
 
 impl AuthCodeApp {

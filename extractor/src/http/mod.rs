@@ -8,7 +8,7 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use backon::{ExponentialBuilder, Retryable};
 use chrono::{DateTime, Days, NaiveTime, Utc};
@@ -76,37 +76,6 @@ pub struct RateLimitHeaders {
     pub remaining: Option<String>,
 }
 
-/// Retries of a request that cannot connect stop once [`UNREACHABLE_BUDGET`] would be spent,
-/// counted from the request's first attempt, while Zoom has not answered this client yet.
-struct UnreachableBudget<'a> {
-    started: std::time::Instant,
-    answered: &'a AtomicBool,
-}
-
-impl<'a> UnreachableBudget<'a> {
-    fn start(answered: &'a AtomicBool) -> Self {
-        UnreachableBudget {
-            started: std::time::Instant::now(),
-            answered,
-        }
-    }
-
-    /// Whether to wait `wait` and try again after a failure (`unreachable`: no connection made).
-    fn allows(&self, unreachable: bool, wait: Duration) -> bool {
-        !unreachable
-            || self.answered.load(Ordering::Relaxed)
-            || self.started.elapsed() + wait <= UNREACHABLE_BUDGET
-    }
-}
-
-/// Counters for the manifest.
-#[derive(Debug, Default)]
-struct Counters {
-    requests: u64,
-    retries: BTreeMap<&'static str, u64>,
-    http_429: u64,
-}
-
 /// What the client did, for the manifest.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, PartialEq)]
 pub struct RequestStats {
@@ -137,7 +106,8 @@ pub struct ZoomClient {
     max_wait: Duration,
     max_rps: u32,
     heavy_max_rps: u32,
-    counters: Mutex<Counters>,
+    /// The counts; the waits and renewals are filled in by [`ZoomClient::stats`].
+    counters: Mutex<RequestStats>,
     /// Whether the API has answered (any HTTP status): from then on, network failures are an
     /// outage to ride out, not an address that cannot work.
     answered: AtomicBool,
@@ -174,7 +144,7 @@ impl ZoomClient {
             max_wait: config.max_wait,
             max_rps: config.max_rps.get(),
             heavy_max_rps: config.heavy_max_rps.get(),
-            counters: Mutex::new(Counters::default()),
+            counters: Mutex::new(RequestStats::default()),
             answered: AtomicBool::new(false),
             confirmed: AtomicBool::new(false),
         })
@@ -206,14 +176,15 @@ impl ZoomClient {
     /// A token, fetched now if needed (used by connection checks).
     pub async fn token(&self) -> Result<Arc<AccessToken>, ApiError> {
         let fetch = || self.tokens.get();
-        let budget = UnreachableBudget::start(&self.answered);
+        let started = Instant::now();
         Ok(fetch
             .retry(self.backoff)
             .when(|e: &AuthError| {
                 matches!(e, AuthError::Unavailable(_) | AuthError::Unreachable(_))
             })
             .adjust(|e, backoff| {
-                backoff.filter(|&b| budget.allows(matches!(e, AuthError::Unreachable(_)), b))
+                let unreachable = matches!(e, AuthError::Unreachable(_));
+                backoff.filter(|&b| self.may_retry(started, unreachable, b))
             })
             .notify(|e, wait| self.note_retry("token_endpoint", e, wait))
             .await?)
@@ -223,25 +194,27 @@ impl ZoomClient {
     pub fn stats(&self) -> RequestStats {
         let counters = self.counters.lock().unwrap_or_else(|e| e.into_inner());
         RequestStats {
-            requests: counters.requests,
-            retries: counters
-                .retries
-                .iter()
-                .map(|(k, v)| (k.to_string(), *v))
-                .collect(),
-            http_429: counters.http_429,
             rate_limit_wait_seconds: millis(self.gate.waited() + self.heavy_gate.waited()),
             pacing_wait_seconds: millis(self.gate.paced() + self.heavy_gate.paced()),
             token_renewals: self.tokens.renewals(),
+            ..counters.clone()
         }
     }
 
-    fn count<F: FnOnce(&mut Counters)>(&self, f: F) {
+    /// Whether a request first sent at `started` may wait `wait` and try again after a failure
+    /// (`unreachable`: no connection made): within [`UNREACHABLE_BUDGET`] until Zoom answers.
+    fn may_retry(&self, started: Instant, unreachable: bool, wait: Duration) -> bool {
+        !unreachable
+            || self.answered.load(Ordering::Relaxed)
+            || started.elapsed() + wait <= UNREACHABLE_BUDGET
+    }
+
+    fn count<F: FnOnce(&mut RequestStats)>(&self, f: F) {
         f(&mut self.counters.lock().unwrap_or_else(|e| e.into_inner()));
     }
 
     fn note_retry(&self, cause: &'static str, error: &dyn std::fmt::Display, wait: Duration) {
-        self.count(|c| *c.retries.entry(cause).or_default() += 1);
+        self.count(|c| *c.retries.entry(cause.to_string()).or_default() += 1);
         tracing::warn!(
             message = "Retrying request.",
             cause,
@@ -270,13 +243,17 @@ impl ZoomClient {
         let gate = self.gate(request.endpoint.rate);
         loop {
             let attempt = move || self.attempt(request, lookahead);
-            let budget = UnreachableBudget::start(&self.answered);
+            let started = Instant::now();
             let mut retries = 0;
             let result = attempt
                 .retry(self.backoff)
                 .when(ApiError::is_retryable)
                 .adjust(|error, backoff| match (error, backoff) {
-                    (error, Some(wait)) if !budget.allows(error.is_unreachable(), wait) => None,
+                    (error, Some(wait))
+                        if !self.may_retry(started, error.is_unreachable(), wait) =>
+                    {
+                        None
+                    }
                     // Zoom said how long to wait: honour it, and hold every other request too.
                     (ApiError::RateLimited { wait: Some(wait) }, Some(_)) => {
                         gate.pause_for(*wait);
@@ -331,7 +308,7 @@ impl ZoomClient {
         gate.ready().await;
         // No retry loop of its own here: the caller's loop retries an unreachable token endpoint.
         let token = self.tokens.get().await?;
-        let started = std::time::Instant::now();
+        let started = Instant::now();
         let response = self.send(request, &token).await?;
         let http_status = response.status();
         let headers = response.headers().clone();
