@@ -1,15 +1,8 @@
-//! A string that must never be shown: client secrets and access tokens; and the registry of the
-//! secret values this process knows, which [`redact`] removes from any text it prints or keeps.
-//!
-//! `Debug` and `Display` of [`Secret`] keep a value out of the messages the code writes itself.
-//! Text the code does not write (a server's error body, a parser's message) may still hold one, in
-//! a shape no pattern foresees (`{"authorization": "Basic …"}`, the value alone, after a tab). So
-//! every value a [`Secret`] is made from is registered, with the Basic header values built from
-//! the client secret ([`register_basic`]), and whatever is printed goes through [`redact`] in one
-//! place per channel (the log writer, the final error, `check`'s report, recorded pages, the
-//! accounts manifest). The crates that keep secrets (`secrecy`, `redactable`) wrap values in types,
-//! as [`Secret`] does, but do not scrub text that arrives from elsewhere; the scrubbing is one
-//! aho-corasick pass over the text for every value known.
+//! A string that must never be shown ([`Secret`]), and the registry of the secret values this
+//! process knows, which [`redact`] removes from any text it prints or keeps. Text the code does not
+//! write (a server's body, a parser's message) may hold a value in any shape, so each channel that
+//! prints (logs, the final error, `check`, recorded pages, the accounts manifest) goes through
+//! [`redact`]: `secrecy` and `redactable` wrap values in types but do not scrub foreign text.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -149,8 +142,7 @@ pub fn without_file_text(text: &str) -> String {
     without_quoted_values(&without_unknown_names(text))
 }
 
-/// `text` with the backticked name serde writes after `unknown field` or `unknown variant`
-/// replaced by `…`.
+/// `text` with the name serde writes after `unknown field` or `unknown variant` replaced by `…`.
 fn without_unknown_names(text: &str) -> String {
     const LEADS: [&str; 2] = ["unknown field `", "unknown variant `"];
     let mut out = String::with_capacity(text.len());

@@ -27,8 +27,7 @@ use crate::zoom::page::{Page, peek_token_in_prefix};
 use error::{ApiError, MAX_PAGE_TOKEN_BYTES, UNREACHABLE_BUDGET};
 use rate_gate::RateGate;
 
-/// The page size older Zoom documentation gives as the maximum; the fallback when Zoom refuses a
-/// larger one.
+/// The largest page size older Zoom documentation gives: the fallback when Zoom refuses more.
 pub const FALLBACK_PAGE_SIZE: u32 = 300;
 
 /// How the client talks to Zoom.

@@ -85,8 +85,7 @@ impl RateGate {
     }
 }
 
-/// The limiter's quota for `max_rps`: one request per period, never a burst, so requests are
-/// evenly spaced (a test drives it with governor's fake clock).
+/// The limiter's quota for `max_rps`: one request per period, never a burst (evenly spaced).
 fn quota(max_rps: NonZeroU32) -> Quota {
     // A hair (1%) over the exact spacing, so that jitter on the way to Zoom never packs
     // `max_rps + 1` requests into one of Zoom's one-second windows.

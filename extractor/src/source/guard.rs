@@ -12,8 +12,7 @@ use crate::zoom::page::Page;
 /// and three times the pages of a million users at Zoom's default page size of 30.
 pub const MAX_PAGES_PER_SWEEP: u64 = 100_000;
 
-/// Records a pass may receive beyond twice the largest `total_records` it saw: users added
-/// while a small account is swept.
+/// Records a pass may receive beyond twice the largest `total_records` seen: users added meanwhile.
 pub const GROWTH_ALLOWANCE: u64 = 1_000;
 
 /// Empty pages in a row that still name a next page, after which a sweep stops.

@@ -146,8 +146,7 @@ impl PageSource for LiveSource {
     }
 }
 
-/// Runs, as a last phase, the follow-up requests the pages read so far asked for; returns how
-/// many items could not be asked for.
+/// Runs the follow-up requests of the pages read so far as a last phase; returns the unaskable.
 async fn run_follow_ups(
     shared: &Arc<Shared>,
     sweeps: &mut Vec<(usize, SweepReport)>,
@@ -357,8 +356,7 @@ fn recover(
     }
 }
 
-/// Counts a fetched page of the sweep; notes a server that serves fewer users per page than its
-/// request asked for.
+/// Counts a fetched page; notes a server that serves fewer users per page than asked for.
 fn take_page(shared: &Shared, fetched: FetchedPage, report: &mut SweepReport) -> Page {
     let page = fetched.page;
     let page_size = page.request.query.page_size.unwrap_or(0);
@@ -422,8 +420,7 @@ fn record(
     }
 }
 
-/// Adds the follow-up requests `page` makes, each asked for once (a restarted sweep reads its
-/// pages again).
+/// Adds the follow-up requests `page` makes, each once (a restarted sweep reads its pages again).
 fn note_follow_ups(shared: &Shared, page: &Page) {
     let Some(follow_ups) = &shared.follow_ups else {
         return;

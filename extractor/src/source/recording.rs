@@ -244,16 +244,11 @@ impl RecordingWriter {
             false => without_personal(request, body),
         };
         let body = redacted.as_deref().unwrap_or(body);
-        // A server that echoes a credential into a page would otherwise leave it on disk.
-        let body = match std::str::from_utf8(body) {
-            Ok(text) => match crate::auth::secret::redact(text) {
-                std::borrow::Cow::Owned(clean) => std::borrow::Cow::Owned(clean.into_bytes()),
-                std::borrow::Cow::Borrowed(_) => std::borrow::Cow::Borrowed(body),
-            },
-            // Unreachable for a page (read as UTF-8 before it was parsed) or a "gone" answer.
-            Err(_) => std::borrow::Cow::Borrowed(body),
-        };
-        fs::write(&path, &body).map_err(ExtractError::io(&path))?;
+        // A server that echoes a credential into a page would otherwise leave it on disk (a body
+        // not UTF-8 is no page, which was read as UTF-8 before it was parsed, nor a "gone" answer).
+        let clean = std::str::from_utf8(body).map(crate::auth::secret::redact);
+        let body = clean.as_ref().map_or(body, |text| text.as_bytes());
+        fs::write(&path, body).map_err(ExtractError::io(&path))?;
         self.index.pages.push(PageEntry {
             file,
             request: RecordedRequest::of(request),

@@ -24,8 +24,7 @@ pub static ACTIVITIES: Endpoint = Endpoint {
 /// The longest window, in days: Zoom keeps six months of the report.
 pub const MOST_DAYS: u32 = 180;
 
-/// Records per page asked for, the endpoint's largest (Zoom's default is 30; 300 is the usual
-/// maximum of its reports).
+/// Records per page asked for: the endpoint's largest (300, the usual maximum of Zoom's reports).
 pub const PAGE_SIZE: u32 = 300;
 
 /// One event of the report, as Zoom sends it. Every member is read as text whatever its JSON type
@@ -82,8 +81,7 @@ fn month_end(from: NaiveDate) -> NaiveDate {
         .unwrap_or(from)
 }
 
-/// The window that the queries of report requests cover (the earliest `from` to the latest `to`),
-/// e.g. those of a recording; `None` when there are none.
+/// The window report requests' queries cover (earliest `from` to latest `to`); `None` for none.
 pub fn window_of<'a>(
     queries: impl IntoIterator<Item = &'a Query>,
 ) -> Option<(NaiveDate, NaiveDate)> {

@@ -95,8 +95,7 @@ impl Page {
     }
 }
 
-/// Where `part`, a slice borrowed from `whole` (as serde_json's borrowed `RawValue`s are from the
-/// text they were read from), lies in it.
+/// Where `part`, a slice borrowed from `whole` (as serde_json's `RawValue`s are), lies in it.
 fn range_in(whole: &str, part: &str) -> Result<Range<usize>, String> {
     let start = (part.as_ptr() as usize).wrapping_sub(whole.as_ptr() as usize);
     let range = start..start.wrapping_add(part.len());
@@ -117,8 +116,7 @@ struct Envelope<'a> {
     message: Option<String>,
 }
 
-/// Reads an [`Envelope`] whose records are under the key it holds (serde's derive cannot take the
-/// key at run time).
+/// Reads an [`Envelope`] with its records under a key known at run time (serde's derive cannot).
 struct EnvelopeSeed(Option<&'static str>);
 
 impl<'de> DeserializeSeed<'de> for EnvelopeSeed {

@@ -51,8 +51,7 @@ pub static ACCOUNT_USERS: Endpoint = Endpoint {
     ..Endpoint::DEFAULTS
 };
 
-/// The first request of each status's sweep of a sub account's users (`GET
-/// /accounts/{accountId}/users`), like [`sweeps`] for the app's own account.
+/// The first request of each status's sweep of a sub account's users, like [`sweeps`].
 pub fn sub_account_sweeps(
     account_id: &str,
     statuses: &[UserStatus],
