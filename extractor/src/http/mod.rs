@@ -366,6 +366,7 @@ impl ZoomClient {
         token: &AccessToken,
     ) -> Result<reqwest::Response, ApiError> {
         let url = self.url(request)?;
+        let path = request.endpoint.path;
         self.count(|c| c.requests += 1);
         let response = self
             .http
@@ -373,7 +374,12 @@ impl ZoomClient {
             .bearer_auth(token.value.expose())
             .send()
             .await
-            .map_err(|e| send_error(e, request.endpoint.path))?;
+            // reqwest refusing to build a request (a URL over 64 KB: "Parsed Url is not a valid
+            // Uri") is no network failure: nothing left, and a retry would build the same.
+            .map_err(|e| match e.is_builder() {
+                true => ApiError::BadUrl(format!("`{path}`: {}", network::describe(&e))),
+                false => network_error(e),
+            })?;
         self.answered.store(true, Ordering::Relaxed);
         Ok(response)
     }
@@ -462,15 +468,6 @@ async fn read_body(
         }
     }
     Ok(bytes)
-}
-
-/// A request that could not be sent. reqwest refusing to build it (e.g. "Parsed Url is not a valid
-/// Uri": a URL over 64 KB) is no network failure: nothing left, and a retry builds the same.
-fn send_error(e: reqwest::Error, path: &str) -> ApiError {
-    match e.is_builder() {
-        true => ApiError::BadUrl(format!("`{path}`: {}", network::describe(&e))),
-        false => network_error(e),
-    }
 }
 
 fn network_error(e: reqwest::Error) -> ApiError {

@@ -299,7 +299,22 @@ async fn sweep(shared: Arc<Shared>, first: PageRequest) -> Result<SweepReport, E
             _ => Inflight::start(&shared, current.request.next(&token)),
         };
     }
-    finished(&report, &sweep);
+    if let Some(total) = report.total_records
+        && total != report.records_received
+    {
+        tracing::warn!(
+            message = "Records received differ from Zoom's total_records.",
+            %sweep,
+            received = report.records_received,
+            total_records = total
+        );
+    }
+    tracing::info!(
+        message = "Sweep finished.",
+        %sweep,
+        pages = report.pages,
+        records = report.records_received
+    );
     Ok(report)
 }
 
@@ -434,25 +449,6 @@ fn note_follow_ups(shared: &Shared, page: &Page) {
         followed.requests.entry(request.sweep()).or_insert(request);
     }
     followed.unaskable.extend(more.unaskable);
-}
-
-/// Logs the end of a sweep, and when its records differ from Zoom's `total_records`.
-fn finished(report: &SweepReport, sweep: &str) {
-    match report.total_records {
-        Some(total) if total != report.records_received => tracing::warn!(
-            message = "Records received differ from Zoom's total_records.",
-            %sweep,
-            received = report.records_received,
-            total_records = total
-        ),
-        _ => {}
-    }
-    tracing::info!(
-        message = "Sweep finished.",
-        %sweep,
-        pages = report.pages,
-        records = report.records_received
-    );
 }
 
 /// Every page of the sweep from `first`, one request after the other, bounded by [`SweepGuard`]:

@@ -23,10 +23,8 @@ pub struct ReplaySource {
 }
 
 impl ReplaySource {
-    /// Opens a recording, checking its index; its pages of `endpoints` are replayed, the others
-    /// (recorded for another kind of run) are skipped. Fails when a page names an endpoint this
-    /// build does not know or a query its endpoint would not send, or when no page is of
-    /// `endpoints`.
+    /// Opens a recording whose pages all name a known endpoint and a query it would send; its pages
+    /// of `endpoints` are replayed (the others skipped), and there must be one at least.
     pub fn open(dir: &Path, endpoints: &[&'static Endpoint]) -> Result<Self, ExtractError> {
         let index = RecordingIndex::read(dir)?;
         let invalid = |reason: String| ExtractError::InvalidIndex {
