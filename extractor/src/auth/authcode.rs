@@ -188,8 +188,7 @@ impl AuthCodeApp {
         })
     }
 
-    /// A usable access token from the token file, refreshing (and saving) it when it is near expiry
-    /// or when `stale` is the token Zoom just refused.
+    /// An access token from the token file, refreshed (and saved) near expiry or when `stale`.
     pub async fn access_token(
         &self,
         http: &reqwest::Client,

@@ -139,8 +139,7 @@ pub enum ApiError {
         /// The API base URL in use.
         api_url: String,
     },
-    /// HTTP 404 without a Zoom error code on a list, after the API at this base URL had already
-    /// answered pages: the URL is right, the resource is not there.
+    /// HTTP 404 without a Zoom code on a list, after this base URL had answered pages.
     #[error(
         "Zoom answered HTTP 404 without an error code for `{path}`, though earlier requests to \
          {api_url} were answered: the API URL is right, but Zoom found nothing there ({message})"
@@ -180,8 +179,7 @@ pub enum ApiError {
     /// reqwest refused to build it. Nothing was sent, and sending again would build the same.
     #[error("cannot make the request to endpoint {0}")]
     BadUrl(String),
-    /// A failure worth retrying that outlasted every retry (or the time allowed to an API that
-    /// cannot be reached): the last one.
+    /// The last failure worth retrying, once retries (or [`UNREACHABLE_BUDGET`]) ran out.
     #[error("{last}; retries ran out after {attempts} attempts")]
     RetriesExhausted {
         /// Requests sent, the first included.

@@ -84,8 +84,7 @@ pub struct RequestStats {
     pub retries: BTreeMap<String, u64>,
     /// 429 answers received.
     pub http_429: u64,
-    /// Seconds requests were held by Zoom's rate limits (429s, `X-RateLimit-Remaining: 0`), summed
-    /// over requests.
+    /// Seconds requests were held by Zoom's rate limits (429s, none remaining), summed.
     pub rate_limit_wait_seconds: f64,
     /// Seconds requests waited their turn under `--max-rps` (our own pacing), summed over requests.
     pub pacing_wait_seconds: f64,
@@ -222,15 +221,13 @@ impl ZoomClient {
         );
     }
 
-    /// Fetches one page, retrying what is worth retrying and renewing a refused token (see
-    /// [`MAX_RENEWALS_PER_REQUEST`]).
+    /// Fetches one page, retrying what is worth it and renewing a refused token.
     pub async fn fetch(&self, request: &PageRequest) -> Result<FetchedPage, ApiError> {
         self.fetch_with_lookahead(request, None).await
     }
 
-    /// Like [`ZoomClient::fetch`]; as soon as the page's non-empty `next_page_token` has arrived
-    /// (Zoom sends it before the records), it is sent on `lookahead`, so the next request leaves
-    /// while the rest of this page is still arriving.
+    /// Like [`ZoomClient::fetch`], sending the page's non-empty `next_page_token` on `lookahead` as
+    /// soon as it arrives (before the records), so the next request leaves while this one arrives.
     pub async fn fetch_with_lookahead(
         &self,
         request: &PageRequest,
@@ -491,8 +488,7 @@ pub enum RetryAfter {
     /// Wait this long from now (a number of seconds too large to hold is [`Duration::MAX`]: it
     /// still means "longer than we may wait", never "no wait said").
     Wait(Duration),
-    /// Neither seconds nor a date: read as a wait longer than any we may honour (see
-    /// [`parse_retry_after`]).
+    /// Neither seconds nor a date: read as longer than any wait we may honour.
     Unreadable,
 }
 

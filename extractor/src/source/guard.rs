@@ -39,8 +39,7 @@ impl SweepGuard {
         *self = Self::default();
     }
 
-    /// Counts `page` into the pass; `Err` says why the sweep must stop instead of following its
-    /// next token (the caller names the sweep).
+    /// Counts `page` into the pass; `Err` says why the sweep must stop instead of going on.
     pub fn admit(&mut self, page: &Page) -> Result<(), String> {
         let token = &page.meta.next_page_token;
         let records = page.record_count() as u64;

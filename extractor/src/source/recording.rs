@@ -209,15 +209,13 @@ impl RecordingWriter {
         })
     }
 
-    /// Keeps the personal data of records (an endpoint's `personal` members) in the recorded
-    /// pages, which leave it out otherwise.
+    /// Keeps the endpoints' `personal` members in recorded pages, which leave them out otherwise.
     pub fn keeping_personal_data(mut self, keep: bool) -> Self {
         self.keep_personal = keep;
         self
     }
 
-    /// Writes one response body and lists it in the index; the endpoint's personal members are left
-    /// out of its records unless [`RecordingWriter::keeping_personal_data`] says otherwise.
+    /// Writes one response body (its personal members left out unless kept) and lists it.
     pub fn record_page(
         &mut self,
         request: &PageRequest,

@@ -166,8 +166,7 @@ struct Progress {
 }
 
 impl Progress {
-    /// Notes that `request` (of `sweep`) was asked; whether `entry` is a page to replay (a
-    /// recorded "gone" answer is noted, other errors are skipped).
+    /// Notes that `sweep` was asked; whether `entry` is a page to replay (not a "gone" or error).
     fn is_page(
         &mut self,
         entry: &PageEntry,
@@ -199,8 +198,7 @@ impl Progress {
         true
     }
 
-    /// Adds `page` (at `path`) to its sweep, checking that it follows the sweep's pages so far
-    /// and that the sweep stays within what a live run would follow.
+    /// Adds `page` (at `path`) to its sweep, checking that it chains on and stays within bounds.
     fn follow(&mut self, page: &Page, sweep: &str, path: PathBuf) -> Result<(), ExtractError> {
         let previous = self.tails.get(sweep).map(|tail| tail.next.as_str());
         if let Err(reason) = chained(page, previous) {

@@ -118,8 +118,7 @@ impl Query {
         self.members.get(name).map(String::as_str)
     }
 
-    /// Sets a member; a `page_size` written as a number (as Zoom's URLs and recordings have it)
-    /// becomes the typed page size.
+    /// Sets a member; a `page_size` written as a plain number becomes the typed page size.
     pub fn insert(&mut self, name: String, value: String) {
         let size = value.parse::<u32>().ok();
         match size.filter(|n| name == PAGE_SIZE && n.to_string() == value) {
@@ -226,9 +225,8 @@ impl PageRequest {
         self.query.get(name)
     }
 
-    /// The path to request, its `{name}` parameters filled in, and the query members left (the
-    /// parameters are not sent as query members). A parameter's value must be a plain id: letters,
-    /// digits, `-` and `_` (Zoom's ids), so it can never climb out of the path (`..`).
+    /// The path with its `{name}` parameters filled in, and the query members left; a parameter
+    /// must be a plain id ([`is_plain_id`]), so it can never climb out of the path (`..`).
     pub fn path_and_query(&self) -> Result<(String, QueryPairs<'_>), String> {
         let mut path = self.endpoint.path.to_string();
         let mut used = Vec::new();

@@ -41,8 +41,7 @@ pub struct Page {
 }
 
 impl Page {
-    /// Reads a body exactly as Zoom sent it; fails when it is not well-formed JSON, not an object,
-    /// a Zoom error, or when the endpoint's records member is not an array.
+    /// Reads a body as Zoom sent it; fails on bad JSON, a Zoom error, or records not in an array.
     pub fn parse(request: PageRequest, sequence: u64, body: String) -> Result<Self, String> {
         let mut reader = serde_json::Deserializer::from_str(&body);
         let envelope = EnvelopeSeed(request.endpoint.records)

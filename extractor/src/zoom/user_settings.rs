@@ -48,8 +48,7 @@ pub fn requests_for(page: &Page, all: bool) -> FollowUp {
 /// The part of the settings the add-ons are read from.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Settings {
-    /// Add-ons and capacities, as Zoom names them (any JSON: one that is not an object holds no
-    /// add-on).
+    /// Add-ons and capacities, as Zoom names them (any JSON; one not an object holds none).
     #[serde(default)]
     pub feature: Option<serde_json::Value>,
 }

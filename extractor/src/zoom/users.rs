@@ -203,8 +203,7 @@ pub struct ZoomUser<'a> {
     /// The user's language, e.g. `en-US` (sent in list bodies, though not in Zoom's spec).
     #[serde(borrow, default, deserialize_with = "borrowed")]
     pub language: Option<Cow<'a, str>>,
-    /// `custom_attributes`' JSON text exactly as received; sent only when the request asked for it
-    /// with `include_fields=custom_attributes`.
+    /// `custom_attributes`' JSON text as received (sent only when `include_fields` asks for it).
     #[serde(borrow, default, deserialize_with = "raw_text")]
     pub custom_attributes: Option<&'a str>,
 }
