@@ -91,7 +91,7 @@ impl TokenCache {
         self.fetched.load(Ordering::Relaxed).saturating_sub(1)
     }
 
-    /// A token good for at least [`RENEW_MARGIN`] more.
+    /// A token good for at least [`token::RENEW_MARGIN`] more.
     pub async fn get(&self) -> Result<Arc<AccessToken>, AuthError> {
         self.current_or_new(None).await
     }
