@@ -45,9 +45,8 @@ impl SweepGuard {
         let records = page.record_count() as u64;
         self.pages += 1;
         self.records += records;
-        if let Some(total) = page.meta.total_records {
-            self.largest_total = Some(self.largest_total.map_or(total, |t| t.max(total)));
-        }
+        // `None` orders below any `Some`: the largest total seen, if any.
+        self.largest_total = self.largest_total.max(page.meta.total_records);
         if token.is_empty() {
             return Ok(());
         }

@@ -61,17 +61,12 @@ pub fn windows(last: NaiveDate, days: u32) -> Vec<(NaiveDate, NaiveDate)> {
     let Some(first) = last.checked_sub_days(chrono::Days::new(u64::from(days.max(1)) - 1)) else {
         return Vec::new();
     };
-    let mut ranges = Vec::new();
-    let mut from = first;
-    while from <= last {
-        let to = month_end(from).min(last);
-        ranges.push((from, to));
-        match to.succ_opt() {
-            Some(next) => from = next,
-            None => break,
-        }
-    }
-    ranges
+    let to = |from: NaiveDate| month_end(from).min(last);
+    let starts = std::iter::successors(Some(first), |&from| to(from).succ_opt());
+    starts
+        .take_while(|&from| from <= last)
+        .map(|from| (from, to(from)))
+        .collect()
 }
 
 /// The last day of the month-long range starting on `from`.
