@@ -172,22 +172,11 @@ fn without_unknown_names(text: &str) -> String {
     out
 }
 
-/// `text` with every double-quoted value replaced by `"…"`.
+/// `text` with every double-quoted value replaced by `"…"` (an unclosed one runs to the end).
 fn without_quoted_values(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut quoted = false;
-    for c in text.chars() {
-        match (c, quoted) {
-            ('"', false) => {
-                out.push_str("\"…\"");
-                quoted = true;
-            }
-            ('"', true) => quoted = false,
-            (_, true) => {}
-            (c, false) => out.push(c),
-        }
-    }
-    out
+    let outside: Vec<&str> = text.split('"').step_by(2).collect();
+    let unclosed = text.matches('"').count() % 2 == 1;
+    outside.join("\"…\"") + if unclosed { "\"…\"" } else { "" }
 }
 
 /// Text a server sent, made safe to show: [`redact`]ed, without control characters (a body must not
