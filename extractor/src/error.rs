@@ -33,8 +33,7 @@ pub enum ExtractError {
         /// What is wrong with it.
         reason: String,
     },
-    /// A recording that does not hold every page of a sweep: a page missing from the middle or
-    /// the end, or only errors recorded for a sweep.
+    /// A recording that lacks pages of a sweep (in the middle, at the end) or holds only errors.
     #[error("the recording is broken at {path}: {reason}; record the run again")]
     BrokenRecording {
         /// The page (or first recorded answer) where it shows.
@@ -71,7 +70,7 @@ pub enum ExtractError {
 
 impl ExtractError {
     /// Maps an I/O error on `path` to [`ExtractError::Io`], for `map_err`.
-    pub fn io(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> Self + '_ {
+    pub fn io(path: &std::path::Path) -> impl Fn(std::io::Error) -> Self + Copy + '_ {
         move |error| ExtractError::Io {
             path: path.to_path_buf(),
             error,

@@ -1,10 +1,6 @@
-//! Reads pages from Zoom's API, live or from a recorded run, and records them.
-//!
-//! The extractor knows Zoom and nothing else: its endpoints (described as data, one file each, in
-//! [`zoom`]), how to authenticate ([`auth`]), how to fetch pages within Zoom's limits ([`http`]),
-//! and where pages come from ([`source`]). It reads a page's envelope and finds its records; the
-//! records' shapes are described here (`ZoomUser`), but reading them into rows is the transform's
-//! job.
+//! Reads pages from Zoom's API, live or from a recorded run, and records them. It knows Zoom and
+//! nothing else: its endpoints ([`zoom`], as data), authentication ([`auth`]), fetching within its
+//! limits ([`http`]) and where pages come from ([`source`]); records become rows in the transform.
 
 #![warn(missing_docs)]
 

@@ -1,17 +1,10 @@
 //! Network failures in plain words: reqwest says only "error sending request"; the cause a user
-//! can act on (connection refused, a DNS failure, a TLS error) is in the error's sources.
-//! rustls is named only to tell a TLS failure by its type rather than by its text.
+//! can act on (refused, DNS, TLS) is in the error's sources.
 
 use std::error::Error;
 
-/// Whether no connection could be made at all (refused, DNS, TLS, connect timeout).
-pub fn is_unreachable(e: &reqwest::Error) -> bool {
-    e.is_connect()
-}
-
-/// `cannot connect to api.zoom.us:443: tcp connect error: Connection refused (os error 111)`.
-///
-/// Host and port only: the full URL may hold a page token.
+/// `cannot connect to api.zoom.us:443: tcp connect error: Connection refused (os error 111)`;
+/// host and port only, as the full URL may hold a page token.
 pub fn describe(e: &reqwest::Error) -> String {
     let place = e
         .url()

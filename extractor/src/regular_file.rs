@@ -6,7 +6,7 @@ use std::path::Path;
 
 /// The text of `path`, which must be a regular file (a symlink to one is fine).
 pub fn read_to_string(path: &Path) -> io::Result<String> {
-    check(path)?;
+    refuse_unless_file(std::fs::metadata(path)?.file_type())?;
     std::fs::read_to_string(path)
 }
 
@@ -15,10 +15,6 @@ pub async fn read_async(path: &Path) -> io::Result<Vec<u8>> {
     let kind = tokio::fs::metadata(path).await?.file_type();
     refuse_unless_file(kind)?;
     tokio::fs::read(path).await
-}
-
-fn check(path: &Path) -> io::Result<()> {
-    refuse_unless_file(std::fs::metadata(path)?.file_type())
 }
 
 fn refuse_unless_file(kind: std::fs::FileType) -> io::Result<()> {

@@ -1,8 +1,6 @@
 //! The authorization-code flow of an admin-managed Zoom OAuth app, with PKCE (S256): the authorize
-//! URL, the code exchange, and refreshing with Zoom's rotating refresh tokens.
-//!
-//! Built on the `oauth2` crate, with a small adapter so it sends through our reqwest 0.13 client
-//! (oauth2's own reqwest feature pins 0.12, which would put two reqwests in the build).
+//! URL, the code exchange, and refreshing with Zoom's rotating refresh tokens. Built on `oauth2`
+//! through a small adapter to our reqwest 0.13 (oauth2's reqwest feature would pin a second one).
 
 use std::path::Path;
 use std::time::Duration;
@@ -62,7 +60,28 @@ fn adapter(
     let http = http.clone();
     move |request| {
         let http = http.clone();
-        Box::pin(async move { send(&http, request).await })
+        Box::pin(async move {
+            let (parts, body) = request.into_parts();
+            let response = http
+                .request(parts.method, parts.uri.to_string())
+                .headers(parts.headers)
+                .body(body)
+                .send()
+                .await?;
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body = response.bytes().await?.to_vec();
+            let oauth_error = serde_json::from_slice::<serde_json::Value>(&body)
+                .is_ok_and(|v| v.get("error").is_some());
+            if !status.is_success() && !oauth_error {
+                let text = String::from_utf8_lossy(&body).into_owned();
+                return Err(SendError::NotOAuth(status.as_u16(), text));
+            }
+            let mut out = oauth2::HttpResponse::new(body);
+            *out.status_mut() = status;
+            *out.headers_mut() = headers;
+            Ok(out)
+        })
     }
 }
 
@@ -78,35 +97,6 @@ enum SendError {
     NotOAuth(u16, String),
 }
 
-/// Sends an oauth2 request through reqwest 0.13.
-async fn send(
-    http: &reqwest::Client,
-    request: oauth2::HttpRequest,
-) -> Result<oauth2::HttpResponse, SendError> {
-    let (parts, body) = request.into_parts();
-    let response = http
-        .request(parts.method, parts.uri.to_string())
-        .headers(parts.headers)
-        .body(body)
-        .send()
-        .await?;
-    let status = response.status();
-    let headers = response.headers().clone();
-    let body = response.bytes().await?.to_vec();
-    let oauth_error =
-        serde_json::from_slice::<serde_json::Value>(&body).is_ok_and(|v| v.get("error").is_some());
-    if !status.is_success() && !oauth_error {
-        return Err(SendError::NotOAuth(
-            status.as_u16(),
-            String::from_utf8_lossy(&body).into_owned(),
-        ));
-    }
-    let mut out = oauth2::HttpResponse::new(body);
-    *out.status_mut() = status;
-    *out.headers_mut() = headers;
-    Ok(out)
-}
-
 impl AuthCodeApp {
     fn client(&self) -> Result<ZoomOAuthClient, AuthError> {
         // oauth2 sends the id and secret as a Basic header, which an answer may echo.
@@ -114,19 +104,12 @@ impl AuthCodeApp {
         let url = |path: &str| {
             self.oauth_url
                 .join(path)
-                .map(|u| u.to_string())
                 .map_err(|e| AuthError::Rejected(format!("bad OAuth URL: {e}")))
         };
         let mut client = BasicClient::new(ClientId::new(self.client_id.clone()))
             .set_client_secret(ClientSecret::new(self.client_secret.expose().to_owned()))
-            .set_auth_uri(
-                AuthUrl::new(url("oauth/authorize")?)
-                    .map_err(|e| AuthError::Rejected(e.to_string()))?,
-            )
-            .set_token_uri(
-                TokenUrl::new(url("oauth/token")?)
-                    .map_err(|e| AuthError::Rejected(e.to_string()))?,
-            );
+            .set_auth_uri(AuthUrl::from_url(url("oauth/authorize")?))
+            .set_token_uri(TokenUrl::from_url(url("oauth/token")?));
         if let Some(redirect) = &self.redirect_uri {
             client = client.set_redirect_uri(
                 RedirectUrl::new(redirect.clone())
@@ -205,8 +188,7 @@ impl AuthCodeApp {
         })
     }
 
-    /// A usable access token from the token file, refreshing (and saving) it when it is near expiry
-    /// or when `stale` is the token Zoom just refused.
+    /// An access token from the token file, refreshed (and saved) near expiry or when `stale`.
     pub async fn access_token(
         &self,
         http: &reqwest::Client,
@@ -221,7 +203,15 @@ impl AuthCodeApp {
                     > TimeDelta::from_std(RENEW_MARGIN).unwrap_or(TimeDelta::zero())
         };
         let stored = StoredToken::load(token_file).map_err(store_err)?;
-        self.check_client(&stored, token_file)?;
+        if stored.client_id != self.client_id {
+            return Err(AuthError::Rejected(format!(
+                "the token file {} belongs to client id {}, not {}: use that app's credentials, \
+                 or run `zoom-licenses auth` for this one",
+                token_file.display(),
+                stored.client_id,
+                self.client_id
+            )));
+        }
         if usable(&stored) {
             return Ok(to_access(&stored));
         }
@@ -245,19 +235,6 @@ impl AuthCodeApp {
         let fresh = self.stored(&response, Some(&stored))?;
         fresh.save(token_file).map_err(store_err)?;
         Ok(to_access(&fresh))
-    }
-
-    fn check_client(&self, stored: &StoredToken, token_file: &Path) -> Result<(), AuthError> {
-        if stored.client_id != self.client_id {
-            return Err(AuthError::Rejected(format!(
-                "the token file {} belongs to client id {}, not {}: use that app's credentials, \
-                 or run `zoom-licenses auth` for this one",
-                token_file.display(),
-                stored.client_id,
-                self.client_id
-            )));
-        }
-        Ok(())
     }
 }
 

@@ -91,33 +91,31 @@ impl TokenCache {
         self.fetched.load(Ordering::Relaxed).saturating_sub(1)
     }
 
-    /// A token good for at least [`RENEW_MARGIN`] more.
+    /// A token good for at least [`token::RENEW_MARGIN`] more.
     pub async fn get(&self) -> Result<Arc<AccessToken>, AuthError> {
-        let mut current = self.current.lock().await;
-        if let Some(token) = current.as_ref()
-            && Instant::now() < token.renew_at
-        {
-            return Ok(token.clone());
-        }
-        let token = Arc::new(self.fetch(None).await?);
-        *current = Some(token.clone());
-        Ok(token)
+        self.current_or_new(None).await
     }
 
     /// Replaces `stale` (which Zoom refused) unless another request already did.
     pub async fn renew(&self, stale: &AccessToken) -> Result<Arc<AccessToken>, AuthError> {
-        let mut current = self.current.lock().await;
-        if let Some(token) = current.as_ref()
-            && token.value != stale.value
-        {
-            return Ok(token.clone());
-        }
-        let token = Arc::new(self.fetch(Some(stale)).await?);
-        *current = Some(token.clone());
-        Ok(token)
+        self.current_or_new(Some(stale)).await
     }
 
-    async fn fetch(&self, stale: Option<&AccessToken>) -> Result<AccessToken, AuthError> {
+    /// The current token while it is good (not due for renewal, or not `stale`), else a new one.
+    async fn current_or_new(
+        &self,
+        stale: Option<&AccessToken>,
+    ) -> Result<Arc<AccessToken>, AuthError> {
+        let mut current = self.current.lock().await;
+        if let Some(token) = current.as_ref() {
+            let good = match stale {
+                None => Instant::now() < token.renew_at,
+                Some(stale) => token.value != stale.value,
+            };
+            if good {
+                return Ok(token.clone());
+            }
+        }
         let token = match &self.credentials {
             Credentials::ServerToServer(s2s) => {
                 server_to_server::fetch_token(&self.http, &self.token_url, s2s).await?
@@ -127,6 +125,8 @@ impl TokenCache {
             }
         };
         self.fetched.fetch_add(1, Ordering::Relaxed);
+        let token = Arc::new(token);
+        *current = Some(token.clone());
         Ok(token)
     }
 }

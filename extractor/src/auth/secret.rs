@@ -1,15 +1,8 @@
-//! A string that must never be shown: client secrets and access tokens; and the registry of the
-//! secret values this process knows, which [`redact`] removes from any text it prints or keeps.
-//!
-//! `Debug` and `Display` of [`Secret`] keep a value out of the messages the code writes itself.
-//! Text the code does not write (a server's error body, a parser's message) may still hold one, in
-//! a shape no pattern foresees (`{"authorization": "Basic …"}`, the value alone, after a tab). So
-//! every value a [`Secret`] is made from is registered, with the Basic header values built from
-//! the client secret ([`register_basic`]), and whatever is printed goes through [`redact`] in one
-//! place per channel (the log writer, the final error, `check`'s report, recorded pages, the
-//! accounts manifest). The crates that keep secrets (`secrecy`, `redactable`) wrap values in types,
-//! as [`Secret`] does, but do not scrub text that arrives from elsewhere; the scrubbing is one
-//! aho-corasick pass over the text for every value known.
+//! A string that must never be shown ([`Secret`]), and the registry of the secret values this
+//! process knows, which [`redact`] removes from any text it prints or keeps. Text the code does not
+//! write (a server's body, a parser's message) may hold a value in any shape, so each channel that
+//! prints (logs, the final error, `check`, recorded pages, the accounts manifest) goes through
+//! [`redact`]: `secrecy` and `redactable` wrap values in types but do not scrub foreign text.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -19,18 +12,15 @@ use aho_corasick::{AhoCorasick, MatchKind};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
 
-/// Shorter values are not registered: a few characters (a placeholder like `x`, a test's
-/// `secret`) also occur in ordinary words and numbers, whose replacement would garble every log
-/// line and, by where the `***` fall, show the value anyway. Zoom's client secrets (32
-/// characters) and tokens (hundreds) are far longer.
+/// Shorter values are not registered: they also occur in ordinary words, whose replacement would
+/// garble every line and, by where the `***` fall, show the value anyway (Zoom's are 32 and more).
 pub const SHORTEST_REDACTED: usize = 8;
 
 /// What a known secret value is replaced with.
 const REDACTED: &str = "***";
 
-/// Every secret value this process knows, in the forms a line may show it, and a matcher of them
-/// all (aho-corasick, leftmost-longest: one pass over a text, a value that contains another
-/// replaced whole).
+/// Every secret value known, in each form a line may show it, and one leftmost-longest matcher of
+/// them all (a value that contains another is replaced whole).
 struct Known {
     values: Vec<String>,
     matcher: Option<AhoCorasick>,
@@ -76,10 +66,8 @@ pub fn register(value: &str) {
     }
 }
 
-/// Registers the values of an HTTP Basic header for `client_id` and `client_secret`: base64 of
-/// `id:secret`, as sent (reqwest) and with both parts form-encoded first (oauth2, per RFC 6749
-/// 2.3.1), each padded or not and in the standard or URL-safe alphabet, as an echo may re-encode
-/// it.
+/// Registers the HTTP Basic values of `client_id` and `client_secret`: base64 of `id:secret` as
+/// reqwest sends it and form-encoded first as oauth2 does, in every alphabet an echo may re-encode.
 pub fn register_basic(client_id: &str, client_secret: &Secret) {
     let form = |text: &str| form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>();
     let pairs = [
@@ -110,8 +98,16 @@ pub fn redact(text: &str) -> Cow<'_, str> {
 }
 
 /// A secret value; `Debug` and `Display` print `***`, so it cannot leak through logs or errors.
-#[derive(Clone, PartialEq, Eq)]
+/// Serialized as the plain value: only the token file, written with mode 0600, stores secrets.
+#[derive(Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(from = "String")]
 pub struct Secret(String);
+
+impl From<String> for Secret {
+    fn from(value: String) -> Self {
+        Secret::new(value)
+    }
+}
 
 impl Secret {
     /// Wraps a secret value, and registers it for [`redact`].
@@ -139,30 +135,14 @@ impl fmt::Display for Secret {
     }
 }
 
-/// Serialized as the plain value: only the token file, written with mode 0600, stores secrets.
-impl serde::Serialize for Secret {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Secret {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer).map(Secret::new)
-    }
-}
-
-/// `text` (a parser's error message about a file that may hold secrets) with no text of the file
-/// left: the name after `unknown field` or `unknown variant` replaced by `` `…` `` (a secret
-/// pasted as a key would be that name) and every double-quoted value by `"…"` (serde and TOML
-/// quote the values they could not read). The position and the names expected, which are the
-/// program's own, are kept.
+/// `text` (a parser's message about a file that may hold secrets) with no text of the file left:
+/// the name after `unknown field`/`unknown variant` (a secret pasted as a key) and every quoted
+/// value replaced by `…`; the position and the names expected are kept.
 pub fn without_file_text(text: &str) -> String {
     without_quoted_values(&without_unknown_names(text))
 }
 
-/// `text` with the backticked name serde writes after `unknown field` or `unknown variant`
-/// replaced by `…`.
+/// `text` with the name serde writes after `unknown field` or `unknown variant` replaced by `…`.
 fn without_unknown_names(text: &str) -> String {
     const LEADS: [&str; 2] = ["unknown field `", "unknown variant `"];
     let mut out = String::with_capacity(text.len());
@@ -192,29 +172,16 @@ fn without_unknown_names(text: &str) -> String {
     out
 }
 
-/// `text` with every double-quoted value replaced by `"…"`.
+/// `text` with every double-quoted value replaced by `"…"` (an unclosed one runs to the end).
 fn without_quoted_values(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut quoted = false;
-    for c in text.chars() {
-        match (c, quoted) {
-            ('"', false) => {
-                out.push_str("\"…\"");
-                quoted = true;
-            }
-            ('"', true) => quoted = false,
-            (_, true) => {}
-            (c, false) => out.push(c),
-        }
-    }
-    out
+    let outside: Vec<&str> = text.split('"').step_by(2).collect();
+    let unclosed = text.matches('"').count() % 2 == 1;
+    outside.join("\"…\"") + if unclosed { "\"…\"" } else { "" }
 }
 
-/// Text a server sent (an error message or body), made safe to show: every registered secret
-/// value replaced by `***` ([`redact`]), control characters and ANSI escapes removed (a body must
-/// not forge log lines), and, as a second net for credentials this process never held, anything
-/// after `Bearer` or `Basic` and any JSON Web Token replaced by `***` (a proxy may echo the
-/// request's credentials); at most 200 characters.
+/// Text a server sent, made safe to show: [`redact`]ed, without control characters (a body must not
+/// forge log lines), anything after `Bearer`/`Basic` and any JSON Web Token replaced by `***` (a
+/// proxy may echo credentials this process never held); at most 200 characters.
 pub fn remote_text(text: &str) -> String {
     // Redacted after the control characters go (removing a newline may join a secret split by
     // it) and before the cut (so no cut-off prefix of a secret is shown).

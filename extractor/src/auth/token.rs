@@ -59,7 +59,8 @@ pub enum AuthError {
 impl AuthError {
     /// A failed request to the token endpoint, with its cause and without its URL.
     pub fn from_network(e: reqwest::Error) -> Self {
-        match network::is_unreachable(&e) {
+        // A connect error: refused, DNS, TLS, connect timeout.
+        match e.is_connect() {
             true => AuthError::Unreachable(network::describe(&e)),
             false => AuthError::Unavailable(network::describe(&e)),
         }

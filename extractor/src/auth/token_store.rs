@@ -1,10 +1,7 @@
-//! The token file of the authorization-code flow: access token, refresh token, expiry, scopes and
-//! client id, written atomically with mode 0600.
-//!
-//! Zoom rotates refresh tokens: each refresh returns a new one and the old one dies at once. So a
-//! refresh first marks the file (`refresh_started_at`), and the new tokens are saved before the new
-//! access token is used. If the process dies between Zoom's answer and the save, the next run finds
-//! the mark, and when Zoom then refuses the old refresh token it says exactly that, and what to do.
+//! The token file of the authorization-code flow, written atomically with mode 0600. Zoom rotates
+//! refresh tokens (a refresh kills the old one), so a refresh first marks the file
+//! (`refresh_started_at`) and saves the new tokens before using them: a run that died in between
+//! leaves the mark, and the next one can say what happened when Zoom refuses the old token.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -94,18 +91,10 @@ pub fn default_token_file() -> Option<PathBuf> {
 impl StoredToken {
     /// Reads the token file.
     pub fn load(path: &Path) -> Result<Self, TokenStoreError> {
-        let text = match crate::regular_file::read_to_string(path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(TokenStoreError::Missing(path.to_path_buf()));
-            }
-            Err(error) => {
-                return Err(TokenStoreError::Io {
-                    path: path.to_path_buf(),
-                    error,
-                });
-            }
-        };
+        let text = crate::regular_file::read_to_string(path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => TokenStoreError::Missing(path.to_path_buf()),
+            _ => io_error(path)(e),
+        })?;
         check_private(path)?;
         let token: StoredToken =
             serde_json::from_str(&text).map_err(|e| TokenStoreError::Invalid {
@@ -125,10 +114,7 @@ impl StoredToken {
 
     /// Writes the token file atomically (temporary file, fsync, rename), with mode 0600.
     pub fn save(&self, path: &Path) -> Result<(), TokenStoreError> {
-        let io = |error| TokenStoreError::Io {
-            path: path.to_path_buf(),
-            error,
-        };
+        let io = io_error(path);
         let dir = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
@@ -149,16 +135,21 @@ impl StoredToken {
     }
 }
 
+/// Maps an I/O error on `path` to [`TokenStoreError::Io`], for `map_err`.
+fn io_error(path: &Path) -> impl Fn(std::io::Error) -> TokenStoreError + Copy + '_ {
+    move |error| TokenStoreError::Io {
+        path: path.to_path_buf(),
+        error,
+    }
+}
+
 /// Refuses a token file that group or others may read or write: its tokens are the account's keys.
 fn check_private(path: &Path) -> Result<(), TokenStoreError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = fs::metadata(path)
-            .map_err(|error| TokenStoreError::Io {
-                path: path.to_path_buf(),
-                error,
-            })?
+            .map_err(io_error(path))?
             .permissions()
             .mode();
         if mode & 0o077 != 0 {
@@ -188,14 +179,8 @@ impl TokenLock {
             .truncate(false)
             .write(true)
             .open(&lock_path)
-            .map_err(|error| TokenStoreError::Io {
-                path: lock_path.clone(),
-                error,
-            })?;
-        file.lock().map_err(|error| TokenStoreError::Io {
-            path: lock_path,
-            error,
-        })?;
+            .map_err(io_error(&lock_path))?;
+        file.lock().map_err(io_error(&lock_path))?;
         Ok(TokenLock { _file: file })
     }
 }

@@ -1,6 +1,5 @@
 //! What Zoom's answer to a page request means: the page, or the error to return. Pure functions of
-//! the answer (status, headers, body) and of what the client knows (the time, `--max-wait`, whether
-//! Zoom has answered a page yet), so each branch can be tested without a server.
+//! the answer and of what the client knows, so each branch can be tested without a server.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -66,9 +65,8 @@ pub(crate) fn fetched(
     })
 }
 
-/// How long to hold the next request after a good page that says no requests are left
-/// (`X-RateLimit-Remaining: 0`); `None` when some are. A `Retry-After` it cannot place is the usual
-/// second, not a reason to drop the page; one past `--max-wait` still ends the run, as Zoom asked.
+/// How long to hold the next request after a page saying `X-RateLimit-Remaining: 0`: its
+/// `Retry-After` (one past `--max-wait` ends the run), or a second when it names none we can place.
 pub(crate) fn hold_after_page(
     status: StatusCode,
     headers: &HeaderMap,
@@ -145,10 +143,8 @@ pub(crate) fn classify(
     }
 }
 
-/// What a 404 without a Zoom code means. Before the API has answered this client with a page,
-/// nothing at this base URL is Zoom's (check `--api-url`). After, the base URL is proven: on an
-/// endpoint of one item, the item is gone, as Zoom's gone code would say (and is skipped and
-/// counted like it); on a list, a failure that does not blame the URL.
+/// What a 404 without a Zoom code means: before Zoom answered a page, a wrong `--api-url`; after,
+/// an item gone (as its gone code would say) on an endpoint of one item, else a plain failure.
 fn bare_not_found(request: &PageRequest, message: String, known: &Known<'_>) -> ApiError {
     let path = request.endpoint.path;
     let api_url = known.api_url.to_string();
@@ -175,9 +171,8 @@ fn bare_not_found(request: &PageRequest, message: String, known: &Known<'_>) -> 
     }
 }
 
-/// The wait a `Retry-After` of `value` asks for when it is within `--max-wait`; otherwise the
-/// error that ends the run (exit 75), so a `Retry-After` of hours (or a date in 2099, or a number
-/// past any clock, or words) is never slept out nor mistaken for no `Retry-After`.
+/// The wait a `Retry-After` of `value` asks for within `--max-wait`; otherwise the error that ends
+/// the run (exit 75): a wait of hours, or one no clock can place, is never slept out nor ignored.
 fn within_max_wait(value: &str, known: &Known<'_>) -> Result<Duration, ApiError> {
     let until = match parse_retry_after(value, known.now) {
         RetryAfter::Wait(wait) if wait <= known.max_wait => return Ok(wait),

@@ -7,10 +7,8 @@ use chrono::{DateTime, Utc};
 
 use crate::auth::token::{AccessToken, AuthError};
 
-/// How long a request keeps retrying, from its first attempt, when no connection can be made at
-/// all and Zoom has not answered this run yet: an API that cannot be reached (a wrong URL, DNS, a
-/// firewall, TLS) fails in well under a minute with its cause. Once Zoom has answered, a network
-/// outage gets the full `--max-retries`.
+/// How long a request retries when no connection can be made and Zoom has not answered yet, so a
+/// wrong URL fails fast; once Zoom has answered, a network outage gets the full `--max-retries`.
 pub const UNREACHABLE_BUDGET: Duration = Duration::from_secs(20);
 
 /// What kind of failure an error is, for exit codes: fix the setup, retry later, or neither.
@@ -141,8 +139,7 @@ pub enum ApiError {
         /// The API base URL in use.
         api_url: String,
     },
-    /// HTTP 404 without a Zoom error code on a list, after the API at this base URL had already
-    /// answered pages: the URL is right, the resource is not there.
+    /// HTTP 404 without a Zoom code on a list, after this base URL had answered pages.
     #[error(
         "Zoom answered HTTP 404 without an error code for `{path}`, though earlier requests to \
          {api_url} were answered: the API URL is right, but Zoom found nothing there ({message})"
@@ -182,8 +179,7 @@ pub enum ApiError {
     /// reqwest refused to build it. Nothing was sent, and sending again would build the same.
     #[error("cannot make the request to endpoint {0}")]
     BadUrl(String),
-    /// A failure worth retrying that outlasted every retry (or the time allowed to an API that
-    /// cannot be reached): the last one.
+    /// The last failure worth retrying, once retries (or [`UNREACHABLE_BUDGET`]) ran out.
     #[error("{last}; retries ran out after {attempts} attempts")]
     RetriesExhausted {
         /// Requests sent, the first included.
@@ -200,41 +196,22 @@ impl ApiError {
     /// The kind of failure, for exit codes.
     pub fn class(&self) -> ErrorClass {
         match self {
+            _ if self.is_retryable() => ErrorClass::Temporary,
+            ApiError::DailyLimit { .. } | ApiError::WaitTooLong { .. } => ErrorClass::Temporary,
             ApiError::MissingScope { .. }
             | ApiError::NoPermission { .. }
             | ApiError::NoApiHere { .. }
             | ApiError::Redirected { .. }
             | ApiError::Unauthorized { .. }
             | ApiError::Auth(AuthError::Rejected(_)) => ErrorClass::Configuration,
-            ApiError::DailyLimit { .. }
-            | ApiError::WaitTooLong { .. }
-            | ApiError::RateLimited { .. }
-            | ApiError::Network { .. }
-            | ApiError::ServerError { .. }
-            | ApiError::BadBody(_)
-            | ApiError::Auth(AuthError::Unavailable(_) | AuthError::Unreachable(_)) => {
-                ErrorClass::Temporary
-            }
-            ApiError::PageTokenExpired(_)
-            | ApiError::PageSizeRejected(_)
-            | ApiError::Rejected { .. }
-            | ApiError::NotFound { .. }
-            | ApiError::UnusablePageToken { .. }
-            | ApiError::BadUrl(_) => ErrorClass::Failed,
             ApiError::RetriesExhausted { last, .. } => last.class(),
+            _ => ErrorClass::Failed,
         }
     }
 
     /// Whether trying again later may succeed.
     pub fn is_retryable(&self) -> bool {
-        matches!(
-            self,
-            ApiError::Network { .. }
-                | ApiError::BadBody(_)
-                | ApiError::ServerError { .. }
-                | ApiError::RateLimited { .. }
-                | ApiError::Auth(AuthError::Unavailable(_) | AuthError::Unreachable(_))
-        )
+        self.retry_cause().is_some()
     }
 
     /// Whether no connection could be made at all: retried for [`UNREACHABLE_BUDGET`] only.
@@ -248,17 +225,19 @@ impl ApiError {
         )
     }
 
-    /// The retry cause this error counts under in the manifest.
-    pub fn cause(&self) -> &'static str {
-        match self {
+    /// The retry cause this error counts under in the manifest; `None` when not worth retrying.
+    pub fn retry_cause(&self) -> Option<&'static str> {
+        Some(match self {
             ApiError::Network { timeout: true, .. } => "timeout",
             ApiError::Network { .. } => "network",
             ApiError::BadBody(_) => "bad_body",
             ApiError::ServerError { .. } => "server_error",
             ApiError::RateLimited { .. } => "rate_limited",
-            ApiError::Auth(_) => "token_endpoint",
-            _ => "other",
-        }
+            ApiError::Auth(AuthError::Unavailable(_) | AuthError::Unreachable(_)) => {
+                "token_endpoint"
+            }
+            _ => return None,
+        })
     }
 }
 

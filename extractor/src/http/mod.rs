@@ -1,18 +1,14 @@
 //! The Zoom API client: one page of any endpoint at a time, through the rate gate, with a fresh
-//! token, retried with exponential backoff and jitter when the failure is worth retrying.
-//!
-//! What is retried: connection errors, timeouts, truncated or unparsable bodies, 5xx, 429 (after its
-//! `Retry-After`), and an unreachable token endpoint; only the error returned once they ran out says
-//! so. An HTTP 401 with code 124 renews the token and repeats the request, a few times at most. A
-//! `Retry-After` past `--max-wait` (or naming no time at all) and a page token too long to send
-//! back fail at once. Everything else fails at once with a message saying what to fix.
+//! token, retried with backoff and jitter when worth it (network errors, cut bodies, 5xx, 429
+//! after its `Retry-After`, an unreachable token endpoint). HTTP 401 code 124 renews the token a
+//! few times at most. Anything else, a `Retry-After` past `--max-wait` included, fails at once.
 
 use std::collections::BTreeMap;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use backon::{ExponentialBuilder, Retryable};
 use chrono::{DateTime, Days, NaiveTime, Utc};
@@ -31,8 +27,7 @@ use crate::zoom::page::{Page, peek_token_in_prefix};
 use error::{ApiError, MAX_PAGE_TOKEN_BYTES, UNREACHABLE_BUDGET};
 use rate_gate::RateGate;
 
-/// The page size older Zoom documentation gives as the maximum; the fallback when Zoom refuses a
-/// larger one.
+/// The largest page size older Zoom documentation gives: the fallback when Zoom refuses more.
 pub const FALLBACK_PAGE_SIZE: u32 = 300;
 
 /// How the client talks to Zoom.
@@ -80,37 +75,6 @@ pub struct RateLimitHeaders {
     pub remaining: Option<String>,
 }
 
-/// Retries of a request that cannot connect stop once [`UNREACHABLE_BUDGET`] would be spent,
-/// counted from the request's first attempt, while Zoom has not answered this client yet.
-struct UnreachableBudget<'a> {
-    started: std::time::Instant,
-    answered: &'a AtomicBool,
-}
-
-impl<'a> UnreachableBudget<'a> {
-    fn start(answered: &'a AtomicBool) -> Self {
-        UnreachableBudget {
-            started: std::time::Instant::now(),
-            answered,
-        }
-    }
-
-    /// Whether to wait `wait` and try again after a failure (`unreachable`: no connection made).
-    fn allows(&self, unreachable: bool, wait: Duration) -> bool {
-        !unreachable
-            || self.answered.load(Ordering::Relaxed)
-            || self.started.elapsed() + wait <= UNREACHABLE_BUDGET
-    }
-}
-
-/// Counters for the manifest.
-#[derive(Debug, Default)]
-struct Counters {
-    requests: u64,
-    retries: BTreeMap<&'static str, u64>,
-    http_429: u64,
-}
-
 /// What the client did, for the manifest.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, PartialEq)]
 pub struct RequestStats {
@@ -120,8 +84,7 @@ pub struct RequestStats {
     pub retries: BTreeMap<String, u64>,
     /// 429 answers received.
     pub http_429: u64,
-    /// Seconds requests were held by Zoom's rate limits (429s, `X-RateLimit-Remaining: 0`), summed
-    /// over requests.
+    /// Seconds requests were held by Zoom's rate limits (429s, none remaining), summed.
     pub rate_limit_wait_seconds: f64,
     /// Seconds requests waited their turn under `--max-rps` (our own pacing), summed over requests.
     pub pacing_wait_seconds: f64,
@@ -141,7 +104,8 @@ pub struct ZoomClient {
     max_wait: Duration,
     max_rps: u32,
     heavy_max_rps: u32,
-    counters: Mutex<Counters>,
+    /// The counts; the waits and renewals are filled in by [`ZoomClient::stats`].
+    counters: Mutex<RequestStats>,
     /// Whether the API has answered (any HTTP status): from then on, network failures are an
     /// outage to ride out, not an address that cannot work.
     answered: AtomicBool,
@@ -178,7 +142,7 @@ impl ZoomClient {
             max_wait: config.max_wait,
             max_rps: config.max_rps.get(),
             heavy_max_rps: config.heavy_max_rps.get(),
-            counters: Mutex::new(Counters::default()),
+            counters: Mutex::new(RequestStats::default()),
             answered: AtomicBool::new(false),
             confirmed: AtomicBool::new(false),
         })
@@ -210,14 +174,15 @@ impl ZoomClient {
     /// A token, fetched now if needed (used by connection checks).
     pub async fn token(&self) -> Result<Arc<AccessToken>, ApiError> {
         let fetch = || self.tokens.get();
-        let budget = UnreachableBudget::start(&self.answered);
+        let started = Instant::now();
         Ok(fetch
             .retry(self.backoff)
             .when(|e: &AuthError| {
                 matches!(e, AuthError::Unavailable(_) | AuthError::Unreachable(_))
             })
             .adjust(|e, backoff| {
-                backoff.filter(|&b| budget.allows(matches!(e, AuthError::Unreachable(_)), b))
+                let unreachable = matches!(e, AuthError::Unreachable(_));
+                backoff.filter(|&b| self.may_retry(started, unreachable, b))
             })
             .notify(|e, wait| self.note_retry("token_endpoint", e, wait))
             .await?)
@@ -227,25 +192,27 @@ impl ZoomClient {
     pub fn stats(&self) -> RequestStats {
         let counters = self.counters.lock().unwrap_or_else(|e| e.into_inner());
         RequestStats {
-            requests: counters.requests,
-            retries: counters
-                .retries
-                .iter()
-                .map(|(k, v)| (k.to_string(), *v))
-                .collect(),
-            http_429: counters.http_429,
             rate_limit_wait_seconds: millis(self.gate.waited() + self.heavy_gate.waited()),
             pacing_wait_seconds: millis(self.gate.paced() + self.heavy_gate.paced()),
             token_renewals: self.tokens.renewals(),
+            ..counters.clone()
         }
     }
 
-    fn count<F: FnOnce(&mut Counters)>(&self, f: F) {
+    /// Whether a request first sent at `started` may wait `wait` and try again after a failure
+    /// (`unreachable`: no connection made): within [`UNREACHABLE_BUDGET`] until Zoom answers.
+    fn may_retry(&self, started: Instant, unreachable: bool, wait: Duration) -> bool {
+        !unreachable
+            || self.answered.load(Ordering::Relaxed)
+            || started.elapsed() + wait <= UNREACHABLE_BUDGET
+    }
+
+    fn count<F: FnOnce(&mut RequestStats)>(&self, f: F) {
         f(&mut self.counters.lock().unwrap_or_else(|e| e.into_inner()));
     }
 
     fn note_retry(&self, cause: &'static str, error: &dyn std::fmt::Display, wait: Duration) {
-        self.count(|c| *c.retries.entry(cause).or_default() += 1);
+        self.count(|c| *c.retries.entry(cause.to_string()).or_default() += 1);
         tracing::warn!(
             message = "Retrying request.",
             cause,
@@ -254,15 +221,13 @@ impl ZoomClient {
         );
     }
 
-    /// Fetches one page, retrying what is worth retrying and renewing a refused token (see
-    /// [`MAX_RENEWALS_PER_REQUEST`]).
+    /// Fetches one page, retrying what is worth it and renewing a refused token.
     pub async fn fetch(&self, request: &PageRequest) -> Result<FetchedPage, ApiError> {
         self.fetch_with_lookahead(request, None).await
     }
 
-    /// Like [`ZoomClient::fetch`]; as soon as the page's non-empty `next_page_token` has arrived
-    /// (Zoom sends it before the records), it is sent on `lookahead`, so the next request leaves
-    /// while the rest of this page is still arriving.
+    /// Like [`ZoomClient::fetch`], sending the page's non-empty `next_page_token` on `lookahead` as
+    /// soon as it arrives (before the records), so the next request leaves while this one arrives.
     pub async fn fetch_with_lookahead(
         &self,
         request: &PageRequest,
@@ -274,13 +239,17 @@ impl ZoomClient {
         let gate = self.gate(request.endpoint.rate);
         loop {
             let attempt = move || self.attempt(request, lookahead);
-            let budget = UnreachableBudget::start(&self.answered);
+            let started = Instant::now();
             let mut retries = 0;
             let result = attempt
                 .retry(self.backoff)
                 .when(ApiError::is_retryable)
                 .adjust(|error, backoff| match (error, backoff) {
-                    (error, Some(wait)) if !budget.allows(error.is_unreachable(), wait) => None,
+                    (error, Some(wait))
+                        if !self.may_retry(started, error.is_unreachable(), wait) =>
+                    {
+                        None
+                    }
                     // Zoom said how long to wait: honour it, and hold every other request too.
                     (ApiError::RateLimited { wait: Some(wait) }, Some(_)) => {
                         gate.pause_for(*wait);
@@ -297,7 +266,7 @@ impl ZoomClient {
                     if matches!(error, ApiError::RateLimited { .. }) {
                         gate.add_wait(wait);
                     }
-                    self.note_retry(error.cause(), error, wait)
+                    self.note_retry(error.retry_cause().unwrap_or("other"), error, wait)
                 })
                 .await;
             match result {
@@ -335,7 +304,7 @@ impl ZoomClient {
         gate.ready().await;
         // No retry loop of its own here: the caller's loop retries an unreachable token endpoint.
         let token = self.tokens.get().await?;
-        let started = std::time::Instant::now();
+        let started = Instant::now();
         let response = self.send(request, &token).await?;
         let http_status = response.status();
         let headers = response.headers().clone();
@@ -346,7 +315,11 @@ impl ZoomClient {
         }
         // Only a page's token may send the next request early.
         let lookahead = match (http_status == StatusCode::OK, endpoint.records) {
-            (true, Some(records)) if endpoint.paginated => take(lookahead).map(|s| (s, records)),
+            (true, Some(records)) if endpoint.paginated => lookahead
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take()
+                .map(|s| (s, records)),
             _ => None,
         };
         let bytes = read_body(response, lookahead).await?;
@@ -390,6 +363,7 @@ impl ZoomClient {
         token: &AccessToken,
     ) -> Result<reqwest::Response, ApiError> {
         let url = self.url(request)?;
+        let path = request.endpoint.path;
         self.count(|c| c.requests += 1);
         let response = self
             .http
@@ -397,7 +371,12 @@ impl ZoomClient {
             .bearer_auth(token.value.expose())
             .send()
             .await
-            .map_err(|e| send_error(e, request.endpoint.path))?;
+            // reqwest refusing to build a request (a URL over 64 KB: "Parsed Url is not a valid
+            // Uri") is no network failure: nothing left, and a retry would build the same.
+            .map_err(|e| match e.is_builder() {
+                true => ApiError::BadUrl(format!("`{path}`: {}", network::describe(&e))),
+                false => network_error(e),
+            })?;
         self.answered.store(true, Ordering::Relaxed);
         Ok(response)
     }
@@ -420,7 +399,6 @@ impl ZoomClient {
             .map_err(|e| ApiError::BadUrl(format!("{}: {e}", endpoint.path)))?;
         {
             let mut query = url.query_pairs_mut();
-            query.extend_pairs(endpoint.fixed_query);
             query.extend_pairs(params);
             if let Some(t) = &request.page_token {
                 query.append_pair("next_page_token", t);
@@ -447,19 +425,14 @@ const TOKEN_PEEK_LIMIT: usize = 64 * 1024;
 /// endless one would otherwise grow until the timeout).
 pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 
-/// Reads a response body chunk by chunk. While `lookahead` waits, each chunk is checked for the
-/// page's `next_page_token` (before the records, under the member it names); once the token has
-/// arrived whole it is sent on, so the next request leaves while the rest of this page is still
-/// arriving (the page itself is checked whole later, and retried if it turns out cut). A page
-/// without a token drops `lookahead`: the sweep then waits for the parsed page.
+/// Reads a response body chunk by chunk, sending the page's `next_page_token` on `lookahead` as
+/// soon as it has arrived whole (the page is still checked whole later, and retried if cut).
 async fn read_body(
     mut response: reqwest::Response,
     lookahead: Option<(tokio::sync::oneshot::Sender<String>, &str)>,
 ) -> Result<Vec<u8>, ApiError> {
-    let (mut lookahead, records) = match lookahead {
-        Some((sender, records)) => (Some(sender), records),
-        None => (None, ""),
-    };
+    let records = lookahead.as_ref().map_or("", |(_, records)| *records);
+    let mut lookahead = lookahead.map(|(sender, _)| sender);
     let expected = response
         .content_length()
         .and_then(|n| usize::try_from(n).ok());
@@ -494,24 +467,10 @@ async fn read_body(
     Ok(bytes)
 }
 
-/// The lookahead's sender, if no attempt has taken it yet.
-fn take<T>(lookahead: &Mutex<Option<T>>) -> Option<T> {
-    lookahead.lock().unwrap_or_else(|e| e.into_inner()).take()
-}
-
-/// A request that could not be sent. reqwest refusing to build it (e.g. "Parsed Url is not a valid
-/// Uri": a URL over 64 KB) is no network failure: nothing left, and a retry builds the same.
-fn send_error(e: reqwest::Error, path: &str) -> ApiError {
-    match e.is_builder() {
-        true => ApiError::BadUrl(format!("`{path}`: {}", network::describe(&e))),
-        false => network_error(e),
-    }
-}
-
 fn network_error(e: reqwest::Error) -> ApiError {
     ApiError::Network {
         timeout: e.is_timeout(),
-        unreachable: network::is_unreachable(&e),
+        unreachable: e.is_connect(),
         message: network::describe(&e),
     }
 }
@@ -529,18 +488,13 @@ pub enum RetryAfter {
     /// Wait this long from now (a number of seconds too large to hold is [`Duration::MAX`]: it
     /// still means "longer than we may wait", never "no wait said").
     Wait(Duration),
-    /// Neither seconds nor a date: read as a wait longer than any we may honour (see
-    /// [`parse_retry_after`]).
+    /// Neither seconds nor a date: read as longer than any wait we may honour.
     Unreadable,
 }
 
-/// `Retry-After` as seconds, an RFC 3339 timestamp (Zoom's daily limit) or an HTTP date.
-///
-/// A value that is none of these is [`RetryAfter::Unreadable`], which the client treats as longer
-/// than `--max-wait` (exit 75 at once), not as absent (retry with backoff). That reading is right
-/// whatever the server meant: if it meant a short wait, ending now costs one scheduled rerun,
-/// which exit 75 asks for; if it meant a long one (a day, a date in a form we do not know),
-/// retrying would send requests it forbade, and end in exit 75 anyway, minutes later.
+/// `Retry-After` as seconds, an RFC 3339 timestamp (Zoom's daily limit) or an HTTP date. Anything
+/// else is [`RetryAfter::Unreadable`], read as longer than `--max-wait` (exit 75), not as absent:
+/// a short wait meant costs one rerun; a long one retried would send requests it forbade.
 pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> RetryAfter {
     let value = value.trim();
     if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
@@ -556,11 +510,8 @@ pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> RetryAfter {
     }
 }
 
-/// How often one request renews a token Zoom refused (HTTP 401 code 124) and tries again. Tokens
-/// can rotate under a request (another request renewed, or Zoom dropped the token it had just
-/// issued), so a refusal right after a renewal is not yet proof of bad credentials; each renewal
-/// must hand out a token other than the one refused, and past this many the refusal is a
-/// configuration error (exit 2).
+/// How often one request renews a token Zoom refused (HTTP 401 code 124): tokens can rotate under
+/// a request, so one refusal is no proof of bad credentials; past this many it is (exit 2).
 pub const MAX_RENEWALS_PER_REQUEST: u32 = 3;
 
 /// The longest a retry waits (unless Zoom's `Retry-After` says otherwise, within `--max-wait`).

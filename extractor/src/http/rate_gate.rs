@@ -1,8 +1,6 @@
 //! One gate every request passes: a steady requests-per-second limit (governor), and a shared
-//! "not before" instant that a 429 or `X-RateLimit-Remaining: 0` pushes forward for all requests.
-//!
-//! Zoom's limits are per account and per category, shared by every app on the account, so one
-//! sweep hitting a limit must pause the others too.
+//! "not before" instant that a 429 or `X-RateLimit-Remaining: 0` pushes forward for all requests
+//! (Zoom's limits are per account and category, so one sweep's limit must pause the others).
 
 use std::num::NonZeroU32;
 use std::sync::Mutex;
@@ -87,8 +85,7 @@ impl RateGate {
     }
 }
 
-/// The limiter's quota for `max_rps`: one request per period, never a burst, so requests are
-/// evenly spaced (a test drives it with governor's fake clock).
+/// The limiter's quota for `max_rps`: one request per period, never a burst (evenly spaced).
 fn quota(max_rps: NonZeroU32) -> Quota {
     // A hair (1%) over the exact spacing, so that jitter on the way to Zoom never packs
     // `max_rps + 1` requests into one of Zoom's one-second windows.

@@ -1,25 +1,18 @@
-//! The one rule that ends every sweep, live or replayed: a chain of pages must end, and only what
-//! the pages themselves say bounds it, so that no server can keep a run going for ever and no
-//! correct run is stopped.
-//!
-//! What a page says is trusted only as far as Zoom's behaviour is confirmed. The page size asked
-//! for is not a bound (a server may clamp it, `../shared/zoom-api.md` §1.2, and pages may hold
-//! fewer records than asked); records received against the largest `total_records` the pass saw
-//! are, with room for users added while the sweep runs. Tokens must not repeat, empty pages must
-//! not keep naming a next one, and a hard cap on pages covers sweeps that carry no total (the
-//! sign-in report) or an absurd one.
+//! The one rule that ends every sweep, live or replayed: a chain of pages must end, bounded only by
+//! what the pages say, so no server keeps a run going for ever and no correct run is stopped. The
+//! page size asked for is no bound (a server may clamp it, `../shared/zoom-api.md` §1.2); the
+//! largest `total_records` seen is, with room for growth. Tokens must not repeat, empty pages must
+//! not keep naming a next one, and a hard cap covers sweeps without a total (the sign-in report).
 
 use std::collections::HashSet;
 
 use crate::zoom::page::Page;
 
-/// The most pages one pass of a sweep may take, whatever its pages say: above Zoom's largest
-/// daily quota of Heavy requests (60,000), and three times the pages of a million users at
-/// Zoom's default page size of 30.
+/// The most pages one pass of a sweep may take: above Zoom's largest daily Heavy quota (60,000),
+/// and three times the pages of a million users at Zoom's default page size of 30.
 pub const MAX_PAGES_PER_SWEEP: u64 = 100_000;
 
-/// Records a pass may receive beyond twice the largest `total_records` it saw: users added
-/// while a small account is swept.
+/// Records a pass may receive beyond twice the largest `total_records` seen: users added meanwhile.
 pub const GROWTH_ALLOWANCE: u64 = 1_000;
 
 /// Empty pages in a row that still name a next page, after which a sweep stops.
@@ -46,16 +39,14 @@ impl SweepGuard {
         *self = Self::default();
     }
 
-    /// Counts `page` into the pass; `Err` says why the sweep must stop instead of following its
-    /// next token (the caller names the sweep).
+    /// Counts `page` into the pass; `Err` says why the sweep must stop instead of going on.
     pub fn admit(&mut self, page: &Page) -> Result<(), String> {
         let token = &page.meta.next_page_token;
         let records = page.record_count() as u64;
         self.pages += 1;
         self.records += records;
-        if let Some(total) = page.meta.total_records {
-            self.largest_total = Some(self.largest_total.map_or(total, |t| t.max(total)));
-        }
+        // `None` orders below any `Some`: the largest total seen, if any.
+        self.largest_total = self.largest_total.max(page.meta.total_records);
         if token.is_empty() {
             return Ok(());
         }

@@ -1,16 +1,14 @@
 //! The live page source: sweeps of any endpoint (for users, one per status), run concurrently
 //! under the rate limits, each following `next_page_token` until Zoom sends `""` or none (never
-//! trusting `page_count`). Sweeps come in phases, one after the other: the transform can then rely
-//! on every user having arrived before the sign-in events that refer to them.
-//!
-//! An expired page token restarts that sweep from its first page (the transform drops the repeats);
-//! a refused page size falls back to 300 once for every sweep. With a recorder, every page is
-//! written to a recorded run as it arrives, so `--replay` gives the same rows later.
+//! trusting `page_count`). Sweeps come in phases, so every user arrives before the sign-in events
+//! that refer to them. An expired page token restarts its sweep (the transform drops repeats); a
+//! refused page size falls back to 300 for every sweep. A recorder records pages as they arrive.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use indexmap::IndexMap;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 
@@ -85,10 +83,8 @@ struct Shared {
 /// The follow-ups of the pages read so far.
 #[derive(Default)]
 struct Followed {
-    /// The requests, in the order asked.
-    requests: Vec<PageRequest>,
-    /// Their sweeps, to ask for each once.
-    sweeps: HashSet<String>,
+    /// The requests by sweep, to ask for each once, in the order asked.
+    requests: IndexMap<String, PageRequest>,
     /// Items that could not be asked for, each once.
     unaskable: HashSet<String>,
 }
@@ -150,17 +146,16 @@ impl PageSource for LiveSource {
     }
 }
 
-/// Runs, as a last phase, the follow-up requests the pages read so far asked for; returns how
-/// many items could not be asked for.
+/// Runs the follow-up requests of the pages read so far as a last phase; returns the unaskable.
 async fn run_follow_ups(
     shared: &Arc<Shared>,
     sweeps: &mut Vec<(usize, SweepReport)>,
 ) -> Result<u64, ExtractError> {
     let Followed {
-        requests: followed,
+        requests,
         unaskable,
-        ..
     } = std::mem::take(&mut *shared.followed.lock().unwrap_or_else(|e| e.into_inner()));
+    let followed: Vec<PageRequest> = requests.into_values().collect();
     if followed.is_empty() {
         return Ok(unaskable.len() as u64);
     }
@@ -182,9 +177,8 @@ async fn run_follow_ups(
     }
 }
 
-/// Runs the sweeps of one phase concurrently, adding their reports to `sweeps` as they finish. At
-/// most a few seconds' worth of requests wait on the rate gate at once (a phase may hold a request
-/// per user); on a failure the others are stopped and waited for before the error is returned.
+/// Runs the sweeps of one phase concurrently (a few seconds' worth of requests at once: a phase
+/// may hold one per user), adding their reports to `sweeps`; a failure stops the others.
 async fn run_phase(
     shared: &Arc<Shared>,
     phase: Vec<PageRequest>,
@@ -248,11 +242,6 @@ impl Inflight {
             lookahead,
         }
     }
-
-    /// The page size this request asked for.
-    fn page_size(&self) -> u32 {
-        self.request.query.page_size.unwrap_or(0)
-    }
 }
 
 impl Drop for Inflight {
@@ -279,16 +268,11 @@ async fn sweep(shared: Arc<Shared>, first: PageRequest) -> Result<SweepReport, E
         let joined = (&mut current.task)
             .await
             .map_err(|e| ExtractError::Internal(format!("a page request panicked: {e}")))?;
-        let page_size = current.page_size();
         let fetched = match joined {
             Ok(fetched) => fetched,
             Err(error) => {
-                let at = Failed {
-                    first: &first,
-                    current: &current.request,
-                    page_size,
-                };
-                match recover(&shared, at, &mut report, &mut guard, error)? {
+                let failed = &current.request;
+                match recover(&shared, &first, failed, &mut report, &mut guard, error)? {
                     Some(request) => current = Inflight::start(&shared, request),
                     None => return Ok(report),
                 }
@@ -296,7 +280,7 @@ async fn sweep(shared: Arc<Shared>, first: PageRequest) -> Result<SweepReport, E
             }
         };
         let fetched_at = fetched.fetched_at;
-        let page = take_page(&shared, fetched, &mut report, page_size);
+        let page = take_page(&shared, fetched, &mut report);
         let token = page.meta.next_page_token.clone();
         let paginated = page.request.endpoint.paginated;
         if paginated && let Err(why) = guard.admit(&page) {
@@ -315,31 +299,37 @@ async fn sweep(shared: Arc<Shared>, first: PageRequest) -> Result<SweepReport, E
             _ => Inflight::start(&shared, current.request.next(&token)),
         };
     }
-    finished(&report, &sweep);
+    if let Some(total) = report.total_records
+        && total != report.records_received
+    {
+        tracing::warn!(
+            message = "Records received differ from Zoom's total_records.",
+            %sweep,
+            received = report.records_received,
+            total_records = total
+        );
+    }
+    tracing::info!(
+        message = "Sweep finished.",
+        %sweep,
+        pages = report.pages,
+        records = report.records_received
+    );
     Ok(report)
 }
 
-/// Where in its sweep a request failed.
-struct Failed<'a> {
-    /// The sweep's first request.
-    first: &'a PageRequest,
-    /// The request that failed.
-    current: &'a PageRequest,
-    /// The page size it asked for.
-    page_size: u32,
-}
-
-/// How a sweep goes on after `error`: the request to send instead (an expired page token restarts
-/// the sweep from its first page; a refused page size falls back for every sweep), or `None` when
-/// the item asked for is gone (recorded, and the sweep ends). Anything else ends the run.
+/// How the sweep from `first` goes on after `failed` met `error`: the request to send instead
+/// (from `first` for an expired token, with the fallback page size), `None` when the item is gone.
 fn recover(
     shared: &Shared,
-    at: Failed<'_>,
+    first: &PageRequest,
+    failed: &PageRequest,
     report: &mut SweepReport,
     guard: &mut SweepGuard,
     error: ApiError,
 ) -> Result<Option<PageRequest>, ExtractError> {
-    let sweep = at.first.sweep();
+    let sweep = first.sweep();
+    let page_size = failed.query.page_size.unwrap_or(0);
     match error {
         ApiError::PageTokenExpired(message) if report.restarts < MAX_RESTARTS => {
             report.restarts += 1;
@@ -351,9 +341,9 @@ fn recover(
                 zoom = %message,
                 restart = report.restarts
             );
-            Ok(Some(at.first.clone()))
+            Ok(Some(first.clone()))
         }
-        ApiError::PageSizeRejected(message) if at.page_size > FALLBACK_PAGE_SIZE => {
+        ApiError::PageSizeRejected(message) if page_size > FALLBACK_PAGE_SIZE => {
             shared
                 .page_size
                 .store(FALLBACK_PAGE_SIZE, Ordering::Relaxed);
@@ -361,35 +351,30 @@ fn recover(
             tracing::warn!(
                 message = "Zoom refused the page size; falling back.",
                 %sweep,
-                page_size = at.page_size,
+                page_size,
                 fallback = FALLBACK_PAGE_SIZE,
                 zoom = %message
             );
-            Ok(Some(at.current.clone()))
+            Ok(Some(failed.clone()))
         }
         ApiError::Rejected {
             status: 404, code, ..
-        } if at.first.endpoint.gone_code == Some(code) => {
+        } if first.endpoint.gone_code == Some(code) => {
             tracing::warn!(message = "Gone since it was listed; skipped.", %sweep);
             report.gone = true;
             // Recorded too: a replay then knows the answer was "gone", not lost.
             let body = serde_json::json!({ "code": code }).to_string();
-            record(shared, at.first, 404, chrono::Utc::now(), body.as_bytes())?;
+            record(shared, first, 404, chrono::Utc::now(), body.as_bytes())?;
             Ok(None)
         }
         error => Err(ExtractError::Api { sweep, error }),
     }
 }
 
-/// Counts a fetched page of the sweep; notes a server that serves fewer users per page than
-/// `page_size` asked for.
-fn take_page(
-    shared: &Shared,
-    fetched: FetchedPage,
-    report: &mut SweepReport,
-    page_size: u32,
-) -> Page {
+/// Counts a fetched page; notes a server that serves fewer users per page than asked for.
+fn take_page(shared: &Shared, fetched: FetchedPage, report: &mut SweepReport) -> Page {
     let page = fetched.page;
+    let page_size = page.request.query.page_size.unwrap_or(0);
     report.count_page(&page);
     let served = page
         .meta
@@ -412,9 +397,8 @@ fn take_page(
     page
 }
 
-/// Numbers `page` in the run's order, records it and sends it to the transform as one step: the
-/// sweeps run at once, and a page numbered or recorded before another but sent after it would
-/// make the replay's order (the recording's) differ from the live run's.
+/// Numbers, records and sends `page` as one step, so the concurrent sweeps cannot make the
+/// recording's (the replay's) page order differ from the live run's.
 async fn deliver(
     shared: &Shared,
     mut page: Page,
@@ -451,8 +435,7 @@ fn record(
     }
 }
 
-/// Adds the follow-up requests `page` makes, each asked for once (a restarted sweep reads its
-/// pages again).
+/// Adds the follow-up requests `page` makes, each once (a restarted sweep reads its pages again).
 fn note_follow_ups(shared: &Shared, page: &Page) {
     let Some(follow_ups) = &shared.follow_ups else {
         return;
@@ -462,41 +445,14 @@ fn note_follow_ups(shared: &Shared, page: &Page) {
         return;
     }
     let mut followed = shared.followed.lock().unwrap_or_else(|e| e.into_inner());
-    let Followed {
-        requests,
-        sweeps,
-        unaskable,
-    } = &mut *followed;
-    let new = more
-        .requests
-        .into_iter()
-        .filter(|r| sweeps.insert(r.sweep()));
-    requests.extend(new);
-    unaskable.extend(more.unaskable);
-}
-
-/// Logs the end of a sweep, and when its records differ from Zoom's `total_records`.
-fn finished(report: &SweepReport, sweep: &str) {
-    match report.total_records {
-        Some(total) if total != report.records_received => tracing::warn!(
-            message = "Records received differ from Zoom's total_records.",
-            %sweep,
-            received = report.records_received,
-            total_records = total
-        ),
-        _ => {}
+    for request in more.requests {
+        followed.requests.entry(request.sweep()).or_insert(request);
     }
-    tracing::info!(
-        message = "Sweep finished.",
-        %sweep,
-        pages = report.pages,
-        records = report.records_received
-    );
+    followed.unaskable.extend(more.unaskable);
 }
 
-/// Every page of the sweep starting at `first`, one request after the other, bounded as every
-/// sweep is ([`SweepGuard`]): for a short list read before a run (a master account's sub
-/// accounts), outside the pipeline.
+/// Every page of the sweep from `first`, one request after the other, bounded by [`SweepGuard`]:
+/// a short list read before a run (a master account's sub accounts).
 pub async fn every_page(
     client: &ZoomClient,
     first: PageRequest,

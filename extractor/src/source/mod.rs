@@ -82,9 +82,7 @@ impl SweepReport {
     pub fn count_page(&mut self, page: &Page) {
         self.pages += 1;
         self.records_received += page.record_count() as u64;
-        if let Some(total) = page.meta.total_records {
-            self.total_records = Some(total);
-        }
+        self.total_records = page.meta.total_records.or(self.total_records);
     }
 }
 

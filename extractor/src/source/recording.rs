@@ -1,10 +1,7 @@
-//! The recorded-run format: one file per page holding the body exactly as Zoom sent it, and an
-//! `index.json` listing the pages in fetch order with the request each answered (endpoint, query,
-//! page token), its HTTP status and fetch time.
-//!
-//! Replay reads it ([`crate::ReplaySource`]); live extraction writes it with `--record`; the fixture
-//! generator writes it too. The format is documented in docs/recordings.md ("Recorded-run format").
-//! Version 2 names each page's endpoint and query; version 1 (users pages only) is still read.
+//! The recorded-run format (docs/recordings.md, "Recorded-run format"): one file per page holding
+//! the body as Zoom sent it, and an `index.json` listing the pages in fetch order with the request
+//! each answered, its HTTP status and fetch time. Written by `--record` and the fixture generator,
+//! read by replay; version 1 (users pages only) is still read.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -212,15 +209,13 @@ impl RecordingWriter {
         })
     }
 
-    /// Keeps the personal data of records (an endpoint's `personal` members) in the recorded
-    /// pages, which leave it out otherwise.
+    /// Keeps the endpoints' `personal` members in recorded pages, which leave them out otherwise.
     pub fn keeping_personal_data(mut self, keep: bool) -> Self {
         self.keep_personal = keep;
         self
     }
 
-    /// Writes one response body and lists it in the index; the endpoint's personal members are left
-    /// out of its records unless [`RecordingWriter::keeping_personal_data`] says otherwise.
+    /// Writes one response body (its personal members left out unless kept) and lists it.
     pub fn record_page(
         &mut self,
         request: &PageRequest,
@@ -247,16 +242,11 @@ impl RecordingWriter {
             false => without_personal(request, body),
         };
         let body = redacted.as_deref().unwrap_or(body);
-        // A server that echoes a credential into a page would otherwise leave it on disk.
-        let body = match std::str::from_utf8(body) {
-            Ok(text) => match crate::auth::secret::redact(text) {
-                std::borrow::Cow::Owned(clean) => std::borrow::Cow::Owned(clean.into_bytes()),
-                std::borrow::Cow::Borrowed(_) => std::borrow::Cow::Borrowed(body),
-            },
-            // Unreachable for a page (read as UTF-8 before it was parsed) or a "gone" answer.
-            Err(_) => std::borrow::Cow::Borrowed(body),
-        };
-        fs::write(&path, &body).map_err(ExtractError::io(&path))?;
+        // A server that echoes a credential into a page would otherwise leave it on disk (a body
+        // not UTF-8 is no page, which was read as UTF-8 before it was parsed, nor a "gone" answer).
+        let clean = std::str::from_utf8(body).map(crate::auth::secret::redact);
+        let body = clean.as_ref().map_or(body, |text| text.as_bytes());
+        fs::write(&path, body).map_err(ExtractError::io(&path))?;
         self.index.pages.push(PageEntry {
             file,
             request: RecordedRequest::of(request),
@@ -269,10 +259,7 @@ impl RecordingWriter {
     /// Writes `index.json` atomically; a recording without it is never mistaken for a whole one.
     pub fn finish(self) -> Result<RecordingIndex, ExtractError> {
         let path = self.dir.join(INDEX_FILE);
-        let io = |source| ExtractError::Io {
-            path: path.clone(),
-            error: source,
-        };
+        let io = ExtractError::io(&path);
         let mut tmp = tempfile::Builder::new()
             .prefix(".index.json.")
             .suffix(".tmp")

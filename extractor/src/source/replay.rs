@@ -1,8 +1,9 @@
 //! Replays a recorded run as a [`PageSource`]: the tests' and `make run`'s source of pages.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
+use indexmap::IndexMap;
 use tokio::sync::mpsc;
 
 use crate::error::ExtractError;
@@ -21,20 +22,9 @@ pub struct ReplaySource {
     follow_ups: Option<FollowUps>,
 }
 
-impl std::fmt::Debug for ReplaySource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ReplaySource")
-            .field("dir", &self.dir)
-            .field("pages", &self.index.pages.len())
-            .finish_non_exhaustive()
-    }
-}
-
 impl ReplaySource {
-    /// Opens a recording, checking its index; its pages of `endpoints` are replayed, the others
-    /// (recorded for another kind of run) are skipped. Fails when a page names an endpoint this
-    /// build does not know or a query its endpoint would not send, or when no page is of
-    /// `endpoints`.
+    /// Opens a recording whose pages all name a known endpoint and a query it would send; its pages
+    /// of `endpoints` are replayed (the others skipped), and there must be one at least.
     pub fn open(dir: &Path, endpoints: &[&'static Endpoint]) -> Result<Self, ExtractError> {
         let index = RecordingIndex::read(dir)?;
         let invalid = |reason: String| ExtractError::InvalidIndex {
@@ -161,30 +151,22 @@ async fn read_page(path: &Path, request: PageRequest, sequence: u64) -> Result<P
 /// What a replay has read so far, to prove at its end that the recording was whole.
 #[derive(Default)]
 struct Progress {
-    /// The report so far; `report.sweeps` and `tails` share indices.
+    /// The report so far, but its sweeps (those of `tails`, then of `gone`).
     report: SourceReport,
-    /// Each sweep with an answered page: its last page and the token that page gave, to prove
-    /// that its pages chain and that it ran to its end.
-    tails: Vec<Tail>,
-    /// Where each sweep is in `tails`.
-    tail_of: HashMap<String, usize>,
+    /// Each sweep with an answered page, in the order of their first pages.
+    tails: IndexMap<String, Tail>,
     /// Each sweep with a recorded request, answered or not, and its first recorded file.
-    asked: Vec<(String, PathBuf)>,
-    /// The sweeps of `asked`.
-    asked_once: HashSet<String>,
+    asked: IndexMap<String, PathBuf>,
     /// The follow-up sweeps the replayed pages ask for, with the page that asked.
     expected: Vec<(String, PathBuf)>,
     /// Sweeps whose item was gone when asked (a recorded 404 with the endpoint's gone code).
-    gone: HashSet<String>,
-    /// Their reports, added after the answered sweeps'.
-    gone_sweeps: Vec<SweepReport>,
+    gone: IndexMap<String, SweepReport>,
     /// Follow-ups that could not be asked for.
     unaskable: HashSet<String>,
 }
 
 impl Progress {
-    /// Notes that `request` (of `sweep`) was asked; whether `entry` is a page to replay (a
-    /// recorded "gone" answer is noted, other errors are skipped).
+    /// Notes that `sweep` was asked; whether `entry` is a page to replay (not a "gone" or error).
     fn is_page(
         &mut self,
         entry: &PageEntry,
@@ -193,15 +175,16 @@ impl Progress {
         path: &Path,
     ) -> bool {
         // Looked up by sweep: a run with a settings request per user has as many sweeps.
-        if self.asked_once.insert(sweep.to_string()) {
-            self.asked.push((sweep.to_string(), path.to_path_buf()));
-        }
+        let first_file = || path.to_path_buf();
+        self.asked
+            .entry(sweep.to_string())
+            .or_insert_with(first_file);
         if entry.http_status == 404 && request.endpoint.gone_code.is_some() {
-            if self.gone.insert(sweep.to_string()) {
-                let mut sweep_report = SweepReport::new(request.clone());
-                sweep_report.gone = true;
-                self.gone_sweeps.push(sweep_report);
-            }
+            let gone = || SweepReport {
+                gone: true,
+                ..SweepReport::new(request.clone())
+            };
+            self.gone.entry(sweep.to_string()).or_insert_with(gone);
             return false;
         }
         if entry.http_status != 200 {
@@ -215,37 +198,25 @@ impl Progress {
         true
     }
 
-    /// Adds `page` (at `path`) to its sweep, checking that it follows the sweep's pages so far
-    /// and that the sweep stays within what a live run would follow.
+    /// Adds `page` (at `path`) to its sweep, checking that it chains on and stays within bounds.
     fn follow(&mut self, page: &Page, sweep: &str, path: PathBuf) -> Result<(), ExtractError> {
-        let known = self.tail_of.get(sweep).copied();
-        if let Err(reason) = chained(page, known.map(|at| self.tails[at].next.as_str())) {
+        let previous = self.tails.get(sweep).map(|tail| tail.next.as_str());
+        if let Err(reason) = chained(page, previous) {
             return Err(ExtractError::BrokenRecording { path, reason });
         }
-        let sweeps = &mut self.report.sweeps;
-        let at = match known {
-            // A sweep's first page again: it was restarted (its page token had expired).
-            Some(at) if page.request.page_token.is_none() => {
-                sweeps[at].restarts += 1;
-                sweeps[at].records_received = 0;
-                self.tails[at].guard.restart();
-                at
-            }
-            Some(at) => at,
-            None => {
-                sweeps.push(SweepReport::new(page.request.clone()));
-                self.tail_of.insert(sweep.to_string(), self.tails.len());
-                self.tails.push(Tail {
-                    sweep: sweep.to_string(),
-                    path: path.clone(),
-                    next: String::new(),
-                    guard: SweepGuard::new(),
-                });
-                sweeps.len() - 1
-            }
-        };
-        sweeps[at].count_page(page);
-        let tail = &mut self.tails[at];
+        let tail = self.tails.entry(sweep.to_string()).or_insert_with(|| Tail {
+            report: SweepReport::new(page.request.clone()),
+            path: path.clone(),
+            next: String::new(),
+            guard: SweepGuard::new(),
+        });
+        // A sweep's first page again: it was restarted (its page token had expired).
+        if tail.report.pages > 0 && page.request.page_token.is_none() {
+            tail.report.restarts += 1;
+            tail.report.records_received = 0;
+            tail.guard.restart();
+        }
+        tail.report.count_page(page);
         // What a live run refuses to follow, a replay refuses too.
         if page.request.endpoint.paginated
             && let Err(why) = tail.guard.admit(page)
@@ -262,11 +233,11 @@ impl Progress {
     /// answered at least once, and each ended on a page with an empty token.
     fn finish(mut self) -> Result<SourceReport, ExtractError> {
         let broken = |path, reason| Err(ExtractError::BrokenRecording { path, reason });
-        let asked_once = &self.asked_once;
+        let asked = &self.asked;
         if let Some((sweep, path)) = self
             .expected
             .into_iter()
-            .find(|(s, _)| !asked_once.contains(s))
+            .find(|(s, _)| !asked.contains_key(s))
         {
             let reason = format!(
                 "it lists a user whose `{sweep}` answer is not in the recording: that user's rows \
@@ -274,23 +245,23 @@ impl Progress {
             );
             return broken(path, reason);
         }
-        let answered = |s: &String| self.tail_of.contains_key(s) || self.gone.contains(s);
-        if let Some((sweep, path)) = self.asked.into_iter().find(|(s, _)| !answered(s)) {
+        let answered = |s: &String| self.tails.contains_key(s) || self.gone.contains_key(s);
+        if let Some((sweep, path)) = self.asked.iter().find(|(s, _)| !answered(s)) {
             let reason = format!(
                 "every recorded answer of `{sweep}` is an error: none of its records are here"
             );
-            return broken(path, reason);
+            return broken(path.clone(), reason);
         }
-        if let Some(tail) = self.tails.into_iter().find(|t| !t.next.is_empty()) {
+        if let Some((sweep, tail)) = self.tails.iter().find(|(_, t)| !t.next.is_empty()) {
             let reason = format!(
-                "it is the last `{}` page, yet has next_page_token \"{}…\": the recording is \
+                "it is the last `{sweep}` page, yet has next_page_token \"{}…\": the recording is \
                  incomplete (every sweep ends on a page with an empty token)",
-                tail.sweep,
                 tail.next.chars().take(8).collect::<String>()
             );
-            return broken(tail.path, reason);
+            return broken(tail.path.clone(), reason);
         }
-        self.report.sweeps.extend(self.gone_sweeps);
+        let answered = self.tails.into_values().map(|tail| tail.report);
+        self.report.sweeps = answered.chain(self.gone.into_values()).collect();
         self.report.unaskable = self.unaskable.len() as u64;
         Ok(self.report)
     }
@@ -298,8 +269,8 @@ impl Progress {
 
 /// The last replayed page of a sweep.
 struct Tail {
-    /// The sweep, e.g. `users?status=active`.
-    sweep: String,
+    /// What the sweep has read.
+    report: SweepReport,
     /// The page's file.
     path: PathBuf,
     /// Its `next_page_token` (`""` on a last page, and on an endpoint that does not page).
@@ -308,10 +279,8 @@ struct Tail {
     guard: SweepGuard,
 }
 
-/// Whether `page` follows its sweep's pages so far, whose last one gave `previous` as its
-/// `next_page_token` (`None`: no page of the sweep yet). A first page may come at any time (a
-/// restarted sweep); a later one must have been asked for with exactly that token. Version 1
-/// recordings kept no tokens (theirs read as `""`), so their chain cannot be checked.
+/// Whether `page` was asked for with `previous`, the token its sweep's last page gave (`None`: no
+/// page yet). A first page may come at any time (a restart); version 1 recordings kept no tokens.
 fn chained(page: &Page, previous: Option<&str>) -> Result<(), String> {
     let Some(sent) = page.request.page_token.as_deref().filter(|t| !t.is_empty()) else {
         return Ok(());

@@ -1,8 +1,7 @@
-//! `GET /report/activities`: Zoom's sign-in/sign-out report (`../shared/zoom-api.md` §3.2). Keyed
-//! by email, paginated with `next_page_token` and no `total_records`; a Heavy endpoint; one request
-//! covers at most one month, within the last six months, so a longer window is asked for in
-//! month-long ranges. Scope `report:read:user_activities:admin` (classic `report:read:admin`); Pro
-//! plans or higher (a Free account gets HTTP 400, code 200, "No permission.").
+//! `GET /report/activities`: Zoom's sign-in/sign-out report (`../shared/zoom-api.md` §3.2), keyed
+//! by email, without `total_records`. One request covers at most a month of the last six, so a
+//! longer window is asked for in month-long ranges. Pro plans or higher (a Free account gets HTTP
+//! 400, code 200, "No permission.").
 
 use chrono::{Months, NaiveDate};
 use serde::Deserialize;
@@ -12,22 +11,20 @@ use crate::zoom::endpoint::{Endpoint, PageRequest, Query, Rate};
 /// `GET /report/activities`.
 pub static ACTIVITIES: Endpoint = Endpoint {
     path: "report/activities",
-    fixed_query: &[],
     records: Some("activity_logs"),
     paginated: true,
     max_page_size: Some(PAGE_SIZE),
     scopes: &["report:read:user_activities:admin", "report:read:admin"],
     rate: Rate::Heavy,
-    gone_code: None,
     personal: &["ip_address"],
     check_query,
+    ..Endpoint::DEFAULTS
 };
 
 /// The longest window, in days: Zoom keeps six months of the report.
 pub const MOST_DAYS: u32 = 180;
 
-/// Records per page asked for, the endpoint's largest (Zoom's default is 30; 300 is the usual
-/// maximum of its reports).
+/// Records per page asked for: the endpoint's largest (300, the usual maximum of Zoom's reports).
 pub const PAGE_SIZE: u32 = 300;
 
 /// One event of the report, as Zoom sends it. Every member is read as text whatever its JSON type
@@ -64,17 +61,12 @@ pub fn windows(last: NaiveDate, days: u32) -> Vec<(NaiveDate, NaiveDate)> {
     let Some(first) = last.checked_sub_days(chrono::Days::new(u64::from(days.max(1)) - 1)) else {
         return Vec::new();
     };
-    let mut ranges = Vec::new();
-    let mut from = first;
-    while from <= last {
-        let to = month_end(from).min(last);
-        ranges.push((from, to));
-        match to.succ_opt() {
-            Some(next) => from = next,
-            None => break,
-        }
-    }
-    ranges
+    let to = |from: NaiveDate| month_end(from).min(last);
+    let starts = std::iter::successors(Some(first), |&from| to(from).succ_opt());
+    starts
+        .take_while(|&from| from <= last)
+        .map(|from| (from, to(from)))
+        .collect()
 }
 
 /// The last day of the month-long range starting on `from`.
@@ -84,8 +76,7 @@ fn month_end(from: NaiveDate) -> NaiveDate {
         .unwrap_or(from)
 }
 
-/// The window that the queries of report requests cover (the earliest `from` to the latest `to`),
-/// e.g. those of a recording; `None` when there are none.
+/// The window report requests' queries cover (earliest `from` to latest `to`); `None` for none.
 pub fn window_of<'a>(
     queries: impl IntoIterator<Item = &'a Query>,
 ) -> Option<(NaiveDate, NaiveDate)> {

@@ -12,8 +12,6 @@ pub struct Endpoint {
     /// The path under the API base URL, e.g. `users`; also its name in recordings and logs. A
     /// `{name}` in it is a path parameter, filled from the request's query member of that name.
     pub path: &'static str,
-    /// Query parameters sent with every request to it.
-    pub fixed_query: &'static [(&'static str, &'static str)],
     /// The member holding a page's records (`users`), or `None` when the answer is one object.
     pub records: Option<&'static str>,
     /// Whether answers chain with `next_page_token`, the last page having `""` or none.
@@ -46,6 +44,19 @@ pub enum Rate {
 }
 
 impl Endpoint {
+    /// What an endpoint is unless its static says otherwise: one object, Medium, any query.
+    pub const DEFAULTS: Endpoint = Endpoint {
+        path: "",
+        records: None,
+        paginated: false,
+        max_page_size: None,
+        scopes: &[],
+        rate: Rate::Medium,
+        gone_code: None,
+        personal: &[],
+        check_query: |_| Ok(()),
+    };
+
     /// Whether its answers are pages of users (`GET /users`, or a sub account's).
     pub fn lists_users(&self) -> bool {
         self.records == Some("users")
@@ -64,11 +75,6 @@ impl PartialEq for Endpoint {
 }
 
 impl Eq for Endpoint {}
-
-/// For an endpoint that takes any query.
-pub fn any_query(_: &PageRequest) -> Result<(), String> {
-    Ok(())
-}
 
 /// Whether `id` is a plain id, as Zoom's are: letters, digits, `-` and `_`. Only such a value
 /// goes into a path, so it can never climb out of it (`..`) or end it (`?`, `/`).
@@ -95,9 +101,8 @@ pub type QueryPairs<'a> = Vec<(&'a str, Cow<'a, str>)>;
 /// The name of the page size among the query members.
 const PAGE_SIZE: &str = "page_size";
 
-/// A request's query besides the endpoint's fixed members and the page token: the page size
-/// typed, the other members as text. A recording keeps it as one map of text, `page_size` among
-/// the others (`{"page_size": "2000", "status": "active"}`), and reads it back the same way.
+/// A request's query besides the page token; recorded as one map of text, `page_size` among the
+/// others (`{"page_size": "2000", "status": "active"}`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Query {
     /// `page_size`: records per page asked for; `None` leaves it to Zoom.
@@ -113,8 +118,7 @@ impl Query {
         self.members.get(name).map(String::as_str)
     }
 
-    /// Sets a member; a `page_size` written as a number (as Zoom's URLs and recordings have it)
-    /// becomes the typed page size.
+    /// Sets a member; a `page_size` written as a plain number becomes the typed page size.
     pub fn insert(&mut self, name: String, value: String) {
         let size = value.parse::<u32>().ok();
         match size.filter(|n| name == PAGE_SIZE && n.to_string() == value) {
@@ -177,7 +181,7 @@ impl FromIterator<(String, String)> for Query {
 pub struct PageRequest {
     /// The endpoint asked.
     pub endpoint: &'static Endpoint,
-    /// Query parameters besides the endpoint's fixed ones and the page token.
+    /// Query parameters besides the page token.
     pub query: Query,
     /// The `next_page_token` sent; `None` on a first page.
     pub page_token: Option<String>,
@@ -221,9 +225,8 @@ impl PageRequest {
         self.query.get(name)
     }
 
-    /// The path to request, its `{name}` parameters filled in, and the query members left (the
-    /// parameters are not sent as query members). A parameter's value must be a plain id: letters,
-    /// digits, `-` and `_` (Zoom's ids), so it can never climb out of the path (`..`).
+    /// The path with its `{name}` parameters filled in, and the query members left; a parameter
+    /// must be a plain id ([`is_plain_id`]), so it can never climb out of the path (`..`).
     pub fn path_and_query(&self) -> Result<(String, QueryPairs<'_>), String> {
         let mut path = self.endpoint.path.to_string();
         let mut used = Vec::new();

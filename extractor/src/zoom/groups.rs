@@ -1,24 +1,17 @@
-//! `GET /groups`: the account's groups, which the license table's `group_ids` refer to by id.
-//! Scope `group:read:list_groups:admin` (classic `group:read:admin`), rate label Medium, Pro plans
-//! and up; `page_size` at most 300 with `next_page_token`; each group has `id`, `name` and
-//! `total_members`, read as a `zoom::named::Named` (Zoom's List groups reference, as two public
-//! clients read it: PSZoom's `Get-ZoomGroups` and a connector client whose `GetGroups` follows
-//! `next_page_token`).
+//! `GET /groups`: the account's groups, which the license table's `group_ids` refer to (Pro plans
+//! and up); each read as a `zoom::named::Named`, per Zoom's List groups reference as PSZoom's
+//! `Get-ZoomGroups` and a connector client following `next_page_token` read it.
 
-use crate::zoom::endpoint::{Endpoint, PageRequest, Rate, any_query};
+use crate::zoom::endpoint::{Endpoint, PageRequest};
 
 /// `GET /groups`.
 pub static GROUPS: Endpoint = Endpoint {
     path: "groups",
-    fixed_query: &[],
     records: Some("groups"),
     paginated: true,
     max_page_size: Some(300),
     scopes: &["group:read:list_groups:admin", "group:read:admin"],
-    rate: Rate::Medium,
-    gone_code: None,
-    personal: &[],
-    check_query: any_query,
+    ..Endpoint::DEFAULTS
 };
 
 /// The first request of the sweep.

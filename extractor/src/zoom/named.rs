@@ -1,6 +1,5 @@
-//! A record of a list of named things (`GET /groups`, `GET /roles`): an id, a name, for roles a
-//! description, and a member count. Every member is read leniently: an odd value is kept as text,
-//! a count given as text is still a count.
+//! A record of a list of named things (`GET /groups`, `GET /roles`), each member read leniently
+//! (an odd value kept as text, a count given as text still a count).
 
 use serde::Deserialize;
 

@@ -1,6 +1,5 @@
-//! One answer of a Zoom endpoint, read once with serde_json: its envelope fields, and where each
-//! record is in the body. Records stay raw JSON text, each read on its own by whoever needs it, so
-//! that one bad record never spoils its page.
+//! One answer of a Zoom endpoint, read once: its envelope, and where each record is in the body
+//! (records stay raw JSON text, read one by one, so one bad record never spoils its page).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -26,16 +25,8 @@ pub struct PageMeta {
     pub next_page_token: String,
 }
 
-impl PageMeta {
-    /// Whether this is the last page of its sweep.
-    pub fn is_last(&self) -> bool {
-        self.next_page_token.is_empty()
-    }
-}
-
-/// A page: the request it answered, its envelope, and the raw JSON of each record. A page of a
-/// list endpoint always has its records array (maybe empty) and, when the endpoint pages, a
-/// `next_page_token` string: a body without them is refused rather than read as an empty page.
+/// A page: the request it answered, its envelope, and the raw JSON of each record. A body without
+/// its records array (or, when it pages, its `next_page_token`) is refused, not read as empty.
 #[derive(Debug, Clone)]
 pub struct Page {
     /// The request this page answered.
@@ -50,8 +41,7 @@ pub struct Page {
 }
 
 impl Page {
-    /// Reads a body exactly as Zoom sent it; fails when it is not well-formed JSON, not an object,
-    /// a Zoom error, or when the endpoint's records member is not an array.
+    /// Reads a body as Zoom sent it; fails on bad JSON, a Zoom error, or records not in an array.
     pub fn parse(request: PageRequest, sequence: u64, body: String) -> Result<Self, String> {
         let mut reader = serde_json::Deserializer::from_str(&body);
         let envelope = EnvelopeSeed(request.endpoint.records)
@@ -104,8 +94,7 @@ impl Page {
     }
 }
 
-/// Where `part`, a slice borrowed from `whole` (as serde_json's borrowed `RawValue`s are from the
-/// text they were read from), lies in it.
+/// Where `part`, a slice borrowed from `whole` (as serde_json's `RawValue`s are), lies in it.
 fn range_in(whole: &str, part: &str) -> Result<Range<usize>, String> {
     let start = (part.as_ptr() as usize).wrapping_sub(whole.as_ptr() as usize);
     let range = start..start.wrapping_add(part.len());
@@ -126,8 +115,7 @@ struct Envelope<'a> {
     message: Option<String>,
 }
 
-/// Reads an [`Envelope`] whose records are under the key it holds (serde's derive cannot take the
-/// key at run time).
+/// Reads an [`Envelope`] with its records under a key known at run time (serde's derive cannot).
 struct EnvelopeSeed(Option<&'static str>);
 
 impl<'de> DeserializeSeed<'de> for EnvelopeSeed {
@@ -196,11 +184,8 @@ const ENVELOPE_MEMBERS: &[&str] = &[
     "message",
 ];
 
-/// The `next_page_token` read from the part of a page body received so far, without reading its
-/// records (under the member `records`): Zoom sends the envelope fields first, so the next request
-/// can leave while the rest of this page arrives. `None` when that part ends before it can tell,
-/// `Some(None)` when the page has no token before its records (or does not start like a page),
-/// `Some(Some(token))` when the token has arrived whole.
+/// The `next_page_token` in the part of a page received so far (Zoom sends it before the member
+/// `records`): `None` when that part cannot tell yet, `Some(None)` when no token comes first.
 pub fn peek_token_in_prefix(prefix: &str, records: &str) -> Option<Option<String>> {
     use serde::de::Deserializer;
 
@@ -263,7 +248,7 @@ mod tests {
                 r#""s""#
             ]
         );
-        assert!(page.meta.is_last());
+        assert!(page.meta.next_page_token.is_empty());
         assert_eq!(page.meta.page_count, None);
         assert_eq!(page.meta.page_size, Some(2));
     }

@@ -1,18 +1,14 @@
 //! `GET /accounts`: the sub accounts of a master account (Zoom partners), each then read like an
-//! account of its own through `GET /accounts/{accountId}/users`. Scope
-//! `account:read:list_sub_accounts:master` (classic `account:read:master`), as Zoom's granular
-//! scopes table lists it; `page_size` with `next_page_token`; each account has `id` and
-//! `account_name` (Zoom's master-account reference as generated clients carry it, e.g. DataFire's
-//! `zoom_us` integration: "List all the sub accounts under the master account").
+//! account of its own through `GET /accounts/{accountId}/users` (Zoom's master-account reference
+//! as generated clients carry it, e.g. DataFire's `zoom_us` integration).
 
 use serde::Deserialize;
 
-use crate::zoom::endpoint::{Endpoint, PageRequest, Rate, any_query};
+use crate::zoom::endpoint::{Endpoint, PageRequest};
 
 /// `GET /accounts`.
 pub static SUB_ACCOUNTS: Endpoint = Endpoint {
     path: "accounts",
-    fixed_query: &[],
     records: Some("accounts"),
     paginated: true,
     max_page_size: Some(300),
@@ -20,10 +16,7 @@ pub static SUB_ACCOUNTS: Endpoint = Endpoint {
         "account:read:list_sub_accounts:master",
         "account:read:master",
     ],
-    rate: Rate::Medium,
-    gone_code: None,
-    personal: &[],
-    check_query: any_query,
+    ..Endpoint::DEFAULTS
 };
 
 /// The first request of the sweep.

@@ -1,28 +1,20 @@
 //! `GET /users/{userId}/settings`: one user's settings, whose `feature` object says which paid
-//! add-ons the user holds (`../shared/zoom-api.md` §2.4: large meetings and their capacity,
-//! webinars and theirs, Zoom Events and Sessions, Zoom Phone, Whiteboard, Docs, Clips Plus, Revenue
-//! Accelerator, Workforce Management, concurrent meetings, meeting capacity, …). One request per
-//! user; scope `user:read:settings:admin` (classic `user:read:admin`); rate label Medium. A user
-//! deleted since the list answers 404 with code 1001 ("User does not exist").
+//! add-ons the user holds (`../shared/zoom-api.md` §2.4). One request per user; a user deleted
+//! since the list answers 404 with code 1001 ("User does not exist").
 
 use serde::Deserialize;
 
-use crate::zoom::endpoint::{Endpoint, FollowUp, PageRequest, Rate, is_plain_id};
+use crate::zoom::endpoint::{Endpoint, FollowUp, PageRequest, is_plain_id};
 use crate::zoom::page::Page;
 use crate::zoom::users::ZoomUser;
 
 /// `GET /users/{userId}/settings`.
 pub static USER_SETTINGS: Endpoint = Endpoint {
     path: "users/{userId}/settings",
-    fixed_query: &[],
-    records: None,
-    paginated: false,
-    max_page_size: None,
     scopes: &["user:read:settings:admin", "user:read:admin"],
-    rate: Rate::Medium,
     gone_code: Some(USER_GONE),
-    personal: &[],
     check_query: |request| request.path_and_query().map(|_| ()),
+    ..Endpoint::DEFAULTS
 };
 
 /// Zoom's code for a user that no longer exists.
@@ -33,10 +25,8 @@ pub fn request(id: &str) -> PageRequest {
     PageRequest::first(&USER_SETTINGS, &[("userId", id.to_string())])
 }
 
-/// The settings requests for the users of a `GET /users` page: every user with an id (`all`), or
-/// only the licensed ones (plan type 2); users of other pages ask for nothing. A user whose id is
-/// not one Zoom gives (`../x`, `a?b`) cannot be asked for: it is skipped and counted, not the end
-/// of the run.
+/// The settings requests for a users page: every user with an id (`all`), or only the licensed
+/// ones; an id that is not one Zoom gives (`../x`) is counted as unaskable, not the end of the run.
 pub fn requests_for(page: &Page, all: bool) -> FollowUp {
     let mut follow = FollowUp::default();
     if !page.request.endpoint.lists_users() {
@@ -58,8 +48,7 @@ pub fn requests_for(page: &Page, all: bool) -> FollowUp {
 /// The part of the settings the add-ons are read from.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct Settings {
-    /// Add-ons and capacities, as Zoom names them (any JSON: one that is not an object holds no
-    /// add-on).
+    /// Add-ons and capacities, as Zoom names them (any JSON; one not an object holds none).
     #[serde(default)]
     pub feature: Option<serde_json::Value>,
 }

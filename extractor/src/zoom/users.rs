@@ -1,9 +1,6 @@
-//! `GET /users`, the list of an account's users, one `status` per sweep: the endpoint, its sweeps,
-//! and the user record as Zoom sends it, borrowed from its page.
-//!
-//! Every field of a user except `email` and `type` is optional in Zoom's spec and is omitted rather
-//! than sent as `null`; both forms read as `None` here. Unknown fields are ignored: Zoom adds fields
-//! often.
+//! `GET /users`, one `status` per sweep: the endpoint, its sweeps, and the user record as Zoom
+//! sends it, borrowed from its page. Every field but `email` and `type` is optional in Zoom's spec
+//! (omitted or `null`, both `None` here); unknown fields are ignored (Zoom adds fields often).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -12,7 +9,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
-use crate::zoom::endpoint::{Endpoint, PageRequest, Rate};
+use crate::zoom::endpoint::{Endpoint, PageRequest};
 
 /// What `include_fields` may ask `GET /users` for: only `custom_attributes` (`host_key`, the other
 /// value Zoom takes, is a secret and never asked for).
@@ -25,14 +22,10 @@ pub const MAX_PAGE_SIZE: u32 = 2000;
 /// `GET /users` ([Zoom's reference](https://developers.zoom.us/docs/api/users/#tag/users/GET/users)).
 pub static USERS: Endpoint = Endpoint {
     path: "users",
-    fixed_query: &[],
     records: Some("users"),
     paginated: true,
     max_page_size: Some(MAX_PAGE_SIZE),
     scopes: &["user:read:list_users:admin", "user:read:admin"],
-    rate: Rate::Medium,
-    gone_code: None,
-    personal: &[],
     check_query: |request| {
         match request.param("include_fields") {
             None | Some(INCLUDE_CUSTOM_ATTRIBUTES) => {}
@@ -40,29 +33,25 @@ pub static USERS: Endpoint = Endpoint {
         }
         UserStatus::of(request).map(|_| ())
     },
+    ..Endpoint::DEFAULTS
 };
 
-/// `GET /accounts/{accountId}/users`: a sub account's users, for a master account's app; the same
-/// answers as `GET /users`. Scope `user:read:list_users:master` (classic `user:read:master`),
-/// `../shared/zoom-api.md` §1.
+/// `GET /accounts/{accountId}/users`: a sub account's users, for a master account's app, answered
+/// as `GET /users` is (`../shared/zoom-api.md` §1).
 pub static ACCOUNT_USERS: Endpoint = Endpoint {
     path: "accounts/{accountId}/users",
-    fixed_query: &[],
     records: Some("users"),
     paginated: true,
     max_page_size: Some(MAX_PAGE_SIZE),
     scopes: &["user:read:list_users:master", "user:read:master"],
-    rate: Rate::Medium,
-    gone_code: None,
-    personal: &[],
     check_query: |request| {
         request.path_and_query()?;
         (USERS.check_query)(request)
     },
+    ..Endpoint::DEFAULTS
 };
 
-/// The first request of each status's sweep of a sub account's users (`GET
-/// /accounts/{accountId}/users`), like [`sweeps`] for the app's own account.
+/// The first request of each status's sweep of a sub account's users, like [`sweeps`].
 pub fn sub_account_sweeps(
     account_id: &str,
     statuses: &[UserStatus],
@@ -144,14 +133,10 @@ impl FromStr for UserStatus {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "active" => Ok(UserStatus::Active),
-            "pending" => Ok(UserStatus::Pending),
-            "inactive" => Ok(UserStatus::Inactive),
-            other => Err(format!(
-                "unknown user status `{other}`: expected active, pending or inactive"
-            )),
-        }
+        let status = Self::ALL.into_iter().find(|status| status.as_str() == s);
+        status.ok_or_else(|| {
+            format!("unknown user status `{s}`: expected active, pending or inactive")
+        })
     }
 }
 
@@ -218,8 +203,7 @@ pub struct ZoomUser<'a> {
     /// The user's language, e.g. `en-US` (sent in list bodies, though not in Zoom's spec).
     #[serde(borrow, default, deserialize_with = "borrowed")]
     pub language: Option<Cow<'a, str>>,
-    /// `custom_attributes`' JSON text exactly as received; sent only when the request asked for it
-    /// with `include_fields=custom_attributes`.
+    /// `custom_attributes`' JSON text as received (sent only when `include_fields` asks for it).
     #[serde(borrow, default, deserialize_with = "raw_text")]
     pub custom_attributes: Option<&'a str>,
 }

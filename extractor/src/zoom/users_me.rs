@@ -1,25 +1,16 @@
-//! `GET /users/me`: the user who authorized an authorization-code app, and the account it belongs
-//! to. A Server-to-Server app is given its account id; an authorization-code app learns it here.
-//! Get-a-user (`GET /users/{userId}`, `me` for the token's user) returns `account_id`; scope
-//! `user:read:user:admin` (classic apps: `user:read:admin`) (`../shared/zoom-api.md` §1.3, last row).
+//! `GET /users/me`: the user who authorized an authorization-code app, and so its account id (a
+//! Server-to-Server app is given it), `../shared/zoom-api.md` §1.3, last row.
 
 use serde::Deserialize;
 
-use crate::zoom::endpoint::{Endpoint, PageRequest, Rate, any_query};
+use crate::zoom::endpoint::{Endpoint, PageRequest};
 use crate::zoom::page::Page;
 
 /// `GET /users/me`: one object, no pages.
 pub static USERS_ME: Endpoint = Endpoint {
     path: "users/me",
-    fixed_query: &[],
-    records: None,
-    paginated: false,
-    max_page_size: None,
     scopes: &["user:read:user:admin", "user:read:admin"],
-    rate: Rate::Medium,
-    gone_code: None,
-    personal: &[],
-    check_query: any_query,
+    ..Endpoint::DEFAULTS
 };
 
 /// The one request the endpoint takes.

@@ -1,26 +1,17 @@
 //! `GET /users/summary`: Zoom's own count of an account's users by kind, to hold an extract's
-//! counts against. The seven fields are those of Zoom's User API spec (scope
-//! `user:read:summary:admin`, rate label Medium); their meanings below are the spec's descriptions
-//! as a client generated from it carries them (github.com/pankajgarkoti/zoom-python,
-//! `docs/InlineResponse20086.md`). No real response body was found to check them against.
+//! counts against. Fields and meanings are the spec's as a generated client carries them
+//! (pankajgarkoti/zoom-python `docs/InlineResponse20086.md`); UNCONFIRMED by any real body.
 
 use serde::{Deserialize, Serialize};
 
-use crate::zoom::endpoint::{Endpoint, PageRequest, Rate, any_query};
+use crate::zoom::endpoint::{Endpoint, PageRequest};
 use crate::zoom::page::Page;
 
 /// `GET /users/summary`: one object, no pages.
 pub static USERS_SUMMARY: Endpoint = Endpoint {
     path: "users/summary",
-    fixed_query: &[],
-    records: None,
-    paginated: false,
-    max_page_size: None,
     scopes: &["user:read:summary:admin", "user:read:admin"],
-    rate: Rate::Medium,
-    gone_code: None,
-    personal: &[],
-    check_query: any_query,
+    ..Endpoint::DEFAULTS
 };
 
 /// The one request the endpoint takes.
