@@ -204,8 +204,21 @@ impl ApiError {
             | ApiError::Redirected { .. }
             | ApiError::Unauthorized { .. }
             | ApiError::Auth(AuthError::Rejected(_)) => ErrorClass::Configuration,
+            ApiError::PageTokenExpired(_)
+            | ApiError::PageSizeRejected(_)
+            | ApiError::Rejected { .. }
+            | ApiError::NotFound { .. }
+            | ApiError::UnusablePageToken { .. }
+            | ApiError::BadUrl(_) => ErrorClass::Failed,
             ApiError::RetriesExhausted { last, .. } => last.class(),
-            _ => ErrorClass::Failed,
+            // Retryable (the guard above): listed so that a new variant must be classed here.
+            ApiError::Network { .. }
+            | ApiError::BadBody(_)
+            | ApiError::ServerError { .. }
+            | ApiError::RateLimited { .. }
+            | ApiError::Auth(AuthError::Unavailable(_) | AuthError::Unreachable(_)) => {
+                ErrorClass::Temporary
+            }
         }
     }
 
