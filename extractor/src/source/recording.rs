@@ -1,9 +1,8 @@
 //! The recorded-run format (docs/recordings.md, "Recorded-run format"): one file per page holding
 //! the body as Zoom sent it, and an `index.json` listing the pages in fetch order with the request
 //! each answered, its HTTP status and fetch time. Written by `--record` and the fixture generator,
-//! read by replay; version 1 (users pages only) is still read.
+//! read by replay.
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -27,7 +26,7 @@ pub const INDEX_FILE: &str = "index.json";
 pub struct RecordingIndex {
     /// Always [`FORMAT_NAME`].
     pub format: String,
-    /// [`FORMAT_VERSION`] when written; version 1 indexes are read as if they were version 2.
+    /// [`FORMAT_VERSION`].
     pub version: u32,
     /// The Zoom account the pages belong to, when known.
     #[serde(default)]
@@ -76,62 +75,6 @@ impl RecordedRequest {
     }
 }
 
-/// `index.json` of version 1: users pages only, each request a status and page size.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct IndexV1 {
-    format: String,
-    version: u32,
-    #[serde(rename = "endpoint")]
-    _endpoint: String,
-    #[serde(default)]
-    account_id: Option<String>,
-    recorded_at: DateTime<Utc>,
-    pages: Vec<PageEntryV1>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PageEntryV1 {
-    file: String,
-    request: RequestV1,
-    http_status: u16,
-    fetched_at: DateTime<Utc>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RequestV1 {
-    status: String,
-    page_size: u32,
-    page_token_sent: bool,
-}
-
-impl From<IndexV1> for RecordingIndex {
-    fn from(v1: IndexV1) -> Self {
-        let pages = v1.pages.into_iter().map(|p| PageEntry {
-            file: p.file,
-            request: RecordedRequest {
-                endpoint: "users".into(),
-                query: Query {
-                    page_size: Some(p.request.page_size),
-                    members: BTreeMap::from([("status".to_string(), p.request.status)]),
-                },
-                page_token: p.request.page_token_sent.then(String::new),
-            },
-            http_status: p.http_status,
-            fetched_at: p.fetched_at,
-        });
-        RecordingIndex {
-            format: v1.format,
-            version: v1.version,
-            account_id: v1.account_id,
-            recorded_at: v1.recorded_at,
-            pages: pages.collect(),
-        }
-    }
-}
-
 impl RecordingIndex {
     /// Reads and checks `DIR/index.json`.
     pub fn read(dir: &Path) -> Result<Self, ExtractError> {
@@ -141,25 +84,17 @@ impl RecordingIndex {
             path: path.clone(),
             reason,
         };
-        #[derive(Deserialize)]
-        struct Version {
-            version: Option<u32>,
-        }
-        let version = serde_json::from_str::<Version>(&text).map_or(None, |v| v.version);
-        let index: RecordingIndex = match version {
-            Some(1) => serde_json::from_str::<IndexV1>(&text).map(Into::into),
-            _ => serde_json::from_str(&text),
-        }
-        .map_err(|e| invalid(e.to_string()))?;
+        let index: RecordingIndex =
+            serde_json::from_str(&text).map_err(|e| invalid(e.to_string()))?;
         if index.format != FORMAT_NAME {
             return Err(invalid(format!(
                 "`format` is \"{}\", expected \"{FORMAT_NAME}\"",
                 index.format
             )));
         }
-        if !(1..=FORMAT_VERSION).contains(&index.version) {
+        if index.version != FORMAT_VERSION {
             return Err(invalid(format!(
-                "`version` is {}, this build reads versions 1 to {FORMAT_VERSION}",
+                "`version` is {}, this build reads version {FORMAT_VERSION}",
                 index.version
             )));
         }
