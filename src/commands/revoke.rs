@@ -20,18 +20,13 @@ pub async fn run(args: RevokeArgs) -> Result<(), Failure> {
         ));
     };
     let stored = StoredToken::load(token_file).map_err(Failure::usage)?;
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(std::time::Duration::from_secs(30))
-        .build()
-        .map_err(Failure::failed_msg)?;
     let url = connection
         .oauth_url
         .join("oauth/revoke")
         .map_err(Failure::failed_msg)?;
     // The Basic header sent below, registered first: an answer may echo it.
     extractor::auth::secret::register_basic(&app.client_id, &app.client_secret);
-    let response = http
+    let response = super::auth::oauth_http()?
         .post(url)
         .basic_auth(&app.client_id, Some(app.client_secret.expose()))
         .form(&[("token", stored.access_token.expose())])
