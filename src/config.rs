@@ -69,17 +69,6 @@ fn activity_window(
 /// Heavy limit (10/s on Pro), which every app on the account shares.
 pub const DEFAULT_ACTIVITY_MAX_RPS: u32 = 2;
 
-/// Whose add-ons a run reads; `--addons-for` without `--with addons` is refused.
-fn addons_for(args: &ExtractArgs) -> Result<AddonsFor, Failure> {
-    match (args.with.contains(&WithOption::Addons), args.addons_for) {
-        (false, Some(_)) => Err(Failure::usage(
-            "--addons-for chooses whose add-ons --with addons reads: add --with addons, or leave \
-             --addons-for out",
-        )),
-        (_, who) => Ok(who.unwrap_or(AddonsFor::Licensed)),
-    }
-}
-
 /// The sign-in window's length when `--activity-days` is not given.
 pub const DEFAULT_ACTIVITY_DAYS: u32 = 30;
 
@@ -177,7 +166,15 @@ fn live_config(
             .contains(&IncludeField::CustomAttributes),
         activity: activity_window(args, now)?,
         with: args.with.clone(),
-        addons_for_all: addons_for(args)? == AddonsFor::All,
+        addons_for_all: match (args.with.contains(&WithOption::Addons), args.addons_for) {
+            (false, Some(_)) => {
+                return Err(Failure::usage(
+                    "--addons-for chooses whose add-ons --with addons reads: add --with addons, or \
+                     leave --addons-for out",
+                ));
+            }
+            (_, who) => who == Some(AddonsFor::All),
+        },
         sub_account: None,
     })))
 }

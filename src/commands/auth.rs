@@ -15,7 +15,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::accounts::{self, AccountEntry};
-use crate::cli::{AuthArgs, ConnectArgs};
+use crate::cli::AuthArgs;
 use crate::config::token_file_or_default;
 use run::exit::{self, Failure};
 
@@ -48,7 +48,10 @@ fn app_from_args(args: &AuthArgs) -> Result<(AuthCodeApp, String, PathBuf), Fail
     let connect = &args.connect;
     let entry = accounts::selected(&connect.config, &connect.account)?;
     let entry = entry.as_ref();
-    let client_id = flag_or_entry(&connect.client_id, entry, |e| Some(e.client_id.clone()))
+    let client_id = connect
+        .client_id
+        .clone()
+        .or_else(|| entry.map(|e| e.client_id.clone()))
         .ok_or_else(|| {
             Failure::usage("set ZOOM_CLIENT_ID (--client-id): the OAuth app's client id")
         })?;
@@ -61,35 +64,19 @@ fn app_from_args(args: &AuthArgs) -> Result<(AuthCodeApp, String, PathBuf), Fail
             ));
         }
     };
-    let redirect_uri = flag_or_entry(&args.redirect_uri, entry, |e| e.redirect_uri.clone())
+    let redirect_uri = args.redirect_uri.clone()
+        .or_else(|| entry.and_then(|e| e.redirect_uri.clone()))
         .ok_or_else(|| {
             Failure::usage(
                 "set --redirect-uri (ZOOM_REDIRECT_URI) to the app's redirect URL, e.g. http://localhost:4199",
             )
         })?;
-    let token_file = flag_or_entry(&connect.token_file, entry, |e| e.token_file.clone());
+    let token_file = connect
+        .token_file
+        .clone()
+        .or_else(|| entry.and_then(|e| e.token_file.clone()));
     let token_file = token_file_or_default(&token_file)?;
-    let app = AuthCodeApp {
-        oauth_url: crate::config::oauth_url(connect, entry)?,
-        client_id,
-        client_secret,
-        redirect_uri: Some(redirect_uri.clone()),
-        names: credential_names(connect, entry),
-    };
-    Ok((app, redirect_uri, token_file))
-}
-
-/// A flag's (or its variable's) value, else the accounts entry's.
-fn flag_or_entry<T: Clone>(
-    flag: &Option<T>,
-    entry: Option<&AccountEntry>,
-    from_entry: impl FnOnce(&AccountEntry) -> Option<T>,
-) -> Option<T> {
-    flag.clone().or_else(|| entry.and_then(from_entry))
-}
-
-/// Where the client id and secret were set, for messages: a flag or variable beats the entry.
-fn credential_names(connect: &ConnectArgs, entry: Option<&AccountEntry>) -> CredentialNames {
+    // Where the client id and secret were set, for messages: a flag or variable beats the entry.
     let mut names = CredentialNames::default();
     if let Some(from_entry) = entry.map(AccountEntry::credential_names) {
         if connect.client_id.is_none() {
@@ -99,7 +86,14 @@ fn credential_names(connect: &ConnectArgs, entry: Option<&AccountEntry>) -> Cred
             names.client_secret = from_entry.client_secret;
         }
     }
-    names
+    let app = AuthCodeApp {
+        oauth_url: crate::config::oauth_url(connect, entry)?,
+        client_id,
+        client_secret,
+        redirect_uri: Some(redirect_uri.clone()),
+        names,
+    };
+    Ok((app, redirect_uri, token_file))
 }
 
 /// The listener for the browser's redirect; `None` (said so) when the port cannot be had.
