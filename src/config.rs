@@ -294,20 +294,16 @@ fn partition_config(
 
 /// The run id: `--run-id`, checked, else a new UUIDv7.
 fn run_id(args: &ExtractArgs) -> Result<String, Failure> {
-    Ok(match args.run_id.clone() {
-        Some(id) if id.trim().is_empty() => {
-            return Err(Failure::usage("--run-id must not be empty"));
-        }
+    match args.run_id.clone() {
+        Some(id) if id.trim().is_empty() => Err(Failure::usage("--run-id must not be empty")),
         // It is stamped on every row: a megabyte of it would be a terabyte of column.
-        Some(id) if id.len() > LONGEST_RUN_ID => {
-            return Err(Failure::usage(format!(
-                "--run-id is {} bytes long; give at most {LONGEST_RUN_ID}",
-                id.len()
-            )));
-        }
-        Some(id) => id,
-        None => uuid::Uuid::now_v7().to_string(),
-    })
+        Some(id) if id.len() > LONGEST_RUN_ID => Err(Failure::usage(format!(
+            "--run-id is {} bytes long; give at most {LONGEST_RUN_ID}",
+            id.len()
+        ))),
+        Some(id) => Ok(id),
+        None => Ok(uuid::Uuid::now_v7().to_string()),
+    }
 }
 
 /// A resolved connection to one Zoom account.
@@ -351,8 +347,7 @@ pub fn connection(
         .filter(|n| n.get() <= MOST_RPS)
         .ok_or_else(|| {
             Failure::usage(format!(
-                "max_rps must be from 1 to {} (--max-rps, or max_rps of the account entry)",
-                MOST_RPS
+                "max_rps must be from 1 to {MOST_RPS} (--max-rps, or max_rps of the account entry)"
             ))
         })?;
     let credentials = match entry {
