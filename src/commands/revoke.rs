@@ -59,16 +59,10 @@ pub async fn run(args: RevokeArgs) -> Result<(), Failure> {
     let mut lock = token_file.as_os_str().to_owned();
     lock.push(".lock");
     let _ = std::fs::remove_file(lock);
-    if already_dead {
-        note!(
-            "zoom-licenses: the stored token was already invalid at Zoom; deleted {}",
-            token_file.display()
-        );
-    } else {
-        note!(
-            "zoom-licenses: revoked the token at Zoom (the app is deauthorized) and deleted {}",
-            token_file.display()
-        );
-    }
+    let done = match already_dead {
+        true => "the stored token was already invalid at Zoom; deleted",
+        false => "revoked the token at Zoom (the app is deauthorized) and deleted",
+    };
+    note!("zoom-licenses: {done} {}", token_file.display());
     Ok(())
 }
