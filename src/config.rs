@@ -407,29 +407,22 @@ pub fn token_file_or_default(flag: &Option<PathBuf>) -> Result<PathBuf, Failure>
 
 fn flag_credentials(args: &ConnectArgs, oauth_url: &Url) -> Result<Credentials, Failure> {
     if let Some(account_id) = &args.account_id {
-        let missing: Vec<&str> = [
-            args.client_id
-                .is_none()
-                .then_some("ZOOM_CLIENT_ID (--client-id)"),
-            args.client_secret
-                .is_none()
-                .then_some("ZOOM_CLIENT_SECRET (--client-secret)"),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        if !missing.is_empty() {
-            return Err(Failure::usage(format!(
-                "ZOOM_ACCOUNT_ID is set, so this is a Server-to-Server OAuth app: set {} too",
-                missing.join(" and ")
-            )));
-        }
-        return Ok(Credentials::ServerToServer(ServerToServer {
-            account_id: account_id.clone(),
-            client_id: args.client_id.clone().unwrap_or_default(),
-            client_secret: Secret::new(args.client_secret.clone().unwrap_or_default()),
-            names: Default::default(),
-        }));
+        let missing = match (&args.client_id, &args.client_secret) {
+            (Some(client_id), Some(client_secret)) => {
+                return Ok(Credentials::ServerToServer(ServerToServer {
+                    account_id: account_id.clone(),
+                    client_id: client_id.clone(),
+                    client_secret: Secret::new(client_secret.clone()),
+                    names: Default::default(),
+                }));
+            }
+            (None, None) => "ZOOM_CLIENT_ID (--client-id) and ZOOM_CLIENT_SECRET (--client-secret)",
+            (None, Some(_)) => "ZOOM_CLIENT_ID (--client-id)",
+            (Some(_), None) => "ZOOM_CLIENT_SECRET (--client-secret)",
+        };
+        return Err(Failure::usage(format!(
+            "ZOOM_ACCOUNT_ID is set, so this is a Server-to-Server OAuth app: set {missing} too"
+        )));
     }
     let token_file = token_file_or_default(&args.token_file)?;
     let stored = match StoredToken::load(&token_file) {
