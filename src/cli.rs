@@ -411,16 +411,12 @@ fn non_empty(value: &str) -> Result<String, String> {
     }
 }
 
-/// The latest date a run may carry: tomorrow's in UTC, so that a scheduler east of UTC may name its
-/// own day, while a date yet to come (a typo, a template gone wrong) is refused before it names a
-/// partition or stamps every row. One bound for `--as-of` and every date flag.
-fn latest_run_date() -> NaiveDate {
-    (Utc::now() + chrono::Days::new(1)).date_naive()
-}
-
-/// Refuses a run's `date` after [`latest_run_date`], with the one message every date flag gives.
+/// Refuses a run's `date` after the latest a run may carry: tomorrow's in UTC, so that a scheduler
+/// east of UTC may name its own day, while a date yet to come (a typo, a template gone wrong) is
+/// refused before it names a partition or stamps every row. One bound and one message for `--as-of`
+/// and every date flag.
 fn not_in_future(date: NaiveDate) -> Result<(), String> {
-    let latest = latest_run_date();
+    let latest = (Utc::now() + chrono::Days::new(1)).date_naive();
     match date > latest {
         true => Err(format!(
             "{date} is in the future: a run is dated at most one day after today (UTC), so up to \
@@ -434,8 +430,7 @@ fn not_in_future(date: NaiveDate) -> Result<(), String> {
 fn run_date(text: &str) -> Result<NaiveDate, String> {
     let date = NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .map_err(|e| format!("not a date like 2026-11-28 ({e})"))?;
-    not_in_future(date)?;
-    Ok(date)
+    not_in_future(date).map(|()| date)
 }
 
 /// A run's time (`--as-of`): RFC 3339, on a date (UTC) not in the future.
@@ -445,8 +440,7 @@ fn run_time(text: &str) -> Result<DateTime<Utc>, String> {
             format!("not an RFC 3339 timestamp ({e}); write it like 2026-11-28T00:00:00Z")
         })?
         .with_timezone(&Utc);
-    not_in_future(time.date_naive())?;
-    Ok(time)
+    not_in_future(time.date_naive()).map(|()| time)
 }
 
 /// `changes --from`/`--to`: a manifest's path, or a partition date, which is held to the bound of

@@ -5,9 +5,11 @@ use std::path::{Path, PathBuf};
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use extractor::auth::token_store::{StoredToken, TokenStoreError};
+use extractor::http::base_url;
 use extractor::{AuthCodeApp, ClientConfig, Credentials, Secret, ServerToServer, UserStatus};
+use reqwest::Url;
 use sinks::{Destination, Format};
 
 use crate::accounts::AccountEntry;
@@ -26,28 +28,24 @@ use crate::cli::{AddonsFor, ConnectArgs, ExtractArgs, IncludeField, RequestArgs}
 fn activity_window(
     args: &ExtractArgs,
     now: DateTime<Utc>,
-) -> Result<Option<(chrono::NaiveDate, u32)>, Failure> {
+) -> Result<Option<(NaiveDate, u32)>, Failure> {
     if !args.with.contains(&WithOption::Activity) {
-        let needs = [
-            (args.with_ip, "--with-ip"),
-            (args.activity_days.is_some(), "--activity-days"),
-            (
-                args.requests.activity_max_rps.is_some(),
-                "--activity-max-rps",
-            ),
+        let given = [
+            args.with_ip.then_some("--with-ip"),
+            args.activity_days.map(|_| "--activity-days"),
+            args.requests.activity_max_rps.map(|_| "--activity-max-rps"),
         ];
-        if let Some((_, flag)) = needs.iter().find(|(given, _)| *given) {
-            return Err(Failure::usage(format!(
+        return match given.into_iter().flatten().next() {
+            Some(flag) => Err(Failure::usage(format!(
                 "{flag} is about the sign-in report: add --with activity, or leave {flag} out"
-            )));
-        }
-        return Ok(None);
+            ))),
+            None => Ok(None),
+        };
     }
     let days = args.activity_days.unwrap_or(DEFAULT_ACTIVITY_DAYS);
-    let at = extracted_at(args, now);
-    let last = partition_date(args, at);
     // The run's own date (`--as-of` fixes it, as for every row), so a rerun checks the same way.
-    let today = at.date_naive();
+    let today = args.as_of.unwrap_or(now).date_naive();
+    let last = args.partition_date.unwrap_or(today);
     let first = last - chrono::Days::new(u64::from(days) - 1);
     let oldest = today
         .checked_sub_months(chrono::Months::new(6))
@@ -71,34 +69,12 @@ fn activity_window(
 /// Heavy limit (10/s on Pro), which every app on the account shares.
 pub const DEFAULT_ACTIVITY_MAX_RPS: u32 = 2;
 
-/// Whose add-ons a run reads; `--addons-for` without `--with addons` is refused.
-fn addons_for(args: &ExtractArgs) -> Result<AddonsFor, Failure> {
-    match (args.with.contains(&WithOption::Addons), args.addons_for) {
-        (false, Some(_)) => Err(Failure::usage(
-            "--addons-for chooses whose add-ons --with addons reads: add --with addons, or leave \
-             --addons-for out",
-        )),
-        (_, who) => Ok(who.unwrap_or(AddonsFor::Licensed)),
-    }
-}
-
 /// The sign-in window's length when `--activity-days` is not given.
 pub const DEFAULT_ACTIVITY_DAYS: u32 = 30;
 
-/// `extracted_at`: `--as-of` when given, else the run's start.
-pub fn extracted_at(args: &ExtractArgs, now: DateTime<Utc>) -> DateTime<Utc> {
-    args.as_of.unwrap_or(now)
-}
-
-/// The `dt=` of a partitioned run: `--partition-date`, else the UTC date of `extracted_at`.
-pub fn partition_date(args: &ExtractArgs, extracted_at: DateTime<Utc>) -> chrono::NaiveDate {
-    args.partition_date
-        .unwrap_or_else(|| extracted_at.date_naive())
-}
-
 /// The date a flag gives, like 2026-11-28.
-pub fn parse_date(flag: &str, text: &str) -> Result<chrono::NaiveDate, Failure> {
-    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|e| {
+pub fn parse_date(flag: &str, text: &str) -> Result<NaiveDate, Failure> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|e| {
         Failure::usage(format!(
             "{flag} \"{text}\" is not a date like 2026-11-28 ({e})"
         ))
@@ -107,17 +83,6 @@ pub fn parse_date(flag: &str, text: &str) -> Result<chrono::NaiveDate, Failure> 
 
 /// The most requests per second a run may allow itself (`--max-rps`, or an account's `max_rps`).
 pub const MOST_RPS: u32 = 1000;
-
-/// Checks a partition value: it becomes a folder name.
-fn partition_value(flag: &str, value: &str) -> Result<String, Failure> {
-    if sinks::partition::is_folder_name(value) {
-        Ok(value.to_string())
-    } else {
-        Err(Failure::usage(format!(
-            "{flag} \"{value}\" must be letters, digits, `-`, `_` or `.` (it names a folder)"
-        )))
-    }
-}
 
 /// Checks the arguments; `now` is the run's start time. With `entry` (an account of the
 /// --config file) and `per_account`, outputs and recordings go into a folder named after it.
@@ -139,7 +104,7 @@ pub fn extract_config(
         None => live_config(args, entry, &sub, now)?,
     };
     let (format, output, rejects, manifest) = destinations(args, per_account, &sub)?;
-    let extracted_at = extracted_at(args, now);
+    let extracted_at = args.as_of.unwrap_or(now);
     Ok(ExtractConfig {
         source,
         format,
@@ -157,41 +122,27 @@ pub fn extract_config(
 
 /// Refuses the flags that choose what a live run asks Zoom for: a replay reads what was recorded.
 fn refuse_with_replay(args: &ExtractArgs) -> Result<(), Failure> {
-    let refusals = [
-        (
-            args.record.is_some(),
-            "--record saves pages of a live run; it cannot be combined with --replay",
-        ),
-        (
-            !args.include_fields.is_empty(),
-            "--include-fields asks Zoom for more fields; a replay reads what was recorded \
-             (record with --include-fields to have them)",
-        ),
-        (
-            args.addons_for.is_some(),
-            "--addons-for chooses what a live run asks Zoom for; a replay reads the settings the \
-             recording holds",
-        ),
-        (
-            args.activity_days.is_some(),
-            "--activity-days chooses what a live run asks Zoom for; a replay reads the days the \
-             recording holds",
-        ),
-        (
-            !args.with.is_empty(),
-            "--with chooses what a live run asks Zoom for; a replay reads what the recording \
-             holds (sign-in events included, when it has them)",
-        ),
-        (
-            args.statuses != ["active", "pending"],
-            "--statuses chooses what a live run asks Zoom for; a replay reads every status the \
-             recording holds",
-        ),
-    ];
-    match refusals.into_iter().find(|(given, _)| *given) {
-        Some((_, why)) => Err(Failure::usage(why)),
-        None => Ok(()),
-    }
+    let why = if args.record.is_some() {
+        "--record saves pages of a live run; it cannot be combined with --replay"
+    } else if !args.include_fields.is_empty() {
+        "--include-fields asks Zoom for more fields; a replay reads what was recorded \
+         (record with --include-fields to have them)"
+    } else if args.addons_for.is_some() {
+        "--addons-for chooses what a live run asks Zoom for; a replay reads the settings the \
+         recording holds"
+    } else if args.activity_days.is_some() {
+        "--activity-days chooses what a live run asks Zoom for; a replay reads the days the \
+         recording holds"
+    } else if !args.with.is_empty() {
+        "--with chooses what a live run asks Zoom for; a replay reads what the recording \
+         holds (sign-in events included, when it has them)"
+    } else if args.statuses != ["active", "pending"] {
+        "--statuses chooses what a live run asks Zoom for; a replay reads every status the \
+         recording holds"
+    } else {
+        return Ok(());
+    };
+    Err(Failure::usage(why))
 }
 
 /// A live run's settings; `sub` puts a path into the account's folder (`--all-accounts`).
@@ -215,7 +166,15 @@ fn live_config(
             .contains(&IncludeField::CustomAttributes),
         activity: activity_window(args, now)?,
         with: args.with.clone(),
-        addons_for_all: addons_for(args)? == AddonsFor::All,
+        addons_for_all: match (args.with.contains(&WithOption::Addons), args.addons_for) {
+            (false, Some(_)) => {
+                return Err(Failure::usage(
+                    "--addons-for chooses whose add-ons --with addons reads: add --with addons, or \
+                     leave --addons-for out",
+                ));
+            }
+            (_, who) => who == Some(AddonsFor::All),
+        },
         sub_account: None,
     })))
 }
@@ -232,19 +191,17 @@ fn destinations(
     ];
     let format = output_format(args.format.map(Format::from), &outputs)?.unwrap_or(Format::Parquet);
     let ext = format.extension();
+    // A given path, in the account's folder.
+    let in_sub =
+        |p: &Path| sub(p.parent().unwrap_or(Path::new(""))).join(p.file_name().unwrap_or_default());
     let output = match &args.output {
-        Some(p) if p.as_os_str() == "-" => {
-            if per_account {
-                return Err(Failure::usage(
-                    "--all-accounts writes one output per account: give --output a file path, not -",
-                ));
-            }
-            Destination::Stdout
+        Some(p) if p.as_os_str() == "-" && per_account => {
+            return Err(Failure::usage(
+                "--all-accounts writes one output per account: give --output a file path, not -",
+            ));
         }
-        Some(p) => Destination::File(match (p.parent(), p.file_name()) {
-            (Some(dir), Some(name)) => sub(dir).join(name),
-            _ => p.clone(),
-        }),
+        Some(p) if p.as_os_str() == "-" => Destination::Stdout,
+        Some(p) => Destination::File(in_sub(p)),
         None => {
             Destination::File(sub(Path::new(DEFAULT_DIR)).join(format!("{DEFAULT_STEM}.{ext}")))
         }
@@ -252,9 +209,7 @@ fn destinations(
     let (dir, stem) = output_dir_and_stem(&output);
     let rejects = match &args.rejects {
         Some(p) if p.as_os_str() == "-" && !per_account => Destination::Stdout,
-        Some(p) => Destination::File(
-            sub(p.parent().unwrap_or(Path::new(""))).join(p.file_name().unwrap_or_default()),
-        ),
+        Some(p) => Destination::File(in_sub(p)),
         None => Destination::File(dir.join(format!("{stem}_rejects.{ext}"))),
     };
     let manifest = match &args.manifest {
@@ -264,7 +219,7 @@ fn destinations(
                  printed on stdout when stdout carries no data",
             ));
         }
-        Some(p) => sub(p.parent().unwrap_or(Path::new(""))).join(p.file_name().unwrap_or_default()),
+        Some(p) => in_sub(p),
         None => dir.join(format!("{stem}_manifest.json")),
     };
     if output == rejects {
@@ -304,53 +259,51 @@ fn partition_config(
     entry: Option<&AccountEntry>,
     extracted_at: DateTime<Utc>,
 ) -> Result<Option<PartitionConfig>, Failure> {
-    Ok(match &args.output_dir {
-        None => {
-            // clap's `requires` lets these through when --output (which conflicts with
-            // --output-dir) is given: checked here, for every flag that needs partitions.
-            let needs_partitions = [
-                ("--partition-date", args.partition_date.is_some()),
-                ("--partition-account", args.partition_account.is_some()),
-            ];
-            if let Some((flag, _)) = needs_partitions.iter().find(|(_, given)| *given) {
-                return Err(Failure::usage(format!(
-                    "{flag} works on partitions: give --output-dir DIR (instead of --output)"
-                )));
-            }
-            None
+    let Some(root) = &args.output_dir else {
+        // clap's `requires` lets these through when --output (which conflicts with
+        // --output-dir) is given: checked here, for every flag that needs partitions.
+        let given = [
+            args.partition_date.map(|_| "--partition-date"),
+            args.partition_account
+                .as_ref()
+                .map(|_| "--partition-account"),
+        ];
+        return match given.into_iter().flatten().next() {
+            Some(flag) => Err(Failure::usage(format!(
+                "{flag} works on partitions: give --output-dir DIR (instead of --output)"
+            ))),
+            None => Ok(None),
+        };
+    };
+    let account = match (&args.partition_account, entry) {
+        (Some(name), _) if !sinks::partition::is_folder_name(name) => {
+            return Err(Failure::usage(format!(
+                "--partition-account \"{name}\" must be letters, digits, `-`, `_` or `.` (it \
+                 names a folder)"
+            )));
         }
-        Some(root) => {
-            let date = partition_date(args, extracted_at);
-            let account = match (&args.partition_account, entry) {
-                (Some(name), _) => Some(partition_value("--partition-account", name)?),
-                (None, Some(entry)) => Some(entry.name.clone()),
-                (None, None) => None,
-            };
-            Some(PartitionConfig {
-                root: root.clone(),
-                date,
-                account,
-            })
-        }
-    })
+        (Some(name), _) => Some(name.clone()),
+        (None, entry) => entry.map(|e| e.name.clone()),
+    };
+    Ok(Some(PartitionConfig {
+        root: root.clone(),
+        date: args.partition_date.unwrap_or(extracted_at.date_naive()),
+        account,
+    }))
 }
 
 /// The run id: `--run-id`, checked, else a new UUIDv7.
 fn run_id(args: &ExtractArgs) -> Result<String, Failure> {
-    Ok(match args.run_id.clone() {
-        Some(id) if id.trim().is_empty() => {
-            return Err(Failure::usage("--run-id must not be empty"));
-        }
+    match args.run_id.clone() {
+        Some(id) if id.trim().is_empty() => Err(Failure::usage("--run-id must not be empty")),
         // It is stamped on every row: a megabyte of it would be a terabyte of column.
-        Some(id) if id.len() > LONGEST_RUN_ID => {
-            return Err(Failure::usage(format!(
-                "--run-id is {} bytes long; give at most {LONGEST_RUN_ID}",
-                id.len()
-            )));
-        }
-        Some(id) => id,
-        None => uuid::Uuid::now_v7().to_string(),
-    })
+        Some(id) if id.len() > LONGEST_RUN_ID => Err(Failure::usage(format!(
+            "--run-id is {} bytes long; give at most {LONGEST_RUN_ID}",
+            id.len()
+        ))),
+        Some(id) => Ok(id),
+        None => Ok(uuid::Uuid::now_v7().to_string()),
+    }
 }
 
 /// A resolved connection to one Zoom account.
@@ -361,9 +314,9 @@ pub struct Connection {
     /// How to authenticate.
     pub credentials: Credentials,
     /// API base URL.
-    pub api_url: reqwest::Url,
+    pub api_url: Url,
     /// OAuth base URL.
-    pub oauth_url: reqwest::Url,
+    pub oauth_url: Url,
     /// Requests per second.
     pub max_rps: NonZeroU32,
 }
@@ -378,20 +331,15 @@ pub fn connection(
     max_rps: Option<u32>,
     entry: Option<&AccountEntry>,
 ) -> Result<Connection, Failure> {
-    let api_url = args
-        .api_url
-        .clone()
-        .or_else(|| entry.and_then(|e| e.api_url.clone()))
-        .unwrap_or_else(|| extractor::http::base_url::DEFAULT_API_URL.into());
-    let oauth_url = args
-        .oauth_url
-        .clone()
-        .or_else(|| entry.and_then(|e| e.oauth_url.clone()))
-        .unwrap_or_else(|| extractor::http::base_url::DEFAULT_OAUTH_URL.into());
-    let api_url =
-        extractor::http::base_url::parse_base_url("--api-url", &api_url).map_err(Failure::usage)?;
-    let oauth_url = extractor::http::base_url::parse_base_url("--oauth-url", &oauth_url)
-        .map_err(Failure::usage)?;
+    let api_url = base_url::parse_base_url(
+        "--api-url",
+        args.api_url
+            .as_ref()
+            .or(entry.and_then(|e| e.api_url.as_ref()))
+            .map_or(base_url::DEFAULT_API_URL, String::as_str),
+    )
+    .map_err(Failure::usage)?;
+    let oauth_url = oauth_url(args, entry)?;
     let max_rps = max_rps
         .or_else(|| entry.and_then(|e| e.max_rps))
         .unwrap_or(DEFAULT_MAX_RPS);
@@ -399,8 +347,7 @@ pub fn connection(
         .filter(|n| n.get() <= MOST_RPS)
         .ok_or_else(|| {
             Failure::usage(format!(
-                "max_rps must be from 1 to {} (--max-rps, or max_rps of the account entry)",
-                MOST_RPS
+                "max_rps must be from 1 to {MOST_RPS} (--max-rps, or max_rps of the account entry)"
             ))
         })?;
     let credentials = match entry {
@@ -416,10 +363,17 @@ pub fn connection(
     })
 }
 
-fn entry_credentials(
-    entry: &AccountEntry,
-    oauth_url: &reqwest::Url,
-) -> Result<Credentials, Failure> {
+/// The OAuth base URL: the flag (or variable), else the accounts entry's, else Zoom's.
+pub fn oauth_url(args: &ConnectArgs, entry: Option<&AccountEntry>) -> Result<Url, Failure> {
+    let url = args
+        .oauth_url
+        .as_ref()
+        .or(entry.and_then(|e| e.oauth_url.as_ref()))
+        .map_or(base_url::DEFAULT_OAUTH_URL, String::as_str);
+    base_url::parse_base_url("--oauth-url", url).map_err(Failure::usage)
+}
+
+fn entry_credentials(entry: &AccountEntry, oauth_url: &Url) -> Result<Credentials, Failure> {
     let client_secret = entry.secret()?;
     Ok(match &entry.account_id {
         Some(account_id) => Credentials::ServerToServer(ServerToServer {
@@ -436,10 +390,7 @@ fn entry_credentials(
                 redirect_uri: entry.redirect_uri.clone(),
                 names: entry.credential_names(),
             },
-            token_file: match &entry.token_file {
-                Some(file) => file.clone(),
-                None => default_token_file()?,
-            },
+            token_file: token_file_or_default(&entry.token_file)?,
         },
     })
 }
@@ -448,40 +399,30 @@ fn entry_credentials(
 pub fn token_file_or_default(flag: &Option<PathBuf>) -> Result<PathBuf, Failure> {
     match flag {
         Some(path) => Ok(path.clone()),
-        None => default_token_file(),
+        None => extractor::auth::token_store::default_token_file().ok_or_else(|| {
+            Failure::usage("cannot tell where the token file goes (no HOME): pass --token-file")
+        }),
     }
 }
 
-fn default_token_file() -> Result<PathBuf, Failure> {
-    extractor::auth::token_store::default_token_file().ok_or_else(|| {
-        Failure::usage("cannot tell where the token file goes (no HOME): pass --token-file")
-    })
-}
-
-fn flag_credentials(args: &ConnectArgs, oauth_url: &reqwest::Url) -> Result<Credentials, Failure> {
+fn flag_credentials(args: &ConnectArgs, oauth_url: &Url) -> Result<Credentials, Failure> {
     if let Some(account_id) = &args.account_id {
-        let missing: Vec<&str> = [
-            (args.client_id.is_none(), "ZOOM_CLIENT_ID (--client-id)"),
-            (
-                args.client_secret.is_none(),
-                "ZOOM_CLIENT_SECRET (--client-secret)",
-            ),
-        ]
-        .into_iter()
-        .filter_map(|(absent, name)| absent.then_some(name))
-        .collect();
-        if !missing.is_empty() {
-            return Err(Failure::usage(format!(
-                "ZOOM_ACCOUNT_ID is set, so this is a Server-to-Server OAuth app: set {} too",
-                missing.join(" and ")
-            )));
-        }
-        return Ok(Credentials::ServerToServer(ServerToServer {
-            account_id: account_id.clone(),
-            client_id: args.client_id.clone().unwrap_or_default(),
-            client_secret: Secret::new(args.client_secret.clone().unwrap_or_default()),
-            names: Default::default(),
-        }));
+        let missing = match (&args.client_id, &args.client_secret) {
+            (Some(client_id), Some(client_secret)) => {
+                return Ok(Credentials::ServerToServer(ServerToServer {
+                    account_id: account_id.clone(),
+                    client_id: client_id.clone(),
+                    client_secret: Secret::new(client_secret.clone()),
+                    names: Default::default(),
+                }));
+            }
+            (None, None) => "ZOOM_CLIENT_ID (--client-id) and ZOOM_CLIENT_SECRET (--client-secret)",
+            (None, Some(_)) => "ZOOM_CLIENT_ID (--client-id)",
+            (Some(_), None) => "ZOOM_CLIENT_SECRET (--client-secret)",
+        };
+        return Err(Failure::usage(format!(
+            "ZOOM_ACCOUNT_ID is set, so this is a Server-to-Server OAuth app: set {missing} too"
+        )));
     }
     let token_file = token_file_or_default(&args.token_file)?;
     let stored = match StoredToken::load(&token_file) {
@@ -531,16 +472,6 @@ pub fn client_config(
     connection: &Connection,
     requests: &RequestArgs,
 ) -> Result<ClientConfig, Failure> {
-    // Bounded so that no setting can make a run wait for days (or overflow a duration).
-    let seconds = |flag: &str, value: f64, most: f64| {
-        if value.is_finite() && (0.0..=most).contains(&value) {
-            Ok(Duration::from_secs_f64(value))
-        } else {
-            Err(Failure::usage(format!(
-                "{flag} must be a number of seconds from 0 to {most}, not {value}"
-            )))
-        }
-    };
     // A timeout of 0 would fail every request.
     let timeout = match requests.timeout {
         t if t > 0.0 && t <= 600.0 => Duration::from_secs_f64(t),
@@ -550,37 +481,41 @@ pub fn client_config(
             )));
         }
     };
+    // Bounded so that no setting can make a run wait for days (or overflow a duration).
+    let max_wait = match requests.max_wait {
+        w if (0.0..=86_400.0).contains(&w) => Duration::from_secs_f64(w),
+        w => {
+            return Err(Failure::usage(format!(
+                "--max-wait must be a number of seconds from 0 to 86400, not {w}"
+            )));
+        }
+    };
+    let heavy_max_rps = requests
+        .activity_max_rps
+        .unwrap_or(DEFAULT_ACTIVITY_MAX_RPS);
     Ok(ClientConfig {
         api_url: connection.api_url.clone(),
         oauth_url: connection.oauth_url.clone(),
         credentials: connection.credentials.clone(),
         max_rps: connection.max_rps,
-        heavy_max_rps: NonZeroU32::new(
-            requests
-                .activity_max_rps
-                .unwrap_or(DEFAULT_ACTIVITY_MAX_RPS),
-        )
-        .ok_or_else(|| Failure::usage("--activity-max-rps must be at least 1"))?,
+        // clap holds --activity-max-rps to 1..=40.
+        heavy_max_rps: NonZeroU32::new(heavy_max_rps).unwrap_or(NonZeroU32::MIN),
         max_retries: requests.max_retries as usize,
         timeout,
         retry_min_delay: Duration::from_millis(requests.retry_min_delay_ms),
-        max_wait: seconds("--max-wait", requests.max_wait, 86_400.0)?,
+        max_wait,
     })
 }
 
 fn parse_statuses(statuses: &[String]) -> Result<Vec<UserStatus>, Failure> {
     let mut parsed: Vec<UserStatus> = Vec::new();
+    // clap gives at least one value, and an empty one does not parse.
     for status in statuses {
-        let status: UserStatus = status
-            .trim()
-            .parse()
-            .map_err(|e| Failure::usage(format!("--statuses: {e}")))?;
+        let status =
+            (status.trim().parse()).map_err(|e| Failure::usage(format!("--statuses: {e}")))?;
         if !parsed.contains(&status) {
             parsed.push(status);
         }
-    }
-    if parsed.is_empty() {
-        return Err(Failure::usage("--statuses must name at least one status"));
     }
     Ok(parsed)
 }

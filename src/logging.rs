@@ -1,13 +1,8 @@
-//! Logging to stderr, always: stdout may carry data.
-//!
-//! Every line, text or JSON, goes through [`extractor::auth::secret::redact`] on its way out, so
-//! a secret value reaches no log line whichever field or message carried it (a server's echo, a
-//! library's error).
-//!
-//! JSON logs are tracing-subscriber's JSON format, flattened: one object per line with
-//! `timestamp`, `level`, `message`, the event's fields and `target`. Counts by plan or by reason
-//! (the fields in [`JSON_FIELDS`], logged as JSON text) are written as JSON objects, so a log
-//! pipeline can query them; that format can only write a field as a string or a number.
+//! Logging to stderr, always: stdout may carry data. Every line, text or JSON, is redacted of known
+//! secret values, whichever field or message carried them (a server's echo, a library's error).
+//! JSON logs are tracing-subscriber's flattened JSON, one object per line; it writes a field only
+//! as a string or a number, so the counts logged as JSON text ([`JSON_FIELDS`]) are rewritten as
+//! JSON objects that a log pipeline can query.
 
 use std::borrow::Cow;
 use std::io::{self, Write};

@@ -66,7 +66,8 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> Result<(), Failure> {
     // JSON logs mean a machine reads stderr: no free-text summary there.
     let quiet = cli.log.quiet || cli.log.log_format == cli::LogFormat::Json;
-    let progress = progress::wanted(&cli.log);
+    // Progress bars are drawn only for a person: text logs, not quiet, on a terminal.
+    let progress = !quiet && std::io::IsTerminal::is_terminal(&std::io::stderr());
     // From here on a signal is remembered, never lost between two steps (see signals.rs).
     if matches!(
         cli.command,

@@ -12,18 +12,11 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use run::Progress;
 
-use crate::cli::{LogArgs, LogFormat};
-
 /// The bars being drawn, if any; the log writer prints around them.
 static BARS: OnceLock<MultiProgress> = OnceLock::new();
 
-/// Whether progress bars should be drawn for these logging settings.
-pub fn wanted(log: &LogArgs) -> bool {
-    use std::io::IsTerminal;
-    io::stderr().is_terminal() && log.log_format == LogFormat::Text && !log.quiet
-}
-
 /// Progress of one extract.
+#[derive(Default)]
 pub struct Bars {
     bars: Mutex<BTreeMap<String, ProgressBar>>,
 }
@@ -32,9 +25,7 @@ impl Bars {
     /// Starts drawing.
     pub fn start() -> Arc<dyn Progress> {
         BARS.get_or_init(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
-        Arc::new(Bars {
-            bars: Mutex::new(BTreeMap::new()),
-        })
+        Arc::new(Bars::default())
     }
 }
 

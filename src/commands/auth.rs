@@ -2,12 +2,12 @@
 //! know it: authorize once in a browser, Zoom redirects to `http://localhost:PORT`, where this
 //! command listens; or, when the browser cannot reach it, paste the redirected URL at the prompt.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use extractor::auth::authcode::PendingAuthorization;
 use extractor::auth::token::{AuthError, CredentialNames};
-use extractor::http::base_url;
 use extractor::{AuthCodeApp, USERS};
 
 use reqwest::Url;
@@ -15,35 +15,17 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
 
 use crate::accounts::{self, AccountEntry};
-use crate::cli::{AuthArgs, ConnectArgs};
+use crate::cli::AuthArgs;
 use crate::config::token_file_or_default;
 use run::exit::{self, Failure};
 
-/// What the redirect brought back.
-#[derive(Debug, Default, PartialEq, Eq)]
-struct Redirect {
-    code: Option<String>,
-    state: Option<String>,
-    error: Option<String>,
-    error_description: Option<String>,
-}
+/// What the redirect brought back: its query (`code`, `state`, `error`, `error_description`).
+type Redirect = HashMap<String, String>;
 
-impl Redirect {
-    /// The redirect's answer, if the URL carries one (`code=` or `error=`).
-    fn from_url(url: &Url) -> Option<Self> {
-        let mut redirect = Redirect::default();
-        for (key, value) in url.query_pairs() {
-            let value = Some(value.into_owned());
-            match key.as_ref() {
-                "code" => redirect.code = value,
-                "state" => redirect.state = value,
-                "error" => redirect.error = value,
-                "error_description" => redirect.error_description = value,
-                _ => {}
-            }
-        }
-        (redirect.code.is_some() || redirect.error.is_some()).then_some(redirect)
-    }
+/// The redirect's answer, if the URL carries one (`code=` or `error=`).
+fn redirect_of(url: &Url) -> Option<Redirect> {
+    let query: Redirect = url.query_pairs().into_owned().collect();
+    (query.contains_key("code") || query.contains_key("error")).then_some(query)
 }
 
 /// Runs `auth`: builds the app, brings the browser's authorization back, and stores its tokens.
@@ -66,7 +48,10 @@ fn app_from_args(args: &AuthArgs) -> Result<(AuthCodeApp, String, PathBuf), Fail
     let connect = &args.connect;
     let entry = accounts::selected(&connect.config, &connect.account)?;
     let entry = entry.as_ref();
-    let client_id = flag_or_entry(&connect.client_id, entry, |e| Some(e.client_id.clone()))
+    let client_id = connect
+        .client_id
+        .clone()
+        .or_else(|| entry.map(|e| e.client_id.clone()))
         .ok_or_else(|| {
             Failure::usage("set ZOOM_CLIENT_ID (--client-id): the OAuth app's client id")
         })?;
@@ -79,37 +64,19 @@ fn app_from_args(args: &AuthArgs) -> Result<(AuthCodeApp, String, PathBuf), Fail
             ));
         }
     };
-    let redirect_uri = flag_or_entry(&args.redirect_uri, entry, |e| e.redirect_uri.clone())
+    let redirect_uri = args.redirect_uri.clone()
+        .or_else(|| entry.and_then(|e| e.redirect_uri.clone()))
         .ok_or_else(|| {
             Failure::usage(
                 "set --redirect-uri (ZOOM_REDIRECT_URI) to the app's redirect URL, e.g. http://localhost:4199",
             )
         })?;
-    let token_file = flag_or_entry(&connect.token_file, entry, |e| e.token_file.clone());
+    let token_file = connect
+        .token_file
+        .clone()
+        .or_else(|| entry.and_then(|e| e.token_file.clone()));
     let token_file = token_file_or_default(&token_file)?;
-    let oauth_url = flag_or_entry(&connect.oauth_url, entry, |e| e.oauth_url.clone())
-        .unwrap_or_else(|| base_url::DEFAULT_OAUTH_URL.into());
-    let app = AuthCodeApp {
-        oauth_url: base_url::parse_base_url("--oauth-url", &oauth_url).map_err(Failure::usage)?,
-        client_id,
-        client_secret,
-        redirect_uri: Some(redirect_uri.clone()),
-        names: credential_names(connect, entry),
-    };
-    Ok((app, redirect_uri, token_file))
-}
-
-/// A flag's (or its variable's) value, else the accounts entry's.
-fn flag_or_entry<T: Clone>(
-    flag: &Option<T>,
-    entry: Option<&AccountEntry>,
-    from_entry: impl FnOnce(&AccountEntry) -> Option<T>,
-) -> Option<T> {
-    flag.clone().or_else(|| entry.and_then(from_entry))
-}
-
-/// Where the client id and secret were set, for messages: a flag or variable beats the entry.
-fn credential_names(connect: &ConnectArgs, entry: Option<&AccountEntry>) -> CredentialNames {
+    // Where the client id and secret were set, for messages: a flag or variable beats the entry.
     let mut names = CredentialNames::default();
     if let Some(from_entry) = entry.map(AccountEntry::credential_names) {
         if connect.client_id.is_none() {
@@ -119,7 +86,14 @@ fn credential_names(connect: &ConnectArgs, entry: Option<&AccountEntry>) -> Cred
             names.client_secret = from_entry.client_secret;
         }
     }
-    names
+    let app = AuthCodeApp {
+        oauth_url: crate::config::oauth_url(connect, entry)?,
+        client_id,
+        client_secret,
+        redirect_uri: Some(redirect_uri.clone()),
+        names,
+    };
+    Ok((app, redirect_uri, token_file))
 }
 
 /// The listener for the browser's redirect; `None` (said so) when the port cannot be had.
@@ -209,13 +183,8 @@ async fn exchange_and_save(
     code: &str,
     token_file: &Path,
 ) -> Result<(), Failure> {
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(30))
-        .build()
-        .map_err(Failure::failed_msg)?;
     let stored = app
-        .exchange(&http, pending, code)
+        .exchange(&oauth_http()?, pending, code)
         .await
         .map_err(|e| Failure {
             code: match e {
@@ -239,6 +208,15 @@ async fn exchange_and_save(
     }
     note!("Next: `zoom-licenses check` tests the connection.");
     Ok(())
+}
+
+/// A client for Zoom's OAuth endpoints: one that follows no redirects.
+pub fn oauth_http() -> Result<reqwest::Client, Failure> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .map_err(Failure::failed_msg)
 }
 
 /// The port and path to listen on for `http://localhost:PORT[/path]`.
@@ -317,7 +295,7 @@ async fn serve(mut stream: TcpStream, path: &str) -> Option<(Redirect, TcpStream
     let redirect = Url::parse(&format!("http://localhost{target}"))
         .ok()
         .filter(|url| url.path() == path)
-        .and_then(|url| Redirect::from_url(&url));
+        .and_then(|url| redirect_of(&url));
     match redirect {
         Some(redirect) => Some((redirect, stream)),
         None => {
@@ -339,10 +317,7 @@ async fn read_pasted() -> Option<Redirect> {
         if line.is_empty() {
             continue;
         }
-        match Url::parse(line)
-            .ok()
-            .and_then(|url| Redirect::from_url(&url))
-        {
+        match Url::parse(line).ok().and_then(|url| redirect_of(&url)) {
             Some(redirect) => return Some(redirect),
             None => note!(
                 "That is not the redirected URL (it has no code= or error=); paste the whole address \
@@ -355,20 +330,19 @@ async fn read_pasted() -> Option<Redirect> {
 
 /// The code, once the redirect is checked: state first, then Zoom's error, then the code.
 fn check_redirect(redirect: &Redirect, expected_state: &str) -> Result<String, Failure> {
-    if redirect.state.as_deref() != Some(expected_state) {
+    if redirect.get("state").map(String::as_str) != Some(expected_state) {
         return Err(Failure::failed_msg(
             "the redirect's state does not match this authorization (it comes from an older or \
              foreign attempt, or was tampered with); nothing was stored. Run `zoom-licenses auth` again.",
         ));
     }
-    if let Some(error) = &redirect.error {
+    if let Some(error) = redirect.get("error") {
         let why = match error.as_str() {
             "access_denied" => "the authorization was denied in the browser".to_string(),
             other => format!("Zoom answered error={other}"),
         };
         let detail = redirect
-            .error_description
-            .as_deref()
+            .get("error_description")
             .map(|d| format!(" ({d})"))
             .unwrap_or_default();
         return Err(Failure::failed_msg(format!(
@@ -376,8 +350,8 @@ fn check_redirect(redirect: &Redirect, expected_state: &str) -> Result<String, F
         )));
     }
     redirect
-        .code
-        .clone()
+        .get("code")
+        .cloned()
         .ok_or_else(|| Failure::failed_msg("the redirect carries no code"))
 }
 
@@ -410,16 +384,16 @@ mod tests {
     #[test]
     fn state_is_checked_before_anything_else() {
         let url = Url::parse("http://localhost:1/?code=c&state=other").unwrap();
-        let redirect = Redirect::from_url(&url).unwrap();
+        let redirect = redirect_of(&url).unwrap();
         assert!(check_redirect(&redirect, "mine").is_err());
         let url = Url::parse("http://localhost:1/?error=access_denied&state=mine").unwrap();
-        let err = check_redirect(&Redirect::from_url(&url).unwrap(), "mine").unwrap_err();
+        let err = check_redirect(&redirect_of(&url).unwrap(), "mine").unwrap_err();
         assert!(err.to_string().contains("denied"));
         let url = Url::parse("http://localhost:1/?code=c&state=mine").unwrap();
         assert_eq!(
-            check_redirect(&Redirect::from_url(&url).unwrap(), "mine").unwrap(),
+            check_redirect(&redirect_of(&url).unwrap(), "mine").unwrap(),
             "c"
         );
-        assert!(Redirect::from_url(&Url::parse("http://localhost:1/?x=1").unwrap()).is_none());
+        assert!(redirect_of(&Url::parse("http://localhost:1/?x=1").unwrap()).is_none());
     }
 }

@@ -118,7 +118,9 @@ async fn run_all(
             Err(failure) => return Some(Err(failure)),
         };
         cfg.run_id = run_id.clone();
-        output_dir.get_or_insert_with(|| accounts_root(&cfg, entry));
+        // The folder holding every account's folder: the parent of this account's manifest folder.
+        let root = cfg.manifest.parent().and_then(Path::parent);
+        output_dir.get_or_insert_with(|| root.unwrap_or(Path::new(".")).to_path_buf());
         Some(run_one(&cfg, quiet, progress).await)
     })
     .await;
@@ -199,16 +201,6 @@ async fn run_sub_accounts(
     run::accounts::finish_accounts(run, outcomes, stopped, print_path)
 }
 
-/// The folder holding every account's folder: the parent of this account's manifest folder.
-fn accounts_root(cfg: &ExtractConfig, entry: &AccountEntry) -> PathBuf {
-    let dir = cfg.manifest.parent().unwrap_or(Path::new("."));
-    if dir.file_name().is_some_and(|n| n == entry.name.as_str()) {
-        dir.parent().unwrap_or(Path::new(".")).to_path_buf()
-    } else {
-        dir.to_path_buf()
-    }
-}
-
 /// Where a run over many accounts writes its accounts manifest: per date beside the partitions
 /// (readers of `*.parquet` ignore it), else in the folder holding the accounts' folders.
 fn accounts_manifest(
@@ -218,8 +210,9 @@ fn accounts_manifest(
 ) -> PathBuf {
     match &args.output_dir {
         Some(root) => {
-            let at = crate::config::extracted_at(args, now);
-            let date = crate::config::partition_date(args, at);
+            let date = args
+                .partition_date
+                .unwrap_or(args.as_of.unwrap_or(now).date_naive());
             run::config::date_dir(root, transform::Table::Licenses.folder(), date)
                 .join("_accounts_manifest.json")
         }

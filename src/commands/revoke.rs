@@ -20,18 +20,13 @@ pub async fn run(args: RevokeArgs) -> Result<(), Failure> {
         ));
     };
     let stored = StoredToken::load(token_file).map_err(Failure::usage)?;
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(std::time::Duration::from_secs(30))
-        .build()
-        .map_err(Failure::failed_msg)?;
     let url = connection
         .oauth_url
         .join("oauth/revoke")
         .map_err(Failure::failed_msg)?;
     // The Basic header sent below, registered first: an answer may echo it.
     extractor::auth::secret::register_basic(&app.client_id, &app.client_secret);
-    let response = http
+    let response = super::auth::oauth_http()?
         .post(url)
         .basic_auth(&app.client_id, Some(app.client_secret.expose()))
         .form(&[("token", stored.access_token.expose())])
@@ -64,16 +59,10 @@ pub async fn run(args: RevokeArgs) -> Result<(), Failure> {
     let mut lock = token_file.as_os_str().to_owned();
     lock.push(".lock");
     let _ = std::fs::remove_file(lock);
-    if already_dead {
-        note!(
-            "zoom-licenses: the stored token was already invalid at Zoom; deleted {}",
-            token_file.display()
-        );
-    } else {
-        note!(
-            "zoom-licenses: revoked the token at Zoom (the app is deauthorized) and deleted {}",
-            token_file.display()
-        );
-    }
+    let done = match already_dead {
+        true => "the stored token was already invalid at Zoom; deleted",
+        false => "revoked the token at Zoom (the app is deauthorized) and deleted",
+    };
+    note!("zoom-licenses: {done} {}", token_file.display());
     Ok(())
 }
