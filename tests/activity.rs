@@ -251,11 +251,7 @@ async fn a_plan_without_reports_is_a_clear_error() {
 async fn a_recorded_run_with_the_report_replays_to_the_same_tables() {
     let (mock, _, _) = mock_with_report().await;
     let out = tempfile::tempdir().unwrap();
-    let recording = out.path().join("recording");
-    let mut cmd = extract_with_activity(&mock, &out.path().join("live"), &["--run-id", "r1"]);
-    cmd.arg("--record").arg(&recording);
-    let output = run_blocking(cmd).await;
-    assert_succeeded(&output);
+    let recording = record_and_replay(&mock, out.path()).await;
 
     // IP addresses are personal data the run did not keep: the recording leaves them out too.
     let recorded: String = fs::read_dir(recording.join("pages"))
@@ -267,6 +263,51 @@ async fn a_recorded_run_with_the_report_replays_to_the_same_tables() {
         !recorded.contains("ip_address"),
         "an IP address was recorded"
     );
+}
+
+/// Concurrent sweeps whose pages arrive interleaved (one report range answered slowly, the other
+/// ranges and the users' statuses at once) still replay to the live run's tables byte for byte:
+/// the order the live run used pages in is the order its recording keeps (issue 30).
+#[tokio::test(flavor = "multi_thread")]
+async fn interleaved_sweeps_replay_to_the_same_tables() {
+    // 2,400 active users: about 7,200 events, so each month-long range takes several pages.
+    let users = generated_users(2400, 5, 0);
+    let mut account = Account::new(users.clone());
+    account.scopes = REPORT_SCOPES.into();
+    account.activity = generated_activity(&users, "2026-12-01", 90);
+    let slow = "2026-09-03";
+    account.activity_slow_from = Some((slow.into(), Duration::from_millis(60)));
+    let mock = MockZoom::start(account, BTreeMap::new(), Duration::ZERO).await;
+    let out = tempfile::tempdir().unwrap();
+    let recording = record_and_replay(&mock, out.path()).await;
+
+    // The slow range's pages were recorded with other ranges' pages between them: the sweeps
+    // really did interleave (the 40-a-second pacing keeps the fast ranges going while it waits).
+    let index: Value = json_file(recording.join("index.json"));
+    let froms: Vec<&str> = index["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["request"]["query"]["from"].as_str())
+        .collect();
+    let slow_at: Vec<usize> = (0..froms.len()).filter(|&i| froms[i] == slow).collect();
+    assert!(slow_at.len() > 2, "{froms:?}");
+    let (first, last) = (slow_at[0], slow_at[slow_at.len() - 1]);
+    assert!(
+        froms[first..=last].iter().any(|&from| from != slow),
+        "the ranges did not interleave: {froms:?}"
+    );
+}
+
+/// Runs the extract with the report against `mock` into `out/live`, recording it, then replays
+/// the recording into `out/replayed`; asserts each table is the same in both and returns the
+/// recording's folder.
+async fn record_and_replay(mock: &MockZoom, out: &Path) -> std::path::PathBuf {
+    let recording = out.join("recording");
+    let mut cmd = extract_with_activity(mock, &out.join("live"), &["--run-id", "r1"]);
+    cmd.arg("--record").arg(&recording);
+    let output = run_blocking(cmd).await;
+    assert_succeeded(&output);
 
     let mut replay = zoom_licenses();
     replay
@@ -274,7 +315,7 @@ async fn a_recorded_run_with_the_report_replays_to_the_same_tables() {
         .arg(&recording)
         .args(["--run-id", "r1", "--as-of", "2026-12-01T18:00:00Z"])
         .args(["--format", "ndjson", "--output"])
-        .arg(out.path().join("replayed/u.ndjson"));
+        .arg(out.join("replayed/u.ndjson"));
     let output = run_blocking(replay).await;
     assert_succeeded(&output);
     for table in [
@@ -283,14 +324,15 @@ async fn a_recorded_run_with_the_report_replays_to_the_same_tables() {
         "u_signin_events.ndjson",
         "u_user_activity.ndjson",
     ] {
-        let live = fs::read(out.path().join("live").join(table)).unwrap();
-        let replayed = fs::read(out.path().join("replayed").join(table)).unwrap();
+        let live = fs::read(out.join("live").join(table)).unwrap();
+        let replayed = fs::read(out.join("replayed").join(table)).unwrap();
         assert!(live == replayed, "{table} differs");
         assert!(
             table == "u_rejects.ndjson" || !live.is_empty(),
             "{table} is empty"
         );
     }
+    recording
 }
 
 /// Partitioned, the two tables get partitions of their own, published with the others.

@@ -67,6 +67,9 @@ pub struct Account {
     /// Whether the account's daily Heavy quota is used up: every report request gets a daily-limit
     /// 429 whose `Retry-After` is the next midnight UTC.
     pub activity_quota_spent: bool,
+    /// The report range starting on this date (`from`) answers each page after this delay, the
+    /// others at once: concurrent sweeps whose pages arrive interleaved.
+    pub activity_slow_from: Option<(String, Duration)>,
     /// Counts `GET /users/summary` reports differently from the users held, e.g.
     /// `{"licensed_users_count": 17}`: Zoom's count moving, or Zoom counting users the list omits.
     pub summary_overrides: Value,
@@ -111,6 +114,7 @@ impl Account {
             today: "2026-12-01".into(),
             activity_throttled: Vec::new(),
             activity_quota_spent: false,
+            activity_slow_from: None,
             settings_bare_404: Vec::new(),
         }
     }

@@ -128,16 +128,22 @@ pub(crate) async fn report_activities(
     state: &Mutex<State>,
 ) -> std::io::Result<()> {
     let mut heavy = vec![("X-RateLimit-Category", "Heavy".to_string())];
-    let (throttled, quota_spent) = {
+    let (throttled, quota_spent, slow) = {
         let mut state = state.lock().expect("mock state");
         state.activity_times.push(Instant::now());
         let number = state.activity_times.len();
         let account = &state.account;
+        let slow = account.activity_slow_from.as_ref();
         (
             account.activity_throttled.contains(&number),
             account.activity_quota_spent,
+            slow.filter(|(from, _)| request.query.get("from") == Some(from))
+                .map(|(_, delay)| *delay),
         )
     };
+    if let Some(delay) = slow {
+        tokio::time::sleep(delay).await;
+    }
     let (status, body) = match throttled {
         _ if quota_spent => {
             let tomorrow = chrono::Utc::now().date_naive() + chrono::Days::new(1);
