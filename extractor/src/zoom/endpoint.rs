@@ -59,7 +59,7 @@ impl Endpoint {
 
     /// Whether its answers are pages of users (`GET /users`, or a sub account's).
     pub fn lists_users(&self) -> bool {
-        self.records == Some("users")
+        matches!(self.path, "users" | "accounts/{accountId}/users")
     }
 
     /// Whether a token granted `scopes` (as Zoom lists them) may read it: any one of its scopes.

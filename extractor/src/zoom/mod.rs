@@ -4,6 +4,7 @@
 pub mod activities;
 pub mod endpoint;
 pub mod groups;
+pub mod host_report;
 pub mod named;
 pub mod page;
 pub mod roles;
@@ -22,6 +23,7 @@ pub static ENDPOINTS: &[&Endpoint] = &[
     &users_summary::USERS_SUMMARY,
     &users_me::USERS_ME,
     &activities::ACTIVITIES,
+    &host_report::HOST_REPORT,
     &groups::GROUPS,
     &roles::ROLES,
     &user_settings::USER_SETTINGS,

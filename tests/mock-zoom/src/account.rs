@@ -57,6 +57,9 @@ pub struct Account {
     /// Events served in the first range asked for, whatever their dates: a report that dates
     /// events wrongly (1970, 2999).
     pub activity_misdated: Vec<Value>,
+    /// Meetings hosted (`{host_id, date, participants, minutes}`, and `host_email` for a host the
+    /// account no longer lists), summed per host and range by `GET /report/users`.
+    pub meetings: Vec<Value>,
     /// Whether the plan may read the report (a Free plan may not: 400, code 200).
     pub reports_allowed: bool,
     /// The date the report's six months and its ranges are counted to (Zoom's "today").
@@ -110,6 +113,7 @@ impl Account {
             ],
             activity: Vec::new(),
             activity_misdated: Vec::new(),
+            meetings: Vec::new(),
             reports_allowed: true,
             today: "2026-12-01".into(),
             activity_throttled: Vec::new(),

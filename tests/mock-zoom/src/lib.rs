@@ -12,7 +12,7 @@
 //!
 //! Its files follow the tool's seams: `server` listens, holds what the mock saw and routes each
 //! request; `http` reads a request and writes an answer; `oauth` and one file per endpoint
-//! (`users`, `settings`, `groups`, `roles`, `reports`, `sub_accounts`) answer, using what every
+//! (`users`, `settings`, `groups`, `roles`, `reports`, `host_report`, `sub_accounts`) answer, using what every
 //! endpoint shares in `endpoint`; `account` and `faults` script the account and its
 //! misbehaviours; `generate` makes realistic accounts.
 
@@ -23,6 +23,7 @@ mod endpoint;
 mod faults;
 mod generate;
 mod groups;
+mod host_report;
 mod http;
 mod oauth;
 mod reports;

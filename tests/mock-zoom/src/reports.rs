@@ -1,4 +1,5 @@
-//! `GET /v2/report/activities`, the sign-in report, with its Heavy rate limits.
+//! `GET /v2/report/activities`, the sign-in report, and what every report shares: the range
+//! rules and the Heavy rate limits.
 
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -10,18 +11,17 @@ use crate::endpoint::admit;
 use crate::http::{Request, respond};
 use crate::server::State;
 
-/// `GET /v2/report/activities`: the account's sign-in/sign-out events of `from` to `to` (dates,
-/// inclusive), newest first, `page_size` (default 30, at most 300) at a time. Enforces what Zoom
-/// documents: a range of at most one month, within the last six months, and a plan allowed to
-/// read reports. The exact wording of Zoom's refusals is not documented; these are this mock's.
-fn activities(request: &Request, state: &Mutex<State>) -> (u16, Value) {
-    let mut state = state.lock().expect("mock state");
-    let scopes = ["report:read:user_activities:admin", "report:read:admin"];
-    if let Err(refusal) = admit(request, &state, &scopes) {
-        return refusal;
-    }
+/// The checks both reports make, in Zoom's order: the token and `scopes`, a plan allowed to read
+/// reports, then `from` and `to`: dates, a range of at most one month, within the last six months.
+/// The exact wording of Zoom's refusals is not documented; these are this mock's.
+pub(crate) fn report_range(
+    request: &Request,
+    state: &State,
+    scopes: &[&str],
+) -> Result<(chrono::NaiveDate, chrono::NaiveDate), (u16, Value)> {
+    admit(request, state, scopes)?;
     if !state.account.reports_allowed {
-        return (400, json!({"code": 200, "message": "No permission."}));
+        return Err((400, json!({"code": 200, "message": "No permission."})));
     }
     let date = |name: &str| {
         request
@@ -32,23 +32,33 @@ fn activities(request: &Request, state: &Mutex<State>) -> (u16, Value) {
     let today =
         chrono::NaiveDate::parse_from_str(&state.account.today, "%Y-%m-%d").expect("mock today");
     let (Some(from), Some(to)) = (date("from"), date("to")) else {
-        return (
-            400,
-            json!({"code": 300, "message": "Invalid from or to date."}),
-        );
+        let message = "Invalid from or to date.";
+        return Err((400, json!({"code": 300, "message": message})));
     };
     let one_month = from
         .checked_add_months(chrono::Months::new(1))
         .and_then(|d| d.pred_opt());
     if from > to || one_month.is_none_or(|end| to > end) {
         let message = "The date range should be within one month.";
-        return (400, json!({"code": 300, "message": message}));
+        return Err((400, json!({"code": 300, "message": message})));
     }
     let six_months_ago = today.checked_sub_months(chrono::Months::new(6));
     if six_months_ago.is_some_and(|oldest| from < oldest) {
         let message = "The date range should fall within the last six months.";
-        return (400, json!({"code": 300, "message": message}));
+        return Err((400, json!({"code": 300, "message": message})));
     }
+    Ok((from, to))
+}
+
+/// `GET /v2/report/activities`: the account's sign-in/sign-out events of `from` to `to` (dates,
+/// inclusive), newest first, `page_size` (default 30, at most 300) at a time.
+fn activities(request: &Request, state: &Mutex<State>) -> (u16, Value) {
+    let mut state = state.lock().expect("mock state");
+    let scopes = ["report:read:user_activities:admin", "report:read:admin"];
+    let (from, to) = match report_range(request, &state, &scopes) {
+        Ok(range) => range,
+        Err(refusal) => return refusal,
+    };
     let token = request.query.get("next_page_token").cloned();
     state
         .seen
@@ -120,12 +130,22 @@ fn activities(request: &Request, state: &Mutex<State>) -> (u16, Value) {
     )
 }
 
-/// `GET /v2/report/activities` behind the Heavy category's limits: a daily-limit 429 once the
-/// quota is spent, a per-second 429 for a throttled request, else [`activities`].
+/// `GET /v2/report/activities` behind the Heavy category's limits.
 pub(crate) async fn report_activities(
     stream: &mut TcpStream,
     request: &Request,
     state: &Mutex<State>,
+) -> std::io::Result<()> {
+    heavy(stream, request, state, activities).await
+}
+
+/// A report (`answer`) behind the Heavy category's limits, counted together for every report: a
+/// daily-limit 429 once the quota is spent, a per-second 429 for a throttled request.
+pub(crate) async fn heavy(
+    stream: &mut TcpStream,
+    request: &Request,
+    state: &Mutex<State>,
+    answer: fn(&Request, &Mutex<State>) -> (u16, Value),
 ) -> std::io::Result<()> {
     let mut heavy = vec![("X-RateLimit-Category", "Heavy".to_string())];
     let (throttled, quota_spent, slow) = {
@@ -161,7 +181,7 @@ pub(crate) async fn report_activities(
                            API. Try again later.";
             (429, json!({"code": 429, "message": message}))
         }
-        false => activities(request, state),
+        false => answer(request, state),
     };
     respond(stream, status, &heavy, body.to_string().as_bytes()).await
 }

@@ -11,9 +11,10 @@ use tokio::net::{TcpListener, TcpStream};
 use crate::account::Account;
 use crate::faults::Fault;
 use crate::groups::groups;
+use crate::host_report::{HostRange, hosts};
 use crate::http::{read_request, respond};
 use crate::oauth::{authorize, oauth_grant, revoke, token};
-use crate::reports::report_activities;
+use crate::reports::{heavy, report_activities};
 use crate::roles::roles;
 use crate::settings::settings;
 use crate::sub_accounts::{sub_account_users, sub_accounts};
@@ -42,6 +43,8 @@ pub struct Seen {
     pub refreshed_at: Vec<Instant>,
     /// Tokens revoked.
     pub revoked: Vec<String>,
+    /// `GET /v2/report/users` requests, in arrival order: (type, from, to, page token sent).
+    pub host_requests: Vec<(String, String, String, bool)>,
     /// `GET /v2/report/activities` requests, in arrival order: (from, to, page token sent).
     pub activity_requests: Vec<(String, String, bool)>,
     /// When each of them arrived, from the first one (429s included).
@@ -73,6 +76,9 @@ pub(crate) struct State {
     /// The report's events of each range asked for, by index.
     pub(crate) activity_ranges:
         std::collections::HashMap<(chrono::NaiveDate, chrono::NaiveDate), Arc<Vec<usize>>>,
+    /// The host report of each (type, from, to) asked for.
+    pub(crate) host_ranges:
+        std::collections::HashMap<(String, chrono::NaiveDate, chrono::NaiveDate), HostRange>,
     pub(crate) seen: Seen,
 }
 
@@ -129,6 +135,7 @@ impl MockZoom {
             request_times: Vec::new(),
             activity_times: Vec::new(),
             activity_ranges: std::collections::HashMap::new(),
+            host_ranges: std::collections::HashMap::new(),
             seen: Seen::default(),
         }));
         let serving = state.clone();
@@ -243,6 +250,7 @@ async fn handle(mut stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Res
             respond(&mut stream, status, &[], body.to_string().as_bytes()).await
         }
         ("GET", "/v2/report/activities") => report_activities(&mut stream, &request, &state).await,
+        ("GET", "/v2/report/users") => heavy(&mut stream, &request, &state, hosts).await,
         ("GET", path) if path.starts_with("/v2/users/") && path.ends_with("/settings") => {
             let id = &path["/v2/users/".len()..path.len() - "/settings".len()];
             let (status, headers, body) = settings(&request, &state, id);
