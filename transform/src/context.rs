@@ -26,3 +26,12 @@ pub struct ActivityContext {
     /// Whether to keep each event's IP address.
     pub with_ip: bool,
 }
+
+/// A window of days, first and last inclusive: what a report was asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// The first day.
+    pub from: NaiveDate,
+    /// The last day.
+    pub to: NaiveDate,
+}

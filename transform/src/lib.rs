@@ -15,6 +15,7 @@ pub mod changes;
 mod columns;
 pub mod context;
 pub mod directory;
+pub mod hosting;
 pub mod plan;
 pub mod reader;
 mod readers;
