@@ -17,6 +17,7 @@ pub mod context;
 pub mod directory;
 pub mod hosting;
 pub mod plan;
+pub mod prices;
 pub mod reader;
 mod readers;
 pub mod reclaim;
