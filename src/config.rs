@@ -240,14 +240,12 @@ fn destinations(
             sinks::output::check_replaceable(path).map_err(Failure::usage)?;
         }
     }
-    if format == Format::Parquet && output == Destination::Stdout {
-        use std::io::IsTerminal;
-        if std::io::stdout().is_terminal() {
-            return Err(Failure::usage(
-                "refusing to write binary Parquet to a terminal: redirect stdout, or use \
-                 --format ndjson or csv",
-            ));
-        }
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    if format == Format::Parquet && output == Destination::Stdout && terminal {
+        return Err(Failure::usage(
+            "refusing to write binary Parquet to a terminal: redirect stdout, or use --format \
+             ndjson or csv",
+        ));
     }
     Ok((format, output, rejects, manifest))
 }

@@ -155,10 +155,8 @@ impl Progress {
         path: &Path,
     ) -> bool {
         // Looked up by sweep: a run with a settings request per user has as many sweeps.
-        let first_file = || path.to_path_buf();
-        self.asked
-            .entry(sweep.to_string())
-            .or_insert_with(first_file);
+        let asked = self.asked.entry(sweep.to_string());
+        asked.or_insert_with(|| path.to_path_buf());
         if entry.http_status == 404 && request.endpoint.gone_code.is_some() {
             let gone = || SweepReport {
                 gone: true,
