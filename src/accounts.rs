@@ -49,11 +49,6 @@ fn active_by_default() -> bool {
 }
 
 impl AccountEntry {
-    /// Whether the entry is a Server-to-Server OAuth app.
-    pub fn is_server_to_server(&self) -> bool {
-        self.account_id.is_some()
-    }
-
     /// Where this entry's credentials are set, for messages that say which to fix.
     pub fn credential_names(&self) -> extractor::auth::token::CredentialNames {
         let name = &self.name;
@@ -87,8 +82,8 @@ impl AccountEntry {
 
 /// Reads and checks the accounts file.
 pub fn load(path: &Path) -> Result<Vec<AccountEntry>, Failure> {
-    let text = extractor::regular_file::read_to_string(path)
-        .map_err(|e| Failure::usage(format!("--config {}: {e}", path.display())))?;
+    let bad = |message: String| Failure::usage(format!("--config {}: {message}", path.display()));
+    let text = extractor::regular_file::read_to_string(path).map_err(|e| bad(e.to_string()))?;
     // TOML's own error shows the offending line, which may hold a client secret: say only where
     // and what, with any value or unknown key name left out.
     let file: AccountsFile = toml::from_str(&text).map_err(|e| {
@@ -98,9 +93,8 @@ pub fn load(path: &Path) -> Result<Vec<AccountEntry>, Failure> {
             .unwrap_or_default();
         let line = before.matches('\n').count() + 1;
         let what = extractor::auth::secret::without_file_text(e.message());
-        Failure::usage(format!("--config {}: line {line}: {what}", path.display()))
+        bad(format!("line {line}: {what}"))
     })?;
-    let bad = |message: String| Failure::usage(format!("--config {}: {message}", path.display()));
     if file.accounts.is_empty() {
         return Err(bad(
             "lists no accounts: add an [[account]] table for each Zoom account (see \"A file of \
@@ -132,7 +126,7 @@ pub fn load(path: &Path) -> Result<Vec<AccountEntry>, Failure> {
             }
             _ => {}
         }
-        if entry.is_server_to_server()
+        if entry.account_id.is_some()
             && (entry.token_file.is_some() || entry.redirect_uri.is_some())
         {
             return Err(bad(format!(
@@ -148,24 +142,16 @@ pub fn load(path: &Path) -> Result<Vec<AccountEntry>, Failure> {
 
 /// A secret may sit in the file only if no one but its owner can read it.
 fn check_private(path: &Path) -> Result<(), Failure> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path)
-            .map_err(|e| Failure::usage(format!("--config {}: {e}", path.display())))?
-            .permissions()
-            .mode();
-        if mode & 0o077 != 0 {
-            return Err(Failure::usage(format!(
-                "--config {} holds a client_secret but is readable by group or others (mode {:o}): \
-                 run `chmod 600 {}`, or use client_secret_env instead",
-                path.display(),
-                mode & 0o777,
-                path.display()
-            )));
-        }
+    let shared = extractor::regular_file::shared_mode(path)
+        .map_err(|e| Failure::usage(format!("--config {}: {e}", path.display())))?;
+    match shared {
+        Some(mode) => Err(Failure::usage(format!(
+            "--config {0} holds a client_secret but is readable by group or others (mode {mode:o}): \
+             run `chmod 600 {0}`, or use client_secret_env instead",
+            path.display()
+        ))),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// The entry named `name`, or an error listing the names there are.

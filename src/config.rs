@@ -1,8 +1,7 @@
 //! Validates raw `extract` arguments into the settings of one run.
 
-use std::path::{Path, PathBuf};
-
 use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -160,7 +159,7 @@ fn live_config(
         statuses: parse_statuses(&args.statuses)?,
         page_size: args.page_size,
         record,
-        account_name: connection.name,
+        account_name: entry.map(|e| e.name.clone()),
         custom_attributes: args
             .include_fields
             .contains(&IncludeField::CustomAttributes),
@@ -241,14 +240,12 @@ fn destinations(
             sinks::output::check_replaceable(path).map_err(Failure::usage)?;
         }
     }
-    if format == Format::Parquet && output == Destination::Stdout {
-        use std::io::IsTerminal;
-        if std::io::stdout().is_terminal() {
-            return Err(Failure::usage(
-                "refusing to write binary Parquet to a terminal: redirect stdout, or use \
-                 --format ndjson or csv",
-            ));
-        }
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    if format == Format::Parquet && output == Destination::Stdout && terminal {
+        return Err(Failure::usage(
+            "refusing to write binary Parquet to a terminal: redirect stdout, or use --format \
+             ndjson or csv",
+        ));
     }
     Ok((format, output, rejects, manifest))
 }
@@ -309,8 +306,6 @@ fn run_id(args: &ExtractArgs) -> Result<String, Failure> {
 /// A resolved connection to one Zoom account.
 #[derive(Debug, Clone)]
 pub struct Connection {
-    /// The account's name in the --config file, if it came from there.
-    pub name: Option<String>,
     /// How to authenticate.
     pub credentials: Credentials,
     /// API base URL.
@@ -355,7 +350,6 @@ pub fn connection(
         None => flag_credentials(args, &oauth_url)?,
     };
     Ok(Connection {
-        name: entry.map(|e| e.name.clone()),
         credentials,
         api_url,
         oauth_url,
@@ -472,24 +466,19 @@ pub fn client_config(
     connection: &Connection,
     requests: &RequestArgs,
 ) -> Result<ClientConfig, Failure> {
+    let (timeout, max_wait) = (requests.timeout, requests.max_wait);
     // A timeout of 0 would fail every request.
-    let timeout = match requests.timeout {
-        t if t > 0.0 && t <= 600.0 => Duration::from_secs_f64(t),
-        t => {
-            return Err(Failure::usage(format!(
-                "--timeout must be a number of seconds more than 0 and at most 600, not {t}"
-            )));
-        }
-    };
+    if !(timeout > 0.0 && timeout <= 600.0) {
+        return Err(Failure::usage(format!(
+            "--timeout must be a number of seconds more than 0 and at most 600, not {timeout}"
+        )));
+    }
     // Bounded so that no setting can make a run wait for days (or overflow a duration).
-    let max_wait = match requests.max_wait {
-        w if (0.0..=86_400.0).contains(&w) => Duration::from_secs_f64(w),
-        w => {
-            return Err(Failure::usage(format!(
-                "--max-wait must be a number of seconds from 0 to 86400, not {w}"
-            )));
-        }
-    };
+    if !(0.0..=86_400.0).contains(&max_wait) {
+        return Err(Failure::usage(format!(
+            "--max-wait must be a number of seconds from 0 to 86400, not {max_wait}"
+        )));
+    }
     let heavy_max_rps = requests
         .activity_max_rps
         .unwrap_or(DEFAULT_ACTIVITY_MAX_RPS);
@@ -501,9 +490,9 @@ pub fn client_config(
         // clap holds --activity-max-rps to 1..=40.
         heavy_max_rps: NonZeroU32::new(heavy_max_rps).unwrap_or(NonZeroU32::MIN),
         max_retries: requests.max_retries as usize,
-        timeout,
+        timeout: Duration::from_secs_f64(timeout),
         retry_min_delay: Duration::from_millis(requests.retry_min_delay_ms),
-        max_wait,
+        max_wait: Duration::from_secs_f64(max_wait),
     })
 }
 

@@ -32,10 +32,7 @@ use run::exit::{self, Failure};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     logging::init(&cli.log);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
             note!("zoom-licenses: cannot start the async runtime: {e}");

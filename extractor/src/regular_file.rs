@@ -17,6 +17,20 @@ pub async fn read_async(path: &Path) -> io::Result<Vec<u8>> {
     tokio::fs::read(path).await
 }
 
+/// The permission bits of `path` when group or others may read or write it (a file of secrets must
+/// be its owner's alone); `None` when they may not, or off Unix.
+pub fn shared_mode(path: &Path) -> io::Result<Option<u32>> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            return Ok(Some(mode & 0o777));
+        }
+    }
+    Ok(None)
+}
+
 fn refuse_unless_file(kind: std::fs::FileType) -> io::Result<()> {
     match kind.is_file() {
         true => Ok(()),

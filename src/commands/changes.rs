@@ -24,10 +24,10 @@ pub fn run(args: ChangesArgs, quiet: bool) -> Result<(), Failure> {
         return between_manifests(&args, quiet);
     };
     let to_date = crate::config::parse_date("--to", &args.to)?;
-    let from_date = match &args.from {
-        Some(text) => Some(crate::config::parse_date("--from", text)?),
-        None => None,
-    };
+    let from_date = args.from.as_deref();
+    let from_date = from_date
+        .map(|text| crate::config::parse_date("--from", text))
+        .transpose()?;
     if let Some(from) = from_date.filter(|from| *from >= to_date) {
         return Err(Failure::usage(format!(
             "--from {from} is not before --to {to_date}: give an earlier date"

@@ -33,8 +33,8 @@ pub async fn run(args: CheckArgs) -> Result<(), Failure> {
         let _ = writeln!(out, "{}", extractor::auth::secret::redact(&line));
     };
     say(field("auth mode:", auth_mode(&connection.credentials)));
-    if let Some(name) = &connection.name {
-        say(field("account name:", name));
+    if let Some(entry) = &entry {
+        say(field("account name:", &entry.name));
     }
     say(field("api url:", &connection.api_url));
     let token = client.token().await.map_err(api_failure)?;
@@ -97,13 +97,14 @@ fn not_read(error: impl Display) -> String {
 
 /// The mode, with the account or token file it works on.
 fn auth_mode(credentials: &Credentials) -> String {
-    let on = match credentials {
-        Credentials::ServerToServer(s2s) => format!("account {}", s2s.account_id),
-        Credentials::AuthorizationCode { token_file, .. } => {
-            format!("token file {}", token_file.display())
+    match credentials {
+        Credentials::ServerToServer(s2s) => {
+            format!("server-to-server (account {})", s2s.account_id)
         }
-    };
-    format!("{} ({on})", credentials.mode())
+        Credentials::AuthorizationCode { token_file, .. } => {
+            format!("authorization-code (token file {})", token_file.display())
+        }
+    }
 }
 
 /// The token's granted scopes, space-separated, or a note that Zoom listed none.

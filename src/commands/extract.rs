@@ -174,12 +174,8 @@ async fn run_sub_accounts(
     tracing::info!(message = "Sub accounts listed.", count = subs.len());
     let run_id = base.run_id.clone();
     // The sub accounts' folders are made beside the configured files: their manifest goes there.
-    let output_dir = Some(
-        base.manifest
-            .parent()
-            .unwrap_or(Path::new("."))
-            .to_path_buf(),
-    );
+    let beside = base.manifest.parent().unwrap_or(Path::new("."));
+    let output_dir = Some(beside.to_path_buf());
     let planned = subs.len();
     let accounts = subs
         .into_iter()
@@ -227,12 +223,11 @@ fn accounts_manifest(
 fn print_path(path: &Path) -> Result<(), Failure> {
     use std::io::Write;
     match writeln!(std::io::stdout(), "{}", path.display()) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Failure::failed_msg(format!(
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::failed_msg(format!(
             "the outputs are written, but their manifest's path could not be printed on stdout \
              ({e}): it is {}",
             path.display()
         ))),
+        _ => Ok(()),
     }
 }

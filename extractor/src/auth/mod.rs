@@ -41,14 +41,6 @@ impl Credentials {
             Credentials::AuthorizationCode { .. } => None,
         }
     }
-
-    /// `server-to-server` or `authorization-code`.
-    pub fn mode(&self) -> &'static str {
-        match self {
-            Credentials::ServerToServer(_) => "server-to-server",
-            Credentials::AuthorizationCode { .. } => "authorization-code",
-        }
-    }
 }
 
 /// Holds the current access token and fetches a new one when needed.

@@ -39,20 +39,15 @@ pub fn register(value: &str) {
     }
     // A `?field` of a text log escapes quotes and backslashes, a JSON log escapes them its way,
     // and a server may echo a form or query string as it came.
-    let quoted = [
-        format!("{value:?}"),
-        serde_json::to_string(value).unwrap_or_default(),
-    ];
+    let json = serde_json::to_string(value).unwrap_or_default();
+    let quoted = [format!("{value:?}"), json];
     let escaped = quoted
         .iter()
-        .filter_map(|q| q.strip_prefix('"').and_then(|q| q.strip_suffix('"')));
+        .filter_map(|q| q.strip_prefix('"')?.strip_suffix('"'));
     let form: String = form_urlencoded::byte_serialize(value.as_bytes()).collect();
     let mut known = KNOWN.write().unwrap_or_else(PoisonError::into_inner);
     let before = known.values.len();
-    for form in std::iter::once(value)
-        .chain(escaped)
-        .chain(std::iter::once(form.as_str()))
-    {
+    for form in [value, form.as_str()].into_iter().chain(escaped) {
         if !known.values.iter().any(|k| k == form) {
             known.values.push(form.to_owned());
         }

@@ -96,18 +96,19 @@ impl StoredToken {
             _ => io_error(path)(e),
         })?;
         check_private(path)?;
+        let invalid = |reason| TokenStoreError::Invalid {
+            path: path.to_path_buf(),
+            reason,
+        };
+        // serde_json's message may quote the value it could not read, or name an unknown key (a
+        // token pasted as one): never show either.
         let token: StoredToken =
-            serde_json::from_str(&text).map_err(|e| TokenStoreError::Invalid {
-                path: path.to_path_buf(),
-                // serde_json's message may quote the value it could not read, or name an unknown
-                // key (a token pasted as one): never show either.
-                reason: without_file_text(&e.to_string()),
-            })?;
+            serde_json::from_str(&text).map_err(|e| invalid(without_file_text(&e.to_string())))?;
         if token.version != TOKEN_FILE_VERSION {
-            return Err(TokenStoreError::Invalid {
-                path: path.to_path_buf(),
-                reason: format!("version {} is not {TOKEN_FILE_VERSION}", token.version),
-            });
+            return Err(invalid(format!(
+                "version {} is not {TOKEN_FILE_VERSION}",
+                token.version
+            )));
         }
         Ok(token)
     }
@@ -145,21 +146,13 @@ fn io_error(path: &Path) -> impl Fn(std::io::Error) -> TokenStoreError + Copy + 
 
 /// Refuses a token file that group or others may read or write: its tokens are the account's keys.
 fn check_private(path: &Path) -> Result<(), TokenStoreError> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = fs::metadata(path)
-            .map_err(io_error(path))?
-            .permissions()
-            .mode();
-        if mode & 0o077 != 0 {
-            return Err(TokenStoreError::Shared {
-                path: path.to_path_buf(),
-                mode: mode & 0o777,
-            });
-        }
+    match crate::regular_file::shared_mode(path).map_err(io_error(path))? {
+        Some(mode) => Err(TokenStoreError::Shared {
+            path: path.to_path_buf(),
+            mode,
+        }),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// An exclusive lock on `<token file>.lock`, held while refreshing, so two runs sharing one token

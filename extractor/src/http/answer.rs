@@ -75,13 +75,12 @@ pub(crate) fn hold_after_page(
     if status != StatusCode::OK || header(headers, "x-ratelimit-remaining") != Some("0") {
         return Ok(None);
     }
-    let retry_after = header(headers, "retry-after");
-    Ok(Some(
-        match retry_after.map(|v| (v, parse_retry_after(v, known.now))) {
-            Some((_, RetryAfter::Unreadable)) | None => Duration::from_secs(1),
-            Some((value, RetryAfter::Wait(_))) => within_max_wait(value, known)?,
-        },
-    ))
+    match header(headers, "retry-after") {
+        Some(v) if parse_retry_after(v, known.now) != RetryAfter::Unreadable => {
+            within_max_wait(v, known).map(Some)
+        }
+        _ => Ok(Some(Duration::from_secs(1))),
+    }
 }
 
 /// The error an answer other than a page (`status` is not 200) stands for. `stale` is the token

@@ -196,8 +196,6 @@ impl ApiError {
     /// The kind of failure, for exit codes.
     pub fn class(&self) -> ErrorClass {
         match self {
-            _ if self.is_retryable() => ErrorClass::Temporary,
-            ApiError::DailyLimit { .. } | ApiError::WaitTooLong { .. } => ErrorClass::Temporary,
             ApiError::MissingScope { .. }
             | ApiError::NoPermission { .. }
             | ApiError::NoApiHere { .. }
@@ -211,8 +209,10 @@ impl ApiError {
             | ApiError::UnusablePageToken { .. }
             | ApiError::BadUrl(_) => ErrorClass::Failed,
             ApiError::RetriesExhausted { last, .. } => last.class(),
-            // Retryable (the guard above): listed so that a new variant must be classed here.
-            ApiError::Network { .. }
+            // The retryable ones (see `retry_cause`), and waits longer than --max-wait.
+            ApiError::DailyLimit { .. }
+            | ApiError::WaitTooLong { .. }
+            | ApiError::Network { .. }
             | ApiError::BadBody(_)
             | ApiError::ServerError { .. }
             | ApiError::RateLimited { .. }

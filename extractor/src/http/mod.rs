@@ -177,9 +177,7 @@ impl ZoomClient {
         let started = Instant::now();
         Ok(fetch
             .retry(self.backoff)
-            .when(|e: &AuthError| {
-                matches!(e, AuthError::Unavailable(_) | AuthError::Unreachable(_))
-            })
+            .when(|e: &AuthError| !matches!(e, AuthError::Rejected(_)))
             .adjust(|e, backoff| {
                 let unreachable = matches!(e, AuthError::Unreachable(_));
                 backoff.filter(|&b| self.may_retry(started, unreachable, b))
@@ -244,22 +242,16 @@ impl ZoomClient {
             let result = attempt
                 .retry(self.backoff)
                 .when(ApiError::is_retryable)
-                .adjust(|error, backoff| match (error, backoff) {
-                    (error, Some(wait))
-                        if !self.may_retry(started, error.is_unreachable(), wait) =>
-                    {
-                        None
-                    }
+                .adjust(|error, backoff| {
+                    let unreachable = error.is_unreachable();
+                    let backoff = backoff.filter(|&b| self.may_retry(started, unreachable, b))?;
+                    let ApiError::RateLimited { wait } = error else {
+                        return Some(backoff);
+                    };
                     // Zoom said how long to wait: honour it, and hold every other request too.
-                    (ApiError::RateLimited { wait: Some(wait) }, Some(_)) => {
-                        gate.pause_for(*wait);
-                        Some(*wait)
-                    }
-                    (ApiError::RateLimited { wait: None }, Some(backoff)) => {
-                        gate.pause_for(backoff);
-                        Some(backoff)
-                    }
-                    (_, backoff) => backoff,
+                    let wait = wait.unwrap_or(backoff);
+                    gate.pause_for(wait);
+                    Some(wait)
                 })
                 .notify(|error, wait| {
                     retries += 1;
@@ -314,15 +306,11 @@ impl ZoomClient {
             gate.pause_for(wait);
         }
         // Only a page's token may send the next request early.
-        let lookahead = match (http_status == StatusCode::OK, endpoint.records) {
-            (true, Some(records)) if endpoint.paginated => lookahead
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .take()
-                .map(|s| (s, records)),
-            _ => None,
-        };
-        let bytes = read_body(response, lookahead).await?;
+        let page = endpoint.paginated && http_status == StatusCode::OK;
+        let records = endpoint.records.filter(|_| page);
+        let lookahead =
+            records.and_then(|_| lookahead.lock().unwrap_or_else(|e| e.into_inner()).take());
+        let bytes = read_body(response, lookahead, records.unwrap_or_default()).await?;
         // UTF-8 in place: `text()` would decode into a second copy of the page.
         let body =
             String::from_utf8(bytes).map_err(|e| ApiError::BadBody(format!("not UTF-8: {e}")))?;
@@ -384,26 +372,19 @@ impl ZoomClient {
     /// The URL of `request`. Its page token's length is checked here, whoever handed the token
     /// over (the early request for the next page leaves before its page is read whole).
     fn url(&self, request: &PageRequest) -> Result<Url, ApiError> {
-        let endpoint = request.endpoint;
         let (path, params) = request.path_and_query().map_err(ApiError::BadUrl)?;
-        if let Some(t) = request
-            .page_token
-            .as_ref()
-            .filter(|t| t.len() > MAX_PAGE_TOKEN_BYTES)
-        {
-            return Err(ApiError::UnusablePageToken { bytes: t.len() });
+        let token = request.page_token.as_deref();
+        if let Some(bytes) = token.map(str::len).filter(|&n| n > MAX_PAGE_TOKEN_BYTES) {
+            return Err(ApiError::UnusablePageToken { bytes });
         }
         let mut url = self
             .api_url
             .join(&path)
-            .map_err(|e| ApiError::BadUrl(format!("{}: {e}", endpoint.path)))?;
-        {
-            let mut query = url.query_pairs_mut();
-            query.extend_pairs(params);
-            if let Some(t) = &request.page_token {
-                query.append_pair("next_page_token", t);
-            }
-        }
+            .map_err(|e| ApiError::BadUrl(format!("{}: {e}", request.endpoint.path)))?;
+        let token = token.map(|t| ("next_page_token", t));
+        url.query_pairs_mut()
+            .extend_pairs(params)
+            .extend_pairs(token);
         Ok(url)
     }
 
@@ -429,10 +410,9 @@ pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 /// soon as it has arrived whole (the page is still checked whole later, and retried if cut).
 async fn read_body(
     mut response: reqwest::Response,
-    lookahead: Option<(tokio::sync::oneshot::Sender<String>, &str)>,
+    mut lookahead: Option<tokio::sync::oneshot::Sender<String>>,
+    records: &str,
 ) -> Result<Vec<u8>, ApiError> {
-    let records = lookahead.as_ref().map_or("", |(_, records)| *records);
-    let mut lookahead = lookahead.map(|(sender, _)| sender);
     let expected = response
         .content_length()
         .and_then(|n| usize::try_from(n).ok());

@@ -225,9 +225,9 @@ struct Inflight {
 }
 
 impl Inflight {
-    /// Sends `request`, with the run's page size (which a fallback may have lowered).
+    /// Sends `request`, with the run's page size (which a fallback may have lowered), never
+    /// raising what was asked.
     fn start(shared: &Arc<Shared>, mut request: PageRequest) -> Self {
-        // The run's page size, which a fallback may have lowered, never raising what was asked.
         if let Some(size) = &mut request.query.page_size {
             *size = (*size).min(shared.page_size.load(Ordering::Relaxed));
         }
@@ -426,13 +426,11 @@ fn record(
     fetched_at: chrono::DateTime<chrono::Utc>,
     body: &[u8],
 ) -> Result<(), ExtractError> {
-    match &shared.recorder {
-        Some(recorder) => recorder
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .record_page(request, http_status, fetched_at, body),
-        None => Ok(()),
-    }
+    let Some(recorder) = &shared.recorder else {
+        return Ok(());
+    };
+    let mut recorder = recorder.lock().unwrap_or_else(|e| e.into_inner());
+    recorder.record_page(request, http_status, fetched_at, body)
 }
 
 /// Adds the follow-up requests `page` makes, each once (a restarted sweep reads its pages again).

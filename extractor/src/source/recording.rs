@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ExtractError;
-use crate::zoom::endpoint::{PageRequest, Query};
+use crate::zoom::endpoint::{Endpoint, PageRequest, Query};
 
 /// Value of `format` in every index.
 pub const FORMAT_NAME: &str = "zoom-licenses/recorded-run";
@@ -59,8 +59,7 @@ pub struct RecordedRequest {
     pub endpoint: String,
     /// The query parameters, e.g. `{"page_size": "2000", "status": "active"}`.
     pub query: Query,
-    /// The `next_page_token` sent, or `null` on a first page. Version 1 recordings kept only
-    /// whether one was sent: theirs read as `""`.
+    /// The `next_page_token` sent, or `null` on a first page.
     pub page_token: Option<String>,
 }
 
@@ -72,6 +71,16 @@ impl RecordedRequest {
             query: request.query.clone(),
             page_token: request.page_token.clone(),
         }
+    }
+
+    /// The request it was, when it is of one of `endpoints`.
+    pub fn request(&self, endpoints: &[&'static Endpoint]) -> Option<PageRequest> {
+        let endpoint = endpoints.iter().find(|e| e.path == self.endpoint)?;
+        Some(PageRequest {
+            endpoint,
+            query: self.query.clone(),
+            page_token: self.page_token.clone(),
+        })
     }
 }
 

@@ -8,7 +8,7 @@ use tokio::sync::mpsc;
 
 use crate::error::ExtractError;
 use crate::source::guard::SweepGuard;
-use crate::source::recording::{PageEntry, RecordedRequest, RecordingIndex};
+use crate::source::recording::{PageEntry, RecordingIndex};
 use crate::source::{FollowUps, PageSource, SourceReport, SweepReport};
 use crate::zoom::ENDPOINTS;
 use crate::zoom::endpoint::{Endpoint, PageRequest};
@@ -32,15 +32,13 @@ impl ReplaySource {
             reason,
         };
         for entry in &index.pages {
-            let recorded = &entry.request;
-            let Some(endpoint) = ENDPOINTS.iter().find(|e| e.path == recorded.endpoint) else {
+            let Some(request) = entry.request.request(ENDPOINTS) else {
                 return Err(invalid(format!(
                     "page {} is of endpoint `{}`, which this build does not know",
-                    entry.file, recorded.endpoint
+                    entry.file, entry.request.endpoint
                 )));
             };
-            let request = as_request(endpoint, recorded);
-            let checked = (endpoint.check_query)(&request);
+            let checked = (request.endpoint.check_query)(&request);
             checked.map_err(|e| invalid(format!("page {}: {e}", entry.file)))?;
         }
         let replayed = |p: &PageEntry| endpoints.iter().any(|e| e.path == p.request.endpoint);
@@ -71,24 +69,6 @@ impl ReplaySource {
     pub fn index(&self) -> &RecordingIndex {
         &self.index
     }
-
-    /// The request a recorded page answered, when it is of an endpoint this source replays.
-    fn request(&self, recorded: &RecordedRequest) -> Option<PageRequest> {
-        let endpoint = self
-            .endpoints
-            .iter()
-            .find(|e| e.path == recorded.endpoint)?;
-        Some(as_request(endpoint, recorded))
-    }
-}
-
-/// A recorded request of `endpoint` as the request it was.
-fn as_request(endpoint: &'static Endpoint, recorded: &RecordedRequest) -> PageRequest {
-    PageRequest {
-        endpoint,
-        query: recorded.query.clone(),
-        page_token: recorded.page_token.clone(),
-    }
 }
 
 impl PageSource for ReplaySource {
@@ -98,7 +78,7 @@ impl PageSource for ReplaySource {
         for entry in &self.index.pages {
             let path = self.dir.join(&entry.file);
             let started = std::time::Instant::now();
-            let Some(request) = self.request(&entry.request) else {
+            let Some(request) = entry.request.request(&self.endpoints) else {
                 tracing::debug!(
                     message = "Skipping a recorded page of an endpoint this run does not read.",
                     file = %entry.file,
@@ -175,10 +155,8 @@ impl Progress {
         path: &Path,
     ) -> bool {
         // Looked up by sweep: a run with a settings request per user has as many sweeps.
-        let first_file = || path.to_path_buf();
-        self.asked
-            .entry(sweep.to_string())
-            .or_insert_with(first_file);
+        let asked = self.asked.entry(sweep.to_string());
+        asked.or_insert_with(|| path.to_path_buf());
         if entry.http_status == 404 && request.endpoint.gone_code.is_some() {
             let gone = || SweepReport {
                 gone: true,
@@ -280,7 +258,7 @@ struct Tail {
 }
 
 /// Whether `page` was asked for with `previous`, the token its sweep's last page gave (`None`: no
-/// page yet). A first page may come at any time (a restart); version 1 recordings kept no tokens.
+/// page yet). A first page may come at any time (a restart).
 fn chained(page: &Page, previous: Option<&str>) -> Result<(), String> {
     let Some(sent) = page.request.page_token.as_deref().filter(|t| !t.is_empty()) else {
         return Ok(());

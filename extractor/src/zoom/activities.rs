@@ -7,6 +7,7 @@ use chrono::{Months, NaiveDate};
 use serde::Deserialize;
 
 use crate::zoom::endpoint::{Endpoint, PageRequest, Query, Rate};
+use crate::zoom::text::any_text;
 
 /// `GET /report/activities`.
 pub static ACTIVITIES: Endpoint = Endpoint {
@@ -32,26 +33,22 @@ pub const PAGE_SIZE: u32 = 300;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 pub struct ActivityLog {
     /// The user's email: the report's only key.
-    #[serde(default, deserialize_with = "crate::zoom::text::any_text")]
+    #[serde(default, deserialize_with = "any_text")]
     pub email: Option<String>,
     /// When, an RFC 3339 timestamp.
-    #[serde(default, deserialize_with = "crate::zoom::text::any_text")]
+    #[serde(default, deserialize_with = "any_text")]
     pub time: Option<String>,
     /// `Sign in` or `Sign out`.
-    #[serde(
-        rename = "type",
-        default,
-        deserialize_with = "crate::zoom::text::any_text"
-    )]
+    #[serde(rename = "type", default, deserialize_with = "any_text")]
     pub kind: Option<String>,
     /// Personal data; kept only when asked for.
-    #[serde(default, deserialize_with = "crate::zoom::text::any_text")]
+    #[serde(default, deserialize_with = "any_text")]
     pub ip_address: Option<String>,
     /// e.g. `Browser`, `Windows`.
-    #[serde(default, deserialize_with = "crate::zoom::text::any_text")]
+    #[serde(default, deserialize_with = "any_text")]
     pub client_type: Option<String>,
     /// The client's version.
-    #[serde(default, deserialize_with = "crate::zoom::text::any_text")]
+    #[serde(default, deserialize_with = "any_text")]
     pub version: Option<String>,
 }
 
@@ -117,12 +114,12 @@ pub(crate) fn check_range(request: &PageRequest) -> Result<(), String> {
         NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|e| format!("`{name}` {text:?}: {e}"))
     };
     let (from, to) = (date("from")?, date("to")?);
-    match from <= to && to <= month_end(from) {
-        true => Ok(()),
-        false => Err(format!(
-            "{from} to {to} is not a range of at most one month"
-        )),
+    if from <= to && to <= month_end(from) {
+        return Ok(());
     }
+    Err(format!(
+        "{from} to {to} is not a range of at most one month"
+    ))
 }
 
 #[cfg(test)]

@@ -140,15 +140,10 @@ impl Query {
         let size = self
             .page_size
             .map(|n| (PAGE_SIZE, Cow::Owned(n.to_string())));
-        let mut pairs: QueryPairs<'_> = self
-            .members
-            .iter()
-            .map(|(k, v)| (k.as_str(), Cow::Borrowed(v.as_str())))
-            .collect();
-        if let Some(size) = size {
-            let at = pairs.partition_point(|(k, _)| *k < PAGE_SIZE);
-            pairs.insert(at, size);
-        }
+        let members = self.members.iter();
+        let members = members.map(|(k, v)| (k.as_str(), Cow::Borrowed(v.as_str())));
+        let mut pairs: QueryPairs<'_> = size.into_iter().chain(members).collect();
+        pairs.sort_by_key(|(k, _)| *k);
         pairs
     }
 }

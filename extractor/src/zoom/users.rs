@@ -40,15 +40,12 @@ pub static USERS: Endpoint = Endpoint {
 /// as `GET /users` is (`../shared/zoom-api.md` §1).
 pub static ACCOUNT_USERS: Endpoint = Endpoint {
     path: "accounts/{accountId}/users",
-    records: Some("users"),
-    paginated: true,
-    max_page_size: Some(MAX_PAGE_SIZE),
     scopes: &["user:read:list_users:master", "user:read:master"],
     check_query: |request| {
         request.path_and_query()?;
         (USERS.check_query)(request)
     },
-    ..Endpoint::DEFAULTS
+    ..USERS
 };
 
 /// The first request of each status's sweep of a sub account's users, like [`sweeps`].
