@@ -49,10 +49,7 @@ impl CsvSink {
     }
 
     fn err(&self, e: csv::Error) -> SinkError {
-        SinkError::Io {
-            path: self.name.clone(),
-            error: e.into(),
-        }
+        SinkError::io(&self.name)(e.into())
     }
 }
 
@@ -77,50 +74,46 @@ impl RecordSink for CsvSink {
     fn write_batch(&mut self, batch: &RecordBatch) -> Result<(), SinkError> {
         let columns = columns(batch)?;
         // Reused for every formatted cell: no allocation per number or timestamp.
-        let mut neutral = String::new();
         let mut scratch = String::new();
         if self.neutralized.len() != columns.len() {
             return Err(SinkError::Misuse("batch written before begin"));
         }
         for row in 0..batch.num_rows() {
             for (column, neutralize) in columns.iter().zip(&self.neutralized) {
-                let result = match column.cell(row) {
-                    Cell::Null => self.writer.write_field(""),
+                scratch.clear();
+                let field = match column.cell(row) {
+                    Cell::Null => "",
                     Cell::Text(text) if *neutralize && looks_like_formula(text) => {
-                        neutral.clear();
-                        neutral.push('\'');
-                        neutral.push_str(text);
-                        self.writer.write_field(&neutral)
+                        scratch.push('\'');
+                        scratch.push_str(text);
+                        &scratch
                     }
-                    Cell::Text(text) => self.writer.write_field(text),
+                    Cell::Text(text) => text,
                     Cell::Int(n) => {
-                        scratch.clear();
                         let _ = write!(scratch, "{n}");
-                        self.writer.write_field(&scratch)
+                        &scratch
                     }
                     Cell::Time(t) => {
-                        scratch.clear();
                         write_time(t, &mut scratch);
-                        self.writer.write_field(&scratch)
+                        &scratch
                     }
-                    Cell::Bool(b) => self.writer.write_field(if b { "true" } else { "false" }),
+                    Cell::Bool(true) => "true",
+                    Cell::Bool(false) => "false",
                     Cell::Date(days) => {
-                        scratch.clear();
                         write_date(days, &mut scratch);
-                        self.writer.write_field(&scratch)
+                        &scratch
                     }
                     Cell::TextList(values, start, len) => {
-                        scratch.clear();
                         for i in start..start + len {
                             if i > start {
                                 scratch.push(';');
                             }
                             scratch.push_str(values.value(i));
                         }
-                        self.writer.write_field(&scratch)
+                        &scratch
                     }
                 };
-                result.map_err(|e| self.err(e))?;
+                self.writer.write_field(field).map_err(|e| self.err(e))?;
             }
             self.writer
                 .write_record(None::<&[u8]>)
@@ -131,11 +124,11 @@ impl RecordSink for CsvSink {
     }
 
     fn finish(self: Box<Self>) -> Result<FinishedOutput, SinkError> {
-        let name = self.name.clone();
-        let output = self.writer.into_inner().map_err(|e| SinkError::Io {
-            path: name,
-            error: e.into_error(),
-        })?;
+        let io_err = SinkError::io(&self.name);
+        let output = self
+            .writer
+            .into_inner()
+            .map_err(|e| io_err(e.into_error()))?;
         Ok(FinishedOutput {
             rows: self.rows,
             pending: output.into_pending()?,

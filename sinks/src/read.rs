@@ -23,7 +23,7 @@ use arrow_array::builder::{ListBuilder, StringBuilder};
 use arrow_array::cast::AsArray;
 use arrow_array::types::TimestampMicrosecondType;
 use arrow_array::{Array, ArrayRef, RecordBatch};
-use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef, TimeUnit};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
@@ -77,9 +77,9 @@ fn read_parquet(file: File, shown: String, wanted: SchemaRef) -> Result<Batches,
         .with_batch_size(BATCH_ROWS)
         .build()
         .map_err(|e| read_error(&shown, e))?;
-    Ok(Box::new(reader.map(arrow(shown.clone())).map(
-        move |batch| in_order(&shown, &wanted, &batch?, &|column, _| Ok(column.clone())),
-    )))
+    Ok(Box::new(reader.map(move |batch| {
+        in_order(&shown, &wanted, batch, &|column, _| Ok(column.clone()))
+    })))
 }
 
 /// An NDJSON file's members of `wanted`, timestamps parsed as [`parsed_type`] says.
@@ -99,9 +99,9 @@ fn read_ndjson(file: File, shown: String, wanted: SchemaRef) -> Result<Batches, 
         .with_batch_size(BATCH_ROWS)
         .build(BufReader::new(file))
         .map_err(|e| read_error(&shown, e))?;
-    Ok(Box::new(reader.map(arrow(shown.clone())).map(
-        move |batch| in_order(&shown, &wanted, &batch?, &retag),
-    )))
+    Ok(Box::new(reader.map(move |batch| {
+        in_order(&shown, &wanted, batch, &retag)
+    })))
 }
 
 /// A CSV file's columns of `wanted`: lists split, neutralized cells given back as written.
@@ -141,17 +141,15 @@ fn read_csv(
         .build(file)
         .map_err(|e| read_error(&shown, e))?;
     let neutralized = neutralized(&wanted, options);
-    Ok(Box::new(reader.map(arrow(shown.clone())).map(
-        move |batch| {
-            in_order(&shown, &wanted, &batch?, &|column, field| {
-                let column = match neutralized.contains(field.name()) {
-                    true => unneutralize(column)?,
-                    false => column.clone(),
-                };
-                retag(&split_list(&column, field)?, field)
-            })
-        },
-    )))
+    Ok(Box::new(reader.map(move |batch| {
+        in_order(&shown, &wanted, batch, &|column, field| {
+            let column = match neutralized.contains(field.name()) {
+                true => unneutralize(column)?,
+                false => column.clone(),
+            };
+            retag(&split_list(&column, field)?, field)
+        })
+    })))
 }
 
 /// The columns of `wanted` whose formula-like cells the CSV sink neutralized under `options`.
@@ -167,34 +165,20 @@ fn neutralized(wanted: &SchemaRef, options: &SinkOptions) -> Vec<String> {
     }
 }
 
-/// An Arrow reader's error as a read error of the file at `path`.
-fn arrow(
-    path: String,
-) -> impl Fn(Result<RecordBatch, arrow_schema::ArrowError>) -> Result<RecordBatch, SinkError> {
-    move |r| {
-        r.map_err(|e| SinkError::Read {
-            path: path.clone(),
-            detail: e.to_string(),
-        })
-    }
-}
-
 /// `batch`'s columns named as in `wanted`, in its order, each passed through `convert`.
 fn in_order(
     path: &str,
     wanted: &SchemaRef,
-    batch: &RecordBatch,
+    batch: Result<RecordBatch, ArrowError>,
     convert: &dyn Fn(&ArrayRef, &Field) -> Result<ArrayRef, String>,
 ) -> Result<RecordBatch, SinkError> {
+    let batch = batch.map_err(|e| read_error(path, e))?;
     let mut columns = Vec::with_capacity(wanted.fields().len());
     for field in wanted.fields() {
         let column = batch
             .column_by_name(field.name())
             .ok_or_else(|| missing(path, field))?;
-        columns.push(convert(column, field).map_err(|detail| SinkError::Read {
-            path: path.to_string(),
-            detail,
-        })?);
+        columns.push(convert(column, field).map_err(|detail| read_error(path, detail))?);
     }
     RecordBatch::try_new(wanted.clone(), columns).map_err(|e| read_error(path, e))
 }
@@ -263,26 +247,25 @@ fn unneutralize(column: &ArrayRef) -> Result<ArrayRef, String> {
 }
 
 fn missing(path: &str, field: &Field) -> SinkError {
-    SinkError::Read {
-        path: path.to_string(),
-        detail: format!(
-            "it has no column `{}`: it was not written by this version of zoom-licenses (or not \
-             as this table); extract the run again with this version",
-            field.name()
+    let name = field.name();
+    read_error(
+        path,
+        format!(
+            "it has no column `{name}`: it was not written by this version of zoom-licenses (or \
+             not as this table); extract the run again with this version"
         ),
-    }
+    )
 }
 
 fn other_type(path: &str, field: &Field, found: &DataType) -> SinkError {
-    SinkError::Read {
-        path: path.to_string(),
-        detail: format!(
-            "its column `{}` is {found}, not {}: it was written by another schema version; \
-             extract the run again with this version",
-            field.name(),
-            field.data_type()
+    let (name, wanted) = (field.name(), field.data_type());
+    read_error(
+        path,
+        format!(
+            "its column `{name}` is {found}, not {wanted}: it was written by another schema \
+             version; extract the run again with this version"
         ),
-    }
+    )
 }
 
 fn read_error(path: &str, error: impl std::fmt::Display) -> SinkError {
