@@ -249,10 +249,9 @@ fn invalid_from_text(raw: &str, sweep: UserStatus, detail: String) -> Rejection<
     };
     let user_id = text("id");
     let email = text("email");
-    let user_key = match (&user_id, &email) {
-        (Some(id), _) => Some(id.clone()),
-        (None, Some(email)) => Some(Cow::Owned(format!("pending:{}", email.to_lowercase()))),
-        (None, None) => None,
+    let user_key = match &email {
+        Some(email) => Some(user_key(user_id.as_ref(), email)),
+        None => user_id.clone(),
     };
     let plan_type_code = object
         .as_ref()
