@@ -14,25 +14,22 @@ use std::fmt::Write as _;
 use crate::cells::{Cell, columns, write_date, write_time};
 use crate::error::SinkError;
 use crate::output::Output;
-use crate::{FinishedOutput, RecordSink};
+use crate::{FinishedOutput, RecordSink, SinkOptions};
 
 /// Writes batches as CSV.
 pub struct CsvSink {
     writer: csv::Writer<Output>,
     name: String,
-    /// Whether formula-like cells are left as they are (`--csv-raw`).
-    raw: bool,
-    /// The columns written exactly as received.
-    verbatim: Vec<String>,
+    /// Which columns are neutralized ([`SinkOptions::neutralizes`]).
+    options: SinkOptions,
     /// For each column of the schema begun, whether its formula-like cells are neutralized.
     neutralized: Vec<bool>,
     rows: u64,
 }
 
 impl CsvSink {
-    /// A CSV sink neutralizing formula-like cells of every text column but the `verbatim` ones, or
-    /// of none when `raw`.
-    pub fn new(output: Output, raw: bool, verbatim: Vec<String>) -> Self {
+    /// A CSV sink neutralizing formula-like cells of the columns `options` says.
+    pub fn new(output: Output, options: &SinkOptions) -> Self {
         let name = output.name().to_owned();
         let writer = csv::WriterBuilder::new()
             .terminator(csv::Terminator::CRLF)
@@ -41,8 +38,7 @@ impl CsvSink {
         CsvSink {
             writer,
             name,
-            raw,
-            verbatim,
+            options: options.clone(),
             neutralized: Vec::new(),
             rows: 0,
         }
@@ -66,7 +62,7 @@ impl RecordSink for CsvSink {
         let header: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
         self.neutralized = header
             .iter()
-            .map(|name| !self.raw && !self.verbatim.iter().any(|c| c == name))
+            .map(|name| self.options.neutralizes(name))
             .collect();
         self.writer.write_record(&header).map_err(|e| self.err(e))
     }

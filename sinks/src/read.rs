@@ -22,7 +22,7 @@ use std::sync::Arc;
 use arrow_array::builder::{ListBuilder, StringBuilder};
 use arrow_array::cast::AsArray;
 use arrow_array::types::TimestampMicrosecondType;
-use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef, TimeUnit};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -140,29 +140,16 @@ fn read_csv(
         .with_batch_size(BATCH_ROWS)
         .build(file)
         .map_err(|e| read_error(&shown, e))?;
-    let neutralized = neutralized(&wanted, options);
+    let options = options.clone();
     Ok(Box::new(reader.map(move |batch| {
         in_order(&shown, &wanted, batch, &|column, field| {
-            let column = match neutralized.contains(field.name()) {
+            let column = match options.neutralizes(field.name()) {
                 true => unneutralize(column)?,
                 false => column.clone(),
             };
             retag(&split_list(&column, field)?, field)
         })
     })))
-}
-
-/// The columns of `wanted` whose formula-like cells the CSV sink neutralized under `options`.
-fn neutralized(wanted: &SchemaRef, options: &SinkOptions) -> Vec<String> {
-    match options.csv_raw {
-        true => Vec::new(),
-        false => wanted
-            .fields()
-            .iter()
-            .map(|f| f.name().clone())
-            .filter(|name| !options.verbatim_columns.contains(name))
-            .collect(),
-    }
 }
 
 /// `batch`'s columns named as in `wanted`, in its order, each passed through `convert`.
@@ -216,14 +203,10 @@ fn split_list(column: &ArrayRef, field: &Field) -> Result<ArrayRef, String> {
         .as_string_opt::<i32>()
         .ok_or_else(|| format!("column `{}` is not text", field.name()))?;
     let mut lists = ListBuilder::new(StringBuilder::new());
-    for row in 0..text.len() {
+    for cell in text {
         // An empty cell (null to arrow-csv) is an empty list.
-        if text.is_valid(row) && !text.value(row).is_empty() {
-            for value in text.value(row).split(';') {
-                lists.values().append_value(value);
-            }
-        }
-        lists.append(true);
+        let values = cell.filter(|c| !c.is_empty()).map(|c| c.split(';'));
+        lists.append_value(values.into_iter().flatten().map(Some));
     }
     Ok(Arc::new(lists.finish()))
 }

@@ -8,7 +8,6 @@
 //! (XXH3-128 of every member) was seen. A record that is not an event object is written as a row
 //! without values and counted (`malformed`): no event is lost without a trace.
 
-use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
@@ -96,6 +95,7 @@ pub struct ActivityStats {
 }
 
 /// A user of the license table and their sign-ins so far.
+#[derive(Default)]
 struct Tracked {
     user_key: String,
     email: String,
@@ -200,27 +200,18 @@ impl ActivityTracker {
         let index = self.users.len();
         // An invitation accepted during the run leaves a pending and an active user with one
         // email, in either order (the statuses are read at once): the active user gets the events.
-        let active = row.status == "active";
-        match self.by_email.entry(email_key(&row.email)) {
-            Entry::Vacant(slot) => {
-                slot.insert(index);
-            }
-            Entry::Occupied(mut slot) if active && self.users[*slot.get()].status != "active" => {
-                slot.insert(index);
-            }
-            Entry::Occupied(_) => {}
-        }
         self.users.push(Tracked {
             user_key: row.user_key.to_string(),
             email: row.email.to_string(),
             status: row.status.to_string(),
             plan: row.plan,
             last_login: row.last_login_at,
-            sign_ins: 0,
-            first: None,
-            last: None,
-            clients: BTreeSet::new(),
+            ..Tracked::default()
         });
+        let slot = self.by_email.entry(email_key(&row.email)).or_insert(index);
+        if row.status == "active" && self.users[*slot].status != "active" {
+            *slot = index;
+        }
         Ok(())
     }
 
@@ -329,12 +320,7 @@ impl ActivityTracker {
                 Arc::new(times.with_timezone("UTC"))
             };
             let mut clients = ListBuilder::new(StringBuilder::new());
-            for u in chunk {
-                u.clients
-                    .iter()
-                    .for_each(|c| clients.values().append_value(c));
-                clients.append(true);
-            }
+            clients.extend(chunk.iter().map(|u| Some(u.clients.iter().map(Some))));
             let columns: Vec<ArrayRef> = vec![
                 repeat_option(run.account_id.as_deref(), n),
                 text(|u| &u.user_key),

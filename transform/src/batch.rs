@@ -99,14 +99,8 @@ impl LicenseBatchBuilder {
         self.last_login_at.append_option(row.last_login_at);
         self.last_client_version
             .append_option(row.last_client_version.as_deref());
-        match &row.group_ids {
-            Some(ids) => {
-                ids.iter()
-                    .for_each(|id| self.group_ids.values().append_value(id));
-                self.group_ids.append(true);
-            }
-            None => self.group_ids.append(false),
-        }
+        let group_ids = row.group_ids.as_ref().map(|ids| ids.iter().map(Some));
+        self.group_ids.append_option(group_ids);
         self.employee_unique_id
             .append_option(row.employee_unique_id.as_deref());
         self.verified.append_option(row.verified);

@@ -39,20 +39,17 @@ impl Outcome<'_> {
 /// Decides what one user record (its raw JSON text) becomes; `sweep` is the status it was listed under.
 pub fn classify(raw: &str, sweep: UserStatus) -> Outcome<'_> {
     // serde would read a JSON array positionally into the struct; a user is always an object.
-    if !raw.trim_start().starts_with('{') {
-        let detail = "not a user object: expected a JSON object".to_string();
-        return Outcome::Reject(Box::new(invalid_from_text(raw, sweep, detail)));
-    }
-    // The plain parse is the hot path; only a failure is parsed again to name the field, since
-    // tracking the path costs an allocation per field of every record.
-    let user = match serde_json::from_str::<ZoomUser<'_>>(raw) {
-        Ok(user) => user,
-        Err(_) => {
-            let detail = unreadable_detail(raw);
-            return Outcome::Reject(Box::new(invalid_from_text(raw, sweep, detail)));
+    let detail = if !raw.trim_start().starts_with('{') {
+        "not a user object: expected a JSON object".to_string()
+    } else {
+        // The plain parse is the hot path; only a failure is parsed again to name the field, since
+        // tracking the path costs an allocation per field of every record.
+        match serde_json::from_str::<ZoomUser<'_>>(raw) {
+            Ok(user) => return classify_user(raw, user, sweep),
+            Err(_) => unreadable_detail(raw),
         }
     };
-    classify_user(raw, user, sweep)
+    Outcome::Reject(Box::new(invalid_from_text(raw, sweep, detail)))
 }
 
 /// Says which field made a record unreadable.
@@ -96,8 +93,7 @@ impl<'a> Identity<'a> {
         &self,
         user_key: Option<Cow<'a, str>>,
         email: Option<Cow<'a, str>>,
-        reason: RejectReason,
-        detail: String,
+        (reason, detail): (RejectReason, String),
     ) -> Outcome<'a> {
         Outcome::Reject(Box::new(Rejection {
             user_key,
@@ -129,18 +125,13 @@ fn classify_user<'a>(raw: &'a str, mut user: ZoomUser<'a>, sweep: UserStatus) ->
         plan_code: user.plan_type,
     };
     let Some(email) = non_empty(user.email.take()) else {
-        let detail = "missing `email`".into();
-        return who.reject(
-            who.user_id.clone(),
-            None,
-            RejectReason::InvalidRecord,
-            detail,
-        );
+        let missing = (RejectReason::InvalidRecord, "missing `email`".into());
+        return who.reject(who.user_id.clone(), None, missing);
     };
     let key = user_key(who.user_id.as_ref(), &email);
     match check(&user, &who.status) {
         Ok(checked) => Outcome::Row(license_row(who, key, email, user, checked)),
-        Err((reason, detail)) => who.reject(Some(key), Some(email), reason, detail),
+        Err(why) => who.reject(Some(key), Some(email), why),
     }
 }
 
