@@ -230,10 +230,7 @@ fn check_folders_of(target: &Path) -> io::Result<()> {
         match fs::metadata(ancestor) {
             Ok(meta) if meta.is_dir() => return Ok(()),
             Ok(meta) => {
-                let kind = match meta.is_file() {
-                    true => "a file",
-                    false => kind_of(meta.file_type()),
-                };
+                let kind = kind_of(meta.file_type());
                 return Err(io::Error::new(
                     io::ErrorKind::NotADirectory,
                     format!(
@@ -271,9 +268,10 @@ fn kind_of(kind: fs::FileType) -> &'static str {
             return "a socket";
         }
     }
-    match (kind.is_dir(), kind.is_symlink()) {
-        (true, _) => "a directory",
-        (_, true) => "a symlink",
+    match (kind.is_file(), kind.is_dir(), kind.is_symlink()) {
+        (true, ..) => "a file",
+        (_, true, _) => "a directory",
+        (.., true) => "a symlink",
         _ => "not a file",
     }
 }

@@ -84,18 +84,12 @@ fn read_parquet(file: File, shown: String, wanted: SchemaRef) -> Result<Batches,
 
 /// An NDJSON file's members of `wanted`, timestamps parsed as [`parsed_type`] says.
 fn read_ndjson(file: File, shown: String, wanted: SchemaRef) -> Result<Batches, SinkError> {
-    let parsed = Schema::new(
-        wanted
-            .fields()
-            .iter()
-            .map(|f| {
-                f.as_ref()
-                    .clone()
-                    .with_data_type(parsed_type(f.data_type()))
-            })
-            .collect::<Vec<_>>(),
-    );
-    let reader = arrow_json::ReaderBuilder::new(Arc::new(parsed))
+    let parsed = wanted.fields().iter().map(|f| {
+        let data_type = parsed_type(f.data_type());
+        f.as_ref().clone().with_data_type(data_type)
+    });
+    let parsed = Arc::new(Schema::new(parsed.collect::<Vec<_>>()));
+    let reader = arrow_json::ReaderBuilder::new(parsed)
         .with_batch_size(BATCH_ROWS)
         .build(BufReader::new(file))
         .map_err(|e| read_error(&shown, e))?;
