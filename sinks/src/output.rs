@@ -65,10 +65,7 @@ impl Output {
                 let io_err = SinkError::io(&name);
                 let dir = parent_dir(target);
                 fs::create_dir_all(dir).map_err(io_err)?;
-                let file_name = target
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
+                let file_name = target.file_name().unwrap_or_default().to_string_lossy();
                 let (prefix, suffix) = (format!(".{file_name}."), ".tmp");
                 // Temporary files of this target that a killed run left behind.
                 crate::leftovers::remove_abandoned(

@@ -120,17 +120,13 @@ fn read_csv(
             Field::new(name, data_type, true)
         })
         .collect();
-    let mut projection = Vec::new();
-    for field in wanted.fields() {
-        let index = header
-            .iter()
-            .position(|name| name == field.name())
-            .ok_or_else(|| missing(&shown, field))?;
-        projection.push(index);
-    }
+    let projection = wanted.fields().iter().map(|field| {
+        let index = header.iter().position(|name| name == field.name());
+        index.ok_or_else(|| missing(&shown, field))
+    });
     let reader = arrow_csv::ReaderBuilder::new(Arc::new(Schema::new(columns)))
         .with_header(true)
-        .with_projection(projection)
+        .with_projection(projection.collect::<Result<_, _>>()?)
         .with_batch_size(BATCH_ROWS)
         .build(file)
         .map_err(|e| read_error(&shown, e))?;

@@ -57,14 +57,10 @@ fn unreadable_detail(raw: &str) -> String {
     let mut de = serde_json::Deserializer::from_str(raw);
     match serde_path_to_error::deserialize::<_, ZoomUser<'_>>(&mut de) {
         Ok(_) => "unreadable record".to_string(),
-        Err(err) => {
-            let path = err.path().to_string();
-            if path == "." {
-                format!("not a user object: {}", err.inner())
-            } else {
-                format!("field `{path}`: {}", err.inner())
-            }
-        }
+        Err(err) => match err.path().to_string() {
+            path if path == "." => format!("not a user object: {}", err.inner()),
+            path => format!("field `{path}`: {}", err.inner()),
+        },
     }
 }
 
