@@ -272,10 +272,10 @@ impl Comparison {
                 }
                 None => (None, None),
             };
-            let plan = self.words.id(view.plan.value(row));
+            let plan = view.plan.value(row);
             let change = Change::of(row);
             let Some(entry) = found.and_then(|fp| self.users.get_mut(&fp)) else {
-                out.push(change(ChangeKind::Joined, None, Some(plan)));
+                out.push(change(ChangeKind::Joined, None, Some(self.words.id(plan))));
                 continue;
             };
             entry.matched = true;
@@ -287,17 +287,15 @@ impl Comparison {
                     ..change(ChangeKind::Activated, Some(pending), Some(active))
                 });
             }
-            if entry.plan != plan {
-                out.push(change(
-                    ChangeKind::PlanChanged,
-                    Some(entry.plan),
-                    Some(plan),
-                ));
+            // Texts compared as they are; only a change's are interned.
+            if self.words.word(entry.plan) != plan {
+                let to = Some(self.words.id(plan));
+                out.push(change(ChangeKind::PlanChanged, Some(entry.plan), to));
             }
-            let department = view.department(row).map(|d| self.words.id(d));
-            if entry.department != department {
-                let kind = ChangeKind::DepartmentChanged;
-                out.push(change(kind, entry.department, department));
+            let department = view.department(row);
+            if entry.department.map(|d| self.words.word(d)) != department {
+                let to = department.map(|d| self.words.id(d));
+                out.push(change(ChangeKind::DepartmentChanged, entry.department, to));
             }
         }
         self.finish(batch, out)
