@@ -1,5 +1,7 @@
 //! Reads the cells of a batch for the text formats (CSV, NDJSON), which render values one by one.
 
+use std::fmt::Write;
+
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Date32Type, Int32Type, TimestampMicrosecondType};
 use arrow_array::{
@@ -7,7 +9,7 @@ use arrow_array::{
     TimestampMicrosecondArray,
 };
 use arrow_schema::{DataType, TimeUnit};
-use chrono::{DateTime, Datelike, Timelike};
+use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Timelike};
 
 use crate::error::SinkError;
 
@@ -94,15 +96,10 @@ pub fn columns(batch: &RecordBatch) -> Result<Vec<Column<'_>>, SinkError> {
 
 /// `2026-12-01` for a count of days since 1970-01-01.
 pub fn write_date(days: i32, out: &mut String) {
-    use std::fmt::Write;
-    match chrono::NaiveDate::default().checked_add_signed(chrono::TimeDelta::days(days.into())) {
-        Some(date) => {
-            let _ = write!(out, "{}", date.format("%Y-%m-%d"));
-        }
-        None => {
-            let _ = write!(out, "{days}");
-        }
-    }
+    let _ = match NaiveDate::default().checked_add_signed(TimeDelta::days(days.into())) {
+        Some(date) => write!(out, "{}", date.format("%Y-%m-%d")),
+        None => write!(out, "{days}"),
+    };
 }
 
 /// RFC 3339 in UTC with a `Z`, with fractional seconds only when there are any.
@@ -115,7 +112,6 @@ pub fn format_time(micros: i64) -> String {
 /// Appends [`format_time`]'s text to `out`: the text sinks call it for every timestamp cell, so it
 /// writes into a reused buffer instead of allocating.
 pub fn write_time(micros: i64, out: &mut String) {
-    use std::fmt::Write;
     let Some(t) = DateTime::from_timestamp_micros(micros) else {
         let _ = write!(out, "{micros}");
         return;
@@ -131,14 +127,11 @@ pub fn write_time(micros: i64, out: &mut String) {
         t.second()
     );
     // Like chrono's `SecondsFormat::AutoSi`: milliseconds when they suffice, else microseconds.
-    let fraction = micros.rem_euclid(1_000_000);
-    if fraction != 0 {
-        if fraction % 1000 == 0 {
-            let _ = write!(out, ".{:03}", fraction / 1000);
-        } else {
-            let _ = write!(out, ".{fraction:06}");
-        }
-    }
+    let _ = match micros.rem_euclid(1_000_000) {
+        0 => Ok(()),
+        fraction if fraction % 1000 == 0 => write!(out, ".{:03}", fraction / 1000),
+        fraction => write!(out, ".{fraction:06}"),
+    };
     out.push('Z');
 }
 

@@ -14,25 +14,22 @@ use std::fmt::Write as _;
 use crate::cells::{Cell, columns, write_date, write_time};
 use crate::error::SinkError;
 use crate::output::Output;
-use crate::{FinishedOutput, RecordSink};
+use crate::{FinishedOutput, RecordSink, SinkOptions};
 
 /// Writes batches as CSV.
 pub struct CsvSink {
     writer: csv::Writer<Output>,
     name: String,
-    /// Whether formula-like cells are left as they are (`--csv-raw`).
-    raw: bool,
-    /// The columns written exactly as received.
-    verbatim: Vec<String>,
+    /// Which columns are neutralized ([`SinkOptions::neutralizes`]).
+    options: SinkOptions,
     /// For each column of the schema begun, whether its formula-like cells are neutralized.
     neutralized: Vec<bool>,
     rows: u64,
 }
 
 impl CsvSink {
-    /// A CSV sink neutralizing formula-like cells of every text column but the `verbatim` ones, or
-    /// of none when `raw`.
-    pub fn new(output: Output, raw: bool, verbatim: Vec<String>) -> Self {
+    /// A CSV sink neutralizing formula-like cells of the columns `options` says.
+    pub fn new(output: Output, options: &SinkOptions) -> Self {
         let name = output.name().to_owned();
         let writer = csv::WriterBuilder::new()
             .terminator(csv::Terminator::CRLF)
@@ -41,18 +38,14 @@ impl CsvSink {
         CsvSink {
             writer,
             name,
-            raw,
-            verbatim,
+            options: options.clone(),
             neutralized: Vec::new(),
             rows: 0,
         }
     }
 
     fn err(&self, e: csv::Error) -> SinkError {
-        SinkError::Io {
-            path: self.name.clone(),
-            error: e.into(),
-        }
+        SinkError::io(&self.name)(e.into())
     }
 }
 
@@ -69,7 +62,7 @@ impl RecordSink for CsvSink {
         let header: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
         self.neutralized = header
             .iter()
-            .map(|name| !self.raw && !self.verbatim.iter().any(|c| c == name))
+            .map(|name| self.options.neutralizes(name))
             .collect();
         self.writer.write_record(&header).map_err(|e| self.err(e))
     }
@@ -77,50 +70,46 @@ impl RecordSink for CsvSink {
     fn write_batch(&mut self, batch: &RecordBatch) -> Result<(), SinkError> {
         let columns = columns(batch)?;
         // Reused for every formatted cell: no allocation per number or timestamp.
-        let mut neutral = String::new();
         let mut scratch = String::new();
         if self.neutralized.len() != columns.len() {
             return Err(SinkError::Misuse("batch written before begin"));
         }
         for row in 0..batch.num_rows() {
             for (column, neutralize) in columns.iter().zip(&self.neutralized) {
-                let result = match column.cell(row) {
-                    Cell::Null => self.writer.write_field(""),
+                scratch.clear();
+                let field = match column.cell(row) {
+                    Cell::Null => "",
                     Cell::Text(text) if *neutralize && looks_like_formula(text) => {
-                        neutral.clear();
-                        neutral.push('\'');
-                        neutral.push_str(text);
-                        self.writer.write_field(&neutral)
+                        scratch.push('\'');
+                        scratch.push_str(text);
+                        &scratch
                     }
-                    Cell::Text(text) => self.writer.write_field(text),
+                    Cell::Text(text) => text,
                     Cell::Int(n) => {
-                        scratch.clear();
                         let _ = write!(scratch, "{n}");
-                        self.writer.write_field(&scratch)
+                        &scratch
                     }
                     Cell::Time(t) => {
-                        scratch.clear();
                         write_time(t, &mut scratch);
-                        self.writer.write_field(&scratch)
+                        &scratch
                     }
-                    Cell::Bool(b) => self.writer.write_field(if b { "true" } else { "false" }),
+                    Cell::Bool(true) => "true",
+                    Cell::Bool(false) => "false",
                     Cell::Date(days) => {
-                        scratch.clear();
                         write_date(days, &mut scratch);
-                        self.writer.write_field(&scratch)
+                        &scratch
                     }
                     Cell::TextList(values, start, len) => {
-                        scratch.clear();
                         for i in start..start + len {
                             if i > start {
                                 scratch.push(';');
                             }
                             scratch.push_str(values.value(i));
                         }
-                        self.writer.write_field(&scratch)
+                        &scratch
                     }
                 };
-                result.map_err(|e| self.err(e))?;
+                self.writer.write_field(field).map_err(|e| self.err(e))?;
             }
             self.writer
                 .write_record(None::<&[u8]>)
@@ -131,11 +120,11 @@ impl RecordSink for CsvSink {
     }
 
     fn finish(self: Box<Self>) -> Result<FinishedOutput, SinkError> {
-        let name = self.name.clone();
-        let output = self.writer.into_inner().map_err(|e| SinkError::Io {
-            path: name,
-            error: e.into_error(),
-        })?;
+        let io_err = SinkError::io(&self.name);
+        let output = self
+            .writer
+            .into_inner()
+            .map_err(|e| io_err(e.into_error()))?;
         Ok(FinishedOutput {
             rows: self.rows,
             pending: output.into_pending()?,

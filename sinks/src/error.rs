@@ -49,6 +49,14 @@ pub enum SinkError {
 }
 
 impl SinkError {
+    /// Turns an I/O error of writing `path` into [`SinkError::Io`].
+    pub(crate) fn io(path: &str) -> impl Fn(io::Error) -> SinkError + Copy + '_ {
+        move |error| SinkError::Io {
+            path: path.to_string(),
+            error,
+        }
+    }
+
     /// Whether the reader of stdout went away (`| head`): not a failure of the run.
     pub fn is_broken_pipe(&self) -> bool {
         match self {

@@ -110,6 +110,13 @@ pub struct SinkOptions {
     pub created_by: Option<String>,
 }
 
+impl SinkOptions {
+    /// CSV: whether formula-like cells of `column` get a leading `'`.
+    pub(crate) fn neutralizes(&self, column: &str) -> bool {
+        !self.csv_raw && !self.verbatim_columns.iter().any(|c| c == column)
+    }
+}
+
 /// Opens a sink of `format` writing to `destination`.
 pub fn open_sink(
     format: Format,
@@ -119,11 +126,7 @@ pub fn open_sink(
     let output = output::Output::open(destination)?;
     Ok(match format {
         Format::Parquet => Box::new(parquet::ParquetSink::new(output, options)),
-        Format::Csv => Box::new(csv::CsvSink::new(
-            output,
-            options.csv_raw,
-            options.verbatim_columns.clone(),
-        )),
+        Format::Csv => Box::new(csv::CsvSink::new(output, options)),
         Format::Ndjson => Box::new(ndjson::NdjsonSink::new(output)),
     })
 }

@@ -46,10 +46,8 @@ pub fn write_json_atomically<T: Serialize>(
 ) -> Result<OutputReceipt, SinkError> {
     let destination = Destination::File(path.to_path_buf());
     let mut output = Output::open(&destination)?;
-    let io_err = |source| SinkError::Io {
-        path: destination.display_name(),
-        error: source,
-    };
+    let name = destination.display_name();
+    let io_err = SinkError::io(&name);
     serde_json::to_writer_pretty(&mut output, value).map_err(|e| io_err(e.into()))?;
     output.write_all(b"\n").map_err(io_err)?;
     output.into_pending()?.commit(1)

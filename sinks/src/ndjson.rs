@@ -31,13 +31,6 @@ impl NdjsonSink {
         }
     }
 
-    fn io(&self, source: std::io::Error) -> SinkError {
-        SinkError::Io {
-            path: self.output.name().to_owned(),
-            error: source,
-        }
-    }
-
     /// Renders the whole batch into one reused buffer, then writes (and hashes) it at once: a
     /// write per cell made the hashing writer the largest cost of NDJSON output.
     fn write_rows(&mut self, batch: &RecordBatch) -> std::io::Result<()> {
@@ -101,7 +94,8 @@ impl RecordSink for NdjsonSink {
         if self.keys.len() != batch.num_columns() {
             return Err(SinkError::Misuse("batch written before begin"));
         }
-        self.write_rows(batch).map_err(|e| self.io(e))?;
+        self.write_rows(batch)
+            .map_err(|e| SinkError::io(self.output.name())(e))?;
         self.rows += batch.num_rows() as u64;
         Ok(())
     }

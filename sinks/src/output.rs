@@ -23,15 +23,6 @@ pub enum Destination {
 }
 
 impl Destination {
-    /// Where temporary working files belong: beside the file (same file system, and its folder is
-    /// known to be writable once the output is open), or the system's temporary directory for stdout.
-    pub fn scratch_dir(&self) -> PathBuf {
-        match self {
-            Destination::File(target) => parent_dir(target).to_path_buf(),
-            Destination::Stdout => std::env::temp_dir(),
-        }
-    }
-
     /// The path as shown to people and in the manifest (`-` for stdout).
     pub fn display_name(&self) -> String {
         match self {
@@ -71,16 +62,10 @@ impl Output {
         let sink = match destination {
             Destination::Stdout => Sink::Stdout(BufWriter::with_capacity(BUFFER, io::stdout())),
             Destination::File(target) => {
-                let io_err = |source| SinkError::Io {
-                    path: name.clone(),
-                    error: source,
-                };
+                let io_err = SinkError::io(&name);
                 let dir = parent_dir(target);
                 fs::create_dir_all(dir).map_err(io_err)?;
-                let file_name = target
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
+                let file_name = target.file_name().unwrap_or_default().to_string_lossy();
                 let (prefix, suffix) = (format!(".{file_name}."), ".tmp");
                 // Temporary files of this target that a killed run left behind.
                 crate::leftovers::remove_abandoned(
@@ -112,11 +97,12 @@ impl Output {
         })
     }
 
-    /// Where temporary working files belong (see [`Destination::scratch_dir`]).
+    /// Where temporary working files belong: beside the file (same file system, and its folder is
+    /// known to be writable once the output is open), or the system's temporary directory for stdout.
     pub fn scratch_dir(&self) -> PathBuf {
         match &self.sink {
             Sink::File(_, target) => parent_dir(target).to_path_buf(),
-            Sink::Stdout(_) => Destination::Stdout.scratch_dir(),
+            Sink::Stdout(_) => std::env::temp_dir(),
         }
     }
 
@@ -127,11 +113,7 @@ impl Output {
 
     /// Flushes everything and, for a file, fsyncs it; the file is not yet at its target path.
     pub fn into_pending(self) -> Result<PendingOutput, SinkError> {
-        let name = self.name;
-        let io_err = |source| SinkError::Io {
-            path: name.clone(),
-            error: source,
-        };
+        let io_err = SinkError::io(&self.name);
         let file = match self.sink {
             Sink::Stdout(mut out) => {
                 out.flush().map_err(io_err)?;
@@ -145,7 +127,7 @@ impl Output {
         };
         Ok(PendingOutput {
             file,
-            name,
+            name: self.name,
             bytes: self.bytes,
             sha256: format!("{:x}", self.hasher.finalize()),
         })
@@ -189,10 +171,7 @@ impl PendingOutput {
     /// Renames the temporary file over the target and fsyncs the directory.
     pub fn commit(self, rows: u64) -> Result<OutputReceipt, SinkError> {
         if let Some((temp, target)) = self.file {
-            let io_err = |source| SinkError::Io {
-                path: self.name.clone(),
-                error: source,
-            };
+            let io_err = SinkError::io(&self.name);
             check_replaceable(&target).map_err(io_err)?;
             let file = temp.persist(&target).map_err(|e| io_err(e.error))?;
             drop(file);
@@ -248,10 +227,7 @@ fn check_folders_of(target: &Path) -> io::Result<()> {
         match fs::metadata(ancestor) {
             Ok(meta) if meta.is_dir() => return Ok(()),
             Ok(meta) => {
-                let kind = match meta.is_file() {
-                    true => "a file",
-                    false => kind_of(meta.file_type()),
-                };
+                let kind = kind_of(meta.file_type());
                 return Err(io::Error::new(
                     io::ErrorKind::NotADirectory,
                     format!(
@@ -289,9 +265,10 @@ fn kind_of(kind: fs::FileType) -> &'static str {
             return "a socket";
         }
     }
-    match (kind.is_dir(), kind.is_symlink()) {
-        (true, _) => "a directory",
-        (_, true) => "a symlink",
+    match (kind.is_file(), kind.is_dir(), kind.is_symlink()) {
+        (true, ..) => "a file",
+        (_, true, _) => "a directory",
+        (.., true) => "a symlink",
         _ => "not a file",
     }
 }

@@ -126,9 +126,7 @@ impl RecordSink for ParquetSink {
         let State::Writing(writer) = &mut self.state else {
             return Err(SinkError::Misuse("batch written before begin"));
         };
-        if let Err(e) = writer.write(batch) {
-            return Err(self.err(e));
-        }
+        writer.write(batch).map_err(|e| self.err(e))?;
         self.rows += batch.num_rows() as u64;
         Ok(())
     }

@@ -22,8 +22,8 @@ use std::sync::Arc;
 use arrow_array::builder::{ListBuilder, StringBuilder};
 use arrow_array::cast::AsArray;
 use arrow_array::types::TimestampMicrosecondType;
-use arrow_array::{Array, ArrayRef, RecordBatch};
-use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use arrow_array::{ArrayRef, RecordBatch};
+use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef, TimeUnit};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
@@ -77,31 +77,25 @@ fn read_parquet(file: File, shown: String, wanted: SchemaRef) -> Result<Batches,
         .with_batch_size(BATCH_ROWS)
         .build()
         .map_err(|e| read_error(&shown, e))?;
-    Ok(Box::new(reader.map(arrow(shown.clone())).map(
-        move |batch| in_order(&shown, &wanted, &batch?, &|column, _| Ok(column.clone())),
-    )))
+    Ok(Box::new(reader.map(move |batch| {
+        in_order(&shown, &wanted, batch, &|column, _| Ok(column.clone()))
+    })))
 }
 
 /// An NDJSON file's members of `wanted`, timestamps parsed as [`parsed_type`] says.
 fn read_ndjson(file: File, shown: String, wanted: SchemaRef) -> Result<Batches, SinkError> {
-    let parsed = Schema::new(
-        wanted
-            .fields()
-            .iter()
-            .map(|f| {
-                f.as_ref()
-                    .clone()
-                    .with_data_type(parsed_type(f.data_type()))
-            })
-            .collect::<Vec<_>>(),
-    );
-    let reader = arrow_json::ReaderBuilder::new(Arc::new(parsed))
+    let parsed = wanted.fields().iter().map(|f| {
+        let data_type = parsed_type(f.data_type());
+        f.as_ref().clone().with_data_type(data_type)
+    });
+    let parsed = Arc::new(Schema::new(parsed.collect::<Vec<_>>()));
+    let reader = arrow_json::ReaderBuilder::new(parsed)
         .with_batch_size(BATCH_ROWS)
         .build(BufReader::new(file))
         .map_err(|e| read_error(&shown, e))?;
-    Ok(Box::new(reader.map(arrow(shown.clone())).map(
-        move |batch| in_order(&shown, &wanted, &batch?, &retag),
-    )))
+    Ok(Box::new(reader.map(move |batch| {
+        in_order(&shown, &wanted, batch, &retag)
+    })))
 }
 
 /// A CSV file's columns of `wanted`: lists split, neutralized cells given back as written.
@@ -126,75 +120,42 @@ fn read_csv(
             Field::new(name, data_type, true)
         })
         .collect();
-    let mut projection = Vec::new();
-    for field in wanted.fields() {
-        let index = header
-            .iter()
-            .position(|name| name == field.name())
-            .ok_or_else(|| missing(&shown, field))?;
-        projection.push(index);
-    }
+    let projection = wanted.fields().iter().map(|field| {
+        let index = header.iter().position(|name| name == field.name());
+        index.ok_or_else(|| missing(&shown, field))
+    });
     let reader = arrow_csv::ReaderBuilder::new(Arc::new(Schema::new(columns)))
         .with_header(true)
-        .with_projection(projection)
+        .with_projection(projection.collect::<Result<_, _>>()?)
         .with_batch_size(BATCH_ROWS)
         .build(file)
         .map_err(|e| read_error(&shown, e))?;
-    let neutralized = neutralized(&wanted, options);
-    Ok(Box::new(reader.map(arrow(shown.clone())).map(
-        move |batch| {
-            in_order(&shown, &wanted, &batch?, &|column, field| {
-                let column = match neutralized.contains(field.name()) {
-                    true => unneutralize(column)?,
-                    false => column.clone(),
-                };
-                retag(&split_list(&column, field)?, field)
-            })
-        },
-    )))
-}
-
-/// The columns of `wanted` whose formula-like cells the CSV sink neutralized under `options`.
-fn neutralized(wanted: &SchemaRef, options: &SinkOptions) -> Vec<String> {
-    match options.csv_raw {
-        true => Vec::new(),
-        false => wanted
-            .fields()
-            .iter()
-            .map(|f| f.name().clone())
-            .filter(|name| !options.verbatim_columns.contains(name))
-            .collect(),
-    }
-}
-
-/// An Arrow reader's error as a read error of the file at `path`.
-fn arrow(
-    path: String,
-) -> impl Fn(Result<RecordBatch, arrow_schema::ArrowError>) -> Result<RecordBatch, SinkError> {
-    move |r| {
-        r.map_err(|e| SinkError::Read {
-            path: path.clone(),
-            detail: e.to_string(),
+    let options = options.clone();
+    Ok(Box::new(reader.map(move |batch| {
+        in_order(&shown, &wanted, batch, &|column, field| {
+            let column = match options.neutralizes(field.name()) {
+                true => unneutralize(column)?,
+                false => column.clone(),
+            };
+            retag(&split_list(&column, field)?, field)
         })
-    }
+    })))
 }
 
 /// `batch`'s columns named as in `wanted`, in its order, each passed through `convert`.
 fn in_order(
     path: &str,
     wanted: &SchemaRef,
-    batch: &RecordBatch,
+    batch: Result<RecordBatch, ArrowError>,
     convert: &dyn Fn(&ArrayRef, &Field) -> Result<ArrayRef, String>,
 ) -> Result<RecordBatch, SinkError> {
+    let batch = batch.map_err(|e| read_error(path, e))?;
     let mut columns = Vec::with_capacity(wanted.fields().len());
     for field in wanted.fields() {
         let column = batch
             .column_by_name(field.name())
             .ok_or_else(|| missing(path, field))?;
-        columns.push(convert(column, field).map_err(|detail| SinkError::Read {
-            path: path.to_string(),
-            detail,
-        })?);
+        columns.push(convert(column, field).map_err(|detail| read_error(path, detail))?);
     }
     RecordBatch::try_new(wanted.clone(), columns).map_err(|e| read_error(path, e))
 }
@@ -232,14 +193,10 @@ fn split_list(column: &ArrayRef, field: &Field) -> Result<ArrayRef, String> {
         .as_string_opt::<i32>()
         .ok_or_else(|| format!("column `{}` is not text", field.name()))?;
     let mut lists = ListBuilder::new(StringBuilder::new());
-    for row in 0..text.len() {
+    for cell in text {
         // An empty cell (null to arrow-csv) is an empty list.
-        if text.is_valid(row) && !text.value(row).is_empty() {
-            for value in text.value(row).split(';') {
-                lists.values().append_value(value);
-            }
-        }
-        lists.append(true);
+        let values = cell.filter(|c| !c.is_empty()).map(|c| c.split(';'));
+        lists.append_value(values.into_iter().flatten().map(Some));
     }
     Ok(Arc::new(lists.finish()))
 }
@@ -263,26 +220,25 @@ fn unneutralize(column: &ArrayRef) -> Result<ArrayRef, String> {
 }
 
 fn missing(path: &str, field: &Field) -> SinkError {
-    SinkError::Read {
-        path: path.to_string(),
-        detail: format!(
-            "it has no column `{}`: it was not written by this version of zoom-licenses (or not \
-             as this table); extract the run again with this version",
-            field.name()
+    let name = field.name();
+    read_error(
+        path,
+        format!(
+            "it has no column `{name}`: it was not written by this version of zoom-licenses (or \
+             not as this table); extract the run again with this version"
         ),
-    }
+    )
 }
 
 fn other_type(path: &str, field: &Field, found: &DataType) -> SinkError {
-    SinkError::Read {
-        path: path.to_string(),
-        detail: format!(
-            "its column `{}` is {found}, not {}: it was written by another schema version; \
-             extract the run again with this version",
-            field.name(),
-            field.data_type()
+    let (name, wanted) = (field.name(), field.data_type());
+    read_error(
+        path,
+        format!(
+            "its column `{name}` is {found}, not {wanted}: it was written by another schema \
+             version; extract the run again with this version"
         ),
-    }
+    )
 }
 
 fn read_error(path: &str, error: impl std::fmt::Display) -> SinkError {

@@ -8,21 +8,20 @@
 //! (XXH3-128 of every member) was seen. A record that is not an event object is written as a row
 //! without values and counted (`malformed`): no event is lost without a trace.
 
-use std::collections::hash_map::Entry;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
-use arrow_array::builder::{
-    Date32Builder, Int32Builder, ListBuilder, StringBuilder, TimestampMicrosecondBuilder,
+use arrow_array::builder::{ListBuilder, StringBuilder};
+use arrow_array::{
+    ArrayRef, Date32Array, Int32Array, RecordBatch, StringArray, TimestampMicrosecondArray,
 };
-use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{ArrowError, DataType, Field, SchemaRef};
 use chrono::{NaiveDate, NaiveTime};
 use extractor::Page;
 use extractor::zoom::activities::ActivityLog;
 use xxhash_rust::xxh3::{Xxh3, xxh3_128};
 
-use crate::batch::{repeat_option, repeat_time, timestamps};
+use crate::batch::{repeat_option, repeat_time};
 use crate::context::{ActivityContext, RunContext};
 use crate::row::LicenseRow;
 use crate::schema::{shared, text, text_list_type, timestamp_type};
@@ -96,6 +95,7 @@ pub struct ActivityStats {
 }
 
 /// A user of the license table and their sign-ins so far.
+#[derive(Default)]
 struct Tracked {
     user_key: String,
     email: String,
@@ -200,27 +200,18 @@ impl ActivityTracker {
         let index = self.users.len();
         // An invitation accepted during the run leaves a pending and an active user with one
         // email, in either order (the statuses are read at once): the active user gets the events.
-        let active = row.status == "active";
-        match self.by_email.entry(email_key(&row.email)) {
-            Entry::Vacant(slot) => {
-                slot.insert(index);
-            }
-            Entry::Occupied(mut slot) if active && self.users[*slot.get()].status != "active" => {
-                slot.insert(index);
-            }
-            Entry::Occupied(_) => {}
-        }
         self.users.push(Tracked {
             user_key: row.user_key.to_string(),
             email: row.email.to_string(),
             status: row.status.to_string(),
             plan: row.plan,
             last_login: row.last_login_at,
-            sign_ins: 0,
-            first: None,
-            last: None,
-            clients: BTreeSet::new(),
+            ..Tracked::default()
         });
+        let slot = self.by_email.entry(email_key(&row.email)).or_insert(index);
+        if row.status == "active" && self.users[*slot].status != "active" {
+            *slot = index;
+        }
         Ok(())
     }
 
@@ -228,7 +219,7 @@ impl ActivityTracker {
     /// event object.
     pub fn events(&mut self, page: &Page, run: &RunContext) -> Result<RecordBatch, String> {
         self.events_started = true;
-        let mut columns = EventColumns::with_capacity(page.record_count());
+        let mut events = Vec::with_capacity(page.record_count());
         for raw in page.records() {
             self.stats.events_seen += 1;
             let log: ActivityLog = serde_json::from_str(raw).unwrap_or_else(|_| {
@@ -240,14 +231,47 @@ impl ActivityTracker {
                 continue;
             }
             let event = self.place(&log);
-            let user_key = event.user.map(|i| self.users[i].user_key.as_str());
-            let ip = log.ip_address.as_deref().filter(|_| self.ctx.with_ip);
-            columns.append(&log, &event, user_key, ip);
+            events.push((log, event));
             self.stats.events_written += 1;
         }
-        columns
-            .finish(run)
+        self.event_rows(&events, run)
             .map_err(|e| format!("cannot build a batch of events: {e}"))
+    }
+
+    /// Events placed, as rows of `zoom_signin_events`: with their user's key, and their IP
+    /// address when kept.
+    fn event_rows(
+        &self,
+        events: &[(ActivityLog, Placed)],
+        run: &RunContext,
+    ) -> Result<RecordBatch, ArrowError> {
+        let n = events.len();
+        let text = |value: fn(&ActivityLog) -> &Option<String>| -> ArrayRef {
+            let texts = events.iter().map(|(log, _)| value(log).as_deref());
+            Arc::new(texts.collect::<StringArray>())
+        };
+        let times = events.iter().map(|(_, event)| event.time);
+        let keys = events
+            .iter()
+            .map(|(_, event)| event.user.map(|i| self.users[i].user_key.as_str()));
+        let names = events.iter().map(|(_, event)| event.name.as_deref());
+        let with_ip = self.ctx.with_ip;
+        let ips = events
+            .iter()
+            .map(|(log, _)| log.ip_address.as_deref().filter(|_| with_ip));
+        let columns: Vec<ArrayRef> = vec![
+            repeat_option(run.account_id.as_deref(), n),
+            text(|log| &log.email),
+            Arc::new(keys.collect::<StringArray>()),
+            Arc::new(TimestampMicrosecondArray::from_iter(times).with_timezone("UTC")),
+            Arc::new(names.collect::<StringArray>()),
+            text(|log| &log.client_type),
+            text(|log| &log.version),
+            Arc::new(ips.collect::<StringArray>()),
+            repeat_time(run.extracted_at_micros, n),
+            repeat_option(Some(&run.run_id), n),
+        ];
+        RecordBatch::try_new(events_schema(), columns)
     }
 
     /// An event's time, name and user, counted; a sign-in within the window is its user's.
@@ -288,46 +312,32 @@ impl ActivityTracker {
         let mut batches = Vec::new();
         for chunk in self.users.chunks(ACTIVITY_BATCH_ROWS) {
             let n = chunk.len();
-            let mut user_key = StringBuilder::new();
-            let mut email = StringBuilder::new();
-            let mut status = StringBuilder::new();
-            let mut plan = StringBuilder::new();
-            let mut sign_ins = Int32Builder::with_capacity(n);
-            let mut first = timestamps(n);
-            let mut last = timestamps(n);
+            let text = |value: fn(&Tracked) -> &str| -> ArrayRef {
+                Arc::new(StringArray::from_iter_values(chunk.iter().map(value)))
+            };
+            let time = |value: fn(&Tracked) -> Option<i64>| -> ArrayRef {
+                let times = TimestampMicrosecondArray::from_iter(chunk.iter().map(value));
+                Arc::new(times.with_timezone("UTC"))
+            };
             let mut clients = ListBuilder::new(StringBuilder::new());
-            let mut last_login = timestamps(n);
-            let mut last_seen = timestamps(n);
-            for u in chunk {
-                user_key.append_value(&u.user_key);
-                email.append_value(&u.email);
-                status.append_value(&u.status);
-                plan.append_value(u.plan);
-                sign_ins.append_value(u.sign_ins);
-                first.append_option(u.first);
-                last.append_option(u.last);
-                u.clients
-                    .iter()
-                    .for_each(|c| clients.values().append_value(c));
-                clients.append(true);
-                last_login.append_option(u.last_login);
-                // The later of the two; `None` orders below any time.
-                last_seen.append_option(u.last_login.max(u.last));
-            }
+            clients.extend(chunk.iter().map(|u| Some(u.clients.iter().map(Some))));
             let columns: Vec<ArrayRef> = vec![
                 repeat_option(run.account_id.as_deref(), n),
-                Arc::new(user_key.finish()),
-                Arc::new(email.finish()),
-                Arc::new(status.finish()),
-                Arc::new(plan.finish()),
-                Arc::new(sign_ins.finish()),
-                Arc::new(first.finish()),
-                Arc::new(last.finish()),
+                text(|u| &u.user_key),
+                text(|u| &u.email),
+                text(|u| &u.status),
+                text(|u| u.plan),
+                Arc::new(Int32Array::from_iter_values(
+                    chunk.iter().map(|u| u.sign_ins),
+                )),
+                time(|u| u.first),
+                time(|u| u.last),
                 Arc::new(clients.finish()),
-                Arc::new(last_login.finish()),
-                Arc::new(last_seen.finish()),
-                repeat_date(from, n),
-                repeat_date(to, n),
+                time(|u| u.last_login),
+                // The later of the two; `None` orders below any time.
+                time(|u| u.last_login.max(u.last)),
+                Arc::new(Date32Array::from(vec![from; n])),
+                Arc::new(Date32Array::from(vec![to; n])),
                 repeat_time(run.extracted_at_micros, n),
                 repeat_option(Some(&run.run_id), n),
             ];
@@ -335,74 +345,6 @@ impl ActivityTracker {
         }
         Ok((batches, stats))
     }
-}
-
-/// The columns of one page of events.
-struct EventColumns {
-    len: usize,
-    email: StringBuilder,
-    user_key: StringBuilder,
-    event_time: TimestampMicrosecondBuilder,
-    event: StringBuilder,
-    client_type: StringBuilder,
-    client_version: StringBuilder,
-    ip_address: StringBuilder,
-}
-
-impl EventColumns {
-    fn with_capacity(n: usize) -> Self {
-        EventColumns {
-            len: 0,
-            email: StringBuilder::with_capacity(n, n * 24),
-            user_key: StringBuilder::with_capacity(n, n * 22),
-            event_time: timestamps(n),
-            event: StringBuilder::with_capacity(n, n * 8),
-            client_type: StringBuilder::with_capacity(n, n * 8),
-            client_version: StringBuilder::with_capacity(n, n * 12),
-            ip_address: StringBuilder::new(),
-        }
-    }
-
-    /// Appends one event, with its user's key and its IP address when kept.
-    fn append(
-        &mut self,
-        log: &ActivityLog,
-        event: &Placed,
-        user_key: Option<&str>,
-        ip: Option<&str>,
-    ) {
-        self.email.append_option(log.email.as_deref());
-        self.user_key.append_option(user_key);
-        self.event_time.append_option(event.time);
-        self.event.append_option(event.name.as_deref());
-        self.client_type.append_option(log.client_type.as_deref());
-        self.client_version.append_option(log.version.as_deref());
-        self.ip_address.append_option(ip);
-        self.len += 1;
-    }
-
-    fn finish(mut self, run: &RunContext) -> Result<RecordBatch, ArrowError> {
-        let n = self.len;
-        let columns: Vec<ArrayRef> = vec![
-            repeat_option(run.account_id.as_deref(), n),
-            Arc::new(self.email.finish()),
-            Arc::new(self.user_key.finish()),
-            Arc::new(self.event_time.finish()),
-            Arc::new(self.event.finish()),
-            Arc::new(self.client_type.finish()),
-            Arc::new(self.client_version.finish()),
-            Arc::new(self.ip_address.finish()),
-            repeat_time(run.extracted_at_micros, n),
-            repeat_option(Some(&run.run_id), n),
-        ];
-        RecordBatch::try_new(events_schema(), columns)
-    }
-}
-
-fn repeat_date(days: i32, n: usize) -> ArrayRef {
-    let mut builder = Date32Builder::with_capacity(n);
-    builder.append_slice(&vec![days; n]);
-    Arc::new(builder.finish())
 }
 
 #[cfg(test)]

@@ -12,15 +12,14 @@
 
 use std::sync::{Arc, OnceLock};
 
-use arrow_array::builder::{Int32Builder, StringBuilder};
-use arrow_array::{ArrayRef, RecordBatch};
+use arrow_array::{ArrayRef, Int32Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, SchemaRef};
 use extractor::Page;
 use extractor::zoom::user_settings::Settings;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::batch::{repeat_option, repeat_time};
+use crate::batch::{repeat_option, repeat_text, repeat_time};
 use crate::context::RunContext;
 use crate::schema::{shared, text, timestamp_type};
 
@@ -195,27 +194,19 @@ pub fn addon_rows(
     }
     stats.addons += on.len() as u64;
     let n = on.len();
-    let (mut key, mut addon, mut value, mut capacity, mut json) = (
-        StringBuilder::new(),
-        StringBuilder::new(),
-        StringBuilder::new(),
-        Int32Builder::new(),
-        StringBuilder::new(),
-    );
-    for one in &on {
-        key.append_value(user_key);
-        addon.append_value(&one.name);
-        value.append_value(&one.value);
-        capacity.append_option(one.capacity.and_then(|c| i32::try_from(c).ok()));
-        json.append_value(&one.own_members);
-    }
+    let text = |value: fn(&AddonOn) -> &str| -> ArrayRef {
+        Arc::new(StringArray::from_iter_values(on.iter().map(value)))
+    };
+    let capacities = on
+        .iter()
+        .map(|a| a.capacity.and_then(|c| i32::try_from(c).ok()));
     let columns: Vec<ArrayRef> = vec![
         repeat_option(run.account_id.as_deref(), n),
-        Arc::new(key.finish()),
-        Arc::new(addon.finish()),
-        Arc::new(value.finish()),
-        Arc::new(capacity.finish()),
-        Arc::new(json.finish()),
+        repeat_text(user_key, n),
+        text(|a| &a.name),
+        text(|a| &a.value),
+        Arc::new(Int32Array::from_iter(capacities)),
+        text(|a| &a.own_members),
         repeat_time(run.extracted_at_micros, n),
         repeat_option(Some(&run.run_id), n),
     ];

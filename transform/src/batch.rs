@@ -5,14 +5,14 @@ use std::sync::Arc;
 use arrow_array::builder::{
     BooleanBuilder, Int32Builder, ListBuilder, StringBuilder, TimestampMicrosecondBuilder,
 };
-use arrow_array::{ArrayRef, RecordBatch};
+use arrow_array::{ArrayRef, Int32Array, RecordBatch, StringArray, TimestampMicrosecondArray};
 use arrow_schema::ArrowError;
 
 use crate::context::RunContext;
 use crate::row::{LicenseRow, Rejection};
 use crate::schema::{license_schema, rejects_schema};
 
-pub(crate) fn timestamps(capacity: usize) -> TimestampMicrosecondBuilder {
+fn timestamps(capacity: usize) -> TimestampMicrosecondBuilder {
     TimestampMicrosecondBuilder::with_capacity(capacity).with_timezone("UTC")
 }
 
@@ -77,16 +77,6 @@ impl LicenseBatchBuilder {
         }
     }
 
-    /// Number of rows appended since the last `finish`.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Whether no row was appended since the last `finish`.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     /// Appends one row.
     pub fn append(&mut self, row: &LicenseRow<'_>) {
         self.len += 1;
@@ -109,14 +99,8 @@ impl LicenseBatchBuilder {
         self.last_login_at.append_option(row.last_login_at);
         self.last_client_version
             .append_option(row.last_client_version.as_deref());
-        match &row.group_ids {
-            Some(ids) => {
-                ids.iter()
-                    .for_each(|id| self.group_ids.values().append_value(id));
-                self.group_ids.append(true);
-            }
-            None => self.group_ids.append(false),
-        }
+        let group_ids = row.group_ids.as_ref().map(|ids| ids.iter().map(Some));
+        self.group_ids.append_option(group_ids);
         self.employee_unique_id
             .append_option(row.employee_unique_id.as_deref());
         self.verified.append_option(row.verified);
@@ -159,82 +143,33 @@ impl LicenseBatchBuilder {
     }
 }
 
-/// Accumulates rejections into one batch of the rejects schema.
-pub struct RejectBatchBuilder {
-    len: usize,
-    user_key: StringBuilder,
-    user_id: StringBuilder,
-    email: StringBuilder,
-    status: StringBuilder,
-    plan_type_code: Int32Builder,
-    reason: StringBuilder,
-    detail: StringBuilder,
-    raw: StringBuilder,
-}
-
-impl Default for RejectBatchBuilder {
-    fn default() -> Self {
-        Self::with_capacity(16, 16 * 16)
-    }
-}
-
-impl RejectBatchBuilder {
-    /// A builder for `capacity` rejections whose raw JSON takes `raw_bytes` in all: sized exactly,
-    /// since a page of rejected records can carry a megabyte of raw text and a builder left to grow
-    /// by doubling would hold up to twice that.
-    pub fn with_capacity(capacity: usize, raw_bytes: usize) -> Self {
-        RejectBatchBuilder {
-            len: 0,
-            user_key: text(capacity),
-            user_id: text(capacity),
-            email: text(capacity),
-            status: text(capacity),
-            plan_type_code: Int32Builder::with_capacity(capacity),
-            reason: text(capacity),
-            detail: text(capacity),
-            raw: StringBuilder::with_capacity(capacity, raw_bytes),
-        }
-    }
-
-    /// Number of rejections appended since the last `finish`.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Whether no rejection was appended since the last `finish`.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// Appends one rejection.
-    pub fn append(&mut self, rejection: &Rejection<'_>) {
-        self.len += 1;
-        self.user_key.append_option(rejection.user_key.as_deref());
-        self.user_id.append_option(rejection.user_id.as_deref());
-        self.email.append_option(rejection.email.as_deref());
-        self.status.append_option(rejection.status.as_deref());
-        self.plan_type_code.append_option(rejection.plan_type_code);
-        self.reason.append_value(rejection.reason.as_str());
-        self.detail.append_value(&rejection.detail);
-        self.raw.append_value(rejection.raw);
-    }
-
-    /// Takes the rejections appended so far as a batch.
-    pub fn finish(&mut self, ctx: &RunContext) -> Result<RecordBatch, ArrowError> {
-        let n = std::mem::take(&mut self.len);
-        let columns: Vec<ArrayRef> = vec![
-            repeat_text(&ctx.run_id, n),
-            Arc::new(self.user_key.finish()),
-            Arc::new(self.user_id.finish()),
-            Arc::new(self.email.finish()),
-            Arc::new(self.status.finish()),
-            Arc::new(self.plan_type_code.finish()),
-            Arc::new(self.reason.finish()),
-            Arc::new(self.detail.finish()),
-            Arc::new(self.raw.finish()),
-        ];
-        RecordBatch::try_new(rejects_schema(), columns)
-    }
+/// The rejections of a page as one batch of the rejects schema. `raw` is sized exactly, since a
+/// page of rejected records can carry a megabyte of raw text and a builder left to grow by
+/// doubling would hold up to twice that.
+pub fn rejects_batch<'a>(
+    rejections: &[Box<Rejection<'a>>],
+    ctx: &RunContext,
+) -> Result<RecordBatch, ArrowError> {
+    let n = rejections.len();
+    let text = |value: for<'r> fn(&'r Rejection<'a>) -> Option<&'r str>| -> ArrayRef {
+        Arc::new(rejections.iter().map(|r| value(r)).collect::<StringArray>())
+    };
+    let mut raw = StringBuilder::with_capacity(n, rejections.iter().map(|r| r.raw.len()).sum());
+    rejections.iter().for_each(|r| raw.append_value(r.raw));
+    let columns: Vec<ArrayRef> = vec![
+        repeat_text(&ctx.run_id, n),
+        text(|r| r.user_key.as_deref()),
+        text(|r| r.user_id.as_deref()),
+        text(|r| r.email.as_deref()),
+        text(|r| r.status.as_deref()),
+        Arc::new(Int32Array::from_iter(
+            rejections.iter().map(|r| r.plan_type_code),
+        )),
+        text(|r| Some(r.reason.as_str())),
+        text(|r| Some(r.detail.as_str())),
+        Arc::new(raw.finish()),
+    ];
+    RecordBatch::try_new(rejects_schema(), columns)
 }
 
 pub(crate) fn repeat_text(value: &str, n: usize) -> ArrayRef {
@@ -250,7 +185,5 @@ pub(crate) fn repeat_option(value: Option<&str>, n: usize) -> ArrayRef {
 }
 
 pub(crate) fn repeat_time(micros: i64, n: usize) -> ArrayRef {
-    let mut builder = timestamps(n);
-    builder.append_slice(&vec![micros; n]);
-    Arc::new(builder.finish())
+    Arc::new(TimestampMicrosecondArray::from(vec![micros; n]).with_timezone("UTC"))
 }

@@ -19,14 +19,13 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, OnceLock};
 
-use arrow_array::builder::StringBuilder;
-use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
 use arrow_schema::{ArrowError, Field, SchemaRef};
 use serde::Serialize;
 
 use crate::batch::{repeat_text, repeat_time};
-use crate::columns::{fingerprint, text_of};
-use crate::schema::{columns_of, license_schema, rejects_schema, shared, text, timestamp_type};
+use crate::columns::{fingerprint, take_rows, text_of};
+use crate::schema::{fields_of, license_schema, rejects_schema, shared, text, timestamp_type};
 
 /// A kind of change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -78,31 +77,29 @@ pub struct RunStamp {
 /// The license table's columns a comparison reads.
 pub fn change_columns() -> SchemaRef {
     static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
-    SCHEMA
-        .get_or_init(|| {
-            columns_of(
-                &license_schema(),
-                &[
-                    "account_id",
-                    "user_key",
-                    "user_id",
-                    "email",
-                    "display_name",
-                    "status",
-                    "plan",
-                    "department",
-                ],
-            )
-        })
-        .clone()
+    shared(&SCHEMA, || {
+        fields_of(
+            &license_schema(),
+            &[
+                "account_id",
+                "user_key",
+                "user_id",
+                "email",
+                "display_name",
+                "status",
+                "plan",
+                "department",
+            ],
+        )
+    })
 }
 
 /// The rejects table's columns a comparison reads (how a user left).
 pub fn reject_columns() -> SchemaRef {
     static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
-    SCHEMA
-        .get_or_init(|| columns_of(&rejects_schema(), &["user_key", "reason"]))
-        .clone()
+    shared(&SCHEMA, || {
+        fields_of(&rejects_schema(), &["user_key", "reason"])
+    })
 }
 
 /// `zoom_user_changes`: one row per change.
@@ -256,7 +253,7 @@ impl Comparison {
     ) -> Result<Option<RecordBatch>, ArrowError> {
         let view = View::of(batch)?;
         self.stats.to_users += batch.num_rows() as u64;
-        let mut out = ChangeRows::default();
+        let mut out = Vec::new();
         for row in 0..batch.num_rows() {
             let key = view.key.value(row);
             let active = view.status.value(row) == "active";
@@ -275,78 +272,59 @@ impl Comparison {
                 }
                 None => (None, None),
             };
+            let plan = view.plan.value(row);
+            let change = Change::of(row);
             let Some(entry) = found.and_then(|fp| self.users.get_mut(&fp)) else {
-                out.push(
-                    &view,
-                    row,
-                    ChangeKind::Joined,
-                    None,
-                    Some(view.plan.value(row)),
-                );
+                out.push(change(ChangeKind::Joined, None, Some(self.words.id(plan))));
                 continue;
             };
             entry.matched = true;
             let entry = *entry;
             if let (Some(previous), true) = (previous_key, active) {
-                out.push(
-                    &view,
-                    row,
-                    ChangeKind::Activated,
-                    Some("pending"),
-                    Some("active"),
-                );
-                if previous != key {
-                    out.previous(&previous);
-                }
+                let (pending, active) = (self.words.id("pending"), self.words.id("active"));
+                out.push(Change {
+                    previous: (previous != key).then_some(previous),
+                    ..change(ChangeKind::Activated, Some(pending), Some(active))
+                });
             }
-            let plan = view.plan.value(row);
+            // Texts compared as they are; only a change's are interned.
             if self.words.word(entry.plan) != plan {
-                let before = self.words.word(entry.plan).to_string();
-                out.push(
-                    &view,
-                    row,
-                    ChangeKind::PlanChanged,
-                    Some(&before),
-                    Some(plan),
-                );
+                let to = Some(self.words.id(plan));
+                out.push(change(ChangeKind::PlanChanged, Some(entry.plan), to));
             }
             let department = view.department(row);
-            let before = entry.department.map(|d| self.words.word(d));
-            if before != department {
-                let before = before.map(str::to_string);
-                let kind = ChangeKind::DepartmentChanged;
-                out.push(&view, row, kind, before.as_deref(), department);
+            if entry.department.map(|d| self.words.word(d)) != department {
+                let to = department.map(|d| self.words.id(d));
+                out.push(change(ChangeKind::DepartmentChanged, entry.department, to));
             }
         }
-        self.finish(out)
+        self.finish(batch, out)
     }
 
     /// The users of a batch of the earlier run's [`change_columns`] the later run did not have.
     pub fn left_in(&mut self, batch: &RecordBatch) -> Result<Option<RecordBatch>, ArrowError> {
         let view = View::of(batch)?;
-        let mut out = ChangeRows::default();
+        let mut out = Vec::new();
         for row in 0..batch.num_rows() {
             let fp = fingerprint(view.key.value(row));
             if self.users.get(&fp).is_none_or(|e| e.matched) {
                 continue;
             }
             let how = match (self.rejected.get(&fp), self.later) {
-                (_, LaterListing::RejectsUnknown) => "not_listed",
-                (Some(reason), _) => self.words.word(*reason),
-                (None, LaterListing::EveryStatus) => "deleted",
-                (None, LaterListing::WithoutInactive) => "not_listed",
+                (_, LaterListing::RejectsUnknown) => self.words.id("not_listed"),
+                (Some(reason), _) => *reason,
+                (None, LaterListing::EveryStatus) => self.words.id("deleted"),
+                (None, LaterListing::WithoutInactive) => self.words.id("not_listed"),
             };
-            *self.stats.left_as.entry(how.to_string()).or_default() += 1;
-            out.push(
-                &view,
-                row,
-                ChangeKind::Left,
-                Some(view.plan.value(row)),
-                None,
-            );
-            out.detail(how);
+            let detail = self.words.word(how).to_string();
+            *self.stats.left_as.entry(detail).or_default() += 1;
+            let plan = self.words.id(view.plan.value(row));
+            out.push(Change {
+                detail: Some(how),
+                ..Change::of(row)(ChangeKind::Left, Some(plan), None)
+            });
         }
-        self.finish(out)
+        self.finish(batch, out)
     }
 
     /// What the comparison found so far.
@@ -354,37 +332,66 @@ impl Comparison {
         &self.stats
     }
 
-    fn finish(&mut self, out: ChangeRows) -> Result<Option<RecordBatch>, ArrowError> {
-        for kind in &out.kinds {
-            *self.stats.by_kind.entry(*kind).or_default() += 1;
+    /// The rows of `changes`, found in `batch`: the user's columns taken from its row there.
+    fn finish(
+        &mut self,
+        batch: &RecordBatch,
+        changes: Vec<Change>,
+    ) -> Result<Option<RecordBatch>, ArrowError> {
+        for change in &changes {
+            *self.stats.by_kind.entry(change.kind).or_default() += 1;
         }
-        if out.kinds.is_empty() {
+        if changes.is_empty() {
             return Ok(None);
         }
-        out.build(&self.from, &self.to).map(Some)
+        let take = take_rows(batch, changes.iter().map(|c| c.row));
+        let words = |id: fn(&Change) -> Option<u32>| -> ArrayRef {
+            let texts = changes.iter().map(|c| id(c).map(|w| self.words.word(w)));
+            Arc::new(texts.collect::<StringArray>())
+        };
+        let (from, to, n) = (&self.from, &self.to, changes.len());
+        let columns: Vec<ArrayRef> = vec![
+            take("account_id")?,
+            Arc::new(StringArray::from_iter_values(
+                changes.iter().map(|c| c.kind.as_str()),
+            )),
+            take("user_key")?,
+            Arc::new(
+                changes
+                    .iter()
+                    .map(|c| c.previous.as_deref())
+                    .collect::<StringArray>(),
+            ),
+            take("user_id")?,
+            take("email")?,
+            take("display_name")?,
+            take("department")?,
+            words(|c| c.from),
+            words(|c| c.to),
+            words(|c| c.detail),
+            repeat_text(&from.run_id, n),
+            repeat_text(&to.run_id, n),
+            repeat_time(from.extracted_at, n),
+            repeat_time(to.extracted_at, n),
+        ];
+        RecordBatch::try_new(changes_schema(), columns).map(Some)
     }
 }
 
-/// The text columns of a batch of [`change_columns`].
+/// The text columns of a batch of [`change_columns`] the comparison reads.
 struct View<'a> {
-    account: &'a arrow_array::StringArray,
-    key: &'a arrow_array::StringArray,
-    user_id: &'a arrow_array::StringArray,
-    email: &'a arrow_array::StringArray,
-    name: &'a arrow_array::StringArray,
-    status: &'a arrow_array::StringArray,
-    plan: &'a arrow_array::StringArray,
-    departments: &'a arrow_array::StringArray,
+    key: &'a StringArray,
+    email: &'a StringArray,
+    status: &'a StringArray,
+    plan: &'a StringArray,
+    departments: &'a StringArray,
 }
 
 impl<'a> View<'a> {
     fn of(batch: &'a RecordBatch) -> Result<Self, ArrowError> {
         Ok(View {
-            account: text_of(batch, "account_id")?,
             key: text_of(batch, "user_key")?,
-            user_id: text_of(batch, "user_id")?,
             email: text_of(batch, "email")?,
-            name: text_of(batch, "display_name")?,
             status: text_of(batch, "status")?,
             plan: text_of(batch, "plan")?,
             departments: text_of(batch, "department")?,
@@ -398,83 +405,26 @@ impl<'a> View<'a> {
     }
 }
 
-/// Change rows being built.
-#[derive(Default)]
-struct ChangeRows {
-    kinds: Vec<ChangeKind>,
-    account: StringBuilder,
-    change: StringBuilder,
-    key: StringBuilder,
-    previous: Vec<Option<String>>,
-    user_id: StringBuilder,
-    email: StringBuilder,
-    name: StringBuilder,
-    department: StringBuilder,
-    from_value: StringBuilder,
-    to_value: StringBuilder,
-    detail: Vec<Option<String>>,
+/// A change of the user at `row` of the batch compared; texts are [`Words`] ids.
+struct Change {
+    row: usize,
+    kind: ChangeKind,
+    from: Option<u32>,
+    to: Option<u32>,
+    previous: Option<String>,
+    detail: Option<u32>,
 }
 
-impl ChangeRows {
-    /// A change of the user at `row` of `view`.
-    fn push(
-        &mut self,
-        view: &View<'_>,
-        row: usize,
-        kind: ChangeKind,
-        from: Option<&str>,
-        to: Option<&str>,
-    ) {
-        fn text(a: &arrow_array::StringArray, row: usize) -> Option<&str> {
-            a.is_valid(row).then(|| a.value(row))
+impl Change {
+    /// The changes of the user at `row`, without previous key or detail.
+    fn of(row: usize) -> impl Fn(ChangeKind, Option<u32>, Option<u32>) -> Change {
+        move |kind, from, to| Change {
+            row,
+            kind,
+            from,
+            to,
+            previous: None,
+            detail: None,
         }
-        self.kinds.push(kind);
-        self.account.append_option(text(view.account, row));
-        self.change.append_value(kind.as_str());
-        self.key.append_value(view.key.value(row));
-        self.previous.push(None);
-        self.user_id.append_option(text(view.user_id, row));
-        self.email.append_value(view.email.value(row));
-        self.name.append_option(text(view.name, row));
-        self.department.append_option(view.department(row));
-        self.from_value.append_option(from);
-        self.to_value.append_option(to);
-        self.detail.push(None);
-    }
-
-    /// The previous key of the last change pushed.
-    fn previous(&mut self, key: &str) {
-        if let Some(last) = self.previous.last_mut() {
-            *last = Some(key.to_string());
-        }
-    }
-
-    /// The detail of the last change pushed: how a user left.
-    fn detail(&mut self, detail: &str) {
-        if let Some(last) = self.detail.last_mut() {
-            *last = Some(detail.to_string());
-        }
-    }
-
-    fn build(mut self, from: &RunStamp, to: &RunStamp) -> Result<RecordBatch, ArrowError> {
-        let n = self.kinds.len();
-        let columns: Vec<ArrayRef> = vec![
-            Arc::new(self.account.finish()),
-            Arc::new(self.change.finish()),
-            Arc::new(self.key.finish()),
-            Arc::new(arrow_array::StringArray::from(self.previous)),
-            Arc::new(self.user_id.finish()),
-            Arc::new(self.email.finish()),
-            Arc::new(self.name.finish()),
-            Arc::new(self.department.finish()),
-            Arc::new(self.from_value.finish()),
-            Arc::new(self.to_value.finish()),
-            Arc::new(arrow_array::StringArray::from(self.detail)),
-            repeat_text(&from.run_id, n),
-            repeat_text(&to.run_id, n),
-            repeat_time(from.extracted_at, n),
-            repeat_time(to.extracted_at, n),
-        ];
-        RecordBatch::try_new(changes_schema(), columns)
     }
 }

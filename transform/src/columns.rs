@@ -2,7 +2,7 @@
 //! users by (16 bytes per user, not the key).
 
 use arrow_array::cast::AsArray;
-use arrow_array::{ArrayRef, RecordBatch, StringArray};
+use arrow_array::{ArrayRef, RecordBatch, StringArray, UInt32Array};
 use arrow_schema::ArrowError;
 
 /// A user key's 128-bit fingerprint (XXH3-128).
@@ -25,4 +25,13 @@ pub(crate) fn text_of<'a>(
     column(batch, name)?
         .as_string_opt::<i32>()
         .ok_or_else(|| ArrowError::SchemaError(format!("column `{name}` is not text")))
+}
+
+/// The columns of `batch`, by name, taken at `rows` (in that order, repeats allowed).
+pub(crate) fn take_rows(
+    batch: &RecordBatch,
+    rows: impl Iterator<Item = usize>,
+) -> impl Fn(&str) -> Result<ArrayRef, ArrowError> {
+    let indices = UInt32Array::from_iter_values(rows.map(|row| row as u32));
+    move |name| arrow_select::take::take(column(batch, name)?.as_ref(), &indices, None)
 }

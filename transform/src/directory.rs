@@ -5,8 +5,7 @@
 use std::collections::HashSet;
 use std::sync::{Arc, OnceLock};
 
-use arrow_array::builder::{Int32Builder, StringBuilder};
-use arrow_array::{ArrayRef, RecordBatch};
+use arrow_array::{ArrayRef, Int32Array, RecordBatch, StringArray};
 use arrow_schema::{ArrowError, DataType, Field, SchemaRef};
 use extractor::Page;
 use extractor::zoom::named::Named;
@@ -88,13 +87,7 @@ impl ListReader {
         schema: SchemaRef,
         described: bool,
     ) -> Result<RecordBatch, ArrowError> {
-        let (mut id, mut name, mut description, mut members) = (
-            StringBuilder::new(),
-            StringBuilder::new(),
-            StringBuilder::new(),
-            Int32Builder::new(),
-        );
-        let mut n = 0;
+        let mut kept = Vec::new();
         for raw in page.records() {
             self.stats.seen += 1;
             let record: Named = serde_json::from_str(raw).unwrap_or_else(|_| {
@@ -108,22 +101,29 @@ impl ListReader {
                 continue;
             }
             self.stats.written += 1;
-            n += 1;
-            id.append_option(record.id.as_deref());
-            name.append_option(record.name.as_deref());
-            description.append_option(record.description.as_deref());
-            members.append_option(record.total_members.and_then(|m| i32::try_from(m).ok()));
+            kept.push(record);
         }
-        let mut columns: Vec<ArrayRef> = vec![
+        let n = kept.len();
+        let text = |value: fn(&Named) -> &Option<String>| -> ArrayRef {
+            Arc::new(
+                kept.iter()
+                    .map(|r| value(r).as_deref())
+                    .collect::<StringArray>(),
+            )
+        };
+        let members = kept
+            .iter()
+            .map(|r| r.total_members.and_then(|m| i32::try_from(m).ok()));
+        let mut columns = vec![
             repeat_option(run.account_id.as_deref(), n),
-            Arc::new(id.finish()),
-            Arc::new(name.finish()),
+            text(|r| &r.id),
+            text(|r| &r.name),
         ];
         if described {
-            columns.push(Arc::new(description.finish()));
+            columns.push(text(|r| &r.description));
         }
         columns.extend([
-            Arc::new(members.finish()) as ArrayRef,
+            Arc::new(Int32Array::from_iter(members)) as ArrayRef,
             repeat_time(run.extracted_at_micros, n),
             repeat_option(Some(&run.run_id), n),
         ]);

@@ -29,13 +29,10 @@ pub mod table;
 pub mod transformer;
 
 pub use activity::ActivityStats;
-pub use batch::{LicenseBatchBuilder, RejectBatchBuilder};
 pub use context::{ActivityContext, RunContext};
-pub use plan::Plan;
-pub use reader::{PageReader, TransformError, TransformedPage};
-pub use row::{LicenseRow, RejectReason, Rejection};
-pub use rules::{Outcome, classify};
-pub use schema::{SCHEMA_VERSION, license_schema, rejects_schema};
+pub use reader::{TransformError, TransformedPage};
+pub use row::RejectReason;
+pub use schema::SCHEMA_VERSION;
 pub use stats::TransformStats;
 pub use table::Table;
 pub use transformer::Transformer;

@@ -33,8 +33,7 @@ impl TransformedPage {
     pub fn batch(&self, table: Table) -> Option<&RecordBatch> {
         self.batches
             .iter()
-            .find(|(t, _)| *t == table)
-            .map(|(_, b)| b)
+            .find_map(|(t, b)| (*t == table).then_some(b))
     }
 }
 

@@ -15,17 +15,19 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, OnceLock};
 
-use arrow_array::builder::{Date32Builder, Int32Builder, StringBuilder};
 use arrow_array::cast::AsArray;
 use arrow_array::types::{Date32Type, TimestampMicrosecondType};
-use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_array::{
+    Array, ArrayRef, Date32Array, Int32Array, RecordBatch, StringArray, TimestampMicrosecondArray,
+};
 use arrow_schema::{ArrowError, DataType, Field, SchemaRef};
 use serde::Serialize;
 
 use crate::activity::user_activity_schema;
-use crate::batch::{repeat_text, repeat_time, timestamps};
-use crate::columns::{column, fingerprint, text_of};
-use crate::schema::{columns_of, license_schema, shared, text, text_list_type, timestamp_type};
+use crate::batch::{repeat_text, repeat_time};
+use crate::columns::{column, fingerprint, take_rows, text_of};
+use crate::plan::Plan;
+use crate::schema::{fields_of, license_schema, shared, text, text_list_type, timestamp_type};
 
 /// Microseconds in a day.
 const DAY_MICROS: i64 = 86_400_000_000;
@@ -76,39 +78,35 @@ pub struct ReclaimRules {
 /// The license table's columns a reclaim reads.
 pub fn license_columns() -> SchemaRef {
     static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
-    SCHEMA
-        .get_or_init(|| {
-            columns_of(
-                &license_schema(),
-                &[
-                    "account_id",
-                    "user_key",
-                    "user_id",
-                    "email",
-                    "display_name",
-                    "department",
-                    "group_ids",
-                    "status",
-                    "plan",
-                    "user_created_at",
-                    "last_login_at",
-                ],
-            )
-        })
-        .clone()
+    shared(&SCHEMA, || {
+        fields_of(
+            &license_schema(),
+            &[
+                "account_id",
+                "user_key",
+                "user_id",
+                "email",
+                "display_name",
+                "department",
+                "group_ids",
+                "status",
+                "plan",
+                "user_created_at",
+                "last_login_at",
+            ],
+        )
+    })
 }
 
 /// The activity table's columns a reclaim reads, when the run wrote it.
 pub fn activity_columns() -> SchemaRef {
     static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
-    SCHEMA
-        .get_or_init(|| {
-            columns_of(
-                &user_activity_schema(),
-                &["user_key", "plan", "last_sign_in_at", "window_start"],
-            )
-        })
-        .clone()
+    shared(&SCHEMA, || {
+        fields_of(
+            &user_activity_schema(),
+            &["user_key", "plan", "last_sign_in_at", "window_start"],
+        )
+    })
 }
 
 /// `zoom_reclaim_candidates`: one row per seat that can be reclaimed.
@@ -184,7 +182,7 @@ impl SignIns {
             if starts.is_valid(row) {
                 self.window_start = Some(starts.value(row));
             }
-            if plans.value(row) == crate::Plan::Licensed.as_str() {
+            if plans.value(row) == Plan::Licensed.as_str() {
                 let at = last.is_valid(row).then(|| last.value(row));
                 self.last.insert(fingerprint(keys.value(row)), at);
             }
@@ -229,7 +227,7 @@ impl Reclaimer {
         let mut candidates = Vec::new();
         self.stats.users_read += batch.num_rows() as u64;
         for row in 0..batch.num_rows() {
-            if plan.value(row) != crate::Plan::Licensed.as_str() {
+            if plan.value(row) != Plan::Licensed.as_str() {
                 continue;
             }
             let pending = match status.value(row) {
@@ -303,27 +301,17 @@ fn build(
     rules: &ReclaimRules,
     window_start: Option<i32>,
 ) -> Result<RecordBatch, ArrowError> {
-    let indices =
-        arrow_array::UInt32Array::from_iter_values(candidates.iter().map(|c| c.row as u32));
-    let take = |name: &str| -> Result<ArrayRef, ArrowError> {
-        arrow_select::take::take(column(batch, name)?.as_ref(), &indices, None)
-    };
+    let take = take_rows(batch, candidates.iter().map(|c| c.row));
     let n = candidates.len();
-    let mut reason = StringBuilder::new();
-    let mut signed_in = timestamps(n);
-    let mut days_idle = Int32Builder::new();
-    let mut since_created = Int32Builder::new();
-    let mut threshold = Int32Builder::new();
-    let mut window = Date32Builder::new();
-    let clamp = |d: Option<i64>| d.map(|d| i32::try_from(d).unwrap_or(i32::MAX));
-    for c in candidates {
-        reason.append_value(c.reason.as_str());
-        signed_in.append_option(c.signed_in);
-        days_idle.append_option(clamp(c.days_idle));
-        since_created.append_option(clamp(c.since_created));
-        threshold.append_value(i32::try_from(c.threshold).unwrap_or(i32::MAX));
-        window.append_option(window_start);
-    }
+    let clamp = |d: i64| i32::try_from(d).unwrap_or(i32::MAX);
+    let days = |days: fn(&Candidate) -> Option<i64>| -> ArrayRef {
+        Arc::new(Int32Array::from_iter(
+            candidates.iter().map(|c| days(c).map(clamp)),
+        ))
+    };
+    let reasons = candidates.iter().map(|c| c.reason.as_str());
+    let signed_in = candidates.iter().map(|c| c.signed_in);
+    let thresholds = candidates.iter().map(|c| clamp(c.threshold.into()));
     let columns: Vec<ArrayRef> = vec![
         take("account_id")?,
         take("user_key")?,
@@ -334,14 +322,14 @@ fn build(
         take("group_ids")?,
         take("status")?,
         take("plan")?,
-        Arc::new(reason.finish()),
+        Arc::new(StringArray::from_iter_values(reasons)),
         take("user_created_at")?,
         take("last_login_at")?,
-        Arc::new(signed_in.finish()),
-        Arc::new(days_idle.finish()),
-        Arc::new(since_created.finish()),
-        Arc::new(threshold.finish()),
-        Arc::new(window.finish()),
+        Arc::new(TimestampMicrosecondArray::from_iter(signed_in).with_timezone("UTC")),
+        days(|c| c.days_idle),
+        days(|c| c.since_created),
+        Arc::new(Int32Array::from_iter_values(thresholds)),
+        Arc::new(Date32Array::from(vec![window_start; n])),
         repeat_time(rules.as_of, n),
         repeat_text(&rules.run_id, n),
     ];

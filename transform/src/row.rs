@@ -1,7 +1,6 @@
 //! A license row and a rejection, as the rules produce them, borrowing from the page.
 
 use std::borrow::Cow;
-use std::fmt;
 
 use serde::Serialize;
 
@@ -74,12 +73,6 @@ impl RejectReason {
             RejectReason::UnsupportedPlan => "unsupported_plan",
             RejectReason::InvalidRecord => "invalid_record",
         }
-    }
-}
-
-impl fmt::Display for RejectReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

@@ -39,20 +39,17 @@ impl Outcome<'_> {
 /// Decides what one user record (its raw JSON text) becomes; `sweep` is the status it was listed under.
 pub fn classify(raw: &str, sweep: UserStatus) -> Outcome<'_> {
     // serde would read a JSON array positionally into the struct; a user is always an object.
-    if !raw.trim_start().starts_with('{') {
-        let detail = "not a user object: expected a JSON object".to_string();
-        return Outcome::Reject(Box::new(invalid_from_text(raw, sweep, detail)));
-    }
-    // The plain parse is the hot path; only a failure is parsed again to name the field, since
-    // tracking the path costs an allocation per field of every record.
-    let user = match serde_json::from_str::<ZoomUser<'_>>(raw) {
-        Ok(user) => user,
-        Err(_) => {
-            let detail = unreadable_detail(raw);
-            return Outcome::Reject(Box::new(invalid_from_text(raw, sweep, detail)));
+    let detail = if !raw.trim_start().starts_with('{') {
+        "not a user object: expected a JSON object".to_string()
+    } else {
+        // The plain parse is the hot path; only a failure is parsed again to name the field, since
+        // tracking the path costs an allocation per field of every record.
+        match serde_json::from_str::<ZoomUser<'_>>(raw) {
+            Ok(user) => return classify_user(raw, user, sweep),
+            Err(_) => unreadable_detail(raw),
         }
     };
-    classify_user(raw, user, sweep)
+    Outcome::Reject(Box::new(invalid_from_text(raw, sweep, detail)))
 }
 
 /// Says which field made a record unreadable.
@@ -60,14 +57,10 @@ fn unreadable_detail(raw: &str) -> String {
     let mut de = serde_json::Deserializer::from_str(raw);
     match serde_path_to_error::deserialize::<_, ZoomUser<'_>>(&mut de) {
         Ok(_) => "unreadable record".to_string(),
-        Err(err) => {
-            let path = err.path().to_string();
-            if path == "." {
-                format!("not a user object: {}", err.inner())
-            } else {
-                format!("field `{path}`: {}", err.inner())
-            }
-        }
+        Err(err) => match err.path().to_string() {
+            path if path == "." => format!("not a user object: {}", err.inner()),
+            path => format!("field `{path}`: {}", err.inner()),
+        },
     }
 }
 
@@ -96,8 +89,7 @@ impl<'a> Identity<'a> {
         &self,
         user_key: Option<Cow<'a, str>>,
         email: Option<Cow<'a, str>>,
-        reason: RejectReason,
-        detail: String,
+        (reason, detail): (RejectReason, String),
     ) -> Outcome<'a> {
         Outcome::Reject(Box::new(Rejection {
             user_key,
@@ -129,18 +121,13 @@ fn classify_user<'a>(raw: &'a str, mut user: ZoomUser<'a>, sweep: UserStatus) ->
         plan_code: user.plan_type,
     };
     let Some(email) = non_empty(user.email.take()) else {
-        let detail = "missing `email`".into();
-        return who.reject(
-            who.user_id.clone(),
-            None,
-            RejectReason::InvalidRecord,
-            detail,
-        );
+        let missing = (RejectReason::InvalidRecord, "missing `email`".into());
+        return who.reject(who.user_id.clone(), None, missing);
     };
     let key = user_key(who.user_id.as_ref(), &email);
     match check(&user, &who.status) {
         Ok(checked) => Outcome::Row(license_row(who, key, email, user, checked)),
-        Err((reason, detail)) => who.reject(Some(key), Some(email), reason, detail),
+        Err(why) => who.reject(Some(key), Some(email), why),
     }
 }
 
@@ -249,10 +236,9 @@ fn invalid_from_text(raw: &str, sweep: UserStatus, detail: String) -> Rejection<
     };
     let user_id = text("id");
     let email = text("email");
-    let user_key = match (&user_id, &email) {
-        (Some(id), _) => Some(id.clone()),
-        (None, Some(email)) => Some(Cow::Owned(format!("pending:{}", email.to_lowercase()))),
-        (None, None) => None,
+    let user_key = match &email {
+        Some(email) => Some(user_key(user_id.as_ref(), email)),
+        None => user_id.clone(),
     };
     let plan_type_code = object
         .as_ref()

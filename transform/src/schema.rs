@@ -33,9 +33,9 @@ pub fn text_list_type() -> DataType {
     DataType::List(Arc::new(Field::new_list_field(DataType::Utf8, true)))
 }
 
-/// The columns `names` of `schema`, in that order, with their types: what a command reading a
-/// table back asks for. A name not in `schema` is a bug of this crate, caught by its tests.
-pub fn columns_of(schema: &Schema, names: &[&str]) -> SchemaRef {
+/// The fields `names` of `schema`, in that order: the columns a command reading a table back asks
+/// for. A name not in `schema` is a bug of this crate, caught by its tests.
+pub(crate) fn fields_of(schema: &Schema, names: &[&str]) -> Vec<Field> {
     let fields: Vec<Field> = names
         .iter()
         .filter_map(|name| schema.field_with_name(name).ok().cloned())
@@ -45,7 +45,7 @@ pub fn columns_of(schema: &Schema, names: &[&str]) -> SchemaRef {
         names.len(),
         "a column named is not in the schema"
     );
-    Arc::new(Schema::new(fields))
+    fields
 }
 
 /// The license table: one row per registered user with a supported plan.

@@ -13,10 +13,9 @@ use std::collections::{BTreeMap, HashSet};
 use extractor::{Endpoint, Page, UserStatus};
 use xxhash_rust::xxh3::xxh3_128;
 
-use crate::batch::{LicenseBatchBuilder, RejectBatchBuilder};
+use crate::batch::{LicenseBatchBuilder, rejects_batch};
 use crate::context::RunContext;
 use crate::reader::{Followers, PageReader, TransformError, TransformedPage};
-use crate::row::Rejection;
 use crate::rules::{Outcome, classify};
 use crate::stats::TransformStats;
 use crate::table::Table;
@@ -99,7 +98,7 @@ impl PageReader for LicenseReader {
         }
         Ok(TransformedPage::of([
             (Table::Licenses, licenses.finish(run)?),
-            (Table::Rejects, rejects(&rejections).finish(run)?),
+            (Table::Rejects, rejects_batch(&rejections, run)?),
         ]))
     }
 
@@ -111,12 +110,4 @@ impl PageReader for LicenseReader {
         stats.add(&self.stats);
         Ok(TransformedPage::default())
     }
-}
-
-/// The rejections of a page in a builder sized for them.
-fn rejects(rejections: &[Box<Rejection<'_>>]) -> RejectBatchBuilder {
-    let raw_bytes = rejections.iter().map(|r| r.raw.len()).sum();
-    let mut rejects = RejectBatchBuilder::with_capacity(rejections.len(), raw_bytes);
-    rejections.iter().for_each(|r| rejects.append(r));
-    rejects
 }

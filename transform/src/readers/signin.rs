@@ -48,10 +48,7 @@ impl PageReader for SigninReader {
     }
 
     fn follow_user(&mut self, row: &LicenseRow<'_>) -> Result<(), String> {
-        match &mut self.tracker {
-            Some(tracker) => tracker.add_user(row),
-            None => Ok(()),
-        }
+        self.tracker.as_mut().map_or(Ok(()), |t| t.add_user(row))
     }
 
     fn finish(
