@@ -98,7 +98,7 @@ pub struct StatusCounts {
 /// A hive partition's keys.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PartitionInfo {
-    /// `dt=`.
+    /// The partition's date.
     pub dt: chrono::NaiveDate,
     /// `account=`.
     pub account: String,
@@ -111,6 +111,16 @@ pub struct Tool {
     pub name: String,
     /// The crate version.
     pub version: String,
+}
+
+impl Tool {
+    /// This build of the tool.
+    pub fn this() -> Self {
+        Tool {
+            name: crate::TOOL.into(),
+            version: crate::VERSION.into(),
+        }
+    }
 }
 
 /// The page source.
@@ -197,7 +207,8 @@ pub struct ActivitySection {
     pub counts: transform::ActivityStats,
 }
 
-fn rfc3339(t: DateTime<Utc>) -> String {
+/// A time as manifests write it: RFC 3339 in UTC, to the microsecond.
+pub fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
@@ -215,31 +226,25 @@ impl Manifest {
             RejectReason::UnsupportedPlan,
             RejectReason::InvalidRecord,
         ];
+        let (kind, path, recorded_to) = match &cfg.source {
+            SourceConfig::Replay(dir) => ("replay", dir.display().to_string(), None),
+            SourceConfig::Live(live) => {
+                let recorded_to = live.record.as_ref().map(|d| d.display().to_string());
+                ("zoom", live.client.api_url.to_string(), recorded_to)
+            }
+        };
         Manifest {
             manifest_version: MANIFEST_VERSION,
             run_id: cfg.run_id.clone(),
-            tool: Tool {
-                name: crate::TOOL.into(),
-                version: crate::VERSION.into(),
-            },
+            tool: Tool::this(),
             schema_version: transform::SCHEMA_VERSION,
-            source: match &cfg.source {
-                SourceConfig::Replay(dir) => Source {
-                    kind: "replay".into(),
-                    path: Some(dir.display().to_string()),
-                    recorded_to: None,
-                    account_id: report.account_id.clone(),
-                    account_name: None,
-                    include_fields: include_fields(report),
-                },
-                SourceConfig::Live(live) => Source {
-                    kind: "zoom".into(),
-                    path: Some(live.client.api_url.to_string()),
-                    recorded_to: live.record.as_ref().map(|d| d.display().to_string()),
-                    account_id: report.account_id.clone(),
-                    account_name: live.account_name.clone(),
-                    include_fields: include_fields(report),
-                },
+            source: Source {
+                kind: kind.into(),
+                path: Some(path),
+                recorded_to,
+                account_id: report.account_id.clone(),
+                account_name: cfg.account_name().map(str::to_owned),
+                include_fields: include_fields(report),
             },
             started_at: rfc3339(cfg.started_at),
             finished_at: rfc3339(finished_at),
