@@ -29,7 +29,6 @@ use crate::config::{ExtractConfig, LiveConfig, SourceConfig};
 use crate::datasets::{DATASETS, Dataset, WithOption, missing_scope};
 use crate::exit::{self, Failure};
 use crate::manifest::Manifest;
-use crate::reconcile::Reconciliation;
 use crate::targets::Targets;
 
 /// Pages waiting between the source and the transform.
@@ -310,16 +309,17 @@ pub async fn run_extract(
     }
     check_outcome(&report, &stats)?;
     // Every output committed, the manifest written last, a partitioned run published.
+    let zoom_counts = opened.zoom_counts;
     let manifest = |receipts, partition| {
-        let mut manifest = Manifest::new(cfg, &report, &stats, receipts, chrono::Utc::now());
-        manifest.partition = partition;
-        if let (Some(window), Some(counts)) = (activity, stats.activity.clone()) {
-            manifest.set_activity(window, counts);
-        }
-        manifest.reconciliation = opened
-            .zoom_counts
-            .map(|zoom| Reconciliation::new(&zoom, &stats, &manifest.received()));
-        manifest
+        Manifest::new(
+            cfg,
+            &report,
+            &stats,
+            receipts,
+            partition,
+            activity,
+            zoom_counts,
+        )
     };
     let (manifest, path) = targets.commit(finished, manifest, None)?;
     let manifest_path = path.ok_or_else(|| {

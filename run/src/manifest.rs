@@ -3,9 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use extractor::source::ApiReport;
 use extractor::zoom::user_settings::USER_SETTINGS;
+use extractor::zoom::users_summary::UsersSummary;
 use extractor::{SourceReport, UserStatus};
 use serde::{Deserialize, Serialize};
 use sinks::OutputReceipt;
@@ -213,19 +214,19 @@ pub fn rfc3339(t: DateTime<Utc>) -> String {
 }
 
 impl Manifest {
-    /// Assembles the manifest of a finished run.
+    /// Assembles the manifest of a run finished now, with its partition, the sign-in report's
+    /// window (first and last day) when it read it, and Zoom's own counts when it could.
     pub fn new(
         cfg: &ExtractConfig,
         report: &SourceReport,
         stats: &TransformStats,
         tables: BTreeMap<Table, OutputReceipt>,
-        finished_at: DateTime<Utc>,
+        partition: Option<PartitionInfo>,
+        window: Option<(NaiveDate, NaiveDate)>,
+        zoom_counts: Option<UsersSummary>,
     ) -> Self {
-        let all_reasons = [
-            RejectReason::Deactivated,
-            RejectReason::UnsupportedPlan,
-            RejectReason::InvalidRecord,
-        ];
+        use RejectReason::{Deactivated, InvalidRecord, UnsupportedPlan};
+        let rejected = |reason| stats.rejects.get(&reason).copied().unwrap_or(0);
         let (kind, path, recorded_to) = match &cfg.source {
             SourceConfig::Replay(dir) => ("replay", dir.display().to_string(), None),
             SourceConfig::Live(live) => {
@@ -233,6 +234,13 @@ impl Manifest {
                 ("zoom", live.client.api_url.to_string(), recorded_to)
             }
         };
+        let statuses = statuses(report);
+        // Users received per status read, reconciled with Zoom's counts.
+        let received = statuses
+            .iter()
+            .map(|(s, c)| (*s, c.users_received))
+            .collect();
+        let day = |date: NaiveDate| date.format("%Y-%m-%d").to_string();
         Manifest {
             manifest_version: MANIFEST_VERSION,
             run_id: cfg.run_id.clone(),
@@ -247,21 +255,15 @@ impl Manifest {
                 include_fields: include_fields(report),
             },
             started_at: rfc3339(cfg.started_at),
-            finished_at: rfc3339(finished_at),
+            finished_at: rfc3339(Utc::now()),
             extracted_at: rfc3339(cfg.extracted_at),
             pages_read: report.pages,
-            statuses: statuses(report),
+            statuses,
             users_seen: stats.users_seen,
             rows_written: stats.rows,
-            rejects: all_reasons
-                .iter()
-                .map(|r| {
-                    (
-                        r.as_str().into(),
-                        stats.rejects.get(r).copied().unwrap_or(0),
-                    )
-                })
-                .collect(),
+            rejects: [Deactivated, UnsupportedPlan, InvalidRecord]
+                .map(|reason| (reason.to_string(), rejected(reason)))
+                .into(),
             duplicates: stats.duplicates,
             by_plan: stats.by_plan.clone(),
             by_status: stats.by_status.clone(),
@@ -269,36 +271,21 @@ impl Manifest {
             addons: addons(report, stats, &tables),
             groups: stats.groups.clone(),
             roles: stats.roles.clone(),
-            activity: None,
-            reconciliation: None,
-            partition: None,
+            activity: window
+                .zip(stats.activity.clone())
+                .map(|((from, to), counts)| ActivitySection {
+                    window_start: day(from),
+                    window_end: day(to),
+                    counts,
+                }),
+            reconciliation: zoom_counts.map(|zoom| Reconciliation::new(&zoom, stats, &received)),
+            partition,
             outputs: Outputs {
                 format: cfg.format.to_string(),
                 csv_raw: cfg.csv_raw && cfg.format == sinks::Format::Csv,
                 tables,
             },
         }
-    }
-
-    /// Records the sign-in report's window and counts.
-    pub fn set_activity(
-        &mut self,
-        (from, to): (chrono::NaiveDate, chrono::NaiveDate),
-        counts: transform::ActivityStats,
-    ) {
-        self.activity = Some(ActivitySection {
-            window_start: from.format("%Y-%m-%d").to_string(),
-            window_end: to.format("%Y-%m-%d").to_string(),
-            counts,
-        });
-    }
-
-    /// Users received per status read, for reconciling with Zoom's counts.
-    pub fn received(&self) -> BTreeMap<UserStatus, u64> {
-        self.statuses
-            .iter()
-            .map(|(status, counts)| (*status, counts.users_received))
-            .collect()
     }
 
     /// Records left out, all reasons together.
