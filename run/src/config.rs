@@ -126,10 +126,10 @@ pub fn date_of(folder: &str) -> Option<chrono::NaiveDate> {
     chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()
 }
 
-/// The folder and name stem the files beside `output` are named from (rejects, manifest, sign-in
-/// tables): `out/zoom_users.parquet` gives `out` and `zoom_users`.
-pub fn output_dir_and_stem(output: &Destination) -> (PathBuf, String) {
-    match output {
+/// The file beside `output` named after it with `suffix` (rejects, manifest, sign-in tables):
+/// `out/zoom_users.parquet` and `_manifest.json` give `out/zoom_users_manifest.json`.
+pub fn beside(output: &Destination, suffix: &str) -> PathBuf {
+    let (dir, stem) = match output {
         Destination::File(p) => (
             p.parent()
                 .filter(|d| !d.as_os_str().is_empty())
@@ -139,7 +139,8 @@ pub fn output_dir_and_stem(output: &Destination) -> (PathBuf, String) {
         ),
         // Its own names, so a run to stdout never replaces the rejects or manifest of a file run.
         Destination::Stdout => (PathBuf::from(DEFAULT_DIR), format!("{DEFAULT_STEM}_stdout")),
-    }
+    };
+    dir.join(format!("{stem}{suffix}"))
 }
 
 /// The format a run writes, for every command that takes `--output`: `--format` when `given`,

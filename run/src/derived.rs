@@ -199,14 +199,13 @@ pub fn default_place(
         Some(path) => Destination::File(path.clone()),
         None => {
             let licenses = Destination::File(licenses.path().to_path_buf());
-            let (dir, stem) = crate::config::output_dir_and_stem(&licenses);
-            Destination::File(dir.join(format!("{stem}{}.{ext}", table.file_suffix())))
+            let suffix = format!("{}.{ext}", table.file_suffix());
+            Destination::File(crate::config::beside(&licenses, &suffix))
         }
     };
-    let manifest = data.file().map(|_| {
-        let (dir, stem) = crate::config::output_dir_and_stem(&data);
-        dir.join(format!("{stem}_manifest.json"))
-    });
+    let manifest = data
+        .file()
+        .map(|_| crate::config::beside(&data, "_manifest.json"));
     let place = Place::File { data, manifest };
     refuse_inputs(&place, &[&[run], others].concat())?;
     Ok(place)

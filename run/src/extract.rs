@@ -413,8 +413,6 @@ async fn run_stages(
 /// or a counted duplicate (and every event a row or a counted duplicate), and the add-ons were
 /// read; warns of what was counted aside.
 fn check_outcome(report: &SourceReport, stats: &TransformStats) -> Result<(), Failure> {
-    // Every user Zoom sent is a row, a rejection or a counted duplicate, and every event a row or
-    // a counted duplicate, or nothing is written.
     let (read, decided) = (stats.records_read(), stats.records_decided());
     if report.records != read || decided != report.records {
         return Err(Failure::failed(anyhow!(

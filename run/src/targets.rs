@@ -108,14 +108,14 @@ impl Targets {
         let Some(partition) = &cfg.partition else {
             // The license table and its rejects where configured; the others beside the license
             // table, named after it: out/zoom_users_signin_events.parquet.
-            let (dir, stem) = crate::config::output_dir_and_stem(&cfg.output);
             let mut destinations = BTreeMap::new();
             for &table in tables {
                 let destination = match table {
                     Table::Licenses => cfg.output.clone(),
                     Table::Rejects => cfg.rejects.clone(),
                     _ => {
-                        let path = dir.join(format!("{stem}{}.{ext}", table.file_suffix()));
+                        let suffix = format!("{}.{ext}", table.file_suffix());
+                        let path = crate::config::beside(&cfg.output, &suffix);
                         sinks::output::check_replaceable(&path).map_err(Failure::usage)?;
                         Destination::File(path)
                     }
@@ -153,11 +153,10 @@ impl Targets {
                 )));
             }
         };
+        let (root, date) = (&partition.root, partition.date);
         // The partitions of this day and account among `others` that exist.
         let existing = |others: &mut dyn Iterator<Item = Table>| -> Vec<String> {
-            let dirs = others.map(|table| {
-                partition_dir(&partition.root, table.folder(), partition.date, &account)
-            });
+            let dirs = others.map(|table| partition_dir(root, table.folder(), date, &account));
             let dirs = dirs.filter(|dir| dir.exists());
             dirs.map(|dir| dir.display().to_string()).collect()
         };
@@ -181,18 +180,11 @@ impl Targets {
                 partitions = %derived.join(", ")
             );
         }
-        let tables = Table::PUBLISH_ORDER
+        let written = Table::PUBLISH_ORDER
             .into_iter()
             .filter(|t| tables.contains(t));
-        let root = &partition.root;
-        Self::staged(
-            root,
-            partition.date,
-            &account,
-            Table::Licenses,
-            tables.collect(),
-            cfg.format,
-        )
+        let written = written.collect();
+        Self::staged(root, date, &account, Table::Licenses, written, cfg.format)
     }
 
     /// The targets of a derived `table` at `place`, in `format`.
