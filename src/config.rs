@@ -14,7 +14,7 @@ use sinks::{Destination, Format};
 use crate::accounts::AccountEntry;
 use run::config::{
     DEFAULT_DIR, DEFAULT_STEM, ExtractConfig, LONGEST_RUN_ID, LiveConfig, PartitionConfig,
-    SourceConfig, check_record_dir, output_dir_and_stem, output_format,
+    SourceConfig, beside, check_record_dir, output_format,
 };
 use run::datasets::WithOption;
 use run::exit::Failure;
@@ -205,11 +205,10 @@ fn destinations(
             Destination::File(sub(Path::new(DEFAULT_DIR)).join(format!("{DEFAULT_STEM}.{ext}")))
         }
     };
-    let (dir, stem) = output_dir_and_stem(&output);
     let rejects = match &args.rejects {
         Some(p) if p.as_os_str() == "-" && !per_account => Destination::Stdout,
         Some(p) => Destination::File(in_sub(p)),
-        None => Destination::File(dir.join(format!("{stem}_rejects.{ext}"))),
+        None => Destination::File(beside(&output, &format!("_rejects.{ext}"))),
     };
     let manifest = match &args.manifest {
         Some(p) if p.as_os_str() == "-" => {
@@ -219,7 +218,7 @@ fn destinations(
             ));
         }
         Some(p) => in_sub(p),
-        None => dir.join(format!("{stem}_manifest.json")),
+        None => beside(&output, "_manifest.json"),
     };
     if output == rejects {
         return Err(Failure::usage(format!(

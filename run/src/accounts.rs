@@ -22,46 +22,6 @@ pub struct AccountOutcome {
     manifest: Option<String>,
 }
 
-impl AccountOutcome {
-    /// An outcome with `status` and nothing else yet.
-    fn new(name: String, account_name: Option<String>, status: &'static str) -> Self {
-        AccountOutcome {
-            name,
-            account_name,
-            status,
-            exit_code: None,
-            error: None,
-            manifest: None,
-        }
-    }
-
-    /// This account's `result` added to `outcomes`; a signal's failure is handed back, as it
-    /// stops the whole run, not only this account.
-    fn record(
-        mut self,
-        result: Result<PathBuf, Failure>,
-        outcomes: &mut Vec<AccountOutcome>,
-    ) -> Option<Failure> {
-        let mut signal = None;
-        match result {
-            Ok(manifest) => self.manifest = Some(manifest.display().to_string()),
-            Err(failure) => {
-                tracing::error!(message = "Account failed.", account = %self.name, exit_code = failure.code, error = %failure);
-                self.status = "failed";
-                self.exit_code = Some(failure.code);
-                // A manifest is kept and shared: no known secret value goes into it.
-                let text = failure.to_string();
-                self.error = Some(extractor::auth::secret::redact(&text).into_owned());
-                if matches!(failure.code, exit::INTERRUPTED | exit::TERMINATED) {
-                    signal = Some(failure);
-                }
-            }
-        }
-        outcomes.push(self);
-        signal
-    }
-}
-
 /// The `--all-accounts` run's own manifest.
 #[derive(Debug, Serialize)]
 struct AccountsManifest {
@@ -82,14 +42,35 @@ pub async fn each_account<A>(
         if let Some(signal) = signal_received() {
             return (outcomes, Some(signal));
         }
-        let Some(result) = extract(account).await else {
-            outcomes.push(AccountOutcome::new(name, account_name, "skipped"));
-            continue;
+        let mut outcome = AccountOutcome {
+            name,
+            account_name,
+            status: "skipped",
+            exit_code: None,
+            error: None,
+            manifest: None,
         };
-        let outcome = AccountOutcome::new(name, account_name, "ok");
-        if let Some(signal) = outcome.record(result, &mut outcomes) {
-            return (outcomes, Some(signal));
+        match extract(account).await {
+            None => {}
+            Some(Ok(manifest)) => {
+                outcome.status = "ok";
+                outcome.manifest = Some(manifest.display().to_string());
+            }
+            Some(Err(failure)) => {
+                tracing::error!(message = "Account failed.", account = %outcome.name, exit_code = failure.code, error = %failure);
+                outcome.status = "failed";
+                outcome.exit_code = Some(failure.code);
+                // A manifest is kept and shared: no known secret value goes into it.
+                let text = failure.to_string();
+                outcome.error = Some(extractor::auth::secret::redact(&text).into_owned());
+                // A signal stops the whole run, not only this account.
+                if matches!(failure.code, exit::INTERRUPTED | exit::TERMINATED) {
+                    outcomes.push(outcome);
+                    return (outcomes, Some(failure));
+                }
+            }
         }
+        outcomes.push(outcome);
     }
     (outcomes, None)
 }
@@ -99,11 +80,9 @@ pub async fn list_sub_accounts(
     client: &extractor::ZoomClient,
 ) -> Result<Vec<(String, Option<String>)>, Failure> {
     use extractor::zoom::sub_accounts::{self, SUB_ACCOUNTS, SubAccount};
-    let failure = |e: extractor::ApiError| Failure {
-        code: exit::code_for(e.class()),
-        error: anyhow::anyhow!(e).context("listing the sub accounts (GET /accounts)"),
-    };
-    let token = client.token().await.map_err(failure)?;
+    const LISTING: &str = "listing the sub accounts (GET /accounts)";
+    let token = client.token().await;
+    let token = token.map_err(|e| Failure::of_class(e.class(), e, LISTING))?;
     // Both scopes are needed before anything is read: listing, then each sub account's users.
     for endpoint in [&SUB_ACCOUNTS, &extractor::zoom::users::ACCOUNT_USERS] {
         if !token.grants(endpoint) {
@@ -117,10 +96,7 @@ pub async fn list_sub_accounts(
     }
     let pages = extractor::source::live::every_page(client, sub_accounts::sweep())
         .await
-        .map_err(|e| Failure {
-            code: exit::code_for(e.class()),
-            error: anyhow::anyhow!(e).context("listing the sub accounts (GET /accounts)"),
-        })?;
+        .map_err(|e| Failure::of_class(e.class(), e, LISTING))?;
     let mut subs = Vec::new();
     let mut known = std::collections::HashSet::new();
     for raw in pages.iter().flat_map(|page| page.records()) {
@@ -143,10 +119,8 @@ fn signal_received() -> Option<Failure> {
         message = "Interrupted: no further account is started.",
         signal
     );
-    Some(Failure {
-        code: crate::signals::exit_code(signal),
-        error: anyhow::anyhow!("interrupted by {signal}"),
-    })
+    let message = anyhow::anyhow!("interrupted by {signal}");
+    Some(Failure::new(crate::signals::exit_code(signal), message))
 }
 
 /// A run over many accounts, as its accounts manifest describes it.
@@ -173,16 +147,10 @@ pub fn finish_accounts(
     stopped: Option<Failure>,
     print_path: impl FnOnce(&Path) -> Result<(), Failure>,
 ) -> Result<(), Failure> {
-    let AccountsRun {
-        manifest: manifest_path,
-        run_id,
-        config,
-        planned,
-        kind,
-    } = run;
+    let manifest_path = run.manifest;
     let manifest = AccountsManifest {
-        run_id,
-        config,
+        run_id: run.run_id,
+        config: run.config,
         accounts: outcomes,
     };
     let written = sinks::write_json_atomically(&manifest_path, &manifest)
@@ -194,53 +162,43 @@ pub fn finish_accounts(
         return Err(stopped_after(
             signal,
             &manifest.accounts,
-            planned,
-            kind,
+            run.planned,
+            run.kind,
             written.map(|()| manifest_path),
         ));
     }
     written?;
-    let failed: Vec<&AccountOutcome> = manifest
-        .accounts
-        .iter()
-        .filter(|a| a.status == "failed")
-        .collect();
+    let accounts = &manifest.accounts;
+    let failed: Vec<&AccountOutcome> = accounts.iter().filter(|a| a.status == "failed").collect();
     if failed.is_empty() {
         return Ok(());
     }
     // The manifest names every one; the message names the first few (a master account may have
     // thousands of sub accounts, all failing for one reason).
     const NAMED: usize = 10;
-    let mut names: Vec<&str> = failed.iter().take(NAMED).map(|a| a.name.as_str()).collect();
-    let more = format!("and {} more", failed.len().saturating_sub(NAMED));
+    let mut names: Vec<String> = failed.iter().take(NAMED).map(|a| a.name.clone()).collect();
     if failed.len() > NAMED {
-        names.push(&more);
+        names.push(format!("and {} more", failed.len() - NAMED));
     }
     let all_temporary = failed.iter().all(|a| a.exit_code == Some(exit::TEMPORARY));
     // Inactive accounts were not run: they count neither as failed nor among those run.
-    let skipped = manifest
-        .accounts
-        .iter()
-        .filter(|a| a.status == "skipped")
-        .count();
-    let run = manifest.accounts.len() - skipped;
+    let skipped = accounts.iter().filter(|a| a.status == "skipped").count();
+    let run = accounts.len() - skipped;
     let skipped = match skipped {
         0 => String::new(),
         n => format!("; {n} inactive skipped"),
     };
-    Err(Failure {
-        code: if all_temporary {
-            exit::TEMPORARY
-        } else {
-            exit::FAILED
-        },
-        error: anyhow::anyhow!(
-            "{} of {run} accounts failed: {} (see {}){skipped}",
-            failed.len(),
-            names.join(", "),
-            manifest_path.display()
-        ),
-    })
+    let code = match all_temporary {
+        true => exit::TEMPORARY,
+        false => exit::FAILED,
+    };
+    let message = anyhow::anyhow!(
+        "{} of {run} accounts failed: {} (see {}){skipped}",
+        failed.len(),
+        names.join(", "),
+        manifest_path.display()
+    );
+    Err(Failure::new(code, message))
 }
 
 /// The failure of a run over many accounts that `signal` stopped: what was written before it (the
@@ -283,8 +241,5 @@ fn stopped_after(
         Ok(path) => message.push_str(&format!("; outcomes in {}", path.display())),
         Err(failure) => message.push_str(&format!("; {failure}")),
     }
-    Failure {
-        code: signal.code,
-        error: anyhow::anyhow!(message),
-    }
+    Failure::new(signal.code, anyhow::anyhow!(message))
 }

@@ -94,11 +94,9 @@ pub const LONGEST_RUN_ID: usize = 250;
 /// The manifest's name inside a partition.
 pub const PARTITION_MANIFEST: &str = "_manifest.json";
 
-impl PartitionConfig {
-    /// The partition folder of `table` for `account`.
-    pub fn dir(&self, table: &str, account: &str) -> PathBuf {
-        date_dir(&self.root, table, self.date).join(format!("account={account}"))
-    }
+/// The partition folder of `table` for `account` on `date` under the output root `root`.
+pub fn partition_dir(root: &Path, table: &str, date: chrono::NaiveDate, account: &str) -> PathBuf {
+    date_dir(root, table, date).join(format!("account={account}"))
 }
 
 /// The folder of `table`'s partitions of `date` under the output root `root`:
@@ -109,10 +107,15 @@ pub fn date_dir(root: &Path, table: &str, date: chrono::NaiveDate) -> PathBuf {
 
 /// The name of the folder of a date's partitions: `dt=2026-11-30`.
 pub fn date_folder(date: chrono::NaiveDate) -> String {
-    format!("dt={}", date.format("%Y-%m-%d"))
+    date_key(date.format("%Y-%m-%d"))
 }
 
-/// The account of a partition folder named like [`PartitionConfig::dir`]'s (`account=acme`).
+/// `dt=DAY`, for a day or a placeholder (`dt=DATE` in messages).
+pub fn date_key(day: impl std::fmt::Display) -> String {
+    format!("dt={day}")
+}
+
+/// The account of a partition folder named like [`partition_dir`]'s (`account=acme`).
 pub fn account_of(folder: &str) -> Option<&str> {
     folder.strip_prefix("account=")
 }
@@ -123,10 +126,10 @@ pub fn date_of(folder: &str) -> Option<chrono::NaiveDate> {
     chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()
 }
 
-/// The folder and name stem the files beside `output` are named from (rejects, manifest, sign-in
-/// tables): `out/zoom_users.parquet` gives `out` and `zoom_users`.
-pub fn output_dir_and_stem(output: &Destination) -> (PathBuf, String) {
-    match output {
+/// The file beside `output` named after it with `suffix` (rejects, manifest, sign-in tables):
+/// `out/zoom_users.parquet` and `_manifest.json` give `out/zoom_users_manifest.json`.
+pub fn beside(output: &Destination, suffix: &str) -> PathBuf {
+    let (dir, stem) = match output {
         Destination::File(p) => (
             p.parent()
                 .filter(|d| !d.as_os_str().is_empty())
@@ -136,7 +139,8 @@ pub fn output_dir_and_stem(output: &Destination) -> (PathBuf, String) {
         ),
         // Its own names, so a run to stdout never replaces the rejects or manifest of a file run.
         Destination::Stdout => (PathBuf::from(DEFAULT_DIR), format!("{DEFAULT_STEM}_stdout")),
-    }
+    };
+    dir.join(format!("{stem}{suffix}"))
 }
 
 /// The format a run writes, for every command that takes `--output`: `--format` when `given`,
@@ -150,7 +154,6 @@ pub fn output_format(
     given: Option<Format>,
     outputs: &[(&str, Option<&Path>)],
 ) -> Result<Option<Format>, Failure> {
-    let choices = ".parquet, .csv, .ndjson or .jsonl";
     let mut named: Option<(Format, &str, &Path)> = None;
     for &(flag, path) in outputs {
         let Some(path) = path.filter(|p| p.as_os_str() != "-") else {
@@ -183,16 +186,14 @@ pub fn output_format(
                 Some(_) => {}
                 None => named = Some((format, flag, path)),
             },
-            (None, None, Some(ext)) => {
+            (None, None, extension) => {
+                let why = match extension {
+                    Some(ext) => format!(": the extension .{ext} names no output format"),
+                    None => " has no extension to tell the format by".into(),
+                };
                 return Err(Failure::usage(format!(
-                    "{flag} {shown}: the extension .{ext} names no output format: give a name \
-                     ending in {choices}, or --format parquet|csv|ndjson"
-                )));
-            }
-            (None, None, None) => {
-                return Err(Failure::usage(format!(
-                    "{flag} {shown} has no extension to tell the format by: give a name ending \
-                     in {choices}, or --format parquet|csv|ndjson"
+                    "{flag} {shown}{why}: give a name ending in .parquet, .csv, .ndjson or \
+                     .jsonl, or --format parquet|csv|ndjson"
                 )));
             }
         }

@@ -6,14 +6,14 @@ use std::path::{Path, PathBuf};
 
 use anyhow::anyhow;
 use arrow_array::RecordBatch;
-use chrono::{NaiveDate, SecondsFormat, Utc};
+use chrono::{NaiveDate, Utc};
 use serde::Serialize;
 use sinks::partition::PublishTurn;
 use sinks::{Destination, Format, OutputReceipt, RecordSink};
 use transform::Table;
 
 use crate::exit::Failure;
-use crate::manifest::{MANIFEST_VERSION, Outputs, PartitionInfo, Tool};
+use crate::manifest::{MANIFEST_VERSION, Outputs, PartitionInfo, Tool, rfc3339};
 use crate::runs::{RunOutputs, TableFile};
 pub use crate::targets::Place;
 use crate::targets::{Targets, sink_failure};
@@ -58,9 +58,7 @@ impl From<&RunOutputs> for InputRun {
         InputRun {
             manifest: run.manifest.display().to_string(),
             run_id: run.run_id.clone(),
-            extracted_at: run
-                .extracted_at
-                .to_rfc3339_opts(SecondsFormat::Micros, true),
+            extracted_at: rfc3339(run.extracted_at),
         }
     }
 }
@@ -124,23 +122,19 @@ impl DerivedWriter {
                 manifest_version: MANIFEST_VERSION,
                 command,
                 run_id: self.run_id,
-                tool: Tool {
-                    name: crate::TOOL.into(),
-                    version: crate::VERSION.into(),
-                },
-                created_at: Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true),
+                tool: Tool::this(),
+                created_at: rfc3339(Utc::now()),
                 inputs,
                 summary,
                 partition,
                 outputs,
             }
         };
-        let committed = self
-            .targets
-            .commit(BTreeMap::from([(table, finished)]), manifest, turn)?;
-        let receipt = committed.manifest.outputs.tables.get(&table).cloned();
+        let finished = BTreeMap::from([(table, finished)]);
+        let (manifest, path) = self.targets.commit(finished, manifest, turn)?;
+        let receipt = manifest.outputs.tables.get(&table).cloned();
         let receipt = receipt.ok_or_else(|| Failure::failed_msg("no receipt (a bug)"))?;
-        let shown = committed.path.map(|p| p.display().to_string());
+        let shown = path.map(|p| p.display().to_string());
         Ok((shown.unwrap_or_else(|| "none".into()), receipt))
     }
 }
@@ -179,9 +173,10 @@ pub fn default_place(
         let root = run.partition_root().ok_or_else(|| {
             Failure::usage(format!(
                 "{} is the manifest of a partition, but not in its place \
-                 (ROOT/zoom_users/dt=DATE/account=NAME/_manifest.json), so the output root is not \
+                 (ROOT/zoom_users/{}/account=NAME/_manifest.json), so the output root is not \
                  known: pass --output, or --output-dir ROOT with --partition-date",
-                run.manifest.display()
+                run.manifest.display(),
+                crate::config::date_key("DATE")
             ))
         })?;
         return Ok(Place::Partition {
@@ -203,17 +198,14 @@ pub fn default_place(
         }
         Some(path) => Destination::File(path.clone()),
         None => {
-            let (dir, stem) = beside(licenses);
-            Destination::File(dir.join(format!("{stem}{}.{ext}", table.file_suffix())))
+            let licenses = Destination::File(licenses.path().to_path_buf());
+            let suffix = format!("{}.{ext}", table.file_suffix());
+            Destination::File(crate::config::beside(&licenses, &suffix))
         }
     };
-    let manifest = match &data {
-        Destination::File(path) => {
-            let (dir, stem) = crate::config::output_dir_and_stem(&Destination::File(path.clone()));
-            Some(dir.join(format!("{stem}_manifest.json")))
-        }
-        Destination::Stdout => None,
-    };
+    let manifest = data
+        .file()
+        .map(|_| crate::config::beside(&data, "_manifest.json"));
     let place = Place::File { data, manifest };
     refuse_inputs(&place, &[&[run], others].concat())?;
     Ok(place)
@@ -242,18 +234,17 @@ fn refuse_inputs(place: &Place, runs: &[&RunOutputs]) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The folder and name stem of a file run's license table.
-fn beside(licenses: &TableFile) -> (PathBuf, String) {
-    crate::config::output_dir_and_stem(&Destination::File(licenses.path().to_path_buf()))
-}
-
-/// The license partitions of `date` under `root` (of `account`, or every account), each with
-/// the partition of the derived table it gives.
-pub fn partitions(
+/// Runs `each` for the license partition of `date` under `root` of `account`, or of every
+/// account (its manifest, and the partition of the derived table it gives), holding the output
+/// root's turn from its first read to its publish (so an extract of that day cannot replace what
+/// it read meanwhile); an account that fails is logged and the others go on; the result fails
+/// (with the first failure's exit code) when any did.
+pub fn for_each_account(
     root: &Path,
     date: NaiveDate,
     account: Option<&str>,
-) -> Result<Vec<(PathBuf, Place)>, Failure> {
+    mut each: impl FnMut(&Path, &Place, &PublishTurn) -> Result<(), Failure>,
+) -> Result<(), Failure> {
     let accounts = match account {
         Some(account) if !sinks::partition::is_folder_name(account) => {
             return Err(Failure::usage(format!(
@@ -271,53 +262,25 @@ pub fn partitions(
             root.join(Table::Licenses.folder()).display()
         )));
     }
-    Ok(accounts
-        .into_iter()
-        .map(|account| {
-            let manifest = crate::runs::partition_manifest(root, date, &account);
-            let place = Place::Partition {
-                root: root.to_path_buf(),
-                date,
-                account,
-            };
-            (manifest, place)
-        })
-        .collect())
-}
-
-/// Runs `each` for every account's partition, holding the output root's turn from its first read
-/// to its publish (so an extract of that day cannot replace what it read meanwhile); an account
-/// that fails is logged and the others go on; the result fails (with the first failure's exit
-/// code) when any did.
-pub fn for_each_account(
-    partitions: Vec<(PathBuf, Place)>,
-    mut each: impl FnMut(&Path, &Place, &PublishTurn) -> Result<(), Failure>,
-) -> Result<(), Failure> {
-    let total = partitions.len();
+    let total = accounts.len();
     let mut failed: Vec<(String, Failure)> = Vec::new();
-    for (done, (manifest, place)) in partitions.into_iter().enumerate() {
+    for (done, account) in accounts.into_iter().enumerate() {
         if let Some(signal) = crate::signals::received() {
-            return Err(Failure {
-                code: crate::signals::exit_code(signal),
-                error: anyhow!(
-                    "interrupted by {signal} after {done} of {total} accounts; the others were not \
-                     started"
-                ),
-            });
+            let message = anyhow!(
+                "interrupted by {signal} after {done} of {total} accounts; the others were not \
+                 started"
+            );
+            return Err(Failure::new(crate::signals::exit_code(signal), message));
         }
-        let outcome = match &place {
-            Place::Partition { root, .. } => {
-                crate::targets::publish_turn(root).and_then(|turn| each(&manifest, &place, &turn))
-            }
-            Place::File { .. } => Err(Failure::failed_msg(
-                "an account's table is a partition, not a file: this is a bug",
-            )),
+        let manifest = crate::runs::partition_manifest(root, date, &account);
+        let place = Place::Partition {
+            root: root.to_path_buf(),
+            date,
+            account: account.clone(),
         };
+        let outcome =
+            crate::targets::publish_turn(root).and_then(|turn| each(&manifest, &place, &turn));
         if let Err(failure) = outcome {
-            let account = match &place {
-                Place::Partition { account, .. } => account.clone(),
-                Place::File { .. } => manifest.display().to_string(),
-            };
             if total > 1 {
                 tracing::error!(message = "Account failed.", account = %account, error = %failure);
             }
@@ -330,10 +293,8 @@ pub fn for_each_account(
         n => {
             let code = failed[0].1.code;
             let names: Vec<String> = failed.iter().map(|(a, f)| format!("{a}: {f}")).collect();
-            Err(Failure {
-                code,
-                error: anyhow!("{n} of {total} accounts failed ({})", names.join("; ")),
-            })
+            let message = anyhow!("{n} of {total} accounts failed ({})", names.join("; "));
+            Err(Failure::new(code, message))
         }
     }
 }

@@ -35,28 +35,36 @@ pub struct Failure {
 }
 
 impl Failure {
-    /// A usage or configuration error (exit 2).
-    pub fn usage(message: impl fmt::Display) -> Self {
+    /// A failure with exit code `code`.
+    pub fn new(code: u8, error: impl Into<anyhow::Error>) -> Self {
         Failure {
-            code: USAGE,
-            error: anyhow::anyhow!("{message}"),
-        }
-    }
-
-    /// A failed run (exit 1).
-    pub fn failed(error: impl Into<anyhow::Error>) -> Self {
-        Failure {
-            code: FAILED,
+            code,
             error: error.into(),
         }
     }
 
+    /// An extractor's failure, its exit code by its `class`, with what was being `done`.
+    pub fn of_class(
+        class: extractor::ErrorClass,
+        error: impl Into<anyhow::Error>,
+        done: impl fmt::Display + Send + Sync + 'static,
+    ) -> Self {
+        Self::new(code_for(class), error.into().context(done))
+    }
+
+    /// A usage or configuration error (exit 2).
+    pub fn usage(message: impl fmt::Display) -> Self {
+        Self::new(USAGE, anyhow::anyhow!("{message}"))
+    }
+
+    /// A failed run (exit 1).
+    pub fn failed(error: impl Into<anyhow::Error>) -> Self {
+        Self::new(FAILED, error)
+    }
+
     /// A failed run (exit 1) from a message.
     pub fn failed_msg(message: impl fmt::Display) -> Self {
-        Failure {
-            code: FAILED,
-            error: anyhow::anyhow!("{message}"),
-        }
+        Self::new(FAILED, anyhow::anyhow!("{message}"))
     }
 
     /// The process exit code.

@@ -29,7 +29,6 @@ use crate::config::{ExtractConfig, LiveConfig, SourceConfig};
 use crate::datasets::{DATASETS, Dataset, WithOption, missing_scope};
 use crate::exit::{self, Failure};
 use crate::manifest::Manifest;
-use crate::reconcile::Reconciliation;
 use crate::targets::Targets;
 
 /// Pages waiting between the source and the transform.
@@ -88,22 +87,11 @@ struct OpenedSource {
     datasets: Vec<&'static Dataset>,
 }
 
-impl AnySource {
-    /// Opens the source for `cfg`.
-    async fn open(cfg: &ExtractConfig) -> Result<OpenedSource, Failure> {
-        match &cfg.source {
-            SourceConfig::Replay(dir) => open_replay(dir),
-            SourceConfig::Live(live) => open_live(cfg, live).await,
-        }
-    }
-}
-
 /// A recording, replayed to the tables of the datasets it holds.
 fn open_replay(dir: &std::path::Path) -> Result<OpenedSource, Failure> {
-    let source = ReplaySource::open(dir, &crate::datasets::recordable()).map_err(|e| Failure {
-        code: exit::USAGE,
-        error: anyhow!(e).context(format!("--replay {}", dir.display())),
-    })?;
+    let source = ReplaySource::open(dir, &crate::datasets::recordable());
+    let context = || format!("--replay {}", dir.display());
+    let source = source.map_err(|e| Failure::new(exit::USAGE, anyhow!(e).context(context())))?;
     let account_id = source.index().account_id.clone();
     let pages = &source.index().pages;
     let recorded = |endpoint: &Endpoint| pages.iter().any(|p| p.request.endpoint == endpoint.path);
@@ -139,10 +127,8 @@ async fn open_live(cfg: &ExtractConfig, live: &LiveConfig) -> Result<OpenedSourc
     let api_url = live.client.api_url.to_string();
     let client = ZoomClient::new(live.client.clone()).map_err(Failure::failed_msg)?;
     // The token first: it is needed anyway, and its scopes say what may be asked.
-    let token = client.token().await.map_err(|e| Failure {
-        code: exit::code_for(e.class()),
-        error: anyhow!(e).context("connecting to Zoom"),
-    })?;
+    let token = client.token().await;
+    let token = token.map_err(|e| Failure::of_class(e.class(), e, "connecting to Zoom"))?;
     let granted = |endpoint: &Endpoint| token.grants(endpoint);
     let mut first = match &live.sub_account {
         None => {
@@ -230,10 +216,11 @@ async fn account_of(
     }
     match authorized_account(client, me_granted).await {
         Ok(account) => Ok(account),
-        Err(e) if needed => Err(Failure {
-            code: exit::code_for(e.class()),
-            error: anyhow!(e).context("asking Zoom for the account id"),
-        }),
+        Err(e) if needed => Err(Failure::of_class(
+            e.class(),
+            e,
+            "asking Zoom for the account id",
+        )),
         Err(e) => {
             tracing::warn!(message = "Could not read the account id.", error = %e);
             Ok(None)
@@ -287,26 +274,25 @@ pub async fn run_extract(
 ) -> Result<RunResult, Failure> {
     // Opening asks Zoom for a token and the account (retried for up to minutes): a signal then
     // stops the run at once, before any output exists.
+    let open = async {
+        match &cfg.source {
+            SourceConfig::Replay(dir) => open_replay(dir),
+            SourceConfig::Live(live) => open_live(cfg, live).await,
+        }
+    };
     let opened = tokio::select! {
-        opened = AnySource::open(cfg) => opened?,
+        opened = open => opened?,
         signal = crate::signals::interrupted() => return Err(crate::signals::stopped_by(signal)),
     };
-    let OpenedSource {
-        source,
-        zoom_counts,
-        account_id,
-        client,
-        activity,
-        datasets,
-    } = opened;
+    let client = opened.client;
     let progress = progress.map(|progress| Arc::new(Reporter { progress, client }));
     let mut tables = vec![Table::Licenses, Table::Rejects];
-    tables.extend(datasets.iter().flat_map(|d| d.tables));
-    let targets = Targets::for_extract(cfg, account_id.as_deref(), &tables)?;
-    let known_account = account_id.clone();
+    tables.extend(opened.datasets.iter().flat_map(|d| d.tables));
+    let targets = Targets::for_extract(cfg, opened.account_id.as_deref(), &tables)?;
+    let activity = opened.activity;
     let transformer = Transformer::new(RunContext {
         run_id: cfg.run_id.clone(),
-        account_id,
+        account_id: opened.account_id.clone(),
         extracted_at_micros: cfg.extracted_at.timestamp_micros(),
         activity: activity.map(|(from, to)| ActivityContext {
             from,
@@ -316,21 +302,33 @@ pub async fn run_extract(
     });
     let outputs = targets.open(cfg.format, &sink_options(&cfg.run_id, cfg.csv_raw))?;
     let (finished, stats, mut report) =
-        run_stages(cfg, source, transformer, outputs, progress).await?;
+        run_stages(cfg, opened.source, transformer, outputs, progress).await?;
     // An authorization-code app's account id comes from GET /users/me, not from its credentials.
     if report.account_id.is_none() {
-        report.account_id = known_account;
+        report.account_id = opened.account_id;
     }
     check_outcome(&report, &stats)?;
-    publish(
-        cfg,
-        targets,
-        finished,
-        &report,
-        &stats,
-        activity,
-        zoom_counts,
-    )
+    // Every output committed, the manifest written last, a partitioned run published.
+    let zoom_counts = opened.zoom_counts;
+    let manifest = |receipts, partition| {
+        Manifest::new(
+            cfg,
+            &report,
+            &stats,
+            receipts,
+            partition,
+            activity,
+            zoom_counts,
+        )
+    };
+    let (manifest, path) = targets.commit(finished, manifest, None)?;
+    let manifest_path = path.ok_or_else(|| {
+        Failure::failed_msg("an extract without a manifest (a bug: please report it)")
+    })?;
+    Ok(RunResult {
+        manifest,
+        manifest_path,
+    })
 }
 
 /// Runs the three stages to their end: every table's output finished (not yet committed), the
@@ -415,8 +413,6 @@ async fn run_stages(
 /// or a counted duplicate (and every event a row or a counted duplicate), and the add-ons were
 /// read; warns of what was counted aside.
 fn check_outcome(report: &SourceReport, stats: &TransformStats) -> Result<(), Failure> {
-    // Every user Zoom sent is a row, a rejection or a counted duplicate, and every event a row or
-    // a counted duplicate, or nothing is written.
     let (read, decided) = (stats.records_read(), stats.records_decided());
     if report.records != read || decided != report.records {
         return Err(Failure::failed(anyhow!(
@@ -459,36 +455,6 @@ fn check_outcome(report: &SourceReport, stats: &TransformStats) -> Result<(), Fa
     Ok(())
 }
 
-/// Commits every output, writes the manifest last and publishes a partitioned run.
-fn publish(
-    cfg: &ExtractConfig,
-    targets: Targets,
-    finished: BTreeMap<Table, FinishedOutput>,
-    report: &SourceReport,
-    stats: &TransformStats,
-    activity: Option<(NaiveDate, NaiveDate)>,
-    zoom_counts: Option<UsersSummary>,
-) -> Result<RunResult, Failure> {
-    let manifest = |receipts, partition| {
-        let mut manifest = Manifest::new(cfg, report, stats, receipts, chrono::Utc::now());
-        manifest.partition = partition;
-        if let (Some(window), Some(counts)) = (activity, stats.activity.clone()) {
-            manifest.set_activity(window, counts);
-        }
-        manifest.reconciliation =
-            zoom_counts.map(|zoom| Reconciliation::new(&zoom, stats, &manifest.received()));
-        manifest
-    };
-    let committed = targets.commit(finished, manifest, None)?;
-    let manifest_path = committed.path.ok_or_else(|| {
-        Failure::failed_msg("an extract without a manifest (a bug: please report it)")
-    })?;
-    Ok(RunResult {
-        manifest: committed.manifest,
-        manifest_path,
-    })
-}
-
 /// The sink options of a run with id `run_id`, for every table it writes.
 pub fn sink_options(run_id: &str, csv_raw: bool) -> SinkOptions {
     SinkOptions {
@@ -514,7 +480,6 @@ fn names(columns: &[&str]) -> Vec<String> {
 }
 
 fn source_failure(e: ExtractError, cfg: &ExtractConfig) -> Failure {
-    let code = exit::code_for(e.class());
     let context = match &cfg.source {
         SourceConfig::Replay(dir) => format!("replaying {}", dir.display()),
         SourceConfig::Live(live) => format!(
@@ -527,10 +492,7 @@ fn source_failure(e: ExtractError, cfg: &ExtractConfig) -> Failure {
             live.client.api_url
         ),
     };
-    Failure {
-        code,
-        error: anyhow!(e).context(context),
-    }
+    Failure::of_class(e.class(), e, context)
 }
 
 fn sink_failure(e: SinkError) -> StageError {

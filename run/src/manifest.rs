@@ -3,9 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use extractor::source::ApiReport;
 use extractor::zoom::user_settings::USER_SETTINGS;
+use extractor::zoom::users_summary::UsersSummary;
 use extractor::{SourceReport, UserStatus};
 use serde::{Deserialize, Serialize};
 use sinks::OutputReceipt;
@@ -98,7 +99,7 @@ pub struct StatusCounts {
 /// A hive partition's keys.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PartitionInfo {
-    /// `dt=`.
+    /// The partition's date.
     pub dt: chrono::NaiveDate,
     /// `account=`.
     pub account: String,
@@ -111,6 +112,16 @@ pub struct Tool {
     pub name: String,
     /// The crate version.
     pub version: String,
+}
+
+impl Tool {
+    /// This build of the tool.
+    pub fn this() -> Self {
+        Tool {
+            name: crate::TOOL.into(),
+            version: crate::VERSION.into(),
+        }
+    }
 }
 
 /// The page source.
@@ -197,66 +208,62 @@ pub struct ActivitySection {
     pub counts: transform::ActivityStats,
 }
 
-fn rfc3339(t: DateTime<Utc>) -> String {
+/// A time as manifests write it: RFC 3339 in UTC, to the microsecond.
+pub fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
 impl Manifest {
-    /// Assembles the manifest of a finished run.
+    /// Assembles the manifest of a run finished now, with its partition, the sign-in report's
+    /// window (first and last day) when it read it, and Zoom's own counts when it could.
     pub fn new(
         cfg: &ExtractConfig,
         report: &SourceReport,
         stats: &TransformStats,
         tables: BTreeMap<Table, OutputReceipt>,
-        finished_at: DateTime<Utc>,
+        partition: Option<PartitionInfo>,
+        window: Option<(NaiveDate, NaiveDate)>,
+        zoom_counts: Option<UsersSummary>,
     ) -> Self {
-        let all_reasons = [
-            RejectReason::Deactivated,
-            RejectReason::UnsupportedPlan,
-            RejectReason::InvalidRecord,
-        ];
+        use RejectReason::{Deactivated, InvalidRecord, UnsupportedPlan};
+        let rejected = |reason| stats.rejects.get(&reason).copied().unwrap_or(0);
+        let (kind, path, recorded_to) = match &cfg.source {
+            SourceConfig::Replay(dir) => ("replay", dir.display().to_string(), None),
+            SourceConfig::Live(live) => {
+                let recorded_to = live.record.as_ref().map(|d| d.display().to_string());
+                ("zoom", live.client.api_url.to_string(), recorded_to)
+            }
+        };
+        let statuses = statuses(report);
+        // Users received per status read, reconciled with Zoom's counts.
+        let received = statuses
+            .iter()
+            .map(|(s, c)| (*s, c.users_received))
+            .collect();
+        let day = |date: NaiveDate| date.format("%Y-%m-%d").to_string();
         Manifest {
             manifest_version: MANIFEST_VERSION,
             run_id: cfg.run_id.clone(),
-            tool: Tool {
-                name: crate::TOOL.into(),
-                version: crate::VERSION.into(),
-            },
+            tool: Tool::this(),
             schema_version: transform::SCHEMA_VERSION,
-            source: match &cfg.source {
-                SourceConfig::Replay(dir) => Source {
-                    kind: "replay".into(),
-                    path: Some(dir.display().to_string()),
-                    recorded_to: None,
-                    account_id: report.account_id.clone(),
-                    account_name: None,
-                    include_fields: include_fields(report),
-                },
-                SourceConfig::Live(live) => Source {
-                    kind: "zoom".into(),
-                    path: Some(live.client.api_url.to_string()),
-                    recorded_to: live.record.as_ref().map(|d| d.display().to_string()),
-                    account_id: report.account_id.clone(),
-                    account_name: live.account_name.clone(),
-                    include_fields: include_fields(report),
-                },
+            source: Source {
+                kind: kind.into(),
+                path: Some(path),
+                recorded_to,
+                account_id: report.account_id.clone(),
+                account_name: cfg.account_name().map(str::to_owned),
+                include_fields: include_fields(report),
             },
             started_at: rfc3339(cfg.started_at),
-            finished_at: rfc3339(finished_at),
+            finished_at: rfc3339(Utc::now()),
             extracted_at: rfc3339(cfg.extracted_at),
             pages_read: report.pages,
-            statuses: statuses(report),
+            statuses,
             users_seen: stats.users_seen,
             rows_written: stats.rows,
-            rejects: all_reasons
-                .iter()
-                .map(|r| {
-                    (
-                        r.as_str().into(),
-                        stats.rejects.get(r).copied().unwrap_or(0),
-                    )
-                })
-                .collect(),
+            rejects: [Deactivated, UnsupportedPlan, InvalidRecord]
+                .map(|reason| (reason.to_string(), rejected(reason)))
+                .into(),
             duplicates: stats.duplicates,
             by_plan: stats.by_plan.clone(),
             by_status: stats.by_status.clone(),
@@ -264,36 +271,21 @@ impl Manifest {
             addons: addons(report, stats, &tables),
             groups: stats.groups.clone(),
             roles: stats.roles.clone(),
-            activity: None,
-            reconciliation: None,
-            partition: None,
+            activity: window
+                .zip(stats.activity.clone())
+                .map(|((from, to), counts)| ActivitySection {
+                    window_start: day(from),
+                    window_end: day(to),
+                    counts,
+                }),
+            reconciliation: zoom_counts.map(|zoom| Reconciliation::new(&zoom, stats, &received)),
+            partition,
             outputs: Outputs {
                 format: cfg.format.to_string(),
                 csv_raw: cfg.csv_raw && cfg.format == sinks::Format::Csv,
                 tables,
             },
         }
-    }
-
-    /// Records the sign-in report's window and counts.
-    pub fn set_activity(
-        &mut self,
-        (from, to): (chrono::NaiveDate, chrono::NaiveDate),
-        counts: transform::ActivityStats,
-    ) {
-        self.activity = Some(ActivitySection {
-            window_start: from.format("%Y-%m-%d").to_string(),
-            window_end: to.format("%Y-%m-%d").to_string(),
-            counts,
-        });
-    }
-
-    /// Users received per status read, for reconciling with Zoom's counts.
-    pub fn received(&self) -> BTreeMap<UserStatus, u64> {
-        self.statuses
-            .iter()
-            .map(|(status, counts)| (*status, counts.users_received))
-            .collect()
     }
 
     /// Records left out, all reasons together.

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use sinks::{Format, OutputReceipt};
 use transform::Table;
 
-use crate::config::{LONGEST_RUN_ID, PARTITION_MANIFEST, PartitionConfig};
+use crate::config::{LONGEST_RUN_ID, PARTITION_MANIFEST, partition_dir};
 use crate::exit::Failure;
 use crate::manifest::{MANIFEST_VERSION, Manifest};
 
@@ -34,7 +34,7 @@ pub struct RunOutputs {
     pub csv_raw: bool,
     /// The Zoom account id, when known.
     pub account_id: Option<String>,
-    /// The partition's `dt=` and `account=`, for partitioned output.
+    /// The partition's date and account, for partitioned output.
     pub partition: Option<(NaiveDate, String)>,
     /// Whether the run listed inactive users (so that a user it lacks was deleted).
     pub listed_inactive: bool,
@@ -132,9 +132,9 @@ impl RunOutputs {
         let written = PathBuf::from(&receipt.path);
         let name = written.file_name().unwrap_or_default();
         let beside = match (&self.partition, self.partition_root()) {
-            (Some((date, account)), Some(root)) => partition(&root, *date)
-                .dir(table.folder(), account)
-                .join(name),
+            (Some((date, account)), Some(root)) => {
+                partition_dir(&root, table.folder(), *date, account).join(name)
+            }
             _ => self.resolved.parent().unwrap_or(Path::new(".")).join(name),
         };
         [beside, written]
@@ -161,11 +161,11 @@ impl RunOutputs {
     }
 
     /// The output root of a partitioned run, when its manifest is where the extract published it:
-    /// `ROOT/zoom_users/dt=D/account=A/_manifest.json`.
+    /// in its license partition's folder ([`partition_dir`]) under the root.
     pub fn partition_root(&self) -> Option<PathBuf> {
         let (date, account) = self.partition.as_ref()?;
         let root = self.resolved.ancestors().nth(4)?.to_path_buf();
-        let expected = partition(&root, *date).dir(Table::Licenses.folder(), account);
+        let expected = partition_dir(&root, Table::Licenses.folder(), *date, account);
         (self.resolved.parent() == Some(expected.as_path())).then_some(root)
     }
 
@@ -211,14 +211,8 @@ impl RunOutputs {
                     path,
                     format: self.format,
                     rows: receipt.rows,
-                    options: sinks::SinkOptions {
-                        csv_raw: self.csv_raw,
-                        verbatim_columns: transform::schema::VERBATIM_COLUMNS
-                            .iter()
-                            .map(|c| c.to_string())
-                            .collect(),
-                        ..sinks::SinkOptions::default()
-                    },
+                    // The options the run wrote it with (reading goes by its CSV ones).
+                    options: crate::extract::sink_options(&self.run_id, self.csv_raw),
                     manifest: self.manifest.clone(),
                 });
             }
@@ -280,15 +274,6 @@ impl TableFile {
     }
 }
 
-/// The partitions of `date` under `root`.
-fn partition(root: &Path, date: NaiveDate) -> PartitionConfig {
-    PartitionConfig {
-        root: root.to_path_buf(),
-        date,
-        account: None,
-    }
-}
-
 /// Size and SHA-256 (lower-case hex) of a file, read once.
 fn digest(path: &Path) -> io::Result<(u64, String)> {
     let mut hasher = Sha256::new();
@@ -298,9 +283,7 @@ fn digest(path: &Path) -> io::Result<(u64, String)> {
 
 /// The manifest of the license partition of `account` on `date` under `root`.
 pub fn partition_manifest(root: &Path, date: NaiveDate, account: &str) -> PathBuf {
-    partition(root, date)
-        .dir(Table::Licenses.folder(), account)
-        .join(PARTITION_MANIFEST)
+    partition_dir(root, Table::Licenses.folder(), date, account).join(PARTITION_MANIFEST)
 }
 
 /// The accounts with a license partition on `date` under `root`, sorted.

@@ -50,10 +50,8 @@ pub fn exit_code(signal: &str) -> u8 {
 
 /// The failure of a run stopped by `signal` before it wrote anything: exit 130 or 143.
 pub fn stopped_by(signal: &str) -> crate::exit::Failure {
-    crate::exit::Failure {
-        code: exit_code(signal),
-        error: anyhow::anyhow!("interrupted by {signal}; no output was written"),
-    }
+    let message = anyhow::anyhow!("interrupted by {signal}; no output was written");
+    crate::exit::Failure::new(exit_code(signal), message)
 }
 
 /// Whether the run was asked to stop: the extract's stages and the derived tables' reads check it

@@ -14,7 +14,7 @@ use sinks::{
 };
 use transform::Table;
 
-use crate::config::{ExtractConfig, PARTITION_MANIFEST, PartitionConfig};
+use crate::config::{ExtractConfig, PARTITION_MANIFEST, partition_dir};
 use crate::exit::Failure;
 use crate::manifest::PartitionInfo;
 
@@ -28,11 +28,12 @@ pub enum Place {
         /// The manifest's file (none for stdout).
         manifest: Option<PathBuf>,
     },
-    /// `root/<table>/dt=DATE/account=ACCOUNT/part-0.<format>` and its `_manifest.json`.
+    /// `part-0.<format>` and its `_manifest.json` in the table's partition folder of `account` on
+    /// `date` under `root` ([`crate::config::partition_dir`]).
     Partition {
         /// The output root.
         root: PathBuf,
-        /// `dt=`.
+        /// The partition's date.
         date: NaiveDate,
         /// `account=`.
         account: String,
@@ -50,14 +51,6 @@ pub struct Targets {
     extra_manifests: Vec<PathBuf>,
     /// The staging area, for partitioned output.
     staged: Option<Staged>,
-}
-
-/// What a run committed: its manifest and where it is.
-pub struct Committed<M> {
-    /// The manifest as written.
-    pub manifest: M,
-    /// Where readers find it (none for a derived table on stdout).
-    pub path: Option<PathBuf>,
 }
 
 /// A partitioned run's staging area and where its partitions go.
@@ -115,14 +108,14 @@ impl Targets {
         let Some(partition) = &cfg.partition else {
             // The license table and its rejects where configured; the others beside the license
             // table, named after it: out/zoom_users_signin_events.parquet.
-            let (dir, stem) = crate::config::output_dir_and_stem(&cfg.output);
             let mut destinations = BTreeMap::new();
             for &table in tables {
                 let destination = match table {
                     Table::Licenses => cfg.output.clone(),
                     Table::Rejects => cfg.rejects.clone(),
                     _ => {
-                        let path = dir.join(format!("{stem}{}.{ext}", table.file_suffix()));
+                        let suffix = format!("{}.{ext}", table.file_suffix());
+                        let path = crate::config::beside(&cfg.output, &suffix);
                         sinks::output::check_replaceable(&path).map_err(Failure::usage)?;
                         Destination::File(path)
                     }
@@ -160,9 +153,10 @@ impl Targets {
                 )));
             }
         };
+        let (root, date) = (&partition.root, partition.date);
         // The partitions of this day and account among `others` that exist.
         let existing = |others: &mut dyn Iterator<Item = Table>| -> Vec<String> {
-            let dirs = others.map(|table| partition.dir(table.folder(), &account));
+            let dirs = others.map(|table| partition_dir(root, table.folder(), date, &account));
             let dirs = dirs.filter(|dir| dir.exists());
             dirs.map(|dir| dir.display().to_string()).collect()
         };
@@ -186,16 +180,11 @@ impl Targets {
                 partitions = %derived.join(", ")
             );
         }
-        let tables = Table::PUBLISH_ORDER
+        let written = Table::PUBLISH_ORDER
             .into_iter()
             .filter(|t| tables.contains(t));
-        Self::staged(
-            partition,
-            &account,
-            Table::Licenses,
-            tables.collect(),
-            cfg.format,
-        )
+        let written = written.collect();
+        Self::staged(root, date, &account, Table::Licenses, written, cfg.format)
     }
 
     /// The targets of a derived `table` at `place`, in `format`.
@@ -216,40 +205,34 @@ impl Targets {
                 root,
                 date,
                 account,
-            } => {
-                let partition = PartitionConfig {
-                    root: root.clone(),
-                    date: *date,
-                    account: None,
-                };
-                Self::staged(&partition, account, table, vec![table], format)
-            }
+            } => Self::staged(root, *date, account, table, vec![table], format),
         }
     }
 
-    /// Targets in a new staging area under the partition's root: `tables` (in publishing order)
-    /// of `account`, with the manifest in `main`'s partition and a copy in each other one.
+    /// Targets in a new staging area under the output root `root`: `tables` (in publishing order)
+    /// of `account` on `date`, with the manifest in `main`'s partition and a copy in each other one.
     fn staged(
-        partition: &PartitionConfig,
+        root: &Path,
+        date: NaiveDate,
         account: &str,
         main: Table,
         tables: Vec<Table>,
         format: Format,
     ) -> Result<Self, Failure> {
-        let area = StagingArea::create(&partition.root).map_err(|e| {
+        let area = StagingArea::create(root).map_err(|e| {
             Failure::failed(anyhow!(e).context(format!(
                 "cannot create a staging folder under {}",
-                partition.root.display()
+                root.display()
             )))
         })?;
         if area.leftovers_removed() > 0 {
             tracing::info!(
                 message = "Removed staging folders that killed runs left behind.",
                 removed = area.leftovers_removed(),
-                under = %partition.root.display()
+                under = %root.display()
             );
         }
-        let dir = |table: Table| partition.dir(table.folder(), account);
+        let dir = |table: Table| partition_dir(root, table.folder(), date, account);
         let part = format!("part-0.{}", format.extension());
         let finals: BTreeMap<Table, PathBuf> =
             tables.iter().map(|&t| (t, dir(t).join(&part))).collect();
@@ -272,7 +255,7 @@ impl Targets {
                 finals,
                 final_manifest,
                 info: PartitionInfo {
-                    dt: partition.date,
+                    dt: date,
                     account: account.to_string(),
                 },
             }),
@@ -296,13 +279,14 @@ impl Targets {
 
     /// Commits every finished output, then writes the manifest that `manifest` makes of their
     /// receipts (naming the files where readers find them) and of the partition, then publishes
-    /// the partitions under `turn` (taken now when `None`, and let go once they are published).
+    /// the partitions under `turn` (taken now when `None`, and let go once they are published);
+    /// returns the manifest and where readers find it (none for a derived table on stdout).
     pub fn commit<M: Serialize>(
         self,
         finished: BTreeMap<Table, FinishedOutput>,
         manifest: impl FnOnce(BTreeMap<Table, OutputReceipt>, Option<PartitionInfo>) -> M,
         turn: Option<&PublishTurn>,
-    ) -> Result<Committed<M>, Failure> {
+    ) -> Result<(M, Option<PathBuf>), Failure> {
         let failed =
             |e: SinkError| Failure::failed(anyhow!(e).context("cannot move the output into place"));
         if let Some(path) = &self.manifest {
@@ -324,17 +308,15 @@ impl Targets {
             sinks::write_json_atomically(path, &manifest)
                 .map_err(|e| Failure::failed(anyhow!(e).context("cannot write the manifest")))?;
         }
-        let path = match self.staged {
-            None => self.manifest,
-            Some(staged) => match turn {
-                Some(turn) => Some(staged.publish(turn)?),
-                None => {
-                    let turn = publish_turn(staged.area.root())?;
-                    Some(staged.publish(&turn)?)
-                }
-            },
+        let path = match (self.staged, turn) {
+            (None, _) => self.manifest,
+            (Some(staged), Some(turn)) => Some(staged.publish(turn)?),
+            (Some(staged), None) => {
+                let turn = publish_turn(staged.area.root())?;
+                Some(staged.publish(&turn)?)
+            }
         };
-        Ok(Committed { manifest, path })
+        Ok((manifest, path))
     }
 }
 
@@ -342,11 +324,8 @@ impl Targets {
 /// Unix tools do.
 pub fn sink_failure(e: SinkError) -> Failure {
     match e.is_broken_pipe() {
-        true => Failure {
-            code: crate::exit::OK,
-            error: anyhow!(e),
-        },
-        false => Failure::failed(anyhow!(e)),
+        true => Failure::new(crate::exit::OK, e),
+        false => Failure::failed(e),
     }
 }
 
@@ -355,18 +334,16 @@ pub fn sink_failure(e: SinkError) -> Failure {
 /// what it made of it. Waiting longer than another run's turn should take is a temporary failure
 /// (exit 75): a retry finds the root free.
 pub fn publish_turn(root: &Path) -> Result<PublishTurn, Failure> {
-    PublishTurn::take(root, &crate::signals::stop_requested).map_err(|e| Failure {
-        code: match e.kind() {
+    PublishTurn::take(root, &crate::signals::stop_requested).map_err(|e| {
+        let code = match e.kind() {
             std::io::ErrorKind::TimedOut => crate::exit::TEMPORARY,
             std::io::ErrorKind::Interrupted => {
                 crate::signals::exit_code(crate::signals::received().unwrap_or("SIGTERM"))
             }
             _ => crate::exit::FAILED,
-        },
-        error: anyhow!(e).context(format!(
-            "cannot take the turn to publish under {}",
-            root.display()
-        )),
+        };
+        let context = format!("cannot take the turn to publish under {}", root.display());
+        Failure::new(code, anyhow!(e).context(context))
     })
 }
 

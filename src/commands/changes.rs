@@ -33,9 +33,8 @@ pub fn run(args: ChangesArgs, quiet: bool) -> Result<(), Failure> {
             "--from {from} is not before --to {to_date}: give an earlier date"
         )));
     }
-    let partitions =
-        run::derived::partitions(root, to_date, args.out.partition_account.as_deref())?;
-    run::derived::for_each_account(partitions, |to_manifest, place, turn| {
+    let only = args.out.partition_account.as_deref();
+    run::derived::for_each_account(root, to_date, only, |to_manifest, place, turn| {
         let Place::Partition { account, .. } = place else {
             return Ok(());
         };

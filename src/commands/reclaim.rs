@@ -48,8 +48,8 @@ pub fn run(args: ReclaimArgs, quiet: bool) -> Result<(), Failure> {
         ));
     };
     let date = *date;
-    let partitions = run::derived::partitions(root, date, args.out.partition_account.as_deref())?;
-    run::derived::for_each_account(partitions, |manifest, place, turn| {
+    let account = args.out.partition_account.as_deref();
+    run::derived::for_each_account(root, date, account, |manifest, place, turn| {
         let run = RunOutputs::load(manifest)?;
         let licenses = run.table(Table::Licenses)?;
         reclaim_one(&run, &licenses, place, &args, quiet, Some(turn))
