@@ -262,7 +262,7 @@ impl Manifest {
             users_seen: stats.users_seen,
             rows_written: stats.rows,
             rejects: [Deactivated, UnsupportedPlan, InvalidRecord]
-                .map(|reason| (reason.to_string(), rejected(reason)))
+                .map(|reason| (reason.as_str().to_string(), rejected(reason)))
                 .into(),
             duplicates: stats.duplicates,
             by_plan: stats.by_plan.clone(),
