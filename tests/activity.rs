@@ -568,3 +568,34 @@ async fn events_dated_outside_the_window_count_as_no_sign_in() {
     let m = json_file(out.path().join("u_manifest.json"));
     assert_eq!(m["activity"]["outside_window"], 2, "{}", m["activity"]);
 }
+
+/// A report record that is a JSON array is no event, whatever it holds: serde would read it
+/// positionally into an email, a time and a type, and count a sign-in nobody made. It is written
+/// as a row without values and counted as malformed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_record_that_is_an_array_is_malformed_not_a_sign_in() {
+    let users = generated_users(2, 0, 0);
+    let email = users["active"][0]["email"].as_str().unwrap().to_string();
+    let mut account = Account::new(users);
+    account.scopes = REPORT_SCOPES.into();
+    // Served in the first range asked for (the mock dates an event by its `time` member).
+    account.activity_misdated = vec![serde_json::json!([
+        email,
+        "2026-11-20T09:00:00Z",
+        "Sign in"
+    ])];
+    let mock = MockZoom::start(account, BTreeMap::new(), Duration::ZERO).await;
+    let out = tempfile::tempdir().unwrap();
+    assert_succeeded(&run_blocking(extract_with_activity(&mock, out.path(), &[])).await);
+
+    let events = ndjson_file(&out.path().join("u_signin_events.ndjson"));
+    assert_eq!(events.len(), 1);
+    assert!(
+        events[0]["email"].is_null() && events[0]["user_key"].is_null(),
+        "{events:?}"
+    );
+    let activity = ndjson_file(&out.path().join("u_user_activity.ndjson"));
+    assert!(activity.iter().all(|u| u["sign_ins"] == 0), "{activity:?}");
+    let m: Value = json_file(out.path().join("u_manifest.json"));
+    assert_eq!(m["activity"]["malformed"], 1, "{m}");
+}

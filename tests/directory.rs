@@ -194,3 +194,30 @@ async fn every_option_composes_in_one_run() {
     assert!(m["activity"]["events_written"].as_u64().unwrap() > 0);
     assert_eq!(m["addons"]["users_read"], 12);
 }
+
+/// A record that is a JSON array is no group, whatever it holds: serde would read it positionally
+/// into a group's id and name. It is written as a row without values and counted as malformed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_record_that_is_an_array_is_malformed_not_a_group() {
+    let mut account = Account::new(generated_users(3, 0, 0));
+    account.scopes = SCOPES.into();
+    account.groups = vec![
+        json!({"id": "grpA", "name": "Sales", "total_members": 2}),
+        json!(["grpB", "Engineering", 4]),
+    ];
+    let mock = MockZoom::start(account, BTreeMap::new(), Duration::ZERO).await;
+    let out = tempfile::tempdir().unwrap();
+    let mut cmd = against_mock(&mock);
+    cmd.args([
+        "extract", "--with", "groups", "--format", "ndjson", "--output",
+    ])
+    .arg(out.path().join("u.ndjson"));
+    assert_succeeded(&run_blocking(cmd).await);
+    let groups = ndjson_file(&out.path().join("u_groups.ndjson"));
+    assert_eq!(
+        fields(&groups, ["group_id", "name"]),
+        [[json!("grpA"), json!("Sales")], [Value::Null, Value::Null]]
+    );
+    let m: Value = json_file(out.path().join("u_manifest.json"));
+    assert_eq!(m["groups"]["malformed"], 1, "{m}");
+}

@@ -19,6 +19,7 @@ use arrow_schema::{ArrowError, DataType, Field, SchemaRef};
 use chrono::{NaiveDate, NaiveTime};
 use extractor::Page;
 use extractor::zoom::activities::ActivityLog;
+use extractor::zoom::text::object;
 use xxhash_rust::xxh3::{Xxh3, xxh3_128};
 
 use crate::batch::{repeat_option, repeat_time};
@@ -222,11 +223,18 @@ impl ActivityTracker {
         let mut events = Vec::with_capacity(page.record_count());
         for raw in page.records() {
             self.stats.events_seen += 1;
-            let log: ActivityLog = serde_json::from_str(raw).unwrap_or_else(|_| {
-                self.stats.malformed += 1;
-                ActivityLog::default()
-            });
-            if !self.seen_events.insert(fingerprint(&log)) {
+            // A record that is no event object is a row without values, told apart by its text.
+            let (log, print) = match object::<ActivityLog>(raw) {
+                Some(log) => {
+                    let print = fingerprint(&log);
+                    (log, print)
+                }
+                None => {
+                    self.stats.malformed += 1;
+                    (ActivityLog::default(), xxh3_128(raw.as_bytes()))
+                }
+            };
+            if !self.seen_events.insert(print) {
                 self.stats.duplicates += 1;
                 continue;
             }

@@ -9,6 +9,7 @@ use arrow_array::{ArrayRef, Int32Array, RecordBatch, StringArray};
 use arrow_schema::{ArrowError, DataType, Field, SchemaRef};
 use extractor::Page;
 use extractor::zoom::named::Named;
+use extractor::zoom::text::object;
 use serde::Serialize;
 
 use crate::batch::{repeat_option, repeat_time};
@@ -90,7 +91,7 @@ impl ListReader {
         let mut kept = Vec::new();
         for raw in page.records() {
             self.stats.seen += 1;
-            let record: Named = serde_json::from_str(raw).unwrap_or_else(|_| {
+            let record: Named = object(raw).unwrap_or_else(|| {
                 self.stats.malformed += 1;
                 Named::default()
             });

@@ -8,6 +8,7 @@
 
 use std::borrow::Cow;
 
+use extractor::zoom::text::is_object;
 use extractor::{UserStatus, ZoomUser};
 
 use crate::plan::{Plan, unsupported_detail};
@@ -38,8 +39,7 @@ impl Outcome<'_> {
 
 /// Decides what one user record (its raw JSON text) becomes; `sweep` is the status it was listed under.
 pub fn classify(raw: &str, sweep: UserStatus) -> Outcome<'_> {
-    // serde would read a JSON array positionally into the struct; a user is always an object.
-    let detail = if !raw.trim_start().starts_with('{') {
+    let detail = if !is_object(raw) {
         "not a user object: expected a JSON object".to_string()
     } else {
         // The plain parse is the hot path; only a failure is parsed again to name the field, since

@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use crate::zoom::endpoint::{Endpoint, FollowUp, PageRequest, is_plain_id};
 use crate::zoom::page::Page;
+use crate::zoom::text::object;
 use crate::zoom::users::ZoomUser;
 
 /// `GET /users/{userId}/settings`.
@@ -34,7 +35,7 @@ pub fn requests_for(page: &Page, all: bool) -> FollowUp {
     }
     let users = page
         .records()
-        .filter_map(|raw| serde_json::from_str::<ZoomUser>(raw).ok())
+        .filter_map(object::<ZoomUser>)
         .filter(|u| all || u.plan_type == Some(2));
     for id in users.filter_map(|u| u.id.filter(|id| !id.is_empty())) {
         match is_plain_id(&id) {
