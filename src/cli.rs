@@ -204,11 +204,12 @@ pub struct ExtractArgs {
     /// report:read:user_activities:admin) into zoom_signin_events and zoom_user_activity; `addons`
     /// each licensed user's settings (user:read:settings:admin) into zoom_user_addons; `groups`
     /// and `roles` the account's groups and roles by name (group:read:list_groups:admin,
-    /// role:read:list_roles:admin) into zoom_groups and zoom_roles.
+    /// role:read:list_roles:admin) into zoom_groups and zoom_roles; `hosting` Zoom's active-hosts
+    /// report (report:read:list_users:admin) into zoom_host_usage.
     #[arg(long = "with", value_enum, value_delimiter = ',', value_name = "LIST")]
     pub with: Vec<WithOption>,
-    /// Days of sign-in activity, ending on the run's date (--partition-date when given); Zoom
-    /// keeps six months [default: 30].
+    /// The reports' window (--with activity, --with hosting): days ending on the run's date
+    /// (--partition-date when given); Zoom keeps six months [default: 30].
     #[arg(long, value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..=i64::from(MOST_DAYS)))]
     pub activity_days: Option<u32>,
@@ -354,7 +355,7 @@ pub struct RequestArgs {
     /// day; a longer one fails fast (exit 75).
     #[arg(long, default_value_t = 60.0, value_name = "SECONDS")]
     pub max_wait: f64,
-    /// Requests per second to Zoom's Heavy endpoints (the sign-in report), which Zoom limits apart,
+    /// Requests per second to Zoom's Heavy endpoints (the reports), which Zoom limits apart,
     /// at most 40: 10/s on Pro, 40/s on Business and up, shared by every app on the account
     /// [default: 2].
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=40))]

@@ -21,22 +21,31 @@ use run::exit::Failure;
 
 use crate::cli::{AddonsFor, ConnectArgs, ExtractArgs, IncludeField, RequestArgs};
 
-/// The sign-in report's window of a live run (`--with activity`): its last day and its length.
-/// It ends on the run's date (`--partition-date` when given, so a backfill reads its own days) and
-/// must lie within the six months Zoom keeps, ending no later than the run's date.
-fn activity_window(
+/// The window of a live run's reports (`--with activity`, `--with hosting`): its last day and its
+/// length. It ends on the run's date (`--partition-date` when given, so a backfill reads its own
+/// days) and must lie within the six months Zoom keeps, ending no later than the run's date.
+fn report_window(
     args: &ExtractArgs,
     now: DateTime<Utc>,
 ) -> Result<Option<(NaiveDate, u32)>, Failure> {
-    if !args.with.contains(&WithOption::Activity) {
+    if args.with_ip && !args.with.contains(&WithOption::Activity) {
+        return Err(Failure::usage(
+            "--with-ip is about the sign-in report: add --with activity, or leave --with-ip out",
+        ));
+    }
+    if !args
+        .with
+        .iter()
+        .any(|w| matches!(w, WithOption::Activity | WithOption::Hosting))
+    {
         let given = [
-            args.with_ip.then_some("--with-ip"),
             args.activity_days.map(|_| "--activity-days"),
             args.requests.activity_max_rps.map(|_| "--activity-max-rps"),
         ];
         return match given.into_iter().flatten().next() {
             Some(flag) => Err(Failure::usage(format!(
-                "{flag} is about the sign-in report: add --with activity, or leave {flag} out"
+                "{flag} is about the sign-in report and the active-hosts report: add --with \
+                 activity or --with hosting, or leave {flag} out"
             ))),
             None => Ok(None),
         };
@@ -51,13 +60,13 @@ fn activity_window(
         .unwrap_or(today);
     if last > today {
         return Err(Failure::usage(format!(
-            "the sign-in window would end on {last}, after today ({today}): Zoom has no report of \
+            "the report window would end on {last}, after today ({today}): Zoom has no report of \
              days to come; give a --partition-date (or --as-of) up to today"
         )));
     }
     if first < oldest {
         return Err(Failure::usage(format!(
-            "the sign-in window {first} to {last} starts before {oldest}: Zoom keeps six months of \
+            "the report window {first} to {last} starts before {oldest}: Zoom keeps six months of \
              the report; lower --activity-days, or give a later --partition-date"
         )));
     }
@@ -163,7 +172,7 @@ fn live_config(
         custom_attributes: args
             .include_fields
             .contains(&IncludeField::CustomAttributes),
-        activity: activity_window(args, now)?,
+        report_window: report_window(args, now)?,
         with: args.with.clone(),
         addons_for_all: match (args.with.contains(&WithOption::Addons), args.addons_for) {
             (false, Some(_)) => {

@@ -1,11 +1,17 @@
-//! Zoom's active-hosts report (`GET /report/users`, issue 26) as the project's mock serves it: the
-//! sums per host and range, both types, paging, and Zoom's refusals. Expectations are built by hand
-//! from the meetings the test gives the mock.
+//! `--with hosting`: Zoom's active-hosts report (`GET /report/users`) read in month-long ranges
+//! into `zoom_host_usage`, and the report as the project's mock serves it (sums per host and range,
+//! both types, paging, Zoom's refusals). Expectations are built here from the meetings the test
+//! gives the mock, never from the tool's code.
 
-use std::collections::BTreeMap;
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::Path;
 use std::time::Duration;
 
-use mock_zoom::{Account, MockZoom, generated_users};
+use common::*;
+use mock_zoom::{Account, MockZoom, generated_activity, generated_users};
 use serde_json::{Value, json};
 
 const SCOPES: &str = "user:read:list_users:admin report:read:list_users:admin";
@@ -189,4 +195,266 @@ async fn zoom_refuses_long_or_old_ranges_a_bad_type_and_a_plan_without_reports()
             .unwrap()
             .contains("report:read:list_users:admin")
     );
+}
+
+/// The window of every extract below: 90 days ending on the mock's today, 2026-12-01.
+const WINDOW: (&str, &str) = ("2026-09-03", "2026-12-01");
+
+/// 3,000 active and 4 pending users; every second active user hosts meetings spread over 120 days
+/// (some before the window), and a host the account no longer lists hosts in two of the ranges.
+fn hosting_account() -> Account {
+    let users = generated_users(3000, 4, 0);
+    let last = chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+    let mut meetings = Vec::new();
+    for (n, user) in users["active"]
+        .iter()
+        .enumerate()
+        .filter(|(n, _)| n % 2 == 0)
+    {
+        let id = user["id"].as_str().unwrap();
+        for k in 0..(1 + n % 5) {
+            let day = last - chrono::Days::new(((n * 7 + k * 31) % 120) as u64);
+            meetings.push(json!({"host_id": id, "date": day.to_string(),
+                                 "participants": 2 + (n + k) % 9, "minutes": 15 + (n * k) % 50}));
+        }
+    }
+    for date in ["2026-09-10", "2026-11-20"] {
+        meetings.push(
+            json!({"host_id": "gone1", "host_email": "gone@example.com", "date": date,
+                             "participants": 3, "minutes": 20}),
+        );
+    }
+    let mut account = Account::new(users);
+    account.scopes = SCOPES.into();
+    account.meetings = meetings;
+    account
+}
+
+/// `extract --with hosting` of 90 days against `mock`, NDJSON into `out/u.ndjson`.
+fn extract_with_hosting(mock: &MockZoom, out: &Path, extra: &[&str]) -> assert_cmd::Command {
+    let mut cmd = against_mock(mock);
+    cmd.args(["extract", "--with", "hosting", "--activity-days", "90"])
+        .args([
+            "--as-of",
+            "2026-12-01T18:00:00Z",
+            "--activity-max-rps",
+            "40",
+        ])
+        .args(["--format", "ndjson", "--output"])
+        .arg(out.join("u.ndjson"))
+        .args(extra);
+    cmd
+}
+
+/// Each user id's (meetings, participants, minutes, ranges hosting) in the window, summed here
+/// from the mock's meetings; the ranges are the tool's documented month-long ranges.
+fn expected_usage(account: &Account) -> BTreeMap<String, [i64; 4]> {
+    let ranges = [
+        ("2026-09-03", "2026-10-02"),
+        ("2026-10-03", "2026-11-02"),
+        ("2026-11-03", "2026-12-01"),
+    ];
+    let mut sums: BTreeMap<String, [i64; 4]> = BTreeMap::new();
+    let mut hosted_in: BTreeSet<(String, usize)> = BTreeSet::new();
+    for m in &account.meetings {
+        let date = m["date"].as_str().unwrap();
+        let Some(range) = ranges.iter().position(|(f, t)| *f <= date && date <= *t) else {
+            continue;
+        };
+        let id = m["host_id"].as_str().unwrap().to_string();
+        let sum = sums.entry(id.clone()).or_default();
+        sum[0] += 1;
+        sum[1] += m["participants"].as_i64().unwrap();
+        sum[2] += m["minutes"].as_i64().unwrap();
+        if hosted_in.insert((id, range)) {
+            sum[3] += 1;
+        }
+    }
+    sums
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_license_row_gets_the_meetings_it_hosted_in_the_window() {
+    let account = hosting_account();
+    let expected = expected_usage(&account);
+    let users = account.users.clone();
+    let mock = MockZoom::start(account, BTreeMap::new(), Duration::ZERO).await;
+    let out = tempfile::tempdir().unwrap();
+    let output = run_blocking(extract_with_hosting(&mock, out.path(), &[])).await;
+    let stderr = assert_succeeded(&output);
+
+    // Three month-long ranges of active hosts, each asked for from its first page.
+    let firsts: BTreeSet<(String, String, String)> = mock
+        .seen()
+        .host_requests
+        .iter()
+        .filter(|r| !r.3)
+        .map(|r| (r.0.clone(), r.1.clone(), r.2.clone()))
+        .collect();
+    let want: BTreeSet<(String, String, String)> = [
+        ("2026-09-03", "2026-10-02"),
+        ("2026-10-03", "2026-11-02"),
+        ("2026-11-03", "2026-12-01"),
+    ]
+    .iter()
+    .map(|(f, t)| ("active".to_string(), f.to_string(), t.to_string()))
+    .collect();
+    assert_eq!(firsts, want);
+
+    // One row per license row, with its sums; zero for those who hosted nothing.
+    let rows = ndjson_file(&out.path().join("u_host_usage.ndjson"));
+    let licensed = written_keys(&out.path().join("u.ndjson"));
+    assert_eq!(rows.len(), licensed.len());
+    let mut hosting = 0;
+    for row in &rows {
+        let key = row["user_key"].as_str().unwrap();
+        let want = expected.get(key).copied().unwrap_or_default();
+        let got = [
+            "meetings",
+            "participants",
+            "meeting_minutes",
+            "ranges_hosting",
+        ]
+        .map(|c| row[c].as_i64().unwrap());
+        assert_eq!(got, want, "{row}");
+        assert_eq!(row["ranges_read"], 3, "{row}");
+        assert_eq!(
+            (&row["window_start"], &row["window_end"]),
+            (&json!(WINDOW.0), &json!(WINDOW.1))
+        );
+        hosting += usize::from(want[0] > 0);
+    }
+    // About half of the active users hosted in the window; the pending ones did not.
+    assert!((1200..=1500).contains(&hosting), "{hosting}");
+    let pending: Vec<&Value> = rows.iter().filter(|r| r["status"] == "pending").collect();
+    assert_eq!(pending.len(), users["pending"].len());
+    assert!(pending.iter().all(|r| r["meetings"] == 0));
+
+    // The host the account no longer lists: in two ranges, counted, in no row.
+    let m: Value = json_file(out.path().join("u_manifest.json"));
+    let h = &m["hosting"];
+    assert_eq!(
+        (&h["window_start"], &h["window_end"]),
+        (&json!(WINDOW.0), &json!(WINDOW.1))
+    );
+    assert_eq!(h["ranges_read"], 3);
+    assert_eq!(h["unmatched"], 2);
+    assert_eq!(h["users_hosting"], hosting);
+    assert_eq!(h["hosts_seen"], h["matched_by_id"].as_u64().unwrap() + 2);
+    assert_eq!(m["outputs"]["host_usage"]["rows"], rows.len());
+    assert!(
+        stderr.contains(&format!(
+            "{hosting} of {} users hosted a meeting",
+            rows.len()
+        )),
+        "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_recorded_run_with_hosting_replays_to_the_same_tables() {
+    // With the sign-in report too: both reports' ranges interleave in one phase.
+    let mut account = hosting_account();
+    account.scopes = format!("{SCOPES} report:read:user_activities:admin");
+    account.activity = generated_activity(&account.users, "2026-12-01", 90);
+    let mock = MockZoom::start(account, BTreeMap::new(), Duration::ZERO).await;
+    let out = tempfile::tempdir().unwrap();
+    let recording = out.path().join("recording");
+    let mut live = extract_with_hosting(&mock, &out.path().join("live"), &["--run-id", "r1"]);
+    live.args(["--with", "activity"])
+        .arg("--record")
+        .arg(&recording);
+    assert_succeeded(&run_blocking(live).await);
+
+    let mut replay = zoom_licenses();
+    replay
+        .arg("extract")
+        .arg("--replay")
+        .arg(&recording)
+        .args(["--run-id", "r1", "--as-of", "2026-12-01T18:00:00Z"])
+        .args(["--format", "ndjson", "--output"])
+        .arg(out.path().join("replayed/u.ndjson"));
+    assert_succeeded(&run_blocking(replay).await);
+    for table in [
+        "u.ndjson",
+        "u_rejects.ndjson",
+        "u_host_usage.ndjson",
+        "u_user_activity.ndjson",
+    ] {
+        let live = fs::read(out.path().join("live").join(table)).unwrap();
+        let replayed = fs::read(out.path().join("replayed").join(table)).unwrap();
+        assert!(live == replayed, "{table} differs");
+        assert!(
+            table == "u_rejects.ndjson" || !live.is_empty(),
+            "{table} is empty"
+        );
+    }
+    // The report's custom attributes (a desk phone here) are not recorded.
+    let recorded: String = fs::read_dir(recording.join("pages"))
+        .unwrap()
+        .map(|e| fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    assert!(
+        recorded.contains("meeting_minutes"),
+        "no hosts page recorded"
+    );
+    assert!(
+        !recorded.contains("Desk phone"),
+        "custom attributes were recorded"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_the_report_scope_or_a_plan_allowing_it_the_run_stops() {
+    // No scope: exit 2 before any page, naming the scope.
+    let mut account = hosting_account();
+    account.scopes = "user:read:list_users:admin report:read:user_activities:admin".into();
+    let mock = MockZoom::start(account, BTreeMap::new(), Duration::ZERO).await;
+    let out = tempfile::tempdir().unwrap();
+    let output = run_blocking(extract_with_hosting(&mock, out.path(), &[])).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--with hosting reads `report/users`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("report:read:list_users:admin"), "{stderr}");
+    assert!(mock.seen().requests.is_empty(), "a users page was fetched");
+    assert!(dir_entries(out.path()).is_empty());
+
+    // A plan without reports: the same exit and message as for the sign-in report, nothing written.
+    let mut account = hosting_account();
+    account.reports_allowed = false;
+    let mock = MockZoom::start(account, BTreeMap::new(), Duration::ZERO).await;
+    let output = run_blocking(extract_with_hosting(&mock, out.path(), &[])).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("reports need a Pro plan or higher"),
+        "{stderr}"
+    );
+    assert!(dir_entries(out.path()).is_empty());
+}
+
+/// `check` lists the report's scope with what it unlocks, and reads one page of it.
+#[tokio::test(flavor = "multi_thread")]
+async fn check_says_whether_the_hosts_report_is_readable() {
+    let mock = MockZoom::start(hosting_account(), BTreeMap::new(), Duration::ZERO).await;
+    let mut cmd = against_mock(&mock);
+    cmd.arg("check");
+    let output = run_blocking(cmd).await;
+    assert_succeeded(&output);
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        report.contains(
+            "  report:read:list_users:admin (classic apps: report:read:admin): granted; optional: \
+             --with hosting, who hosted meetings (GET /report/users, Pro plans and up)"
+        ),
+        "{report}"
+    );
+    assert!(
+        report.contains("hosts report:   readable (GET /report/users)"),
+        "{report}"
+    );
+    assert_eq!(mock.seen().host_requests.len(), 1);
 }

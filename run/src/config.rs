@@ -39,8 +39,9 @@ pub struct LiveConfig {
     pub account_name: Option<String>,
     /// Whether users are asked for with `include_fields=custom_attributes`.
     pub custom_attributes: bool,
-    /// The sign-in report's window (`--with activity`): its last day and its length in days.
-    pub activity: Option<(chrono::NaiveDate, u32)>,
+    /// The reports' window (`--with activity`, `--with hosting`): its last day and its length in
+    /// days.
+    pub report_window: Option<(chrono::NaiveDate, u32)>,
     /// What `--with` asked for.
     pub with: Vec<WithOption>,
     /// With `--with addons`: every user's add-ons, not only the licensed users'.

@@ -6,6 +6,7 @@
 use clap::ValueEnum;
 use extractor::zoom::activities::ACTIVITIES;
 use extractor::zoom::groups::{self, GROUPS};
+use extractor::zoom::host_report::HOST_REPORT;
 use extractor::zoom::roles::{self, ROLES};
 use extractor::zoom::sub_accounts::SUB_ACCOUNTS;
 use extractor::zoom::user_settings::USER_SETTINGS;
@@ -102,6 +103,14 @@ pub const DATASETS: &[Dataset] = &[
                   plans and up)",
         first: None,
     },
+    Dataset {
+        endpoint: &HOST_REPORT,
+        with: Some(WithOption::Hosting),
+        tables: &[Table::HostUsage],
+        unlocks: "optional: --with hosting, who hosted meetings (GET /report/users, Pro plans and \
+                  up)",
+        first: None,
+    },
 ];
 
 /// An endpoint's scope as messages name it: `granular (classic apps: classic)`, or its one name.
@@ -142,6 +151,8 @@ pub enum WithOption {
     Groups,
     /// The account's roles by name: the zoom_roles table.
     Roles,
+    /// Zoom's active-hosts report: the meetings each user hosted, the zoom_host_usage table.
+    Hosting,
 }
 
 impl std::fmt::Display for WithOption {
@@ -174,7 +185,7 @@ mod tests {
             .iter()
             .map(|o| o.to_string())
             .collect();
-        assert_eq!(names, ["activity", "addons", "groups", "roles"]);
+        assert_eq!(names, ["activity", "addons", "groups", "roles", "hosting"]);
     }
 
     #[test]

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use anyhow::anyhow;
 use chrono::NaiveDate;
 use extractor::zoom::activities::{self, ACTIVITIES};
+use extractor::zoom::host_report::{self, HOST_REPORT};
 use extractor::zoom::user_settings::{self, USER_SETTINGS};
 use extractor::zoom::users::ACCOUNT_USERS;
 use extractor::zoom::users_me;
@@ -22,13 +23,14 @@ use extractor::{
 };
 use sinks::{FinishedOutput, RecordSink, SinkError, SinkOptions};
 use tokio::sync::mpsc;
+use transform::context::Window;
 use transform::{ActivityContext, RunContext, Table, TransformStats, TransformedPage, Transformer};
 
 use crate::Progress;
 use crate::config::{ExtractConfig, LiveConfig, SourceConfig};
 use crate::datasets::{DATASETS, Dataset, WithOption, missing_scope};
 use crate::exit::{self, Failure};
-use crate::manifest::Manifest;
+use crate::manifest::{Manifest, ReportWindows};
 use crate::targets::Targets;
 
 /// Pages waiting between the source and the transform.
@@ -83,6 +85,8 @@ struct OpenedSource {
     client: Option<Arc<ZoomClient>>,
     /// The sign-in report's window (first and last day), when the run reads it.
     activity: Option<(NaiveDate, NaiveDate)>,
+    /// The active-hosts report's window (first and last day), when the run reads it.
+    hosting: Option<(NaiveDate, NaiveDate)>,
     /// The datasets read beside the users (`--with`, or what a recording holds).
     datasets: Vec<&'static Dataset>,
 }
@@ -95,16 +99,17 @@ fn open_replay(dir: &std::path::Path) -> Result<OpenedSource, Failure> {
     let account_id = source.index().account_id.clone();
     let pages = &source.index().pages;
     let recorded = |endpoint: &Endpoint| pages.iter().any(|p| p.request.endpoint == endpoint.path);
-    let activity = activities::window_of(
-        pages
-            .iter()
-            .filter(|p| p.request.endpoint == ACTIVITIES.path)
-            .map(|p| &p.request.query),
-    );
+    // A report's window is the one its recorded requests cover.
+    let window = |report: &Endpoint| {
+        let requests = pages.iter().filter(|p| p.request.endpoint == report.path);
+        activities::window_of(requests.map(|p| &p.request.query))
+    };
+    let (activity, hosting) = (window(&ACTIVITIES), window(&HOST_REPORT));
     let read: Vec<&'static Dataset> = DATASETS
         .iter()
         .filter(|d| d.with.is_some() && recorded(d.endpoint))
         .filter(|d| d.endpoint != &ACTIVITIES || activity.is_some())
+        .filter(|d| d.endpoint != &HOST_REPORT || hosting.is_some())
         .collect();
     let source = match recorded(&USER_SETTINGS) {
         // Every licensed user listed must have their settings answer recorded.
@@ -117,6 +122,7 @@ fn open_replay(dir: &std::path::Path) -> Result<OpenedSource, Failure> {
         account_id,
         client: None,
         activity,
+        hosting,
         datasets: read,
     })
 }
@@ -168,13 +174,22 @@ async fn open_live(cfg: &ExtractConfig, live: &LiveConfig) -> Result<OpenedSourc
         None => None,
     };
     let client = Arc::new(client);
-    // The report comes second: every user is known when the first event arrives.
+    // The reports come second: every user is known when the first event or host arrives.
     let mut phases = vec![first];
-    let mut window = None;
-    if let Some((last, days)) = live.activity {
+    let (mut activity, mut hosting) = (None, None);
+    if let Some((last, days)) = live.report_window {
         let ranges = activities::windows(last, days);
-        window = ranges.first().map(|(from, _)| (*from, last));
-        phases.push(activities::sweeps(&ranges));
+        let window = ranges.first().map(|(from, _)| (*from, last));
+        let mut reports = Vec::new();
+        if live.with.contains(&WithOption::Activity) {
+            activity = window;
+            reports.extend(activities::sweeps(&ranges));
+        }
+        if live.with.contains(&WithOption::Hosting) {
+            hosting = window;
+            reports.extend(host_report::sweeps(&ranges));
+        }
+        phases.push(reports);
     }
     let mut source = LiveSource::new(client.clone(), api_url, phases, recorder);
     // Add-ons: each (licensed) user's settings, once the users are listed.
@@ -192,7 +207,8 @@ async fn open_live(cfg: &ExtractConfig, live: &LiveConfig) -> Result<OpenedSourc
         source: AnySource::Live(source),
         account_id: account,
         client: Some(client),
-        activity: window,
+        activity,
+        hosting,
         datasets: read,
     })
 }
@@ -290,6 +306,10 @@ pub async fn run_extract(
     tables.extend(opened.datasets.iter().flat_map(|d| d.tables));
     let targets = Targets::for_extract(cfg, opened.account_id.as_deref(), &tables)?;
     let activity = opened.activity;
+    let windows = ReportWindows {
+        activity,
+        hosting: opened.hosting,
+    };
     let transformer = Transformer::new(RunContext {
         run_id: cfg.run_id.clone(),
         account_id: opened.account_id.clone(),
@@ -299,6 +319,7 @@ pub async fn run_extract(
             to,
             with_ip: cfg.with_ip,
         }),
+        hosting: opened.hosting.map(|(from, to)| Window { from, to }),
     });
     let outputs = targets.open(cfg.format, &sink_options(&cfg.run_id, cfg.csv_raw))?;
     let (finished, stats, mut report) =
@@ -317,7 +338,7 @@ pub async fn run_extract(
             &stats,
             receipts,
             partition,
-            activity,
+            windows,
             zoom_counts,
         )
     };

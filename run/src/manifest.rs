@@ -69,6 +69,9 @@ pub struct Manifest {
     /// The sign-in report's window and counts (runs that read it).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub activity: Option<ActivitySection>,
+    /// The active-hosts report's window and counts (runs that read it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hosting: Option<HostingSection>,
     /// Zoom's own counts (`GET /users/summary`) beside the extract's (live runs whose app may
     /// read them).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -208,21 +211,42 @@ pub struct ActivitySection {
     pub counts: transform::ActivityStats,
 }
 
+/// The active-hosts report as the run read it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HostingSection {
+    /// The window's first day.
+    pub window_start: String,
+    /// The window's last day (inclusive).
+    pub window_end: String,
+    /// Ranges read, hosts read, matched (by id, by email), unmatched, repeats; users hosting.
+    #[serde(flatten)]
+    pub counts: transform::hosting::HostingStats,
+}
+
+/// The windows (first and last day) of the reports a run read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ReportWindows {
+    /// The sign-in report's.
+    pub activity: Option<(NaiveDate, NaiveDate)>,
+    /// The active-hosts report's.
+    pub hosting: Option<(NaiveDate, NaiveDate)>,
+}
+
 /// A time as manifests write it: RFC 3339 in UTC, to the microsecond.
 pub fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
 impl Manifest {
-    /// Assembles the manifest of a run finished now, with its partition, the sign-in report's
-    /// window (first and last day) when it read it, and Zoom's own counts when it could.
+    /// Assembles the manifest of a run finished now, with its partition, the windows of the
+    /// reports it read, and Zoom's own counts when it could.
     pub fn new(
         cfg: &ExtractConfig,
         report: &SourceReport,
         stats: &TransformStats,
         tables: BTreeMap<Table, OutputReceipt>,
         partition: Option<PartitionInfo>,
-        window: Option<(NaiveDate, NaiveDate)>,
+        windows: ReportWindows,
         zoom_counts: Option<UsersSummary>,
     ) -> Self {
         use RejectReason::{Deactivated, InvalidRecord, UnsupportedPlan};
@@ -271,9 +295,18 @@ impl Manifest {
             addons: addons(report, stats, &tables),
             groups: stats.groups.clone(),
             roles: stats.roles.clone(),
-            activity: window
+            activity: windows
+                .activity
                 .zip(stats.activity.clone())
                 .map(|((from, to), counts)| ActivitySection {
+                    window_start: day(from),
+                    window_end: day(to),
+                    counts,
+                }),
+            hosting: windows
+                .hosting
+                .zip(stats.hosting.clone())
+                .map(|((from, to), counts)| HostingSection {
                     window_start: day(from),
                     window_end: day(to),
                     counts,

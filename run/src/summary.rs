@@ -52,6 +52,22 @@ pub fn render(manifest: &Manifest, manifest_path: &std::path::Path) -> String {
             c.users_signed_in, users.rows, users.path
         ));
     }
+    if let (Some(h), Some(usage)) = (&manifest.hosting, tables.get(&Table::HostUsage)) {
+        let c = &h.counts;
+        lines.push(format!(
+            "  hosts {} to {}: {} of {} users hosted a meeting ({} ranges; {} hosts not in the \
+             license table, {} repeats, {} malformed) -> {}",
+            h.window_start,
+            h.window_end,
+            c.users_hosting,
+            usage.rows,
+            c.ranges_read,
+            c.unmatched,
+            c.duplicates,
+            c.malformed,
+            usage.path
+        ));
+    }
     for (status, counts) in &manifest.statuses {
         if counts.short_of_total > 0 {
             lines.push(format!(

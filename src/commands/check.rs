@@ -5,15 +5,17 @@
 use std::fmt::Display;
 use std::io::Write;
 
+use chrono::NaiveDate;
 use extractor::http::error::human_duration;
 use extractor::http::{FetchedPage, RateLimitHeaders};
 use extractor::zoom::activities::{self, ACTIVITIES};
+use extractor::zoom::host_report::{self, HOST_REPORT};
 use extractor::zoom::sub_accounts::{self, SUB_ACCOUNTS};
 use extractor::zoom::user_settings::USER_SETTINGS;
 use extractor::zoom::users::{self, ACCOUNT_USERS, USERS, UserStatus};
 use extractor::zoom::users_me::{self, USERS_ME};
 use extractor::zoom::users_summary::{self, USERS_SUMMARY, UsersSummary};
-use extractor::{Credentials, ZoomClient};
+use extractor::{Credentials, Endpoint, PageRequest, ZoomClient};
 
 use crate::accounts;
 use crate::cli::CheckArgs;
@@ -61,8 +63,14 @@ pub async fn run(args: CheckArgs) -> Result<(), Failure> {
     if USER_SETTINGS.granted_by(granted) {
         say(field("add-ons:", addons_cost(&client, licensed, active)));
     }
-    if ACTIVITIES.granted_by(granted) {
-        say(field("sign-in report:", sign_in_report(&client).await));
+    let reports: [(&str, &Endpoint, Sweeps); 2] = [
+        ("sign-in report:", &ACTIVITIES, activities::sweeps),
+        ("hosts report:", &HOST_REPORT, host_report::sweeps),
+    ];
+    for (label, report, sweeps) in reports {
+        if report.granted_by(granted) {
+            say(field(label, report_readable(&client, report, sweeps).await));
+        }
     }
     let Some(last) = last else {
         return Err(Failure::failed_msg("no users page was fetched"));
@@ -214,14 +222,16 @@ fn addons_cost(client: &ZoomClient, licensed: Option<u64>, active: Option<u64>) 
     }
 }
 
-/// Whether the sign-in report can be read: one page of today shows whether the plan allows it.
-async fn sign_in_report(client: &ZoomClient) -> String {
+/// A report's first requests for ranges of days.
+type Sweeps = fn(&[(NaiveDate, NaiveDate)]) -> Vec<PageRequest>;
+
+/// Whether a report can be read: one page of today shows whether the plan allows it.
+async fn report_readable(client: &ZoomClient, report: &Endpoint, sweeps: Sweeps) -> String {
     let today = chrono::Utc::now().date_naive();
-    let first = activities::sweeps(&activities::windows(today, 1));
-    match first.first() {
+    match sweeps(&activities::windows(today, 1)).first() {
         None => "not read: no range to ask for".to_string(),
         Some(request) => match client.fetch(request).await {
-            Ok(_) => "readable (GET /report/activities)".to_string(),
+            Ok(_) => format!("readable (GET /{})", report.path),
             Err(error) => format!("not readable: {error}"),
         },
     }

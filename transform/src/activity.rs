@@ -379,6 +379,7 @@ mod tests {
                 to: day("2026-11-30"),
                 with_ip: false,
             }),
+            hosting: None,
         })
     }
 

@@ -14,6 +14,8 @@ pub struct RunContext {
     pub extracted_at_micros: i64,
     /// The sign-in report's window and options, when the run reads it.
     pub activity: Option<ActivityContext>,
+    /// The active-hosts report's window, when the run reads it.
+    pub hosting: Option<Window>,
 }
 
 /// What the run asked of the sign-in report.

@@ -10,7 +10,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
-use arrow_array::{ArrayRef, Date32Array, Int32Array, Int64Array, RecordBatch, StringArray};
+use arrow_array::{ArrayRef, Date32Array, Int32Array, RecordBatch, StringArray};
 use arrow_schema::{ArrowError, DataType, Field, SchemaRef};
 use chrono::NaiveDate;
 use extractor::Page;
@@ -35,9 +35,9 @@ pub fn host_usage_schema() -> SchemaRef {
             text("email", false),
             text("status", false),
             text("plan", false),
-            Field::new("meetings", DataType::Int64, false),
-            Field::new("participants", DataType::Int64, false),
-            Field::new("meeting_minutes", DataType::Int64, false),
+            Field::new("meetings", DataType::Int32, false),
+            Field::new("participants", DataType::Int32, false),
+            Field::new("meeting_minutes", DataType::Int32, false),
             Field::new("ranges_hosting", DataType::Int32, false),
             Field::new("ranges_read", DataType::Int32, false),
             Field::new("window_start", DataType::Date32, false),
@@ -69,13 +69,25 @@ pub struct HostingStats {
     pub users_hosting: u64,
 }
 
+impl HostingStats {
+    /// Host records decided: folded into a row, counted as unmatched, a repeat or malformed.
+    pub fn decided(&self) -> u64 {
+        self.matched_by_id
+            + self.matched_by_email
+            + self.unmatched
+            + self.duplicates
+            + self.malformed
+    }
+}
+
 /// A user of the license table and what they hosted so far.
 struct Hosted {
     user_key: String,
     email: String,
     status: String,
     plan: &'static str,
-    counts: [i64; 3],
+    /// Meetings, participants and minutes (saturating: far beyond any one user's 180 days).
+    counts: [i32; 3],
     ranges: i32,
 }
 
@@ -185,7 +197,8 @@ impl HostTracker {
             let user = &mut self.users[index];
             let counts = [host.meetings, host.participants, host.meeting_minutes];
             for (sum, count) in user.counts.iter_mut().zip(counts) {
-                *sum = sum.saturating_add(count.unwrap_or(0).max(0));
+                let count = i32::try_from(count.unwrap_or(0).max(0)).unwrap_or(i32::MAX);
+                *sum = sum.saturating_add(count);
             }
             user.ranges = user.ranges.saturating_add(1);
         }
@@ -207,7 +220,7 @@ impl HostTracker {
                 Arc::new(StringArray::from_iter_values(chunk.iter().map(value)))
             };
             let count = |i: usize| -> ArrayRef {
-                Arc::new(Int64Array::from_iter_values(
+                Arc::new(Int32Array::from_iter_values(
                     chunk.iter().map(|u| u.counts[i]),
                 ))
             };
@@ -236,7 +249,7 @@ impl HostTracker {
 #[cfg(test)]
 mod tests {
     use arrow_array::cast::AsArray;
-    use arrow_array::types::{Int32Type, Int64Type};
+    use arrow_array::types::Int32Type;
     use extractor::zoom::host_report::HOST_REPORT;
     use extractor::{PageRequest, UserStatus};
 
@@ -252,6 +265,7 @@ mod tests {
             account_id: Some("acct".into()),
             extracted_at_micros: 0,
             activity: None,
+            hosting: None,
         }
     }
 
@@ -285,15 +299,8 @@ mod tests {
     fn counts(batch: &RecordBatch, name: &str) -> Vec<(String, i64)> {
         let keys = batch.column_by_name("user_key").unwrap().as_string::<i32>();
         let column = batch.column_by_name(name).unwrap();
-        let values: Vec<i64> = match column.data_type() {
-            DataType::Int32 => column
-                .as_primitive::<Int32Type>()
-                .values()
-                .iter()
-                .map(|v| i64::from(*v))
-                .collect(),
-            _ => column.as_primitive::<Int64Type>().values().to_vec(),
-        };
+        let values = column.as_primitive::<Int32Type>().values().iter();
+        let values: Vec<i64> = values.map(|v| i64::from(*v)).collect();
         keys.iter()
             .map(|k| k.unwrap().to_string())
             .zip(values)

@@ -35,6 +35,9 @@ pub struct TransformStats {
     /// The roles' counts, when the run read them.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub roles: Option<crate::directory::ListStats>,
+    /// The active-hosts report's counts, when the run read it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hosting: Option<crate::hosting::HostingStats>,
 }
 
 impl TransformStats {
@@ -43,6 +46,7 @@ impl TransformStats {
         let lists = [&self.groups, &self.roles].into_iter().flatten();
         self.users_seen
             + self.activity.as_ref().map_or(0, |a| a.events_seen)
+            + self.hosting.as_ref().map_or(0, |h| h.hosts_seen)
             + lists.map(|l| l.seen).sum::<u64>()
     }
 
@@ -57,6 +61,7 @@ impl TransformStats {
                 .activity
                 .as_ref()
                 .map_or(0, |a| a.events_written + a.duplicates)
+            + self.hosting.as_ref().map_or(0, |h| h.decided())
             + lists.map(|l| l.written + l.duplicates).sum::<u64>()
     }
 

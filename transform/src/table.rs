@@ -8,6 +8,7 @@ use crate::activity::{events_schema, user_activity_schema};
 use crate::addons::addons_schema;
 use crate::changes::changes_schema;
 use crate::directory::{groups_schema, roles_schema};
+use crate::hosting::host_usage_schema;
 use crate::reclaim::reclaim_schema;
 use crate::schema::{license_schema, rejects_schema};
 
@@ -31,6 +32,8 @@ pub enum Table {
     Groups,
     /// `zoom_roles`: the account's roles.
     Roles,
+    /// `zoom_host_usage`: one row per license row with the meetings it hosted.
+    HostUsage,
     /// `zoom_reclaim_candidates`: seats that can be taken back (`reclaim`, from a run's outputs).
     ReclaimCandidates,
     /// `zoom_user_changes`: what changed between two runs (`changes`, from their outputs).
@@ -70,6 +73,7 @@ const FACTS: &[Facts] = &[
     facts(Table::UserAddons, "zoom_user_addons", "user_addons", "_user_addons", addons_schema, Extract),
     facts(Table::Groups, "zoom_groups", "groups", "_groups", groups_schema, Extract),
     facts(Table::Roles, "zoom_roles", "roles", "_roles", roles_schema, Extract),
+    facts(Table::HostUsage, "zoom_host_usage", "host_usage", "_host_usage", host_usage_schema, Extract),
     facts(Table::ReclaimCandidates, "zoom_reclaim_candidates", "reclaim_candidates", "_reclaim_candidates", reclaim_schema, Derived),
     facts(Table::UserChanges, "zoom_user_changes", "user_changes", "_changes", changes_schema, Derived),
 ];
@@ -193,6 +197,7 @@ mod tests {
                 UserAddons,
                 Groups,
                 Roles,
+                HostUsage,
                 Licenses
             ]
         );
@@ -206,6 +211,7 @@ mod tests {
                 UserAddons,
                 Groups,
                 Roles,
+                HostUsage,
                 ReclaimCandidates,
                 UserChanges
             ]

@@ -96,6 +96,7 @@ mod tests {
             account_id: None,
             extracted_at_micros: 0,
             activity: None,
+            hosting: None,
         })
     }
 

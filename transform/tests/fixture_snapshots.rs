@@ -82,6 +82,8 @@ fn transformer_for(index: &RecordingIndex, run_id: &str, extracted_at_micros: i6
             to,
             with_ip: false,
         }),
+        // No fixture holds the active-hosts report.
+        hosting: None,
     })
 }
 
