@@ -4,6 +4,9 @@
 
 use std::collections::BTreeMap;
 
+use serde::Deserialize;
+use toml::Spanned;
+
 /// The add-ons a price list may name: the members of a user's `feature` settings that Zoom sells
 /// (`../shared/zoom-api.md` §3), as `zoom_user_addons.addon` holds them.
 pub const PRICED_ADDONS: &[&str] = &[
@@ -64,9 +67,125 @@ pub fn as_decimal(hundredths: u64) -> f64 {
     hundredths as f64 / 100.0
 }
 
+/// The file as written.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PriceFile {
+    currency: Spanned<String>,
+    per_month: BTreeMap<Spanned<String>, Spanned<toml::Value>>,
+}
+
+impl PriceList {
+    /// The list a price file's TOML `text` gives, or where (a byte offset) and what is wrong:
+    /// `currency = "USD"`, then `[per_month]` with `licensed = 15.99` and paid add-ons by name.
+    pub fn from_toml(text: &str) -> Result<PriceList, (usize, String)> {
+        from_toml(text)
+    }
+}
+
+/// [`PriceList::from_toml`], one check after the other.
+fn from_toml(text: &str) -> Result<PriceList, (usize, String)> {
+    let file: PriceFile = toml::from_str(text).map_err(|e| {
+        let at = e.span().map_or(0, |s| s.start);
+        (
+            at,
+            format!("{} (see docs/reclaim.md, \"Prices\")", e.message().trim()),
+        )
+    })?;
+    let currency = file.currency.get_ref().trim();
+    if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
+        let what = format!("currency {currency:?} is not a three-letter code such as \"USD\"");
+        return Err((file.currency.span().start, what));
+    }
+    let mut list = PriceList {
+        currency: currency.to_string(),
+        seat: 0,
+        addons: BTreeMap::new(),
+    };
+    let mut seat = None;
+    for (name, price) in &file.per_month {
+        let (key, at) = (name.get_ref().as_str(), name.span().start);
+        let number = match price.get_ref() {
+            toml::Value::Float(f) => *f,
+            toml::Value::Integer(i) => *i as f64,
+            other => {
+                let what = format!("`{key}` is {}, not a price", other.type_str());
+                return Err((price.span().start, what));
+            }
+        };
+        let cents =
+            hundredths(number).map_err(|why| (price.span().start, format!("`{key}` {why}")))?;
+        match key {
+            SEAT => seat = Some(cents),
+            addon if PRICED_ADDONS.contains(&addon) => {
+                list.addons.insert(addon.to_string(), cents);
+            }
+            unknown => {
+                let what = format!(
+                    "`{unknown}` is neither `{SEAT}` nor a paid add-on ({})",
+                    PRICED_ADDONS.join(", ")
+                );
+                return Err((at, what));
+            }
+        }
+    }
+    list.seat = seat.ok_or_else(|| {
+        let what = format!("[per_month] gives no `{SEAT}` price: the price of a licensed seat");
+        (text.find("[per_month]").unwrap_or(0), what)
+    })?;
+    Ok(list)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The line of an error in `text`, and its message.
+    fn refusal(text: &str) -> (usize, String) {
+        let (at, what) = PriceList::from_toml(text).unwrap_err();
+        (text[..at].matches('\n').count() + 1, what)
+    }
+
+    #[test]
+    fn a_list_gives_hundredths_per_seat_and_add_on() {
+        let list = PriceList::from_toml(
+            "currency = \"USD\"\n[per_month]\nlicensed = 15.99\nwebinar = 79\nzoom_phone = 10.0\n",
+        )
+        .unwrap();
+        assert_eq!(list.currency, "USD");
+        assert_eq!(list.seat, 1599);
+        let expected: BTreeMap<String, u64> =
+            [("webinar".into(), 7900), ("zoom_phone".into(), 1000)].into();
+        assert_eq!(list.addons, expected);
+    }
+
+    #[test]
+    fn each_mistake_names_its_line_and_key() {
+        let head = "currency = \"USD\"\n[per_month]\nlicensed = 15.99\n";
+        let (line, what) = refusal(&format!("{head}webinar = -79.0\n"));
+        assert_eq!(line, 4);
+        assert!(what.contains("`webinar` is negative"), "{what}");
+        let (line, what) = refusal(&format!("{head}webinar = \"79\"\n"));
+        assert_eq!(line, 4);
+        assert!(what.contains("`webinar` is string, not a price"), "{what}");
+        let (line, what) = refusal(&format!("{head}\nwebinars = 79.0\n"));
+        assert_eq!(line, 5);
+        assert!(what.contains("`webinars` is neither"), "{what}");
+        let (line, what) = refusal("currency = \"dollars\"\n[per_month]\nlicensed = 1\n");
+        assert_eq!(line, 1);
+        assert!(what.contains("three-letter"), "{what}");
+        let (line, what) = refusal("currency = \"EUR\"\n\n[per_month]\nwebinar = 1\n");
+        assert_eq!(line, 3);
+        assert!(what.contains("no `licensed` price"), "{what}");
+        let (line, what) = refusal("currency = \"EUR\"\n[per_month]\nlicensed = 1\nlicensed = 2\n");
+        assert_eq!(line, 4);
+        assert!(what.to_lowercase().contains("duplicate"), "{what}");
+        let (_, what) = refusal("[per_month]\nlicensed = 1\n");
+        assert!(what.contains("currency"), "{what}");
+        let (line, what) = refusal("currency = \"EUR\"\nvat = 0.2\n[per_month]\nlicensed = 1\n");
+        assert_eq!(line, 2);
+        assert!(what.contains("vat"), "{what}");
+    }
 
     fn list() -> PriceList {
         PriceList {
