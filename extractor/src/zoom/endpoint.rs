@@ -17,7 +17,8 @@ pub struct Endpoint {
     /// Whether answers chain with `next_page_token`, the last page having `""` or none.
     pub paginated: bool,
     /// The largest `page_size` Zoom documents for it (`../shared/zoom-api.md`); `None` when it does
-    /// not page. A size above [`crate::http::FALLBACK_PAGE_SIZE`] that Zoom refuses falls back to it.
+    /// not page. A size above the client's fallback (`http::FALLBACK_PAGE_SIZE`) that Zoom refuses
+    /// falls back to it.
     pub max_page_size: Option<u32>,
     /// Scopes that allow it, the granular one first: named when Zoom says one is missing.
     pub scopes: &'static [&'static str],
