@@ -393,8 +393,9 @@ mod tests {
     #[test]
     fn outputs_read_the_tables_this_version_knows() {
         let receipt = r#"{"path": "u.parquet", "rows": 2, "bytes": 10, "sha256": "ab"}"#;
-        let text =
-            format!(r#"{{"format": "parquet", "licenses": {receipt}, "host_usage": {receipt}}}"#);
+        let text = format!(
+            r#"{{"format": "parquet", "licenses": {receipt}, "webinar_attendance": {receipt}}}"#
+        );
         let outputs: Outputs = serde_json::from_str(&text).unwrap();
         assert_eq!(outputs.format, "parquet");
         assert!(!outputs.csv_raw);
