@@ -12,9 +12,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
 use arrow_array::builder::{ListBuilder, StringBuilder};
-use arrow_array::{
-    ArrayRef, Date32Array, Int32Array, RecordBatch, StringArray, TimestampMicrosecondArray,
-};
+use arrow_array::{ArrayRef, Int32Array, RecordBatch, StringArray, TimestampMicrosecondArray};
 use arrow_schema::{ArrowError, DataType, Field, SchemaRef};
 use chrono::{NaiveDate, NaiveTime};
 use extractor::Page;
@@ -23,7 +21,8 @@ use extractor::zoom::text::object;
 use xxhash_rust::xxh3::{Xxh3, xxh3_128};
 
 use crate::batch::{repeat_option, repeat_time};
-use crate::context::{ActivityContext, RunContext};
+use crate::context::{ActivityContext, RunContext, Window};
+use crate::per_user::{email_key, index_email, window_and_run};
 use crate::row::LicenseRow;
 use crate::schema::{shared, text, text_list_type, timestamp_type};
 
@@ -171,10 +170,6 @@ fn event_name(kind: &str) -> String {
     }
 }
 
-fn email_key(email: &str) -> u128 {
-    xxh3_128(email.trim().to_lowercase().as_bytes())
-}
-
 impl ActivityTracker {
     /// A tracker for the window and options of `ctx`.
     pub fn new(ctx: ActivityContext) -> Self {
@@ -199,8 +194,6 @@ impl ActivityTracker {
             return Err("users arrived after sign-in events: every user must come first".into());
         }
         let index = self.users.len();
-        // An invitation accepted during the run leaves a pending and an active user with one
-        // email, in either order (the statuses are read at once): the active user gets the events.
         self.users.push(Tracked {
             user_key: row.user_key.to_string(),
             email: row.email.to_string(),
@@ -209,10 +202,15 @@ impl ActivityTracker {
             last_login: row.last_login_at,
             ..Tracked::default()
         });
-        let slot = self.by_email.entry(email_key(&row.email)).or_insert(index);
-        if row.status == "active" && self.users[*slot].status != "active" {
-            *slot = index;
-        }
+        let users = &self.users;
+        let status_of = |i: usize| users[i].status.as_str();
+        index_email(
+            &mut self.by_email,
+            &row.email,
+            index,
+            &row.status,
+            status_of,
+        );
         Ok(())
     }
 
@@ -314,9 +312,10 @@ impl ActivityTracker {
     pub fn finish(self, run: &RunContext) -> Result<(Vec<RecordBatch>, ActivityStats), ArrowError> {
         let mut stats = self.stats;
         stats.users_signed_in = self.users.iter().filter(|u| u.sign_ins > 0).count() as u64;
-        // Date32: days since 1970-01-01 (NaiveDate's default).
-        let days = |d: NaiveDate| (d - NaiveDate::default()).num_days() as i32;
-        let (from, to) = (days(self.ctx.from), days(self.ctx.to));
+        let window = Window {
+            from: self.ctx.from,
+            to: self.ctx.to,
+        };
         let mut batches = Vec::new();
         for chunk in self.users.chunks(ACTIVITY_BATCH_ROWS) {
             let n = chunk.len();
@@ -329,7 +328,7 @@ impl ActivityTracker {
             };
             let mut clients = ListBuilder::new(StringBuilder::new());
             clients.extend(chunk.iter().map(|u| Some(u.clients.iter().map(Some))));
-            let columns: Vec<ArrayRef> = vec![
+            let mut columns: Vec<ArrayRef> = vec![
                 repeat_option(run.account_id.as_deref(), n),
                 text(|u| &u.user_key),
                 text(|u| &u.email),
@@ -344,11 +343,8 @@ impl ActivityTracker {
                 time(|u| u.last_login),
                 // The later of the two; `None` orders below any time.
                 time(|u| u.last_login.max(u.last)),
-                Arc::new(Date32Array::from(vec![from; n])),
-                Arc::new(Date32Array::from(vec![to; n])),
-                repeat_time(run.extracted_at_micros, n),
-                repeat_option(Some(&run.run_id), n),
             ];
+            columns.extend(window_and_run(window, run, n));
             batches.push(RecordBatch::try_new(user_activity_schema(), columns)?);
         }
         Ok((batches, stats))

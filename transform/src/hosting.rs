@@ -10,15 +10,15 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
-use arrow_array::{ArrayRef, Date32Array, Int32Array, RecordBatch, StringArray};
+use arrow_array::{ArrayRef, Int32Array, RecordBatch, StringArray};
 use arrow_schema::{ArrowError, DataType, Field, SchemaRef};
-use chrono::NaiveDate;
 use extractor::Page;
 use extractor::zoom::host_report::HostUsage;
 use extractor::zoom::text::object;
 
-use crate::batch::{repeat_option, repeat_time};
+use crate::batch::repeat_option;
 use crate::context::{RunContext, Window};
+use crate::per_user::{email_key, index_email, window_and_run};
 use crate::row::LicenseRow;
 use crate::schema::{shared, text, timestamp_type};
 
@@ -96,8 +96,8 @@ pub struct HostTracker {
     window: Window,
     users: Vec<Hosted>,
     by_id: HashMap<String, usize>,
-    /// Lower-cased email → index in `users`; an active user wins over a pending one.
-    by_email: HashMap<String, usize>,
+    /// [`email_key`] → index in `users`; an active user wins over a pending one.
+    by_email: HashMap<u128, usize>,
     /// (range, host) pairs counted, so a host listed twice for a range counts once.
     seen: HashSet<(String, String)>,
     ranges: BTreeSet<String>,
@@ -129,14 +129,6 @@ impl HostTracker {
         if let Some(id) = &row.user_id {
             self.by_id.entry(id.to_string()).or_insert(index);
         }
-        let email = row.email.trim().to_lowercase();
-        let active = row.status == "active";
-        match self.by_email.get(&email) {
-            Some(&other) if !active || self.users[other].status == "active" => {}
-            _ => {
-                self.by_email.insert(email, index);
-            }
-        }
         self.users.push(Hosted {
             user_key: row.user_key.to_string(),
             email: row.email.to_string(),
@@ -145,6 +137,15 @@ impl HostTracker {
             counts: [0; 3],
             ranges: 0,
         });
+        let users = &self.users;
+        let status_of = |i: usize| users[i].status.as_str();
+        index_email(
+            &mut self.by_email,
+            &row.email,
+            index,
+            &row.status,
+            status_of,
+        );
         Ok(())
     }
 
@@ -179,7 +180,11 @@ impl HostTracker {
                 continue;
             }
             let by_id = id.as_ref().and_then(|i| self.by_id.get(i).copied());
-            let by_email = || email.as_ref().and_then(|e| self.by_email.get(e).copied());
+            let by_email = || {
+                email
+                    .as_ref()
+                    .and_then(|e| self.by_email.get(&email_key(e)).copied())
+            };
             let index = match (by_id, by_email()) {
                 (Some(index), _) => {
                     self.stats.matched_by_id += 1;
@@ -209,9 +214,6 @@ impl HostTracker {
         let mut stats = self.stats;
         stats.ranges_read = self.ranges.len() as u64;
         stats.users_hosting = self.users.iter().filter(|u| u.ranges > 0).count() as u64;
-        // Date32: days since 1970-01-01 (NaiveDate's default).
-        let days = |d: NaiveDate| (d - NaiveDate::default()).num_days() as i32;
-        let (from, to) = (days(self.window.from), days(self.window.to));
         let ranges_read = i32::try_from(self.ranges.len()).unwrap_or(i32::MAX);
         let mut batches = Vec::new();
         for chunk in self.users.chunks(BATCH_ROWS) {
@@ -224,7 +226,7 @@ impl HostTracker {
                     chunk.iter().map(|u| u.counts[i]),
                 ))
             };
-            let columns: Vec<ArrayRef> = vec![
+            let mut columns: Vec<ArrayRef> = vec![
                 repeat_option(run.account_id.as_deref(), n),
                 text(|u| &u.user_key),
                 text(|u| &u.email),
@@ -235,11 +237,8 @@ impl HostTracker {
                 count(2),
                 Arc::new(Int32Array::from_iter_values(chunk.iter().map(|u| u.ranges))),
                 Arc::new(Int32Array::from(vec![ranges_read; n])),
-                Arc::new(Date32Array::from(vec![from; n])),
-                Arc::new(Date32Array::from(vec![to; n])),
-                repeat_time(run.extracted_at_micros, n),
-                repeat_option(Some(&run.run_id), n),
             ];
+            columns.extend(window_and_run(self.window, run, n));
             batches.push(RecordBatch::try_new(host_usage_schema(), columns)?);
         }
         Ok((batches, stats))
@@ -250,6 +249,7 @@ impl HostTracker {
 mod tests {
     use arrow_array::cast::AsArray;
     use arrow_array::types::Int32Type;
+    use chrono::NaiveDate;
     use extractor::zoom::host_report::HOST_REPORT;
     use extractor::{PageRequest, UserStatus};
 

@@ -16,6 +16,7 @@ mod columns;
 pub mod context;
 pub mod directory;
 pub mod hosting;
+mod per_user;
 pub mod plan;
 pub mod prices;
 pub mod reader;
