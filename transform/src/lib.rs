@@ -1,6 +1,7 @@
 //! Turns raw Zoom user records into the normalized license table and its rejects, the sign-in
-//! report into its events and per-user activity tables, the users' settings into their paid add-ons,
-//! and the account's groups and roles into tables of their own.
+//! report into its events and per-user activity tables, the active-hosts report into per-user host
+//! usage, the users' settings into their paid add-ons, and the account's groups and roles into
+//! tables of their own; and derives tables from a run's outputs (reclaim, changes, with prices).
 //!
 //! Pure by design: no I/O, no clock, no logging. Everything a rule needs (run id, extraction time,
 //! account) arrives in a [`RunContext`]; everything it decides leaves as rows, rejections and
