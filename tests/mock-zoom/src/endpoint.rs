@@ -33,6 +33,16 @@ pub(crate) fn admit(request: &Request, state: &State, scopes: &[&str]) -> Result
     Ok(())
 }
 
+/// The request's `page_size`: 30 when not given, at most 300 (Zoom's lists and reports).
+pub(crate) fn page_size(request: &Request) -> usize {
+    request
+        .query
+        .get("page_size")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(30)
+        .clamp(1, 300)
+}
+
 /// `items` from the request's `next_page_token` (`{prefix}-{offset}`), `page_size` (default 30, at
 /// most 300) at a time: the page, the next token (`""` after the last), or a 400 for a bad token.
 pub(crate) fn page_of<'a>(
@@ -40,12 +50,7 @@ pub(crate) fn page_of<'a>(
     items: &'a [Value],
     prefix: &str,
 ) -> Result<(&'a [Value], String), (u16, Value)> {
-    let size = request
-        .query
-        .get("page_size")
-        .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or(30)
-        .clamp(1, 300);
+    let size = page_size(request);
     let offset = match request.query.get("next_page_token") {
         None => 0,
         Some(token) => match token

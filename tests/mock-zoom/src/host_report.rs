@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 
-use crate::endpoint::page_of;
+use crate::endpoint::{page_of, page_size};
 use crate::http::Request;
 use crate::reports::report_range;
 use crate::server::State;
@@ -47,12 +47,7 @@ pub(crate) fn hosts(request: &Request, state: &Mutex<State>) -> (u16, Value) {
             Ok(page) => page,
             Err(refusal) => return refusal,
         };
-    let page_size = request
-        .query
-        .get("page_size")
-        .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or(30)
-        .clamp(1, 300);
+    let page_size = page_size(request);
     let active = kind == "active";
     (
         200,
@@ -121,13 +116,13 @@ fn report_of(
             "custom_attributes": [{"key": "cbf_1", "name": "Desk phone", "value": "+1 555 0100"}],
         })
     };
-    let mut listed = Vec::new();
+    let mut listed = std::collections::HashSet::new();
     let mut users = Vec::new();
     for user in account.users.values().flatten() {
         let Some(id) = user["id"].as_str().filter(|id| !id.is_empty()) else {
             continue;
         };
-        listed.push(id);
+        listed.insert(id);
         match (sums.get(id), active) {
             (Some((sum, _)), true) => users.push(record(user, id, *sum)),
             (None, false) => users.push(record(user, id, [0; 3])),
@@ -135,7 +130,7 @@ fn report_of(
         }
     }
     if active {
-        for (id, (sum, email)) in sums.iter().filter(|(id, _)| !listed.contains(id)) {
+        for (id, (sum, email)) in sums.iter().filter(|(id, _)| !listed.contains(*id)) {
             users.push(record(&json!({"email": email, "type": 1}), id, *sum));
         }
     }

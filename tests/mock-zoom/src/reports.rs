@@ -7,7 +7,7 @@ use std::time::Instant;
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
 
-use crate::endpoint::admit;
+use crate::endpoint::{admit, page_size};
 use crate::http::{Request, respond};
 use crate::server::State;
 
@@ -83,12 +83,7 @@ fn activities(request: &Request, state: &Mutex<State>) -> (u16, Value) {
             found
         }
     };
-    let page_size = request
-        .query
-        .get("page_size")
-        .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or(30)
-        .clamp(1, 300);
+    let page_size = page_size(request);
     // The token is the offset, wrapped so it looks opaque; its range must match the request's.
     let offset = match token.as_deref().map(|t| t.split(':').collect::<Vec<_>>()) {
         None => 0,
