@@ -7,7 +7,7 @@
 //! deleted since, or one the rules rejected) is counted, not dropped silently. A host listed twice
 //! for one range (a range read again after its page token expired) is counted once.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, OnceLock};
 
 use arrow_array::{ArrayRef, Int32Array, RecordBatch, StringArray};
@@ -98,9 +98,11 @@ pub struct HostTracker {
     by_id: HashMap<String, usize>,
     /// [`email_key`] → index in `users`; an active user wins over a pending one.
     by_email: HashMap<u128, usize>,
-    /// (range, host) pairs counted, so a host listed twice for a range counts once.
-    seen: HashSet<(String, String)>,
-    ranges: BTreeSet<String>,
+    /// (range's index in `ranges`, host) pairs counted, so a host listed twice for a range
+    /// counts once.
+    seen: HashSet<(usize, String)>,
+    /// The ranges read (`from..to`), in the order their first page came.
+    ranges: Vec<String>,
     hosts_started: bool,
     stats: HostingStats,
 }
@@ -114,7 +116,7 @@ impl HostTracker {
             by_id: HashMap::new(),
             by_email: HashMap::new(),
             seen: HashSet::new(),
-            ranges: BTreeSet::new(),
+            ranges: Vec::new(),
             hosts_started: false,
             stats: HostingStats::default(),
         }
@@ -158,7 +160,13 @@ impl HostTracker {
             query.get("from").unwrap_or_default(),
             query.get("to").unwrap_or_default()
         );
-        self.ranges.insert(range.clone());
+        let range = match self.ranges.iter().position(|r| *r == range) {
+            Some(index) => index,
+            None => {
+                self.ranges.push(range);
+                self.ranges.len() - 1
+            }
+        };
         for raw in page.records() {
             self.stats.hosts_seen += 1;
             let host = object::<HostUsage>(raw);
@@ -175,7 +183,7 @@ impl HostTracker {
                 self.stats.malformed += 1;
                 continue;
             };
-            if !self.seen.insert((range.clone(), key)) {
+            if !self.seen.insert((range, key)) {
                 self.stats.duplicates += 1;
                 continue;
             }
