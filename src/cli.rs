@@ -274,6 +274,19 @@ pub struct ReclaimArgs {
     #[arg(long, default_value_t = 30, value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub pending_days: u32,
+    /// The days without hosting a meeting that make a licensed seat `not_hosting`: must be the
+    /// window the run read the hosts report over (extract --with hosting --activity-days N)
+    /// [default: that window].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub hosting_days: Option<u32>,
+    /// A price list (TOML: `currency`, then `[per_month]` with `licensed` and paid add-ons) that
+    /// gives each candidate its `monthly_saving`; without it savings are unknown.
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
+    /// Users never to list, one per line: an email, a Zoom user id or a group name (`#` starts a
+    /// comment); counted in the summary as kept.
+    #[arg(long, value_name = "FILE")]
+    pub keep: Option<PathBuf>,
     /// Where the table goes.
     #[command(flatten)]
     pub out: DerivedOutputArgs,

@@ -3,10 +3,12 @@
 use std::fmt::Write;
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Date32Type, Int32Type, TimestampMicrosecondType};
+use arrow_array::types::{
+    Date32Type, Decimal128Type, DecimalType, Int32Type, TimestampMicrosecondType,
+};
 use arrow_array::{
-    Array, BooleanArray, Date32Array, Int32Array, ListArray, RecordBatch, StringArray,
-    TimestampMicrosecondArray,
+    Array, BooleanArray, Date32Array, Decimal128Array, Int32Array, ListArray, RecordBatch,
+    StringArray, TimestampMicrosecondArray,
 };
 use arrow_schema::{DataType, TimeUnit};
 use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Timelike};
@@ -28,6 +30,8 @@ pub enum Cell<'a> {
     Bool(bool),
     /// A date, as days since 1970-01-01.
     Date(i32),
+    /// A decimal: its unscaled value, precision and scale (`1599, 12, 2` is 15.99).
+    Decimal(i128, u8, i8),
     /// A list of texts: the values of `list` from `start`, `len` of them.
     TextList(&'a StringArray, usize, usize),
 }
@@ -44,6 +48,8 @@ pub enum Column<'a> {
     Bool(&'a BooleanArray),
     /// A `Date32` column.
     Date(&'a Date32Array),
+    /// A `Decimal128` column.
+    Decimal(&'a Decimal128Array),
     /// A `List<Utf8>` column and its values.
     TextList(&'a ListArray, &'a StringArray),
 }
@@ -57,6 +63,9 @@ impl Column<'_> {
             Column::Time(a) if a.is_valid(row) => Cell::Time(a.value(row)),
             Column::Bool(a) if a.is_valid(row) => Cell::Bool(a.value(row)),
             Column::Date(a) if a.is_valid(row) => Cell::Date(a.value(row)),
+            Column::Decimal(a) if a.is_valid(row) => {
+                Cell::Decimal(a.value(row), a.precision(), a.scale())
+            }
             Column::TextList(a, values) if a.is_valid(row) => {
                 let offsets = a.value_offsets();
                 let (start, end) = (offsets[row] as usize, offsets[row + 1] as usize);
@@ -82,6 +91,7 @@ pub fn columns(batch: &RecordBatch) -> Result<Vec<Column<'_>>, SinkError> {
             )),
             DataType::Boolean => Ok(Column::Bool(array.as_boolean())),
             DataType::Date32 => Ok(Column::Date(array.as_primitive::<Date32Type>())),
+            DataType::Decimal128(..) => Ok(Column::Decimal(array.as_primitive::<Decimal128Type>())),
             DataType::List(item) if item.data_type() == &DataType::Utf8 => {
                 let list = array.as_list::<i32>();
                 Ok(Column::TextList(list, list.values().as_string::<i32>()))
@@ -100,6 +110,11 @@ pub fn write_date(days: i32, out: &mut String) {
         Some(date) => write!(out, "{}", date.format("%Y-%m-%d")),
         None => write!(out, "{days}"),
     };
+}
+
+/// `15.99` for the decimal `1599` of scale 2: a plain number, as CSV and JSON write it.
+pub fn write_decimal(value: i128, precision: u8, scale: i8, out: &mut String) {
+    out.push_str(&Decimal128Type::format_decimal(value, precision, scale));
 }
 
 /// RFC 3339 in UTC with a `Z`, with fractional seconds only when there are any.
@@ -154,6 +169,16 @@ mod tests {
                 .unwrap()
                 .to_rfc3339_opts(SecondsFormat::AutoSi, true);
             assert_eq!(format_time(micros), chrono, "{micros}");
+        }
+    }
+
+    #[test]
+    fn decimals_are_plain_numbers() {
+        let mut out = String::new();
+        for (value, want) in [(1599, "15.99"), (-5, "-0.05"), (0, "0.00"), (100, "1.00")] {
+            out.clear();
+            write_decimal(value, 12, 2, &mut out);
+            assert_eq!(out, want);
         }
     }
 

@@ -11,7 +11,7 @@ use arrow_schema::SchemaRef;
 
 use std::fmt::Write as _;
 
-use crate::cells::{Cell, columns, write_date, write_time};
+use crate::cells::{Cell, columns, write_date, write_decimal, write_time};
 use crate::error::SinkError;
 use crate::output::Output;
 use crate::{FinishedOutput, RecordSink, SinkOptions};
@@ -97,6 +97,10 @@ impl RecordSink for CsvSink {
                     Cell::Bool(false) => "false",
                     Cell::Date(days) => {
                         write_date(days, &mut scratch);
+                        &scratch
+                    }
+                    Cell::Decimal(value, precision, scale) => {
+                        write_decimal(value, precision, scale, &mut scratch);
                         &scratch
                     }
                     Cell::TextList(values, start, len) => {

@@ -7,7 +7,7 @@ use std::io::Write;
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 
-use crate::cells::{Cell, columns, write_date, write_time};
+use crate::cells::{Cell, columns, write_date, write_decimal, write_time};
 use crate::error::SinkError;
 use crate::output::Output;
 use crate::{FinishedOutput, RecordSink};
@@ -56,6 +56,11 @@ impl NdjsonSink {
                             serde_json::to_writer(&mut text, values.value(i))?;
                         }
                         text.push(b']');
+                    }
+                    Cell::Decimal(value, precision, scale) => {
+                        time.clear();
+                        write_decimal(value, precision, scale, &mut time);
+                        text.extend_from_slice(time.as_bytes());
                     }
                     Cell::Date(days) => push_quoted(&mut text, &mut time, |s| write_date(days, s)),
                     Cell::Time(t) => push_quoted(&mut text, &mut time, |s| write_time(t, s)),

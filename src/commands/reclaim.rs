@@ -2,12 +2,14 @@
 //! (`zoom_reclaim_candidates`), with a summary per account on stderr and in the manifest.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use serde::Serialize;
 use sinks::partition::PublishTurn;
 use transform::Table;
+use transform::prices::{PriceList, as_decimal};
 use transform::reclaim::{
-    ReclaimReason, ReclaimRules, ReclaimStats, Reclaimer, SignIns, activity_columns,
+    Evidence, Evidences, KeepList, ReclaimReason, ReclaimRules, ReclaimStats, Reclaimer,
     license_columns,
 };
 
@@ -29,6 +31,13 @@ struct Summary<'a> {
 
 /// Runs `reclaim` over each run the flags name.
 pub fn run(args: ReclaimArgs, quiet: bool) -> Result<(), Failure> {
+    let prices = args.prices.as_deref().map(read_prices).transpose()?;
+    let keep = match &args.keep {
+        Some(path) => KeepList::parse(&read_list("--keep", path)?),
+        None => KeepList::default(),
+    };
+    let lists = Lists { prices, keep };
+    let args = &args;
     if let Some(input) = &args.input {
         let run = RunOutputs::load(input)?;
         let licenses = run.table(Table::Licenses)?;
@@ -39,7 +48,7 @@ pub fn run(args: ReclaimArgs, quiet: bool) -> Result<(), Failure> {
             &args.out.derived(),
             &[],
         )?;
-        return reclaim_one(&run, &licenses, &place, &args, quiet, None);
+        return reclaim_one(&run, &licenses, &place, args, &lists, quiet, None);
     }
     let (Some(root), Some(date)) = (&args.out.output_dir, &args.partition_date) else {
         return Err(Failure::usage(
@@ -52,8 +61,43 @@ pub fn run(args: ReclaimArgs, quiet: bool) -> Result<(), Failure> {
     run::derived::for_each_account(root, date, account, |manifest, place, turn| {
         let run = RunOutputs::load(manifest)?;
         let licenses = run.table(Table::Licenses)?;
-        reclaim_one(&run, &licenses, place, &args, quiet, Some(turn))
+        reclaim_one(&run, &licenses, place, args, &lists, quiet, Some(turn))
     })
+}
+
+/// The lists the flags name, read once before any run.
+struct Lists {
+    prices: Option<PriceList>,
+    keep: KeepList,
+}
+
+/// A file a flag names, as text; one that cannot be read is a usage error naming the flag.
+fn read_list(flag: &str, path: &Path) -> Result<String, Failure> {
+    std::fs::read_to_string(path)
+        .map_err(|e| Failure::usage(format!("{flag} {}: cannot read it: {e}", path.display())))
+}
+
+/// The price list at `path`; a mistake in it is a usage error with its line.
+fn read_prices(path: &Path) -> Result<PriceList, Failure> {
+    let text = read_list("--prices", path)?;
+    PriceList::from_toml(&text).map_err(|(at, what)| {
+        let before = &text.as_bytes()[..at.min(text.len())];
+        let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+        Failure::usage(format!("--prices {}: line {line}: {what}", path.display()))
+    })
+}
+
+/// The table `E` reads, when the run wrote it.
+fn evidence<E: Evidence>(run: &RunOutputs) -> Result<Option<E>, Failure> {
+    if !run.has(E::TABLE) {
+        return Ok(None);
+    }
+    let mut evidence = E::default();
+    let table = run.table(E::TABLE)?;
+    table.each_batch(&E::columns(), |batch| {
+        evidence.add(batch).map_err(Failure::failed)
+    })?;
+    Ok(Some(evidence))
 }
 
 fn reclaim_one(
@@ -61,27 +105,31 @@ fn reclaim_one(
     licenses: &TableFile,
     place: &Place,
     args: &ReclaimArgs,
+    lists: &Lists,
     quiet: bool,
     turn: Option<&PublishTurn>,
 ) -> Result<(), Failure> {
-    let sign_ins = match run.has(Table::UserActivity) {
-        false => None,
-        true => {
-            let mut sign_ins = SignIns::default();
-            let activity = run.table(Table::UserActivity)?;
-            activity.each_batch(&activity_columns(), |batch| {
-                sign_ins.add(batch).map_err(Failure::failed)
-            })?;
-            Some(sign_ins)
-        }
+    let evidence = Evidences {
+        sign_ins: evidence(run)?,
+        hosting: evidence(run)?,
+        addons: evidence(run)?,
+        groups: match lists.keep.is_empty() {
+            true => None,
+            false => evidence(run)?,
+        },
     };
+    if let Some(days) = args.hosting_days {
+        check_hosting_days(days, &evidence, run)?;
+    }
     let rules = ReclaimRules {
         idle_days: args.idle_days,
         pending_days: args.pending_days,
         as_of: run.extracted_at.timestamp_micros(),
         run_id: run.run_id.clone(),
+        prices: lists.prices.clone(),
+        keep: lists.keep.clone(),
     };
-    let mut reclaimer = Reclaimer::new(rules, sign_ins);
+    let mut reclaimer = Reclaimer::new(rules, evidence);
     let format = run::derived::format(&args.out.derived(), run)?;
     let table = Table::ReclaimCandidates;
     let mut writer = DerivedWriter::open(table, format, run.csv_raw, place)?;
@@ -101,6 +149,22 @@ fn reclaim_one(
     let inputs = BTreeMap::from([("run", InputRun::from(run))]);
     let (manifest, receipt) = writer.finish("reclaim", inputs, &summary, turn)?;
     let account = run.account_label();
+    let not_found = reclaimer.keep_not_found();
+    if !not_found.is_empty() {
+        let shown: Vec<&str> = not_found.iter().take(10).copied().collect();
+        tracing::warn!(
+            "{} of the {} --keep entries match no user of {account}: {}{} (group names match only \
+             a run extracted --with groups)",
+            not_found.len(),
+            lists.keep.len(),
+            shown.join(", "),
+            if not_found.len() > shown.len() {
+                ", …"
+            } else {
+                ""
+            },
+        );
+    }
     tracing::info!(
         message = "Reclaim candidates written.",
         account = %account,
@@ -111,6 +175,7 @@ fn reclaim_one(
     );
     if !quiet {
         note!("{}", render(&account, run, args, stats));
+        note!("  {}", render_saving(stats));
         note!("  written to {} (manifest {})", receipt.path, manifest);
     }
     Ok(())
@@ -138,11 +203,70 @@ fn render(account: &str, run: &RunOutputs, args: &ReclaimArgs, s: &ReclaimStats)
         n(ReclaimReason::PendingInvitation),
         args.pending_days,
     );
+    if let Some(days) = s.hosting_days {
+        line.push_str(&format!(
+            ", {} not hosting (no meeting hosted in the {days} days read; a downgrade to Basic)",
+            n(ReclaimReason::NotHosting)
+        ));
+    }
     if s.without_creation_time > 0 {
         line.push_str(&format!(
             "; {} more never logged in but have no creation time, so they cannot be aged",
             s.without_creation_time
         ));
     }
+    if s.not_hosting_unaged > 0 {
+        line.push_str(&format!(
+            "; {} more hosted nothing but have no creation time, so may be newer than the window",
+            s.not_hosting_unaged
+        ));
+    }
+    if s.keep_entries > 0 {
+        line.push_str(&format!("; {} kept by the --keep list", s.kept));
+    }
     line
+}
+
+/// `saves USD 1234.50 a month: …`, or how to have it said.
+fn render_saving(s: &ReclaimStats) -> String {
+    let Some(saving) = &s.monthly_saving else {
+        return "monthly saving unknown: give --prices FILE (see docs/derived-tables.md, \"Prices\")"
+            .into();
+    };
+    let money = |hundredths: u64| format!("{:.2}", as_decimal(hundredths));
+    let parts: Vec<String> = (saving.by_reason.iter())
+        .map(|(r, amount)| format!("{} {}", money(*amount), r.as_str().replace('_', " ")))
+        .collect();
+    let addons = match saving.addons_counted {
+        true => "seats and removed users' add-ons",
+        false => "seats only: extract --with addons to count removed users' add-ons",
+    };
+    format!(
+        "saves {} {} a month ({}): {addons}",
+        saving.currency,
+        money(saving.total),
+        parts.join(", ")
+    )
+}
+
+/// `--hosting-days N` judges only the window the run read the hosts report over.
+fn check_hosting_days(days: u32, evidence: &Evidences, run: &RunOutputs) -> Result<(), Failure> {
+    let hosting = evidence.hosting.as_ref();
+    let Some((from, to)) = hosting.and_then(|h| h.window()) else {
+        return Err(Failure::usage(format!(
+            "--hosting-days {days}: the run of {} did not read the hosts report; extract it \
+             with --with hosting --activity-days {days}",
+            run.account_label()
+        )));
+    };
+    let read = (to - from).num_days() + 1;
+    if read != i64::from(days) {
+        return Err(Failure::usage(format!(
+            "--hosting-days {days}: the run of {} read the hosts report over {read} days ({from} \
+             to {to}), the only window it can judge; extract with --with hosting \
+             --activity-days {days}, or leave --hosting-days out",
+            run.account_label()
+        )));
+    }
+    Ok(())
 }

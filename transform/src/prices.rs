@@ -89,7 +89,10 @@ fn from_toml(text: &str) -> Result<PriceList, (usize, String)> {
         let at = e.span().map_or(0, |s| s.start);
         (
             at,
-            format!("{} (see docs/reclaim.md, \"Prices\")", e.message().trim()),
+            format!(
+                "{} (see docs/derived-tables.md, \"Prices\")",
+                e.message().trim()
+            ),
         )
     })?;
     let currency = file.currency.get_ref().trim();

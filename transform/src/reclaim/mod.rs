@@ -1,0 +1,482 @@
+//! `zoom_reclaim_candidates`: the paid seats a run's license table shows can be taken back, each
+//! with its reason and the numbers behind it. Derived from a run's outputs, with no Zoom call.
+//!
+//! A licensed seat (plan `licensed`) is a candidate when, counted in whole days to the run's
+//! `extracted_at`:
+//! - `idle`: an active user whose last login (or last sign-in, when the run read the sign-in
+//!   report) is at least `idle_days` old;
+//! - `never_logged_in`: an active user with no login and no sign-in, created at least `idle_days`
+//!   ago;
+//! - `pending_invitation`: an invitation not yet accepted, created at least `pending_days` ago;
+//! - `not_hosting` (when the run read the hosts report): an active user who is none of the above
+//!   but hosted no meeting in the report's window, and existed before it began. A downgrade to
+//!   Basic, not a removal: the `action` column says which.
+//!
+//! A licensed user with no login whose creation time Zoom did not send cannot be aged: it is
+//! counted (`without_creation_time`), never listed by guess; so is a user who hosted nothing but
+//! whose creation time is unknown (`not_hosting_unaged`). Users on the keep list are never listed,
+//! only counted (`kept`). With a price list each row carries what reclaiming it saves a month.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::TimestampMicrosecondType;
+use arrow_array::{
+    Array, ArrayRef, Date32Array, Decimal128Array, Int32Array, RecordBatch, StringArray,
+    TimestampMicrosecondArray,
+};
+use arrow_schema::{ArrowError, DataType, Field, SchemaRef};
+use serde::{Serialize, Serializer};
+
+use crate::batch::{repeat_option, repeat_text, repeat_time};
+use crate::columns::{column, fingerprint, take_rows, text_of};
+use crate::plan::Plan;
+use crate::prices::{PriceList, as_decimal};
+use crate::schema::{fields_of, license_schema, shared, text, text_list_type, timestamp_type};
+
+mod evidence;
+mod keep;
+
+pub use evidence::{AddonsHeld, Evidence, GroupNames, Hosting, SignIns};
+pub use keep::KeepList;
+
+/// Microseconds in a day.
+const DAY_MICROS: i64 = 86_400_000_000;
+
+/// Why a seat can be reclaimed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReclaimReason {
+    /// Active and licensed, last seen at least `idle_days` ago.
+    Idle,
+    /// Active and licensed, never seen, created at least `idle_days` ago.
+    NeverLoggedIn,
+    /// A licensed invitation not accepted for at least `pending_days`.
+    PendingInvitation,
+    /// Active and licensed, seen, but hosted no meeting in the hosts report's window.
+    NotHosting,
+}
+
+impl ReclaimReason {
+    /// Every reason, in the order the summary lists them.
+    pub const ALL: [ReclaimReason; 4] = [
+        ReclaimReason::Idle,
+        ReclaimReason::NeverLoggedIn,
+        ReclaimReason::PendingInvitation,
+        ReclaimReason::NotHosting,
+    ];
+
+    /// Its name in the `reason` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReclaimReason::Idle => "idle",
+            ReclaimReason::NeverLoggedIn => "never_logged_in",
+            ReclaimReason::PendingInvitation => "pending_invitation",
+            ReclaimReason::NotHosting => "not_hosting",
+        }
+    }
+
+    /// What to do with the seat: a user who hosts nothing still attends, so is downgraded.
+    pub fn action(self) -> &'static str {
+        match self {
+            ReclaimReason::NotHosting => "downgrade_to_basic",
+            _ => "remove",
+        }
+    }
+}
+
+/// The thresholds and the run the candidates are counted against.
+#[derive(Debug, Clone)]
+pub struct ReclaimRules {
+    /// Days without a login (or sign-in) that make an active seat idle.
+    pub idle_days: u32,
+    /// Days an invitation may wait before its seat is a candidate.
+    pub pending_days: u32,
+    /// The run's `extracted_at`, in microseconds since the epoch: days are counted to it.
+    pub as_of: i64,
+    /// The run's id, carried onto every row.
+    pub run_id: String,
+    /// What a seat and each add-on cost a month, when the user gave a price list.
+    pub prices: Option<PriceList>,
+    /// The users never listed.
+    pub keep: KeepList,
+}
+
+/// The tables of the run read beside the license table, each when the run wrote it.
+#[derive(Debug, Default)]
+pub struct Evidences {
+    /// `zoom_user_activity`: sign-ins count as being seen.
+    pub sign_ins: Option<SignIns>,
+    /// `zoom_host_usage`: who hosted nothing (`not_hosting`).
+    pub hosting: Option<Hosting>,
+    /// `zoom_user_addons`: what removing a user saves beyond the seat.
+    pub addons: Option<AddonsHeld>,
+    /// `zoom_groups`: the names a keep list's groups match.
+    pub groups: Option<GroupNames>,
+}
+
+/// The license table's columns a reclaim reads.
+pub fn license_columns() -> SchemaRef {
+    static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
+    shared(&SCHEMA, || {
+        fields_of(
+            &license_schema(),
+            &[
+                "account_id",
+                "user_key",
+                "user_id",
+                "email",
+                "display_name",
+                "department",
+                "group_ids",
+                "status",
+                "plan",
+                "user_created_at",
+                "last_login_at",
+            ],
+        )
+    })
+}
+
+/// The type of `monthly_saving`: a decimal with cents, exact in any warehouse.
+pub fn money_type() -> DataType {
+    DataType::Decimal128(12, 2)
+}
+
+/// `zoom_reclaim_candidates`: one row per seat that can be reclaimed.
+pub fn reclaim_schema() -> SchemaRef {
+    static SCHEMA: OnceLock<SchemaRef> = OnceLock::new();
+    shared(&SCHEMA, || {
+        vec![
+            text("account_id", true),
+            text("user_key", false),
+            text("user_id", true),
+            text("email", false),
+            text("display_name", true),
+            text("department", true),
+            Field::new("group_ids", text_list_type(), true),
+            text("status", false),
+            text("plan", false),
+            text("reason", false),
+            text("action", false),
+            Field::new("user_created_at", timestamp_type(), true),
+            Field::new("last_login_at", timestamp_type(), true),
+            Field::new("last_sign_in_at", timestamp_type(), true),
+            Field::new("days_idle", DataType::Int32, true),
+            Field::new("days_since_created", DataType::Int32, true),
+            Field::new("threshold_days", DataType::Int32, false),
+            Field::new("activity_window_start", DataType::Date32, true),
+            Field::new("meetings_hosted", DataType::Int32, true),
+            Field::new("hosting_window_start", DataType::Date32, true),
+            Field::new("monthly_saving", money_type(), true),
+            text("currency", true),
+            Field::new("extracted_at", timestamp_type(), false),
+            text("run_id", false),
+        ]
+    })
+}
+
+/// What the listed seats save a month, by a price list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Savings {
+    /// The price list's currency.
+    pub currency: String,
+    /// Every candidate's saving, summed (hundredths; written as a decimal).
+    #[serde(serialize_with = "decimal")]
+    pub total: u64,
+    /// The saving per reason (the reasons of [`ReclaimStats::by_reason`]).
+    #[serde(serialize_with = "decimals")]
+    pub by_reason: BTreeMap<ReclaimReason, u64>,
+    /// Whether removed users' add-ons were priced (the run read `zoom_user_addons`).
+    pub addons_counted: bool,
+}
+
+/// Hundredths written as the decimal they are.
+fn decimal<S: Serializer>(hundredths: &u64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(as_decimal(*hundredths))
+}
+
+/// Each value's hundredths written as decimals.
+fn decimals<S: Serializer>(map: &BTreeMap<ReclaimReason, u64>, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_map(map.iter().map(|(k, v)| (k, as_decimal(*v))))
+}
+
+/// What a reclaim found, for the summary and the manifest.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ReclaimStats {
+    /// Rows of the license table read.
+    pub users_read: u64,
+    /// Licensed seats: active or pending users on the `licensed` plan.
+    pub licensed_seats: u64,
+    /// Seats listed as candidates.
+    pub candidates: u64,
+    /// Candidates per reason (every reason judged, zeros included: `not_hosting` is judged when
+    /// the run read the hosts report).
+    pub by_reason: BTreeMap<ReclaimReason, u64>,
+    /// Licensed users with no login whose creation time is unknown, so they cannot be aged.
+    pub without_creation_time: u64,
+    /// Licensed users who hosted nothing but whose creation time is unknown, so whether they
+    /// existed through the hosts report's window cannot be told.
+    pub not_hosting_unaged: u64,
+    /// Candidates not listed because the keep list names them.
+    pub kept: u64,
+    /// Keep list entries read.
+    pub keep_entries: u64,
+    /// Keep list entries that matched no user of the run.
+    pub keep_entries_not_found: u64,
+    /// Whether the run's sign-in report counted as activity.
+    pub with_activity: bool,
+    /// The hosts report's window in days, when the run read it.
+    pub hosting_days: Option<u32>,
+    /// What the candidates save a month, with a price list.
+    pub monthly_saving: Option<Savings>,
+}
+
+impl ReclaimStats {
+    /// Candidates as a share of licensed seats (0 with no seats).
+    pub fn share(&self) -> f64 {
+        match self.licensed_seats {
+            0 => 0.0,
+            seats => self.candidates as f64 / seats as f64,
+        }
+    }
+}
+
+/// Lists the candidates of a license table, batch by batch.
+#[derive(Debug)]
+pub struct Reclaimer {
+    rules: ReclaimRules,
+    evidence: Evidences,
+    stats: ReclaimStats,
+}
+
+impl Reclaimer {
+    /// A reclaim under `rules`, with the run's other tables it read.
+    pub fn new(rules: ReclaimRules, evidence: Evidences) -> Self {
+        // Every reason judged starts at zero: `not_hosting` only when the run read the report.
+        let judged =
+            |r: &&ReclaimReason| **r != ReclaimReason::NotHosting || evidence.hosting.is_some();
+        let zeros = || {
+            ReclaimReason::ALL
+                .iter()
+                .filter(judged)
+                .map(|r| (*r, 0))
+                .collect()
+        };
+        let stats = ReclaimStats {
+            by_reason: zeros(),
+            with_activity: evidence.sign_ins.is_some(),
+            hosting_days: evidence.hosting.as_ref().and_then(Hosting::days),
+            keep_entries: rules.keep.len() as u64,
+            keep_entries_not_found: rules.keep.len() as u64,
+            monthly_saving: rules.prices.as_ref().map(|p| Savings {
+                currency: p.currency.clone(),
+                total: 0,
+                by_reason: zeros(),
+                addons_counted: evidence.addons.is_some(),
+            }),
+            ..ReclaimStats::default()
+        };
+        Reclaimer {
+            rules,
+            evidence,
+            stats,
+        }
+    }
+
+    /// The candidates among a batch of [`license_columns`] (`None` when there are none).
+    pub fn push(&mut self, batch: &RecordBatch) -> Result<Option<RecordBatch>, ArrowError> {
+        let keys = text_of(batch, "user_key")?;
+        let ids = text_of(batch, "user_id")?;
+        let emails = text_of(batch, "email")?;
+        let groups = column(batch, "group_ids")?.as_list::<i32>();
+        let status = text_of(batch, "status")?;
+        let plan = text_of(batch, "plan")?;
+        let created = column(batch, "user_created_at")?.as_primitive::<TimestampMicrosecondType>();
+        let login = column(batch, "last_login_at")?.as_primitive::<TimestampMicrosecondType>();
+        let time = |a: &TimestampMicrosecondArray, row| a.is_valid(row).then(|| a.value(row));
+        let as_of = self.rules.as_of;
+        let days = |at: i64| ((as_of - at).div_euclid(DAY_MICROS)).max(0);
+        let hosting = self.evidence.hosting.as_ref();
+        let hosting_began = hosting
+            .and_then(|h| h.window)
+            .map_or(0, |w| w.0 as i64 * DAY_MICROS);
+        let mut candidates = Vec::new();
+        self.stats.users_read += batch.num_rows() as u64;
+        for row in 0..batch.num_rows() {
+            let kept = !self.rules.keep.is_empty() && {
+                let names = self.evidence.groups.as_ref();
+                let group_ids = groups.is_valid(row).then(|| groups.value(row));
+                let group_ids = group_ids.as_ref().map(|g| g.as_string::<i32>());
+                let names = group_ids
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .filter_map(|id| names.and_then(|n| n.by_id.get(id)).map(String::as_str));
+                let id = ids.is_valid(row).then(|| ids.value(row));
+                self.rules.keep.keeps(emails.value(row), id, names)
+            };
+            if plan.value(row) != Plan::Licensed.as_str() {
+                continue;
+            }
+            let pending = match status.value(row) {
+                "active" => false,
+                "pending" => true,
+                _ => continue,
+            };
+            self.stats.licensed_seats += 1;
+            let key = fingerprint(keys.value(row));
+            let signed_in = self.evidence.sign_ins.as_ref();
+            let signed_in = signed_in.and_then(|s| s.last.get(&key).copied().flatten());
+            let seen = time(login, row).max(signed_in);
+            let since_created = time(created, row).map(days);
+            let days_idle = seen.map(days);
+            let (reason, threshold, age) = match (pending, seen) {
+                (true, _) => (
+                    ReclaimReason::PendingInvitation,
+                    self.rules.pending_days,
+                    since_created,
+                ),
+                (false, Some(_)) => (ReclaimReason::Idle, self.rules.idle_days, days_idle),
+                (false, None) => (
+                    ReclaimReason::NeverLoggedIn,
+                    self.rules.idle_days,
+                    since_created,
+                ),
+            };
+            let Some(age) = age else {
+                self.stats.without_creation_time += 1;
+                continue;
+            };
+            let meetings = self.evidence.hosting.as_ref();
+            let meetings = meetings.and_then(|h| h.meetings.get(&key).copied());
+            let (reason, threshold) = if age >= i64::from(threshold) {
+                (reason, threshold)
+            } else if let (false, Some(0), Some(days)) =
+                (pending, meetings, self.stats.hosting_days)
+            {
+                // Hosted nothing, and existed through the whole window.
+                match time(created, row) {
+                    None => {
+                        self.stats.not_hosting_unaged += 1;
+                        continue;
+                    }
+                    Some(at) if at > hosting_began => continue,
+                    Some(_) => (ReclaimReason::NotHosting, days),
+                }
+            } else {
+                continue;
+            };
+            if kept {
+                self.stats.kept += 1;
+                continue;
+            }
+            let saving = self.rules.prices.as_ref().map(|prices| {
+                let held = self.evidence.addons.as_ref();
+                let held = held.and_then(|a| a.by_user.get(&key)).into_iter().flatten();
+                prices.saving(reason.action() == "remove", held.map(String::as_str))
+            });
+            if let (Some(saving), Some(sums)) = (saving, self.stats.monthly_saving.as_mut()) {
+                sums.total += saving;
+                *sums.by_reason.entry(reason).or_default() += saving;
+            }
+            self.stats.candidates += 1;
+            *self.stats.by_reason.entry(reason).or_default() += 1;
+            candidates.push(Candidate {
+                row,
+                reason,
+                signed_in,
+                days_idle,
+                since_created,
+                threshold,
+                meetings,
+                saving,
+            });
+        }
+        self.stats.keep_entries_not_found = self.rules.keep.not_found().len() as u64;
+        if candidates.is_empty() {
+            return Ok(None);
+        }
+        build(&candidates, batch, &self.rules, &self.evidence).map(Some)
+    }
+
+    /// What the reclaim found so far.
+    pub fn stats(&self) -> &ReclaimStats {
+        &self.stats
+    }
+
+    /// The keep list's entries that matched no user so far, as written.
+    pub fn keep_not_found(&self) -> Vec<&str> {
+        self.rules.keep.not_found()
+    }
+}
+
+/// One candidate: its row in the input batch and the evidence.
+#[derive(Debug)]
+struct Candidate {
+    row: usize,
+    reason: ReclaimReason,
+    signed_in: Option<i64>,
+    days_idle: Option<i64>,
+    since_created: Option<i64>,
+    threshold: u32,
+    meetings: Option<i32>,
+    saving: Option<u64>,
+}
+
+/// The candidates' rows: the input's columns taken at their rows, and the evidence.
+fn build(
+    candidates: &[Candidate],
+    batch: &RecordBatch,
+    rules: &ReclaimRules,
+    evidence: &Evidences,
+) -> Result<RecordBatch, ArrowError> {
+    let take = take_rows(batch, candidates.iter().map(|c| c.row));
+    let n = candidates.len();
+    let clamp = |d: i64| i32::try_from(d).unwrap_or(i32::MAX);
+    let days = |days: fn(&Candidate) -> Option<i64>| -> ArrayRef {
+        Arc::new(Int32Array::from_iter(
+            candidates.iter().map(|c| days(c).map(clamp)),
+        ))
+    };
+    let reasons = candidates.iter().map(|c| c.reason.as_str());
+    let actions = candidates.iter().map(|c| c.reason.action());
+    let signed_in = candidates.iter().map(|c| c.signed_in);
+    let thresholds = candidates.iter().map(|c| clamp(c.threshold.into()));
+    let activity_start = evidence.sign_ins.as_ref().and_then(|s| s.window_start);
+    let hosting_start = evidence
+        .hosting
+        .as_ref()
+        .and_then(|h| h.window)
+        .map(|w| w.0);
+    let savings = candidates.iter().map(|c| c.saving.map(i128::from));
+    let currency = rules.prices.as_ref().map(|p| p.currency.as_str());
+    let columns: Vec<ArrayRef> = vec![
+        take("account_id")?,
+        take("user_key")?,
+        take("user_id")?,
+        take("email")?,
+        take("display_name")?,
+        take("department")?,
+        take("group_ids")?,
+        take("status")?,
+        take("plan")?,
+        Arc::new(StringArray::from_iter_values(reasons)),
+        Arc::new(StringArray::from_iter_values(actions)),
+        take("user_created_at")?,
+        take("last_login_at")?,
+        Arc::new(TimestampMicrosecondArray::from_iter(signed_in).with_timezone("UTC")),
+        days(|c| c.days_idle),
+        days(|c| c.since_created),
+        Arc::new(Int32Array::from_iter_values(thresholds)),
+        Arc::new(Date32Array::from(vec![activity_start; n])),
+        Arc::new(Int32Array::from_iter(candidates.iter().map(|c| c.meetings))),
+        Arc::new(Date32Array::from(vec![hosting_start; n])),
+        Arc::new(Decimal128Array::from_iter(savings).with_data_type(money_type())),
+        repeat_option(currency, n),
+        repeat_time(rules.as_of, n),
+        repeat_text(&rules.run_id, n),
+    ];
+    RecordBatch::try_new(reclaim_schema(), columns)
+}
