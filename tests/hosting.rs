@@ -349,6 +349,37 @@ async fn every_license_row_gets_the_meetings_it_hosted_in_the_window() {
         )),
         "{stderr}"
     );
+
+    // Every licensed active user (all signed in lately, all created in 2024) who hosted nothing
+    // in the window is a `not_hosting` candidate, a downgrade; no one who hosted is listed.
+    let not_hosting: BTreeSet<&str> = rows
+        .iter()
+        .filter(|r| r["plan"] == "licensed" && r["status"] == "active")
+        .map(|r| r["user_key"].as_str().unwrap())
+        .filter(|key| !expected.contains_key(*key))
+        .collect();
+    assert!(not_hosting.len() > 300, "{}", not_hosting.len());
+    let mut reclaim = zoom_licenses();
+    reclaim
+        .args(["-q", "reclaim", "--input"])
+        .arg(out.path().join("u_manifest.json"))
+        .arg("--output")
+        .arg(out.path().join("r.ndjson"));
+    assert_succeeded(&run_blocking(reclaim).await);
+    let candidates = ndjson_file(&out.path().join("r.ndjson"));
+    let listed: BTreeSet<&str> = candidates
+        .iter()
+        .filter(|c| c["reason"] == "not_hosting")
+        .map(|c| c["user_key"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, not_hosting);
+    assert!(candidates.iter().all(|c| c["reason"] != "not_hosting"
+        || (c["action"] == "downgrade_to_basic" && c["meetings_hosted"] == 0)));
+    assert!(
+        candidates
+            .iter()
+            .all(|c| !expected.contains_key(c["user_key"].as_str().unwrap()))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

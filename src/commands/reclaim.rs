@@ -221,6 +221,12 @@ fn render(account: &str, run: &RunOutputs, args: &ReclaimArgs, s: &ReclaimStats)
             s.not_hosting_unaged
         ));
     }
+    if s.hosting_without_login > 0 {
+        line.push_str(&format!(
+            "; {} more had no login for {}+ days but hosted meetings, so are not listed",
+            s.hosting_without_login, args.idle_days
+        ));
+    }
     if s.keep_entries > 0 {
         line.push_str(&format!("; {} kept by the --keep list", s.kept));
     }

@@ -94,6 +94,22 @@ pub fn generated_user(n: usize, status: &str) -> Value {
     u
 }
 
+/// Meetings hosted by generated active users, given as (user number, id), on or before `last`
+/// (`YYYY-MM-DD`): user n hosts when n is even, `1 + n % 5` meetings on days spread by n over 120
+/// days (so a 90-day window misses some), with participants and minutes from n.
+pub fn meetings_of(users: impl Iterator<Item = (usize, String)>, last: &str) -> Vec<Value> {
+    let last = chrono::NaiveDate::parse_from_str(last, "%Y-%m-%d").expect("a date");
+    let mut meetings = Vec::new();
+    for (n, id) in users.filter(|(n, _)| n % 2 == 0) {
+        for k in 0..(1 + n % 5) {
+            let day = last - chrono::Days::new(((n * 7 + k * 31) % 120) as u64);
+            meetings.push(json!({"host_id": id, "date": day.to_string(),
+                                 "participants": 2 + (n + k) % 9, "minutes": 15 + (n * k) % 50}));
+        }
+    }
+    meetings
+}
+
 /// Sign-in report events for the generated `users`, in the `days` days ending on `last`
 /// (`YYYY-MM-DD`), newest first as Zoom lists them. Active user `n` signs in `n % 4` times (none
 /// when `n % 4 == 0`), each sign-in followed by a sign-out an hour later, on days and clients

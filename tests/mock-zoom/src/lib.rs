@@ -37,6 +37,6 @@ pub use account::Account;
 pub use faults::{Fault, SLOW_BODY_GAP};
 pub use generate::{
     activity_of, generated_activity, generated_feature, generated_user, generated_users,
-    with_custom_attributes,
+    meetings_of, with_custom_attributes,
 };
 pub use server::{MockZoom, Seen};

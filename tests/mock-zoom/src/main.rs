@@ -9,13 +9,16 @@
 //! holds N days of generated events ending today (for `extract --with activity`);
 //! `MOCK_ZOOM_TODAY=YYYY-MM-DD` sets that day. `MOCK_ZOOM_SCOPES` replaces the scopes granted
 //! (space-separated), e.g. to add `group:read:list_groups:admin role:read:list_roles:admin`.
+//! With `MOCK_ZOOM_HOSTING=1`, the app also has the hosts report's scope, every even active user
+//! hosts meetings (`meetings_of`), and every seventh user (n % 7 == 3) last logged in 200 days
+//! before today, so a reclaim finds idle users beside the ones who host nothing.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use std::sync::Arc;
 
-use mock_zoom::{Account, MockZoom, activity_of, generated_user};
+use mock_zoom::{Account, MockZoom, activity_of, generated_user, meetings_of};
 
 #[tokio::main]
 async fn main() {
@@ -30,6 +33,20 @@ async fn main() {
         .collect();
     let arg = |i: usize, default: usize| args.get(i).copied().unwrap_or(default);
     let (active, pending, inactive) = (arg(0, 850), arg(1, 70), arg(2, 80));
+    // MOCK_ZOOM_TODAY=YYYY-MM-DD fixes "today", to record a reproducible fixture.
+    let today = std::env::var("MOCK_ZOOM_TODAY")
+        .unwrap_or_else(|_| chrono::Utc::now().date_naive().to_string());
+    let hosting = std::env::var("MOCK_ZOOM_HOSTING").is_ok_and(|v| v == "1");
+    let long_ago = chrono::NaiveDate::parse_from_str(&today, "%Y-%m-%d")
+        .map(|d| format!("{}T08:30:00Z", d - chrono::Days::new(200)))
+        .unwrap_or_default();
+    let user = |n: usize, status: &str| {
+        let mut user = generated_user(n, status);
+        if hosting && n % 7 == 3 && user.get("last_login_time").is_some() {
+            user["last_login_time"] = long_ago.clone().into();
+        }
+        user
+    };
     // Rendered one user at a time: a million `Value`s would take gigabytes.
     let mut rendered = BTreeMap::new();
     let mut first = 0;
@@ -39,7 +56,7 @@ async fn main() {
         ("inactive", inactive),
     ] {
         let texts: Vec<String> = (first..first + count)
-            .map(|n| generated_user(n, status).to_string())
+            .map(|n| user(n, status).to_string())
             .collect();
         rendered.insert(status.to_string(), Arc::new(texts));
         first += count;
@@ -50,14 +67,22 @@ async fn main() {
         .ok()
         .and_then(|d| d.parse::<u32>().ok())
     {
-        // MOCK_ZOOM_TODAY=YYYY-MM-DD fixes "today", to record a reproducible fixture.
-        let today = std::env::var("MOCK_ZOOM_TODAY")
-            .unwrap_or_else(|_| chrono::Utc::now().date_naive().to_string());
         let emails = (0..active).map(|n| format!("user{n}@example.com"));
         account.activity = activity_of(emails, &today, days.max(1));
-        account.today = today;
         account.scopes = "user:read:list_users:admin report:read:user_activities:admin".into();
     }
+    if hosting {
+        let id = |n| {
+            generated_user(n, "active")["id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        };
+        let ids = (0..active).map(|n| (n, id(n)));
+        account.meetings = meetings_of(ids, &today);
+        account.scopes.push_str(" report:read:list_users:admin");
+    }
+    account.today = today;
     if let Ok(scopes) = std::env::var("MOCK_ZOOM_SCOPES") {
         account.scopes = scopes;
     }

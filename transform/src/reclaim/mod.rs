@@ -14,8 +14,10 @@
 //!
 //! A licensed user with no login whose creation time Zoom did not send cannot be aged: it is
 //! counted (`without_creation_time`), never listed by guess; so is a user who hosted nothing but
-//! whose creation time is unknown (`not_hosting_unaged`). Users on the keep list are never listed,
-//! only counted (`kept`). With a price list each row carries what reclaiming it saves a month.
+//! whose creation time is unknown (`not_hosting_unaged`). A user who hosted a meeting in the
+//! window is never `idle` or `never_logged_in`, whatever their login says (counted as
+//! `hosting_without_login`). Users on the keep list are never listed, only counted (`kept`).
+//! With a price list each row carries what reclaiming it saves a month.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
@@ -219,6 +221,9 @@ pub struct ReclaimStats {
     /// Licensed users who hosted nothing but whose creation time is unknown, so whether they
     /// existed through the hosts report's window cannot be told.
     pub not_hosting_unaged: u64,
+    /// Users idle or never logged in by their login who hosted meetings in the hosts report's
+    /// window: not listed (they were there).
+    pub hosting_without_login: u64,
     /// Candidates not listed because the keep list names them.
     pub kept: u64,
     /// Keep list entries read.
@@ -352,6 +357,12 @@ impl Reclaimer {
             let meetings = self.evidence.hosting.as_ref();
             let meetings = meetings.and_then(|h| h.meetings.get(&key).copied());
             let (reason, threshold) = if age >= i64::from(threshold) {
+                // Zoom's last login stays old while a client stays signed in: a user who hosted
+                // in the window was there, whatever the login says.
+                if !pending && meetings.is_some_and(|m| m > 0) {
+                    self.stats.hosting_without_login += 1;
+                    continue;
+                }
                 (reason, threshold)
             } else if let (false, Some(0), Some(days)) =
                 (pending, meetings, self.stats.hosting_days)
