@@ -112,7 +112,11 @@ fn reclaim_one(
     let evidence = Evidences {
         sign_ins: evidence(run)?,
         hosting: evidence(run)?,
-        addons: evidence(run)?,
+        // Add-ons only price a removal; group names only match a keep list.
+        addons: match lists.prices {
+            Some(_) => evidence(run)?,
+            None => None,
+        },
         groups: match lists.keep.is_empty() {
             true => None,
             false => evidence(run)?,

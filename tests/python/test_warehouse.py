@@ -10,6 +10,7 @@ from pathlib import Path
 import shutil
 
 import duckdb
+from decimal import Decimal
 import pyarrow.parquet as pq
 import pytest
 
@@ -371,3 +372,58 @@ def test_the_readme_query_of_reclaimable_seats_per_account(binary, fixtures, tmp
     )
     assert rows == want
     assert {r[1] for r in rows} == {"idle", "never_logged_in", "pending_invitation"}
+
+
+def documented_sql(doc: str, after: str) -> str:
+    """The first ```sql block of docs/`doc` after the text `after`, as a reader copies it."""
+    text = (ROOT / "docs" / doc).read_text()
+    rest = text[text.index(after):]
+    return rest.split("```sql\n", 1)[1].split("```", 1)[0]
+
+
+def expected_hosting_by_department(recording: Path, prices: dict) -> list:
+    """From the recorded JSON: licensed active users no report page lists as a host, by department,
+    with the number reclaim lists (all of them: created long before the window) and their monthly
+    saving: the seat, plus the priced add-ons their settings hold when their login is 90+ days old
+    (idle: removed); the seat alone otherwise (not hosting: downgraded)."""
+    index = json.loads((recording / "index.json").read_text())
+    hosts, features = set(), {}
+    for page in index["pages"]:
+        body = json.loads((recording / page["file"]).read_text())
+        endpoint = page["request"]["endpoint"]
+        if endpoint == "report/users":
+            hosts |= {u["id"] for u in body["users"] if u["meetings"] > 0}
+        elif endpoint == "users/{userId}/settings":
+            features[page["request"]["query"]["userId"]] = body["feature"]
+    as_of = datetime(2026, 12, 1, 18, tzinfo=timezone.utc)
+    found = {}
+    for sweep, user in recorded_users(recording):
+        if user.get("type") != 2 or user.get("status", sweep) != "active" or user["id"] in hosts:
+            continue
+        login = datetime.fromisoformat(user["last_login_time"].replace("Z", "+00:00"))
+        cents = prices["licensed"]
+        if (as_of - login).days >= 90:
+            feature = features.get(user["id"], {})
+            cents += sum(c for name, c in prices.items() if feature.get(name) is True)
+        dept = user.get("dept") or "(none)"
+        n, listed, total = found.get(dept, (0, 0, 0))
+        found[dept] = (n + 1, listed + 1, total + cents)
+    return sorted((d, n, listed, Decimal(total) / 100) for d, (n, listed, total) in found.items())
+
+
+def test_the_documented_query_of_licensed_users_who_host_nothing(binary, fixtures, tmp_path):
+    """docs/more-tables.md's hosting query over a replayed day, against the recorded JSON."""
+    out = tmp_path / "warehouse"
+    extract(binary, fixtures / "hosting", "acme", "2026-12-01", out,
+            "--as-of", "2026-12-01T18:00:00Z")
+    prices = tmp_path / "prices.toml"
+    prices.write_text('currency = "USD"\n[per_month]\nlicensed = 15.99\nwebinar = 79.0\n'
+                      'large_meeting = 50\nzoom_phone = 10\n')
+    subprocess.run([binary, "-q", "reclaim", "--output-dir", str(out), "--partition-date",
+                    "2026-12-01", "--prices", str(prices)], check=True)
+    sql = documented_sql("more-tables.md", "Licensed users who hosted nothing in the window")
+    rows = duckdb.connect().execute(sql.replace("out/warehouse", str(out))).fetchall()
+    cents = {"licensed": 1599, "webinar": 7900, "large_meeting": 5000, "zoom_phone": 1000}
+    want = expected_hosting_by_department(fixtures / "hosting", cents)
+    assert len(want) >= 2 and all(n > 0 for _, n, _, _ in want)
+    assert [tuple(r) for r in rows] == want
