@@ -34,6 +34,9 @@ def extract(binary, recording, account, date, out, *extra):
 def recorded_users(recording: Path):
     index = json.loads((recording / "index.json").read_text())
     for page in index["pages"]:
+        # Only the users list: the hosts report's pages hold `users` too.
+        if page["request"].get("endpoint", "users") != "users":
+            continue
         body = json.loads((recording / page["file"]).read_text())
         for user in body["users"]:
             yield page["request"]["query"]["status"], user
