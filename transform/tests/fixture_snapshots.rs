@@ -11,7 +11,9 @@ use arrow_array::{Array, RecordBatch};
 use arrow_schema::DataType;
 use extractor::zoom::ENDPOINTS;
 use extractor::zoom::activities::{self, ACTIVITIES};
+use extractor::zoom::host_report::HOST_REPORT;
 use extractor::{PageRequest, RecordingIndex};
+use transform::context::Window;
 use transform::{ActivityContext, RunContext, Table, Transformer};
 
 fn fixtures() -> PathBuf {
@@ -66,24 +68,23 @@ fn render_rows(batch: &RecordBatch, out: &mut String) {
     }
 }
 
-/// A transformer for the recording in `dir`, reading its sign-in report too when it holds one.
+/// A transformer for the recording in `dir`, reading its reports too when it holds them (each
+/// report's window is the one its recorded requests cover, as a replay takes it).
 fn transformer_for(index: &RecordingIndex, run_id: &str, extracted_at_micros: i64) -> Transformer {
-    let report = index
-        .pages
-        .iter()
-        .filter(|p| p.request.endpoint == ACTIVITIES.path);
-    let window = activities::window_of(report.map(|p| &p.request.query));
+    let window = |path: &str| {
+        let report = index.pages.iter().filter(|p| p.request.endpoint == path);
+        activities::window_of(report.map(|p| &p.request.query))
+    };
     Transformer::new(RunContext {
         run_id: run_id.into(),
         account_id: index.account_id.clone(),
         extracted_at_micros,
-        activity: window.map(|(from, to)| ActivityContext {
+        activity: window(ACTIVITIES.path).map(|(from, to)| ActivityContext {
             from,
             to,
             with_ip: false,
         }),
-        // No fixture holds the active-hosts report.
-        hosting: None,
+        hosting: window(HOST_REPORT.path).map(|(from, to)| Window { from, to }),
     })
 }
 
@@ -135,11 +136,20 @@ fn transform_recording(name: &str) -> String {
     }
     if !activity.batches.is_empty() {
         let mut users = String::new();
+        let mut hosts = String::new();
         for (table, batch) in &activity.batches {
-            assert_eq!(*table, Table::UserActivity);
-            render_rows(batch, &mut users);
+            match table {
+                Table::UserActivity => render_rows(batch, &mut users),
+                Table::HostUsage => render_rows(batch, &mut hosts),
+                other => panic!("{other:?} at the end of a run"),
+            }
         }
-        text.push_str(&format!("## events\n{events}## user activity\n{users}"));
+        if !users.is_empty() {
+            text.push_str(&format!("## events\n{events}## user activity\n{users}"));
+        }
+        if !hosts.is_empty() {
+            text.push_str(&format!("## host usage\n{hosts}"));
+        }
     }
     text
 }
@@ -167,6 +177,7 @@ snapshot!(sample, "sample");
 snapshot!(timestamps, "timestamps");
 snapshot!(real_shapes, "real-shapes");
 snapshot!(activity, "activity");
+snapshot!(hosting, "hosting");
 
 /// What a fixture set should give, worked out from its JSON by a model written apart from the
 /// transform's rules (serde_json values, chrono only to tell an RFC 3339 time): the license keys in
