@@ -219,7 +219,8 @@ def bench_activity():
         got = (manifest["activity"]["events_written"], manifest["outputs"]["user_activity"]["rows"],
                manifest["outputs"]["host_usage"]["rows"])
         if got != (events, active + pending, active + pending):
-            sys.exit(f"bench: activity run wrote {got}, expected {(events, active + pending)}")
+            want = (events, active + pending, active + pending)
+            sys.exit(f"bench: activity run wrote {got} (events, activity rows, host rows), expected {want}")
 
     try:
         # One recorded run first, not timed: its index counts the Heavy requests the floor paces.

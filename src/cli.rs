@@ -277,7 +277,8 @@ pub struct ReclaimArgs {
     /// The days without hosting a meeting that make a licensed seat `not_hosting`: must be the
     /// window the run read the hosts report over (extract --with hosting --activity-days N)
     /// [default: that window].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=3650))]
+    #[arg(long, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(MOST_DAYS)))]
     pub hosting_days: Option<u32>,
     /// A price list (TOML: `currency`, then `[per_month]` with `licensed` and paid add-ons) that
     /// gives each candidate its `monthly_saving`; without it savings are unknown.

@@ -1,7 +1,8 @@
 //! `reclaim` with the hosts report, a price list and a keep list, through the binary, over the
 //! recorded `fixtures/hosting` (recorded from `mock-zoom` with `MOCK_ZOOM_HOSTING=1`: every even
 //! user hosts, every seventh logged in 200 days ago). The expected candidates, actions and savings
-//! are worked out here from the recorded JSON, not by the tool's rules.
+//! are worked out here from the recorded JSON by the documented rules (docs/derived-tables.md),
+//! not by the tool's code.
 
 mod common;
 
@@ -369,6 +370,7 @@ fn price_files_and_windows_that_cannot_be_used_are_refused_with_the_line_and_not
         );
         assert!(stderr.contains(message), "{text}: {stderr}");
         assert!(!dir.path().join("r.ndjson").exists());
+        assert!(!dir.path().join("r_manifest.json").exists());
     }
     let missing = dir.path().join("no-such-prices.toml");
     let output = reclaim(dir.path(), &["--prices", missing.to_str().unwrap()])

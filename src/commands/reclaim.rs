@@ -23,6 +23,9 @@ use run::runs::{RunOutputs, TableFile};
 struct Summary<'a> {
     idle_days: u32,
     pending_days: u32,
+    /// The price list and keep list given, as named on the command line.
+    prices_file: Option<&'a Path>,
+    keep_file: Option<&'a Path>,
     /// Candidates as a share of licensed seats.
     share: f64,
     #[serde(flatten)]
@@ -133,6 +136,8 @@ fn reclaim_one(
         prices: lists.prices.clone(),
         keep: lists.keep.clone(),
     };
+    // Without the groups table, a group name in the keep list matches no one.
+    let groups_read = evidence.groups.is_some();
     let mut reclaimer = Reclaimer::new(rules, evidence);
     let format = run::derived::format(&args.out.derived(), run)?;
     let table = Table::ReclaimCandidates;
@@ -147,6 +152,8 @@ fn reclaim_one(
     let summary = Summary {
         idle_days: args.idle_days,
         pending_days: args.pending_days,
+        prices_file: args.prices.as_deref(),
+        keep_file: args.keep.as_deref(),
         share: stats.share(),
         stats,
     };
@@ -156,17 +163,20 @@ fn reclaim_one(
     let not_found = reclaimer.keep_not_found();
     if !not_found.is_empty() {
         let shown: Vec<&str> = not_found.iter().take(10).copied().collect();
+        let more = if not_found.len() > shown.len() {
+            ", …"
+        } else {
+            ""
+        };
+        let hint = match groups_read {
+            true => "",
+            false => " (group names match only a run extracted --with groups)",
+        };
         tracing::warn!(
-            "{} of the {} --keep entries match no user of {account}: {}{} (group names match only \
-             a run extracted --with groups)",
+            "{} of the {} --keep entries match no user of {account}: {}{more}{hint}",
             not_found.len(),
             lists.keep.len(),
             shown.join(", "),
-            if not_found.len() > shown.len() {
-                ", …"
-            } else {
-                ""
-            },
         );
     }
     tracing::info!(
@@ -262,21 +272,17 @@ fn render_saving(s: &ReclaimStats) -> String {
 /// `--hosting-days N` judges only the window the run read the hosts report over.
 fn check_hosting_days(days: u32, evidence: &Evidences, run: &RunOutputs) -> Result<(), Failure> {
     let hosting = evidence.hosting.as_ref();
-    let Some((from, to)) = hosting.and_then(|h| h.window()) else {
-        return Err(Failure::usage(format!(
-            "--hosting-days {days}: the run of {} did not read the hosts report; extract it \
-             with --with hosting --activity-days {days}",
-            run.account_label()
-        )));
-    };
-    let read = (to - from).num_days() + 1;
-    if read != i64::from(days) {
-        return Err(Failure::usage(format!(
-            "--hosting-days {days}: the run of {} read the hosts report over {read} days ({from} \
-             to {to}), the only window it can judge; extract with --with hosting \
-             --activity-days {days}, or leave --hosting-days out",
-            run.account_label()
-        )));
+    let account = run.account_label();
+    match hosting.and_then(|h| Some((h.window()?, h.days()?))) {
+        None => Err(Failure::usage(format!(
+            "--hosting-days {days}: the run of {account} did not read the hosts report; extract \
+             it with --with hosting --activity-days {days}"
+        ))),
+        Some(((from, to), read)) if read != days => Err(Failure::usage(format!(
+            "--hosting-days {days}: the run of {account} read the hosts report over {read} days \
+             ({from} to {to}), the only window it can judge; extract with --with hosting \
+             --activity-days {days}, or leave --hosting-days out"
+        ))),
+        Some(_) => Ok(()),
     }
-    Ok(())
 }

@@ -75,17 +75,21 @@ pub struct Hosting {
 impl Evidence for Hosting {
     const TABLE: Table = Table::HostUsage;
     const COLUMNS: &'static [&'static str] =
-        &["user_key", "meetings", "window_start", "window_end"];
+        &["user_key", "plan", "meetings", "window_start", "window_end"];
 
+    /// Only licensed users are kept.
     fn add(&mut self, batch: &RecordBatch) -> Result<(), ArrowError> {
         let keys = text_of(batch, "user_key")?;
+        let plans = text_of(batch, "plan")?;
         let meetings = column(batch, "meetings")?.as_primitive::<Int32Type>();
         let starts = column(batch, "window_start")?.as_primitive::<Date32Type>();
         let ends = column(batch, "window_end")?.as_primitive::<Date32Type>();
         for row in 0..batch.num_rows() {
             self.window = Some((starts.value(row), ends.value(row)));
-            self.meetings
-                .insert(fingerprint(keys.value(row)), meetings.value(row));
+            if plans.value(row) == Plan::Licensed.as_str() {
+                let key = fingerprint(keys.value(row));
+                self.meetings.insert(key, meetings.value(row));
+            }
         }
         Ok(())
     }

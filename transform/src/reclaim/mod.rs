@@ -302,11 +302,7 @@ impl Reclaimer {
         let login = column(batch, "last_login_at")?.as_primitive::<TimestampMicrosecondType>();
         let time = |a: &TimestampMicrosecondArray, row| a.is_valid(row).then(|| a.value(row));
         let as_of = self.rules.as_of;
-        let days = |at: i64| ((as_of - at).div_euclid(DAY_MICROS)).max(0);
-        let hosting = self.evidence.hosting.as_ref();
-        let hosting_began = hosting
-            .and_then(|h| h.window)
-            .map_or(0, |w| w.0 as i64 * DAY_MICROS);
+        let days = |at: i64| whole_days(as_of, at);
         let mut candidates = Vec::new();
         self.stats.users_read += batch.num_rows() as u64;
         for row in 0..batch.num_rows() {
@@ -334,51 +330,18 @@ impl Reclaimer {
             let key = fingerprint(keys.value(row));
             let signed_in = self.evidence.sign_ins.as_ref();
             let signed_in = signed_in.and_then(|s| s.last.get(&key).copied().flatten());
-            let seen = time(login, row).max(signed_in);
-            let since_created = time(created, row).map(days);
-            let days_idle = seen.map(days);
-            let (reason, threshold, age) = match (pending, seen) {
-                (true, _) => (
-                    ReclaimReason::PendingInvitation,
-                    self.rules.pending_days,
-                    since_created,
-                ),
-                (false, Some(_)) => (ReclaimReason::Idle, self.rules.idle_days, days_idle),
-                (false, None) => (
-                    ReclaimReason::NeverLoggedIn,
-                    self.rules.idle_days,
-                    since_created,
-                ),
-            };
-            let Some(age) = age else {
-                self.stats.without_creation_time += 1;
-                continue;
-            };
             let meetings = self.evidence.hosting.as_ref();
             let meetings = meetings.and_then(|h| h.meetings.get(&key).copied());
-            let (reason, threshold) = if age >= i64::from(threshold) {
-                // Zoom's last login stays old while a client stays signed in: a user who hosted
-                // in the window was there, whatever the login says.
-                if !pending && meetings.is_some_and(|m| m > 0) {
-                    self.stats.hosting_without_login += 1;
-                    continue;
-                }
-                (reason, threshold)
-            } else if let (false, Some(0), Some(days)) =
-                (pending, meetings, self.stats.hosting_days)
-            {
-                // Hosted nothing, and existed through the whole window.
-                match time(created, row) {
-                    None => {
-                        self.stats.not_hosting_unaged += 1;
-                        continue;
-                    }
-                    Some(at) if at > hosting_began => continue,
-                    Some(_) => (ReclaimReason::NotHosting, days),
-                }
-            } else {
+            let seat = Seat {
+                pending,
+                seen: time(login, row).max(signed_in),
+                created: time(created, row),
+                meetings,
+            };
+            let Some((reason, threshold)) = self.judge(&seat) else {
                 continue;
             };
+            let (days_idle, since_created) = (seat.seen.map(days), seat.created.map(days));
             if kept {
                 self.stats.kept += 1;
                 continue;
@@ -386,7 +349,8 @@ impl Reclaimer {
             let saving = self.rules.prices.as_ref().map(|prices| {
                 let held = self.evidence.addons.as_ref();
                 let held = held.and_then(|a| a.by_user.get(&key)).into_iter().flatten();
-                prices.saving(reason.action() == "remove", held.map(String::as_str))
+                let removed = reason != ReclaimReason::NotHosting;
+                prices.saving(removed, held.map(String::as_str))
             });
             if let (Some(saving), Some(sums)) = (saving, self.stats.monthly_saving.as_mut()) {
                 sums.total += saving;
@@ -412,6 +376,50 @@ impl Reclaimer {
         build(&candidates, batch, &self.rules, &self.evidence).map(Some)
     }
 
+    /// Why `seat` can be reclaimed, and the threshold it was held to; `None` when it cannot (the
+    /// counters say why, where it is not plain use).
+    fn judge(&mut self, seat: &Seat) -> Option<(ReclaimReason, u32)> {
+        let as_of = self.rules.as_of;
+        let (idle_days, pending_days) = (self.rules.idle_days, self.rules.pending_days);
+        let (reason, threshold, since) = match (seat.pending, seat.seen) {
+            (true, _) => (ReclaimReason::PendingInvitation, pending_days, seat.created),
+            (false, Some(seen)) => (ReclaimReason::Idle, idle_days, Some(seen)),
+            (false, None) => (ReclaimReason::NeverLoggedIn, idle_days, seat.created),
+        };
+        let Some(since) = since else {
+            self.stats.without_creation_time += 1;
+            return None;
+        };
+        let hosted = seat.meetings.is_some_and(|m| m > 0);
+        let window = self.evidence.hosting.as_ref().and_then(|h| h.window);
+        if whole_days(as_of, since) >= i64::from(threshold) {
+            // Zoom's last login stays old while a client stays signed in: a user who hosted in a
+            // window no longer than the idle threshold was there within it, whatever the login
+            // says. A longer window cannot tell: its meetings may be older than the threshold.
+            let window_within = self.stats.hosting_days.is_some_and(|d| d <= idle_days);
+            if !seat.pending && hosted && window_within {
+                self.stats.hosting_without_login += 1;
+                return None;
+            }
+            return Some((reason, threshold));
+        }
+        // Seen lately, but hosted nothing in the window and existed on its first day.
+        let (Some(days), Some((first_day, _))) = (self.stats.hosting_days, window) else {
+            return None;
+        };
+        if seat.pending || seat.seen.is_none() || seat.meetings != Some(0) {
+            return None;
+        }
+        match seat.created {
+            None => {
+                self.stats.not_hosting_unaged += 1;
+                None
+            }
+            Some(at) if at > i64::from(first_day) * DAY_MICROS => None,
+            Some(_) => Some((ReclaimReason::NotHosting, days)),
+        }
+    }
+
     /// What the reclaim found so far.
     pub fn stats(&self) -> &ReclaimStats {
         &self.stats
@@ -421,6 +429,22 @@ impl Reclaimer {
     pub fn keep_not_found(&self) -> Vec<&str> {
         self.rules.keep.not_found()
     }
+}
+
+/// Whole days from `at` to `as_of` (microseconds), never negative.
+fn whole_days(as_of: i64, at: i64) -> i64 {
+    (as_of - at).div_euclid(DAY_MICROS).max(0)
+}
+
+/// What the rules read of one licensed seat.
+#[derive(Debug)]
+struct Seat {
+    pending: bool,
+    /// The later of the last login and the last sign-in.
+    seen: Option<i64>,
+    created: Option<i64>,
+    /// Meetings hosted in the hosts report's window, when the run read it.
+    meetings: Option<i32>,
 }
 
 /// One candidate: its row in the input batch and the evidence.
@@ -490,4 +514,200 @@ fn build(
         repeat_text(&rules.run_id, n),
     ];
     RecordBatch::try_new(reclaim_schema(), columns)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use arrow_array::builder::{ListBuilder, StringBuilder};
+    use chrono::{DateTime, NaiveDate};
+
+    use super::*;
+
+    const AS_OF: &str = "2026-12-01T00:00:00Z";
+
+    fn micros(t: &str) -> i64 {
+        t.parse::<DateTime<chrono::Utc>>()
+            .unwrap()
+            .timestamp_micros()
+    }
+
+    fn day(d: &str) -> i32 {
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+        (NaiveDate::parse_from_str(d, "%Y-%m-%d").unwrap() - epoch).num_days() as i32
+    }
+
+    /// Licensed users: (key, status, created, last login).
+    fn licenses(users: &[(&str, &str, Option<&str>, Option<&str>)]) -> RecordBatch {
+        let text = |values: Vec<String>| Arc::new(StringArray::from(values)) as ArrayRef;
+        let time = |values: Vec<Option<&str>>| {
+            let values = values.into_iter().map(|t| t.map(micros));
+            Arc::new(TimestampMicrosecondArray::from_iter(values).with_timezone("UTC")) as ArrayRef
+        };
+        let each = |value: &str| vec![value.to_string(); users.len()];
+        let keys: Vec<String> = users.iter().map(|u| u.0.to_string()).collect();
+        let emails = keys.iter().map(|k| format!("{k}@example.com")).collect();
+        let mut groups = ListBuilder::new(StringBuilder::new());
+        users.iter().for_each(|_| groups.append_value([Some("g1")]));
+        let columns = vec![
+            text(each("acct")),
+            text(keys.clone()),
+            text(keys.clone()),
+            text(emails),
+            text(keys),
+            text(each("Sales")),
+            Arc::new(groups.finish()) as ArrayRef,
+            text(users.iter().map(|u| u.1.to_string()).collect()),
+            text(each("licensed")),
+            time(users.iter().map(|u| u.2).collect()),
+            time(users.iter().map(|u| u.3).collect()),
+        ];
+        RecordBatch::try_new(license_columns(), columns).unwrap()
+    }
+
+    fn rules(idle_days: u32) -> ReclaimRules {
+        ReclaimRules {
+            idle_days,
+            pending_days: 30,
+            as_of: micros(AS_OF),
+            run_id: "r".into(),
+            prices: None,
+            keep: KeepList::default(),
+        }
+    }
+
+    /// The hosts report over the 90 days 2026-09-03..2026-12-01 with these meetings per key.
+    fn hosting(meetings: &[(&str, i32)]) -> Hosting {
+        Hosting {
+            meetings: meetings.iter().map(|(k, m)| (fingerprint(k), *m)).collect(),
+            window: Some((day("2026-09-03"), day("2026-12-01"))),
+        }
+    }
+
+    /// The reasons listed, by key, and the stats.
+    fn reclaim(
+        rules: ReclaimRules,
+        evidence: Evidences,
+        batch: &RecordBatch,
+    ) -> (HashMap<String, String>, ReclaimStats) {
+        let mut reclaimer = Reclaimer::new(rules, evidence);
+        let mut listed = HashMap::new();
+        if let Some(rows) = reclaimer.push(batch).unwrap() {
+            let keys = text_of(&rows, "user_key").unwrap();
+            let reasons = text_of(&rows, "reason").unwrap();
+            for row in 0..rows.num_rows() {
+                listed.insert(keys.value(row).into(), reasons.value(row).into());
+            }
+        }
+        (listed, reclaimer.stats().clone())
+    }
+
+    const OLD: Option<&str> = Some("2024-01-01T00:00:00Z");
+    const RECENT: Option<&str> = Some("2026-11-20T00:00:00Z");
+    const LONG_AGO: Option<&str> = Some("2026-06-01T00:00:00Z");
+
+    #[test]
+    fn a_host_with_an_old_login_is_not_idle_when_the_window_is_within_the_threshold() {
+        let batch = licenses(&[("host", "active", OLD, LONG_AGO)]);
+        let evidence = || Evidences {
+            hosting: Some(hosting(&[("host", 3)])),
+            ..Evidences::default()
+        };
+        let (listed, stats) = reclaim(rules(90), evidence(), &batch);
+        assert!(listed.is_empty());
+        assert_eq!(stats.hosting_without_login, 1);
+        // A 30-day threshold inside a 90-day window: the meetings may be older than 30 days.
+        let (listed, stats) = reclaim(rules(30), evidence(), &batch);
+        assert_eq!(listed["host"], "idle");
+        assert_eq!(stats.hosting_without_login, 0);
+    }
+
+    #[test]
+    fn not_hosting_needs_a_seen_user_who_existed_on_the_window_s_first_day() {
+        let batch = licenses(&[
+            ("before", "active", OLD, RECENT),
+            ("at_start", "active", Some("2026-09-03T00:00:00Z"), RECENT),
+            (
+                "after_start",
+                "active",
+                Some("2026-09-03T00:00:01Z"),
+                RECENT,
+            ),
+            ("unaged", "active", None, RECENT),
+            // Never seen, too new for never_logged_in (120 days): no use to downgrade.
+            ("never_seen", "active", Some("2026-08-15T00:00:00Z"), None),
+            ("pending", "pending", Some("2026-11-25T00:00:00Z"), None),
+            ("hosts", "active", OLD, RECENT),
+        ]);
+        let keys = [
+            "before",
+            "at_start",
+            "after_start",
+            "unaged",
+            "never_seen",
+            "pending",
+        ];
+        let mut meetings: Vec<(&str, i32)> = keys.iter().map(|k| (*k, 0)).collect();
+        meetings.push(("hosts", 1));
+        let evidence = Evidences {
+            hosting: Some(hosting(&meetings)),
+            ..Evidences::default()
+        };
+        let (listed, stats) = reclaim(rules(120), evidence, &batch);
+        let want: HashMap<String, String> =
+            [("before", "not_hosting"), ("at_start", "not_hosting")]
+                .iter()
+                .map(|(k, r)| (k.to_string(), r.to_string()))
+                .collect();
+        assert_eq!(listed, want);
+        assert_eq!(stats.not_hosting_unaged, 1);
+        assert_eq!(stats.by_reason[&ReclaimReason::NotHosting], 2);
+        assert_eq!(stats.hosting_days, Some(90));
+    }
+
+    #[test]
+    fn without_the_hosts_report_not_hosting_is_not_judged() {
+        let batch = licenses(&[("u", "active", OLD, RECENT)]);
+        let (listed, stats) = reclaim(rules(90), Evidences::default(), &batch);
+        assert!(listed.is_empty());
+        assert!(!stats.by_reason.contains_key(&ReclaimReason::NotHosting));
+        assert_eq!(stats.hosting_days, None);
+    }
+
+    #[test]
+    fn a_removal_saves_the_seat_and_add_ons_and_a_downgrade_the_seat_only() {
+        let batch = licenses(&[
+            ("idle", "active", OLD, LONG_AGO),
+            ("quiet", "active", OLD, RECENT),
+        ]);
+        let addons: HashMap<u128, Vec<String>> = ["idle", "quiet"]
+            .iter()
+            .map(|k| (fingerprint(k), vec!["webinar".into(), "unpriced".into()]))
+            .collect();
+        let evidence = Evidences {
+            hosting: Some(hosting(&[("idle", 0), ("quiet", 0)])),
+            addons: Some(AddonsHeld { by_user: addons }),
+            ..Evidences::default()
+        };
+        let mut rules = rules(90);
+        rules.prices = Some(PriceList {
+            currency: "EUR".into(),
+            seat: 1000,
+            addons: [("webinar".to_string(), 4000)].into(),
+        });
+        let mut reclaimer = Reclaimer::new(rules, evidence);
+        let rows = reclaimer.push(&batch).unwrap().unwrap();
+        let savings = column(&rows, "monthly_saving").unwrap();
+        let savings = savings.as_primitive::<arrow_array::types::Decimal128Type>();
+        let reasons = text_of(&rows, "reason").unwrap();
+        let got: HashMap<&str, i128> = (0..rows.num_rows())
+            .map(|r| (reasons.value(r), savings.value(r)))
+            .collect();
+        assert_eq!(got, HashMap::from([("idle", 5000), ("not_hosting", 1000)]));
+        let saving = reclaimer.stats().monthly_saving.clone().unwrap();
+        assert_eq!(saving.total, 6000);
+        assert_eq!(saving.by_reason[&ReclaimReason::NotHosting], 1000);
+        assert!(saving.addons_counted);
+    }
 }
