@@ -10,6 +10,8 @@ folder, and set:
   ZOOM_LICENSES_DATABASE    the DuckDB database the load step writes
   ZOOM_LICENSES_BIN         the binary, if not on PATH
   ZOOM_LICENSES_EXTRACT_TIMEOUT_MINUTES  how long one extract may run (default 120)
+  ZOOM_LICENSES_PRICES      a price list for reclaim's monthly savings (optional; docs/derived-tables.md)
+  ZOOM_LICENSES_KEEP        a keep list of users reclaim never lists (optional)
 
 Each account's credentials come from the Airflow Connection `zoom_licenses_<name>`: the client id
 as login, the client secret as password, and in extra `account_id` (a Server-to-Server OAuth app)
@@ -122,10 +124,15 @@ def changes_command(ds: str) -> list[str]:
 
 
 def reclaim_command(ds: str) -> list[str]:
-    """The command the reclaim task runs: every account's partition of the day."""
+    """The command the reclaim task runs: every account's partition of the day, with the price
+    and keep lists when the deployment names them."""
+    lists = []
+    for flag, variable in (("--prices", "ZOOM_LICENSES_PRICES"), ("--keep", "ZOOM_LICENSES_KEEP")):
+        if os.environ.get(variable):
+            lists += [flag, os.environ[variable]]
     return [
         BINARY, "--log-format", "json", "reclaim", "--output-dir", OUTPUT_DIR,
-        "--partition-date", ds,
+        "--partition-date", ds, *lists,
     ]
 
 

@@ -184,6 +184,15 @@ def test_reclaim_reads_every_account_of_the_day(dag_module):
     ]
 
 
+def test_reclaim_takes_the_price_and_keep_lists_the_deployment_names(dag_module, monkeypatch):
+    monkeypatch.setenv("ZOOM_LICENSES_PRICES", "/etc/zoom-licenses/prices.toml")
+    monkeypatch.setenv("ZOOM_LICENSES_KEEP", "/etc/zoom-licenses/keep.txt")
+    cmd = dag_module.reclaim_command("2026-11-27")
+    assert cmd[cmd.index("--partition-date") + 2:] == [
+        "--prices", "/etc/zoom-licenses/prices.toml", "--keep", "/etc/zoom-licenses/keep.txt",
+    ]
+
+
 def fake_binary(tmp_path, code: int) -> str:
     script = tmp_path / f"fake-{code}"
     script.write_text(
