@@ -34,6 +34,8 @@ pub enum Command {
     Reclaim(ReclaimArgs),
     /// List what changed between two runs of an account, from their outputs (no Zoom call).
     Changes(ChangesArgs),
+    /// Write one day's license report, a self-contained HTML page, from the runs' outputs.
+    Report(ReportArgs),
     /// Print a shell completion script: `zoom-licenses completions bash > …`.
     Completions(CompletionsArgs),
     /// Write the man pages (this command's and each subcommand's) into a folder.
@@ -291,6 +293,34 @@ pub struct ReclaimArgs {
     /// Where the table goes.
     #[command(flatten)]
     pub out: DerivedOutputArgs,
+}
+
+/// `report` flags.
+#[derive(Debug, Args)]
+#[command(
+    override_usage = "zoom-licenses report --input MANIFEST [OPTIONS]\n       \
+                            zoom-licenses report --output-dir DIR --partition-date YYYY-MM-DD \
+                            [OPTIONS]"
+)]
+pub struct ReportArgs {
+    /// The run to report on: its manifest (`out/zoom_users_manifest.json`, or a partition's
+    /// `_manifest.json`); or give --output-dir with --partition-date for every account of a day.
+    #[arg(long, value_name = "MANIFEST", conflicts_with = "output_dir")]
+    pub input: Option<PathBuf>,
+    /// The output root of partitioned runs (`extract --output-dir`).
+    #[arg(long, value_name = "DIR", requires = "partition_date")]
+    pub output_dir: Option<PathBuf>,
+    /// With --output-dir: the day to report on.
+    #[arg(long, value_name = "YYYY-MM-DD", requires = "output_dir", value_parser = run_date)]
+    pub partition_date: Option<NaiveDate>,
+    /// Days of earlier partitions the trend covers.
+    #[arg(long, default_value_t = 90, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub days: u32,
+    /// Where the page goes (`-`: stdout) [default: `DIR/report/dt=D/zoom_licenses_report.html`
+    /// for a day of partitions, else `zoom_licenses_report.html` beside the run's manifest].
+    #[arg(long, short, value_name = "PATH")]
+    pub output: Option<PathBuf>,
 }
 
 /// `changes` flags.

@@ -68,7 +68,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     // From here on a signal is remembered, never lost between two steps (see signals.rs).
     if matches!(
         cli.command,
-        Command::Extract(_) | Command::Reclaim(_) | Command::Changes(_)
+        Command::Extract(_) | Command::Reclaim(_) | Command::Changes(_) | Command::Report(_)
     ) {
         run::signals::listen();
     }
@@ -82,6 +82,9 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Changes(args) => {
             run::derived::stoppable(move || commands::changes::run(args, quiet)).await
+        }
+        Command::Report(args) => {
+            run::derived::stoppable(move || commands::report::run(args, quiet)).await
         }
         Command::Completions(args) => commands::docs::completions(args),
         Command::Man(args) => commands::docs::man(args),

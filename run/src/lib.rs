@@ -13,6 +13,7 @@ pub mod exit;
 pub mod extract;
 pub mod manifest;
 pub mod reconcile;
+pub mod report;
 pub mod runs;
 pub mod signals;
 pub mod summary;

@@ -38,6 +38,10 @@ pub struct RunOutputs {
     pub partition: Option<(NaiveDate, String)>,
     /// Whether the run listed inactive users (so that a user it lacks was deleted).
     pub listed_inactive: bool,
+    /// Rows per plan.
+    pub by_plan: BTreeMap<String, u64>,
+    /// Rows per status.
+    pub by_status: BTreeMap<String, u64>,
     tables: BTreeMap<Table, OutputReceipt>,
     /// The manifest's real path, symlinks resolved.
     resolved: PathBuf,
@@ -112,6 +116,8 @@ impl RunOutputs {
             account_id: m.source.account_id,
             partition: m.partition.map(|p| (p.dt, p.account)),
             listed_inactive: m.statuses.contains_key(&UserStatus::Inactive),
+            by_plan: m.by_plan,
+            by_status: m.by_status,
             tables: m.outputs.tables,
         })
     }
@@ -199,42 +205,147 @@ impl RunOutputs {
             // Beside the manifest first: a copied run's folder holds its own tables.
             _ => vec![beside, written],
         };
-        let mut seen = Vec::new();
-        for path in places {
-            if !path.is_file() || seen.contains(&path) {
-                continue;
-            }
-            let (bytes, sha256) = digest(&path)
-                .map_err(|e| Failure::failed_msg(format!("cannot read {}: {e}", path.display())))?;
-            if bytes == receipt.bytes && sha256 == receipt.sha256 {
-                return Ok(TableFile {
-                    path,
-                    format: self.format,
-                    rows: receipt.rows,
-                    // The options the run wrote it with (reading goes by its CSV ones).
-                    options: crate::extract::sink_options(&self.run_id, self.csv_raw),
-                    manifest: self.manifest.clone(),
-                });
-            }
-            seen.push(path);
+        checked(
+            "the extract",
+            places,
+            receipt,
+            table,
+            &self.manifest,
+            self.format,
+            crate::extract::sink_options(&self.run_id, self.csv_raw),
+        )
+    }
+}
+
+/// The first of `places` that is the file `receipt` lists (size and SHA-256), as a [`TableFile`];
+/// else why not, and which command (`redo`) to run again.
+fn checked(
+    redo: &str,
+    places: Vec<PathBuf>,
+    receipt: &OutputReceipt,
+    table: Table,
+    manifest: &Path,
+    format: Format,
+    options: sinks::SinkOptions,
+) -> Result<TableFile, Failure> {
+    let mut seen = Vec::new();
+    for path in places {
+        if !path.is_file() || seen.contains(&path) {
+            continue;
         }
-        let looked: Vec<String> = seen.iter().map(|p| p.display().to_string()).collect();
-        Err(match looked.is_empty() {
-            true => Failure::usage(format!(
-                "the {} table of the run of {} is not at {} any more, nor beside its manifest",
-                table.folder(),
-                self.manifest.display(),
-                receipt.path
-            )),
-            false => Failure::failed_msg(format!(
-                "{} is not the file the manifest {} lists ({} bytes, SHA-256 {}): it was \
-                 replaced or changed after the run; run the extract again",
-                looked.join(" and "),
-                self.manifest.display(),
-                receipt.bytes,
-                receipt.sha256
-            )),
-        })
+        let (bytes, sha256) = digest(&path)
+            .map_err(|e| Failure::failed_msg(format!("cannot read {}: {e}", path.display())))?;
+        if bytes == receipt.bytes && sha256 == receipt.sha256 {
+            return Ok(TableFile {
+                path,
+                format,
+                rows: receipt.rows,
+                options,
+                manifest: manifest.to_path_buf(),
+            });
+        }
+        seen.push(path);
+    }
+    let looked: Vec<String> = seen.iter().map(|p| p.display().to_string()).collect();
+    Err(match looked.is_empty() {
+        true => Failure::usage(format!(
+            "the {} table of the run of {} is not at {} any more, nor beside its manifest",
+            table.folder(),
+            manifest.display(),
+            receipt.path
+        )),
+        false => Failure::failed_msg(format!(
+            "{} is not the file the manifest {} lists ({} bytes, SHA-256 {}): it was \
+             replaced or changed after the run; run {redo} again",
+            looked.join(" and "),
+            manifest.display(),
+            receipt.bytes,
+            receipt.sha256
+        )),
+    })
+}
+
+/// A `reclaim` or `changes` run, found by its manifest: its summary and its table, checked like
+/// an extract's.
+#[derive(Debug)]
+pub struct DerivedRun {
+    /// Its manifest.
+    pub manifest: PathBuf,
+    /// The command's settings and what it found, as its manifest gives them.
+    pub summary: serde_json::Value,
+    /// The runs it read, by role (`run`, or `from` and `to`), as its manifest gives them.
+    pub inputs: serde_json::Value,
+    /// The table it wrote.
+    pub table: TableFile,
+}
+
+impl DerivedRun {
+    /// The run of `table` whose manifest is at `path`, or `None` when there is no manifest.
+    pub fn load(path: &Path, table: Table) -> Result<Option<DerivedRun>, Failure> {
+        #[derive(Deserialize)]
+        struct Written {
+            command: String,
+            summary: serde_json::Value,
+            inputs: serde_json::Value,
+            outputs: crate::manifest::Outputs,
+        }
+        if !path.is_file() {
+            return Ok(None);
+        }
+        let bad = |e: &dyn std::fmt::Display| {
+            Failure::failed_msg(format!(
+                "{} is not a manifest of {}: {e}",
+                path.display(),
+                table.folder()
+            ))
+        };
+        let text = extractor::regular_file::read_to_string(path).map_err(|e| bad(&e))?;
+        let written: Written = serde_json::from_str(&text).map_err(|e| bad(&e))?;
+        let format = Format::from_extension(&written.outputs.format).ok_or_else(|| {
+            bad(&format!(
+                "its output format is \"{}\"",
+                written.outputs.format
+            ))
+        })?;
+        let receipt = written.outputs.tables.get(&table);
+        let receipt = receipt.ok_or_else(|| bad(&"it lists no such table"))?;
+        let beside = path
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join(Path::new(&receipt.path).file_name().unwrap_or_default());
+        // Derived tables are written with the extract's CSV options: formula-like cells kept
+        // only with --csv-raw (recorded in the outputs).
+        let options = crate::extract::sink_options("", written.outputs.csv_raw);
+        let places = vec![beside, PathBuf::from(&receipt.path)];
+        let redo = format!("zoom-licenses {}", written.command);
+        let table = checked(&redo, places, receipt, table, path, format, options)?;
+        Ok(Some(DerivedRun {
+            manifest: path.to_path_buf(),
+            summary: written.summary,
+            inputs: written.inputs,
+            table,
+        }))
+    }
+}
+
+impl DerivedRun {
+    /// Whether it was made from the run with `run_id` in the role `role` (`run`, `to`).
+    pub fn read_run(&self, role: &str, run_id: &str) -> bool {
+        self.inputs[role]["run_id"].as_str() == Some(run_id)
+    }
+}
+
+impl RunOutputs {
+    /// The table `E` reads, kept as `E` keeps it, when the run wrote it.
+    pub fn evidence<E: transform::reclaim::Evidence>(&self) -> Result<Option<E>, Failure> {
+        if !self.has(E::TABLE) {
+            return Ok(None);
+        }
+        let mut evidence = E::default();
+        self.table(E::TABLE)?.each_batch(&E::columns(), |batch| {
+            evidence.add(batch).map_err(Failure::failed)
+        })?;
+        Ok(Some(evidence))
     }
 }
 

@@ -6,4 +6,5 @@ pub mod check;
 pub mod docs;
 pub mod extract;
 pub mod reclaim;
+pub mod report;
 pub mod revoke;

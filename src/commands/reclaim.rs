@@ -9,8 +9,7 @@ use sinks::partition::PublishTurn;
 use transform::Table;
 use transform::prices::{PriceList, as_decimal};
 use transform::reclaim::{
-    Evidence, Evidences, KeepList, ReclaimReason, ReclaimRules, ReclaimStats, Reclaimer,
-    license_columns,
+    Evidences, KeepList, ReclaimReason, ReclaimRules, ReclaimStats, Reclaimer, license_columns,
 };
 
 use crate::cli::ReclaimArgs;
@@ -90,19 +89,6 @@ fn read_prices(path: &Path) -> Result<PriceList, Failure> {
     })
 }
 
-/// The table `E` reads, when the run wrote it.
-fn evidence<E: Evidence>(run: &RunOutputs) -> Result<Option<E>, Failure> {
-    if !run.has(E::TABLE) {
-        return Ok(None);
-    }
-    let mut evidence = E::default();
-    let table = run.table(E::TABLE)?;
-    table.each_batch(&E::columns(), |batch| {
-        evidence.add(batch).map_err(Failure::failed)
-    })?;
-    Ok(Some(evidence))
-}
-
 fn reclaim_one(
     run: &RunOutputs,
     licenses: &TableFile,
@@ -113,16 +99,16 @@ fn reclaim_one(
     turn: Option<&PublishTurn>,
 ) -> Result<(), Failure> {
     let evidence = Evidences {
-        sign_ins: evidence(run)?,
-        hosting: evidence(run)?,
+        sign_ins: run.evidence()?,
+        hosting: run.evidence()?,
         // Add-ons only price a removal; group names only match a keep list.
         addons: match lists.prices {
-            Some(_) => evidence(run)?,
+            Some(_) => run.evidence()?,
             None => None,
         },
         groups: match lists.keep.is_empty() {
             true => None,
-            false => evidence(run)?,
+            false => run.evidence()?,
         },
     };
     if let Some(days) = args.hosting_days {

@@ -36,7 +36,7 @@ pub trait Evidence: Default {
 /// Each licensed user's last sign-in, from a run's `zoom_user_activity`.
 #[derive(Debug, Default)]
 pub struct SignIns {
-    pub(super) last: HashMap<u128, Option<i64>>,
+    pub(crate) last: HashMap<u128, Option<i64>>,
     pub(super) window_start: Option<i32>,
 }
 
@@ -67,7 +67,7 @@ impl Evidence for SignIns {
 /// The meetings each user hosted in the hosts report's window, from a run's `zoom_host_usage`.
 #[derive(Debug, Default)]
 pub struct Hosting {
-    pub(super) meetings: HashMap<u128, i32>,
+    pub(crate) meetings: HashMap<u128, i32>,
     /// The window's first and last day, as days since 1970-01-01.
     pub(super) window: Option<(i32, i32)>,
 }
@@ -131,6 +131,15 @@ impl Evidence for AddonsHeld {
             held.push(addons.value(row).to_string());
         }
         Ok(())
+    }
+}
+
+impl AddonsHeld {
+    /// The add-ons the user with `key` holds, in the table's order.
+    pub fn of(&self, key: &str) -> &[String] {
+        self.by_user
+            .get(&fingerprint(key))
+            .map_or(&[], Vec::as_slice)
     }
 }
 

@@ -1,0 +1,364 @@
+//! One day's license report gathered from the runs' outputs: each account's extract, its
+//! `reclaim` and `changes` of the day when they ran (and were made from that extract), and the
+//! earlier partitions' manifests for the trend. The page itself is the `report` crate's; it is
+//! written here, atomically.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::{Decimal128Type, Int32Type};
+use arrow_array::{Array, RecordBatch};
+use arrow_schema::{Schema, SchemaRef};
+use chrono::NaiveDate;
+use report::{
+    AccountDay, Candidate, ChangeRow, ChangesDay, Missing, Money, ReclaimDay, Report, TrendPoint,
+    Usage,
+};
+use sinks::Destination;
+use transform::Table;
+use transform::reclaim::{AddonsHeld, Hosting, SignIns, license_columns};
+use transform::usage::UseCounter;
+
+use crate::config::{PARTITION_MANIFEST, beside, partition_dir};
+use crate::exit::Failure;
+use crate::runs::{DerivedRun, RunOutputs, TableFile, accounts_on, partition_manifest};
+
+/// The file name of a report.
+pub const REPORT_FILE: &str = "zoom_licenses_report.html";
+/// The idle threshold when the day has no reclaim to take it from (`reclaim`'s default).
+const IDLE_DAYS: u32 = 90;
+/// Rows of the changes table shown per account.
+const CHANGE_ROWS: usize = 10;
+
+/// The report of one run per account (`manifests`), with the trend over the `days` days up to
+/// `date` read from the partitions under `root` (a file run has only its own day).
+pub fn gather(
+    manifests: &[PathBuf],
+    root: Option<&Path>,
+    date: Option<NaiveDate>,
+    days: u32,
+) -> Result<Report, Failure> {
+    let mut accounts = Vec::new();
+    let mut date = date;
+    for manifest in manifests {
+        let run = RunOutputs::load(manifest)?;
+        date = date.or(Some(run.extracted_at.date_naive()));
+        accounts.push(account_day(&run)?);
+    }
+    accounts.sort_by(|a, b| a.account.cmp(&b.account));
+    let trend = match (root, date) {
+        (Some(root), Some(date)) => trend(root, date, days)?,
+        // A file run: its own day, one point.
+        (_, Some(date)) => vec![TrendPoint {
+            date,
+            licensed: accounts.iter().map(|a| plan(a, "licensed")).sum(),
+            basic: accounts.iter().map(|a| plan(a, "basic")).sum(),
+            pending: accounts.iter().map(|a| a.usage.pending).sum(),
+            reclaimable: accounts
+                .iter()
+                .map(|a| a.reclaim.as_ref().map(|r| r.candidates))
+                .sum(),
+        }],
+        (_, None) => Vec::new(),
+    };
+    Ok(Report {
+        date,
+        accounts,
+        trend,
+        trend_days: days,
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+    })
+}
+
+/// Rows of `plan` in an account's day.
+fn plan(account: &AccountDay, plan: &str) -> u64 {
+    account.by_plan.get(plan).copied().unwrap_or(0)
+}
+
+/// Where `table` derived from `run` is published by default: its partition, or beside the run's
+/// license file.
+fn derived_manifest(run: &RunOutputs, licenses: &TableFile, table: Table) -> PathBuf {
+    match (run.partition_root(), &run.partition) {
+        (Some(root), Some((date, account))) => {
+            partition_dir(&root, table.folder(), *date, account).join(PARTITION_MANIFEST)
+        }
+        _ => {
+            let file = Destination::File(licenses.path().to_path_buf());
+            beside(&file, &format!("{}_manifest.json", table.file_suffix()))
+        }
+    }
+}
+
+/// The day's `table` derived from `run` (in the role `role`), when it exists and was made from it.
+fn derived_of(
+    run: &RunOutputs,
+    licenses: &TableFile,
+    table: Table,
+    role: &str,
+) -> Result<Option<DerivedRun>, Failure> {
+    let derived = DerivedRun::load(&derived_manifest(run, licenses, table), table)?;
+    Ok(derived.filter(|d| d.read_run(role, &run.run_id)))
+}
+
+/// One account's day: its plans, how its licensed seats are used, its reclaim and changes.
+fn account_day(run: &RunOutputs) -> Result<AccountDay, Failure> {
+    let licenses = run.table(Table::Licenses)?;
+    let reclaimed = derived_of(run, &licenses, Table::ReclaimCandidates, "run")?;
+    let changed = derived_of(run, &licenses, Table::UserChanges, "to")?;
+    let idle_days = reclaimed
+        .as_ref()
+        .and_then(|r| r.summary["idle_days"].as_u64());
+    let idle_days = idle_days.map_or(IDLE_DAYS, |d| d as u32);
+    let sign_ins: Option<SignIns> = run.evidence()?;
+    let hosting: Option<Hosting> = run.evidence()?;
+    let with_activity = sign_ins.is_some();
+    let with_hosting = hosting.is_some();
+    let as_of = run.extracted_at.timestamp_micros();
+    let mut counter = UseCounter::new(idle_days, as_of, sign_ins, hosting);
+    licenses.each_batch(&license_columns(), |batch| {
+        counter.add(batch).map_err(Failure::failed)
+    })?;
+    let counts = counter.counts();
+    let usage = Usage {
+        pending: counts.pending,
+        hosting: with_hosting.then_some(counts.hosting),
+        seen: counts.seen,
+        idle: counts.idle,
+        never_logged_in: counts.never_logged_in,
+        idle_days,
+        with_activity,
+    };
+    let mut sources = vec![format!("zoom_users ({})", licenses.path().display())];
+    let mut missing = Vec::new();
+    for (table, shows, flag) in [
+        (
+            Table::UserActivity,
+            "sign-ins counted as use",
+            "--with activity",
+        ),
+        (Table::HostUsage, "who hosts meetings", "--with hosting"),
+    ] {
+        match run.has(table) {
+            true => sources.push(table.folder().to_string()),
+            false => missing.push(Missing {
+                table: table.folder().into(),
+                shows: shows.into(),
+                flag: flag.into(),
+            }),
+        }
+    }
+    let reclaim = match &reclaimed {
+        Some(derived) => {
+            sources.push(format!(
+                "zoom_reclaim_candidates ({})",
+                derived.manifest.display()
+            ));
+            Some(reclaim_day(run, derived)?)
+        }
+        None => None,
+    };
+    let changes = match &changed {
+        Some(derived) => {
+            sources.push(format!(
+                "zoom_user_changes ({})",
+                derived.manifest.display()
+            ));
+            Some(changes_day(derived)?)
+        }
+        None => None,
+    };
+    Ok(AccountDay {
+        account: run.account_label(),
+        run_id: run.run_id.clone(),
+        extracted_at: run.extracted_at.to_rfc3339(),
+        by_plan: run.by_plan.clone(),
+        licensed_seats: counts.pending
+            + counts.hosting
+            + counts.seen
+            + counts.idle
+            + counts.never_logged_in,
+        usage,
+        missing,
+        reclaim,
+        changes,
+        sources,
+    })
+}
+
+/// The columns `names` of `table`'s schema.
+fn columns_of(table: Table, names: &[&str]) -> Result<SchemaRef, Failure> {
+    let schema = table.schema();
+    let indices: Result<Vec<usize>, _> = names.iter().map(|n| schema.index_of(n)).collect();
+    let projected = schema.project(&indices.map_err(Failure::failed)?);
+    Ok(Arc::new(projected.map_err(Failure::failed)?) as Arc<Schema>)
+}
+
+/// A text column's value at `row`, `None` when null.
+fn text(batch: &RecordBatch, name: &str, row: usize) -> Option<String> {
+    let column = batch.column_by_name(name)?.as_string_opt::<i32>()?;
+    column.is_valid(row).then(|| column.value(row).to_string())
+}
+
+/// An int32 column's value at `row`, `None` when null.
+fn int(batch: &RecordBatch, name: &str, row: usize) -> Option<i32> {
+    let column = batch
+        .column_by_name(name)?
+        .as_primitive_opt::<Int32Type>()?;
+    column.is_valid(row).then(|| column.value(row))
+}
+
+/// The reclaim of the day: its summary's counts and saving, and its rows with the add-ons held.
+fn reclaim_day(run: &RunOutputs, derived: &DerivedRun) -> Result<ReclaimDay, Failure> {
+    let summary = &derived.summary;
+    let count = |v: &serde_json::Value| v.as_u64().unwrap_or(0);
+    let by_reason: BTreeMap<String, u64> = summary["by_reason"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(reason, n)| (reason.clone(), count(n)))
+        .collect();
+    let saving = &summary["monthly_saving"];
+    let saving = saving["currency"].as_str().map(|currency| Money {
+        currency: currency.to_string(),
+        hundredths: (saving["total"].as_f64().unwrap_or(0.0) * 100.0).round() as u64,
+    });
+    let addons: Option<AddonsHeld> = run.evidence()?;
+    let names = [
+        "user_key",
+        "reason",
+        "action",
+        "email",
+        "display_name",
+        "department",
+        "days_idle",
+        "meetings_hosted",
+        "monthly_saving",
+        "currency",
+    ];
+    let mut rows = Vec::new();
+    derived
+        .table
+        .each_batch(&columns_of(Table::ReclaimCandidates, &names)?, |batch| {
+            let savings = batch.column_by_name("monthly_saving");
+            let savings = savings.and_then(|c| c.as_primitive_opt::<Decimal128Type>());
+            for row in 0..batch.num_rows() {
+                let key = text(batch, "user_key", row).unwrap_or_default();
+                let saving = savings.filter(|s| s.is_valid(row)).map(|s| s.value(row));
+                rows.push(Candidate {
+                    reason: text(batch, "reason", row).unwrap_or_default(),
+                    action: text(batch, "action", row).unwrap_or_default(),
+                    email: text(batch, "email", row).unwrap_or_default(),
+                    display_name: text(batch, "display_name", row),
+                    department: text(batch, "department", row),
+                    days_idle: int(batch, "days_idle", row),
+                    meetings_hosted: int(batch, "meetings_hosted", row),
+                    saving: match (saving, text(batch, "currency", row)) {
+                        (Some(cents), Some(currency)) => Some(Money {
+                            currency,
+                            hundredths: u64::try_from(cents).unwrap_or(0),
+                        }),
+                        _ => None,
+                    },
+                    addons: addons
+                        .as_ref()
+                        .map(|a| a.of(&key).to_vec())
+                        .unwrap_or_default(),
+                });
+            }
+            Ok(())
+        })?;
+    Ok(ReclaimDay {
+        candidates: count(&summary["candidates"]),
+        by_reason,
+        saving,
+        rows,
+    })
+}
+
+/// The changes of the day: counts per kind and the first rows.
+fn changes_day(derived: &DerivedRun) -> Result<ChangesDay, Failure> {
+    let by_change = derived.summary["by_kind"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(kind, n)| (kind.clone(), n.as_u64().unwrap_or(0)))
+        .collect();
+    let since = derived.inputs["from"]["extracted_at"].as_str();
+    let since = since.and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+    let names = ["change", "email", "from_value", "to_value"];
+    let mut first_rows = Vec::new();
+    derived
+        .table
+        .each_batch(&columns_of(Table::UserChanges, &names)?, |batch| {
+            for row in 0..batch.num_rows() {
+                if first_rows.len() < CHANGE_ROWS {
+                    first_rows.push(ChangeRow {
+                        change: text(batch, "change", row).unwrap_or_default(),
+                        email: text(batch, "email", row).unwrap_or_default(),
+                        before: text(batch, "from_value", row),
+                        after: text(batch, "to_value", row),
+                    });
+                }
+            }
+            Ok(())
+        })?;
+    Ok(ChangesDay {
+        since: since.map(|t| t.date_naive()),
+        by_change,
+        first_rows,
+    })
+}
+
+/// One point per partition date of the `days` days up to `date` under `root`, summed over the
+/// accounts of each date, from their manifests.
+fn trend(root: &Path, date: NaiveDate, days: u32) -> Result<Vec<TrendPoint>, Failure> {
+    let first = date - chrono::Days::new(u64::from(days.saturating_sub(1)));
+    let mut dates: Vec<NaiveDate> = std::fs::read_dir(root.join(Table::Licenses.folder()))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| crate::config::date_of(e.file_name().to_str()?))
+        .filter(|d| (first..=date).contains(d))
+        .collect();
+    dates.sort();
+    let mut points = Vec::new();
+    for day in dates {
+        let mut point = TrendPoint {
+            date: day,
+            licensed: 0,
+            basic: 0,
+            pending: 0,
+            reclaimable: Some(0),
+        };
+        for account in accounts_on(root, day) {
+            let run = RunOutputs::load(&partition_manifest(root, day, &account))?;
+            let of = |plan: &str| run.by_plan.get(plan).copied().unwrap_or(0);
+            point.licensed += of("licensed");
+            point.basic += of("basic");
+            point.pending += run.by_status.get("pending").copied().unwrap_or(0);
+            let reclaim = partition_dir(root, Table::ReclaimCandidates.folder(), day, &account)
+                .join(PARTITION_MANIFEST);
+            let reclaimed = DerivedRun::load(&reclaim, Table::ReclaimCandidates)?
+                .filter(|d| d.read_run("run", &run.run_id))
+                .and_then(|d| d.summary["candidates"].as_u64());
+            point.reclaimable = point.reclaimable.zip(reclaimed).map(|(a, b)| a + b);
+        }
+        points.push(point);
+    }
+    Ok(points)
+}
+
+/// Writes `html` whole or not at all: a file through a temporary file beside it, synced and
+/// renamed (the sinks' own), or stdout.
+pub fn write_page(destination: &Destination, html: &str) -> Result<(), Failure> {
+    let mut out = sinks::output::Output::open(destination).map_err(Failure::failed)?;
+    let name = destination.display_name();
+    out.write_all(html.as_bytes())
+        .map_err(|e| Failure::failed_msg(format!("cannot write the report {name}: {e}")))?;
+    let pending = out.into_pending().map_err(Failure::failed)?;
+    pending.commit(0).map_err(Failure::failed)?;
+    Ok(())
+}

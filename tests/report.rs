@@ -1,0 +1,433 @@
+//! `zoom-licenses report` through the binary: every number on the page is read back from the page
+//! (by its `data-` attributes) and compared with the manifests and tables it came from, read here
+//! on their own; Zoom's texts are escaped; a day with nothing to draw says so in a sentence.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use arrow_array::Array;
+use arrow_array::cast::AsArray;
+use arrow_array::types::Int32Type;
+use common::*;
+use serde_json::Value;
+
+const DATES: [&str; 5] = [
+    "2026-11-27",
+    "2026-11-28",
+    "2026-11-29",
+    "2026-11-30",
+    "2026-12-01",
+];
+
+fn bin() -> assert_cmd::Command {
+    zoom_licenses()
+}
+
+/// `extract --replay recording` into the partition of `account` on `date`.
+fn extract(recording: &Path, root: &Path, date: &str, account: &str) {
+    bin()
+        .args(["-q", "extract", "--replay"])
+        .arg(recording)
+        .arg("--output-dir")
+        .arg(root)
+        .args(["--partition-date", date, "--partition-account", account])
+        .args(["--as-of", &format!("{date}T18:00:00Z")])
+        .assert()
+        .success();
+}
+
+/// The text of the first element after `<tr data-account="ACCOUNT"` holding `data-figure="NAME"`.
+fn figure(html: &str, account: &str, name: &str) -> String {
+    let row = &html[html
+        .find(&format!("<tr data-account=\"{account}\""))
+        .unwrap_or_else(|| panic!("no row of {account}"))..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    cell(row, &format!("data-figure=\"{name}\""))
+}
+
+/// The text of the element whose opening tag holds `attributes` (in that order).
+fn cell(html: &str, attributes: &str) -> String {
+    let at = html
+        .find(attributes)
+        .unwrap_or_else(|| panic!("no element with {attributes}"));
+    let rest = &html[at..];
+    let text = &rest[rest.find('>').unwrap() + 1..];
+    text[..text.find('<').unwrap()].to_string()
+}
+
+/// Licensed seats (active or pending users on plan `licensed`) and those in use (hosting, or
+/// logged in within 90 days of `as_of`), counted from a partition's tables.
+fn seats(root: &Path, date: &str, account: &str, as_of: &str) -> (u64, u64) {
+    let part = |table: &str| {
+        root.join(format!(
+            "{table}/dt={date}/account={account}/part-0.parquet"
+        ))
+    };
+    let (users, _) = read_parquet(&part("zoom_users"));
+    let hosting: BTreeMap<String, i32> = match part("zoom_host_usage").exists() {
+        false => BTreeMap::new(),
+        true => {
+            let (batches, _) = read_parquet(&part("zoom_host_usage"));
+            let keys = text_column(&batches, "user_key");
+            let mut meetings = Vec::new();
+            for b in &batches {
+                let m = b
+                    .column_by_name("meetings")
+                    .unwrap()
+                    .as_primitive::<Int32Type>();
+                meetings.extend(m.iter().map(|v| v.unwrap()));
+            }
+            keys.into_iter().map(Option::unwrap).zip(meetings).collect()
+        }
+    };
+    let as_of: chrono::DateTime<chrono::Utc> = as_of.parse().unwrap();
+    let (mut paid, mut in_use) = (0, 0);
+    for batch in &users {
+        let one = std::slice::from_ref(batch);
+        let keys = text_column(one, "user_key");
+        let plans = text_column(one, "plan");
+        let statuses = text_column(one, "status");
+        let logins = batch
+            .column_by_name("last_login_at")
+            .unwrap()
+            .as_primitive::<arrow_array::types::TimestampMicrosecondType>();
+        for row in 0..batch.num_rows() {
+            let status = statuses[row].as_deref().unwrap();
+            if plans[row].as_deref() != Some("licensed") || !["active", "pending"].contains(&status)
+            {
+                continue;
+            }
+            paid += 1;
+            if status != "active" {
+                continue;
+            }
+            let hosted = hosting
+                .get(keys[row].as_deref().unwrap())
+                .is_some_and(|m| *m > 0);
+            let recent = logins.is_valid(row) && {
+                let login = chrono::DateTime::from_timestamp_micros(logins.value(row)).unwrap();
+                (as_of - login).num_days() < 90
+            };
+            in_use += u64::from(hosted || recent);
+        }
+    }
+    (paid, in_use)
+}
+
+#[test]
+fn a_two_account_day_shows_the_numbers_of_its_manifests_and_tables() {
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    for date in DATES {
+        extract(&fixture("hosting"), root, date, "acme");
+        extract(&fixture("sample"), root, date, "emea");
+    }
+    let prices = root.join("prices.toml");
+    std::fs::write(
+        &prices,
+        "currency = \"USD\"\n[per_month]\nlicensed = 15.99\nlarge_meeting = 50\n",
+    )
+    .unwrap();
+    // Every date reclaimed but the first: its trend point has no reclaimable count.
+    for date in &DATES[1..] {
+        bin()
+            .args(["-q", "reclaim", "--output-dir"])
+            .arg(root)
+            .args(["--partition-date", date, "--prices"])
+            .arg(&prices)
+            .assert()
+            .success();
+    }
+    bin()
+        .args(["-q", "changes", "--output-dir"])
+        .arg(root)
+        .args(["--to", "2026-12-01"])
+        .assert()
+        .success();
+    let output = bin()
+        .args(["report", "--output-dir"])
+        .arg(root)
+        .args(["--partition-date", "2026-12-01"])
+        .output()
+        .unwrap();
+    let stderr = assert_succeeded(&output);
+    let page = root.join("report/dt=2026-12-01/zoom_licenses_report.html");
+    assert!(stderr.contains(&page.display().to_string()), "{stderr}");
+    let html = std::fs::read_to_string(&page).unwrap();
+
+    let reclaim = |account: &str| {
+        json_file(root.join(format!(
+            "zoom_reclaim_candidates/dt=2026-12-01/account={account}/_manifest.json"
+        )))
+    };
+    let (mut paid_total, mut use_total, mut reclaim_total, mut cents_total) = (0, 0, 0, 0);
+    for account in ["acme", "emea"] {
+        let (paid, in_use) = seats(root, "2026-12-01", account, "2026-12-01T18:00:00Z");
+        assert_eq!(
+            figure(&html, account, "paid"),
+            paid.to_string(),
+            "{account}"
+        );
+        assert_eq!(
+            figure(&html, account, "in-use"),
+            in_use.to_string(),
+            "{account}"
+        );
+        let summary = &reclaim(account)["summary"];
+        let candidates = summary["candidates"].as_u64().unwrap();
+        assert_eq!(
+            figure(&html, account, "reclaimable"),
+            grouped(candidates),
+            "{account}"
+        );
+        let cents = (summary["monthly_saving"]["total"].as_f64().unwrap() * 100.0).round() as u64;
+        assert_eq!(figure(&html, account, "saving"), usd(cents), "{account}");
+        paid_total += paid;
+        use_total += in_use;
+        reclaim_total += candidates;
+        cents_total += cents;
+        // Users per plan, as the extract's manifest counts them.
+        let manifest = json_file(root.join(format!(
+            "zoom_users/dt=2026-12-01/account={account}/_manifest.json"
+        )));
+        for (plan, n) in manifest["by_plan"].as_object().unwrap() {
+            let attributes = format!("data-plan=\"{plan}\" data-account=\"{account}\"");
+            assert_eq!(cell(&html, &attributes), n.to_string(), "{account} {plan}");
+        }
+        // The changes of the day, as the changes manifest counts them.
+        let changes = json_file(root.join(format!(
+            "zoom_user_changes/dt=2026-12-01/account={account}/_manifest.json"
+        )));
+        for (kind, n) in changes["summary"]["by_kind"].as_object().unwrap() {
+            let attributes = format!("data-change=\"{kind}\" data-account=\"{account}\"");
+            assert_eq!(cell(&html, &attributes), n.to_string(), "{account} {kind}");
+        }
+    }
+    assert_eq!(figure(&html, "(total)", "paid"), grouped(paid_total));
+    assert_eq!(figure(&html, "(total)", "in-use"), grouped(use_total));
+    assert_eq!(
+        figure(&html, "(total)", "reclaimable"),
+        grouped(reclaim_total)
+    );
+    assert_eq!(figure(&html, "(total)", "saving"), usd(cents_total));
+
+    // The trend: one row per date, from each date's manifests.
+    for (i, date) in DATES.iter().enumerate() {
+        let row = &html[html.find(&format!("<tr data-date=\"{date}\"")).unwrap()..];
+        let row = &row[..row.find("</tr>").unwrap()];
+        let cells: Vec<String> = row
+            .split("<td")
+            .skip(1)
+            .map(|c| c[c.find('>').unwrap() + 1..c.find('<').unwrap()].to_string())
+            .collect();
+        let (mut licensed, mut basic, mut pending, mut reclaimable) = (0, 0, 0, 0);
+        for account in ["acme", "emea"] {
+            let m = json_file(root.join(format!(
+                "zoom_users/dt={date}/account={account}/_manifest.json"
+            )));
+            licensed += m["by_plan"]["licensed"].as_u64().unwrap();
+            basic += m["by_plan"]["basic"].as_u64().unwrap();
+            pending += m["by_status"]["pending"].as_u64().unwrap();
+            if i > 0 {
+                let r = json_file(root.join(format!(
+                    "zoom_reclaim_candidates/dt={date}/account={account}/_manifest.json"
+                )));
+                reclaimable += r["summary"]["candidates"].as_u64().unwrap();
+            }
+        }
+        let reclaimable = match i {
+            0 => "—".to_string(),
+            _ => reclaimable.to_string(),
+        };
+        let want = [
+            date.to_string(),
+            licensed.to_string(),
+            basic.to_string(),
+            pending.to_string(),
+            reclaimable,
+        ];
+        assert_eq!(cells, want, "{date}");
+    }
+    assert!(html.contains("<svg"), "the trend is drawn");
+}
+
+/// `12,345`: groups of three digits from the right.
+fn grouped(n: u64) -> String {
+    let reversed: Vec<char> = n.to_string().chars().rev().collect();
+    let groups: Vec<String> = reversed
+        .chunks(3)
+        .map(|g| g.iter().rev().collect())
+        .rev()
+        .collect();
+    groups.join(",")
+}
+
+/// `USD 1,234.56` for cents.
+fn usd(cents: u64) -> String {
+    format!("USD {}.{:02}", grouped(cents / 100), cents % 100)
+}
+
+/// An account whose texts try to be markup, and one with no licensed seat.
+fn hostile_recording(dir: &Path) {
+    let mut user = zoom_user(
+        "uScript",
+        "script@x.example",
+        2,
+        "\"><img src=x onerror=alert(2)>",
+        "active",
+        Some("2024-01-01T00:00:00Z"),
+        Some("2025-01-01T00:00:00Z"),
+    );
+    user["display_name"] = "<script>alert(1)</script>".into();
+    write_recording(
+        dir,
+        "acctHostile",
+        &[("active", vec![user]), ("pending", vec![])],
+    );
+}
+
+#[test]
+fn texts_from_zoom_render_as_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let recording = dir.path().join("rec");
+    hostile_recording(&recording);
+    let out = dir.path().join("out");
+    bin()
+        .args([
+            "-q",
+            "extract",
+            "--as-of",
+            "2026-12-01T00:00:00Z",
+            "--replay",
+        ])
+        .arg(&recording)
+        .arg("--output")
+        .arg(out.join("u.parquet"))
+        .assert()
+        .success();
+    bin()
+        .args(["-q", "reclaim", "--input"])
+        .arg(out.join("u_manifest.json"))
+        .assert()
+        .success();
+    bin()
+        .args(["-q", "report", "--input"])
+        .arg(out.join("u_manifest.json"))
+        .assert()
+        .success();
+    let html = std::fs::read_to_string(out.join("zoom_licenses_report.html")).unwrap();
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{html}"
+    );
+    assert!(
+        html.contains("&quot;&gt;&lt;img src=x onerror=alert(2)&gt;"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("<script") && !html.contains("<img"),
+        "{html}"
+    );
+}
+
+#[test]
+fn a_day_with_nothing_to_draw_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let recording = dir.path().join("rec");
+    let basic = zoom_user(
+        "uBasic",
+        "basic@x.example",
+        1,
+        "Ops",
+        "active",
+        Some("2024-01-01T00:00:00Z"),
+        Some("2026-11-30T00:00:00Z"),
+    );
+    write_recording(
+        &recording,
+        "acctBasic",
+        &[("active", vec![basic]), ("pending", vec![])],
+    );
+    let out = dir.path().join("out");
+    bin()
+        .args(["-q", "extract", "--replay"])
+        .arg(&recording)
+        .arg("--output")
+        .arg(out.join("u.parquet"))
+        .assert()
+        .success();
+    // No reclaim, no changes, no reports, no licensed seat, no earlier day.
+    bin()
+        .args(["-q", "report", "--input"])
+        .arg(out.join("u_manifest.json"))
+        .args(["--output"])
+        .arg(out.join("page.html"))
+        .assert()
+        .success();
+    let html = std::fs::read_to_string(out.join("page.html")).unwrap();
+    for sentence in [
+        "No licensed seats.",
+        "no reclaim for this day; run",
+        "No earlier partition in the last 90 days",
+        "No changes for this day",
+        "Not shown: who hosts meetings, from",
+        "extract with <code>--with hosting</code>",
+        "Not shown: sign-ins counted as use",
+    ] {
+        assert!(html.contains(sentence), "{sentence}: {html}");
+    }
+}
+
+#[test]
+fn a_tampered_table_is_refused_and_no_page_is_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path();
+    bin()
+        .args([
+            "-q",
+            "extract",
+            "--as-of",
+            "2026-12-01T00:00:00Z",
+            "--replay",
+        ])
+        .arg(fixture("sample"))
+        .arg("--output")
+        .arg(out.join("u.parquet"))
+        .assert()
+        .success();
+    bin()
+        .args(["-q", "reclaim", "--input"])
+        .arg(out.join("u_manifest.json"))
+        .assert()
+        .success();
+    let table = out.join("u_reclaim_candidates.parquet");
+    let mut bytes = std::fs::read(&table).unwrap();
+    bytes.push(0);
+    std::fs::write(&table, bytes).unwrap();
+    let output = bin()
+        .args(["report", "--input"])
+        .arg(out.join("u_manifest.json"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("run zoom-licenses reclaim again"),
+        "{stderr}"
+    );
+    let left: Vec<String> = dir_entries(out)
+        .into_iter()
+        .filter(|n| n.contains("report"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    // A missing manifest is a usage error.
+    let output = bin()
+        .args(["report", "--input"])
+        .arg(out.join("nope.json"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let _: Value = json_file(out.join("u_manifest.json"));
+}
