@@ -14,10 +14,11 @@ LARGE   := target/fixtures
 .PHONY: run test fmt-check clippy cargo-test readers-test warehouse-test airflow-test wheel wheel-test readme-test fixtures-large measure-large bench man completions clean
 
 ## Replay the bundled sample recording into out/ (Parquet, rejects, manifest), print the summary,
-## then list the seats that can be reclaimed and print how many.
+## list the seats that can be reclaimed and print how many, then write the day's HTML report.
 run:
 	$(CARGO) run --release --quiet -- extract --replay $(SAMPLE)
 	$(CARGO) run --release --quiet -- reclaim --input out/zoom_users_manifest.json
+	$(CARGO) run --release --quiet -- report --input out/zoom_users_manifest.json
 
 ## Everything CI checks: formatting, lints, every Rust test, the Parquet read back by pyarrow and
 ## DuckDB, the warehouse load and the example pipelines (Make, and Airflow with the real package),
@@ -31,6 +32,7 @@ clippy:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 cargo-test:
+	@command -v $${CHROMIUM:-chromium} >/dev/null || { echo "make test: the report's browser test needs headless Chromium: sudo apt-get install chromium (or set CHROMIUM to its path)"; exit 1; }
 	$(CARGO) test --workspace
 
 $(VENV)/.installed: tests/python/requirements.txt

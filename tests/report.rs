@@ -431,3 +431,175 @@ fn a_tampered_table_is_refused_and_no_page_is_left() {
     assert_eq!(output.status.code(), Some(2));
     let _: Value = json_file(out.join("u_manifest.json"));
 }
+
+/// Headless Chromium: `CHROMIUM`, else `chromium` on the PATH; the one line that says how to get
+/// it when there is none.
+fn chromium() -> String {
+    let name = std::env::var("CHROMIUM").unwrap_or_else(|_| "chromium".into());
+    let found = std::process::Command::new(&name).arg("--version").output();
+    assert!(
+        found.is_ok_and(|o| o.status.success()),
+        "the browser test needs headless Chromium: `apt-get install chromium` (Debian), or set \
+         CHROMIUM to its path"
+    );
+    name
+}
+
+/// What Chromium did with the page at `page`: the DOM it rendered, its console messages, and the
+/// URLs the page itself asked for (from the browser's own network log). Every request goes to a
+/// proxy on 127.0.0.1:9 where nothing listens, so nothing leaves the machine.
+fn browse(
+    page: &Path,
+    work: &Path,
+    screenshot: Option<&Path>,
+) -> (String, Vec<String>, Vec<String>) {
+    let net_log = work.join("net.json");
+    let mut cmd = std::process::Command::new(chromium());
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--enable-logging=stderr",
+        "--v=0",
+        "--proxy-server=http://127.0.0.1:9",
+        "--proxy-bypass-list=<-loopback>",
+        "--window-size=1200,3000",
+    ])
+    .arg(format!(
+        "--user-data-dir={}",
+        work.join("profile").display()
+    ))
+    .arg(format!("--log-net-log={}", net_log.display()));
+    match screenshot {
+        Some(png) => cmd.arg(format!("--screenshot={}", png.display())),
+        None => cmd.arg("--dump-dom"),
+    };
+    let output = cmd
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let console = stderr
+        .lines()
+        .filter(|l| l.contains(":CONSOLE"))
+        .map(str::to_string)
+        .collect();
+    // The page's own requests start jobs keyed by the file:// page; Chromium's own are not.
+    let log: Value = json_file(&net_log);
+    let start_job = &log["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"];
+    let requests = log["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| &e["type"] == start_job)
+        .map(|e| &e["params"])
+        .filter(|p| {
+            p["network_isolation_key"]
+                .as_str()
+                .is_some_and(|k| k.starts_with("file://"))
+        })
+        .filter_map(|p| p["url"].as_str())
+        .filter(|url| !url.starts_with("file:") && !url.starts_with("data:"))
+        .map(str::to_string)
+        .collect();
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        console,
+        requests,
+    )
+}
+
+#[test]
+fn a_real_browser_renders_the_page_offline_with_no_error_and_the_same_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path();
+    // First, that this test can see what it looks for: a console error and a request.
+    let control = out.join("control.html");
+    std::fs::write(
+        &control,
+        "<!DOCTYPE html><html><body><img src=\"http://127.0.0.1:9/x.png\">\
+         <script>console.error('boom')</script></body></html>",
+    )
+    .unwrap();
+    let (_, console, requests) = browse(&control, &out.join("control"), None);
+    assert!(console.iter().any(|l| l.contains("boom")), "{console:?}");
+    assert_eq!(requests, ["http://127.0.0.1:9/x.png"]);
+
+    bin()
+        .args([
+            "-q",
+            "extract",
+            "--as-of",
+            "2026-12-01T18:00:00Z",
+            "--replay",
+        ])
+        .arg(fixture("hosting"))
+        .arg("--output")
+        .arg(out.join("u.parquet"))
+        .assert()
+        .success();
+    let prices = out.join("prices.toml");
+    std::fs::write(
+        &prices,
+        "currency = \"EUR\"\n[per_month]\nlicensed = 13.99\n",
+    )
+    .unwrap();
+    bin()
+        .args(["-q", "reclaim", "--input"])
+        .arg(out.join("u_manifest.json"))
+        .arg("--prices")
+        .arg(&prices)
+        .assert()
+        .success();
+    bin()
+        .args(["-q", "report", "--input"])
+        .arg(out.join("u_manifest.json"))
+        .assert()
+        .success();
+    let page = out.join("zoom_licenses_report.html");
+    let (dom, console, requests) = browse(&page, &out.join("page"), None);
+    assert!(console.is_empty(), "{console:?}");
+    assert!(requests.is_empty(), "{requests:?}");
+    // The headline as the browser rendered it, against the tables and the reclaim manifest.
+    let account = "mockAccount123";
+    let (paid, in_use) = seats_of_file_run(out);
+    let summary = &json_file(out.join("u_reclaim_candidates_manifest.json"))["summary"];
+    let cents = (summary["monthly_saving"]["total"].as_f64().unwrap() * 100.0).round() as u64;
+    assert_eq!(figure(&dom, account, "paid"), grouped(paid));
+    assert_eq!(figure(&dom, account, "in-use"), grouped(in_use));
+    let candidates = summary["candidates"].as_u64().unwrap();
+    assert_eq!(figure(&dom, account, "reclaimable"), grouped(candidates));
+    assert_eq!(
+        figure(&dom, account, "saving"),
+        format!("EUR {}.{:02}", grouped(cents / 100), cents % 100)
+    );
+    // A screenshot for people to look at, kept under target/.
+    let png = Path::new(env!("CARGO_TARGET_TMPDIR")).join("zoom_licenses_report.png");
+    let _ = std::fs::remove_file(&png);
+    browse(&page, &out.join("shot"), Some(&png));
+    assert!(std::fs::metadata(&png).unwrap().len() > 10_000);
+}
+
+/// [`seats`] of a file run in `dir` (`u.parquet`, `u_host_usage.parquet`).
+fn seats_of_file_run(dir: &Path) -> (u64, u64) {
+    let root = dir.join("as-partition");
+    for (table, file) in [
+        ("zoom_users", "u.parquet"),
+        ("zoom_host_usage", "u_host_usage.parquet"),
+    ] {
+        let part = root.join(format!("{table}/dt=d/account=a"));
+        std::fs::create_dir_all(&part).unwrap();
+        std::fs::copy(dir.join(file), part.join("part-0.parquet")).unwrap();
+    }
+    seats(&root, "d", "a", "2026-12-01T18:00:00Z")
+}
