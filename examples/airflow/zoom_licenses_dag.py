@@ -1,5 +1,6 @@
 """Daily Zoom license extract for Airflow 3: one mapped task per active account, then what changed
-since each account's previous partition, then the seats that can be reclaimed, then a load.
+since each account's previous partition, then the seats that can be reclaimed, then the day's HTML
+report, then a load.
 
 Install on the workers: `pip install zoom_licenses-<version>-…whl` (built by `make wheel`; no Rust
 toolchain needed), and `duckdb` for the load. Deploy this file and ../load_duckdb.py into the DAG
@@ -136,6 +137,14 @@ def reclaim_command(ds: str) -> list[str]:
     ]
 
 
+def report_command(ds: str) -> list[str]:
+    """The command the report task runs: the page of every account of the day, written to
+    OUTPUT_DIR/report/dt=DATE/zoom_licenses_report.html."""
+    return [
+        BINARY, "--log-format", "json", "report", "--output-dir", OUTPUT_DIR, "--partition-date", ds,
+    ]
+
+
 def log_line(line: str) -> None:
     """One log line of the process (a JSON object with its `level`), into the task log at that
     level as it comes."""
@@ -228,6 +237,12 @@ with DAG(
         return list(manifests)
 
     @task(retries=0, execution_timeout=timedelta(minutes=30))
+    def report(manifests: list[str], ds: str | None = None) -> list[str]:
+        """The day's license report, one HTML page for every account, beside the partitions."""
+        run_zoom_licenses(report_command(needs_date(ds)), f"report {ds}")
+        return list(manifests)
+
+    @task(retries=0, execution_timeout=timedelta(minutes=30))
     def load(manifests: list[str], ds: str | None = None) -> dict:
         """Loads the day's partitions into DuckDB, replacing that day."""
         from load_duckdb import load_day
@@ -235,4 +250,4 @@ with DAG(
         print(f"loading {len(list(manifests))} account partitions for {ds}")
         return load_day(OUTPUT_DIR, ds, DATABASE)
 
-    load(reclaim(changes(extract.expand(account=active_accounts()))))
+    load(report(reclaim(changes(extract.expand(account=active_accounts())))))

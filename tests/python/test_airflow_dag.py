@@ -63,20 +63,29 @@ def dag_module(tmp_path, monkeypatch):
     return import_dag(ROOT / "examples/airflow/zoom_licenses_dag.py")
 
 
-def test_one_mapped_extract_per_active_account_then_changes_then_reclaim_then_a_load(dag_module):
+def test_one_mapped_extract_per_active_account_then_changes_reclaim_report_and_a_load(dag_module):
     dag = dag_module.dag
     assert dag.dag_id == "zoom_licenses"
-    assert set(dag.task_dict) == {"extract", "changes", "reclaim", "load"}
-    extract, changes, reclaim, load = (
-        dag.task_dict[t] for t in ("extract", "changes", "reclaim", "load")
+    assert set(dag.task_dict) == {"extract", "changes", "reclaim", "report", "load"}
+    extract, changes, reclaim, report, load = (
+        dag.task_dict[t] for t in ("extract", "changes", "reclaim", "report", "load")
     )
     assert changes.upstream_task_ids == {"extract"}
     assert reclaim.upstream_task_ids == {"changes"}
-    assert load.upstream_task_ids == {"reclaim"}
+    assert report.upstream_task_ids == {"reclaim"}
+    assert load.upstream_task_ids == {"report"}
     assert extract.downstream_task_ids == {"changes"}
     assert extract.op_kwargs_expand_input.value["account"] == ["emea", "us"]
     assert extract.partial_kwargs["retries"] == 4
-    assert changes.retries == 0 and reclaim.retries == 0 and load.retries == 0
+    assert changes.retries == 0 and reclaim.retries == 0 and report.retries == 0
+    assert load.retries == 0
+
+
+def test_the_report_covers_every_account_of_the_day(dag_module):
+    cmd = dag_module.report_command("2026-11-27")
+    assert cmd[cmd.index("report") + 1:] == [
+        "--output-dir", os.environ["ZOOM_LICENSES_OUTPUT_DIR"], "--partition-date", "2026-11-27",
+    ]
 
 
 def test_every_task_has_an_execution_timeout(dag_module):
@@ -84,6 +93,7 @@ def test_every_task_has_an_execution_timeout(dag_module):
     assert tasks["extract"].partial_kwargs["execution_timeout"] == timedelta(hours=2)
     assert tasks["changes"].execution_timeout == timedelta(minutes=30)
     assert tasks["reclaim"].execution_timeout == timedelta(minutes=30)
+    assert tasks["report"].execution_timeout == timedelta(minutes=30)
     assert tasks["load"].execution_timeout == timedelta(minutes=30)
 
 
