@@ -445,14 +445,20 @@ fn chromium() -> String {
     name
 }
 
+/// What a browser run makes of the page.
+enum Output<'a> {
+    /// The rendered DOM, on stdout.
+    Dom,
+    /// A PNG.
+    Screenshot(&'a Path),
+    /// The page printed, as the browser's print would.
+    Pdf(&'a Path),
+}
+
 /// What Chromium did with the page at `page`: the DOM it rendered, its console messages, and the
 /// URLs the page itself asked for (from the browser's own network log). Every request goes to a
 /// proxy on 127.0.0.1:9 where nothing listens, so nothing leaves the machine.
-fn browse(
-    page: &Path,
-    work: &Path,
-    screenshot: Option<&Path>,
-) -> (String, Vec<String>, Vec<String>) {
+fn browse(page: &Path, work: &Path, output: Output) -> (String, Vec<String>, Vec<String>) {
     let net_log = work.join("net.json");
     let mut cmd = std::process::Command::new(chromium());
     cmd.args([
@@ -475,9 +481,12 @@ fn browse(
         work.join("profile").display()
     ))
     .arg(format!("--log-net-log={}", net_log.display()));
-    match screenshot {
-        Some(png) => cmd.arg(format!("--screenshot={}", png.display())),
-        None => cmd.arg("--dump-dom"),
+    match output {
+        Output::Dom => cmd.arg("--dump-dom"),
+        Output::Screenshot(png) => cmd.arg(format!("--screenshot={}", png.display())),
+        Output::Pdf(pdf) => cmd
+            .arg(format!("--print-to-pdf={}", pdf.display()))
+            .arg("--no-pdf-header-footer"),
     };
     let output = cmd
         .arg(format!("file://{}", page.display()))
@@ -531,7 +540,7 @@ fn a_real_browser_renders_the_page_offline_with_no_error_and_the_same_numbers() 
          <script>console.error('boom')</script></body></html>",
     )
     .unwrap();
-    let (_, console, requests) = browse(&control, &out.join("control"), None);
+    let (_, console, requests) = browse(&control, &out.join("control"), Output::Dom);
     assert!(console.iter().any(|l| l.contains("boom")), "{console:?}");
     assert_eq!(requests, ["http://127.0.0.1:9/x.png"]);
 
@@ -567,7 +576,7 @@ fn a_real_browser_renders_the_page_offline_with_no_error_and_the_same_numbers() 
         .assert()
         .success();
     let page = out.join("zoom_licenses_report.html");
-    let (dom, console, requests) = browse(&page, &out.join("page"), None);
+    let (dom, console, requests) = browse(&page, &out.join("page"), Output::Dom);
     assert!(console.is_empty(), "{console:?}");
     assert!(requests.is_empty(), "{requests:?}");
     // The headline as the browser rendered it, against the tables and the reclaim manifest.
@@ -586,8 +595,30 @@ fn a_real_browser_renders_the_page_offline_with_no_error_and_the_same_numbers() 
     // A screenshot for people to look at, kept under target/.
     let png = Path::new(env!("CARGO_TARGET_TMPDIR")).join("zoom_licenses_report.png");
     let _ = std::fs::remove_file(&png);
-    browse(&page, &out.join("shot"), Some(&png));
+    browse(&page, &out.join("shot"), Output::Screenshot(&png));
     assert!(std::fs::metadata(&png).unwrap().len() > 10_000);
+    // Printed, every page is A4 (595 × 842 points).
+    let pdf = out.join("report.pdf");
+    browse(&page, &out.join("print"), Output::Pdf(&pdf));
+    let bytes = std::fs::read(&pdf).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    let boxes: Vec<Vec<f64>> = text
+        .split("/MediaBox [")
+        .skip(1)
+        .map(|b| {
+            b[..b.find(']').unwrap()]
+                .split_whitespace()
+                .map(|n| n.parse().unwrap())
+                .collect()
+        })
+        .collect();
+    assert!(!boxes.is_empty(), "no page printed");
+    for b in &boxes {
+        assert!(
+            (b[2] - 595.3).abs() < 1.0 && (b[3] - 841.9).abs() < 1.0,
+            "not A4: {b:?}"
+        );
+    }
 }
 
 /// [`seats`] of a file run in `dir` (`u.parquet`, `u_host_usage.parquet`).
