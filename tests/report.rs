@@ -205,6 +205,53 @@ fn a_two_account_day_shows_the_numbers_of_its_manifests_and_tables() {
             assert_eq!(cell(&html, &attributes), n.to_string(), "{account} {kind}");
         }
     }
+    // Licensed seats by use, as each reclaim counted them; reasons and departments, from the
+    // reclaim tables read here.
+    for account in ["acme", "emea"] {
+        let used = &reclaim(account)["summary"]["seat_use"];
+        let labels = [
+            ("seen", "seen"),
+            ("idle", "idle (90+ days)"),
+            ("never_logged_in", "never logged in"),
+            ("pending", "pending invitation"),
+        ];
+        let seen_label = match used["hosting"].is_null() {
+            true => "seen",
+            false => "seen, not hosting",
+        };
+        for (key, label) in labels {
+            let label = if key == "seen" { seen_label } else { label };
+            let attributes = format!("data-use=\"{label}\" data-account=\"{account}\"");
+            assert_eq!(
+                cell(&html, &attributes),
+                used[key].to_string(),
+                "{account} {key}"
+            );
+        }
+        let (rows, _) = read_parquet(&root.join(format!(
+            "zoom_reclaim_candidates/dt=2026-12-01/account={account}/part-0.parquet"
+        )));
+        let reasons = text_column(&rows, "reason");
+        let departments = text_column(&rows, "department");
+        let mut per: BTreeMap<(String, String), u64> = BTreeMap::new();
+        for (r, d) in reasons.iter().zip(&departments) {
+            let d = d
+                .clone()
+                .filter(|d| !d.is_empty())
+                .unwrap_or("(none)".into());
+            *per.entry((r.clone().unwrap(), d)).or_default() += 1;
+        }
+        for ((reason, department), n) in &per {
+            let attributes = format!("data-department=\"{department}\" data-reason=\"{reason}\"");
+            // Searched after the account's last heading: its candidates, which come before the next.
+            let heading = html.rfind(&format!("<h3>{account}</h3>")).unwrap();
+            assert_eq!(
+                cell(&html[heading..], &attributes),
+                n.to_string(),
+                "{account} {reason} {department}"
+            );
+        }
+    }
     assert_eq!(figure(&html, "(total)", "paid"), grouped(paid_total));
     assert_eq!(figure(&html, "(total)", "in-use"), grouped(use_total));
     assert_eq!(
@@ -251,6 +298,95 @@ fn a_two_account_day_shows_the_numbers_of_its_manifests_and_tables() {
         assert_eq!(cells, want, "{date}");
     }
     assert!(html.contains("<svg"), "the trend is drawn");
+
+    // One account's partition given on its own: its page beside the day's, its trend its own.
+    let acme = root.join("zoom_users/dt=2026-12-01/account=acme/_manifest.json");
+    bin()
+        .args(["-q", "report", "--input"])
+        .arg(&acme)
+        .assert()
+        .success();
+    let own = std::fs::read_to_string(
+        root.join("report/dt=2026-12-01/account=acme/zoom_licenses_report.html"),
+    )
+    .unwrap();
+    let licensed = json_file(&acme)["by_plan"]["licensed"].to_string();
+    let row = &own[own.find("<tr data-date=\"2026-12-01\"").unwrap()..];
+    assert!(
+        row.starts_with(&format!(
+            "<tr data-date=\"2026-12-01\"><td>2026-12-01</td><td class=\"n\">{licensed}</td>"
+        )),
+        "{row}"
+    );
+    assert!(!own.contains("data-account=\"emea\""));
+    // The day's page is still the day's.
+    assert_eq!(std::fs::read_to_string(&page).unwrap(), html);
+}
+
+#[test]
+fn totals_need_every_account_and_one_currency() {
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    extract(&fixture("hosting"), root, "2026-12-01", "acme");
+    extract(&fixture("sample"), root, "2026-12-01", "emea");
+    extract(&fixture("sample"), root, "2026-12-01", "zulu");
+    let price = |currency: &str| {
+        let path = root.join(format!("{currency}.toml"));
+        std::fs::write(
+            &path,
+            format!("currency = \"{currency}\"\n[per_month]\nlicensed = 10\n"),
+        )
+        .unwrap();
+        path
+    };
+    for (account, currency) in [("acme", "USD"), ("emea", "EUR")] {
+        bin()
+            .args(["-q", "reclaim", "--output-dir"])
+            .arg(root)
+            .args([
+                "--partition-date",
+                "2026-12-01",
+                "--partition-account",
+                account,
+                "--prices",
+            ])
+            .arg(price(currency))
+            .assert()
+            .success();
+    }
+    let report = || {
+        bin()
+            .args(["-q", "report", "--output-dir"])
+            .arg(root)
+            .args(["--partition-date", "2026-12-01", "-o", "-"])
+            .output()
+            .unwrap()
+    };
+    // zulu was not reclaimed: no total of what only a reclaim knows.
+    let html = String::from_utf8(report().stdout).unwrap();
+    assert_eq!(figure(&html, "zulu", "in-use"), "—");
+    for name in ["in-use", "reclaimable", "saving"] {
+        assert_eq!(figure(&html, "(total)", name), "—", "{name}");
+    }
+    assert!(html.contains("zulu: no reclaim for this day"), "{html}");
+    // Every account reclaimed, in two currencies: counts add up, money does not.
+    bin()
+        .args(["-q", "reclaim", "--output-dir"])
+        .arg(root)
+        .args([
+            "--partition-date",
+            "2026-12-01",
+            "--partition-account",
+            "zulu",
+            "--prices",
+        ])
+        .arg(price("EUR"))
+        .assert()
+        .success();
+    let html = String::from_utf8(report().stdout).unwrap();
+    assert_ne!(figure(&html, "(total)", "reclaimable"), "—");
+    assert_eq!(figure(&html, "(total)", "saving"), "—");
+    assert!(html.contains("different currencies: no total"), "{html}");
 }
 
 /// `12,345`: groups of three digits from the right.
@@ -350,6 +486,35 @@ fn a_day_with_nothing_to_draw_says_so() {
         "acctBasic",
         &[("active", vec![basic]), ("pending", vec![])],
     );
+    // A partition with no licensed seat, reclaimed, on its first day, without the reports.
+    let root = dir.path().join("wh");
+    extract(&recording, &root, "2026-12-01", "basic");
+    bin()
+        .args(["-q", "reclaim", "--output-dir"])
+        .arg(&root)
+        .args(["--partition-date", "2026-12-01"])
+        .assert()
+        .success();
+    bin()
+        .args(["-q", "report", "--output-dir"])
+        .arg(&root)
+        .args(["--partition-date", "2026-12-01"])
+        .assert()
+        .success();
+    let html = std::fs::read_to_string(root.join("report/dt=2026-12-01/zoom_licenses_report.html"))
+        .unwrap();
+    for sentence in [
+        "No licensed seats.",
+        "No earlier partition in the last 90 days",
+        "No changes for this day",
+        "Not shown: who hosts meetings, from",
+        "extract with <code>--with hosting</code>",
+        "Not shown: sign-ins counted as use",
+        "No seat to take back.",
+    ] {
+        assert!(html.contains(sentence), "{sentence}: {html}");
+    }
+    // A file run, not reclaimed.
     let out = dir.path().join("out");
     bin()
         .args(["-q", "extract", "--replay"])
@@ -358,23 +523,16 @@ fn a_day_with_nothing_to_draw_says_so() {
         .arg(out.join("u.parquet"))
         .assert()
         .success();
-    // No reclaim, no changes, no reports, no licensed seat, no earlier day.
     bin()
         .args(["-q", "report", "--input"])
         .arg(out.join("u_manifest.json"))
-        .args(["--output"])
-        .arg(out.join("page.html"))
         .assert()
         .success();
-    let html = std::fs::read_to_string(out.join("page.html")).unwrap();
+    let html = std::fs::read_to_string(out.join("zoom_licenses_report.html")).unwrap();
     for sentence in [
-        "No licensed seats.",
-        "no reclaim for this day; run",
-        "No earlier partition in the last 90 days",
-        "No changes for this day",
-        "Not shown: who hosts meetings, from",
-        "extract with <code>--with hosting</code>",
-        "Not shown: sign-ins counted as use",
+        "no reclaim for this day, so its seats in use and to take back are not known",
+        "Not known without the day's reclaim",
+        "A run written to files has no earlier partitions",
     ] {
         assert!(html.contains(sentence), "{sentence}: {html}");
     }
@@ -422,6 +580,17 @@ fn a_tampered_table_is_refused_and_no_page_is_left() {
         .filter(|n| n.contains("report"))
         .collect();
     assert!(left.is_empty(), "{left:?}");
+    // A table gone is named, with nothing written either.
+    std::fs::remove_file(&table).unwrap();
+    let output = bin()
+        .args(["report", "--input"])
+        .arg(out.join("u_manifest.json"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("is not at"), "{stderr}");
+    assert!(!out.join("zoom_licenses_report.html").exists());
     // A missing manifest is a usage error.
     let output = bin()
         .args(["report", "--input"])

@@ -1,6 +1,6 @@
 """Daily Zoom license extract for Airflow 3: one mapped task per active account, then what changed
 since each account's previous partition, then the seats that can be reclaimed, then the day's HTML
-report, then a load.
+report and, beside it, a load.
 
 Install on the workers: `pip install zoom_licenses-<version>-…whl` (built by `make wheel`; no Rust
 toolchain needed), and `duckdb` for the load. Deploy this file and ../load_duckdb.py into the DAG
@@ -250,4 +250,7 @@ with DAG(
         print(f"loading {len(list(manifests))} account partitions for {ds}")
         return load_day(OUTPUT_DIR, ds, DATABASE)
 
-    load(report(reclaim(changes(extract.expand(account=active_accounts())))))
+    # The page and the load both follow the reclaim; a failed page does not hold back the load.
+    reclaimed = reclaim(changes(extract.expand(account=active_accounts())))
+    report(reclaimed)
+    load(reclaimed)

@@ -10,8 +10,9 @@ const LABEL: f64 = 190.0;
 /// One bar's row.
 const ROW: f64 = 26.0;
 
-/// One bar per `(label, value)`, scaled to the largest; `title` is the chart's accessible name.
-pub fn bars(title: &str, bars: &[(String, u64)]) -> Markup {
+/// One bar per `(label, value, colour)`, scaled to the largest; `title` is the chart's accessible
+/// name. A category keeps its colour (an index) from chart to chart.
+pub fn bars(title: &str, bars: &[(String, u64, usize)]) -> Markup {
     let most = bars.iter().map(|b| b.1).max().unwrap_or(0).max(1) as f64;
     let span = WIDTH - LABEL - 70.0;
     let height = ROW * bars.len() as f64 + 4.0;
@@ -19,11 +20,11 @@ pub fn bars(title: &str, bars: &[(String, u64)]) -> Markup {
         svg class="chart" role="img" viewBox=(format!("0 0 {WIDTH} {height}"))
             width=(WIDTH) height=(height) xmlns="http://www.w3.org/2000/svg" {
             title { (title) }
-            @for (i, (label, value)) in bars.iter().enumerate() {
+            @for (i, (label, value, colour)) in bars.iter().enumerate() {
                 @let y = ROW * i as f64 + 2.0;
                 @let w = (*value as f64 / most * span).max(if *value > 0 { 1.0 } else { 0.0 });
                 text x=(LABEL - 8.0) y=(y + 16.0) text-anchor="end" { (label) }
-                rect x=(LABEL) y=(y + 3.0) width=(format!("{w:.1}")) height="18" class=(bar_class(i)) {}
+                rect x=(LABEL) y=(y + 3.0) width=(format!("{w:.1}")) height="18" class=(bar_class(*colour)) {}
                 text x=(LABEL + w + 6.0) y=(y + 16.0) { (value) }
             }
         }
@@ -68,10 +69,15 @@ pub fn lines(title: &str, labels: &[String], series: &[(&str, Vec<Option<u64>>)]
                 }
             }
             @for (k, (name, values)) in series.iter().enumerate() {
-                @let points: Vec<String> = values.iter().enumerate()
-                    .filter_map(|(i, v)| v.map(|v| format!("{:.1},{:.1}", x(i), y(v))))
-                    .collect();
-                polyline points=(points.join(" ")) class=(format!("line {}", bar_class(k))) {}
+                // A missing value breaks the line: nothing is drawn across it.
+                @for run in values.iter().enumerate().collect::<Vec<_>>().split(|(_, v)| v.is_none()) {
+                    @let points: Vec<String> = run.iter()
+                        .filter_map(|(i, v)| v.map(|v| format!("{:.1},{:.1}", x(*i), y(v))))
+                        .collect();
+                    @if points.len() > 1 {
+                        polyline points=(points.join(" ")) class=(format!("line {}", bar_class(k))) {}
+                    }
+                }
                 @for (i, v) in values.iter().enumerate() {
                     @if let Some(v) = v {
                         circle cx=(format!("{:.1}", x(i))) cy=(format!("{:.1}", y(*v))) r="3"

@@ -16,6 +16,8 @@ pub struct Report {
     pub trend: Vec<TrendPoint>,
     /// How many days back the trend looked.
     pub trend_days: u32,
+    /// Whether the runs are partitions (a trend can have earlier points), not files.
+    pub partitioned: bool,
     /// The tool's version.
     pub tool_version: String,
 }
@@ -40,10 +42,13 @@ pub struct AccountDay {
     pub extracted_at: String,
     /// Rows per plan (`zoom_users`).
     pub by_plan: BTreeMap<String, u64>,
-    /// Licensed seats: active and pending users on plan `licensed`.
+    /// Pending invitations, on any plan.
+    pub pending_invitations: u64,
+    /// Licensed seats: active and pending users on plan `licensed` (the reclaim's count; the
+    /// licensed rows without one).
     pub licensed_seats: u64,
-    /// How the licensed seats are used.
-    pub usage: Usage,
+    /// How the licensed seats are used, as the day's reclaim judged them (`None`: no reclaim).
+    pub usage: Option<Usage>,
     /// Tables that would have answered more, and the flag that adds each.
     pub missing: Vec<Missing>,
     /// The day's `reclaim`, when it ran.
@@ -57,7 +62,7 @@ pub struct AccountDay {
 /// Licensed seats by use: each seat counted once, in the first category that holds it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Usage {
-    /// Pending invitations.
+    /// Pending invitations on plan `licensed`.
     pub pending: u64,
     /// Active users who hosted a meeting in the hosts report's window (`None`: not read).
     pub hosting: Option<u64>,
@@ -68,7 +73,7 @@ pub struct Usage {
     pub idle: u64,
     /// Active users never seen.
     pub never_logged_in: u64,
-    /// The idle threshold used (the day's reclaim's, else 90).
+    /// The idle threshold used (the day's reclaim's).
     pub idle_days: u32,
     /// Whether sign-ins (the sign-in report) counted as being seen.
     pub with_activity: bool,
@@ -101,6 +106,8 @@ pub struct ReclaimDay {
     pub by_reason: BTreeMap<String, u64>,
     /// What they save a month, with a price list.
     pub saving: Option<Money>,
+    /// What they save a month per reason, with a price list (hundredths of `saving`'s currency).
+    pub saving_by_reason: BTreeMap<String, u64>,
     /// The listed seats, as the table holds them.
     pub rows: Vec<Candidate>,
 }
@@ -120,6 +127,12 @@ pub struct Candidate {
     pub department: Option<String>,
     /// Whole days since last seen.
     pub days_idle: Option<i32>,
+    /// Whole days since the user was created.
+    pub days_since_created: Option<i32>,
+    /// The last login (RFC 3339).
+    pub last_login_at: Option<String>,
+    /// The last sign-in of the sign-in report's window (RFC 3339).
+    pub last_sign_in_at: Option<String>,
     /// Meetings hosted in the hosts report's window.
     pub meetings_hosted: Option<i32>,
     /// What reclaiming the seat saves a month.
@@ -131,8 +144,8 @@ pub struct Candidate {
 /// The day's changes of one account, against its previous partition.
 #[derive(Debug, Clone, Default)]
 pub struct ChangesDay {
-    /// The date compared with.
-    pub since: Option<NaiveDate>,
+    /// When the run compared with was extracted (RFC 3339).
+    pub since: Option<String>,
     /// Changes per kind (`joined`, `left`, …).
     pub by_change: BTreeMap<String, u64>,
     /// The first rows of the changes table.
@@ -161,7 +174,7 @@ pub struct TrendPoint {
     pub licensed: u64,
     /// Basic rows.
     pub basic: u64,
-    /// Pending users.
+    /// Pending invitations, on any plan.
     pub pending: u64,
     /// Reclaim candidates, when every account of the date was reclaimed.
     pub reclaimable: Option<u64>,

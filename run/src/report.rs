@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow_array::cast::AsArray;
-use arrow_array::types::{Decimal128Type, Int32Type};
+use arrow_array::types::{Decimal128Type, Int32Type, TimestampMicrosecondType};
 use arrow_array::{Array, RecordBatch};
 use arrow_schema::{Schema, SchemaRef};
 use chrono::NaiveDate;
@@ -19,25 +19,26 @@ use report::{
 };
 use sinks::Destination;
 use transform::Table;
-use transform::reclaim::{AddonsHeld, Hosting, SignIns, license_columns};
-use transform::usage::UseCounter;
+use transform::reclaim::AddonsHeld;
 
 use crate::config::{PARTITION_MANIFEST, beside, partition_dir};
 use crate::exit::Failure;
-use crate::runs::{DerivedRun, RunOutputs, TableFile, accounts_on, partition_manifest};
+use crate::runs::{
+    DerivedRun, RunOutputs, TableFile, accounts_on, dates_of, derived_summary, partition_manifest,
+};
 
 /// The file name of a report.
 pub const REPORT_FILE: &str = "zoom_licenses_report.html";
-/// The idle threshold when the day has no reclaim to take it from (`reclaim`'s default).
-const IDLE_DAYS: u32 = 90;
 /// Rows of the changes table shown per account.
 const CHANGE_ROWS: usize = 10;
 
 /// The report of one run per account (`manifests`), with the trend over the `days` days up to
-/// `date` read from the partitions under `root` (a file run has only its own day).
+/// `date` read from the partitions under `root` (of `account` only, when given; a file run has
+/// only its own day).
 pub fn gather(
     manifests: &[PathBuf],
     root: Option<&Path>,
+    account: Option<&str>,
     date: Option<NaiveDate>,
     days: u32,
 ) -> Result<Report, Failure> {
@@ -50,13 +51,13 @@ pub fn gather(
     }
     accounts.sort_by(|a, b| a.account.cmp(&b.account));
     let trend = match (root, date) {
-        (Some(root), Some(date)) => trend(root, date, days)?,
+        (Some(root), Some(date)) => trend(root, account, date, days)?,
         // A file run: its own day, one point.
         (_, Some(date)) => vec![TrendPoint {
             date,
             licensed: accounts.iter().map(|a| plan(a, "licensed")).sum(),
             basic: accounts.iter().map(|a| plan(a, "basic")).sum(),
-            pending: accounts.iter().map(|a| a.usage.pending).sum(),
+            pending: accounts.iter().map(|a| a.pending_invitations).sum(),
             reclaimable: accounts
                 .iter()
                 .map(|a| a.reclaim.as_ref().map(|r| r.candidates))
@@ -69,6 +70,7 @@ pub fn gather(
         accounts,
         trend,
         trend_days: days,
+        partitioned: root.is_some(),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
     })
 }
@@ -99,39 +101,17 @@ fn derived_of(
     table: Table,
     role: &str,
 ) -> Result<Option<DerivedRun>, Failure> {
-    let derived = DerivedRun::load(&derived_manifest(run, licenses, table), table)?;
-    Ok(derived.filter(|d| d.read_run(role, &run.run_id)))
+    let path = derived_manifest(run, licenses, table);
+    DerivedRun::load(&path, table, role, &run.run_id)
 }
 
-/// One account's day: its plans, how its licensed seats are used, its reclaim and changes.
+/// One account's day: its plans, and its reclaim (with how its licensed seats are used) and
+/// changes when they ran.
 fn account_day(run: &RunOutputs) -> Result<AccountDay, Failure> {
     let licenses = run.table(Table::Licenses)?;
     let reclaimed = derived_of(run, &licenses, Table::ReclaimCandidates, "run")?;
     let changed = derived_of(run, &licenses, Table::UserChanges, "to")?;
-    let idle_days = reclaimed
-        .as_ref()
-        .and_then(|r| r.summary["idle_days"].as_u64());
-    let idle_days = idle_days.map_or(IDLE_DAYS, |d| d as u32);
-    let sign_ins: Option<SignIns> = run.evidence()?;
-    let hosting: Option<Hosting> = run.evidence()?;
-    let with_activity = sign_ins.is_some();
-    let with_hosting = hosting.is_some();
-    let as_of = run.extracted_at.timestamp_micros();
-    let mut counter = UseCounter::new(idle_days, as_of, sign_ins, hosting);
-    licenses.each_batch(&license_columns(), |batch| {
-        counter.add(batch).map_err(Failure::failed)
-    })?;
-    let counts = counter.counts();
-    let usage = Usage {
-        pending: counts.pending,
-        hosting: with_hosting.then_some(counts.hosting),
-        seen: counts.seen,
-        idle: counts.idle,
-        never_logged_in: counts.never_logged_in,
-        idle_days,
-        with_activity,
-    };
-    let mut sources = vec![format!("zoom_users ({})", licenses.path().display())];
+    let mut sources = vec![format!("zoom_users ({})", run.manifest.display())];
     let mut missing = Vec::new();
     for (table, shows, flag) in [
         (
@@ -141,22 +121,39 @@ fn account_day(run: &RunOutputs) -> Result<AccountDay, Failure> {
         ),
         (Table::HostUsage, "who hosts meetings", "--with hosting"),
     ] {
-        match run.has(table) {
-            true => sources.push(table.folder().to_string()),
-            false => missing.push(Missing {
+        if !run.has(table) {
+            missing.push(Missing {
                 table: table.folder().into(),
                 shows: shows.into(),
                 flag: flag.into(),
-            }),
+            });
         }
     }
+    let (usage, licensed_seats) = match &reclaimed {
+        Some(derived) => {
+            let summary = &derived.summary;
+            let used = &summary["seat_use"];
+            let n = |v: &serde_json::Value| v.as_u64().unwrap_or(0);
+            let usage = Usage {
+                pending: n(&used["pending"]),
+                hosting: used["hosting"].as_u64(),
+                seen: n(&used["seen"]),
+                idle: n(&used["idle"]),
+                never_logged_in: n(&used["never_logged_in"]),
+                idle_days: n(&summary["idle_days"]) as u32,
+                with_activity: summary["with_activity"].as_bool().unwrap_or(false),
+            };
+            (Some(usage), n(&summary["licensed_seats"]))
+        }
+        None => (None, run.by_plan.get("licensed").copied().unwrap_or(0)),
+    };
     let reclaim = match &reclaimed {
         Some(derived) => {
             sources.push(format!(
                 "zoom_reclaim_candidates ({})",
                 derived.manifest.display()
             ));
-            Some(reclaim_day(run, derived)?)
+            Some(reclaim_day(run, derived, &mut sources)?)
         }
         None => None,
     };
@@ -173,13 +170,10 @@ fn account_day(run: &RunOutputs) -> Result<AccountDay, Failure> {
     Ok(AccountDay {
         account: run.account_label(),
         run_id: run.run_id.clone(),
-        extracted_at: run.extracted_at.to_rfc3339(),
+        extracted_at: crate::manifest::rfc3339(run.extracted_at),
         by_plan: run.by_plan.clone(),
-        licensed_seats: counts.pending
-            + counts.hosting
-            + counts.seen
-            + counts.idle
-            + counts.never_logged_in,
+        pending_invitations: run.by_status.get("pending").copied().unwrap_or(0),
+        licensed_seats,
         usage,
         missing,
         reclaim,
@@ -210,8 +204,21 @@ fn int(batch: &RecordBatch, name: &str, row: usize) -> Option<i32> {
     column.is_valid(row).then(|| column.value(row))
 }
 
+/// A timestamp column's value at `row` as RFC 3339, `None` when null.
+fn time(batch: &RecordBatch, name: &str, row: usize) -> Option<String> {
+    let column = batch
+        .column_by_name(name)?
+        .as_primitive_opt::<TimestampMicrosecondType>()?;
+    let at = column.is_valid(row).then(|| column.value(row))?;
+    chrono::DateTime::from_timestamp_micros(at).map(crate::manifest::rfc3339)
+}
+
 /// The reclaim of the day: its summary's counts and saving, and its rows with the add-ons held.
-fn reclaim_day(run: &RunOutputs, derived: &DerivedRun) -> Result<ReclaimDay, Failure> {
+fn reclaim_day(
+    run: &RunOutputs,
+    derived: &DerivedRun,
+    sources: &mut Vec<String>,
+) -> Result<ReclaimDay, Failure> {
     let summary = &derived.summary;
     let count = |v: &serde_json::Value| v.as_u64().unwrap_or(0);
     let by_reason: BTreeMap<String, u64> = summary["by_reason"]
@@ -220,12 +227,22 @@ fn reclaim_day(run: &RunOutputs, derived: &DerivedRun) -> Result<ReclaimDay, Fai
         .flatten()
         .map(|(reason, n)| (reason.clone(), count(n)))
         .collect();
+    let cents = |v: &serde_json::Value| (v.as_f64().unwrap_or(0.0) * 100.0).round() as u64;
     let saving = &summary["monthly_saving"];
+    let saving_by_reason = saving["by_reason"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(reason, v)| (reason.clone(), cents(v)))
+        .collect();
     let saving = saving["currency"].as_str().map(|currency| Money {
         currency: currency.to_string(),
-        hundredths: (saving["total"].as_f64().unwrap_or(0.0) * 100.0).round() as u64,
+        hundredths: cents(&saving["total"]),
     });
     let addons: Option<AddonsHeld> = run.evidence()?;
+    if addons.is_some() {
+        sources.push(Table::UserAddons.folder().to_string());
+    }
     let names = [
         "user_key",
         "reason",
@@ -234,6 +251,9 @@ fn reclaim_day(run: &RunOutputs, derived: &DerivedRun) -> Result<ReclaimDay, Fai
         "display_name",
         "department",
         "days_idle",
+        "days_since_created",
+        "last_login_at",
+        "last_sign_in_at",
         "meetings_hosted",
         "monthly_saving",
         "currency",
@@ -254,6 +274,9 @@ fn reclaim_day(run: &RunOutputs, derived: &DerivedRun) -> Result<ReclaimDay, Fai
                     display_name: text(batch, "display_name", row),
                     department: text(batch, "department", row),
                     days_idle: int(batch, "days_idle", row),
+                    days_since_created: int(batch, "days_since_created", row),
+                    last_login_at: time(batch, "last_login_at", row),
+                    last_sign_in_at: time(batch, "last_sign_in_at", row),
                     meetings_hosted: int(batch, "meetings_hosted", row),
                     saving: match (saving, text(batch, "currency", row)) {
                         (Some(cents), Some(currency)) => Some(Money {
@@ -274,6 +297,7 @@ fn reclaim_day(run: &RunOutputs, derived: &DerivedRun) -> Result<ReclaimDay, Fai
         candidates: count(&summary["candidates"]),
         by_reason,
         saving,
+        saving_by_reason,
         rows,
     })
 }
@@ -286,8 +310,9 @@ fn changes_day(derived: &DerivedRun) -> Result<ChangesDay, Failure> {
         .flatten()
         .map(|(kind, n)| (kind.clone(), n.as_u64().unwrap_or(0)))
         .collect();
-    let since = derived.inputs["from"]["extracted_at"].as_str();
-    let since = since.and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+    let since = derived.inputs["from"]["extracted_at"]
+        .as_str()
+        .map(str::to_string);
     let names = ["change", "email", "from_value", "to_value"];
     let mut first_rows = Vec::new();
     derived
@@ -306,26 +331,34 @@ fn changes_day(derived: &DerivedRun) -> Result<ChangesDay, Failure> {
             Ok(())
         })?;
     Ok(ChangesDay {
-        since: since.map(|t| t.date_naive()),
+        since,
         by_change,
         first_rows,
     })
 }
 
-/// One point per partition date of the `days` days up to `date` under `root`, summed over the
-/// accounts of each date, from their manifests.
-fn trend(root: &Path, date: NaiveDate, days: u32) -> Result<Vec<TrendPoint>, Failure> {
+/// One point per partition date of the `days` days up to `date` under `root` that has an account
+/// (`account`, or any), summed over the accounts of each date, from their manifests alone.
+fn trend(
+    root: &Path,
+    account: Option<&str>,
+    date: NaiveDate,
+    days: u32,
+) -> Result<Vec<TrendPoint>, Failure> {
     let first = date - chrono::Days::new(u64::from(days.saturating_sub(1)));
-    let mut dates: Vec<NaiveDate> = std::fs::read_dir(root.join(Table::Licenses.folder()))
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| crate::config::date_of(e.file_name().to_str()?))
-        .filter(|d| (first..=date).contains(d))
-        .collect();
-    dates.sort();
     let mut points = Vec::new();
-    for day in dates {
+    for day in dates_of(root)
+        .into_iter()
+        .filter(|d| (first..=date).contains(d))
+    {
+        let accounts = accounts_on(root, day);
+        let accounts: Vec<String> = match account {
+            Some(one) => accounts.into_iter().filter(|a| a == one).collect(),
+            None => accounts,
+        };
+        if accounts.is_empty() {
+            continue;
+        }
         let mut point = TrendPoint {
             date: day,
             licensed: 0,
@@ -333,7 +366,7 @@ fn trend(root: &Path, date: NaiveDate, days: u32) -> Result<Vec<TrendPoint>, Fai
             pending: 0,
             reclaimable: Some(0),
         };
-        for account in accounts_on(root, day) {
+        for account in accounts {
             let run = RunOutputs::load(&partition_manifest(root, day, &account))?;
             let of = |plan: &str| run.by_plan.get(plan).copied().unwrap_or(0);
             point.licensed += of("licensed");
@@ -341,9 +374,8 @@ fn trend(root: &Path, date: NaiveDate, days: u32) -> Result<Vec<TrendPoint>, Fai
             point.pending += run.by_status.get("pending").copied().unwrap_or(0);
             let reclaim = partition_dir(root, Table::ReclaimCandidates.folder(), day, &account)
                 .join(PARTITION_MANIFEST);
-            let reclaimed = DerivedRun::load(&reclaim, Table::ReclaimCandidates)?
-                .filter(|d| d.read_run("run", &run.run_id))
-                .and_then(|d| d.summary["candidates"].as_u64());
+            let summary = derived_summary(&reclaim, "run", &run.run_id)?;
+            let reclaimed = summary.and_then(|s| s["candidates"].as_u64());
             point.reclaimable = point.reclaimable.zip(reclaimed).map(|(a, b)| a + b);
         }
         points.push(point);

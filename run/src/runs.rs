@@ -279,19 +279,56 @@ pub struct DerivedRun {
     pub table: TableFile,
 }
 
-impl DerivedRun {
-    /// The run of `table` whose manifest is at `path`, or `None` when there is no manifest.
-    pub fn load(path: &Path, table: Table) -> Result<Option<DerivedRun>, Failure> {
-        #[derive(Deserialize)]
-        struct Written {
-            command: String,
-            summary: serde_json::Value,
-            inputs: serde_json::Value,
-            outputs: crate::manifest::Outputs,
-        }
+/// A derived manifest as written; `outputs` is read only when its table is.
+#[derive(Deserialize)]
+struct Written {
+    command: String,
+    summary: serde_json::Value,
+    inputs: serde_json::Value,
+    outputs: serde_json::Value,
+}
+
+impl Written {
+    /// The manifest at `path` when it was made from the run `run_id` in the role `role` (`run`,
+    /// or `to` for changes); `None` when there is none, or it is of another run (a stale one).
+    fn of_run(path: &Path, role: &str, run_id: &str) -> Result<Option<Written>, Failure> {
         if !path.is_file() {
             return Ok(None);
         }
+        let bad = |e: &dyn std::fmt::Display| {
+            Failure::failed_msg(format!(
+                "{} is not a manifest zoom-licenses wrote: {e}",
+                path.display()
+            ))
+        };
+        let text = extractor::regular_file::read_to_string(path).map_err(|e| bad(&e))?;
+        let written: Written = serde_json::from_str(&text).map_err(|e| bad(&e))?;
+        Ok((written.inputs[role]["run_id"].as_str() == Some(run_id)).then_some(written))
+    }
+}
+
+/// The summary of the derived manifest at `path` when it was made from the run `run_id` (in the
+/// role `role`): a figure read without its table.
+pub fn derived_summary(
+    path: &Path,
+    role: &str,
+    run_id: &str,
+) -> Result<Option<serde_json::Value>, Failure> {
+    Ok(Written::of_run(path, role, run_id)?.map(|w| w.summary))
+}
+
+impl DerivedRun {
+    /// The run of `table` whose manifest is at `path`, when there is one and it was made from the
+    /// run `run_id` (in the role `role`); its table is then checked like an extract's.
+    pub fn load(
+        path: &Path,
+        table: Table,
+        role: &str,
+        run_id: &str,
+    ) -> Result<Option<DerivedRun>, Failure> {
+        let Some(written) = Written::of_run(path, role, run_id)? else {
+            return Ok(None);
+        };
         let bad = |e: &dyn std::fmt::Display| {
             Failure::failed_msg(format!(
                 "{} is not a manifest of {}: {e}",
@@ -299,15 +336,11 @@ impl DerivedRun {
                 table.folder()
             ))
         };
-        let text = extractor::regular_file::read_to_string(path).map_err(|e| bad(&e))?;
-        let written: Written = serde_json::from_str(&text).map_err(|e| bad(&e))?;
-        let format = Format::from_extension(&written.outputs.format).ok_or_else(|| {
-            bad(&format!(
-                "its output format is \"{}\"",
-                written.outputs.format
-            ))
-        })?;
-        let receipt = written.outputs.tables.get(&table);
+        let outputs: crate::manifest::Outputs =
+            serde_json::from_value(written.outputs).map_err(|e| bad(&e))?;
+        let format = Format::from_extension(&outputs.format)
+            .ok_or_else(|| bad(&format!("its output format is \"{}\"", outputs.format)))?;
+        let receipt = outputs.tables.get(&table);
         let receipt = receipt.ok_or_else(|| bad(&"it lists no such table"))?;
         let beside = path
             .parent()
@@ -315,7 +348,7 @@ impl DerivedRun {
             .join(Path::new(&receipt.path).file_name().unwrap_or_default());
         // Derived tables are written with the extract's CSV options: formula-like cells kept
         // only with --csv-raw (recorded in the outputs).
-        let options = crate::extract::sink_options("", written.outputs.csv_raw);
+        let options = crate::extract::sink_options("", outputs.csv_raw);
         let places = vec![beside, PathBuf::from(&receipt.path)];
         let redo = format!("zoom-licenses {}", written.command);
         let table = checked(&redo, places, receipt, table, path, format, options)?;
@@ -325,13 +358,6 @@ impl DerivedRun {
             inputs: written.inputs,
             table,
         }))
-    }
-}
-
-impl DerivedRun {
-    /// Whether it was made from the run with `run_id` in the role `role` (`run`, `to`).
-    pub fn read_run(&self, role: &str, run_id: &str) -> bool {
-        self.inputs[role]["run_id"].as_str() == Some(run_id)
     }
 }
 
@@ -411,13 +437,22 @@ pub fn accounts_on(root: &Path, date: NaiveDate) -> Vec<String> {
     accounts
 }
 
-/// The latest date before `date` with a license partition of `account` under `root`.
-pub fn date_before(root: &Path, account: &str, date: NaiveDate) -> Option<NaiveDate> {
-    std::fs::read_dir(root.join(Table::Licenses.folder()))
+/// The dates with a license partition folder under `root`, in order.
+pub fn dates_of(root: &Path) -> Vec<NaiveDate> {
+    let mut dates: Vec<NaiveDate> = std::fs::read_dir(root.join(Table::Licenses.folder()))
         .into_iter()
         .flatten()
         .flatten()
         .filter_map(|e| crate::config::date_of(e.file_name().to_str()?))
+        .collect();
+    dates.sort();
+    dates
+}
+
+/// The latest date before `date` with a license partition of `account` under `root`.
+pub fn date_before(root: &Path, account: &str, date: NaiveDate) -> Option<NaiveDate> {
+    let dates = dates_of(root).into_iter();
+    dates
         .filter(|d| *d < date && partition_manifest(root, *d, account).is_file())
         .max()
 }

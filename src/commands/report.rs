@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use run::config::date_dir;
+use run::config::{date_dir, partition_dir};
 use run::exit::Failure;
 use run::report::REPORT_FILE;
 use run::runs::{RunOutputs, accounts_on, partition_manifest};
@@ -16,10 +16,13 @@ const REPORT_FOLDER: &str = "report";
 
 /// Writes the report the flags ask for.
 pub fn run(args: ReportArgs, quiet: bool) -> Result<(), Failure> {
+    // With --input, one account: its partition's account for the trend and the default place.
+    let mut account = None;
     let (manifests, root, date) = match (&args.input, &args.output_dir, args.partition_date) {
         (Some(input), _, _) => {
             let run = RunOutputs::load(input)?;
             let date = run.partition.as_ref().map(|p| p.0);
+            account = run.partition.as_ref().map(|p| p.1.clone());
             (vec![input.clone()], run.partition_root(), date)
         }
         (None, Some(root), Some(date)) => {
@@ -41,10 +44,20 @@ pub fn run(args: ReportArgs, quiet: bool) -> Result<(), Failure> {
             ));
         }
     };
-    let report = run::report::gather(&manifests, root.as_deref(), date, args.days)?;
+    let report = run::report::gather(
+        &manifests,
+        root.as_deref(),
+        account.as_deref(),
+        date,
+        args.days,
+    )?;
+    // A day's page for every account, or one account's beside the others' partitions.
     let path = match (&args.output, &root, report.date) {
         (Some(path), _, _) => path.clone(),
-        (None, Some(root), Some(date)) => date_dir(root, REPORT_FOLDER, date).join(REPORT_FILE),
+        (None, Some(root), Some(date)) => match &account {
+            None => date_dir(root, REPORT_FOLDER, date).join(REPORT_FILE),
+            Some(account) => partition_dir(root, REPORT_FOLDER, date, account).join(REPORT_FILE),
+        },
         (None, _, _) => {
             let beside = manifests[0].parent().filter(|p| !p.as_os_str().is_empty());
             beside.map_or_else(|| PathBuf::from(REPORT_FILE), |d| d.join(REPORT_FILE))

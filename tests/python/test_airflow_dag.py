@@ -63,7 +63,7 @@ def dag_module(tmp_path, monkeypatch):
     return import_dag(ROOT / "examples/airflow/zoom_licenses_dag.py")
 
 
-def test_one_mapped_extract_per_active_account_then_changes_reclaim_report_and_a_load(dag_module):
+def test_one_mapped_extract_per_active_account_then_changes_reclaim_then_report_and_load(dag_module):
     dag = dag_module.dag
     assert dag.dag_id == "zoom_licenses"
     assert set(dag.task_dict) == {"extract", "changes", "reclaim", "report", "load"}
@@ -73,7 +73,8 @@ def test_one_mapped_extract_per_active_account_then_changes_reclaim_report_and_a
     assert changes.upstream_task_ids == {"extract"}
     assert reclaim.upstream_task_ids == {"changes"}
     assert report.upstream_task_ids == {"reclaim"}
-    assert load.upstream_task_ids == {"report"}
+    assert load.upstream_task_ids == {"reclaim"}
+    assert reclaim.downstream_task_ids == {"report", "load"}
     assert extract.downstream_task_ids == {"changes"}
     assert extract.op_kwargs_expand_input.value["account"] == ["emea", "us"]
     assert extract.partial_kwargs["retries"] == 4

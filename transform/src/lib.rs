@@ -29,7 +29,6 @@ pub mod schema;
 pub mod stats;
 pub mod table;
 pub mod transformer;
-pub mod usage;
 
 pub use activity::ActivityStats;
 pub use context::{ActivityContext, RunContext};

@@ -236,6 +236,26 @@ pub struct ReclaimStats {
     pub hosting_days: Option<u32>,
     /// What the candidates save a month, with a price list.
     pub monthly_saving: Option<Savings>,
+    /// Every licensed seat in one category of use, judged as the candidates are.
+    pub seat_use: SeatUse,
+}
+
+/// Licensed seats by use, each counted once.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SeatUse {
+    /// Pending invitations.
+    pub pending: u64,
+    /// Active users who hosted in the hosts report's window and so were there (null without the
+    /// report): also when their login is old, if the window is within the idle threshold.
+    pub hosting: Option<u64>,
+    /// Active users seen (login or sign-in) within the idle threshold who are not counted as
+    /// hosting (the `not_hosting` candidates are among them).
+    pub seen: u64,
+    /// Active users last seen the idle threshold or more ago (the `idle` candidates, and those
+    /// too new, kept, or not listed for another reason).
+    pub idle: u64,
+    /// Active users never seen.
+    pub never_logged_in: u64,
 }
 
 impl ReclaimStats {
@@ -275,6 +295,10 @@ impl Reclaimer {
             hosting_days: evidence.hosting.as_ref().and_then(Hosting::days),
             keep_entries: rules.keep.len() as u64,
             keep_entries_not_found: rules.keep.len() as u64,
+            seat_use: SeatUse {
+                hosting: evidence.hosting.as_ref().map(|_| 0),
+                ..SeatUse::default()
+            },
             monthly_saving: rules.prices.as_ref().map(|p| Savings {
                 currency: p.currency.clone(),
                 total: 0,
@@ -338,6 +362,7 @@ impl Reclaimer {
                 created: time(created, row),
                 meetings,
             };
+            self.count_use(&seat);
             let Some((reason, threshold)) = self.judge(&seat) else {
                 continue;
             };
@@ -417,6 +442,26 @@ impl Reclaimer {
             }
             Some(at) if at > i64::from(first_day) * DAY_MICROS => None,
             Some(_) => Some((ReclaimReason::NotHosting, days)),
+        }
+    }
+
+    /// Counts `seat` in one category of [`SeatUse`], by the facts [`Reclaimer::judge`] reads: a
+    /// host is in use unless the login says idle and the window may be older than the threshold.
+    fn count_use(&mut self, seat: &Seat) {
+        let idle_days = self.rules.idle_days;
+        let window_within = self.stats.hosting_days.is_some_and(|d| d <= idle_days);
+        // Never seen is as stale as idle.
+        let stale = seat
+            .seen
+            .is_none_or(|at| whole_days(self.rules.as_of, at) >= i64::from(idle_days));
+        let hosted = seat.meetings.is_some_and(|m| m > 0) && (window_within || !stale);
+        let used = &mut self.stats.seat_use;
+        match (seat.pending, hosted, seat.seen) {
+            (true, _, _) => used.pending += 1,
+            (false, true, _) => *used.hosting.get_or_insert(0) += 1,
+            (false, false, None) => used.never_logged_in += 1,
+            (false, false, Some(_)) if stale => used.idle += 1,
+            (false, false, Some(_)) => used.seen += 1,
         }
     }
 
@@ -617,10 +662,12 @@ mod tests {
         let (listed, stats) = reclaim(rules(90), evidence(), &batch);
         assert!(listed.is_empty());
         assert_eq!(stats.hosting_without_login, 1);
+        assert_eq!(stats.seat_use.hosting, Some(1));
         // A 30-day threshold inside a 90-day window: the meetings may be older than 30 days.
         let (listed, stats) = reclaim(rules(30), evidence(), &batch);
         assert_eq!(listed["host"], "idle");
         assert_eq!(stats.hosting_without_login, 0);
+        assert_eq!((stats.seat_use.hosting, stats.seat_use.idle), (Some(0), 1));
     }
 
     #[test]
@@ -663,6 +710,16 @@ mod tests {
         assert_eq!(listed, want);
         assert_eq!(stats.not_hosting_unaged, 1);
         assert_eq!(stats.by_reason[&ReclaimReason::NotHosting], 2);
+        // Each seat in one category: the four seen, the one never seen, the invitation, the host.
+        let used = &stats.seat_use;
+        let want = SeatUse {
+            pending: 1,
+            hosting: Some(1),
+            seen: 4,
+            idle: 0,
+            never_logged_in: 1,
+        };
+        assert_eq!(*used, want);
         assert_eq!(stats.hosting_days, Some(90));
     }
 
