@@ -134,7 +134,7 @@ impl Setup {
 
 /// Where the mock's authorize endpoint sends the browser.
 async fn redirect_location(authorize_url: &str) -> String {
-    let http = reqwest::Client::builder()
+    let http = extractor::http::client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
         .build()
@@ -172,7 +172,7 @@ async fn the_browser_flow_stores_tokens_then_check_and_extract_work() {
     let setup = Setup::new(|_| {}).await;
     let (child, url, _) = setup.start_auth().await;
     // The browser: follow Zoom's redirect to the listener, which answers with a closing page.
-    let browser = reqwest::Client::builder().no_proxy().build().unwrap();
+    let browser = extractor::http::client_builder().no_proxy().build().unwrap();
     let page = browser.get(&url).send().await.unwrap();
     assert_eq!(page.status(), 200);
     assert!(
@@ -229,7 +229,7 @@ async fn an_idle_connection_does_not_hold_up_the_browsers_redirect() {
         .await
         .unwrap();
     // The real redirect is served at once, well before the idle ones time out (10 s).
-    let browser = reqwest::Client::builder()
+    let browser = extractor::http::client_builder()
         .no_proxy()
         .timeout(Duration::from_secs(8))
         .build()
@@ -278,7 +278,7 @@ async fn auth_with_stdin_closed_still_takes_the_browsers_redirect() {
         let _ = std::io::Read::read_to_string(&mut stderr, &mut rest);
         rest
     });
-    let browser = reqwest::Client::builder().no_proxy().build().unwrap();
+    let browser = extractor::http::client_builder().no_proxy().build().unwrap();
     assert_eq!(browser.get(&url).send().await.unwrap().status(), 200);
     let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
         .await
@@ -337,7 +337,7 @@ async fn a_state_mismatch_stores_nothing() {
 async fn denied_consent_ends_with_a_clear_message() {
     let setup = Setup::new(|a| a.deny_consent = true).await;
     let (child, url, stderr) = setup.start_auth().await;
-    let browser = reqwest::Client::builder().no_proxy().build().unwrap();
+    let browser = extractor::http::client_builder().no_proxy().build().unwrap();
     let page = browser
         .get(&url)
         .send()
@@ -925,7 +925,7 @@ async fn two_runs_refreshing_at_once_take_turns() {
 async fn no_secret_of_the_authorization_code_flow_appears_anywhere() {
     let setup = Setup::new(|a| a.token_ttl_secs = 30).await;
     let (child, url, auth_stderr) = setup.start_auth().await;
-    let browser = reqwest::Client::builder().no_proxy().build().unwrap();
+    let browser = extractor::http::client_builder().no_proxy().build().unwrap();
     browser.get(&url).send().await.unwrap();
     let auth = wait_for(child).await;
     assert!(auth.status.success());

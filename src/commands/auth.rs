@@ -212,7 +212,7 @@ async fn exchange_and_save(
 
 /// A client for Zoom's OAuth endpoints: one that follows no redirects.
 pub fn oauth_http() -> Result<reqwest::Client, Failure> {
-    reqwest::Client::builder()
+    extractor::http::client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(Duration::from_secs(30))
         .build()

@@ -115,12 +115,23 @@ pub struct ZoomClient {
     confirmed: AtomicBool,
 }
 
+/// A reqwest client builder whose TLS is rustls with the *ring* provider, installed as the
+/// process's default the first time (reqwest is built without a provider of its own).
+pub fn client_builder() -> reqwest::ClientBuilder {
+    static PROVIDER: std::sync::Once = std::sync::Once::new();
+    PROVIDER.call_once(|| {
+        // Err: a provider is installed already (by the program embedding this one); it is kept.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+    reqwest::Client::builder()
+}
+
 impl ZoomClient {
     /// Builds the client; fails only when the HTTP stack cannot start.
     pub fn new(config: ClientConfig) -> Result<Self, String> {
         let loopback =
             base_url::is_loopback(&config.api_url) && base_url::is_loopback(&config.oauth_url);
-        let mut builder = reqwest::Client::builder()
+        let mut builder = client_builder()
             .user_agent(concat!("zoom-licenses/", env!("CARGO_PKG_VERSION")))
             .timeout(config.timeout)
             .connect_timeout(config.timeout.min(Duration::from_secs(10)))
