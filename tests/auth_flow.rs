@@ -172,7 +172,10 @@ async fn the_browser_flow_stores_tokens_then_check_and_extract_work() {
     let setup = Setup::new(|_| {}).await;
     let (child, url, _) = setup.start_auth().await;
     // The browser: follow Zoom's redirect to the listener, which answers with a closing page.
-    let browser = extractor::http::client_builder().no_proxy().build().unwrap();
+    let browser = extractor::http::client_builder()
+        .no_proxy()
+        .build()
+        .unwrap();
     let page = browser.get(&url).send().await.unwrap();
     assert_eq!(page.status(), 200);
     assert!(
@@ -278,7 +281,10 @@ async fn auth_with_stdin_closed_still_takes_the_browsers_redirect() {
         let _ = std::io::Read::read_to_string(&mut stderr, &mut rest);
         rest
     });
-    let browser = extractor::http::client_builder().no_proxy().build().unwrap();
+    let browser = extractor::http::client_builder()
+        .no_proxy()
+        .build()
+        .unwrap();
     assert_eq!(browser.get(&url).send().await.unwrap().status(), 200);
     let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
         .await
@@ -337,7 +343,10 @@ async fn a_state_mismatch_stores_nothing() {
 async fn denied_consent_ends_with_a_clear_message() {
     let setup = Setup::new(|a| a.deny_consent = true).await;
     let (child, url, stderr) = setup.start_auth().await;
-    let browser = extractor::http::client_builder().no_proxy().build().unwrap();
+    let browser = extractor::http::client_builder()
+        .no_proxy()
+        .build()
+        .unwrap();
     let page = browser
         .get(&url)
         .send()
@@ -925,7 +934,10 @@ async fn two_runs_refreshing_at_once_take_turns() {
 async fn no_secret_of_the_authorization_code_flow_appears_anywhere() {
     let setup = Setup::new(|a| a.token_ttl_secs = 30).await;
     let (child, url, auth_stderr) = setup.start_auth().await;
-    let browser = extractor::http::client_builder().no_proxy().build().unwrap();
+    let browser = extractor::http::client_builder()
+        .no_proxy()
+        .build()
+        .unwrap();
     browser.get(&url).send().await.unwrap();
     let auth = wait_for(child).await;
     assert!(auth.status.success());

@@ -36,7 +36,10 @@ async fn token(mock: &MockZoom, http: &reqwest::Client) -> String {
 
 /// `GET /report/users` with `query`: the status and the body.
 async fn report(mock: &MockZoom, query: &[(&str, &str)]) -> (u16, Value) {
-    let http = extractor::http::client_builder().no_proxy().build().unwrap();
+    let http = extractor::http::client_builder()
+        .no_proxy()
+        .build()
+        .unwrap();
     let token = token(mock, &http).await;
     // The query's values are dates, digits and the mock's tokens: nothing to escape.
     let query: Vec<String> = query.iter().map(|(k, v)| format!("{k}={v}")).collect();
