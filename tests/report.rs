@@ -38,6 +38,29 @@ fn extract(recording: &Path, root: &Path, date: &str, account: &str) {
         .success();
 }
 
+/// `extract --replay recording` into `out/u.parquet`, at `as_of` when given.
+fn extract_file(recording: &Path, out: &Path, as_of: Option<&str>) {
+    let mut cmd = bin();
+    cmd.args(["-q", "extract", "--replay"]).arg(recording);
+    if let Some(as_of) = as_of {
+        cmd.args(["--as-of", as_of]);
+    }
+    cmd.arg("--output")
+        .arg(out.join("u.parquet"))
+        .assert()
+        .success();
+}
+
+/// `zoom-licenses -q COMMAND --input out/u_manifest.json EXTRA`, which must succeed.
+fn on_file_run(command: &str, out: &Path, extra: &[&str]) {
+    bin()
+        .args(["-q", command, "--input"])
+        .arg(out.join("u_manifest.json"))
+        .args(extra)
+        .assert()
+        .success();
+}
+
 /// The text of the first element after `<tr data-account="ACCOUNT"` holding `data-figure="NAME"`.
 fn figure(html: &str, account: &str, name: &str) -> String {
     let row = &html[html
@@ -430,29 +453,9 @@ fn texts_from_zoom_render_as_text() {
     let recording = dir.path().join("rec");
     hostile_recording(&recording);
     let out = dir.path().join("out");
-    bin()
-        .args([
-            "-q",
-            "extract",
-            "--as-of",
-            "2026-12-01T00:00:00Z",
-            "--replay",
-        ])
-        .arg(&recording)
-        .arg("--output")
-        .arg(out.join("u.parquet"))
-        .assert()
-        .success();
-    bin()
-        .args(["-q", "reclaim", "--input"])
-        .arg(out.join("u_manifest.json"))
-        .assert()
-        .success();
-    bin()
-        .args(["-q", "report", "--input"])
-        .arg(out.join("u_manifest.json"))
-        .assert()
-        .success();
+    extract_file(&recording, &out, Some("2026-12-01T00:00:00Z"));
+    on_file_run("reclaim", &out, &[]);
+    on_file_run("report", &out, &[]);
     let html = std::fs::read_to_string(out.join("zoom_licenses_report.html")).unwrap();
     assert!(
         html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
@@ -516,18 +519,8 @@ fn a_day_with_nothing_to_draw_says_so() {
     }
     // A file run, not reclaimed.
     let out = dir.path().join("out");
-    bin()
-        .args(["-q", "extract", "--replay"])
-        .arg(&recording)
-        .arg("--output")
-        .arg(out.join("u.parquet"))
-        .assert()
-        .success();
-    bin()
-        .args(["-q", "report", "--input"])
-        .arg(out.join("u_manifest.json"))
-        .assert()
-        .success();
+    extract_file(&recording, &out, None);
+    on_file_run("report", &out, &[]);
     let html = std::fs::read_to_string(out.join("zoom_licenses_report.html")).unwrap();
     for sentence in [
         "no reclaim for this day, so its seats in use and to take back are not known",
@@ -542,24 +535,8 @@ fn a_day_with_nothing_to_draw_says_so() {
 fn a_tampered_table_is_refused_and_no_page_is_left() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path();
-    bin()
-        .args([
-            "-q",
-            "extract",
-            "--as-of",
-            "2026-12-01T00:00:00Z",
-            "--replay",
-        ])
-        .arg(fixture("sample"))
-        .arg("--output")
-        .arg(out.join("u.parquet"))
-        .assert()
-        .success();
-    bin()
-        .args(["-q", "reclaim", "--input"])
-        .arg(out.join("u_manifest.json"))
-        .assert()
-        .success();
+    extract_file(&fixture("sample"), out, Some("2026-12-01T00:00:00Z"));
+    on_file_run("reclaim", out, &[]);
     let table = out.join("u_reclaim_candidates.parquet");
     let mut bytes = std::fs::read(&table).unwrap();
     bytes.push(0);
@@ -713,19 +690,7 @@ fn a_real_browser_renders_the_page_offline_with_no_error_and_the_same_numbers() 
     assert!(console.iter().any(|l| l.contains("boom")), "{console:?}");
     assert_eq!(requests, ["http://127.0.0.1:9/x.png"]);
 
-    bin()
-        .args([
-            "-q",
-            "extract",
-            "--as-of",
-            "2026-12-01T18:00:00Z",
-            "--replay",
-        ])
-        .arg(fixture("hosting"))
-        .arg("--output")
-        .arg(out.join("u.parquet"))
-        .assert()
-        .success();
+    extract_file(&fixture("hosting"), out, Some("2026-12-01T18:00:00Z"));
     let prices = out.join("prices.toml");
     std::fs::write(
         &prices,
@@ -739,11 +704,7 @@ fn a_real_browser_renders_the_page_offline_with_no_error_and_the_same_numbers() 
         .arg(&prices)
         .assert()
         .success();
-    bin()
-        .args(["-q", "report", "--input"])
-        .arg(out.join("u_manifest.json"))
-        .assert()
-        .success();
+    on_file_run("report", out, &[]);
     let page = out.join("zoom_licenses_report.html");
     let (dom, console, requests) = browse(&page, &out.join("page"), Output::Dom);
     assert!(console.is_empty(), "{console:?}");
