@@ -2,8 +2,9 @@
 //! source from the extractor, the transform, the sinks) on bounded channels for the datasets of
 //! [`datasets::DATASETS`] a run reads; [`targets`] is the one writer of a run's outputs (files, or
 //! partitions published whole, the manifest last), for the extract and for the tables
-//! [`derived`] from earlier runs, which [`runs`] reads back through the same [`manifest`]. The
-//! binary parses arguments into a [`config::ExtractConfig`], calls these and prints the result.
+//! [`derived`] from earlier runs, which [`runs`] reads back through the same [`manifest`]; a day's
+//! [`report`] is gathered from those outputs. The binary parses arguments into a
+//! [`config::ExtractConfig`], calls these and prints the result.
 
 pub mod accounts;
 pub mod config;
