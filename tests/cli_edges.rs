@@ -851,3 +851,48 @@ async fn a_signal_while_the_run_is_opened_stops_it_at_once() {
         assert_eq!(files(&work.path().join("wh")), Vec::<String>::new());
     }
 }
+
+/// SIGTERM while `reclaim` goes through a day of many accounts: the accounts done stay published,
+/// and the message counts them (it once said "no output was written" after writing some).
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_during_a_day_of_reclaims_counts_what_was_written() {
+    const ACCOUNTS: usize = 40;
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("wh");
+    for n in 0..ACCOUNTS {
+        zoom_licenses()
+            .args(["-q", "extract", "--replay"])
+            .arg(fixture("sample"))
+            .arg("--output-dir")
+            .arg(&root)
+            .args(["--partition-date", "2026-12-01", "--partition-account"])
+            .arg(format!("a{n:02}"))
+            .assert()
+            .success();
+    }
+    let child = spawn(
+        work.path(),
+        None,
+        &[
+            "reclaim",
+            "--output-dir",
+            "wh",
+            "--partition-date",
+            "2026-12-01",
+        ],
+    );
+    let day = root.join("zoom_reclaim_candidates/dt=2026-12-01");
+    wait_until("a first reclaim published", || !published(&day).is_empty()).await;
+    let output = signal_and_wait(child, "TERM").await;
+    let stderr = assert_stopped_by(&output, "TERM");
+    let written = published(&day).len();
+    assert!(written >= 1 && written < ACCOUNTS, "{written}");
+    let last = stderr.lines().last().unwrap();
+    assert!(
+        last.contains(&format!(
+            "interrupted by SIGTERM after {written} of {ACCOUNTS} accounts were written"
+        )),
+        "{stderr}"
+    );
+    assert!(!last.contains("no output was written"), "{last}");
+}

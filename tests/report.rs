@@ -391,7 +391,7 @@ fn totals_need_every_account_and_one_currency() {
     for name in ["in-use", "reclaimable", "saving"] {
         assert_eq!(figure(&html, "(total)", name), "—", "{name}");
     }
-    assert!(html.contains("zulu: no reclaim for this day"), "{html}");
+    assert!(html.contains("zulu: no reclaim of this day"), "{html}");
     // Every account reclaimed, in two currencies: counts add up, money does not.
     bin()
         .args(["-q", "reclaim", "--output-dir"])
@@ -523,7 +523,7 @@ fn a_day_with_nothing_to_draw_says_so() {
     on_file_run("report", &out, &[]);
     let html = std::fs::read_to_string(out.join("zoom_licenses_report.html")).unwrap();
     for sentence in [
-        "no reclaim for this day, so its seats in use and to take back are not known",
+        "no reclaim of this day's extract, so its seats in use and to take back are not known",
         "Not known without the day's reclaim",
         "A run written to files has no earlier partitions",
     ] {
@@ -763,4 +763,85 @@ fn seats_of_file_run(dir: &Path) -> (u64, u64) {
         std::fs::copy(dir.join(file), part.join("part-0.parquet")).unwrap();
     }
     seats(&root, "d", "a", "2026-12-01T18:00:00Z")
+}
+
+#[test]
+fn outputs_never_replace_a_file_of_a_run_and_a_closed_stdout_is_no_failure() {
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    extract(&fixture("sample"), root, "2026-12-01", "acme");
+    extract(&fixture("sample"), root, "2026-12-01", "emea");
+    let part = |account: &str, file: &str| {
+        root.join(format!("zoom_users/dt=2026-12-01/account={account}/{file}"))
+    };
+    let acme = part("acme", "_manifest.json");
+    let before = files_under(root);
+    for (command, target) in [
+        ("report", part("acme", "_manifest.json")),
+        ("report", part("emea", "part-0.parquet")),
+        ("reclaim", part("emea", "part-0.parquet")),
+        ("reclaim", part("acme", "other.parquet")),
+    ] {
+        let output = bin()
+            .args([command, "--input"])
+            .arg(&acme)
+            .arg("--output")
+            .arg(&target)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{command} {}: {stderr}",
+            target.display()
+        );
+        assert!(
+            stderr.contains("a file of the run being read") || stderr.contains("partition folder"),
+            "{stderr}"
+        );
+    }
+    assert_eq!(files_under(root), before, "nothing written or replaced");
+    // A file run: its own license file is no place for a page.
+    let dir = tempfile::tempdir().unwrap();
+    extract_file(&fixture("sample"), dir.path(), None);
+    let output = bin()
+        .args(["report", "--input"])
+        .arg(dir.path().join("u_manifest.json"))
+        .arg("--output")
+        .arg(dir.path().join("u.parquet"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+
+    // A reader that goes away: exit 0, no error (the page is larger than a pipe's buffer).
+    bin()
+        .args(["-q", "reclaim", "--output-dir"])
+        .arg(root)
+        .args(["--partition-date", "2026-12-01"])
+        .assert()
+        .success();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_zoom-licenses"))
+        .args(["-q", "report", "--output-dir"])
+        .arg(root)
+        .args(["--partition-date", "2026-12-01", "--output", "-"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut head = [0u8; 10];
+    std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut head).unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(&head, b"<!DOCTYPE ");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("error"), "{stderr}");
+    let page = bin()
+        .args(["-q", "report", "--output-dir"])
+        .arg(root)
+        .args(["--partition-date", "2026-12-01", "--output", "-"])
+        .output()
+        .unwrap();
+    assert!(page.stdout.len() > 100_000, "{}", page.stdout.len());
 }

@@ -169,8 +169,8 @@ fn headline(report: &Report) -> Markup {
                     "sign in but host no meeting (" code { "not_hosting" } "); they are also counted in use." }
             }
             @for a in report.accounts.iter().filter(|a| a.reclaim.is_none()) {
-                p.note { (a.account) ": no reclaim for this day, so its seats in use and to take back "
-                    "are not known; run " code { "zoom-licenses reclaim" } " for it." }
+                p.note { (a.account) ": no reclaim of this day's extract, so its seats in use and to "
+                    "take back are not known; run " code { "zoom-licenses reclaim" } " for it." }
             }
             @if report.accounts.iter().any(|a| a.reclaim.as_ref().is_some_and(|r| r.saving.is_none())) {
                 p.note { "No price list was given to reclaim: run it with "

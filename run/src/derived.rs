@@ -211,25 +211,47 @@ pub fn default_place(
     Ok(place)
 }
 
-/// Refuses a file place that would write over a file of one of `runs` (`-o` naming the input's
-/// license file, or a name whose manifest would be the input's).
+/// Refuses a file place that would write over a file of one of `runs`, or into a partition.
 fn refuse_inputs(place: &Place, runs: &[&RunOutputs]) -> Result<(), Failure> {
     let Place::File { data, manifest } = place else {
         return Ok(());
     };
-    let inputs: Vec<PathBuf> = runs.iter().flat_map(|run| run.files()).collect();
     for target in data.file().into_iter().chain(manifest.as_deref()) {
-        let real = std::fs::canonicalize(target).ok().or_else(|| {
-            let parent = target.parent().filter(|p| !p.as_os_str().is_empty());
-            let dir = std::fs::canonicalize(parent.unwrap_or(Path::new("."))).ok()?;
-            Some(dir.join(target.file_name()?))
-        });
-        if real.is_some_and(|real| inputs.contains(&real)) {
-            return Err(Failure::usage(format!(
-                "{} is a file of the run being read; give --output a path of its own",
-                target.display()
-            )));
-        }
+        refuse_target(target, runs)?;
+    }
+    Ok(())
+}
+
+/// Refuses an `--output` path that is a file of one of `runs` (`-o` naming the input's license
+/// file, or its manifest), or that lies in a partition folder (`…/dt=D/account=A/…`), where only
+/// whole partitions are published: a table or manifest of another run would be replaced.
+pub fn refuse_target(target: &Path, runs: &[&RunOutputs]) -> Result<(), Failure> {
+    let parent = target.parent().filter(|p| !p.as_os_str().is_empty());
+    let dir = std::fs::canonicalize(parent.unwrap_or(Path::new("."))).ok();
+    let real = std::fs::canonicalize(target)
+        .ok()
+        .or_else(|| Some(dir.as_ref()?.join(target.file_name()?)));
+    let inputs: Vec<PathBuf> = runs.iter().flat_map(|run| run.files()).collect();
+    if real.as_ref().is_some_and(|real| inputs.contains(real)) {
+        return Err(Failure::usage(format!(
+            "{} is a file of the run being read; give --output a path of its own",
+            target.display()
+        )));
+    }
+    let in_partition = |path: &Path| {
+        path.ancestors().any(|folder| {
+            let name = |p: &Path| p.file_name().and_then(|n| n.to_str()).map(str::to_string);
+            let account = name(folder).is_some_and(|n| crate::config::account_of(&n).is_some());
+            let dated = folder.parent().and_then(name);
+            account && dated.is_some_and(|n| crate::config::date_of(&n).is_some())
+        })
+    };
+    if in_partition(target) || dir.as_deref().is_some_and(in_partition) {
+        return Err(Failure::usage(format!(
+            "{} is in a partition folder, where only whole partitions are written (its files are \
+             another run's); give --output a path outside the partitions, or --output-dir",
+            target.display()
+        )));
     }
     Ok(())
 }
@@ -267,8 +289,9 @@ pub fn for_each_account(
     for (done, account) in accounts.into_iter().enumerate() {
         if let Some(signal) = crate::signals::received() {
             let message = anyhow!(
-                "interrupted by {signal} after {done} of {total} accounts; the others were not \
-                 started"
+                "interrupted by {signal} after {} of {total} accounts were written (their \
+                 outputs are complete); the others were not started",
+                done - failed.len()
             );
             return Err(Failure::new(crate::signals::exit_code(signal), message));
         }
@@ -280,6 +303,20 @@ pub fn for_each_account(
         };
         let outcome =
             crate::targets::publish_turn(root).and_then(|turn| each(&manifest, &place, &turn));
+        // Stopped part way: the accounts before this one are written and stay so.
+        if let (Err(_), Some(signal)) = (&outcome, crate::signals::received()) {
+            let written = done - failed.len();
+            if written == 0 {
+                return Err(crate::signals::stopped_by(signal));
+            }
+            let message = anyhow!(
+                "interrupted by {signal} after {written} of {total} accounts were written (their \
+                 outputs are complete); {account} was stopped and its partial outputs removed; \
+                 {} not started",
+                total - done - 1
+            );
+            return Err(Failure::new(crate::signals::exit_code(signal), message));
+        }
         if let Err(failure) = outcome {
             if total > 1 {
                 tracing::error!(message = "Account failed.", account = %account, error = %failure);
@@ -316,6 +353,8 @@ pub async fn stoppable(
                     tracing::warn!(message = "The work finished before it could stop; its outputs are whole.");
                     Ok(())
                 }
+                // The work says what it had written when it stopped (a day of many accounts).
+                Ok(Err(failure)) if failure.code == crate::signals::exit_code(signal) => Err(failure),
                 _ => Err(crate::signals::stopped_by(signal)),
             }
         }

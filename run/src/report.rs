@@ -384,13 +384,16 @@ fn trend(
 }
 
 /// Writes `html` whole or not at all: a file through a temporary file beside it, synced and
-/// renamed (the sinks' own), or stdout.
+/// renamed (the sinks' own), or stdout (a reader that goes away stops it quietly, exit 0).
 pub fn write_page(destination: &Destination, html: &str) -> Result<(), Failure> {
-    let mut out = sinks::output::Output::open(destination).map_err(Failure::failed)?;
+    let sink_failure = crate::targets::sink_failure;
+    let mut out = sinks::output::Output::open(destination).map_err(sink_failure)?;
     let name = destination.display_name();
-    out.write_all(html.as_bytes())
-        .map_err(|e| Failure::failed_msg(format!("cannot write the report {name}: {e}")))?;
-    let pending = out.into_pending().map_err(Failure::failed)?;
-    pending.commit(0).map_err(Failure::failed)?;
+    out.write_all(html.as_bytes()).map_err(|error| {
+        let path = name.clone();
+        sink_failure(sinks::SinkError::Io { path, error })
+    })?;
+    let pending = out.into_pending().map_err(sink_failure)?;
+    pending.commit(0).map_err(sink_failure)?;
     Ok(())
 }

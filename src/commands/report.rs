@@ -67,6 +67,15 @@ pub fn run(args: ReportArgs, quiet: bool) -> Result<(), Failure> {
         true => Destination::Stdout,
         false => Destination::File(path.clone()),
     };
+    if args.output.is_some()
+        && let Destination::File(target) = &destination
+    {
+        let runs: Vec<RunOutputs> = manifests
+            .iter()
+            .map(|m| RunOutputs::load(m))
+            .collect::<Result<_, _>>()?;
+        run::derived::refuse_target(target, &runs.iter().collect::<Vec<_>>())?;
+    }
     run::report::write_page(&destination, &report::render(&report))?;
     tracing::info!(message = "Report written.", accounts = report.accounts.len(), output = %path.display());
     if !quiet {

@@ -56,7 +56,7 @@ pub fn hundredths(price: f64) -> Result<u64, String> {
     match price {
         p if !p.is_finite() => Err("is not a number".into()),
         p if p < 0.0 => Err(format!("is negative ({p})")),
-        p if p > MOST => Err(format!("is over {MOST} a month ({p})")),
+        p if p > MOST => Err(format!("is over {MOST} a month ({p:e})")),
         // A price in cents: more digits would be rounded away from every sum, silently.
         p if ((p * 100.0).round() - p * 100.0).abs() > 1e-6 => Err(format!(
             "has more than two decimals ({p}): give the price a month in cents, as billed"

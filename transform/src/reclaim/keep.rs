@@ -21,6 +21,8 @@ impl KeepList {
     /// The list a keep file's `text` gives: every line that is not blank or a comment is an entry.
     pub fn parse(text: &str) -> KeepList {
         let mut list = KeepList::default();
+        // A byte-order mark (a list saved by Notepad) is no part of the first entry.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         for line in text.lines() {
             let entry = match line.find(" #").or_else(|| line.find("\t#")) {
                 Some(at) => &line[..at],
@@ -95,6 +97,8 @@ mod tests {
 
     #[test]
     fn entries_skip_blanks_and_comments() {
+        let mut bom = KeepList::parse("\u{feff}ceo@example.com\r\n");
+        assert!(bom.keeps("ceo@example.com", None, std::iter::empty()));
         let list = KeepList::parse(LIST);
         assert_eq!(list.len(), 5);
         assert_eq!(list.not_found().len(), 5);
