@@ -886,7 +886,7 @@ async fn sigterm_during_a_day_of_reclaims_counts_what_was_written() {
     let output = signal_and_wait(child, "TERM").await;
     let stderr = assert_stopped_by(&output, "TERM");
     let written = published(&day).len();
-    assert!(written >= 1 && written < ACCOUNTS, "{written}");
+    assert!((1..ACCOUNTS).contains(&written), "{written}");
     let last = stderr.lines().last().unwrap();
     assert!(
         last.contains(&format!(
