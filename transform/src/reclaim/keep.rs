@@ -9,9 +9,11 @@ use std::collections::HashMap;
 pub struct KeepList {
     /// Each entry as written.
     entries: Vec<String>,
-    /// Lower-cased emails and group names, to their entries.
-    folded: HashMap<String, Vec<usize>>,
-    /// User ids, as written, to their entries.
+    /// Lower-cased entries with an `@`, to their entries.
+    emails: HashMap<String, Vec<usize>>,
+    /// Lower-cased entries without an `@` (group names), to their entries.
+    groups: HashMap<String, Vec<usize>>,
+    /// Entries without an `@` as written (user ids), to their entries.
     ids: HashMap<String, Vec<usize>>,
     /// Whether each entry matched a user.
     found: Vec<bool>,
@@ -35,11 +37,14 @@ impl KeepList {
             let index = list.entries.len();
             list.entries.push(entry.to_string());
             list.found.push(false);
-            let folded = list.folded.entry(entry.to_lowercase()).or_default();
-            folded.push(index);
+            let folded = entry.to_lowercase();
             // An entry with no `@` may be a user id or a group name: it is looked up as both.
-            if !entry.contains('@') {
-                list.ids.entry(entry.to_string()).or_default().push(index);
+            match entry.contains('@') {
+                true => list.emails.entry(folded).or_default().push(index),
+                false => {
+                    list.groups.entry(folded).or_default().push(index);
+                    list.ids.entry(entry.to_string()).or_default().push(index);
+                }
             }
         }
         list
@@ -63,19 +68,22 @@ impl KeepList {
         user_id: Option<&str>,
         groups: impl Iterator<Item = &'a str>,
     ) -> bool {
-        let mut hits: Vec<usize> = Vec::new();
-        let folded = |text: &str| self.folded.get(&text.to_lowercase()).into_iter().flatten();
-        hits.extend(folded(email.trim()).filter(|&&i| self.entries[i].contains('@')));
-        for group in groups {
-            hits.extend(folded(group).filter(|&&i| !self.entries[i].contains('@')));
+        let KeepList {
+            emails,
+            groups: names,
+            ids,
+            found,
+            ..
+        } = self;
+        let by_email = emails.get(&email.trim().to_lowercase());
+        let by_id = user_id.and_then(|id| ids.get(id));
+        let by_group = groups.filter_map(|g| names.get(&g.to_lowercase()));
+        let mut kept = false;
+        for &i in by_email.into_iter().chain(by_id).chain(by_group).flatten() {
+            found[i] = true;
+            kept = true;
         }
-        if let Some(id) = user_id {
-            hits.extend(self.ids.get(id).into_iter().flatten());
-        }
-        for &i in &hits {
-            self.found[i] = true;
-        }
-        !hits.is_empty()
+        kept
     }
 
     /// The entries that matched no user, as written.
