@@ -61,6 +61,17 @@ fn on_file_run(command: &str, out: &Path, extra: &[&str]) {
         .success();
 }
 
+/// `zoom-licenses -q COMMAND --output-dir ROOT --partition-date DATE EXTRA`, which must succeed.
+fn on_day(command: &str, root: &Path, date: &str, extra: &[&str]) {
+    bin()
+        .args(["-q", command, "--output-dir"])
+        .arg(root)
+        .args(["--partition-date", date])
+        .args(extra)
+        .assert()
+        .success();
+}
+
 /// The text of the first element after `<tr data-account="ACCOUNT"` holding `data-figure="NAME"`.
 fn figure(html: &str, account: &str, name: &str) -> String {
     let row = &html[html
@@ -155,13 +166,12 @@ fn a_two_account_day_shows_the_numbers_of_its_manifests_and_tables() {
     .unwrap();
     // Every date reclaimed but the first: its trend point has no reclaimable count.
     for date in &DATES[1..] {
-        bin()
-            .args(["-q", "reclaim", "--output-dir"])
-            .arg(root)
-            .args(["--partition-date", date, "--prices"])
-            .arg(&prices)
-            .assert()
-            .success();
+        on_day(
+            "reclaim",
+            root,
+            date,
+            &["--prices", prices.to_str().unwrap()],
+        );
     }
     bin()
         .args(["-q", "changes", "--output-dir"])
@@ -363,19 +373,17 @@ fn totals_need_every_account_and_one_currency() {
         path
     };
     for (account, currency) in [("acme", "USD"), ("emea", "EUR")] {
-        bin()
-            .args(["-q", "reclaim", "--output-dir"])
-            .arg(root)
-            .args([
-                "--partition-date",
-                "2026-12-01",
+        on_day(
+            "reclaim",
+            root,
+            "2026-12-01",
+            &[
                 "--partition-account",
                 account,
                 "--prices",
-            ])
-            .arg(price(currency))
-            .assert()
-            .success();
+                price(currency).to_str().unwrap(),
+            ],
+        );
     }
     let report = || {
         bin()
@@ -393,19 +401,17 @@ fn totals_need_every_account_and_one_currency() {
     }
     assert!(html.contains("zulu: no reclaim of this day"), "{html}");
     // Every account reclaimed, in two currencies: counts add up, money does not.
-    bin()
-        .args(["-q", "reclaim", "--output-dir"])
-        .arg(root)
-        .args([
-            "--partition-date",
-            "2026-12-01",
+    on_day(
+        "reclaim",
+        root,
+        "2026-12-01",
+        &[
             "--partition-account",
             "zulu",
             "--prices",
-        ])
-        .arg(price("EUR"))
-        .assert()
-        .success();
+            price("EUR").to_str().unwrap(),
+        ],
+    );
     let html = String::from_utf8(report().stdout).unwrap();
     assert_ne!(figure(&html, "(total)", "reclaimable"), "—");
     assert_eq!(figure(&html, "(total)", "saving"), "—");
@@ -492,18 +498,8 @@ fn a_day_with_nothing_to_draw_says_so() {
     // A partition with no licensed seat, reclaimed, on its first day, without the reports.
     let root = dir.path().join("wh");
     extract(&recording, &root, "2026-12-01", "basic");
-    bin()
-        .args(["-q", "reclaim", "--output-dir"])
-        .arg(&root)
-        .args(["--partition-date", "2026-12-01"])
-        .assert()
-        .success();
-    bin()
-        .args(["-q", "report", "--output-dir"])
-        .arg(&root)
-        .args(["--partition-date", "2026-12-01"])
-        .assert()
-        .success();
+    on_day("reclaim", &root, "2026-12-01", &[]);
+    on_day("report", &root, "2026-12-01", &[]);
     let html = std::fs::read_to_string(root.join("report/dt=2026-12-01/zoom_licenses_report.html"))
         .unwrap();
     for sentence in [
@@ -815,12 +811,7 @@ fn outputs_never_replace_a_file_of_a_run_and_a_closed_stdout_is_no_failure() {
     assert_eq!(output.status.code(), Some(2));
 
     // A reader that goes away: exit 0, no error (the page is larger than a pipe's buffer).
-    bin()
-        .args(["-q", "reclaim", "--output-dir"])
-        .arg(root)
-        .args(["--partition-date", "2026-12-01"])
-        .assert()
-        .success();
+    on_day("reclaim", root, "2026-12-01", &[]);
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_zoom-licenses"))
         .args(["-q", "report", "--output-dir"])
         .arg(root)
