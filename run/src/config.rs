@@ -100,6 +100,16 @@ pub fn partition_dir(root: &Path, table: &str, date: chrono::NaiveDate, account:
     date_dir(root, table, date).join(format!("account={account}"))
 }
 
+/// The manifest of `table`'s partition of `account` on `date` under `root`.
+pub fn partition_manifest_of(
+    root: &Path,
+    table: &str,
+    date: chrono::NaiveDate,
+    account: &str,
+) -> PathBuf {
+    partition_dir(root, table, date, account).join(PARTITION_MANIFEST)
+}
+
 /// The folder of `table`'s partitions of `date` under the output root `root`:
 /// `root/<table>/dt=DATE`, the one place the layout's date key is spelled.
 pub fn date_dir(root: &Path, table: &str, date: chrono::NaiveDate) -> PathBuf {

@@ -21,7 +21,7 @@ use sinks::Destination;
 use transform::Table;
 use transform::reclaim::AddonsHeld;
 
-use crate::config::{PARTITION_MANIFEST, beside, partition_dir};
+use crate::config::{beside, partition_manifest_of};
 use crate::exit::Failure;
 use crate::runs::{
     DerivedRun, RunOutputs, TableFile, accounts_on, dates_of, derived_summary, partition_manifest,
@@ -85,7 +85,7 @@ fn plan(account: &AccountDay, plan: &str) -> u64 {
 fn derived_manifest(run: &RunOutputs, licenses: &TableFile, table: Table) -> PathBuf {
     match (run.partition_root(), &run.partition) {
         (Some(root), Some((date, account))) => {
-            partition_dir(&root, table.folder(), *date, account).join(PARTITION_MANIFEST)
+            partition_manifest_of(&root, table.folder(), *date, account)
         }
         _ => {
             let file = Destination::File(licenses.path().to_path_buf());
@@ -372,8 +372,8 @@ fn trend(
             point.licensed += of("licensed");
             point.basic += of("basic");
             point.pending += run.by_status.get("pending").copied().unwrap_or(0);
-            let reclaim = partition_dir(root, Table::ReclaimCandidates.folder(), day, &account)
-                .join(PARTITION_MANIFEST);
+            let reclaim =
+                partition_manifest_of(root, Table::ReclaimCandidates.folder(), day, &account);
             let summary = derived_summary(&reclaim, "run", &run.run_id)?;
             let reclaimed = summary.and_then(|s| s["candidates"].as_u64());
             point.reclaimable = point.reclaimable.zip(reclaimed).map(|(a, b)| a + b);

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use sinks::{Format, OutputReceipt};
 use transform::Table;
 
-use crate::config::{LONGEST_RUN_ID, PARTITION_MANIFEST, partition_dir};
+use crate::config::{LONGEST_RUN_ID, partition_dir};
 use crate::exit::Failure;
 use crate::manifest::{MANIFEST_VERSION, Manifest};
 
@@ -420,7 +420,7 @@ fn digest(path: &Path) -> io::Result<(u64, String)> {
 
 /// The manifest of the license partition of `account` on `date` under `root`.
 pub fn partition_manifest(root: &Path, date: NaiveDate, account: &str) -> PathBuf {
-    partition_dir(root, Table::Licenses.folder(), date, account).join(PARTITION_MANIFEST)
+    crate::config::partition_manifest_of(root, Table::Licenses.folder(), date, account)
 }
 
 /// The accounts with a license partition on `date` under `root`, sorted.
