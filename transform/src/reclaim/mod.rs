@@ -274,6 +274,11 @@ pub struct Reclaimer {
     rules: ReclaimRules,
     evidence: Evidences,
     stats: ReclaimStats,
+    /// Whether hosting in the window shows a user was there within the idle threshold: Zoom's
+    /// last login stays old while a client stays signed in, so a host is not idle whatever the
+    /// login says, when the window is no longer than the threshold. A longer window cannot tell:
+    /// its meetings may be older than the threshold.
+    hosting_is_presence: bool,
 }
 
 impl Reclaimer {
@@ -308,6 +313,7 @@ impl Reclaimer {
             ..ReclaimStats::default()
         };
         Reclaimer {
+            hosting_is_presence: stats.hosting_days.is_some_and(|d| d <= rules.idle_days),
             rules,
             evidence,
             stats,
@@ -418,11 +424,7 @@ impl Reclaimer {
         let hosted = seat.meetings.is_some_and(|m| m > 0);
         let window = self.evidence.hosting.as_ref().and_then(|h| h.window);
         if whole_days(as_of, since) >= i64::from(threshold) {
-            // Zoom's last login stays old while a client stays signed in: a user who hosted in a
-            // window no longer than the idle threshold was there within it, whatever the login
-            // says. A longer window cannot tell: its meetings may be older than the threshold.
-            let window_within = self.stats.hosting_days.is_some_and(|d| d <= idle_days);
-            if !seat.pending && hosted && window_within {
+            if !seat.pending && hosted && self.hosting_is_presence {
                 self.stats.hosting_without_login += 1;
                 return None;
             }
@@ -448,13 +450,12 @@ impl Reclaimer {
     /// Counts `seat` in one category of [`SeatUse`], by the facts [`Reclaimer::judge`] reads: a
     /// host is in use unless the login says idle and the window may be older than the threshold.
     fn count_use(&mut self, seat: &Seat) {
-        let idle_days = self.rules.idle_days;
-        let window_within = self.stats.hosting_days.is_some_and(|d| d <= idle_days);
+        let idle_days = i64::from(self.rules.idle_days);
         // Never seen is as stale as idle.
         let stale = seat
             .seen
-            .is_none_or(|at| whole_days(self.rules.as_of, at) >= i64::from(idle_days));
-        let hosted = seat.meetings.is_some_and(|m| m > 0) && (window_within || !stale);
+            .is_none_or(|at| whole_days(self.rules.as_of, at) >= idle_days);
+        let hosted = seat.meetings.is_some_and(|m| m > 0) && (self.hosting_is_presence || !stale);
         let used = &mut self.stats.seat_use;
         match (seat.pending, hosted, seat.seen) {
             (true, _, _) => used.pending += 1,
