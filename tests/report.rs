@@ -553,6 +553,18 @@ fn a_tampered_table_is_refused_and_no_page_is_left() {
         .filter(|n| n.contains("report"))
         .collect();
     assert!(left.is_empty(), "{left:?}");
+    // The license table changed after its run: refused too, as reclaim refuses it.
+    let licenses = out.join("u.parquet");
+    let kept = std::fs::read(&licenses).unwrap();
+    std::fs::write(&licenses, [kept.as_slice(), b"x"].concat()).unwrap();
+    let output = bin()
+        .args(["report", "--input"])
+        .arg(out.join("u_manifest.json"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(!out.join("zoom_licenses_report.html").exists());
+    std::fs::write(&licenses, kept).unwrap();
     // A table gone is named, with nothing written either.
     std::fs::remove_file(&table).unwrap();
     let output = bin()

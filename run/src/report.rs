@@ -17,6 +17,7 @@ use report::{
     AccountDay, Candidate, ChangeRow, ChangesDay, Missing, Money, ReclaimDay, Report, TrendPoint,
     Usage,
 };
+use serde_json::Value;
 use sinks::Destination;
 use transform::Table;
 use transform::reclaim::AddonsHeld;
@@ -108,6 +109,8 @@ fn derived_of(
 /// One account's day: its plans, and its reclaim (with how its licensed seats are used) and
 /// changes when they ran.
 fn account_day(run: &RunOutputs) -> Result<AccountDay, Failure> {
+    // Checked like reclaim checks it (a table changed since its run is refused), and where the
+    // derived tables of a file run are found.
     let licenses = run.table(Table::Licenses)?;
     let reclaimed = derived_of(run, &licenses, Table::ReclaimCandidates, "run")?;
     let changed = derived_of(run, &licenses, Table::UserChanges, "to")?;
@@ -213,6 +216,12 @@ fn time(batch: &RecordBatch, name: &str, row: usize) -> Option<String> {
     chrono::DateTime::from_timestamp_micros(at).map(crate::manifest::rfc3339)
 }
 
+/// A manifest's object as a map, each member's value read by `value` (empty when it is none).
+fn map_of<T>(object: &Value, value: impl Fn(&Value) -> T) -> BTreeMap<String, T> {
+    let members = object.as_object().into_iter().flatten();
+    members.map(|(name, v)| (name.clone(), value(v))).collect()
+}
+
 /// The reclaim of the day: its summary's counts and saving, and its rows with the add-ons held.
 fn reclaim_day(
     run: &RunOutputs,
@@ -220,21 +229,11 @@ fn reclaim_day(
     sources: &mut Vec<String>,
 ) -> Result<ReclaimDay, Failure> {
     let summary = &derived.summary;
-    let count = |v: &serde_json::Value| v.as_u64().unwrap_or(0);
-    let by_reason: BTreeMap<String, u64> = summary["by_reason"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        .map(|(reason, n)| (reason.clone(), count(n)))
-        .collect();
-    let cents = |v: &serde_json::Value| (v.as_f64().unwrap_or(0.0) * 100.0).round() as u64;
+    let count = |v: &Value| v.as_u64().unwrap_or(0);
+    let by_reason = map_of(&summary["by_reason"], count);
+    let cents = |v: &Value| (v.as_f64().unwrap_or(0.0) * 100.0).round() as u64;
     let saving = &summary["monthly_saving"];
-    let saving_by_reason = saving["by_reason"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        .map(|(reason, v)| (reason.clone(), cents(v)))
-        .collect();
+    let saving_by_reason = map_of(&saving["by_reason"], cents);
     let saving = saving["currency"].as_str().map(|currency| Money {
         currency: currency.to_string(),
         hundredths: cents(&saving["total"]),
@@ -304,12 +303,7 @@ fn reclaim_day(
 
 /// The changes of the day: counts per kind and the first rows.
 fn changes_day(derived: &DerivedRun) -> Result<ChangesDay, Failure> {
-    let by_change = derived.summary["by_kind"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        .map(|(kind, n)| (kind.clone(), n.as_u64().unwrap_or(0)))
-        .collect();
+    let by_change = map_of(&derived.summary["by_kind"], |n| n.as_u64().unwrap_or(0));
     let since = derived.inputs["from"]["extracted_at"]
         .as_str()
         .map(str::to_string);
