@@ -848,3 +848,28 @@ fn outputs_never_replace_a_file_of_a_run_and_a_closed_stdout_is_no_failure() {
         .unwrap();
     assert!(page.stdout.len() > 100_000, "{}", page.stdout.len());
 }
+
+/// An earlier day written by an earlier version of the tool (another manifest version) is still a
+/// point of the trend: only the day reported on is read as this version's.
+#[test]
+fn an_earlier_day_of_an_earlier_version_is_still_a_trend_point() {
+    let root = tempfile::tempdir().unwrap();
+    let root = root.path();
+    extract(&fixture("sample"), root, "2026-11-30", "acme");
+    extract(&fixture("sample"), root, "2026-12-01", "acme");
+    let old = root.join("zoom_users/dt=2026-11-30/account=acme/_manifest.json");
+    let mut manifest = json_file(&old);
+    manifest["manifest_version"] = 1.into();
+    manifest["schema_version"] = 1.into();
+    std::fs::write(&old, manifest.to_string()).unwrap();
+    on_day("report", root, "2026-12-01", &[]);
+    let html = std::fs::read_to_string(root.join("report/dt=2026-12-01/zoom_licenses_report.html"))
+        .unwrap();
+    let licensed = manifest["by_plan"]["licensed"].to_string();
+    assert!(
+        html.contains(&format!(
+            "<tr data-date=\"2026-11-30\"><td>2026-11-30</td><td class=\"n\">{licensed}</td>"
+        )),
+        "{html}"
+    );
+}

@@ -331,6 +331,29 @@ fn changes_day(derived: &DerivedRun) -> Result<ChangesDay, Failure> {
     })
 }
 
+/// What the trend reads of an extract's manifest: its counts and its run, whatever the manifest's
+/// version (an earlier day written by an earlier version of the tool is still a point; only the
+/// day reported on must be of this version, as its tables are read).
+#[derive(serde::Deserialize)]
+struct Counts {
+    run_id: String,
+    #[serde(default)]
+    by_plan: BTreeMap<String, u64>,
+    #[serde(default)]
+    by_status: BTreeMap<String, u64>,
+}
+
+impl Counts {
+    /// The counts of the manifest at `path`.
+    fn read(path: &Path) -> Result<Counts, Failure> {
+        let bad = |e: &dyn std::fmt::Display| {
+            Failure::failed_msg(format!("cannot read the manifest {}: {e}", path.display()))
+        };
+        let text = extractor::regular_file::read_to_string(path).map_err(|e| bad(&e))?;
+        serde_json::from_str(&text).map_err(|e| bad(&e))
+    }
+}
+
 /// One point per partition date of the `days` days up to `date` under `root` that has an account
 /// (`account`, or any), summed over the accounts of each date, from their manifests alone.
 fn trend(
@@ -361,7 +384,7 @@ fn trend(
             reclaimable: Some(0),
         };
         for account in accounts {
-            let run = RunOutputs::load(&partition_manifest(root, day, &account))?;
+            let run = Counts::read(&partition_manifest(root, day, &account))?;
             let of = |plan: &str| run.by_plan.get(plan).copied().unwrap_or(0);
             point.licensed += of("licensed");
             point.basic += of("basic");
