@@ -850,9 +850,9 @@ fn outputs_never_replace_a_file_of_a_run_and_a_closed_stdout_is_no_failure() {
 }
 
 /// An earlier day written by an earlier version of the tool (another manifest version) is still a
-/// point of the trend: only the day reported on is read as this version's.
+/// point of the trend, and a reclaim that counted no use shows use as not known, not as zeros.
 #[test]
-fn an_earlier_day_of_an_earlier_version_is_still_a_trend_point() {
+fn outputs_of_an_earlier_version_are_read_for_what_they_hold() {
     let root = tempfile::tempdir().unwrap();
     let root = root.path();
     extract(&fixture("sample"), root, "2026-11-30", "acme");
@@ -862,6 +862,15 @@ fn an_earlier_day_of_an_earlier_version_is_still_a_trend_point() {
     manifest["manifest_version"] = 1.into();
     manifest["schema_version"] = 1.into();
     std::fs::write(&old, manifest.to_string()).unwrap();
+    // The day's reclaim, as an earlier version wrote it: no count of use.
+    on_day("reclaim", root, "2026-12-01", &[]);
+    let reclaim = root.join("zoom_reclaim_candidates/dt=2026-12-01/account=acme/_manifest.json");
+    let mut written = json_file(&reclaim);
+    written["summary"]
+        .as_object_mut()
+        .unwrap()
+        .remove("seat_use");
+    std::fs::write(&reclaim, written.to_string()).unwrap();
     on_day("report", root, "2026-12-01", &[]);
     let html = std::fs::read_to_string(root.join("report/dt=2026-12-01/zoom_licenses_report.html"))
         .unwrap();
@@ -872,4 +881,12 @@ fn an_earlier_day_of_an_earlier_version_is_still_a_trend_point() {
         )),
         "{html}"
     );
+    // Use not known (not zeros), while what the reclaim did count is shown.
+    assert_eq!(figure(&html, "acme", "in-use"), "—");
+    assert!(
+        html.contains("Not known without the day's reclaim"),
+        "{html}"
+    );
+    let candidates = written["summary"]["candidates"].as_u64().unwrap();
+    assert_eq!(figure(&html, "acme", "reclaimable"), grouped(candidates));
 }

@@ -17,10 +17,11 @@ use report::{
     AccountDay, Candidate, ChangeRow, ChangesDay, Missing, Money, ReclaimDay, Report, TrendPoint,
     Usage,
 };
+use serde::Deserialize;
 use serde_json::Value;
 use sinks::Destination;
 use transform::Table;
-use transform::reclaim::AddonsHeld;
+use transform::reclaim::{AddonsHeld, SeatUse};
 
 use crate::config::{beside, partition_manifest_of};
 use crate::exit::Failure;
@@ -135,18 +136,18 @@ fn account_day(run: &RunOutputs) -> Result<AccountDay, Failure> {
     let (usage, licensed_seats) = match &reclaimed {
         Some(derived) => {
             let summary = &derived.summary;
-            let used = &summary["seat_use"];
-            let n = |v: &serde_json::Value| v.as_u64().unwrap_or(0);
-            let usage = Usage {
-                pending: n(&used["pending"]),
-                hosting: used["hosting"].as_u64(),
-                seen: n(&used["seen"]),
-                idle: n(&used["idle"]),
-                never_logged_in: n(&used["never_logged_in"]),
-                idle_days: n(&summary["idle_days"]) as u32,
+            // A reclaim by an earlier version counted no use: not known, rather than zeros.
+            let used = SeatUse::deserialize(&summary["seat_use"]).ok();
+            let usage = used.map(|used| Usage {
+                pending: used.pending,
+                hosting: used.hosting,
+                seen: used.seen,
+                idle: used.idle,
+                never_logged_in: used.never_logged_in,
+                idle_days: summary["idle_days"].as_u64().unwrap_or(0) as u32,
                 with_activity: summary["with_activity"].as_bool().unwrap_or(false),
-            };
-            (Some(usage), n(&summary["licensed_seats"]))
+            });
+            (usage, summary["licensed_seats"].as_u64().unwrap_or(0))
         }
         None => (None, run.by_plan.get("licensed").copied().unwrap_or(0)),
     };

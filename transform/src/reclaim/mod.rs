@@ -29,7 +29,7 @@ use arrow_array::{
     TimestampMicrosecondArray,
 };
 use arrow_schema::{ArrowError, DataType, Field, SchemaRef};
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 
 use crate::batch::{repeat_option, repeat_text, repeat_time};
 use crate::columns::{column, fingerprint, take_rows, text_of};
@@ -241,7 +241,7 @@ pub struct ReclaimStats {
 }
 
 /// Licensed seats by use, each counted once.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SeatUse {
     /// Pending invitations.
     pub pending: u64,
