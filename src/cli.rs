@@ -36,6 +36,8 @@ pub enum Command {
     Changes(ChangesArgs),
     /// Write one day's license report, a self-contained HTML page, from the runs' outputs.
     Report(ReportArgs),
+    /// List a master account's sub accounts as JSON (id, name, whether its users can be read).
+    Accounts(AccountsArgs),
     /// Print a shell completion script: `zoom-licenses completions bash > …`.
     Completions(CompletionsArgs),
     /// Write the man pages (this command's and each subcommand's) into a folder.
@@ -146,6 +148,11 @@ pub struct ExtractArgs {
     /// user:read:list_users:master).
     #[arg(long, conflicts_with_all = ["account", "all_accounts", "partition_account"])]
     pub sub_accounts: bool,
+    /// A master account's app: extract the one sub account ID (an id `accounts --sub-accounts`
+    /// lists), partition account=ID, as one task per sub account of a scheduler does.
+    #[arg(long, value_name = "ID", value_parser = account_id,
+          conflicts_with_all = ["all_accounts", "sub_accounts", "partition_account", "replay"])]
+    pub sub_account: Option<String>,
     /// Record every page received into DIR as a recorded run (replayable with --replay).
     #[arg(long, value_name = "DIR")]
     pub record: Option<PathBuf>,
@@ -439,6 +446,21 @@ pub struct CheckArgs {
     pub requests: RequestArgs,
 }
 
+/// `accounts` flags.
+#[derive(Debug, Args)]
+pub struct AccountsArgs {
+    /// List the master account's sub accounts (GET /accounts), each probed with one page of its
+    /// users (GET /accounts/{id}/users); the only listing so far, so required.
+    #[arg(long, required = true)]
+    pub sub_accounts: bool,
+    /// The master account's app and how to authenticate.
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+    /// Request behaviour.
+    #[command(flatten)]
+    pub requests: RequestArgs,
+}
+
 /// `revoke` flags.
 #[derive(Debug, Args)]
 pub struct RevokeArgs {
@@ -453,6 +475,18 @@ fn non_empty(value: &str) -> Result<String, String> {
     match value.trim().is_empty() {
         true => Err("it is empty: give a value, or unset the environment variable".into()),
         false => Ok(value.to_string()),
+    }
+}
+
+/// A sub account id that can name its partition folder.
+fn account_id(value: &str) -> Result<String, String> {
+    match run::config::is_plain_account_id(value) {
+        true => Ok(value.to_string()),
+        false => Err(
+            "a Zoom account id is letters, digits, - and _ (as `accounts \
+                      --sub-accounts` lists them)"
+                .into(),
+        ),
     }
 }
 

@@ -76,6 +76,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Extract(args) => commands::extract::run(*args, quiet, progress).await,
         Command::Auth(args) => commands::auth::run(args).await,
         Command::Check(args) => commands::check::run(args).await,
+        Command::Accounts(args) => commands::accounts::run(args).await,
         Command::Revoke(args) => commands::revoke::run(args).await,
         Command::Reclaim(args) => {
             run::derived::stoppable(move || commands::reclaim::run(args, quiet)).await

@@ -229,3 +229,162 @@ async fn the_final_message_names_ten_failed_sub_accounts_and_counts_the_rest() {
     );
     assert_eq!(manifest["accounts"].as_array().unwrap().len(), 25);
 }
+
+/// `accounts --sub-accounts` prints one JSON line: every sub account Zoom lists, in its order,
+/// each probed with one page of its users; the one Zoom says does not exist is unreadable, with
+/// Zoom's words. Nothing else is on stdout.
+#[tokio::test(flavor = "multi_thread")]
+async fn accounts_lists_each_sub_account_and_whether_its_users_can_be_read() {
+    let mock = master().await;
+    let mut cmd = against_mock(&mock);
+    cmd.args(["accounts", "--sub-accounts"]);
+    let output = run_blocking(cmd).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    let listed: Vec<Value> = serde_json::from_str(&stdout).unwrap();
+    let account = mock.account();
+    let want: Vec<(String, String, bool)> = account
+        .sub_accounts
+        .iter()
+        .map(|(id, name, _)| {
+            (
+                id.clone(),
+                name.clone(),
+                !account.sub_accounts_failing.contains(id),
+            )
+        })
+        .collect();
+    let got: Vec<(String, String, bool)> = listed
+        .iter()
+        .map(|s| {
+            let text = |k: &str| s[k].as_str().unwrap().to_string();
+            (
+                text("id"),
+                text("name"),
+                s["users_readable"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got, want);
+    let why = listed[1]["why_not"].as_str().unwrap();
+    assert!(why.contains("Account does not exist: subB2"), "{why}");
+    assert!(listed[0].get("why_not").is_none(), "{}", listed[0]);
+    // One listing, then one page of one user per sub account.
+    let probes = mock.seen().sub_account_requests;
+    let want: Vec<(String, u32)> = want.iter().map(|(id, ..)| (id.clone(), 1)).collect();
+    assert_eq!(probes, want);
+    assert!(mock.seen().requests.is_empty(), "GET /users was asked");
+}
+
+/// Without the scope to read sub accounts' users, each is listed as unreadable saying which scope
+/// is missing, and no user is asked for; a sub account Zoom cannot answer for now fails the
+/// listing as temporary (exit 75), not as unreadable.
+#[tokio::test(flavor = "multi_thread")]
+async fn accounts_without_the_users_scope_or_with_zoom_down() {
+    let mut account = Account::new(generated_users(5, 0, 0));
+    account.scopes = "account:read:list_sub_accounts:master".into();
+    account.sub_accounts = vec![("subA1".into(), "Alpha".into(), generated_users(3, 0, 0))];
+    let mock = MockZoom::start(account, BTreeMap::new(), Duration::ZERO).await;
+    let mut cmd = against_mock(&mock);
+    cmd.args(["accounts", "--sub-accounts"]);
+    let output = run_blocking(cmd).await;
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let listed: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(listed[0]["users_readable"], false);
+    let why = listed[0]["why_not"].as_str().unwrap();
+    assert!(why.contains("user:read:list_users:master"), "{why}");
+    assert!(
+        mock.seen().sub_account_requests.is_empty(),
+        "users were asked for"
+    );
+
+    let mut account = Account::new(generated_users(5, 0, 0));
+    account.scopes = MASTER_SCOPES.into();
+    account.sub_accounts = vec![("subA1".into(), "Alpha".into(), generated_users(3, 0, 0))];
+    account.sub_accounts_unavailable = vec!["subA1".into()];
+    let mock = MockZoom::start(account, BTreeMap::new(), Duration::ZERO).await;
+    let mut cmd = against_mock(&mock);
+    cmd.args(["accounts", "--sub-accounts", "--max-retries", "0"]);
+    let output = run_blocking(cmd).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(75), "{stderr}");
+    assert!(stderr.contains("sub account subA1"), "{stderr}");
+    assert!(output.stdout.is_empty(), "a partial listing was printed");
+}
+
+/// `extract --sub-account ID` reads that one sub account into its own partition `account=ID`,
+/// as one mapped task of a scheduler does; the one Zoom says does not exist fails with exit 1 and
+/// leaves no partition; an id that cannot name a folder, and `--with`, are refused (exit 2).
+#[tokio::test(flavor = "multi_thread")]
+async fn extract_one_sub_account_into_its_partition() {
+    let mock = master().await;
+    let work = tempfile::tempdir().unwrap();
+    let extract = |id: &str| {
+        let mut cmd = against_mock(&mock);
+        cmd.args(["extract", "--sub-account", id, "--output-dir"])
+            .arg(work.path())
+            .args(["--partition-date", "2026-12-01"]);
+        cmd
+    };
+    let output = run_blocking(extract("subC3")).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let day = work.path().join("zoom_users/dt=2026-12-01");
+    assert_eq!(dir_entries(&day), ["account=subC3"]);
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let manifest = json_file(stdout.lines().last().unwrap());
+    // subC3 has 12 active and 1 pending user (master() above).
+    assert_eq!(manifest["rows_written"], 13, "{manifest}");
+    let seen = mock.seen();
+    assert!(seen.requests.is_empty(), "GET /users was asked");
+    let read: BTreeSet<&str> = seen
+        .sub_account_requests
+        .iter()
+        .map(|(id, _)| id.as_str())
+        .collect();
+    assert_eq!(read, BTreeSet::from(["subC3"]));
+
+    let output = run_blocking(extract("subB2")).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("Account does not exist: subB2"), "{stderr}");
+    assert_eq!(dir_entries(&day), ["account=subC3"]);
+
+    for args in [
+        vec![
+            "extract",
+            "--sub-account",
+            "../x",
+            "--output-dir",
+            "o",
+            "--partition-date",
+            "2026-12-01",
+        ],
+        vec![
+            "extract",
+            "--sub-account",
+            "subA1",
+            "--with",
+            "groups",
+            "--output-dir",
+            "o",
+        ],
+        vec![
+            "extract",
+            "--sub-account",
+            "subA1",
+            "--partition-account",
+            "x",
+            "--output-dir",
+            "o",
+        ],
+    ] {
+        let mut cmd = against_mock(&mock);
+        cmd.current_dir(work.path()).args(&args);
+        let output = run_blocking(cmd).await;
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {output:?}");
+    }
+    assert!(!work.path().join("o").exists());
+}

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use extractor::Endpoint;
+
 use crate::exit::{self, Failure};
 
 /// One account's outcome in an `--all-accounts` run.
@@ -75,16 +77,18 @@ pub async fn each_account<A>(
     (outcomes, None)
 }
 
-/// The master account's sub accounts (id, name), every page of `GET /accounts`.
+/// The master account's sub accounts (id, name), every page of `GET /accounts`, once the token
+/// grants the listing and each of `also` (what the caller reads next), else a usage failure.
 pub async fn list_sub_accounts(
     client: &extractor::ZoomClient,
+    also: &[&Endpoint],
 ) -> Result<Vec<(String, Option<String>)>, Failure> {
     use extractor::zoom::sub_accounts::{self, SUB_ACCOUNTS, SubAccount};
     const LISTING: &str = "listing the sub accounts (GET /accounts)";
     let token = client.token().await;
     let token = token.map_err(|e| Failure::of_class(e.class(), e, LISTING))?;
-    // Both scopes are needed before anything is read: listing, then each sub account's users.
-    for endpoint in [&SUB_ACCOUNTS, &extractor::zoom::users::ACCOUNT_USERS] {
+    // Every scope needed is checked before anything is read.
+    for endpoint in std::iter::once(&&SUB_ACCOUNTS).chain(also) {
         if !token.grants(endpoint) {
             return Err(Failure::usage(format!(
                 "--sub-accounts reads `{}` of a master account, which needs the scope {}: add it \
@@ -109,6 +113,72 @@ pub async fn list_sub_accounts(
         }
     }
     Ok(subs)
+}
+
+/// One sub account as `accounts --sub-accounts` lists it.
+#[derive(Debug, Serialize)]
+pub struct SubAccountListed {
+    /// Its account id (the `account=ID` partition an extract of it writes).
+    pub id: String,
+    /// Its name, when Zoom sent one.
+    pub name: Option<String>,
+    /// Whether one page of its users could be read with the master account's app.
+    pub users_readable: bool,
+    /// Why not, in Zoom's words (redacted), when they could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why_not: Option<String>,
+}
+
+/// Every sub account of the master account, each with whether its users can be read: one
+/// `GET /accounts/{id}/users?page_size=1` each. Zoom refusing one sub account (it does not exist
+/// any more, no permission) marks that one unreadable; a failure that is not about the sub account
+/// (the network, rate limits past their retries, the token) fails the listing.
+pub async fn sub_accounts_listed(
+    client: &extractor::ZoomClient,
+) -> Result<Vec<SubAccountListed>, Failure> {
+    use extractor::ApiError;
+    use extractor::zoom::users::{self, ACCOUNT_USERS, UserStatus};
+    let subs = list_sub_accounts(client, &[]).await?;
+    let token = client.token().await;
+    let token = token.map_err(|e| Failure::of_class(e.class(), e, "reading the token"))?;
+    let may_read = token.grants(&ACCOUNT_USERS);
+    let mut listed = Vec::with_capacity(subs.len());
+    for (id, name) in subs {
+        let mut sub = SubAccountListed {
+            users_readable: false,
+            why_not: None,
+            id,
+            name,
+        };
+        if !may_read {
+            sub.why_not = Some(format!(
+                "the master account's app lacks the scope {}",
+                crate::datasets::scope_text(&ACCOUNT_USERS)
+            ));
+            listed.push(sub);
+            continue;
+        }
+        let probe = users::sub_account_sweeps(&sub.id, &[UserStatus::Active], 1, false);
+        for request in &probe {
+            match client.fetch(request).await {
+                Ok(_) => sub.users_readable = true,
+                Err(
+                    refusal @ (ApiError::Rejected { .. }
+                    | ApiError::NoPermission { .. }
+                    | ApiError::MissingScope { .. }),
+                ) => {
+                    let text = refusal.to_string();
+                    sub.why_not = Some(extractor::auth::secret::redact(&text).into_owned());
+                }
+                Err(error) => {
+                    let what = format!("reading the users of sub account {}", sub.id);
+                    return Err(Failure::of_class(error.class(), error, what));
+                }
+            }
+        }
+        listed.push(sub);
+    }
+    Ok(listed)
 }
 
 /// The run's failure once a signal came (exit 130 for SIGINT, 143 for SIGTERM): checked before

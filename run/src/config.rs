@@ -225,41 +225,32 @@ pub fn check_record_dir(record: &Option<PathBuf>) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Whether `id` can name a sub account's folder and path parameter: letters, digits, `-` and `_`,
+/// as Zoom's account ids are.
+pub fn is_plain_account_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+}
+
 impl ExtractConfig {
     /// This run's configuration for the sub account `id` of a master account: its users from
     /// `GET /accounts/{id}/users`, its files in a folder named after it (or partitions
     /// `account=ID`).
     pub fn for_sub_account(&self, id: &str, name: Option<&str>) -> Result<Self, Failure> {
-        // Letters, digits, `-` and `_`: a folder name, and a path parameter Zoom's ids fit.
-        let plain = id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
-        if id.is_empty() || !plain {
-            return Err(Failure::failed_msg(format!(
-                "the sub account id \"{id}\" cannot name a folder"
-            )));
-        }
-        let mut cfg = self.clone();
-        match &mut cfg.source {
-            SourceConfig::Live(live) => {
-                live.sub_account = Some(id.to_string());
-                live.account_name = name.map(str::to_owned);
-                // Each sub account records into a folder of its own.
-                live.record = live.record.as_ref().map(|dir| dir.join(id));
-                check_record_dir(&live.record)?;
-            }
-            SourceConfig::Replay(_) => {
-                return Err(Failure::usage(
-                    "--sub-accounts reads Zoom; it cannot replay",
-                ));
-            }
+        let mut cfg = self.clone().reading_sub_account(id, name)?;
+        if let SourceConfig::Live(live) = &mut cfg.source {
+            // Each sub account records into a folder of its own.
+            live.record = live.record.as_ref().map(|dir| dir.join(id));
+            check_record_dir(&live.record)?;
         }
         let into = |path: &Path| match (path.parent(), path.file_name()) {
             (Some(dir), Some(name)) => dir.join(id).join(name),
             _ => Path::new(id).join(path),
         };
         match &mut cfg.partition {
-            Some(partition) => partition.account = Some(id.to_string()),
+            Some(_) => {}
             None => {
                 for destination in [&mut cfg.output, &mut cfg.rejects] {
                     match destination {
@@ -276,6 +267,27 @@ impl ExtractConfig {
             }
         }
         Ok(cfg)
+    }
+
+    /// This run reading the sub account `id` of a master account (`GET /accounts/{id}/users`),
+    /// its partition (when partitioned) named `account=ID`; its files where they were configured.
+    pub fn reading_sub_account(mut self, id: &str, name: Option<&str>) -> Result<Self, Failure> {
+        if !is_plain_account_id(id) {
+            return Err(Failure::failed_msg(format!(
+                "the sub account id \"{id}\" cannot name a folder"
+            )));
+        }
+        let SourceConfig::Live(live) = &mut self.source else {
+            return Err(Failure::usage(
+                "a sub account is read from Zoom; it cannot be replayed",
+            ));
+        };
+        live.sub_account = Some(id.to_string());
+        live.account_name = name.map(str::to_owned);
+        if let Some(partition) = &mut self.partition {
+            partition.account = Some(id.to_string());
+        }
+        Ok(self)
     }
 
     /// The account's name in the --config file, if the run is for one.

@@ -7,6 +7,8 @@ use run::config::{ExtractConfig, SourceConfig};
 use run::exit::Failure;
 use run::{extract as pipeline, summary};
 
+use extractor::zoom::users::ACCOUNT_USERS;
+
 use crate::accounts::{self, AccountEntry};
 use crate::cli::ExtractArgs;
 
@@ -20,7 +22,11 @@ pub async fn run(args: ExtractArgs, quiet: bool, progress: bool) -> Result<(), F
         return run_sub_accounts(&args, quiet, progress, now).await;
     }
     let entry = accounts::selected(&args.connect.config, &args.connect.account)?;
-    let cfg = crate::config::extract_config(&args, entry.as_ref(), false, now)?;
+    let mut cfg = crate::config::extract_config(&args, entry.as_ref(), false, now)?;
+    if let Some(id) = &args.sub_account {
+        refuse_with_for_sub_accounts(&args)?;
+        cfg = cfg.reading_sub_account(id, None)?;
+    }
     run_one(&cfg, quiet, progress).await.map(|_| ())
 }
 
@@ -147,12 +153,7 @@ async fn run_sub_accounts(
             "--sub-accounts reads the sub accounts from Zoom; it cannot be combined with --replay",
         ));
     }
-    if !args.with.is_empty() {
-        return Err(Failure::usage(
-            "--with is not read for sub accounts yet (it needs the :master variants of its \
-             scopes): leave --with out with --sub-accounts",
-        ));
-    }
+    refuse_with_for_sub_accounts(args)?;
     let base = crate::config::extract_config(args, None, false, now)?;
     let SourceConfig::Live(live) = &base.source else {
         return Err(Failure::usage(
@@ -167,8 +168,9 @@ async fn run_sub_accounts(
     }
     let client = extractor::ZoomClient::new(live.client.clone()).map_err(Failure::failed_msg)?;
     // Listing may retry for minutes: a signal then stops the run at once (nothing is written yet).
+    let also = [&ACCOUNT_USERS];
     let subs = tokio::select! {
-        listed = run::accounts::list_sub_accounts(&client) => listed?,
+        listed = run::accounts::list_sub_accounts(&client, &also) => listed?,
         signal = run::signals::interrupted() => return Err(run::signals::stopped_by(signal)),
     };
     tracing::info!(message = "Sub accounts listed.", count = subs.len());
@@ -195,6 +197,17 @@ async fn run_sub_accounts(
         kind: "sub accounts",
     };
     run::accounts::finish_accounts(run, outcomes, stopped, print_path)
+}
+
+/// Sub accounts are read without `--with`: its tables need the `:master` variants of their scopes.
+fn refuse_with_for_sub_accounts(args: &ExtractArgs) -> Result<(), Failure> {
+    match args.with.is_empty() {
+        true => Ok(()),
+        false => Err(Failure::usage(
+            "--with is not read for sub accounts yet (it needs the :master variants of its \
+             scopes): leave --with out with --sub-accounts or --sub-account",
+        )),
+    }
 }
 
 /// Where a run over many accounts writes its accounts manifest: per date beside the partitions

@@ -1,5 +1,6 @@
 //! One module per subcommand; each turns its parsed arguments into a run and a result.
 
+pub mod accounts;
 pub mod auth;
 pub mod changes;
 pub mod check;

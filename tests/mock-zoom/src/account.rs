@@ -45,6 +45,8 @@ pub struct Account {
     pub sub_accounts: Vec<(String, String, BTreeMap<String, Vec<Value>>)>,
     /// Sub accounts whose users answer 400 code 2001 ("Account does not exist").
     pub sub_accounts_failing: Vec<String>,
+    /// Sub accounts whose users' requests are answered HTTP 503 (Zoom unavailable for a while).
+    pub sub_accounts_unavailable: Vec<String>,
     /// Whether `GET /accounts` answers, after its first page, empty pages that each name a fresh
     /// next page, without end (a server that would keep a client listing for ever).
     pub sub_accounts_endless: bool,
@@ -99,6 +101,7 @@ impl Account {
             feature_of: generated_feature,
             sub_accounts: Vec::new(),
             sub_accounts_failing: Vec::new(),
+            sub_accounts_unavailable: Vec::new(),
             sub_accounts_endless: false,
             settings_gone: Vec::new(),
             settings_quota: None,

@@ -12,13 +12,16 @@
 //! With `MOCK_ZOOM_HOSTING=1`, the app also has the hosts report's scope, every even active user
 //! hosts meetings (`meetings_of`), and every seventh user (n % 7 == 3) last logged in 200 days
 //! before today, so a reclaim finds idle users beside the ones who host nothing.
+//! `MOCK_ZOOM_SUB_ACCOUNTS=N` makes it a master account of N sub accounts `sub1`…`subN` (sub
+//! account n has 10 + n active users and one pending), and grants the master scopes too;
+//! `MOCK_ZOOM_SUB_ACCOUNTS_FAILING=ID,…` names those Zoom says do not exist.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use std::sync::Arc;
 
-use mock_zoom::{Account, MockZoom, activity_of, generated_user, meetings_of};
+use mock_zoom::{Account, MockZoom, activity_of, generated_user, generated_users, meetings_of};
 
 #[tokio::main]
 async fn main() {
@@ -81,6 +84,25 @@ async fn main() {
         let ids = (0..active).map(|n| (n, id(n)));
         account.meetings = meetings_of(ids, &today);
         account.scopes.push_str(" report:read:list_users:admin");
+    }
+    if let Some(n) = std::env::var("MOCK_ZOOM_SUB_ACCOUNTS")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+    {
+        account.sub_accounts = (1..=n)
+            .map(|i| {
+                (
+                    format!("sub{i}"),
+                    format!("Sub account {i}"),
+                    generated_users(10 + i, 1, 0),
+                )
+            })
+            .collect();
+        let failing = std::env::var("MOCK_ZOOM_SUB_ACCOUNTS_FAILING").unwrap_or_default();
+        account.sub_accounts_failing = failing.split(',').map(str::to_owned).collect();
+        account
+            .scopes
+            .push_str(" account:read:list_sub_accounts:master user:read:list_users:master");
     }
     account.today = today;
     if let Ok(scopes) = std::env::var("MOCK_ZOOM_SCOPES") {

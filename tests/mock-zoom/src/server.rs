@@ -51,6 +51,8 @@ pub struct Seen {
     pub activity_offsets: Vec<Duration>,
     /// `GET /v2/users/{id}/settings` requests answered (the ids), in arrival order.
     pub settings_requests: Vec<String>,
+    /// `GET /v2/accounts/{id}/users` requests, in arrival order: (id, page_size).
+    pub sub_account_requests: Vec<(String, u32)>,
 }
 
 /// A pre-rendered page: (status, offset, page size, first page).

@@ -48,16 +48,27 @@ pub(crate) fn sub_accounts(request: &Request, state: &Mutex<State>) -> (u16, Val
 
 /// `GET /v2/accounts/{id}/users`: a sub account's users of the asked `status`, as `GET /users`.
 pub(crate) fn sub_account_users(request: &Request, state: &Mutex<State>, id: &str) -> (u16, Value) {
-    let state = state.lock().expect("mock state");
+    let mut state = state.lock().expect("mock state");
     let scopes = ["user:read:list_users:master", "user:read:master"];
     if let Err(refusal) = admit(request, &state, &scopes) {
         return refusal;
     }
+    let size = request.query.get("page_size").and_then(|s| s.parse().ok());
+    let asked = (id.to_string(), size.unwrap_or(30));
+    state.seen.sub_account_requests.push(asked);
     if state.account.sub_accounts_failing.iter().any(|f| f == id) {
         return (
             400,
             json!({"code": 2001, "message": format!("Account does not exist: {id}.")}),
         );
+    }
+    if state
+        .account
+        .sub_accounts_unavailable
+        .iter()
+        .any(|u| u == id)
+    {
+        return (503, json!({"code": 503, "message": "Service unavailable."}));
     }
     let Some((_, _, users)) = state.account.sub_accounts.iter().find(|(i, ..)| i == id) else {
         return (
