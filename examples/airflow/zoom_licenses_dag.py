@@ -1,6 +1,6 @@
-"""Daily Zoom license extract for Airflow 3: one mapped task per active account, then what changed
-since each account's previous partition, then the seats that can be reclaimed, then the day's HTML
-report and, beside it, a load.
+"""Daily Zoom license extract for Airflow 3: one mapped task per active account (and, for a master
+account, one per sub account), then what changed since each account's previous partition, then the
+seats that can be reclaimed, then the day's HTML report and, beside it, a load.
 
 Install on the workers: `pip install zoom_licenses-<version>-…whl` (built by `make wheel`; no Rust
 toolchain needed), and `duckdb` for the load. Deploy this file and ../load_duckdb.py into the DAG
@@ -13,6 +13,12 @@ folder, and set:
   ZOOM_LICENSES_EXTRACT_TIMEOUT_MINUTES  how long one extract may run (default 120)
   ZOOM_LICENSES_PRICES      a price list for reclaim's monthly savings (optional; docs/derived-tables.md)
   ZOOM_LICENSES_KEEP        a keep list of users reclaim never lists (optional)
+  ZOOM_LICENSES_SUB_ACCOUNTS_OF  a master account's name (optional): its Connection's app lists
+                            the sub accounts each run (`zoom-licenses accounts --sub-accounts`) and
+                            one extract task is mapped per sub account, partition account=ID; the
+                            accounts file may then be left out
+  ZOOM_LICENSES_SUB_ACCOUNT_TASKS  how many sub accounts' extracts one run reads at once (default 4;
+                            docs/more-tables.md, "Rate limits when many run at once")
 
 Each account's credentials come from the Airflow Connection `zoom_licenses_<name>`: the client id
 as login, the client secret as password, and in extra `account_id` (a Server-to-Server OAuth app)
@@ -22,15 +28,20 @@ process in its environment, never on its command line. Each extract runs
   zoom-licenses --log-format json extract --output-dir … --partition-date {{ ds }}
     --partition-account NAME --run-id {{ run_id }}
 
-with its log lines streamed into the task log as they come. Exit code 75 (rate limit, daily quota,
+with its log lines streamed into the task log as they come (a sub account's extract runs
+`extract --sub-account ID` with the master's Connection). Exit code 75 (rate limit, daily quota,
 network) is retried; any other failure fails the task at once, without retries, since running it
-again would not help. Then `zoom-licenses changes --output-dir … --to {{ ds }}` compares every
-account's partition of the day with its previous one (an account's first day has nothing to
-compare: said in the log, not failed), and `zoom-licenses reclaim --output-dir … --partition-date
-{{ ds }}` reads every account's partition of the day (neither calls Zoom).
+again would not help. Once every extract has finished and at least one succeeded, `zoom-licenses
+changes --output-dir … --to {{ ds }}` compares every account's partition of the day with its
+previous one (an account's first day has nothing to compare: said in the log, not failed), and
+`zoom-licenses reclaim --output-dir … --partition-date {{ ds }}` reads every account's partition
+of the day (neither calls Zoom): one failing account holds back nobody else's tables. The run
+still fails when any extract failed: its last task, `all_accounts_extracted`, is then
+`upstream_failed`.
 
-A missing or unreadable accounts file, or one with no active account, fails the DAG's import with
-the path and what to do: otherwise no task would be mapped and the run would be green and empty.
+A missing or unreadable accounts file, or one with no active account (and no master account named),
+fails the DAG's import with the path and what to do: otherwise no task would be mapped and the run
+would be green and empty.
 """
 
 from __future__ import annotations
@@ -47,10 +58,15 @@ try:
 except ModuleNotFoundError:  # Python 3.10 workers
     import tomli as tomllib
 
-from airflow.sdk import DAG, Connection, task
+from airflow.sdk import DAG, Connection, TriggerRule, task
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
-ACCOUNTS_FILE = os.environ.get("ZOOM_LICENSES_CONFIG", "/etc/zoom-licenses/accounts.toml")
+MASTER = os.environ.get("ZOOM_LICENSES_SUB_ACCOUNTS_OF", "")
+# With a master account named, the accounts file is read only when one is given.
+ACCOUNTS_FILE = os.environ.get(
+    "ZOOM_LICENSES_CONFIG", "" if MASTER else "/etc/zoom-licenses/accounts.toml"
+)
+SUB_ACCOUNT_TASKS = int(os.environ.get("ZOOM_LICENSES_SUB_ACCOUNT_TASKS", "4"))
 OUTPUT_DIR = os.environ.get("ZOOM_LICENSES_OUTPUT_DIR", "/data/zoom-licenses")
 DATABASE = os.environ.get("ZOOM_LICENSES_DATABASE", "/data/zoom-licenses/zoom.duckdb")
 BINARY = os.environ.get("ZOOM_LICENSES_BIN", "zoom-licenses")
@@ -66,8 +82,11 @@ class AccountsFileError(RuntimeError):
     """The accounts file cannot give the DAG its accounts."""
 
 
-def active_accounts(path: str = ACCOUNTS_FILE) -> list[str]:
-    """Names of the active accounts in the accounts file, read when the DAG is parsed."""
+def active_accounts(path: str = ACCOUNTS_FILE, master: str = MASTER) -> list[str]:
+    """Names of the active accounts in the accounts file, read when the DAG is parsed (none when
+    no file is given beside a master account)."""
+    if not path and master:
+        return []
     try:
         with open(path, "rb") as handle:
             accounts = tomllib.load(handle).get("account", [])
@@ -77,7 +96,7 @@ def active_accounts(path: str = ACCOUNTS_FILE) -> list[str]:
             "ZOOM_LICENSES_CONFIG to a readable TOML file of [[account]] entries"
         ) from error
     names = [a["name"] for a in accounts if a.get("active", True)]
-    if not names:
+    if not names and not master:
         raise AccountsFileError(f"zoom_licenses: the accounts file {path} has no active account")
     return names
 
@@ -116,6 +135,34 @@ def extract_command(account: str, ds: str, run_id: str) -> list[str]:
         "--output-dir", OUTPUT_DIR, "--partition-date", ds, "--partition-account", account,
         "--run-id", run_id,
     ]
+
+
+def sub_account_extract_command(sub_account: str, ds: str, run_id: str) -> list[str]:
+    """The command one sub account's mapped task runs: partition account=ID, no credential on it."""
+    return [
+        BINARY, "--log-format", "json", "extract", "--sub-account", sub_account,
+        "--output-dir", OUTPUT_DIR, "--partition-date", ds, "--run-id", run_id,
+    ]
+
+
+def list_sub_accounts(master: str) -> list[str]:
+    """The master account's sub accounts' ids, every one Zoom lists (one whose users cannot be
+    read is still mapped, so that its failed task says so, and is warned about here)."""
+    line = run_zoom_licenses(
+        [BINARY, "--log-format", "json", "accounts", "--sub-accounts"],
+        f"{master}: listing sub accounts",
+        extract_env(master),
+    )
+    try:
+        listed = json.loads(line)
+    except ValueError as error:
+        raise AirflowFailException(f"{master}: the sub accounts listing is not JSON: {line[:200]}") from error
+    for sub in listed:
+        if not sub["users_readable"]:
+            log.warning("sub account %s (%s): users cannot be read: %s",
+                        sub["id"], sub.get("name"), sub.get("why_not"))
+    log.info("%s: %d sub accounts", master, len(listed))
+    return [sub["id"] for sub in listed]
 
 
 def changes_command(ds: str) -> list[str]:
@@ -194,6 +241,15 @@ def run_extract(account: str, ds: str | None, run_id: str) -> str:
     )
 
 
+def run_sub_account_extract(sub_account: str, ds: str | None, run_id: str) -> str:
+    """Runs one sub account's extract with the master account's app; returns its manifest path."""
+    return run_zoom_licenses(
+        sub_account_extract_command(sub_account, needs_date(ds), run_id),
+        f"sub account {sub_account}",
+        extract_env(MASTER),
+    )
+
+
 def needs_date(ds: str | None) -> str:
     """The run's date: a partition is named after it, so a run without one fails at once."""
     if not ds:
@@ -214,43 +270,74 @@ with DAG(
     tags=["zoom", "licenses"],
 ) as dag:
 
-    @task(
+    extract_retries = dict(
         retries=4,
         retry_delay=timedelta(minutes=15),
         retry_exponential_backoff=True,
         execution_timeout=EXTRACT_TIMEOUT,
     )
+
+    @task(map_index_template="{{ task.op_kwargs['account'] }}", **extract_retries)
     def extract(account: str, ds: str | None = None, run_id: str | None = None) -> str:
         """One account's extract into its partition for {{ ds }}."""
         return run_extract(account, ds, run_id)
 
-    @task(retries=0, execution_timeout=timedelta(minutes=30))
-    def changes(manifests: list[str], ds: str | None = None) -> list[str]:
+    @task(retries=2, retry_delay=timedelta(minutes=5), execution_timeout=timedelta(minutes=30))
+    def sub_accounts() -> list[str]:
+        """The master account's sub accounts, listed at the start of every run."""
+        return list_sub_accounts(MASTER)
+
+    @task(
+        map_index_template="{{ task.op_kwargs['sub_account'] }}",
+        max_active_tis_per_dagrun=SUB_ACCOUNT_TASKS,
+        **extract_retries,
+    )
+    def extract_sub_account(
+        sub_account: str, ds: str | None = None, run_id: str | None = None
+    ) -> str:
+        """One sub account's extract into its partition account=ID for {{ ds }}."""
+        return run_sub_account_extract(sub_account, ds, run_id)
+
+    # Once every extract is done and one succeeded: a failed account holds back no other's tables.
+    @task(
+        retries=0,
+        execution_timeout=timedelta(minutes=30),
+        trigger_rule=TriggerRule.ALL_DONE_MIN_ONE_SUCCESS,
+    )
+    def changes(ds: str | None = None) -> None:
         """What changed since each account's previous partition, from the day's partitions."""
         run_zoom_licenses(changes_command(needs_date(ds)), f"changes {ds}")
-        return list(manifests)
 
     @task(retries=0, execution_timeout=timedelta(minutes=30))
-    def reclaim(manifests: list[str], ds: str | None = None) -> list[str]:
+    def reclaim(ds: str | None = None) -> None:
         """The seats that can be reclaimed, per account, from the day's partitions."""
         run_zoom_licenses(reclaim_command(needs_date(ds)), f"reclaim {ds}")
-        return list(manifests)
 
     @task(retries=0, execution_timeout=timedelta(minutes=30))
-    def report(manifests: list[str], ds: str | None = None) -> list[str]:
+    def report(ds: str | None = None) -> None:
         """The day's license report, one HTML page for every account, beside the partitions."""
         run_zoom_licenses(report_command(needs_date(ds)), f"report {ds}")
-        return list(manifests)
 
     @task(retries=0, execution_timeout=timedelta(minutes=30))
-    def load(manifests: list[str], ds: str | None = None) -> dict:
+    def load(ds: str | None = None) -> dict:
         """Loads the day's partitions into DuckDB, replacing that day."""
         from load_duckdb import load_day
 
-        print(f"loading {len(list(manifests))} account partitions for {ds}")
-        return load_day(OUTPUT_DIR, ds, DATABASE)
+        loaded = load_day(OUTPUT_DIR, needs_date(ds), DATABASE)
+        print(f"loaded for {ds}: {loaded}")
+        return loaded
 
+    @task(retries=0)
+    def all_accounts_extracted() -> None:
+        """Runs only when every extract succeeded: otherwise it is upstream_failed, and so is the
+        run, though the tables of the accounts that were read are written and loaded."""
+
+    extracts = []
+    if accounts := active_accounts():
+        extracts.append(extract.expand(account=accounts))
+    if MASTER:
+        extracts.append(extract_sub_account.expand(sub_account=sub_accounts()))
     # The page and the load both follow the reclaim; a failed page does not hold back the load.
-    reclaimed = reclaim(changes(extract.expand(account=active_accounts())))
-    report(reclaimed)
-    load(reclaimed)
+    reclaimed = reclaim()
+    extracts >> changes() >> reclaimed >> [report(), load()]
+    extracts >> all_accounts_extracted()

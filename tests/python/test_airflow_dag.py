@@ -66,20 +66,73 @@ def dag_module(tmp_path, monkeypatch):
 def test_one_mapped_extract_per_active_account_then_changes_reclaim_then_report_and_load(dag_module):
     dag = dag_module.dag
     assert dag.dag_id == "zoom_licenses"
-    assert set(dag.task_dict) == {"extract", "changes", "reclaim", "report", "load"}
-    extract, changes, reclaim, report, load = (
-        dag.task_dict[t] for t in ("extract", "changes", "reclaim", "report", "load")
+    assert set(dag.task_dict) == {
+        "extract", "changes", "reclaim", "report", "load", "all_accounts_extracted"}
+    extract, changes, reclaim, report, load, every = (
+        dag.task_dict[t]
+        for t in ("extract", "changes", "reclaim", "report", "load", "all_accounts_extracted")
     )
     assert changes.upstream_task_ids == {"extract"}
     assert reclaim.upstream_task_ids == {"changes"}
     assert report.upstream_task_ids == {"reclaim"}
     assert load.upstream_task_ids == {"reclaim"}
     assert reclaim.downstream_task_ids == {"report", "load"}
-    assert extract.downstream_task_ids == {"changes"}
+    assert extract.downstream_task_ids == {"changes", "all_accounts_extracted"}
+    # One failed account holds back no other's tables; the run still fails through the last task.
+    assert changes.trigger_rule == "all_done_min_one_success"
+    assert every.trigger_rule == "all_success" and not every.downstream_task_ids
     assert extract.op_kwargs_expand_input.value["account"] == ["emea", "us"]
     assert extract.partial_kwargs["retries"] == 4
     assert changes.retries == 0 and reclaim.retries == 0 and report.retries == 0
     assert load.retries == 0
+
+
+def test_a_master_account_maps_one_extract_per_sub_account(tmp_path, monkeypatch):
+    """With ZOOM_LICENSES_SUB_ACCOUNTS_OF and no accounts file, the DAG lists the sub accounts at
+    run time and maps one extract over them, at most ZOOM_LICENSES_SUB_ACCOUNT_TASKS at once."""
+    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path / "airflow"))
+    monkeypatch.delenv("ZOOM_LICENSES_CONFIG", raising=False)
+    monkeypatch.setenv("ZOOM_LICENSES_SUB_ACCOUNTS_OF", "master")
+    monkeypatch.setenv("ZOOM_LICENSES_SUB_ACCOUNT_TASKS", "3")
+    monkeypatch.syspath_prepend(str(ROOT / "examples"))
+    dag = import_dag(ROOT / "examples/airflow/zoom_licenses_dag.py").dag
+    assert set(dag.task_dict) == {
+        "sub_accounts", "extract_sub_account", "changes", "reclaim", "report", "load",
+        "all_accounts_extracted"}
+    mapped = dag.task_dict["extract_sub_account"]
+    assert mapped.upstream_task_ids == {"sub_accounts"}
+    assert mapped.downstream_task_ids == {"changes", "all_accounts_extracted"}
+    assert mapped.partial_kwargs["max_active_tis_per_dagrun"] == 3
+    assert mapped.partial_kwargs["retries"] == 4
+
+
+def test_the_sub_accounts_listing_maps_every_one_and_warns_of_the_unreadable(
+    dag_module, tmp_path, monkeypatch, caplog
+):
+    listing = [{"id": "s1", "name": "One", "users_readable": True},
+               {"id": "s2", "name": "Two", "users_readable": False, "why_not": "gone"}]
+    script = tmp_path / "fake-accounts"
+    script.write_text(f"#!/bin/sh\necho '{json.dumps(listing)}'\n")
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setattr(dag_module, "BINARY", str(script))
+    caplog.set_level(logging.WARNING, logger="airflow.task")
+    assert dag_module.list_sub_accounts("emea") == ["s1", "s2"]
+    assert any("s2" in r.getMessage() and "gone" in r.getMessage() for r in caplog.records)
+
+
+def test_a_sub_account_extract_uses_the_master_connection(dag_module, tmp_path, monkeypatch):
+    binary, dump = recording_binary(tmp_path)
+    monkeypatch.setattr(dag_module, "BINARY", binary)
+    monkeypatch.setattr(dag_module, "MASTER", "emea")
+    dag_module.run_sub_account_extract("s1", "2026-11-27", "r")
+    seen = json.loads(dump.read_text())
+    argv = seen["argv"]
+    assert argv[argv.index("extract") + 1:] == [
+        "--sub-account", "s1", "--output-dir", os.environ["ZOOM_LICENSES_OUTPUT_DIR"],
+        "--partition-date", "2026-11-27", "--run-id", "r",
+    ]
+    assert seen["env"]["ZOOM_CLIENT_SECRET"] == SECRET
+    assert not any(SECRET in arg for arg in argv)
 
 
 def test_the_report_covers_every_account_of_the_day(dag_module):
