@@ -6,7 +6,7 @@
 
 use std::collections::HashSet;
 
-use crate::zoom::page::Page;
+use crate::zoom::page::{Next, Page};
 
 /// The most pages one pass of a sweep may take: above Zoom's largest daily Heavy quota (60,000),
 /// and three times the pages of a million users at Zoom's default page size of 30.
@@ -41,21 +41,21 @@ impl SweepGuard {
 
     /// Counts `page` into the pass; `Err` says why the sweep must stop instead of going on.
     pub fn admit(&mut self, page: &Page) -> Result<(), String> {
-        let token = &page.meta.next_page_token;
         let records = page.record_count() as u64;
         self.pages += 1;
         self.records += records;
         // `None` orders below any `Some`: the largest total seen, if any.
         self.largest_total = self.largest_total.max(page.meta.total_records);
-        if token.is_empty() {
-            return Ok(());
-        }
-        if !self.tokens.insert(token.clone()) {
-            return Err(
-                "Zoom sent the same next_page_token twice (its pages would go round in a \
-                 circle)"
-                    .to_string(),
-            );
+        let (next, repeated) = match &page.next {
+            Next::Last => return Ok(()),
+            Next::Token(token) => (token.clone(), "the same next_page_token twice"),
+            // A page number never comes from a token: `#` keeps the two apart.
+            Next::Number(n) => (format!("#{n}"), "the same next page_number twice"),
+        };
+        if !self.tokens.insert(next) {
+            return Err(format!(
+                "Zoom sent {repeated} (its pages would go round in a circle)"
+            ));
         }
         self.empty_in_a_row = match records {
             0 => self.empty_in_a_row + 1,
@@ -164,6 +164,35 @@ mod tests {
         // docs/zoom-behaviour.md: "100,000 pages in one pass".
         assert_eq!(n, 100_000);
         assert!(e.contains("the most one sweep may take"), "{e}");
+    }
+
+    /// Zoom's older paging by number is bounded as a token chain is: by the records its total
+    /// allows, and by empty pages that keep naming a next one.
+    #[test]
+    fn a_chain_of_page_numbers_is_bounded_as_a_token_chain() {
+        let numbered = |n: u64, records: usize| {
+            let users = vec![r#"{"id":"u"}"#; records].join(",");
+            let body = format!(
+                r#"{{"page_count":1000000,"page_number":{n},"total_records":10,"users":[{users}]}}"#
+            );
+            let request = PageRequest::first(&USERS, &[]).with_page_size(2000);
+            Page::parse(request.numbered(n), 1, body).unwrap()
+        };
+        let mut guard = SweepGuard::new();
+        let mut n = 0;
+        let e = loop {
+            n += 1;
+            if let Err(e) = guard.admit(&numbered(n, 5)) {
+                break e;
+            }
+        };
+        // 2 × 10 + 1,000 records of five a page: the 205th page is past them.
+        assert_eq!(n, 205, "{e}");
+        assert!(e.contains("total_records of 10"), "{e}");
+        let mut guard = SweepGuard::new();
+        guard.admit(&numbered(1, 0)).unwrap();
+        let e = guard.admit(&numbered(2, 0)).unwrap_err();
+        assert!(e.contains("2 empty pages in a row"), "{e}");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The live page source: sweeps of any endpoint (for users, one per status), run concurrently
-//! under the rate limits, each following `next_page_token` until Zoom sends `""` or none (never
-//! trusting `page_count`). Sweeps come in phases, so every user arrives before the sign-in events
+//! under the rate limits, each following its pages until one says it is the last
+//! ([`crate::zoom::page::Next`]: a `next_page_token` of `""`, the last `page_number`, or a first
+//! page that holds its whole answer). Sweeps come in phases, so every user arrives before the sign-in events
 //! that refer to them. An expired page token restarts its sweep (the transform drops repeats); a
 //! refused page size falls back to 300 for every sweep. A recorder records pages as they arrive.
 
@@ -281,22 +282,21 @@ async fn sweep(shared: Arc<Shared>, first: PageRequest) -> Result<SweepReport, E
         };
         let fetched_at = fetched.fetched_at;
         let page = take_page(&shared, fetched, &mut report);
-        let token = page.meta.next_page_token.clone();
-        let paginated = page.request.endpoint.paginated;
-        if paginated && let Err(why) = guard.admit(&page) {
+        let following = page.next_request();
+        if page.request.endpoint.paginated
+            && let Err(why) = guard.admit(&page)
+        {
             return Err(ExtractError::EndlessSweep { sweep, why });
         }
         note_follow_ups(&shared, &page);
         deliver(&shared, page, fetched_at).await?;
-        if token.is_empty() || !paginated {
+        let Some(following) = following else {
             break;
-        }
-        // The page a retry finally parsed names the next token; a lookahead for another is dropped.
+        };
+        // The page a retry finally parsed names the next page; a lookahead for another is dropped.
         current = match next.take() {
-            Some(inflight) if inflight.request.page_token.as_deref() == Some(token.as_str()) => {
-                inflight
-            }
-            _ => Inflight::start(&shared, current.request.next(&token)),
+            Some(inflight) if inflight.request == following => inflight,
+            _ => Inflight::start(&shared, following),
         };
     }
     if let Some(total) = report.total_records
@@ -467,11 +467,11 @@ pub async fn every_page(
         if let Err(why) = guard.admit(&page) {
             return Err(ExtractError::EndlessSweep { sweep, why });
         }
-        let next = page.meta.next_page_token.clone();
+        let next = page.next_request();
         pages.push(page);
-        if next.is_empty() || !request.endpoint.paginated {
-            return Ok(pages);
+        match next {
+            Some(next) => request = next,
+            None => return Ok(pages),
         }
-        request = request.next(&next);
     }
 }

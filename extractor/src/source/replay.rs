@@ -12,7 +12,7 @@ use crate::source::recording::{PageEntry, RecordingIndex};
 use crate::source::{FollowUps, PageSource, SourceReport, SweepReport};
 use crate::zoom::ENDPOINTS;
 use crate::zoom::endpoint::{Endpoint, PageRequest};
-use crate::zoom::page::Page;
+use crate::zoom::page::{Next, Page};
 
 /// A page source reading a recording directory in fetch order.
 pub struct ReplaySource {
@@ -178,18 +178,18 @@ impl Progress {
 
     /// Adds `page` (at `path`) to its sweep, checking that it chains on and stays within bounds.
     fn follow(&mut self, page: &Page, sweep: &str, path: PathBuf) -> Result<(), ExtractError> {
-        let previous = self.tails.get(sweep).map(|tail| tail.next.as_str());
+        let previous = self.tails.get(sweep).map(|tail| &tail.next);
         if let Err(reason) = chained(page, previous) {
             return Err(ExtractError::BrokenRecording { path, reason });
         }
         let tail = self.tails.entry(sweep.to_string()).or_insert_with(|| Tail {
             report: SweepReport::new(page.request.clone()),
             path: path.clone(),
-            next: String::new(),
+            next: Next::Last,
             guard: SweepGuard::new(),
         });
         // A sweep's first page again: it was restarted (its page token had expired).
-        if tail.report.pages > 0 && page.request.page_token.is_none() {
+        if tail.report.pages > 0 && page.request.is_first() {
             tail.report.restarts += 1;
             tail.report.records_received = 0;
             tail.guard.restart();
@@ -203,7 +203,7 @@ impl Progress {
             return Err(ExtractError::EndlessSweep { sweep, why });
         }
         tail.path = path;
-        tail.next = page.meta.next_page_token.clone();
+        tail.next = page.next.clone();
         Ok(())
     }
 
@@ -230,11 +230,11 @@ impl Progress {
             );
             return broken(path.clone(), reason);
         }
-        if let Some((sweep, tail)) = self.tails.iter().find(|(_, t)| !t.next.is_empty()) {
+        if let Some((sweep, tail)) = self.tails.iter().find(|(_, t)| t.next != Next::Last) {
             let reason = format!(
-                "it is the last `{sweep}` page, yet has next_page_token \"{}…\": the recording is \
-                 incomplete (every sweep ends on a page with an empty token)",
-                tail.next.chars().take(8).collect::<String>()
+                "it is the last `{sweep}` page, yet names a next one ({}): the recording is \
+                 incomplete (every sweep ends on a page that says it is the last)",
+                named(&tail.next)
             );
             return broken(tail.path.clone(), reason);
         }
@@ -251,30 +251,47 @@ struct Tail {
     report: SweepReport,
     /// The page's file.
     path: PathBuf,
-    /// Its `next_page_token` (`""` on a last page, and on an endpoint that does not page).
-    next: String,
+    /// What it says follows it.
+    next: Next,
     /// The sweep's pass so far, bounded as a live run bounds it.
     guard: SweepGuard,
 }
 
-/// Whether `page` was asked for with `previous`, the token its sweep's last page gave (`None`: no
-/// page yet). A first page may come at any time (a restart).
-fn chained(page: &Page, previous: Option<&str>) -> Result<(), String> {
-    let Some(sent) = page.request.page_token.as_deref().filter(|t| !t.is_empty()) else {
+/// A next page as a message names it: the token's first characters, or the page number.
+fn named(next: &Next) -> String {
+    match next {
+        Next::Last => "none".to_string(),
+        Next::Token(token) => format!(
+            "page token \"{}…\"",
+            token.chars().take(8).collect::<String>()
+        ),
+        Next::Number(n) => format!("page_number {n}"),
+    }
+}
+
+/// Whether `page` was asked for as the page its sweep's last page named (`None`: no page yet). A
+/// first page may come at any time (a restart).
+fn chained(page: &Page, previous: Option<&Next>) -> Result<(), String> {
+    if page.request.is_first() {
         return Ok(());
+    }
+    let asked = match (&page.request.page_token, page.request.page_number()) {
+        (Some(token), _) => Next::Token(token.clone()),
+        (None, Some(n)) => Next::Number(n),
+        (None, None) => Next::Last,
     };
-    let hint = |token: &str| token.chars().take(8).collect::<String>();
     match previous {
-        Some(previous) if previous == sent => Ok(()),
+        Some(previous) if *previous == asked => Ok(()),
         Some(previous) => Err(format!(
-            "it was asked for with page token \"{}…\", but the page before it in `{}` gave \"{}…\": \
-             a page is missing from the recording",
-            hint(sent),
+            "it was asked for as {}, but the page before it in `{}` named {}: a page is missing \
+             from the recording",
+            named(&asked),
             page.request.sweep(),
-            hint(previous)
+            named(previous)
         )),
         None => Err(format!(
-            "it was asked for with a page token, but `{}` has no first page before it",
+            "it was asked for as {}, but `{}` has no first page before it",
+            named(&asked),
             page.request.sweep()
         )),
     }

@@ -14,8 +14,12 @@ pub struct Endpoint {
     pub path: &'static str,
     /// The member holding a page's records (`users`), or `None` when the answer is one object.
     pub records: Option<&'static str>,
-    /// Whether answers chain with `next_page_token`, the last page having `""` or none.
+    /// Whether answers come in pages (chained by `next_page_token`, or by Zoom's older
+    /// `page_number`/`page_count`); how a page says it is the last is [`crate::zoom::page::Next`].
     pub paginated: bool,
+    /// Whether Zoom once answered it whole, in one body without any paging member (`/groups`
+    /// before it paged): such a first page, with no `total_records` either, is the last.
+    pub paged_later: bool,
     /// The largest `page_size` Zoom documents for it (`../shared/zoom-api.md`); `None` when it does
     /// not page. A size above the client's fallback (`http::FALLBACK_PAGE_SIZE`) that Zoom refuses
     /// falls back to it.
@@ -50,6 +54,7 @@ impl Endpoint {
         path: "",
         records: None,
         paginated: false,
+        paged_later: false,
         max_page_size: None,
         scopes: &[],
         rate: Rate::Medium,
@@ -101,6 +106,9 @@ pub type QueryPairs<'a> = Vec<(&'a str, Cow<'a, str>)>;
 
 /// The name of the page size among the query members.
 const PAGE_SIZE: &str = "page_size";
+
+/// The name of the page asked for among the query members, in Zoom's older paging by number.
+const PAGE_NUMBER: &str = "page_number";
 
 /// A request's query besides the page token; recorded as one map of text, `page_size` among the
 /// others (`{"page_size": "2000", "status": "active"}`).
@@ -216,6 +224,27 @@ impl PageRequest {
         }
     }
 
+    /// Page `number` of this request's sweep, in Zoom's older paging (`page_number`).
+    pub fn numbered(&self, number: u64) -> Self {
+        let mut request = PageRequest {
+            page_token: None,
+            ..self.clone()
+        };
+        let number = number.to_string();
+        request.query.insert(PAGE_NUMBER.into(), number);
+        request
+    }
+
+    /// The page number asked for, in Zoom's older paging; `None` when not asked by number.
+    pub fn page_number(&self) -> Option<u64> {
+        self.param(PAGE_NUMBER).and_then(|n| n.parse().ok())
+    }
+
+    /// Whether it asks for a sweep's first page: no page token, and no page number past 1.
+    pub fn is_first(&self) -> bool {
+        self.page_token.is_none() && self.page_number().is_none_or(|n| n <= 1)
+    }
+
     /// A query parameter's text (the page size is `query.page_size`).
     pub fn param(&self, name: &str) -> Option<&str> {
         self.query.get(name)
@@ -245,13 +274,14 @@ impl PageRequest {
     }
 
     /// The sweep this request belongs to, for logs, errors and reports: the endpoint and its
-    /// query without `page_size` (which a fallback may change mid-sweep), e.g. `users?status=active`.
+    /// query without `page_size` (which a fallback may change mid-sweep) and `page_number` (which
+    /// changes each page), e.g. `users?status=active`.
     pub fn sweep(&self) -> String {
         let query: Vec<String> = self
             .query
             .members
             .iter()
-            .filter(|(k, _)| k.as_str() != PAGE_SIZE)
+            .filter(|(k, _)| ![PAGE_SIZE, PAGE_NUMBER].contains(&k.as_str()))
             .map(|(k, v)| format!("{k}={v}"))
             .collect();
         match query.is_empty() {

@@ -9,6 +9,8 @@ pub static GROUPS: Endpoint = Endpoint {
     path: "groups",
     records: Some("groups"),
     paginated: true,
+    // Answered in one body, without `next_page_token`, before it paged (docs/zoom-behaviour.md).
+    paged_later: true,
     max_page_size: Some(300),
     scopes: &["group:read:list_groups:admin", "group:read:admin"],
     ..Endpoint::DEFAULTS

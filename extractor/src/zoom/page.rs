@@ -25,8 +25,21 @@ pub struct PageMeta {
     pub next_page_token: String,
 }
 
+/// What follows a page in its sweep, as the page itself says (docs/zoom-behaviour.md, "Where a
+/// sweep ends").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Next {
+    /// It is the sweep's last page.
+    Last,
+    /// The page its `next_page_token` names.
+    Token(String),
+    /// Page number N, in Zoom's older paging (`page_number` below `page_count`, no token).
+    Number(u64),
+}
+
 /// A page: the request it answered, its envelope, and the raw JSON of each record. A body without
-/// its records array (or, when it pages, its `next_page_token`) is refused, not read as empty.
+/// its records array, or that cannot say whether more pages follow, is refused, not read as empty
+/// or as complete.
 #[derive(Debug, Clone)]
 pub struct Page {
     /// The request this page answered.
@@ -35,6 +48,8 @@ pub struct Page {
     pub sequence: u64,
     /// The envelope fields.
     pub meta: PageMeta,
+    /// What follows it.
+    pub next: Next,
     body: String,
     /// Where each record's JSON text is in `body`.
     records: Vec<Range<usize>>,
@@ -66,16 +81,27 @@ impl Page {
             (Some(key), None, _, _) => return Err(format!("no `{key}` array")),
             (None, _, _, _) => Vec::new(),
         };
-        if endpoint.paginated && !envelope.token_sent {
-            return Err("no `next_page_token` (Zoom sends \"\" on a last page)".to_string());
-        }
+        let next = match endpoint.paginated {
+            true => next_of(&request, &envelope.meta, envelope.token_sent, records.len())?,
+            false => Next::Last,
+        };
         Ok(Page {
             request,
             sequence,
             meta: envelope.meta,
+            next,
             body,
             records,
         })
+    }
+
+    /// The request for the page after this one, `None` on a last page.
+    pub fn next_request(&self) -> Option<PageRequest> {
+        match &self.next {
+            Next::Last => None,
+            Next::Token(token) => Some(self.request.next(token)),
+            Next::Number(number) => Some(self.request.numbered(*number)),
+        }
     }
 
     /// The raw JSON text of each record, in page order.
@@ -91,6 +117,59 @@ impl Page {
     /// The body exactly as received.
     pub fn body(&self) -> &str {
         &self.body
+    }
+}
+
+/// What follows a page of a paging endpoint with `records` records, from what its body says: its
+/// `next_page_token` (`""` on a last page); else Zoom's older `page_number` of `page_count`; else,
+/// on a first page only, `total_records` that this page holds all of, or nothing at all from an
+/// endpoint Zoom once answered whole ([`Endpoint::paged_later`]). Anything else cannot tell a
+/// complete answer from a cut one, and is refused.
+///
+/// [`Endpoint::paged_later`]: crate::zoom::endpoint::Endpoint::paged_later
+fn next_of(
+    request: &PageRequest,
+    meta: &PageMeta,
+    token_sent: bool,
+    records: usize,
+) -> Result<Next, String> {
+    let records = records as u64;
+    if token_sent {
+        return Ok(match meta.next_page_token.as_str() {
+            "" => Next::Last,
+            token => Next::Token(token.to_string()),
+        });
+    }
+    if request.page_token.is_some() {
+        return Err("no `next_page_token` on a page asked for with one".to_string());
+    }
+    if let (Some(count), Some(number)) = (meta.page_count, meta.page_number) {
+        let asked = request.page_number().unwrap_or(1);
+        if number != asked {
+            return Err(format!(
+                "no `next_page_token`, and `page_number` {number} answers a request for page \
+                 {asked}"
+            ));
+        }
+        return Ok(match number < count {
+            true => Next::Number(number + 1),
+            false => Next::Last,
+        });
+    }
+    match (request.is_first(), meta.total_records) {
+        (false, _) => Err("no `page_number` on a page asked for by its number".to_string()),
+        // More than the total is a total that moved: nothing is missing.
+        (true, Some(total)) if records >= total => Ok(Next::Last),
+        (true, Some(total)) => Err(format!(
+            "no `next_page_token` nor `page_number`, and {records} of its {total} \
+             `total_records`: the rest cannot be asked for"
+        )),
+        (true, None) if request.endpoint.paged_later => Ok(Next::Last),
+        (true, None) => Err(
+            "no `next_page_token` (Zoom sends \"\" on a last page), `page_number` nor \
+             `total_records`: it cannot tell whether it is whole"
+                .to_string(),
+        ),
     }
 }
 
@@ -232,6 +311,80 @@ mod tests {
     fn parse(body: &str) -> Result<Page, String> {
         let request = PageRequest::first(&USERS, &[("status", "active".to_string())]);
         Page::parse(request, 1, body.to_string())
+    }
+
+    /// Each shape of docs/zoom-behaviour.md's "Where a sweep ends", read as that table says.
+    #[test]
+    fn a_page_says_what_follows_it_by_its_shape() {
+        use crate::zoom::groups::GROUPS;
+        let users = |body: &str, request: &PageRequest| {
+            Page::parse(request.clone(), 1, body.to_string()).map(|p| (p.next.clone(), p))
+        };
+        let first = PageRequest::first(&USERS, &[("status", "active".to_string())]);
+        let two = r#"[{"id":"a"},{"id":"b"}]"#;
+        // A token wins over every other member; "" ends the sweep.
+        let body =
+            format!(r#"{{"page_count":3,"page_number":1,"next_page_token":"","users":{two}}}"#);
+        assert_eq!(users(&body, &first).unwrap().0, Next::Last);
+        let body = format!(r#"{{"next_page_token":"t2","users":{two}}}"#);
+        assert_eq!(users(&body, &first).unwrap().0, Next::Token("t2".into()));
+        // Older paging by number: on to page_count, each page the one asked for.
+        let body = |n: u64| {
+            format!(
+                r#"{{"page_count":3,"page_number":{n},"page_size":2,"total_records":5,"users":{two}}}"#
+            )
+        };
+        let (next, page) = users(&body(1), &first).unwrap();
+        assert_eq!(next, Next::Number(2));
+        let second = page.next_request().unwrap();
+        assert_eq!(second.page_number(), Some(2));
+        assert_eq!(second.sweep(), first.sweep());
+        assert_eq!(users(&body(2), &second).unwrap().0, Next::Number(3));
+        assert_eq!(users(&body(3), &first.numbered(3)).unwrap().0, Next::Last);
+        let e = users(&body(1), &second).unwrap_err();
+        assert!(
+            e.contains("`page_number` 1 answers a request for page 2"),
+            "{e}"
+        );
+        // No paging member: a first page holding all of total_records (or more: a total that
+        // moved) is whole; fewer is refused.
+        for total in [2, 1] {
+            let body = format!(r#"{{"total_records":{total},"users":{two}}}"#);
+            assert_eq!(users(&body, &first).unwrap().0, Next::Last, "{total}");
+        }
+        let e = users(&format!(r#"{{"total_records":3,"users":{two}}}"#), &first).unwrap_err();
+        assert!(e.contains("2 of its 3 `total_records`"), "{e}");
+        // Nothing at all: whole only from an endpoint Zoom once answered unpaged.
+        let one_group = r#"{"groups":[{"id":"g1","name":"Sales","total_members":3}]}"#;
+        let groups = PageRequest::first(&GROUPS, &[]);
+        let page = Page::parse(groups, 1, one_group.to_string()).unwrap();
+        assert_eq!((&page.next, page.record_count()), (&Next::Last, 1));
+        let e = users(&format!(r#"{{"users":{two}}}"#), &first).unwrap_err();
+        assert!(e.contains("cannot tell whether it is whole"), "{e}");
+        // Past the first page, only a token or a page number can say what follows, each where
+        // the page was asked for by one.
+        let later = first.next("t2");
+        let body = format!(r#"{{"page_count":3,"page_number":2,"total_records":2,"users":{two}}}"#);
+        let e = users(&body, &later).unwrap_err();
+        assert!(
+            e.contains("no `next_page_token` on a page asked for with one"),
+            "{e}"
+        );
+        let e = Page::parse(
+            PageRequest::first(&GROUPS, &[]).next("t"),
+            1,
+            one_group.to_string(),
+        )
+        .unwrap_err();
+        assert!(e.contains("asked for with one"), "{e}");
+        let e = users(
+            &format!(r#"{{"total_records":9,"users":{two}}}"#),
+            &first.numbered(2),
+        );
+        assert!(
+            e.unwrap_err()
+                .contains("no `page_number` on a page asked for by its number")
+        );
     }
 
     #[test]

@@ -52,6 +52,9 @@ pub struct Account {
     pub sub_accounts_endless: bool,
     /// `GET /groups` answers' groups (`{id, name, total_members}`), in order.
     pub groups: Vec<Value>,
+    /// Whether `GET /groups` answers `groups` in one body without any paging member, as Zoom did
+    /// before it paged groups (`{"groups": […]}`).
+    pub groups_unpaged: bool,
     /// `GET /roles`'s roles (`{id, name, description, total_members}`).
     pub roles: Vec<Value>,
     /// `GET /report/activities` events (`activity_logs` entries), newest first as Zoom lists them.
@@ -109,6 +112,7 @@ impl Account {
                 json!({"id": "g-Sales4x7Q", "name": "Sales", "total_members": 2}),
                 json!({"id": "-gEngR2d2", "name": "Engineering", "total_members": 1}),
             ],
+            groups_unpaged: false,
             roles: vec![
                 json!({"id": "0", "name": "Owner", "description": "Account owner", "total_members": 1}),
                 json!({"id": "1", "name": "Admin", "description": "Account admin", "total_members": 0}),
