@@ -443,3 +443,27 @@ async fn huge_settings_bodies_make_small_addon_rows() {
         .len();
     assert!(size < 64 * 1024, "{size} bytes for {} rows", rows.len());
 }
+
+/// Info logging keeps one line per phase: reading 40 users' settings adds one line saying the
+/// follow-up requests were read, not one per user (those are at debug level, `-v`).
+#[tokio::test(flavor = "multi_thread")]
+async fn info_logs_one_line_per_phase_not_per_user() {
+    let (mock, users) = mock(|_| {}).await;
+    let licensed = ids(&users, false).len();
+    assert_eq!(licensed, 40);
+    let out = tempfile::tempdir().unwrap();
+    let count = |stderr: &str, what: &str| stderr.lines().filter(|l| l.contains(what)).count();
+    let output = run_blocking(extract(&mock, out.path(), &[])).await;
+    let stderr = assert_succeeded(&output);
+    // One sweep per status (active, pending), none per user.
+    assert_eq!(count(&stderr, "Sweep finished."), 2, "{stderr}");
+    assert_eq!(
+        count(&stderr, "Follow-up requests read. requests=40"),
+        1,
+        "{stderr}"
+    );
+    let out = tempfile::tempdir().unwrap();
+    let output = run_blocking(extract(&mock, out.path(), &["-v"])).await;
+    let stderr = assert_succeeded(&output);
+    assert_eq!(count(&stderr, "Sweep finished."), 2 + licensed, "{stderr}");
+}

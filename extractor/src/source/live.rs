@@ -166,7 +166,10 @@ async fn run_follow_ups(
         requests = total
     );
     match run_phase(shared, followed, sweeps).await {
-        Ok(()) => Ok(unaskable.len() as u64),
+        Ok(()) => {
+            tracing::info!(message = "Follow-up requests read.", requests = total);
+            Ok(unaskable.len() as u64)
+        }
         Err(ExtractError::Api { sweep, error }) => {
             let done = sweeps.len() - before;
             Err(ExtractError::Api {
@@ -309,12 +312,13 @@ async fn sweep(shared: Arc<Shared>, first: PageRequest) -> Result<SweepReport, E
             total_records = total
         );
     }
-    tracing::info!(
-        message = "Sweep finished.",
-        %sweep,
-        pages = report.pages,
-        records = report.records_received
-    );
+    // A list's sweep is a phase of the run; a request per item (a user's settings) is one of
+    // thousands, told at debug level: info keeps one line per phase.
+    let (pages, records) = (report.pages, report.records_received);
+    match first.endpoint.paginated {
+        true => tracing::info!(message = "Sweep finished.", %sweep, pages, records),
+        false => tracing::debug!(message = "Sweep finished.", %sweep, pages, records),
+    }
     Ok(report)
 }
 
