@@ -378,12 +378,14 @@ pub struct ConnectArgs {
     /// Token file of the authorization-code flow [default: ~/.config/zoom-licenses/token.json].
     #[arg(long, env = "ZOOM_TOKEN_FILE", value_name = "FILE")]
     pub token_file: Option<PathBuf>,
-    /// Zoom API base URL [default: https://api.zoom.us/v2; Zoom for Government:
+    /// Zoom API base URL; an account entry's `api_url` wins over the environment's ZOOM_API_URL
+    /// (a default for every account) [default: https://api.zoom.us/v2; Zoom for Government:
     /// https://api.zoomgov.com/v2].
-    #[arg(long, env = "ZOOM_API_URL", value_parser = non_empty, value_name = "URL")]
+    #[arg(long, value_parser = non_empty, value_name = "URL")]
     pub api_url: Option<String>,
-    /// Zoom OAuth base URL [default: https://zoom.us; Zoom for Government: https://zoomgov.com].
-    #[arg(long, env = "ZOOM_OAUTH_URL", value_parser = non_empty, value_name = "URL")]
+    /// Zoom OAuth base URL; an account entry's `oauth_url` wins over the environment's
+    /// ZOOM_OAUTH_URL [default: https://zoom.us; Zoom for Government: https://zoomgov.com].
+    #[arg(long, value_parser = non_empty, value_name = "URL")]
     pub oauth_url: Option<String>,
 }
 

@@ -334,14 +334,13 @@ pub fn connection(
     max_rps: Option<u32>,
     entry: Option<&AccountEntry>,
 ) -> Result<Connection, Failure> {
-    let api_url = base_url::parse_base_url(
-        "--api-url",
-        args.api_url
-            .as_ref()
-            .or(entry.and_then(|e| e.api_url.as_ref()))
-            .map_or(base_url::DEFAULT_API_URL, String::as_str),
-    )
-    .map_err(Failure::usage)?;
+    let api_url = base_url(
+        ("--api-url", args.api_url.as_ref()),
+        ("api_url", entry.and_then(|e| e.api_url.as_ref())),
+        "ZOOM_API_URL",
+        base_url::DEFAULT_API_URL,
+        entry,
+    )?;
     let oauth_url = oauth_url(args, entry)?;
     let max_rps = max_rps
         .or_else(|| entry.and_then(|e| e.max_rps))
@@ -365,14 +364,49 @@ pub fn connection(
     })
 }
 
-/// The OAuth base URL: the flag (or variable), else the accounts entry's, else Zoom's.
+/// The OAuth base URL: the flag, else the accounts entry's, else ZOOM_OAUTH_URL, else Zoom's.
 pub fn oauth_url(args: &ConnectArgs, entry: Option<&AccountEntry>) -> Result<Url, Failure> {
-    let url = args
-        .oauth_url
-        .as_ref()
-        .or(entry.and_then(|e| e.oauth_url.as_ref()))
-        .map_or(base_url::DEFAULT_OAUTH_URL, String::as_str);
-    base_url::parse_base_url("--oauth-url", url).map_err(Failure::usage)
+    base_url(
+        ("--oauth-url", args.oauth_url.as_ref()),
+        ("oauth_url", entry.and_then(|e| e.oauth_url.as_ref())),
+        "ZOOM_OAUTH_URL",
+        base_url::DEFAULT_OAUTH_URL,
+        entry,
+    )
+}
+
+/// A base URL: the flag's, else the account entry's own (a setting of that account), else the
+/// environment's `variable` (a default for every account), else Zoom's `default`. An entry's
+/// setting that hides a different one in the environment is warned about.
+fn base_url(
+    (flag, given): (&str, Option<&String>),
+    (key, entry_url): (&str, Option<&String>),
+    variable: &str,
+    default: &str,
+    entry: Option<&AccountEntry>,
+) -> Result<Url, Failure> {
+    let from_env = std::env::var(variable).ok();
+    if from_env.as_deref().is_some_and(|v| v.trim().is_empty()) {
+        return Err(Failure::usage(format!(
+            "{variable} is empty: give a value, or unset the environment variable"
+        )));
+    }
+    if let (Some(env), Some(own), Some(entry), None) = (&from_env, entry_url, entry, given)
+        && env != own
+    {
+        tracing::warn!(
+            message = "The account's own setting wins over the environment's.",
+            account = %entry.name,
+            setting = key,
+            used = %own,
+            ignored = %format!("{variable}={env}")
+        );
+    }
+    let url = given
+        .or(entry_url)
+        .or(from_env.as_ref())
+        .map_or(default, String::as_str);
+    base_url::parse_base_url(flag, url).map_err(Failure::usage)
 }
 
 fn entry_credentials(entry: &AccountEntry, oauth_url: &Url) -> Result<Credentials, Failure> {

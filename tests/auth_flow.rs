@@ -1062,10 +1062,11 @@ async fn all_accounts_exits_0_when_all_succeed_and_75_when_failures_are_temporar
     }
 }
 
-/// Settings come from flags, then the environment, then the accounts file: shown by the API URL
-/// `check` uses (a dead loopback port where the winner must not be).
+/// The API URL comes from the flag, then the account's own entry in the accounts file, then the
+/// environment (a default for every account, warned about when the entry hides a different one):
+/// shown by the API URL `check` uses (a dead loopback port where the winner must not be).
 #[tokio::test(flavor = "multi_thread")]
-async fn flags_beat_the_environment_which_beats_the_accounts_file() {
+async fn flags_beat_the_accounts_entry_which_beats_the_environment() {
     let mock = s2s_mock(|_| {}).await;
     let dead = "http://127.0.0.1:9/v2";
     let work = tempfile::tempdir().unwrap();
@@ -1111,7 +1112,29 @@ async fn flags_beat_the_environment_which_beats_the_accounts_file() {
         api_line(&out),
         format!("api url:        {}/", mock.api_url())
     );
-    // The environment over the file.
+    // The account's own setting over the environment, with a warning naming both.
+    let out = check(Some(dead), None);
+    let stderr = assert_succeeded(&out);
+    assert_eq!(
+        api_line(&out),
+        format!("api url:        {}/", mock.api_url())
+    );
+    assert!(
+        stderr.contains("The account's own setting wins over the environment's.")
+            && stderr.contains(&format!("ignored=ZOOM_API_URL={dead}")),
+        "{stderr}"
+    );
+    // The environment when the entry has no api_url.
+    let entry = account_entry("a", &mock, "A_SECRET");
+    let without: String = entry
+        .lines()
+        .filter(|l| !l.starts_with("api_url"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(work.path().join("accounts.toml"), without).unwrap();
+    let out = check(Some(&mock.api_url()), None);
+    let stderr = assert_succeeded(&out);
+    assert!(!stderr.contains("wins over"), "{stderr}");
     let out = check(Some(dead), None);
     assert_eq!(out.status.code(), Some(75), "{}", text(&out.stderr));
     assert_eq!(api_line(&out), format!("api url:        {dead}/"));
