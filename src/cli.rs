@@ -440,6 +440,9 @@ pub struct AuthArgs {
 /// `check` flags.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
+    /// Check every active account of the --config file, one line each; exit 1 when any fails.
+    #[arg(long, conflicts_with = "account")]
+    pub all_accounts: bool,
     /// Which account and how to authenticate.
     #[command(flatten)]
     pub connect: ConnectArgs,

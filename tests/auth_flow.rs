@@ -1062,6 +1062,69 @@ async fn all_accounts_exits_0_when_all_succeed_and_75_when_failures_are_temporar
     }
 }
 
+/// `check --all-accounts` tests every active account of the file, one line each (the inactive one
+/// not at all), and exits 1 naming the ones that failed; 0 when none did.
+#[tokio::test(flavor = "multi_thread")]
+async fn check_all_accounts_gives_one_line_per_active_account() {
+    let (a, b) = (s2s_mock(|_| {}).await, s2s_mock(|_| {}).await);
+    let secret = a.account().client_secret;
+    let count = |mock: &MockZoom, status: &str| mock.account().users[status].len();
+    let listed = |mock: &MockZoom| {
+        format!(
+            "users listed: {} active, {} pending, {} inactive (total_records of GET /users)",
+            count(mock, "active"),
+            count(mock, "pending"),
+            count(mock, "inactive")
+        )
+    };
+    let inactive = account_entry("legacy", &b, "SHARED_SECRET")
+        .replace("[[account]]\n", "[[account]]\nactive = false\n");
+    for (broken, code) in [(false, 0), (true, 1)] {
+        let work = tempfile::tempdir().unwrap();
+        let mut config = account_entry("a", &a, "SHARED_SECRET") + &inactive;
+        config += &account_entry(
+            "b",
+            &b,
+            if broken {
+                "WRONG_SECRET"
+            } else {
+                "SHARED_SECRET"
+            },
+        );
+        std::fs::write(work.path().join("accounts.toml"), config).unwrap();
+        let mut cmd = zoom_licenses();
+        cmd.current_dir(work.path())
+            .env("SHARED_SECRET", &secret)
+            .env("WRONG_SECRET", "not-the-secret")
+            .args([
+                "check",
+                "--all-accounts",
+                "--max-retries",
+                "0",
+                "--config",
+                "accounts.toml",
+            ]);
+        let out = output(cmd).await;
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{stderr}");
+        let stdout = text(&out.stdout);
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert_eq!(lines.len(), 2, "{stdout}");
+        assert_eq!(lines[0], format!("a: ok; {}", listed(&a)));
+        match broken {
+            false => assert_eq!(lines[1], format!("b: ok; {}", listed(&b))),
+            true => {
+                assert!(lines[1].starts_with("b: failed (exit 2): "), "{stdout}");
+                assert!(
+                    stderr.contains("1 of 2 accounts failed the check: b"),
+                    "{stderr}"
+                );
+                assert!(!stdout.contains("not-the-secret") && !stderr.contains("not-the-secret"));
+            }
+        }
+    }
+}
+
 /// The API URL comes from the flag, then the account's own entry in the accounts file, then the
 /// environment (a default for every account, warned about when the entry hides a different one):
 /// shown by the API URL `check` uses (a dead loopback port where the winner must not be).

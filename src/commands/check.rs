@@ -22,20 +22,77 @@ use crate::cli::CheckArgs;
 use crate::config::{client_config, connection};
 use run::exit::{self, Failure};
 
-/// Runs `check`; the report goes to stdout, line by line as each step succeeds.
+/// Runs `check`; the report goes to stdout, line by line as each step succeeds (with
+/// `--all-accounts`, one line per active account).
 pub async fn run(args: CheckArgs) -> Result<(), Failure> {
+    if args.all_accounts {
+        return run_all(&args).await;
+    }
     let entry = accounts::selected(&args.connect.config, &args.connect.account)?;
-    let connection = connection(&args.connect, args.requests.max_rps, entry.as_ref())?;
+    let mut out = std::io::stdout().lock();
+    check(&args, entry.as_ref(), |line| {
+        // A closed stdout only loses the report; the exit code still tells the result.
+        let _ = writeln!(out, "{line}");
+    })
+    .await
+}
+
+/// Every active account of the accounts file checked in turn, one line each: `NAME: ok; …` with
+/// what it lists, or `NAME: failed (exit N): …`. Exit 1 when any failed.
+async fn run_all(args: &CheckArgs) -> Result<(), Failure> {
+    let Some(path) = &args.connect.config else {
+        return Err(Failure::usage(
+            "--all-accounts needs the accounts file: pass --config FILE or set ZOOM_LICENSES_CONFIG",
+        ));
+    };
+    let entries = accounts::load(path)?;
+    let (mut checked, mut failed) = (0, Vec::new());
+    for entry in entries.iter().filter(|e| e.active) {
+        let mut lines = Vec::new();
+        let line = match check(args, Some(entry), |line| lines.push(line)).await {
+            Ok(()) => {
+                // What it lists: its users' counts, or a master account's sub accounts.
+                let listed = lines
+                    .iter()
+                    .find(|l| l.starts_with("users listed:") || l.starts_with("sub accounts:"));
+                let listed = listed.map_or("", |l| l.as_str());
+                format!(
+                    "{}: ok; {}",
+                    entry.name,
+                    listed.split_whitespace().collect::<Vec<_>>().join(" ")
+                )
+            }
+            Err(failure) => {
+                failed.push(entry.name.clone());
+                let error = extractor::auth::secret::redact(&failure.to_string()).into_owned();
+                format!("{}: failed (exit {}): {error}", entry.name, failure.code)
+            }
+        };
+        checked += 1;
+        let _ = writeln!(std::io::stdout(), "{line}");
+    }
+    match failed.len() {
+        0 => Ok(()),
+        n => Err(Failure::failed_msg(format!(
+            "{n} of {checked} accounts failed the check: {}",
+            failed.join(", ")
+        ))),
+    }
+}
+
+/// Checks one account (the entry's, or the flags' and environment's), saying each report line.
+async fn check(
+    args: &CheckArgs,
+    entry: Option<&accounts::AccountEntry>,
+    mut say: impl FnMut(String),
+) -> Result<(), Failure> {
+    let connection = connection(&args.connect, args.requests.max_rps, entry)?;
     let config = client_config(&connection, &args.requests)?;
     let client = ZoomClient::new(config).map_err(Failure::failed_msg)?;
-    let mut out = std::io::stdout().lock();
-    let mut say = |line: String| {
-        // A closed stdout only loses the report; the exit code still tells the result. Scopes
-        // and account details are the server's words: redacted like any log line.
-        let _ = writeln!(out, "{}", extractor::auth::secret::redact(&line));
-    };
+    // Scopes and account details are the server's words: redacted like any log line.
+    let mut say = |line: String| say(extractor::auth::secret::redact(&line).into_owned());
     say(field("auth mode:", auth_mode(&connection.credentials)));
-    if let Some(entry) = &entry {
+    if let Some(entry) = entry {
         say(field("account name:", &entry.name));
     }
     say(field("api url:", &connection.api_url));
