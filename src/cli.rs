@@ -238,8 +238,8 @@ pub struct DerivedOutputArgs {
     #[arg(long, value_enum)]
     pub format: Option<FormatArg>,
     /// Output file, or `-` for stdout [default: beside the input's license file, named after it;
-    /// partitioned input: a partition of the table].
-    #[arg(long, short, value_name = "PATH", conflicts_with = "output_dir")]
+    /// partitioned input: a partition of the table]; with --output-dir only `-` (one account).
+    #[arg(long, short, value_name = "PATH")]
     pub output: Option<PathBuf>,
     /// The partitioned output root the runs were extracted into (and the derived table goes).
     #[arg(long, value_name = "DIR")]

@@ -264,7 +264,7 @@ fn every_kind_of_change_is_found_and_nothing_else() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains(
-            "changes acme 2026-11-30 06:00 → 2026-12-01 06:00 (10 → 9 users): 2 joined, 3 left \
+            "changes acme 2026-11-30 → 2026-12-01 (10 → 9 users): 2 joined, 3 left \
              (1 deactivated, 2 deleted), 1 activated, 2 plan changes, 3 department changes"
         ),
         "{stderr}"
@@ -402,6 +402,83 @@ fn changes_of_a_date_covers_every_account_of_it() {
     let rows = ndjson_file(&day.join("account=acme/part-0.ndjson"));
     assert_eq!(changes_in(&rows), day1_to_day2());
     assert!(!day.join("account=beta").exists());
+}
+
+/// A day's changes printed on stdout from the partition folder (`--output -`, one account):
+/// the rows a partition would hold, no partition written; the summary names the dates compared.
+/// With two accounts on the day, `--partition-account` is asked for; any other `--output` with
+/// `--output-dir` is refused.
+#[test]
+fn a_days_changes_print_on_stdout_from_the_partitions() {
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("lake");
+    extract_days(
+        work.path(),
+        &root,
+        &[("2026-11-30", day1()), ("2026-12-01", day2())],
+    );
+    let output = changes_of_day(
+        &root,
+        "2026-12-01",
+        &["--output", "-", "--format", "ndjson"],
+    );
+    let stderr = assert_succeeded(&output);
+    let rows: Vec<Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(changes_in(&rows), day1_to_day2());
+    assert!(
+        !root.join("zoom_user_changes").exists(),
+        "a partition was written"
+    );
+    assert!(
+        stderr.contains("changes acme 2026-11-30 → 2026-12-01 ("),
+        "{stderr}"
+    );
+
+    let recording = work.path().join("rec-beta");
+    write_recording(&recording, "acct2", &day1());
+    zoom_licenses()
+        .args(["-q", "extract", "--format", "ndjson", "--replay"])
+        .arg(&recording)
+        .args(["--as-of", "2026-12-01T07:00:00Z", "--output-dir"])
+        .arg(&root)
+        .args([
+            "--partition-date",
+            "2026-12-01",
+            "--partition-account",
+            "beta",
+        ])
+        .assert()
+        .success();
+    let output = changes_of_day(
+        &root,
+        "2026-12-01",
+        &["--output", "-", "--format", "ndjson"],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("give --partition-account NAME"), "{stderr}");
+    assert!(output.stdout.is_empty());
+    let extra = [
+        "--output",
+        "-",
+        "--format",
+        "ndjson",
+        "--partition-account",
+        "acme",
+    ];
+    let output = changes_of_day(&root, "2026-12-01", &extra);
+    assert_succeeded(&output);
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap().lines().count(),
+        rows.len()
+    );
+    let output = changes_of_day(&root, "2026-12-01", &["--output", "x.ndjson"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(!root.join("zoom_user_changes").exists());
 }
 
 /// Two manifests compared directly; the output goes beside the later run's license file.

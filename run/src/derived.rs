@@ -80,6 +80,20 @@ impl DerivedWriter {
         csv_raw: bool,
         place: &Place,
     ) -> Result<Self, Failure> {
+        use std::io::IsTerminal;
+        let to_stdout = matches!(
+            place,
+            Place::File {
+                data: Destination::Stdout,
+                ..
+            }
+        );
+        if to_stdout && format == Format::Parquet && std::io::stdout().is_terminal() {
+            return Err(Failure::usage(
+                "refusing to write binary Parquet to a terminal: redirect stdout, or use \
+                 --format ndjson or csv",
+            ));
+        }
         let run_id = uuid::Uuid::now_v7().to_string();
         let targets = Targets::for_derived(table, format, place)?;
         let options = crate::extract::sink_options(&run_id, csv_raw);
@@ -186,16 +200,7 @@ pub fn default_place(
         });
     }
     let data = match &out.output {
-        Some(path) if path.as_os_str() == "-" => {
-            use std::io::IsTerminal;
-            if chosen == Format::Parquet && std::io::stdout().is_terminal() {
-                return Err(Failure::usage(
-                    "refusing to write binary Parquet to a terminal: redirect stdout, or use \
-                     --format ndjson or csv",
-                ));
-            }
-            Destination::Stdout
-        }
+        Some(path) if path.as_os_str() == "-" => Destination::Stdout,
         Some(path) => Destination::File(path.clone()),
         None => {
             let licenses = Destination::File(licenses.path().to_path_buf());
@@ -257,16 +262,29 @@ pub fn refuse_target(target: &Path, runs: &[&RunOutputs]) -> Result<(), Failure>
 }
 
 /// Runs `each` for the license partition of `date` under `root` of `account`, or of every
-/// account (its manifest, and the partition of the derived table it gives), holding the output
-/// root's turn from its first read to its publish (so an extract of that day cannot replace what
-/// it read meanwhile); an account that fails is logged and the others go on; the result fails
-/// (with the first failure's exit code) when any did.
+/// account (its manifest, its account, and where the derived table goes: a partition of it, or
+/// stdout with `output` `-`, which needs one account), holding the output root's turn from its
+/// first read to its publish (so an extract of that day cannot replace what it read meanwhile); an
+/// account that fails is logged and the others go on; the result fails (with the first failure's
+/// exit code) when any did.
 pub fn for_each_account(
     root: &Path,
     date: NaiveDate,
     account: Option<&str>,
-    mut each: impl FnMut(&Path, &Place, &PublishTurn) -> Result<(), Failure>,
+    output: Option<&Path>,
+    mut each: impl FnMut(&Path, &str, &Place, &PublishTurn) -> Result<(), Failure>,
 ) -> Result<(), Failure> {
+    let to_stdout = match output {
+        None => false,
+        Some(path) if path.as_os_str() == "-" => true,
+        Some(path) => {
+            return Err(Failure::usage(format!(
+                "with --output-dir the table goes to its partitions (or to stdout with --output -), \
+                 not to {}: leave --output out, or read one run with --input",
+                path.display()
+            )));
+        }
+    };
     let accounts = match account {
         Some(account) if !sinks::partition::is_folder_name(account) => {
             return Err(Failure::usage(format!(
@@ -284,6 +302,13 @@ pub fn for_each_account(
             root.join(Table::Licenses.folder()).display()
         )));
     }
+    if to_stdout && accounts.len() > 1 {
+        return Err(Failure::usage(format!(
+            "--output - prints one account's table, and {} accounts have partitions for {date}: \
+             give --partition-account NAME",
+            accounts.len()
+        )));
+    }
     let total = accounts.len();
     let mut failed: Vec<(String, Failure)> = Vec::new();
     for (done, account) in accounts.into_iter().enumerate() {
@@ -296,13 +321,19 @@ pub fn for_each_account(
             return Err(Failure::new(crate::signals::exit_code(signal), message));
         }
         let manifest = crate::runs::partition_manifest(root, date, &account);
-        let place = Place::Partition {
-            root: root.to_path_buf(),
-            date,
-            account: account.clone(),
+        let place = match to_stdout {
+            true => Place::File {
+                data: Destination::Stdout,
+                manifest: None,
+            },
+            false => Place::Partition {
+                root: root.to_path_buf(),
+                date,
+                account: account.clone(),
+            },
         };
-        let outcome =
-            crate::targets::publish_turn(root).and_then(|turn| each(&manifest, &place, &turn));
+        let outcome = crate::targets::publish_turn(root)
+            .and_then(|turn| each(&manifest, &account, &place, &turn));
         // Stopped part way: the accounts before this one are written and stay so.
         if let (Err(_), Some(signal)) = (&outcome, crate::signals::received()) {
             let written = done - failed.len();

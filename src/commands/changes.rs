@@ -34,15 +34,19 @@ pub fn run(args: ChangesArgs, quiet: bool) -> Result<(), Failure> {
         )));
     }
     let only = args.out.partition_account.as_deref();
-    run::derived::for_each_account(root, to_date, only, |to_manifest, place, turn| {
-        let Place::Partition { account, .. } = place else {
-            return Ok(());
-        };
-        let to = RunOutputs::load(to_manifest)?;
-        let format = run::derived::format(&args.out.derived(), &to)?;
-        let dates = (to_date, from_date);
-        against_previous(root, dates, account, &to, place, format, quiet, turn)
-    })
+    let output = args.out.output.as_deref();
+    run::derived::for_each_account(
+        root,
+        to_date,
+        only,
+        output,
+        |to_manifest, account, place, turn| {
+            let to = RunOutputs::load(to_manifest)?;
+            let format = run::derived::format(&args.out.derived(), &to)?;
+            let dates = (to_date, from_date);
+            against_previous(root, dates, account, &to, place, format, quiet, turn)
+        },
+    )
 }
 
 /// `changes --from MANIFEST --to MANIFEST`: two runs named by their manifests.
@@ -244,6 +248,15 @@ fn compare(
     Ok(())
 }
 
+/// The date a run stands for in the summary: its partition's date (the dates compared), else when
+/// it was extracted.
+fn compared(run: &RunOutputs) -> String {
+    match &run.partition {
+        Some((date, _)) => date.to_string(),
+        None => run.extracted_at.format("%Y-%m-%d %H:%M").to_string(),
+    }
+}
+
 /// `changes acme 2026-11-30 → 2026-12-01: 3 joined, 2 left (…), …`.
 fn render(account: &str, from: &RunOutputs, to: &RunOutputs, s: &ChangeStats) -> String {
     let n = |kind| s.by_kind.get(&kind).copied().unwrap_or(0);
@@ -255,8 +268,8 @@ fn render(account: &str, from: &RunOutputs, to: &RunOutputs, s: &ChangeStats) ->
     format!(
         "changes {account} {} → {} ({} → {} users): {} joined, {} left{}, {} activated, {} plan \
          changes, {} department changes",
-        from.extracted_at.format("%Y-%m-%d %H:%M"),
-        to.extracted_at.format("%Y-%m-%d %H:%M"),
+        compared(from),
+        compared(to),
         s.from_users,
         s.to_users,
         n(ChangeKind::Joined),

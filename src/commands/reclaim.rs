@@ -60,7 +60,8 @@ pub fn run(args: ReclaimArgs, quiet: bool) -> Result<(), Failure> {
     };
     let date = *date;
     let account = args.out.partition_account.as_deref();
-    run::derived::for_each_account(root, date, account, |manifest, place, turn| {
+    let output = args.out.output.as_deref();
+    run::derived::for_each_account(root, date, account, output, |manifest, _, place, turn| {
         let run = RunOutputs::load(manifest)?;
         let licenses = run.table(Table::Licenses)?;
         reclaim_one(&run, &licenses, place, args, &lists, quiet, Some(turn))
