@@ -52,6 +52,8 @@ fn man_pages_cover_every_subcommand_and_their_flags() {
         "revoke",
         "reclaim",
         "changes",
+        "report",
+        "accounts",
         "completions",
     ] {
         assert!(
@@ -66,4 +68,76 @@ fn man_pages_cover_every_subcommand_and_their_flags() {
         reclaim.starts_with(".ie") || reclaim.contains(".TH"),
         "roff"
     );
+}
+
+/// Every page has an EXIT STATUS section listing exactly the codes docs/usage.md's "Exit codes"
+/// table lists; a page of a command that reads the environment lists those variables under
+/// ENVIRONMENT; the tool's page and extract's have EXAMPLES.
+#[test]
+fn man_pages_have_exit_status_environment_and_examples() {
+    let dir = tempfile::tempdir().unwrap();
+    zoom_licenses()
+        .arg("man")
+        .arg(dir.path())
+        .assert()
+        .success();
+    let usage = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/usage.md"),
+    )
+    .unwrap();
+    let table = usage.split("### Exit codes").nth(1).unwrap();
+    let documented: Vec<String> = table
+        .lines()
+        .skip_while(|l| !l.starts_with("| 0"))
+        .take_while(|l| l.starts_with('|'))
+        .flat_map(|l| {
+            let cell = l.split('|').nth(1).unwrap().trim().to_string();
+            cell.split(" / ").map(str::to_string).collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(documented, ["0", "1", "2", "75", "130", "143"]);
+    for page in dir_entries(dir.path()) {
+        let text = std::fs::read_to_string(dir.path().join(&page)).unwrap();
+        let section = |name: &str| {
+            let start = text
+                .find(&format!(".SH {name}\n"))
+                .or_else(|| text.find(&format!(".SH \"{name}\"\n")));
+            let start = start.unwrap_or_else(|| panic!("{page}: no {name}"));
+            let rest = &text[start + 4..];
+            rest[..rest.find("\n.SH").unwrap_or(rest.len())].to_string()
+        };
+        let exit = section("EXIT STATUS");
+        let codes: Vec<String> = exit
+            .lines()
+            .filter_map(|l| l.strip_prefix("\\fB"))
+            .flat_map(|l| {
+                let codes = &l[..l.find("\\fR").unwrap()];
+                codes.split(", ").map(str::to_string).collect::<Vec<_>>()
+            })
+            .collect();
+        assert_eq!(codes, documented, "{page}");
+        if [
+            "zoom-licenses-extract.1",
+            "zoom-licenses.1",
+            "zoom-licenses-check.1",
+        ]
+        .contains(&page.as_str())
+        {
+            let environment = section("ENVIRONMENT");
+            for variable in [
+                "ZOOM_CLIENT_SECRET",
+                "ZOOM_API_URL",
+                "ZOOM_LICENSES_CONFIG",
+                "RUST_LOG",
+            ] {
+                assert!(environment.contains(variable), "{page}: {variable}");
+            }
+        }
+        if ["zoom-licenses-extract.1", "zoom-licenses.1"].contains(&page.as_str()) {
+            assert!(
+                section("EXAMPLES").contains("zoom\\-licenses extract"),
+                "{page}"
+            );
+        }
+    }
 }
