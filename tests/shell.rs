@@ -141,3 +141,50 @@ fn man_pages_have_exit_status_environment_and_examples() {
         }
     }
 }
+
+/// Bash completes a subcommand's flags (`extract --rep<TAB>`), which clap's script for a hyphenated
+/// name did not (clap-rs/clap#6421): the script is sourced in an interactive bash and its
+/// completion function (as `complete -p` names it) asked, as bash asks it on TAB.
+#[test]
+fn bash_completes_a_subcommands_flags() {
+    let output = zoom_licenses()
+        .args(["completions", "bash"])
+        .output()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("zoom-licenses.bash");
+    assert_succeeded(&output);
+    std::fs::write(&file, &output.stdout).unwrap();
+    let complete = |words: &str, current: &str, previous: &str| {
+        let script = format!(
+            "source {}; f=$(complete -p zoom-licenses | sed -E 's/.*-F ([^ ]+).*/\\1/'); \
+             COMP_WORDS=({words}); COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1)); \
+             \"$f\" zoom-licenses {current} {previous}; echo \"${{COMPREPLY[*]}}\"",
+            file.display()
+        );
+        let done = std::process::Command::new("bash")
+            .args(["--norc", "--noprofile", "-i", "-c", &script])
+            .output()
+            .unwrap();
+        assert!(
+            done.status.success(),
+            "{}",
+            String::from_utf8_lossy(&done.stderr)
+        );
+        String::from_utf8(done.stdout).unwrap().trim().to_string()
+    };
+    assert_eq!(
+        complete("zoom-licenses extract --rep", "--rep", "extract"),
+        "--replay"
+    );
+    assert_eq!(
+        complete("zoom-licenses reclaim --idle", "--idle", "reclaim"),
+        "--idle-days"
+    );
+    assert_eq!(
+        complete("zoom-licenses accounts --sub", "--sub", "accounts"),
+        "--sub-accounts"
+    );
+    let top = complete("zoom-licenses rec", "rec", "zoom-licenses");
+    assert_eq!(top, "reclaim");
+}

@@ -10,8 +10,17 @@ use run::exit::Failure;
 /// Prints the completion script of `args.shell` on stdout.
 pub fn completions(args: CompletionsArgs) -> Result<(), Failure> {
     let mut command = Cli::command();
+    const BIN: &str = "zoom-licenses";
     let mut out = Vec::new();
-    clap_complete::generate(args.shell, &mut command, "zoom-licenses", &mut out);
+    clap_complete::generate(args.shell, &mut command, BIN, &mut out);
+    if args.shell == clap_complete::Shell::Bash {
+        // clap-rs/clap#6421: for a hyphenated name, bash's case arms spell the state
+        // `zoom__subcmd__licenses__…` while its loop builds `zoom__licenses__…`, so nothing after
+        // a subcommand completes. Spelled as the loop does, as the upstream fix (#6428) does.
+        let script = String::from_utf8_lossy(&out);
+        let fixed = script.replace(&BIN.replace('-', "__subcmd__"), &BIN.replace('-', "__"));
+        out = fixed.into_bytes();
+    }
     std::io::Write::write_all(&mut std::io::stdout().lock(), &out)
         .map_err(|e| Failure::failed_msg(format!("cannot write to stdout: {e}")))
 }
