@@ -38,6 +38,8 @@ pub enum Command {
     Report(ReportArgs),
     /// List a master account's sub accounts as JSON (id, name, whether its users can be read).
     Accounts(AccountsArgs),
+    /// Write the bundled sample recording (1,000 generated users) into a folder, to try the tool.
+    Demo(DemoArgs),
     /// Print a shell completion script: `zoom-licenses completions bash > …`.
     Completions(CompletionsArgs),
     /// Write the man pages (this command's and each subcommand's) into a folder.
@@ -449,6 +451,14 @@ pub struct CheckArgs {
     /// Request behaviour.
     #[command(flatten)]
     pub requests: RequestArgs,
+}
+
+/// `demo` flags.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// The folder to write the recording into (new, or empty).
+    #[arg(value_name = "DIR", default_value = "zoom-licenses-sample")]
+    pub dir: PathBuf,
 }
 
 /// `accounts` flags.

@@ -87,6 +87,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Report(args) => {
             run::derived::stoppable(move || commands::report::run(args, quiet)).await
         }
+        Command::Demo(args) => commands::demo::run(args),
         Command::Completions(args) => commands::docs::completions(args),
         Command::Man(args) => commands::docs::man(args),
     }

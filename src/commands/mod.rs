@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod auth;
 pub mod changes;
 pub mod check;
+pub mod demo;
 pub mod docs;
 pub mod extract;
 pub mod reclaim;
