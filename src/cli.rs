@@ -495,7 +495,7 @@ fn non_empty(value: &str) -> Result<String, String> {
 
 /// A sub account id that can name its partition folder.
 fn account_id(value: &str) -> Result<String, String> {
-    match run::config::is_plain_account_id(value) {
+    match extractor::zoom::endpoint::is_plain_id(value) {
         true => Ok(value.to_string()),
         false => Err(
             "a Zoom account id is letters, digits, - and _ (as `accounts \

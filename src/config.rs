@@ -376,8 +376,9 @@ pub fn oauth_url(args: &ConnectArgs, entry: Option<&AccountEntry>) -> Result<Url
 }
 
 /// A base URL: the flag's, else the account entry's own (a setting of that account), else the
-/// environment's `variable` (a default for every account), else Zoom's `default`. An entry's
-/// setting that hides a different one in the environment is warned about.
+/// environment's `variable` (a default for every account), else Zoom's `default`; the one used is
+/// checked and named as its source. An entry's setting that hides a different, valid one in the
+/// environment is warned about (only checked URLs are logged: one may not carry credentials).
 fn base_url(
     (flag, given): (&str, Option<&String>),
     (key, entry_url): (&str, Option<&String>),
@@ -386,27 +387,34 @@ fn base_url(
     entry: Option<&AccountEntry>,
 ) -> Result<Url, Failure> {
     let from_env = std::env::var(variable).ok();
-    if from_env.as_deref().is_some_and(|v| v.trim().is_empty()) {
-        return Err(Failure::usage(format!(
-            "{variable} is empty: give a value, or unset the environment variable"
-        )));
-    }
-    if let (Some(env), Some(own), Some(entry), None) = (&from_env, entry_url, entry, given)
-        && env != own
+    let entry_key = entry.map(|e| format!("{key} of [[account]] `{}`", e.name));
+    let (source, text) = match (given, entry_url, &from_env) {
+        (Some(url), ..) => (flag.to_string(), url.as_str()),
+        (None, Some(url), _) => (entry_key.clone().unwrap_or_default(), url.as_str()),
+        (None, None, Some(url)) if url.trim().is_empty() => {
+            return Err(Failure::usage(format!(
+                "{variable} is empty: give a value, or unset the environment variable"
+            )));
+        }
+        (None, None, Some(url)) => (variable.to_string(), url.as_str()),
+        (None, None, None) => (flag.to_string(), default),
+    };
+    let url = base_url::parse_base_url(&source, text).map_err(Failure::usage)?;
+    let hidden = from_env
+        .as_deref()
+        .map(|env| base_url::parse_base_url(variable, env));
+    if let (Some(Ok(env)), Some(_), Some(entry), None) = (hidden, entry_url, entry, given)
+        && env != url
     {
         tracing::warn!(
             message = "The account's own setting wins over the environment's.",
             account = %entry.name,
             setting = key,
-            used = %own,
+            used = %url,
             ignored = %format!("{variable}={env}")
         );
     }
-    let url = given
-        .or(entry_url)
-        .or(from_env.as_ref())
-        .map_or(default, String::as_str);
-    base_url::parse_base_url(flag, url).map_err(Failure::usage)
+    Ok(url)
 }
 
 fn entry_credentials(entry: &AccountEntry, oauth_url: &Url) -> Result<Credentials, Failure> {

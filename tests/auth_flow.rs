@@ -1063,7 +1063,7 @@ async fn all_accounts_exits_0_when_all_succeed_and_75_when_failures_are_temporar
 }
 
 /// `check --all-accounts` tests every active account of the file, one line each (the inactive one
-/// not at all), and exits 1 naming the ones that failed; 0 when none did.
+/// not at all), and exits 1 naming the ones that failed; 0 when none did; 2 when none is active.
 #[tokio::test(flavor = "multi_thread")]
 async fn check_all_accounts_gives_one_line_per_active_account() {
     let (a, b) = (s2s_mock(|_| {}).await, s2s_mock(|_| {}).await);
@@ -1115,6 +1115,17 @@ async fn check_all_accounts_gives_one_line_per_active_account() {
             false => assert_eq!(lines[1], format!("b: ok; {}", listed(&b))),
             true => {
                 assert!(lines[1].starts_with("b: failed (exit 2): "), "{stdout}");
+                // Only the inactive entry: nothing to check is a usage error, not a green run.
+                std::fs::write(work.path().join("none.toml"), &inactive).unwrap();
+                let mut cmd = zoom_licenses();
+                cmd.current_dir(work.path()).args([
+                    "check",
+                    "--all-accounts",
+                    "--config",
+                    "none.toml",
+                ]);
+                let none = output(cmd).await;
+                assert_eq!(none.status.code(), Some(2), "{}", text(&none.stderr));
                 assert!(
                     stderr.contains("1 of 2 accounts failed the check: b"),
                     "{stderr}"
@@ -1185,6 +1196,16 @@ async fn flags_beat_the_accounts_entry_which_beats_the_environment() {
     assert!(
         stderr.contains("The account's own setting wins over the environment's.")
             && stderr.contains(&format!("ignored=ZOOM_API_URL={dead}")),
+        "{stderr}"
+    );
+    // A variable that is not used is not checked, and one that could not be used (a URL with a
+    // password) is never logged.
+    let out = check(Some(""), None);
+    assert_succeeded(&out);
+    let out = check(Some("https://someone:hunter2@zoom.example/v2"), None);
+    let stderr = assert_succeeded(&out);
+    assert!(
+        !stderr.contains("hunter2") && !stderr.contains("wins over"),
         "{stderr}"
     );
     // The environment when the entry has no api_url.

@@ -1,4 +1,4 @@
-//! Pages of every shape docs/zoom-behaviour.md's "Where a sweep ends" lists, through the binary,
+//! Pages of every shape docs/zoom-behaviour.md's "When a sweep ends" lists, through the binary,
 //! live and replayed: a `next_page_token`, Zoom's older `page_number`/`page_count`, a first page
 //! holding all of its `total_records`, and a `/groups` body with no paging member at all (as a real
 //! one was captured); beside the shapes that cannot say whether they are whole and are refused.

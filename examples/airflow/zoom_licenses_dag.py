@@ -17,6 +17,8 @@ folder, and set:
                             the sub accounts each run (`zoom-licenses accounts --sub-accounts`) and
                             one extract task is mapped per sub account, partition account=ID; the
                             accounts file may then be left out
+  ZOOM_LICENSES_SUB_ACCOUNTS_SKIP  sub account ids never mapped, comma-separated (optional: one
+                            known to be unreadable would otherwise fail every run)
   ZOOM_LICENSES_SUB_ACCOUNT_TASKS  how many sub accounts' extracts one run reads at once (default 4;
                             docs/more-tables.md, "Rate limits when many run at once")
 
@@ -67,6 +69,9 @@ ACCOUNTS_FILE = os.environ.get(
     "ZOOM_LICENSES_CONFIG", "" if MASTER else "/etc/zoom-licenses/accounts.toml"
 )
 SUB_ACCOUNT_TASKS = int(os.environ.get("ZOOM_LICENSES_SUB_ACCOUNT_TASKS", "4"))
+SKIPPED_SUB_ACCOUNTS = {
+    s.strip() for s in os.environ.get("ZOOM_LICENSES_SUB_ACCOUNTS_SKIP", "").split(",") if s.strip()
+}
 OUTPUT_DIR = os.environ.get("ZOOM_LICENSES_OUTPUT_DIR", "/data/zoom-licenses")
 DATABASE = os.environ.get("ZOOM_LICENSES_DATABASE", "/data/zoom-licenses/zoom.duckdb")
 BINARY = os.environ.get("ZOOM_LICENSES_BIN", "zoom-licenses")
@@ -145,9 +150,11 @@ def sub_account_extract_command(sub_account: str, ds: str, run_id: str) -> list[
     ]
 
 
-def list_sub_accounts(master: str) -> list[str]:
-    """The master account's sub accounts' ids, every one Zoom lists (one whose users cannot be
-    read is still mapped, so that its failed task says so, and is warned about here)."""
+def list_sub_accounts(master: str, with_file_accounts: bool = True) -> list[str]:
+    """The master account's sub accounts' ids, every one Zoom lists but those skipped (one whose
+    users cannot be read is still mapped, so that its failed task says so, and is warned about
+    here). None to extract, and no account of the file either, fails: the run would be green and
+    empty."""
     line = run_zoom_licenses(
         [BINARY, "--log-format", "json", "accounts", "--sub-accounts"],
         f"{master}: listing sub accounts",
@@ -157,12 +164,23 @@ def list_sub_accounts(master: str) -> list[str]:
         listed = json.loads(line)
     except ValueError as error:
         raise AirflowFailException(f"{master}: the sub accounts listing is not JSON: {line[:200]}") from error
+    ids = []
     for sub in listed:
+        if sub["id"] in SKIPPED_SUB_ACCOUNTS:
+            log.info("sub account %s (%s): skipped (ZOOM_LICENSES_SUB_ACCOUNTS_SKIP)",
+                     sub["id"], sub.get("name"))
+            continue
         if not sub["users_readable"]:
             log.warning("sub account %s (%s): users cannot be read: %s",
                         sub["id"], sub.get("name"), sub.get("why_not"))
-    log.info("%s: %d sub accounts", master, len(listed))
-    return [sub["id"] for sub in listed]
+        ids.append(sub["id"])
+    log.info("%s: %d sub accounts listed, %d to extract", master, len(listed), len(ids))
+    if not ids and not with_file_accounts:
+        raise AirflowFailException(
+            f"{master}: no sub account to extract ({len(listed)} listed, "
+            f"{len(listed) - len(ids)} skipped), and no account of an accounts file"
+        )
+    return ids
 
 
 def changes_command(ds: str) -> list[str]:
@@ -270,6 +288,7 @@ with DAG(
     tags=["zoom", "licenses"],
 ) as dag:
 
+    accounts = active_accounts()
     extract_retries = dict(
         retries=4,
         retry_delay=timedelta(minutes=15),
@@ -285,7 +304,7 @@ with DAG(
     @task(retries=2, retry_delay=timedelta(minutes=5), execution_timeout=timedelta(minutes=30))
     def sub_accounts() -> list[str]:
         """The master account's sub accounts, listed at the start of every run."""
-        return list_sub_accounts(MASTER)
+        return list_sub_accounts(MASTER, with_file_accounts=bool(accounts))
 
     @task(
         map_index_template="{{ task.op_kwargs['sub_account'] }}",
@@ -333,7 +352,7 @@ with DAG(
         run, though the tables of the accounts that were read are written and loaded."""
 
     extracts = []
-    if accounts := active_accounts():
+    if accounts:
         extracts.append(extract.expand(account=accounts))
     if MASTER:
         extracts.append(extract_sub_account.expand(sub_account=sub_accounts()))

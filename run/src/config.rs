@@ -225,15 +225,6 @@ pub fn check_record_dir(record: &Option<PathBuf>) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Whether `id` can name a sub account's folder and path parameter: letters, digits, `-` and `_`,
-/// as Zoom's account ids are.
-pub fn is_plain_account_id(id: &str) -> bool {
-    !id.is_empty()
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
-}
-
 impl ExtractConfig {
     /// This run's configuration for the sub account `id` of a master account: its users from
     /// `GET /accounts/{id}/users`, its files in a folder named after it (or partitions
@@ -272,7 +263,8 @@ impl ExtractConfig {
     /// This run reading the sub account `id` of a master account (`GET /accounts/{id}/users`),
     /// its partition (when partitioned) named `account=ID`; its files where they were configured.
     pub fn reading_sub_account(mut self, id: &str, name: Option<&str>) -> Result<Self, Failure> {
-        if !is_plain_account_id(id) {
+        // A folder name, and a path parameter Zoom's ids fit.
+        if !extractor::zoom::endpoint::is_plain_id(id) {
             return Err(Failure::failed_msg(format!(
                 "the sub account id \"{id}\" cannot name a folder"
             )));

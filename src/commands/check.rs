@@ -46,6 +46,12 @@ async fn run_all(args: &CheckArgs) -> Result<(), Failure> {
         ));
     };
     let entries = accounts::load(path)?;
+    if entries.iter().all(|e| !e.active) {
+        return Err(Failure::usage(format!(
+            "the accounts file {} has no active account to check",
+            path.display()
+        )));
+    }
     let (mut checked, mut failed) = (0, Vec::new());
     for entry in entries.iter().filter(|e| e.active) {
         let mut lines = Vec::new();

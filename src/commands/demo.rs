@@ -44,7 +44,13 @@ pub fn run(args: DemoArgs) -> Result<(), Failure> {
             dir.display()
         ))
     })?;
-    let dir = dir.display();
+    // Quoted when a shell would split it, so that the lines below can be pasted as they are.
+    let dir = dir.display().to_string();
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-+:,@".contains(c);
+    let dir = match dir.chars().all(plain) {
+        true => dir,
+        false => format!("'{}'", dir.replace('\'', r"'\''")),
+    };
     note!(
         "The sample recording (1,000 generated users) is in {dir}. Try:\n  zoom-licenses extract \
          --replay {dir} --output-dir out --partition-date 2026-11-02\n  zoom-licenses reclaim \

@@ -74,10 +74,10 @@ fn write_page(command: Command, dir: &std::path::Path) -> std::io::Result<()> {
     }
     let mut roff = Roff::new();
     roff.control("SH", ["EXIT STATUS"]);
-    for (code, meaning) in EXIT_STATUS {
+    for (code, meaning) in exit_status() {
         roff.control("TP", [])
-            .text([bold(*code)])
-            .text([roman(*meaning)]);
+            .text([bold(code)])
+            .text([roman(meaning)]);
     }
     if !environment.is_empty() {
         roff.control("SH", ["ENVIRONMENT"]);
@@ -103,26 +103,29 @@ fn write_page(command: Command, dir: &std::path::Path) -> std::io::Result<()> {
     std::fs::write(dir.join(man.get_filename()), page)
 }
 
-/// The exit codes (docs/usage.md, "Exit codes"; the constants of `run::exit`).
-const EXIT_STATUS: &[(&str, &str)] = &[
-    ("0", "Done (or stdout was closed by its reader)."),
-    (
-        "1",
-        "The run failed: a corrupt or incomplete recording, an unwritable output, a request Zoom refused.",
-    ),
-    (
-        "2",
-        "Usage or configuration: fix the command or the Zoom app (flags, credentials, scopes).",
-    ),
-    (
-        "75",
-        "Temporary: retry later (daily quota, rate limits or network errors past every retry).",
-    ),
-    (
-        "130, 143",
-        "Interrupted by SIGINT or SIGTERM; partial outputs were removed.",
-    ),
-];
+/// The exit codes (`run::exit`; docs/usage.md, "Exit codes").
+fn exit_status() -> [(String, &'static str); 5] {
+    use run::exit::{FAILED, INTERRUPTED, OK, TEMPORARY, TERMINATED, USAGE};
+    [
+        (OK.to_string(), "Done (or stdout was closed by its reader)."),
+        (
+            FAILED.to_string(),
+            "The run failed: a corrupt or incomplete recording, an unwritable output, a request Zoom refused.",
+        ),
+        (
+            USAGE.to_string(),
+            "Usage or configuration: fix the command or the Zoom app (flags, credentials, scopes).",
+        ),
+        (
+            TEMPORARY.to_string(),
+            "Temporary: retry later (daily quota, rate limits or network errors past every retry).",
+        ),
+        (
+            format!("{INTERRUPTED}, {TERMINATED}"),
+            "Interrupted by SIGINT or SIGTERM; partial outputs were removed.",
+        ),
+    ]
+}
 
 /// Variables read besides the flags' own (which clap names): each a default for every account.
 const MORE_ENVIRONMENT: &[(&str, &str)] = &[
@@ -185,7 +188,7 @@ const EXAMPLES: &[(&str, &str)] = &[
     ),
     (
         "extract",
-        "zoom-licenses extract --replay fixtures/sample --format ndjson -o - | jq .email",
+        "zoom-licenses demo && zoom-licenses extract --replay zoom-licenses-sample --format ndjson -o - | jq .email",
     ),
     (
         "check",
@@ -201,7 +204,7 @@ const EXAMPLES: &[(&str, &str)] = &[
     ),
     (
         "changes",
-        "zoom-licenses changes --output-dir /data/zoom --to 2026-12-01 --output - --format ndjson",
+        "zoom-licenses changes --output-dir /data/zoom --to 2026-12-01 --partition-account emea --output - --format ndjson",
     ),
     (
         "report",

@@ -120,6 +120,25 @@ def test_the_sub_accounts_listing_maps_every_one_and_warns_of_the_unreadable(
     assert any("s2" in r.getMessage() and "gone" in r.getMessage() for r in caplog.records)
 
 
+def test_skipped_sub_accounts_are_not_mapped_and_none_left_fails(dag_module, tmp_path, monkeypatch):
+    """ZOOM_LICENSES_SUB_ACCOUNTS_SKIP leaves sub accounts out; with none left and no account of a
+    file, the listing fails instead of a green, empty run."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    listing = [{"id": "s1", "name": "One", "users_readable": True},
+               {"id": "s2", "name": "Two", "users_readable": False, "why_not": "gone"}]
+    script = tmp_path / "fake-accounts"
+    script.write_text(f"#!/bin/sh\necho '{json.dumps(listing)}'\n")
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setattr(dag_module, "BINARY", str(script))
+    monkeypatch.setattr(dag_module, "SKIPPED_SUB_ACCOUNTS", {"s2"})
+    assert dag_module.list_sub_accounts("emea") == ["s1"]
+    monkeypatch.setattr(dag_module, "SKIPPED_SUB_ACCOUNTS", {"s1", "s2"})
+    assert dag_module.list_sub_accounts("emea", with_file_accounts=True) == []
+    with pytest.raises(AirflowFailException, match="no sub account to extract \\(2 listed, 2 skipped\\)"):
+        dag_module.list_sub_accounts("emea", with_file_accounts=False)
+
+
 def test_a_sub_account_extract_uses_the_master_connection(dag_module, tmp_path, monkeypatch):
     binary, dump = recording_binary(tmp_path)
     monkeypatch.setattr(dag_module, "BINARY", binary)

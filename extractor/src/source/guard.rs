@@ -21,7 +21,8 @@ pub const MOST_EMPTY_PAGES_IN_A_ROW: u32 = 2;
 /// What one pass of a sweep has read so far, checked page by page.
 #[derive(Debug, Default)]
 pub struct SweepGuard {
-    tokens: HashSet<String>,
+    /// The next pages named so far (tokens, page numbers).
+    named: HashSet<Next>,
     pages: u64,
     records: u64,
     empty_in_a_row: u32,
@@ -46,13 +47,12 @@ impl SweepGuard {
         self.records += records;
         // `None` orders below any `Some`: the largest total seen, if any.
         self.largest_total = self.largest_total.max(page.meta.total_records);
-        let (next, repeated) = match &page.next {
+        let repeated = match &page.next {
             Next::Last => return Ok(()),
-            Next::Token(token) => (token.clone(), "the same next_page_token twice"),
-            // A page number never comes from a token: `#` keeps the two apart.
-            Next::Number(n) => (format!("#{n}"), "the same next page_number twice"),
+            Next::Token(_) => "the same next_page_token twice",
+            Next::Number(_) => "the same next page_number twice",
         };
-        if !self.tokens.insert(next) {
+        if !self.named.insert(page.next.clone()) {
             return Err(format!(
                 "Zoom sent {repeated} (its pages would go round in a circle)"
             ));

@@ -312,10 +312,11 @@ async fn sweep(shared: Arc<Shared>, first: PageRequest) -> Result<SweepReport, E
             total_records = total
         );
     }
-    // A list's sweep is a phase of the run; a request per item (a user's settings) is one of
-    // thousands, told at debug level: info keeps one line per phase.
+    // A list's sweep is a phase of the run; a request per item (a user's settings: a path
+    // parameter, no pages) is one of thousands, told at debug level: info keeps one line per phase.
     let (pages, records) = (report.pages, report.records_received);
-    match first.endpoint.paginated {
+    let endpoint = first.endpoint;
+    match endpoint.paginated || !endpoint.path.contains('{') {
         true => tracing::info!(message = "Sweep finished.", %sweep, pages, records),
         false => tracing::debug!(message = "Sweep finished.", %sweep, pages, records),
     }

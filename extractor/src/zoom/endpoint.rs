@@ -216,12 +216,14 @@ impl PageRequest {
         self
     }
 
-    /// The page after this one: the same query with `token`.
+    /// The page after this one: the same query with `token` (and no page number).
     pub fn next(&self, token: &str) -> Self {
-        PageRequest {
+        let mut request = PageRequest {
             page_token: Some(token.to_string()),
             ..self.clone()
-        }
+        };
+        request.query.members.remove(PAGE_NUMBER);
+        request
     }
 
     /// Page `number` of this request's sweep, in Zoom's older paging (`page_number`).

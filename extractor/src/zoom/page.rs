@@ -13,9 +13,10 @@ use crate::zoom::endpoint::PageRequest;
 /// The envelope fields of a page (everything but the records).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PageMeta {
-    /// `page_count`; Zoom sends it on the first page only.
+    /// `page_count`: beside a token, on the first page only; in Zoom's older paging by number,
+    /// on every page.
     pub page_count: Option<u64>,
-    /// `page_number`; first page only.
+    /// `page_number`, sent with `page_count`.
     pub page_number: Option<u64>,
     /// `page_size`, the effective page size.
     pub page_size: Option<u64>,
@@ -25,9 +26,9 @@ pub struct PageMeta {
     pub next_page_token: String,
 }
 
-/// What follows a page in its sweep, as the page itself says (docs/zoom-behaviour.md, "Where a
+/// What follows a page in its sweep, as the page itself says (docs/zoom-behaviour.md, "When a
 /// sweep ends").
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Next {
     /// It is the sweep's last page.
     Last,
@@ -134,7 +135,19 @@ fn next_of(
     records: usize,
 ) -> Result<Next, String> {
     let records = records as u64;
+    let numbered = (meta.page_count, meta.page_number);
     if token_sent {
+        // Asked by number, a last token must not cut short the pages its numbers still promise.
+        if let (Some(_), "", (Some(count), Some(number))) = (
+            request.page_number(),
+            meta.next_page_token.as_str(),
+            numbered,
+        ) && number < count
+        {
+            return Err(format!(
+                "`next_page_token` \"\" on page {number} of {count} asked for by its number"
+            ));
+        }
         return Ok(match meta.next_page_token.as_str() {
             "" => Next::Last,
             token => Next::Token(token.to_string()),
@@ -143,7 +156,15 @@ fn next_of(
     if request.page_token.is_some() {
         return Err("no `next_page_token` on a page asked for with one".to_string());
     }
-    if let (Some(count), Some(number)) = (meta.page_count, meta.page_number) {
+    let whole = |total: u64| match records >= total {
+        // More than the total is a total that moved: nothing is missing.
+        true => Ok(Next::Last),
+        false => Err(format!(
+            "no `next_page_token` nor a next `page_number`, and {records} of its {total} \
+             `total_records` on its only page: the rest cannot be asked for"
+        )),
+    };
+    if let (Some(count), Some(number)) = numbered {
         let asked = request.page_number().unwrap_or(1);
         if number != asked {
             return Err(format!(
@@ -151,19 +172,19 @@ fn next_of(
                  {asked}"
             ));
         }
-        return Ok(match number < count {
-            true => Next::Number(number + 1),
-            false => Next::Last,
-        });
+        return match (number < count, request.is_first(), meta.total_records) {
+            (true, ..) => Ok(Next::Number(number + 1)),
+            (false, true, Some(total)) => whole(total),
+            (false, ..) => Ok(Next::Last),
+        };
     }
     match (request.is_first(), meta.total_records) {
-        (false, _) => Err("no `page_number` on a page asked for by its number".to_string()),
+        // Zoom's older paging sent `page_count` and `page_number` on every page it numbered.
+        (false, _) => {
+            Err("no `page_count` and `page_number` on a page asked for by its number".to_string())
+        }
         // More than the total is a total that moved: nothing is missing.
-        (true, Some(total)) if records >= total => Ok(Next::Last),
-        (true, Some(total)) => Err(format!(
-            "no `next_page_token` nor `page_number`, and {records} of its {total} \
-             `total_records`: the rest cannot be asked for"
-        )),
+        (true, Some(total)) => whole(total),
         (true, None) if request.endpoint.paged_later => Ok(Next::Last),
         (true, None) => Err(
             "no `next_page_token` (Zoom sends \"\" on a last page), `page_number` nor \
@@ -313,7 +334,7 @@ mod tests {
         Page::parse(request, 1, body.to_string())
     }
 
-    /// Each shape of docs/zoom-behaviour.md's "Where a sweep ends", read as that table says.
+    /// Each shape of docs/zoom-behaviour.md's "When a sweep ends", read as that table says.
     #[test]
     fn a_page_says_what_follows_it_by_its_shape() {
         use crate::zoom::groups::GROUPS;
@@ -354,6 +375,24 @@ mod tests {
         }
         let e = users(&format!(r#"{{"total_records":3,"users":{two}}}"#), &first).unwrap_err();
         assert!(e.contains("2 of its 3 `total_records`"), "{e}");
+        // The same when the one page is numbered 1 of 1.
+        let body = format!(r#"{{"page_count":1,"page_number":1,"total_records":3,"users":{two}}}"#);
+        assert!(users(&body, &first).unwrap_err().contains("2 of its 3"));
+        // Asked by number, a page may answer with a token (the next request carries no number),
+        // but not end the sweep with one while its numbers promise more.
+        let body =
+            format!(r#"{{"page_count":3,"page_number":2,"next_page_token":"t3","users":{two}}}"#);
+        let (next, page) = users(&body, &first.numbered(2)).unwrap();
+        assert_eq!(next, Next::Token("t3".into()));
+        let after = page.next_request().unwrap();
+        assert_eq!(
+            (after.page_number(), after.page_token.as_deref()),
+            (None, Some("t3"))
+        );
+        let body =
+            format!(r#"{{"page_count":3,"page_number":2,"next_page_token":"","users":{two}}}"#);
+        let e = users(&body, &first.numbered(2)).unwrap_err();
+        assert!(e.contains("on page 2 of 3 asked for by its number"), "{e}");
         // Nothing at all: whole only from an endpoint Zoom once answered unpaged.
         let one_group = r#"{"groups":[{"id":"g1","name":"Sales","total_members":3}]}"#;
         let groups = PageRequest::first(&GROUPS, &[]);
@@ -383,7 +422,7 @@ mod tests {
         );
         assert!(
             e.unwrap_err()
-                .contains("no `page_number` on a page asked for by its number")
+                .contains("no `page_count` and `page_number` on a page asked for by its number")
         );
     }
 
