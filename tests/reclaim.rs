@@ -578,6 +578,41 @@ fn candidates_can_go_to_stdout() {
     );
 }
 
+/// A day's candidates from the partition folder to stdout (`--output-dir … --output -`): the same
+/// rows, and no partition of the table written.
+#[test]
+fn a_days_candidates_can_go_to_stdout_from_the_partitions() {
+    let work = tempfile::tempdir().unwrap();
+    let recording = work.path().join("rec");
+    write_recording(&recording, "acct1", &account());
+    let root = work.path().join("lake");
+    let root_s = root.to_str().unwrap();
+    let partition = ["--output-dir", root_s, "--partition-date", "2026-12-01"];
+    replay(
+        &recording,
+        &[&partition[..], &["--partition-account", "acme"]].concat(),
+    );
+    let output = zoom_licenses()
+        .arg("reclaim")
+        .args(partition)
+        .args(["--output", "-", "--format", "ndjson"])
+        .output()
+        .unwrap();
+    assert_succeeded(&output);
+    let keys: BTreeSet<String> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["user_key"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(keys, expected().keys().cloned().collect());
+    assert!(!root.join("zoom_reclaim_candidates").exists());
+}
+
 /// A reader of stdout that goes away (`| head`) stops the run quietly, as Unix tools do.
 #[test]
 fn a_closed_stdout_stops_the_run_quietly() {
