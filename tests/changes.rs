@@ -246,6 +246,25 @@ fn extract_days(work: &Path, root: &Path, days: &[(&str, Users)]) {
     }
 }
 
+/// A second account, `beta` (Zoom account acct2), with a first partition on 2026-12-01.
+fn extract_beta(work: &Path, root: &Path) {
+    let recording = work.join("rec-beta");
+    write_recording(&recording, "acct2", &day1());
+    zoom_licenses()
+        .args(["-q", "extract", "--format", "ndjson", "--replay"])
+        .arg(&recording)
+        .args(["--as-of", "2026-12-01T07:00:00Z", "--output-dir"])
+        .arg(root)
+        .args([
+            "--partition-date",
+            "2026-12-01",
+            "--partition-account",
+            "beta",
+        ])
+        .assert()
+        .success();
+}
+
 #[test]
 fn every_kind_of_change_is_found_and_nothing_else() {
     let work = tempfile::tempdir().unwrap();
@@ -376,21 +395,7 @@ fn changes_of_a_date_covers_every_account_of_it() {
         &root,
         &[("2026-11-30", day1()), ("2026-12-01", day2())],
     );
-    let recording = work.path().join("rec-beta");
-    write_recording(&recording, "acct2", &day1());
-    zoom_licenses()
-        .args(["-q", "extract", "--format", "ndjson", "--replay"])
-        .arg(&recording)
-        .args(["--as-of", "2026-12-01T07:00:00Z", "--output-dir"])
-        .arg(&root)
-        .args([
-            "--partition-date",
-            "2026-12-01",
-            "--partition-account",
-            "beta",
-        ])
-        .assert()
-        .success();
+    extract_beta(work.path(), &root);
     let output = changes_of_day(&root, "2026-12-01", &[]);
     let stderr = assert_succeeded(&output);
     assert!(
@@ -438,21 +443,7 @@ fn a_days_changes_print_on_stdout_from_the_partitions() {
         "{stderr}"
     );
 
-    let recording = work.path().join("rec-beta");
-    write_recording(&recording, "acct2", &day1());
-    zoom_licenses()
-        .args(["-q", "extract", "--format", "ndjson", "--replay"])
-        .arg(&recording)
-        .args(["--as-of", "2026-12-01T07:00:00Z", "--output-dir"])
-        .arg(&root)
-        .args([
-            "--partition-date",
-            "2026-12-01",
-            "--partition-account",
-            "beta",
-        ])
-        .assert()
-        .success();
+    extract_beta(work.path(), &root);
     let output = changes_of_day(
         &root,
         "2026-12-01",

@@ -17,15 +17,6 @@ use common::*;
 use mock_zoom::{Account, Fault, MockZoom, generated_user, generated_users};
 use serde_json::{Value, json};
 
-/// The body of an active users page holding generated users `range`, with `members` before them.
-fn users_page(range: std::ops::Range<usize>, members: &str) -> &'static str {
-    let users: Vec<String> = range
-        .map(|n| generated_user(n, "active").to_string())
-        .collect();
-    let body = format!(r#"{{{members}"users":[{}]}}"#, users.join(","));
-    Box::leak(body.into_boxed_str())
-}
-
 /// A live run of the active users into `out` as NDJSON, recorded into `out/rec`.
 fn live(mock: &MockZoom, out: &Path, extra: &[&str]) -> Command {
     let mut cmd = against_mock(mock);
@@ -89,9 +80,9 @@ async fn older_paging_by_page_number_is_followed_live_and_on_replay() {
         format!(r#""page_count":3,"page_number":{n},"page_size":4,"total_records":10,"#)
     };
     let faults = BTreeMap::from([
-        (1, Fault::Body(users_page(0..4, &members(1)))),
-        (2, Fault::Body(users_page(4..8, &members(2)))),
-        (3, Fault::Body(users_page(8..10, &members(3)))),
+        (1, Fault::Body(page_of_users(0..4, &members(1)))),
+        (2, Fault::Body(page_of_users(4..8, &members(2)))),
+        (3, Fault::Body(page_of_users(8..10, &members(3)))),
     ]);
     let mock = MockZoom::start(
         Account::new(generated_users(10, 0, 0)),
@@ -128,7 +119,7 @@ async fn older_paging_by_page_number_is_followed_live_and_on_replay() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_first_page_holding_its_total_is_whole() {
     for total in [7, 6] {
-        let body = users_page(0..7, &format!(r#""total_records":{total},"#));
+        let body = page_of_users(0..7, &format!(r#""total_records":{total},"#));
         let faults = BTreeMap::from([(1, Fault::Body(body))]);
         let mock = MockZoom::start(
             Account::new(generated_users(7, 0, 0)),
@@ -192,12 +183,12 @@ async fn a_groups_body_without_any_paging_member_is_the_whole_list() {
 async fn pages_that_cannot_say_they_are_whole_are_refused() {
     let cases: [(&'static str, &str); 4] = [
         (
-            users_page(0..5, r#""total_records":9,"#),
+            page_of_users(0..5, r#""total_records":9,"#),
             "5 of its 9 `total_records`",
         ),
-        (users_page(0..5, ""), "cannot tell whether it is whole"),
+        (page_of_users(0..5, ""), "cannot tell whether it is whole"),
         (
-            users_page(0..5, r#""page_count":3,"page_number":2,"total_records":9,"#),
+            page_of_users(0..5, r#""page_count":3,"page_number":2,"total_records":9,"#),
             "`page_number` 2 answers a request for page 1",
         ),
         (r#"{"total_records":0}"#, "no `users` array"),

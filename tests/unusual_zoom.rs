@@ -113,16 +113,6 @@ async fn a_mix_of_faults_at_the_default_page_size_loses_no_user() {
     assert_eq!(m["rejects"]["deactivated"], 300);
 }
 
-/// The body of a `GET /users?status=active` page holding generated users `range`, with `extra`
-/// members before them.
-fn page_of_users(range: std::ops::Range<usize>, extra: &str) -> &'static str {
-    let users: Vec<String> = range
-        .map(|n| generated_user(n, "active").to_string())
-        .collect();
-    let body = format!(r#"{{{extra}"users":[{}]}}"#, users.join(","));
-    Box::leak(body.into_boxed_str())
-}
-
 /// A `total_records` that moves between pages (users added or removed while the sweep runs), and
 /// pages shorter than the 50 asked for, are followed to the end: every user arrives.
 #[tokio::test(flavor = "multi_thread")]

@@ -269,3 +269,13 @@ pub fn changes_of_day(root: &std::path::Path, date: &str, extra: &[&str]) -> std
         .output()
         .unwrap()
 }
+
+/// The body of a `GET /users?status=active` page holding generated users `range`, with `extra`
+/// members (JSON text ending in a comma) before them; leaked, as a mock fault's body is static.
+pub fn page_of_users(range: std::ops::Range<usize>, extra: &str) -> &'static str {
+    let users: Vec<String> = range
+        .map(|n| mock_zoom::generated_user(n, "active").to_string())
+        .collect();
+    let body = format!(r#"{{{extra}"users":[{}]}}"#, users.join(","));
+    Box::leak(body.into_boxed_str())
+}

@@ -106,15 +106,22 @@ def test_a_master_account_maps_one_extract_per_sub_account(tmp_path, monkeypatch
     assert mapped.partial_kwargs["retries"] == 4
 
 
+LISTING = [{"id": "s1", "name": "One", "users_readable": True},
+           {"id": "s2", "name": "Two", "users_readable": False, "why_not": "gone"}]
+
+
+def listing_binary(tmp_path) -> str:
+    """A stand-in for `zoom-licenses accounts --sub-accounts` printing LISTING."""
+    script = tmp_path / "fake-accounts"
+    script.write_text(f"#!/bin/sh\necho '{json.dumps(LISTING)}'\n")
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    return str(script)
+
+
 def test_the_sub_accounts_listing_maps_every_one_and_warns_of_the_unreadable(
     dag_module, tmp_path, monkeypatch, caplog
 ):
-    listing = [{"id": "s1", "name": "One", "users_readable": True},
-               {"id": "s2", "name": "Two", "users_readable": False, "why_not": "gone"}]
-    script = tmp_path / "fake-accounts"
-    script.write_text(f"#!/bin/sh\necho '{json.dumps(listing)}'\n")
-    script.chmod(script.stat().st_mode | stat.S_IEXEC)
-    monkeypatch.setattr(dag_module, "BINARY", str(script))
+    monkeypatch.setattr(dag_module, "BINARY", listing_binary(tmp_path))
     caplog.set_level(logging.WARNING, logger="airflow.task")
     assert dag_module.list_sub_accounts("emea") == ["s1", "s2"]
     assert any("s2" in r.getMessage() and "gone" in r.getMessage() for r in caplog.records)
@@ -125,12 +132,7 @@ def test_skipped_sub_accounts_are_not_mapped_and_none_left_fails(dag_module, tmp
     file, the listing fails instead of a green, empty run."""
     from airflow.sdk.exceptions import AirflowFailException
 
-    listing = [{"id": "s1", "name": "One", "users_readable": True},
-               {"id": "s2", "name": "Two", "users_readable": False, "why_not": "gone"}]
-    script = tmp_path / "fake-accounts"
-    script.write_text(f"#!/bin/sh\necho '{json.dumps(listing)}'\n")
-    script.chmod(script.stat().st_mode | stat.S_IEXEC)
-    monkeypatch.setattr(dag_module, "BINARY", str(script))
+    monkeypatch.setattr(dag_module, "BINARY", listing_binary(tmp_path))
     monkeypatch.setattr(dag_module, "SKIPPED_SUB_ACCOUNTS", {"s2"})
     assert dag_module.list_sub_accounts("emea") == ["s1"]
     monkeypatch.setattr(dag_module, "SKIPPED_SUB_ACCOUNTS", {"s1", "s2"})
