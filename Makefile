@@ -6,19 +6,25 @@ VENV    := .venv
 AIRFLOW_VENV := .venv-airflow
 WHEEL_VENV := .venv-wheel
 WHEEL_DATA := target/wheel-data/data/share
+# The wheels link against glibc 2.17 (manylinux2014) with zig, whichever glibc this machine has:
+# maturin finds zig as `python3 -m ziglang`, the ziglang package of the wheel venv, first on PATH.
+WHEEL_BUILD = PATH="$(abspath $(WHEEL_VENV))/bin:$$PATH" $(WHEEL_VENV)/bin/maturin build --quiet \
+  --release --zig --compatibility manylinux2014
 # How man and completions run the tool (make wheel runs them with the release binary it packs).
 ZOOM_LICENSES ?= $(CARGO) run --quiet --
 SAMPLE  := fixtures/sample
 LARGE   := target/fixtures
 
-.PHONY: run test fmt-check clippy cargo-test readers-test warehouse-test airflow-test wheel wheel-test readme-test fixtures-large measure-large bench man completions clean
+.PHONY: run test fmt-check clippy cargo-test readers-test warehouse-test airflow-test wheel wheel-aarch64 wheel-test readme-test fixtures-large measure-large bench man completions clean
 
 ## Replay the bundled sample recording into out/ (Parquet, rejects, manifest), print the summary,
 ## list the seats that can be reclaimed and print how many, then write the day's HTML report.
 run:
-	$(CARGO) run --release --quiet -- extract --replay $(SAMPLE)
-	$(CARGO) run --release --quiet -- reclaim --input out/zoom_users_manifest.json
-	$(CARGO) run --release --quiet -- report --input out/zoom_users_manifest.json
+	@test -x target/release/zoom-licenses || echo "make run: the first run compiles the tool (about 11 minutes on 2 cores); later runs start at once."
+	$(CARGO) build --release
+	target/release/zoom-licenses extract --replay $(SAMPLE)
+	target/release/zoom-licenses reclaim --input out/zoom_users_manifest.json
+	target/release/zoom-licenses report --input out/zoom_users_manifest.json
 
 ## Everything CI checks: formatting, lints, every Rust test, the Parquet read back by pyarrow and
 ## DuckDB, the warehouse load and the example pipelines (Make, and Airflow with the real package),
@@ -60,18 +66,30 @@ $(WHEEL_VENV)/.installed: tests/python/requirements-wheel.txt
 	touch $@
 
 ## A Python wheel carrying the release binary, its man pages and shell completions, into
-## target/wheels/: `pip install target/wheels/zoom_licenses-*.whl` needs no Rust toolchain.
+## target/wheels/: `pip install target/wheels/zoom_licenses-*.whl` needs no Rust toolchain, on any
+## x86-64 Linux with glibc 2.17 or later. The first maturin run builds the binary (its data folder
+## empty: maturin stops when it is missing) to generate the man pages and completions from; the
+## second packs them, and finds the binary up to date (same command, same environment).
 wheel: $(WHEEL_VENV)/.installed
-	$(CARGO) build --release --quiet
-	$(MAKE) --no-print-directory man completions ZOOM_LICENSES=target/release/zoom-licenses
 	rm -rf target/wheel-data target/wheels
+	mkdir -p target/wheel-data
+	$(WHEEL_BUILD) --target x86_64-unknown-linux-gnu --out target/wheels
+	$(MAKE) --no-print-directory man completions ZOOM_LICENSES=target/x86_64-unknown-linux-gnu/release/zoom-licenses
+	rm -rf target/wheels
 	mkdir -p $(WHEEL_DATA)/man $(WHEEL_DATA)/bash-completion/completions \
 	  $(WHEEL_DATA)/zsh/site-functions $(WHEEL_DATA)/fish/vendor_completions.d
 	cp -r target/man $(WHEEL_DATA)/man/man1
 	cp target/completions/zoom-licenses.bash $(WHEEL_DATA)/bash-completion/completions/zoom-licenses
 	cp target/completions/_zoom-licenses $(WHEEL_DATA)/zsh/site-functions/
 	cp target/completions/zoom-licenses.fish $(WHEEL_DATA)/fish/vendor_completions.d/
-	$(WHEEL_VENV)/bin/maturin build --quiet --release --out target/wheels
+	$(WHEEL_BUILD) --target x86_64-unknown-linux-gnu --out target/wheels
+
+## The same wheel for 64-bit ARM Linux (glibc 2.17 or later), into target/wheels-aarch64/, with the
+## man pages and completions of the x86-64 build (the same text). Another full release build, so
+## not part of `make test`; needs `rustup target add aarch64-unknown-linux-gnu`.
+wheel-aarch64: wheel
+	rm -rf target/wheels-aarch64
+	$(WHEEL_BUILD) --target aarch64-unknown-linux-gnu --out target/wheels-aarch64
 
 ## The wheel installed into a new venv with no cargo on PATH, replaying the sample from there.
 wheel-test: wheel $(VENV)/.installed
@@ -82,8 +100,11 @@ wheel-test: wheel $(VENV)/.installed
 readme-test: $(VENV)/.installed
 	$(VENV)/bin/python -m pytest -q -p no:cacheprovider tests/python/test_readme.py
 
+## The DAG imported with the real Airflow, then run end to end by Airflow's dag.test() against the
+## mock Zoom with the debug binaries.
 airflow-test: $(AIRFLOW_VENV)/.installed
-	AIRFLOW__CORE__LOAD_EXAMPLES=False $(AIRFLOW_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/python/test_airflow_dag.py
+	$(CARGO) build --quiet -p zoom-licenses -p zoom-licenses-mock-zoom
+	AIRFLOW__CORE__LOAD_EXAMPLES=False $(AIRFLOW_VENV)/bin/python -m pytest -q -p no:cacheprovider tests/python/test_airflow_dag.py tests/python/test_airflow_dag_run.py
 
 ## Generate 100,000- and 1,000,000-user recordings (seeded, reproducible) under target/fixtures/.
 fixtures-large: $(LARGE)/users-100k/index.json $(LARGE)/users-1m/index.json
@@ -120,4 +141,4 @@ completions:
 	$(ZOOM_LICENSES) completions fish > target/completions/zoom-licenses.fish
 
 clean:
-	rm -rf out target/readers-test target/measure target/wheels target/wheel-data target/man target/completions $(LARGE) $(VENV) $(AIRFLOW_VENV) $(WHEEL_VENV)
+	rm -rf out target/readers-test target/measure target/wheels target/wheels-aarch64 target/wheel-data target/man target/completions $(LARGE) $(VENV) $(AIRFLOW_VENV) $(WHEEL_VENV)
