@@ -22,9 +22,9 @@ LARGE   := target/fixtures
 run:
 	@test -x target/release/zoom-licenses || echo "make run: the first run compiles the tool (about 11 minutes on 2 cores); later runs start at once."
 	$(CARGO) build --release
-	target/release/zoom-licenses extract --replay $(SAMPLE)
-	target/release/zoom-licenses reclaim --input out/zoom_users_manifest.json
-	target/release/zoom-licenses report --input out/zoom_users_manifest.json
+	$(CARGO) run --release --quiet -- extract --replay $(SAMPLE)
+	$(CARGO) run --release --quiet -- reclaim --input out/zoom_users_manifest.json
+	$(CARGO) run --release --quiet -- report --input out/zoom_users_manifest.json
 
 ## Everything CI checks: formatting, lints, every Rust test, the Parquet read back by pyarrow and
 ## DuckDB, the warehouse load and the example pipelines (Make, and Airflow with the real package),
