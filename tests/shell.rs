@@ -35,15 +35,21 @@ fn completions_name_every_subcommand_and_bash_parses_its_script() {
         .code(2);
 }
 
-/// `zoom-licenses man DIR` writes a page for the tool and one per subcommand, with its flags.
-#[test]
-fn man_pages_cover_every_subcommand_and_their_flags() {
+/// The man pages `zoom-licenses man DIR` writes, in a new folder.
+fn man_pages() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     zoom_licenses()
         .arg("man")
         .arg(dir.path())
         .assert()
         .success();
+    dir
+}
+
+/// `zoom-licenses man DIR` writes a page for the tool and one per subcommand, with its flags.
+#[test]
+fn man_pages_cover_every_subcommand_and_their_flags() {
+    let dir = man_pages();
     let pages = dir_entries(dir.path());
     for command in [
         "extract",
@@ -75,12 +81,7 @@ fn man_pages_cover_every_subcommand_and_their_flags() {
 /// ENVIRONMENT; the tool's page and extract's have EXAMPLES.
 #[test]
 fn man_pages_have_exit_status_environment_and_examples() {
-    let dir = tempfile::tempdir().unwrap();
-    zoom_licenses()
-        .arg("man")
-        .arg(dir.path())
-        .assert()
-        .success();
+    let dir = man_pages();
     let usage = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/usage.md"),
     )

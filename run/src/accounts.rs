@@ -137,7 +137,8 @@ pub async fn sub_accounts_listed(
     client: &extractor::ZoomClient,
 ) -> Result<Vec<SubAccountListed>, Failure> {
     use extractor::ApiError;
-    use extractor::zoom::users::{self, ACCOUNT_USERS, UserStatus};
+    use extractor::PageRequest;
+    use extractor::zoom::users::ACCOUNT_USERS;
     let subs = list_sub_accounts(client, &[]).await?;
     let token = client.token().await;
     let token = token.map_err(|e| Failure::of_class(e.class(), e, "reading the token"))?;
@@ -158,22 +159,21 @@ pub async fn sub_accounts_listed(
             listed.push(sub);
             continue;
         }
-        let probe = users::sub_account_sweeps(&sub.id, &[UserStatus::Active], 1, false);
-        for request in &probe {
-            match client.fetch(request).await {
-                Ok(_) => sub.users_readable = true,
-                Err(
-                    refusal @ (ApiError::Rejected { .. }
-                    | ApiError::NoPermission { .. }
-                    | ApiError::MissingScope { .. }),
-                ) => {
-                    let text = refusal.to_string();
-                    sub.why_not = Some(extractor::auth::secret::redact(&text).into_owned());
-                }
-                Err(error) => {
-                    let what = format!("reading the users of sub account {}", sub.id);
-                    return Err(Failure::of_class(error.class(), error, what));
-                }
+        let query = [("accountId", sub.id.clone()), ("status", "active".into())];
+        let probe = PageRequest::first(&ACCOUNT_USERS, &query).with_page_size(1);
+        match client.fetch(&probe).await {
+            Ok(_) => sub.users_readable = true,
+            Err(
+                refusal @ (ApiError::Rejected { .. }
+                | ApiError::NoPermission { .. }
+                | ApiError::MissingScope { .. }),
+            ) => {
+                let text = refusal.to_string();
+                sub.why_not = Some(extractor::auth::secret::redact(&text).into_owned());
+            }
+            Err(error) => {
+                let what = format!("reading the users of sub account {}", sub.id);
+                return Err(Failure::of_class(error.class(), error, what));
             }
         }
         listed.push(sub);
